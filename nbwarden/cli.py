@@ -1,0 +1,207 @@
+"""The ``nbwarden`` command: one thin entry point, one subcommand per job."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .rules import SEVERITY_RANK, PackError
+
+
+def _engine(args: argparse.Namespace):
+    from .engine import Engine
+
+    return Engine(extra_dirs=args.rules or [], disable=args.disable or [])
+
+
+def _add_rule_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rules", action="append", metavar="DIR",
+                        help="extra rule pack directory (repeatable; later ones override earlier)")
+    parser.add_argument("--disable", action="append", metavar="RULE_ID", help="turn a rule off (id or glob)")
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from . import scan
+
+    try:
+        paths = scan.expand(args.paths, include_all=args.all_files)
+    except scan.UsageError as exc:
+        print(f"nbwarden scan: {exc}", file=sys.stderr)
+        return 2
+    engine = _engine(args)
+    progress = not args.no_progress and sys.stderr.isatty() and len(paths) > 1
+    results = scan.run(paths, jobs=args.jobs, extra_dirs=args.rules or [], disable=args.disable or [],
+                       progress=progress)
+    if args.format == "json":
+        output = scan.report_json(results, engine.version)
+    elif args.format == "sarif":
+        output = scan.report_sarif(results, engine)
+    else:
+        output = scan.report_text(results, "audit" if args.verbose else "warn")
+    if args.output:
+        Path(args.output).write_text(output + "\n", encoding="utf-8")
+    else:
+        print(output)
+    if args.strict and any(r.error for r in results):
+        return 2
+    if args.fail_on == "never":
+        return 0
+    threshold = SEVERITY_RANK[args.fail_on]
+    return 1 if any(SEVERITY_RANK[r.severity] >= threshold for r in results) else 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    if args.source == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        data = Path(args.source).read_bytes()
+    from .sources import decode
+
+    text, notes = decode(data)
+    verdict = engine.check_code(text, args.kind)
+    verdict.notes[:0] = notes
+    print(verdict.to_json())
+    return 0 if verdict.action == "allow" else 1
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    from .engine import check_examples
+
+    engine = _engine(args)
+    ruleset = engine.ruleset
+    if args.action == "list":
+        rows = sorted(ruleset.rules.values(), key=lambda r: r.id)
+        if args.json:
+            print(json.dumps([r.to_dict(patterns=False) for r in rows], indent=1))
+            return 0
+        for rule in rows:
+            state = "" if rule.enabled else " (disabled)"
+            print(f"{rule.id:<48} {rule.category:<20} {rule.severity:<6} {rule.pack}{state}")
+        print(f"{len(rows)} rules in {len(ruleset.packs)} packs: "
+              + ", ".join(f"{p.name} {p.version}" for p in ruleset.packs))
+        return 0
+    if args.action == "test":
+        failures = []
+        count = 0
+        for rule in engine.rules:
+            if args.rule_id and rule.id != args.rule_id:
+                continue
+            count += 1
+            failures += check_examples(engine, rule)
+        for failure in failures:
+            print(f"FAIL {failure}")
+        print(f"{count} rules tested, {len(failures)} failures")
+        return 1 if failures else 0
+    if args.action == "explain":
+        if not args.rule_id:
+            print("nbwarden rules explain: give a RULE_ID", file=sys.stderr)
+            return 2
+        rule = ruleset.rules.get(args.rule_id)
+        if rule is None:
+            print(f"nbwarden rules explain: unknown rule {args.rule_id!r}", file=sys.stderr)
+            return 2
+        if args.json:
+            print(json.dumps(rule.to_dict(), indent=1))
+            return 0
+        print(f"{rule.id}  [{rule.category}, {rule.severity}{'' if rule.enabled else ', disabled'}]")
+        print(f"  {rule.description}")
+        print(f"  pack: {rule.pack} ({rule.source})")
+        for ref in rule.references:
+            print(f"  see: {ref}")
+        if rule.private:
+            print("  patterns: (private pack)")
+        else:
+            for i, group in enumerate(rule.groups):
+                label = "any of" if len(rule.groups) == 1 else f"group {i + 1}, any of"
+                print(f"  {label}:")
+                for pattern in group:
+                    print(f"    - {json.dumps(pattern)}")
+            for key in ("match", "no_match"):
+                for example in rule.examples.get(key, []):
+                    print(f"  {key}: {json.dumps(example)}")
+        return 0
+    return 2
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from . import scan
+
+    try:
+        report = scan.evaluate(Path(args.directory), _engine(args), args.threshold)
+    except scan.UsageError as exc:
+        print(f"nbwarden eval: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, indent=1))
+        return 0
+    print(f"{'category':<22} {'files':>5} {'TP':>4} {'FP':>4} {'FN':>4} {'precision':>9} {'recall':>7}")
+    for category, row in report["categories"].items():
+        p = "-" if row["precision"] is None else f"{row['precision']:.3f}"
+        r = "-" if row["recall"] is None else f"{row['recall']:.3f}"
+        print(f"{category:<22} {row['positives']:>5} {row['tp']:>4} {row['fp']:>4} {row['fn']:>4} {p:>9} {r:>7}")
+    print(f"benign files: {report['benign']}, flagged: {report['benign_flagged']}; errors: {report['errors']}")
+    for m in report["mistakes"][: args.show]:
+        print(f"  mistake: {m['path']} label={m['label']} predicted={m['predicted']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nbwarden", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"nbwarden {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("scan", help="check notebooks and scripts in files, directories and globs")
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+    p.add_argument("--fail-on", choices=["audit", "warn", "block", "never"], default="block",
+                   help="exit 1 when any finding reaches this severity (default: block)")
+    p.add_argument("--strict", action="store_true", help="exit 2 when any file could not be checked")
+    p.add_argument("--jobs", "-j", type=int, default=0, help="worker processes (default: all cores)")
+    p.add_argument("--output", "-o", help="write the report to a file")
+    p.add_argument("--all-files", action="store_true", help="in directories, check every file, not only code")
+    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--verbose", "-v", action="store_true", help="text format: show audit findings too")
+    _add_rule_options(p)
+    p.set_defaults(func=cmd_scan)
+
+    p = sub.add_parser("check", help="check one cell (from a file or - for stdin) and print the verdict as JSON")
+    p.add_argument("source")
+    p.add_argument("--kind", default="cell", choices=["cell", "python", "shell", "markdown", "text", "data"])
+    _add_rule_options(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("rules", help="list, test or explain rules")
+    p.add_argument("action", choices=["list", "test", "explain"])
+    p.add_argument("rule_id", nargs="?")
+    p.add_argument("--json", action="store_true")
+    _add_rule_options(p)
+    p.set_defaults(func=cmd_rules)
+
+    p = sub.add_parser("eval", help="precision and recall over a labelled corpus (bad/<category>/, benign/<group>/)")
+    p.add_argument("directory")
+    p.add_argument("--threshold", choices=["audit", "warn", "block"], default="warn")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--show", type=int, default=20, help="list this many mistakes")
+    _add_rule_options(p)
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except PackError as exc:
+        print(f"nbwarden: rule pack error: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,610 @@
+"""The detection engine: rules compiled once, code checked many times.
+
+``Engine`` turns every pattern of every enabled rule into entries of a few
+fast indexes:
+
+* one Aho-Corasick automaton over all literal text (literals, and the
+  trigger words of structured patterns such as program and module names),
+  which doubles as the prefilter: a cell in which no trigger word occurs
+  and no regex matches is allowed without parsing it;
+* one RE2 set (or a Python ``re`` fallback) for all regexes;
+* dictionaries for programs, modules, packages and hosts, checked against
+  the facts that :mod:`nbwarden.analysis` extracts.
+
+Matches are then grouped by rule.  A rule fires when each of its groups is
+matched; its finding takes the weakest context among the groups, and a
+finding whose evidence only appears in an inert context (a comment, a
+printed string, a markdown cell, data) is capped at ``audit``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+from . import analysis as an
+from . import rules as rulesmod
+from . import shell
+from .analysis import CODE, CONTEXT_RANK, EXEC, INERT
+from .rules import SEVERITY_RANK, Rule, RuleSet
+
+try:  # RE2 runs all regexes in one linear pass; fall back to ``re`` if missing
+    import re2  # type: ignore
+except ImportError:  # pragma: no cover - exercised only where google-re2 is absent
+    re2 = None
+
+ACTIONS = {"block": "block", "warn": "warn", "audit": "allow"}
+SEVERITY_WEIGHT = {"block": 0.9, "warn": 0.6, "audit": 0.2}
+CONTEXT_WEIGHT = {EXEC: 1.0, CODE: 0.75, INERT: 0.25}
+# Words that make a cell worth a deep look even when no rule word is visible:
+# they are how code hides strings from a plain text search.
+DECODE_TRIGGERS = ("b64decode", "decodebytes", "a2b_base64", "fromhex", "unhexlify", "a2b_hex", "rot13",
+                   "rot_13", "[::-1]", "chr(", "exec(", "eval(", "compile(", "__import__", "import_module",
+                   "codecs.decode", "zlib.decompress", "b32decode", "b85decode", "reversed(", ".join(",
+                   "system(", "popen(", "subprocess", "%%writefile", "write_text(")
+_TRIGGER = ("__trigger__",)
+
+
+@dataclass(slots=True)
+class Finding:
+    """One rule hit, with the evidence a person needs to check it."""
+
+    rule: str
+    category: str
+    severity: str  # effective severity after the context cap
+    description: str
+    evidence: str
+    cell: int | None
+    line: int
+    context: str
+    pattern: str  # kind of pattern that matched, e.g. "command"
+    via: str = ""
+    rule_severity: str = ""  # the rule's own severity before any cap
+    parts: list[dict[str, Any]] = field(default_factory=list)  # for rules with several groups
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "rule": self.rule, "category": self.category, "severity": self.severity,
+            "rule_severity": self.rule_severity, "description": self.description,
+            "evidence": self.evidence, "cell": self.cell, "line": self.line,
+            "context": self.context, "pattern": self.pattern,
+        }
+        if self.via:
+            data["via"] = self.via
+        if self.parts:
+            data["parts"] = self.parts
+        return data
+
+
+@dataclass(slots=True)
+class Verdict:
+    """What to do about a piece of code, and why."""
+
+    action: str  # allow | warn | block
+    category: str | None
+    confidence: float
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rules_version: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action, "category": self.category, "confidence": round(self.confidence, 3),
+            "findings": [f.to_dict() for f in self.findings], "notes": self.notes,
+            "rules_version": self.rules_version,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+
+@dataclass(slots=True)
+class _Ref:
+    """A compiled pattern: which rule, which group, what kind."""
+
+    rule: int
+    group: int
+    kind: str
+    spec: Any
+    word: bool = True
+
+
+@dataclass(slots=True)
+class _Match:
+    ref: _Ref
+    context: str
+    cell: int | None
+    line: int
+    evidence: str
+    via: str = ""
+
+
+class Memory:
+    """Partial matches of multi-group rules, carried from cell to cell.
+
+    The gate keeps one per kernel so that ``import insightface`` in one cell
+    and ``inswapper_128.onnx`` in the next still complete the face-swap rule.
+    """
+
+    def __init__(self) -> None:
+        self.parts: dict[int, dict[int, _Match]] = {}
+
+    def remember(self, matches: list[_Match]) -> None:
+        for match in matches:
+            if match.context == INERT:
+                continue
+            groups = self.parts.setdefault(match.ref.rule, {})
+            groups.setdefault(match.ref.group, match)
+
+
+class Engine:
+    """Compiled rules.  Build one and reuse it; checking is thread-safe."""
+
+    def __init__(self, ruleset: RuleSet | None = None, *, extra_dirs: Iterable[str | Path] = (),
+                 disable: Iterable[str] = ()):
+        self.ruleset = ruleset or rulesmod.load(list(extra_dirs), disable=list(disable))
+        self.rules: list[Rule] = self.ruleset.enabled()
+        self.version = self.ruleset.fingerprint()
+        self._compile()
+
+    # ------------------------------------------------------------------ compile
+
+    def _compile(self) -> None:
+        self._automaton = ahocorasick.Automaton()
+        needles: dict[str, list[_Ref]] = {}
+        self._programs: dict[str, list[_Ref]] = {}
+        self._program_globs: list[tuple[str, _Ref]] = []
+        self._imports: dict[str, list[_Ref]] = {}
+        self._packages: dict[str, dict[str, list[_Ref]]] = {"pip": {}, "apt": {}}
+        self._package_globs: dict[str, list[tuple[str, _Ref]]] = {"pip": [], "apt": []}
+        self._hosts: dict[str, list[_Ref]] = {}
+        self._gits: list[tuple[str, _Ref]] = []
+        self._downloads: list[tuple[str, _Ref]] = []
+        self._signatures: list[_Ref] = []
+        regexes: list[tuple[str, _Ref]] = []
+
+        def add_needle(text: str, ref: _Ref | tuple) -> None:
+            text = text.lower()
+            if text:
+                needles.setdefault(text, []).append(ref)
+
+        for r_index, rule in enumerate(self.rules):
+            for g_index, group in enumerate(rule.groups):
+                for pattern in group:
+                    kind = next(k for k in pattern if k != "word")
+                    spec = pattern[kind]
+                    values = [spec] if isinstance(spec, (str, dict)) else list(spec)
+                    for value in values:
+                        ref = _Ref(r_index, g_index, kind, value, pattern.get("word", True))
+                        if kind == "literal":
+                            add_needle(value, ref)
+                        elif kind == "regex":
+                            regexes.append((value, ref))
+                        elif kind == "command":
+                            programs = value["program"]
+                            for program in [programs] if isinstance(programs, str) else programs:
+                                prog_ref = _Ref(r_index, g_index, kind, value)
+                                program = program.lower()
+                                if any(ch in program for ch in "*?["):
+                                    self._program_globs.append((program, prog_ref))
+                                else:
+                                    self._programs.setdefault(program, []).append(prog_ref)
+                                add_needle(_literal_core(program), _TRIGGER)
+                        elif kind == "import":
+                            self._imports.setdefault(value.lower(), []).append(ref)
+                            add_needle(value.split(".")[-1], _TRIGGER)
+                        elif kind in {"pip", "apt"}:
+                            name = shell.normalize_package(value) if kind == "pip" and not _is_glob(value) else value.lower()
+                            if _is_glob(name):
+                                self._package_globs[kind].append((name, ref))
+                            else:
+                                self._packages[kind].setdefault(name, []).append(ref)
+                            add_needle(_literal_core(name), _TRIGGER)
+                            if kind == "pip":
+                                add_needle(_literal_core(name).replace("-", "_"), _TRIGGER)
+                        elif kind == "host":
+                            self._hosts.setdefault(value.lower().lstrip("."), []).append(ref)
+                            add_needle(value, _TRIGGER)
+                        elif kind == "git":
+                            self._gits.append((value.lower(), ref))
+                            add_needle(value, _TRIGGER)
+                        elif kind == "download":
+                            self._downloads.append((value.lower(), ref))
+                            add_needle(_literal_core(value), _TRIGGER)
+                        elif kind == "signature":
+                            self._signatures.append(ref)
+        for word in DECODE_TRIGGERS:
+            add_needle(word, _TRIGGER)
+        for text, refs in needles.items():
+            self._automaton.add_word(text, (text, tuple(r for r in refs if r is not _TRIGGER)))
+        if needles:
+            self._automaton.make_automaton()
+        self._has_needles = bool(needles)
+        self._regex_refs = [ref for _, ref in regexes]
+        self._regexes = [re.compile(text, re.I) for text, _ in regexes]
+        self._regex_set = None
+        if regexes and re2 is not None:
+            options = re2.Options()
+            options.case_sensitive = False
+            regex_set = re2.Set.SearchSet(options)
+            for text, _ in regexes:
+                regex_set.Add(text)
+            regex_set.Compile()
+            self._regex_set = regex_set
+        elif regexes:
+            self._regex_union = re.compile("|".join(f"(?:{text})" for text, _ in regexes), re.I)
+
+    # ------------------------------------------------------------------ public API
+
+    def check_code(self, source: str, kind: str = "cell", *, cell: int | None = None,
+                   memory: Memory | None = None) -> Verdict:
+        """Check one cell, script or text.  ``kind``: cell, python, shell, markdown, data, text."""
+        notes: list[str] = []
+        matches = self._scan_unit(source, kind, cell, notes)
+        if memory is not None:
+            earlier = [m for groups in memory.parts.values() for m in groups.values()]
+            memory.remember(matches)
+            findings = self._findings(matches, extra=earlier)
+        else:
+            findings = self._findings(matches)
+        return self._verdict(findings, notes)
+
+    def check_command(self, argv: list[str] | tuple[str, ...], exe: str | None = None) -> Verdict:
+        """Check a process command line as the agent sees it (no shell involved)."""
+        argv = [str(a) for a in argv if a is not None]
+        if not argv:
+            return self._verdict([], [])
+        text = shell.shlex.join(argv)
+        unit = an.Analysis(source=text, kind="shell", lines=[text])
+        unit.shell_lines[1] = EXEC
+        facts = shell.parse_argv(argv)
+        if exe and shell.program_name(exe) != shell.program_name(argv[0]):
+            facts.commands.append(shell.Command([exe, *argv[1:]], "exe"))
+        for cmd in facts.commands:
+            unit.facts.append(an.Fact("command", tuple(cmd.argv), EXEC, 1, text, cmd.via))
+        sub = an.Analysis(source="", kind="shell")
+        for attr, kind in (("pip", "pip"), ("apt", "apt"), ("git", "git"), ("urls", "url")):
+            for value in getattr(facts, attr):
+                unit.facts.append(an.Fact(kind, value, EXEC, 1, text))
+        for url, filename in facts.downloads:
+            unit.facts.append(an.Fact("download", (url, filename), EXEC, 1, text))
+        for code in facts.python_code:
+            an._nested(sub, code, "python", 1, "python -c", EXEC, 1)
+        unit.facts.extend(sub.facts)
+        matches = self._match(unit, text.lower(), None)
+        return self._verdict(self._findings(matches), [])
+
+    def check_notebook(self, notebook: str | Path | dict | bytes) -> Verdict:
+        """Check every cell of a notebook (a path, JSON text or bytes, or a parsed dict)."""
+        from .sources import read_notebook  # late import: sources imports this module's users
+
+        cells, notes = read_notebook(notebook)
+        matches: list[_Match] = []
+        for index, (cell_type, source) in enumerate(cells):
+            if not source:
+                continue
+            kind = "cell" if cell_type == "code" else "markdown"
+            matches.extend(self._scan_unit(source, kind, index, notes))
+        return self._verdict(self._findings(matches), notes)
+
+    def check_units(self, units: list[tuple[str, str, int | None]], notes: list[str] | None = None) -> Verdict:
+        """Check several units as one document: (source, kind, cell) triples."""
+        notes = notes if notes is not None else []
+        matches: list[_Match] = []
+        for source, kind, cell in units:
+            matches.extend(self._scan_unit(source, kind, cell, notes))
+        return self._verdict(self._findings(matches), notes)
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return self.ruleset.rules.get(rule_id)
+
+    # ------------------------------------------------------------------ matching
+
+    def _prefilter(self, low: str) -> bool:
+        if self._has_needles:
+            for _ in self._automaton.iter(low):
+                return True
+        return self._regex_hit(low)
+
+    def _regex_hit(self, text: str) -> bool:
+        if self._regex_set is not None:
+            return bool(self._regex_set.Match(text))
+        union = getattr(self, "_regex_union", None)
+        return bool(union and union.search(text))
+
+    def _scan_unit(self, source: str, kind: str, cell: int | None, notes: list[str]) -> list[_Match]:
+        if not isinstance(source, str):
+            source = str(source)
+        low = source.lower()
+        if not self._prefilter(low):
+            return []
+        unit = an.analyze(source, kind)
+        for note in unit.notes:
+            notes.append(f"cell {cell}: {note}" if cell is not None else note)
+        return self._match(unit, low, cell)
+
+    def _match(self, unit: an.Analysis, low: str, cell: int | None) -> list[_Match]:
+        matches: list[_Match] = []
+        lines = unit.lines
+        line_starts = _line_starts(low) if low else [0]
+        # literal text in the raw source, located so its context is known
+        if self._has_needles:
+            for end, (needle, refs) in self._automaton.iter(low):
+                if not refs:
+                    continue
+                start = end - len(needle) + 1
+                line, col = _locate(line_starts, start)
+                context = unit.context_at(line, col) if unit.lines else EXEC
+                evidence = _clip(lines[line - 1]) if 0 < line <= len(lines) else _clip(needle)
+                for ref in refs:
+                    if ref.word and not _on_word_boundary(low, start, end + 1, needle):
+                        continue
+                    matches.append(_Match(ref, context, cell, line, evidence))
+        # regexes over the raw source
+        for ref, line, col, _ in self._regex_matches(unit.source):
+            context = unit.context_at(line, col) if unit.lines else EXEC
+            evidence = _clip(lines[line - 1]) if 0 < line <= len(lines) else ""
+            matches.append(_Match(ref, context, cell, line, evidence))
+        # facts: structured patterns, and literals/regexes over derived text
+        for fact in unit.facts:
+            self._match_fact(fact, cell, matches)
+        return matches
+
+    def _regex_matches(self, text: str) -> Iterable[tuple[_Ref, int, int, str]]:
+        if not self._regexes:
+            return
+        if self._regex_set is not None:
+            hits = self._regex_set.Match(text)
+        else:
+            hits = range(len(self._regexes)) if self._regex_union.search(text) else []
+        if not hits:
+            return
+        starts = None
+        for index in hits:
+            for m in self._regexes[index].finditer(text):
+                starts = starts or _line_starts(text)
+                line, col = _locate(starts, m.start())
+                yield self._regex_refs[index], line, col, m.group(0)
+                break
+
+    def _match_fact(self, fact: an.Fact, cell: int | None, out: list[_Match]) -> None:
+        kind, value = fact.kind, fact.value
+
+        def hit(refs: Iterable[_Ref], via: str = "") -> None:
+            for ref in refs:
+                out.append(_Match(ref, fact.context, cell, fact.line, fact.evidence, fact.via or via))
+
+        if kind == "command":
+            argv = list(value)
+            program = shell.program_name(argv[0]) if argv else ""
+            refs = list(self._programs.get(program, ()))
+            refs += [ref for glob, ref in self._program_globs if fnmatch.fnmatchcase(program, glob)]
+            if refs:
+                args_low = [a.lower() for a in argv[1:]]
+                hit(ref for ref in refs if _args_match(ref.spec, args_low))
+            # the program path and arguments are text too (pool URLs, hashes, model files)
+            self._match_text(" ".join(argv), fact, cell, out)
+        elif kind == "import":
+            parts = value.lower().split(".")
+            for i in range(1, len(parts) + 1):
+                hit(self._imports.get(".".join(parts[:i]), ()))
+        elif kind in {"pip", "apt"}:
+            name = value.lower()
+            hit(self._packages[kind].get(name, ()))
+            hit(ref for glob, ref in self._package_globs[kind] if fnmatch.fnmatchcase(name, glob))
+        elif kind == "git":
+            url = _normalize_repo(value)
+            hit(ref for needle, ref in self._gits if needle in url)
+            self._match_host(_host_of(value), fact, cell, out)
+        elif kind == "download":
+            source, filename = value
+            name = filename.lower()
+            hit(ref for glob, ref in self._downloads if fnmatch.fnmatchcase(name, glob))
+            self._match_text(f"{source} {filename}", fact, cell, out)
+        elif kind == "url":
+            self._match_host(_host_of(value), fact, cell, out)
+        elif kind == "text" and fact.via:
+            self._match_text(value, fact, cell, out)
+
+    def _match_host(self, host: str, fact: an.Fact, cell: int | None, out: list[_Match]) -> None:
+        labels = host.lower().split(".")
+        for i in range(len(labels) - 1):
+            for ref in self._hosts.get(".".join(labels[i:]), ()):
+                out.append(_Match(ref, fact.context, cell, fact.line, fact.evidence, fact.via))
+
+    def _match_text(self, text: str, fact: an.Fact, cell: int | None, out: list[_Match]) -> None:
+        """Literals and regexes over text that is not verbatim in the source."""
+        if not text or not fact.via and fact.kind != "text":
+            return
+        low = text.lower()
+        if self._has_needles:
+            for end, (needle, refs) in self._automaton.iter(low):
+                start = end - len(needle) + 1
+                for ref in refs:
+                    if ref.kind == "literal" and (not ref.word or _on_word_boundary(low, start, end + 1, needle)):
+                        out.append(_Match(ref, fact.context, cell, fact.line, fact.evidence, fact.via))
+        if self._regexes and self._regex_hit(text):
+            for index, regex in enumerate(self._regexes):
+                if regex.search(text):
+                    out.append(_Match(self._regex_refs[index], fact.context, cell, fact.line, fact.evidence, fact.via))
+
+    # ------------------------------------------------------------------ verdicts
+
+    def _findings(self, matches: list[_Match], extra: list[_Match] = ()) -> list[Finding]:
+        by_rule: dict[int, dict[int, list[_Match]]] = {}
+        for match in matches:
+            by_rule.setdefault(match.ref.rule, {}).setdefault(match.ref.group, []).append(match)
+        for match in extra:  # earlier cells, for multi-group rules only
+            if len(self.rules[match.ref.rule].groups) > 1 and match.ref.rule in by_rule:
+                by_rule[match.ref.rule].setdefault(match.ref.group, []).append(match)
+        findings: list[Finding] = []
+        for r_index, groups in by_rule.items():
+            rule = self.rules[r_index]
+            if len(groups) < len(rule.groups):
+                continue
+            if len(rule.groups) == 1:
+                # one finding per cell, with the strongest evidence in that cell
+                per_cell: dict[int | None, _Match] = {}
+                for match in groups[0]:
+                    best = per_cell.get(match.cell)
+                    if best is None or _stronger(match, best):
+                        per_cell[match.cell] = match
+                for match in per_cell.values():
+                    findings.append(self._finding(rule, match, match.context, []))
+            else:
+                best = [max(ms, key=_strength) for _, ms in sorted(groups.items())]
+                context = min((m.context for m in best), key=CONTEXT_RANK.__getitem__)
+                parts = [{"cell": m.cell, "line": m.line, "evidence": m.evidence, "pattern": m.ref.kind,
+                          "context": m.context} for m in best]
+                anchor = max(best, key=lambda m: ((m.cell or 0), m.line))
+                findings.append(self._finding(rule, anchor, context, parts))
+        findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.cell or 0, f.line, f.rule))
+        return findings
+
+    def _finding(self, rule: Rule, match: _Match, context: str, parts: list[dict[str, Any]]) -> Finding:
+        severity = rule.severity if context != INERT else "audit"
+        evidence = match.evidence
+        if parts:
+            evidence = " + ".join(_clip(p["evidence"], 80) for p in parts)
+        return Finding(rule.id, rule.category, severity, rule.description, evidence, match.cell,
+                       match.line, context, match.ref.kind, match.via, rule.severity, parts)
+
+    def _verdict(self, findings: list[Finding], notes: list[str]) -> Verdict:
+        if not findings:
+            return Verdict("allow", None, 0.0, [], notes, self.version)
+        top = findings[0]
+        rule_by_id = {r.id: r for r in self.rules}
+        miss = 1.0
+        for finding in findings:
+            if finding.category != top.category:
+                continue
+            rule = rule_by_id.get(finding.rule)
+            weight = rule.confidence if rule and rule.confidence is not None else SEVERITY_WEIGHT[finding.rule_severity]
+            miss *= 1.0 - weight * CONTEXT_WEIGHT[finding.context]
+        return Verdict(ACTIONS[top.severity], top.category, 1.0 - miss, findings, notes, self.version)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def _strength(match: _Match) -> tuple[int, int]:
+    return (CONTEXT_RANK[match.context], -match.line)
+
+
+def _stronger(a: _Match, b: _Match) -> bool:
+    return _strength(a) > _strength(b)
+
+
+def _is_glob(text: str) -> bool:
+    return any(ch in text for ch in "*?[")
+
+
+def _literal_core(glob: str) -> str:
+    """Longest run of plain characters in a glob, for the prefilter."""
+    runs = re.split(r"[*?\[\]]+", glob.lower())
+    return max(runs, key=len) if runs else ""
+
+
+def _args_match(spec: dict[str, Any], args_low: list[str]) -> bool:
+    joined = " ".join(args_low)
+
+    def listed(key: str) -> list[str]:
+        value = spec.get(key) or []
+        return [value.lower()] if isinstance(value, str) else [v.lower() for v in value]
+
+    def present(needle: str) -> bool:
+        if needle.startswith("-"):
+            return any(a == needle or a.startswith(needle + "=") or (len(needle) == 2 and a.startswith(needle) and not a.startswith("--")) for a in args_low)
+        return needle in joined
+
+    return (all(present(n) for n in listed("args"))
+            and (not listed("args_any") or any(present(n) for n in listed("args_any")))
+            and not any(present(n) for n in listed("not_args")))
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    find = text.find
+    pos = find("\n")
+    while pos != -1:
+        starts.append(pos + 1)
+        pos = find("\n", pos + 1)
+    return starts
+
+
+def _locate(starts: list[int], offset: int) -> tuple[int, int]:
+    from bisect import bisect_right
+
+    index = bisect_right(starts, offset) - 1
+    return index + 1, offset - starts[index]
+
+
+def _on_word_boundary(text: str, start: int, end: int, needle: str) -> bool:
+    if needle[:1].isalnum() and start > 0 and text[start - 1].isalnum():
+        return False
+    if needle[-1:].isalnum() and end < len(text) and text[end].isalnum():
+        return False
+    return True
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _normalize_repo(url: str) -> str:
+    url = url.lower().strip()
+    url = re.sub(r"^(git\+)?(https?|git|ssh)://", "", url)
+    url = re.sub(r"^git@([^:]+):", r"\1/", url)
+    url = re.sub(r"^[^@/]+@", "", url)
+    return url[:-4] if url.endswith(".git") else url.rstrip("/")
+
+
+def _host_of(url: str) -> str:
+    text = re.sub(r"^[a-z0-9+.-]+://", "", url.strip().lower())
+    text = re.sub(r"^git@", "", text)
+    host = re.split(r"[/:?#]", text, maxsplit=1)[0]
+    return host.rsplit("@", 1)[-1]
+
+
+def code_hash(source: str) -> str:
+    """Stable id of a piece of code, for the ledger and the "still run" window."""
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def example_verdict(engine: Engine, example: Any) -> Verdict:
+    """Run one inline rule example: a cell string or a {code|argv, kind} mapping."""
+    if isinstance(example, str):
+        return engine.check_code(example, "cell")
+    if "argv" in example:
+        return engine.check_command(example["argv"])
+    return engine.check_code(example.get("code", ""), example.get("kind", "cell"))
+
+
+def check_examples(engine: Engine, rule: Rule) -> list[str]:
+    """Check a rule against its own examples; returns what went wrong.
+
+    ``match`` examples must produce this rule's finding at its full
+    severity; ``no_match`` examples must not produce it outside an inert
+    context (a comment or printed mention may still be audited).
+    """
+    failures: list[str] = []
+    for example in rule.examples.get("match", []):
+        hits = [f for f in example_verdict(engine, example).findings if f.rule == rule.id]
+        if not any(f.severity == rule.severity and f.context != INERT for f in hits):
+            seen = ", ".join(f"{f.severity}/{f.context}" for f in hits) or "no finding"
+            failures.append(f"{rule.id}: should match ({seen}): {_clip(str(example), 120)}")
+    for example in rule.examples.get("no_match", []):
+        hits = [f for f in example_verdict(engine, example).findings if f.rule == rule.id and f.context != INERT]
+        if hits:
+            failures.append(f"{rule.id}: should not match (line {hits[0].line}, {hits[0].context}): "
+                            f"{_clip(str(example), 120)}")
+    return failures

@@ -1,0 +1,203 @@
+"""Rule packs: loading, validation and merging.
+
+A pack is a YAML file with a version, a changelog and a list of rules.  The
+built-in packs live in ``nbwarden/packs``; operators add private pack
+directories on top, which may add rules, replace a rule by reusing its id,
+change a rule's severity (``overrides``) or turn rules off (``disable``).
+Every file is validated against ``pack.schema.yaml`` on load, and errors name
+the file and the rule.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+BUILTIN_DIR = Path(__file__).with_name("packs")
+SCHEMA_PATH = Path(__file__).with_name("pack.schema.yaml")
+SEVERITIES = ("audit", "warn", "block")
+SEVERITY_RANK = {"none": -1, "audit": 0, "warn": 1, "block": 2}
+CATEGORIES = ("deepfake", "crypto_mining", "torrent_p2p", "remote_desktop_ssh", "proxy_tunnel",
+              "web_file_hosting", "dos_attack", "password_cracking")
+
+
+class PackError(ValueError):
+    """A rule pack that cannot be loaded; the message names the file and rule."""
+
+
+@dataclass(slots=True)
+class Rule:
+    id: str
+    category: str
+    severity: str
+    description: str
+    references: list[str]
+    groups: list[list[dict[str, Any]]]  # every group must match; any pattern within a group
+    examples: dict[str, list[Any]]
+    pack: str
+    source: str  # file it came from
+    confidence: float | None = None
+    enabled: bool = True
+    private: bool = False
+    tags: list[str] = field(default_factory=list)
+
+    def to_dict(self, *, patterns: bool = True) -> dict[str, Any]:
+        data = {
+            "id": self.id, "category": self.category, "severity": self.severity,
+            "description": self.description, "references": self.references, "pack": self.pack,
+            "enabled": self.enabled,
+        }
+        if patterns and not self.private:
+            data["patterns"] = self.groups[0] if len(self.groups) == 1 else None
+            if len(self.groups) > 1:
+                data["all"] = self.groups
+            data["examples"] = self.examples
+        return data
+
+
+@dataclass(slots=True)
+class Pack:
+    name: str
+    version: str
+    path: str
+    description: str = ""
+    private: bool = False
+    changelog: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RuleSet:
+    """All rules after merging packs, keyed by id (disabled rules included)."""
+
+    rules: dict[str, Rule]
+    packs: list[Pack]
+
+    def enabled(self) -> list[Rule]:
+        return [rule for rule in self.rules.values() if rule.enabled]
+
+    def fingerprint(self) -> str:
+        """Identifies this exact rule set, so a decision can be reproduced later."""
+        return "+".join(f"{p.name}@{p.version}" for p in self.packs)
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.protocols.Validator:
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def _describe(error: jsonschema.ValidationError, data: dict[str, Any]) -> str:
+    path = list(error.absolute_path)
+    where = ""
+    if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
+        rules = data.get("rules") or []
+        rid = rules[path[1]].get("id", "?") if path[1] < len(rules) and isinstance(rules[path[1]], dict) else "?"
+        where = f"rule {rid!r} (rules[{path[1]}])"
+        path = path[2:]
+    location = ".".join(str(p) for p in path)
+    best = jsonschema.exceptions.best_match([error]) if error.context else error
+    message = best.message
+    if error.validator == "oneOf" and error.context:
+        message = "; ".join(sorted({e.message for e in error.context}))[:400]
+    return f"{where} {location}: {message}".strip()
+
+
+def load_file(path: Path) -> dict[str, Any]:
+    """Read and validate one pack file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PackError(f"{path}: cannot read: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise PackError(f"{path}: invalid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PackError(f"{path}: a pack must be a mapping with 'pack', 'version' and 'rules'")
+    for entry in data.get("changelog") or []:
+        if isinstance(entry, dict) and hasattr(entry.get("date"), "isoformat"):
+            entry["date"] = entry["date"].isoformat()  # YAML reads bare dates as dates
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        listed = "\n  ".join(_describe(e, data) for e in errors[:10])
+        raise PackError(f"{path}: {len(errors)} schema error(s):\n  {listed}")
+    for rule in data.get("rules", []):
+        for group in _groups(rule):
+            for pattern in group:
+                if "regex" in pattern:
+                    try:
+                        re.compile(pattern["regex"])
+                    except re.error as exc:
+                        raise PackError(f"{path}: rule {rule['id']!r}: bad regex {pattern['regex']!r}: {exc}") from exc
+                if "word" in pattern and "literal" not in pattern:
+                    raise PackError(f"{path}: rule {rule['id']!r}: 'word' only applies to 'literal' patterns")
+                if len(pattern) == 2 and "word" not in pattern:
+                    raise PackError(f"{path}: rule {rule['id']!r}: a pattern has one kind, got {sorted(pattern)}")
+    return data
+
+
+def _groups(rule: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    return [rule["patterns"]] if "patterns" in rule else rule["all"]
+
+
+def pack_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.y*ml") if p.suffix in {".yaml", ".yml"})
+
+
+def load(extra_dirs: list[str | Path] | tuple = (), *, builtin: bool = True,
+         disable: list[str] | tuple = ()) -> RuleSet:
+    """Load the built-in packs, then each extra directory in order.
+
+    Later packs win: a rule with an id that already exists replaces it,
+    ``overrides`` patch fields, and ``disable`` (from a pack or the argument)
+    turns rules off by id or glob.
+    """
+    dirs: list[Path] = ([BUILTIN_DIR] if builtin else []) + [Path(d) for d in extra_dirs]
+    rules: dict[str, Rule] = {}
+    packs: list[Pack] = []
+    disabled: list[str] = list(disable)
+    for directory in dirs:
+        if not directory.is_dir():
+            raise PackError(f"{directory}: rule pack directory not found")
+        for path in pack_files(directory):
+            data = load_file(path)
+            private = bool(data.get("private", False)) or directory != BUILTIN_DIR and data.get("private", True)
+            packs.append(Pack(data["pack"], data["version"], str(path), data.get("description", ""),
+                              private, data.get("changelog", [])))
+            seen: set[str] = set()
+            for raw in data.get("rules", []):
+                if raw["id"] in seen:
+                    raise PackError(f"{path}: rule id {raw['id']!r} appears twice")
+                seen.add(raw["id"])
+                category = raw.get("category") or data.get("category")
+                if not category:
+                    raise PackError(f"{path}: rule {raw['id']!r} has no category and the pack sets none")
+                rules[raw["id"]] = Rule(
+                    id=raw["id"], category=category, severity=raw["severity"],
+                    description=raw["description"].strip(), references=list(raw["references"]),
+                    groups=_groups(raw), examples=raw["examples"], pack=data["pack"], source=str(path),
+                    confidence=raw.get("confidence"), enabled=raw.get("enabled", True),
+                    private=private, tags=list(raw.get("tags", [])),
+                )
+            for change in data.get("overrides", []):
+                rule = rules.get(change["id"])
+                if rule is None:
+                    raise PackError(f"{path}: override of unknown rule {change['id']!r}")
+                for key in ("severity", "enabled", "confidence"):
+                    if key in change:
+                        setattr(rule, key, change[key])
+            disabled.extend(data.get("disable", []))
+    for pattern in disabled:
+        matched = [rid for rid in rules if fnmatch.fnmatchcase(rid, pattern)]
+        if not matched:
+            raise PackError(f"disable: no rule matches {pattern!r}")
+        for rid in matched:
+            rules[rid].enabled = False
+    return RuleSet(rules, packs)

@@ -1,0 +1,426 @@
+"""Shell command lines turned into the argv lists that actually run.
+
+The engine cares about the program that runs and its arguments, not about
+shell syntax.  This module splits a command line on ``;``, ``&&``, ``|`` and
+friends, drops redirections, unwraps launchers such as ``sudo``, ``nohup``,
+``env`` and ``bash -c``, and pulls out the things the rules talk about:
+packages installed, repositories cloned and files downloaded.  It never
+raises on bad input: a line that cannot be tokenised falls back to a plain
+whitespace split.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+OPERATORS = {";", "&&", "||", "|", "&", "|&", "(", ")", ";;", "\n"}
+REDIRECTS = {">", ">>", "<", "<<", "<<<", "&>", "&>>", ">&", "<&", "2>", "2>>", "1>"}
+
+# Launchers that run the rest of their arguments as a command.  The value is
+# the number of option arguments that take a value, by option name.
+WRAPPERS: dict[str, dict[str, int]] = {
+    "sudo": {"-u": 1, "-g": 1, "-C": 1, "-D": 1, "-h": 1, "-p": 1, "-r": 1, "-t": 1, "-U": 1},
+    "doas": {"-u": 1, "-C": 1},
+    "nohup": {},
+    "nice": {"-n": 1},
+    "ionice": {"-c": 1, "-n": 1, "-p": 1},
+    "time": {"-f": 1, "-o": 1},
+    "exec": {"-a": 1},
+    "command": {},
+    "builtin": {},
+    "setsid": {},
+    "stdbuf": {"-i": 1, "-o": 1, "-e": 1},
+    "chrt": {},
+    "taskset": {},
+    "env": {"-u": 1, "-C": 1, "-S": 0},
+    "timeout": {"-s": 1, "-k": 1, "--signal": 1, "--kill-after": 1},
+    "xargs": {"-I": 1, "-n": 1, "-P": 1, "-d": 1, "-L": 1, "-s": 1, "-a": 1, "-E": 1},
+    "proxychains": {"-f": 1},
+    "proxychains4": {"-f": 1},
+    "torsocks": {},
+    "watch": {"-n": 1, "-d": 0},
+    "unbuffer": {},
+    "strace": {"-o": 1, "-e": 1, "-p": 1, "-s": 1},
+    "ltrace": {"-o": 1, "-e": 1},
+    "firejail": {},
+    "fakeroot": {},
+    "runuser": {"-u": 1, "-g": 1},
+    "catchsegv": {},
+    "caffeinate": {},
+}
+# Wrappers whose first positional argument is not the command (timeout 10 cmd).
+WRAPPER_SKIP_POSITIONAL = {"timeout": 1, "chrt": 1, "taskset": 1}
+SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"}
+PYTHONS = re.compile(r"^(python|python\d(\.\d+)?|pypy\d?|ipython\d?)$")
+URL_RE = re.compile(r"(?:https?|ftp|magnet|stratum\+\w+|stratum\d?\+\w+|ssh|socks5h?|wss?|git)://[^\s'\"<>`]+|magnet:\?[^\s'\"<>`]+", re.I)
+
+
+@dataclass(slots=True)
+class Command:
+    """One program invocation: ``argv[0]`` is the program as written."""
+
+    argv: list[str]
+    via: str = ""  # how it was reached: "bash -c", "sudo", "python -m", ...
+
+    @property
+    def program(self) -> str:
+        return program_name(self.argv[0]) if self.argv else ""
+
+
+@dataclass(slots=True)
+class ShellFacts:
+    """What a command line does, in the terms the rules use."""
+
+    commands: list[Command] = field(default_factory=list)
+    pip: list[str] = field(default_factory=list)
+    apt: list[str] = field(default_factory=list)
+    git: list[str] = field(default_factory=list)
+    downloads: list[tuple[str, str]] = field(default_factory=list)  # (url or source, file name)
+    urls: list[str] = field(default_factory=list)
+    python_code: list[str] = field(default_factory=list)  # python -c '...'
+    files_run: list[str] = field(default_factory=list)  # scripts run: bash x.sh, python x.py
+
+
+def program_name(word: str) -> str:
+    """``/usr/local/bin/XMRig.exe`` -> ``xmrig``."""
+    name = posixpath.basename(word.strip().rstrip("/")).lower()
+    if name.endswith(".exe"):
+        name = name[:-4]
+    return name
+
+
+def tokenize(line: str) -> list[str]:
+    """Split a command line into words and operators; never raises."""
+    text = line.replace("\\\n", " ")
+    lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>")
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    tokens: list[str] = []
+    try:
+        for token in lexer:
+            tokens.append(token)
+            if len(tokens) > 20000:
+                break
+    except ValueError:  # unbalanced quotes: fall back to a plain split
+        tokens = text.replace(";", " ; ").replace("&&", " && ").replace("|", " | ").split()
+    return tokens
+
+
+def split_pipeline(tokens: list[str]) -> list[list[str]]:
+    """Cut tokens into simple commands and drop redirection targets."""
+    commands: list[list[str]] = []
+    current: list[str] = []
+    skip_next = False
+    for token in tokens:
+        if skip_next:
+            skip_next = False
+            continue
+        if token in OPERATORS or set(token) <= set(";&|()") and token:
+            if current:
+                commands.append(current)
+            current = []
+            continue
+        if token in REDIRECTS or (token[-1:] in "<>" and set(token) <= set("0123456789<>&")):
+            skip_next = True
+            continue
+        current.append(token)
+    if current:
+        commands.append(current)
+    return commands
+
+
+def _strip_assignments(argv: list[str]) -> list[str]:
+    i = 0
+    while i < len(argv) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", argv[i]):
+        i += 1
+    return argv[i:]
+
+
+def _unwrap(argv: list[str], depth: int) -> tuple[list[str], str]:
+    """Remove launchers in front of the real program."""
+    via = ""
+    for _ in range(8):
+        argv = _strip_assignments(argv)
+        if not argv:
+            return argv, via
+        name = program_name(argv[0])
+        if name not in WRAPPERS:
+            return argv, via
+        options = WRAPPERS[name]
+        i = 1
+        positional_to_skip = WRAPPER_SKIP_POSITIONAL.get(name, 0)
+        while i < len(argv):
+            word = argv[i]
+            if word == "--":
+                i += 1
+                break
+            if word.startswith("-"):
+                i += 1 + options.get(word, 0)
+                continue
+            if name == "env" and "=" in word:
+                i += 1
+                continue
+            if positional_to_skip:
+                positional_to_skip -= 1
+                i += 1
+                continue
+            break
+        via = f"{via} {name}".strip()
+        argv = argv[i:]
+    return argv, via
+
+
+def parse(line: str, depth: int = 0) -> ShellFacts:
+    """Parse one shell command line (or a whole script) into facts."""
+    facts = ShellFacts()
+    if depth > 4 or not line.strip():
+        return facts
+    # $(...) and `...` run too: parse their insides as well.
+    for inner in re.findall(r"\$\(([^()]*)\)|`([^`]*)`", line):
+        sub = inner[0] or inner[1]
+        if sub.strip():
+            _merge(facts, parse(sub, depth + 1), "subshell")
+    for argv in split_pipeline(tokenize(line)):
+        _add_command(facts, argv, depth, "")
+    for url in URL_RE.findall(line):
+        if url not in facts.urls:
+            facts.urls.append(url.rstrip(").,;"))
+    return facts
+
+
+def parse_argv(argv: list[str]) -> ShellFacts:
+    """Facts for an argv that is executed directly (no shell in between)."""
+    facts = ShellFacts()
+    _add_command(facts, [str(a) for a in argv], 0, "")
+    for arg in argv:
+        for url in URL_RE.findall(str(arg)):
+            facts.urls.append(url)
+    return facts
+
+
+def _merge(into: ShellFacts, other: ShellFacts, via: str) -> None:
+    for cmd in other.commands:
+        cmd.via = f"{via} {cmd.via}".strip()
+        into.commands.append(cmd)
+    into.pip += other.pip
+    into.apt += other.apt
+    into.git += other.git
+    into.downloads += other.downloads
+    into.urls += other.urls
+    into.python_code += other.python_code
+    into.files_run += other.files_run
+
+
+def _add_command(facts: ShellFacts, argv: list[str], depth: int, via: str) -> None:
+    argv, wrapped = _unwrap(argv, depth)
+    via = f"{via} {wrapped}".strip()
+    if not argv:
+        return
+    # IPython-only helpers that may sneak in (e.g. ``!{sys.executable} -m pip``)
+    name = program_name(argv[0])
+    if name.startswith("{") and "executable" in name:
+        name = "python"
+        argv = ["python"] + argv[1:]
+    facts.commands.append(Command(list(argv), via))
+    args = argv[1:]
+    if name in SHELLS:
+        _shell_launch(facts, name, args, depth, via)
+    elif PYTHONS.match(name):
+        _python_launch(facts, args, depth, via)
+    elif name in {"pip", "pip3", "uv", "conda", "mamba", "micromamba", "pipx"} or re.match(r"^pip\d", name):
+        _packages(facts, name, args)
+    elif name in {"apt", "apt-get", "aptitude", "yum", "dnf", "apk", "snap", "zypper", "pacman", "brew"}:
+        facts.apt += _install_targets(args, {"install", "add", "-S"})
+    elif name in {"git", "gh"}:
+        _git(facts, name, args)
+    elif name in {"wget", "curl", "aria2c", "axel", "gdown", "huggingface-cli", "hf", "rclone", "lftp"}:
+        _download(facts, name, args)
+    elif name in {"screen", "tmux", "su"}:
+        _session_launch(facts, name, args, depth, via)
+    elif name in {"source", "."} and args:
+        facts.files_run.append(args[0])
+    elif name.startswith("./") or name.endswith((".sh", ".py")):
+        facts.files_run.append(argv[0])
+
+
+def _shell_launch(facts: ShellFacts, name: str, args: list[str], depth: int, via: str) -> None:
+    if name == "busybox" and args:
+        _add_command(facts, args, depth, f"{via} busybox")
+        return
+    for i, arg in enumerate(args):
+        if arg == "-c" and i + 1 < len(args) or (arg.startswith("-") and "c" in arg[1:] and not arg.startswith("--") and i + 1 < len(args)):
+            _merge(facts, parse(args[i + 1], depth + 1), f"{via} {name} -c".strip())
+            return
+        if not arg.startswith("-"):
+            facts.files_run.append(arg)
+            return
+
+
+def _python_launch(facts: ShellFacts, args: list[str], depth: int, via: str) -> None:
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "-c" and i + 1 < len(args):
+            facts.python_code.append(args[i + 1])
+            return
+        if arg == "-m" and i + 1 < len(args):
+            module_argv = args[i + 1 :]
+            if module_argv[0] == "pip":
+                _packages(facts, "pip", module_argv[1:])
+            else:
+                facts.commands.append(Command(list(module_argv), f"{via} python -m".strip()))
+            return
+        if arg.startswith("-c") and len(arg) > 2:
+            facts.python_code.append(arg[2:])
+            return
+        if arg.startswith("-"):
+            i += 2 if arg in {"-W", "-X"} else 1
+            continue
+        facts.files_run.append(arg)
+        return
+
+
+def _session_launch(facts: ShellFacts, name: str, args: list[str], depth: int, via: str) -> None:
+    """screen -dmS x cmd ...; tmux new -d 'cmd'; su -c 'cmd' user."""
+    if name == "su":
+        for i, arg in enumerate(args):
+            if arg in {"-c", "--command"} and i + 1 < len(args):
+                _merge(facts, parse(args[i + 1], depth + 1), f"{via} su -c".strip())
+        return
+    rest: list[str] = []
+    i = 0
+    value_opts = {"-S", "-s", "-t", "-n", "-c", "-x", "-y", "-e", "-F", "-L", "-p", "-T", "-l"}
+    while i < len(args):
+        arg = args[i]
+        if name == "tmux" and arg in {"new", "new-session", "new-window", "send-keys", "send", "neww", "run", "run-shell"}:
+            i += 1
+            continue
+        if arg.startswith("-"):
+            if arg in value_opts or (name == "screen" and arg.startswith("-dmS") and arg == "-dmS"):
+                i += 2
+                continue
+            i += 1
+            continue
+        rest = args[i:]
+        break
+    if not rest:
+        return
+    if len(rest) == 1 and " " in rest[0]:
+        _merge(facts, parse(rest[0], depth + 1), f"{via} {name}".strip())
+    else:
+        _add_command(facts, rest, depth + 1, f"{via} {name}".strip())
+
+
+def _install_targets(args: list[str], verbs: set[str]) -> list[str]:
+    names: list[str] = []
+    if not any(a in verbs for a in args):
+        return names
+    started = False
+    for arg in args:
+        if not started:
+            started = arg in verbs
+            continue
+        if arg.startswith("-"):
+            continue
+        names.append(arg.lower())
+    return names
+
+
+def normalize_package(spec: str) -> str:
+    """``Foo_Bar[extra]>=1.0`` -> ``foo-bar``; a VCS or URL spec keeps its repo name."""
+    spec = spec.strip().strip("'\"")
+    if "://" in spec or spec.startswith("git+"):
+        url = spec.split("git+", 1)[-1].split("#", 1)[0].split("@")[0] if "@" not in spec.split("://", 1)[-1].split("/", 1)[0] else spec
+        path = urlsplit(url.replace("git+", "")).path
+        name = posixpath.basename(path.rstrip("/"))
+        if name.endswith(".git"):
+            name = name[:-4]
+        name = re.sub(r"\.(zip|tar\.gz|tgz|whl)$", "", name)
+        return re.sub(r"[-_.]+", "-", name).lower()
+    if " @ " in spec:
+        spec = spec.split(" @ ", 1)[0]
+    name = re.split(r"[\[<>=!~;@ ]", spec, maxsplit=1)[0]
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _packages(facts: ShellFacts, name: str, args: list[str]) -> None:
+    if name == "uv" and args[:1] == ["pip"]:
+        args = args[1:]
+    if not args or args[0] not in {"install", "add", "create", "inject"}:
+        return
+    value_opts = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url",
+                  "-f", "--find-links", "-t", "--target", "--prefix", "--root", "-n", "--name", "-p",
+                  "--channel", "-e", "--editable", "--python"}
+    i = 1
+    while i < len(args):
+        arg = args[i]
+        if arg in {"-e", "--editable"} and i + 1 < len(args):
+            target = args[i + 1]
+            if "://" in target or target.startswith("git+"):
+                facts.git.append(target.replace("git+", "", 1))
+                facts.pip.append(normalize_package(target))
+            i += 2
+            continue
+        if arg in value_opts:
+            i += 2
+            continue
+        if arg.startswith("-"):
+            i += 1
+            continue
+        if "://" in arg or arg.startswith("git+"):
+            url = arg.replace("git+", "", 1)
+            if "github" in url or "gitlab" in url or url.endswith(".git") or arg.startswith("git+"):
+                facts.git.append(url)
+            else:
+                facts.downloads.append((url, posixpath.basename(urlsplit(url).path)))
+        facts.pip.append(normalize_package(arg))
+        i += 1
+
+
+def _git(facts: ShellFacts, name: str, args: list[str]) -> None:
+    if name == "gh":
+        if args[:2] == ["repo", "clone"] and len(args) > 2:
+            facts.git.append(args[2])
+        return
+    verbs = {"clone", "submodule", "pull", "fetch", "remote"}
+    for i, arg in enumerate(args):
+        if arg in verbs:
+            for target in args[i + 1 :]:
+                if target.startswith("-") or target in {"add", "update"}:
+                    continue
+                if "/" in target or ":" in target:
+                    facts.git.append(target)
+                    break
+            break
+
+
+def _download(facts: ShellFacts, name: str, args: list[str]) -> None:
+    out = ""
+    urls: list[str] = []
+    out_opts = {"-O", "-o", "--output", "--output-document", "--out", "-d", "--dir", "-P", "--directory-prefix"}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in out_opts and i + 1 < len(args):
+            if arg not in {"-d", "--dir", "-P", "--directory-prefix"}:
+                out = args[i + 1]
+            i += 2
+            continue
+        if arg.startswith("--output-document=") or arg.startswith("--out=") or arg.startswith("-O") and len(arg) > 2 and name == "wget":
+            out = arg.split("=", 1)[-1] if "=" in arg else arg[2:]
+        elif not arg.startswith("-"):
+            urls.append(arg)
+        i += 1
+    if name in {"huggingface-cli", "hf"} and urls[:1] == ["download"]:
+        repo = urls[1] if len(urls) > 1 else ""
+        files = urls[2:] or [repo]
+        for f in files:
+            facts.downloads.append((f"hf://{repo}", posixpath.basename(f)))
+        return
+    for url in urls:
+        filename = out or posixpath.basename(urlsplit(url).path) or url
+        facts.downloads.append((url, posixpath.basename(filename)))

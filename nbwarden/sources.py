@@ -1,0 +1,150 @@
+"""Reading notebooks and scripts from disk, tolerantly.
+
+Real notebooks are often broken: truncated JSON, ``source`` as a string
+instead of a list, nbformat 3 worksheets, cells without a type, odd
+encodings.  Everything here either returns something checkable or raises
+:class:`SourceError` with a message fit for a per-file error report; it
+never lets a ``RecursionError`` or ``UnicodeError`` escape.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from pathlib import Path
+from typing import Any
+
+MAX_FILE_BYTES = 128 * 1024 * 1024
+CODE_SUFFIXES = {".ipynb": "notebook", ".py": "python", ".ipy": "python", ".sh": "shell", ".bash": "shell",
+                 ".zsh": "shell", ".command": "shell"}
+
+
+class SourceError(ValueError):
+    """A file that cannot be checked at all; the message says why."""
+
+
+def decode(data: bytes) -> tuple[str, list[str]]:
+    """Bytes to text: BOMs honoured, UTF-8 preferred, Latin-1 as the last resort."""
+    notes: list[str] = []
+    for bom, encoding in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
+                          (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+                          (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            try:
+                return data.decode(encoding), notes
+            except UnicodeDecodeError:
+                break
+    try:
+        return data.decode("utf-8"), notes
+    except UnicodeDecodeError:
+        notes.append("not valid UTF-8: decoded as Latin-1")
+        return data.decode("latin-1"), notes
+
+
+def looks_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    if not sample:
+        return False
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return False
+    if b"\x00" in sample:
+        return True
+    control = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return control > len(sample) * 0.1
+
+
+def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise SourceError(f"file is {size} bytes, over the {limit}-byte limit")
+        with path.open("rb") as handle:
+            return handle.read(limit + 1)
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror or exc}") from exc
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "".join(v for v in value if isinstance(v, str))
+    return ""
+
+
+def cells_of(nb: Any) -> tuple[list[tuple[str, str]], list[str]]:
+    """(cell_type, source) pairs from a parsed notebook of any nbformat version."""
+    notes: list[str] = []
+    if not isinstance(nb, dict):
+        raise SourceError("not a notebook: the top level is not a JSON object")
+    raw_cells = nb.get("cells")
+    if raw_cells is None and isinstance(nb.get("worksheets"), list):  # nbformat 3
+        notes.append("nbformat 3 notebook")
+        raw_cells = [c for ws in nb["worksheets"] if isinstance(ws, dict) for c in ws.get("cells", []) or []]
+    if not isinstance(raw_cells, list):
+        raise SourceError("not a notebook: no 'cells' list")
+    cells: list[tuple[str, str]] = []
+    for index, cell in enumerate(raw_cells):
+        if not isinstance(cell, dict):
+            notes.append(f"cell {index}: not an object, skipped")
+            cells.append(("raw", ""))
+            continue
+        cell_type = cell.get("cell_type")
+        if cell_type not in {"code", "markdown", "raw", "heading"}:
+            notes.append(f"cell {index}: unknown cell_type {cell_type!r}, treated as code")
+            cell_type = "code"
+        source = _text(cell.get("source", cell.get("input", "")))
+        cells.append(("code" if cell_type == "code" else "markdown", source))
+    return cells, notes
+
+
+def parse_notebook_text(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError as exc:
+        raise SourceError("notebook JSON is nested too deeply") from exc
+    except json.JSONDecodeError as exc:
+        raise SourceError(f"invalid notebook JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+
+
+def read_notebook(notebook: str | Path | dict | bytes) -> tuple[list[tuple[str, str]], list[str]]:
+    """Cells of a notebook given as a path, JSON text, bytes or a dict."""
+    notes: list[str] = []
+    if isinstance(notebook, dict):
+        return cells_of(notebook)
+    if isinstance(notebook, Path) or (isinstance(notebook, str) and not notebook.lstrip().startswith("{")):
+        data = read_bytes(Path(notebook))
+    elif isinstance(notebook, str):
+        data = notebook.encode("utf-8", "surrogatepass")
+    else:
+        data = bytes(notebook)
+    if looks_binary(data):
+        raise SourceError("binary data, not a notebook")
+    text, notes = decode(data)
+    cells, more = cells_of(parse_notebook_text(text))
+    return cells, notes + more
+
+
+def units_of_file(path: Path) -> tuple[list[tuple[str, str, int | None]], list[str]]:
+    """What to check in a file: (source, kind, cell) triples plus notes.
+
+    A notebook that is not valid JSON still gets the text-level checks over
+    its raw text, with a note, so a broken file cannot hide a miner.
+    """
+    kind = CODE_SUFFIXES.get(path.suffix.lower(), "data")
+    data = read_bytes(path)
+    if kind != "data" and looks_binary(data):
+        raise SourceError("binary data, not source code")
+    text, notes = decode(data)
+    if kind == "notebook":
+        try:
+            cells, more = cells_of(parse_notebook_text(text))
+        except SourceError as exc:
+            return [(text, "text", None)], notes + [f"{exc}; text-level checks only"]
+        units = [(src, "cell" if ctype == "code" else "markdown", i) for i, (ctype, src) in enumerate(cells) if src]
+        return units, notes + more
+    if kind == "data":
+        return [(text, "data", None)], notes
+    if kind == "python" and text.startswith("#!") and "sh" in text.split("\n", 1)[0].rsplit("/", 1)[-1][:4]:
+        kind = "shell"
+    return [(text, "cell" if kind == "python" else kind, None)], notes
