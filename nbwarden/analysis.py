@@ -25,6 +25,7 @@ from __future__ import annotations
 import ast
 import base64
 import binascii
+import bisect
 import codecs
 import re
 import zlib
@@ -146,6 +147,7 @@ CELL_MAGIC_SHELL = {"bash", "sh", "system", "!", "script"}
 CELL_MAGIC_PYTHON = {"python", "python3", "capture", "time", "timeit", "prun", "debug", "pypy"}
 CELL_MAGIC_INERT = {"html", "javascript", "js", "markdown", "latex", "svg", "md"}
 LINE_MAGIC_SHELL = {"sx", "system", "sc"}
+MAGIC_LINE = re.compile(r"^[ \t]*[!%]|=[ \t]*(?:!|%sx|%system)", re.M)
 ASSIGN_SHELL = re.compile(r"^(\s*)([\w., ]+?)\s*=\s*(!|%sx\b|%system\b)\s*(.*)$")
 
 
@@ -186,6 +188,8 @@ def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int
         lines[first] = ""
         if args.strip():
             lines[first] = args  # %%time x = 1 -> runs `x = 1`
+    if not MAGIC_LINE.search(source):
+        return "\n".join(lines)  # plain Python: nothing to rewrite
     out: list[str] = []
     i = 0
     while i < len(lines):
@@ -207,7 +211,7 @@ def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int
             out.extend([""] * extra)
             i += extra + 1
             continue
-        match = ASSIGN_SHELL.match(text)
+        match = ASSIGN_SHELL.match(text) if ("!" in text or "%s" in text) and "=" in text else None
         if match and not stripped.startswith("#"):
             command = ("!" if match.group(3) == "!" else "%sx ") + match.group(4)
             _line_magic(analysis, command, lineno, env_text)
@@ -256,7 +260,8 @@ def _writefile(analysis: Analysis, path: str, body: str, first_line: int) -> Non
 # Shell facts
 
 
-def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str = EXEC, depth: int = 0) -> None:
+def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str = EXEC, depth: int = 0,
+              evidence: str = "") -> None:
     """Record the facts of a shell command line (or a script)."""
     if "\n" in text.strip():
         # a script: keep line numbers per line, honouring continuations
@@ -274,7 +279,7 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
             logical = ""
         return
     facts = shell.parse(text)
-    evidence = text.strip()
+    evidence = evidence or _clip(text, 200)
     for cmd in facts.commands:
         analysis.facts.append(Fact("command", tuple(cmd.argv), context, line, evidence, f"{via} {cmd.via}".strip()))
     for name in facts.pip:
@@ -368,6 +373,11 @@ class _Folder:
             if isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(left, int) and isinstance(right, int):
                 return left + right if isinstance(node.op, ast.Add) else left - right
             return None
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Invert)):
+            value = fold(node.operand, depth + 1)
+            if isinstance(value, int):
+                return -value if isinstance(node.op, ast.USub) else ~value if isinstance(node.op, ast.Invert) else value
+            return None
         if isinstance(node, (ast.List, ast.Tuple)):
             items = [fold(elt, depth + 1) for elt in node.elts[:4096]]
             return None if any(item is None for item in items) else items
@@ -420,7 +430,7 @@ class _Folder:
         func = node.func
         name = dotted(func)
         args = node.args
-        if isinstance(func, ast.Attribute):
+        if isinstance(func, ast.Attribute) and name not in {"codecs.decode", "codecs.encode"}:
             method = func.attr
             if method == "join" and len(args) == 1:
                 sep, items = fold(func.value, depth + 1), fold(args[0], depth + 1)
@@ -580,11 +590,16 @@ def _printable(data: bytes | str) -> str | None:
 # The AST pass
 
 
+COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
+            ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
+
+
 class _PythonPass:
     """One walk over a parsed cell collecting facts, spans and derived strings."""
 
-    def __init__(self, analysis: Analysis, tree: ast.Module, depth: int):
+    def __init__(self, analysis: Analysis, tree: ast.Module, depth: int, focus: list[int] | None = None):
         self.analysis = analysis
+        self.focus = focus
         self.tree = tree
         self.depth = depth
         self.aliases: dict[str, str] = {}
@@ -593,10 +608,24 @@ class _PythonPass:
         self.string_ctx: dict[int, str] = {}  # id(node) -> context override
 
     def run(self) -> None:
-        calls: list[ast.Call] = []
-        strings: list[ast.AST] = []
-        assigns: list[ast.AST] = []
-        for node in ast.walk(self.tree):
+        self.calls: list[ast.Call] = []
+        self.strings: list[ast.AST] = []
+        self.assigns: list[ast.AST] = []
+        if self.focus is None:
+            self._walk(self.tree)
+        else:
+            self._visit_body(self.tree.body)
+        self.assigns.sort(key=lambda n: (n.lineno, n.col_offset))
+        for node in self.assigns:
+            self._assign(node)
+        for node in self.calls:
+            self._call(node)
+        for node in self.strings:
+            self._string(node)
+
+    def _walk(self, root: ast.AST) -> None:
+        calls, strings, assigns = self.calls, self.strings, self.assigns
+        for node in ast.walk(root):
             kind = type(node)
             if kind is ast.Call:
                 calls.append(node)
@@ -611,13 +640,52 @@ class _PythonPass:
                 assigns.append(node)
             elif kind is ast.Expr and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
                 self._mark(node.value, INERT)  # docstrings and bare strings
-        assigns.sort(key=lambda n: (n.lineno, n.col_offset))
-        for node in assigns:
-            self._assign(node)
-        for node in calls:
-            self._call(node)
-        for node in strings:
-            self._string(node)
+
+    def _hit(self, node: ast.AST) -> bool:
+        """Does the statement cover a line where the prefilter saw something?"""
+        focus = self.focus
+        index = bisect.bisect_left(focus, node.lineno)
+        return index < len(focus) and focus[index] <= (node.end_lineno or node.lineno)
+
+    def _visit_body(self, body: list[ast.stmt]) -> None:
+        """Walk only the statements that contain prefilter hits.
+
+        Simple assignments are always kept, because an obfuscated name is
+        often assembled a few statements before the line that uses it.
+        """
+        for stmt in body:
+            kind = type(stmt)
+            if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
+                if self._hit(stmt):
+                    self._walk(stmt)
+                else:
+                    self.assigns.append(stmt)
+                continue
+            if not self._hit(stmt):
+                continue
+            if kind not in COMPOUND:
+                self._walk(stmt)
+                continue
+            for name, value in ast.iter_fields(stmt):
+                if name in ("body", "orelse", "finalbody"):
+                    self._visit_body(value)
+                elif name in ("handlers", "cases"):
+                    for part in value:
+                        for sub_name, sub_value in ast.iter_fields(part):
+                            if sub_name == "body":
+                                self._visit_body(sub_value)
+                            else:
+                                self._walk_value(sub_value)
+                else:
+                    self._walk_value(value)
+
+    def _walk_value(self, value: object) -> None:
+        if isinstance(value, ast.AST):
+            self._walk(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST):
+                    self._walk(item)
 
     # -- helpers
 
@@ -678,6 +746,9 @@ class _PythonPass:
         value = self.folder.fold(node.value)
         if value is None:
             return
+        if isinstance(value, (str, bytes)) and isinstance(node.value, (ast.Call, ast.BinOp, ast.Subscript)):
+            # a name assembled at run time (chr lists, base64, concatenation) may be used anywhere later
+            self._derived(value, node.value, CODE, "+".join(sorted(self.folder.methods)) or "concat")
         for target in targets:
             if isinstance(target, ast.Name):
                 if isinstance(node, ast.AugAssign):
@@ -754,14 +825,19 @@ class _PythonPass:
             self._derived(value, arg, EXEC, via)
 
     def _argv_call(self, node: ast.Call, name: str) -> None:
-        if name.startswith(("os.execl", "os.spawnl")):
-            values = [self.folder.fold(a) for a in node.args[1 if name.startswith("os.exec") else 2:]]
-            argv = values if all(isinstance(v, str) for v in values) else None
+        argv: Any
+        if name.startswith(("os.exec", "os.spawn", "os.posix_spawn")):
+            # the program is the path argument; argv[0] is only a display name
+            first = 1 if name.startswith("os.spawn") else 0
+            program = self.folder.fold(node.args[first]) if len(node.args) > first else None
+            if name.startswith(("os.execl", "os.spawnl")):
+                rest = [self.folder.fold(a) for a in node.args[first + 2:]]
+            else:
+                listed = self.folder.fold(node.args[first + 1]) if len(node.args) > first + 1 else []
+                rest = list(listed[1:]) if isinstance(listed, list) else []
+            argv = [program, *rest] if isinstance(program, str) and all(isinstance(v, str) for v in rest) else None
         else:
-            index = 1 if name.startswith(("os.execv", "os.spawnv", "os.posix_spawn")) else 0
-            if name.startswith("os.spawnv"):
-                index = 2
-            argv = self._fold_arg(node, index, "args")
+            argv = self._fold_arg(node, 0, "args")
         for arg in node.args:
             self._mark(arg, EXEC)
         if isinstance(argv, str):
@@ -842,7 +918,7 @@ class _PythonPass:
         if isinstance(node, ast.JoinedStr):
             return
         value = node.value
-        if ctx == INERT or len(value) < 8:
+        if ctx != CODE or len(value) < 8:
             return
         for url in URL_RE.findall(value):
             self._fact("url", url, node, ctx)
@@ -887,12 +963,14 @@ class _PythonPass:
 # Entry point
 
 
-def analyze(source: str, kind: str = "cell", depth: int = 0) -> Analysis:
+def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | None = None) -> Analysis:
     """Analyse one unit of code.
 
     ``kind`` is ``cell`` or ``python`` (Python with IPython syntax), ``shell``
     (a shell script or command line), ``markdown`` or ``data`` (never runs),
-    or ``text`` (unknown language: text-level checks only).
+    or ``text`` (unknown language: text-level checks only).  ``focus`` lists
+    the lines where the engine's prefilter found something; when given, only
+    statements covering those lines are walked in depth.
     """
     analysis = Analysis(source=source, kind=kind, lines=source.split("\n"))
     if kind in {"markdown", "data"}:
@@ -924,7 +1002,7 @@ def analyze(source: str, kind: str = "cell", depth: int = 0) -> Analysis:
     env: dict[str, Any] = {}
     if tree is not None:
         analysis.parsed = True
-        walker = _PythonPass(analysis, tree, depth)
+        walker = _PythonPass(analysis, tree, depth, sorted(focus) if focus is not None else None)
         try:
             walker.run()
         except RecursionError:
@@ -933,7 +1011,9 @@ def analyze(source: str, kind: str = "cell", depth: int = 0) -> Analysis:
     else:
         _fallback_imports(analysis, python)
     for text, line, via in pending:
-        add_shell(analysis, _interpolate(text, env), line, via, EXEC, depth)
+        filled = _interpolate(text, env)
+        evidence = f"{_clip(text, 100)}  ⇒  {_clip(filled, 120)}" if filled != text else ""
+        add_shell(analysis, filled, line, via, EXEC, depth, evidence)
     return analysis
 
 

@@ -48,8 +48,9 @@ CONTEXT_WEIGHT = {EXEC: 1.0, CODE: 0.75, INERT: 0.25}
 # they are how code hides strings from a plain text search.
 DECODE_TRIGGERS = ("b64decode", "decodebytes", "a2b_base64", "fromhex", "unhexlify", "a2b_hex", "rot13",
                    "rot_13", "[::-1]", "chr(", "exec(", "eval(", "compile(", "__import__", "import_module",
-                   "codecs.decode", "zlib.decompress", "b32decode", "b85decode", "reversed(", ".join(",
+                   "codecs.decode", "zlib.decompress", "b32decode", "b85decode", "reversed(", "\".join(", "'.join(",
                    "system(", "popen(", "subprocess", "%%writefile", "write_text(")
+BUILTIN_CALL_TRIGGERS = {"exec(", "eval(", "compile(", "reversed(", "chr("}
 _TRIGGER = ("__trigger__",)
 
 
@@ -197,10 +198,11 @@ class Engine:
                                     self._program_globs.append((program, prog_ref))
                                 else:
                                     self._programs.setdefault(program, []).append(prog_ref)
-                                add_needle(_literal_core(program), _TRIGGER)
+                                for trigger in _command_triggers(program, value):
+                                    add_needle(trigger, _TRIGGER)
                         elif kind == "import":
                             self._imports.setdefault(value.lower(), []).append(ref)
-                            add_needle(value.split(".")[-1], _TRIGGER)
+                            add_needle(value.split(".")[0], _TRIGGER)
                         elif kind in {"pip", "apt"}:
                             name = shell.normalize_package(value) if kind == "pip" and not _is_glob(value) else value.lower()
                             if _is_glob(name):
@@ -259,7 +261,7 @@ class Engine:
 
     def check_command(self, argv: list[str] | tuple[str, ...], exe: str | None = None) -> Verdict:
         """Check a process command line as the agent sees it (no shell involved)."""
-        argv = [str(a) for a in argv if a is not None]
+        argv = [_valid_unicode(str(a), []) for a in argv if a is not None]
         if not argv:
             return self._verdict([], [])
         text = shell.shlex.join(argv)
@@ -309,10 +311,20 @@ class Engine:
     # ------------------------------------------------------------------ matching
 
     def _prefilter(self, low: str) -> bool:
-        if self._has_needles:
-            for _ in self._automaton.iter(low):
-                return True
-        return self._regex_hit(low)
+        """Is there anything in this text worth a deep look?"""
+        return bool(self._raw_hits(low)) or self._regex_hit(low)
+
+    def _raw_hits(self, low: str) -> list[tuple[int, str, tuple[_Ref, ...]]]:
+        """Aho-Corasick hits as (start, needle, literal refs), minus bogus triggers."""
+        if not self._has_needles:
+            return []
+        hits = []
+        for end, (needle, refs) in self._automaton.iter(low):
+            start = end - len(needle) + 1
+            if needle in BUILTIN_CALL_TRIGGERS and start > 0 and (low[start - 1].isalnum() or low[start - 1] in "._"):
+                continue  # re.compile(, self.eval( ... are not the builtins
+            hits.append((start, needle, refs))
+        return hits
 
     def _regex_hit(self, text: str) -> bool:
         if self._regex_set is not None:
@@ -323,34 +335,41 @@ class Engine:
     def _scan_unit(self, source: str, kind: str, cell: int | None, notes: list[str]) -> list[_Match]:
         if not isinstance(source, str):
             source = str(source)
+        source = _valid_unicode(source, notes)
         low = source.lower()
-        if not self._prefilter(low):
+        hits = self._raw_hits(low)
+        regex_hits = list(self._regex_matches(source)) if self._regexes and self._regex_hit(source) else []
+        if not hits and not regex_hits:
             return []
-        unit = an.analyze(source, kind)
+        starts = _line_starts(low)
+        located = [(_locate(starts, start), needle, refs) for start, needle, refs in hits]
+        focus = {line for (line, _), _, _ in located} | {line for _, line, _, _ in regex_hits}
+        unit = an.analyze(source, kind, focus=focus)
         for note in unit.notes:
             notes.append(f"cell {cell}: {note}" if cell is not None else note)
-        return self._match(unit, low, cell)
+        return self._match(unit, low, cell, located, regex_hits)
 
-    def _match(self, unit: an.Analysis, low: str, cell: int | None) -> list[_Match]:
+    def _match(self, unit: an.Analysis, low: str, cell: int | None, located=None, regex_hits=None) -> list[_Match]:
         matches: list[_Match] = []
         lines = unit.lines
-        line_starts = _line_starts(low) if low else [0]
+        if located is None:
+            starts = _line_starts(low)
+            located = [(_locate(starts, start), needle, refs) for start, needle, refs in self._raw_hits(low)]
+            regex_hits = list(self._regex_matches(unit.source))
         # literal text in the raw source, located so its context is known
-        if self._has_needles:
-            for end, (needle, refs) in self._automaton.iter(low):
-                if not refs:
+        for (line, col), needle, refs in located:
+            if not refs:
+                continue
+            context = unit.context_at(line, col) if lines else EXEC
+            evidence = _clip(lines[line - 1]) if 0 < line <= len(lines) else _clip(needle)
+            start = _offset(low, line, col)
+            for ref in refs:
+                if ref.word and not _on_word_boundary(low, start, start + len(needle), needle):
                     continue
-                start = end - len(needle) + 1
-                line, col = _locate(line_starts, start)
-                context = unit.context_at(line, col) if unit.lines else EXEC
-                evidence = _clip(lines[line - 1]) if 0 < line <= len(lines) else _clip(needle)
-                for ref in refs:
-                    if ref.word and not _on_word_boundary(low, start, end + 1, needle):
-                        continue
-                    matches.append(_Match(ref, context, cell, line, evidence))
+                matches.append(_Match(ref, context, cell, line, evidence))
         # regexes over the raw source
-        for ref, line, col, _ in self._regex_matches(unit.source):
-            context = unit.context_at(line, col) if unit.lines else EXEC
+        for ref, line, col, _ in regex_hits or ():
+            context = unit.context_at(line, col) if lines else EXEC
             evidence = _clip(lines[line - 1]) if 0 < line <= len(lines) else ""
             matches.append(_Match(ref, context, cell, line, evidence))
         # facts: structured patterns, and literals/regexes over derived text
@@ -513,6 +532,30 @@ def _literal_core(glob: str) -> str:
     return max(runs, key=len) if runs else ""
 
 
+GENERIC_PROGRAM = re.compile(r"^(python|pypy|ipython|bash|sh|zsh|node|java|perl|ruby|php|deno|bun|npx)[\d.?*]*$")
+
+
+def _command_triggers(program: str, spec: dict[str, Any]) -> list[str]:
+    """Words whose presence makes a command pattern possible at all.
+
+    For interpreters (``python``, ``bash``) the program name is everywhere,
+    so the distinctive arguments are the trigger instead.
+    """
+    core = _literal_core(program)
+    if not GENERIC_PROGRAM.match(program) and len(core) >= 3:
+        return [core]
+    required = spec.get("args") or []
+    required = [required] if isinstance(required, str) else required
+    candidates = [_literal_core(a) for a in required if len(_literal_core(a).strip("-")) >= 3]
+    if candidates:
+        return [max(candidates, key=len)]
+    alternatives = spec.get("args_any") or []
+    alternatives = [alternatives] if isinstance(alternatives, str) else alternatives
+    if alternatives and all(len(_literal_core(a).strip("-")) >= 3 for a in alternatives):
+        return [_literal_core(a) for a in alternatives]
+    return [core]
+
+
 def _args_match(spec: dict[str, Any], args_low: list[str]) -> bool:
     joined = " ".join(args_low)
 
@@ -545,6 +588,26 @@ def _locate(starts: list[int], offset: int) -> tuple[int, int]:
 
     index = bisect_right(starts, offset) - 1
     return index + 1, offset - starts[index]
+
+
+def _valid_unicode(text: str, notes: list[str]) -> str:
+    """Replace lone surrogates (from ``surrogateescape`` decoding) so RE2 can read the text."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        notes.append("invalid Unicode replaced")
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _offset(text: str, line: int, col: int) -> int:
+    """Inverse of _locate for one position (only used for the few raw hits)."""
+    offset = 0
+    for _ in range(line - 1):
+        offset = text.index("\n", offset) + 1
+    return offset + col
 
 
 def _on_word_boundary(text: str, start: int, end: int, needle: str) -> bool:

@@ -1,0 +1,287 @@
+"""Engine mechanics, on a small private pack so the tests do not move with the public packs."""
+
+import json
+import textwrap
+
+import pytest
+
+from nbwarden import rules
+from nbwarden.engine import Engine, Memory
+
+PACK = """
+pack: testpack
+version: 0.1.0
+category: crypto_mining
+rules:
+  - id: crypto_mining.t-miner
+    severity: block
+    description: Runs a test miner.
+    references: [test]
+    patterns:
+      - command: {program: [xmrig, "cpuminer*"]}
+    examples: {match: ["!xmrig"], no_match: ["# xmrig"]}
+  - id: crypto_mining.t-stratum
+    severity: block
+    description: Names a stratum pool URL.
+    references: [test]
+    patterns:
+      - regex: "stratum\\\\+tcp://"
+    examples: {match: ["u='stratum+tcp://a'"], no_match: ["u='tcp://a'"]}
+  - id: password_cracking.t-hashcat
+    category: password_cracking
+    severity: block
+    description: Runs hashcat against hashes.
+    references: [test]
+    patterns:
+      - command: {program: hashcat, not_args: ["-b", "--benchmark"]}
+    examples: {match: ["!hashcat -m 0 h.txt w.txt"], no_match: ["!hashcat -b"]}
+  - id: deepfake.t-model
+    category: deepfake
+    severity: warn
+    description: Mentions a face-swap model file.
+    references: [test]
+    patterns:
+      - literal: inswapper_128.onnx
+      - download: "inswapper_128*.onnx"
+    examples: {match: ["m = 'inswapper_128.onnx'"], no_match: ["m = 'buffalo_l'"]}
+  - id: deepfake.t-pipeline
+    category: deepfake
+    severity: block
+    description: Swaps faces in a video with insightface and inswapper.
+    references: [test]
+    all:
+      - [{import: insightface}]
+      - [{literal: inswapper_128}]
+      - [{regex: "VideoWriter|write_videofile"}]
+    examples: {match: ["import insightface\\nm='inswapper_128.onnx'\\ncv2.VideoWriter('o.mp4')"], no_match: ["import insightface"]}
+  - id: proxy_tunnel.t-ngrok
+    category: proxy_tunnel
+    severity: warn
+    description: Opens an ngrok tunnel.
+    references: [test]
+    patterns:
+      - pip: pyngrok
+      - import: pyngrok
+      - host: ngrok.io
+      - git: ngrok/ngrok-python
+    examples: {match: ["!pip install pyngrok"], no_match: ["!pip install requests"]}
+"""
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    d = tmp_path_factory.mktemp("pack")
+    (d / "test.yaml").write_text(PACK)
+    return Engine(rules.load([d], builtin=False))
+
+
+def rule_ids(verdict, min_severity="audit"):
+    order = ["audit", "warn", "block"]
+    return {f.rule for f in verdict.findings if order.index(f.severity) >= order.index(min_severity)}
+
+
+@pytest.mark.parametrize("cell", [
+    "!./xmrig -o pool:3333",
+    "!sudo nohup ./xmrig &",
+    "%%bash\ncd /tmp\n./xmrig --donate-level 1",
+    "import subprocess\nsubprocess.Popen(['/opt/xmrig', '-o', 'x'])",
+    "import os\nos.system('timeout 100 cpuminer-opt -a yespower')",
+    "get_ipython().system('screen -dmS m ./xmrig')",
+    "!bash -c 'env A=1 xmrig'",
+    "x = !xmrig --version",
+    "%%writefile go.sh\n#!/bin/bash\nxmrig -o pool\n",
+    "!python3 -c \"import os; os.system('xmrig')\"",
+])
+def test_miner_command_forms_are_blocked(engine, cell):
+    verdict = engine.check_code(cell)
+    assert verdict.action == "block"
+    assert "crypto_mining.t-miner" in rule_ids(verdict, "block")
+    assert verdict.category == "crypto_mining"
+
+
+@pytest.mark.parametrize("cell,method", [
+    ("a = 'xm'\nb = 'rig'\nimport os\nos.system('./' + a + b)", "concat"),
+    ("import subprocess\nsubprocess.run([''.join(chr(c) for c in [120, 109, 114, 105, 103])])", "chr"),
+    ("p = 'girmx'[::-1]\n!./{p} -o pool", "reversed"),
+    ("import base64\nexec(base64.b64decode('aW1wb3J0IG9zOyBvcy5zeXN0ZW0oJ3htcmlnJyk=').decode())", "base64"),
+    ("exec(bytes.fromhex('696d706f7274206f733b206f732e73797374656d2827786d7269672729').decode())", "hex"),
+    ("import codecs, os\nos.system(codecs.decode('kzevt -b cbby', 'rot13'))", "rot13"),
+    ("tool = 'xmrig'\nimport subprocess\nsubprocess.call(f'./{tool} --threads 2', shell=True)", "f-string"),
+    ("parts = ['xm', 'rig']\nimport os\nos.execvp(''.join(parts), ['x'])", "join"),
+])
+def test_obfuscated_miner_is_decoded(engine, cell, method):
+    verdict = engine.check_code(cell)
+    assert "crypto_mining.t-miner" in rule_ids(verdict, "block"), (method, verdict.to_dict())
+
+
+@pytest.mark.parametrize("cell", [
+    "# run ./xmrig here to mine",
+    "print('never run xmrig on this hub')",
+    "'''Docstring: xmrig is banned.'''",
+    "!mkdir xmrig-notes && ls xmrig-notes",
+    "!echo xmrig",
+    "xmrig_count = 3",
+    "import logging\nlogging.warning('xmrig detected')",
+])
+def test_mentions_are_not_blocked(engine, cell):
+    verdict = engine.check_code(cell)
+    assert verdict.action == "allow", verdict.to_dict()
+
+
+def test_literal_in_comment_is_capped_at_audit(engine):
+    verdict = engine.check_code("x = 1  # download inswapper_128.onnx later")
+    assert verdict.action == "allow"
+    findings = [f for f in verdict.findings if f.rule == "deepfake.t-model"]
+    assert findings and findings[0].severity == "audit" and findings[0].context == "inert"
+    code = engine.check_code("model = 'inswapper_128.onnx'")
+    assert code.action == "warn" and code.findings[0].context == "code"
+
+
+def test_markdown_and_data_are_inert(engine):
+    assert engine.check_code("Use `inswapper_128.onnx` and stratum+tcp://x", kind="markdown").action == "allow"
+    data = engine.check_code('{"text": "stratum+tcp://pool.example:3333 xmrig"}', kind="data")
+    assert data.action == "allow"
+    assert all(f.severity == "audit" for f in data.findings) and data.findings
+
+
+def test_not_args_spares_benchmarks(engine):
+    assert engine.check_code("!hashcat -b").action == "allow"
+    assert engine.check_code("!hashcat -m 1000 -a 0 ntlm.txt rockyou.txt").action == "block"
+
+
+def test_evidence_names_cell_line_and_text(engine):
+    verdict = engine.check_code("import os\n\nos.system('xmrig -o stratum+tcp://p:1')")
+    finding = next(f for f in verdict.findings if f.rule == "crypto_mining.t-miner")
+    assert finding.line == 3
+    assert "xmrig" in finding.evidence
+    assert finding.context == "exec"
+    data = verdict.to_dict()
+    assert {"rule", "category", "severity", "evidence", "cell", "line"} <= set(data["findings"][0])
+
+
+def test_weak_signals_combine(engine):
+    alone = engine.check_code("import insightface\napp = insightface.app.FaceAnalysis()")
+    assert alone.action == "allow"
+    combined = engine.check_code(
+        "import insightface, cv2\nswapper = insightface.model_zoo.get_model('inswapper_128.onnx')\n"
+        "out = cv2.VideoWriter('out.mp4', fourcc, 25, (w, h))")
+    assert "deepfake.t-pipeline" in rule_ids(combined, "block")
+    finding = next(f for f in combined.findings if f.rule == "deepfake.t-pipeline")
+    assert len(finding.parts) == 3
+
+
+def test_weak_signals_combine_across_cells_with_memory(engine):
+    memory = Memory()
+    assert engine.check_code("import insightface", memory=memory).action == "allow"
+    assert "deepfake.t-pipeline" not in rule_ids(engine.check_code("swap = 'inswapper_128.onnx'", memory=memory))
+    last = engine.check_code("writer = cv2.VideoWriter('o.mp4', f, 25, s)", memory=memory)
+    assert "deepfake.t-pipeline" in rule_ids(last, "block")
+    fresh = engine.check_code("writer = cv2.VideoWriter('o.mp4', f, 25, s)", memory=Memory())
+    assert "deepfake.t-pipeline" not in rule_ids(fresh)
+
+
+def test_structured_matchers(engine):
+    assert "proxy_tunnel.t-ngrok" in rule_ids(engine.check_code("%pip install -q pyngrok==7.0"))
+    assert "proxy_tunnel.t-ngrok" in rule_ids(engine.check_code("from pyngrok import ngrok"))
+    assert "proxy_tunnel.t-ngrok" in rule_ids(engine.check_code("import requests\nrequests.get('https://abc.ngrok.io/x')"))
+    assert "proxy_tunnel.t-ngrok" in rule_ids(engine.check_code("!git clone https://github.com/ngrok/ngrok-python.git"))
+    assert "deepfake.t-model" in rule_ids(engine.check_code(
+        "from huggingface_hub import hf_hub_download\nhf_hub_download('someone/models', 'inswapper_128_fp16.onnx')"))
+    assert engine.check_code("!pip install requests ngrokish").action == "allow"
+
+
+def test_check_command(engine):
+    verdict = engine.check_command(["/tmp/.x/xmrig", "-o", "stratum+tcp://pool:3333"])
+    assert verdict.action == "block"
+    assert {"crypto_mining.t-miner", "crypto_mining.t-stratum"} <= rule_ids(verdict)
+    renamed = engine.check_command(["/tmp/train_model", "--threads", "2"], exe="/tmp/.x/xmrig")
+    assert "crypto_mining.t-miner" in rule_ids(renamed)
+    assert engine.check_command(["python", "train.py"]).action == "allow"
+    assert engine.check_command(["sh", "-c", "cpuminer-avx2 -a x"]).action == "block"
+
+
+def test_check_notebook_tolerates_broken_cells(engine, tmp_path):
+    nb = {"nbformat": 4, "cells": [
+        {"cell_type": "markdown", "source": ["Don't run `xmrig`"]},
+        {"cell_type": "code", "source": "import os\n"},
+        "not a cell",
+        {"cell_type": "code", "source": ["!./xmrig ", "-o x"]},
+        {"source": "def broken(:\n  pass\n!xmrig"},
+    ]}
+    verdict = engine.check_notebook(nb)
+    assert verdict.action == "block"
+    cells = {f.cell for f in verdict.findings if f.rule == "crypto_mining.t-miner"}
+    assert cells == {3, 4}
+    assert any("not an object" in n for n in verdict.notes)
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(nb))
+    assert engine.check_notebook(path).action == "block"
+
+
+@pytest.mark.parametrize("source", [
+    "\x00\x01\x02binary" * 1000,
+    "(" * 5000 + "1" + ")" * 5000,
+    "x = " + " + ".join(["'a'"] * 20000),
+    "def f(:\n" * 1000,
+    "\ud800 broken surrogate",
+    "a" * 3_000_000,
+    "[" * 200000,
+])
+def test_hostile_input_never_raises(engine, source):
+    verdict = engine.check_code(source)
+    assert verdict.action in {"allow", "warn", "block"}
+
+
+def test_syntax_error_still_gets_text_and_shell_checks(engine):
+    verdict = engine.check_code("for x in:\n    pass\n!xmrig -o stratum+tcp://p:1")
+    assert verdict.action == "block"
+    assert any("syntax error" in n for n in verdict.notes)
+
+
+def test_private_pack_overrides_and_disables(tmp_path):
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "a.yaml").write_text(PACK)
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "site.yaml").write_text(textwrap.dedent("""
+        pack: site
+        version: 1.0.0
+        disable: [proxy_tunnel.*]
+        overrides:
+          - {id: deepfake.t-model, severity: block}
+        rules:
+          - id: crypto_mining.t-miner
+            category: crypto_mining
+            severity: warn
+            description: Our site only warns on this miner.
+            references: [internal]
+            patterns: [{command: {program: xmrig}}]
+            examples: {match: ["!xmrig"], no_match: ["!ls"]}
+    """))
+    ruleset = rules.load([tmp_path / "base", private], builtin=False)
+    engine = Engine(ruleset)
+    assert engine.check_code("!xmrig").action == "warn"
+    assert engine.check_code("!pip install pyngrok").action == "allow"
+    assert engine.check_code("m = 'inswapper_128.onnx'").action == "block"
+    assert ruleset.rules["crypto_mining.t-miner"].private
+
+
+@pytest.mark.parametrize("body,message", [
+    ("pack: x\nversion: 1.0.0\nrules:\n  - id: bad id\n", "rule 'bad id'"),
+    ("pack: x\nversion: 1.0.0\nrules:\n  - id: a.b\n    severity: high\n", "severity"),
+    ("pack: x\nversion: 1\nrules: []\n", "version"),
+    ("- just a list", "must be a mapping"),
+    ("pack: x\nversion: 1.0.0\nrules: [\n", "invalid YAML"),
+])
+def test_pack_errors_are_clear(tmp_path, body, message):
+    (tmp_path / "p.yaml").write_text(body)
+    with pytest.raises(rules.PackError) as info:
+        rules.load([tmp_path], builtin=False)
+    assert message in str(info.value)
+    assert "p.yaml" in str(info.value)
+
+
+def test_bad_regex_is_reported(tmp_path):
+    (tmp_path / "p.yaml").write_text(PACK.replace("stratum\\\\+tcp://", "stratum(("))
+    with pytest.raises(rules.PackError, match="bad regex"):
+        rules.load([tmp_path], builtin=False)
