@@ -89,9 +89,10 @@ def check_file(path: Path, engine: Engine) -> FileResult:
     result = FileResult(str(path))
     try:
         result.size = path.stat().st_size
-        units, notes = units_of_file(path)
+        units, notes, problem = units_of_file(path)
         verdict: Verdict = engine.check_units(units, notes)
         result.verdict = verdict.to_dict()
+        result.error = problem
     except SourceError as exc:
         result.error = str(exc)
     except (RecursionError, MemoryError) as exc:
@@ -256,6 +257,8 @@ def evaluate(directory: Path, engine: Engine, threshold: str = "warn") -> dict[s
             stats.setdefault(predicted, Counter())
         if label and predicted == label:
             stats[label]["tp"] += 1
+            continue
+        if not label and not predicted:
             continue
         if label:
             stats[label]["fn"] += 1

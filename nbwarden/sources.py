@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -125,14 +126,19 @@ def read_notebook(notebook: str | Path | dict | bytes) -> tuple[list[tuple[str, 
     return cells, notes + more
 
 
-def units_of_file(path: Path) -> tuple[list[tuple[str, str, int | None]], list[str]]:
-    """What to check in a file: (source, kind, cell) triples plus notes.
+def units_of_file(path: Path) -> tuple[list[tuple[str, str, int | None]], list[str], str | None]:
+    """What to check in a file: (source, kind, cell) triples, notes, and a problem.
 
-    A notebook that is not valid JSON still gets the text-level checks over
-    its raw text, with a note, so a broken file cannot hide a miner.
+    A notebook that is not valid JSON is still checked: cell sources are
+    salvaged where possible, else its raw text gets the text-level checks.
+    The problem (why it is not a proper notebook) is returned so that the
+    report can show it and ``--strict`` can fail on it, so a broken file can
+    neither crash a scan nor hide a miner.
     """
     kind = CODE_SUFFIXES.get(path.suffix.lower(), "data")
     data = read_bytes(path)
+    if kind == "notebook" and not data.strip():
+        raise SourceError("empty file, not a notebook")
     if kind != "data" and looks_binary(data):
         raise SourceError("binary data, not source code")
     text, notes = decode(data)
@@ -140,11 +146,57 @@ def units_of_file(path: Path) -> tuple[list[tuple[str, str, int | None]], list[s
         try:
             cells, more = cells_of(parse_notebook_text(text))
         except SourceError as exc:
-            return [(text, "text", None)], notes + [f"{exc}; text-level checks only"]
+            salvaged = salvage_sources(text)
+            if any(salvaged):
+                units = [(src, "cell", i) for i, src in enumerate(salvaged) if src]
+                return units, notes + [f"{len(units)} cell sources salvaged; text-level checks otherwise"], str(exc)
+            return [(text, "text", None)], notes + ["text-level checks only"], str(exc)
         units = [(src, "cell" if ctype == "code" else "markdown", i) for i, (ctype, src) in enumerate(cells) if src]
-        return units, notes + more
+        return units, notes + more, None
     if kind == "data":
-        return [(text, "data", None)], notes
+        return [(text, "data", None)], notes, None
     if kind == "python" and text.startswith("#!") and "sh" in text.split("\n", 1)[0].rsplit("/", 1)[-1][:4]:
         kind = "shell"
-    return [(text, "cell" if kind == "python" else kind, None)], notes
+    return [(text, "cell" if kind == "python" else kind, None)], notes, None
+
+
+_SOURCE_KEY = re.compile(r'"(?:source|input)"\s*:\s*')
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_GAP = re.compile(r"[\s,]*")
+
+
+def _unescape(body: str) -> str:
+    try:
+        return json.loads(f'"{body}"')
+    except (json.JSONDecodeError, RecursionError):
+        return body.replace("\\n", "\n").replace('\\"', '"')
+
+
+def salvage_sources(text: str) -> list[str]:
+    """Cell sources from a notebook whose JSON is broken (truncated, bad commas).
+
+    The ``"source"`` strings are read one by one; a string cut off at the end
+    of the file is kept up to the cut.  Returns [] when nothing looks like a
+    notebook cell.
+    """
+    sources: list[str] = []
+    for key in _SOURCE_KEY.finditer(text):
+        pos = key.end()
+        parts: list[str] = []
+        in_list = text.startswith("[", pos)
+        if in_list:
+            pos += 1
+        while pos < len(text):
+            pos = _GAP.match(text, pos).end()
+            match = _STRING.match(text, pos)
+            if match:
+                parts.append(_unescape(match.group(0)[1:-1]))
+                pos = match.end()
+                if not in_list:
+                    break
+                continue
+            if text.startswith('"', pos):  # cut off mid-string
+                parts.append(_unescape(text[pos + 1 :]))
+            break
+        sources.append("".join(parts))
+    return sources
