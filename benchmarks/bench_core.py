@@ -1,0 +1,215 @@
+"""Core benchmark: per-cell latency of check_code next to ast.parse, and bulk scan
+throughput next to ripgrep and semgrep, measured side by side in one run.
+
+    make bench            # or: .venv/bin/python benchmarks/bench_core.py [--cells N] [--notebooks N]
+
+Prints Markdown tables (pasted into BENCHMARKS.md) and writes artifacts/bench_core.json.
+It never passes or fails on timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.corpus import cell_mix, write_notebooks  # noqa: E402
+from nbwarden.engine import Engine  # noqa: E402
+
+try:
+    import re2  # noqa: E402
+except ImportError:  # pragma: no cover
+    re2 = None
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.3f}"
+
+
+def parse_time(cell: str) -> float:
+    start = time.perf_counter()
+    try:
+        ast.parse(cell)
+    except (SyntaxError, ValueError):
+        pass
+    return time.perf_counter() - start
+
+
+def latency(engine: Engine, cells: list[str]) -> dict:
+    for cell in cells[:200]:  # warm caches
+        engine.check_code(cell)
+    parse, check, deep = [], [], []
+    for cell in cells:
+        t_parse = parse_time(cell)
+        start = time.perf_counter()
+        engine.check_code(cell)
+        t_check = time.perf_counter() - start
+        parse.append(t_parse)
+        check.append(t_check)
+        deep.append(engine._prefilter(cell.lower()))
+
+    def row(label: str, index: list[int]) -> dict:
+        p = [parse[i] for i in index]
+        c = [check[i] for i in index]
+        return {"label": label, "cells": len(index), "parse_median_ms": ms(statistics.median(p)),
+                "parse_p99_ms": ms(pct(p, 0.99)), "check_median_ms": ms(statistics.median(c)),
+                "check_p99_ms": ms(pct(c, 0.99)), "median_ratio": round(statistics.median(c) / statistics.median(p), 2),
+                "p99_ratio": round(pct(c, 0.99) / pct(p, 0.99), 2)}
+
+    all_i = list(range(len(cells)))
+    small = [i for i in all_i if len(cells[i]) <= 2048]
+    large = [i for i in all_i if 2048 < len(cells[i]) <= 10240]
+    deep_i = [i for i in all_i if deep[i]]
+    rows = [row("all cells", all_i), row("cells <= 2 KB", small), row("cells 2-10 KB", large),
+            row("cells that pass the prefilter (deep analysis)", deep_i)]
+    return {"rows": rows, "prefilter_pass_share": round(len(deep_i) / len(cells), 3)}
+
+
+def matcher_choice(engine: Engine, cells: list[str]) -> list[dict]:
+    """Why RE2's set and one Aho-Corasick automaton: the alternatives on the same text."""
+    regexes = [r.pattern for r in engine._regexes]
+    needles = sorted({needle for _, (needle, _) in engine._automaton.items()})
+    lows = [c.lower() for c in cells]
+    out = []
+
+    def timed(label: str, fn) -> None:
+        start = time.perf_counter()
+        for text in lows:
+            fn(text)
+        out.append({"matcher": label, "total_ms": round((time.perf_counter() - start) * 1000, 1),
+                    "per_cell_us": round((time.perf_counter() - start) / len(lows) * 1e6, 2)})
+
+    timed(f"Aho-Corasick, {len(needles)} literals (pyahocorasick)", lambda t: list(engine._automaton.iter(t)))
+    timed(f"Python loop `in` over {len(needles)} literals", lambda t: [n for n in needles if n in t])
+    if regexes and re2 is not None:
+        options = re2.Options()
+        options.case_sensitive = False
+        regex_set = re2.Set.SearchSet(options)
+        for r in regexes:
+            regex_set.Add(r)
+        regex_set.Compile()
+        timed(f"RE2 set, {len(regexes)} regexes", regex_set.Match)
+    if regexes:
+        union = re.compile("|".join(f"(?:{r})" for r in regexes), re.I)
+        timed(f"Python re, one alternation of {len(regexes)} regexes", union.search)
+        compiled = [re.compile(r, re.I) for r in regexes]
+        timed(f"Python re, loop over {len(regexes)} regexes", lambda t: [r.search(t) for r in compiled])
+    return out
+
+
+def literal_patterns(engine: Engine, path: Path) -> int:
+    needles = sorted({needle for _, (needle, refs) in engine._automaton.items()})
+    path.write_text("\n".join(needles) + "\n")
+    return len(needles)
+
+
+def semgrep_rules(engine: Engine, path: Path) -> int:
+    needles = sorted({needle for _, (needle, refs) in engine._automaton.items()})
+    regexes = [r.pattern for r in engine._regexes]
+    either = [{"pattern-regex": "(?i)" + re.escape(n)} for n in needles] + [{"pattern-regex": "(?i)" + r} for r in regexes]
+    import yaml
+
+    rule = {"rules": [{"id": "nbwarden-literals", "languages": ["generic"], "severity": "WARNING",
+                       "message": "prohibited-activity literal", "pattern-either": either,
+                       "paths": {"include": ["*.ipynb"]}}]}
+    path.write_text(yaml.safe_dump(rule))
+    return len(either)
+
+
+def timed_command(cmd: list[str], env: dict | None = None) -> tuple[float, int, str]:
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
+    return time.perf_counter() - start, proc.returncode, proc.stderr[-500:]
+
+
+def bulk(engine: Engine, notebooks: int, semgrep: str | None) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="nbw-bench-"))
+    try:
+        corpus = tmp / "nbs"
+        size = write_notebooks(corpus, notebooks)
+        rows = []
+        nbw = [str(ROOT / ".venv" / "bin" / "nbwarden") if (ROOT / ".venv/bin/nbwarden").exists() else "nbwarden",
+               "scan", str(corpus), "--format", "json", "-o", str(tmp / "report.json"), "--fail-on", "never",
+               "--no-progress", "--jobs", str(os.cpu_count() or 2)]
+        seconds, code, err = timed_command(nbw)
+        rows.append({"tool": "nbwarden scan (full analysis, JSON report)", "seconds": seconds, "rc": code, "err": err})
+        pattern_file = tmp / "patterns.txt"
+        count = literal_patterns(engine, pattern_file)
+        if shutil.which("rg"):
+            seconds, code, err = timed_command(["rg", "-F", "-i", "-c", "-f", str(pattern_file), str(corpus)])
+            rows.append({"tool": f"rg -F -i -f patterns ({count} literals)", "seconds": seconds, "rc": code, "err": err})
+        if semgrep:
+            rules_file = tmp / "semgrep.yaml"
+            n_rules = semgrep_rules(engine, rules_file)
+            env = dict(os.environ, SEMGREP_SEND_METRICS="off", SEMGREP_ENABLE_VERSION_CHECK="0")
+            seconds, code, err = timed_command([semgrep, "scan", "--config", str(rules_file), "--metrics=off",
+                                                "--disable-version-check", "--quiet", "--json", "-o",
+                                                str(tmp / "semgrep.json"), "--jobs", str(os.cpu_count() or 2),
+                                                str(corpus)], env)
+            rows.append({"tool": f"semgrep --config ({n_rules} pattern-regex rules, generic)", "seconds": seconds,
+                         "rc": code, "err": err})
+        base = rows[0]["seconds"]
+        for r in rows:
+            r["notebooks_per_s"] = round(notebooks / r["seconds"], 1)
+            r["mb_per_s"] = round(size / 1e6 / r["seconds"], 2)
+            r["ratio_to_nbwarden"] = round(r["seconds"] / base, 3)
+            r["seconds"] = round(r["seconds"], 2)
+        return {"notebooks": notebooks, "megabytes": round(size / 1e6, 1), "rows": rows}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cells", type=int, default=5000)
+    parser.add_argument("--notebooks", type=int, default=5000)
+    parser.add_argument("--semgrep", default=shutil.which("semgrep") or ("/tmp/semgrep-venv/bin/semgrep" if Path("/tmp/semgrep-venv/bin/semgrep").exists() else None))
+    args = parser.parse_args()
+    engine = Engine()
+    cells = cell_mix(args.cells, seed=7)
+    result = {"machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}", "rules": len(engine.rules),
+              "rules_version": engine.version}
+    result["latency"] = latency(engine, cells)
+    result["matchers"] = matcher_choice(engine, cells)
+    result["bulk"] = bulk(engine, args.notebooks, args.semgrep)
+    out = ROOT / "artifacts" / "bench_core.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=1))
+
+    print(f"## Core ({result['machine']}, {result['rules']} rules)\n")
+    print(f"Per-cell latency, {len(cells)} cells; {result['latency']['prefilter_pass_share']:.1%} pass the prefilter.\n")
+    print("| cells | n | ast.parse median | ast.parse p99 | check_code median | check_code p99 | median ratio | p99 ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in result["latency"]["rows"]:
+        print(f"| {r['label']} | {r['cells']} | {r['parse_median_ms']} ms | {r['parse_p99_ms']} ms | "
+              f"{r['check_median_ms']} ms | {r['check_p99_ms']} ms | {r['median_ratio']}x | {r['p99_ratio']}x |")
+    print("\nMatchers over the same cells:\n\n| matcher | total | per cell |\n|---|---|---|")
+    for r in result["matchers"]:
+        print(f"| {r['matcher']} | {r['total_ms']} ms | {r['per_cell_us']} µs |")
+    b = result["bulk"]
+    print(f"\nBulk scan: {b['notebooks']} notebooks, {b['megabytes']} MB, all cores.\n")
+    print("| tool | seconds | notebooks/s | MB/s | time relative to nbwarden |\n|---|---|---|---|---|")
+    for r in b["rows"]:
+        note = "" if r["rc"] in (0, 1) else f" (exit {r['rc']})"
+        print(f"| {r['tool']}{note} | {r['seconds']} | {r['notebooks_per_s']} | {r['mb_per_s']} | {r['ratio_to_nbwarden']}x |")
+
+
+if __name__ == "__main__":
+    main()
