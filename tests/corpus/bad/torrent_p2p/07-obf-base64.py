@@ -1,0 +1,6 @@
+import base64
+
+LINK = input("magnet or .torrent URL: ")
+# the downloader lives in a blob so it survives copy/paste into forums
+blob = "aW1wb3J0IGxpYnRvcnJlbnQgYXMgbHQsIHRpbWUKc2VzID0gbHQuc2Vzc2lvbih7J2xpc3Rlbl9pbnRlcmZhY2VzJzogJzAuMC4wLjA6Njg4MSd9KQpwYXJhbXMgPSBsdC5wYXJzZV9tYWduZXRfdXJpKExJTkspCnBhcmFtcy5zYXZlX3BhdGggPSAnL2NvbnRlbnQvZHJpdmUvTXlEcml2ZS9Ub3JyZW50JwpoID0gc2VzLmFkZF90b3JyZW50KHBhcmFtcykKd2hpbGUgbm90IGguc3RhdHVzKCkuaXNfc2VlZGluZzoKICAgIHRpbWUuc2xlZXAoNSkK"
+exec(base64.b64decode(blob))
