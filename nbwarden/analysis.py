@@ -571,6 +571,11 @@ def dotted(node: ast.AST | None) -> str:
     return ".".join(reversed(parts))
 
 
+def _placeholder(node: ast.AST) -> str:
+    """Stand-in for a value the folder cannot know, e.g. ``{hash_file}``."""
+    return "{" + (dotted(node) or "?") + "}"
+
+
 def _printable(data: bytes | str) -> str | None:
     """Decoded bytes as text if they look like text, else None."""
     if isinstance(data, bytes):
@@ -758,12 +763,30 @@ class _PythonPass:
                 else:
                     self.env[target.id] = value
 
-    def _fold_arg(self, node: ast.Call, index: int, keyword: str) -> Any:
-        if 0 <= index < len(node.args):
-            return self.folder.fold(node.args[index])
-        for kw in node.keywords:
-            if kw.arg == keyword:
-                return self.folder.fold(kw.value)
+    def _fold_arg(self, node: ast.Call, index: int, keyword: str, loose: bool = False) -> Any:
+        expr = node.args[index] if 0 <= index < len(node.args) else next(
+            (kw.value for kw in node.keywords if kw.arg == keyword), None)
+        if expr is None:
+            return None
+        value = self.folder.fold(expr)
+        return self._loose(expr) if value is None and loose else value
+
+    def _loose(self, expr: ast.AST) -> Any:
+        """A command line whose parts are not all known: unknown parts become ``{name}``."""
+        if isinstance(expr, (ast.List, ast.Tuple)) and expr.elts:
+            items = [self.folder.fold(e) for e in expr.elts[:4096]]
+            if not isinstance(items[0], str):
+                return None
+            return [v if isinstance(v, (str, int)) else _placeholder(e) for v, e in zip(items, expr.elts)]
+        if isinstance(expr, ast.JoinedStr):
+            parts = []
+            for value in expr.values:
+                if isinstance(value, ast.Constant):
+                    parts.append(str(value.value))
+                elif isinstance(value, ast.FormattedValue):
+                    inner = self.folder.fold(value.value)
+                    parts.append(str(inner) if isinstance(inner, (str, int)) else _placeholder(value.value))
+            return "".join(parts)
         return None
 
     def _call(self, node: ast.Call) -> None:
@@ -777,7 +800,7 @@ class _PythonPass:
             self._ipython_call(node, short)
             return
         if name in SHELL_CALLS or (name in ARGV_CALLS and self._shell_kw(node)):
-            value = self._fold_arg(node, 0, "args" if name in ARGV_CALLS else "command")
+            value = self._fold_arg(node, 0, "args" if name in ARGV_CALLS else "command", loose=True)
             if node.args:
                 self._mark(node.args[0], EXEC)
             if isinstance(value, list):
@@ -837,7 +860,7 @@ class _PythonPass:
                 rest = list(listed[1:]) if isinstance(listed, list) else []
             argv = [program, *rest] if isinstance(program, str) and all(isinstance(v, str) for v in rest) else None
         else:
-            argv = self._fold_arg(node, 0, "args")
+            argv = self._fold_arg(node, 0, "args", loose=True)
         for arg in node.args:
             self._mark(arg, EXEC)
         if isinstance(argv, str):
