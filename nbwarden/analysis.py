@@ -192,11 +192,17 @@ def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int
         return "\n".join(lines)  # plain Python: nothing to rewrite
     out: list[str] = []
     i = 0
+    in_string = None  # the open triple quote: IPython does not rewrite lines inside a string
     while i < len(lines):
         text = lines[i]
         stripped = text.lstrip()
         indent = text[: len(text) - len(stripped)]
         lineno = i + 1
+        if in_string:
+            out.append(text)
+            in_string = _open_triple(text, in_string)
+            i += 1
+            continue
         if stripped.startswith(("!", "%")) and not stripped.startswith(("%%", "!=")):
             # join continuation lines of a shell escape
             command = stripped
@@ -220,8 +226,29 @@ def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int
             i += 1
             continue
         out.append(text)
+        if "\"\"\"" in text or "'''" in text:
+            in_string = _open_triple(text, None)
         i += 1
     return "\n".join(out)
+
+
+_TRIPLE = re.compile(r"\"\"\"|'''|#")
+
+
+def _open_triple(text: str, state: str | None) -> str | None:
+    """The triple quote still open at the end of ``text`` (None if none), given the one open before it."""
+    pos = 0
+    while True:
+        if state:
+            end = text.find(state, pos)
+            if end < 0:
+                return state
+            state, pos = None, end + 3
+            continue
+        match = _TRIPLE.search(text, pos)
+        if not match or match.group() == "#":
+            return None
+        state, pos = match.group(), match.end()
 
 
 def _line_magic(analysis: Analysis, command: str, lineno: int, env_text: list) -> None:
@@ -665,6 +692,10 @@ class _PythonPass:
                     self._walk(stmt)
                 else:
                     self.assigns.append(stmt)
+                    # long constants may be encoded payloads used elsewhere (base64 lists in a loop)
+                    for node in ast.walk(stmt.value) if stmt.value is not None else ():
+                        if type(node) is ast.Constant and isinstance(node.value, str) and len(node.value) >= 16:
+                            self.strings.append(node)
                 continue
             if not self._hit(stmt):
                 continue

@@ -49,7 +49,8 @@ CONTEXT_WEIGHT = {EXEC: 1.0, CODE: 0.75, INERT: 0.25}
 DECODE_TRIGGERS = ("b64decode", "decodebytes", "a2b_base64", "fromhex", "unhexlify", "a2b_hex", "rot13",
                    "rot_13", "[::-1]", "chr(", "exec(", "eval(", "compile(", "__import__", "import_module",
                    "codecs.decode", "zlib.decompress", "b32decode", "b85decode", "reversed(", "\".join(", "'.join(",
-                   "system(", "popen(", "subprocess", "%%writefile", "write_text(")
+                   "system(", "popen(", "subprocess", "%%writefile", "write_text(",
+                   "!{", "!./{", "!$", "!./$")  # a program name filled in from a variable
 BUILTIN_CALL_TRIGGERS = {"exec(", "eval(", "compile(", "reversed(", "chr("}
 _TRIGGER = ("__trigger__",)
 

@@ -108,6 +108,9 @@ def test_miner_command_forms_are_blocked(engine, cell):
     ("import codecs, os\nos.system(codecs.decode('kzevt -b cbby', 'rot13'))", "rot13"),
     ("tool = 'xmrig'\nimport subprocess\nsubprocess.call(f'./{tool} --threads 2', shell=True)", "f-string"),
     ("parts = ['xm', 'rig']\nimport os\nos.execvp(''.join(parts), ['x'])", "join"),
+    ("srv = 'xm' + 'rig'\n!{srv} -o pool", "interpolated program"),
+    ("import os, base64\nsteps = ['eG1yaWcgLW8gcG9vbDo0NDM=']\nfor s in steps:\n    os.system(base64.b64decode(s).decode())",
+     "base64 list decoded in a loop"),
 ])
 def test_obfuscated_miner_is_decoded(engine, cell, method):
     verdict = engine.check_code(cell)
