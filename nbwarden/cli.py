@@ -149,6 +149,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agent(args: argparse.Namespace) -> int:
+    from .agent import app
+
+    return app.main(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nbwarden", description=__doc__)
     parser.add_argument("--version", action="version", version=f"nbwarden {__version__}")
@@ -188,6 +194,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show", type=int, default=20, help="list this many mistakes")
     _add_rule_options(p)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("agent", help="the host agent: watch processes, network and GPU use; kill and report")
+    p.add_argument("action", nargs="?", default="run", choices=["run", "sweep", "status", "kernelspec"],
+                   help="run (default): the event loop; sweep: one pass, decisions as JSON lines; "
+                        "status: what this host supports; kernelspec: write a kernelspec with the sensor launcher")
+    p.add_argument("target", nargs="?", help="kernelspec: directory to write (default: <prefix>/share/jupyter/kernels)")
+    p.add_argument("--config", "-c", help="YAML configuration file (keys: see README, 'The agent')")
+    p.add_argument("--dry-run", action="store_true", help="report only: never kill or interrupt")
+    p.add_argument("--mode", choices=["auto", "netlink", "poll"], help="event source (default auto)")
+    p.add_argument("--metrics-port", type=int, help="serve Prometheus metrics on this port (127.0.0.1)")
+    p.add_argument("--decisions", help="also write decisions as JSON lines to this file")
+    p.add_argument("--ledger", help="ledger database URL (decisions, strikes)")
+    p.add_argument("--log-file", help="structured JSON logs to this file (default stderr)")
+    p.add_argument("--duration", type=float, help="stop after this many seconds")
+    p.add_argument("--provisioner", action="store_true", help="kernelspec: also select the nbwarden-cgroup provisioner")
+    p.set_defaults(func=cmd_agent)
     return parser
 
 

@@ -1,0 +1,310 @@
+"""Is this process prohibited?  Command line (core engine), executable name and path, binary content.
+
+Content signatures read the executable through ``/proc/PID/exe`` (which
+works even when the file was deleted or renamed after exec) within a size
+budget, hash it, and search it for embedded strings.  Results are cached by
+(device, inode, size, mtime), so a binary is read once however often it runs.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+import yaml
+
+from ..rules import SEVERITY_RANK
+
+HERE = Path(__file__).parent
+DEFAULT_SIGNATURES = HERE / "signatures.yaml"
+INTERPRETERS = {"python", "python3", "bash", "sh", "dash", "zsh", "perl", "node", "ruby"}
+_SCRIPT_LIMIT = 256 << 10
+
+
+@dataclass(slots=True)
+class AgentFinding:
+    """One reason to act on a process (or a network/resource signal about it)."""
+
+    rule: str
+    category: str | None
+    severity: str  # block | warn | audit
+    description: str
+    evidence: str
+    source: str  # cmdline | name | binary | hash | script | network | resource | sensor
+    details: dict[str, Any] = field(default_factory=dict)
+    rule_severity: str = ""  # same meaning as the engine's Finding (policy.evaluate reads it)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {"rule": self.rule, "category": self.category, "severity": self.severity,
+                "description": self.description, "evidence": self.evidence, "source": self.source}
+        if self.details:
+            data["details"] = self.details
+        return data
+
+
+@dataclass(slots=True)
+class Assessment:
+    """Findings about one process and the strongest of them."""
+
+    findings: list[AgentFinding] = field(default_factory=list)
+
+    @property
+    def severity(self) -> str:
+        best = "allow"
+        for f in self.findings:
+            if SEVERITY_RANK.get(f.severity, 0) > SEVERITY_RANK.get(best, 0):
+                best = f.severity
+        return best
+
+    @property
+    def action(self) -> str:
+        return {"block": "block", "warn": "warn"}.get(self.severity, "allow")
+
+    @property
+    def top(self) -> AgentFinding | None:
+        ranked = sorted(self.findings, key=lambda f: (-SEVERITY_RANK.get(f.severity, 0), f.source == "resource"))
+        return ranked[0] if ranked else None
+
+    @property
+    def category(self) -> str | None:
+        top = self.top
+        return top.category if top and top.severity != "audit" else None
+
+    @property
+    def confidence(self) -> float:
+        if not self.findings:
+            return 0.0
+        sources = {f.source for f in self.findings if f.severity != "audit" and f.category == self.category}
+        base = {"block": 0.8, "warn": 0.55, "audit": 0.2}.get(self.severity, 0.0)
+        return min(0.99, base + 0.06 * max(0, len(sources) - 1))
+
+
+def load_engine(extra_dirs=(), disable=()):
+    """The core engine, or, when a rule pack does not load, an empty one plus the error.
+
+    The agent must keep running (names, binary signatures, network) while an
+    operator fixes a broken pack; the error is logged and exported as a metric.
+    """
+    from ..engine import Engine
+    from ..rules import PackError, RuleSet
+
+    try:
+        return Engine(extra_dirs=list(extra_dirs), disable=list(disable)), ""
+    except (PackError, OSError, ValueError) as exc:
+        return Engine(ruleset=RuleSet({}, [])), f"rule packs failed to load: {exc}"
+
+
+class Signatures:
+    """The data in signatures.yaml (and operators' private files on top)."""
+
+    def __init__(self, paths: list[str | Path] | None = None) -> None:
+        self.programs: dict[str, tuple[str, str]] = {}  # name -> (category, severity)
+        self.binary: list[dict[str, Any]] = []
+        self.hashes: dict[str, str] = {}
+        self.files: dict[str, list[str]] = {}
+        self.ports: dict[str, Any] = {"pool": [], "torrent": [], "listen": {}}
+        for path in [DEFAULT_SIGNATURES, *(paths or [])]:
+            self.load(path)
+        self._compile()
+
+    def load(self, path: str | Path) -> None:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        for category, spec in (data.get("programs") or {}).items():
+            for name in spec.get("names", []):
+                self.programs[str(name).lower()] = (category, spec.get("severity", "block"))
+        by_id = {s["id"]: s for s in self.binary}
+        for sig in data.get("binary") or []:
+            by_id[sig["id"]] = sig
+        self.binary = list(by_id.values())
+        self.hashes.update({k.lower(): v for k, v in (data.get("hashes") or {}).items()})
+        for category, globs in (data.get("files") or {}).items():
+            self.files.setdefault(category, []).extend(globs)
+        ports = data.get("ports") or {}
+        for key in ("pool", "torrent"):
+            if key in ports:
+                self.ports[key] = sorted(set(self.ports[key]) | set(ports[key]))
+        for category, plist in (ports.get("listen") or {}).items():
+            self.ports["listen"][category] = sorted(set(self.ports["listen"].get(category, [])) | set(plist))
+
+    def _compile(self) -> None:
+        self.automaton = ahocorasick.Automaton()
+        index: dict[str, list[int]] = {}
+        for i, sig in enumerate(self.binary):
+            for s in sig["strings"]:
+                index.setdefault(s.lower(), []).append(i)
+        for s, sigs in index.items():
+            self.automaton.add_word(s, (s, sigs))
+        self.max_len = max((len(s) for s in index), default=1)
+        if index:
+            self.automaton.make_automaton()
+        self.has_strings = bool(index)
+        self.listen_ports: dict[int, str] = {}
+        for category, plist in self.ports["listen"].items():
+            for port in plist:
+                self.listen_ports.setdefault(int(port), category)
+        self.pool_ports = {int(p) for p in self.ports["pool"]}
+        self.torrent_ports = {int(p) for p in self.ports["torrent"]}
+
+    def file_category(self, path: str) -> str | None:
+        base = os.path.basename(path).lower()
+        for category, globs in self.files.items():
+            if any(fnmatch.fnmatchcase(base, g) for g in globs):
+                return category
+        return None
+
+
+class Classifier:
+    """Classify processes; thread-safe; caches binary scans."""
+
+    def __init__(self, engine=None, signatures: Signatures | None = None, *, read_budget: int = 64 << 20,
+                 cache_size: int = 4096, scripts: bool = True) -> None:
+        self.engine_error = ""
+        if engine is None:
+            engine, self.engine_error = load_engine()
+        self.engine = engine
+        self.sigs = signatures or Signatures()
+        self.read_budget = read_budget
+        self.scripts = scripts
+        self._cache: OrderedDict[tuple, tuple[list[AgentFinding], str, bool]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self.bytes_read = 0
+
+    # ------------------------------------------------------------------ public
+
+    def classify(self, pid: int, argv: list[str], exe: str | None, comm: str = "") -> Assessment:
+        result = Assessment()
+        if argv:
+            result.findings += self.cmdline_findings(argv, exe)
+        result.findings += self.name_findings(argv, exe, comm)
+        result.findings += self.binary_findings(pid, exe)
+        if self.scripts and argv:
+            result.findings += self.script_findings(pid, argv, exe)
+        return result
+
+    def cmdline_findings(self, argv: list[str], exe: str | None) -> list[AgentFinding]:
+        try:
+            verdict = self.engine.check_command(argv, exe=exe)
+        except Exception as exc:  # the engine must never take the agent down
+            return [AgentFinding("agent.engine-error", None, "audit", "engine failed on this command line",
+                                 repr(exc)[:200], "cmdline")]
+        return [AgentFinding(f.rule, f.category, f.severity, f.description, f.evidence, "cmdline",
+                             {"pattern": f.pattern, "via": f.via} if f.via else {"pattern": f.pattern})
+                for f in verdict.findings]
+
+    def name_findings(self, argv: list[str], exe: str | None, comm: str = "") -> list[AgentFinding]:
+        out: list[AgentFinding] = []
+        seen: set[str] = set()
+        candidates = []
+        if exe:
+            candidates.append(("exe", os.path.basename(exe.removesuffix(" (deleted)"))))
+        if argv:
+            candidates.append(("argv0", os.path.basename(argv[0])))
+        if comm:
+            candidates.append(("comm", comm))
+        for where, name in candidates:
+            low = name.lower()
+            hit = self.sigs.programs.get(low)
+            if hit and low not in seen:
+                seen.add(low)
+                category, severity = hit
+                out.append(AgentFinding(f"agent.program.{category}", category, severity,
+                                        f"known {category.replace('_', ' ')} program", f"{where}={name}", "name"))
+        return out
+
+    def binary_findings(self, pid: int, exe: str | None) -> list[AgentFinding]:
+        if not (self.sigs.has_strings or self.sigs.hashes):
+            return []
+        path = f"/proc/{pid}/exe"
+        try:
+            st = os.stat(path)
+        except OSError:
+            return []
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached[0]
+        findings, digest, complete = self._scan_file(path, st.st_size, exe or path)
+        with self._lock:
+            self._cache[key] = (findings, digest, complete)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return findings
+
+    def script_findings(self, pid: int, argv: list[str], exe: str | None) -> list[AgentFinding]:
+        """``python script.py`` / ``bash run.sh``: check the script's text with the engine."""
+        interp = os.path.basename(exe or argv[0]).lower()
+        base = interp.rstrip("0123456789.")
+        if base not in INTERPRETERS or len(argv) < 2:
+            return []
+        script = next((a for a in argv[1:3] if not a.startswith("-")), None)
+        if not script or argv[1] in ("-c", "-m"):
+            return []
+        path = script if script.startswith("/") else os.path.join(f"/proc/{pid}/cwd", script)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(_SCRIPT_LIMIT)
+        except OSError:
+            return []
+        text = data.decode("utf-8", "replace")
+        kind = "python" if base == "python" else "shell"
+        try:
+            verdict = self.engine.check_code(text, kind)
+        except Exception:
+            return []
+        return [AgentFinding(f.rule, f.category, f.severity, f.description, f.evidence, "script",
+                             {"script": script, "line": f.line}) for f in verdict.findings]
+
+    # ------------------------------------------------------------------ internals
+
+    def _scan_file(self, path: str, size: int, label: str) -> tuple[list[AgentFinding], str, bool]:
+        sha = hashlib.sha256()
+        hits: dict[int, set[str]] = {}
+        budget = self.read_budget
+        complete = True
+        tail = ""
+        try:
+            with open(path, "rb") as fh:
+                while True:
+                    if budget <= 0:
+                        complete = False
+                        break
+                    chunk = fh.read(min(1 << 20, budget))
+                    if not chunk:
+                        break
+                    budget -= len(chunk)
+                    self.bytes_read += len(chunk)
+                    sha.update(chunk)
+                    if self.sigs.has_strings:
+                        text = tail + chunk.lower().decode("latin-1")
+                        for _end, (word, sigs) in self.sigs.automaton.iter(text):
+                            for i in sigs:
+                                hits.setdefault(i, set()).add(word)
+                        tail = text[-(self.sigs.max_len - 1):] if self.sigs.max_len > 1 else ""
+        except OSError:
+            return [], "", False
+        digest = sha.hexdigest() if complete else ""
+        findings: list[AgentFinding] = []
+        if digest and digest in self.sigs.hashes:
+            category = self.sigs.hashes[digest]
+            findings.append(AgentFinding(f"agent.hash.{category}", category, "block",
+                                         "executable matches a known-bad hash", digest, "hash",
+                                         {"sha256": digest, "exe": label}))
+        for i, words in sorted(hits.items()):
+            sig = self.sigs.binary[i]
+            if len(words) >= int(sig.get("min_hits", 1)):
+                findings.append(AgentFinding(sig["id"], sig["category"], sig.get("severity", "block"),
+                                             f"executable contains {sig['category'].replace('_', ' ')} strings",
+                                             ", ".join(sorted(words))[:200], "binary",
+                                             {"exe": label, "sha256": digest, "size": size,
+                                              "strings": sorted(words)}))
+        return findings, digest, complete
