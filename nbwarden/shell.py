@@ -51,6 +51,7 @@ WRAPPERS: dict[str, dict[str, int]] = {
     "runuser": {"-u": 1, "-g": 1},
     "catchsegv": {},
     "caffeinate": {},
+    "cpulimit": {"-l": 1, "-p": 1, "-e": 1, "-P": 1, "-c": 1},  # cpulimit -l 50 -- ./miner ...
 }
 # Wrappers whose first positional argument is not the command (timeout 10 cmd).
 WRAPPER_SKIP_POSITIONAL = {"timeout": 1, "chrt": 1, "taskset": 1}
