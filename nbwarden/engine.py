@@ -224,6 +224,15 @@ class Engine:
                             add_needle(_literal_core(value), _TRIGGER)
                         elif kind == "signature":
                             self._signatures.append(ref)
+        self._sig_automaton = ahocorasick.Automaton()
+        sig_needles: dict[str, list[tuple[_Ref, int]]] = {}
+        for ref in self._signatures:
+            for index, text in enumerate(ref.spec["strings"]):
+                sig_needles.setdefault(text.lower(), []).append((ref, index))
+        for text, refs in sig_needles.items():
+            self._sig_automaton.add_word(text, (text, tuple(refs)))
+        if sig_needles:
+            self._sig_automaton.make_automaton()
         for word in DECODE_TRIGGERS:
             add_needle(word, _TRIGGER)
         for text, refs in needles.items():
@@ -297,6 +306,52 @@ class Engine:
             kind = "cell" if cell_type == "code" else "markdown"
             matches.extend(self._scan_unit(source, kind, index, notes))
         return self._verdict(self._findings(matches), notes)
+
+    def check_file(self, file: str | Path | bytes, *, name: str | None = None, budget: int = 16 << 20) -> Verdict:
+        """Check an executable before or while it runs.
+
+        A ``#!`` script is checked as the code it is.  A binary is checked by
+        its name (as a command) and by the ``signature`` strings of the rule
+        packs found in its bytes, so a renamed or stripped miner is still
+        recognised.  At most ``budget`` bytes are read (head and tail).
+        """
+        notes: list[str] = []
+        if isinstance(file, (str, Path)):
+            name = name or str(file)
+            data = read_budgeted(Path(file), budget, notes)
+        else:
+            data = bytes(file)
+        if data.startswith(b"#!"):
+            text = data.decode("utf-8", "replace")
+            first = text.split("\n", 1)[0]
+            kind = "python" if "python" in first else "shell"
+            verdict = self.check_code(text, kind)
+            verdict.notes[:0] = notes
+            return verdict
+        packed = packer(data)
+        if packed:
+            notes.append(f"packed executable ({packed})")
+        matches: list[_Match] = []
+        if self._signatures:
+            found: dict[int, dict[int, str]] = {}
+            refs_by_id: dict[int, _Ref] = {}
+            for _, (needle, refs) in self._sig_automaton.iter(data.lower().decode("latin-1")):
+                for ref, index in refs:
+                    found.setdefault(id(ref), {})[index] = needle
+                    refs_by_id[id(ref)] = ref
+            for key, hits in found.items():
+                ref = refs_by_id[key]
+                need = ref.spec.get("min") or len(ref.spec["strings"])
+                if len(hits) >= need:
+                    shown = ", ".join(repr(h) for h in list(hits.values())[:4])
+                    more = f" (+{len(hits) - 4})" if len(hits) > 4 else ""
+                    evidence = f"{name or 'file'} contains {shown}{more}"
+                    matches.append(_Match(ref, EXEC, None, 1, _clip(evidence), "signature"))
+        findings = self._findings(matches)
+        if name:
+            findings += [f for f in self.check_command([name]).findings if f.rule not in {x.rule for x in findings}]
+            findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.rule))
+        return self._verdict(findings, notes)
 
     def check_units(self, units: list[tuple[str, str, int | None]], notes: list[str] | None = None) -> Verdict:
         """Check several units as one document: (source, kind, cell) triples."""
@@ -639,6 +694,30 @@ def _host_of(url: str) -> str:
     return host.rsplit("@", 1)[-1]
 
 
+def read_budgeted(path: Path, budget: int, notes: list[str]) -> bytes:
+    """The whole file, or its head and tail when it is larger than ``budget``."""
+    with path.open("rb") as handle:
+        size = handle.seek(0, 2)
+        handle.seek(0)
+        if size <= budget:
+            return handle.read()
+        head = handle.read(budget // 2)
+        handle.seek(size - budget // 2)
+        notes.append(f"read {budget} of {size} bytes (head and tail)")
+        return head + handle.read()
+
+
+def packer(data: bytes) -> str | None:
+    """Name of the executable packer that compressed this file, if one is recognisable."""
+    if data[:4] == b"\x7fELF" or data[:2] == b"MZ":
+        window = data[:4096] + data[-4096:]
+        if b"UPX!" in window:
+            return "UPX"
+        if b"MPRESS1" in window:
+            return "MPRESS"
+    return None
+
+
 def code_hash(source: str) -> str:
     """Stable id of a piece of code, for the ledger and the "still run" window."""
     return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
@@ -650,6 +729,8 @@ def example_verdict(engine: Engine, example: Any) -> Verdict:
         return engine.check_code(example, "cell")
     if "argv" in example:
         return engine.check_command(example["argv"])
+    if "file" in example:
+        return engine.check_file(example["file"].encode("utf-8"))
     return engine.check_code(example.get("code", ""), example.get("kind", "cell"))
 
 

@@ -288,3 +288,49 @@ def test_bad_regex_is_reported(tmp_path):
     (tmp_path / "p.yaml").write_text(PACK.replace("stratum\\\\+tcp://", "stratum(("))
     with pytest.raises(rules.PackError, match="bad regex"):
         rules.load([tmp_path], builtin=False)
+
+
+SIGNATURE_PACK = """
+pack: sigs
+version: 0.1.0
+category: crypto_mining
+rules:
+  - id: crypto_mining.t-randomx-binary
+    severity: block
+    description: An executable that carries a RandomX miner's strings.
+    references: [test]
+    patterns:
+      - signature: {strings: ["randomx", "stratum+tcp://", "--donate-level", "mining.subscribe"], min: 2}
+    examples:
+      match: [{file: "\\u007fELF...RandomX init...--donate-level=1..."}]
+      no_match: [{file: "\\u007fELF...libc.so.6...randomx mentioned once..."}]
+"""
+
+
+def test_check_file_signatures_and_scripts(tmp_path):
+    (tmp_path / "p.yaml").write_text(SIGNATURE_PACK)
+    (tmp_path / "q.yaml").write_text(PACK)
+    engine = Engine(rules.load([tmp_path], builtin=False))
+    miner = tmp_path / "train_model"
+    miner.write_bytes(b"\x7fELF\x02\x01" + b"\x00" * 5000 + b"RandomX dataset init\x00stratum+tcp://%s\x00" + b"\x00" * 100)
+    verdict = engine.check_file(miner)
+    assert verdict.action == "block"
+    assert verdict.findings[0].rule == "crypto_mining.t-randomx-binary"
+    assert "randomx" in verdict.findings[0].evidence
+    benign = tmp_path / "tool"
+    benign.write_bytes(b"\x7fELF\x02\x01" + b"\x00" * 5000 + b"randomx is a word in our docs\x00")
+    assert engine.check_file(benign).action == "allow"
+    # the name still counts (a binary called xmrig), and so does a shebang script's content
+    named = tmp_path / "xmrig"
+    named.write_bytes(b"\x7fELF\x02\x01plain")
+    assert engine.check_file(named).action == "block"
+    script = tmp_path / "run.sh"
+    script.write_text("#!/bin/sh\ncd /tmp\nexec ./xmrig -o pool\n")
+    assert engine.check_file(script).action == "block"
+    # head and tail are read when the file is larger than the budget
+    big = tmp_path / "big"
+    big.write_bytes(b"\x7fELF" + b"\x00" * (4 << 20) + b"UPX!randomx stratum+tcp://x")
+    capped = engine.check_file(big, budget=1 << 20)
+    assert capped.action == "block"
+    assert any("head and tail" in n for n in capped.notes)
+    assert any("UPX" in n for n in capped.notes)
