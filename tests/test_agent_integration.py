@@ -114,7 +114,9 @@ def test_fake_miner_real_name_killed(make_agent, procs, ns, bins, tmp_path):
     assert killed(p)
     d = decision(agent, p.pid, action="kill")
     assert d and d["category"] == "crypto_mining"
-    assert "agent.program.crypto_mining" in d["rules"]
+    # killed at the exec of `ip netns exec ... xmrig -o stratum+tcp://...` (command line) or of xmrig itself
+    assert set(d["rules"]) & {"agent.program.crypto_mining", "crypto_mining.stratum-url",
+                              "crypto_mining.miner-program"}
     assert d["user"] == "alice" and d["source"] == "netlink"
     assert d["evidence"]["latency_s"] < 1.0
     assert agent.metrics.value("nbwarden_agent_processes_killed_total",
@@ -229,10 +231,15 @@ def test_sshd_listening(make_agent, procs, ns, tmp_path):
     agent = make_agent()
     os.makedirs("/run/sshd", exist_ok=True)
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "hostkey")], check=True)
-    p = procs.start(ns.argv(sshd, "-D", "-e", "-f", "/dev/null", "-h", str(tmp_path / "hostkey"), "-p", "2222",
-                            "-o", "PidFile=none"))
-    assert killed(p)
-    assert decision(agent, p.pid, action="kill")["category"] == "remote_desktop_ssh"
+    # sshd overwrites its argv and environment area with its process title; as a kernel does in
+    # production, the shell above it carries the attribution (and the test's scope marker)
+    sh = procs.start(ns.argv("/bin/sh", "-c", f"{sshd} -D -e -f /dev/null -h {tmp_path / 'hostkey'} -p 2222 "
+                                              "-o PidFile=none; exit 0"))
+    # killed either at the shell's exec (its command line starts sshd) or at sshd's own exec
+    d = wait_for(lambda: next((x for x in decisions_for(agent, None, action="kill")
+                               if x["category"] == "remote_desktop_ssh"), None), 10)
+    assert d, list(agent.decisions)
+    assert sh.wait(timeout=5) in (0, -9)
 
 
 def test_renamed_sshd_caught_by_its_listening_port(make_agent, procs, ns, tmp_path):

@@ -54,8 +54,10 @@ class AgentConfig:
     rescan_interval_s: float = 60.0      # sweep interval with the proc connector (argv rewrites, old processes)
     net_interval_s: float = 2.0
     resource_interval_s: float = 10.0
-    queue_size: int = 20000
+    queue_size: int = 20000              # batches of events
+    inline_events: bool = True           # handle exec events in the netlink thread (lowest latency and CPU)
     netlink_rcvbuf: int = 8 << 20
+    netlink_exec_only: bool = True       # kernel-side filter (6.6+): exec events only; exits are cleaned by sweeps
     # what to do, by the strongest finding's severity; categories override
     on_block: str = "kill"               # kill | report
     on_warn: str = "report"              # kill | report
@@ -153,7 +155,8 @@ class Agent:
         self._resync = threading.Event()
         self._threads: list[threading.Thread] = []
         self._seen: dict[tuple[int, int], str] = {}      # (pid, start) -> cmdline key last classified
-        self._acted: dict[tuple[int, int], float] = {}   # (pid, start) -> when we acted/reported
+        self._acted: dict[tuple[int, int], str] = {}     # (pid, start) -> what we did
+        self._starts: dict[int, int] = {}                # pid -> start of the process we classified
         self._signals: dict[int, list[AgentFinding]] = {}  # pid -> findings from network/sensor/resources
         self.sensors: dict[int, dict[str, Any]] = {}     # kernel pid -> hello
         self.spawns: deque = deque(maxlen=2000)          # sensor subprocess reports
@@ -172,7 +175,7 @@ class Agent:
         cfg = self.cfg
         if cfg.mode in ("auto", "netlink"):
             try:
-                self.pc = procconn.ProcConnector(rcvbuf=cfg.netlink_rcvbuf)
+                self.pc = procconn.ProcConnector(rcvbuf=cfg.netlink_rcvbuf, exec_only=cfg.netlink_exec_only)
                 self.source = "netlink"
             except OSError as exc:
                 if cfg.mode == "netlink":
@@ -217,26 +220,30 @@ class Agent:
             wait = max(0.0, min(timers.values()) - now)
             try:
                 item = self.queue.get(timeout=min(wait, 0.25))
-                self._handle(item)
-                # drain what is there without waiting
-                for _ in range(512):
-                    try:
-                        self._handle(self.queue.get_nowait())
-                    except queue.Empty:
-                        break
+                with self._lock:
+                    self._handle(item)
+                    # drain what is there without waiting
+                    for _ in range(512):
+                        try:
+                            self._handle(self.queue.get_nowait())
+                        except queue.Empty:
+                            break
             except queue.Empty:
                 pass
             self.metrics.queue.set(self.queue.qsize())
             if self._resync.is_set():
                 self._resync.clear()
                 self.metrics.resyncs.inc()
-                self._safe(self.sweep, "resync")
+                with self._lock:
+                    self._safe(self.sweep, "resync")
             now = time.monotonic()
             if now >= timers["sweep"]:
-                self._safe(self.sweep, "psutil")
+                with self._lock:
+                    self._safe(self.sweep, "psutil")
                 timers["sweep"] = now + (self.cfg.rescan_interval_s if self.pc else self.cfg.poll_interval_s)
             if now >= timers["net"]:
-                self._safe(self.network_scan)
+                with self._lock:
+                    self._safe(self.network_scan)
                 timers["net"] = now + self.cfg.net_interval_s
             if now >= timers["res"]:
                 self._safe(self.resource_scan)
@@ -281,14 +288,22 @@ class Agent:
                 ready, _, _ = select.select([pc], [], [], 0.25)
                 if not ready:
                     continue
+                batch = []
                 for ev in pc.read():
                     if isinstance(ev, procconn.Lost):
                         lost_pending += 1
                         self.metrics.lost.labels("netlink").inc()
                         self._resync.set()
                         continue
+                    batch.append(ev)
+                if batch and self.cfg.inline_events:
+                    # handle in this thread: no hand-over between threads (the queue is for the main loop's
+                    # timers only); the socket's 8 MiB buffer absorbs bursts while a batch is handled
+                    with self._lock:
+                        self._handle(batch)
+                elif batch:
                     try:
-                        self.queue.put_nowait(ev)
+                        self.queue.put_nowait(batch)  # one hand-over per drained batch, not per event
                     except queue.Full:
                         self.metrics.lost.labels("queue").inc()
                         self._resync.set()
@@ -350,6 +365,10 @@ class Agent:
     # ------------------------------------------------------------------ handlers
 
     def _handle(self, ev) -> None:
+        if isinstance(ev, list):
+            for item in ev:
+                self._handle(item)
+            return
         try:
             if isinstance(ev, procconn.Exec):
                 if self.track_execs:
@@ -364,8 +383,10 @@ class Agent:
     def _forget(self, pid: int) -> None:
         self._signals.pop(pid, None)
         self.net.forget(pid)
-        for key in [k for k in self._seen if k[0] == pid]:
-            self._seen.pop(key, None)
+        start = self._starts.pop(pid, None)
+        if start is not None:
+            self._seen.pop((pid, start), None)
+            self._acted.pop((pid, start), None)
 
     def on_exec(self, pid: int, ts_ns: int | None, source: str) -> None:
         """Classify a process that just exec'd (or that a sweep found changed) and act."""
@@ -380,6 +401,8 @@ class Agent:
         exe = processes.read_exe(pid)
         key = (pid, stat["start"])
         self._seen[key] = "\0".join(argv)
+        self._starts[pid] = stat["start"]
+        self._acted.pop(key, None)  # a new program image in the same process: decide afresh
         self.metrics.checked.labels(source).inc()
         assessment = self.classifier.classify(pid, argv, exe, stat["comm"])
         if assessment.action == "allow":
@@ -407,6 +430,7 @@ class Agent:
                 continue
             rewritten = key in self._seen
             self._seen[key] = joined
+            self._starts[pid] = stat["start"]
             count += 1
             self.metrics.checked.labels(source).inc()
             assessment = self.classifier.classify(pid, argv, processes.read_exe(pid), stat["comm"])
@@ -417,6 +441,10 @@ class Agent:
                 self.decide(pid, stat["start"], assessment, source, None, argv=argv)
         for key in [k for k in self._seen if k not in now_keys]:
             self._seen.pop(key, None)
+            if self._starts.get(key[0]) == key[1]:
+                self._starts.pop(key[0], None)
+        for key in [k for k in self._acted if k not in now_keys]:
+            self._acted.pop(key, None)
         return count
 
     def network_scan(self) -> None:

@@ -174,6 +174,7 @@ class Classifier:
         self.scripts = scripts
         self._cache: OrderedDict[tuple, tuple[list[AgentFinding], str, bool]] = OrderedDict()
         self._cache_size = cache_size
+        self._cmd_cache: OrderedDict[tuple, tuple] = OrderedDict()
         self._lock = threading.Lock()
         self.bytes_read = 0
 
@@ -190,14 +191,26 @@ class Classifier:
         return result
 
     def cmdline_findings(self, argv: list[str], exe: str | None) -> list[AgentFinding]:
-        try:
-            verdict = self.engine.check_command(argv, exe=exe)
-        except Exception as exc:  # the engine must never take the agent down
-            return [AgentFinding("agent.engine-error", None, "audit", "engine failed on this command line",
-                                 repr(exc)[:200], "cmdline")]
-        return [AgentFinding(f.rule, f.category, f.severity, f.description, f.evidence, "cmdline",
-                             {"pattern": f.pattern, "via": f.via} if f.via else {"pattern": f.pattern})
-                for f in verdict.findings]
+        """Engine findings for a command line; identical command lines (most execs on a host) are cached."""
+        key = (exe, tuple(argv))
+        with self._lock:
+            cached = self._cmd_cache.get(key)
+            if cached is not None:
+                self._cmd_cache.move_to_end(key)
+        if cached is None:
+            try:
+                verdict = self.engine.check_command(argv, exe=exe)
+            except Exception as exc:  # the engine must never take the agent down
+                return [AgentFinding("agent.engine-error", None, "audit", "engine failed on this command line",
+                                     repr(exc)[:200], "cmdline")]
+            cached = tuple((f.rule, f.category, f.severity, f.description, f.evidence, f.pattern, f.via)
+                           for f in verdict.findings)
+            with self._lock:
+                self._cmd_cache[key] = cached
+                while len(self._cmd_cache) > self._cache_size:
+                    self._cmd_cache.popitem(last=False)
+        return [AgentFinding(rule, cat, sev, desc, ev, "cmdline", {"pattern": pat, "via": via} if via else
+                             {"pattern": pat}) for rule, cat, sev, desc, ev, pat, via in cached]
 
     def name_findings(self, argv: list[str], exe: str | None, comm: str = "") -> list[AgentFinding]:
         out: list[AgentFinding] = []

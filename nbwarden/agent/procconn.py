@@ -78,8 +78,11 @@ class ProcConnectorError(OSError):
 class ProcConnector:
     """A subscribed proc-connector socket.  ``with ProcConnector() as pc: for ev in pc.read(): ...``."""
 
-    def __init__(self, rcvbuf: int = 8 << 20, forks: bool = False) -> None:
+    def __init__(self, rcvbuf: int = 8 << 20, forks: bool = False, exec_only: bool = False) -> None:
+        """``exec_only``: ask the kernel (6.6+) to send only exec events, a third of the traffic; verified
+        with a test exec, and quietly dropped (all events) where the kernel does not filter."""
         self.forks = forks
+        self.filtered = False
         self.sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
         try:
             for opt in (getattr(socket, "SO_RCVBUFFORCE", 33), socket.SO_RCVBUF):
@@ -89,8 +92,11 @@ class ProcConnector:
                 except OSError:
                     continue
             self.sock.bind((os.getpid(), CN_IDX_PROC))
-            self._send_op(PROC_CN_MCAST_LISTEN)
-            self._await_ack()
+            if exec_only and self._try_filter():
+                self.filtered = True
+            else:
+                self._send_op(PROC_CN_MCAST_LISTEN)
+                self._await_ack()
         except OSError as exc:
             self.sock.close()
             raise ProcConnectorError(exc.errno or 0, f"proc connector unavailable: {exc}") from exc
@@ -105,6 +111,40 @@ class ProcConnector:
         cn = _CN_MSG.pack(CN_IDX_PROC, CN_VAL_PROC, 0, 0, len(payload), 0)
         nl = _NLMSGHDR.pack(_HEAD + len(payload), NLMSG_DONE, 0, 0, os.getpid())
         self.sock.send(nl + cn + payload)
+
+    def _try_filter(self) -> bool:
+        """Subscribe with ``struct proc_input {op, event_type}``; True if our own test exec comes through."""
+        import subprocess
+
+        payload = struct.pack("=II", PROC_CN_MCAST_LISTEN, PROC_EVENT_EXEC)
+        cn = _CN_MSG.pack(CN_IDX_PROC, CN_VAL_PROC, 0, 0, len(payload), 0)
+        nl = _NLMSGHDR.pack(_HEAD + len(payload), NLMSG_DONE, 0, 0, os.getpid())
+        try:
+            self.sock.send(nl + cn + payload)
+            probe = subprocess.Popen(["/bin/sh", "-c", "exec /bin/true"])
+        except OSError:
+            return False
+        deadline = time.monotonic() + 1.0
+        self.sock.settimeout(0.1)
+        found = False
+        try:
+            while time.monotonic() < deadline and not found:
+                try:
+                    data = self.sock.recv(65536)
+                except (TimeoutError, BlockingIOError):
+                    continue
+                events: list = []
+                parse_into(data, events)
+                found = any(isinstance(e, Exec) and e.pid == probe.pid for e in events)
+        finally:
+            probe.wait()
+            self.sock.settimeout(None)
+        if not found:  # the kernel ignored the filtered request: subscribe the old way
+            try:
+                self._send_op(PROC_CN_MCAST_IGNORE)
+            except OSError:
+                pass
+        return found
 
     def _await_ack(self, timeout: float = 0.5) -> None:
         """Newer kernels answer LISTEN with an ack carrying an errno; older ones stay silent."""

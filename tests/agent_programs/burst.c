@@ -1,5 +1,6 @@
-/* burst N RATE PROGRAM [ARGS]: fork+exec PROGRAM N times at RATE per second,
- * print each child's pid, then reap them.  Used by the agent's benchmark and loss test. */
+/* burst N RATE PROGRAM [ARGS]: fork+exec PROGRAM N times at RATE per second (0: as fast as possible),
+ * print each child's pid, then reap them.  An argument "%d" is replaced by a number unique to
+ * each exec, so that every command line differs.  Used by the agent's benchmark and loss test. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -24,6 +25,10 @@ int main(int argc, char **argv) {
         }
         pid_t p = fork();
         if (p == 0) {
+            char num[32];
+            snprintf(num, sizeof num, "0.0000%d", i);
+            for (char **a = argv + 3; *a; a++)
+                if (a[0][0] == '%' && a[0][1] == 'd' && a[0][2] == 0) *a = num;
             execv(argv[3], argv + 3);
             _exit(127);
         }

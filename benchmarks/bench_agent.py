@@ -1,0 +1,173 @@
+"""Agent benchmark (not a test): exec-to-kill latency, event path against polling, a 1,000 exec/s burst,
+and the agent's CPU overhead at 100 exec/s.  Root only (proc connector, kill).
+
+    sudo .venv/bin/python benchmarks/bench_agent.py [--kills 200] [--poll-kills 40] [--json out.json]
+
+Everything runs on this machine; targets are a compiled fake miner (tests/agent_programs/fake_miner.c)
+named ``xmrig``, started with a per-run scope marker so that the agent acts on nothing else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nbwarden.agent.app import Agent, AgentConfig  # noqa: E402
+from nbwarden.agent.classify import Classifier  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def compile_prog(name: str, out: Path) -> Path:
+    dest = out / name
+    subprocess.run(["gcc", "-O1", "-o", str(dest), str(ROOT / "tests" / "agent_programs" / f"{name}.c")], check=True)
+    return dest
+
+
+def pct(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q / 100 * (len(s) - 1))))]
+
+
+def kill_latencies(agent: Agent, miner: Path, scope: str, n: int, gap: float) -> dict:
+    """Start the miner n times, one at a time, a random 0..gap seconds apart (so that starts do not
+    line up with the polling sweep), and measure how long each lived."""
+    env = {**os.environ, "NBW_TEST_SCOPE": scope, "JUPYTERHUB_USER": "bench"}
+    external, internal, survived = [], [], 0
+    for _ in range(n):
+        t0 = time.monotonic()
+        p = subprocess.Popen([str(miner), "-t", "30"], env=env)
+        try:
+            rc = p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+            rc = None
+        if rc == -9:
+            external.append(time.monotonic() - t0)
+            d = next((d for d in reversed(agent.decisions) if d.get("pid") == p.pid), None)
+            if d and d["evidence"].get("latency_s") is not None:
+                internal.append(d["evidence"]["latency_s"])
+        else:
+            survived += 1
+        time.sleep(random.uniform(0, gap))
+    out = {"n": n, "killed": len(external), "survived": survived}
+    for name, vals in (("spawn_to_kill", external), ("exec_to_kill", internal)):
+        if vals:
+            out[name] = {"median_ms": round(statistics.median(vals) * 1e3, 2), "p99_ms": round(pct(vals, 99) * 1e3, 2),
+                         "max_ms": round(max(vals) * 1e3, 2)}
+    return out
+
+
+def burst(agent: Agent, burst_bin: Path, n: int, rate: float) -> dict:
+    agent.track_execs = True
+    agent.exec_seen.clear()
+    lost0 = agent.metrics.value("nbwarden_agent_events_lost_total", {"source": "netlink"})
+    resync0 = agent.metrics.value("nbwarden_agent_resync_sweeps_total")
+    t0 = time.monotonic()
+    res = subprocess.run([str(burst_bin), str(n), str(rate), "/bin/true"], capture_output=True, text=True, timeout=120)
+    elapsed = time.monotonic() - t0
+    pids = {int(x) for x in res.stdout.split()}
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not pids <= agent.exec_seen:
+        time.sleep(0.05)
+    missed = len(pids - agent.exec_seen)
+    agent.track_execs = False
+    return {"execs": len(pids), "seconds": round(elapsed, 2), "rate_per_s": round(len(pids) / elapsed),
+            "missed": missed,
+            "lost_reports": agent.metrics.value("nbwarden_agent_events_lost_total", {"source": "netlink"}) - lost0,
+            "resync_sweeps": agent.metrics.value("nbwarden_agent_resync_sweeps_total") - resync0}
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def overhead(burst_bin: Path, scope: str, seconds: float, rate: float, tmp: Path) -> dict:
+    cfg = tmp / "agent.yaml"
+    cfg.write_text(json.dumps({"scope_env": {"NBW_TEST_SCOPE": scope}, "sensor_dir": str(tmp / "s"), "gpu": False}))
+    agent = subprocess.Popen([sys.executable, "-m", "nbwarden.cli", "agent", "--config", str(cfg), "--dry-run",
+                              "--log-file", str(tmp / "agent.log")], cwd=ROOT)
+    try:
+        time.sleep(8)  # engine load and startup sweep
+        c0, t0 = cpu_seconds(agent.pid), time.monotonic()
+        time.sleep(seconds)
+        idle = (cpu_seconds(agent.pid) - c0) / (time.monotonic() - t0)
+        loaded = {}
+        for label, argv in (("same_command", ["/bin/sleep", "0.02"]), ("distinct_commands", ["/bin/sleep", "0.02", "%d"])):
+            c0, t0 = cpu_seconds(agent.pid), time.monotonic()
+            subprocess.run([str(burst_bin), str(int(seconds * rate)), str(rate), *argv],
+                           capture_output=True, timeout=seconds * 3 + 30)
+            loaded[label] = (cpu_seconds(agent.pid) - c0) / (time.monotonic() - t0)
+    finally:
+        agent.terminate()
+        agent.wait(timeout=10)
+    out = {"idle_percent_of_core": round(idle * 100, 2), "rate_per_s": rate, "seconds": seconds}
+    for label, value in loaded.items():
+        out[label] = {"percent_of_core": round(value * 100, 2),
+                      "per_exec_cost_us": round(max(0.0, value - idle) / rate * 1e6, 1)}
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kills", type=int, default=200)
+    ap.add_argument("--poll-kills", type=int, default=40)
+    ap.add_argument("--poll-interval", type=float, default=1.0)
+    ap.add_argument("--burst", type=int, default=3000)
+    ap.add_argument("--overhead-seconds", type=float, default=20)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("bench_agent: run as root", file=sys.stderr)
+        return 2
+    tmp = Path(tempfile.mkdtemp(prefix="nbw-bench-"))
+    try:
+        bins = {n: compile_prog(n, tmp) for n in ("fake_miner", "burst")}
+        miner = tmp / "xmrig"
+        shutil.copy(bins["fake_miner"], miner)
+        scope = uuid.uuid4().hex
+        classifier = Classifier()
+        results: dict = {"machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
+                                     "python": platform.python_version()}}
+        base = dict(scope_env={"NBW_TEST_SCOPE": scope}, sensor_dir=str(tmp / "sensor"), gpu=False,
+                    net_interval_s=2.0, resource_interval_s=10.0)
+        agent = Agent(AgentConfig(**base), classifier=classifier)
+        agent.start_background()
+        agent.ready.wait(120)
+        results["event_driven"] = kill_latencies(agent, miner, scope, args.kills, 0.05)
+        results["burst"] = burst(agent, bins["burst"], args.burst, 1000)
+        agent.stop()
+        poll = Agent(AgentConfig(**{**base, "mode": "poll", "poll_interval_s": args.poll_interval}),
+                     classifier=classifier)
+        poll.start_background()
+        poll.ready.wait(120)
+        results["polling"] = kill_latencies(poll, miner, scope, args.poll_kills, args.poll_interval)
+        results["polling"]["interval_s"] = args.poll_interval
+        poll.stop()
+        results["overhead"] = overhead(bins["burst"], scope, args.overhead_seconds, 100, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(json.dumps(results, indent=1))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
