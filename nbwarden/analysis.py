@@ -291,9 +291,10 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
               evidence: str = "") -> None:
     """Record the facts of a shell command line (or a script)."""
     if "\n" in text.strip():
-        # a script: keep line numbers per line, honouring continuations
+        # a script: keep line numbers per line, honouring continuations and NAME=value variables
         logical = ""
         start = line
+        variables: dict[str, str] = {}
         for offset, raw in enumerate(text.split("\n")):
             if not logical:
                 start = line + offset
@@ -301,8 +302,13 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
                 logical += raw.rstrip()[:-1] + " "
                 continue
             logical += raw
-            if logical.strip() and not logical.lstrip().startswith("#"):
-                add_shell(analysis, logical, start, via, context, depth)
+            assignment = SHELL_ASSIGN.match(logical)
+            if assignment:
+                variables[assignment.group(1)] = assignment.group(2).strip("'\"")
+            elif logical.strip() and not logical.lstrip().startswith("#"):
+                filled = _shell_vars(logical, variables)
+                shown = f"{_clip(logical, 100)}  ⇒  {_clip(filled, 120)}" if filled != logical else ""
+                add_shell(analysis, filled, start, via, context, depth, shown)
             logical = ""
         return
     facts = shell.parse(text)
@@ -324,6 +330,15 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
     for code in facts.python_code:
         if depth < MAX_DEPTH:
             _nested(analysis, code, "python", line, f"{via} python -c".strip(), context, depth + 1)
+
+
+SHELL_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_]\w*)=('[^']*'|\"[^\"]*\"|[^\s;&|]*)\s*$")
+
+
+def _shell_vars(line: str, variables: dict[str, str]) -> str:
+    if not variables or "$" not in line:
+        return line
+    return re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda m: variables.get(m.group(1), m.group(0)), line)
 
 
 def _nested(analysis: Analysis, code: str, kind: str, line: int, via: str, context: str, depth: int) -> None:
@@ -693,7 +708,9 @@ class _PythonPass:
                 else:
                     self.assigns.append(stmt)
                     # long constants may be encoded payloads used elsewhere (base64 lists in a loop)
-                    for node in ast.walk(stmt.value) if stmt.value is not None else ():
+                    value = stmt.value
+                    items = value.elts if type(value) in (ast.List, ast.Tuple) else (value,)
+                    for node in items:
                         if type(node) is ast.Constant and isinstance(node.value, str) and len(node.value) >= 16:
                             self.strings.append(node)
                 continue
@@ -808,7 +825,7 @@ class _PythonPass:
             items = [self.folder.fold(e) for e in expr.elts[:4096]]
             if not isinstance(items[0], str):
                 return None
-            return [v if isinstance(v, (str, int)) else _placeholder(e) for v, e in zip(items, expr.elts)]
+            return [v if isinstance(v, (str, int)) else _placeholder(e) for v, e in zip(items, expr.elts[:4096], strict=True)]
         if isinstance(expr, ast.JoinedStr):
             parts = []
             for value in expr.values:
@@ -1017,7 +1034,54 @@ class _PythonPass:
 # Entry point
 
 
-def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | None = None) -> Analysis:
+@dataclass(slots=True)
+class EarlierCell:
+    source: str
+    cell: int | None
+    matches: list | None = None  # the engine's multi-group matches, once it has looked
+    backfilled: bool = False  # looked at only because a later cell needed it
+
+
+class EarlierCells:
+    """The cells that ran before this one, looked at again only when needed.
+
+    ``!wget {url}`` often takes ``url`` from an earlier cell, and a rule that
+    combines weak signals may find its other half there.  Parsing every
+    earlier cell up front would cost every check; instead the sources are
+    kept, their top-level string assignments are folded the first time a
+    shell line names something the current cell does not define, and the
+    engine analyses them in full only when a multi-part rule is half matched.
+    """
+
+    def __init__(self, limit: int = 200) -> None:
+        self.entries: list[EarlierCell] = []
+        self.limit = limit
+        self._env: dict[str, Any] | None = None
+
+    def add(self, source: str, cell: int | None = None, matches: list | None = None) -> None:
+        if len(source) <= MAX_DEEP_BYTES:
+            self.entries = (self.entries + [EarlierCell(source, cell, matches)])[-self.limit :]
+            self._env = None
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if self._env is None:
+            self._env = {}
+            folder = _Folder(self._env)
+            for entry in self.entries:
+                try:
+                    tree = ast.parse(split_ipython(entry.source, Analysis(source="", kind="cell"), []))
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    continue
+                for stmt in tree.body:
+                    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                        value = folder.fold(stmt.value)
+                        if isinstance(value, (str, int)):
+                            self._env[stmt.targets[0].id] = value
+        return self._env.get(name, default)
+
+
+def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | None = None,
+            earlier: EarlierCells | None = None) -> Analysis:
     """Analyse one unit of code.
 
     ``kind`` is ``cell`` or ``python`` (Python with IPython syntax), ``shell``
@@ -1065,7 +1129,7 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
     else:
         _fallback_imports(analysis, python)
     for text, line, via in pending:
-        filled = _interpolate(text, env)
+        filled = _interpolate(text, env, earlier)
         evidence = f"{_clip(text, 100)}  ⇒  {_clip(filled, 120)}" if filled != text else ""
         add_shell(analysis, filled, line, via, EXEC, depth, evidence)
     return analysis
@@ -1084,13 +1148,15 @@ def _fallback_imports(analysis: Analysis, python: str) -> None:
                 analysis.facts.append(Fact("import", name, EXEC, line, _clip(match.group(0)), "regex"))
 
 
-def _interpolate(text: str, env: dict[str, Any]) -> str:
+def _interpolate(text: str, env: dict[str, Any], earlier: EarlierCells | None = None) -> str:
     """IPython expands ``{expr}`` and ``$name`` in shell escapes."""
-    if not env or ("{" not in text and "$" not in text):
+    if (not env and earlier is None) or ("{" not in text and "$" not in text):
         return text
 
     def brace(match: re.Match) -> str:
         value = env.get(match.group(1))
+        if value is None and earlier is not None:
+            value = earlier.get(match.group(1))
         return str(value) if isinstance(value, (str, int)) else match.group(0)
 
     text = re.sub(r"\{(\w+)\}", brace, text)

@@ -50,7 +50,7 @@ DECODE_TRIGGERS = ("b64decode", "decodebytes", "a2b_base64", "fromhex", "unhexli
                    "rot_13", "[::-1]", "chr(", "exec(", "eval(", "compile(", "__import__", "import_module",
                    "codecs.decode", "zlib.decompress", "b32decode", "b85decode", "reversed(", "\".join(", "'.join(",
                    "system(", "popen(", "subprocess", "%%writefile", "write_text(",
-                   "!{", "!./{", "!$", "!./$")  # a program name filled in from a variable
+                   "!{", "!./{", "!$", "!./$", "${", "\n$", "&& $", "; $", "| $")  # program names from variables
 BUILTIN_CALL_TRIGGERS = {"exec(", "eval(", "compile(", "reversed(", "chr("}
 _TRIGGER = ("__trigger__",)
 
@@ -138,6 +138,7 @@ class Memory:
 
     def __init__(self) -> None:
         self.parts: dict[int, dict[int, _Match]] = {}
+        self.earlier = an.EarlierCells()
 
     def remember(self, matches: list[_Match]) -> None:
         for match in matches:
@@ -173,13 +174,20 @@ class Engine:
         self._signatures: list[_Ref] = []
         regexes: list[tuple[str, _Ref]] = []
 
-        def add_needle(text: str, ref: _Ref | tuple) -> None:
-            text = text.lower()
-            if text:
-                needles.setdefault(text, []).append(ref)
-
+        self._multi = {i for i, rule in enumerate(self.rules) if len(rule.groups) > 1}
+        program_words: set[str] = set()
+        other_words: set[str] = set()
+        self._chosen: dict[int, int] = {}
         for r_index, rule in enumerate(self.rules):
+            chosen = self._chosen[r_index] = _rarest_group(rule) if len(rule.groups) > 1 else 0
             for g_index, group in enumerate(rule.groups):
+                # a multi-part rule needs every group, so only its rarest group has to wake the deep
+                # analysis; the other parts are found by looking back at earlier cells (_backfill)
+                def add_needle(text: str, ref: _Ref | tuple, _chosen: bool = g_index == chosen) -> None:
+                    text = text.lower()
+                    if text and (ref is not _TRIGGER or _chosen):
+                        needles.setdefault(text, []).append(ref)
+
                 for pattern in group:
                     kind = next(k for k in pattern if k != "word")
                     spec = pattern[kind]
@@ -201,9 +209,11 @@ class Engine:
                                     self._programs.setdefault(program, []).append(prog_ref)
                                 for trigger in _command_triggers(program, value):
                                     add_needle(trigger, _TRIGGER)
+                                    program_words.add(trigger.lower())
                         elif kind == "import":
                             self._imports.setdefault(value.lower(), []).append(ref)
                             add_needle(value.split(".")[0], _TRIGGER)
+                            other_words.add(value.split(".")[0].lower())
                         elif kind in {"pip", "apt"}:
                             name = shell.normalize_package(value) if kind == "pip" and not _is_glob(value) else value.lower()
                             if _is_glob(name):
@@ -224,6 +234,8 @@ class Engine:
                             add_needle(_literal_core(value), _TRIGGER)
                         elif kind == "signature":
                             self._signatures.append(ref)
+        for word in DECODE_TRIGGERS:
+            needles.setdefault(word, []).append(_TRIGGER)
         self._sig_automaton = ahocorasick.Automaton()
         sig_needles: dict[str, list[tuple[_Ref, int]]] = {}
         for ref in self._signatures:
@@ -233,13 +245,12 @@ class Engine:
             self._sig_automaton.add_word(text, (text, tuple(refs)))
         if sig_needles:
             self._sig_automaton.make_automaton()
-        for word in DECODE_TRIGGERS:
-            add_needle(word, _TRIGGER)
         for text, refs in needles.items():
             self._automaton.add_word(text, (text, tuple(r for r in refs if r is not _TRIGGER)))
         if needles:
             self._automaton.make_automaton()
         self._has_needles = bool(needles)
+        self._program_only = program_words - other_words
         self._regex_refs = [ref for _, ref in regexes]
         self._regexes = [re.compile(text, re.I) for text, _ in regexes]
         self._regex_set = None
@@ -260,14 +271,15 @@ class Engine:
                    memory: Memory | None = None) -> Verdict:
         """Check one cell, script or text.  ``kind``: cell, python, shell, markdown, data, text."""
         notes: list[str] = []
-        matches = self._scan_unit(source, kind, cell, notes)
-        if memory is not None:
-            earlier = [m for groups in memory.parts.values() for m in groups.values()]
-            memory.remember(matches)
-            findings = self._findings(matches, extra=earlier)
-        else:
-            findings = self._findings(matches)
-        return self._verdict(findings, notes)
+        earlier = memory.earlier if memory is not None else None
+        matches, analysed = self._scan_unit(source, kind, cell, notes, earlier)
+        if memory is None:
+            return self._verdict(self._findings(matches), notes)
+        looked_back = self._backfill(matches, memory.earlier)
+        remembered = [m for groups in memory.parts.values() for m in groups.values()]
+        memory.earlier.add(source, cell, self._multi_matches(matches) if analysed else None)
+        memory.remember(matches + looked_back)
+        return self._verdict(self._findings(matches, extra=remembered + looked_back), notes)
 
     def check_command(self, argv: list[str] | tuple[str, ...], exe: str | None = None) -> Verdict:
         """Check a process command line as the agent sees it (no shell involved)."""
@@ -299,13 +311,9 @@ class Engine:
         from .sources import read_notebook  # late import: sources imports this module's users
 
         cells, notes = read_notebook(notebook)
-        matches: list[_Match] = []
-        for index, (cell_type, source) in enumerate(cells):
-            if not source:
-                continue
-            kind = "cell" if cell_type == "code" else "markdown"
-            matches.extend(self._scan_unit(source, kind, index, notes))
-        return self._verdict(self._findings(matches), notes)
+        units = [(source, "cell" if cell_type == "code" else "markdown", index)
+                 for index, (cell_type, source) in enumerate(cells) if source]
+        return self.check_units(units, notes)
 
     def check_file(self, file: str | Path | bytes, *, name: str | None = None, budget: int = 16 << 20) -> Verdict:
         """Check an executable before or while it runs.
@@ -357,9 +365,36 @@ class Engine:
         """Check several units as one document: (source, kind, cell) triples."""
         notes = notes if notes is not None else []
         matches: list[_Match] = []
+        earlier = an.EarlierCells()
         for source, kind, cell in units:
-            matches.extend(self._scan_unit(source, kind, cell, notes))
+            found, analysed = self._scan_unit(source, kind, cell, notes, earlier)
+            matches.extend(found)
+            if kind == "cell":
+                earlier.add(source, cell, self._multi_matches(found) if analysed else None)
+        matches.extend(self._backfill(matches, earlier))
         return self._verdict(self._findings(matches), notes)
+
+    def _anchors(self, match: _Match) -> bool:
+        """Is this a match of the rarest group of a multi-part rule (worth looking for the rest)?"""
+        return match.ref.rule in self._multi and match.ref.group == self._chosen[match.ref.rule]
+
+    def _multi_matches(self, matches: list[_Match]) -> list[_Match]:
+        return [m for m in matches if m.ref.rule in self._multi]
+
+    def _backfill(self, matches: list[_Match], earlier: an.EarlierCells) -> list[_Match]:
+        """Parts of half-matched multi-part rules, from earlier cells the prefilter skipped."""
+        partial = {m.ref.rule for m in matches if self._anchors(m)}
+        if not partial:
+            return []
+        found: list[_Match] = []
+        for entry in earlier.entries:
+            if entry.matches is None:
+                unit = an.analyze(entry.source, "cell")
+                entry.matches = self._multi_matches(self._match(unit, entry.source.lower(), entry.cell))
+                entry.backfilled = True
+            if entry.backfilled:
+                found.extend(m for m in entry.matches if m.ref.rule in partial)
+        return found
 
     def rule(self, rule_id: str) -> Rule | None:
         return self.ruleset.rules.get(rule_id)
@@ -379,6 +414,9 @@ class Engine:
             start = end - len(needle) + 1
             if needle in BUILTIN_CALL_TRIGGERS and start > 0 and (low[start - 1].isalnum() or low[start - 1] in "._"):
                 continue  # re.compile(, self.eval( ... are not the builtins
+            if not refs and (not _on_word_boundary(low, start, end + 1, needle, "_")
+                             or needle in self._program_only and start > 0 and low[start - 1] == "."):
+                continue  # a name inside a longer word ("tor" in "vector"), or a method (".unique(")
             hits.append((start, needle, refs))
         return hits
 
@@ -388,7 +426,8 @@ class Engine:
         union = getattr(self, "_regex_union", None)
         return bool(union and union.search(text))
 
-    def _scan_unit(self, source: str, kind: str, cell: int | None, notes: list[str]) -> list[_Match]:
+    def _scan_unit(self, source: str, kind: str, cell: int | None, notes: list[str],
+                   earlier: an.EarlierCells | None = None) -> list[_Match]:
         if not isinstance(source, str):
             source = str(source)
         source = _valid_unicode(source, notes)
@@ -396,14 +435,18 @@ class Engine:
         hits = self._raw_hits(low)
         regex_hits = list(self._regex_matches(source)) if self._regexes and self._regex_hit(source) else []
         if not hits and not regex_hits:
-            return []
+            return [], False
         starts = _line_starts(low)
         located = [(_locate(starts, start), needle, refs) for start, needle, refs in hits]
         focus = {line for (line, _), _, _ in located} | {line for _, line, _, _ in regex_hits}
-        unit = an.analyze(source, kind, focus=focus)
+        unit = an.analyze(source, kind, focus=focus, earlier=earlier)
         for note in unit.notes:
             notes.append(f"cell {cell}: {note}" if cell is not None else note)
-        return self._match(unit, low, cell, located, regex_hits)
+        matches = self._match(unit, low, cell, located, regex_hits)
+        if any(self._anchors(m) for m in matches):
+            # half of a multi-part rule: its other parts may sit on lines the focused pass skipped
+            matches = self._match(an.analyze(source, kind, earlier=earlier), low, cell, located, regex_hits)
+        return matches, True
 
     def _match(self, unit: an.Analysis, low: str, cell: int | None, located=None, regex_hits=None) -> list[_Match]:
         matches: list[_Match] = []
@@ -588,28 +631,70 @@ def _literal_core(glob: str) -> str:
     return max(runs, key=len) if runs else ""
 
 
-GENERIC_PROGRAM = re.compile(r"^(python|pypy|ipython|bash|sh|zsh|node|java|perl|ruby|php|deno|bun|npx)[\d.?*]*$")
+GENERIC_PROGRAM = re.compile(r"^(python|pypy|ipython|bash|sh|zsh|node|java|perl|ruby|php|deno|bun|npx|go|docker|"
+                             r"podman|apt|apt-get|pip|pip3|git|code|bot|lt|ab|wg|hey|run|set|service|systemctl|"
+                             r"rc-service|invoke-rc\.d|accelerate|proxy|mono|torchrun|uv|conda)[\d.?*]*$")
+# Words too common in ordinary code to be worth a deep look on their own.
+COMMON_WORDS = {"run", "set", "code", "test", "app", "main", "start", "serve", "server", "install", "build", "bot",
+                "data", "http://", "https://", "--host", "--port", "-p", "add", "get", "new", "up",
+                "open", "connect", "socket", "ssl", "time", "json", "os", "sys", "re", "io"}
+
+
+def _specific(word: str) -> bool:
+    core = _literal_core(word).strip("-")
+    return len(core) >= 3 and core not in COMMON_WORDS and _literal_core(word) not in COMMON_WORDS
 
 
 def _command_triggers(program: str, spec: dict[str, Any]) -> list[str]:
     """Words whose presence makes a command pattern possible at all.
 
-    For interpreters (``python``, ``bash``) the program name is everywhere,
-    so the distinctive arguments are the trigger instead.
+    For interpreters and short or common program names (``python``,
+    ``bash``, ``lt``, ``code``) the name is everywhere, so the most
+    distinctive required argument, or all the alternative arguments, are the
+    trigger instead.
     """
     core = _literal_core(program)
-    if not GENERIC_PROGRAM.match(program) and len(core) >= 3:
+    if not GENERIC_PROGRAM.match(program) and len(core) >= 3 and core not in COMMON_WORDS:
         return [core]
-    required = spec.get("args") or []
-    required = [required] if isinstance(required, str) else required
-    candidates = [_literal_core(a) for a in required if len(_literal_core(a).strip("-")) >= 3]
-    if candidates:
-        return [max(candidates, key=len)]
-    alternatives = spec.get("args_any") or []
-    alternatives = [alternatives] if isinstance(alternatives, str) else alternatives
-    if alternatives and all(len(_literal_core(a).strip("-")) >= 3 for a in alternatives):
+
+    def listed(key: str) -> list[str]:
+        value = spec.get(key) or []
+        return [value] if isinstance(value, str) else list(value)
+
+    required = [a for a in listed("args") if _specific(a)]
+    if required:
+        return [_literal_core(max(required, key=len))]
+    alternatives = listed("args_any")
+    if alternatives and all(_specific(a) for a in alternatives):
         return [_literal_core(a) for a in alternatives]
     return [core]
+
+
+def _rarest_group(rule: Rule) -> int:
+    """The group of a multi-part rule whose trigger words are least common."""
+
+    def score(group: list[dict[str, Any]]) -> tuple[int, int]:
+        words: list[str] = []
+        for pattern in group:
+            kind = next(k for k in pattern if k != "word")
+            spec = pattern[kind]
+            values = [spec] if isinstance(spec, (str, dict)) else list(spec)
+            for value in values:
+                if kind == "command":
+                    programs = value["program"]
+                    for program in [programs] if isinstance(programs, str) else programs:
+                        words += _command_triggers(program.lower(), value)
+                elif kind == "import":
+                    words.append(value.split(".")[0])
+                elif kind in {"regex", "signature"}:
+                    words.append("")  # cannot be prefiltered by words: never the rarest
+                else:
+                    words.append(_literal_core(value))
+        weakest = min((0 if w.strip("-") in COMMON_WORDS else len(w.strip("-")) for w in words), default=0)
+        return (weakest, -len(words))
+
+    scores = [score(group) for group in rule.groups]
+    return max(range(len(scores)), key=scores.__getitem__)
 
 
 def _args_match(spec: dict[str, Any], args_low: list[str]) -> bool:
@@ -666,10 +751,11 @@ def _offset(text: str, line: int, col: int) -> int:
     return offset + col
 
 
-def _on_word_boundary(text: str, start: int, end: int, needle: str) -> bool:
-    if needle[:1].isalnum() and start > 0 and text[start - 1].isalnum():
+def _on_word_boundary(text: str, start: int, end: int, needle: str, word_chars: str = "") -> bool:
+    """Is ``needle`` at text[start:end] a whole word (alphanumerics plus ``word_chars``)?"""
+    if needle[:1].isalnum() and start > 0 and (text[start - 1].isalnum() or text[start - 1] in word_chars):
         return False
-    if needle[-1:].isalnum() and end < len(text) and text[end].isalnum():
+    if needle[-1:].isalnum() and end < len(text) and (text[end].isalnum() or text[end] in word_chars):
         return False
     return True
 

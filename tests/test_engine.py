@@ -334,3 +334,18 @@ def test_check_file_signatures_and_scripts(tmp_path):
     assert capped.action == "block"
     assert any("head and tail" in n for n in capped.notes)
     assert any("UPX" in n for n in capped.notes)
+
+
+def test_variables_from_earlier_cells_and_shell_scripts(engine):
+    nb = {"cells": [{"cell_type": "code", "source": "tool = 'xm' + 'rig'\nurl = 'pool.example:3333'"},
+                    {"cell_type": "code", "source": "!./{tool} -o {url}"}]}
+    verdict = engine.check_notebook(nb)
+    assert "crypto_mining.t-miner" in rule_ids(verdict, "block")
+    finding = next(f for f in verdict.findings if f.rule == "crypto_mining.t-miner")
+    assert finding.cell == 1 and "⇒" in finding.evidence
+    memory = Memory()
+    engine.check_code("tool = 'xm' + 'rig'", memory=memory)
+    assert engine.check_code("!./{tool} -o x", memory=memory).action == "block"
+    assert engine.check_code("!./{tool} -o x").action == "allow"  # unknown without the earlier cell
+    script = engine.check_code("BIN=./xm\nNAME=rig\nexport OPTS=-o\n${BIN}$NAME $OPTS pool", kind="shell")
+    assert script.action == "block" and script.findings[0].line == 4
