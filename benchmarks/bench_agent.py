@@ -98,13 +98,18 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def overhead(burst_bin: Path, scope: str, seconds: float, rate: float, tmp: Path) -> dict:
+def overhead(burst_bin: Path, scope: str, seconds: float, rate: float, tmp: Path, net_interval: float = 2.0) -> dict:
     cfg = tmp / "agent.yaml"
-    cfg.write_text(json.dumps({"scope_env": {"NBW_TEST_SCOPE": scope}, "sensor_dir": str(tmp / "s"), "gpu": False}))
+    cfg.write_text(json.dumps({"scope_env": {"NBW_TEST_SCOPE": scope}, "sensor_dir": str(tmp / "s"), "gpu": False,
+                               "net_interval_s": net_interval}))
     agent = subprocess.Popen([sys.executable, "-m", "nbwarden.cli", "agent", "--config", str(cfg), "--dry-run",
                               "--log-file", str(tmp / "agent.log")], cwd=ROOT)
     try:
-        time.sleep(8)  # engine load and startup sweep
+        deadline = time.monotonic() + 120  # engine load and startup sweep (cold binary cache)
+        while time.monotonic() < deadline and '"msg": "ready"' not in (tmp / "agent.log").read_text() \
+                if (tmp / "agent.log").exists() else time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(3)
         c0, t0 = cpu_seconds(agent.pid), time.monotonic()
         time.sleep(seconds)
         idle = (cpu_seconds(agent.pid) - c0) / (time.monotonic() - t0)
@@ -131,6 +136,8 @@ def main() -> int:
     ap.add_argument("--poll-interval", type=float, default=1.0)
     ap.add_argument("--burst", type=int, default=3000)
     ap.add_argument("--overhead-seconds", type=float, default=20)
+    ap.add_argument("--net-interval", type=float, default=2.0, help="network scan interval of the overhead run")
+    ap.add_argument("--only-overhead", action="store_true")
     ap.add_argument("--json")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -147,6 +154,10 @@ def main() -> int:
                                      "python": platform.python_version()}}
         base = dict(scope_env={"NBW_TEST_SCOPE": scope}, sensor_dir=str(tmp / "sensor"), gpu=False,
                     net_interval_s=2.0, resource_interval_s=10.0)
+        if args.only_overhead:
+            results["overhead"] = overhead(bins["burst"], scope, args.overhead_seconds, 100, tmp, args.net_interval)
+            print(json.dumps(results, indent=1))
+            return 0
         agent = Agent(AgentConfig(**base), classifier=classifier)
         agent.start_background()
         agent.ready.wait(120)
@@ -160,7 +171,7 @@ def main() -> int:
         results["polling"] = kill_latencies(poll, miner, scope, args.poll_kills, args.poll_interval)
         results["polling"]["interval_s"] = args.poll_interval
         poll.stop()
-        results["overhead"] = overhead(bins["burst"], scope, args.overhead_seconds, 100, tmp)
+        results["overhead"] = overhead(bins["burst"], scope, args.overhead_seconds, 100, tmp, args.net_interval)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(results, indent=1))

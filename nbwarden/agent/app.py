@@ -208,8 +208,10 @@ class Agent:
         """The main loop (in the calling thread) until stop() or ``duration`` seconds."""
         self._spawn_main = False
         end = None if duration is None else time.monotonic() + duration
-        self._safe(self.sweep, "startup")
+        t0 = time.monotonic()
+        checked = self._safe(self.sweep, "startup")
         self.ready.set()
+        emit("ready", startup_sweep_s=round(time.monotonic() - t0, 3), processes=checked)
         timers = {"sweep": time.monotonic() + (self.cfg.rescan_interval_s if self.pc else self.cfg.poll_interval_s),
                   "net": time.monotonic() + self.cfg.net_interval_s,
                   "res": time.monotonic() + min(self.cfg.resource_interval_s, 1.0)}
