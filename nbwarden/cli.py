@@ -155,6 +155,77 @@ def cmd_agent(args: argparse.Namespace) -> int:
     return app.main(args)
 
 
+def cmd_ledger(args: argparse.Namespace) -> int:
+    import time
+
+    from .ledger import Ledger
+
+    ledger = Ledger(args.db)
+    if args.action == "list":
+        since = time.time() - args.since * 3600 if args.since else None
+        rows = ledger.decisions(user=args.user, action=args.only, kind=args.kind, since=since, limit=args.limit)
+        if args.json:
+            print(json.dumps(rows, indent=1, ensure_ascii=False))
+            return 0
+        for row in reversed(rows):
+            rules = ",".join(row["rules"]) or "-"
+            excerpt = " ".join((row["excerpt"] or "").split())[:60]
+            print(f"{row['id']:>6} {row['ref']} {row['time']} {row['user']:<12} {row['kind']:<12} "
+                  f"{row['action']:<9} {row['category'] or '-':<18} {rules:<40} {excerpt}")
+        print(f"{len(rows)} decisions")
+        return 0
+    if args.action == "show":
+        if not args.target:
+            print("nbwarden ledger show: give a decision id or reference, or a user name", file=sys.stderr)
+            return 2
+        decision = ledger.get_decision(args.target)
+        if decision is not None:
+            print(json.dumps(decision, indent=1, ensure_ascii=False))
+            return 0
+        user = args.target
+        status = ledger.status(user)
+        report = {
+            "user": user,
+            "status": "restricted" if status else "ok",
+            "active_restrictions": [r.to_dict() for r in ledger.active_restrictions(user)],
+            "strikes": ledger.strikes(user),
+            "appeals": ledger.appeals(user),
+            "recent_decisions": [{k: d[k] for k in ("id", "ref", "time", "kind", "action", "category", "rules")}
+                                 for d in ledger.decisions(user=user, limit=10)],
+        }
+        print(json.dumps(report, indent=1, ensure_ascii=False))
+        return 0
+    if args.action in ("pardon", "restrict"):
+        if not args.target:
+            print(f"nbwarden ledger {args.action}: give a user name", file=sys.stderr)
+            return 2
+        if args.action == "pardon":
+            lifted = ledger.pardon(args.target, by=args.by, reason=args.reason or "",
+                                   clear_strikes=not args.keep_strikes)
+            print(f"{args.target}: {lifted} restriction(s) lifted"
+                  + ("" if args.keep_strikes else ", strikes forgiven"))
+            return 0
+        try:
+            restriction = ledger.restrict(args.target, args.level, hours=None if args.hours <= 0 else args.hours,
+                                          category=args.category, reason=args.reason or "", by=args.by)
+        except ValueError as exc:
+            print(f"nbwarden ledger restrict: {exc}", file=sys.stderr)
+            return 2
+        print(f"{args.target}: restriction {restriction.id}: {restriction.describe()}")
+        return 0
+    if args.action == "export":
+        out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+        try:
+            filters = {"user": args.user} if args.user else {}
+            for chunk in ledger.export(args.table, args.format, **filters):
+                out.write(chunk)
+        finally:
+            if args.output:
+                out.close()
+        return 0
+    return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nbwarden", description=__doc__)
     parser.add_argument("--version", action="version", version=f"nbwarden {__version__}")
@@ -194,6 +265,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--show", type=int, default=20, help="list this many mistakes")
     _add_rule_options(p)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("ledger", help="the decision ledger: list, show, pardon, restrict, export")
+    p.add_argument("action", choices=["list", "show", "pardon", "restrict", "export"])
+    p.add_argument("target", nargs="?", help="show: decision id, reference or user; pardon/restrict: user")
+    p.add_argument("--db", help="database URL (default: $NBWARDEN_DB_URL, else the gate's default SQLite file)")
+    p.add_argument("--user", help="list/export: only this user")
+    p.add_argument("--only", choices=["allow", "audit", "warn", "still_run", "block", "deny"],
+                   help="list: only this action")
+    p.add_argument("--kind", choices=["cell", "terminal", "kernel_start", "command"], help="list: only this kind")
+    p.add_argument("--since", type=float, help="list: only the last N hours")
+    p.add_argument("--limit", type=int, default=50, help="list: at most N decisions (default 50)")
+    p.add_argument("--json", action="store_true", help="list: JSON")
+    p.add_argument("--level", choices=["block_category", "suspend", "ban"], default="suspend",
+                   help="restrict: what to restrict (default suspend)")
+    p.add_argument("--category", help="restrict --level block_category: the category")
+    p.add_argument("--hours", type=float, default=24.0, help="restrict: duration (0: until pardoned; default 24)")
+    p.add_argument("--reason", help="restrict/pardon: recorded reason")
+    p.add_argument("--by", default="operator", help="restrict/pardon: who (default operator)")
+    p.add_argument("--keep-strikes", action="store_true", help="pardon: lift restrictions but keep strikes")
+    p.add_argument("--table", default="decisions",
+                   choices=["decisions", "restrictions", "strikes", "appeals", "acknowledgements"])
+    p.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="export format")
+    p.add_argument("--output", "-o", help="export: write to this file")
+    p.set_defaults(func=cmd_ledger)
 
     p = sub.add_parser("agent", help="the host agent: watch processes, network and GPU use; kill and report")
     p.add_argument("action", nargs="?", default="run", choices=["run", "sweep", "status", "kernelspec"],

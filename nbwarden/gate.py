@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from traitlets import Bool, Enum, Float, Instance, Int, List, Unicode, default
-from traitlets.config import Configurable
+from traitlets.config import LoggingConfigurable
 
 from .engine import Engine, Finding, Memory, Verdict, code_hash
 from .ledger import DecisionRecord, Ledger, RestrictionInfo
@@ -116,7 +116,7 @@ class _Formatter(dict):
 # ---------------------------------------------------------------------------- the gate
 
 
-class NbwardenGate(Configurable):
+class NbwardenGate(LoggingConfigurable):
     """Settings and decisions of the gate (``c.NbwardenGate.…``)."""
 
     enabled = Bool(True, help="Check cells at all (False: the extension does nothing).").tag(config=True)
@@ -617,6 +617,10 @@ class GateMixin:
         gate = self._nbw_gate
         if gate is None or not gate.enabled or not getattr(self, "channels", True):
             return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
+        if self.subprotocol == V1 and not _valid_v1(incoming_msg):
+            # jupyter_server itself would loop for ages over a bogus offset count: drop it here
+            gate.log.warning("nbwarden: dropped a malformed v1 kernel websocket frame")
+            return None
         try:
             parsed = _peek(self, incoming_msg)
         except Exception as exc:
@@ -696,6 +700,25 @@ class _Parsed:
     msg_list: list[bytes] | None  # v1
     msg: dict[str, Any] | None  # legacy
     binary: bool = False
+
+
+def _valid_v1(ws_msg: Any) -> bool:
+    """A v1 frame whose offset table is consistent (checked before anything trusts it)."""
+    if not isinstance(ws_msg, (bytes, bytearray, memoryview)):
+        return False
+    size = len(ws_msg)
+    if size < 16:
+        return False
+    count = int.from_bytes(ws_msg[:8], "little")
+    if count < 2 or count > 4096 or 8 * (count + 1) > size:
+        return False
+    previous = 8 * (count + 1)
+    for i in range(count):
+        offset = int.from_bytes(ws_msg[8 * (i + 1): 8 * (i + 2)], "little")
+        if offset < previous or offset > size:
+            return False
+        previous = offset
+    return True
 
 
 def _peek(conn: Any, ws_msg: Any) -> _Parsed | None:
@@ -971,6 +994,17 @@ def _patch_terminal_handlers(serverapp: Any, gate: NbwardenGate) -> int:
 # ---------------------------------------------------------------------------- kernel start
 
 
+def _kernel_refused(message: str) -> Exception:
+    """A 403 whose text is just the message (the sessions API turns any error into 500 + str(error))."""
+    from tornado import web
+
+    class KernelRefused(web.HTTPError):
+        def __str__(self) -> str:
+            return self.log_message or "refused"
+
+    return KernelRefused(403, message.replace("%", "%%"))
+
+
 def _wrap_start_kernel(serverapp: Any, gate: NbwardenGate) -> None:
     km = serverapp.kernel_manager
     if getattr(km.start_kernel, "_nbwarden", False):
@@ -981,9 +1015,7 @@ def _wrap_start_kernel(serverapp: Any, gate: NbwardenGate) -> None:
         if gate.enabled:
             result = gate.check_kernel_start(path=kwargs.get("path"), kernel_name=kwargs.get("kernel_name"))
             if not result.run:
-                from tornado import web
-
-                raise web.HTTPError(403, result.message)
+                raise _kernel_refused(result.message)
         from jupyter_core.utils import ensure_async
 
         return await ensure_async(original(*args, **kwargs))

@@ -1,0 +1,304 @@
+"""The gate in a real jupyter_server with a real ipykernel, driven over the websocket protocols."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("jupyter_server")
+pytest.importorskip("ipykernel")
+websocket = pytest.importorskip("websocket")
+
+from gate_support import BLOCK_CELL, V1, JupyterServer, wait_for, write_warn_pack  # noqa: E402
+
+from nbwarden.ledger import Ledger  # noqa: E402
+
+PROTOCOLS = [V1, "legacy"]
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    base = tmp_path_factory.mktemp("gate")
+    packs = write_warn_pack(base / "packs")
+    srv = JupyterServer(base, gate_config={
+        "rules_dirs": [str(packs)], "warn_window_s": 60, "status_ttl_s": 0.2, "max_cell_bytes": 1_000_000,
+    }, extra_args=[
+        # the ladder is tested on its own (test_policy.py); here strikes must not suspend the test user
+        '--Policy.ladders={"default": [{"strikes": 1000, "restrict": "ban"}]}',
+    ])
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def kernel(server):
+    (server.root / "work").mkdir(exist_ok=True)  # the kernel starts in the notebook's directory
+    return server.start_session("work/test.ipynb")
+
+
+@pytest.fixture(scope="module")
+def ledger(server):
+    return Ledger(server.db_url)
+
+
+@pytest.fixture(params=PROTOCOLS)
+def client(request, server, kernel):
+    c = server.connect(kernel, request.param)
+    yield c
+    c.close()
+
+
+def marker(server, name):
+    path = server.base / "markers" / name
+    path.parent.mkdir(exist_ok=True)
+    return path
+
+
+def write_code(path):
+    return f"open({str(path)!r}, 'w').write('ran')"
+
+
+def test_blocked_cell_never_runs_and_names_the_rule(server, client, ledger):
+    mark = marker(server, f"blocked-{client.protocol}")
+    result = client.execute(f"{BLOCK_CELL}\n{write_code(mark)}", cell_id=f"cell-{client.protocol}")
+    reply = result["reply"]
+    assert reply["status"] == "error"
+    assert reply["ename"] == "PolicyViolation"
+    errors = [m for m in result["outputs"] if m["header"]["msg_type"] == "error"]
+    assert len(errors) == 1
+    evalue = errors[0]["content"]["evalue"]
+    assert "crypto_mining.miner-program" in evalue
+    assert "cryptocurrency mining" in evalue and "stratum+tcp://pool.example:3333" in evalue
+    assert "crypto_mining.miner-program" in "\n".join(errors[0]["content"]["traceback"])
+    time.sleep(0.3)
+    assert not mark.exists()
+    rows = ledger.decisions(action="block", kind="cell", limit=20)
+    row = next(r for r in rows if r["cell_id"] == f"cell-{client.protocol}")
+    assert row["user"] == "alice" and row["notebook"] == "work/test.ipynb" and not row["ran"]
+    assert "crypto_mining.miner-program" in row["rules"] and row["category"] == "crypto_mining"
+    assert row["ref"] in evalue
+    # the kernel is fine afterwards
+    after = client.execute("print(6 * 7)")
+    assert after["reply"]["status"] == "ok" and "42" in after["text"]
+
+
+def test_benign_lookalike_runs(server, client, ledger):
+    mark = marker(server, f"lookalike-{client.protocol}")
+    code = f"# never run xmrig -o stratum+tcp://pool.example:3333 on this hub\n{write_code(mark)}\nprint('fine')"
+    result = client.execute(code)
+    assert result["reply"]["status"] == "ok", result["text"]
+    assert "fine" in result["text"]
+    assert mark.read_text() == "ran"
+    row = ledger.decisions(limit=1)[0]
+    assert row["action"] == "audit" and row["ran"] and row["excerpt"].startswith("# never run xmrig")
+
+
+def test_run_all_stops_at_a_blocked_cell(server, client):
+    first, third = marker(server, f"first-{client.protocol}"), marker(server, f"third-{client.protocol}")
+    ids = [client.execute(write_code(first), wait=False),
+           client.execute(BLOCK_CELL, wait=False),
+           client.execute(write_code(third), wait=False)]
+    statuses = [client.collect(msg_id)["reply"]["status"] for msg_id in ids]
+    assert statuses == ["ok", "error", "aborted"]
+    assert first.exists() and not third.exists()
+
+
+def test_warned_cell_runs_only_on_the_second_try(server, client, ledger):
+    mark = marker(server, f"warned-{client.protocol}")
+    code = f"nbwarden_test_share_link = print\n{write_code(mark)}  # {client.protocol}"
+    first = client.execute(code)
+    assert first["reply"]["status"] == "error" and first["reply"]["ename"] == "PolicyViolation"
+    assert "You may be executing code that is disallowed" in first["text"]
+    assert "gatetest.share-link" in first["text"] and "Run it again" in first["text"]
+    time.sleep(0.3)
+    assert not mark.exists()
+    second = client.execute(code)
+    assert second["reply"]["status"] == "ok", second["text"]
+    assert mark.read_text() == "ran"
+    rows = ledger.decisions(limit=2)
+    assert [r["action"] for r in rows] == ["still_run", "warn"]
+    assert rows[0]["code_hash"] == rows[1]["code_hash"] and rows[0]["ran"] and not rows[1]["ran"]
+    acks = ledger.acknowledgements("alice")
+    assert acks[-1]["warn_decision_id"] == rows[1]["id"] and acks[-1]["decision_id"] == rows[0]["id"]
+
+
+def test_percent_run_reads_the_file(server, kernel, ledger):
+    client = server.connect(kernel)
+    try:
+        mark = marker(server, "percent-run")
+        script = server.root / "work" / "miner.py"
+        script.parent.mkdir(exist_ok=True)
+        script.write_text(f"import subprocess\n{write_code(mark)}\n"
+                          "subprocess.run(['./xmrig', '-o', 'stratum+tcp://pool.example:3333'])\n")
+        result = client.execute("x = 1\n%run miner.py")
+        assert result["reply"]["status"] == "error" and "%run miner.py" in result["text"]
+        time.sleep(0.3)
+        assert not mark.exists()
+        assert ledger.decisions(limit=1)[0]["action"] == "block"
+        # the same file with harmless content runs
+        script.write_text(f"{write_code(mark)}\n")
+        assert client.execute("%run miner.py")["reply"]["status"] == "ok"
+        assert mark.exists()
+    finally:
+        client.close()
+
+
+def test_other_messages_pass_through(server, client):
+    msg_id = client.send("kernel_info_request", {})
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        msg = client.recv(30)
+        if msg["parent_header"].get("msg_id") == msg_id and msg["header"]["msg_type"] == "kernel_info_reply":
+            assert msg["content"]["language_info"]["name"] == "python"
+            break
+    else:
+        pytest.fail("no kernel_info_reply")
+    msg_id = client.send("comm_info_request", {})
+    while True:
+        msg = client.recv(30)
+        if msg["parent_header"].get("msg_id") == msg_id and msg["header"]["msg_type"] == "comm_info_reply":
+            assert msg["content"]["status"] == "ok"
+            break
+
+
+def test_giant_binary_and_malformed_input_never_crash_the_server(server, kernel, ledger):
+    client = server.connect(kernel)
+    try:
+        big = "x = 1\n" * 200_000  # 1.2 MB: over max_cell_bytes, fail_mode=open runs it and records why
+        assert client.execute(big + "print('big ok')", timeout=120)["reply"]["status"] == "ok"
+        row = ledger.decisions(limit=1)[0]
+        assert row["error"] and "limit" in row["error"] and row["action"] == "allow"
+        binary = client.execute("\x00\xff\ufffd\x01 garbage")
+        assert binary["reply"]["status"] == "error"  # the kernel's SyntaxError, not a crash
+        client.ws.send_binary(b"\x05\x00\x00\x00not a v1 frame at all")
+        client.ws.send_binary(b"")
+    finally:
+        client.close()
+    legacy = server.connect(kernel, "legacy")
+    try:
+        legacy.ws.send("{not json")
+        legacy.ws.send(json.dumps({"channel": "shell", "header": {"msg_type": "execute_request", "msg_id": "m1"},
+                                   "content": "a string, not an object"}))
+    finally:
+        legacy.close()
+    assert server.proc.poll() is None
+    client = server.connect(kernel)
+    try:
+        assert client.execute("print('still alive')")["reply"]["status"] == "ok"
+    finally:
+        client.close()
+
+
+def _terminal(server):
+    status, model = server.api("POST", "/api/terminals", {})
+    assert status == 200, (status, model)
+    url = f"ws://127.0.0.1:{server.port}/terminals/websocket/{model['name']}"
+    ws = websocket.create_connection(url, header=[f"Authorization: token {server.token}"], timeout=30)
+    return model["name"], ws
+
+
+def _read_terminal(ws, until, timeout=15):
+    text, deadline = "", time.monotonic() + timeout
+    while time.monotonic() < deadline and until not in text:
+        ws.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            msg = json.loads(ws.recv())
+        except websocket.WebSocketTimeoutException:
+            break
+        if msg[0] == "stdout":
+            text += msg[1]
+    return text
+
+
+def test_blocked_terminal_command_never_executes(server, ledger):
+    name, ws = _terminal(server)
+    try:
+        blocked, ok = marker(server, "term-blocked"), marker(server, "term-ok")
+        ws.send(json.dumps(["stdin", f"touch {blocked}; ./xmrig -o stratum+tcp://pool.example:3333\r"]))
+        shown = _read_terminal(ws, "crypto_mining.")
+        assert "[nbwarden]" in shown and "crypto_mining" in shown
+        # typed one key at a time, with a correction, as a person would
+        for ch in f"touch {ok}x\x7f\r":
+            ws.send(json.dumps(["stdin", ch]))
+        assert wait_for(ok.exists, 15)
+        time.sleep(0.5)
+        assert not blocked.exists()
+        row = ledger.decisions(kind="terminal", limit=5)
+        assert row[-1]["action"] == "block" or any(r["action"] == "block" for r in row)
+        assert any(r["notebook"] == f"terminals/{name}" and "xmrig" in r["excerpt"] for r in row)
+    finally:
+        ws.close()
+        server.api("DELETE", f"/api/terminals/{name}")
+
+
+def test_restricted_user_cannot_start_a_kernel_or_run_a_cell_until_pardoned(server, kernel, ledger):
+    cli = [sys.executable, "-m", "nbwarden.cli", "ledger"]
+    client = server.connect(kernel)
+    mark = marker(server, "restricted")
+    try:
+        out = subprocess.run([*cli, "restrict", "alice", "--hours", "2", "--reason", "test restriction",
+                              "--db", server.db_url], capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        time.sleep(0.5)  # status_ttl_s is 0.2 in this server
+        status, body = server.api("POST", "/api/sessions", {"path": "other.ipynb", "type": "notebook",
+                                                            "name": "other", "kernel": {"name": "python3"}})
+        assert status in (403, 500)  # the sessions API reports any kernel start error as 500
+        assert body["message"].startswith("Your account is restricted") and "until" in body["message"]
+        assert "example.org/acceptable-use/appeal" in body["message"]
+        status, body = server.api("POST", "/api/kernels", {"name": "python3"})
+        assert status == 403 and body["message"].startswith("Your account is restricted")
+        result = client.execute(write_code(mark))
+        assert result["reply"]["status"] == "error" and "Your account is restricted" in result["text"]
+        assert "test restriction" in result["text"]
+        time.sleep(0.3)
+        assert not mark.exists()
+        denied = ledger.decisions(action="deny", limit=10)
+        assert {d["kind"] for d in denied} >= {"kernel_start", "cell"}
+        out = subprocess.run([*cli, "pardon", "alice", "--db", server.db_url], capture_output=True, text=True,
+                             timeout=60)
+        assert out.returncode == 0 and "1 restriction(s) lifted" in out.stdout
+        time.sleep(0.5)
+        assert client.execute(write_code(mark))["reply"]["status"] == "ok"
+        assert mark.exists()
+        status, body = server.api("POST", "/api/kernels", {"name": "python3"})
+        assert status == 201
+        server.api("DELETE", f"/api/kernels/{body['id']}")
+    finally:
+        client.close()
+        Ledger(server.db_url).pardon("alice")
+
+
+def test_enable_command_registers_the_extension(tmp_path):
+    # A wheel install puts jupyter-config/nbwarden.json (disabled) into <prefix>/etc/jupyter; jupyter_server
+    # 2.x only toggles extensions listed in the directory it writes, so the test lists it the same way.
+    shipped = Path(__file__).resolve().parents[1] / "jupyter-config" / "nbwarden.json"
+    (tmp_path / "jupyter_server_config.d").mkdir()
+    (tmp_path / "jupyter_server_config.d" / "nbwarden.json").write_text(shipped.read_text())
+    env = {"JUPYTER_CONFIG_DIR": str(tmp_path), "PATH": str(Path(sys.executable).parent) + ":/usr/bin:/bin",
+           "HOME": str(tmp_path)}
+    jupyter = str(Path(sys.executable).parent / "jupyter")
+    listed = subprocess.run([jupyter, "server", "extension", "list"], capture_output=True, text=True, env=env,
+                            timeout=120)
+    assert "nbwarden disabled" in _plain(listed.stdout + listed.stderr)
+    out = subprocess.run([jupyter, "server", "extension", "enable", "--user", "nbwarden"], capture_output=True,
+                         text=True, env=env, timeout=120)
+    assert out.returncode == 0 and "Validation failed" not in out.stdout + out.stderr, out.stderr
+    config = json.loads((tmp_path / "jupyter_server_config.d" / "nbwarden.json").read_text())
+    assert config["ServerApp"]["jpserver_extensions"]["nbwarden"] is True
+    listed = subprocess.run([jupyter, "server", "extension", "list"], capture_output=True, text=True, env=env,
+                            timeout=120)
+    text = _plain(listed.stdout + listed.stderr)
+    assert "nbwarden enabled" in text and "nbwarden 0.1.0 OK" in text
+
+
+def _plain(text):
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", text)
