@@ -1,0 +1,220 @@
+"""The ledger: schema by Alembic, durable decisions, strikes, restrictions, appeals, export, CLI."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from nbwarden.ledger import LadderStep, Ledger
+
+
+@pytest.fixture
+def url(tmp_path):
+    return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+
+
+@pytest.fixture
+def ledger(url):
+    led = Ledger(url)
+    yield led
+    led.close()
+
+
+LEDGER_TABLES = {"decisions", "strikes", "restrictions", "appeals", "acknowledgements"}
+
+
+def _head():
+    from pathlib import Path
+
+    from alembic.script import ScriptDirectory
+
+    import nbwarden.ledger
+
+    return ScriptDirectory(str(Path(nbwarden.ledger.__file__).with_name("migrations"))).get_current_head()
+
+
+def test_schema_is_created_by_alembic_and_reopening_is_a_no_op(url, tmp_path):
+    first = Ledger(url)
+    assert first.revision() == _head()
+    first.record_decision(user="u", action="block", category="crypto_mining")
+    second = Ledger(url)  # upgrade again: nothing to do, nothing lost
+    assert second.revision() == _head()
+    assert len(second.decisions()) == 1
+    conn = sqlite3.connect(tmp_path / "ledger.sqlite")
+    tables = {row[0] for row in conn.execute("select name from sqlite_master where type='table'")}
+    assert LEDGER_TABLES | {"alembic_version"} <= tables
+    assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
+
+
+def test_models_match_the_migration(ledger):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from nbwarden.ledger import Base
+
+    def ours(obj, name, type_, reflected, compare_to):  # other components add their own tables
+        table = obj if type_ == "table" else getattr(obj, "table", None)
+        return table is None or table.name in LEDGER_TABLES
+
+    with ledger.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_object": ours})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_record_decision_is_committed_and_readable_from_another_connection(ledger, tmp_path):
+    record = ledger.record_decision(
+        user="alice", group="free", action="block", kind="cell", server="host:8888", kernel_id="k1",
+        notebook="a/b.ipynb", cell_id="c7", code="!xmrig -o stratum+tcp://x:1\n" * 50, code_hash="h" * 64,
+        verdict="block", category="crypto_mining", severity="block", rules=["r1", "r2"], confidence=0.99,
+        findings=[{"rule": "r1", "evidence": "!xmrig"}], rules_version="v", message=lambda rec: f"ref {rec.ref}")
+    assert record.id > 0 and len(record.ref) == 12 and record.message == f"ref {record.ref}"
+    # a plain sqlite3 connection (another process would see the same) finds the row
+    row = sqlite3.connect(tmp_path / "ledger.sqlite").execute(
+        "select user, action, rules, ran, notebook, cell_id, message from decisions where ref = ?",
+        (record.ref,)).fetchone()
+    assert row == ("alice", "block", "r1,r2", 0, "a/b.ipynb", "c7", f"ref {record.ref}")
+    shown = ledger.get_decision(record.ref)
+    assert shown["findings"] == [{"rule": "r1", "evidence": "!xmrig"}]
+    assert len(shown["excerpt"]) <= 500 and shown["code_size"] == len("!xmrig -o stratum+tcp://x:1\n") * 50
+    assert ledger.get_decision(record.id)["ref"] == record.ref
+
+
+def test_unknown_action_is_refused(ledger):
+    with pytest.raises(ValueError):
+        ledger.record_decision(user="u", action="maybe")
+
+
+def test_strikes_climb_the_ladder_and_restrictions_expire(ledger):
+    def ladder(count, category, severity):
+        steps = {2: LadderStep(2, "block_category", 1.0), 3: LadderStep(3, "suspend", 24.0),
+                 4: LadderStep(4, "ban")}
+        return steps.get(min(count, 4))
+
+    now = 1_000_000.0
+    levels = []
+    for i in range(5):
+        rec = ledger.record_decision(user="bob", action="block", category="crypto_mining", severity="block",
+                                     strike=True, ladder=ladder, window_s=3600, now=now + i)
+        levels.append(rec.restriction.level if rec.restriction else None)
+        assert rec.strike_count == i + 1
+    # a rung already reached (or a stronger one) is not created again
+    assert levels == [None, "block_category", "suspend", "ban", None]
+    active = ledger.active_restrictions("bob", now=now + 10)
+    assert [r.level for r in active] == ["ban", "suspend", "block_category"]
+    assert ledger.status("bob", now=now + 10).level == "ban"
+    suspend = next(r for r in active if r.level == "suspend")
+    assert suspend.expires_at == pytest.approx(now + 2 + 24 * 3600)
+    # strikes outside the window do not count
+    rec = ledger.record_decision(user="bob", action="block", category="crypto_mining", severity="block",
+                                 strike=True, ladder=ladder, window_s=3600, now=now + 7200)
+    assert rec.strike_count == 1
+    # expiry: the block_category restriction ends after an hour, the ban never
+    later = [r.level for r in ledger.active_restrictions("bob", now=now + 2 * 3600)]
+    assert later == ["ban", "suspend"]
+
+
+def test_restrict_status_pardon(ledger):
+    assert ledger.status("carol") is None
+    r = ledger.restrict("carol", "suspend", hours=2, reason="manual", by="ops")
+    status = ledger.status("carol")
+    assert status.id == r.id and status.blocks_everything() and "suspended until" in status.describe()
+    ledger.restrict("carol", "block_category", category="torrent_p2p", hours=None)
+    ledger.record_decision(user="carol", action="block", category="torrent_p2p", strike=True)
+    assert len(ledger.strikes("carol")) == 1
+    assert ledger.pardon("carol", by="ops", reason="ok") == 2
+    assert ledger.status("carol") is None and ledger.active_restrictions("carol") == []
+    assert ledger.strikes("carol") == [] and len(ledger.strikes("carol", include_pardoned=True)) == 1
+    lifted = ledger.restrictions("carol")
+    assert all(r.lifted_at is not None for r in lifted)
+    with pytest.raises(ValueError):
+        ledger.restrict("carol", "block_category")  # needs a category
+    with pytest.raises(ValueError):
+        ledger.restrict("carol", "nap")
+
+
+def test_appeals(ledger):
+    r = ledger.restrict("dave", "ban", reason="mining")
+    appeal = ledger.file_appeal("dave", "it was a tutorial", restriction_id=r.id, decision_ref="abc")
+    assert ledger.appeals(state="open")[0]["id"] == appeal
+    denied_id = ledger.file_appeal("dave", "second try")
+    assert ledger.decide_appeal(denied_id, False, response="no")["state"] == "denied"
+    assert ledger.status("dave") is not None
+    decided = ledger.decide_appeal(appeal, True, by="ops", response="tutorial, fine")
+    assert decided["state"] == "granted" and decided["decided_by"] == "ops"
+    assert ledger.status("dave") is None
+    with pytest.raises(ValueError):
+        ledger.decide_appeal(appeal, True)
+
+
+def test_acknowledgements(ledger):
+    warn = ledger.record_decision(user="erin", action="warn", category="web_file_hosting", code_hash="x")
+    ran = ledger.record_decision(user="erin", action="still_run", category="web_file_hosting", code_hash="x",
+                                 acknowledges=warn.id)
+    acks = ledger.acknowledgements("erin")
+    assert len(acks) == 1 and acks[0]["warn_decision_id"] == warn.id and acks[0]["decision_id"] == ran.id
+    assert ledger.acknowledge(user="erin", code_hash="y", warn_decision_id=None, decision_id=None) > 0
+    assert len(ledger.acknowledgements("erin")) == 2
+
+
+def test_export_jsonl_and_csv(ledger):
+    for i in range(3):
+        ledger.record_decision(user=f"u{i}", action="block", category="crypto_mining", rules=["a", "b"])
+    lines = "".join(ledger.export("decisions", "jsonl")).splitlines()
+    assert [json.loads(line)["user"] for line in lines] == ["u0", "u1", "u2"]
+    text = "".join(ledger.export("decisions", "csv"))
+    assert text.splitlines()[0].startswith("id,ref,at,time,user") and len(text.splitlines()) == 4
+    assert "".join(ledger.export("decisions", "jsonl", user="u1")).count("\n") == 1
+    with pytest.raises(ValueError):
+        list(ledger.export("nope"))
+
+
+def test_concurrent_writers_lose_nothing(url):
+    ledgers = [Ledger(url) for _ in range(4)]
+
+    def write(led, n):
+        for i in range(25):
+            led.record_decision(user=f"w{n}", action="block", category="c", strike=True)
+
+    threads = [threading.Thread(target=write, args=(led, n)) for n, led in enumerate(ledgers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert ledgers[0].count_decisions() == 100
+    assert all(len(ledgers[0].strikes(f"w{n}")) == 25 for n in range(4))
+
+
+def test_cli(url):
+    def run(*args):
+        out = subprocess.run([sys.executable, "-m", "nbwarden.cli", "ledger", *args, "--db", url],
+                             capture_output=True, text=True, timeout=60)
+        return out.returncode, out.stdout, out.stderr
+
+    led = Ledger(url)
+    rec = led.record_decision(user="frank", action="block", category="crypto_mining", rules=["crypto_mining.x"],
+                              code="!xmrig")
+    code, out, _ = run("list")
+    assert code == 0 and "frank" in out and "crypto_mining.x" in out and "1 decisions" in out
+    code, out, _ = run("list", "--json", "--only", "block")
+    assert json.loads(out)[0]["ref"] == rec.ref
+    code, out, _ = run("show", rec.ref)
+    assert json.loads(out)["excerpt"] == "!xmrig"
+    code, out, _ = run("restrict", "frank", "--hours", "3", "--reason", "test")
+    assert code == 0 and "suspended until" in out
+    code, out, _ = run("show", "frank")
+    report = json.loads(out)
+    assert report["status"] == "restricted" and report["active_restrictions"][0]["reason"] == "test"
+    code, out, _ = run("restrict", "frank", "--level", "block_category")
+    assert code == 2
+    code, out, _ = run("pardon", "frank")
+    assert code == 0 and "1 restriction(s) lifted" in out
+    assert led.status("frank") is None
+    code, out, _ = run("export", "--table", "restrictions", "--format", "csv")
+    assert code == 0 and out.startswith("id,user,level")
+    code, out, _ = run("show")
+    assert code == 2
