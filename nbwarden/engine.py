@@ -250,6 +250,17 @@ class Engine:
         if needles:
             self._automaton.make_automaton()
         self._has_needles = bool(needles)
+        # one regex says whether any program glob can match, so most programs cost one call
+        self._program_glob_any = re.compile("|".join(fnmatch.translate(g) for g, _ in self._program_globs)) \
+            if self._program_globs else None
+        # globs bucketed by their first two literal characters ("" when they start with a wildcard)
+        self._glob_buckets: dict[str, list[tuple[re.Pattern, _Ref]]] = {}
+        for glob, ref in self._program_globs:
+            prefix = re.split(r"[*?\[]", glob, maxsplit=1)[0]
+            key = prefix[:2] if len(prefix) >= 2 else ""
+            self._glob_buckets.setdefault(key, []).append((re.compile(fnmatch.translate(glob)), ref))
+        self._arg_specs = {id(ref.spec): _arg_lists(ref.spec)
+                           for refs in [*self._programs.values(), [r for _, r in self._program_globs]] for ref in refs}
         self._program_only = program_words - other_words
         self._regex_refs = [ref for _, ref in regexes]
         self._regexes = [re.compile(text, re.I) for text, _ in regexes]
@@ -504,10 +515,14 @@ class Engine:
             argv = list(value)
             program = shell.program_name(argv[0]) if argv else ""
             refs = list(self._programs.get(program, ()))
-            refs += [ref for glob, ref in self._program_globs if fnmatch.fnmatchcase(program, glob)]
+            if self._program_glob_any is not None and self._program_glob_any.match(program):
+                for regex, ref in self._glob_buckets.get(program[:2], []) + self._glob_buckets.get("", []):
+                    if regex.match(program):
+                        refs.append(ref)
             if refs:
                 args_low = [a.lower() for a in argv[1:]]
-                hit(ref for ref in refs if _args_match(ref.spec, args_low))
+                joined = " ".join(args_low)
+                hit(ref for ref in refs if _args_match(self._arg_specs[id(ref.spec)], args_low, joined))
             # the program path and arguments are text too (pool URLs, hashes, model files)
             self._match_text(" ".join(argv), fact, cell, out)
         elif kind == "import":
@@ -697,21 +712,35 @@ def _rarest_group(rule: Rule) -> int:
     return max(range(len(scores)), key=scores.__getitem__)
 
 
-def _args_match(spec: dict[str, Any], args_low: list[str]) -> bool:
-    joined = " ".join(args_low)
+def _arg_lists(spec: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(all of, any of, none of) argument needles of a command pattern, lower-cased once."""
 
-    def listed(key: str) -> list[str]:
+    def listed(key: str) -> tuple[str, ...]:
         value = spec.get(key) or []
-        return [value.lower()] if isinstance(value, str) else [v.lower() for v in value]
+        return (value.lower(),) if isinstance(value, str) else tuple(v.lower() for v in value)
+
+    return listed("args"), listed("args_any"), listed("not_args")
+
+
+def _args_match(lists: tuple[tuple[str, ...], ...], args_low: list[str], joined: str) -> bool:
+    required, alternatives, forbidden = lists
+    if not required and not alternatives and not forbidden:
+        return True
+    # every way an argument can be present implies its text is in the joined arguments
+    if any(n not in joined for n in required) or (alternatives and not any(n in joined for n in alternatives)):
+        return False
 
     def present(needle: str) -> bool:
+        if needle not in joined:
+            return False
         if needle.startswith("-"):
-            return any(a == needle or a.startswith(needle + "=") or (len(needle) == 2 and a.startswith(needle) and not a.startswith("--")) for a in args_low)
-        return needle in joined
+            return any(a == needle or a.startswith(needle + "=") or (len(needle) == 2 and a.startswith(needle)
+                       and not a.startswith("--")) for a in args_low)
+        return True
 
-    return (all(present(n) for n in listed("args"))
-            and (not listed("args_any") or any(present(n) for n in listed("args_any")))
-            and not any(present(n) for n in listed("not_args")))
+    return (all(present(n) for n in required)
+            and (not alternatives or any(present(n) for n in alternatives))
+            and not any(present(n) for n in forbidden))
 
 
 def _line_starts(text: str) -> list[int]:
