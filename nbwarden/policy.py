@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from traitlets import Dict, Float, List, Unicode, validate
+from traitlets import Dict, Float, List, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
 from .ledger import LEVELS, LadderStep, RestrictionInfo
@@ -83,10 +83,10 @@ class Policy(Configurable):
         value = proposal["value"]
         for group, table in value.items():
             if not isinstance(table, dict):
-                raise ValueError(f"group_actions[{group!r}] must be a mapping")
+                raise TraitError(f"group_actions[{group!r}] must be a mapping")
             for key, action in table.items():
                 if action not in ACTION_RANK:
-                    raise ValueError(f"group_actions[{group!r}][{key!r}]: unknown action {action!r}")
+                    raise TraitError(f"group_actions[{group!r}][{key!r}]: unknown action {action!r}")
         return value
 
     @validate("ladders")
@@ -95,9 +95,9 @@ class Policy(Configurable):
         for key, rungs in value.items():
             for rung in rungs:
                 if not isinstance(rung.get("strikes"), int) or rung["strikes"] < 1:
-                    raise ValueError(f"ladders[{key!r}]: each rung needs strikes >= 1")
+                    raise TraitError(f"ladders[{key!r}]: each rung needs strikes >= 1")
                 if rung.get("restrict") not in (None, *LEVELS):
-                    raise ValueError(f"ladders[{key!r}]: unknown restriction {rung.get('restrict')!r}")
+                    raise TraitError(f"ladders[{key!r}]: unknown restriction {rung.get('restrict')!r}")
         return value
 
     # ------------------------------------------------------------------ groups
