@@ -247,8 +247,8 @@ class KernelClient:
         self.ws.close()
 
     def send(self, msg_type: str, content: dict[str, Any], channel: str = "shell",
-             metadata: dict[str, Any] | None = None) -> str:
-        msg_id = uuid.uuid4().hex
+             metadata: dict[str, Any] | None = None, msg_id: str | None = None) -> str:
+        msg_id = msg_id or uuid.uuid4().hex
         header = {"msg_id": msg_id, "msg_type": msg_type, "username": "test", "session": self.session,
                   "date": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime()), "version": "5.3"}
         if self.protocol == V1:
