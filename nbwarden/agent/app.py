@@ -80,6 +80,9 @@ class AgentConfig:
     resources: dict[str, Any] = field(default_factory=dict)  # ResourceConfig fields
     gpu: bool = True
     egress: dict[str, Any] = field(default_factory=dict)     # {enabled, ports, uid_range, allow_loopback, netns}
+    # pre-exec gate (fanotify, see execgate.py): auto = on where available (and the agent is not scoped)
+    exec_gate: str = "auto"              # auto | on | off | audit
+    exec_gate_settings: dict[str, Any] = field(default_factory=dict)  # execgate.GateConfig fields
     # outputs
     sensor_dir: str = "/run/nbwarden"
     ledger_url: str = ""
@@ -189,12 +192,17 @@ class Agent:
             self.metrics.serve(cfg.metrics_port, cfg.metrics_addr)
         if cfg.egress.get("enabled"):
             self._apply_egress()
+        from . import execgate
+
+        self.exec_gate = execgate.attach(self)  # its own process; None when off or unavailable
         emit("agent started", source=self.source, dry_run=cfg.dry_run, pid=os.getpid(),
              gpu=(self.gpu.available if self.gpu else False), gpu_reason=(self.gpu.reason if self.gpu else "off"),
              rules_version=getattr(self.classifier.engine, "version", ""))
 
     def stop(self) -> None:
         self.stop_event.set()
+        if getattr(self, "exec_gate", None) is not None:
+            self.exec_gate.close()
         for t in self._threads:
             t.join(timeout=2)
         if self.pc is not None:
@@ -809,11 +817,13 @@ def main(args) -> int:
     if args.action == "status":
         ok, why = procconn.available()
         gpu = Gpu()
+        from .execgate import available as exec_gate_available
         from .provisioner import cgroup2_mount
 
+        gate_ok, gate_why = exec_gate_available()
         print(json.dumps({"proc_connector": ok, "proc_connector_error": why, "root": os.geteuid() == 0,
-                          "cgroup2": str(cgroup2_mount() or ""), "gpu": gpu.available, "gpu_reason": gpu.reason},
-                         indent=1))
+                          "cgroup2": str(cgroup2_mount() or ""), "gpu": gpu.available, "gpu_reason": gpu.reason,
+                          "exec_gate": gate_ok, "exec_gate_error": gate_why}, indent=1))
         return 0
     agent = Agent(cfg)
     if args.action == "sweep":
