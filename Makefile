@@ -6,21 +6,28 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench system clean
+.PHONY: run test lint bench system proxy clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,hub]'
 	touch $(STAMP)
 
 system:
 	bash scripts/setup-system
 
-run: $(STAMP)
-	$(BIN)/nbwarden scan examples/ --fail-on never
+# configurable-http-proxy (npm) in ./node_modules, for JupyterHub
+proxy:
+	bash scripts/install-proxy
 
-test: system $(STAMP)
+# the demo platform: JupyterHub on 127.0.0.1:8000 with the gate, the agent, the nbwarden service
+# and the SQLite ledger (nbwarden/hub/demo_config.py; settings are NBWARDEN_* environment variables)
+run: system $(STAMP) proxy
+	$(BIN)/nbwarden scan examples/ --fail-on never
+	$(BIN)/python -m nbwarden.hub
+
+test: system $(STAMP) proxy
 	$(BIN)/ruff check nbwarden tests benchmarks
 	$(BIN)/nbwarden rules test
 	$(BIN)/pytest -q
@@ -29,4 +36,4 @@ bench: system $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py
 
 clean:
-	rm -rf $(VENV) artifacts
+	rm -rf $(VENV) artifacts node_modules

@@ -1,0 +1,201 @@
+"""What ``jupyterhub_config.py`` imports: spawn refusal, login recording, and :func:`configure`.
+
+::
+
+    from nbwarden.hub.hooks import configure
+    configure(c, db_url="postgresql+psycopg://…", mode="enforce")
+
+wires everything: the ``nbwarden`` service (dashboard, user page, API,
+metrics, quota reconcile loop), its role and the users' access to it, the
+``pre_spawn_hook`` and ``post_auth_hook``, the error template that shows why a
+spawn was refused, the gate and the notice extension in every user server,
+and (optionally) the host agent as a second managed service.
+
+Restrictions are read from the ledger at every spawn, so a suspension or a
+pardon takes effect at once, with no hub restart (``Authenticator.blocked_users``
+needs one).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ..ledger import Ledger, iso
+from .models import HubStore
+from .quotas import DEFAULT_QUOTAS, Quotas, describe_refusal
+
+log = logging.getLogger("nbwarden.hub")
+TEMPLATES = str(Path(__file__).with_name("templates"))
+SERVICE = "nbwarden"
+# the demo platform's documented passwords (SharedPasswordAuthenticator wants 32+ characters for admins)
+DEMO_PASSWORD = "nbwarden-demo"
+ADMIN_PASSWORD = "nbwarden-demo-admin-password-change-me"
+
+# set by configure(); the hooks read them in the hub process
+SETTINGS: dict[str, Any] = {
+    "db_url": None, "mode": "enforce", "service_url": f"/services/{SERVICE}/", "quotas": DEFAULT_QUOTAS,
+    "quota_order": ["admin", "pro", "free"], "default_group": "free",
+}
+_stores: dict[str, HubStore] = {}
+
+
+def store(db_url: str | None = None) -> HubStore:
+    url = db_url or SETTINGS.get("db_url") or os.environ.get("NBWARDEN_DB_URL") or ""
+    if url not in _stores:
+        _stores[url] = HubStore(Ledger(url or None))
+    return _stores[url]
+
+
+def quotas() -> Quotas:
+    return Quotas(groups=SETTINGS["quotas"], order=SETTINGS["quota_order"], default_group=SETTINGS["default_group"])
+
+
+def _error(text: str, details: dict[str, Any]) -> Exception:
+    """A 403 whose reason, end date and appeal link reach the spawn page (template ``error.html``)."""
+    from tornado import web
+
+    exc = web.HTTPError(403, "%s", text)
+    exc.jupyterhub_message = text  # type: ignore[attr-defined]
+    link = details.get("appeal_url")
+    exc.jupyterhub_html_message = (  # type: ignore[attr-defined]
+        f"<span class='nbwarden-refusal'>{html.escape(text)}"
+        + (f" <a href='{html.escape(link)}'>Appeal or see details</a>" if link else "") + "</span>")
+    exc.nbwarden = details  # type: ignore[attr-defined]
+    return exc
+
+
+def spawn_refusal(user: str, groups: list[str], now: float | None = None) -> dict[str, Any] | None:
+    """Why ``user`` may not start a server now (None: they may)."""
+    now = time.time() if now is None else now
+    hub = store()
+    appeal = SETTINGS["service_url"]
+    restriction = hub.ledger.status(user, now)
+    if restriction is not None:
+        return {"kind": "restricted", "level": restriction.level, "reason": restriction.reason or "-",
+                "until": restriction.until_text(), "until_ts": restriction.expires_at, "appeal_url": appeal,
+                "text": f"Your account is restricted: {restriction.describe()}. Reason: {restriction.reason or '-'}. "
+                        f"You cannot start a server until {restriction.until_text()}."}
+    state = quotas().state(hub, user, groups, now)
+    if state.exhausted():
+        what, when = describe_refusal(state)
+        hub.add_quota_event(user, "refuse", resource=",".join(state.exhausted()),
+                            used=max(state.used_s.values()) / 3600.0, window_s=state.spec.window_s,
+                            detail=what, now=now)
+        until = iso(when) if when else "later"
+        return {"kind": "quota", "level": "quota", "reason": what, "until": until, "until_ts": when,
+                "appeal_url": appeal,
+                "text": f"Usage limit reached: {what}. You can start a server again at {until}."}
+    return None
+
+
+async def pre_spawn_hook(spawner: Any) -> None:
+    """Refuse restricted and over-quota users with a 403 that says why, until when, and where to appeal."""
+    user = spawner.user.name
+    groups = [g.name for g in getattr(spawner.user, "groups", [])]
+    try:
+        refusal = spawn_refusal(user, groups)
+    except Exception:
+        log.exception("nbwarden: spawn check failed for %s", user)
+        if SETTINGS.get("fail_closed"):
+            raise _error("The acceptable-use service is unavailable; please try again shortly.", {}) from None
+        return
+    if refusal is None:
+        return
+    if SETTINGS["mode"] == "audit":
+        spawner.log.warning("nbwarden (audit mode): would refuse %s: %s", user, refusal["text"])
+        return
+    spawner.log.warning("nbwarden: refused a server for %s: %s", user, refusal["text"])
+    raise _error(refusal["text"], refusal)
+
+
+def post_auth_hook(authenticator: Any, handler: Any, authentication: dict[str, Any]) -> dict[str, Any]:
+    """Record the login's IP address and user agent (signals for multi-account cases)."""
+    if authentication and authentication.get("name"):
+        try:
+            request = handler.request
+            store().add_login(authentication["name"], request.remote_ip, request.headers.get("User-Agent"))
+        except Exception:
+            log.exception("nbwarden: could not record a login")
+    return authentication
+
+
+def configure(c: Any, *, db_url: str | None = None, mode: str | None = None, service_port: int = 10101,
+              public_url: str | None = None, quota_groups: dict[str, dict[str, Any]] | None = None,
+              quota_order: list[str] | None = None, default_group: str = "free",
+              reconcile_interval_s: float = 30.0, sample_usage: bool = True, agent: bool = False,
+              agent_args: list[str] | None = None, singleuser: str | None = None, gate_args: list[str] | None = None,
+              admin_groups: list[str] | None = None, link_interval_s: float = 300.0,
+              service_log: str | None = None) -> dict[str, Any]:
+    """Wire nbwarden into a JupyterHub config object ``c``; returns the service settings.
+
+    ``mode``: ``enforce`` (default, or ``$NBWARDEN_MODE``) refuses spawns, stops servers and lets the gate
+    block; ``audit`` only records and notifies (the gate records but never blocks or warns).
+    """
+    db_url = db_url or os.environ.get("NBWARDEN_DB_URL") or Ledger(None, migrate=False).url
+    mode = mode or os.environ.get("NBWARDEN_MODE", "enforce")
+    if mode not in ("enforce", "audit"):
+        raise ValueError("mode must be enforce or audit")
+    base = (public_url or "").rstrip("/")
+    service_url = f"{base}/services/{SERVICE}/"
+    SETTINGS.update(db_url=db_url, mode=mode, service_url=service_url, quotas=quota_groups or DEFAULT_QUOTAS,
+                    quota_order=quota_order or ["admin", "pro", "free"], default_group=default_group)
+    Ledger(db_url)  # create or upgrade the schema once, before any spawn
+
+    settings = {"db_url": db_url, "mode": mode, "quotas": SETTINGS["quotas"], "quota_order": SETTINGS["quota_order"],
+                "default_group": default_group, "reconcile_interval_s": reconcile_interval_s,
+                "sample_usage": sample_usage, "admin_groups": admin_groups or [], "link_interval_s": link_interval_s,
+                "public_url": base}
+    command = [sys.executable, "-m", "nbwarden.hub.service"]
+    env = {"NBWARDEN_SERVICE_CONFIG": json.dumps(settings), "NBWARDEN_DB_URL": db_url,
+           "PYTHONUNBUFFERED": "1"}
+    if service_log:
+        env["NBWARDEN_SERVICE_LOG"] = service_log
+    services = [s for s in (c.JupyterHub.services if "services" in c.JupyterHub else []) if s.get("name") != SERVICE]
+    services.append({"name": SERVICE, "url": f"http://127.0.0.1:{service_port}", "command": command,
+                     "environment": env, "display": True, "oauth_no_confirm": True})
+    if agent:
+        services.append({"name": f"{SERVICE}-agent", "environment": {"NBWARDEN_DB_URL": db_url},
+                         "command": [sys.executable, "-m", "nbwarden.cli", "agent", "run", "--ledger", db_url,
+                                     *(agent_args or [])]})
+    c.JupyterHub.services = services
+
+    roles = [r for r in (c.JupyterHub.load_roles if "load_roles" in c.JupyterHub else [])
+             if r.get("name") not in ("nbwarden-service", "user")]
+    roles.append({"name": "nbwarden-service", "services": [SERVICE],
+                  "scopes": ["list:users", "read:users", "read:users:activity", "read:servers", "admin:servers",
+                             "read:groups", "read:roles:users"]})
+    roles.append({"name": "user", "scopes": ["self", f"access:services!service={SERVICE}"]})
+    c.JupyterHub.load_roles = roles
+
+    c.Spawner.pre_spawn_hook = pre_spawn_hook
+    c.Authenticator.post_auth_hook = post_auth_hook
+    paths = list(c.JupyterHub.template_paths) if "template_paths" in c.JupyterHub else []
+    c.JupyterHub.template_paths = [TEMPLATES, *[p for p in paths if p != TEMPLATES]]
+
+    # user servers: the gate, the notice extension and jupyter-server-proxy
+    c.Spawner.cmd = [singleuser or str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
+    extensions = ["nbwarden", "nbwarden.hub.notify", "jupyter_server_proxy"]
+    args = [*(f"--ServerApp.jpserver_extensions={name}=True" for name in extensions),
+            "--NbwardenGate.record_allowed=True",  # code hashes of every cell: the 'same work' signal
+            f"--NbwardenGate.appeal_url={service_url}",
+            f"--NbwardenGate.db_url={db_url}"]
+    if mode == "audit":
+        categories = ["deepfake", "crypto_mining", "torrent_p2p", "remote_desktop_ssh", "proxy_tunnel",
+                      "web_file_hosting", "dos_attack", "password_cracking"]
+        args.append("--Policy.group_actions=" + json.dumps({"*": {"*": "audit", **{k: "audit" for k in categories}}}))
+    if os.geteuid() == 0:
+        args.append("--allow-root")
+    c.Spawner.args = [*args, *(gate_args or [])]
+    environment = dict(c.Spawner.environment) if "environment" in c.Spawner else {}
+    environment.update({"NBWARDEN_DB_URL": db_url, "NBWARDEN_HUB_SERVICE_URL": service_url})
+    if os.environ.get("NBWARDEN_NOTICE_POLL_S"):
+        environment["NBWARDEN_NOTICE_POLL_S"] = os.environ["NBWARDEN_NOTICE_POLL_S"]
+    c.Spawner.environment = environment
+    return settings

@@ -1,0 +1,135 @@
+"""User-server extension: show the hub's notices (quota warnings) under the running cell.
+
+Enabled next to the gate (``jpserver_extensions={"nbwarden": true,
+"nbwarden.hub.notify": true}``; :func:`nbwarden.hub.hooks.configure` does it).
+It wraps the kernel websocket connection class (whatever the gate left there)
+to remember each connection's last ``execute_request``, and polls the ledger
+for new notices for ``$JUPYTERHUB_USER``.  Each notice goes to every open
+notebook of the user as an iopub ``stream`` (stderr) message whose parent is
+that last request, so every frontend prints it under the running (or last)
+cell.  The kernel is not involved: a busy loop does not delay the message.
+
+Nothing here changes what runs; the gate decides that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import weakref
+from typing import Any
+
+V1 = "v1.kernel.websocket.jupyter.org"
+_connections: weakref.WeakSet = weakref.WeakSet()
+
+
+class NoticeMixin:
+    """Mixed into the kernel websocket connection class."""
+
+    _nbw_last_request: dict[str, Any] | None = None
+
+    async def connect(self) -> Any:  # type: ignore[override]
+        result = await super().connect()  # type: ignore[misc]
+        _connections.add(self)
+        return result
+
+    def handle_incoming_message(self, incoming_msg: Any) -> None:
+        try:
+            from ..gate import _peek
+
+            parsed = _peek(self, incoming_msg)
+            if parsed is not None:
+                self._nbw_last_request = parsed.header
+                _connections.add(self)
+        except Exception:
+            pass
+        return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
+
+    def nbw_send_notice(self, text: str) -> None:
+        session = self.session  # type: ignore[attr-defined]
+        parent = self._nbw_last_request or {}
+        msg = session.msg("stream", {"name": "stderr", "text": text}, parent=parent)
+        if getattr(self, "subprotocol", None) == V1:
+            from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
+
+            self.write_message(serialize_msg_to_ws_v1(msg, "iopub", session.pack), binary=True)  # type: ignore[attr-defined]
+        else:
+            from jupyter_client.jsonutil import json_default
+
+            msg["channel"] = "iopub"
+            self.write_message(json.dumps(msg, default=json_default))  # type: ignore[attr-defined]
+
+
+def notice_connection_class(base: type) -> type:
+    if issubclass(base, NoticeMixin):
+        return base
+    return type("Notice" + base.__name__, (NoticeMixin, base), {})
+
+
+def format_notice(notice: dict[str, Any]) -> str:
+    return f"\n[nbwarden] {notice['text']}\n"
+
+
+class NoticePoller:
+    def __init__(self, user: str, db_url: str | None, log: Any, interval_s: float = 2.0):
+        from ..ledger import Ledger
+        from .models import HubStore
+
+        self.user = user
+        self.log = log
+        self.store = HubStore(Ledger(db_url or None))
+        self.since = time.time() - 30.0
+        self.cursor = 0
+        self.interval_s = interval_s
+        self.delivered: list[dict[str, Any]] = []
+
+    def poll(self) -> list[dict[str, Any]]:
+        notices = self.store.notices(self.user, after_id=self.cursor, since=self.since)
+        if notices:
+            self.cursor = notices[-1]["id"]
+        return notices
+
+    async def tick(self) -> None:
+        from tornado.ioloop import IOLoop
+
+        try:
+            notices = await IOLoop.current().run_in_executor(None, self.poll)
+        except Exception:
+            self.log.warning("nbwarden notify: could not read notices", exc_info=True)
+            return
+        for notice in notices:
+            sent = 0
+            for conn in list(_connections):
+                try:
+                    if getattr(conn, "websocket_handler", None) is None or conn.websocket_handler.ws_connection is None:
+                        continue
+                    conn.nbw_send_notice(format_notice(notice))
+                    sent += 1
+                except Exception:
+                    self.log.debug("nbwarden notify: a connection refused the notice", exc_info=True)
+            self.delivered.append({**notice, "connections": sent})
+            self.log.info("nbwarden notify: notice %s to %d notebook(s): %s", notice["id"], sent, notice["text"])
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    from tornado.ioloop import PeriodicCallback
+
+    user = os.environ.get("JUPYTERHUB_USER")
+    if not user:
+        serverapp.log.info("nbwarden notify: not under JupyterHub ($JUPYTERHUB_USER unset); off")
+        return
+    settings = serverapp.web_app.settings
+    base = settings.get("kernel_websocket_connection_class") or serverapp.kernel_websocket_connection_class
+    settings["kernel_websocket_connection_class"] = notice_connection_class(base)
+    gate = settings.get("nbwarden_gate")
+    db_url = os.environ.get("NBWARDEN_DB_URL") or (gate.ledger.url if gate is not None else None)
+    poller = NoticePoller(user, db_url, serverapp.log, float(os.environ.get("NBWARDEN_NOTICE_POLL_S", "2")))
+    settings["nbwarden_notices"] = poller
+    callback = PeriodicCallback(poller.tick, poller.interval_s * 1000)
+    callback.start()
+    serverapp.log.info("nbwarden notify: notices for %s every %.1f s", user, poller.interval_s)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "nbwarden.hub.notify"}]

@@ -1,0 +1,761 @@
+"""The nbwarden JupyterHub service: dashboard, user page, REST API, metrics, quota enforcement.
+
+Run by JupyterHub as a managed service (:func:`nbwarden.hub.hooks.configure`
+adds it); it reads ``JUPYTERHUB_SERVICE_PREFIX``, ``JUPYTERHUB_SERVICE_URL``,
+``JUPYTERHUB_API_URL`` and ``JUPYTERHUB_API_TOKEN`` from its environment and
+its settings from ``NBWARDEN_SERVICE_CONFIG`` (JSON).
+
+Pages (``/services/nbwarden/``):
+
+* ``./`` the user page: the user's decisions, restrictions, strikes, quota use,
+  notices, appeals and an appeal form (the gate's messages link here);
+* ``./admin`` the dashboard (admins): recent decisions with evidence, users with
+  strike level, restrictions with pardon and restrict buttons, appeals with
+  approve/deny and a reason, quotas and usage, linked-account cases, bulk
+  pardon, the block-rate alert and metrics;
+* ``./metrics`` Prometheus metrics (admins, or anyone with ``metrics_public``).
+
+REST API (``./api/...``, JSON, cookie or ``Authorization: token …``): admins
+see and do everything; a user sees only their own records and may file
+appeals for themselves.  Everything else answers 403.
+
+Admins are JupyterHub admins and members of ``admin_groups``.
+
+The service also runs the enforcement loop every ``reconcile_interval_s``:
+sample usage (when ``sample_usage``), warn users at 80 % of a quota (a notice
+the user's server shows in the notebook), stop servers at 100 %, past their
+maximum lifetime, idle too long, or whose owner is suspended, through the Hub
+REST API; every ``link_interval_s`` it updates linked-account cases; and it
+watches the block rate (:func:`rate_alert`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.utils import url_path_join
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from tornado import web
+from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from tornado.ioloop import IOLoop
+
+from ..ledger import LEVELS, Ledger, iso
+from .linking import LinkConfig, update_cases
+from .models import HubStore, decision_counts, flagged_decisions, ledger_users
+from .quotas import RESOURCES, Quotas, UsageSampler
+
+log = logging.getLogger("nbwarden.hub.service")
+TEMPLATES = Path(__file__).with_name("templates")
+
+
+# ---------------------------------------------------------------------------- alerts
+
+
+def rate_alert(store: HubStore, now: float | None = None, *, window_s: float = 3600.0, baseline_h: float = 24.0,
+               factor: float = 5.0, min_count: int = 10) -> dict[str, Any]:
+    """Did blocks and kills jump in the last ``window_s`` with no rule change?
+
+    A jump with unchanged rule packs means the users' code changed, or something under it did: a
+    poisoned dependency that starts a miner everywhere looks exactly like that.  A jump right after a
+    rule update is more likely the update, and is reported as such, not as an alert.
+    """
+    now = time.time() if now is None else now
+    start = now - window_s - baseline_h * 3600.0
+    rows = store.decisions_since(start, actions=("block",))
+    recent = [r for r in rows if r["at"] >= now - window_s]
+    baseline = [r for r in rows if r["at"] < now - window_s]
+    per_window = len(baseline) / max(baseline_h * 3600.0 / window_s, 1.0)
+    recent_versions = {r["rules_version"] for r in recent if r["rules_version"]}
+    baseline_versions = {r["rules_version"] for r in baseline if r["rules_version"]}
+    rules_changed = bool(baseline_versions) and not recent_versions <= baseline_versions
+    jump = len(recent) >= min_count and len(recent) > factor * max(per_window, 1.0)
+    top: dict[str, int] = {}
+    for r in recent:
+        for rule in (r["rules"] or "").split(","):
+            if rule:
+                top[rule] = top.get(rule, 0) + 1
+    return {"alert": jump and not rules_changed, "jump": jump, "rules_changed": rules_changed,
+            "recent": len(recent), "baseline_per_window": round(per_window, 3), "window_s": window_s,
+            "users": len({r["user"] for r in recent}),
+            "top_rules": sorted(top.items(), key=lambda kv: -kv[1])[:5]}
+
+
+# ---------------------------------------------------------------------------- the service state
+
+
+class Service:
+    def __init__(self, config: dict[str, Any]):
+        self.config = config
+        self.mode = config.get("mode", "enforce")
+        self.ledger = Ledger(config.get("db_url") or None)
+        self.store = HubStore(self.ledger)
+        self.quotas = Quotas(groups=config.get("quotas") or {}, order=config.get("quota_order") or ["admin", "pro", "free"],
+                             default_group=config.get("default_group", "free"))
+        self.interval = float(config.get("reconcile_interval_s", 30.0))
+        self.link_interval = float(config.get("link_interval_s", 300.0))
+        self.link_config = LinkConfig(**(config.get("linking") or {}))
+        self.admin_groups = set(config.get("admin_groups") or [])
+        self.metrics_public = bool(config.get("metrics_public", False))
+        self.sampler = UsageSampler(gpu=True) if config.get("sample_usage", True) else None
+        self.api_url = os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api")
+        self.api_token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
+        self.prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/nbwarden/")
+        self.hub_users: dict[str, dict[str, Any]] = {}
+        self.last_alert: dict[str, Any] = {}
+        self.last_reconcile: float | None = None
+        self._last_link = 0.0
+        self.registry = CollectorRegistry()
+        self.m_reconcile = Histogram("nbwarden_hub_reconcile_seconds", "Time of one enforcement pass",
+                                     registry=self.registry)
+        self.m_stops = Counter("nbwarden_hub_server_stops", "Servers stopped by the hub service",
+                               ["reason"], registry=self.registry)
+        self.m_warnings = Counter("nbwarden_hub_quota_warnings", "Quota warnings sent", ["resource"],
+                                  registry=self.registry)
+        self.m_alert = Gauge("nbwarden_block_rate_alert", "1 while blocks and kills jump with no rule change",
+                             registry=self.registry)
+        self.registry.register(_LedgerCollector(self))
+
+    # -- the Hub API
+
+    async def hub_api(self, method: str, path: str, body: Any = None) -> Any:
+        request = HTTPRequest(url_path_join(self.api_url, path), method=method,
+                              headers={"Authorization": f"token {self.api_token}", "Content-Type": "application/json"},
+                              body=json.dumps(body) if body is not None else (None if method in ("GET", "DELETE") else ""),
+                              allow_nonstandard_methods=True, request_timeout=20)
+        response = await AsyncHTTPClient().fetch(request)
+        return json.loads(response.body) if response.body else None
+
+    async def refresh_users(self) -> dict[str, dict[str, Any]]:
+        users = await self.hub_api("GET", "/users")
+        self.hub_users = {u["name"]: u for u in users or []}
+        return self.hub_users
+
+    def groups_of(self, user: str) -> list[str]:
+        return list((self.hub_users.get(user) or {}).get("groups") or [])
+
+    async def stop_server(self, user: str, reason: str) -> bool:
+        try:
+            await self.hub_api("DELETE", f"/users/{quote(user, safe='')}/server")
+        except HTTPClientError as exc:
+            log.error("nbwarden: could not stop %s's server (%s): %s", user, reason, exc)
+            return False
+        self.m_stops.labels(reason).inc()
+        log.warning("nbwarden: stopped %s's server: %s", user, reason)
+        return True
+
+    # -- enforcement
+
+    async def reconcile(self, now: float | None = None) -> dict[str, Any]:
+        now = time.time() if now is None else now
+        started = time.perf_counter()
+        loop = IOLoop.current()
+        report: dict[str, Any] = {"stopped": [], "warned": []}
+        if self.sampler is not None:
+            await loop.run_in_executor(None, self.sampler.sample_and_record, self.store, now)
+        try:
+            users = await self.refresh_users()
+        except Exception as exc:
+            log.error("nbwarden: Hub API unavailable: %s", exc)
+            users = {}
+        for name, model in users.items():
+            server = (model.get("servers") or {}).get("")
+            if not server or not server.get("started"):
+                continue
+            await self._enforce_user(name, model, server, now, report)
+        if now - self._last_link >= self.link_interval:
+            self._last_link = now
+            created = await loop.run_in_executor(None, update_cases, self.store, self.link_config, now)
+            if created:
+                log.warning("nbwarden: new linked-account cases %s", created)
+        alert = await loop.run_in_executor(None, rate_alert, self.store, now)
+        if alert["alert"] and not self.last_alert.get("alert"):
+            log.error("nbwarden: ALERT block/kill rate jumped with no rule change: %s", alert)
+        self.last_alert = alert
+        self.m_alert.set(1 if alert["alert"] else 0)
+        self.last_reconcile = now
+        self.m_reconcile.observe(time.perf_counter() - started)
+        return report
+
+    async def _enforce_user(self, name: str, model: dict[str, Any], server: dict[str, Any], now: float,
+                            report: dict[str, Any]) -> None:
+        enforce = self.mode == "enforce"
+        restriction = self.ledger.status(name, now)
+        if restriction is not None:
+            self.store.add_notice(name, f"Your account is restricted ({restriction.describe()}); "
+                                        "your server is being stopped.", "error", now=now)
+            if enforce and await self.stop_server(name, "restricted"):
+                report["stopped"].append((name, "restricted"))
+            return
+        state = self.quotas.state(self.store, name, model.get("groups") or [], now)
+        spec = state.spec
+        exhausted = state.exhausted()
+        if exhausted:
+            resource = exhausted[0]
+            limit = spec.limit_s(resource) or 0.0
+            when = state.frees_at(resource)
+            label = "CPU" if resource == "cpu_hours" else "GPU"
+            text = (f"{label} quota used up ({state.used_s[resource] / 3600:.3g} of {limit / 3600:.3g} "
+                    f"{label}-hours in {spec.window_hours:g} h). Your server is being stopped; you can start it "
+                    f"again at {iso(when)}.")
+            self.store.add_notice(name, text, "error", now=now)
+            self.store.add_quota_event(name, "stop" if enforce else "would_stop", resource=resource,
+                                       used=state.used_s[resource] / 3600, limit=limit / 3600,
+                                       window_s=spec.window_s, detail=text, now=now)
+            if enforce and await self.stop_server(name, f"quota_{resource}"):
+                report["stopped"].append((name, resource))
+            return
+        for resource in state.warned():
+            already = self.store.quota_events(user=name, kind="warn", since=now - spec.window_s, limit=None)
+            if any(e["resource"] == resource for e in already):
+                continue
+            limit = spec.limit_s(resource) or 0.0
+            label = "CPU" if resource == "cpu_hours" else "GPU"
+            text = (f"You have used {100 * (state.fraction(resource) or 0):.0f}% of your {label} quota "
+                    f"({state.used_s[resource] / 3600:.3g} of {limit / 3600:.3g} {label}-hours in "
+                    f"{spec.window_hours:g} h). At 100% your server will be stopped.")
+            self.store.add_notice(name, text, "warning", now=now)
+            self.store.add_quota_event(name, "warn", resource=resource, used=state.used_s[resource] / 3600,
+                                       limit=limit / 3600, window_s=spec.window_s, detail=text, now=now)
+            self.m_warnings.labels(resource).inc()
+            report["warned"].append((name, resource))
+        started = _ts(server.get("started"))
+        if spec.max_lifetime_hours is not None and started and now - started > spec.max_lifetime_hours * 3600:
+            text = f"Your server reached its maximum lifetime of {spec.max_lifetime_hours:g} h and is being stopped."
+            self.store.add_notice(name, text, "error", now=now)
+            self.store.add_quota_event(name, "lifetime" if enforce else "would_stop", resource="lifetime",
+                                       used=(now - started) / 3600, limit=spec.max_lifetime_hours, detail=text, now=now)
+            if enforce and await self.stop_server(name, "lifetime"):
+                report["stopped"].append((name, "lifetime"))
+            return
+        active = _ts(server.get("last_activity")) or started
+        if spec.idle_minutes is not None and active and now - active > spec.idle_minutes * 60:
+            text = f"Your server was idle for more than {spec.idle_minutes:g} min and is being stopped."
+            self.store.add_quota_event(name, "idle" if enforce else "would_stop", resource="idle",
+                                       used=(now - active) / 60, limit=spec.idle_minutes, detail=text, now=now)
+            if enforce and await self.stop_server(name, "idle"):
+                report["stopped"].append((name, "idle"))
+
+    async def loop(self) -> None:
+        while True:
+            try:
+                await self.reconcile()
+            except Exception:
+                log.exception("nbwarden: enforcement pass failed")
+            await asyncio.sleep(self.interval)
+
+    # -- views of the data
+
+    def user_record(self, user: str, now: float | None = None) -> dict[str, Any]:
+        now = time.time() if now is None else now
+        restrictions = self.ledger.restrictions(user)
+        active = [r.to_dict() for r in restrictions if r.active(now)]
+        strikes = self.ledger.strikes(user)
+        return {
+            "user": user,
+            "groups": self.groups_of(user),
+            "status": "restricted" if self.ledger.status(user, now) else ("limited" if active else "ok"),
+            "active_restrictions": active,
+            "restrictions": [r.to_dict() for r in restrictions],
+            "strikes": strikes,
+            "strike_level": _strike_level(strikes),
+            "decisions": flagged_decisions(self.store, user=user, limit=100),
+            "appeals": self.ledger.appeals(user),
+            "quota": self.quotas.state(self.store, user, self.groups_of(user), now).to_dict(),
+            "quota_events": self.store.quota_events(user=user, limit=20),
+            "notices": self.store.notices(user, since=now - 7 * 86400)[-20:],
+        }
+
+    def overview(self, now: float | None = None) -> dict[str, Any]:
+        now = time.time() if now is None else now
+        names = sorted(set(self.hub_users) | set(ledger_users(self.store)))
+        users = []
+        for name in names:
+            strikes = self.ledger.strikes(name)
+            active = self.ledger.active_restrictions(name, now)
+            quota = self.quotas.state(self.store, name, self.groups_of(name), now).to_dict()
+            server = ((self.hub_users.get(name) or {}).get("servers") or {}).get("")
+            users.append({"user": name, "groups": self.groups_of(name), "strikes": len(strikes),
+                          "strike_level": _strike_level(strikes), "restrictions": [r.to_dict() for r in active],
+                          "quota": quota, "server": bool(server and server.get("ready"))})
+        return {
+            "users": users,
+            "decisions": flagged_decisions(self.store, limit=100),
+            "appeals": self.ledger.appeals(),
+            "cases": self.store.cases(),
+            "quota_events": self.store.quota_events(limit=50),
+            "logins": self.store.logins(limit=50),
+            "alert": self.last_alert or rate_alert(self.store, now),
+            "counts": decision_counts(self.store),
+            "mode": self.mode,
+            "last_reconcile": iso(self.last_reconcile),
+        }
+
+
+def _strike_level(strikes: list[dict[str, Any]]) -> dict[str, int]:
+    level: dict[str, int] = {}
+    for s in strikes:
+        level[s["category"]] = level.get(s["category"], 0) + 1
+    return level
+
+
+def _ts(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+class _LedgerCollector:
+    """Gauges read from the ledger at scrape time."""
+
+    def __init__(self, service: Service):
+        self.service = service
+
+    def collect(self):
+        store = self.service.store
+        decisions = GaugeMetricFamily("nbwarden_decisions", "Decisions in the ledger by final action", labels=["action"])
+        for action, n in decision_counts(store).items():
+            decisions.add_metric([action], n)
+        yield decisions
+        restrictions = GaugeMetricFamily("nbwarden_restrictions_active", "Active restrictions", labels=["level"])
+        active: dict[str, int] = dict.fromkeys(LEVELS, 0)
+        for r in self.service.ledger.restrictions(active_only=True):
+            active[r.level] = active.get(r.level, 0) + 1
+        for level, n in active.items():
+            restrictions.add_metric([level], n)
+        yield restrictions
+        yield GaugeMetricFamily("nbwarden_appeals_open", "Open appeals",
+                                value=len(self.service.ledger.appeals(state="open")))
+        yield GaugeMetricFamily("nbwarden_link_cases_open", "Open linked-account cases",
+                                value=len(store.cases(state="open")))
+        usage = GaugeMetricFamily("nbwarden_quota_used_ratio", "Quota use in the window (1 = limit)",
+                                  labels=["user", "resource"])
+        now = time.time()
+        for name in self.service.hub_users:
+            state = self.service.quotas.state(store, name, self.service.groups_of(name), now)
+            for resource in RESOURCES:
+                fraction = state.fraction(resource)
+                if fraction is not None:
+                    usage.add_metric([name, resource], fraction)
+        yield usage
+
+
+# ---------------------------------------------------------------------------- handlers
+
+
+class BaseHandler(HubOAuthenticated, web.RequestHandler):
+    @property
+    def svc(self) -> Service:
+        return self.settings["nbwarden"]
+
+    def me(self) -> tuple[str, bool]:
+        model = self.current_user
+        name = model.get("name", "")
+        groups = set(model.get("groups") or [])
+        return name, bool(model.get("admin")) or bool(groups & self.svc.admin_groups)
+
+    def require_admin(self) -> str:
+        name, admin = self.me()
+        if not admin:
+            raise web.HTTPError(403, f"{name} is not an nbwarden admin")
+        return name
+
+    def may_see(self, user: str) -> str:
+        name, admin = self.me()
+        if user != name and not admin:
+            raise web.HTTPError(403, f"{name} may not read another user's records")
+        return name
+
+    def render_page(self, template: str, **ns: Any) -> None:
+        env: Environment = self.settings["jinja"]
+        name, admin = self.me()
+        self.finish(env.get_template(template).render(
+            me=name, admin=admin, prefix=self.svc.prefix, xsrf=self.xsrf_form_html(), iso=iso, now=time.time(),
+            hub_prefix=os.environ.get("JUPYTERHUB_BASE_URL", "/") + "hub/", **ns))
+
+    def json_body(self) -> dict[str, Any]:
+        if self.request.headers.get("Content-Type", "").startswith("application/json"):
+            try:
+                data = json.loads(self.request.body or b"{}")
+            except ValueError as exc:
+                raise web.HTTPError(400, "body is not JSON") from exc
+            if not isinstance(data, dict):
+                raise web.HTTPError(400, "body must be a JSON object")
+            return data
+        return {k: self.get_body_argument(k) for k in self.request.body_arguments}
+
+
+class ApiHandler(BaseHandler):
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        message = getattr(exc, "log_message", None) or self._reason
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"status": status_code, "message": message}))
+
+    def send(self, data: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(data, default=str))
+
+
+class UserPage(BaseHandler):
+    @web.authenticated
+    async def get(self) -> None:
+        name, admin = self.me()
+        target = self.get_argument("user", name)
+        self.may_see(target)
+        if not self.svc.hub_users:
+            try:
+                await self.svc.refresh_users()
+            except Exception:
+                pass
+        self.render_page("user.html", record=self.svc.user_record(target), ref=self.get_argument("ref", ""),
+                         flash=self.get_argument("flash", ""))
+
+
+class AppealForm(BaseHandler):
+    @web.authenticated
+    def post(self) -> None:
+        name, _ = self.me()
+        text = self.get_body_argument("text", "").strip()
+        if not text:
+            raise web.HTTPError(400, "an appeal needs a text")
+        restriction = self.get_body_argument("restriction_id", "") or None
+        ref = self.get_body_argument("decision_ref", "").strip() or None
+        appeal_id = _file_appeal(self.svc, name, text, restriction, ref)
+        self.redirect(f"{self.svc.prefix}?flash=" + quote(f"Appeal {appeal_id} filed"))
+
+
+def _file_appeal(svc: Service, user: str, text: str, restriction: Any, ref: str | None) -> int:
+    restriction_id = int(restriction) if restriction not in (None, "") else None
+    if restriction_id is not None and restriction_id not in {r.id for r in svc.ledger.restrictions(user)}:
+        raise web.HTTPError(403, "that restriction is not yours")
+    if ref:
+        decision = svc.ledger.get_decision(ref) if not ref.isdigit() else None
+        if decision is None or decision["user"] != user:
+            raise web.HTTPError(404, f"no decision {ref} of yours")
+    if restriction_id is None:
+        active = [r for r in svc.ledger.active_restrictions(user)]
+        restriction_id = active[0].id if len(active) == 1 else None
+    return svc.ledger.file_appeal(user, text[:5000], restriction_id=restriction_id, decision_ref=ref)
+
+
+class Dashboard(BaseHandler):
+    @web.authenticated
+    async def get(self) -> None:
+        self.require_admin()
+        try:
+            await self.svc.refresh_users()
+        except Exception as exc:
+            log.warning("nbwarden: Hub API: %s", exc)
+        self.render_page("dashboard.html", data=self.svc.overview(), levels=LEVELS,
+                         flash=self.get_argument("flash", ""), metrics_url=f"{self.svc.prefix}metrics")
+
+
+class DashboardAction(BaseHandler):
+    @web.authenticated
+    async def post(self) -> None:
+        admin = self.require_admin()
+        action = self.get_body_argument("action")
+        args = {k: self.get_body_argument(k) for k in self.request.body_arguments}
+        message = await perform(self.svc, admin, action, args)
+        self.redirect(f"{self.svc.prefix}admin?flash=" + quote(message))
+
+
+async def perform(svc: Service, admin: str, action: str, args: dict[str, Any]) -> str:
+    """Admin actions shared by the dashboard forms and the API."""
+    if action == "pardon":
+        user = str(args["user"])
+        lifted = svc.ledger.pardon(user, by=admin, reason=str(args.get("reason") or ""),
+                                   restriction_id=int(args["restriction_id"]) if args.get("restriction_id") else None)
+        return f"{user}: {lifted} restriction(s) lifted, strikes forgiven"
+    if action == "restrict":
+        user = str(args["user"])
+        level = str(args.get("level") or "suspend")
+        hours_text = str(args.get("hours") or "24")
+        hours = float(hours_text) if hours_text not in ("", "0") else None
+        try:
+            restriction = svc.ledger.restrict(user, level, hours=hours, category=args.get("category") or None,
+                                              reason=str(args.get("reason") or "restricted by an admin"), by=admin)
+        except ValueError as exc:
+            raise web.HTTPError(400, str(exc)) from exc
+        if svc.mode == "enforce" and level in ("suspend", "ban"):
+            try:
+                users = await svc.refresh_users()
+                if ((users.get(user) or {}).get("servers") or {}).get(""):
+                    await svc.stop_server(user, "restricted")
+            except Exception as exc:
+                log.warning("nbwarden: could not stop %s's server: %s", user, exc)
+        return f"{user}: restriction {restriction.id}: {restriction.describe()}"
+    if action in ("approve", "deny"):
+        try:
+            appeal = svc.ledger.decide_appeal(int(args["appeal_id"]), action == "approve", by=admin,
+                                              response=str(args.get("response") or ""))
+        except (KeyError, ValueError) as exc:
+            raise web.HTTPError(400, str(exc)) from exc
+        return f"appeal {appeal['id']} {appeal['state']}"
+    if action == "case":
+        try:
+            case = svc.store.decide_case(int(args["case_id"]), str(args.get("state") or "dismissed"), by=admin,
+                                         note=str(args.get("note") or ""))
+        except (KeyError, ValueError) as exc:
+            raise web.HTTPError(400, str(exc)) from exc
+        return f"case {case['id']} {case['state']}"
+    if action == "bulk_pardon":
+        since, until = _time_arg(args.get("since")), _time_arg(args.get("until"))
+        if not args.get("rule") or since is None or until is None:
+            raise web.HTTPError(400, "bulk pardon needs rule, since and until")
+        result = svc.store.bulk_pardon(str(args["rule"]), since, until, by=admin, reason=str(args.get("reason") or ""))
+        return (f"bulk pardon of {result['rule']}: {result['decisions']} decisions, {result['strikes_pardoned']} "
+                f"strikes forgiven, {result['restrictions_lifted']} restrictions lifted")
+    raise web.HTTPError(400, f"unknown action {action!r}")
+
+
+def _time_arg(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        pass
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        from datetime import UTC
+
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+class MetricsHandler(BaseHandler):
+    def get_current_user(self) -> Any:
+        if self.svc.metrics_public:
+            return {"name": "prometheus", "admin": True}
+        return super().get_current_user()
+
+    async def get(self) -> None:
+        if not self.current_user:
+            raise web.HTTPError(403, "metrics need an admin token (or metrics_public)")
+        if not self.svc.metrics_public:
+            self.require_admin()
+        self.set_header("Content-Type", "text/plain; version=0.0.4")
+        self.finish(generate_latest(self.svc.registry))
+
+
+# -- API
+
+
+class ApiMe(ApiHandler):
+    @web.authenticated
+    def get(self) -> None:
+        name, admin = self.me()
+        self.send({**self.svc.user_record(name), "admin": admin})
+
+
+class ApiUsers(ApiHandler):
+    @web.authenticated
+    async def get(self) -> None:
+        self.require_admin()
+        await self.svc.refresh_users()
+        self.send(self.svc.overview()["users"])
+
+
+class ApiUser(ApiHandler):
+    @web.authenticated
+    def get(self, user: str) -> None:
+        self.may_see(user)
+        self.send(self.svc.user_record(user))
+
+
+class ApiUserAction(ApiHandler):
+    @web.authenticated
+    async def post(self, user: str, action: str) -> None:
+        admin = self.require_admin()
+        body = self.json_body()
+        message = await perform(self.svc, admin, action, {**body, "user": user})
+        self.send({"message": message, "user": self.svc.user_record(user)})
+
+
+class ApiDecisions(ApiHandler):
+    @web.authenticated
+    def get(self) -> None:
+        name, admin = self.me()
+        user = self.get_argument("user", None)
+        if not admin:
+            if user not in (None, name):
+                raise web.HTTPError(403, f"{name} may not read another user's records")
+            user = name
+        limit = min(int(self.get_argument("limit", "100")), 1000)
+        self.send(flagged_decisions(self.svc.store, user=user, limit=limit))
+
+
+class ApiAppeals(ApiHandler):
+    @web.authenticated
+    def get(self) -> None:
+        name, admin = self.me()
+        user = self.get_argument("user", None)
+        if not admin:
+            if user not in (None, name):
+                raise web.HTTPError(403, f"{name} may not read another user's records")
+            user = name
+        self.send(self.svc.ledger.appeals(user, state=self.get_argument("state", None)))
+
+    @web.authenticated
+    def post(self) -> None:
+        name, admin = self.me()
+        body = self.json_body()
+        user = str(body.get("user") or name)
+        if user != name:
+            raise web.HTTPError(403, "appeals are filed by the user themselves")
+        if not str(body.get("text") or "").strip():
+            raise web.HTTPError(400, "an appeal needs a text")
+        appeal_id = _file_appeal(self.svc, name, str(body["text"]), body.get("restriction_id"),
+                                 body.get("decision_ref") or None)
+        self.send(self.svc.ledger.appeals(appeal_id=appeal_id)[0], 201)
+
+
+class ApiAppeal(ApiHandler):
+    @web.authenticated
+    async def post(self, appeal_id: str) -> None:
+        admin = self.require_admin()
+        body = self.json_body()
+        granted = body.get("granted")
+        action = "approve" if granted in (True, "true", "1", "approve") else "deny"
+        message = await perform(self.svc, admin, action, {"appeal_id": appeal_id, "response": body.get("response", "")})
+        self.send({"message": message, "appeal": self.svc.ledger.appeals(appeal_id=int(appeal_id))[0]})
+
+
+class ApiCases(ApiHandler):
+    @web.authenticated
+    def get(self) -> None:
+        self.require_admin()
+        self.send(self.svc.store.cases(state=self.get_argument("state", None)))
+
+
+class ApiCase(ApiHandler):
+    @web.authenticated
+    async def post(self, case_id: str) -> None:
+        admin = self.require_admin()
+        body = self.json_body()
+        message = await perform(self.svc, admin, "case", {**body, "case_id": case_id})
+        self.send({"message": message, "case": self.svc.store.cases(case_id=int(case_id))[0]})
+
+
+class ApiBulkPardon(ApiHandler):
+    @web.authenticated
+    async def post(self) -> None:
+        admin = self.require_admin()
+        body = self.json_body()
+        self.send({"message": await perform(self.svc, admin, "bulk_pardon", body)})
+
+
+class ApiQuotas(ApiHandler):
+    @web.authenticated
+    async def get(self) -> None:
+        name, admin = self.me()
+        if not admin:
+            self.send([self.svc.user_record(name)["quota"]])
+            return
+        await self.svc.refresh_users()
+        self.send([u["quota"] for u in self.svc.overview()["users"]])
+
+
+class ApiUsage(ApiHandler):
+    """Usage samples from a remote agent: {"source": ..., "samples": {user: [cpu_s, gpu_s]}} (admins)."""
+
+    @web.authenticated
+    def post(self) -> None:
+        self.require_admin()
+        body = self.json_body()
+        samples = {str(u): (float(v[0]), float(v[1])) for u, v in (body.get("samples") or {}).items()}
+        self.send({"recorded": self.svc.store.add_usage(samples, source=str(body.get("source") or "api"))}, 201)
+
+
+class ApiAlerts(ApiHandler):
+    @web.authenticated
+    def get(self) -> None:
+        self.require_admin()
+        self.send(rate_alert(self.svc.store))
+
+
+class ApiReconcile(ApiHandler):
+    """Run one enforcement pass now (admins; the loop runs it every interval anyway)."""
+
+    @web.authenticated
+    async def post(self) -> None:
+        self.require_admin()
+        self.send(await self.svc.reconcile())
+
+
+def make_app(service: Service) -> web.Application:
+    prefix = service.prefix
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+    env.filters["json"] = lambda v: json.dumps(v, indent=1, default=str, ensure_ascii=False)
+    routes = [
+        (prefix, UserPage),
+        (url_path_join(prefix, "appeal"), AppealForm),
+        (url_path_join(prefix, "admin"), Dashboard),
+        (url_path_join(prefix, "admin/action"), DashboardAction),
+        (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+        (url_path_join(prefix, "metrics"), MetricsHandler),
+        (url_path_join(prefix, "api/me"), ApiMe),
+        (url_path_join(prefix, "api/users"), ApiUsers),
+        (url_path_join(prefix, r"api/users/([^/]+)"), ApiUser),
+        (url_path_join(prefix, r"api/users/([^/]+)/(pardon|restrict)"), ApiUserAction),
+        (url_path_join(prefix, "api/decisions"), ApiDecisions),
+        (url_path_join(prefix, "api/appeals"), ApiAppeals),
+        (url_path_join(prefix, r"api/appeals/(\d+)"), ApiAppeal),
+        (url_path_join(prefix, "api/cases"), ApiCases),
+        (url_path_join(prefix, r"api/cases/(\d+)"), ApiCase),
+        (url_path_join(prefix, "api/pardon/bulk"), ApiBulkPardon),
+        (url_path_join(prefix, "api/quotas"), ApiQuotas),
+        (url_path_join(prefix, "api/usage"), ApiUsage),
+        (url_path_join(prefix, "api/alerts"), ApiAlerts),
+        (url_path_join(prefix, "api/reconcile"), ApiReconcile),
+    ]
+    return web.Application(routes, nbwarden=service, jinja=env, cookie_secret=os.urandom(32))
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="[nbwarden-service %(levelname)s %(asctime)s] %(message)s",
+                        filename=os.environ.get("NBWARDEN_SERVICE_LOG") or None)
+    config = json.loads(os.environ.get("NBWARDEN_SERVICE_CONFIG") or "{}")
+    service = Service(config)
+    from urllib.parse import urlparse
+
+    url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101"))
+
+    async def run() -> None:
+        make_app(service).listen(url.port or 80, url.hostname or "127.0.0.1")
+        log.info("nbwarden service on %s%s (mode %s, reconcile every %.0f s)", url.geturl(), service.prefix,
+                 service.mode, service.interval)
+        task = asyncio.ensure_future(service.loop())
+        try:
+            await asyncio.Event().wait()
+        finally:
+            task.cancel()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
