@@ -123,3 +123,25 @@ def test_bulk_pardon_forgives_one_rule_in_a_time_range(store):
     assert not ledger.active_restrictions("victim")
     assert len(ledger.strikes("victim")) == 1  # the one outside the range stays
     assert len(ledger.strikes("miner")) == 1  # another rule's strike stays
+
+
+def test_agent_reports_usage_to_the_ledger_when_asked(tmp_path):
+    from nbwarden.agent.app import Agent, AgentConfig
+
+    url = f"sqlite:///{tmp_path / 'agent.sqlite'}"
+    agents = [Agent(AgentConfig(ledger_url=url, gpu=False, report_usage=flag)) for flag in (True, False)]
+    base = {k: v for k, v in os.environ.items() if k != "JUPYTERHUB_USER"}
+    for agent in agents:
+        agent.resource_scan()
+    burner = _burn({**base, "JUPYTERHUB_USER": "agent-user"}, 3)
+    try:
+        time.sleep(1.0)
+        for agent in agents:
+            agent.resource_scan()
+    finally:
+        burner.kill()
+        burner.wait()
+    store = HubStore(Ledger(url))
+    rows = store.usage_rows("agent-user", 0)
+    assert len(rows) == 1  # one sample, from the agent with report_usage on; none from the other
+    assert rows[0][1] >= 0.5

@@ -79,6 +79,7 @@ class AgentConfig:
     network: dict[str, Any] = field(default_factory=dict)    # NetConfig fields
     resources: dict[str, Any] = field(default_factory=dict)  # ResourceConfig fields
     gpu: bool = True
+    report_usage: bool = False           # write per-user CPU/GPU seconds to the ledger (hub quotas; nbwarden.hub.quotas)
     egress: dict[str, Any] = field(default_factory=dict)     # {enabled, ports, uid_range, allow_loopback, netns}
     # pre-exec gate (fanotify, see execgate.py): auto = on where available (and the agent is not scoped)
     exec_gate: str = "auto"              # auto | on | off | audit
@@ -482,6 +483,8 @@ class Agent:
             self.decide(pid, stat["start"], assessment, "network", None, argv=argv)
 
     def resource_scan(self) -> None:
+        if self.cfg.report_usage and getattr(self.recorder, "ledger", None) is not None:
+            self._report_usage()
         pids = processes.all_pids()
         rates = self.cpu.sample(pids)
         owners = {}
@@ -510,6 +513,17 @@ class Agent:
                     per[user] = per.get(user, 0.0) + float(p.get("memory_bytes") or 0)
                 for user, mem in per.items():
                     self.metrics.gpu_memory.labels(user or "unknown").set(mem)
+
+    def _report_usage(self) -> None:
+        """Hub quotas: the same accounting as the hub service's own sampler, for this host."""
+        if getattr(self, "_usage", None) is None:
+            from ..hub.models import HubStore
+            from ..hub.quotas import UsageSampler
+
+            self._usage = (UsageSampler(gpu=self.cfg.gpu, source=f"agent:{socket.gethostname()}"),
+                           HubStore(self.recorder.ledger))
+        sampler, store = self._usage
+        sampler.sample_and_record(store)
 
     # ------------------------------------------------------------------ sensor
 
