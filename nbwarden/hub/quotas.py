@@ -152,9 +152,11 @@ class Quotas(Configurable):
         now = time.time() if now is None else now
         group = self.group_for(groups)
         spec = self.spec(group)
-        rows = store.usage_rows(user, now - spec.window_s)
-        used = {"cpu_hours": sum(r[1] for r in rows), "gpu_hours": sum(r[2] for r in rows)}
-        return QuotaState(user, group, spec, now, used, rows)
+        cpu, gpu = store.usage(user, now - spec.window_s)
+        state = QuotaState(user, group, spec, now, {"cpu_hours": cpu, "gpu_hours": gpu})
+        if state.exhausted():  # only then are the rows needed (to say when capacity frees)
+            state.rows = store.usage_rows(user, now - spec.window_s)
+        return state
 
 
 def describe_refusal(state: QuotaState) -> tuple[str, float | None]:
