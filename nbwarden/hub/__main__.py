@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     ip = env.get("NBWARDEN_HUB_IP", "127.0.0.1")
     port = env.get("NBWARDEN_HUB_PORT", "8000")
     url = f"http://{ip}:{port}/"
+    def _interrupt(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM/SIGHUP: stop the hub and everything it started, as Ctrl-C does
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     hub = subprocess.Popen([str(Path(sys.executable).with_name("jupyterhub")), "-f", args.config], cwd=state, env=env,
                            start_new_session=True)
     try:
