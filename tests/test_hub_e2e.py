@@ -190,10 +190,43 @@ def test_suspended_user_cannot_spawn_until_pardoned(hub, browser):
         page.goto(f"{hub.url}/hub/spawn/bob")
         page.wait_for_url("**/user/bob/lab**", timeout=90_000)
         assert hub.wait_server("bob", timeout=30)
+        _check_server_proxy(hub, "bob")
     finally:
         user_ctx.close()
         admin_ctx.close()
         hub.stop_server("bob")
+
+
+def _check_server_proxy(hub: Hub, user: str) -> None:
+    """jupyter-server-proxy: a user's own web UI through the hub, behind its login (no public tunnel)."""
+    import subprocess
+    import sys
+    import tempfile
+    import urllib.request
+
+    from tests.hub_support import free_port
+
+    port = free_port()
+    with tempfile.TemporaryDirectory() as site:
+        Path(site, "index.html").write_text("nbwarden-proxy-ok")
+        web = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"], cwd=site,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            path = f"/user/{user}/proxy/{port}/"
+            deadline = time.monotonic() + 20
+            status, body = 0, ""
+            while time.monotonic() < deadline:
+                status, body = hub.api("GET", path, token=hub.user_token(user))
+                if status == 200:
+                    break
+                time.sleep(0.5)
+            assert status == 200 and "nbwarden-proxy-ok" in str(body)
+            with urllib.request.urlopen(hub.url + path, timeout=10) as anonymous:  # redirected to the login
+                assert "nbwarden-proxy-ok" not in anonymous.read().decode(errors="replace")
+                assert "/hub/login" in anonymous.url or "oauth" in anonymous.url
+        finally:
+            web.kill()
+            web.wait()
 
 
 def test_api_scopes_users_see_only_their_own_records(hub):
