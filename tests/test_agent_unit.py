@@ -83,18 +83,21 @@ def test_egress_ruleset_text():
 
 def test_binary_signature_on_a_file(classifier, tmp_path):
     path = tmp_path / "blob"
-    path.write_bytes(os.urandom(3000) + b"...mining.subscribe...stratum+tcp://x..." + os.urandom(100))
+    path.write_bytes(os.urandom(3000) + b"...mining.subscribe...mining.authorize...stratum+tcp://x..." + os.urandom(100))
     findings, digest, complete = classifier._scan_file(str(path), path.stat().st_size, str(path))
     assert complete and len(digest) == 64
-    assert {f.rule for f in findings} >= {"agent.sig.stratum-client"}
+    assert {f.rule for f in findings} >= {"crypto_mining.stratum-client-binary"}  # a pack signature rule
+    assert all(f.source == "binary" for f in findings)
     benign = tmp_path / "benign"
     benign.write_bytes(b"hello world, only one hit: xmrig")
     assert not classifier._scan_file(str(benign), benign.stat().st_size, str(benign))[0]
 
 
 def test_name_and_cmdline_classification(classifier):
-    found = classifier.name_findings(["/opt/x/hashcat", "-m", "0"], "/opt/x/hashcat")
-    assert found and found[0].category == "password_cracking"
+    # argv[0] lies ("train"), the executable and comm tell the truth
+    found = classifier.name_findings(["train", "-m", "0"], "/opt/x/hashcat", comm="hashcat")
+    assert found and found[0].category == "password_cracking" and found[0].source == "name"
+    assert not classifier.name_findings(["train"], "/usr/bin/python3", comm="python3")
     a = Assessment(classifier.cmdline_findings(["xmrig", "-o", "stratum+tcp://pool.example:3333"], None))
     assert a.action == "block" and a.category == "crypto_mining"
     assert Assessment(classifier.cmdline_findings(["python", "train.py", "--epochs", "3"], None)).action == "allow"
@@ -194,7 +197,7 @@ def test_recorder_ledger_strikes_users_not_dependencies(tmp_path):
     rec = Recorder(f"sqlite:///{tmp_path / 'l.sqlite'}", str(tmp_path / "d.jsonl"))
     if rec.ledger is None:
         pytest.skip(rec.ledger_error)
-    base = {"action": "kill", "category": "crypto_mining", "severity": "block", "rules": ["agent.sig.xmrig"],
+    base = {"action": "kill", "category": "crypto_mining", "severity": "block", "rules": ["crypto_mining.miner-binary"],
             "cmdline": ["xmrig"], "evidence": {"chain": []}}
     first = rec.record({**base, "user": "bob", "strike": True})
     assert first["via"] == "ledger" and first["strike_count"] == 1
@@ -264,7 +267,8 @@ def test_sensor_attributes_subprocess_to_package(tmp_path):
     subprocess.run([sys.executable, "-m", "nbwarden.agent.launcher", "--sensor-dir", str(tmp_path), "--no-veto",
                     "-m", "nb"], check=True, timeout=60, env={**os.environ, "PYTHONPATH": f"{tmp_path}:{site}"})
     msgs = [m for m in _drain(sock) if m["type"] == "subprocess"]
-    assert msgs and msgs[0]["package"]["name"] == "ultralytics" and msgs[0]["package"]["version"] == "8.3.41"
+    assert any((m.get("package") or {}).get("name") == "ultralytics" and m["package"]["version"] == "8.3.41"
+               for m in msgs), msgs
 
 
 def test_cli_agent_status_and_kernelspec(tmp_path):

@@ -1,9 +1,14 @@
-"""Is this process prohibited?  Command line (core engine), executable name and path, binary content.
+"""Is this process prohibited?  Command line, executable name and path, binary content.
 
-Content signatures read the executable through ``/proc/PID/exe`` (which
-works even when the file was deleted or renamed after exec) within a size
-budget, hash it, and search it for embedded strings.  Results are cached by
-(device, inode, size, mtime), so a binary is read once however often it runs.
+All detection data lives in the rule packs and all matching in the core
+engine: the command line goes through ``check_command``, the executable
+through ``check_file`` (its name, and the packs' ``signature`` strings over
+its bytes, so a renamed or stripped miner is still recognised).  The file is
+read through ``/proc/PID/exe`` (which works even when it was deleted or
+renamed after exec) within a size budget and hashed against the operator's
+deny list.  Results are cached by (device, inode, size, mtime), so a binary is
+read once however often it runs.  ``signatures.yaml`` keeps only what is not
+a rule: port tables, watched file names and the SHA-256 deny list.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import ahocorasick
 import yaml
 
 from ..rules import SEVERITY_RANK
@@ -102,11 +106,13 @@ def load_engine(extra_dirs=(), disable=()):
 
 
 class Signatures:
-    """The data in signatures.yaml (and operators' private files on top)."""
+    """The agent's own data in signatures.yaml (and operators' private files on top).
+
+    Program names and embedded strings are rules and live in the rule packs;
+    this holds host-level tables: ports, watched file names, the hash deny list.
+    """
 
     def __init__(self, paths: list[str | Path] | None = None) -> None:
-        self.programs: dict[str, tuple[str, str]] = {}  # name -> (category, severity)
-        self.binary: list[dict[str, Any]] = []
         self.hashes: dict[str, str] = {}
         self.files: dict[str, list[str]] = {}
         self.ports: dict[str, Any] = {"pool": [], "torrent": [], "listen": {}}
@@ -116,13 +122,9 @@ class Signatures:
 
     def load(self, path: str | Path) -> None:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        for category, spec in (data.get("programs") or {}).items():
-            for name in spec.get("names", []):
-                self.programs[str(name).lower()] = (category, spec.get("severity", "block"))
-        by_id = {s["id"]: s for s in self.binary}
-        for sig in data.get("binary") or []:
-            by_id[sig["id"]] = sig
-        self.binary = list(by_id.values())
+        if data.get("programs") or data.get("binary"):
+            raise ValueError(f"{path}: program names and binary strings are rules now: put them in a rule pack "
+                             "('command' and 'signature' patterns)")
         self.hashes.update({k.lower(): v for k, v in (data.get("hashes") or {}).items()})
         for category, globs in (data.get("files") or {}).items():
             self.files.setdefault(category, []).extend(globs)
@@ -134,17 +136,6 @@ class Signatures:
             self.ports["listen"][category] = sorted(set(self.ports["listen"].get(category, [])) | set(plist))
 
     def _compile(self) -> None:
-        self.automaton = ahocorasick.Automaton()
-        index: dict[str, list[int]] = {}
-        for i, sig in enumerate(self.binary):
-            for s in sig["strings"]:
-                index.setdefault(s.lower(), []).append(i)
-        for s, sigs in index.items():
-            self.automaton.add_word(s, (s, sigs))
-        self.max_len = max((len(s) for s in index), default=1)
-        if index:
-            self.automaton.make_automaton()
-        self.has_strings = bool(index)
         self.listen_ports: dict[int, str] = {}
         for category, plist in self.ports["listen"].items():
             for port in plist:
@@ -188,6 +179,8 @@ class Classifier:
         result.findings += self.binary_findings(pid, exe)
         if self.scripts and argv:
             result.findings += self.script_findings(pid, argv, exe)
+        seen: set[str] = set()  # the same rule through two routes (argv and exe name) is one finding
+        result.findings = [f for f in result.findings if not (f.rule in seen or seen.add(f.rule))]
         return result
 
     def cmdline_findings(self, argv: list[str], exe: str | None) -> list[AgentFinding]:
@@ -213,28 +206,25 @@ class Classifier:
                              {"pattern": pat}) for rule, cat, sev, desc, ev, pat, via in cached]
 
     def name_findings(self, argv: list[str], exe: str | None, comm: str = "") -> list[AgentFinding]:
+        """Program-name rules of the packs applied to the executable's and the process's own names.
+
+        ``argv[0]`` is covered by the command line; the real executable path
+        and ``comm`` (which ``prctl`` can change) catch a process that lies in
+        its argv.
+        """
         out: list[AgentFinding] = []
-        seen: set[str] = set()
-        candidates = []
-        if exe:
-            candidates.append(("exe", os.path.basename(exe.removesuffix(" (deleted)"))))
-        if argv:
-            candidates.append(("argv0", os.path.basename(argv[0])))
-        if comm:
-            candidates.append(("comm", comm))
-        for where, name in candidates:
-            low = name.lower()
-            hit = self.sigs.programs.get(low)
-            if hit and low not in seen:
-                seen.add(low)
-                category, severity = hit
-                out.append(AgentFinding(f"agent.program.{category}", category, severity,
-                                        f"known {category.replace('_', ' ')} program", f"{where}={name}", "name"))
+        seen = {os.path.basename(argv[0]).lower()} if argv else set()
+        for where, name in (("exe", (exe or "").removesuffix(" (deleted)")), ("comm", comm)):
+            base = os.path.basename(name).lower()
+            if not base or base in seen:
+                continue
+            seen.add(base)
+            for f in self.engine.check_command([name]).findings:
+                out.append(AgentFinding(f.rule, f.category, f.severity, f.description, f"{where}={name}", "name",
+                                        {"pattern": f.pattern}, f.rule_severity))
         return out
 
     def binary_findings(self, pid: int, exe: str | None) -> list[AgentFinding]:
-        if not (self.sigs.has_strings or self.sigs.hashes):
-            return []
         path = f"/proc/{pid}/exe"
         try:
             st = os.stat(path)
@@ -280,44 +270,31 @@ class Classifier:
     # ------------------------------------------------------------------ internals
 
     def _scan_file(self, path: str, size: int, label: str) -> tuple[list[AgentFinding], str, bool]:
-        sha = hashlib.sha256()
-        hits: dict[int, set[str]] = {}
-        budget = self.read_budget
-        complete = True
-        tail = ""
+        """Hash the executable and let the engine check its name and contents (within the budget)."""
+        from ..engine import read_budgeted
+
+        notes: list[str] = []
         try:
-            with open(path, "rb") as fh:
-                while True:
-                    if budget <= 0:
-                        complete = False
-                        break
-                    chunk = fh.read(min(1 << 20, budget))
-                    if not chunk:
-                        break
-                    budget -= len(chunk)
-                    self.bytes_read += len(chunk)
-                    sha.update(chunk)
-                    if self.sigs.has_strings:
-                        text = tail + chunk.lower().decode("latin-1")
-                        for _end, (word, sigs) in self.sigs.automaton.iter(text):
-                            for i in sigs:
-                                hits.setdefault(i, set()).add(word)
-                        tail = text[-(self.sigs.max_len - 1):] if self.sigs.max_len > 1 else ""
+            data = read_budgeted(Path(path), self.read_budget, notes)
         except OSError:
             return [], "", False
-        digest = sha.hexdigest() if complete else ""
+        self.bytes_read += len(data)
+        complete = not notes
+        digest = hashlib.sha256(data).hexdigest() if complete else ""
         findings: list[AgentFinding] = []
         if digest and digest in self.sigs.hashes:
             category = self.sigs.hashes[digest]
             findings.append(AgentFinding(f"agent.hash.{category}", category, "block",
                                          "executable matches a known-bad hash", digest, "hash",
-                                         {"sha256": digest, "exe": label}))
-        for i, words in sorted(hits.items()):
-            sig = self.sigs.binary[i]
-            if len(words) >= int(sig.get("min_hits", 1)):
-                findings.append(AgentFinding(sig["id"], sig["category"], sig.get("severity", "block"),
-                                             f"executable contains {sig['category'].replace('_', ' ')} strings",
-                                             ", ".join(sorted(words))[:200], "binary",
-                                             {"exe": label, "sha256": digest, "size": size,
-                                              "strings": sorted(words)}))
+                                         {"sha256": digest, "exe": label}, "block"))
+        try:
+            verdict = self.engine.check_file(data, name=label.removesuffix(" (deleted)"))
+        except Exception as exc:  # the engine must never take the agent down
+            return findings + [AgentFinding("agent.engine-error", None, "audit", "engine failed on this file",
+                                            repr(exc)[:200], "binary")], digest, complete
+        for f in verdict.findings:
+            source = "binary" if f.pattern == "signature" else "name"
+            findings.append(AgentFinding(f.rule, f.category, f.severity, f.description, f.evidence, source,
+                                         {"exe": label, "sha256": digest, "size": size, "notes": verdict.notes},
+                                         f.rule_severity))
         return findings, digest, complete
