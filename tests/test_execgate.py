@@ -480,8 +480,11 @@ def test_agent_gate_records_in_ledger_honours_scope_and_survives_a_frozen_child(
         assert subprocess.run([str(benign), str(tmp_path / "fresh")], timeout=30).returncode == 0
         assert time.monotonic() - t0 < 10 and agent.exec_gate.kills == 1
         assert child.wait(10) == -signal.SIGKILL
-        assert agent.exec_gate.ready.wait(30), "gate was not restarted"
-        assert agent.exec_gate.proc.pid != child.pid
+        deadline = time.monotonic() + 30
+        while not (agent.exec_gate.proc.pid != child.pid and agent.exec_gate.ready.is_set()):
+            assert time.monotonic() < deadline, "gate was not restarted"
+            time.sleep(0.05)
+        assert agent.exec_gate.restarts == 1
     finally:
         if child.poll() is None:
             os.kill(child.pid, signal.SIGCONT)

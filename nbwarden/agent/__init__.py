@@ -10,6 +10,7 @@ Modules, each named for what it does:
 * :mod:`.sensor` / :mod:`.launcher`: the in-kernel audit-hook sensor and the kernel launcher;
 * :mod:`.provisioner`: a jupyter_client kernel provisioner that gives each kernel a cgroup v2;
 * :mod:`.actions`: kill, interrupt, notify, record;
+* :mod:`.execgate`: fanotify exec gate, denies a prohibited program before it runs (its own process);
 * :mod:`.recorder`: decisions to the ledger (or JSON lines);
 * :mod:`.metrics`: Prometheus metrics;
 * :mod:`.app`: configuration and the main loop (``nbwarden agent``).

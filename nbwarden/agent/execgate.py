@@ -500,10 +500,11 @@ class ExecGate:
         fan = self.fan
         poller = select.poll()
         poller.register(fan.fd, select.POLLIN)
+        timeout_ms = max(1, min(100, int(self.cfg.deadline_ms / 4)))  # the watchdog reads a quiet reader as stuck
         while not self.stop_event.is_set():
             self.heartbeat = time.monotonic()
             try:
-                if not poller.poll(100):
+                if not poller.poll(timeout_ms):
                     continue
                 for ev in fan.read():
                     self._on_event(ev)
@@ -640,9 +641,10 @@ class ExecGate:
                 return False
             p.answered = True
             p.answer = how
+        # measured before the response: writing it may switch this CPU to the woken exec at once
+        wait = (time.monotonic_ns() - p.t0) // 1000
         if self.fan is not None:
             self.fan.respond(p.fd, allow)
-        wait = (time.monotonic_ns() - p.t0) // 1000
         st = self.stats
         st.answered += 1
         if allow:
@@ -827,11 +829,16 @@ class GateProcess:
 
     def _launch(self) -> None:
         argv = [sys.executable, "-m", "nbwarden.agent.execgate", "--child", "--parent-pid", str(os.getpid()),
-                "--config-json", json.dumps(self.child_config())]
+                "--config-json", "-"]  # on stdin: hash lists can exceed the kernel's limit for one argument
         self.ready.clear()
         self.last_line = time.monotonic()
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=None,
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
                                      close_fds=True, text=True, bufsize=1)
+        try:
+            self.proc.stdin.write(json.dumps(self.child_config()))
+            self.proc.stdin.close()
+        except OSError:
+            pass
         t = threading.Thread(target=self._read, args=(self.proc,), name="nbwarden-execgate-lines", daemon=True)
         t.start()
         self._threads.append(t)
@@ -862,6 +869,10 @@ class GateProcess:
             return
         if kind == "unavailable":
             self.error = item.get("reason", "")
+            emit("exec gate unavailable; running without it", logging.WARNING, reason=self.error)
+            return
+        if kind == "error":
+            emit("exec gate error", logging.ERROR, error=item.get("error"))
             return
         if kind in ("timeout", "overload", "overflow"):
             emit(f"exec gate {kind}", logging.WARNING, **{k: v for k, v in item.items() if k != "type"})
@@ -896,9 +907,13 @@ class GateProcess:
             if code is None and self.ready.is_set() and time.monotonic() - self.last_line > self.stall_kill_s:
                 # frozen or wedged: a dead gate releases every exec, a stuck one holds them
                 emit("exec gate stalled; killing it", logging.ERROR, pid=proc.pid, silent_s=self.stall_kill_s)
+                self.ready.clear()
                 self.kills += 1
                 proc.kill()
-                proc.wait(5)
+                try:
+                    proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    continue
                 code = proc.returncode
             if code is None:
                 continue
@@ -1019,7 +1034,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _set_pdeathsig(args.parent_pid)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="execgate: %(message)s")
-    conf = json.loads(args.config_json) if args.config_json else {}
+    raw = sys.stdin.read() if args.config_json == "-" else args.config_json
+    conf = json.loads(raw) if raw else {}
     cfg = GateConfig.from_dict(conf.get("gate"))
     if args.mount:
         cfg.paths, cfg.extra_paths, cfg.notebook_root = list(args.mount), [], ""
@@ -1068,6 +1084,7 @@ def main(argv: list[str] | None = None) -> int:
             emit_line(item)
 
     gate = ExecGate(engine, cfg, report=report, own_pids={args.parent_pid} if args.parent_pid else set())
+    gate.keep_waits = bool(args.stats_file)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -1086,7 +1103,10 @@ def main(argv: list[str] | None = None) -> int:
         gate.close()
         if args.stats_file:
             with open(args.stats_file, "w", encoding="utf-8") as fh:
-                json.dump({**asdict(gate.stats), "pending": len(gate._pending), "mounts": mounts}, fh)
+                waits = sorted(gate.waits_us)
+                q = {f"wait_{name}_us": waits[min(len(waits) - 1, int(f * len(waits)))] if waits else 0
+                     for name, f in (("p50", 0.5), ("p99", 0.99), ("max", 1.0))}
+                json.dump({**asdict(gate.stats), **q, "pending": len(gate._pending), "mounts": mounts}, fh)
     return 0
 
 
