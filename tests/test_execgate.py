@@ -389,40 +389,85 @@ def test_deadline_allows_and_reports_or_denies_when_fail_closed(gate, marked_dir
     closed.close()
 
 
-@needs_gate
-def test_sigkill_of_the_gate_during_1000_parallel_execs(gate, marked_dir, probes, tmp_path):
-    """1,000 execs from the marked mount, in parallel; the gate is SIGKILLed while they are in flight."""
-    g = gate("--debug-delay-ms", "30")
-    body = probes["benign"].read_bytes()
-    exes = []
-    for i in range(200):  # 200 distinct files: cache misses keep events in flight
-        exe = marked_dir / f"job{i}"
-        exe.write_bytes(body + f"\0{i}".encode())
-        exe.chmod(0o755)
-        exes.append(exe)
-    markers = tmp_path / "markers"
-    markers.mkdir()
-    done = []
+class AgentRun:
+    """``nbwarden agent run`` as a process of its own, with the exec gate on the test's tmpfs only."""
 
-    def one(i: int) -> int:
-        rc = subprocess.run([str(exes[i % len(exes)]), str(markers / str(i))], timeout=60).returncode
-        done.append(i)
-        return rc
+    def __init__(self, directory: Path, tmp: Path, *, debug_delay_ms: float) -> None:
+        import yaml
 
-    with ThreadPoolExecutor(max_workers=24) as pool:
-        futures = [pool.submit(one, i) for i in range(1000)]
+        self.log = tmp / "agent.log"
+        cfg = {"exec_gate": "on", "exec_gate_settings": {"paths": [str(directory)], "debug_delay_ms": debug_delay_ms},
+               "scope_env": {"NBW_TEST_SCOPE": uuid.uuid4().hex}, "mode": "poll", "poll_interval_s": 5,
+               "sensor_dir": str(tmp / "sensor"), "gpu": False, "log_file": str(self.log),
+               "decisions_file": str(tmp / "agent.jsonl")}
+        (tmp / "agent.yaml").write_text(yaml.safe_dump(cfg))
+        self.proc = subprocess.Popen([sys.executable, "-m", "nbwarden.cli", "agent", "run", "--config",
+                                      str(tmp / "agent.yaml")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        while len(done) < 60 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        g.proc.send_signal(signal.SIGKILL)
-        at_kill = len(done)
-        results = [f.result(timeout=120) for f in futures]
-    g.proc.wait(10)
-    assert 0 < at_kill < 1000
-    assert results == [0] * 1000
-    assert len(list(markers.iterdir())) == 1000
-    # the mount works without the gate afterwards
-    assert run_probe(exes[0], tmp_path / "after") == 0
+        self.gate_pid = None
+        while self.gate_pid is None:
+            assert time.monotonic() < deadline and self.proc.poll() is None, "agent's gate did not start"
+            time.sleep(0.05)
+            for line in (self.log.read_text().splitlines() if self.log.exists() else []):
+                if '"exec gate on"' in line:
+                    self.gate_pid = json.loads(line)["pid"]
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+
+
+@needs_gate
+@pytest.mark.parametrize("victim", ["gate", "agent"])
+def test_sigkill_during_1000_parallel_execs(victim, gate, marked_dir, probes, tmp_path):
+    """1,000 execs from the marked mount, in parallel; the gate (or the whole agent, whose gate child
+    follows it through PR_SET_PDEATHSIG) is SIGKILLed while they are in flight."""
+    agent = None
+    if victim == "gate":
+        target = gate("--debug-delay-ms", "30").proc
+    else:
+        agent = AgentRun(marked_dir, tmp_path, debug_delay_ms=30)
+        target = agent.proc
+    try:
+        body = probes["benign"].read_bytes()
+        exes = []
+        for i in range(200):  # 200 distinct files: cache misses keep events in flight
+            exe = marked_dir / f"job{i}"
+            exe.write_bytes(body + f"\0{i}".encode())
+            exe.chmod(0o755)
+            exes.append(exe)
+        markers = tmp_path / "markers"
+        markers.mkdir()
+        done = []
+
+        def one(i: int) -> int:
+            rc = subprocess.run([str(exes[i % len(exes)]), str(markers / str(i))], timeout=60).returncode
+            done.append(i)
+            return rc
+
+        with ThreadPoolExecutor(max_workers=24) as pool:
+            futures = [pool.submit(one, i) for i in range(1000)]
+            deadline = time.monotonic() + 60
+            while len(done) < 60 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            target.send_signal(signal.SIGKILL)
+            at_kill = len(done)
+            results = [f.result(timeout=120) for f in futures]
+        target.wait(10)
+        assert 0 < at_kill < 1000
+        assert results == [0] * 1000
+        assert len(list(markers.iterdir())) == 1000
+        if agent is not None:  # the gate child died with the agent
+            deadline = time.monotonic() + 10
+            while os.path.exists(f"/proc/{agent.gate_pid}") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert not os.path.exists(f"/proc/{agent.gate_pid}")
+        # the mount works without the gate afterwards
+        assert run_probe(exes[0], tmp_path / "after") == 0
+    finally:
+        if agent is not None:
+            agent.close()
 
 
 # ---------------------------------------------------------------------- inside the agent
