@@ -36,7 +36,7 @@ import shlex
 import socket
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -181,6 +181,10 @@ class NbwardenGate(LoggingConfigurable):
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self.stats = {"checked": 0, "errors": 0}
+        # per execute_request: time in the websocket hook, and the engine's share of it (ms)
+        self.hook_ms: deque[float] = deque(maxlen=100_000)
+        self.check_ms: deque[float] = deque(maxlen=100_000)
+        self._last_check_ms = 0.0
 
     # ------------------------------------------------------------------ identity
 
@@ -343,6 +347,7 @@ class NbwardenGate(LoggingConfigurable):
             except Exception as exc:
                 raise _Failure(f"the engine failed: {type(exc).__name__}: {exc}") from exc
             elapsed = time.perf_counter() - start
+            self._last_check_ms = elapsed * 1000
             if elapsed > deadline:
                 # it finished, so its answer is used; the overrun is worth a warning
                 self.log.warning("nbwarden: an inline check took %.0f ms (deadline %.0f ms)", elapsed * 1000,
@@ -351,8 +356,11 @@ class NbwardenGate(LoggingConfigurable):
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="nbwarden-check")
         future = self._pool.submit(verdict_fn)
+        start = time.perf_counter()
         try:
-            return future.result(timeout=deadline)
+            verdict = future.result(timeout=deadline)
+            self._last_check_ms = (time.perf_counter() - start) * 1000
+            return verdict
         except FutureTimeout as exc:
             future.cancel()
             raise _Failure(f"the check took longer than the {self.deadline_ms:.0f} ms deadline") from exc
@@ -478,6 +486,17 @@ class NbwardenGate(LoggingConfigurable):
         traceback = [f"\x1b[0;31m{ENAME}\x1b[0m: " + text.splitlines()[0], *text.splitlines()[1:]]
         return {"ename": ENAME, "evalue": text, "traceback": traceback}
 
+    def timing(self) -> dict[str, Any]:
+        """Percentiles of the time the gate spent on execute_requests (for /api/nbwarden/stats)."""
+        hooks, checks = list(self.hook_ms), list(self.check_ms)
+        overhead = [h - c for h, c in zip(hooks, checks, strict=False)]
+        return {"execute_requests": len(hooks), "hook_ms": _percentiles(hooks), "check_ms": _percentiles(checks),
+                "overhead_ms": _percentiles(overhead), **self.stats}
+
+    def reset_timing(self) -> None:
+        self.hook_ms.clear()
+        self.check_ms.clear()
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -486,6 +505,18 @@ class NbwardenGate(LoggingConfigurable):
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _percentiles(values: list[float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+
+    def pick(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 4)
+
+    return {"median": pick(0.5), "p90": pick(0.9), "p99": pick(0.99), "max": round(ordered[-1], 4),
+            "mean": round(sum(ordered) / len(ordered), 4)}
 
 
 def _os_user() -> str:
@@ -617,6 +648,7 @@ class GateMixin:
         gate = self._nbw_gate
         if gate is None or not gate.enabled or not getattr(self, "channels", True):
             return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
+        start = time.perf_counter()
         if self.subprotocol == V1 and not _valid_v1(incoming_msg):
             # jupyter_server itself would loop for ages over a bogus offset count: drop it here
             gate.log.warning("nbwarden: dropped a malformed v1 kernel websocket frame")
@@ -637,6 +669,9 @@ class GateMixin:
             if gate.fail_mode == "open":
                 return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
             result = GateResult(False, "block", f"{LEADS['error']}\nReason: internal error {type(exc).__name__}.")
+        gate.hook_ms.append((time.perf_counter() - start) * 1000)
+        gate.check_ms.append(gate._last_check_ms)
+        gate._last_check_ms = 0.0
         if result.run:
             return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
         self._nbw_stop(gate, parsed, result)
@@ -1024,6 +1059,35 @@ def _wrap_start_kernel(serverapp: Any, gate: NbwardenGate) -> None:
     km.start_kernel = start_kernel
 
 
+# ---------------------------------------------------------------------------- stats endpoint
+
+
+def _stats_handler() -> type:
+    from jupyter_server.base.handlers import APIHandler
+    from tornado import web
+
+    class GateStatsHandler(APIHandler):
+        """``GET /api/nbwarden/stats``: counters and timing; ``DELETE`` clears the timing."""
+
+        @web.authenticated
+        def get(self) -> None:
+            gate = self.settings.get("nbwarden_gate")
+            if gate is None:
+                raise web.HTTPError(404)
+            self.finish(json.dumps(gate.timing()))
+
+        @web.authenticated
+        def delete(self) -> None:
+            gate = self.settings.get("nbwarden_gate")
+            if gate is None:
+                raise web.HTTPError(404)
+            gate.reset_timing()
+            self.set_status(204)
+            self.finish()
+
+    return GateStatsHandler
+
+
 # ---------------------------------------------------------------------------- extension hooks
 
 
@@ -1043,6 +1107,10 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     base = settings.get("kernel_websocket_connection_class") or serverapp.kernel_websocket_connection_class
     settings["kernel_websocket_connection_class"] = gated_connection_class(base, gate)
     _wrap_start_kernel(serverapp, gate)
+    from jupyter_server.utils import url_path_join
+
+    serverapp.web_app.add_handlers(".*$", [(url_path_join(serverapp.base_url, "/api/nbwarden/stats"),
+                                            _stats_handler())])
     if gate.terminals != "allow":
         found = _patch_terminal_handlers(serverapp, gate)
         if not found:  # the terminals extension may load after us
