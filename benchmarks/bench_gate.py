@@ -59,18 +59,34 @@ def realistic_cells(engine: Engine) -> dict[str, list[str]]:
         text = path.read_text(errors="replace")
         cells += [chunk for chunk in text.split("\n\n\n") if chunk.strip()]
     buckets: dict[str, list[str]] = {name: [] for name, _, _ in BUCKETS}
-    for i, src in enumerate(cells):
+    kept: list[str] = []
+    for src in cells:
         memory = Memory()
         if engine.check_code(src, "cell", memory=memory).findings or memory.parts:
             # the common path: nothing to report, and no part of a multi-cell rule that a later cell of the
             # run (the gate keeps one Memory per kernel) could complete
             continue
-        cell = f"def _bench_cell_{i}():\n" + textwrap.indent(src, "    ") + "\n    pass\n"
-        size = len(cell.encode())
-        for name, low, high in BUCKETS:
-            if low <= size <= high:
-                buckets[name].append(cell)
+        kept.append(src)
+    for i, src in enumerate(kept):
+        add(buckets, f"def _bench_cell_{i}():\n" + textwrap.indent(src, "    ") + "\n    pass\n")
+    # long cells are rare in real notebooks: join consecutive benign cells into 2-8 KB ones
+    joined = ""
+    for i, src in enumerate(kept):
+        joined += f"def _bench_part_{i}():\n" + textwrap.indent(src, "    ") + "\n    pass\n\n"
+        if len(joined.encode()) > 2048:
+            memory = Memory()
+            if len(joined.encode()) <= 8192 and not engine.check_code(joined, "cell", memory=memory).findings \
+                    and not memory.parts:
+                add(buckets, joined)
+            joined = ""
     return buckets
+
+
+def add(buckets: dict[str, list[str]], cell: str) -> None:
+    size = len(cell.encode())
+    for name, low, high in BUCKETS:
+        if low <= size <= high:
+            buckets[name].append(cell)
 
 
 def engine_times(engine: Engine, cells: list[str], repeat: int) -> list[float]:
