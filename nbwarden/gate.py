@@ -1098,8 +1098,44 @@ def _link_jupyter_server_extension(serverapp: Any) -> None:
         serverapp.terminals_enabled = False
 
 
+class RefuseAllMixin:
+    """Installed when the gate could not start and fail_mode is closed: no cell runs, and the user is told why."""
+
+    _nbw_reason = ""
+
+    def handle_incoming_message(self, incoming_msg: Any) -> None:
+        parsed = None
+        if self.subprotocol != V1 or _valid_v1(incoming_msg):
+            try:
+                parsed = _peek(self, incoming_msg)
+            except Exception:
+                parsed = None
+        if parsed is None:
+            return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
+        text = (f"{LEADS['error']}\nThe acceptable-use gate of this server could not start ({self._nbw_reason}), "
+                "and the server is set to refuse code it cannot check (fail_mode=closed). Tell the operator.")
+        _reply(self, parsed, {"ename": ENAME, "evalue": text, "traceback": text.splitlines()})
+        return None
+
+
 def _load_jupyter_server_extension(serverapp: Any) -> None:
-    gate = NbwardenGate(parent=serverapp, log=serverapp.log)
+    try:
+        gate = NbwardenGate(parent=serverapp, log=serverapp.log)
+    except Exception as exc:
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        fail_mode = serverapp.config.get("NbwardenGate", {}).get("fail_mode", "open")
+        serverapp.log.critical("nbwarden gate could not start (%s); fail_mode=%s", reason, fail_mode, exc_info=True)
+        if fail_mode == "closed":
+            settings = serverapp.web_app.settings
+            base = settings.get("kernel_websocket_connection_class") or serverapp.kernel_websocket_connection_class
+            settings["kernel_websocket_connection_class"] = type(
+                "NbwardenRefuseAll" + base.__name__, (RefuseAllMixin, base), {"_nbw_reason": reason[:300]})
+            return
+        raise
+    _install(serverapp, gate)
+
+
+def _install(serverapp: Any, gate: NbwardenGate) -> None:
     if os.environ.get("NBWARDEN_TERMINALS") in ("gate", "off", "allow"):
         gate.terminals = os.environ["NBWARDEN_TERMINALS"]
     serverapp.web_app.settings["nbwarden_gate"] = gate

@@ -259,8 +259,15 @@ def test_restricted_user_cannot_start_a_kernel_or_run_a_cell_until_pardoned(serv
         assert "test restriction" in result["text"]
         time.sleep(0.3)
         assert not mark.exists()
+        status, term = server.api("POST", "/api/terminals", {})
+        assert status == 200
+        with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+            websocket.create_connection(f"ws://127.0.0.1:{server.port}/terminals/websocket/{term['name']}",
+                                        header=[f"Authorization: token {server.token}"], timeout=30)
+        assert refused.value.status_code == 403
+        server.api("DELETE", f"/api/terminals/{term['name']}")
         denied = ledger.decisions(action="deny", limit=10)
-        assert {d["kind"] for d in denied} >= {"kernel_start", "cell"}
+        assert {d["kind"] for d in denied} >= {"kernel_start", "cell", "terminal"}
         out = subprocess.run([*cli, "pardon", "alice", "--db", server.db_url], capture_output=True, text=True,
                              timeout=60)
         assert out.returncode == 0 and "1 restriction(s) lifted" in out.stdout
@@ -273,6 +280,39 @@ def test_restricted_user_cannot_start_a_kernel_or_run_a_cell_until_pardoned(serv
     finally:
         client.close()
         Ledger(server.db_url).pardon("alice")
+
+
+def test_reply_mode_and_terminals_off(tmp_path):
+    """Reply mode (used for non-Python kernels) answers in place of the kernel; terminals can be turned off."""
+    with JupyterServer(tmp_path, gate_config={"mode": "reply", "terminals": "off"}) as srv:
+        client = srv.connect(srv.start_session("reply.ipynb"))
+        try:
+            mark = tmp_path / "reply-marker"
+            result = client.execute(f"{BLOCK_CELL}\n{write_code(mark)}")
+            assert result["reply"]["status"] == "error" and result["reply"]["ename"] == "PolicyViolation"
+            assert "crypto_mining.miner-program" in result["text"]
+            assert client.execute("print('after')")["reply"]["status"] == "ok"
+            assert not mark.exists()
+        finally:
+            client.close()
+        status, _ = srv.api("POST", "/api/terminals", {})
+        assert status == 404
+
+
+def test_gate_that_cannot_start_refuses_code_when_fail_closed(tmp_path):
+    bad = tmp_path / "badpack"
+    bad.mkdir()
+    (bad / "broken.yaml").write_text("pack: broken\nversion: 1\nrules: nope\n")
+    with JupyterServer(tmp_path, gate_config={"rules_dirs": [str(bad)], "fail_mode": "closed"}) as srv:
+        client = srv.connect(srv.start_session("x.ipynb"))
+        try:
+            mark = tmp_path / "closed-marker"
+            result = client.execute(write_code(mark))
+            assert result["reply"]["status"] == "error" and "could not start" in result["text"]
+            assert "PackError" in result["text"] and not mark.exists()
+        finally:
+            client.close()
+        assert "nbwarden gate could not start" in srv.log()
 
 
 def test_enable_command_registers_the_extension(tmp_path):
