@@ -750,6 +750,13 @@ class _PythonPass:
                     self.string_ctx[id(sub)] = ctx
 
     def resolve(self, node: ast.AST) -> str:
+        base = node
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        if isinstance(base, ast.Call) and dotted(base.func) in {"__import__", "importlib.import_module"} and base.args:
+            module = self.folder.fold(base.args[0])  # __import__('os').system(...) is os.system(...)
+            if isinstance(module, str):
+                return module + dotted(node)[len(dotted(base)):]
         name = dotted(node)
         head, _, rest = name.partition(".")
         if head in self.aliases:

@@ -134,18 +134,33 @@ class Memory:
 
     The gate keeps one per kernel so that ``import insightface`` in one cell
     and ``inswapper_128.onnx`` in the next still complete the face-swap rule.
+    Only the last ``window`` cells count: a kernel that lives for days must
+    not assemble a rule from unrelated cells run hours apart.
     """
 
-    def __init__(self) -> None:
-        self.parts: dict[int, dict[int, _Match]] = {}
+    def __init__(self, window: int = 20) -> None:
+        self.window = window
+        self.seq = 0
+        self.parts: dict[int, dict[int, tuple[int, _Match]]] = {}
         self.earlier = an.EarlierCells()
+
+    def next_cell(self) -> None:
+        self.seq += 1
+        oldest = self.seq - self.window
+        for rule in list(self.parts):
+            groups = {g: entry for g, entry in self.parts[rule].items() if entry[0] > oldest}
+            if groups:
+                self.parts[rule] = groups
+            else:
+                del self.parts[rule]
+
+    def recent(self) -> list[_Match]:
+        return [match for groups in self.parts.values() for _, match in groups.values()]
 
     def remember(self, matches: list[_Match]) -> None:
         for match in matches:
-            if match.context == INERT:
-                continue
-            groups = self.parts.setdefault(match.ref.rule, {})
-            groups.setdefault(match.ref.group, match)
+            if match.context != INERT:
+                self.parts.setdefault(match.ref.rule, {})[match.ref.group] = (self.seq, match)
 
 
 class Engine:
@@ -286,8 +301,9 @@ class Engine:
         matches, analysed = self._scan_unit(source, kind, cell, notes, earlier)
         if memory is None:
             return self._verdict(self._findings(matches), notes)
-        looked_back = self._backfill(matches, memory.earlier)
-        remembered = [m for groups in memory.parts.values() for m in groups.values()]
+        memory.next_cell()
+        looked_back = self._backfill(matches, memory.earlier, memory.window)
+        remembered = memory.recent()
         memory.earlier.add(source, cell, self._multi_matches(matches) if analysed else None)
         memory.remember(matches + looked_back)
         return self._verdict(self._findings(matches, extra=remembered + looked_back), notes)
@@ -392,13 +408,13 @@ class Engine:
     def _multi_matches(self, matches: list[_Match]) -> list[_Match]:
         return [m for m in matches if m.ref.rule in self._multi]
 
-    def _backfill(self, matches: list[_Match], earlier: an.EarlierCells) -> list[_Match]:
+    def _backfill(self, matches: list[_Match], earlier: an.EarlierCells, window: int | None = None) -> list[_Match]:
         """Parts of half-matched multi-part rules, from earlier cells the prefilter skipped."""
         partial = {m.ref.rule for m in matches if self._anchors(m)}
         if not partial:
             return []
         found: list[_Match] = []
-        for entry in earlier.entries:
+        for entry in earlier.entries[-window:] if window else earlier.entries:
             if entry.matches is None:
                 unit = an.analyze(entry.source, "cell")
                 entry.matches = self._multi_matches(self._match(unit, entry.source.lower(), entry.cell))

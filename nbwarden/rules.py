@@ -17,7 +17,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 BUILTIN_DIR = Path(__file__).with_name("packs")
@@ -88,14 +87,16 @@ class RuleSet:
 
 
 @lru_cache(maxsize=1)
-def _validator() -> jsonschema.protocols.Validator:
+def _validator():
+    import jsonschema  # slow to import: only packs need it, not every nbwarden command
+
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
 
 
-def _describe(error: jsonschema.ValidationError, data: dict[str, Any]) -> str:
+def _describe(error, data: dict[str, Any]) -> str:
     path = list(error.absolute_path)
     where = ""
     if len(path) >= 2 and path[0] == "rules" and isinstance(path[1], int):
@@ -104,6 +105,8 @@ def _describe(error: jsonschema.ValidationError, data: dict[str, Any]) -> str:
         where = f"rule {rid!r} (rules[{path[1]}])"
         path = path[2:]
     location = ".".join(str(p) for p in path)
+    import jsonschema
+
     best = jsonschema.exceptions.best_match([error]) if error.context else error
     message = best.message
     if error.validator == "oneOf" and error.context:

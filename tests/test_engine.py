@@ -109,6 +109,8 @@ def test_miner_command_forms_are_blocked(engine, cell):
     ("tool = 'xmrig'\nimport subprocess\nsubprocess.call(f'./{tool} --threads 2', shell=True)", "f-string"),
     ("parts = ['xm', 'rig']\nimport os\nos.execvp(''.join(parts), ['x'])", "join"),
     ("srv = 'xm' + 'rig'\n!{srv} -o pool", "interpolated program"),
+    ("__import__('os').system('./xmrig -o pool')", "__import__"),
+    ("import importlib\nimportlib.import_module('subprocess').run(['xmrig'])", "import_module"),
     ("import os, base64\nsteps = ['eG1yaWcgLW8gcG9vbDo0NDM=']\nfor s in steps:\n    os.system(base64.b64decode(s).decode())",
      "base64 list decoded in a loop"),
 ])
@@ -349,3 +351,18 @@ def test_variables_from_earlier_cells_and_shell_scripts(engine):
     assert engine.check_code("!./{tool} -o x").action == "allow"  # unknown without the earlier cell
     script = engine.check_code("BIN=./xm\nNAME=rig\nexport OPTS=-o\n${BIN}$NAME $OPTS pool", kind="shell")
     assert script.action == "block" and script.findings[0].line == 4
+
+
+def test_memory_forgets_cells_outside_its_window(engine):
+    memory = Memory(window=3)
+    engine.check_code("import insightface", memory=memory)
+    engine.check_code("swap = 'inswapper_128.onnx'", memory=memory)
+    for _ in range(3):
+        engine.check_code("x = 1", memory=memory)
+    late = engine.check_code("writer = cv2.VideoWriter('o.mp4', f, 25, s)", memory=memory)
+    assert "deepfake.t-pipeline" not in rule_ids(late)
+    memory = Memory(window=3)
+    engine.check_code("import insightface", memory=memory)
+    engine.check_code("swap = 'inswapper_128.onnx'", memory=memory)
+    close = engine.check_code("writer = cv2.VideoWriter('o.mp4', f, 25, s)", memory=memory)
+    assert "deepfake.t-pipeline" in rule_ids(close, "block")
