@@ -289,7 +289,7 @@ class Engine:
             regex_set.Compile()
             self._regex_set = regex_set
         elif regexes:
-            self._regex_union = re.compile("|".join(f"(?:{text})" for text, _ in regexes), re.I)
+            self._regex_union = re.compile("|".join(scoped(text) for text, _ in regexes), re.I)
 
     # ------------------------------------------------------------------ public API
 
@@ -786,6 +786,12 @@ def _valid_unicode(text: str, notes: list[str]) -> str:
     except UnicodeEncodeError:
         notes.append("invalid Unicode replaced")
         return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def scoped(regex: str) -> str:
+    """A rule's regex as one alternative of a union: a leading ``(?m)`` becomes ``(?m:...)``."""
+    match = re.match(r"^\(\?([aiLmsux]+)\)", regex)
+    return f"(?{match.group(1)}:{regex[match.end():]})" if match else f"(?:{regex})"
 
 
 def _offset(text: str, line: int, col: int) -> int:

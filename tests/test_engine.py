@@ -366,3 +366,14 @@ def test_memory_forgets_cells_outside_its_window(engine):
     engine.check_code("swap = 'inswapper_128.onnx'", memory=memory)
     close = engine.check_code("writer = cv2.VideoWriter('o.mp4', f, 25, s)", memory=memory)
     assert "deepfake.t-pipeline" in rule_ids(close, "block")
+
+
+def test_engine_without_re2_uses_one_python_union(monkeypatch):
+    """The fallback when google-re2 is missing must accept every regex of the packs (inline flags included)."""
+    import nbwarden.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "re2", None)
+    fallback = Engine()
+    assert fallback._regex_set is None and fallback._regex_union is not None
+    assert fallback.check_code("pool = 'stratum+tcp://pool.example.com:3333'").action == "block"
+    assert fallback.check_code("x = 1").action == "allow"
