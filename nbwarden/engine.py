@@ -25,6 +25,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -460,7 +461,7 @@ class Engine:
         source = _valid_unicode(source, notes)
         low = source.lower()
         hits = self._raw_hits(low)
-        regex_hits = list(self._regex_matches(source)) if self._regexes and self._regex_hit(source) else []
+        regex_hits = list(self._regex_matches(source)) if self._regexes else []
         if not hits and not regex_hits:
             return [], False
         starts = _line_starts(low)
@@ -503,13 +504,16 @@ class Engine:
             self._match_fact(fact, cell, matches)
         return matches
 
+    def _regex_indices(self, text: str) -> Iterable[int]:
+        """Indices of the regexes that match somewhere in ``text`` (one RE2 pass)."""
+        if self._regex_set is not None:
+            return self._regex_set.Match(text) or []
+        return range(len(self._regexes)) if self._regex_union.search(text) else []
+
     def _regex_matches(self, text: str) -> Iterable[tuple[_Ref, int, int, str]]:
         if not self._regexes:
             return
-        if self._regex_set is not None:
-            hits = self._regex_set.Match(text)
-        else:
-            hits = range(len(self._regexes)) if self._regex_union.search(text) else []
+        hits = self._regex_indices(text)
         if not hits:
             return
         starts = None
@@ -580,9 +584,9 @@ class Engine:
                 for ref in refs:
                     if ref.kind == "literal" and (not ref.word or _on_word_boundary(low, start, end + 1, needle)):
                         out.append(_Match(ref, fact.context, cell, fact.line, fact.evidence, fact.via))
-        if self._regexes and self._regex_hit(text):
-            for index, regex in enumerate(self._regexes):
-                if regex.search(text):
+        if self._regexes:
+            for index in self._regex_indices(text):
+                if self._regexes[index].search(text):
                     out.append(_Match(self._regex_refs[index], fact.context, cell, fact.line, fact.evidence, fact.via))
 
     # ------------------------------------------------------------------ verdicts
@@ -671,6 +675,19 @@ COMMON_WORDS = {"run", "set", "code", "test", "app", "main", "start", "serve", "
                 "open", "connect", "socket", "ssl", "time", "json", "os", "sys", "re", "io"}
 
 
+COMMON_WORDS |= {"while", "true", "false", "thread", "process", "import", "from", "return", "print", "self",
+                 "class", "def", "for", "with", "open", "send", "recv", "get", "post", "head", "http"}
+
+
+def _regex_literal(regex: str) -> str:
+    """Longest plain word a regex needs, to rank how rare its matches are (``""`` if none)."""
+    text = re.sub(r"\\[a-zA-Z]", " ", regex)  # \b \s \d ... are not literals
+    text = re.sub(r"\[[^\]]*\]|\{[^}]*\}|\([^()|]*\|[^()]*\)", " ", text)  # classes, counts, alternations
+    runs = [r.lower() for r in re.findall(r"[A-Za-z0-9_/.-]{3,}", text.replace("\\", ""))]
+    runs = [r for r in runs if r.strip("./-") not in COMMON_WORDS]
+    return max(runs, key=len) if runs else ""
+
+
 def _specific(word: str) -> bool:
     core = _literal_core(word).strip("-")
     return len(core) >= 3 and core not in COMMON_WORDS and _literal_core(word) not in COMMON_WORDS
@@ -717,8 +734,10 @@ def _rarest_group(rule: Rule) -> int:
                         words += _command_triggers(program.lower(), value)
                 elif kind == "import":
                     words.append(value.split(".")[0])
-                elif kind in {"regex", "signature"}:
-                    words.append("")  # cannot be prefiltered by words: never the rarest
+                elif kind == "regex":
+                    words.append(_regex_literal(value))
+                elif kind == "signature":
+                    words.append("")  # not in source code at all: never the rarest
                 else:
                     words.append(_literal_core(value))
         weakest = min((0 if w.strip("-") in COMMON_WORDS else len(w.strip("-")) for w in words), default=0)
@@ -760,13 +779,8 @@ def _args_match(lists: tuple[tuple[str, ...], ...], args_low: list[str], joined:
 
 
 def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    find = text.find
-    pos = find("\n")
-    while pos != -1:
-        starts.append(pos + 1)
-        pos = find("\n", pos + 1)
-    return starts
+    """Offsets where each line begins (split and accumulate run in C)."""
+    return [0, *accumulate(len(line) + 1 for line in text.split("\n")[:-1])]
 
 
 def _locate(starts: list[int], offset: int) -> tuple[int, int]:
