@@ -166,6 +166,7 @@ class Classifier:
         self._cache: OrderedDict[tuple, tuple[list[AgentFinding], str, bool]] = OrderedDict()
         self._cache_size = cache_size
         self._cmd_cache: OrderedDict[tuple, tuple] = OrderedDict()
+        self._name_cache: OrderedDict[str, tuple] = OrderedDict()
         self._lock = threading.Lock()
         self.bytes_read = 0
 
@@ -219,10 +220,23 @@ class Classifier:
             if not base or base in seen:
                 continue
             seen.add(base)
-            for f in self.engine.check_command([name]).findings:
-                out.append(AgentFinding(f.rule, f.category, f.severity, f.description, f"{where}={name}", "name",
-                                        {"pattern": f.pattern}, f.rule_severity))
+            for rule, category, severity, description, pattern, rule_severity in self._name_verdict(name):
+                out.append(AgentFinding(rule, category, severity, description, f"{where}={name}", "name",
+                                        {"pattern": pattern}, rule_severity))
         return out
+
+    def _name_verdict(self, name: str) -> tuple:
+        """Engine findings for a bare program name, cached: a host runs the same few programs all day."""
+        with self._lock:
+            cached = self._name_cache.get(name)
+        if cached is None:
+            cached = tuple((f.rule, f.category, f.severity, f.description, f.pattern, f.rule_severity)
+                           for f in self.engine.check_command([name]).findings)
+            with self._lock:
+                self._name_cache[name] = cached
+                while len(self._name_cache) > self._cache_size:
+                    self._name_cache.popitem(last=False)
+        return cached
 
     def binary_findings(self, pid: int, exe: str | None) -> list[AgentFinding]:
         path = f"/proc/{pid}/exe"
