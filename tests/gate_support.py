@@ -16,13 +16,12 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
 
 import websocket  # websocket-client
+from http_support import json_request
 
 V1 = "v1.kernel.websocket.jupyter.org"
 BLOCK_CELL = "!./xmrig -o stratum+tcp://pool.example:3333"
@@ -132,20 +131,7 @@ class JupyterServer:
             return ""
 
     def api(self, method: str, path: str, body: Any = None, timeout: float = 30) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Authorization": f"token {self.token}",
-                                                  "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                text = response.read().decode()
-                return response.status, json.loads(text) if text else None
-        except urllib.error.HTTPError as exc:
-            text = exc.read().decode(errors="replace")
-            try:
-                return exc.code, json.loads(text)
-            except ValueError:
-                return exc.code, {"message": text}
+        return json_request(self.url + path, method, body, self.token, timeout)
 
     def start_session(self, path: str = "test.ipynb") -> str:
         status, model = self.api("POST", "/api/sessions", {"path": path, "type": "notebook", "name": path,

@@ -15,11 +15,11 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
+
+from http_support import json_request
 
 ROOT = Path(__file__).resolve().parents[1]
 CHP = ROOT / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -132,23 +132,7 @@ class Hub:
 
     def api(self, method: str, path: str, body: Any = None, token: str | None = None,
             timeout: float = 30) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Authorization": f"token {token or self.token}",
-                                                  "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                text = response.read().decode()
-                try:
-                    return response.status, json.loads(text) if text else None
-                except ValueError:
-                    return response.status, text
-        except urllib.error.HTTPError as exc:
-            text = exc.read().decode(errors="replace")
-            try:
-                return exc.code, json.loads(text)
-            except ValueError:
-                return exc.code, {"message": text}
+        return json_request(self.url + path, method, body, token or self.token, timeout)
 
     def hub_api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         return self.api(method, "/hub/api" + path, body)

@@ -380,6 +380,15 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             raise web.HTTPError(403, f"{name} may not read another user's records")
         return name
 
+    def records_of(self) -> str | None:
+        """The ``?user=`` whose records are asked for: anyone for admins (None = all), else only oneself."""
+        name, admin = self.me()
+        user = self.get_argument("user", None)
+        if admin:
+            return user
+        self.may_see(user or name)
+        return name
+
     def render_page(self, template: str, **ns: Any) -> None:
         env: Environment = self.settings["jinja"]
         name, admin = self.me()
@@ -595,12 +604,7 @@ class ApiUserAction(ApiHandler):
 class ApiDecisions(ApiHandler):
     @web.authenticated
     def get(self) -> None:
-        name, admin = self.me()
-        user = self.get_argument("user", None)
-        if not admin:
-            if user not in (None, name):
-                raise web.HTTPError(403, f"{name} may not read another user's records")
-            user = name
+        user = self.records_of()
         limit = min(int(self.get_argument("limit", "100")), 1000)
         self.send(flagged_decisions(self.svc.store, user=user, limit=limit))
 
@@ -608,12 +612,7 @@ class ApiDecisions(ApiHandler):
 class ApiAppeals(ApiHandler):
     @web.authenticated
     def get(self) -> None:
-        name, admin = self.me()
-        user = self.get_argument("user", None)
-        if not admin:
-            if user not in (None, name):
-                raise web.HTTPError(403, f"{name} may not read another user's records")
-            user = name
+        user = self.records_of()
         self.send(self.svc.ledger.appeals(user, state=self.get_argument("state", None)))
 
     @web.authenticated
