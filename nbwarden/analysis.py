@@ -307,12 +307,12 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
                 variables[assignment.group(1)] = assignment.group(2).strip("'\"")
             elif logical.strip() and not logical.lstrip().startswith("#"):
                 filled = _shell_vars(logical, variables)
-                shown = f"{_clip(logical, 100)}  ⇒  {_clip(filled, 120)}" if filled != logical else ""
+                shown = f"{clip(logical, 100)}  ⇒  {clip(filled, 120)}" if filled != logical else ""
                 add_shell(analysis, filled, start, via, context, depth, shown)
             logical = ""
         return
     facts = shell.parse(text)
-    evidence = evidence or _clip(text, 200)
+    evidence = evidence or clip(text, 200)
     for cmd in facts.commands:
         analysis.facts.append(Fact("command", tuple(cmd.argv), context, line, evidence, f"{via} {cmd.via}".strip()))
     for name in facts.pip:
@@ -349,16 +349,17 @@ def _nested(analysis: Analysis, code: str, kind: str, line: int, via: str, conte
         fact.line = line
         fact.via = f"{via} {fact.via}".strip()
         if outer and outer not in fact.evidence:
-            fact.evidence = f"{_clip(outer, 100)}  ⇒  {fact.evidence}"
+            fact.evidence = f"{clip(outer, 100)}  ⇒  {fact.evidence}"
         if fact.context != INERT and CONTEXT_RANK[context] < CONTEXT_RANK[fact.context]:
             fact.context = context
         analysis.facts.append(fact)
     for path, _ in sub.files_run:
         analysis.files_run.append((path, line))
-    analysis.facts.append(Fact("text", code, context, line, _clip(code), via))
+    analysis.facts.append(Fact("text", code, context, line, clip(code), via))
 
 
-def _clip(text: str, limit: int = 160) -> str:
+def clip(text: str, limit: int = 160) -> str:
+    """Evidence text on one line, cut to ``limit`` characters."""
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -767,7 +768,7 @@ class _PythonPass:
     def _evidence(self, node: ast.AST) -> str:
         lines = self.analysis.lines
         lineno = getattr(node, "lineno", 1)
-        return _clip(lines[lineno - 1] if 0 < lineno <= len(lines) else "")
+        return clip(lines[lineno - 1] if 0 < lineno <= len(lines) else "")
 
     def _fact(self, kind: str, value: Any, node: ast.AST, context: str = EXEC, via: str = "", evidence: str = "") -> None:
         self.analysis.facts.append(Fact(kind, value, context, getattr(node, "lineno", 1),
@@ -779,7 +780,7 @@ class _PythonPass:
         if text is None and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             text = " ".join(value)
         if text:
-            self._fact("text", text, node, context, via, evidence=f"{self._evidence(node)}  ⇒  {_clip(text, 120)}")
+            self._fact("text", text, node, context, via, evidence=f"{self._evidence(node)}  ⇒  {clip(text, 120)}")
         return text
 
     # -- node handlers
@@ -926,7 +927,7 @@ class _PythonPass:
             evidence = self._evidence(node)
             folded_via = "+".join(sorted(self.folder.methods))
             if folded_via:
-                evidence = f"{evidence}  ⇒  {_clip(' '.join(argv), 120)}"
+                evidence = f"{evidence}  ⇒  {clip(' '.join(argv), 120)}"
             for cmd in facts.commands:
                 self._fact("command", tuple(cmd.argv), node, EXEC, f"{name} {cmd.via} {folded_via}".strip(), evidence)
             sub = Analysis(source="", kind="python")
@@ -1014,7 +1015,7 @@ class _PythonPass:
                 method = "base64"
             if decoded and len(decoded) >= 4:
                 self._fact("text", decoded, node, CODE, method,
-                           evidence=f"{self._evidence(node)}  ⇒  {_clip(decoded, 120)}")
+                           evidence=f"{self._evidence(node)}  ⇒  {clip(decoded, 120)}")
                 if self.depth < MAX_DEPTH and any(ch in decoded for ch in " (.=/"):
                     _nested(self.analysis, decoded, "python", node.lineno, method, CODE, self.depth + 1)
                     # the decoded text may be a shell line too
@@ -1137,7 +1138,7 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
         _fallback_imports(analysis, python)
     for text, line, via in pending:
         filled = _interpolate(text, env, earlier)
-        evidence = f"{_clip(text, 100)}  ⇒  {_clip(filled, 120)}" if filled != text else ""
+        evidence = f"{clip(text, 100)}  ⇒  {clip(filled, 120)}" if filled != text else ""
         add_shell(analysis, filled, line, via, EXEC, depth, evidence)
     return analysis
 
@@ -1152,7 +1153,7 @@ def _fallback_imports(analysis: Analysis, python: str) -> None:
         names = [match.group(1)] if match.group(1) else [n.strip().split(" ")[0] for n in match.group(2).split(",")]
         for name in names:
             if name:
-                analysis.facts.append(Fact("import", name, EXEC, line, _clip(match.group(0)), "regex"))
+                analysis.facts.append(Fact("import", name, EXEC, line, clip(match.group(0)), "regex"))
 
 
 def _interpolate(text: str, env: dict[str, Any], earlier: EarlierCells | None = None) -> str:

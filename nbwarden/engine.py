@@ -34,7 +34,7 @@ import ahocorasick
 from . import analysis as an
 from . import rules as rulesmod
 from . import shell
-from .analysis import CODE, CONTEXT_RANK, EXEC, INERT
+from .analysis import CODE, CONTEXT_RANK, EXEC, INERT, clip
 from .rules import SEVERITY_RANK, Rule, RuleSet
 
 try:  # RE2 runs all regexes in one linear pass; fall back to ``re`` if missing
@@ -382,7 +382,7 @@ class Engine:
                     shown = ", ".join(repr(h) for h in list(hits.values())[:4])
                     more = f" (+{len(hits) - 4})" if len(hits) > 4 else ""
                     evidence = f"{name or 'file'} contains {shown}{more}"
-                    matches.append(_Match(ref, EXEC, None, 1, _clip(evidence), "signature"))
+                    matches.append(_Match(ref, EXEC, None, 1, clip(evidence, 200), "signature"))
         findings = self._findings(matches)
         if name:
             findings += [f for f in self.check_command([name]).findings if f.rule not in {x.rule for x in findings}]
@@ -488,7 +488,7 @@ class Engine:
             if not refs:
                 continue
             context = unit.context_at(line, col) if lines else EXEC
-            evidence = _clip(lines[line - 1]) if 0 < line <= len(lines) else _clip(needle)
+            evidence = clip(lines[line - 1], 200) if 0 < line <= len(lines) else clip(needle, 200)
             start = _offset(low, line, col)
             for ref in refs:
                 if ref.word and not _on_word_boundary(low, start, start + len(needle), needle):
@@ -497,7 +497,7 @@ class Engine:
         # regexes over the raw source
         for ref, line, col, _ in regex_hits or ():
             context = unit.context_at(line, col) if lines else EXEC
-            evidence = _clip(lines[line - 1]) if 0 < line <= len(lines) else ""
+            evidence = clip(lines[line - 1], 200) if 0 < line <= len(lines) else ""
             matches.append(_Match(ref, context, cell, line, evidence))
         # facts: structured patterns, and literals/regexes over derived text
         for fact in unit.facts:
@@ -626,7 +626,7 @@ class Engine:
         severity = rule.severity if context != INERT else "audit"
         evidence = match.evidence
         if parts:
-            evidence = " + ".join(_clip(p["evidence"], 80) for p in parts)
+            evidence = " + ".join(clip(p["evidence"], 80) for p in parts)
         return Finding(rule.id, rule.category, severity, rule.description, evidence, match.cell,
                        match.line, context, match.ref.kind, match.via, rule.severity, parts)
 
@@ -825,11 +825,6 @@ def _on_word_boundary(text: str, start: int, end: int, needle: str, word_chars: 
     return True
 
 
-def _clip(text: str, limit: int = 200) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _normalize_repo(url: str) -> str:
     url = url.lower().strip()
     url = re.sub(r"^(git\+)?(https?|git|ssh)://", "", url)
@@ -897,10 +892,10 @@ def check_examples(engine: Engine, rule: Rule) -> list[str]:
         hits = [f for f in example_verdict(engine, example).findings if f.rule == rule.id]
         if not any(f.severity == rule.severity and f.context != INERT for f in hits):
             seen = ", ".join(f"{f.severity}/{f.context}" for f in hits) or "no finding"
-            failures.append(f"{rule.id}: should match ({seen}): {_clip(str(example), 120)}")
+            failures.append(f"{rule.id}: should match ({seen}): {clip(str(example), 120)}")
     for example in rule.examples.get("no_match", []):
         hits = [f for f in example_verdict(engine, example).findings if f.rule == rule.id and f.context != INERT]
         if hits:
             failures.append(f"{rule.id}: should not match (line {hits[0].line}, {hits[0].context}): "
-                            f"{_clip(str(example), 120)}")
+                            f"{clip(str(example), 120)}")
     return failures
