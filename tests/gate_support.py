@@ -228,6 +228,7 @@ class KernelClient:
         self.ws = websocket.create_connection(url, header=[f"Authorization: token {server.token}"],
                                               subprotocols=[V1] if protocol == V1 else None, timeout=timeout)
         self.timeout = timeout
+        self.inbox: dict[str, list[dict[str, Any]]] = {}  # messages that arrived while waiting for another request
 
     def close(self) -> None:
         self.ws.close()
@@ -264,9 +265,21 @@ class KernelClient:
         """Messages for one request until its reply and idle status have both arrived."""
         deadline = time.monotonic() + (timeout or self.timeout)
         reply, outputs, idle = None, [], False
-        while time.monotonic() < deadline and not (reply is not None and idle):
-            msg = self.recv(max(0.1, deadline - time.monotonic()))
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+        waiting = self.inbox.pop(msg_id, [])  # shell and iopub interleave: later requests' messages come early
+        while not (reply is not None and idle):
+            if waiting:
+                msg = waiting.pop(0)
+            elif time.monotonic() < deadline:
+                try:
+                    msg = self.recv(max(0.1, deadline - time.monotonic()))
+                except websocket.WebSocketTimeoutException:
+                    break
+            else:
+                break
+            parent = msg.get("parent_header", {}).get("msg_id")
+            if parent != msg_id:
+                if parent:
+                    self.inbox.setdefault(parent, []).append(msg)
                 continue
             kind = msg["header"]["msg_type"]
             if kind == "execute_reply":
