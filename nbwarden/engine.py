@@ -22,6 +22,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -431,7 +432,7 @@ class Engine:
 
     def _prefilter(self, low: str) -> bool:
         """Is there anything in this text worth a deep look?"""
-        return bool(self._raw_hits(low)) or self._regex_hit(low)
+        return bool(self._raw_hits(low)) or bool(self._regex_indices(low))
 
     def _raw_hits(self, low: str) -> list[tuple[int, str, tuple[_Ref, ...]]]:
         """Aho-Corasick hits as (start, needle, literal refs), minus bogus triggers."""
@@ -448,12 +449,6 @@ class Engine:
             hits.append((start, needle, refs))
         return hits
 
-    def _regex_hit(self, text: str) -> bool:
-        if self._regex_set is not None:
-            return bool(self._regex_set.Match(text))
-        union = getattr(self, "_regex_union", None)
-        return bool(union and union.search(text))
-
     def _scan_unit(self, source: str, kind: str, cell: int | None, notes: list[str],
                    earlier: an.EarlierCells | None = None) -> list[_Match]:
         if not isinstance(source, str):
@@ -465,8 +460,8 @@ class Engine:
         if not hits and not regex_hits:
             return [], False
         starts = _line_starts(low)
-        located = [(_locate(starts, start), needle, refs) for start, needle, refs in hits]
-        focus = {line for (line, _), _, _ in located} | {line for _, line, _, _ in regex_hits}
+        located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
+        focus = {line for _, line, _, _, _ in located} | {line for _, line, _, _ in regex_hits}
         unit = an.analyze(source, kind, focus=focus, earlier=earlier)
         for note in unit.notes:
             notes.append(f"cell {cell}: {note}" if cell is not None else note)
@@ -481,15 +476,14 @@ class Engine:
         lines = unit.lines
         if located is None:
             starts = _line_starts(low)
-            located = [(_locate(starts, start), needle, refs) for start, needle, refs in self._raw_hits(low)]
+            located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in self._raw_hits(low)]
             regex_hits = list(self._regex_matches(unit.source))
         # literal text in the raw source, located so its context is known
-        for (line, col), needle, refs in located:
+        for start, line, col, needle, refs in located:
             if not refs:
                 continue
             context = unit.context_at(line, col) if lines else EXEC
             evidence = clip(lines[line - 1], 200) if 0 < line <= len(lines) else clip(needle, 200)
-            start = _offset(low, line, col)
             for ref in refs:
                 if ref.word and not _on_word_boundary(low, start, start + len(needle), needle):
                     continue
@@ -506,6 +500,8 @@ class Engine:
 
     def _regex_indices(self, text: str) -> Iterable[int]:
         """Indices of the regexes that match somewhere in ``text`` (one RE2 pass)."""
+        if not self._regexes:
+            return []
         if self._regex_set is not None:
             return self._regex_set.Match(text) or []
         return range(len(self._regexes)) if self._regex_union.search(text) else []
@@ -808,14 +804,6 @@ def scoped(regex: str) -> str:
     return f"(?{match.group(1)}:{regex[match.end():]})" if match else f"(?:{regex})"
 
 
-def _offset(text: str, line: int, col: int) -> int:
-    """Inverse of _locate for one position (only used for the few raw hits)."""
-    offset = 0
-    for _ in range(line - 1):
-        offset = text.index("\n", offset) + 1
-    return offset + col
-
-
 def _on_word_boundary(text: str, start: int, end: int, needle: str, word_chars: str = "") -> bool:
     """Is ``needle`` at text[start:end] a whole word (alphanumerics plus ``word_chars``)?"""
     if needle[:1].isalnum() and start > 0 and (text[start - 1].isalnum() or text[start - 1] in word_chars):
@@ -840,17 +828,20 @@ def _host_of(url: str) -> str:
     return host.rsplit("@", 1)[-1]
 
 
-def read_budgeted(path: Path, budget: int, notes: list[str]) -> bytes:
-    """The whole file, or its head and tail when it is larger than ``budget``."""
-    with path.open("rb") as handle:
-        size = handle.seek(0, 2)
-        handle.seek(0)
-        if size <= budget:
-            return handle.read()
-        head = handle.read(budget // 2)
-        handle.seek(size - budget // 2)
+def read_budgeted(source: Path | int, budget: int, notes: list[str]) -> bytes:
+    """The whole file (a path or an open descriptor), or its head and tail when larger than ``budget``."""
+    if not isinstance(source, int):
+        with Path(source).open("rb") as handle:
+            return read_budgeted(handle.fileno(), budget, notes)
+    size = os.fstat(source).st_size
+    if size > budget:
         notes.append(f"read {budget} of {size} bytes (head and tail)")
-        return head + handle.read()
+        return os.pread(source, budget // 2, 0) + os.pread(source, budget // 2, size - budget // 2)
+    chunks, offset = [], 0
+    while chunk := os.pread(source, 1 << 20, offset):
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
 
 
 def packer(data: bytes) -> str | None:

@@ -362,35 +362,21 @@ class Decider:
 
 
 def read_fd(fd: int, size: int, budget: int, want_hash: bool) -> tuple[bytes, str, list[str]]:
-    """(bytes to search: whole file or head+tail within ``budget``, sha256 or '', notes)."""
+    """(bytes to search: whole file or head+tail within ``budget``, sha256 of the whole file or '', notes)."""
+    from ..engine import read_budgeted  # the engine loads lazily, as elsewhere in this module
+
     notes: list[str] = []
-    if size <= budget:
-        chunks = []
-        off = 0
-        while True:
-            chunk = os.pread(fd, 1 << 20, off)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            off += len(chunk)
-        data = b"".join(chunks)
-        return data, hashlib.sha256(data).hexdigest() if want_hash else "", notes
-    half = budget // 2
-    head = os.pread(fd, half, 0)
-    tail = os.pread(fd, half, max(0, size - half))
-    notes.append(f"read {budget} of {size} bytes (head and tail)")
-    digest = ""
-    if want_hash:
-        sha = hashlib.sha256()
-        off = 0
-        while True:
-            chunk = os.pread(fd, 4 << 20, off)
-            if not chunk:
-                break
-            sha.update(chunk)
-            off += len(chunk)
-        digest = sha.hexdigest()
-    return head + tail, digest, notes
+    data = read_budgeted(fd, budget, notes)
+    if not want_hash:
+        return data, "", notes
+    if not notes:  # read whole: hash what was read
+        return data, hashlib.sha256(data).hexdigest(), notes
+    sha = hashlib.sha256()
+    offset = 0
+    while chunk := os.pread(fd, 4 << 20, offset):
+        sha.update(chunk)
+        offset += len(chunk)
+    return data, sha.hexdigest(), notes
 
 
 # ---------------------------------------------------------------------- the event loop
