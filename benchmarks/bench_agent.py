@@ -73,6 +73,21 @@ def kill_latencies(agent: Agent, miner: Path, scope: str, n: int, gap: float) ->
     return out
 
 
+def kills_under_load(agent: Agent, miner: Path, burst_bin: Path, scope: str, n: int, rate: float) -> dict:
+    """Exec-to-kill while other processes exec at ``rate`` per second (distinct command lines that live
+    0.25 s): the load that makes the agent coalesce its wake-ups (``netlink_coalesce_ms``)."""
+    load = subprocess.Popen([str(burst_bin), str(int(rate * 600)), str(rate), "/bin/sleep", "0.25", "%d"],
+                            stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(1)
+        out = kill_latencies(agent, miner, scope, n, 0.05)
+    finally:
+        load.kill()
+        load.wait()
+    out["background_execs_per_s"] = rate
+    return out
+
+
 def burst(agent: Agent, burst_bin: Path, n: int, rate: float) -> dict:
     agent.track_execs = True
     agent.exec_seen.clear()
@@ -94,14 +109,32 @@ def burst(agent: Agent, burst_bin: Path, n: int, rate: float) -> dict:
 
 
 def cpu_seconds(pid: int) -> float:
+    """CPU time of all the agent's threads, in seconds, from the scheduler's nanosecond clock
+    (``/proc/PID/task/*/schedstat``): this kernel samples utime/stime on 250 Hz ticks, too coarse for a
+    process that runs a few percent of the time in sub-millisecond slices."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            continue  # a thread that ended between listing and reading
+    return total / 1e9
+
+
+def cpu_ticks(pid: int) -> float:
+    """The same from utime+stime in /proc/PID/stat (tick-sampled), reported as a cross-check."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def overhead(burst_bin: Path, scope: str, seconds: float, rate: float, tmp: Path, net_interval: float = 2.0) -> dict:
+def overhead(burst_bin: Path, scope: str, seconds: float, rate: float, tmp: Path, net_interval: float = 2.0,
+             coalesce_ms: float | None = None) -> dict:
     cfg = tmp / "agent.yaml"
-    cfg.write_text(json.dumps({"scope_env": {"NBW_TEST_SCOPE": scope}, "sensor_dir": str(tmp / "s"), "gpu": False,
-                               "net_interval_s": net_interval}))
+    settings = {"scope_env": {"NBW_TEST_SCOPE": scope}, "sensor_dir": str(tmp / "s"), "gpu": False,
+                "net_interval_s": net_interval}
+    if coalesce_ms is not None:
+        settings["netlink_coalesce_ms"] = coalesce_ms
+    cfg.write_text(json.dumps(settings))
     agent = subprocess.Popen([sys.executable, "-m", "nbwarden.cli", "agent", "--config", str(cfg), "--dry-run",
                               "--log-file", str(tmp / "agent.log")], cwd=ROOT)
     try:
@@ -110,21 +143,27 @@ def overhead(burst_bin: Path, scope: str, seconds: float, rate: float, tmp: Path
                 if (tmp / "agent.log").exists() else time.monotonic() < deadline:
             time.sleep(0.2)
         time.sleep(3)
-        c0, t0 = cpu_seconds(agent.pid), time.monotonic()
+        c0, k0, t0 = cpu_seconds(agent.pid), cpu_ticks(agent.pid), time.monotonic()
         time.sleep(seconds)
-        idle = (cpu_seconds(agent.pid) - c0) / (time.monotonic() - t0)
-        loaded = {}
-        for label, argv in (("same_command", ["/bin/sleep", "0.02"]), ("distinct_commands", ["/bin/sleep", "0.02", "%d"])):
-            c0, t0 = cpu_seconds(agent.pid), time.monotonic()
+        elapsed = time.monotonic() - t0
+        idle = (cpu_seconds(agent.pid) - c0) / elapsed
+        idle_ticks = (cpu_ticks(agent.pid) - k0) / elapsed
+        loaded, loaded_ticks = {}, {}
+        for label, argv in (("same_command", ["/bin/sleep", "0.25"]), ("distinct_commands", ["/bin/sleep", "0.25", "%d"])):
+            c0, k0, t0 = cpu_seconds(agent.pid), cpu_ticks(agent.pid), time.monotonic()
             subprocess.run([str(burst_bin), str(int(seconds * rate)), str(rate), *argv],
                            capture_output=True, timeout=seconds * 3 + 30)
-            loaded[label] = (cpu_seconds(agent.pid) - c0) / (time.monotonic() - t0)
+            elapsed = time.monotonic() - t0
+            loaded[label] = (cpu_seconds(agent.pid) - c0) / elapsed
+            loaded_ticks[label] = (cpu_ticks(agent.pid) - k0) / elapsed
     finally:
         agent.terminate()
         agent.wait(timeout=10)
-    out = {"idle_percent_of_core": round(idle * 100, 2), "rate_per_s": rate, "seconds": seconds}
+    out = {"idle_percent_of_core": round(idle * 100, 2), "idle_percent_of_core_ticks": round(idle_ticks * 100, 2),
+           "rate_per_s": rate, "seconds": seconds}
     for label, value in loaded.items():
         out[label] = {"percent_of_core": round(value * 100, 2),
+                      "percent_of_core_ticks": round(loaded_ticks[label] * 100, 2),
                       "per_exec_cost_us": round(max(0.0, value - idle) / rate * 1e6, 1)}
     return out
 
@@ -137,7 +176,9 @@ def main() -> int:
     ap.add_argument("--burst", type=int, default=3000)
     ap.add_argument("--overhead-seconds", type=float, default=20)
     ap.add_argument("--net-interval", type=float, default=2.0, help="network scan interval of the overhead run")
+    ap.add_argument("--coalesce-ms", type=float, help="the agent's netlink_coalesce_ms (default: its own default)")
     ap.add_argument("--only-overhead", action="store_true")
+    ap.add_argument("--skip-polling", action="store_true", help="leave out the (slow) psutil polling comparison")
     ap.add_argument("--json")
     args = ap.parse_args()
     if os.geteuid() != 0:
@@ -154,24 +195,27 @@ def main() -> int:
                                      "python": platform.python_version()}}
         base = dict(scope_env={"NBW_TEST_SCOPE": scope}, sensor_dir=str(tmp / "sensor"), gpu=False,
                     net_interval_s=2.0, resource_interval_s=10.0)
-        if args.only_overhead:
-            results["overhead"] = overhead(bins["burst"], scope, args.overhead_seconds, 100, tmp, args.net_interval)
-            print(json.dumps(results, indent=1))
-            return 0
-        agent = Agent(AgentConfig(**base), classifier=classifier)
-        agent.start_background()
-        agent.ready.wait(120)
-        results["event_driven"] = kill_latencies(agent, miner, scope, args.kills, 0.05)
-        results["burst"] = burst(agent, bins["burst"], args.burst, 1000)
-        agent.stop()
-        poll = Agent(AgentConfig(**{**base, "mode": "poll", "poll_interval_s": args.poll_interval}),
-                     classifier=classifier)
-        poll.start_background()
-        poll.ready.wait(120)
-        results["polling"] = kill_latencies(poll, miner, scope, args.poll_kills, args.poll_interval)
-        results["polling"]["interval_s"] = args.poll_interval
-        poll.stop()
-        results["overhead"] = overhead(bins["burst"], scope, args.overhead_seconds, 100, tmp, args.net_interval)
+        if args.coalesce_ms is not None:
+            base["netlink_coalesce_ms"] = args.coalesce_ms
+        if not args.only_overhead:
+            agent = Agent(AgentConfig(**base), classifier=classifier)
+            agent.start_background()
+            agent.ready.wait(120)
+            results["event_driven"] = kill_latencies(agent, miner, scope, args.kills, 0.05)
+            results["event_driven_under_load"] = kills_under_load(agent, miner, bins["burst"], scope,
+                                                                  args.kills // 2, 100)
+            results["burst"] = burst(agent, bins["burst"], args.burst, 1000)
+            agent.stop()
+        if not args.only_overhead and not args.skip_polling:
+            poll = Agent(AgentConfig(**{**base, "mode": "poll", "poll_interval_s": args.poll_interval}),
+                         classifier=classifier)
+            poll.start_background()
+            poll.ready.wait(120)
+            results["polling"] = kill_latencies(poll, miner, scope, args.poll_kills, args.poll_interval)
+            results["polling"]["interval_s"] = args.poll_interval
+            poll.stop()
+        results["overhead"] = overhead(bins["burst"], scope, args.overhead_seconds, 100, tmp, args.net_interval,
+                                       args.coalesce_ms)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps(results, indent=1))

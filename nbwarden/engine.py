@@ -276,6 +276,7 @@ class Engine:
             prefix = re.split(r"[*?\[]", glob, maxsplit=1)[0]
             key = prefix[:2] if len(prefix) >= 2 else ""
             self._glob_buckets.setdefault(key, []).append((re.compile(fnmatch.translate(glob)), ref))
+        self._program_memo: dict[str, tuple[_Ref, ...]] = {}
         self._arg_specs = {id(ref.spec): _arg_lists(ref.spec)
                            for refs in [*self._programs.values(), [r for _, r in self._program_globs]] for ref in refs}
         self._program_only = program_words - other_words
@@ -316,22 +317,30 @@ class Engine:
         if not argv:
             return self._verdict([], [])
         text = shell.shlex.join(argv)
+        # the executable's own name, when it differs from argv[0], is checked as a second command
+        exe_argv = [exe, *argv[1:]] if exe and shell.program_name(exe) != shell.program_name(argv[0]) else None
+        if shell.is_plain(argv, text) and not self._command_refs(argv) \
+                and not (exe_argv and self._command_refs(exe_argv)) \
+                and not any(refs for _, _, refs in self._raw_hits(text.lower())) and not self._regex_indices(text):
+            # nothing here starts another command or can match a pattern: what the full parse below finds
+            return self._verdict([], [])
         unit = an.Analysis(source=text, kind="shell", lines=[text])
         unit.shell_lines[1] = EXEC
         facts = shell.parse_argv(argv)
-        if exe and shell.program_name(exe) != shell.program_name(argv[0]):
-            facts.commands.append(shell.Command([exe, *argv[1:]], "exe"))
+        if exe_argv:
+            facts.commands.append(shell.Command(exe_argv, "exe"))
         for cmd in facts.commands:
             unit.facts.append(an.Fact("command", tuple(cmd.argv), EXEC, 1, text, cmd.via))
-        sub = an.Analysis(source="", kind="shell")
         for attr, kind in (("pip", "pip"), ("apt", "apt"), ("git", "git"), ("urls", "url")):
             for value in getattr(facts, attr):
                 unit.facts.append(an.Fact(kind, value, EXEC, 1, text))
         for url, filename in facts.downloads:
             unit.facts.append(an.Fact("download", (url, filename), EXEC, 1, text))
-        for code in facts.python_code:
-            an._nested(sub, code, "python", 1, "python -c", EXEC, 1)
-        unit.facts.extend(sub.facts)
+        if facts.python_code:
+            sub = an.Analysis(source="", kind="shell")
+            for code in facts.python_code:
+                an._nested(sub, code, "python", 1, "python -c", EXEC, 1)
+            unit.facts.extend(sub.facts)
         matches = self._match(unit, text.lower(), None)
         return self._verdict(self._findings(matches), [])
 
@@ -529,16 +538,7 @@ class Engine:
 
         if kind == "command":
             argv = list(value)
-            program = shell.program_name(argv[0]) if argv else ""
-            refs = list(self._programs.get(program, ()))
-            if self._program_glob_any is not None and self._program_glob_any.match(program):
-                for regex, ref in self._glob_buckets.get(program[:2], []) + self._glob_buckets.get("", []):
-                    if regex.match(program):
-                        refs.append(ref)
-            if refs:
-                args_low = [a.lower() for a in argv[1:]]
-                joined = " ".join(args_low)
-                hit(ref for ref in refs if _args_match(self._arg_specs[id(ref.spec)], args_low, joined))
+            hit(self._command_refs(argv))
             # the program path and arguments are text too (pool URLs, hashes, model files)
             self._match_text(" ".join(argv), fact, cell, out)
         elif kind == "import":
@@ -568,6 +568,31 @@ class Engine:
         for i in range(len(labels) - 1):
             for ref in self._hosts.get(".".join(labels[i:]), ()):
                 out.append(_Match(ref, fact.context, cell, fact.line, fact.evidence, fact.via))
+
+    def _command_refs(self, argv: list[str]) -> list[_Ref]:
+        """The command patterns that match this argv (program name, then arguments)."""
+        refs = self._program_refs(shell.program_name(argv[0])) if argv else ()
+        if not refs:
+            return []
+        args_low = [a.lower() for a in argv[1:]]
+        joined = " ".join(args_low)
+        return [ref for ref in refs if _args_match(self._arg_specs[id(ref.spec)], args_low, joined)]
+
+    def _program_refs(self, program: str) -> tuple[_Ref, ...]:
+        """Command patterns for a program name, exact and glob; memoised, since hosts and notebooks run the
+        same few programs over and over."""
+        refs = self._program_memo.get(program)
+        if refs is None:
+            found = list(self._programs.get(program, ()))
+            if self._program_glob_any is not None and self._program_glob_any.match(program):
+                for regex, ref in self._glob_buckets.get(program[:2], []) + self._glob_buckets.get("", []):
+                    if regex.match(program):
+                        found.append(ref)
+            refs = tuple(found)
+            if len(self._program_memo) >= 16384:
+                self._program_memo.clear()
+            self._program_memo[program] = refs
+        return refs
 
     def _match_text(self, text: str, fact: an.Fact, cell: int | None, out: list[_Match]) -> None:
         """Literals and regexes over text that is not verbatim in the source."""
@@ -743,22 +768,36 @@ def _rarest_group(rule: Rule) -> int:
     return max(range(len(scores)), key=scores.__getitem__)
 
 
-def _arg_lists(spec: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
-    """(all of, any of, none of) argument needles of a command pattern, lower-cased once."""
+@dataclass(frozen=True, slots=True)
+class _ArgSpec:
+    """The argument needles of a command pattern, lower-cased once, with one regex for the "any of" list:
+    rules for any program (``program: "*"``) are tried on every command, so their quick test is one call."""
 
+    required: tuple[str, ...]
+    alternatives: tuple[str, ...]
+    forbidden: tuple[str, ...]
+    any_of: re.Pattern | None
+
+
+def _arg_lists(spec: dict[str, Any]) -> _ArgSpec:
     def listed(key: str) -> tuple[str, ...]:
         value = spec.get(key) or []
         return (value.lower(),) if isinstance(value, str) else tuple(v.lower() for v in value)
 
-    return listed("args"), listed("args_any"), listed("not_args")
+    alternatives = listed("args_any")
+    any_of = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
+    return _ArgSpec(listed("args"), alternatives, listed("not_args"), any_of)
 
 
-def _args_match(lists: tuple[tuple[str, ...], ...], args_low: list[str], joined: str) -> bool:
-    required, alternatives, forbidden = lists
+def _args_match(spec: _ArgSpec, args_low: list[str], joined: str) -> bool:
+    required, alternatives, forbidden = spec.required, spec.alternatives, spec.forbidden
     if not required and not alternatives and not forbidden:
         return True
     # every way an argument can be present implies its text is in the joined arguments
-    if any(n not in joined for n in required) or (alternatives and not any(n in joined for n in alternatives)):
+    for needle in required:
+        if needle not in joined:
+            return False
+    if spec.any_of is not None and spec.any_of.search(joined) is None:
         return False
 
     def present(needle: str) -> bool:

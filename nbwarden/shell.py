@@ -15,6 +15,7 @@ import posixpath
 import re
 import shlex
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 OPERATORS = {";", "&&", "||", "|", "&", "|&", "(", ")", ";;", "\n"}
@@ -57,6 +58,16 @@ WRAPPERS: dict[str, dict[str, int]] = {
 WRAPPER_SKIP_POSITIONAL = {"timeout": 1, "chrt": 1, "taskset": 1}
 SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"}
 PYTHONS = re.compile(r"^(python|python\d(\.\d+)?|pypy\d?|ipython\d?)$")
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_PIP_VERSIONED = re.compile(r"^pip\d")
+# programs whose arguments _add_command reads for more facts
+PACKAGE_TOOLS = frozenset({"pip", "pip3", "uv", "conda", "mamba", "micromamba", "pipx"})
+SYSTEM_PACKAGE_TOOLS = frozenset({"apt", "apt-get", "aptitude", "yum", "dnf", "apk", "snap", "zypper", "pacman",
+                                  "brew"})
+GIT_TOOLS = frozenset({"git", "gh"})
+DOWNLOADERS = frozenset({"wget", "curl", "aria2c", "axel", "gdown", "huggingface-cli", "hf", "rclone", "lftp"})
+SESSIONS = frozenset({"screen", "tmux", "su"})
+SOURCES = frozenset({"source", "."})
 URL_RE = re.compile(r"(?:https?|ftp|magnet|stratum\+\w+|stratum\d?\+\w+|ssh|socks5h?|wss?|git)://[^\s'\"<>`]+|magnet:\?[^\s'\"<>`]+", re.I)
 
 
@@ -86,8 +97,9 @@ class ShellFacts:
     files_run: list[str] = field(default_factory=list)  # scripts run: bash x.sh, python x.py
 
 
+@lru_cache(maxsize=8192)
 def program_name(word: str) -> str:
-    """``/usr/local/bin/XMRig.exe`` -> ``xmrig``."""
+    """``/usr/local/bin/XMRig.exe`` -> ``xmrig`` (memoised: called for every word that may be a program)."""
     name = posixpath.basename(word.strip().rstrip("/")).lower()
     if name.endswith(".exe"):
         name = name[:-4]
@@ -136,7 +148,7 @@ def split_pipeline(tokens: list[str]) -> list[list[str]]:
 
 def _strip_assignments(argv: list[str]) -> list[str]:
     i = 0
-    while i < len(argv) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", argv[i]):
+    while i < len(argv) and _ASSIGNMENT.match(argv[i]):
         i += 1
     return argv[i:]
 
@@ -232,20 +244,39 @@ def _add_command(facts: ShellFacts, argv: list[str], depth: int, via: str) -> No
         _shell_launch(facts, name, args, depth, via)
     elif PYTHONS.match(name):
         _python_launch(facts, args, depth, via)
-    elif name in {"pip", "pip3", "uv", "conda", "mamba", "micromamba", "pipx"} or re.match(r"^pip\d", name):
+    elif name in PACKAGE_TOOLS or _PIP_VERSIONED.match(name):
         _packages(facts, name, args)
-    elif name in {"apt", "apt-get", "aptitude", "yum", "dnf", "apk", "snap", "zypper", "pacman", "brew"}:
+    elif name in SYSTEM_PACKAGE_TOOLS:
         facts.apt += _install_targets(args, {"install", "add", "-S"})
-    elif name in {"git", "gh"}:
+    elif name in GIT_TOOLS:
         _git(facts, name, args)
-    elif name in {"wget", "curl", "aria2c", "axel", "gdown", "huggingface-cli", "hf", "rclone", "lftp"}:
+    elif name in DOWNLOADERS:
         _download(facts, name, args)
-    elif name in {"screen", "tmux", "su"}:
+    elif name in SESSIONS:
         _session_launch(facts, name, args, depth, via)
-    elif name in {"source", "."} and args:
+    elif name in SOURCES and args:
         facts.files_run.append(args[0])
     elif name.startswith("./") or name.endswith((".sh", ".py")):
         facts.files_run.append(argv[0])
+
+
+def is_plain(argv: list[str], joined: str | None = None) -> bool:
+    """True when ``parse_argv(argv)`` yields this one command and nothing else: no variable assignment,
+    launcher, shell, interpreter, package, git or download tool, session, script or URL.  Most command
+    lines a host runs are plain, and the engine checks them without the full parse.  ``joined``: the
+    arguments joined with spaces or quoted (a URL cannot span them, since it stops at spaces and quotes)."""
+    if not argv or _ASSIGNMENT.match(argv[0]) or not _plain_program(program_name(argv[0])):
+        return False
+    return URL_RE.search(" ".join(argv) if joined is None else joined) is None
+
+
+@lru_cache(maxsize=8192)
+def _plain_program(name: str) -> bool:
+    """The negation of every branch of ``_unwrap`` and ``_add_command`` that reads arguments."""
+    return not (name in WRAPPERS or name in SHELLS or PYTHONS.match(name) or name in PACKAGE_TOOLS
+                or _PIP_VERSIONED.match(name) or name in SYSTEM_PACKAGE_TOOLS or name in GIT_TOOLS
+                or name in DOWNLOADERS or name in SESSIONS or name in SOURCES or name.startswith(("./", "{"))
+                or name.endswith((".sh", ".py")))
 
 
 def _shell_launch(facts: ShellFacts, name: str, args: list[str], depth: int, via: str) -> None:

@@ -167,22 +167,54 @@ class Classifier:
         self._cache_size = cache_size
         self._cmd_cache: OrderedDict[tuple, tuple] = OrderedDict()
         self._name_cache: OrderedDict[str, tuple] = OrderedDict()
+        self._allowed: dict[tuple, bool] = {}  # (raw command line, executable identity) seen and allowed
         self._lock = threading.Lock()
         self.bytes_read = 0
 
     # ------------------------------------------------------------------ public
 
-    def classify(self, pid: int, argv: list[str], exe: str | None, comm: str = "") -> Assessment:
+    def classify(self, pid: int, argv: list[str], exe: str | None, comm: str = "",
+                 identity: tuple | None = None) -> Assessment:
+        """``identity``: the executable's (device, inode, size, mtime, ...) when the caller has stat'ed it."""
         result = Assessment()
         if argv:
             result.findings += self.cmdline_findings(argv, exe)
         result.findings += self.name_findings(argv, exe, comm)
-        result.findings += self.binary_findings(pid, exe)
+        result.findings += self.binary_findings(pid, exe, identity)
         if self.scripts and argv:
             result.findings += self.script_findings(pid, argv, exe)
         seen: set[str] = set()  # the same rule through two routes (argv and exe name) is one finding
         result.findings = [f for f in result.findings if not (f.rule in seen or seen.add(f.rule))]
         return result
+
+    def known_allowed(self, raw: bytes, identity: tuple | None) -> bool:
+        """Was this exact exec (command line and executable file) classified and allowed before?
+
+        Most execs on a host repeat, and this answers them with one lookup and no
+        parsing, which is what keeps the agent's cost per exec small.  The
+        executable's identity includes its ctime, so a replaced, renamed or
+        re-linked file misses; so does any change of the rule packs (a new
+        classifier).
+        """
+        return identity is not None and (raw, identity) in self._allowed
+
+    def remember_allowed(self, raw: bytes, identity: tuple | None, pid: int, argv: list[str], exe: str | None,
+                         comm: str = "") -> None:
+        """Record an allowed exec for :meth:`known_allowed`.
+
+        Not remembered: an interpreter running a script file (the file can
+        change under the same command line), and a process whose name is
+        neither its argv[0] nor its executable's (run through a symlink or
+        ``exec -a``), since the key leaves the name out to save a read.
+        """
+        if identity is None or self._script_path(pid, argv, exe) is not None:
+            return
+        if comm and comm not in {os.path.basename(name)[:15] for name in (argv[0] if argv else "", exe or "")}:
+            return
+        with self._lock:
+            if len(self._allowed) >= self._cache_size * 4:
+                del self._allowed[next(iter(self._allowed))]  # oldest first
+            self._allowed[(raw, identity)] = True
 
     def cmdline_findings(self, argv: list[str], exe: str | None) -> list[AgentFinding]:
         """Engine findings for a command line; identical command lines (most execs on a host) are cached."""
@@ -238,19 +270,22 @@ class Classifier:
                     self._name_cache.popitem(last=False)
         return cached
 
-    def binary_findings(self, pid: int, exe: str | None) -> list[AgentFinding]:
+    def binary_findings(self, pid: int, exe: str | None, identity: tuple | None = None) -> list[AgentFinding]:
         path = f"/proc/{pid}/exe"
-        try:
-            st = os.stat(path)
-        except OSError:
-            return []
-        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        if identity is None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return []
+            identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        key = identity[:4]
+        size = identity[2]
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached[0]
-        findings, digest, complete = self._scan_file(path, st.st_size, exe or path)
+        findings, digest, complete = self._scan_file(path, size, exe or path)
         with self._lock:
             self._cache[key] = (findings, digest, complete)
             while len(self._cache) > self._cache_size:
@@ -259,21 +294,16 @@ class Classifier:
 
     def script_findings(self, pid: int, argv: list[str], exe: str | None) -> list[AgentFinding]:
         """``python script.py`` / ``bash run.sh``: check the script's text with the engine."""
-        interp = os.path.basename(exe or argv[0]).lower()
-        base = interp.rstrip("0123456789.")
-        if base not in INTERPRETERS or len(argv) < 2:
+        found = self._script_path(pid, argv, exe)
+        if found is None:
             return []
-        script = next((a for a in argv[1:3] if not a.startswith("-")), None)
-        if not script or argv[1] in ("-c", "-m"):
-            return []
-        path = script if script.startswith("/") else os.path.join(f"/proc/{pid}/cwd", script)
+        script, path, kind = found
         try:
             with open(path, "rb") as fh:
                 data = fh.read(_SCRIPT_LIMIT)
         except OSError:
             return []
         text = data.decode("utf-8", "replace")
-        kind = "python" if base == "python" else "shell"
         try:
             verdict = self.engine.check_code(text, kind)
         except Exception:
@@ -282,6 +312,19 @@ class Classifier:
                              {"script": script, "line": f.line}) for f in verdict.findings]
 
     # ------------------------------------------------------------------ internals
+
+    @staticmethod
+    def _script_path(pid: int, argv: list[str], exe: str | None) -> tuple[str, str, str] | None:
+        """(script as named, path to open, language) when an interpreter runs a script file."""
+        interp = os.path.basename(exe or (argv[0] if argv else "")).lower()
+        base = interp.rstrip("0123456789.")
+        if base not in INTERPRETERS or len(argv) < 2:
+            return None
+        script = next((a for a in argv[1:3] if not a.startswith("-")), None)
+        if not script or argv[1] in ("-c", "-m"):
+            return None
+        path = script if script.startswith("/") else os.path.join(f"/proc/{pid}/cwd", script)
+        return script, path, "python" if base == "python" else "shell"
 
     def _scan_file(self, path: str, size: int, label: str) -> tuple[list[AgentFinding], str, bool]:
         """Hash the executable and let the engine check its name and contents (within the budget)."""

@@ -31,6 +31,14 @@ class Metrics:
         self.queue = Gauge("nbwarden_agent_queue_depth", "Events waiting to be handled", registry=r)
         self.gpu_memory = Gauge("nbwarden_agent_gpu_memory_bytes", "GPU memory per user", ["user"], registry=r)
         self.cpu = Gauge("nbwarden_agent_cpu_cores", "CPU cores in use per user", ["user"], registry=r)
+        self._checked_by: dict[str, Counter] = {}
+
+    def count_checked(self, source: str) -> None:
+        """``checked{source}`` += 1 with the labelled child looked up once (this runs on every exec)."""
+        child = self._checked_by.get(source)
+        if child is None:
+            child = self._checked_by[source] = self.checked.labels(source)
+        child.inc()
 
     def serve(self, port: int, addr: str = "127.0.0.1") -> None:
         start_http_server(port, addr=addr, registry=self.registry)

@@ -100,7 +100,10 @@ class ProcConnector:
         except OSError as exc:
             self.sock.close()
             raise ProcConnectorError(exc.errno or 0, f"proc connector unavailable: {exc}") from exc
-        self.sock.setblocking(False)
+        # blocking reads that the kernel ends after ``recv_timeout`` (SO_RCVTIMEO): one system call per wake,
+        # where select-then-recv costs two and a Python-level timeout three
+        self.sock.settimeout(None)
+        self.set_recv_timeout(0.25)
         self.messages = 0
         self.lost_reads = 0
 
@@ -170,6 +173,11 @@ class ProcConnector:
         finally:
             self.sock.settimeout(None)
 
+    def set_recv_timeout(self, seconds: float) -> None:
+        whole = int(seconds)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO,
+                             struct.pack("ll", whole, int((seconds - whole) * 1e6)))
+
     def fileno(self) -> int:
         return self.sock.fileno()
 
@@ -189,24 +197,40 @@ class ProcConnector:
 
     # ------------------------------------------------------------------ reading
 
-    def read(self, max_messages: int = 4096) -> list:
-        """Drain what is queued (non-blocking) and return parsed events."""
+    def wait(self) -> list:
+        """Block until the next datagram (or the receive timeout) and return its events, often none.
+
+        The agent's reader calls this in a loop: a queued datagram returns at
+        once, so a burst is drained without extra wake-ups, and an idle agent
+        wakes only when the timeout lets it check for shutdown.
+        """
         out: list = []
-        recv = self.sock.recv
-        for _ in range(max_messages):
-            try:
-                data = recv(65536)
-            except BlockingIOError:
-                break
-            except OSError as exc:
-                if exc.errno == errno.ENOBUFS:
-                    self.lost_reads += 1
-                    out.append(Lost(1, time.monotonic_ns()))
-                    continue
-                raise
-            self.messages += 1
-            parse_into(data, out, self.forks)
+        self._recv_into(out, 0)
         return out
+
+    def read(self, max_messages: int = 4096) -> list:
+        """Drain what is queued without blocking and return parsed events."""
+        out: list = []
+        for _ in range(max_messages):
+            if not self._recv_into(out, socket.MSG_DONTWAIT):
+                break
+        return out
+
+    def _recv_into(self, out: list, flags: int) -> bool:
+        """One datagram parsed into ``out``; False when nothing was queued (or the timeout passed)."""
+        try:
+            data = self.sock.recv(65536, flags)
+        except (BlockingIOError, TimeoutError):
+            return False
+        except OSError as exc:
+            if exc.errno != errno.ENOBUFS:
+                raise
+            self.lost_reads += 1
+            out.append(Lost(1, time.monotonic_ns()))
+            return True
+        self.messages += 1
+        parse_into(data, out, self.forks)
+        return True
 
 
 def parse_into(data: bytes, out: list, forks: bool = False) -> None:

@@ -26,17 +26,26 @@ _MAX_ENVIRON = 256 << 10
 
 
 def _read(path: str, limit: int = 65536) -> bytes | None:
+    """One read of a /proc file (the kernel fills it in one go); plain ``os`` calls, because ``open()``
+    adds an fstat and a file object to every read and the agent reads three files per exec."""
     try:
-        with open(path, "rb", buffering=0) as fh:
-            return fh.read(limit)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except (OSError, ValueError):
         return None
-
-
-def read_cmdline(pid: int) -> list[str] | None:
-    data = _read(f"{PROC}/{pid}/cmdline", _MAX_CMDLINE)
-    if data is None:
+    try:
+        return os.read(fd, limit)
+    except OSError:
         return None
+    finally:
+        os.close(fd)
+
+
+def read_cmdline_raw(pid: int) -> bytes | None:
+    """The NUL-separated command line as the kernel keeps it (the agent's cache key)."""
+    return _read(f"{PROC}/{pid}/cmdline", _MAX_CMDLINE)
+
+
+def split_cmdline(data: bytes) -> list[str]:
     if data.endswith(b"\0"):
         data = data[:-1]
     if not data:
@@ -46,6 +55,21 @@ def read_cmdline(pid: int) -> list[str] | None:
         # argv rewritten into one string (setproctitle style)
         parts = parts[0].split(b" ")
     return [p.decode("utf-8", "replace") for p in parts]
+
+
+def read_cmdline(pid: int) -> list[str] | None:
+    data = read_cmdline_raw(pid)
+    return None if data is None else split_cmdline(data)
+
+
+def exe_identity(pid: int) -> tuple[int, int, int, int, int] | None:
+    """(device, inode, size, mtime, ctime) of the running executable, through ``/proc/PID/exe`` (which
+    follows a renamed or deleted file).  A rename or a new hard link changes the ctime."""
+    try:
+        st = os.stat(f"{PROC}/{pid}/exe")
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def read_exe(pid: int) -> str | None:
