@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from agent_support import Netns, Procs, compile_program, decisions_for, needs_root, proc_connector_ok, wait_for
 
+from nbwarden.agent import processes
 from nbwarden.agent.app import Agent, AgentConfig
 from nbwarden.agent.classify import Classifier
 
@@ -337,6 +338,49 @@ def test_egress_policy_blocks_and_reports(make_agent, ns):
     new = agent.egress_report()
     assert {"uid": 65534, "address": "127.0.0.1", "port": 3333} in new
     assert agent.metrics.value("nbwarden_agent_egress_blocked_total") >= 1
+
+
+def test_known_command_line_with_a_swapped_binary_is_checked_again(make_agent, procs, bins, tmp_path):
+    """Repeated execs are answered from the allowed-exec cache; replacing the file behind the same
+    command line must not inherit that verdict."""
+    agent = make_agent()
+    tool = tmp_path / "worker"
+    shutil.copy("/bin/sleep", tool)
+    raw = f"{tool}\x0030\x00".encode()
+    first = procs.start([str(tool), "30"])
+    identity = wait_for(lambda: processes.exe_identity(first.pid), 5)
+    assert wait_for(lambda: agent.classifier.known_allowed(raw, identity), 5), "allowed exec not remembered"
+    again = procs.start([str(tool), "30"])
+    assert not killed(again, 1.0) and not killed(first, 0.1)  # the benign half: both still run
+    for p in (first, again):
+        p.kill()
+        p.wait()
+    shutil.copy(bins["fake_miner"], tool)  # same path, same command line, different file
+    swapped = procs.start([str(tool), "30"])
+    assert killed(swapped)
+    d = decision(agent, swapped.pid, action="kill")
+    assert d["category"] == "crypto_mining"
+    assert "binary" in {f["source"] for f in d["evidence"]["findings"]}
+
+
+def test_exec_storm_is_coalesced_and_a_miner_in_it_still_killed(make_agent, procs, bins, tmp_path):
+    agent = make_agent()
+    miner = tmp_path / "xmrig"
+    shutil.copy(bins["fake_miner"], miner)
+    # quiet host: execs a few per second are handled one by one
+    for _ in range(5):
+        subprocess.run(["/bin/true"], check=True)
+        time.sleep(0.1)
+    quiet = procs.start([str(miner), "-t", "20"])
+    assert killed(quiet)
+    assert agent.metrics.value("nbwarden_agent_coalesced_wakeups_total") == 0
+    # a storm of 300 execs/s (not in the test scope): the reader gathers events per wake-up
+    procs.start([str(bins["burst"]), "1500", "300", "/bin/sleep", "0.2", "%d"], scoped=False)
+    assert wait_for(lambda: agent.metrics.value("nbwarden_agent_coalesced_wakeups_total") > 0, 5)
+    stormy = procs.start([str(miner), "-t", "20"])
+    assert killed(stormy)
+    d = decision(agent, stormy.pid, action="kill")
+    assert d["category"] == "crypto_mining" and d["source"] == "netlink"
 
 
 def test_burst_no_missed_exec_or_losses_reported(make_agent, procs, bins):

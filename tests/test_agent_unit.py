@@ -103,6 +103,28 @@ def test_name_and_cmdline_classification(classifier):
     assert Assessment(classifier.cmdline_findings(["python", "train.py", "--epochs", "3"], None)).action == "allow"
 
 
+def test_allowed_exec_cache_keys_and_exclusions():
+    """Repeated execs are answered from a cache of allowed (command line, executable identity) pairs; a
+    changed file misses, and scripts and processes whose name says something else are never cached."""
+    c = Classifier()
+    sleep_id = (8, 100, 35000, 1, 2)
+    c.remember_allowed(b"/bin/sleep\x0030\x00", sleep_id, 1, ["/bin/sleep", "30"], "/usr/bin/sleep", "sleep")
+    assert c.known_allowed(b"/bin/sleep\x0030\x00", sleep_id)
+    assert not c.known_allowed(b"/bin/sleep\x0031\x00", sleep_id)                # another command line
+    assert not c.known_allowed(b"/bin/sleep\x0030\x00", (8, 100, 35000, 1, 3))   # renamed or re-linked (ctime)
+    assert not c.known_allowed(b"/bin/sleep\x0030\x00", (8, 100, 40000, 5, 5))   # replaced content
+    assert not c.known_allowed(b"/bin/sleep\x0030\x00", None)
+    python_id = (8, 200, 6000000, 1, 1)
+    c.remember_allowed(b"python3\x00train.py\x00", python_id, 1, ["python3", "train.py"], "/usr/bin/python3.11",
+                       "python3")
+    assert not c.known_allowed(b"python3\x00train.py\x00", python_id)  # the script can change
+    c.remember_allowed(b"python3\x00-c\x00pass\x00", python_id, 1, ["python3", "-c", "pass"],
+                       "/usr/bin/python3.11", "python3")
+    assert c.known_allowed(b"python3\x00-c\x00pass\x00", python_id)
+    c.remember_allowed(b"python3\x00-V\x00", python_id, 1, ["python3", "-V"], "/usr/bin/python3.11", "xmrig")
+    assert not c.known_allowed(b"python3\x00-V\x00", python_id)  # run through a symlink named otherwise
+
+
 def test_processes_package_and_attribution(tmp_path):
     site = tmp_path / "lib" / "python3.11" / "site-packages"
     (site / "ultralytics").mkdir(parents=True)

@@ -377,3 +377,59 @@ def test_engine_without_re2_uses_one_python_union(monkeypatch):
     assert fallback._regex_set is None and fallback._regex_union is not None
     assert fallback.check_code("pool = 'stratum+tcp://pool.example.com:3333'").action == "block"
     assert fallback.check_code("x = 1").action == "allow"
+
+
+def _command_cases() -> list[tuple[list[str], str | None]]:
+    """Command lines for the plain-command test: every line of the shell corpus, and plain look-alikes."""
+    import shlex
+    from pathlib import Path
+
+    cases: list[tuple[list[str], str | None]] = [
+        (["/bin/sleep", "0.25", "0.00001"], "/usr/bin/sleep"),
+        (["ls", "-la", "/home/alice"], None),
+        (["xmrig", "-o", "pool.example:3333"], None),
+        (["/tmp/train", "--threads", "2"], "/tmp/.cache/xmrig"),
+        (["my-tool", "--pool", "stratum+tcp://127.0.0.1:3333"], None),
+        (["hping3", "--flood", "--rand-source", "127.0.0.1"], None),
+        (["hping3", "-c", "3", "127.0.0.1"], None),
+        (["hashcat", "-m", "0", "hashes.txt", "rockyou.txt"], None),
+        (["nginx", "-g", "daemon off;"], None),
+        (["ssh", "-D", "1080", "-N", "box"], None),
+        (["ffmpeg", "-i", "talk.mp4", "-vf", "scale=640:-1", "small.mp4"], None),
+        (["faceswap", "train", "-A", "faces_a", "-B", "faces_b"], None),
+        (["gcc", "-O2", "-c", "kernel.c"], None),
+        (["nvidia-smi", "--query-gpu=utilization.gpu", "--format=csv"], None),
+    ]
+    corpus = Path(__file__).parent / "corpus"
+    for path in sorted(corpus.rglob("*.sh")):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                argv = shlex.split(line, comments=True)
+            except ValueError:
+                continue
+            if argv:
+                cases.append((argv, None))
+    return cases
+
+
+def test_plain_command_lines_get_the_full_parse_verdict(monkeypatch):
+    """check_command skips the full parse for plain command lines (no launcher, shell, interpreter,
+    package tool or URL); on the public packs its verdicts must equal the full parse's, finding or not."""
+    from nbwarden import shell
+
+    engine = Engine()
+    cases = _command_cases()
+
+    def summary(argv, exe):
+        verdict = engine.check_command(argv, exe=exe)
+        return verdict.action, sorted((f.rule, f.severity, f.evidence) for f in verdict.findings)
+
+    plain = [shell.is_plain(argv) for argv, _ in cases]
+    fast = [summary(argv, exe) for argv, exe in cases]
+    monkeypatch.setattr(shell, "is_plain", lambda argv, joined=None: False)
+    full = [summary(argv, exe) for argv, exe in cases]
+    assert fast == full
+    # both branches were exercised: plain lines with and without findings, and lines that need the parse
+    assert sum(plain) >= 10 and not all(plain)
+    paired = list(zip(plain, fast, strict=True))
+    assert any(p and f[1] for p, f in paired) and any(p and not f[1] for p, f in paired)

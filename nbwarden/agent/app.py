@@ -300,13 +300,13 @@ class Agent:
         """Receive exec events and handle them in this thread, waking as rarely as latency allows.
 
         Each wake-up costs more than handling one more event, because the
-        interpreter starts from cold caches.  The reader blocks in one receive
-        (see ProcConnector.wait) and, at ordinary rates, handles each exec at
+        interpreter starts from cold caches.  At ordinary rates the reader
+        blocks in one receive (see ProcConnector.wait) and handles each exec at
         once.  Once execs arrive faster than ``netlink_coalesce_rate`` per
-        second (measured over the last half second), it sleeps
-        ``netlink_coalesce_ms`` after each wake-up and handles everything
-        queued by then in one batch: under such load a kill can come up to
-        that much later.
+        second (counted over half a second), it stops blocking and wakes every
+        ``netlink_coalesce_ms`` instead, handling everything queued meanwhile in
+        one batch: under such load a kill can come up to that much later.  The
+        kernel buffers the events in between (``netlink_rcvbuf``).
         """
         pc = self.pc
         coalesce = max(0.0, self.cfg.netlink_coalesce_ms) / 1000
@@ -316,6 +316,8 @@ class Agent:
                 if coalesce and rate >= self.cfg.netlink_coalesce_rate:
                     time.sleep(coalesce)
                     batch = pc.read()
+                    if batch:
+                        self.metrics.coalesced.inc()
                 else:
                     batch = pc.wait()
                 now = time.monotonic()

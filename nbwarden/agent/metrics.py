@@ -17,6 +17,9 @@ class Metrics:
                                 registry=r)
         self.lost = Counter("nbwarden_agent_events_lost", "Event losses (netlink overruns, full queues, drops)",
                             ["source"], registry=r)
+        self.coalesced = Counter("nbwarden_agent_coalesced_wakeups", "Wake-ups that gathered exec events for "
+                                 "netlink_coalesce_ms because execs came faster than netlink_coalesce_rate",
+                                 registry=r)
         self.resyncs = Counter("nbwarden_agent_resync_sweeps", "Sweeps run to recover from lost events",
                                registry=r)
         self.errors = Counter("nbwarden_agent_errors", "Errors caught by the agent's handlers", ["where"],
