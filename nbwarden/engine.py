@@ -172,6 +172,7 @@ class Engine:
                  disable: Iterable[str] = ()):
         self.ruleset = ruleset or rulesmod.load(list(extra_dirs), disable=list(disable))
         self.rules: list[Rule] = self.ruleset.enabled()
+        self._rule_by_id = {r.id: r for r in self.rules}
         self.version = self.ruleset.fingerprint()
         self._compile()
 
@@ -276,7 +277,7 @@ class Engine:
             prefix = re.split(r"[*?\[]", glob, maxsplit=1)[0]
             key = prefix[:2] if len(prefix) >= 2 else ""
             self._glob_buckets.setdefault(key, []).append((re.compile(fnmatch.translate(glob)), ref))
-        self._program_memo: dict[str, tuple[_Ref, ...]] = {}
+        self._program_memo: dict[str, tuple[tuple[_Ref, ...], re.Pattern | None]] = {}
         self._arg_specs = {id(ref.spec): _arg_lists(ref.spec)
                            for refs in [*self._programs.values(), [r for _, r in self._program_globs]] for ref in refs}
         self._program_only = program_words - other_words
@@ -571,28 +572,42 @@ class Engine:
 
     def _command_refs(self, argv: list[str]) -> list[_Ref]:
         """The command patterns that match this argv (program name, then arguments)."""
-        refs = self._program_refs(shell.program_name(argv[0])) if argv else ()
+        refs, needed = self._program_refs(shell.program_name(argv[0])) if argv else ((), None)
         if not refs:
             return []
         args_low = [a.lower() for a in argv[1:]]
         joined = " ".join(args_low)
+        if needed is not None and needed.search(joined) is None:
+            return []
         return [ref for ref in refs if _args_match(self._arg_specs[id(ref.spec)], args_low, joined)]
 
-    def _program_refs(self, program: str) -> tuple[_Ref, ...]:
-        """Command patterns for a program name, exact and glob; memoised, since hosts and notebooks run the
-        same few programs over and over."""
-        refs = self._program_memo.get(program)
-        if refs is None:
+    def _program_refs(self, program: str) -> tuple[tuple[_Ref, ...], re.Pattern | None]:
+        """Command patterns for a program name, exact and glob, and one regex of the argument text at
+        least one of them needs (None when one needs none).  Memoised: hosts and notebooks run the same
+        few programs over and over, and the patterns for any program (``program: "*"``) apply to all."""
+        memo = self._program_memo.get(program)
+        if memo is None:
             found = list(self._programs.get(program, ()))
             if self._program_glob_any is not None and self._program_glob_any.match(program):
                 for regex, ref in self._glob_buckets.get(program[:2], []) + self._glob_buckets.get("", []):
                     if regex.match(program):
                         found.append(ref)
-            refs = tuple(found)
+            needles: set[str] = set()
+            for ref in found:
+                spec = self._arg_specs[id(ref.spec)]
+                if spec.required:
+                    needles.add(spec.required[0])  # every required needle is in the arguments' text
+                elif spec.alternatives:
+                    needles.update(spec.alternatives)
+                else:
+                    needles = set()
+                    break
+            needed = re.compile("|".join(map(re.escape, sorted(needles)))) if needles and found else None
+            memo = (tuple(found), needed)
             if len(self._program_memo) >= 16384:
                 self._program_memo.clear()
-            self._program_memo[program] = refs
-        return refs
+            self._program_memo[program] = memo
+        return memo
 
     def _match_text(self, text: str, fact: an.Fact, cell: int | None, out: list[_Match]) -> None:
         """Literals and regexes over text that is not verbatim in the source."""
@@ -655,12 +670,11 @@ class Engine:
         if not findings:
             return Verdict("allow", None, 0.0, [], notes, self.version)
         top = findings[0]
-        rule_by_id = {r.id: r for r in self.rules}
         miss = 1.0
         for finding in findings:
             if finding.category != top.category:
                 continue
-            rule = rule_by_id.get(finding.rule)
+            rule = self._rule_by_id.get(finding.rule)
             weight = rule.confidence if rule and rule.confidence is not None else SEVERITY_WEIGHT[finding.rule_severity]
             miss *= 1.0 - weight * CONTEXT_WEIGHT[finding.context]
         return Verdict(ACTIONS[top.severity], top.category, 1.0 - miss, findings, notes, self.version)

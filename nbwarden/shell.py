@@ -267,7 +267,8 @@ def is_plain(argv: list[str], joined: str | None = None) -> bool:
     arguments joined with spaces or quoted (a URL cannot span them, since it stops at spaces and quotes)."""
     if not argv or _ASSIGNMENT.match(argv[0]) or not _plain_program(program_name(argv[0])):
         return False
-    return URL_RE.search(" ".join(argv) if joined is None else joined) is None
+    text = " ".join(argv) if joined is None else joined
+    return ":" not in text or URL_RE.search(text) is None  # every URL form has a colon
 
 
 @lru_cache(maxsize=8192)

@@ -451,11 +451,17 @@ class Agent:
         self.metrics.count_checked(source)
         if self.classifier.known_allowed(raw, identity):
             return None
-        return raw, identity, processes.read_exe(pid), processes.read_comm(pid)
+        argv = processes.split_cmdline(raw)
+        exe = processes.read_exe(pid)
+        # comm is set at exec from the executed path's name, so it only tells something new when argv[0]
+        # and the executable disagree (a symlink of another name run with argv[0] set to the target's name
+        # slips through here; the sweep reads comm for every process within rescan_interval_s)
+        name = os.path.basename(exe or "")[:15]
+        comm = name if argv and os.path.basename(argv[0])[:15] == name else processes.read_comm(pid)
+        return raw, identity, argv, exe, comm
 
     def _classify_exec(self, pid: int, ts_ns: int | None, source: str, raw: bytes, identity: tuple | None,
-                       exe: str | None, comm: str) -> None:
-        argv = processes.split_cmdline(raw)
+                       argv: list[str], exe: str | None, comm: str) -> None:
         assessment = self.classifier.classify(pid, argv, exe, comm, identity)
         if assessment.action == "allow":
             # not entered in _seen: the next sweep looks at it once more, from the caches
