@@ -363,6 +363,24 @@ def test_known_command_line_with_a_swapped_binary_is_checked_again(make_agent, p
     assert "binary" in {f["source"] for f in d["evidence"]["findings"]}
 
 
+def test_name_hidden_behind_argv0_is_read_by_the_rescan(make_agent, procs, tmp_path):
+    """At exec the agent reads comm only when argv[0] and the executable disagree on the name; a symlink
+    named otherwise, run with argv[0] set to the target's name, is seen by the next rescan instead."""
+    agent = make_agent(rescan_interval_s=0.5)
+    hidden, plain = tmp_path / "xmrig", tmp_path / "nightly-job"
+    hidden.symlink_to(shutil.which("sleep"))
+    plain.symlink_to(shutil.which("sleep"))
+    benign = procs.start(["sleep", "30"], executable=str(plain))
+    p = procs.start(["sleep", "30"], executable=str(hidden))
+    assert wait_for(lambda: processes.read_comm(p.pid) == "xmrig", 5)
+    assert os.path.basename(processes.read_exe(p.pid) or "") == "sleep"
+    assert killed(p, 10)
+    d = decision(agent, p.pid, action="kill")
+    assert d["source"] == "psutil" and d["category"] == "crypto_mining"
+    assert any(f["evidence"] == "comm=xmrig" for f in d["evidence"]["findings"])
+    assert benign.poll() is None and not decisions_for(agent, benign.pid)
+
+
 def test_exec_storm_is_coalesced_and_a_miner_in_it_still_killed(make_agent, procs, bins, tmp_path):
     agent = make_agent()
     miner = tmp_path / "xmrig"
