@@ -654,7 +654,7 @@ class GateMixin:
             gate.log.warning("nbwarden: dropped a malformed v1 kernel websocket frame")
             return None
         try:
-            parsed = _peek(self, incoming_msg)
+            parsed = peek_execute_request(self, incoming_msg)
         except Exception as exc:
             if gate.fail_mode == "closed":
                 gate.log.warning("nbwarden: dropped a malformed kernel message (%s)", exc)
@@ -756,7 +756,7 @@ def _valid_v1(ws_msg: Any) -> bool:
     return True
 
 
-def _peek(conn: Any, ws_msg: Any) -> _Parsed | None:
+def peek_execute_request(conn: Any, ws_msg: Any) -> _Parsed | None:
     """The execute_request in a websocket message, or None for anything else."""
     session = conn.session
     if conn.subprotocol == V1:
@@ -1107,7 +1107,7 @@ class RefuseAllMixin:
         parsed = None
         if self.subprotocol != V1 or _valid_v1(incoming_msg):
             try:
-                parsed = _peek(self, incoming_msg)
+                parsed = peek_execute_request(self, incoming_msg)
             except Exception:
                 parsed = None
         if parsed is None:

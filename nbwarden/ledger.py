@@ -384,13 +384,16 @@ class Ledger:
             return _decision_dict(row) if row else None
 
     def decisions(self, *, user: str | None = None, action: str | None = None, since: float | None = None,
-                  kind: str | None = None, limit: int | None = 100) -> list[dict[str, Any]]:
+                  kind: str | None = None, limit: int | None = 100,
+                  exclude_action: str | None = None) -> list[dict[str, Any]]:
         """Newest first."""
         query = select(Decision).order_by(Decision.id.desc())
         if user:
             query = query.where(Decision.user == user)
         if action:
             query = query.where(Decision.action == action)
+        if exclude_action:
+            query = query.where(Decision.action != exclude_action)
         if kind:
             query = query.where(Decision.kind == kind)
         if since is not None:

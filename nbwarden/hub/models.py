@@ -307,13 +307,7 @@ class HubStore:
 def flagged_decisions(store: HubStore, *, user: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
     """Newest decisions other than plain ``allow`` (the gate records every cell's hash when
     ``record_allowed`` is on; those rows are signals, not events to review)."""
-    from ..ledger import _decision_dict
-
-    query = select(Decision).where(Decision.action != "allow").order_by(Decision.id.desc()).limit(limit)
-    if user:
-        query = query.where(Decision.user == user)
-    with store._session() as session:
-        return [_decision_dict(row) for row in session.scalars(query)]
+    return store.ledger.decisions(user=user, exclude_action="allow", limit=limit)
 
 
 def decision_counts(store: HubStore) -> dict[str, int]:

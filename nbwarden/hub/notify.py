@@ -36,9 +36,9 @@ class NoticeMixin:
 
     def handle_incoming_message(self, incoming_msg: Any) -> None:
         try:
-            from ..gate import _peek
+            from ..gate import peek_execute_request
 
-            parsed = _peek(self, incoming_msg)
+            parsed = peek_execute_request(self, incoming_msg)
             if parsed is not None:
                 self._nbw_last_request = parsed.header
                 _connections.add(self)
