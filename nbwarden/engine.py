@@ -318,11 +318,12 @@ class Engine:
         if not argv:
             return self._verdict([], [])
         text = shell.shlex.join(argv)
+        low = text.lower()
         # the executable's own name, when it differs from argv[0], is checked as a second command
         exe_argv = [exe, *argv[1:]] if exe and shell.program_name(exe) != shell.program_name(argv[0]) else None
         if shell.is_plain(argv, text) and not self._command_refs(argv) \
                 and not (exe_argv and self._command_refs(exe_argv)) \
-                and not any(refs for _, _, refs in self._raw_hits(text.lower())) and not self._regex_indices(text):
+                and not any(refs for _, _, refs in self._raw_hits(low)) and not self._regex_indices(text):
             # nothing here starts another command or can match a pattern: what the full parse below finds
             return self._verdict([], [])
         unit = an.Analysis(source=text, kind="shell", lines=[text])
@@ -342,7 +343,7 @@ class Engine:
             for code in facts.python_code:
                 an._nested(sub, code, "python", 1, "python -c", EXEC, 1)
             unit.facts.extend(sub.facts)
-        matches = self._match(unit, text.lower(), None)
+        matches = self._match(unit, low, None)
         return self._verdict(self._findings(matches), [])
 
     def check_notebook(self, notebook: str | Path | dict | bytes) -> Verdict:

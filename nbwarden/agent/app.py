@@ -456,8 +456,8 @@ class Agent:
         # comm is set at exec from the executed path's name, so it only tells something new when argv[0]
         # and the executable disagree (a symlink of another name run with argv[0] set to the target's name
         # slips through here; the sweep reads comm for every process within rescan_interval_s)
-        name = os.path.basename(exe or "")[:15]
-        comm = name if argv and os.path.basename(argv[0])[:15] == name else processes.read_comm(pid)
+        name = processes.comm_name(exe or "")
+        comm = name if argv and processes.comm_name(argv[0]) == name else processes.read_comm(pid)
         return raw, identity, argv, exe, comm
 
     def _classify_exec(self, pid: int, ts_ns: int | None, source: str, raw: bytes, identity: tuple | None,

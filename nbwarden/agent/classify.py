@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 
 from ..rules import SEVERITY_RANK
+from . import processes
 
 HERE = Path(__file__).parent
 DEFAULT_SIGNATURES = HERE / "signatures.yaml"
@@ -209,7 +210,7 @@ class Classifier:
         """
         if identity is None or self._script_path(pid, argv, exe) is not None:
             return
-        if comm and comm not in {os.path.basename(name)[:15] for name in (argv[0] if argv else "", exe or "")}:
+        if comm and comm not in {processes.comm_name(name) for name in (argv[0] if argv else "", exe or "")}:
             return
         with self._lock:
             if len(self._allowed) >= self._cache_size * 4:
@@ -272,13 +273,10 @@ class Classifier:
 
     def binary_findings(self, pid: int, exe: str | None, identity: tuple | None = None) -> list[AgentFinding]:
         path = f"/proc/{pid}/exe"
+        identity = identity or processes.exe_identity(pid)
         if identity is None:
-            try:
-                st = os.stat(path)
-            except OSError:
-                return []
-            identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-        key = identity[:4]
+            return []
+        key = identity[:4]  # device, inode, size, mtime: the content (ctime only matters to the exec cache)
         size = identity[2]
         with self._lock:
             cached = self._cache.get(key)

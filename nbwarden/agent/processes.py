@@ -62,6 +62,12 @@ def read_cmdline(pid: int) -> list[str] | None:
     return None if data is None else split_cmdline(data)
 
 
+def comm_name(path: str) -> str:
+    """The name the kernel gives a process that executes ``path`` (its comm: the base name, at most 15
+    bytes)."""
+    return os.path.basename(path)[:15]
+
+
 def exe_identity(pid: int) -> tuple[int, int, int, int, int] | None:
     """(device, inode, size, mtime, ctime) of the running executable, through ``/proc/PID/exe`` (which
     follows a renamed or deleted file).  A rename or a new hard link changes the ctime."""
