@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -217,6 +218,18 @@ def _read_terminal(ws, until, timeout=15):
     return text
 
 
+def _await_prompt(ws, tries=10):
+    """Press Enter until the shell shows a fresh prompt.  The gate answers a blocked line with Ctrl-C, and
+    the terminal driver discards input typed while it delivers that interrupt (no NOFLSH), so keys sent
+    at once can be lost; a person typing the next line sees the prompt first."""
+    for _ in range(tries):
+        ws.send(json.dumps(["stdin", "\r"]))
+        text = _read_terminal(ws, "\x00", timeout=1.0)  # everything shown within a second
+        if re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).rstrip().endswith(("#", "$")):
+            return
+    raise AssertionError("the shell shows no prompt")
+
+
 def test_blocked_terminal_command_never_executes(server, ledger):
     name, ws = _terminal(server)
     try:
@@ -224,6 +237,7 @@ def test_blocked_terminal_command_never_executes(server, ledger):
         ws.send(json.dumps(["stdin", f"touch {blocked}; ./xmrig -o stratum+tcp://pool.example:3333\r"]))
         shown = _read_terminal(ws, "crypto_mining.")
         assert "[nbwarden]" in shown and "crypto_mining" in shown
+        _await_prompt(ws)
         # typed one key at a time, with a correction, as a person would
         for ch in f"touch {ok}x\x7f\r":
             ws.send(json.dumps(["stdin", ch]))
