@@ -48,7 +48,7 @@ def data_path(data_dir: Path, row: dict[str, str]) -> Path:
 
 def _git_dirs(mirrors: Path, repo: str) -> list[Path]:
     base = mirrors / repo.replace("/", "+")
-    return [d for d in (base / "repo", base, base / ".git") if (d / "objects").is_dir()]
+    return [d for d in (base / "repo", base / "repo" / ".git", base, base / ".git") if (d / "objects").is_dir()]
 
 
 def _show(git_dir: Path, commit: str, path: str) -> bytes | None:
