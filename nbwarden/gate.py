@@ -290,7 +290,7 @@ class NbwardenGate(LoggingConfigurable):
             if outcome.findings or self.record_allowed or action == "audit":
                 record = self.ledger.record_decision(action="audit" if outcome.findings else "allow", **common)
             return GateResult(True, "audit" if outcome.findings else "allow", rules=outcome.rules,
-                              category=outcome.category, evidence=evidence, record=record)
+                              category=outcome.category, evidence=evidence, record=record, error=failure)
         key = (user, digest)
         if action == "warn":
             self._prune(now)
@@ -298,7 +298,7 @@ class NbwardenGate(LoggingConfigurable):
             if acked is not None and now - acked <= self.warn_window_s:
                 record = self.ledger.record_decision(action="still_run", **common)
                 return GateResult(True, "still_run", rules=outcome.rules, category=outcome.category,
-                                  evidence=evidence, record=record)
+                                  evidence=evidence, record=record, error=failure)
             warned = self._warned.get(key)
             if warned is not None and now - warned[0] <= self.warn_window_s:
                 record = self.ledger.record_decision(
@@ -309,18 +309,18 @@ class NbwardenGate(LoggingConfigurable):
                 if record.restriction is not None:
                     self.forget_status(user)
                 return GateResult(True, "still_run", rules=outcome.rules, category=outcome.category,
-                                  evidence=evidence, record=record)
+                                  evidence=evidence, record=record, error=failure)
             record = self.ledger.record_decision(
                 action="warn", message=lambda rec: self._message("warn", outcome, rec, user), **common)
             self._warned[key] = (now, record.id)
-            return GateResult(False, "warn", record.message, outcome.rules, outcome.category, evidence, record)
+            return GateResult(False, "warn", record.message, outcome.rules, outcome.category, evidence, record, failure)
         # block
         record = self.ledger.record_decision(
             action="block", strike=True, ladder=self.policy.ladder_step, window_s=self.policy.window_s,
             message=lambda rec: self._message("block", outcome, rec, user), **common)
         if record.restriction is not None:
             self.forget_status(user)
-        return GateResult(False, "block", record.message, outcome.rules, outcome.category, evidence, record)
+        return GateResult(False, "block", record.message, outcome.rules, outcome.category, evidence, record, failure)
 
     def _deny_if_restricted(self, user: str, group: str, kind: str, code: str | None, *, notebook: str | None,
                             kernel_id: str | None, cell_id: str | None, now: float) -> GateResult | None:
