@@ -186,6 +186,7 @@ PATHOLOGICAL = {
     "100k unary operators": "x = " + "-" * 100_000 + "1",
     "100k attribute chain": "x = a" + ".b" * 100_000,
     "200k shell lines": "!echo hi\n" * 200_000,
+    "one 500 KB shell word": "!echo " + "a" * 500_000,
     "40k URLs on one wget line": "!wget " + " ".join(f"https://h{i}.example/f{i}.tar.gz" for i in range(40_000)),
 }
 
