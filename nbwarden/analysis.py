@@ -32,7 +32,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import shell
+from . import behaviour, shell
 
 EXEC, CODE, INERT = "exec", "code", "inert"
 CONTEXT_RANK = {INERT: 0, CODE: 1, EXEC: 2}
@@ -1138,6 +1138,11 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
         except RecursionError:
             analysis.notes.append("code nested too deeply; analysis incomplete")
         env = walker.env
+        if behaviour.wanted(source.lower()):  # the shape of the whole unit, not only the lines with hits
+            for found in behaviour.find(tree, walker.folder.fold):
+                line = analysis.lines[found.line - 1] if 0 < found.line <= len(analysis.lines) else ""
+                analysis.facts.append(Fact("behaviour", found.shape, EXEC, found.line,
+                                           f"{clip(line, 100)}  ⇒  {found.detail}", "behaviour"))
     else:
         _fallback_imports(analysis, python)
     for text, line, via in pending:

@@ -35,6 +35,7 @@ from typing import Any
 import ahocorasick
 
 from . import analysis as an
+from . import behaviour
 from . import rules as rulesmod
 from . import shell
 from .analysis import CODE, CONTEXT_RANK, EXEC, INERT, clip
@@ -208,6 +209,7 @@ class Engine:
         self._hosts: dict[str, list[_Ref]] = {}
         self._gits: list[tuple[str, _Ref]] = []
         self._downloads: list[tuple[str, _Ref]] = []
+        self._behaviour_refs: list[tuple[str, _Ref]] = []
         self._signatures: list[_Ref] = []
         regexes: list[tuple[str, _Ref]] = []
 
@@ -269,6 +271,10 @@ class Engine:
                         elif kind == "download":
                             self._downloads.append((value.lower(), ref))
                             add_needle(_literal_core(value), _TRIGGER)
+                        elif kind == "behaviour":
+                            self._behaviour_refs.append((value, ref))
+                            for trigger in behaviour.triggers_for(value):
+                                add_needle(trigger, _TRIGGER)
                         elif kind == "signature":
                             self._signatures.append(ref)
         for word in DECODE_TRIGGERS:
@@ -288,6 +294,7 @@ class Engine:
             self._automaton.make_automaton()
         self._has_needles = bool(needles)
         self._download_globs = _GlobSet(self._downloads)
+        self._behaviour_globs = _GlobSet(self._behaviour_refs)
         self._package_glob_sets = {kind: _GlobSet(globs) for kind, globs in self._package_globs.items()}
         # one regex says whether any program glob can match, so most programs cost one call
         self._program_glob_any = re.compile("|".join(fnmatch.translate(g) for g, _ in self._program_globs)) \
@@ -673,6 +680,8 @@ class Engine:
             self._match_text(f"{source} {filename}", fact, cell, out)
         elif kind == "url":
             self._match_host(_host_of(value), fact, cell, out)
+        elif kind == "behaviour":
+            hit(self._behaviour_globs.refs(value))
         elif kind == "text" and fact.via:
             self._match_text(value, fact, cell, out)
 
@@ -895,6 +904,8 @@ def _rarest_group(rule: Rule) -> int:
                     words.append(_regex_literal(value))
                 elif kind == "signature":
                     words.append("")  # not in source code at all: never the rarest
+                elif kind == "behaviour":
+                    words += behaviour.triggers_for(value)
                 else:
                     words.append(_literal_core(value))
         weakest = min((0 if w.strip("-") in COMMON_WORDS else len(w.strip("-")) for w in words), default=0)
