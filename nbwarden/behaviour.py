@@ -325,7 +325,9 @@ def _hash_compares(unit: _Unit) -> list[tuple[ast.Compare, ast.AST]]:
         if not isinstance(node, ast.Compare) or not any(isinstance(op, (ast.Eq, ast.NotEq, ast.In)) for op in node.ops):
             continue
         for side in (node.left, *node.comparators):
-            if any(_hashing(unit, n) for n in ast.walk(side) if isinstance(n, ast.Call)):
+            # the digest in the comparison itself, or in the name compared (h = md5(w).hexdigest(); h == target)
+            values = [side, *(v for n in _names(side) for v in unit.names_bound_to.get(n, ())[:4])]
+            if any(_hashing(unit, n) for value in values for n in ast.walk(value) if isinstance(n, ast.Call)):
                 found.append((node, side))
                 break
     return found
@@ -334,7 +336,8 @@ def _hash_compares(unit: _Unit) -> list[tuple[ast.Compare, ast.AST]]:
 def _hashing(unit: _Unit, call: ast.Call) -> bool:
     name = unit.name(call)
     short = name.rsplit(".", 1)[-1]
-    return short in {"hexdigest", "digest", "crypt", "hashpw", "hash_password", "nthash"} or \
+    return short in {"hexdigest", "digest", "crypt", "hashpw", "hash_password", "nthash", "md4", "md5", "sha1", "sha224",
+                     "sha256", "sha384", "sha512", "sha3_256", "sha3_512", "blake2b", "blake2s", "ntlm", "lmhash"} or \
         name.startswith(("hashlib.", "crypt.", "bcrypt.", "passlib.", "Crypto.Hash", "zlib.crc32"))
 
 
@@ -347,7 +350,7 @@ def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
             name = unit.name(node)
             short = name.rsplit(".", 1)[-1]
             if short in {"open", "readlines", "splitlines", "read_text", "product", "permutations", "combinations",
-                         "combinations_with_replacement", "fileinput", "input"} or name.startswith("itertools."):
+                         "combinations_with_replacement", "fileinput"} or name.startswith("itertools."):
                 return True
             if short == "range" and node.args:
                 return True
@@ -465,7 +468,7 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
     name = unit.name(call)
     short = name.rsplit(".", 1)[-1]
     module = name.split(".", 1)[0]
-    if module in {"requests", "httpx", "urllib", "urllib3", "cloudscraper", "aiohttp", "http"} or \
+    if module in {"requests", "httpx", "urllib", "urllib2", "urllib3", "cloudscraper", "aiohttp", "http", "grequests"} or \
             short in {"urlopen", "Request"}:
         if short in HTTP_VERBS:
             return "http", call.args[0] if call.args else unit.keyword(call, "url")
@@ -480,8 +483,8 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
             return "socket", call.args[0] if call.args else None
         if short == "sendto" and len(call.args) >= 2:
             return "socket", call.args[1]
-        if short in {"send", "sendall"}:
-            return "socket", None
+        # send/sendall name no target: a server answering its clients looks the same; the connect before it,
+        # or sendto, is what a flood repeats
     return None
 
 
@@ -500,10 +503,11 @@ def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
     function = unit.function_of(at)
     for loop in unit.loops_around(at):
         iters = _loop_iters(loop)
-        if iters and not all(isinstance(i, ast.Call) and unit.name(i) in {"range", "itertools.count", "count"}
-                             for i in iters):
+        counted = all(isinstance(i, ast.Call) and unit.name(i) in {"range", "itertools.count", "count"}
+                      for i in iters)
+        if iters and (not counted or isinstance(target, ast.Tuple)):
             if _derived(unit, function or unit.tree, _loop_targets(loop)) & _names(target):
-                return False  # one request per item: a crawler or a scanner, not one target
+                return False  # one request per item or per port: a crawler or a scanner, not one target
     if _names(target) & {"url", "link", "href"} and any(
             isinstance(a, ast.Call) and unit.name(a).rsplit(".", 1)[-1] in {"get", "get_nowait", "pop", "popleft"}
             for n in _names(target) for a in unit.names_bound_to.get(n, ())):
@@ -550,9 +554,15 @@ def _paced(unit: _Unit, loop: ast.AST) -> bool:
 
 
 def _endless(unit: _Unit, loop: ast.AST) -> bool:
+    """``while True``, a loop on a flag, or a huge or unknown ``range``: a loop that does not end by itself.
+    ``while i < n`` with ``i`` stepped inside the loop is a counted loop, not an endless one."""
     if isinstance(loop, ast.While):
-        test = unit.value(loop.test) if not isinstance(loop.test, ast.Constant) else loop.test.value
-        return bool(test) or isinstance(loop.test, (ast.Name, ast.Attribute, ast.Compare, ast.UnaryOp))
+        test = unit.value(loop.test)
+        if test is not None:
+            return bool(test)
+        stepped = {n for a in ast.walk(loop) if isinstance(a, ast.AugAssign) for n in _names(a.target)}
+        return isinstance(loop.test, (ast.Name, ast.Attribute, ast.Compare, ast.UnaryOp, ast.Call)) and \
+            not (_names(loop.test) & stepped)
     for iterable in _loop_iters(loop):
         if isinstance(iterable, ast.Call) and unit.name(iterable).rsplit(".", 1)[-1] in {"range", "count", "cycle"}:
             if unit.name(iterable).endswith(("count", "cycle")):
@@ -569,6 +579,15 @@ def _workers(unit: _Unit, function: ast.AST | None) -> tuple[ast.AST | None, boo
     (or an unknown number): a thread per request is a flood only in numbers."""
     if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return None, False
+    owner = unit.parent.get(id(function))
+    if function.name == "run" and isinstance(owner, ast.ClassDef) and any(
+            re.search(r"(Thread|Process)$", ast.unparse(base)) for base in owner.bases):
+        for call in unit.calls:  # class Worker(threading.Thread): def run(self): ... started in a loop
+            if unit.name(call).rsplit(".", 1)[-1] == owner.name:
+                for loop in unit.loops_around(call):
+                    if _endless(unit, loop) or _many(unit, loop):
+                        return loop, any(_count(unit, it) >= 100 for it in _loop_iters(loop)) or \
+                            isinstance(loop, ast.While)
     for call in unit.calls:
         short = unit.name(call).rsplit(".", 1)[-1]
         target, _ = _driven_function(unit, call, {function.name: None})
@@ -621,15 +640,12 @@ def _floods(unit: _Unit) -> list[Found]:
         if kind == "socket" and any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in {"recv", "recvfrom"}
                                     for loop in unit.loops_around(call)[:1] for n in ast.walk(loop)):
             continue  # a client that reads its answers
-        loops = unit.loops_around(call)
-        hot = next((loop for loop in loops if _endless(unit, loop) and not _paced(unit, loop)), None)
-        if kind == "packet" and hot is None and (unit.value(unit.keyword(call, "loop")) or
-                                                 (unit.value(unit.keyword(call, "count")) or 0) >= 1000):
-            hot = call  # scapy repeats it itself
-        workers, many = _workers(unit, unit.function_of(call))
-        if hot is not None or workers is not None and (loops or many):
-            where = hot if hot is not None else workers
-            how = "in an endless or huge loop without pause" if hot is not None else "from many workers"
+        repeated = _repetition(unit, call)
+        if repeated is None and kind == "packet" and (unit.value(unit.keyword(call, "loop")) or
+                                                      (unit.value(unit.keyword(call, "count")) or 0) >= 1000):
+            repeated = (call, "scapy repeats it itself")
+        if repeated is not None:
+            where, how = repeated
             found.append(Found(f"flood/{kind}", call.lineno, f"{kind} sends to one target, answers unused, {how} "
                                f"(line {where.lineno})"))
             seen.add(kind)
@@ -637,6 +653,32 @@ def _floods(unit: _Unit) -> list[Found]:
     if slow is not None:
         found.append(slow)
     return found
+
+
+def _repetition(unit: _Unit, node: ast.AST, depth: int = 0) -> tuple[ast.AST, str] | None:
+    """Where ``node`` is repeated like a flood: an endless loop without pause around it (in its function or a
+    caller's), or many workers running it (threads, processes, tasks, maps, Thread subclasses)."""
+    loops = unit.loops_around(node)
+    hot = next((loop for loop in loops if _endless(unit, loop) and not _paced(unit, loop)), None)
+    if hot is not None:
+        return hot, "in an endless loop without pause"
+    function = unit.function_of(node)
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or depth > 2:
+        return None
+    workers, many = _workers(unit, function)
+    if workers is not None and (loops or many):
+        return workers, "from many workers"
+    for call in _callers(unit, function):
+        found = _repetition(unit, call, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _callers(unit: _Unit, function: ast.AST) -> list[ast.Call]:
+    """Calls of a function by its name (``f(...)``, ``self.f(...)``), outside the function itself."""
+    inside = {id(n) for n in ast.walk(function)}
+    return [c for c in unit.calls if unit.name(c).rsplit(".", 1)[-1] == function.name and id(c) not in inside]
 
 
 def _slow_headers(unit: _Unit) -> Found | None:

@@ -35,9 +35,8 @@ from typing import Any
 import ahocorasick
 
 from . import analysis as an
-from . import behaviour
+from . import behaviour, shell
 from . import rules as rulesmod
-from . import shell
 from .analysis import CODE, CONTEXT_RANK, EXEC, INERT, clip
 from .rules import SEVERITY_RANK, Rule, RuleSet
 
@@ -59,6 +58,7 @@ DECODE_TRIGGERS = ("b64decode", "decodebytes", "a2b_base64", "fromhex", "unhexli
 log = logging.getLogger("nbwarden.engine")
 BUILTIN_CALL_TRIGGERS = {"exec(", "eval(", "compile(", "reversed(", "chr("}
 _TRIGGER = ("__trigger__",)
+UNLESS = -1  # the group index of a rule's "unless" patterns
 
 
 @dataclass(slots=True)
@@ -213,13 +213,14 @@ class Engine:
         self._signatures: list[_Ref] = []
         regexes: list[tuple[str, _Ref]] = []
 
-        self._multi = {i for i, rule in enumerate(self.rules) if len(rule.groups) > 1}
+        # rules whose other parts (or "unless" patterns) may sit on other lines or in earlier cells
+        self._multi = {i for i, rule in enumerate(self.rules) if len(rule.groups) > 1 or rule.unless}
         program_words: set[str] = set()
         other_words: set[str] = set()
         self._chosen: dict[int, int] = {}
         for r_index, rule in enumerate(self.rules):
             chosen = self._chosen[r_index] = _rarest_group(rule) if len(rule.groups) > 1 else 0
-            for g_index, group in enumerate(rule.groups):
+            for g_index, group in [*enumerate(rule.groups), (UNLESS, rule.unless)]:
                 # a multi-part rule needs every group, so only its rarest group has to wake the deep
                 # analysis; the other parts are found by looking back at earlier cells (_backfill)
                 def add_needle(text: str, ref: _Ref | tuple, _chosen: bool = g_index == chosen) -> None:
@@ -752,12 +753,14 @@ class Engine:
         by_rule: dict[int, dict[int, list[_Match]]] = {}
         for match in matches:
             by_rule.setdefault(match.ref.rule, {}).setdefault(match.ref.group, []).append(match)
-        for match in extra:  # earlier cells, for multi-group rules only
-            if len(self.rules[match.ref.rule].groups) > 1 and match.ref.rule in by_rule:
+        for match in extra:  # earlier cells, for multi-group rules and "unless" patterns only
+            if match.ref.rule in self._multi and match.ref.rule in by_rule:
                 by_rule[match.ref.rule].setdefault(match.ref.group, []).append(match)
         findings: list[Finding] = []
         for r_index, groups in by_rule.items():
             rule = self.rules[r_index]
+            if any(m.context != INERT for m in groups.pop(UNLESS, ())):
+                continue  # something that makes it allowed runs beside it
             if len(groups) < len(rule.groups):
                 continue
             if len(rule.groups) == 1:
@@ -791,7 +794,12 @@ class Engine:
         error = "; ".join(dict.fromkeys(errors)) or None
         if not findings:
             return Verdict("allow", None, 0.0, [], notes, self.version, error)
-        top = findings[0]
+        # the category names what the code does: supporting evidence (a tunnel) never names it while another
+        # finding acts; the action is still the strongest finding's
+        top = next((f for f in findings if f.severity != "audit" and not self._rule_by_id[f.rule].supporting),
+                   findings[0])
+        if top is not findings[0]:
+            findings = [top, *(f for f in findings if f is not top)]
         miss = 1.0
         for finding in findings:
             if finding.category != top.category:
@@ -799,7 +807,8 @@ class Engine:
             rule = self._rule_by_id.get(finding.rule)
             weight = rule.confidence if rule and rule.confidence is not None else SEVERITY_WEIGHT[finding.rule_severity]
             miss *= 1.0 - weight * CONTEXT_WEIGHT[finding.context]
-        return Verdict(ACTIONS[top.severity], top.category, 1.0 - miss, findings, notes, self.version, error)
+        strongest = max((f.severity for f in findings), key=SEVERITY_RANK.__getitem__)
+        return Verdict(ACTIONS[strongest], top.category, 1.0 - miss, findings, notes, self.version, error)
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -125,7 +125,7 @@ def score(refs: list[Ref], results: dict[str, dict[str, Any] | None], threshold:
                 if flagged:
                     block["false_positives"].append({"ref": ref.source, "repo": ref.repo, "path": ref.path,
                                                      "looks_like": ref.category, "action": action,
-                                                     "predicted": top, "rules": _rules(verdict)})
+                                                     "predicted": top, "rules": _rules(result)})
             else:
                 row = block["ordinary"]
                 row["files"] += 1
@@ -134,7 +134,7 @@ def score(refs: list[Ref], results: dict[str, dict[str, Any] | None], threshold:
                 if action in ("warn", "block"):
                     block["false_positives"].append({"ref": ref.source, "repo": ref.repo, "path": ref.path,
                                                      "looks_like": "ordinary", "action": action,
-                                                     "predicted": top, "rules": _rules(verdict)})
+                                                     "predicted": top, "rules": _rules(result)})
         prohibited = sum(block["prohibited"].values(), Counter())
         benign = sum(block["benign"].values(), Counter())
         block["totals"] = {
@@ -158,8 +158,10 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 3) if denominator else None
 
 
-def _rules(verdict: dict[str, Any]) -> list[str]:
-    return sorted({f["rule"] for f in verdict.get("findings", []) if f["severity"] != "audit"})
+def _rules(result: dict[str, Any]) -> list[str]:
+    """The acting rules of a scan result (``FileResult.to_dict()`` keeps the findings beside the verdict)."""
+    findings = result.get("findings") or (result.get("verdict") or {}).get("findings", [])
+    return sorted({f["rule"] for f in findings if f["severity"] != "audit"})
 
 
 def markdown(report: dict[str, Any], show: int = 20) -> str:

@@ -46,6 +46,12 @@ class Rule:
     enabled: bool = True
     private: bool = False
     tags: list[str] = field(default_factory=list)
+    # patterns that, found anywhere in the same cell or notebook (not in a comment), stop the rule: a tunnel
+    # to one's own TensorBoard is not a proxy
+    unless: list[dict[str, Any]] = field(default_factory=list)
+    # evidence that supports a finding of another category (a tunnel exposes whatever it exposes): it never
+    # names the verdict's category while a finding of its own kind acts
+    supporting: bool = False
 
     def to_dict(self, *, patterns: bool = True) -> dict[str, Any]:
         data = {
@@ -57,7 +63,11 @@ class Rule:
             data["patterns"] = self.groups[0] if len(self.groups) == 1 else None
             if len(self.groups) > 1:
                 data["all"] = self.groups
+            if self.unless:
+                data["unless"] = self.unless
             data["examples"] = self.examples
+        if self.supporting:
+            data["supporting"] = True
         return data
 
 
@@ -132,7 +142,7 @@ def load_file(path: Path) -> dict[str, Any]:
         listed = "\n  ".join(_describe(e, data) for e in errors[:10])
         raise PackError(f"{path}: {len(errors)} schema error(s):\n  {listed}")
     for rule in data.get("rules", []):
-        for group in _groups(rule):
+        for group in [*_groups(rule), rule.get("unless", [])]:
             for pattern in group:
                 if "regex" in pattern:
                     try:
@@ -187,7 +197,8 @@ def load(extra_dirs: list[str | Path] | tuple = (), *, builtin: bool = True,
                     description=raw["description"].strip(), references=list(raw["references"]),
                     groups=_groups(raw), examples=raw["examples"], pack=data["pack"], source=str(path),
                     confidence=raw.get("confidence"), enabled=raw.get("enabled", True),
-                    private=private, tags=list(raw.get("tags", [])),
+                    private=private, tags=list(raw.get("tags", [])), unless=list(raw.get("unless", [])),
+                    supporting=bool(raw.get("supporting", False)),
                 )
             for change in data.get("overrides", []):
                 rule = rules.get(change["id"])

@@ -62,7 +62,7 @@ def assert_verdict(verdict: Verdict) -> None:
     if not verdict.findings:
         assert verdict.action == "allow" and verdict.category is None
     else:
-        assert verdict.action == ACTIONS[verdict.findings[0].severity]
+        assert verdict.action == ACTIONS[max((f.severity for f in verdict.findings), key=SEVERITY_RANK.get)]
         assert verdict.category == verdict.findings[0].category
     for finding in verdict.findings:
         assert finding.category in CATEGORIES and finding.severity in SEVERITY_RANK
