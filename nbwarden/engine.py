@@ -59,6 +59,7 @@ log = logging.getLogger("nbwarden.engine")
 BUILTIN_CALL_TRIGGERS = {"exec(", "eval(", "compile(", "reversed(", "chr("}
 _TRIGGER = ("__trigger__",)
 UNLESS = -1  # the group index of a rule's "unless" patterns
+_RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
 
 
 @dataclass(slots=True)
@@ -565,8 +566,8 @@ class Engine:
         low = source.lower()
         hits = self._raw_hits(low)
         regex_hits = list(self._regex_matches(source)) if self._regexes else []
-        if not hits and not regex_hits:
-            return [], False
+        if not hits and not regex_hits and not (earlier is not None and earlier.cwd and _RUNS_SCRIPT.search(low)):
+            return [], False  # (a script run where an earlier cell moved to, e.g. `%cd roop`, is looked at)
         try:
             starts = _line_starts(low)
             located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
