@@ -52,7 +52,8 @@ from typing import Any
 # prefilter for every rule that uses a shape of that family).
 TRIGGERS: dict[str, tuple[str, ...]] = {
     "password-trial": ("pwd=", "setpassword", "password=", "passwd=", ".login(", "checkpw", "hexdigest",
-                       "crypt(", "decrypt(", "authenticate(", "sshpass", "unzip", "pxssh", "ftplib"),
+                       "crypt(", "decrypt(", "authenticate(", "sshpass", "unzip", "pxssh", "ftplib", "7z", "unrar",
+                       "steghide"),
     "flood": ("thread(", "process(", "while true", "while 1", "threadpoolexecutor", "gather(", "sendto(",
               "sock_raw", "scapy", "create_task(", "range(10000", "range(100000", "range(1000000"),
     "server": ("0.0.0.0", ".bind(", "httpserver", "tcpserver", "run_app(", "start_server(", "serve(",
@@ -472,8 +473,9 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
             short in {"urlopen", "Request"}:
         if short in HTTP_VERBS:
             return "http", call.args[0] if call.args else unit.keyword(call, "url")
-    if short in HTTP_VERBS and isinstance(call.func, ast.Attribute) and \
-            re.search(r"session|client|scraper|http|sess|^s$|pool|conn", name.rsplit(".", 1)[0], re.I):
+    if short in HTTP_VERBS and isinstance(call.func, ast.Attribute) and (
+            re.search(r"session|client|scraper|http|sess|^s$|pool|conn", name.rsplit(".", 1)[0], re.I)
+            or _http_client(unit, call.func.value)):
         return "http", (call.args[1] if short == "request" and len(call.args) > 1 else
                         call.args[0] if call.args else unit.keyword(call, "url"))
     if short in PACKET_SENDS and call.args and (name.startswith("scapy") or name == short and unit.imports("scapy")):
@@ -486,6 +488,15 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
         # send/sendall name no target: a server answering its clients looks the same; the connect before it,
         # or sendto, is what a flood repeats
     return None
+
+
+def _http_client(unit: _Unit, receiver: ast.AST) -> bool:
+    """Is this name an HTTP client (``with httpx.AsyncClient() as c``, ``s = requests.Session()``)?"""
+    if not isinstance(receiver, ast.Name):
+        return False
+    return any(isinstance(v, ast.Call) and unit.name(v).split(".", 1)[0] in
+               {"requests", "httpx", "aiohttp", "urllib3", "cloudscraper", "grequests", "niquests"}
+               for v in unit.names_bound_to.get(receiver.id, ())[:4])
 
 
 def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
@@ -683,7 +694,7 @@ def _callers(unit: _Unit, function: ast.AST) -> list[ast.Call]:
 
 def _slow_headers(unit: _Unit) -> Found | None:
     """Slowloris / slow POST: sockets opened in a loop, fed partial headers or a huge body slowly."""
-    opened_in_loop = any(unit.name(c).endswith("socket") and (unit.loops_around(c) or _workers(unit, unit.function_of(c)))
+    opened_in_loop = any(unit.name(c).endswith(("socket", "create_connection", "wrap_socket")) and (unit.loops_around(c) or _workers(unit, unit.function_of(c)))
                          for c in unit.calls)
     if not opened_in_loop:
         return None
