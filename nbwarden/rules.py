@@ -19,6 +19,11 @@ from typing import Any
 
 import yaml
 
+try:  # the engine's regex engine; packs are checked against it when it is installed
+    import re2  # type: ignore
+except ImportError:  # pragma: no cover
+    re2 = None
+
 BUILTIN_DIR = Path(__file__).with_name("packs")
 SCHEMA_PATH = Path(__file__).with_name("pack.schema.yaml")
 SEVERITIES = ("audit", "warn", "block")
@@ -147,8 +152,11 @@ def load_file(path: Path) -> dict[str, Any]:
                 if "regex" in pattern:
                     try:
                         re.compile(pattern["regex"])
-                    except re.error as exc:
-                        raise PackError(f"{path}: rule {rule['id']!r}: bad regex {pattern['regex']!r}: {exc}") from exc
+                        if re2 is not None:  # the engine matches with RE2, which has no lookaround or backreferences
+                            re2.compile(pattern["regex"])
+                    except (re.error, getattr(re2, "error", re.error)) as exc:
+                        raise PackError(f"{path}: rule {rule['id']!r}: bad regex {pattern['regex']!r} (RE2 syntax: no "
+                                        f"lookaround or backreferences): {exc}") from exc
                 if "word" in pattern and "literal" not in pattern:
                     raise PackError(f"{path}: rule {rule['id']!r}: 'word' only applies to 'literal' patterns")
                 if len(pattern) == 2 and "word" not in pattern:
