@@ -80,10 +80,10 @@ class Image:
             else:
                 assert instruction in ("FROM", "USER", "ENTRYPOINT", "CMD", "WORKDIR", "EXPOSE"), instruction
 
-    def run(self, command: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    def run(self, command: str, timeout: float = 600, expect: int = 0) -> subprocess.CompletedProcess:
         res = subprocess.run(["bash", "-euo", "pipefail", "-c", command], env=self.env, cwd=self.venv.parent,
                              capture_output=True, text=True, timeout=timeout)
-        assert res.returncode == 0, f"{command}\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+        assert res.returncode == expect, f"{command}\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
         return res
 
 
@@ -120,7 +120,8 @@ def test_singleuser_image(wheel, tmp_path):
     assert "sensor True" in text, text
     assert status == "error" and ename in ("PolicyViolation", "PermissionError"), (status, ename, text)
     # the CLI and its rule packs, and the PostgreSQL driver
-    verdict = json.loads(image.run("echo '!xmrig -o stratum+tcp://pool.example:3333' | nbwarden check -").stdout)
+    verdict = json.loads(image.run("echo '!xmrig -o stratum+tcp://pool.example:3333' | nbwarden check -",
+                                   expect=1).stdout)  # exit 1: a blocked cell
     assert verdict["action"] == "block" and verdict["category"] == "crypto_mining"
     image.run("python -c 'import psycopg'")
 
