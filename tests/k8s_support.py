@@ -177,6 +177,41 @@ def kubeconfig(directory: Path) -> Path:
 
 
 def z2jh_chart() -> Path | None:
-    """An unpacked jupyterhub chart (values.yaml and values.schema.json or .yaml), if one is given."""
+    """An unpacked jupyterhub chart (``helm pull --untar``: values.yaml, values.schema.json, files/hub/), if given."""
     path = os.environ.get("NBWARDEN_Z2JH_CHART")
     return Path(path) if path else None
+
+
+def helm_merge(base: Any, extra: Any) -> Any:
+    """Helm's merge of user values over the chart's: maps deeply, everything else replaced."""
+    if isinstance(base, dict) and isinstance(extra, dict):
+        out = dict(base)
+        for key, value in extra.items():
+            out[key] = helm_merge(base[key], value) if key in base else value
+        return out
+    return extra
+
+
+def write_chart_hub_config(chart: Path, directory: Path, chart_values: dict[str, Any], secrets: dict[str, str]) -> Path:
+    """The chart's own jupyterhub_config.py and z2jh.py, reading what the chart mounts from ``directory/etc``.
+
+    As in the hub pod: the merged values and the secrets where the chart mounts its Secret, the
+    resources' names where it mounts its ConfigMap.  Its Kubernetes Services' ports are environment
+    variables (``HUB_SERVICE_PORT``, ``PROXY_API_SERVICE_PORT``), set by the caller.
+    """
+    etc = directory / "etc"
+    for sub in ("secret", "config"):
+        (etc / sub).mkdir(parents=True)
+    meta = yaml.safe_load((chart / "Chart.yaml").read_text())
+    merged = helm_merge(yaml.safe_load((chart / "values.yaml").read_text()), chart_values)
+    merged.update({"Chart": {"Name": meta["name"], "Version": meta["version"]},
+                   "Release": {"Name": "jhub", "Namespace": "jhub"}})
+    (etc / "secret" / "values.yaml").write_text(yaml.safe_dump(merged))
+    for key, value in secrets.items():
+        (etc / "secret" / key).write_text(value)
+    for name in ("hub", "proxy-api", "proxy-public", "user-scheduler", "priority", "image-pull-secret", "singleuser"):
+        (etc / "config" / name).write_text(name)
+    for name in ("jupyterhub_config.py", "z2jh.py"):
+        text = (chart / "files" / "hub" / name).read_text().replace("/usr/local/etc/jupyterhub", str(etc))
+        (directory / name).write_text(text)
+    return directory / "jupyterhub_config.py"

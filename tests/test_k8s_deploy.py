@@ -7,8 +7,9 @@
 * the z2jh values: their cross-references, and the chart's values schema when a chart is given
   (``NBWARDEN_Z2JH_CHART``: an unpacked jupyterhub chart; skipped otherwise);
 * hub.extraConfig executed with KubeSpawner against a real JupyterHub config object, the way z2jh's
-  jupyterhub_config.py runs it: the service, roles, hooks, spawner arguments, the user pod KubeSpawner
-  builds from them, and the service's quota settings (agents, not the service, sample usage).
+  jupyterhub_config.py runs it (its relevant lines always; the chart's own file too when a chart is
+  given): the service, roles, hooks, spawner arguments, the user pod KubeSpawner builds from them, and
+  the service's quota settings (agents, not the service, sample usage).
 """
 
 from __future__ import annotations
@@ -29,9 +30,11 @@ from k8s_support import (
     agent_settings,
     documents,
     find,
+    helm_merge,
     kubeconfig,
     manifests,
     values,
+    write_chart_hub_config,
     write_hub_config,
     z2jh_chart,
 )
@@ -253,16 +256,6 @@ def test_values_cross_references():
     assert set(hub["extraConfig"]) == {"nbwarden"}
 
 
-def _merge(base, extra):
-    """Helm's merge of user values over the chart's: maps deeply, everything else replaced."""
-    if isinstance(base, dict) and isinstance(extra, dict):
-        out = dict(base)
-        for key, value in extra.items():
-            out[key] = _merge(base[key], value) if key in base else value
-        return out
-    return extra
-
-
 def test_values_against_the_charts_schema():
     """Only with NBWARDEN_Z2JH_CHART (an unpacked jupyterhub chart): the schema Helm itself applies."""
     chart = z2jh_chart()
@@ -273,9 +266,9 @@ def test_values_against_the_charts_schema():
     schema_file = next(chart / n for n in ("values.schema.json", "values.schema.yaml") if (chart / n).exists())
     schema = yaml.safe_load(schema_file.read_text())
     defaults = yaml.safe_load((chart / "values.yaml").read_text())
-    merged = _merge(defaults, values())
+    merged = helm_merge(defaults, values())
     jsonschema.validate(merged, schema)
-    broken = _merge(merged, {"hub": {"service": {"extraPort": []}}})  # and it can fail
+    broken = helm_merge(merged, {"hub": {"service": {"extraPort": []}}})  # and it can fail
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, schema)
 
@@ -297,18 +290,34 @@ class _User:
         self.settings: dict = {}
 
 
-@pytest.fixture
-def hub_config(tmp_path, monkeypatch):
-    """JupyterHub's config after z2jh's jupyterhub_config.py ran config.yaml's values, and the ledger URL."""
+@pytest.fixture(params=["z2jh-shape", "chart"])
+def hub_config(request, tmp_path, monkeypatch):
+    """JupyterHub's config after z2jh's jupyterhub_config.py ran config.yaml's values, and the ledger URL.
+
+    ``z2jh-shape``: the chart's config file's relevant lines (k8s_support.Z2JH_CONFIG), always;
+    ``chart``: the chart's own jupyterhub_config.py and z2jh.py, when NBWARDEN_Z2JH_CHART gives a chart.
+    """
     from jupyterhub.app import JupyterHub
 
     from nbwarden.hub import hooks
 
     db_url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
     token = uuid.uuid4().hex
-    path = write_hub_config(tmp_path, values(), {"hub.services.nbwarden.apiToken": token})
-    monkeypatch.setenv("Z2JH_VALUES", str(tmp_path / "values.yaml"))
-    monkeypatch.setenv("Z2JH_SECRETS", str(tmp_path / "secrets.json"))
+    secrets = {"hub.services.nbwarden.apiToken": token}
+    if request.param == "chart":
+        chart = z2jh_chart()
+        if chart is None or not (chart / "files" / "hub" / "jupyterhub_config.py").exists():
+            pytest.skip("set NBWARDEN_Z2JH_CHART to an unpacked jupyterhub chart to run its own jupyterhub_config.py")
+        pytest.importorskip("pycurl", reason="the chart's jupyterhub_config.py selects tornado's curl client")
+        secrets.update({"hub.config.JupyterHub.cookie_secret": uuid.uuid4().hex,
+                        "hub.config.CryptKeeper.keys": uuid.uuid4().hex})
+        path = write_chart_hub_config(chart, tmp_path, values(), secrets)
+        monkeypatch.setenv("HUB_SERVICE_PORT", "8081")
+        monkeypatch.setenv("PROXY_API_SERVICE_PORT", "8001")
+    else:
+        path = write_hub_config(tmp_path, values(), secrets)
+        monkeypatch.setenv("Z2JH_VALUES", str(tmp_path / "values.yaml"))
+        monkeypatch.setenv("Z2JH_SECRETS", str(tmp_path / "secrets.json"))
     monkeypatch.setenv("NBWARDEN_DB_URL", db_url)  # hub.extraEnv, from the Secret
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig(tmp_path)))
     monkeypatch.setenv("POD_NAMESPACE", "jhub")
@@ -320,6 +329,10 @@ def hub_config(tmp_path, monkeypatch):
     hooks.SETTINGS.clear()
     hooks.SETTINGS.update(saved)
     sys.modules.pop("z2jh", None)
+    if request.param == "chart":  # the chart's file selects tornado's curl client process-wide
+        from tornado.httpclient import AsyncHTTPClient
+
+        AsyncHTTPClient.configure(None)
 
 
 def test_extra_config_service_roles_and_hooks(hub_config):
