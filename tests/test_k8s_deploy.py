@@ -426,3 +426,33 @@ def test_extra_config_service_leaves_usage_to_the_agents(hub_config, monkeypatch
     asyncio.run(service.reconcile(now))  # the hub API is not there: logged, and nothing sampled
     assert service.store.usage_users(now - 3600) == [user]
     assert service.quotas.state(service.store, user, ["free"], now).exhausted() == ["cpu_hours"]
+
+
+def test_user_configuration_cannot_undo_the_servers_arguments(hub_config, tmp_path):
+    """A user's own Jupyter configuration turns the gate off; the arguments win, and only the sensor's kernel runs."""
+    from gate_support import JupyterServer
+    from jupyterhub.objects import Hub
+    from kubespawner import KubeSpawner
+
+    from nbwarden.agent.launcher import write_kernelspec
+
+    c, _db_url, _token = hub_config
+
+    async def arguments():
+        return (await KubeSpawner(config=c, user=_User(), hub=Hub(), _mock=True).get_pod_manifest()).spec \
+            .containers[0].args
+
+    args = asyncio.run(arguments())
+    write_kernelspec(tmp_path / "data" / "kernels" / "python3-nbwarden")
+    # gate=False goes into the server's configuration directory, as a user's own setting would
+    server = JupyterServer(tmp_path, gate=False, extra_args=args[1:],
+                           env={"JUPYTERHUB_USER": "alice", "NBWARDEN_NOTICE_POLL_S": "60"})
+    with server:
+        user_config = json.loads((tmp_path / "config" / "jupyter_server_config.json").read_text())
+        assert user_config["ServerApp"]["jpserver_extensions"]["nbwarden"] is False
+        status, _stats = server.api("GET", "/api/nbwarden/stats")
+        assert status == 200, server.log()[-3000:]  # the gate is loaded all the same
+        status, specs = server.api("GET", "/api/kernelspecs")
+        assert status == 200 and set(specs["kernelspecs"]) == {"python3-nbwarden"}  # ipykernel's python3 too
+                                                                                    # is installed here
+        assert specs["default"] == "python3-nbwarden"
