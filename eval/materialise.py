@@ -48,7 +48,7 @@ def data_path(data_dir: Path, row: dict[str, str]) -> Path:
 
 def _git_dirs(mirrors: Path, repo: str) -> list[Path]:
     base = mirrors / repo.replace("/", "+")
-    return [d for d in (base / "repo", base, base / ".git") if (d / "objects").is_dir()]
+    return [d for d in (base / "repo", base / "repo" / ".git", base, base / ".git") if (d / "objects").is_dir()]
 
 
 def _show(git_dir: Path, commit: str, path: str) -> bytes | None:
@@ -101,8 +101,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=HERE / "data", help="where the files go (ignored by git)")
     parser.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"), help="local git snapshots")
     parser.add_argument("--network", action="store_true", help="clone from GitHub what no snapshot has")
+    parser.add_argument("--label", action="append", choices=["prohibited", "benign", "ordinary"],
+                        help="only references with this label (repeatable; default: all)")
     args = parser.parse_args(argv)
-    rows = read_refs(args.refs)
+    rows = [row for row in read_refs(args.refs) if not args.label or row["label"] in args.label]
     missing = materialise(rows, args.data, args.mirrors, args.network)
     for row in missing:
         print(f"missing: {row['repo']} {row['commit'][:12]} {row['path']} ({row['source']})", file=sys.stderr)

@@ -22,8 +22,10 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import logging
 import os
 import re
+import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -53,6 +55,7 @@ DECODE_TRIGGERS = ("b64decode", "decodebytes", "a2b_base64", "fromhex", "unhexli
                    "codecs.decode", "zlib.decompress", "b32decode", "b85decode", "reversed(", "\".join(", "'.join(",
                    "system(", "popen(", "subprocess", "%%writefile", "write_text(",
                    "!{", "!./{", "!$", "!./$", "${", "\n$", "&& $", "; $", "| $")  # program names from variables
+log = logging.getLogger("nbwarden.engine")
 BUILTIN_CALL_TRIGGERS = {"exec(", "eval(", "compile(", "reversed(", "chr("}
 _TRIGGER = ("__trigger__",)
 
@@ -98,12 +101,15 @@ class Verdict:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     rules_version: str = ""
+    # Why part of the check fell back to the text-level checks (an internal error, input that
+    # could not be read), or None.  The verdict still stands on what the text-level checks found.
+    error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "action": self.action, "category": self.category, "confidence": round(self.confidence, 3),
             "findings": [f.to_dict() for f in self.findings], "notes": self.notes,
-            "rules_version": self.rules_version,
+            "rules_version": self.rules_version, "error": self.error,
         }
 
     def to_json(self) -> str:
@@ -119,6 +125,19 @@ class _Ref:
     kind: str
     spec: Any
     word: bool = True
+
+
+class _GlobSet:
+    """Many globs behind one regex: most names match none of them and cost one call."""
+
+    def __init__(self, globs: list[tuple[str, _Ref]]):
+        self.globs = [(re.compile(fnmatch.translate(glob)), ref) for glob, ref in globs]
+        self.any = re.compile("|".join(fnmatch.translate(glob) for glob, _ in globs)) if globs else None
+
+    def refs(self, name: str) -> list[_Ref]:
+        if self.any is None or self.any.match(name) is None:
+            return []
+        return [ref for regex, ref in self.globs if regex.match(name)]
 
 
 @dataclass(slots=True)
@@ -268,6 +287,8 @@ class Engine:
         if needles:
             self._automaton.make_automaton()
         self._has_needles = bool(needles)
+        self._download_globs = _GlobSet(self._downloads)
+        self._package_glob_sets = {kind: _GlobSet(globs) for kind, globs in self._package_globs.items()}
         # one regex says whether any program glob can match, so most programs cost one call
         self._program_glob_any = re.compile("|".join(fnmatch.translate(g) for g, _ in self._program_globs)) \
             if self._program_globs else None
@@ -299,24 +320,56 @@ class Engine:
 
     def check_code(self, source: str, kind: str = "cell", *, cell: int | None = None,
                    memory: Memory | None = None) -> Verdict:
-        """Check one cell, script or text.  ``kind``: cell, python, shell, markdown, data, text."""
+        """Check one cell, script or text.  ``kind``: cell, python, shell, markdown, data, text.
+
+        Never raises: a step that fails degrades its unit to :meth:`check_text`
+        and says so in ``Verdict.error`` and the notes.
+        """
         notes: list[str] = []
-        earlier = memory.earlier if memory is not None else None
-        matches, analysed = self._scan_unit(source, kind, cell, notes, earlier)
-        if memory is None:
-            return self._verdict(self._findings(matches), notes)
-        memory.next_cell()
-        looked_back = self._backfill(matches, memory.earlier, memory.window)
-        remembered = memory.recent()
-        memory.earlier.add(source, cell, self._multi_matches(matches) if analysed else None)
-        memory.remember(matches + looked_back)
-        return self._verdict(self._findings(matches, extra=remembered + looked_back), notes)
+        source = _valid_unicode(source if isinstance(source, str) else str(source), notes)
+        errors: list[str] = []
+        try:
+            earlier = memory.earlier if memory is not None else None
+            matches, analysed = self._scan_unit(source, kind, cell, notes, earlier, errors)
+            if memory is None:
+                return self._verdict(self._findings(matches), notes, errors)
+            memory.next_cell()
+            looked_back = self._backfill(matches, memory.earlier, memory.window, errors)
+            remembered = memory.recent()
+            memory.earlier.add(source, cell, self._multi_matches(matches) if analysed else None)
+            memory.remember(matches + looked_back)
+            return self._verdict(self._findings(matches, extra=remembered + looked_back), notes, errors)
+        except Exception as exc:  # noqa: BLE001 - a failure outside one unit: the whole text, text-level
+            errors.append(_failure(exc, "check_code"))
+            return self._verdict(self._findings(self._text_level(source, kind, cell, notes)), notes, errors)
+
+    def check_text(self, source: str, kind: str = "cell", *, cell: int | None = None) -> Verdict:
+        """The text-level check alone: Aho-Corasick and RE2 over the raw text, contexts from each line's
+        first characters, and each shell line parsed on its own (:func:`nbwarden.analysis.surface`).
+
+        Linear in the size of the text and total: what the gate, the agent and
+        the exec gate decide on when the full check fails or misses its
+        deadline.  A miner's command line is blocked here too.
+        """
+        notes: list[str] = []
+        source = _valid_unicode(source if isinstance(source, str) else str(source), notes)
+        return self._verdict(self._findings(self._text_level(source, kind, cell, notes)), notes)
 
     def check_command(self, argv: list[str] | tuple[str, ...], exe: str | None = None) -> Verdict:
-        """Check a process command line as the agent sees it (no shell involved)."""
-        argv = [_valid_unicode(str(a), []) for a in argv if a is not None]
+        """Check a process command line as the agent sees it (no shell involved).  Never raises."""
+        notes: list[str] = []
+        argv = [_valid_unicode(a if isinstance(a, str) else str(a), notes) for a in argv if a is not None]
         if not argv:
             return self._verdict([], [])
+        exe = _valid_unicode(exe, notes) if isinstance(exe, str) else None
+        try:
+            return self._check_command(argv, exe)
+        except Exception as exc:  # noqa: BLE001 - the command line as one shell line, text-level
+            text = shell.shlex.join(argv) + (f"; {shell.shlex.quote(exe)}" if exe else "")
+            matches = self._text_level(text, "shell", None, notes)
+            return self._verdict(self._findings(matches), notes, [_failure(exc, "check_command")])
+
+    def _check_command(self, argv: list[str], exe: str | None) -> Verdict:
         text = shell.shlex.join(argv)
         low = text.lower()
         # the executable's own name, when it differs from argv[0], is checked as a second command
@@ -347,16 +400,23 @@ class Engine:
         return self._verdict(self._findings(matches), [])
 
     def check_notebook(self, notebook: str | Path | dict | bytes) -> Verdict:
-        """Check every cell of a notebook (a path, JSON text or bytes, or a parsed dict)."""
-        from .sources import read_notebook  # late import: sources imports this module's users
+        """Check every cell of a notebook (a path, JSON text or bytes, or a parsed dict).  Never raises.
 
-        cells, notes = read_notebook(notebook)
-        units = [(source, "cell" if cell_type == "code" else "markdown", index)
-                 for index, (cell_type, source) in enumerate(cells) if source]
+        Broken JSON is salvaged or checked as text (the problem is a note);
+        a path that cannot be read gives an allow verdict whose ``error`` says why.
+        """
+        from .sources import SourceError, read_notebook  # late import: sources imports this module's users
+
+        try:
+            units, notes, problem = read_notebook(notebook)
+        except SourceError as exc:
+            return self._verdict([], [str(exc)], [str(exc)])
+        if problem:
+            notes.insert(0, f"not a proper notebook: {problem}")
         return self.check_units(units, notes)
 
     def check_file(self, file: str | Path | bytes, *, name: str | None = None, budget: int = 16 << 20) -> Verdict:
-        """Check an executable before or while it runs.
+        """Check an executable before or while it runs.  Never raises.
 
         A ``#!`` script is checked as the code it is.  A binary is checked by
         its name (as a command) and by the ``signature`` strings of the rule
@@ -366,53 +426,72 @@ class Engine:
         notes: list[str] = []
         if isinstance(file, (str, Path)):
             name = name or str(file)
-            data = read_budgeted(Path(file), budget, notes)
+            try:
+                data = read_budgeted(Path(file), budget, notes)
+            except (OSError, ValueError) as exc:
+                reason = f"cannot read {file}: {exc}"
+                return self._verdict(self.check_command([name]).findings if name else [], [reason], [reason])
         else:
             data = bytes(file)
         if data.startswith(b"#!"):
             text = data.decode("utf-8", "replace")
             first = text.split("\n", 1)[0]
-            kind = "python" if "python" in first else "shell"
-            verdict = self.check_code(text, kind)
+            verdict = self.check_code(text, "python" if "python" in first else "shell")
             verdict.notes[:0] = notes
             return verdict
         packed = packer(data)
         if packed:
             notes.append(f"packed executable ({packed})")
-        matches: list[_Match] = []
-        if self._signatures:
-            found: dict[int, dict[int, str]] = {}
-            refs_by_id: dict[int, _Ref] = {}
-            for _, (needle, refs) in self._sig_automaton.iter(data.lower().decode("latin-1")):
-                for ref, index in refs:
-                    found.setdefault(id(ref), {})[index] = needle
-                    refs_by_id[id(ref)] = ref
-            for key, hits in found.items():
-                ref = refs_by_id[key]
-                need = ref.spec.get("min") or len(ref.spec["strings"])
-                if len(hits) >= need:
-                    shown = ", ".join(repr(h) for h in list(hits.values())[:4])
-                    more = f" (+{len(hits) - 4})" if len(hits) > 4 else ""
-                    evidence = f"{name or 'file'} contains {shown}{more}"
-                    matches.append(_Match(ref, EXEC, None, 1, clip(evidence, 200), "signature"))
-        findings = self._findings(matches)
+        findings = self._findings(self._signature_matches(data, name))
         if name:
             findings += [f for f in self.check_command([name]).findings if f.rule not in {x.rule for x in findings}]
             findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.rule))
         return self._verdict(findings, notes)
 
+    def _signature_matches(self, data: bytes, name: str | None) -> list[_Match]:
+        """``signature`` patterns: enough of a rule's strings inside the bytes (one Aho-Corasick pass)."""
+        matches: list[_Match] = []
+        if not self._signatures:
+            return matches
+        found: dict[int, dict[int, str]] = {}
+        refs_by_id: dict[int, _Ref] = {}
+        for _, (needle, refs) in self._sig_automaton.iter(data.lower().decode("latin-1")):
+            for ref, index in refs:
+                found.setdefault(id(ref), {})[index] = needle
+                refs_by_id[id(ref)] = ref
+        for key, hits in found.items():
+            ref = refs_by_id[key]
+            need = ref.spec.get("min") or len(ref.spec["strings"])
+            if len(hits) >= need:
+                shown = ", ".join(repr(h) for h in list(hits.values())[:4])
+                more = f" (+{len(hits) - 4})" if len(hits) > 4 else ""
+                evidence = f"{name or 'file'} contains {shown}{more}"
+                matches.append(_Match(ref, EXEC, None, 1, clip(evidence, 200), "signature"))
+        return matches
+
     def check_units(self, units: list[tuple[str, str, int | None]], notes: list[str] | None = None) -> Verdict:
-        """Check several units as one document: (source, kind, cell) triples."""
+        """Check several units as one document: (source, kind, cell) triples.  Never raises."""
         notes = notes if notes is not None else []
+        errors: list[str] = []
         matches: list[_Match] = []
         earlier = an.EarlierCells()
         for source, kind, cell in units:
-            found, analysed = self._scan_unit(source, kind, cell, notes, earlier)
+            source = _valid_unicode(source if isinstance(source, str) else str(source), notes)
+            try:
+                found, analysed = self._scan_unit(source, kind, cell, notes, earlier, errors)
+            except Exception as exc:  # noqa: BLE001 - _scan_unit guards its deep part; this is the rest
+                errors.append(_failure(exc, f"cell {cell}"))
+                found, analysed = self._text_level(source, kind, cell, notes), False
             matches.extend(found)
             if kind == "cell":
                 earlier.add(source, cell, self._multi_matches(found) if analysed else None)
-        matches.extend(self._backfill(matches, earlier))
-        return self._verdict(self._findings(matches), notes)
+        matches.extend(self._backfill(matches, earlier, errors=errors))
+        try:
+            findings = self._findings(matches)
+        except Exception as exc:  # noqa: BLE001 - cannot happen on valid matches; never raise all the same
+            errors.append(_failure(exc, "findings"))
+            findings = []
+        return self._verdict(findings, notes, errors)
 
     def _anchors(self, match: _Match) -> bool:
         """Is this a match of the rarest group of a multi-part rule (worth looking for the rest)?"""
@@ -421,7 +500,8 @@ class Engine:
     def _multi_matches(self, matches: list[_Match]) -> list[_Match]:
         return [m for m in matches if m.ref.rule in self._multi]
 
-    def _backfill(self, matches: list[_Match], earlier: an.EarlierCells, window: int | None = None) -> list[_Match]:
+    def _backfill(self, matches: list[_Match], earlier: an.EarlierCells, window: int | None = None,
+                  errors: list[str] | None = None) -> list[_Match]:
         """Parts of half-matched multi-part rules, from earlier cells the prefilter skipped."""
         partial = {m.ref.rule for m in matches if self._anchors(m)}
         if not partial:
@@ -429,8 +509,13 @@ class Engine:
         found: list[_Match] = []
         for entry in earlier.entries[-window:] if window else earlier.entries:
             if entry.matches is None:
-                unit = an.analyze(entry.source, "cell")
-                entry.matches = self._multi_matches(self._match(unit, entry.source.lower(), entry.cell))
+                try:
+                    unit = an.analyze(entry.source, "cell")
+                    entry.matches = self._multi_matches(self._match(unit, entry.source.lower(), entry.cell))
+                except Exception as exc:  # noqa: BLE001 - that earlier cell's text-level matches instead
+                    if errors is not None:
+                        errors.append(_failure(exc, f"earlier cell {entry.cell}"))
+                    entry.matches = self._multi_matches(self._text_level(entry.source, "cell", entry.cell, []))
                 entry.backfilled = True
             if entry.backfilled:
                 found.extend(m for m in entry.matches if m.ref.rule in partial)
@@ -461,26 +546,47 @@ class Engine:
         return hits
 
     def _scan_unit(self, source: str, kind: str, cell: int | None, notes: list[str],
-                   earlier: an.EarlierCells | None = None) -> list[_Match]:
-        if not isinstance(source, str):
-            source = str(source)
-        source = _valid_unicode(source, notes)
+                   earlier: an.EarlierCells | None = None, errors: list[str] | None = None
+                   ) -> tuple[list[_Match], bool]:
+        """Matches of one unit (its deep analysis only where the prefilter saw something).
+
+        An unexpected error in the analysis degrades this unit to the
+        text-level checks, with a note and an entry in ``errors``; it never
+        aborts the check of the other units.
+        """
         low = source.lower()
         hits = self._raw_hits(low)
         regex_hits = list(self._regex_matches(source)) if self._regexes else []
         if not hits and not regex_hits:
             return [], False
-        starts = _line_starts(low)
-        located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
-        focus = {line for _, line, _, _, _ in located} | {line for _, line, _, _ in regex_hits}
-        unit = an.analyze(source, kind, focus=focus, earlier=earlier)
+        try:
+            starts = _line_starts(low)
+            located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
+            focus = {line for _, line, _, _, _ in located} | {line for _, line, _, _ in regex_hits}
+            unit = an.analyze(source, kind, focus=focus, earlier=earlier)
+            matches = self._match(unit, low, cell, located, regex_hits)
+            if any(self._anchors(m) for m in matches):
+                # half of a multi-part rule: its other parts may sit on lines the focused pass skipped
+                unit = an.analyze(source, kind, earlier=earlier)
+                matches = self._match(unit, low, cell, located, regex_hits)
+        except Exception as exc:  # noqa: BLE001 - degrade this unit, never the whole check
+            failure = _failure(exc, "analysis")
+            if errors is not None:
+                errors.append(failure)
+            notes.append(f"{f'cell {cell}: ' if cell is not None else ''}{failure}; text-level checks only")
+            return self._text_level(source, kind, cell, notes), True
         for note in unit.notes:
             notes.append(f"cell {cell}: {note}" if cell is not None else note)
-        matches = self._match(unit, low, cell, located, regex_hits)
-        if any(self._anchors(m) for m in matches):
-            # half of a multi-part rule: its other parts may sit on lines the focused pass skipped
-            matches = self._match(an.analyze(source, kind, earlier=earlier), low, cell, located, regex_hits)
         return matches, True
+
+    def _text_level(self, source: str, kind: str, cell: int | None, notes: list[str]) -> list[_Match]:
+        """Matches of the surface reading; if even that fails, literals and regexes over the raw text."""
+        low = source.lower()
+        try:
+            return self._match(an.surface(source, kind), low, cell)
+        except Exception as exc:  # noqa: BLE001 - both matchers are C code over valid Unicode: this holds
+            notes.append(f"{_failure(exc, 'surface reading')}; raw text only")
+            return self._match(an.Analysis(source=source, kind="text", lines=source.split("\n")), low, cell)
 
     def _match(self, unit: an.Analysis, low: str, cell: int | None, located=None, regex_hits=None) -> list[_Match]:
         matches: list[_Match] = []
@@ -489,21 +595,26 @@ class Engine:
             starts = _line_starts(low)
             located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in self._raw_hits(low)]
             regex_hits = list(self._regex_matches(unit.source))
+        shown: dict[int, str] = {}  # evidence per line: a long line with many hits is clipped once
+
+        def evidence(line: int, fallback: str) -> str:
+            if line not in shown:
+                shown[line] = clip(lines[line - 1], 200) if 0 < line <= len(lines) else clip(fallback, 200)
+            return shown[line]
+
         # literal text in the raw source, located so its context is known
         for start, line, col, needle, refs in located:
             if not refs:
                 continue
             context = unit.context_at(line, col) if lines else EXEC
-            evidence = clip(lines[line - 1], 200) if 0 < line <= len(lines) else clip(needle, 200)
             for ref in refs:
                 if ref.word and not _on_word_boundary(low, start, start + len(needle), needle):
                     continue
-                matches.append(_Match(ref, context, cell, line, evidence))
+                matches.append(_Match(ref, context, cell, line, evidence(line, needle)))
         # regexes over the raw source
         for ref, line, col, _ in regex_hits or ():
             context = unit.context_at(line, col) if lines else EXEC
-            evidence = clip(lines[line - 1], 200) if 0 < line <= len(lines) else ""
-            matches.append(_Match(ref, context, cell, line, evidence))
+            matches.append(_Match(ref, context, cell, line, evidence(line, "")))
         # facts: structured patterns, and literals/regexes over derived text
         for fact in unit.facts:
             self._match_fact(fact, cell, matches)
@@ -550,7 +661,7 @@ class Engine:
         elif kind in {"pip", "apt"}:
             name = value.lower()
             hit(self._packages[kind].get(name, ()))
-            hit(ref for glob, ref in self._package_globs[kind] if fnmatch.fnmatchcase(name, glob))
+            hit(self._package_glob_sets[kind].refs(name))
         elif kind == "git":
             url = _normalize_repo(value)
             hit(ref for needle, ref in self._gits if needle in url)
@@ -558,7 +669,7 @@ class Engine:
         elif kind == "download":
             source, filename = value
             name = filename.lower()
-            hit(ref for glob, ref in self._downloads if fnmatch.fnmatchcase(name, glob))
+            hit(self._download_globs.refs(name))
             self._match_text(f"{source} {filename}", fact, cell, out)
         elif kind == "url":
             self._match_host(_host_of(value), fact, cell, out)
@@ -667,9 +778,10 @@ class Engine:
         return Finding(rule.id, rule.category, severity, rule.description, evidence, match.cell,
                        match.line, context, match.ref.kind, match.via, rule.severity, parts)
 
-    def _verdict(self, findings: list[Finding], notes: list[str]) -> Verdict:
+    def _verdict(self, findings: list[Finding], notes: list[str], errors: list[str] = ()) -> Verdict:
+        error = "; ".join(dict.fromkeys(errors)) or None
         if not findings:
-            return Verdict("allow", None, 0.0, [], notes, self.version)
+            return Verdict("allow", None, 0.0, [], notes, self.version, error)
         top = findings[0]
         miss = 1.0
         for finding in findings:
@@ -678,10 +790,19 @@ class Engine:
             rule = self._rule_by_id.get(finding.rule)
             weight = rule.confidence if rule and rule.confidence is not None else SEVERITY_WEIGHT[finding.rule_severity]
             miss *= 1.0 - weight * CONTEXT_WEIGHT[finding.context]
-        return Verdict(ACTIONS[top.severity], top.category, 1.0 - miss, findings, notes, self.version)
+        return Verdict(ACTIONS[top.severity], top.category, 1.0 - miss, findings, notes, self.version, error)
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _failure(exc: BaseException, step: str) -> str:
+    """One line naming an internal failure and where it happened, for the verdict, the ledger and the log."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    log.warning("nbwarden engine: %s failed: %s: %s%s", step, type(exc).__name__, exc, where,
+                exc_info=log.isEnabledFor(logging.DEBUG))
+    return clip(f"engine failure in {step}: {type(exc).__name__}: {exc}{where}", 300)
 
 
 def _strength(match: _Match) -> tuple[int, int]:

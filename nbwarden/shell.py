@@ -16,7 +16,6 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 OPERATORS = {";", "&&", "||", "|", "&", "|&", "(", ")", ";;", "\n"}
 REDIRECTS = {">", ">>", "<", "<<", "<<<", "&>", "&>>", ">&", "<&", "2>", "2>>", "1>"}
@@ -69,6 +68,15 @@ DOWNLOADERS = frozenset({"wget", "curl", "aria2c", "axel", "gdown", "huggingface
 SESSIONS = frozenset({"screen", "tmux", "su"})
 SOURCES = frozenset({"source", "."})
 URL_RE = re.compile(r"(?:https?|ftp|magnet|stratum\+\w+|stratum\d?\+\w+|ssh|socks5h?|wss?|git)://[^\s'\"<>`]+|magnet:\?[^\s'\"<>`]+", re.I)
+
+
+_URL_PARTS = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://[^/?#]*)?([^?#]*)")
+
+
+def url_path(url: str) -> str:
+    """The path of a URL, for any text: ``urllib.parse`` raises on ``https://]x`` and ``s://[::-1]``,
+    which would let one odd argument abort the check of a whole cell."""
+    return _URL_PARTS.match(url).group(1)
 
 
 @dataclass(slots=True)
@@ -368,8 +376,7 @@ def normalize_package(spec: str) -> str:
     spec = spec.strip().strip("'\"")
     if "://" in spec or spec.startswith("git+"):
         url = spec.split("git+", 1)[-1].split("#", 1)[0].split("@")[0] if "@" not in spec.split("://", 1)[-1].split("/", 1)[0] else spec
-        path = urlsplit(url.replace("git+", "")).path
-        name = posixpath.basename(path.rstrip("/"))
+        name = posixpath.basename(url_path(url.replace("git+", "")).rstrip("/"))
         if name.endswith(".git"):
             name = name[:-4]
         name = re.sub(r"\.(zip|tar\.gz|tgz|whl)$", "", name)
@@ -409,7 +416,7 @@ def _packages(facts: ShellFacts, name: str, args: list[str]) -> None:
             if "github" in url or "gitlab" in url or url.endswith(".git") or arg.startswith("git+"):
                 facts.git.append(url)
             else:
-                facts.downloads.append((url, posixpath.basename(urlsplit(url).path)))
+                facts.downloads.append((url, posixpath.basename(url_path(url))))
         facts.pip.append(normalize_package(arg))
         i += 1
 
@@ -455,5 +462,5 @@ def _download(facts: ShellFacts, name: str, args: list[str]) -> None:
             facts.downloads.append((f"hf://{repo}", posixpath.basename(f)))
         return
     for url in urls:
-        filename = out or posixpath.basename(urlsplit(url).path) or url
+        filename = out or posixpath.basename(url_path(url)) or url
         facts.downloads.append((url, posixpath.basename(filename)))

@@ -63,6 +63,8 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
             return handle.read(limit + 1)
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from exc
+    except (ValueError, UnicodeError) as exc:  # a NUL byte or a lone surrogate in the name
+        raise SourceError(f"cannot read: not a usable file name ({type(exc).__name__})") from exc
 
 
 def _text(value: Any) -> str:
@@ -108,51 +110,77 @@ def parse_notebook_text(text: str) -> Any:
         raise SourceError(f"invalid notebook JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
 
 
-def read_notebook(notebook: str | Path | dict | bytes) -> tuple[list[tuple[str, str]], list[str]]:
-    """Cells of a notebook given as a path, JSON text, bytes or a dict."""
-    notes: list[str] = []
-    if isinstance(notebook, dict):
-        return cells_of(notebook)
-    if isinstance(notebook, Path) or (isinstance(notebook, str) and not notebook.lstrip().startswith("{")):
-        data = read_bytes(Path(notebook))
-    elif isinstance(notebook, str):
-        data = notebook.encode("utf-8", "surrogatepass")
-    else:
-        data = bytes(notebook)
+Unit = tuple[str, str, "int | None"]  # (source, kind, cell index)
+
+
+def _units(cells: list[tuple[str, str]]) -> list[Unit]:
+    return [(src, "cell" if ctype == "code" else "markdown", i) for i, (ctype, src) in enumerate(cells) if src]
+
+
+def notebook_units(data: bytes) -> tuple[list[Unit], list[str], str | None]:
+    """What to check in a notebook's bytes: units, notes, and a problem (None for a proper notebook).
+
+    Never raises.  A notebook that is not valid JSON is still checked: cell
+    sources are salvaged where possible, else its raw text gets the
+    text-level checks, so a broken file can neither crash a check nor hide a
+    miner.
+    """
+    if not data.strip():
+        return [], [], "empty file, not a notebook"
     if looks_binary(data):
-        raise SourceError("binary data, not a notebook")
+        return [], [], "binary data, not a notebook"
     text, notes = decode(data)
-    cells, more = cells_of(parse_notebook_text(text))
-    return cells, notes + more
+    try:
+        cells, more = cells_of(parse_notebook_text(text))
+    except SourceError as exc:
+        salvaged = salvage_sources(text)
+        if any(salvaged):
+            units = [(src, "cell", i) for i, src in enumerate(salvaged) if src]
+            return units, notes + [f"{len(units)} cell sources salvaged; text-level checks otherwise"], str(exc)
+        return [(text, "text", None)], notes + ["text-level checks only"], str(exc)
+    return _units(cells), notes + more, None
 
 
-def units_of_file(path: Path) -> tuple[list[tuple[str, str, int | None]], list[str], str | None]:
+def _is_path(value: str) -> bool:
+    """Is this string a file name rather than notebook JSON?"""
+    return not value.lstrip("\ufeff \t\r\n").startswith(("{", "[")) and len(value) < 4096 \
+        and "\n" not in value and "\x00" not in value
+
+
+def read_notebook(notebook: str | Path | dict | bytes) -> tuple[list[Unit], list[str], str | None]:
+    """Units of a notebook given as a path, JSON text, bytes or a parsed dict (see :func:`notebook_units`).
+
+    Raises :class:`SourceError` only for a path that cannot be read.
+    """
+    if isinstance(notebook, dict):
+        try:
+            cells, notes = cells_of(notebook)
+        except SourceError as exc:
+            return [], [], str(exc)
+        return _units(cells), notes, None
+    if isinstance(notebook, Path) or (isinstance(notebook, str) and _is_path(notebook)):
+        return notebook_units(read_bytes(Path(notebook)))
+    if isinstance(notebook, str):
+        return notebook_units(notebook.encode("utf-8", "surrogatepass"))
+    return notebook_units(bytes(notebook))
+
+
+def units_of_file(path: Path) -> tuple[list[Unit], list[str], str | None]:
     """What to check in a file: (source, kind, cell) triples, notes, and a problem.
 
-    A notebook that is not valid JSON is still checked: cell sources are
-    salvaged where possible, else its raw text gets the text-level checks.
-    The problem (why it is not a proper notebook) is returned so that the
-    report can show it and ``--strict`` can fail on it, so a broken file can
-    neither crash a scan nor hide a miner.
+    The problem (why a notebook is not a proper one) is returned so that the
+    report can show it and ``--strict`` can fail on it.
     """
     kind = CODE_SUFFIXES.get(path.suffix.lower(), "data")
     data = read_bytes(path)
-    if kind == "notebook" and not data.strip():
-        raise SourceError("empty file, not a notebook")
+    if kind == "notebook":
+        units, notes, problem = notebook_units(data)
+        if not units and problem:
+            raise SourceError(problem)
+        return units, notes, problem
     if kind != "data" and looks_binary(data):
         raise SourceError("binary data, not source code")
     text, notes = decode(data)
-    if kind == "notebook":
-        try:
-            cells, more = cells_of(parse_notebook_text(text))
-        except SourceError as exc:
-            salvaged = salvage_sources(text)
-            if any(salvaged):
-                units = [(src, "cell", i) for i, src in enumerate(salvaged) if src]
-                return units, notes + [f"{len(units)} cell sources salvaged; text-level checks otherwise"], str(exc)
-            return [(text, "text", None)], notes + ["text-level checks only"], str(exc)
-        units = [(src, "cell" if ctype == "code" else "markdown", i) for i, (ctype, src) in enumerate(cells) if src]
-        return units, notes + more, None
     if kind == "data":
         return [(text, "data", None)], notes, None
     if kind == "python" and text.startswith("#!") and "sh" in text.split("\n", 1)[0].rsplit("/", 1)[-1][:4]:
