@@ -256,6 +256,7 @@ def test_sensor_in_a_pod_reaches_the_agent_through_a_read_only_mount(kube, scope
     # process itself before its sensor had anything to veto
     code = (f"import json, os, subprocess, time\nfrom nbwarden.agent.sensor import install\n"
             f"s = install(directory={str(pod_dir)!r}, kernel_id={kernel_id!r})\n"
+            "s.engine_ready.wait(120)\n"  # its engine loads in the background (3 s of patience by default)
             "try:\n    subprocess.run([os.environ['MINER'], '-o', os.environ['POOL']])\n"
             "except PermissionError as exc:\n    print('vetoed', exc)\n"
             "time.sleep(0.5)\nprint(json.dumps({'reply': s.reply_path, 'sent': s.sent}))\n")
