@@ -1,0 +1,104 @@
+"""Deepfake, crypto-mining and torrent packs: the tools' own runner scripts, command lines built in
+variables, voice cloning, Python miners, and the download/seed shape of BitTorrent code, each beside a
+look-alike that must stay allowed.  Written here; not copied from any reference file."""
+
+
+import pytest
+
+from nbwarden.engine import Engine
+
+ENGINE = Engine()
+
+
+def _notebook(*cells: str) -> dict:
+    return {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {},
+        "cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None}
+                  for c in cells],
+    }
+
+
+def _verdict(source, kind="cell"):
+    if isinstance(source, dict):
+        return ENGINE.check_notebook(source)
+    return ENGINE.check_code(source, kind)
+
+
+def _acts(source, kind="cell"):
+    verdict = _verdict(source, kind)
+    return verdict.action, verdict.category, sorted({f.rule for f in verdict.findings if f.severity != "audit"})
+
+
+# ---------------------------------------------------------------------------------------------- deepfake
+
+DEEPFAKE = {
+    "roop-style entry point": ("#!/usr/bin/env python3\nfrom roop import core\n\nif __name__ == '__main__':\n"
+                               "    core.run()\n", "python"),
+    "facefusion fork entry point": ("from facefusion import core\n\nif __name__ == '__main__':\n    core.cli()\n",
+                                    "python"),
+    "Deep-Live-Cam layout": ("import sys\nfrom modules import core\n\nif __name__ == '__main__':\n    core.run()\n",
+                             "python"),
+    "faceswap cli": ("from lib.cli import args as cli_args\nfrom lib.cli.args_extract_convert import ConvertArgs\n"
+                     "p = cli_args.FullHelpArgumentParser()\nsub = p.add_subparsers()\n"
+                     "ConvertArgs(sub, 'convert', 'Swap the face in a video')\n", "python"),
+    "simswap runner": ("import torch\nfrom util.reverse2original import reverse2wholeimage\n"
+                       "ident = net.netArc(F.interpolate(src, size=(112, 112)))\n"
+                       "out = net(None, crop, ident, None, True)\n", "python"),
+    "roop command in an f-string": (_notebook(
+        "%cd roop",
+        "who = 'face_swapper'\nline = f'run.py -s {a} -t {b} -o {c} --frame-processor {who} --keep-audio'\n"
+        "!python $line"), None),
+    "facefusion model flag": ("%cd /content/ffx\n!python run.py --execution-providers cuda "
+                              "--face-swapper-model inswapper_128", "cell"),
+    "facefusion installer under another name": ("!git clone https://example.org/x/abc.git\n%cd abc\n"
+                                                "!python install.py --onnxruntime cuda --skip-venv", "cell"),
+    "fomm demo api": ("from demo import load_checkpoints, make_animation\n"
+                      "gen, kp_detector = load_checkpoints('config/vox-256.yaml', 'ckpt.pth.tar')\n"
+                      "frames = make_animation(photo, clip, gen, kp_detector, relative=True)", "cell"),
+    "wav2lip through ml4a": ("from ml4a.models import wav2lip\nwav2lip.run('person.jpg', 'words.wav', "
+                             "output_video='talk.mp4')", "cell"),
+    "rvc inference list": ("import subprocess, sys\nargv = [sys.executable, 'tools/infer_cli.py', '--f0up_key', "
+                           "str(shift), '--index_path', idx, '--model_name', voice]\nsubprocess.run(argv)", "cell"),
+    "rvc pretrained files": ("for name in ['f0G48k.pth', 'f0D48k.pth']:\n    fetch(BASE + name, 'pretrained_v2/' + name)",
+                             "cell"),
+    "voice tool fork clone": ("!git clone https://github.com/example/Mangio-RVC-Fork rvc", "cell"),
+    "so-vits-svc api": ("from inference.infer_tool import Svc\nm = Svc('logs/44k/G_800.pth', 'configs/config.json')\n"
+                        "audio = m.slice_inference('raw/in.wav', 'singer', 0, -40, 0, 0.5)", "cell"),
+    "xtts speaker_wav": ("from TTS.api import TTS\nt = TTS('tts_models/multilingual/multi-dataset/xtts_v2')\n"
+                         "t.tts_to_file(text=line, speaker_wav='celebrity.wav', language='en', file_path='o.wav')",
+                         "cell"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEEPFAKE))
+def test_deepfake_shapes_are_flagged(name):
+    source, kind = DEEPFAKE[name]
+    action, category, rules = _acts(source, kind or "cell")
+    assert action in {"warn", "block"}, (name, rules)
+    assert category == "deepfake", (name, category, rules)
+
+
+DEEPFAKE_BENIGN = {
+    "policy notebook quoting a swap command": (
+        "EXAMPLES = '''\n!python run.py -s a.jpg -t b.mp4 --frame-processor face_swapper\n'''\n"
+        "print('These cells are blocked here:', EXAMPLES)", "cell"),
+    "facefusion upscaling only": ("opts = ['--frame-processors', 'frame_enhancer']\nprint(opts)", "cell"),
+    "stock-voice tts": ("from TTS.api import TTS\nt = TTS('tts_models/en/ljspeech/glow-tts')\n"
+                        "t.tts_to_file(text='Epoch finished.', file_path='done.wav')", "cell"),
+    "bark stock preset": ("from bark import generate_audio\naudio = generate_audio('hi', history_prompt='v2/en_speaker_1')",
+                          "cell"),
+    "arcface verification": ("emb = arcface(img1)\nemb2 = arcface(img2)\nprint(cosine(emb, emb2))", "cell"),
+    "webui modules import": ("from modules import shared, scripts\nclass Script(scripts.Script):\n    pass", "python"),
+    "sadtalker checkpoint download only": ("!wget -nc https://github.com/OpenTalker/SadTalker/releases/download/"
+                                           "v0.0.2-rc/SadTalker_V0.0.2_512.safetensors -P ckpt", "cell"),
+    "pitch tracking": ("import librosa\nf0, vflag, vprob = librosa.pyin(y, fmin=65, fmax=1000)", "cell"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEEPFAKE_BENIGN))
+def test_deepfake_look_alikes_are_allowed(name):
+    source, kind = DEEPFAKE_BENIGN[name]
+    action, _, rules = _acts(source, kind)
+    assert action == "allow", (name, rules)
