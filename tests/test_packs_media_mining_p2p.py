@@ -102,3 +102,53 @@ def test_deepfake_look_alikes_are_allowed(name):
     source, kind = DEEPFAKE_BENIGN[name]
     action, _, rules = _acts(source, kind)
     assert action == "allow", (name, rules)
+
+
+# ---------------------------------------------------------------------------------------------- crypto mining
+
+MINING = {
+    "python stratum login client": (
+        "import socket, json, pyrx\ns = socket.create_connection((HOST, 4444))\n"
+        "s.sendall((json.dumps({'id': 1, 'method': 'login', 'params': {'login': ADDR, 'pass': 'w1'}}) + '\\n').encode())\n"
+        "job = json.loads(s.makefile().readline())['result']['job']\n"
+        "digest = pyrx.get_rx_hash(blob, bytes.fromhex(job['seed_hash']), job['height'])\n", "python"),
+    "solo mining against a node": (
+        "import requests, pycryptonight\nt = requests.post(NODE + '/json_rpc', json={'method': 'get_block_template', "
+        "'params': {'wallet_address': ADDR}}).json()['result']\nnonce = 0\n"
+        "h = pycryptonight.cn_slow_hash(pack(t, nonce), 4, 0, t['height'])\n"
+        "requests.post(NODE + '/json_rpc', json={'method': 'submit_block', 'params': [pack(t, nonce).hex()]})\n", "python"),
+    "gpu miner launcher with payout address": (
+        "import subprocess\nserver = 'autolykos.auto.nicehash.com:9200'\nwallet = '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2'\n"
+        "proc = subprocess.Popen([path, '--algo', algo, '--server', server, '--user', wallet])\n", "python"),
+    "miner started by a shell function": ("%%bash\nsource helpers.sh\nstart_xmrig\n", "cell"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MINING))
+def test_mining_shapes_are_flagged(name):
+    source, kind = MINING[name]
+    action, category, rules = _acts(source, kind)
+    assert action == "block", (name, rules)
+    assert category == "crypto_mining", (name, category, rules)
+
+
+MINING_BENIGN = {
+    "randomx benchmark": ("import pyrx, time\nstart = time.time()\nfor n in range(50):\n"
+                          "    pyrx.get_rx_hash(b'\\0' * 76, b'k', 1)\nprint(50 / (time.time() - start), 'H/s')", "cell"),
+    "toy proof of work": ("import hashlib\nnonce = 0\nwhile not hashlib.sha256(f'blk{nonce}'.encode()).hexdigest()"
+                          ".startswith('000'):\n    nonce += 1\nprint(nonce)", "cell"),
+    "pool statistics api": ("import requests\nr = requests.get('https://api2.nicehash.com/main/api/v2/public/stats/global/current')"
+                            "\nprint(r.json())", "cell"),
+    "web login json": ("import requests\nrequests.post(URL, json={'method': 'login', 'params': {'user': u, 'password': p}})",
+                       "cell"),
+    "block explorer nonce": ("import requests\nb = requests.get(API + '/block/' + h).json()\nprint(b['nonce'], b['height'])",
+                             "cell"),
+    "miner-named variable": ("run_xmrig = False\nif run_xmrig:\n    raise SystemExit('not on this hub')", "cell"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MINING_BENIGN))
+def test_mining_look_alikes_are_allowed(name):
+    source, kind = MINING_BENIGN[name]
+    action, _, rules = _acts(source, kind)
+    assert action == "allow", (name, rules)
