@@ -152,3 +152,59 @@ def test_mining_look_alikes_are_allowed(name):
     source, kind = MINING_BENIGN[name]
     action, _, rules = _acts(source, kind)
     assert action == "allow", (name, rules)
+
+
+# ---------------------------------------------------------------------------------------------- torrents
+
+TORRENT = {
+    "magnet added in a later cell": ("opts = {'save_path': '/content/drive/MyDrive/films'}\n"
+                                     "handles.append(lt.add_magnet_uri(ses, link, opts))", "cell"),
+    "torrent added with a save path": ("p = lt.add_torrent_params()\np.ti = lt.torrent_info(path)\n"
+                                       "p.save_path = '/content/out'\nh = ses.add_torrent(p)", "cell"),
+    "wait-for-seed loop": ("while True:\n    s = h.status()\n    print(s.progress, s.download_rate, s.num_peers)\n"
+                           "    if h.is_seed():\n        break\n    time.sleep(2)", "cell"),
+    "aria2c argv built in code": ("import subprocess\nargv = ['aria2c', '--dir', out, '--seed-ratio=0.0', "
+                                  "'--enable-dht=true', uri]\nsubprocess.Popen(argv)", "cell"),
+    "aria2 rpc add torrent": ("import xmlrpc.client\nrpc = xmlrpc.client.ServerProxy('http://127.0.0.1:6800/rpc')\n"
+                              "rpc.aria2.addTorrent(xmlrpc.client.Binary(open('f.torrent', 'rb').read()))", "cell"),
+    "bittornado headless client": ("from BitTornado.Client.download_bt1 import BT1Download\n"
+                                   "from BitTornado.Network.RawServer import RawServer\n", "python"),
+    "cloud-torrent container": ("docker run -d -p 3000:3000 -v /srv/dl:/downloads jpillora/cloud-torrent\n", "shell"),
+    "downloader script on a torrent": ("!./my-torrent-downloader.py /content/a.torrent", "cell"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORRENT))
+def test_torrent_download_shapes_are_flagged(name):
+    source, kind = TORRENT[name]
+    action, category, rules = _acts(source, kind)
+    assert action == "block", (name, rules)
+    assert category == "torrent_p2p", (name, category, rules)
+
+
+TORRENT_BENIGN = {
+    "make a torrent with libtorrent": ("import libtorrent as lt\nfs = lt.file_storage()\nlt.add_files(fs, 'release')\n"
+                                       "t = lt.create_torrent(fs)\nt.add_tracker('udp://tracker.example.org:6969/announce')\n"
+                                       "lt.set_piece_hashes(t, '.')\nopen('release.torrent', 'wb').write(lt.bencode(t.generate()))",
+                                       "python"),
+    "list files of a torrent": ("import libtorrent as lt\ninfo = lt.torrent_info('x.torrent')\n"
+                                "print([f.path for f in info.files()])", "python"),
+    "parse magnet links": ("from urllib.parse import urlparse, parse_qs\n"
+                           "link = 'magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&tr=udp://tr.example.org:80/announce'\n"
+                           "print(parse_qs(urlparse(link).query))", "python"),
+    "rewrite announce url": ("import bencode\nmeta = bencode.bread('a.torrent')\n"
+                             "meta['announce'] = 'http://tracker.example.org:6969/announce'\nbencode.bwrite(meta, 'a.torrent')",
+                             "python"),
+    "transmission housekeeping": ("from transmission_rpc import Client\nc = Client()\n"
+                                  "for t in c.get_torrents():\n    if t.is_finished:\n        c.remove_torrent(t.id)",
+                                  "python"),
+    "aria2c http model download": ("import subprocess\nsubprocess.run(['aria2c', '-x', '16', '-d', 'ckpt', MODEL_URL])",
+                                   "cell"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORRENT_BENIGN))
+def test_torrent_file_handling_is_allowed(name):
+    source, kind = TORRENT_BENIGN[name]
+    action, _, rules = _acts(source, kind)
+    assert action == "allow", (name, rules)
