@@ -66,6 +66,11 @@ DEEPFAKE = {
     "voice tool fork clone": ("!git clone https://github.com/example/Mangio-RVC-Fork rvc", "cell"),
     "so-vits-svc api": ("from inference.infer_tool import Svc\nm = Svc('logs/44k/G_800.pth', 'configs/config.json')\n"
                         "audio = m.slice_inference('raw/in.wav', 'singer', 0, -40, 0, 0.5)", "cell"),
+    "zero-shot cloning tts": ("for out in model.inference_zero_shot(script, ref_text, load_wav('boss.wav', 16000)):\n"
+                              "    chunks.append(out['tts_speech'])", "cell"),
+    "so-vits-svc-fork cli": ("!pip install -q so-vits-svc-fork\n!svc infer -m G_100.pth -c config.json in.wav", "cell"),
+    "comfyui reactor node": ("wf['7'] = {'class_type': 'ReActorFaceSwap', 'inputs': {'input_image': ['3', 0]}}\n"
+                             "requests.post(URL + '/prompt', json={'prompt': wf})", "cell"),
     "xtts speaker_wav": ("from TTS.api import TTS\nt = TTS('tts_models/multilingual/multi-dataset/xtts_v2')\n"
                          "t.tts_to_file(text=line, speaker_wav='celebrity.wav', language='en', file_path='o.wav')",
                          "cell"),
@@ -93,6 +98,8 @@ DEEPFAKE_BENIGN = {
     "webui modules import": ("from modules import shared, scripts\nclass Script(scripts.Script):\n    pass", "python"),
     "sadtalker checkpoint download only": ("!wget -nc https://github.com/OpenTalker/SadTalker/releases/download/"
                                            "v0.0.2-rc/SadTalker_V0.0.2_512.safetensors -P ckpt", "cell"),
+    "built-in speaker tts": ("for out in model.inference_sft('Good morning', 'English Male'):\n    chunks.append(out)",
+                             "cell"),
     "pitch tracking": ("import librosa\nf0, vflag, vprob = librosa.pyin(y, fmin=65, fmax=1000)", "cell"),
 }
 
@@ -121,6 +128,10 @@ MINING = {
         "import subprocess\nserver = 'autolykos.auto.nicehash.com:9200'\nwallet = '1BvBMSEYstWetqTFn5Au4m4GFg7xJaNVN2'\n"
         "proc = subprocess.Popen([path, '--algo', algo, '--server', server, '--user', wallet])\n", "python"),
     "miner started by a shell function": ("%%bash\nsource helpers.sh\nstart_xmrig\n", "cell"),
+    "duino-coin in python": ("import socket, hashlib\nc = socket.create_connection((SRV, 2813))\n"
+                             "c.send(('JOB,' + NAME + ',MEDIUM').encode())\nprev, goal, diff = c.recv(128).decode().split(',')\n"
+                             "n = next(i for i in range(100 * int(diff) + 1) "
+                             "if hashlib.sha1((prev + str(i)).encode()).hexdigest() == goal)\nc.send(f'{n},,nb'.encode())", "cell"),
 }
 
 
@@ -170,6 +181,8 @@ TORRENT = {
     "bittornado headless client": ("from BitTornado.Client.download_bt1 import BT1Download\n"
                                    "from BitTornado.Network.RawServer import RawServer\n", "python"),
     "cloud-torrent container": ("docker run -d -p 3000:3000 -v /srv/dl:/downloads jpillora/cloud-torrent\n", "shell"),
+    "aria2c on a magnet from a form": ("magnet_uri = ''  #@param {type:'string'}\n!aria2c -d /content/dl \"$magnet_uri\"",
+                                       "cell"),
     "downloader script on a torrent": ("!./my-torrent-downloader.py /content/a.torrent", "cell"),
 }
 
@@ -178,7 +191,7 @@ TORRENT = {
 def test_torrent_download_shapes_are_flagged(name):
     source, kind = TORRENT[name]
     action, category, rules = _acts(source, kind)
-    assert action == "block", (name, rules)
+    assert action == ("warn" if name == "aria2c on a magnet from a form" else "block"), (name, rules)
     assert category == "torrent_p2p", (name, category, rules)
 
 
@@ -198,6 +211,7 @@ TORRENT_BENIGN = {
     "transmission housekeeping": ("from transmission_rpc import Client\nc = Client()\n"
                                   "for t in c.get_torrents():\n    if t.is_finished:\n        c.remove_torrent(t.id)",
                                   "python"),
+    "magnetic field data with aria2c": ("magnet_field = 3.0\n!aria2c -d data https://example.org/mri.nii.gz", "cell"),
     "aria2c http model download": ("import subprocess\nsubprocess.run(['aria2c', '-x', '16', '-d', 'ckpt', MODEL_URL])",
                                    "cell"),
 }
