@@ -641,11 +641,15 @@ def _many(unit: _Unit, loop: ast.AST) -> bool:
 def _floods(unit: _Unit) -> list[Found]:
     found: list[Found] = []
     seen: set[str] = set()
+    # a unit that accepts connections opens its own to where its clients ask: a relay, not a flood
+    serving = any(unit.name(c).rsplit(".", 1)[-1] in {"accept", "start_server", "serve_forever"} for c in unit.calls)
     for call in unit.calls:
         sent = _send(unit, call)
         if sent is None:
             continue
         kind, target = sent
+        if kind == "socket" and serving:
+            continue
         if kind in seen or not _fixed_public(unit, target, call) or (kind == "http" and _answer_used(unit, call)):
             continue
         if kind == "socket" and any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in {"recv", "recvfrom"}
@@ -793,6 +797,8 @@ def _bound_host(unit: _Unit, call: ast.Call) -> Any:
     given = unit.keyword(call, "host", "address", "bind", "hostname")
     if short == "run" and _app_like(unit, call) or short == "run_simple":
         default = "127.0.0.1"
+        if given is None and call.args and isinstance(unit.value(call.args[0]), str):
+            given = call.args[0]  # app.run('0.0.0.0', 8000), run_simple('0.0.0.0', 8000, app)
     elif short in {"run_app", "start_server", "create_server"} or \
             short == "serve" and module in {"waitress", "hypercorn", "websockets", "bjoern", "gevent", "uvicorn"}:
         default = ""  # aiohttp, asyncio, waitress and websockets listen on every interface by default
@@ -825,6 +831,9 @@ def _served(unit: _Unit) -> dict[str, int]:
             out.setdefault("files", call.lineno)
         elif short == "save" and "files" in unit.name(call):
             out.setdefault("files", call.lineno)
+        elif short == "StreamingResponse" and any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] == "open"
+                                                 for n in ast.walk(call)):
+            out.setdefault("files", call.lineno)
         elif short == "imencode" and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in
                                          ast.walk(unit.function_of(call) or unit.tree)):
             out.setdefault("media", call.lineno)  # camera frames yielded one by one: a video stream
@@ -834,7 +843,8 @@ def _served(unit: _Unit) -> dict[str, int]:
             out.setdefault("files", node.lineno)  # request.files: an upload portal
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "do_CONNECT":
             out.setdefault("relay", node.lineno)
-        elif getattr(node, "id", getattr(node, "attr", None)) in {"SimpleHTTPRequestHandler", "CGIHTTPRequestHandler"}:
+        elif getattr(node, "id", getattr(node, "attr", None)) in {"SimpleHTTPRequestHandler", "CGIHTTPRequestHandler",
+                                                                   "UploadFile"}:
             out.setdefault("files", node.lineno)
     for node, text in unit.strings:
         low = text.lower()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -59,6 +60,7 @@ log = logging.getLogger("nbwarden.engine")
 BUILTIN_CALL_TRIGGERS = {"exec(", "eval(", "compile(", "reversed(", "chr("}
 _TRIGGER = ("__trigger__",)
 UNLESS = -1  # the group index of a rule's "unless" patterns
+REGEX_MATCHES_PER_UNIT = 4
 _RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
 
 
@@ -312,7 +314,10 @@ class Engine:
                            for refs in [*self._programs.values(), [r for _, r in self._program_globs]] for ref in refs}
         self._program_only = program_words - other_words
         self._regex_refs = [ref for _, ref in regexes]
-        self._regexes = [re.compile(text, re.I) for text, _ in regexes]
+        # located with RE2 too where it is installed: Python's re backtracks, and one rule's regex over a long line
+        # of dotted names cost seconds (quadratic); RE2 is linear
+        self._regexes = [re2.compile(f"(?i){text}") if re2 is not None else re.compile(text, re.I)
+                         for text, _ in regexes]
         self._regex_set = None
         if regexes and re2 is not None:
             options = re2.Options()
@@ -645,11 +650,11 @@ class Engine:
             return
         starts = None
         for index in hits:
-            for m in self._regexes[index].finditer(text):
+            # a few matches, not one: the first may sit in a comment above the line that runs
+            for m in itertools.islice(self._regexes[index].finditer(text), REGEX_MATCHES_PER_UNIT):
                 starts = starts or _line_starts(text)
                 line, col = _locate(starts, m.start())
                 yield self._regex_refs[index], line, col, m.group(0)
-                break
 
     def _match_fact(self, fact: an.Fact, cell: int | None, out: list[_Match]) -> None:
         kind, value = fact.kind, fact.value

@@ -214,6 +214,9 @@ def _unwrap(argv: list[str], depth: int) -> tuple[list[str], str]:
     return argv, via
 
 
+_SUBSTITUTION = re.compile(r"\$\([^()]*\)|`[^`]*`")
+
+
 def parse(line: str, depth: int = 0) -> ShellFacts:
     """Parse one shell command line (or a whole script) into facts."""
     facts = ShellFacts()
@@ -224,7 +227,9 @@ def parse(line: str, depth: int = 0) -> ShellFacts:
         sub = inner[0] or inner[1]
         if sub.strip():
             _merge(facts, parse(sub, depth + 1), "subshell")
-    for argv in split_pipeline(tokenize(line)):
+    # the substitution stays one word of the outer command (curl -o x-$(arch).tar.gz URL)
+    outer = _SUBSTITUTION.sub("$_", line) if "$(" in line or "`" in line else line
+    for argv in split_pipeline(tokenize(outer)):
         _add_command(facts, argv, depth, "")
     for url in URL_RE.findall(line):
         if url not in facts.urls:
