@@ -553,9 +553,11 @@ class Engine:
             start = end - len(needle) + 1
             if needle in BUILTIN_CALL_TRIGGERS and start > 0 and (low[start - 1].isalnum() or low[start - 1] in "._"):
                 continue  # re.compile(, self.eval( ... are not the builtins
-            if not refs and (not _on_word_boundary(low, start, end + 1, needle, "_")
+            if not refs and (not _on_word_boundary(low, start, end + 1, needle)
                              or needle in self._program_only and start > 0 and low[start - 1] == "."):
-                continue  # a name inside a longer word ("tor" in "vector"), or a method (".unique(")
+                # a name inside a longer word ("tor" in "vector"), or a method (".unique("); an underscore is a
+                # boundary here, so a fork named roop_unleashed or start_xmrig still wakes the analysis
+                continue
             hits.append((start, needle, refs))
         return hits
 
