@@ -26,7 +26,9 @@ import ast
 import base64
 import binascii
 import bisect
+import bz2
 import codecs
+import lzma
 import re
 import zlib
 from dataclasses import dataclass, field
@@ -40,6 +42,11 @@ CONTEXT_RANK = {INERT: 0, CODE: 1, EXEC: 2}
 MAX_DEEP_BYTES = 512 * 1024  # larger cells get the text-level checks only
 MAX_FOLD = 1 << 20  # longest string the folder will build
 MAX_DEPTH = 3  # exec(decode(exec(decode(...)))) nesting we follow
+MAX_FOLD_STEPS = 1 << 18  # nodes one expression may fold (comprehensions and lambdas multiply work)
+MAX_FOLD_TOTAL = 1 << 20  # nodes one cell may fold in all
+MAX_ITEMS = 65536  # longest list, dict or comprehension the folder will build
+MAX_BOUND = 64  # names bound at prefilter hits whose later uses a focused walk follows ...
+MAX_RELATED = 4096  # ... and the lines it looks up for them; past either, it walks everything
 
 PRINT_LIKE = {"print", "display", "Markdown", "HTML", "Latex", "warn", "info", "debug", "warning",
               "error", "critical", "exception", "log", "echo", "secho", "write_stdout"}
@@ -52,6 +59,12 @@ ARGV_CALLS = {"subprocess.run", "subprocess.call", "subprocess.check_call", "sub
               "os.posix_spawnp", "sh.Command", "pexpect.spawn", "pexpect.run"}
 EXEC_CALLS = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "execfile"}
 IMPORT_CALLS = {"__import__", "importlib.import_module", "importlib.__import__"}
+NAMESPACE_CALLS = {"globals", "locals", "vars"}  # vars(os)[x], globals()[x]: names looked up by a computed key
+# Calls whose result is worth following to its uses: decoders and look-ups by a computed name
+DECODING_CALLS = {"b64decode", "decodebytes", "a2b_base64", "urlsafe_b64decode", "b32decode", "b16decode",
+                  "b85decode", "a85decode", "standard_b64decode", "unhexlify", "a2b_hex", "fromhex", "decompress",
+                  "chr", "reversed", "__import__", "import_module", "getattr", "eval"}
+DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 # Calls that download something: name -> (url arg, url keyword, file arg, file keyword)
 DOWNLOAD_CALLS: dict[str, tuple[int, str, int, str]] = {
     "urllib.request.urlretrieve": (0, "url", 1, "filename"),
@@ -368,19 +381,46 @@ def clip(text: str, limit: int = 160) -> str:
 # Constant folding
 
 
-class _Folder:
-    """Evaluates the string-building expressions obfuscators use, and nothing else."""
+@dataclass(slots=True, repr=False)
+class _Function:
+    """A one-expression function (``lambda s: ...``, ``def f(s): return ...``): decoders are often wrapped in one."""
 
-    def __init__(self, env: dict[str, Any]):
+    params: list[str]
+    defaults: dict[str, Any]
+    body: ast.expr
+
+
+class _Folder:
+    """Evaluates the string-building expressions obfuscators use, and nothing else.
+
+    Decoders nest freely (``zlib.decompress(base64.b64decode(s[::-1]))``), call
+    targets are named through import aliases and computed look-ups (``name``),
+    and one-expression functions are applied.  Work is counted: one expression
+    may fold ``MAX_FOLD_STEPS`` nodes and a cell ``MAX_FOLD_TOTAL``, so nested
+    comprehensions or chains of lambdas cannot multiply into minutes.
+    """
+
+    def __init__(self, env: dict[str, Any], aliases: dict[str, str] | None = None):
         self.env = env
+        self.aliases = aliases if aliases is not None else {}  # name -> dotted module or attribute
         self.methods: set[str] = set()  # which decoders were used, for evidence
+        self.steps = 0  # nodes folded for the current top-level expression
+        self.total = 0  # nodes folded in all
+        self.exhausted = False  # a cap was hit: some values are unknown
 
     def fold(self, node: ast.AST, depth: int = 0) -> Any:
-        if depth > 40:
+        if depth == 0:
+            self.steps = 0
+        elif depth > 40:
+            return None
+        self.steps += 1
+        self.total += 1
+        if self.steps > MAX_FOLD_STEPS or self.total > MAX_FOLD_TOTAL:
+            self.exhausted = True
             return None
         try:
             return self._fold(node, depth)
-        except (ValueError, TypeError, UnicodeError, binascii.Error, zlib.error, OverflowError,
+        except (ValueError, TypeError, UnicodeError, binascii.Error, zlib.error, lzma.LZMAError, OSError, EOFError, OverflowError,
                 RecursionError, MemoryError, IndexError, KeyError, LookupError, AttributeError):
             return None
 
@@ -389,7 +429,8 @@ class _Folder:
         if isinstance(node, ast.Constant):
             return node.value if isinstance(node.value, (str, bytes, int)) and not isinstance(node.value, bool) else None
         if isinstance(node, ast.Name):
-            return self.env.get(node.id)
+            value = self.env.get(node.id)
+            return None if isinstance(value, _Function) else value  # applied by _call, never turned into text
         if isinstance(node, ast.JoinedStr):
             parts = []
             for value in node.values:
@@ -405,7 +446,7 @@ class _Folder:
             left, right = fold(node.left, depth + 1), fold(node.right, depth + 1)
             if left is None or right is None:
                 return None
-            if isinstance(node.op, ast.Add) and type(left) is type(right) and isinstance(left, (str, bytes)):
+            if isinstance(node.op, ast.Add) and type(left) is type(right) and isinstance(left, (str, bytes, list)):
                 return _cap(left + right)
             if isinstance(node.op, ast.Mult) and isinstance(left, (str, bytes)) and isinstance(right, int):
                 return _cap(left * max(0, min(right, 1000)))
@@ -422,8 +463,16 @@ class _Folder:
                 return -value if isinstance(node.op, ast.USub) else ~value if isinstance(node.op, ast.Invert) else value
             return None
         if isinstance(node, (ast.List, ast.Tuple)):
-            items = [fold(elt, depth + 1) for elt in node.elts[:4096]]
+            items = [fold(elt, depth + 1) for elt in node.elts[:MAX_ITEMS]]
             return None if any(item is None for item in items) else items
+        if isinstance(node, ast.Dict):
+            # partial: a key whose value is unknown is left out, so the known ones can still be looked up
+            table = {}
+            for key_node, value_node in zip(node.keys[:MAX_ITEMS], node.values[:MAX_ITEMS], strict=False):
+                key = fold(key_node, depth + 1) if key_node is not None else None  # None: a **mapping
+                if isinstance(key, (str, int)) and (value := fold(value_node, depth + 1)) is not None:
+                    table[key] = value
+            return table
         if isinstance(node, ast.Subscript):
             base = fold(node.value, depth + 1)
             sl = node.slice
@@ -439,6 +488,8 @@ class _Folder:
                 index = fold(sl, depth + 1)
                 if isinstance(index, int):
                     return base[index]
+            if isinstance(base, dict):
+                return base[fold(sl, depth + 1)]
             return None
         if isinstance(node, (ast.ListComp, ast.GeneratorExp)) and len(node.generators) == 1:
             gen = node.generators[0]
@@ -447,7 +498,7 @@ class _Folder:
                 return None
             out = []
             saved = self.env.get(gen.target.id)
-            for item in list(items)[:65536]:
+            for item in list(items)[:MAX_ITEMS]:
                 self.env[gen.target.id] = item
                 value = fold(node.elt, depth + 1)
                 if value is None:
@@ -458,6 +509,8 @@ class _Folder:
                 return out
             self._restore(gen.target.id, saved)
             return None
+        if isinstance(node, ast.Lambda):
+            return self.function(node, depth)
         if isinstance(node, ast.Call):
             return self._call(node, depth)
         return None
@@ -468,11 +521,167 @@ class _Folder:
         else:
             self.env[name] = saved
 
+    # -- one-expression functions
+
+    def function(self, node: ast.Lambda | ast.FunctionDef, depth: int = 0) -> _Function | None:
+        """``lambda s: ...`` or ``def f(s): return ...`` as something ``_invoke`` can apply, else None."""
+        spec = node.args
+        if spec.vararg or spec.kwarg or spec.kwonlyargs:
+            return None
+        if isinstance(node, ast.Lambda):
+            body = node.body
+        else:
+            statements = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
+            if node.decorator_list or len(statements) != 1 or not isinstance(statements[0], ast.Return):
+                return None
+            body = statements[0].value
+            if body is None:
+                return None
+        params = [arg.arg for arg in (*spec.posonlyargs, *spec.args)]
+        defaults = {}
+        for param, default in zip(params[len(params) - len(spec.defaults):], spec.defaults, strict=True):
+            if (value := self.fold(default, depth + 1)) is not None:
+                defaults[param] = value
+        return _Function(params, defaults, body)
+
+    def _callee(self, func: ast.AST, depth: int) -> _Function | None:
+        if isinstance(func, ast.Lambda):
+            return self.function(func, depth)
+        if isinstance(func, ast.Name) and isinstance(value := self.env.get(func.id), _Function):
+            return value
+        return None
+
+    def _invoke(self, function: _Function, values: list[Any], keywords: dict[str, Any], depth: int) -> Any:
+        """Fold the body with the parameters bound (dynamic scope: the cell's names stay visible)."""
+        bound = {**function.defaults, **dict(zip(function.params, values, strict=False)), **keywords}
+        if len(values) > len(function.params) or any(bound.get(p) is None for p in function.params):
+            return None
+        missing = object()
+        saved = {p: self.env.get(p, missing) for p in function.params}
+        self.env.update((p, bound[p]) for p in function.params)
+        try:
+            return self.fold(function.body, depth + 1)
+        finally:
+            for param, value in saved.items():
+                if value is missing:
+                    self.env.pop(param, None)
+                else:
+                    self.env[param] = value
+
+    def _apply(self, func: ast.AST, value: Any, depth: int) -> Any:
+        """``func(value)`` for ``map(func, ...)``: a lambda, a function of the cell or a decoder by name."""
+        function = self._callee(func, depth)
+        if function is not None:
+            return self._invoke(function, [value], {}, depth)
+        if isinstance(value, (str, bytes, int)):
+            return self._call(ast.Call(func=func, args=[ast.Constant(value)], keywords=[]), depth)
+        return None
+
+    # -- names
+
+    def name(self, node: ast.AST, depth: int = 0) -> str:
+        """The dotted name an expression refers to, seen through aliases and computed look-ups.
+
+        ``__import__('os').system``, ``getattr(os, 'sys' + 'tem')``, ``vars(os)[x]``,
+        ``os.__dict__[x]``, ``sys.modules['os'].system`` and ``m.system`` after
+        ``m = importlib.import_module(x)`` are all ``os.system``; builtins lose their
+        ``builtins.`` prefix.  Like :func:`dotted`, ``f().x`` is ``f.x``; a part that
+        cannot be known makes the result ``""`` or leaves it out.
+        """
+        if depth == 0:
+            self.steps = 0
+        elif depth > 40:
+            return ""
+        if isinstance(node, ast.Name):
+            return _unbuiltin(self.aliases.get(node.id, node.id))
+        if isinstance(node, ast.Attribute):
+            base = self.name(node.value, depth + 1)
+            if node.attr == "__dict__":
+                return base
+            return _unbuiltin(f"{base}.{node.attr}" if base else node.attr)
+        if isinstance(node, ast.Subscript):
+            space = self._namespace(node.value, depth + 1)
+            return self._lookup(space, node.slice, depth) if space is not None else ""
+        if not isinstance(node, ast.Call):
+            return ""
+        func = self.name(node.func, depth + 1)
+        args = node.args
+        if func in IMPORT_CALLS:
+            module = self.fold(args[0], depth + 1) if args else None
+            if not isinstance(module, str) or not DOTTED_NAME.fullmatch(module):
+                return ""
+            # __import__('a.b') returns a unless a fromlist asks for a.b
+            whole = func != "__import__" or len(args) > 3 or any(k.arg == "fromlist" for k in node.keywords)
+            return module if whole else module.split(".")[0]
+        lookup = self._computed(node, func, depth)
+        return func if lookup is None else lookup
+
+    def _computed(self, node: ast.Call, func: str, depth: int) -> str | None:
+        """The name a look-up call reaches (``getattr(os, x)``, ``vars(os).get(x)``, ``eval('os.system')``):
+        ``""`` when its key cannot be folded, None when the call is no look-up."""
+        args = node.args
+        if func == "getattr" and len(args) >= 2:
+            base = self.name(args[0], depth + 1)
+            return self._lookup(base, args[1], depth) if base else ""
+        if func.endswith((".__getattribute__", ".__getattr__")) and args:
+            return self._lookup(func.rsplit(".", 1)[0], args[0], depth)
+        if func.endswith(".get") and args and isinstance(node.func, ast.Attribute):
+            space = self._namespace(node.func.value, depth + 1)
+            return None if space is None else self._lookup(space, args[0], depth)
+        if func == "eval" and args:
+            return self._lookup("", args[0], depth)
+        return None
+
+    def reference(self, node: ast.AST) -> str | None:
+        """The dotted name when ``node`` is a module or an attribute of one (``os.path``, ``m`` after
+        ``m = __import__(x)``, ``getattr(os, x)``, ``get_ipython()``), for aliases; None for any other value."""
+        base = node
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        if isinstance(base, ast.Name):
+            known = base.id in self.aliases
+        elif isinstance(base, ast.Call):
+            func = self.name(base.func)
+            known = func in IMPORT_CALLS or func == "get_ipython" or self._computed(base, func, 0) is not None
+        else:
+            known = isinstance(base, ast.Subscript)
+        return (self.name(node) or None) if known else None
+
+    def _namespace(self, node: ast.AST, depth: int) -> str | None:
+        """The prefix of the names found by subscripting ``node`` (``vars(os)``, ``os.__dict__``: ``os``;
+        ``globals()``, ``__builtins__``, ``sys.modules``: none), or None when it is no namespace."""
+        if isinstance(node, ast.Call):
+            func = self.name(node.func, depth + 1)
+            if func not in NAMESPACE_CALLS:
+                return None
+            return (self.name(node.args[0], depth + 1) or None) if node.args else ""
+        if isinstance(node, ast.Attribute) and node.attr == "__dict__":
+            return self.name(node.value, depth + 1) or None
+        return "" if self.name(node, depth + 1) in {"__builtins__", "builtins", "sys.modules"} else None
+
+    def _lookup(self, space: str, key_node: ast.AST, depth: int) -> str:
+        """``space.key`` for a folded key; with no space the key names a module or a name of the cell."""
+        key = self.fold(key_node, depth + 1)
+        if not isinstance(key, str) or not DOTTED_NAME.fullmatch(key):
+            return ""
+        if space:
+            return _unbuiltin(f"{space}.{key}")
+        head, _, rest = key.partition(".")
+        full = self.aliases.get(head, head)
+        return _unbuiltin(f"{full}.{rest}" if rest else full)
+
+    # -- calls
+
     def _call(self, node: ast.Call, depth: int) -> Any:
         fold = self.fold
         func = node.func
-        name = dotted(func)
         args = node.args
+        function = self._callee(func, depth)
+        if function is not None:
+            values = [fold(a, depth + 1) for a in args]
+            keywords = {k.arg: fold(k.value, depth + 1) for k in node.keywords if k.arg}
+            return self._invoke(function, values, keywords, depth)
+        name = self.name(func, depth + 1)
         if isinstance(func, ast.Attribute) and name not in {"codecs.decode", "codecs.encode"}:
             method = func.attr
             if method == "join" and len(args) == 1:
@@ -501,6 +710,13 @@ class _Folder:
                 if all(isinstance(x, str) for x in (base, old, new)):
                     return _cap(base.replace(old, new))
                 return None
+            if method in {"split", "rsplit"} and len(args) <= 2:
+                base = fold(func.value, depth + 1)
+                sep = fold(args[0], depth + 1) if args else None
+                limit = fold(args[1], depth + 1) if len(args) > 1 else -1
+                if isinstance(base, (str, bytes)) and (sep is None) == (not args) and isinstance(limit, int):
+                    return _cap(getattr(base, method)(sep, limit))
+                return None
             if method == "format":
                 base = fold(func.value, depth + 1)
                 values = [fold(a, depth + 1) for a in args]
@@ -514,6 +730,11 @@ class _Folder:
                     self.methods.add("hex")
                     return bytes.fromhex(value)
                 return None
+            if method == "get" and args:
+                base = fold(func.value, depth + 1)
+                if isinstance(base, dict):
+                    key = fold(args[0], depth + 1)
+                    return base[key] if key in base or len(args) < 2 else fold(args[1], depth + 1)
         short = name.rsplit(".", 1)[-1]
         if short in {"b64decode", "decodebytes", "a2b_base64", "urlsafe_b64decode", "decodestring",
                      "b32decode", "b16decode", "b85decode", "a85decode", "standard_b64decode"} and args:
@@ -532,11 +753,13 @@ class _Folder:
                 self.methods.add("hex")
                 return binascii.unhexlify(value)
             return None
-        if short in {"decompress"} and args and name.startswith(("zlib", "gzip", "bz2", "lzma")):
+        module = name.split(".", 1)[0]
+        if short == "decompress" and args and module in {"zlib", "gzip", "bz2", "lzma"}:
             value = fold(args[0], depth + 1)
-            if isinstance(value, bytes) and name.startswith("zlib"):
-                self.methods.add("zlib")
-                return zlib.decompressobj().decompress(value, MAX_FOLD)
+            wbits = fold(args[1], depth + 1) if len(args) > 1 and module == "zlib" else zlib.MAX_WBITS
+            if isinstance(value, bytes) and isinstance(wbits, int):
+                self.methods.add(module)
+                return _decompress(module, value, wbits)
             return None
         if name in {"codecs.decode", "codecs.encode"} and args:
             value = fold(args[0], depth + 1)
@@ -554,6 +777,11 @@ class _Folder:
             if key in {"base64", "base64codec"}:
                 self.methods.add("base64")
                 return base64.b64decode(value)
+            if key in {"zlib", "zlibcodec", "zip"} and isinstance(value, bytes):
+                self.methods.add("zlib")
+                return _decompress("zlib", value, zlib.MAX_WBITS)
+            if key == "unicodeescape" and isinstance(value, (str, bytes)):
+                return codecs.decode(value, "unicode_escape")
             if isinstance(value, bytes):
                 return value.decode(codec, "replace")
             return None
@@ -563,11 +791,20 @@ class _Folder:
                 self.methods.add("chr")
                 return chr(value)
             return None
-        if name in {"map"} and len(args) == 2 and dotted(args[0]) == "chr":
+        if name == "map" and len(args) == 2:
             items = fold(args[1], depth + 1)
-            if isinstance(items, list) and all(isinstance(x, int) for x in items):
-                self.methods.add("chr")
-                return [chr(x) for x in items]
+            if not isinstance(items, (list, str, bytes)):
+                return None
+            out = [self._apply(args[0], item, depth + 1) for item in list(items)[:MAX_ITEMS]]
+            return None if any(item is None for item in out) else out
+        if name in {"str", "bytes", "bytearray"} and args and (len(args) > 1 or node.keywords):
+            value = fold(args[0], depth + 1)  # str(data, 'utf-8'), bytes(text, encoding='utf-8')
+            codec = fold(args[1], depth + 1) if len(args) > 1 else next(
+                (fold(k.value, depth + 1) for k in node.keywords if k.arg == "encoding"), "utf-8")
+            if isinstance(codec, str) and name == "str" and isinstance(value, bytes):
+                return value.decode(codec, "replace")
+            if isinstance(codec, str) and name != "str" and isinstance(value, str):
+                return value.encode(codec, "replace")
             return None
         if name in {"str", "bytes", "bytearray", "list", "reversed", "tuple"} and len(args) == 1:
             value = fold(args[0], depth + 1)
@@ -581,6 +818,12 @@ class _Folder:
             if name == "str" and isinstance(value, (str, int)):
                 return str(value)
             return value if name == "tuple" else value if name in {"bytes", "bytearray"} and isinstance(value, bytes) else None
+        if name == "int" and 1 <= len(args) <= 2:
+            value = fold(args[0], depth + 1)
+            radix = fold(args[1], depth + 1) if len(args) > 1 else 10
+            if isinstance(value, int) and len(args) == 1:
+                return value
+            return int(value, radix) if isinstance(value, (str, bytes)) and isinstance(radix, int) else None
         if name == "ord" and len(args) == 1:
             value = fold(args[0], depth + 1)
             return ord(value) if isinstance(value, str) and len(value) == 1 else None
@@ -591,9 +834,30 @@ class _Folder:
         return None
 
 
+def _decompress(module: str, data: bytes, wbits: int) -> bytes:
+    """Decompressed ``data``, at most ``MAX_FOLD`` bytes of it (a small bomb stays small)."""
+    if module == "zlib":
+        return zlib.decompressobj(wbits).decompress(data, MAX_FOLD)
+    if module == "gzip":
+        return zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(data, MAX_FOLD)
+    if module == "bz2":
+        return bz2.BZ2Decompressor().decompress(data, MAX_FOLD)
+    return lzma.LZMADecompressor().decompress(data, MAX_FOLD)
+
+
+def _unbuiltin(name: str) -> str:
+    """``builtins.exec`` and ``__builtins__.exec`` are ``exec``."""
+    if "builtins" not in name:
+        return name
+    for prefix in ("builtins.", "__builtins__."):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
 def _cap(value: Any) -> Any:
-    if isinstance(value, (str, bytes)) and len(value) > MAX_FOLD:
-        raise ValueError("folded string too long")
+    if isinstance(value, (str, bytes)) and len(value) > MAX_FOLD or isinstance(value, list) and len(value) > MAX_ITEMS:
+        raise ValueError("folded value too long")
     return value
 
 
@@ -612,6 +876,53 @@ def dotted(node: ast.AST | None) -> str:
         else:
             break
     return ".".join(reversed(parts))
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _one_expression(node: ast.FunctionDef) -> bool:
+    """Could ``def`` be a one-expression function (a docstring at most, then ``return``)?"""
+    return len(node.body) <= 2 and type(node.body[-1]) is ast.Return and not node.decorator_list
+
+
+def _bound_names(stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> set[str]:
+    """The plain names an assignment binds (``a``, ``a, b``; not ``self.a`` or ``d[k]``)."""
+    names, todo = set(), list(stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+    while todo:
+        target = todo.pop()
+        if isinstance(target, ast.Name):
+            names.add(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            todo.extend(target.elts)
+        elif isinstance(target, ast.Starred):
+            todo.append(target.value)
+    return names
+
+
+def _root_name(node: ast.AST | None) -> str:
+    """``a`` for ``a``, ``a.b.c``; empty for anything else."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _decoding(root: ast.AST) -> bool:
+    """Does the code decode something or look it up by a computed name (``DECODING_CALLS``, ``''.join``,
+    ``[::-1]``, ``codecs.decode(x, 'rot13')``, a lambda)?  Its result is worth following to its uses."""
+    for node in ast.walk(root):
+        kind = type(node)
+        if kind is ast.Call:
+            func = node.func
+            name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else ""
+            if name in DECODING_CALLS or name == "decode" and node.args:
+                return True
+            if name == "join" and type(func) is ast.Attribute and type(func.value) is ast.Constant and not func.value.value:
+                return True
+        elif kind is ast.Lambda or kind is ast.Slice and node.step is not None:
+            return True
+    return False
 
 
 def _placeholder(node: ast.AST) -> str:
@@ -652,8 +963,13 @@ class _PythonPass:
         self.depth = depth
         self.aliases: dict[str, str] = {}
         self.env: dict[str, Any] = {}
-        self.folder = _Folder(self.env)
+        self.folder = _Folder(self.env, self.aliases)
         self.string_ctx: dict[int, str] = {}  # id(node) -> context override
+        # focused walk: names bound where the prefilter saw something, and the lines that use them
+        self.bound: set[str] = set()
+        self.decoded: set[str] = set()  # the bound names that hold decoded values (what is made from them is too)
+        self.related: list[int] = []  # sorted line numbers
+        self.everything = False  # too many: every statement counts as related
 
     def run(self) -> None:
         self.calls: list[ast.Call] = []
@@ -670,6 +986,8 @@ class _PythonPass:
             self._call(node)
         for node in self.strings:
             self._string(node)
+        if self.folder.exhausted:
+            self.analysis.notes.append("string folding stopped at its work limit; some values were not decoded")
 
     def _walk(self, root: ast.AST) -> None:
         calls, strings, assigns = self.calls, self.strings, self.assigns
@@ -684,7 +1002,8 @@ class _PythonPass:
                 strings.append(node)
             elif kind is ast.Import or kind is ast.ImportFrom:
                 self._import(node)
-            elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
+            elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign or kind is ast.FunctionDef and (
+                    _one_expression(node)):
                 assigns.append(node)
             elif kind is ast.Expr and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
                 self._mark(node.value, INERT)  # docstrings and bare strings
@@ -698,14 +1017,34 @@ class _PythonPass:
     def _visit_body(self, body: list[ast.stmt]) -> None:
         """Walk only the statements that contain prefilter hits.
 
-        Simple assignments are always kept, because an obfuscated name is
-        often assembled a few statements before the line that uses it.
+        Simple assignments and imports are always kept, because an obfuscated
+        name is often assembled a few statements before the line that uses it
+        and aliases name the modules.  A line without a hit counts as one when
+        it uses a name assigned a decoded value or a module where there was one
+        (``n = b64decode(...)`` then ``getattr(os, n)(c)``; ``m = __import__(...)``
+        then ``m.run(...)``).
         """
         for stmt in body:
             kind = type(stmt)
+            if kind is ast.Import or kind is ast.ImportFrom:
+                hit = self._hit(stmt)
+                self._import(stmt, facts=hit)
+                if hit:  # import subprocess as sp ... sp.run([...]): the alias hides the word
+                    self._note_bound({a.asname or a.name for a in stmt.names
+                                      if a.asname or kind is ast.ImportFrom and a.name != "*"})
+                continue
+            hit = self._hit(stmt) or self._related(stmt)
+            if kind is ast.FunctionDef and _one_expression(stmt):
+                self.assigns.append(stmt)  # a one-line decoder: def d(s): return b64decode(s)
+                if hit and self._decoding(stmt):
+                    self._note_bound({stmt.name}, decoded=True)
             if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
-                if self._hit(stmt):
+                if hit:
                     self._walk(stmt)
+                    if stmt.value is not None and self._decoding(stmt.value):
+                        self._note_bound(_bound_names(stmt), decoded=True)
+                    elif _root_name(stmt.value) in self.bound:  # run = sp.run
+                        self._note_bound(_bound_names(stmt))
                 else:
                     self.assigns.append(stmt)
                     # long constants may be encoded payloads used elsewhere (base64 lists in a loop)
@@ -715,7 +1054,7 @@ class _PythonPass:
                         if type(node) is ast.Constant and isinstance(node.value, str) and len(node.value) >= 16:
                             self.strings.append(node)
                 continue
-            if not self._hit(stmt):
+            if not hit:
                 continue
             if kind not in COMPOUND:
                 self._walk(stmt)
@@ -732,6 +1071,53 @@ class _PythonPass:
                                 self._walk_value(sub_value)
                 else:
                     self._walk_value(value)
+
+    def _related(self, stmt: ast.stmt) -> bool:
+        """Does the statement cover a line that uses a name bound at a hit?"""
+        if self.everything:
+            return True
+        related = self.related
+        index = bisect.bisect_left(related, stmt.lineno)
+        return index < len(related) and related[index] <= (stmt.end_lineno or stmt.lineno)
+
+    def _decoding(self, root: ast.AST) -> bool:
+        """Is the value decoded (``_decoding``) or made from a name that was?  Then its uses are followed."""
+        decoded = self.decoded
+        return _decoding(root) or bool(decoded) and any(type(n) is ast.Name and n.id in decoded for n in ast.walk(root))
+
+    def _note_bound(self, names: set[str], decoded: bool = False) -> None:
+        """Names bound at a hit: the lines that use them become related.  Past ``MAX_BOUND`` names or
+        ``MAX_RELATED`` lines the focus gives up and every statement is walked (linear, like a full walk)."""
+        if decoded:
+            self.decoded |= names
+        new = names - self.bound
+        if not new or self.everything:
+            return
+        self.bound |= new
+        if len(self.bound) > MAX_BOUND:
+            self.everything = True
+            return
+        source, found = self.analysis.source, []
+        for name in new:  # str.find and a boundary check: cheaper than compiling a regex per batch
+            start = source.find(name)
+            while start >= 0:
+                end = start + len(name)
+                if not (start and _word_char(source[start - 1]) or end < len(source) and _word_char(source[end])):
+                    found.append(start)
+                    if len(found) > MAX_RELATED:
+                        self.everything = True
+                        return
+                    end = source.find("\n", end)  # one use a line is enough
+                    if end < 0:
+                        break
+                start = source.find(name, end)
+        lines, line, last = set(), 1, 0
+        for start in sorted(found):
+            line += source.count("\n", last, start)
+            last = start
+            lines.add(line)
+        if lines:
+            self.related = sorted(lines.union(self.related))
 
     def _walk_value(self, value: object) -> None:
         if isinstance(value, ast.AST):
@@ -751,19 +1137,8 @@ class _PythonPass:
                     self.string_ctx[id(sub)] = ctx
 
     def resolve(self, node: ast.AST) -> str:
-        base = node
-        while isinstance(base, ast.Attribute):
-            base = base.value
-        if isinstance(base, ast.Call) and dotted(base.func) in {"__import__", "importlib.import_module"} and base.args:
-            module = self.folder.fold(base.args[0])  # __import__('os').system(...) is os.system(...)
-            if isinstance(module, str):
-                return module + dotted(node)[len(dotted(base)):]
-        name = dotted(node)
-        head, _, rest = name.partition(".")
-        if head in self.aliases:
-            full = self.aliases[head]
-            return f"{full}.{rest}" if rest else full
-        return name
+        """The dotted name of a call target: ``__import__('os').system`` and ``getattr(os, x)`` are ``os.system``."""
+        return self.folder.name(node)
 
     def _evidence(self, node: ast.AST) -> str:
         lines = self.analysis.lines
@@ -785,39 +1160,81 @@ class _PythonPass:
 
     # -- node handlers
 
-    def _import(self, node: ast.AST) -> None:
+    def _import(self, node: ast.AST, facts: bool = True) -> None:
+        """Import facts and aliases; with ``facts=False`` only the aliases (an import line the prefilter passed over)."""
         if isinstance(node, ast.Import):
             for alias in node.names:
-                self._fact("import", alias.name, node)
+                if facts:
+                    self._fact("import", alias.name, node)
                 self.aliases[(alias.asname or alias.name).split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
         else:
             module = node.module or ""
             if node.level:
                 return  # relative imports name the user's own code
-            self._fact("import", module, node)
+            if facts:
+                self._fact("import", module, node)
             for alias in node.names:
                 if alias.name != "*":
-                    self._fact("import", f"{module}.{alias.name}", node)
+                    if facts:
+                        self._fact("import", f"{module}.{alias.name}", node)
                     self.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
 
     def _assign(self, node: ast.AST) -> None:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        """Remember what an assignment binds: folded values in ``env``, modules and attributes in ``aliases``.
+
+        The cell's last binding of a name wins, for every use (a call in a
+        function defined above the assignment still sees the value).
+        """
+        if isinstance(node, ast.FunctionDef):
+            if (function := self.folder.function(node)) is not None:
+                self.env[node.name] = function
+            return
         if node.value is None:
             return
         value = self.folder.fold(node.value)
-        if value is None:
+        self._derive(node.value, value)
+        if isinstance(node, ast.AugAssign):
+            old = self.env.get(node.target.id) if isinstance(node.target, ast.Name) else None
+            if isinstance(node.op, ast.Add) and type(old) is type(value) and isinstance(value, (str, bytes, list)):
+                self.env[node.target.id] = old + value if len(old) + len(value) <= MAX_FOLD else old
             return
-        if isinstance(value, (str, bytes)) and isinstance(node.value, (ast.Call, ast.BinOp, ast.Subscript)):
-            # a name assembled at run time (chr lists, base64, concatenation) may be used anywhere later
-            self._derived(value, node.value, CODE, "+".join(sorted(self.folder.methods)) or "concat")
-        for target in targets:
-            if isinstance(target, ast.Name):
-                if isinstance(node, ast.AugAssign):
-                    old = self.env.get(target.id)
-                    if isinstance(old, type(value)) and isinstance(value, (str, bytes)):
-                        self.env[target.id] = old + value
-                else:
-                    self.env[target.id] = value
+        for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+            self._bind(target, node.value, value)
+
+    def _bind(self, target: ast.AST, expr: ast.AST, value: Any) -> None:
+        if isinstance(target, ast.Name):
+            if value is not None:
+                self.env[target.id] = value
+            elif (name := self.folder.reference(expr)) is not None:
+                self.aliases[target.id] = name  # m = __import__(x); s = getattr(os, y)
+        elif isinstance(target, (ast.Tuple, ast.List)) and not any(isinstance(t, ast.Starred) for t in target.elts):
+            parts = expr.elts if isinstance(expr, (ast.Tuple, ast.List)) else None
+            if parts is not None and len(parts) == len(target.elts):
+                values = value if isinstance(value, list) else [self.folder.fold(p) for p in parts]
+                for sub, part, item in zip(target.elts, parts, values, strict=True):
+                    self._bind(sub, part, item)
+            elif isinstance(value, list) and len(value) == len(target.elts):
+                for sub, item in zip(target.elts, value, strict=True):
+                    self._bind(sub, expr, item)
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and value is not None:
+            container, key = self.env.get(target.value.id), self.folder.fold(target.slice)
+            if isinstance(container, dict) and isinstance(key, (str, int)) and len(container) < MAX_ITEMS:
+                container[key] = value  # d['cmd'] = b64decode(...)
+            elif isinstance(container, list) and isinstance(key, int) and -len(container) <= key < len(container):
+                container[key] = value
+
+    def _derive(self, expr: ast.AST, value: Any) -> None:
+        """A string assembled at run time (chr lists, base64, concatenation) may be used anywhere later:
+        record it, alone or as an item of a literal list, tuple or dict."""
+        if isinstance(expr, (ast.Call, ast.BinOp, ast.Subscript)) and isinstance(value, (str, bytes)):
+            self._derived(value, expr, CODE, "+".join(sorted(self.folder.methods)) or "concat")
+        elif isinstance(expr, (ast.List, ast.Tuple)) and isinstance(value, list):
+            for item, folded in zip(expr.elts[:64], value, strict=False):
+                self._derive(item, folded)
+        elif isinstance(expr, ast.Dict) and isinstance(value, dict):
+            for key, item in zip(expr.keys[:64], expr.values, strict=False):
+                if isinstance(key, ast.Constant) and isinstance(key.value, (str, int)):
+                    self._derive(item, value.get(key.value))
 
     def _fold_arg(self, node: ast.Call, index: int, keyword: str, loose: bool = False) -> Any:
         expr = node.args[index] if 0 <= index < len(node.args) else next(

@@ -1,0 +1,303 @@
+"""Decoding that holds in combination: nested decoders, decoded values kept in
+variables, modules and functions reached by computed names, and module names
+decoded and then imported.  Each class has evasion cells that must be caught
+with the right rule and benign cells using the same machinery that must pass.
+
+The encoded constants are built here from plain text, so each cell says what
+it hides.
+"""
+
+import base64
+import codecs
+import lzma
+import time
+import zlib
+
+import pytest
+
+from nbwarden import analysis
+from nbwarden.engine import Engine
+
+MINER = "xmrig -o pool.example.net:3333 -u WALLET"  # no stratum URL: only the command rule can see it
+MINER_RULE = "crypto_mining.miner-program"
+CONFIG = '{"lr": 0.001, "epochs": 10}'
+
+
+def b64(data: str | bytes) -> str:
+    return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
+
+
+def hexed(text: str) -> str:
+    return text.encode().hex()
+
+
+def rot13(text: str) -> str:
+    return codecs.encode(text, "rot13")
+
+
+def codes(text: str) -> list[int]:
+    return [ord(c) for c in text]
+
+
+def zipped64(text: str) -> str:
+    return b64(zlib.compress(text.encode()))
+
+
+def zipped85(text: str) -> str:
+    return base64.b85encode(zlib.compress(text.encode())).decode()
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine()
+
+
+def exec_rules(verdict) -> set[str]:
+    """Rules that warn or block on evidence that runs (not a constant that merely decodes to something)."""
+    return {f.rule for f in verdict.findings if f.severity in {"warn", "block"} and f.context == "exec"}
+
+
+def assert_miner_blocked(engine, cell):
+    verdict = engine.check_code(cell)
+    assert verdict.action == "block" and verdict.category == "crypto_mining", (cell, verdict.to_dict())
+    assert MINER_RULE in exec_rules(verdict), (cell, verdict.to_dict())
+
+
+def assert_allowed(engine, cell):
+    verdict = engine.check_code(cell)
+    assert verdict.action == "allow", (cell, verdict.to_dict())
+    assert not verdict.error
+
+
+# ---------------------------------------------------------------------------
+# Two and three decoders nested
+
+NESTED = {
+    "zlib of base64": f"import base64, os, zlib\nos.system(zlib.decompress(base64.b64decode('{zipped64(MINER)}')).decode())",
+    "rot13 of base64": "import base64, codecs, os\n"
+                       f"os.system(codecs.decode(base64.b64decode('{b64(rot13(MINER))}').decode(), 'rot13'))",
+    "hex of reversed base64 of reversed": "import base64, os\n"
+                                          f"blob = '{b64(hexed(MINER)[::-1])[::-1]}'\n"
+                                          "os.system(bytes.fromhex(base64.b64decode(blob[::-1]).decode()[::-1]).decode())",
+    "chr list of a reversed string": f"import os\nos.system(''.join(chr(c) for c in {codes(MINER[::-1])}[::-1]))",
+    "fromhex then reversed": f"import os\nos.system(bytes.fromhex('{hexed(MINER[::-1])}')[::-1].decode())",
+    "map chr then reversed": f"import os\nos.system(''.join(map(chr, {codes(MINER[::-1])}))[::-1])",
+    "b85 of zlib": f"import base64, os, zlib\nos.system(zlib.decompress(base64.b85decode('{zipped85(MINER)}')).decode())",
+    "lzma of base64": f"import base64, lzma, os\nos.system(lzma.decompress(base64.b64decode('{b64(lzma.compress(MINER.encode()))}')).decode())",
+    "decoders imported under other names": "from base64 import b64decode as unb\nfrom zlib import decompress as unz\n"
+                                           f"import os\nos.system(unz(unb('{zipped64(MINER)}')).decode())",
+    "decoders reached through __import__": "import os\n"
+                                           f"os.system(__import__('zlib').decompress(__import__('base64').b64decode('{zipped64(MINER)}')).decode())",
+    "str of bytes with an encoding": f"import base64, codecs, os\nos.system(codecs.decode(str(base64.b64decode('{b64(rot13(MINER))}'), 'utf-8'), 'rot_13'))",
+    "comma list of codes split and mapped": "import os\n"
+                                            f"os.system(''.join(chr(int(n)) for n in '{','.join(map(str, codes(MINER)))}'.split(',')))",
+    "shifted codes through a lambda": "import os\n"
+                                      f"os.system(''.join(map(lambda c: chr(c - 3), {[c + 3 for c in codes(MINER)]})))",
+    "exec of zlib of base64": "import base64, zlib\n"
+                              f"exec(zlib.decompress(base64.b64decode('{zipped64(f'import os; os.system({MINER!r})')}')))",
+}
+
+
+@pytest.mark.parametrize("cell", NESTED.values(), ids=NESTED.keys())
+def test_nested_decoders_are_followed(engine, cell):
+    assert_miner_blocked(engine, cell)
+
+
+NESTED_BENIGN = {
+    "zlib of base64 JSON config": "import base64, json, zlib\n"
+                                  f"config = json.loads(zlib.decompress(base64.b64decode('{zipped64(CONFIG)}')))",
+    "base64 image bytes": "import base64, io\nfrom PIL import Image\n"
+                          f"img = Image.open(io.BytesIO(base64.b64decode('{b64(bytes(range(64)))}')))",
+    "rot13 of base64 riddle": "import base64, codecs\n"
+                              f"print(codecs.decode(base64.b64decode('{b64(rot13('the answer is 42'))}').decode(), 'rot13'))",
+    "reversed hex digest": "import hashlib\nd = hashlib.sha256(b'abc').hexdigest()\nprint(bytes.fromhex(d)[::-1].hex())",
+    "map chr banner": f"banner = ''.join(map(chr, {codes('training done')}))[::-1]\nprint(banner)",
+    "decoded shell command that is allowed": f"import base64, os, zlib\nos.system(zlib.decompress(base64.b64decode('{zipped64('nvidia-smi -L')}')).decode())",
+}
+
+
+@pytest.mark.parametrize("cell", NESTED_BENIGN.values(), ids=NESTED_BENIGN.keys())
+def test_nested_decoders_on_ordinary_data_are_allowed(engine, cell):
+    assert_allowed(engine, cell)
+
+
+# ---------------------------------------------------------------------------
+# Decoded values kept in variables and used later in the cell
+
+VARIABLES = {
+    "across statements": "import base64, codecs, os\n"
+                         f"raw = base64.b64decode('{b64(rot13(MINER))}')\ntext = raw.decode()\n"
+                         "ready = True\n\nif ready:\n    cmd = codecs.decode(text, 'rot13')\n    os.system(cmd)",
+    "in an f-string": "import codecs, os\n"
+                      f"tool = codecs.decode('{rot13('xmrig')}', 'rot13')\nos.system(f'./{{tool}} -o pool.example.net:3333')",
+    "in a subprocess list": "import subprocess\n"
+                            f"prog = bytes.fromhex('{hexed('xmrig')[::-1]}'[::-1]).decode()\n"
+                            "subprocess.run([prog, '-o', 'pool.example.net:3333'])",
+    "built by augmented assignment": "import os\n"
+                                     f"cmd = ''.join(map(chr, {codes('xm')}))\ncmd += 'gir'[::-1]\ncmd += ' -o pool:1'\nos.system(cmd)",
+    "argv list extended": "import subprocess\n"
+                          f"argv = ['{'xmrig'[::-1]}'[::-1]]\nargv += ['-o', 'pool:1']\nsubprocess.Popen(argv)",
+    "in a dict looked up by key": "import base64, os\n"
+                                  f"steps = {{'check': 'ls', 'go': base64.b64decode('{b64(MINER)}').decode()}}\n"
+                                  "os.system(steps['go'])",
+    "dict item assigned later": f"import os\nsteps = {{}}\nsteps['go'] = '{MINER[::-1]}'[::-1]\nos.system(steps.get('go'))",
+    "in a list looked up by index": "import os, zlib, base64\n"
+                                    f"parts = ['ls', zlib.decompress(base64.b64decode('{zipped64(MINER)}')).decode()]\n"
+                                    "os.system(parts[1])",
+    "tuple unpacking": f"import base64, os\nprog, rest = base64.b64decode('{b64('xmrig')}').decode(), ' -o pool:1'\nos.system(prog + rest)",
+    "a lambda decoder": f"import base64, os\nd = lambda s: base64.b64decode(s[::-1]).decode()\nos.system(d('{b64(MINER)[::-1]}'))",
+    "a one-line def decoder": "import base64, os, zlib\n\ndef unpack(blob):\n    \"\"\"Helper.\"\"\"\n"
+                              "    return zlib.decompress(base64.b64decode(blob)).decode()\n\n"
+                              f"payload = '{zipped64(MINER)}'\nos.system(unpack(payload))",
+}
+
+
+@pytest.mark.parametrize("cell", VARIABLES.values(), ids=VARIABLES.keys())
+def test_decoded_values_in_variables_are_followed(engine, cell):
+    assert_miner_blocked(engine, cell)
+
+
+VARIABLES_BENIGN = {
+    "decoded command in a variable": f"import base64, os\ncmd = base64.b64decode('{b64('ls -la /content')}').decode()\nos.system(cmd)",
+    "decoded argv in a dict": "import subprocess, codecs\n"
+                              f"tools = {{'gpu': codecs.decode('{rot13('nvidia-smi')}', 'rot13')}}\nsubprocess.run([tools['gpu'], '-L'])",
+    "augmented path": "import os\nroot = '/content'\nroot += '/data'\nos.makedirs(root, exist_ok=True)\nprint(''.join(reversed(root)))",
+    "lambda over data": f"import base64\nd = lambda s: base64.b64decode(s)\nweights = d('{b64(bytes(32))}')",
+}
+
+
+@pytest.mark.parametrize("cell", VARIABLES_BENIGN.values(), ids=VARIABLES_BENIGN.keys())
+def test_decoded_ordinary_values_in_variables_are_allowed(engine, cell):
+    assert_allowed(engine, cell)
+
+
+# ---------------------------------------------------------------------------
+# Modules and functions reached by computed names
+
+LOOKUPS = {
+    "getattr(os, decoded)(decoded)": "import codecs, os\n"
+                                     f"name = codecs.decode('{rot13('system')}', 'rot13')\n"
+                                     f"line = codecs.decode('{rot13(MINER)}', 'rot13')\ngetattr(os, name)(line)",
+    "getattr on __import__ of decoded": f"getattr(__import__('so'[::-1]), 'metsys'[::-1])('{MINER[::-1]}'[::-1])",
+    "getattr on import_module of hex": "import importlib\n"
+                                       f"run = getattr(importlib.import_module(bytes.fromhex('{hexed('os')}').decode()), "
+                                       f"''.join(map(chr, {codes('system')})))\nrun('{MINER[::-1]}'[::-1])",
+    "getattr of subprocess with an argv": "import subprocess\n"
+                                          f"getattr(subprocess, 'nepoP'[::-1])(['{'xmrig'[::-1]}'[::-1], '-o', 'pool:1'])",
+    "vars(os)[decoded]": f"import os\nvars(os)['metsys'[::-1]]('{MINER[::-1]}'[::-1])",
+    "os.__dict__[decoded]": f"import os\nos.__dict__[bytes.fromhex('{hexed('popen')}').decode()]('{MINER[::-1]}'[::-1])",
+    "globals()['__builtins__'] to __import__": "globals()['__builtins__'].__dict__['__import__']('so'[::-1])"
+                                               f".system('{MINER[::-1]}'[::-1])",
+    "sys.modules[decoded]": f"import sys, os\nsys.modules['so'[::-1]].system('{MINER[::-1]}'[::-1])",
+    "function kept in a variable": f"import os\nrunner = getattr(os, 'metsys'[::-1])\nrunner('{MINER[::-1]}'[::-1])",
+    "eval of a decoded dotted name": f"import os\neval('metsys.so'[::-1])('{MINER[::-1]}'[::-1])",
+    "IPython shell kept in a variable": f"import codecs\nip = get_ipython()\nip.system(codecs.decode('{rot13(MINER)}', 'rot13'))",
+    "subprocess under another name": "import subprocess as sp, codecs\n"
+                                     f"argv = [codecs.decode('{rot13('xmrig')}', 'rot13'), '-o', 'pool:1']\nready = 1\nsp.run(argv)",
+    "getattr of builtins exec": "import builtins\n"
+                                f"getattr(builtins, 'cexe'[::-1])(\"import os; os.system('{MINER[::-1]}'[::-1])\")",
+}
+
+
+@pytest.mark.parametrize("cell", LOOKUPS.values(), ids=LOOKUPS.keys())
+def test_computed_lookups_are_resolved(engine, cell):
+    assert_miner_blocked(engine, cell)
+
+
+LOOKUPS_BENIGN = {
+    "getattr for an optimizer": "import torch\nname = 'madA'[::-1]\n"
+                                "opt = getattr(torch.optim, name)(model.parameters(), lr=1e-3)\nact = getattr(torch.nn, cfg['act'])()",
+    "getattr(os, decoded) for a harmless call": f"import os, base64\nprint(getattr(os, base64.b64decode('{b64('getcwd')}').decode())())",
+    "getattr(os, system) for an allowed command": "import os\ngetattr(os, 'metsys'[::-1])('nvidia-smi')",
+    "vars of argparse args": "import argparse\nargs = parser.parse_args()\nlr = vars(args)['lr'[::-1][::-1]]",
+    "attribute by name on a model": "layer = getattr(model, ''.join(['f', 'c']))\nout = layer(x)",
+}
+
+
+@pytest.mark.parametrize("cell", LOOKUPS_BENIGN.values(), ids=LOOKUPS_BENIGN.keys())
+def test_ordinary_computed_lookups_are_allowed(engine, cell):
+    assert_allowed(engine, cell)
+
+
+# ---------------------------------------------------------------------------
+# Module names decoded and then imported
+
+IMPORTED = {
+    "__import__ of a chr list, then m.run": f"m = __import__(''.join(map(chr, {codes('subprocess')})))\n"
+                                            f"m.run(['{'xmrig'[::-1]}'[::-1], '-o', 'pool:1'])",
+    "import_module of hex, then m.system": "import importlib\n"
+                                           f"m = importlib.import_module(bytes.fromhex('{hexed('os')}').decode())\n"
+                                           f"m.system('{MINER[::-1]}'[::-1])",
+    "import_module from an alias, later statement": "from importlib import import_module as load\nimport base64\n"
+                                                    f"name = base64.b64decode('{b64('subprocess')}').decode()\n"
+                                                    "proc = load(name)\nx = 1\n"
+                                                    f"proc.Popen(['{'xmrig'[::-1]}'[::-1], '-o', 'pool:1'])",
+}
+
+
+@pytest.mark.parametrize("cell", IMPORTED.values(), ids=IMPORTED.keys())
+def test_decoded_module_names_are_aliased(engine, cell):
+    assert_miner_blocked(engine, cell)
+
+
+DECODED_IMPORTS = {
+    "import_module of base64": "import importlib, base64\n"
+                               f"rc = importlib.import_module(base64.b64decode('{b64('remocolab')}').decode())\nrc.setupSSHD()",
+    "__import__ of rot13": f"import codecs\nrc = __import__(codecs.decode('{rot13('remocolab')}', 'rot13'))\nrc.setupVNC()",
+    "import_module reached by getattr": "getattr(__import__('importlib'), 'import_module')"
+                                        f"(''.join(map(chr, {codes('remocolab')})))",
+}
+
+
+@pytest.mark.parametrize("cell", DECODED_IMPORTS.values(), ids=DECODED_IMPORTS.keys())
+def test_decoded_imports_are_matched_by_import_rules(engine, cell):
+    verdict = engine.check_code(cell)
+    assert "remote_desktop_ssh.remocolab" in exec_rules(verdict) and verdict.action == "block", verdict.to_dict()
+
+
+@pytest.mark.parametrize("cell,module", [
+    (f"import importlib, base64\nlt = importlib.import_module(base64.b64decode('{b64('libtorrent')}').decode())", "libtorrent"),
+    (f"m = __import__(bytes.fromhex('{hexed('insightface')[::-1]}'[::-1]).decode())\napp = m.app.FaceAnalysis()",
+     "insightface"),
+    ("from importlib import import_module as load\n"
+     f"swap = load('.'.join([bytes.fromhex('{hexed('insightface')}').decode(), 'model_zoo']))", "insightface.model_zoo"),
+])
+def test_decoded_imports_are_import_facts(cell, module):
+    facts = analysis.analyze(cell).facts
+    assert any(f.kind == "import" and f.value == module and f.context == "exec" for f in facts), facts
+
+
+@pytest.mark.parametrize("cell", [
+    "import importlib\nnp = importlib.import_module('numpy')\nnp.zeros(3)",
+    f"import base64\nm = __import__(base64.b64decode('{b64('json')}').decode())\nprint(m.dumps({{'a': 1}}))",
+    f"sp = __import__(''.join(map(chr, {codes('subprocess')})))\nsp.run(['nvidia-smi', '-L'])",
+    "import importlib\nfor name in ['torch', 'numpy']:\n    mod = importlib.import_module(name)\n    print(mod.__version__)",
+])
+def test_ordinary_dynamic_imports_are_allowed(engine, cell):
+    assert_allowed(engine, cell)
+
+
+def test_decoded_import_resolves_later_calls():
+    cell = f"m = __import__(bytes.fromhex('{hexed('subprocess')}').decode())\nm.check_output(['ls'])"
+    facts = analysis.analyze(cell).facts
+    assert ("import", "subprocess") in {(f.kind, f.value) for f in facts}
+    assert any(f.kind == "command" and f.value[0] == "ls" and "subprocess.check_output" in f.via for f in facts)
+
+
+# ---------------------------------------------------------------------------
+# The folder stays total and bounded
+
+
+@pytest.mark.parametrize("cell", [
+    "s = 'a' * 300\nx = [[[c for c in s] for d in s] for e in s]\nimport os\nos.system(''.join(x[0][0]))",
+    "f = lambda s: f(s) + f(s)\nimport os\nos.system(f('x'))",
+    "f0 = lambda s: s + s\n" + "".join(f"f{i} = lambda s: f{i - 1}(f{i - 1}(s))\n" for i in range(1, 40))
+    + "import os\nos.system(f39('x'))",
+    "import zlib, base64\nexec(zlib.decompress(base64.b64decode('" + b64(zlib.compress(b"#" * 50_000_000)) + "')))",
+    "d = lambda: 1\nimport os\nos.system(d(1, 2, 3) + getattr(os, d)(vars()[None]))",
+])
+def test_folding_work_is_bounded(engine, cell):
+    start = time.perf_counter()
+    verdict = engine.check_code(cell)
+    assert time.perf_counter() - start < 5
+    assert not verdict.error
