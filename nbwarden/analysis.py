@@ -119,6 +119,7 @@ class Analysis:
     shell_lines: dict[int, str] = field(default_factory=dict)  # line -> EXEC or INERT (whole line)
     spans: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)  # line -> (start, end, ctx)
     files_run: list[tuple[str, int]] = field(default_factory=list)  # %run X, bash X.sh: (path, line)
+    cwd: str = ""  # the directory a %cd or cd moved to, as the unit goes: `cd roop; python run.py` runs roop/run.py
 
     lines: list[str] = field(default_factory=list)
 
@@ -278,7 +279,9 @@ def _line_magic(analysis: Analysis, command: str, lineno: int, env_text: list) -
         if args:
             analysis.files_run.append((args[0], lineno))
             analysis.facts.append(Fact("command", ("python", *args), EXEC, lineno, command, "%run"))
-    elif name in {"cd", "env", "set_env", "bookmark", "load", "loadpy"}:
+    elif name == "cd":
+        env_text.append((f"cd {rest}", lineno, "%cd"))  # in order with the shell lines: it moves the later ones
+    elif name in {"env", "set_env", "bookmark", "load", "loadpy"}:
         analysis.facts.append(Fact("text", rest, CODE, lineno, command, f"%{name}"))
 
 
@@ -328,6 +331,13 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
     evidence = evidence or clip(text, 200)
     for cmd in facts.commands:
         analysis.facts.append(Fact("command", tuple(cmd.argv), context, line, evidence, f"{via} {cmd.via}".strip()))
+        if cmd.argv[0] in {"cd", "pushd"} and len(cmd.argv) > 1:
+            analysis.cwd = cmd.argv[1].strip("'\"").rstrip("/")
+        elif analysis.cwd:
+            launched = _launched_in(analysis.cwd, cmd.argv)
+            if launched:  # the tool the directory holds: `cd roop && python run.py` is roop/run.py
+                analysis.facts.append(Fact("command", launched, context, line, evidence,
+                                           f"{via} cd {analysis.cwd}".strip()))
     for name in facts.pip:
         analysis.facts.append(Fact("pip", name, context, line, evidence, via))
     for name in facts.apt:
@@ -343,6 +353,26 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
     for code in facts.python_code:
         if depth < MAX_DEPTH:
             _nested(analysis, code, "python", line, f"{via} python -c".strip(), context, depth + 1)
+
+
+def _launched_in(cwd: str, argv: list[str]) -> tuple[str, ...] | None:
+    """``python run.py -s x`` run in ``/content/roop`` as ``python roop/run.py -s x`` (None: nothing relative)."""
+    folder = cwd.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    if not folder or folder in {".", "..", "~", "content", "workspace", "home"}:
+        return None
+    name = shell.program_name(argv[0])
+    if argv[0].startswith("./"):
+        return (f"{folder}/{argv[0][2:]}", *argv[1:])
+    if shell.PYTHONS.match(name) or name in shell.SHELLS or name in {"accelerate", "torchrun", "deepspeed"}:
+        for i, arg in enumerate(argv[1:], 1):
+            if arg.startswith("-"):
+                if arg in {"-m", "-c"}:
+                    return None
+                continue
+            if not arg.startswith(("/", "~", "$")) and arg.endswith((".py", ".sh")):
+                return (argv[0], *argv[1:i], f"{folder}/{arg.removeprefix('./')}", *argv[i + 1:])
+            return None
+    return None
 
 
 SHELL_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_]\w*)=('[^']*'|\"[^\"]*\"|[^\s;&|]*)\s*$")
@@ -1467,6 +1497,9 @@ class EarlierCell:
     backfilled: bool = False  # looked at only because a later cell needed it
 
 
+_CD_LINE = re.compile(r"^[ \t]*(?:%cd|!cd|cd)[ \t]+([^\s;&|]+)", re.M)
+
+
 class EarlierCells:
     """The cells that ran before this one, looked at again only when needed.
 
@@ -1483,11 +1516,15 @@ class EarlierCells:
         self.limit = limit
         self._env: dict[str, Any] = {}
         self._unfolded: list[str] = []  # sources added since the last look-up
+        self.cwd = ""  # where the last %cd or !cd of the cells so far left the kernel
 
     def add(self, source: str, cell: int | None = None, matches: list | None = None) -> None:
         if len(source) <= MAX_DEEP_BYTES:
             self.entries = (self.entries + [EarlierCell(source, cell, matches)])[-self.limit :]
             self._unfolded = (self._unfolded + [source])[-self.limit :]
+            moves = _CD_LINE.findall(source)
+            if moves:
+                self.cwd = moves[-1].strip("'\"").rstrip("/")
 
     def get(self, name: str, default: Any = None) -> Any:
         """The value of a top-level name as the cells so far left it (each cell is folded once)."""
@@ -1520,7 +1557,7 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
     the lines where the engine's prefilter found something; when given, only
     statements covering those lines are walked in depth.
     """
-    analysis = Analysis(source=source, kind=kind, lines=source.split("\n"))
+    analysis = Analysis(source=source, kind=kind, lines=source.split("\n"), cwd=earlier.cwd if earlier else "")
     if kind in {"markdown", "data"}:
         for i in range(1, source.count("\n") + 2):
             analysis.shell_lines[i] = INERT
@@ -1539,13 +1576,7 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
         return analysis
     pending: list[tuple[str, int, str]] = []
     python = split_ipython(source, analysis, pending)
-    tree = None
-    try:
-        tree = ast.parse(python)
-    except SyntaxError as exc:
-        analysis.notes.append(f"syntax error at line {exc.lineno}: {exc.msg}; text-level checks only")
-    except (ValueError, RecursionError, MemoryError) as exc:
-        analysis.notes.append(f"cannot parse ({type(exc).__name__}); text-level checks only")
+    tree = _parse(python, analysis.notes)
     env: dict[str, Any] = {}
     if tree is not None:
         analysis.parsed = True
@@ -1567,6 +1598,86 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
         evidence = f"{clip(text, 100)}  ⇒  {clip(filled, 120)}" if filled != text else ""
         add_shell(analysis, filled, line, via, EXEC, depth, evidence)
     return analysis
+
+
+_PY2_PRINT = re.compile(r"^([ \t]*)print(?:[ \t]+(?![ \t]*[(=.,])(.*?)|[ \t]*)[ \t]*(#.*)?$", re.M)
+_LEADING_TABS = re.compile(r"^[ \t]+", re.M)
+_PY2_PRINT_TO = re.compile(r"^([ \t]*)print\(>>[ \t]*([\w.]+)[ \t]*,[ \t]*(.*)\)[ \t]*$", re.M)
+_PY2_LONG = re.compile(r"\b(\d+)[lL]\b")
+_PY2_OCTAL = re.compile(r"([^\w.])0([0-7]+)\b")
+_PY2_EXCEPT = re.compile(r"^([ \t]*except[ \t]+[\w.()\s,]*?)[ \t]*,[ \t]*(\w+)[ \t]*:", re.M)
+
+
+def _parse(python: str, notes: list[str]) -> ast.Module | None:
+    """The AST, or None with a note.
+
+    Python 2 scripts (old security tools often are) are read as Python 3
+    after their ``print`` statements, ``except X, e`` clauses and the like
+    are rewritten, line numbers unchanged.  A unit that still does not parse
+    is read block by block (top-level statements), so one broken statement
+    costs only its own block.
+    """
+    try:
+        return ast.parse(python)
+    except SyntaxError as exc:
+        error = exc
+    except (ValueError, RecursionError, MemoryError) as exc:
+        notes.append(f"cannot parse ({type(exc).__name__}); text-level checks only")
+        return None
+    tree = _parse_py2(python)
+    if tree is not None:
+        notes.append("read as Python 2")
+        return tree
+    tree = _parse_blocks(python)
+    if tree is not None:
+        notes.append(f"syntax error at line {error.lineno}: {error.msg}; the other top-level blocks were analysed")
+        return tree
+    notes.append(f"syntax error at line {error.lineno}: {error.msg}; text-level checks only")
+    return None
+
+
+def _parse_py2(python: str) -> ast.Module | None:
+    if "print" not in python and "except" not in python and "<>" not in python:
+        return None
+    converted = python.replace("\r\n", "\n")  # a \r left inside print(...) would count as a line break
+    converted = _PY2_PRINT.sub(lambda m: f"{m.group(1)}print({m.group(2) or ''})", converted)
+    converted = _PY2_EXCEPT.sub(r"\1 as \2:", converted)
+    converted = _PY2_PRINT_TO.sub(r"\1print(\3, file=\2)", converted)
+    converted = converted.replace("<>", "!=")
+    converted = _PY2_LONG.sub(r"\1", _PY2_OCTAL.sub(r"\g<1>0o\2", converted))
+    if "\t" in converted:  # Python 2 read a leading tab as up to eight columns; Python 3 refuses the mix
+        converted = _LEADING_TABS.sub(lambda m: m.group(0).expandtabs(8), converted)
+    if converted == python:
+        return None
+    try:
+        return ast.parse(converted)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+_BLOCK_START = re.compile(r"^(?![ \t#)\]}]|$|else\b|elif\b|except\b|finally\b)", re.M)
+MAX_BLOCKS = 2000
+
+
+def _parse_blocks(python: str) -> ast.Module | None:
+    """Parse each top-level block on its own and keep the ones that parse (None when none or one does)."""
+    starts = [m.start() for m in _BLOCK_START.finditer(python)]
+    if len(starts) < 2 or len(starts) > MAX_BLOCKS:
+        return None
+    body: list[ast.stmt] = []
+    failed = 0
+    for begin, end in zip(starts, [*starts[1:], len(python)], strict=True):
+        chunk = python[begin:end]
+        try:
+            tree = ast.parse(chunk)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = _parse_py2(chunk)
+        if tree is None:
+            failed += 1
+            continue
+        ast.increment_lineno(tree, python.count("\n", 0, begin))
+        body.extend(tree.body)
+    return ast.Module(body=body, type_ignores=[]) if body and failed else None
 
 
 MAX_SURFACE_LINE = 64 * 1024  # longer shell lines keep only their raw text in the surface reading
