@@ -84,8 +84,8 @@ def latency(engine: Engine, cells: list[str]) -> dict:
 
 def matcher_choice(engine: Engine, cells: list[str]) -> list[dict]:
     """Why RE2's set and one Aho-Corasick automaton: the alternatives on the same text."""
-    regexes = [r.pattern for r in engine._regexes]
-    needles = sorted({needle for _, (needle, _) in engine._automaton.items()})
+    regexes = list(engine._regex_texts)
+    needles = sorted({v[0] for _, v in engine._automaton.items() if v[3]})
     lows = [c.lower() for c in cells]
     out = []
 
@@ -120,7 +120,7 @@ def engine_literals(engine: Engine) -> list[str]:
     A needle that holds a newline (the decode trigger ``"\\n$"``) would split into two lines of a
     pattern file, one of them empty, and an empty literal matches every line; such needles and any
     whitespace-only one are left out, so every tool searches for the same real words."""
-    return sorted({needle for _, (needle, _refs) in engine._automaton.items() if needle.strip() and "\n" not in needle})
+    return sorted({v[0] for _, v in engine._automaton.items() if v[3] and v[0].strip() and "\n" not in v[0]})
 
 
 def literal_patterns(engine: Engine, path: Path) -> int:
@@ -131,7 +131,7 @@ def literal_patterns(engine: Engine, path: Path) -> int:
 
 def semgrep_rules(engine: Engine, path: Path) -> int:
     needles = engine_literals(engine)
-    regexes = [r.pattern for r in engine._regexes]
+    regexes = list(engine._regex_texts)
     either = [{"pattern-regex": "(?i)" + re.escape(n)} for n in needles] + [{"pattern-regex": "(?i)" + r} for r in regexes]
     import yaml
 

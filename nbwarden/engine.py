@@ -36,7 +36,7 @@ from typing import Any
 import ahocorasick
 
 from . import analysis as an
-from . import behaviour, shell
+from . import behaviour, regexlit, shell
 from . import rules as rulesmod
 from .analysis import CODE, CONTEXT_RANK, EXEC, INERT, clip
 from .rules import SEVERITY_RANK, Rule, RuleSet
@@ -283,6 +283,16 @@ class Engine:
                             self._signatures.append(ref)
         for word in DECODE_TRIGGERS:
             needles.setdefault(word, []).append(_TRIGGER)
+        # regexes that cannot match without a word wait behind that word in the automaton; the rest form the set
+        gates: dict[str, list[int]] = {}
+        self._ungated: list[int] = []
+        for index, (text, _) in enumerate(regexes):
+            words = regexlit.required_literals(text)
+            if words:
+                for word in words:
+                    gates.setdefault(word, []).append(index)
+            else:
+                self._ungated.append(index)
         self._sig_automaton = ahocorasick.Automaton()
         sig_needles: dict[str, list[tuple[_Ref, int]]] = {}
         for ref in self._signatures:
@@ -292,11 +302,14 @@ class Engine:
             self._sig_automaton.add_word(text, (text, tuple(refs)))
         if sig_needles:
             self._sig_automaton.make_automaton()
-        for text, refs in needles.items():
-            self._automaton.add_word(text, (text, tuple(r for r in refs if r is not _TRIGGER)))
-        if needles:
+        # each word: (word, literal refs, gated regex indices, whether it is a trigger or a literal at all)
+        for text in needles.keys() | gates.keys():
+            refs = needles.get(text, ())
+            self._automaton.add_word(text, (text, tuple(r for r in refs if r is not _TRIGGER), tuple(gates.get(text, ())),
+                                            bool(refs)))
+        if needles or gates:
             self._automaton.make_automaton()
-        self._has_needles = bool(needles)
+        self._has_needles = bool(needles or gates)
         self._download_globs = _GlobSet(self._downloads)
         self._behaviour_globs = _GlobSet(self._behaviour_refs)
         self._package_glob_sets = {kind: _GlobSet(globs) for kind, globs in self._package_globs.items()}
@@ -316,19 +329,21 @@ class Engine:
         self._regex_refs = [ref for _, ref in regexes]
         # located with RE2 too where it is installed: Python's re backtracks, and one rule's regex over a long line
         # of dotted names cost seconds (quadratic); RE2 is linear
+        self._regex_texts = [text for text, _ in regexes]
         self._regexes = [re2.compile(f"(?i){text}") if re2 is not None else re.compile(text, re.I)
-                         for text, _ in regexes]
+                         for text in self._regex_texts]
         self._regex_set = None
-        if regexes and re2 is not None:
+        self._regex_union = None
+        if self._ungated and re2 is not None:
             options = re2.Options()
             options.case_sensitive = False
             regex_set = re2.Set.SearchSet(options)
-            for text, _ in regexes:
-                regex_set.Add(text)
+            for index in self._ungated:
+                regex_set.Add(self._regex_texts[index])
             regex_set.Compile()
             self._regex_set = regex_set
-        elif regexes:
-            self._regex_union = re.compile("|".join(scoped(text) for text, _ in regexes), re.I)
+        elif self._ungated:
+            self._regex_union = re.compile("|".join(scoped(self._regex_texts[i]) for i in self._ungated), re.I)
 
     # ------------------------------------------------------------------ public API
 
@@ -388,9 +403,10 @@ class Engine:
         low = text.lower()
         # the executable's own name, when it differs from argv[0], is checked as a second command
         exe_argv = [exe, *argv[1:]] if exe and shell.program_name(exe) != shell.program_name(argv[0]) else None
+        hits, gates = self._scan(low)
         if shell.is_plain(argv, text) and not self._command_refs(argv) \
                 and not (exe_argv and self._command_refs(exe_argv)) \
-                and not any(refs for _, _, refs in self._raw_hits(low)) and not self._regex_indices(text):
+                and not any(refs for _, _, refs in hits) and not self._regex_indices(text, gates):
             # nothing here starts another command or can match a pattern: what the full parse below finds
             return self._verdict([], [])
         unit = an.Analysis(source=text, kind="shell", lines=[text])
@@ -542,14 +558,24 @@ class Engine:
 
     def _prefilter(self, low: str) -> bool:
         """Is there anything in this text worth a deep look?"""
-        return bool(self._raw_hits(low)) or bool(self._regex_indices(low))
+        hits, gates = self._scan(low)
+        return bool(hits) or bool(self._regex_indices(low, gates))
 
     def _raw_hits(self, low: str) -> list[tuple[int, str, tuple[_Ref, ...]]]:
-        """Aho-Corasick hits as (start, needle, literal refs), minus bogus triggers."""
+        return self._scan(low)[0]
+
+    def _scan(self, low: str) -> tuple[list[tuple[int, str, tuple[_Ref, ...]]], set[int]]:
+        """One Aho-Corasick pass: hits as (start, needle, literal refs), minus bogus triggers, and the indices of
+        the regexes whose gate word occurs."""
         if not self._has_needles:
-            return []
+            return [], set()
         hits = []
-        for end, (needle, refs) in self._automaton.iter(low):
+        gates: set[int] = set()
+        for end, (needle, refs, gated, wanted) in self._automaton.iter(low):
+            if gated:
+                gates.update(gated)
+            if not wanted:
+                continue
             start = end - len(needle) + 1
             if needle in BUILTIN_CALL_TRIGGERS and start > 0 and (low[start - 1].isalnum() or low[start - 1] in "._"):
                 continue  # re.compile(, self.eval( ... are not the builtins
@@ -559,7 +585,7 @@ class Engine:
                 # boundary here, so a fork named roop_unleashed or start_xmrig still wakes the analysis
                 continue
             hits.append((start, needle, refs))
-        return hits
+        return hits, gates
 
     def _scan_unit(self, source: str, kind: str, cell: int | None, notes: list[str],
                    earlier: an.EarlierCells | None = None, errors: list[str] | None = None
@@ -571,8 +597,8 @@ class Engine:
         aborts the check of the other units.
         """
         low = source.lower()
-        hits = self._raw_hits(low)
-        regex_hits = list(self._regex_matches(source)) if self._regexes else []
+        hits, gates = self._scan(low)
+        regex_hits = list(self._regex_matches(source, gates)) if self._regexes else []
         if not hits and not regex_hits and not (earlier is not None and earlier.cwd and _RUNS_SCRIPT.search(low)):
             return [], False  # (a script run where an earlier cell moved to, e.g. `%cd roop`, is looked at)
         try:
@@ -609,8 +635,9 @@ class Engine:
         lines = unit.lines
         if located is None:
             starts = _line_starts(low)
-            located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in self._raw_hits(low)]
-            regex_hits = list(self._regex_matches(unit.source))
+            hits, gates = self._scan(low)
+            located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
+            regex_hits = list(self._regex_matches(unit.source, gates))
         shown: dict[int, str] = {}  # evidence per line: a long line with many hits is clipped once
 
         def evidence(line: int, fallback: str) -> str:
@@ -636,18 +663,23 @@ class Engine:
             self._match_fact(fact, cell, matches)
         return matches
 
-    def _regex_indices(self, text: str) -> Iterable[int]:
-        """Indices of the regexes that match somewhere in ``text`` (one RE2 pass)."""
+    def _regex_indices(self, text: str, gates: Iterable[int] = ()) -> list[int]:
+        """Indices of the regexes that match somewhere in ``text``: the ungated ones in one RE2 set pass, the
+        gated ones (``gates``: their word occurs, from :meth:`_scan`) one by one."""
         if not self._regexes:
             return []
         if self._regex_set is not None:
-            return self._regex_set.Match(text) or []
-        return range(len(self._regexes)) if self._regex_union.search(text) else []
+            found = [self._ungated[i] for i in self._regex_set.Match(text) or []]
+        elif self._regex_union is not None and self._regex_union.search(text):
+            found = list(self._ungated)
+        else:
+            found = []
+        return found + [i for i in sorted(gates) if self._regexes[i].search(text)]
 
-    def _regex_matches(self, text: str) -> Iterable[tuple[_Ref, int, int, str]]:
+    def _regex_matches(self, text: str, gates: Iterable[int] = ()) -> Iterable[tuple[_Ref, int, int, str]]:
         if not self._regexes:
             return
-        hits = self._regex_indices(text)
+        hits = self._regex_indices(text, gates)
         if not hits:
             return
         starts = None
@@ -744,16 +776,17 @@ class Engine:
         if not text or not fact.via and fact.kind != "text":
             return
         low = text.lower()
+        gates: set[int] = set()
         if self._has_needles:
-            for end, (needle, refs) in self._automaton.iter(low):
+            for end, (needle, refs, gated, _) in self._automaton.iter(low):
+                gates.update(gated)
                 start = end - len(needle) + 1
                 for ref in refs:
                     if ref.kind == "literal" and (not ref.word or _on_word_boundary(low, start, end + 1, needle)):
                         out.append(_Match(ref, fact.context, cell, fact.line, fact.evidence, fact.via))
         if self._regexes:
-            for index in self._regex_indices(text):
-                if self._regexes[index].search(text):
-                    out.append(_Match(self._regex_refs[index], fact.context, cell, fact.line, fact.evidence, fact.via))
+            for index in self._regex_indices(text, gates):
+                out.append(_Match(self._regex_refs[index], fact.context, cell, fact.line, fact.evidence, fact.via))
 
     # ------------------------------------------------------------------ verdicts
 
