@@ -48,19 +48,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-# Words whose presence makes the pass worth running (lower case; the engine also adds them to its
-# prefilter for every rule that uses a shape of that family).
+# Words whose presence makes the pass worth running (lower case).  The engine also adds them to its prefilter
+# for every rule that uses a shape of that family, so they are words ordinary notebooks rarely hold; a shape
+# whose only words are common (``subprocess.run(['unzip', '-P', p])``, ``while True: requests.get(u)``) is
+# reached through them or through the engine's own triggers (``subprocess``), and the words in WANTED decide
+# whether the pass runs once the cell is analysed anyway.
 TRIGGERS: dict[str, tuple[str, ...]] = {
-    "password-trial": ("pwd=", "setpassword", "password=", "passwd=", ".login(", "checkpw", "hexdigest",
-                       "crypt(", "decrypt(", "authenticate(", "sshpass", "unzip", "pxssh", "ftplib", "7z", "unrar",
-                       "steghide"),
-    "flood": ("thread(", "process(", "while true", "while 1", "threadpoolexecutor", "gather(", "sendto(",
-              "sock_raw", "scapy", "create_task(", "range(10000", "range(100000", "range(1000000"),
-    "server": ("0.0.0.0", ".bind(", "httpserver", "tcpserver", "run_app(", "start_server(", "serve(",
-               "connect", "send_file", "send_from_directory", "fileresponse", "staticfiles", "x-mixed-replace",
-               ".listen("),
+    "password-trial": ("pwd=", "password=", "setpassword", "passwd=", ".login(", "checkpw", "hexdigest", "crypt(", "decrypt(",
+                       "authenticate(", "sshpass", "pxssh", "ftplib", "steghide", "itertools.product"),
+    "flood": ("while true", "while 1", "thread(", "process(", "(thread)", ".thread)", "(process)", ".process)",
+              "threadpoolexecutor", "gather(", "sendto(", "sock_raw",
+              "scapy", "create_task(", "open_connection(", "create_connection(", "range(10000", "range(100000",
+              "range(1000000"),
+    "server": ("0.0.0.0", ".bind(", "httpserver", "tcpserver", "run_app(", "start_server(", "'connect'",
+               '"connect"', "do_connect", "send_file", "send_from_directory", "fileresponse", "staticfiles",
+               "x-mixed-replace", "uploadfile", "simplehttprequesthandler"),
 }
-ALL_TRIGGERS = tuple(sorted({w for words in TRIGGERS.values() for w in words}))
+WANTED = ("unzip", "7z", "unrar", "urlopen(", "requests.", "httpx", "aiohttp", ".listen(", "serve(")
+ALL_TRIGGERS = tuple(sorted({w for words in TRIGGERS.values() for w in words} | set(WANTED)))
 _WANTED = re.compile("|".join(re.escape(w) for w in ALL_TRIGGERS))
 
 LOCAL_HOSTS = ("127.", "localhost", "::1", "0:0:0:0:0:0:0:1")

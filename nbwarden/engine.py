@@ -60,6 +60,8 @@ log = logging.getLogger("nbwarden.engine")
 BUILTIN_CALL_TRIGGERS = {"exec(", "eval(", "compile(", "reversed(", "chr("}
 _TRIGGER = ("__trigger__",)
 UNLESS = -1  # the group index of a rule's "unless" patterns
+GENERIC_MODULE_ROOTS = {"modules", "lib", "src", "core", "utils", "app", "models", "scripts", "tools", "common",
+                        "main", "api", "server", "client", "module", "pkg"}
 REGEX_MATCHES_PER_UNIT = 4
 _RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
 
@@ -255,8 +257,11 @@ class Engine:
                                     program_words.add(trigger.lower())
                         elif kind == "import":
                             self._imports.setdefault(value.lower(), []).append(ref)
-                            add_needle(value.split(".")[0], _TRIGGER)
-                            other_words.add(value.split(".")[0].lower())
+                            root = value.split(".")[0]
+                            # modules.core, lib.cli: the root alone is in every project; the dotted name is rarer
+                            trigger = value if root.lower() in GENERIC_MODULE_ROOTS and "." in value else root
+                            add_needle(trigger, _TRIGGER)
+                            other_words.add(trigger.lower())
                         elif kind in {"pip", "apt"}:
                             name = shell.normalize_package(value) if kind == "pip" and not _is_glob(value) else value.lower()
                             if _is_glob(name):
@@ -302,11 +307,13 @@ class Engine:
             self._sig_automaton.add_word(text, (text, tuple(refs)))
         if sig_needles:
             self._sig_automaton.make_automaton()
-        # each word: (word, literal refs, gated regex indices, whether it is a trigger or a literal at all)
+        # each word: (word, literal refs, gated regex indices, whether it is a trigger or a literal at all,
+        # whether it wakes the deep analysis: a trigger, or a literal of a single-part rule or a rarest part)
         for text in needles.keys() | gates.keys():
             refs = needles.get(text, ())
-            self._automaton.add_word(text, (text, tuple(r for r in refs if r is not _TRIGGER), tuple(gates.get(text, ())),
-                                            bool(refs)))
+            literal_refs = tuple(r for r in refs if r is not _TRIGGER)
+            wakes = len(literal_refs) < len(refs) or any(self._wakes(r) for r in literal_refs)
+            self._automaton.add_word(text, (text, literal_refs, tuple(gates.get(text, ())), bool(refs), wakes))
         if needles or gates:
             self._automaton.make_automaton()
         self._has_needles = bool(needles or gates)
@@ -403,7 +410,7 @@ class Engine:
         low = text.lower()
         # the executable's own name, when it differs from argv[0], is checked as a second command
         exe_argv = [exe, *argv[1:]] if exe and shell.program_name(exe) != shell.program_name(argv[0]) else None
-        hits, gates = self._scan(low)
+        hits, gates, _ = self._scan(low)
         if shell.is_plain(argv, text) and not self._command_refs(argv) \
                 and not (exe_argv and self._command_refs(exe_argv)) \
                 and not any(refs for _, _, refs in hits) and not self._regex_indices(text, gates):
@@ -558,20 +565,26 @@ class Engine:
 
     def _prefilter(self, low: str) -> bool:
         """Is there anything in this text worth a deep look?"""
-        hits, gates = self._scan(low)
+        hits, gates, _ = self._scan(low)
         return bool(hits) or bool(self._regex_indices(low, gates))
 
     def _raw_hits(self, low: str) -> list[tuple[int, str, tuple[_Ref, ...]]]:
         return self._scan(low)[0]
 
-    def _scan(self, low: str) -> tuple[list[tuple[int, str, tuple[_Ref, ...]]], set[int]]:
-        """One Aho-Corasick pass: hits as (start, needle, literal refs), minus bogus triggers, and the indices of
-        the regexes whose gate word occurs."""
+    def _wakes(self, ref: _Ref) -> bool:
+        """Does a match of this pattern justify the deep analysis?  Not when it is a common part of a multi-part
+        rule whose rarest part is missing: that part is looked for only when the rarest one shows up."""
+        return ref.rule not in self._multi or ref.group == self._chosen[ref.rule]
+
+    def _scan(self, low: str) -> tuple[list[tuple[int, str, tuple[_Ref, ...]]], set[int], bool]:
+        """One Aho-Corasick pass: hits as (start, needle, literal refs), minus bogus triggers; the indices of the
+        regexes whose gate word occurs; and whether any hit wakes the deep analysis."""
         if not self._has_needles:
-            return [], set()
+            return [], set(), False
         hits = []
         gates: set[int] = set()
-        for end, (needle, refs, gated, wanted) in self._automaton.iter(low):
+        wakes = False
+        for end, (needle, refs, gated, wanted, waking) in self._automaton.iter(low):
             if gated:
                 gates.update(gated)
             if not wanted:
@@ -579,13 +592,12 @@ class Engine:
             start = end - len(needle) + 1
             if needle in BUILTIN_CALL_TRIGGERS and start > 0 and (low[start - 1].isalnum() or low[start - 1] in "._"):
                 continue  # re.compile(, self.eval( ... are not the builtins
-            if not refs and (not _on_word_boundary(low, start, end + 1, needle)
+            if not refs and (not _on_word_boundary(low, start, end + 1, needle, "_")
                              or needle in self._program_only and start > 0 and low[start - 1] == "."):
-                # a name inside a longer word ("tor" in "vector"), or a method (".unique("); an underscore is a
-                # boundary here, so a fork named roop_unleashed or start_xmrig still wakes the analysis
-                continue
+                continue  # a name inside a longer word ("tor" in "vector", "lt" in "__lt__"), or a method
             hits.append((start, needle, refs))
-        return hits, gates
+            wakes = wakes or waking
+        return hits, gates, wakes
 
     def _scan_unit(self, source: str, kind: str, cell: int | None, notes: list[str],
                    earlier: an.EarlierCells | None = None, errors: list[str] | None = None
@@ -597,10 +609,17 @@ class Engine:
         aborts the check of the other units.
         """
         low = source.lower()
-        hits, gates = self._scan(low)
+        hits, gates, wakes = self._scan(low)
         regex_hits = list(self._regex_matches(source, gates)) if self._regexes else []
-        if not hits and not regex_hits and not (earlier is not None and earlier.cwd and _RUNS_SCRIPT.search(low)):
+        launch = earlier is not None and earlier.cwd and _RUNS_SCRIPT.search(low)
+        if not hits and not regex_hits and not launch:
             return [], False  # (a script run where an earlier cell moved to, e.g. `%cd roop`, is looked at)
+        if not wakes and not launch and not any(self._wakes(ref) for ref, *_ in regex_hits):
+            # only common parts of multi-part rules: matched on the surface reading, and analysed in depth later
+            # only if a rarer part shows up (the notebook's or the kernel's look-back)
+            starts = _line_starts(low)
+            located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
+            return self._match(an.surface(source, kind), low, cell, located, regex_hits), False
         try:
             starts = _line_starts(low)
             located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
@@ -635,7 +654,7 @@ class Engine:
         lines = unit.lines
         if located is None:
             starts = _line_starts(low)
-            hits, gates = self._scan(low)
+            hits, gates, _ = self._scan(low)
             located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
             regex_hits = list(self._regex_matches(unit.source, gates))
         shown: dict[int, str] = {}  # evidence per line: a long line with many hits is clipped once
@@ -778,7 +797,7 @@ class Engine:
         low = text.lower()
         gates: set[int] = set()
         if self._has_needles:
-            for end, (needle, refs, gated, _) in self._automaton.iter(low):
+            for end, (needle, refs, gated, _, _) in self._automaton.iter(low):
                 gates.update(gated)
                 start = end - len(needle) + 1
                 for ref in refs:
@@ -877,14 +896,17 @@ def _is_glob(text: str) -> bool:
 
 
 def _literal_core(glob: str) -> str:
-    """Longest run of plain characters in a glob, for the prefilter."""
-    runs = re.split(r"[*?\[\]]+", glob.lower())
-    return max(runs, key=len) if runs else ""
+    """Longest run of plain characters in a glob, for the prefilter (a common word only when there is no other:
+    ``*colab*ssh*`` wakes on "ssh", not on every notebook that mentions Colab)."""
+    runs = [run for run in re.split(r"[*?\[\]]+", glob.lower()) if run]
+    rare = [run for run in runs if run.strip("-_.") not in COMMON_WORDS]
+    return max(rare or runs, key=len) if runs else ""
 
 
 GENERIC_PROGRAM = re.compile(r"^(python|pypy|ipython|bash|sh|zsh|node|java|perl|ruby|php|deno|bun|npx|go|docker|"
                              r"podman|apt|apt-get|pip|pip3|git|code|bot|lt|ab|wg|hey|run|set|service|systemctl|"
-                             r"rc-service|invoke-rc\.d|accelerate|proxy|mono|torchrun|uv|conda)[\d.?*]*$")
+                             r"rc-service|invoke-rc\.d|accelerate|proxy|mono|torchrun|uv|conda|source|\.|ping|"
+                             r"download|colab|connect)[\d.?*]*$")
 # Words too common in ordinary code to be worth a deep look on their own.
 COMMON_WORDS = {"run", "set", "code", "test", "app", "main", "start", "serve", "server", "install", "build", "bot",
                 "data", "http://", "https://", "--host", "--port", "-p", "add", "get", "new", "up",
@@ -892,7 +914,8 @@ COMMON_WORDS = {"run", "set", "code", "test", "app", "main", "start", "serve", "
 
 
 COMMON_WORDS |= {"while", "true", "false", "thread", "process", "import", "from", "return", "print", "self",
-                 "class", "def", "for", "with", "open", "send", "recv", "get", "post", "head", "http"}
+                 "class", "def", "for", "with", "open", "send", "recv", "get", "post", "head", "http",
+                 "colab", "download", "google", "drive", "content", "client", "linux", "tools"}
 
 
 def _regex_literal(regex: str) -> str:
@@ -951,7 +974,8 @@ def _rarest_group(rule: Rule) -> int:
                 elif kind == "import":
                     words.append(value.split(".")[0])
                 elif kind == "regex":
-                    words.append(_regex_literal(value))
+                    needed = regexlit.required_literals(value)  # any one of them: the weakest is what counts
+                    words += sorted(needed) if needed else [_regex_literal(value)]
                 elif kind == "signature":
                     words.append("")  # not in source code at all: never the rarest
                 elif kind == "behaviour":
