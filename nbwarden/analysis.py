@@ -955,6 +955,13 @@ def _decoding(root: ast.AST) -> bool:
     return False
 
 
+def _grows_list(stmt: ast.Expr) -> bool:
+    """``name.append(x)`` or ``name.extend([...])`` as a statement: it changes a list the cell may run."""
+    call = stmt.value
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and \
+        call.func.attr in {"append", "extend"} and isinstance(call.func.value, ast.Name) and len(call.args) == 1
+
+
 def _placeholder(node: ast.AST) -> str:
     """Stand-in for a value the folder cannot know, e.g. ``{hash_file}``."""
     return "{" + (dotted(node) or "?") + "}"
@@ -993,6 +1000,7 @@ class _PythonPass:
         self.depth = depth
         self.aliases: dict[str, str] = {}
         self.env: dict[str, Any] = {}
+        self.loose_env: dict[str, Any] = {}  # values with unknown parts as {name}, for commands and `$name`
         self.folder = _Folder(self.env, self.aliases)
         self.string_ctx: dict[int, str] = {}  # id(node) -> context override
         # focused walk: names bound where the prefilter saw something, and the lines that use them
@@ -1037,6 +1045,8 @@ class _PythonPass:
                 assigns.append(node)
             elif kind is ast.Expr and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
                 self._mark(node.value, INERT)  # docstrings and bare strings
+            elif kind is ast.Expr and _grows_list(node):
+                assigns.append(node)
 
     def _hit(self, node: ast.AST) -> bool:
         """Does the statement cover a line where the prefilter saw something?"""
@@ -1068,6 +1078,10 @@ class _PythonPass:
                 self.assigns.append(stmt)  # a one-line decoder: def d(s): return b64decode(s)
                 if hit and self._decoding(stmt):
                     self._note_bound({stmt.name}, decoded=True)
+            if kind is ast.Expr and _grows_list(stmt):
+                self.assigns.append(stmt)
+                if not hit:
+                    continue
             if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
                 if hit:
                     self._walk(stmt)
@@ -1219,6 +1233,9 @@ class _PythonPass:
             if (function := self.folder.function(node)) is not None:
                 self.env[node.name] = function
             return
+        if isinstance(node, ast.Expr):  # argv.append(x) / argv.extend([...]) on a list built above
+            self._grow(node.value)
+            return
         if node.value is None:
             return
         value = self.folder.fold(node.value)
@@ -1231,12 +1248,33 @@ class _PythonPass:
         for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
             self._bind(target, node.value, value)
 
+    def _grow(self, call: ast.Call) -> None:
+        """``argv.append(x)`` / ``argv.extend([...])``: the list grows, in ``env`` while every item is known and
+        in ``loose_env`` (unknown items as ``{name}``) always."""
+        name, arg = call.func.value.id, call.args[0]
+        if call.func.attr == "append":
+            known, loose = [self.folder.fold(arg)], [self._loose_part(arg, 0)]
+        elif isinstance(arg, (ast.List, ast.Tuple)):
+            known, loose = [self.folder.fold(e) for e in arg.elts], self._loose(arg)
+        else:
+            return
+        base = self.loose_env.get(name, self.env.get(name))
+        if isinstance(base, list) and len(base) + len(loose) <= MAX_ITEMS:
+            self.loose_env[name] = [*base, *loose]
+        current = self.env.get(name)
+        if isinstance(current, list) and all(isinstance(k, (str, int)) for k in known):
+            self.env[name] = [*current, *known]
+
     def _bind(self, target: ast.AST, expr: ast.AST, value: Any) -> None:
         if isinstance(target, ast.Name):
             if value is not None:
                 self.env[target.id] = value
             elif (name := self.folder.reference(expr)) is not None:
                 self.aliases[target.id] = name  # m = __import__(x); s = getattr(os, y)
+            elif isinstance(expr, (ast.JoinedStr, ast.BinOp, ast.List, ast.Tuple, ast.IfExp, ast.Call)):
+                loose = self._loose(expr)  # cmd = f"run.py {flag}" with flag unknown: for `!python $cmd`
+                if loose is not None and len(self.loose_env) < MAX_ITEMS:
+                    self.loose_env[target.id] = loose
         elif isinstance(target, (ast.Tuple, ast.List)) and not any(isinstance(t, ast.Starred) for t in target.elts):
             parts = expr.elts if isinstance(expr, (ast.Tuple, ast.List)) else None
             if parts is not None and len(parts) == len(target.elts):
@@ -1274,23 +1312,54 @@ class _PythonPass:
         value = self.folder.fold(expr)
         return self._loose(expr) if value is None and loose else value
 
-    def _loose(self, expr: ast.AST) -> Any:
-        """A command line whose parts are not all known: unknown parts become ``{name}``."""
+    def _loose(self, expr: ast.AST, depth: int = 0) -> Any:
+        """A command line whose parts are not all known: unknown parts become ``{name}`` (``sys.executable`` is
+        ``python``).  Lists, f-strings, ``+``, ``%`` and ``.format`` are read this way, ``a if c else b`` as
+        ``a``, and a name bound earlier to such a value as that value."""
+        if depth > 8:
+            return None
         if isinstance(expr, (ast.List, ast.Tuple)) and expr.elts:
             items = [self.folder.fold(e) for e in expr.elts[:4096]]
-            if not isinstance(items[0], str):
-                return None
-            return [v if isinstance(v, (str, int)) else _placeholder(e) for v, e in zip(items, expr.elts[:4096], strict=True)]
+            return [v if isinstance(v, (str, int)) else self._loose_part(e, depth)
+                    for v, e in zip(items, expr.elts[:4096], strict=True)]
         if isinstance(expr, ast.JoinedStr):
             parts = []
             for value in expr.values:
                 if isinstance(value, ast.Constant):
                     parts.append(str(value.value))
                 elif isinstance(value, ast.FormattedValue):
-                    inner = self.folder.fold(value.value)
-                    parts.append(str(inner) if isinstance(inner, (str, int)) else _placeholder(value.value))
+                    parts.append(self._loose_part(value.value, depth))
             return "".join(parts)
+        if isinstance(expr, ast.Name):
+            return self.loose_env.get(expr.id)
+        if isinstance(expr, ast.IfExp):
+            return self._loose_part(expr.body, depth)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            left, right = self._loose_part(expr.left, depth), self._loose_part(expr.right, depth)
+            return left + right
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod) and isinstance(expr.left, ast.Constant) \
+                and isinstance(expr.left.value, str):
+            values = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
+            parts = iter([self._loose_part(v, depth) for v in values])
+            return re.sub(r"%[-+ #0]*\d*(?:\.\d+)?[sdirfx]", lambda m: next(parts, m.group(0)), expr.left.value)
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "format" \
+                and isinstance(expr.func.value, ast.Constant) and isinstance(expr.func.value.value, str):
+            parts = iter([self._loose_part(a, depth) for a in expr.args])
+            named = {k.arg: self._loose_part(k.value, depth) for k in expr.keywords if k.arg}
+            return re.sub(r"\{(\w*)[^{}]*\}", lambda m: named.get(m.group(1)) or next(parts, m.group(0)),
+                          expr.func.value.value)
         return None
+
+    def _loose_part(self, expr: ast.AST, depth: int) -> str:
+        value = self.folder.fold(expr)
+        if isinstance(value, (str, int)):
+            return str(value)
+        if dotted(expr) == "sys.executable":
+            return "python"
+        loose = self._loose(expr, depth + 1)
+        if isinstance(loose, list):
+            return " ".join(map(str, loose))
+        return loose if isinstance(loose, str) else _placeholder(expr)
 
     def _call(self, node: ast.Call) -> None:
         name = self.resolve(node.func)
@@ -1585,7 +1654,7 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
             walker.run()
         except RecursionError:
             analysis.notes.append("code nested too deeply; analysis incomplete")
-        env = walker.env
+        env = {**walker.loose_env, **walker.env}  # a known value wins over a loose reading of the same name
         if behaviour.wanted(source.lower()):  # the shape of the whole unit, not only the lines with hits
             for found in behaviour.find(tree, walker.folder.fold):
                 line = analysis.lines[found.line - 1] if 0 < found.line <= len(analysis.lines) else ""

@@ -55,7 +55,8 @@ DECODE_TRIGGERS = ("b64decode", "decodebytes", "a2b_base64", "fromhex", "unhexli
                    "rot_13", "[::-1]", "chr(", "exec(", "eval(", "compile(", "__import__", "import_module",
                    "codecs.decode", "zlib.decompress", "b32decode", "b85decode", "reversed(", "\".join(", "'.join(",
                    "system(", "popen(", "subprocess", "%%writefile", "write_text(",
-                   "!{", "!./{", "!$", "!./$", "${", "\n$", "&& $", "; $", "| $")  # program names from variables
+                   "!{", "!./{", "!$", "!./$", "${", "\n$", "&& $", "; $", "| $",  # program names from variables
+                   "__dict__", "vars(", "globals(", "__builtins__", "sys.modules")  # computed look-ups
 log = logging.getLogger("nbwarden.engine")
 BUILTIN_CALL_TRIGGERS = {"exec(", "eval(", "compile(", "reversed(", "chr("}
 _TRIGGER = ("__trigger__",)
