@@ -171,3 +171,19 @@ def test_own_model_demos_are_at_most_audited(engine):
     assert engine.check_code(board).action == "allow"
     bare = "from pyngrok import ngrok\nprint(ngrok.connect(9000))"
     assert engine.check_code(bare).action == "warn"  # a tunnel to something unknown is still a warning
+
+
+def test_runner_arguments_built_in_variables_are_read(engine):
+    """A launcher that builds the tool's command line in variables, with parts the folder cannot know."""
+    swap = ("src = 'me.png'\nclip = 'talk.mp4'\nkeep = False\nkeep_flag = '--keep-fps' if keep else ''\n"
+            "cmd = f'run.py -s {src} -t {clip} -o out.mp4 --frame-processor face_swapper {keep_flag}'\n!python $cmd")
+    assert flagged(engine.check_code(swap), "deepfake")
+    train = ("cfg = 'yolo.yaml'\nepochs = 3 if fast else 30\ncmd = f'train.py --cfg {cfg} --epochs {epochs}'\n"
+             "!python $cmd")
+    assert engine.check_code(train).action == "allow"
+    grown = ("import subprocess\nargv = ['aria2c', '--seed-time=0', '--dir', '/content/dl']\nargv.append(magnet)\n"
+             "subprocess.Popen(argv)")
+    assert flagged(engine.check_code(grown), "torrent_p2p")
+    fetch = ("import subprocess\nargv = ['aria2c', '-x', '8', '--dir', '/content/data']\n"
+             "argv.append('https://example.org/dataset.tar')\nsubprocess.run(argv)")
+    assert engine.check_code(fetch).action == "allow"
