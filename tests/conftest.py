@@ -1,0 +1,40 @@
+"""Shared fixtures: the ledger on both backends.
+
+``ledger_url`` is parametrised: each test that takes it runs once on a SQLite
+file and once on a fresh database in a throwaway PostgreSQL cluster (one
+cluster per test run, started on first use; :mod:`pg_support`).  The
+PostgreSQL runs skip, with the reason, only where no PostgreSQL server can be
+run at all.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pg_support import Cluster, unavailable
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    reason = unavailable()
+    if reason:
+        pytest.skip(reason)
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
+def make_url(backend: str, request, tmp_path) -> str:
+    """A fresh empty ledger database on ``backend`` that lives as long as the requesting test."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.database()
+    request.addfinalizer(lambda: cluster.drop(url))
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def ledger_url(request, tmp_path) -> str:
+    return make_url(request.param, request, tmp_path)
