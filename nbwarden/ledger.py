@@ -403,6 +403,13 @@ class Ledger:
         Many processes may open a fresh database at once: on PostgreSQL they wait
         for each other on an advisory lock, on SQLite on the writer lock.
         """
+        self._migrate("upgrade", revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Take the schema back to ``revision`` (``base``: no tables at all)."""
+        self._migrate("downgrade", revision)
+
+    def _migrate(self, direction: str, revision: str) -> None:
         from alembic import command
         from alembic.config import Config
 
@@ -415,7 +422,7 @@ class Ledger:
                 if self.is_postgresql:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:ns, 0)"), {"ns": LOCK_NAMESPACE})
                 cfg.attributes["connection"] = conn
-                command.upgrade(cfg, revision)
+                getattr(command, direction)(cfg, revision)
 
         self._retry(run)
 

@@ -25,10 +25,10 @@ def pg_cluster():
     cluster.stop()
 
 
-def make_url(backend: str, request, tmp_path) -> str:
-    """A fresh empty ledger database on ``backend`` that lives as long as the requesting test."""
-    if backend == "sqlite":
-        return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+def _url(request, directory) -> str:
+    """A fresh empty ledger database on the requested backend, for as long as the requesting fixture lives."""
+    if request.param == "sqlite":
+        return f"sqlite:///{directory / 'ledger.sqlite'}"
     cluster = request.getfixturevalue("pg_cluster")
     url = cluster.database()
     request.addfinalizer(lambda: cluster.drop(url))
@@ -37,4 +37,10 @@ def make_url(backend: str, request, tmp_path) -> str:
 
 @pytest.fixture(params=BACKENDS)
 def ledger_url(request, tmp_path) -> str:
-    return make_url(request.param, request, tmp_path)
+    return _url(request, tmp_path)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_ledger_url(request, tmp_path_factory) -> str:
+    """One ledger for a whole module (per backend), for suites that start a server once."""
+    return _url(request, tmp_path_factory.mktemp("ledger"))

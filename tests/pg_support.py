@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster for the tests and benchmarks: ``initdb`` in a temp dir, a unix socket only.
+"""A throwaway PostgreSQL cluster for the tests and benchmarks (``initdb`` in a temp dir, a unix socket only),
+and a plain connection to a ledger database on either backend.
 
 Debian's ``postgresql`` package (``scripts/setup-system``) puts the server
 binaries in ``/usr/lib/postgresql/<version>/bin``.  PostgreSQL refuses to run
@@ -20,6 +21,20 @@ import tempfile
 import uuid
 from pathlib import Path
 from typing import Any
+
+
+def plain_query(url: str, sql: str, **params: Any) -> list[tuple]:
+    """Rows from a new connection of the plain driver (no ledger code), for either backend."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            result = conn.execute(text(sql), params)
+            return [tuple(row) for row in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
 
 
 def binaries() -> Path | None:

@@ -17,8 +17,8 @@ from nbwarden.policy import Policy
 
 
 @pytest.fixture()
-def store(tmp_path):
-    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+def store(ledger_url):
+    ledger = Ledger(ledger_url)
     yield HubStore(ledger)
     ledger.close()
 
@@ -125,10 +125,10 @@ def test_bulk_pardon_forgives_one_rule_in_a_time_range(store):
     assert len(ledger.strikes("miner")) == 1  # another rule's strike stays
 
 
-def test_agent_reports_usage_to_the_ledger_when_asked(tmp_path):
+def test_agent_reports_usage_to_the_ledger_when_asked(ledger_url):
     from nbwarden.agent.app import Agent, AgentConfig
 
-    url = f"sqlite:///{tmp_path / 'agent.sqlite'}"
+    url = ledger_url
     agents = [Agent(AgentConfig(ledger_url=url, gpu=False, report_usage=flag)) for flag in (True, False)]
     base = {k: v for k, v in os.environ.items() if k != "JUPYTERHUB_USER"}
     for agent in agents:
