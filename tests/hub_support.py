@@ -45,7 +45,7 @@ def free_port() -> int:
 
 class Hub:
     def __init__(self, base: Path, *, groups: dict[str, list[str]], quotas: dict[str, Any], reconcile_s: float = 2.0,
-                 link_s: float = 2.0):
+                 link_s: float = 2.0, db_url: str | None = None):
         self.base = Path(base)
         self.port = free_port()
         self.token = uuid.uuid4().hex
@@ -55,7 +55,8 @@ class Hub:
         self.link_s = link_s
         self.proc: subprocess.Popen | None = None
         self.log_path = self.base / "hub.log"
-        self.db_url = f"sqlite:///{self.base / 'ledger.sqlite'}"
+        self.db_url = db_url or f"sqlite:///{self.base / 'ledger.sqlite'}"
+        self._tokens: dict[str, str] = {}
 
     @property
     def url(self) -> str:
@@ -136,8 +137,6 @@ class Hub:
 
     def hub_api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         return self.api(method, "/hub/api" + path, body)
-
-    _tokens: dict[str, str] = {}
 
     def user_token(self, user: str) -> str:
         if user not in self._tokens:

@@ -50,17 +50,19 @@ def _notebook(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
+def hub(tmp_path_factory, module_ledger_url):
+    """One hub per ledger backend: the whole module runs on SQLite, then on PostgreSQL."""
     base = tmp_path_factory.mktemp("hub")
     for user in ("alice", "bob"):
         _notebook(base / "home" / user / "work.ipynb")
-    hub = Hub(base, groups=GROUPS, quotas=QUOTAS, reconcile_s=RECONCILE_S).start()
+    hub = Hub(base, groups=GROUPS, quotas=QUOTAS, reconcile_s=RECONCILE_S, db_url=module_ledger_url).start()
     try:
         yield hub
     finally:
         hub.stop()
+        backend = module_ledger_url.split(":")[0].split("+")[0]
         (ARTIFACTS / "hub").mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "hub" / "hub.log").write_text(hub.log())
+        (ARTIFACTS / "hub" / f"hub-{backend}.log").write_text(hub.log())
 
 
 @pytest.fixture(scope="module")
