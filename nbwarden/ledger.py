@@ -344,10 +344,13 @@ class Ledger:
     """
 
     def __init__(self, url: str | None = None, *, migrate: bool = True, echo: bool = False,
-                 retry_s: float = 10.0):
+                 retry_s: float | None = None):
         self.url = url or default_url()
         self.is_sqlite = self.url.startswith("sqlite")
+        if retry_s is None:
+            retry_s = float(os.environ.get("NBWARDEN_DB_RETRY_S") or 10.0)
         self.retry_s = 0.0 if self.is_sqlite else retry_s  # SQLite waits in busy_timeout instead
+        self._down_since: float | None = None
         kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
         if self.is_sqlite:
             path = self.url.split(":///", 1)[-1] if ":///" in self.url else ""
@@ -374,20 +377,37 @@ class Ledger:
     # -- outages and concurrency
 
     def _retry(self, operation: Callable[[int], Any]) -> Any:
-        """Run ``operation(attempt)``; on a broken PostgreSQL connection, again until ``retry_s`` has passed."""
-        deadline = time.monotonic() + self.retry_s
+        """Run ``operation(attempt)``; on a broken PostgreSQL connection, again until ``retry_s`` has passed.
+
+        Once the database stayed away for a whole ``retry_s``, each call tries once
+        and fails at once, so that a caller on an event loop (the gate, the hub
+        service) is not held ``retry_s`` per request through a long outage; the
+        first success ends that state.
+        """
+        deadline = time.monotonic() + (0.0 if self._down_since is not None else self.retry_s)
         attempt = 0
         while True:
             try:
-                return operation(attempt)
+                result = operation(attempt)
             except DBAPIError as exc:
-                if not (exc.connection_invalidated or isinstance(exc, OperationalError)) \
-                        or time.monotonic() >= deadline:
+                if not (exc.connection_invalidated or isinstance(exc, OperationalError)) or self.is_sqlite:
+                    raise
+                reason = str(exc.orig or exc).strip().splitlines()[0]
+                if time.monotonic() >= deadline:
+                    if self._down_since is None:
+                        self._down_since = time.time()
+                        log.error("nbwarden ledger: database unavailable, gave up after %.0f s (%s); until it "
+                                  "answers again every call tries once", self.retry_s, reason)
                     raise
                 attempt += 1
-                log.warning("nbwarden ledger: database unavailable (%s); retry %d",
-                            str(exc.orig or exc).strip().splitlines()[0], attempt)
+                log.warning("nbwarden ledger: database unavailable (%s); retry %d", reason, attempt)
                 time.sleep(min(0.05 * 2 ** attempt, 1.0, max(0.0, deadline - time.monotonic())))
+            else:
+                if self._down_since is not None:
+                    log.warning("nbwarden ledger: database available again after %.0f s",
+                                time.time() - self._down_since)
+                    self._down_since = None
+                return result
 
     def _lock_user(self, session: Session, user: str) -> None:
         """Serialise this transaction with every other one that locks ``user`` (module docstring)."""

@@ -45,7 +45,7 @@ def free_port() -> int:
 
 class Hub:
     def __init__(self, base: Path, *, groups: dict[str, list[str]], quotas: dict[str, Any], reconcile_s: float = 2.0,
-                 link_s: float = 2.0, db_url: str | None = None):
+                 link_s: float = 2.0, db_url: str | None = None, env: dict[str, str] | None = None):
         self.base = Path(base)
         self.port = free_port()
         self.token = uuid.uuid4().hex
@@ -57,6 +57,7 @@ class Hub:
         self.log_path = self.base / "hub.log"
         self.db_url = db_url or f"sqlite:///{self.base / 'ledger.sqlite'}"
         self._tokens: dict[str, str] = {}
+        self.env = env or {}
 
     @property
     def url(self) -> str:
@@ -76,6 +77,7 @@ class Hub:
             "JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_DATA_DIR": str(self.base / "jupyter-data"),
             "JUPYTER_RUNTIME_DIR": str(self.base / "jupyter-runtime"),
         })
+        env.update(self.env)
         self.log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen([sys.executable, "-m", "nbwarden.hub", "--timeout", str(timeout)],
                                      stdout=self.log_file, stderr=subprocess.STDOUT, env=env, cwd=ROOT,

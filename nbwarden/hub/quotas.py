@@ -230,6 +230,7 @@ class UsageSampler:
             except Exception:
                 self._gpu = None
         self._own = os.getpid()
+        self._pending: dict[str, tuple[float, float]] = {}
 
     def sample(self, now: float | None = None) -> dict[str, tuple[float, float]]:
         now = time.time() if now is None else now
@@ -279,6 +280,16 @@ class UsageSampler:
         return {u: (v[0], v[1]) for u, v in out.items()}
 
     def sample_and_record(self, store: HubStore, now: float | None = None) -> dict[str, tuple[float, float]]:
+        """Sample and write; samples a failed write could not store are added to the next write."""
         samples = self.sample(now)
-        store.add_usage(samples, source=self.source, now=now)
+        pending = dict(self._pending)
+        for user, (cpu, gpu) in samples.items():
+            before = pending.get(user, (0.0, 0.0))
+            pending[user] = (before[0] + cpu, before[1] + gpu)
+        try:
+            store.add_usage(pending, source=self.source, now=now)
+        except Exception:
+            self._pending = pending  # the ledger is away: the usage is not lost, only late
+            raise
+        self._pending = {}
         return samples
