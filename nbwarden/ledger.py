@@ -137,11 +137,12 @@ class Base(DeclarativeBase):
 
 class Decision(Base):
     __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_user_id", "user", "id"),)  # a user's newest first (0003_scale)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ref: Mapped[str] = mapped_column(Str(32), unique=True)  # short public id shown to the user
     at: Mapped[float] = mapped_column(Float, index=True)
-    user: Mapped[str] = mapped_column(Str(255), index=True)
+    user: Mapped[str] = mapped_column(Str(255))
     user_group: Mapped[str | None] = mapped_column(Str(64))
     server: Mapped[str | None] = mapped_column(Str(255))
     kernel_id: Mapped[str | None] = mapped_column(Str(64))
@@ -503,6 +504,7 @@ class Ledger:
                     confidence=confidence,
                     findings=json.dumps(findings, ensure_ascii=False) if findings else None,
                     rules_version=rules_version, error=error, restriction_id=restriction_id,
+                    message=None if callable(message) else message,
                 )
                 session.add(row)
                 session.flush()
@@ -522,9 +524,9 @@ class Ledger:
                 if acknowledges is not None or action == "still_run":
                     session.add(Acknowledgement(at=now, user=user, code_hash=code_hash,
                                                 warn_decision_id=acknowledges, decision_id=row.id))
-                text_ = message(record) if callable(message) else message
-                row.message = text_
-                record.message = text_ or ""
+                if callable(message):  # the one case that needs a second statement: the text names the record
+                    row.message = message(record)
+                record.message = row.message or ""
                 return record
 
         return self._retry(write)
@@ -650,6 +652,31 @@ class Ledger:
         """Every active restriction of ``user``, strongest first."""
         with self._session() as session:
             return self._active(session, user, time.time() if now is None else now)
+
+    @_retried
+    def active_restrictions_by_user(self, now: float | None = None) -> dict[str, list[RestrictionInfo]]:
+        """Every user's active restrictions, strongest first, in one query (the dashboard, the enforcement pass)."""
+        now = time.time() if now is None else now
+        query = select(Restriction).where(Restriction.lifted_at.is_(None),
+                                          (Restriction.expires_at.is_(None)) | (Restriction.expires_at > now))
+        out: dict[str, list[RestrictionInfo]] = {}
+        with self._session() as session:
+            for row in session.scalars(query):
+                out.setdefault(row.user, []).append(_info(row))
+        for rows in out.values():
+            rows.sort(key=lambda r: (-LEVEL_RANK.get(r.level, 0), -(r.expires_at or float("inf"))))
+        return out
+
+    @_retried
+    def strike_levels(self) -> dict[str, dict[str, int]]:
+        """Unpardoned strikes per user and category, in one query."""
+        query = (select(Strike.user, Strike.category, func.count(Strike.id)).where(Strike.pardoned_at.is_(None))
+                 .group_by(Strike.user, Strike.category))
+        out: dict[str, dict[str, int]] = {}
+        with self._session() as session:
+            for user, category, count in session.execute(query):
+                out.setdefault(user, {})[category] = int(count)
+        return out
 
     def status(self, user: str, now: float | None = None) -> RestrictionInfo | None:
         """The active restriction that stops all execution (suspend or ban), or None."""

@@ -272,3 +272,21 @@ def test_migrations_upgrade_and_downgrade(url):
     led.upgrade()  # and back up: an empty, working ledger
     assert led.revision() == _head() and led.decisions() == []
     led.close()
+
+
+def test_everyones_restrictions_and_strikes_at_once_equal_each_users(ledger):
+    now = 1_000_000.0
+    ledger.restrict("a", "suspend", hours=1, now=now)
+    ledger.restrict("a", "block_category", category="deepfake", hours=None, now=now)
+    ledger.restrict("b", "ban", now=now)
+    ledger.restrict("c", "suspend", hours=1, now=now - 7200)  # expired
+    gone = ledger.restrict("d", "suspend", hours=1, now=now)
+    ledger.pardon("d", restriction_id=gone.id, now=now)
+    for user, category in [("a", "x"), ("a", "x"), ("a", "y"), ("b", "x"), ("d", "x")]:
+        ledger.record_decision(user=user, action="block", category=category, strike=True, now=now)
+    ledger.pardon("d", now=now)
+    batch = ledger.active_restrictions_by_user(now)
+    for user in "abcd":
+        assert [r.id for r in batch.get(user, [])] == [r.id for r in ledger.active_restrictions(user, now)], user
+    assert set(batch) == {"a", "b"}
+    assert ledger.strike_levels() == {"a": {"x": 2, "y": 1}, "b": {"x": 1}}

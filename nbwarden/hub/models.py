@@ -125,6 +125,13 @@ class HubStore:
                                   .where(UsageSample.user == user, UsageSample.at > since)).one()
         return float(row[0]), float(row[1])
 
+    def usage_by_user(self, since: float) -> dict[str, tuple[float, float]]:
+        """(cpu_s, gpu_s) after ``since`` of every user with usage, in one query."""
+        query = (select(UsageSample.user, func.sum(UsageSample.cpu_s), func.sum(UsageSample.gpu_s))
+                 .where(UsageSample.at > since).group_by(UsageSample.user))
+        with self._session() as session:
+            return {user: (float(cpu or 0.0), float(gpu or 0.0)) for user, cpu, gpu in session.execute(query)}
+
     def usage_rows(self, user: str, since: float) -> list[tuple[float, float, float]]:
         """(at, cpu_s, gpu_s) of ``user`` after ``since``, oldest first."""
         with self._session() as session:
