@@ -321,7 +321,7 @@ def main() -> None:
     report: dict[str, Any] = {"commit": commit.strip(), "cpus": os.cpu_count(), "python": platform.python_version(),
                               "postgresql": str(cluster.bin) if cluster else None, "writers": [], "queries": {}}
     print(f"commit {report['commit']}, {os.cpu_count()} CPUs, Python {report['python']}, "
-          f"PostgreSQL {cluster.bin if cluster else '-'}")
+          f"PostgreSQL {cluster.bin if cluster else '-'}, load average {os.getloadavg()[0]:.1f}")
     try:
         with tempfile.TemporaryDirectory() as tmp:
             if not args.skip_writers:
@@ -355,6 +355,8 @@ def main() -> None:
     finally:
         if cluster is not None:
             cluster.stop()
+    report["load_after"] = os.getloadavg()[0]
+    print(f"\nload average at the end {report['load_after']:.1f}")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
 
