@@ -113,7 +113,7 @@ def writers(url: str, count: int, seconds: float, hot: bool = False) -> dict[str
     for proc in procs:
         proc.join(60)
     return {"writers": count, "hot_user": hot, "decisions": len(latencies), "per_s": len(latencies) / wall,
-            "p50_ms": pct(latencies, 0.5), "p99_ms": pct(latencies, 0.99)}
+            "p50_ms": pct(latencies, 0.5), "p99_ms": pct(latencies, 0.99), "load": os.getloadavg()[0]}
 
 
 # ---------------------------------------------------------------------------- part 2: bulk data
@@ -249,6 +249,7 @@ def queries(url: str, args: argparse.Namespace, now: float) -> dict[str, Any]:
     out["API users/<name>, random user"] = timed(lambda: svc.user_record(pick()), 100)
     out["API decisions (admin, newest 100)"] = timed(lambda: flagged_decisions(svc.store, limit=100), 50)
     out["API decisions?user=, busiest user"] = timed(lambda: flagged_decisions(svc.store, user=busy, limit=100), 50)
+    out[f"usage_by_user, {args.usage} rows in 24 h"] = timed(lambda: svc.store.usage_by_user(now - 86400), 5)
     out["decision_counts (dashboard, metrics)"] = timed(lambda: decision_counts(svc.store), 10)
     out["ledger_users (dashboard)"] = timed(lambda: ledger_users(svc.store), 5)
     out[f"dashboard overview, {args.users} users"] = timed(svc.overview, 2)
@@ -325,14 +326,15 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             if not args.skip_writers:
-                print(f"\n{'writers':<28}{'backend':<12}{'decisions/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'n':>8}")
+                print(f"\n{'writers':<28}{'backend':<12}{'decisions/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'n':>8}"
+                      f"{'load':>6}")
                 for count, hot in ((1, False), (4, False), (16, False), (16, True)):
                     for backend, url in backends(Path(tmp), cluster, f"w{count}{hot}").items():
                         row = {"backend": backend, **writers(url, count, args.seconds, hot)}
                         report["writers"].append(row)
                         label = f"{count} process{'es' if count > 1 else ''}" + (", one user" if hot else "")
                         print(f"{label:<28}{backend:<12}{row['per_s']:>12.0f}{row['p50_ms']:>10.2f}"
-                              f"{row['p99_ms']:>10.2f}{row['decisions']:>8}", flush=True)
+                              f"{row['p99_ms']:>10.2f}{row['decisions']:>8}{row['load']:>6.1f}", flush=True)
             if not args.skip_queries:
                 now = time.time()
                 data = generate(args, now)
