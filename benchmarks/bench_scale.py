@@ -214,7 +214,8 @@ def timed(fn: Any, repeat: int) -> dict[str, Any]:
     return {"median_ms": statistics.median(ms), "max_ms": max(ms), "n": repeat}
 
 
-def queries(url: str, args: argparse.Namespace, now: float) -> dict[str, Any]:
+def queries(urls: dict[str, str], args: argparse.Namespace, now: float) -> dict[str, dict[str, Any]]:
+    """Each query on every backend back to back, so that a busy moment of the machine hits both alike."""
     from prometheus_client import generate_latest
 
     from nbwarden.hub import hooks
@@ -223,43 +224,54 @@ def queries(url: str, args: argparse.Namespace, now: float) -> dict[str, Any]:
     from nbwarden.hub.service import Service, rate_alert
 
     quotas = {"free": {"cpu_hours": 10.0, "window_hours": 24, "max_lifetime_hours": 48, "idle_minutes": 600}}
-    # audit mode: the pass writes its quota events and notices but asks no Hub API to stop servers
-    svc = Service({"db_url": url, "sample_usage": False, "quotas": quotas, "mode": "audit"})
-    hooks.SETTINGS["db_url"] = url
     hooks.SETTINGS["quotas"] = quotas
     started = datetime.fromtimestamp(now - 3600, UTC).isoformat()
     users = [f"user{u:05d}" for u in range(args.users)]
-    svc.hub_users = {u: {"name": u, "groups": ["free"],
-                         "servers": {"": {"started": started, "last_activity": started, "ready": True}}
-                         if i < args.active else {}} for i, u in enumerate(users)}
+    hub_users = {u: {"name": u, "groups": ["free"],
+                     "servers": {"": {"started": started, "last_activity": started, "ready": True}}
+                     if i < args.active else {}} for i, u in enumerate(users)}
+    services = {}
+    for backend, url in urls.items():
+        # audit mode: the pass writes its quota events and notices but asks no Hub API to stop servers
+        services[backend] = Service({"db_url": url, "sample_usage": False, "quotas": quotas, "mode": "audit"})
+        services[backend].hub_users = hub_users
     busy = "user00000"  # the most active user
     ladder = svc_policy().ladder_step
     rng = random.Random(3)
     pick = lambda: rng.choice(users)  # noqa: E731
-    out: dict[str, Any] = {}
-    out["record_decision, allow"] = timed(lambda: svc.ledger.record_decision(user=pick(), action="allow",
-                                                                             code=CELLS[0]), 200)
-    out["record_decision, block + strike"] = timed(lambda: svc.ledger.record_decision(
-        user=pick(), action="block", category="crypto_mining", severity="block", strike=True, code=BLOCK,
-        ladder=ladder), 200)
-    out["Ledger.status (gate, spawn)"] = timed(lambda: svc.ledger.status(pick()), 300)
-    out["spawn_refusal (pre_spawn_hook)"] = timed(lambda: hooks.spawn_refusal(users[rng.randrange(args.active)],
-                                                                            ["free"]), 300)
-    out["API users/<name>, busiest user"] = timed(lambda: svc.user_record(busy), 20)
-    out["API users/<name>, random user"] = timed(lambda: svc.user_record(pick()), 100)
-    out["API decisions (admin, newest 100)"] = timed(lambda: flagged_decisions(svc.store, limit=100), 50)
-    out["API decisions?user=, busiest user"] = timed(lambda: flagged_decisions(svc.store, user=busy, limit=100), 50)
-    out[f"usage_by_user, {args.usage} rows in 24 h"] = timed(lambda: svc.store.usage_by_user(now - 86400), 5)
-    out["decision_counts (dashboard, metrics)"] = timed(lambda: decision_counts(svc.store), 10)
-    out["ledger_users (dashboard)"] = timed(lambda: ledger_users(svc.store), 5)
-    out[f"dashboard overview, {args.users} users"] = timed(svc.overview, 2)
-    out[f"metrics scrape, {args.users} hub users"] = timed(lambda: generate_latest(svc.registry), 2)
-
-    pass_ = lambda: asyncio.run(svc.enforce(svc.hub_users, time.time(), {"stopped": [], "warned": []}))  # noqa: E731
-    out[f"enforcement pass, {args.active} running users"] = timed(pass_, 3)
-    out["block-rate alert (every pass)"] = timed(lambda: rate_alert(svc.store, now), 5)
-    out["linked-account pass (7 days)"] = timed(lambda: find_links(svc.store, now=now), 1)
-    svc.ledger.close()
+    running = lambda: users[rng.randrange(args.active)]  # noqa: E731
+    checks = [
+        ("record_decision, allow", 200,
+         lambda svc: svc.ledger.record_decision(user=pick(), action="allow", code=CELLS[0])),
+        ("record_decision, block + strike", 200,
+         lambda svc: svc.ledger.record_decision(user=pick(), action="block", category="crypto_mining",
+                                                severity="block", strike=True, code=BLOCK, ladder=ladder)),
+        ("Ledger.status (gate, spawn)", 300, lambda svc: svc.ledger.status(pick())),
+        ("spawn_refusal (pre_spawn_hook)", 300, lambda svc: hooks.spawn_refusal(running(), ["free"])),
+        ("API users/<name>, busiest user", 20, lambda svc: svc.user_record(busy)),
+        ("API users/<name>, random user", 100, lambda svc: svc.user_record(pick())),
+        ("API decisions (admin, newest 100)", 50, lambda svc: flagged_decisions(svc.store, limit=100)),
+        ("API decisions?user=, busiest user", 50, lambda svc: flagged_decisions(svc.store, user=busy, limit=100)),
+        (f"usage_by_user, {args.usage} rows in 24 h", 5, lambda svc: svc.store.usage_by_user(now - 86400)),
+        ("decision_counts (dashboard, metrics)", 10, lambda svc: decision_counts(svc.store)),
+        ("ledger_users (dashboard)", 5, lambda svc: ledger_users(svc.store)),
+        (f"dashboard overview, {args.users} users", 3, lambda svc: svc.overview()),
+        (f"metrics scrape, {args.users} hub users", 3, lambda svc: generate_latest(svc.registry)),
+        (f"enforcement pass, {args.active} running users", 3,
+         lambda svc: asyncio.run(svc.enforce(svc.hub_users, time.time(), {"stopped": [], "warned": []}))),
+        ("block-rate alert (every pass)", 5, lambda svc: rate_alert(svc.store, now)),
+        ("linked-account pass (7 days)", 1, lambda svc: find_links(svc.store, now=now)),
+    ]
+    out: dict[str, dict[str, Any]] = {backend: {} for backend in urls}
+    print(f"\n  {'':<44}" + "".join(f"{backend + ' median / max ms':>32}" for backend in urls))
+    for name, repeat, check in checks:
+        for backend, svc in services.items():
+            hooks.SETTINGS["db_url"] = urls[backend]
+            out[backend][name] = timed(lambda svc=svc, check=check: check(svc), repeat)
+        print(f"  {name:<44}" + "".join(f"{t['median_ms']:>20.2f} / {t['max_ms']:>9.2f}"
+                                      for t in (out[b][name] for b in urls)) + f"  (n={repeat})", flush=True)
+    for svc in services.values():
+        svc.ledger.close()
     return out
 
 
@@ -340,20 +352,19 @@ def main() -> None:
                 data = generate(args, now)
                 sizes = {t: len(rows) for t, (_, rows) in data.items()}
                 print(f"\nrows: {sizes}")
-                for backend, url in backends(Path(tmp), cluster, "q").items():
+                urls = backends(Path(tmp), cluster, "q")
+                for backend, url in urls.items():
                     ledger = Ledger(url)
                     load_s = bulk_load(ledger, data)
                     ledger.close()
-                    print(f"\n{backend}: bulk load {load_s:.1f} s")
-                    result = queries(url, args, now)
-                    report["queries"][backend] = {"load_s": load_s, "rows": sizes, "timings": result}
-                    for name, t in result.items():
-                        print(f"  {name:<44} median {t['median_ms']:10.2f} ms   max {t['max_ms']:10.2f} ms  "
-                              f"(n={t['n']})", flush=True)
-                    if backend == "postgresql":
-                        report["queries"][backend]["plans"] = plans = explain(url)
-                        for name, plan in plans.items():
-                            print(f"  plan {name}: {plan}")
+                    report["queries"][backend] = {"load_s": load_s, "rows": sizes}
+                    print(f"{backend}: bulk load {load_s:.1f} s")
+                for backend, timings in queries(urls, args, now).items():
+                    report["queries"][backend]["timings"] = timings
+                if "postgresql" in urls:
+                    report["queries"]["postgresql"]["plans"] = plans = explain(urls["postgresql"])
+                    for name, plan in plans.items():
+                        print(f"  plan {name}: {plan}")
     finally:
         if cluster is not None:
             cluster.stop()
