@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench system proxy clean
+.PHONY: run test lint bench fuzz system proxy clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -34,6 +34,12 @@ test: system $(STAMP) proxy
 
 bench: system $(STAMP)
 	$(BIN)/python benchmarks/bench_core.py
+
+# mutation fuzzing from real cells (FUZZ_SECONDS, default 180; add real notebooks with FUZZ_SEEDS=eval/data)
+FUZZ_SECONDS ?= 180
+FUZZ_SEEDS ?= $(wildcard eval/data)
+fuzz: $(STAMP)
+	$(BIN)/python benchmarks/fuzz.py --seconds $(FUZZ_SECONDS) $(foreach d,$(FUZZ_SEEDS),--seeds $(d))
 
 clean:
 	rm -rf $(VENV) artifacts node_modules

@@ -51,10 +51,10 @@ def realistic_cells(engine: Engine) -> dict[str, list[str]]:
     cells: list[str] = []
     for path in sources:
         try:
-            parsed, _ = read_notebook(path)
+            units, _, _ = read_notebook(path)
         except Exception:
             continue
-        cells += [src for kind, src in parsed if kind == "code" and src.strip()]
+        cells += [src for src, kind, _ in units if kind == "cell" and src.strip()]
     for path in sorted((ROOT / "tests" / "corpus" / "benign").rglob("*.py")):
         text = path.read_text(errors="replace")
         cells += [chunk for chunk in text.split("\n\n\n") if chunk.strip()]

@@ -32,7 +32,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import shell
+from . import behaviour, shell
 
 EXEC, CODE, INERT = "exec", "code", "inert"
 CONTEXT_RANK = {INERT: 0, CODE: 1, EXEC: 2}
@@ -359,8 +359,8 @@ def _nested(analysis: Analysis, code: str, kind: str, line: int, via: str, conte
 
 
 def clip(text: str, limit: int = 160) -> str:
-    """Evidence text on one line, cut to ``limit`` characters."""
-    text = " ".join(str(text).split())
+    """Evidence text on one line, cut to ``limit`` characters (only the head of a long text is read)."""
+    text = " ".join(str(text)[: limit * 8].split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -1064,27 +1064,32 @@ class EarlierCells:
     def __init__(self, limit: int = 200) -> None:
         self.entries: list[EarlierCell] = []
         self.limit = limit
-        self._env: dict[str, Any] | None = None
+        self._env: dict[str, Any] = {}
+        self._unfolded: list[str] = []  # sources added since the last look-up
 
     def add(self, source: str, cell: int | None = None, matches: list | None = None) -> None:
         if len(source) <= MAX_DEEP_BYTES:
             self.entries = (self.entries + [EarlierCell(source, cell, matches)])[-self.limit :]
-            self._env = None
+            self._unfolded = (self._unfolded + [source])[-self.limit :]
 
     def get(self, name: str, default: Any = None) -> Any:
-        if self._env is None:
-            self._env = {}
+        """The value of a top-level name as the cells so far left it (each cell is folded once)."""
+        if self._unfolded:
             folder = _Folder(self._env)
-            for entry in self.entries:
+            for source in self._unfolded:
                 try:
-                    tree = ast.parse(split_ipython(entry.source, Analysis(source="", kind="cell"), []))
+                    tree = ast.parse(split_ipython(source, Analysis(source="", kind="cell"), []))
                 except (SyntaxError, ValueError, RecursionError, MemoryError):
                     continue
                 for stmt in tree.body:
                     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
                         value = folder.fold(stmt.value)
                         if isinstance(value, (str, int)):
+                            self._env.pop(stmt.targets[0].id, None)  # newest last, so the oldest go first
                             self._env[stmt.targets[0].id] = value
+            self._unfolded = []
+            while len(self._env) > 4 * self.limit:
+                del self._env[next(iter(self._env))]
         return self._env.get(name, default)
 
 
@@ -1110,11 +1115,10 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
         return analysis
     if kind == "text":
         return analysis
-    if "\x00" in source:
-        analysis.notes.append("binary content: text-level checks only")
-        return analysis
-    if len(source) > MAX_DEEP_BYTES:
-        analysis.notes.append(f"cell larger than {MAX_DEEP_BYTES} bytes: text-level checks only")
+    if "\x00" in source or len(source) > MAX_DEEP_BYTES:
+        analysis = surface(source, kind)
+        analysis.notes.append("binary content: text-level checks only" if "\x00" in source
+                              else f"cell larger than {MAX_DEEP_BYTES} bytes: text-level checks only")
         return analysis
     pending: list[tuple[str, int, str]] = []
     python = split_ipython(source, analysis, pending)
@@ -1134,6 +1138,11 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
         except RecursionError:
             analysis.notes.append("code nested too deeply; analysis incomplete")
         env = walker.env
+        if behaviour.wanted(source.lower()):  # the shape of the whole unit, not only the lines with hits
+            for found in behaviour.find(tree, walker.folder.fold):
+                line = analysis.lines[found.line - 1] if 0 < found.line <= len(analysis.lines) else ""
+                analysis.facts.append(Fact("behaviour", found.shape, EXEC, found.line,
+                                           f"{clip(line, 100)}  ⇒  {found.detail}", "behaviour"))
     else:
         _fallback_imports(analysis, python)
     for text, line, via in pending:
@@ -1143,13 +1152,67 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
     return analysis
 
 
-IMPORT_LINE = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import|import\s+([\w., ]+))", re.M)
+MAX_SURFACE_LINE = 64 * 1024  # longer shell lines keep only their raw text in the surface reading
+
+
+def surface(source: str, kind: str = "cell") -> Analysis:
+    """The text-level reading of a unit, for when the full analysis failed or ran out of time.
+
+    Each line gets its context from its first characters (a ``#`` comment is
+    inert; ``!`` and ``%`` lines, shell scripts and ``%%bash`` bodies run),
+    and each line that runs as shell is parsed on its own, so a line that
+    breaks the parser costs only itself and a miner's command line is still
+    a command.  Imports come from a regex.  Linear in the size of the text.
+    """
+    analysis = Analysis(source=source, kind=kind, lines=source.split("\n"))
+    lines = analysis.lines
+    if kind in {"markdown", "data"}:
+        for number in range(1, len(lines) + 1):
+            analysis.shell_lines[number] = INERT
+        return analysis
+    body = EXEC if kind == "shell" else None  # the context of every line of a %%magic body
+    for number, text in enumerate(lines, 1):
+        stripped = text.lstrip()
+        if stripped.startswith("%%") and body is None and not any(t.strip() for t in lines[: number - 1]):
+            name, _, args = stripped[2:].partition(" ")
+            script = name == "writefile" and args.strip().endswith(".sh")  # a script that will run later
+            body = EXEC if name in CELL_MAGIC_SHELL or script else INERT if name in CELL_MAGIC_INERT else CODE
+            analysis.shell_lines[number] = EXEC
+            continue
+        if body == INERT or stripped.startswith("#"):
+            analysis.shell_lines[number] = INERT
+            continue
+        pending: list[tuple[str, int, str]] = []
+        try:
+            if body == EXEC:
+                pending.append((text, number, ""))
+            elif stripped.startswith(("!", "%")) and not stripped.startswith("!="):
+                _line_magic(analysis, stripped, number, pending)
+            elif (match := ASSIGN_SHELL.match(text)) and ("!" in text or "%s" in text):
+                _line_magic(analysis, ("!" if match.group(3) == "!" else "%sx ") + match.group(4), number, pending)
+            for command, line, via in pending:
+                analysis.shell_lines[line] = EXEC
+                if len(command) <= MAX_SURFACE_LINE:
+                    add_shell(analysis, command, line, via, EXEC, MAX_DEPTH)
+        except Exception:  # noqa: BLE001 - one unreadable line must not cost the others
+            analysis.notes.append(f"line {number}: not readable as a shell line; raw text only")
+    if kind != "shell":
+        try:
+            _fallback_imports(analysis, source)
+        except Exception:  # noqa: BLE001
+            pass
+    return analysis
+
+
+IMPORT_LINE = re.compile(r"^[ \t]*(?:from[ \t]+([\w.]+)[ \t]+import|import[ \t]+([\w., \t]+))", re.M)
 
 
 def _fallback_imports(analysis: Analysis, python: str) -> None:
-    """Imports found by a regex when the AST is unavailable."""
+    """Imports found by a regex when the AST is unavailable (linear: line numbers are counted as it goes)."""
+    line, counted = 1, 0
     for match in IMPORT_LINE.finditer(python):
-        line = python.count("\n", 0, match.start()) + 1
+        line += python.count("\n", counted, match.start())
+        counted = match.start()
         names = [match.group(1)] if match.group(1) else [n.strip().split(" ")[0] for n in match.group(2).split(",")]
         for name in names:
             if name:

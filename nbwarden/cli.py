@@ -127,11 +127,45 @@ def cmd_rules(args: argparse.Namespace) -> int:
     return 2
 
 
+def _eval_refs(args: argparse.Namespace, refs_dir: Path) -> int:
+    """The reference-set layout: refs/*.tsv plus the materialised files under --data."""
+    from . import refset, scan
+
+    data = Path(args.data) if args.data else refs_dir.parent / "data"
+    try:
+        refs = refset.read_refs(refs_dir)
+    except refset.RefError as exc:
+        print(f"nbwarden eval: {exc}", file=sys.stderr)
+        return 2
+    present = [r for r in refs if r.data_path(data).is_file()]
+    if not present:
+        print(f"nbwarden eval: none of the {len(refs)} referenced files is under {data}; run "
+              "eval/materialise.py first", file=sys.stderr)
+        return 2
+    results = scan.run([r.data_path(data) for r in present], jobs=args.jobs, extra_dirs=args.rules or [],
+                       disable=args.disable or [], progress=not args.json and sys.stderr.isatty())
+    by_path = {r.path: r.to_dict() for r in results}
+    report = refset.score(refs, {r.source: by_path.get(str(r.data_path(data))) for r in present}, args.threshold)
+    report["rules_version"] = _engine(args).version
+    if not args.show_test_misses:  # tuning looks at dev only: the test half keeps measuring generalisation
+        for key in ("misses", "false_positives"):
+            report["halves"]["test"][key] = f"{len(report['halves']['test'][key])} (hidden; --show-test-misses)"
+            report["halves"]["all"][key] = "see the halves"
+    if args.json:
+        print(json.dumps(report, indent=1))
+        return 0
+    print(refset.markdown(report, show=args.show))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from . import scan
 
+    directory = Path(args.directory)
+    if any(directory.glob("*.tsv")):
+        return _eval_refs(args, directory)
     try:
-        report = scan.evaluate(Path(args.directory), _engine(args), args.threshold)
+        report = scan.evaluate(directory, _engine(args), args.threshold)
     except scan.UsageError as exc:
         print(f"nbwarden eval: {exc}", file=sys.stderr)
         return 2
@@ -258,9 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rule_options(p)
     p.set_defaults(func=cmd_rules)
 
-    p = sub.add_parser("eval", help="precision and recall over a labelled corpus (bad/<category>/, benign/<group>/)")
+    p = sub.add_parser("eval", help="precision and recall over a labelled corpus (bad/<category>/, benign/<group>/) "
+                                    "or the reference set (a directory of *.tsv references)")
     p.add_argument("directory")
-    p.add_argument("--threshold", choices=["audit", "warn", "block"], default="warn")
+    p.add_argument("--threshold", choices=["warn", "block"], default="warn")
+    p.add_argument("--data", help="reference set: where eval/materialise.py put the files (default: ../data)")
+    p.add_argument("--jobs", type=int, default=0, help="reference set: parallel workers (default: all cores)")
+    p.add_argument("--show-test-misses", action="store_true",
+                   help="reference set: also list the test half's misses and false positives (do not tune on them)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--show", type=int, default=20, help="list this many mistakes")
     _add_rule_options(p)

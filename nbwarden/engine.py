@@ -22,8 +22,10 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import logging
 import os
 import re
+import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -33,8 +35,8 @@ from typing import Any
 import ahocorasick
 
 from . import analysis as an
+from . import behaviour, shell
 from . import rules as rulesmod
-from . import shell
 from .analysis import CODE, CONTEXT_RANK, EXEC, INERT, clip
 from .rules import SEVERITY_RANK, Rule, RuleSet
 
@@ -53,8 +55,11 @@ DECODE_TRIGGERS = ("b64decode", "decodebytes", "a2b_base64", "fromhex", "unhexli
                    "codecs.decode", "zlib.decompress", "b32decode", "b85decode", "reversed(", "\".join(", "'.join(",
                    "system(", "popen(", "subprocess", "%%writefile", "write_text(",
                    "!{", "!./{", "!$", "!./$", "${", "\n$", "&& $", "; $", "| $")  # program names from variables
+log = logging.getLogger("nbwarden.engine")
 BUILTIN_CALL_TRIGGERS = {"exec(", "eval(", "compile(", "reversed(", "chr("}
 _TRIGGER = ("__trigger__",)
+UNLESS = -1  # the group index of a rule's "unless" patterns
+_RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
 
 
 @dataclass(slots=True)
@@ -98,12 +103,15 @@ class Verdict:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     rules_version: str = ""
+    # Why part of the check fell back to the text-level checks (an internal error, input that
+    # could not be read), or None.  The verdict still stands on what the text-level checks found.
+    error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "action": self.action, "category": self.category, "confidence": round(self.confidence, 3),
             "findings": [f.to_dict() for f in self.findings], "notes": self.notes,
-            "rules_version": self.rules_version,
+            "rules_version": self.rules_version, "error": self.error,
         }
 
     def to_json(self) -> str:
@@ -119,6 +127,19 @@ class _Ref:
     kind: str
     spec: Any
     word: bool = True
+
+
+class _GlobSet:
+    """Many globs behind one regex: most names match none of them and cost one call."""
+
+    def __init__(self, globs: list[tuple[str, _Ref]]):
+        self.globs = [(re.compile(fnmatch.translate(glob)), ref) for glob, ref in globs]
+        self.any = re.compile("|".join(fnmatch.translate(glob) for glob, _ in globs)) if globs else None
+
+    def refs(self, name: str) -> list[_Ref]:
+        if self.any is None or self.any.match(name) is None:
+            return []
+        return [ref for regex, ref in self.globs if regex.match(name)]
 
 
 @dataclass(slots=True)
@@ -189,16 +210,18 @@ class Engine:
         self._hosts: dict[str, list[_Ref]] = {}
         self._gits: list[tuple[str, _Ref]] = []
         self._downloads: list[tuple[str, _Ref]] = []
+        self._behaviour_refs: list[tuple[str, _Ref]] = []
         self._signatures: list[_Ref] = []
         regexes: list[tuple[str, _Ref]] = []
 
-        self._multi = {i for i, rule in enumerate(self.rules) if len(rule.groups) > 1}
+        # rules whose other parts (or "unless" patterns) may sit on other lines or in earlier cells
+        self._multi = {i for i, rule in enumerate(self.rules) if len(rule.groups) > 1 or rule.unless}
         program_words: set[str] = set()
         other_words: set[str] = set()
         self._chosen: dict[int, int] = {}
         for r_index, rule in enumerate(self.rules):
             chosen = self._chosen[r_index] = _rarest_group(rule) if len(rule.groups) > 1 else 0
-            for g_index, group in enumerate(rule.groups):
+            for g_index, group in [*enumerate(rule.groups), (UNLESS, rule.unless)]:
                 # a multi-part rule needs every group, so only its rarest group has to wake the deep
                 # analysis; the other parts are found by looking back at earlier cells (_backfill)
                 def add_needle(text: str, ref: _Ref | tuple, _chosen: bool = g_index == chosen) -> None:
@@ -250,6 +273,10 @@ class Engine:
                         elif kind == "download":
                             self._downloads.append((value.lower(), ref))
                             add_needle(_literal_core(value), _TRIGGER)
+                        elif kind == "behaviour":
+                            self._behaviour_refs.append((value, ref))
+                            for trigger in behaviour.triggers_for(value):
+                                add_needle(trigger, _TRIGGER)
                         elif kind == "signature":
                             self._signatures.append(ref)
         for word in DECODE_TRIGGERS:
@@ -268,6 +295,9 @@ class Engine:
         if needles:
             self._automaton.make_automaton()
         self._has_needles = bool(needles)
+        self._download_globs = _GlobSet(self._downloads)
+        self._behaviour_globs = _GlobSet(self._behaviour_refs)
+        self._package_glob_sets = {kind: _GlobSet(globs) for kind, globs in self._package_globs.items()}
         # one regex says whether any program glob can match, so most programs cost one call
         self._program_glob_any = re.compile("|".join(fnmatch.translate(g) for g, _ in self._program_globs)) \
             if self._program_globs else None
@@ -299,24 +329,56 @@ class Engine:
 
     def check_code(self, source: str, kind: str = "cell", *, cell: int | None = None,
                    memory: Memory | None = None) -> Verdict:
-        """Check one cell, script or text.  ``kind``: cell, python, shell, markdown, data, text."""
+        """Check one cell, script or text.  ``kind``: cell, python, shell, markdown, data, text.
+
+        Never raises: a step that fails degrades its unit to :meth:`check_text`
+        and says so in ``Verdict.error`` and the notes.
+        """
         notes: list[str] = []
-        earlier = memory.earlier if memory is not None else None
-        matches, analysed = self._scan_unit(source, kind, cell, notes, earlier)
-        if memory is None:
-            return self._verdict(self._findings(matches), notes)
-        memory.next_cell()
-        looked_back = self._backfill(matches, memory.earlier, memory.window)
-        remembered = memory.recent()
-        memory.earlier.add(source, cell, self._multi_matches(matches) if analysed else None)
-        memory.remember(matches + looked_back)
-        return self._verdict(self._findings(matches, extra=remembered + looked_back), notes)
+        source = _valid_unicode(source if isinstance(source, str) else str(source), notes)
+        errors: list[str] = []
+        try:
+            earlier = memory.earlier if memory is not None else None
+            matches, analysed = self._scan_unit(source, kind, cell, notes, earlier, errors)
+            if memory is None:
+                return self._verdict(self._findings(matches), notes, errors)
+            memory.next_cell()
+            looked_back = self._backfill(matches, memory.earlier, memory.window, errors)
+            remembered = memory.recent()
+            memory.earlier.add(source, cell, self._multi_matches(matches) if analysed else None)
+            memory.remember(matches + looked_back)
+            return self._verdict(self._findings(matches, extra=remembered + looked_back), notes, errors)
+        except Exception as exc:  # noqa: BLE001 - a failure outside one unit: the whole text, text-level
+            errors.append(_failure(exc, "check_code"))
+            return self._verdict(self._findings(self._text_level(source, kind, cell, notes)), notes, errors)
+
+    def check_text(self, source: str, kind: str = "cell", *, cell: int | None = None) -> Verdict:
+        """The text-level check alone: Aho-Corasick and RE2 over the raw text, contexts from each line's
+        first characters, and each shell line parsed on its own (:func:`nbwarden.analysis.surface`).
+
+        Linear in the size of the text and total: what the gate, the agent and
+        the exec gate decide on when the full check fails or misses its
+        deadline.  A miner's command line is blocked here too.
+        """
+        notes: list[str] = []
+        source = _valid_unicode(source if isinstance(source, str) else str(source), notes)
+        return self._verdict(self._findings(self._text_level(source, kind, cell, notes)), notes)
 
     def check_command(self, argv: list[str] | tuple[str, ...], exe: str | None = None) -> Verdict:
-        """Check a process command line as the agent sees it (no shell involved)."""
-        argv = [_valid_unicode(str(a), []) for a in argv if a is not None]
+        """Check a process command line as the agent sees it (no shell involved).  Never raises."""
+        notes: list[str] = []
+        argv = [_valid_unicode(a if isinstance(a, str) else str(a), notes) for a in argv if a is not None]
         if not argv:
             return self._verdict([], [])
+        exe = _valid_unicode(exe, notes) if isinstance(exe, str) else None
+        try:
+            return self._check_command(argv, exe)
+        except Exception as exc:  # noqa: BLE001 - the command line as one shell line, text-level
+            text = shell.shlex.join(argv) + (f"; {shell.shlex.quote(exe)}" if exe else "")
+            matches = self._text_level(text, "shell", None, notes)
+            return self._verdict(self._findings(matches), notes, [_failure(exc, "check_command")])
+
+    def _check_command(self, argv: list[str], exe: str | None) -> Verdict:
         text = shell.shlex.join(argv)
         low = text.lower()
         # the executable's own name, when it differs from argv[0], is checked as a second command
@@ -347,16 +409,23 @@ class Engine:
         return self._verdict(self._findings(matches), [])
 
     def check_notebook(self, notebook: str | Path | dict | bytes) -> Verdict:
-        """Check every cell of a notebook (a path, JSON text or bytes, or a parsed dict)."""
-        from .sources import read_notebook  # late import: sources imports this module's users
+        """Check every cell of a notebook (a path, JSON text or bytes, or a parsed dict).  Never raises.
 
-        cells, notes = read_notebook(notebook)
-        units = [(source, "cell" if cell_type == "code" else "markdown", index)
-                 for index, (cell_type, source) in enumerate(cells) if source]
+        Broken JSON is salvaged or checked as text (the problem is a note);
+        a path that cannot be read gives an allow verdict whose ``error`` says why.
+        """
+        from .sources import SourceError, read_notebook  # late import: sources imports this module's users
+
+        try:
+            units, notes, problem = read_notebook(notebook)
+        except SourceError as exc:
+            return self._verdict([], [str(exc)], [str(exc)])
+        if problem:
+            notes.insert(0, f"not a proper notebook: {problem}")
         return self.check_units(units, notes)
 
     def check_file(self, file: str | Path | bytes, *, name: str | None = None, budget: int = 16 << 20) -> Verdict:
-        """Check an executable before or while it runs.
+        """Check an executable before or while it runs.  Never raises.
 
         A ``#!`` script is checked as the code it is.  A binary is checked by
         its name (as a command) and by the ``signature`` strings of the rule
@@ -366,53 +435,72 @@ class Engine:
         notes: list[str] = []
         if isinstance(file, (str, Path)):
             name = name or str(file)
-            data = read_budgeted(Path(file), budget, notes)
+            try:
+                data = read_budgeted(Path(file), budget, notes)
+            except (OSError, ValueError) as exc:
+                reason = f"cannot read {file}: {exc}"
+                return self._verdict(self.check_command([name]).findings if name else [], [reason], [reason])
         else:
             data = bytes(file)
         if data.startswith(b"#!"):
             text = data.decode("utf-8", "replace")
             first = text.split("\n", 1)[0]
-            kind = "python" if "python" in first else "shell"
-            verdict = self.check_code(text, kind)
+            verdict = self.check_code(text, "python" if "python" in first else "shell")
             verdict.notes[:0] = notes
             return verdict
         packed = packer(data)
         if packed:
             notes.append(f"packed executable ({packed})")
-        matches: list[_Match] = []
-        if self._signatures:
-            found: dict[int, dict[int, str]] = {}
-            refs_by_id: dict[int, _Ref] = {}
-            for _, (needle, refs) in self._sig_automaton.iter(data.lower().decode("latin-1")):
-                for ref, index in refs:
-                    found.setdefault(id(ref), {})[index] = needle
-                    refs_by_id[id(ref)] = ref
-            for key, hits in found.items():
-                ref = refs_by_id[key]
-                need = ref.spec.get("min") or len(ref.spec["strings"])
-                if len(hits) >= need:
-                    shown = ", ".join(repr(h) for h in list(hits.values())[:4])
-                    more = f" (+{len(hits) - 4})" if len(hits) > 4 else ""
-                    evidence = f"{name or 'file'} contains {shown}{more}"
-                    matches.append(_Match(ref, EXEC, None, 1, clip(evidence, 200), "signature"))
-        findings = self._findings(matches)
+        findings = self._findings(self._signature_matches(data, name))
         if name:
             findings += [f for f in self.check_command([name]).findings if f.rule not in {x.rule for x in findings}]
             findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.rule))
         return self._verdict(findings, notes)
 
+    def _signature_matches(self, data: bytes, name: str | None) -> list[_Match]:
+        """``signature`` patterns: enough of a rule's strings inside the bytes (one Aho-Corasick pass)."""
+        matches: list[_Match] = []
+        if not self._signatures:
+            return matches
+        found: dict[int, dict[int, str]] = {}
+        refs_by_id: dict[int, _Ref] = {}
+        for _, (needle, refs) in self._sig_automaton.iter(data.lower().decode("latin-1")):
+            for ref, index in refs:
+                found.setdefault(id(ref), {})[index] = needle
+                refs_by_id[id(ref)] = ref
+        for key, hits in found.items():
+            ref = refs_by_id[key]
+            need = ref.spec.get("min") or len(ref.spec["strings"])
+            if len(hits) >= need:
+                shown = ", ".join(repr(h) for h in list(hits.values())[:4])
+                more = f" (+{len(hits) - 4})" if len(hits) > 4 else ""
+                evidence = f"{name or 'file'} contains {shown}{more}"
+                matches.append(_Match(ref, EXEC, None, 1, clip(evidence, 200), "signature"))
+        return matches
+
     def check_units(self, units: list[tuple[str, str, int | None]], notes: list[str] | None = None) -> Verdict:
-        """Check several units as one document: (source, kind, cell) triples."""
+        """Check several units as one document: (source, kind, cell) triples.  Never raises."""
         notes = notes if notes is not None else []
+        errors: list[str] = []
         matches: list[_Match] = []
         earlier = an.EarlierCells()
         for source, kind, cell in units:
-            found, analysed = self._scan_unit(source, kind, cell, notes, earlier)
+            source = _valid_unicode(source if isinstance(source, str) else str(source), notes)
+            try:
+                found, analysed = self._scan_unit(source, kind, cell, notes, earlier, errors)
+            except Exception as exc:  # noqa: BLE001 - _scan_unit guards its deep part; this is the rest
+                errors.append(_failure(exc, f"cell {cell}"))
+                found, analysed = self._text_level(source, kind, cell, notes), False
             matches.extend(found)
             if kind == "cell":
                 earlier.add(source, cell, self._multi_matches(found) if analysed else None)
-        matches.extend(self._backfill(matches, earlier))
-        return self._verdict(self._findings(matches), notes)
+        matches.extend(self._backfill(matches, earlier, errors=errors))
+        try:
+            findings = self._findings(matches)
+        except Exception as exc:  # noqa: BLE001 - cannot happen on valid matches; never raise all the same
+            errors.append(_failure(exc, "findings"))
+            findings = []
+        return self._verdict(findings, notes, errors)
 
     def _anchors(self, match: _Match) -> bool:
         """Is this a match of the rarest group of a multi-part rule (worth looking for the rest)?"""
@@ -421,7 +509,8 @@ class Engine:
     def _multi_matches(self, matches: list[_Match]) -> list[_Match]:
         return [m for m in matches if m.ref.rule in self._multi]
 
-    def _backfill(self, matches: list[_Match], earlier: an.EarlierCells, window: int | None = None) -> list[_Match]:
+    def _backfill(self, matches: list[_Match], earlier: an.EarlierCells, window: int | None = None,
+                  errors: list[str] | None = None) -> list[_Match]:
         """Parts of half-matched multi-part rules, from earlier cells the prefilter skipped."""
         partial = {m.ref.rule for m in matches if self._anchors(m)}
         if not partial:
@@ -429,8 +518,13 @@ class Engine:
         found: list[_Match] = []
         for entry in earlier.entries[-window:] if window else earlier.entries:
             if entry.matches is None:
-                unit = an.analyze(entry.source, "cell")
-                entry.matches = self._multi_matches(self._match(unit, entry.source.lower(), entry.cell))
+                try:
+                    unit = an.analyze(entry.source, "cell")
+                    entry.matches = self._multi_matches(self._match(unit, entry.source.lower(), entry.cell))
+                except Exception as exc:  # noqa: BLE001 - that earlier cell's text-level matches instead
+                    if errors is not None:
+                        errors.append(_failure(exc, f"earlier cell {entry.cell}"))
+                    entry.matches = self._multi_matches(self._text_level(entry.source, "cell", entry.cell, []))
                 entry.backfilled = True
             if entry.backfilled:
                 found.extend(m for m in entry.matches if m.ref.rule in partial)
@@ -461,26 +555,47 @@ class Engine:
         return hits
 
     def _scan_unit(self, source: str, kind: str, cell: int | None, notes: list[str],
-                   earlier: an.EarlierCells | None = None) -> list[_Match]:
-        if not isinstance(source, str):
-            source = str(source)
-        source = _valid_unicode(source, notes)
+                   earlier: an.EarlierCells | None = None, errors: list[str] | None = None
+                   ) -> tuple[list[_Match], bool]:
+        """Matches of one unit (its deep analysis only where the prefilter saw something).
+
+        An unexpected error in the analysis degrades this unit to the
+        text-level checks, with a note and an entry in ``errors``; it never
+        aborts the check of the other units.
+        """
         low = source.lower()
         hits = self._raw_hits(low)
         regex_hits = list(self._regex_matches(source)) if self._regexes else []
-        if not hits and not regex_hits:
-            return [], False
-        starts = _line_starts(low)
-        located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
-        focus = {line for _, line, _, _, _ in located} | {line for _, line, _, _ in regex_hits}
-        unit = an.analyze(source, kind, focus=focus, earlier=earlier)
+        if not hits and not regex_hits and not (earlier is not None and earlier.cwd and _RUNS_SCRIPT.search(low)):
+            return [], False  # (a script run where an earlier cell moved to, e.g. `%cd roop`, is looked at)
+        try:
+            starts = _line_starts(low)
+            located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
+            focus = {line for _, line, _, _, _ in located} | {line for _, line, _, _ in regex_hits}
+            unit = an.analyze(source, kind, focus=focus, earlier=earlier)
+            matches = self._match(unit, low, cell, located, regex_hits)
+            if any(self._anchors(m) for m in matches):
+                # half of a multi-part rule: its other parts may sit on lines the focused pass skipped
+                unit = an.analyze(source, kind, earlier=earlier)
+                matches = self._match(unit, low, cell, located, regex_hits)
+        except Exception as exc:  # noqa: BLE001 - degrade this unit, never the whole check
+            failure = _failure(exc, "analysis")
+            if errors is not None:
+                errors.append(failure)
+            notes.append(f"{f'cell {cell}: ' if cell is not None else ''}{failure}; text-level checks only")
+            return self._text_level(source, kind, cell, notes), True
         for note in unit.notes:
             notes.append(f"cell {cell}: {note}" if cell is not None else note)
-        matches = self._match(unit, low, cell, located, regex_hits)
-        if any(self._anchors(m) for m in matches):
-            # half of a multi-part rule: its other parts may sit on lines the focused pass skipped
-            matches = self._match(an.analyze(source, kind, earlier=earlier), low, cell, located, regex_hits)
         return matches, True
+
+    def _text_level(self, source: str, kind: str, cell: int | None, notes: list[str]) -> list[_Match]:
+        """Matches of the surface reading; if even that fails, literals and regexes over the raw text."""
+        low = source.lower()
+        try:
+            return self._match(an.surface(source, kind), low, cell)
+        except Exception as exc:  # noqa: BLE001 - both matchers are C code over valid Unicode: this holds
+            notes.append(f"{_failure(exc, 'surface reading')}; raw text only")
+            return self._match(an.Analysis(source=source, kind="text", lines=source.split("\n")), low, cell)
 
     def _match(self, unit: an.Analysis, low: str, cell: int | None, located=None, regex_hits=None) -> list[_Match]:
         matches: list[_Match] = []
@@ -489,21 +604,26 @@ class Engine:
             starts = _line_starts(low)
             located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in self._raw_hits(low)]
             regex_hits = list(self._regex_matches(unit.source))
+        shown: dict[int, str] = {}  # evidence per line: a long line with many hits is clipped once
+
+        def evidence(line: int, fallback: str) -> str:
+            if line not in shown:
+                shown[line] = clip(lines[line - 1], 200) if 0 < line <= len(lines) else clip(fallback, 200)
+            return shown[line]
+
         # literal text in the raw source, located so its context is known
         for start, line, col, needle, refs in located:
             if not refs:
                 continue
             context = unit.context_at(line, col) if lines else EXEC
-            evidence = clip(lines[line - 1], 200) if 0 < line <= len(lines) else clip(needle, 200)
             for ref in refs:
                 if ref.word and not _on_word_boundary(low, start, start + len(needle), needle):
                     continue
-                matches.append(_Match(ref, context, cell, line, evidence))
+                matches.append(_Match(ref, context, cell, line, evidence(line, needle)))
         # regexes over the raw source
         for ref, line, col, _ in regex_hits or ():
             context = unit.context_at(line, col) if lines else EXEC
-            evidence = clip(lines[line - 1], 200) if 0 < line <= len(lines) else ""
-            matches.append(_Match(ref, context, cell, line, evidence))
+            matches.append(_Match(ref, context, cell, line, evidence(line, "")))
         # facts: structured patterns, and literals/regexes over derived text
         for fact in unit.facts:
             self._match_fact(fact, cell, matches)
@@ -550,7 +670,7 @@ class Engine:
         elif kind in {"pip", "apt"}:
             name = value.lower()
             hit(self._packages[kind].get(name, ()))
-            hit(ref for glob, ref in self._package_globs[kind] if fnmatch.fnmatchcase(name, glob))
+            hit(self._package_glob_sets[kind].refs(name))
         elif kind == "git":
             url = _normalize_repo(value)
             hit(ref for needle, ref in self._gits if needle in url)
@@ -558,10 +678,12 @@ class Engine:
         elif kind == "download":
             source, filename = value
             name = filename.lower()
-            hit(ref for glob, ref in self._downloads if fnmatch.fnmatchcase(name, glob))
+            hit(self._download_globs.refs(name))
             self._match_text(f"{source} {filename}", fact, cell, out)
         elif kind == "url":
             self._match_host(_host_of(value), fact, cell, out)
+        elif kind == "behaviour":
+            hit(self._behaviour_globs.refs(value))
         elif kind == "text" and fact.via:
             self._match_text(value, fact, cell, out)
 
@@ -632,12 +754,14 @@ class Engine:
         by_rule: dict[int, dict[int, list[_Match]]] = {}
         for match in matches:
             by_rule.setdefault(match.ref.rule, {}).setdefault(match.ref.group, []).append(match)
-        for match in extra:  # earlier cells, for multi-group rules only
-            if len(self.rules[match.ref.rule].groups) > 1 and match.ref.rule in by_rule:
+        for match in extra:  # earlier cells, for multi-group rules and "unless" patterns only
+            if match.ref.rule in self._multi and match.ref.rule in by_rule:
                 by_rule[match.ref.rule].setdefault(match.ref.group, []).append(match)
         findings: list[Finding] = []
         for r_index, groups in by_rule.items():
             rule = self.rules[r_index]
+            if any(m.context != INERT for m in groups.pop(UNLESS, ())):
+                continue  # something that makes it allowed runs beside it
             if len(groups) < len(rule.groups):
                 continue
             if len(rule.groups) == 1:
@@ -667,10 +791,16 @@ class Engine:
         return Finding(rule.id, rule.category, severity, rule.description, evidence, match.cell,
                        match.line, context, match.ref.kind, match.via, rule.severity, parts)
 
-    def _verdict(self, findings: list[Finding], notes: list[str]) -> Verdict:
+    def _verdict(self, findings: list[Finding], notes: list[str], errors: list[str] = ()) -> Verdict:
+        error = "; ".join(dict.fromkeys(errors)) or None
         if not findings:
-            return Verdict("allow", None, 0.0, [], notes, self.version)
-        top = findings[0]
+            return Verdict("allow", None, 0.0, [], notes, self.version, error)
+        # the category names what the code does: supporting evidence (a tunnel) never names it while another
+        # finding acts; the action is still the strongest finding's
+        top = next((f for f in findings if f.severity != "audit" and not self._rule_by_id[f.rule].supporting),
+                   findings[0])
+        if top is not findings[0]:
+            findings = [top, *(f for f in findings if f is not top)]
         miss = 1.0
         for finding in findings:
             if finding.category != top.category:
@@ -678,10 +808,20 @@ class Engine:
             rule = self._rule_by_id.get(finding.rule)
             weight = rule.confidence if rule and rule.confidence is not None else SEVERITY_WEIGHT[finding.rule_severity]
             miss *= 1.0 - weight * CONTEXT_WEIGHT[finding.context]
-        return Verdict(ACTIONS[top.severity], top.category, 1.0 - miss, findings, notes, self.version)
+        strongest = max((f.severity for f in findings), key=SEVERITY_RANK.__getitem__)
+        return Verdict(ACTIONS[strongest], top.category, 1.0 - miss, findings, notes, self.version, error)
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _failure(exc: BaseException, step: str) -> str:
+    """One line naming an internal failure and where it happened, for the verdict, the ledger and the log."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    log.warning("nbwarden engine: %s failed: %s: %s%s", step, type(exc).__name__, exc, where,
+                exc_info=log.isEnabledFor(logging.DEBUG))
+    return clip(f"engine failure in {step}: {type(exc).__name__}: {exc}{where}", 300)
 
 
 def _strength(match: _Match) -> tuple[int, int]:
@@ -774,6 +914,8 @@ def _rarest_group(rule: Rule) -> int:
                     words.append(_regex_literal(value))
                 elif kind == "signature":
                     words.append("")  # not in source code at all: never the rarest
+                elif kind == "behaviour":
+                    words += behaviour.triggers_for(value)
                 else:
                     words.append(_literal_core(value))
         weakest = min((0 if w.strip("-") in COMMON_WORDS else len(w.strip("-")) for w in words), default=0)

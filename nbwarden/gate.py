@@ -121,14 +121,18 @@ class NbwardenGate(LoggingConfigurable):
 
     enabled = Bool(True, help="Check cells at all (False: the extension does nothing).").tag(config=True)
     fail_mode = Enum(["open", "closed"], "open",
-                     help="When the engine raises or misses the deadline: 'open' runs the cell and logs the "
-                          "error, 'closed' blocks it with a message.").tag(config=True)
+                     help="When the full check fails or misses the deadline, the text-level check of the same "
+                          "cell decides; for what it does not find, 'open' runs the cell and records the failure, "
+                          "'closed' blocks it with a message.").tag(config=True)
     deadline_ms = Float(1000.0, help="Longest time a check may take before fail_mode applies.").tag(config=True)
     inline_check_bytes = Int(
         32 * 1024, help="Cells up to this size are checked on the server's thread (fast: no hand-off); larger "
                         "ones in a worker thread with the deadline enforced. 0: always use the worker."
     ).tag(config=True)
-    max_cell_bytes = Int(4 * 1024 * 1024, help="Cells larger than this are not checked: fail_mode applies.").tag(config=True)
+    max_cell_bytes = Int(4 * 1024 * 1024, help="Cells larger than this get only the text-level check; fail_mode "
+                                               "applies to what it does not find.").tag(config=True)
+    max_text_check_bytes = Int(16 * 1024 * 1024, help="How much of a cell the text-level check reads when the full "
+                                                     "check fails, misses its deadline or is skipped.").tag(config=True)
     warn_window_s = Float(300.0, help="Running a warned cell again within this many seconds runs it "
                                       "(\"Still run\"); the acknowledgement is recorded.").tag(config=True)
     message_template = Unicode(DEFAULT_MESSAGE, help="Text of warn and block messages. Fields: {lead} {action} "
@@ -261,15 +265,24 @@ class NbwardenGate(LoggingConfigurable):
         self.stats["checked"] += 1
         try:
             verdict = self._run_check(code, verdict_fn)
+            failure = verdict.error  # part of the check fell back to the text-level checks
         except _Failure as exc:
-            return self._failed(str(exc), code, digest, kind, user=user, group=group, kernel_id=kernel_id,
-                                notebook=notebook, cell_id=cell_id, now=now)
+            # the full check failed or ran out of time: the text-level check of the same text decides
+            failure = str(exc)
+            verdict = self.engine.check_text(code[: self.max_text_check_bytes], "shell" if kind == "terminal" else "cell")
         outcome = self.policy.evaluate(verdict, group, self.restrictions(user, now))
-        common = dict(user=user, group=group, kind=kind, server=self.server, kernel_id=kernel_id,
-                      notebook=notebook, cell_id=cell_id, code=code, code_hash=digest, verdict=verdict.action,
+        where = dict(user=user, group=group, kernel_id=kernel_id, notebook=notebook, cell_id=cell_id, now=now)
+        if failure and outcome.action in ("allow", "audit"):
+            # nothing the text-level check found is worth acting on: only now does fail_mode decide
+            return self._failed(failure, code, digest, kind, outcome=outcome, verdict=verdict, **where)
+        if failure:
+            self.stats["errors"] += 1
+            self.log.error("nbwarden: the full check of a %s failed (%s); decided on the text-level check", kind,
+                           failure)
+        common = dict(kind=kind, server=self.server, code=code, code_hash=digest, verdict=verdict.action,
                       category=outcome.category, severity=outcome.severity, rules=outcome.rules,
-                      confidence=round(verdict.confidence, 3), rules_version=verdict.rules_version, now=now,
-                      findings=[f.to_dict() for f in outcome.findings] or None)
+                      confidence=round(verdict.confidence, 3), rules_version=verdict.rules_version,
+                      findings=[f.to_dict() for f in outcome.findings] or None, error=failure, **where)
         action = outcome.action
         evidence = _evidence(outcome)
         if action in ("allow", "audit"):
@@ -277,7 +290,7 @@ class NbwardenGate(LoggingConfigurable):
             if outcome.findings or self.record_allowed or action == "audit":
                 record = self.ledger.record_decision(action="audit" if outcome.findings else "allow", **common)
             return GateResult(True, "audit" if outcome.findings else "allow", rules=outcome.rules,
-                              category=outcome.category, evidence=evidence, record=record)
+                              category=outcome.category, evidence=evidence, record=record, error=failure)
         key = (user, digest)
         if action == "warn":
             self._prune(now)
@@ -285,7 +298,7 @@ class NbwardenGate(LoggingConfigurable):
             if acked is not None and now - acked <= self.warn_window_s:
                 record = self.ledger.record_decision(action="still_run", **common)
                 return GateResult(True, "still_run", rules=outcome.rules, category=outcome.category,
-                                  evidence=evidence, record=record)
+                                  evidence=evidence, record=record, error=failure)
             warned = self._warned.get(key)
             if warned is not None and now - warned[0] <= self.warn_window_s:
                 record = self.ledger.record_decision(
@@ -296,18 +309,18 @@ class NbwardenGate(LoggingConfigurable):
                 if record.restriction is not None:
                     self.forget_status(user)
                 return GateResult(True, "still_run", rules=outcome.rules, category=outcome.category,
-                                  evidence=evidence, record=record)
+                                  evidence=evidence, record=record, error=failure)
             record = self.ledger.record_decision(
                 action="warn", message=lambda rec: self._message("warn", outcome, rec, user), **common)
             self._warned[key] = (now, record.id)
-            return GateResult(False, "warn", record.message, outcome.rules, outcome.category, evidence, record)
+            return GateResult(False, "warn", record.message, outcome.rules, outcome.category, evidence, record, failure)
         # block
         record = self.ledger.record_decision(
             action="block", strike=True, ladder=self.policy.ladder_step, window_s=self.policy.window_s,
             message=lambda rec: self._message("block", outcome, rec, user), **common)
         if record.restriction is not None:
             self.forget_status(user)
-        return GateResult(False, "block", record.message, outcome.rules, outcome.category, evidence, record)
+        return GateResult(False, "block", record.message, outcome.rules, outcome.category, evidence, record, failure)
 
     def _deny_if_restricted(self, user: str, group: str, kind: str, code: str | None, *, notebook: str | None,
                             kernel_id: str | None, cell_id: str | None, now: float) -> GateResult | None:
@@ -321,18 +334,26 @@ class NbwardenGate(LoggingConfigurable):
             message=lambda rec: self._deny_message(restriction, rec, user))
         return GateResult(False, "deny", record.message, record=record)
 
-    def _failed(self, reason: str, code: str, digest: str, kind: str, **where: Any) -> GateResult:
+    def _failed(self, reason: str, code: str, digest: str, kind: str, *, outcome: Outcome, verdict: Verdict,
+                **where: Any) -> GateResult:
+        """The full check failed and the text-level check found nothing to act on: ``fail_mode`` decides.
+
+        Either way the failure is in the ledger with the code's hash, so operators can find the input.
+        """
         self.stats["errors"] += 1
         self.log.error("nbwarden: could not check a %s (%s); fail_mode=%s", kind, reason, self.fail_mode)
+        found = dict(verdict=verdict.action, category=outcome.category, severity=outcome.severity,
+                     rules=outcome.rules, rules_version=verdict.rules_version,
+                     findings=[f.to_dict() for f in outcome.findings] or None)
         if self.fail_mode == "open":
             record = self.ledger.record_decision(action="allow", code=code, code_hash=digest, kind=kind,
-                                                 server=self.server, error=reason, **where)
+                                                 server=self.server, error=reason, **found, **where)
             return GateResult(True, "allow", record=record, error=reason)
         record = self.ledger.record_decision(
             action="block", code=code, code_hash=digest, kind=kind, server=self.server, error=reason,
             message=lambda rec: (f"{LEADS['error']}\nReason: {reason}.\nThis server refuses code it cannot "
                                  f"check (fail_mode=closed). Reference {rec.ref}; appeal at {self.appeal_url}."),
-            **where)
+            **found, **where)
         return GateResult(False, "block", record.message, record=record, error=reason)
 
     def _run_check(self, code: str, verdict_fn: Any) -> Verdict:
@@ -590,8 +611,10 @@ def _merge(primary: Verdict, extra: list[tuple[str, Verdict]]) -> Verdict:
         if ACTION_RANK[verdict.action] > ACTION_RANK[best.action]:
             best = verdict
     findings.sort(key=lambda f: -ACTION_RANK.get(f.severity, 0))
+    errors = [f"{label}: {v.error}" for label, v in extra if v.error]
+    error = "; ".join(([primary.error] if primary.error else []) + errors) or None
     return Verdict(best.action, best.category, max(primary.confidence, best.confidence), findings, notes,
-                   primary.rules_version)
+                   primary.rules_version, error)
 
 
 _RUN_LINE = re.compile(r"^[ \t]*%run[ \t]+(.+)$", re.M)

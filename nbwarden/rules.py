@@ -19,6 +19,11 @@ from typing import Any
 
 import yaml
 
+try:  # the engine's regex engine; packs are checked against it when it is installed
+    import re2  # type: ignore
+except ImportError:  # pragma: no cover
+    re2 = None
+
 BUILTIN_DIR = Path(__file__).with_name("packs")
 SCHEMA_PATH = Path(__file__).with_name("pack.schema.yaml")
 SEVERITIES = ("audit", "warn", "block")
@@ -46,6 +51,12 @@ class Rule:
     enabled: bool = True
     private: bool = False
     tags: list[str] = field(default_factory=list)
+    # patterns that, found anywhere in the same cell or notebook (not in a comment), stop the rule: a tunnel
+    # to one's own TensorBoard is not a proxy
+    unless: list[dict[str, Any]] = field(default_factory=list)
+    # evidence that supports a finding of another category (a tunnel exposes whatever it exposes): it never
+    # names the verdict's category while a finding of its own kind acts
+    supporting: bool = False
 
     def to_dict(self, *, patterns: bool = True) -> dict[str, Any]:
         data = {
@@ -57,7 +68,11 @@ class Rule:
             data["patterns"] = self.groups[0] if len(self.groups) == 1 else None
             if len(self.groups) > 1:
                 data["all"] = self.groups
+            if self.unless:
+                data["unless"] = self.unless
             data["examples"] = self.examples
+        if self.supporting:
+            data["supporting"] = True
         return data
 
 
@@ -132,13 +147,16 @@ def load_file(path: Path) -> dict[str, Any]:
         listed = "\n  ".join(_describe(e, data) for e in errors[:10])
         raise PackError(f"{path}: {len(errors)} schema error(s):\n  {listed}")
     for rule in data.get("rules", []):
-        for group in _groups(rule):
+        for group in [*_groups(rule), rule.get("unless", [])]:
             for pattern in group:
                 if "regex" in pattern:
                     try:
                         re.compile(pattern["regex"])
-                    except re.error as exc:
-                        raise PackError(f"{path}: rule {rule['id']!r}: bad regex {pattern['regex']!r}: {exc}") from exc
+                        if re2 is not None:  # the engine matches with RE2, which has no lookaround or backreferences
+                            re2.compile(pattern["regex"])
+                    except (re.error, getattr(re2, "error", re.error)) as exc:
+                        raise PackError(f"{path}: rule {rule['id']!r}: bad regex {pattern['regex']!r} (RE2 syntax: no "
+                                        f"lookaround or backreferences): {exc}") from exc
                 if "word" in pattern and "literal" not in pattern:
                     raise PackError(f"{path}: rule {rule['id']!r}: 'word' only applies to 'literal' patterns")
                 if len(pattern) == 2 and "word" not in pattern:
@@ -187,7 +205,8 @@ def load(extra_dirs: list[str | Path] | tuple = (), *, builtin: bool = True,
                     description=raw["description"].strip(), references=list(raw["references"]),
                     groups=_groups(raw), examples=raw["examples"], pack=data["pack"], source=str(path),
                     confidence=raw.get("confidence"), enabled=raw.get("enabled", True),
-                    private=private, tags=list(raw.get("tags", [])),
+                    private=private, tags=list(raw.get("tags", [])), unless=list(raw.get("unless", [])),
+                    supporting=bool(raw.get("supporting", False)),
                 )
             for change in data.get("overrides", []):
                 rule = rules.get(change["id"])

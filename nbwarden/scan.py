@@ -21,10 +21,10 @@ from typing import Any
 from . import __version__
 from .engine import Engine, Verdict
 from .rules import SEVERITY_RANK
-from .sources import CODE_SUFFIXES, SourceError, units_of_file
+from .sources import CODE_SUFFIXES, SNIFFED_SUFFIXES, SourceError, sniff_file, units_of_file
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".ipynb_checkpoints", ".venv", "venv",
-             ".tox", ".mypy_cache"}
+             ".tox", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
 
 
 @dataclass(slots=True)
@@ -55,8 +55,18 @@ class UsageError(ValueError):
     """Bad command-line input (exit code 2)."""
 
 
+def is_code(path: Path) -> bool:
+    """Does a directory walk check this file?  A code suffix, or no telling suffix and code inside.
+
+    Only files whose suffix claims nothing (:data:`SNIFFED_SUFFIXES`) are
+    opened, and only their first few KB are read, so the walk stays fast.
+    """
+    suffix = path.suffix.lower()
+    return suffix in CODE_SUFFIXES or (suffix in SNIFFED_SUFFIXES and sniff_file(path) is not None)
+
+
 def expand(paths: Iterable[str], include_all: bool = False) -> list[Path]:
-    """Files named, found under directories, or matched by globs."""
+    """Files named, found under directories (code only, unless ``include_all``), or matched by globs."""
     found: list[Path] = []
     for raw in paths:
         candidates = [Path(p) for p in glob.glob(raw, recursive=True)] if glob.has_magic(raw) else [Path(raw)]
@@ -68,7 +78,7 @@ def expand(paths: Iterable[str], include_all: bool = False) -> list[Path]:
                     dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
                     for name in sorted(files):
                         child = Path(root, name)
-                        if include_all or child.suffix.lower() in CODE_SUFFIXES:
+                        if include_all or is_code(child):
                             found.append(child)
             else:
                 found.append(path)

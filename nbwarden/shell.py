@@ -16,7 +16,6 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 OPERATORS = {";", "&&", "||", "|", "&", "|&", "(", ")", ";;", "\n"}
 REDIRECTS = {">", ">>", "<", "<<", "<<<", "&>", "&>>", ">&", "<&", "2>", "2>>", "1>"}
@@ -54,6 +53,12 @@ WRAPPERS: dict[str, dict[str, int]] = {
     "caffeinate": {},
     "cpulimit": {"-l": 1, "-p": 1, "-e": 1, "-P": 1, "-c": 1},  # cpulimit -l 50 -- ./miner ...
 }
+# Reserved words that open or continue a compound command: the words after them are the command that runs
+# (``if ! wget …; then ./run; fi``, ``while true; do hping3 …; done``, ``{ xmrig; }``).
+SHELL_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{"})
+# Words that close a compound command or only declare something: nothing in that simple command runs
+# (``for x in a b``, ``case $x in``, ``function f``, ``f()``, ``done``, ``fi``).
+SHELL_CLAUSES = frozenset({"fi", "done", "esac", "}", "for", "select", "case", "function", "in"})
 # Wrappers whose first positional argument is not the command (timeout 10 cmd).
 WRAPPER_SKIP_POSITIONAL = {"timeout": 1, "chrt": 1, "taskset": 1}
 SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"}
@@ -69,6 +74,15 @@ DOWNLOADERS = frozenset({"wget", "curl", "aria2c", "axel", "gdown", "huggingface
 SESSIONS = frozenset({"screen", "tmux", "su"})
 SOURCES = frozenset({"source", "."})
 URL_RE = re.compile(r"(?:https?|ftp|magnet|stratum\+\w+|stratum\d?\+\w+|ssh|socks5h?|wss?|git)://[^\s'\"<>`]+|magnet:\?[^\s'\"<>`]+", re.I)
+
+
+_URL_PARTS = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://[^/?#]*)?([^?#]*)")
+
+
+def url_path(url: str) -> str:
+    """The path of a URL, for any text: ``urllib.parse`` raises on ``https://]x`` and ``s://[::-1]``,
+    which would let one odd argument abort the check of a whole cell."""
+    return _URL_PARTS.match(url).group(1)
 
 
 @dataclass(slots=True)
@@ -106,9 +120,14 @@ def program_name(word: str) -> str:
     return name
 
 
+MAX_SHLEX = 16 * 1024  # shlex grows each word a character at a time: quadratic in the longest word
+
+
 def tokenize(line: str) -> list[str]:
-    """Split a command line into words and operators; never raises."""
+    """Split a command line into words and operators; never raises, and stays linear in the line."""
     text = line.replace("\\\n", " ")
+    if len(text) > MAX_SHLEX:  # a giant line: a plain split keeps programs and arguments apart all the same
+        return _plain_split(text)
     lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>")
     lexer.whitespace_split = True
     lexer.commenters = "#"
@@ -119,8 +138,12 @@ def tokenize(line: str) -> list[str]:
             if len(tokens) > 20000:
                 break
     except ValueError:  # unbalanced quotes: fall back to a plain split
-        tokens = text.replace(";", " ; ").replace("&&", " && ").replace("|", " | ").split()
+        tokens = _plain_split(text)
     return tokens
+
+
+def _plain_split(text: str) -> list[str]:
+    return text.replace(";", " ; ").replace("&&", " && ").replace("|", " | ").split()[:20001]
 
 
 def split_pipeline(tokens: list[str]) -> list[list[str]]:
@@ -157,6 +180,10 @@ def _unwrap(argv: list[str], depth: int) -> tuple[list[str], str]:
     """Remove launchers in front of the real program."""
     via = ""
     for _ in range(8):
+        while argv and argv[0] in SHELL_KEYWORDS:
+            argv = argv[1:]
+        if argv and (argv[0] in SHELL_CLAUSES or argv[0].endswith("()")):
+            return [], via
         argv = _strip_assignments(argv)
         if not argv:
             return argv, via
@@ -274,7 +301,8 @@ def is_plain(argv: list[str], joined: str | None = None) -> bool:
 @lru_cache(maxsize=8192)
 def _plain_program(name: str) -> bool:
     """The negation of every branch of ``_unwrap`` and ``_add_command`` that reads arguments."""
-    return not (name in WRAPPERS or name in SHELLS or PYTHONS.match(name) or name in PACKAGE_TOOLS
+    return not (name in WRAPPERS or name in SHELL_KEYWORDS or name in SHELL_CLAUSES or name.endswith("()")
+                or name in SHELLS or PYTHONS.match(name) or name in PACKAGE_TOOLS
                 or _PIP_VERSIONED.match(name) or name in SYSTEM_PACKAGE_TOOLS or name in GIT_TOOLS
                 or name in DOWNLOADERS or name in SESSIONS or name in SOURCES or name.startswith(("./", "{"))
                 or name.endswith((".sh", ".py")))
@@ -368,8 +396,7 @@ def normalize_package(spec: str) -> str:
     spec = spec.strip().strip("'\"")
     if "://" in spec or spec.startswith("git+"):
         url = spec.split("git+", 1)[-1].split("#", 1)[0].split("@")[0] if "@" not in spec.split("://", 1)[-1].split("/", 1)[0] else spec
-        path = urlsplit(url.replace("git+", "")).path
-        name = posixpath.basename(path.rstrip("/"))
+        name = posixpath.basename(url_path(url.replace("git+", "")).rstrip("/"))
         if name.endswith(".git"):
             name = name[:-4]
         name = re.sub(r"\.(zip|tar\.gz|tgz|whl)$", "", name)
@@ -409,7 +436,7 @@ def _packages(facts: ShellFacts, name: str, args: list[str]) -> None:
             if "github" in url or "gitlab" in url or url.endswith(".git") or arg.startswith("git+"):
                 facts.git.append(url)
             else:
-                facts.downloads.append((url, posixpath.basename(urlsplit(url).path)))
+                facts.downloads.append((url, posixpath.basename(url_path(url))))
         facts.pip.append(normalize_package(arg))
         i += 1
 
@@ -455,5 +482,5 @@ def _download(facts: ShellFacts, name: str, args: list[str]) -> None:
             facts.downloads.append((f"hf://{repo}", posixpath.basename(f)))
         return
     for url in urls:
-        filename = out or posixpath.basename(urlsplit(url).path) or url
+        filename = out or posixpath.basename(url_path(url)) or url
         facts.downloads.append((url, posixpath.basename(filename)))

@@ -11,13 +11,22 @@ from __future__ import annotations
 
 import codecs
 import json
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
 MAX_FILE_BYTES = 128 * 1024 * 1024
-CODE_SUFFIXES = {".ipynb": "notebook", ".py": "python", ".ipy": "python", ".sh": "shell", ".bash": "shell",
-                 ".zsh": "shell", ".command": "shell"}
+CODE_SUFFIXES = {".ipynb": "notebook", ".py": "python", ".pyw": "python", ".ipy": "python", ".sh": "shell",
+                 ".bash": "shell", ".zsh": "shell", ".ksh": "shell", ".command": "shell"}
+# Suffixes that claim nothing about the content, so the content decides: none at all (``run``,
+# ``start``, ``entrypoint``, a notebook saved without ``.ipynb``) and ``.run`` (runner scripts,
+# self-extracting installers).  Any other suffix (``.txt``, ``.json``, ``.csv``, ``.log``...) says
+# "data" and is believed: sniffing every file would turn logs that quote a #! line into code.
+SNIFFED_SUFFIXES = frozenset({"", ".run"})
+HEAD_BYTES = 4096  # a shebang or a notebook's first key is always in here
+TAIL_BYTES = 1024  # writers that sort keys put "nbformat" last, after the cells
 
 
 class SourceError(ValueError):
@@ -54,15 +63,142 @@ def looks_binary(data: bytes) -> bool:
     return control > len(sample) * 0.1
 
 
+def _open_regular(path: Path):
+    """A binary handle on a regular file.
+
+    Opened non-blocking and checked after opening, so that a FIFO, a device
+    or a socket found in a directory walk is refused instead of hanging the scan.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise SourceError("cannot read: not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise SourceError(f"file is {size} bytes, over the {limit}-byte limit")
-        with path.open("rb") as handle:
+        with _open_regular(path) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > limit:
+                raise SourceError(f"file is {size} bytes, over the {limit}-byte limit")
             return handle.read(limit + 1)
+    except SourceError:
+        raise
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror or exc}") from exc
+    except (ValueError, UnicodeError) as exc:  # a NUL byte or a lone surrogate in the name
+        raise SourceError(f"cannot read: not a usable file name ({type(exc).__name__})") from exc
+
+
+_PYTHON = re.compile(r"(?:python|pypy|ipython)[\d.]*")
+_SHELL = re.compile(r"(?:sh|bash|dash|zsh|ksh|ksh93|mksh|ash|yash|posh|lksh|pdksh|csh|tcsh|fish)[\d.]*")
+_NOTEBOOK_KEY = re.compile(rb'"(?:cells|worksheets|nbformat)"\s*:')
+
+
+def shebang_kind(first_line: str) -> str | None:
+    """'python' or 'shell' from a ``#!`` line, None for any other interpreter.
+
+    ``env`` (with ``-S``, options and ``VAR=value``) and ``busybox`` are
+    looked through: ``#!/usr/bin/env -S python3 -u`` is Python.
+    """
+    if not first_line.startswith("#!"):
+        return None
+    words = first_line[2:].split()
+    while words and (words[0].rsplit("/", 1)[-1] in {"env", "busybox"} or words[0].startswith("-") or "=" in words[0]):
+        words = words[1:]
+    if not words:
+        return None
+    name = words[0].rsplit("/", 1)[-1]
+    if _PYTHON.fullmatch(name) or (name == "uv" and "run" in words):  # PEP 723: #!/usr/bin/env -S uv run --script
+        return "python"
+    return "shell" if _SHELL.fullmatch(name) else None
+
+
+def sniff(head: bytes, tail: bytes = b"") -> str | None:
+    """'notebook', 'python' or 'shell' from a file's first (and last) bytes; None for anything else.
+
+    A candidate only: :func:`units_of_file` confirms a notebook by parsing it.
+    """
+    if not head.strip() or looks_binary(head):
+        return None
+    text = decode(head)[0].lstrip("\ufeff")
+    if text.startswith("#!"):
+        return shebang_kind(text.split("\n", 1)[0])
+    if text.lstrip().startswith("{"):
+        encoded = text.encode("utf-8", "replace")
+        if _NOTEBOOK_KEY.search(encoded) or _NOTEBOOK_KEY.search(tail):
+            return "notebook"
+    return None
+
+
+def sniff_file(path: Path) -> str | None:
+    """:func:`sniff` on a file, reading only its head and tail; None for what cannot or need not be read.
+
+    Empty files, files over :data:`MAX_FILE_BYTES`, special files and
+    unreadable ones are None: a directory walk skips them silently.
+    """
+    try:
+        with _open_regular(path) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if not 0 < size <= MAX_FILE_BYTES:
+                return None
+            head = handle.read(HEAD_BYTES)
+            tail = b""
+            if size > HEAD_BYTES and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+                handle.seek(max(HEAD_BYTES, size - TAIL_BYTES))
+                tail = handle.read(TAIL_BYTES)
+            return sniff(head, tail)
+    except (OSError, ValueError, UnicodeError, SourceError):
+        return None
+
+
+def is_notebook(nb: Any) -> bool:
+    """The shape of a notebook: an object with ``cells`` (or nbformat 3 ``worksheets``) and an
+    ``nbformat`` number, or, without the number, a non-empty list of cell objects."""
+    if not isinstance(nb, dict):
+        return False
+    if isinstance(nb.get("nbformat"), int) and ("cells" in nb or "worksheets" in nb):
+        return True
+    cells = nb.get("cells")
+    if cells is None and isinstance(nb.get("worksheets"), list):
+        cells = [c for ws in nb["worksheets"] if isinstance(ws, dict) for c in ws.get("cells", []) or []]
+    return isinstance(cells, list) and bool(cells) and all(
+        isinstance(c, dict) and ("cell_type" in c or "source" in c or "input" in c) for c in cells)
+
+
+def kind_of(suffix: str, data: bytes) -> tuple[str, str | None]:
+    """A file's kind ('notebook', 'python', 'shell' or 'data') and, when its content decided, why.
+
+    The suffix decides, with two refinements: a script's ``#!`` line
+    chooses between shell and Python (a ``.py`` that starts ``#!/bin/sh``
+    runs as shell), and a suffix in :data:`SNIFFED_SUFFIXES` is decided by
+    the content alone.  A JSON file is a notebook only if it parses into a
+    notebook's shape (or, broken, still has ``"cell_type"`` keys to salvage).
+    """
+    claimed = CODE_SUFFIXES.get(suffix)
+    if claimed == "notebook":
+        return claimed, None
+    if claimed:
+        first = data[:HEAD_BYTES].split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
+        return shebang_kind(first) or claimed, None
+    if suffix not in SNIFFED_SUFFIXES:
+        return "data", None
+    kind = sniff(data[:HEAD_BYTES], data[-TAIL_BYTES:])
+    if kind == "notebook":
+        try:
+            shaped = is_notebook(parse_notebook_text(decode(data)[0]))
+        except SourceError:
+            shaped = b'"cell_type"' in data
+        if not shaped:
+            return "data", None
+        return kind, "kind from content: notebook (JSON with cells)"
+    if kind:
+        return kind, f"kind from content: {kind} (#! line)"
+    return "data", None
 
 
 def _text(value: Any) -> str:
@@ -108,55 +244,81 @@ def parse_notebook_text(text: str) -> Any:
         raise SourceError(f"invalid notebook JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
 
 
-def read_notebook(notebook: str | Path | dict | bytes) -> tuple[list[tuple[str, str]], list[str]]:
-    """Cells of a notebook given as a path, JSON text, bytes or a dict."""
-    notes: list[str] = []
-    if isinstance(notebook, dict):
-        return cells_of(notebook)
-    if isinstance(notebook, Path) or (isinstance(notebook, str) and not notebook.lstrip().startswith("{")):
-        data = read_bytes(Path(notebook))
-    elif isinstance(notebook, str):
-        data = notebook.encode("utf-8", "surrogatepass")
-    else:
-        data = bytes(notebook)
+Unit = tuple[str, str, "int | None"]  # (source, kind, cell index)
+
+
+def _units(cells: list[tuple[str, str]]) -> list[Unit]:
+    return [(src, "cell" if ctype == "code" else "markdown", i) for i, (ctype, src) in enumerate(cells) if src]
+
+
+def notebook_units(data: bytes) -> tuple[list[Unit], list[str], str | None]:
+    """What to check in a notebook's bytes: units, notes, and a problem (None for a proper notebook).
+
+    Never raises.  A notebook that is not valid JSON is still checked: cell
+    sources are salvaged where possible, else its raw text gets the
+    text-level checks, so a broken file can neither crash a check nor hide a
+    miner.
+    """
+    if not data.strip():
+        return [], [], "empty file, not a notebook"
     if looks_binary(data):
-        raise SourceError("binary data, not a notebook")
+        return [], [], "binary data, not a notebook"
     text, notes = decode(data)
-    cells, more = cells_of(parse_notebook_text(text))
-    return cells, notes + more
+    try:
+        cells, more = cells_of(parse_notebook_text(text))
+    except SourceError as exc:
+        salvaged = salvage_sources(text)
+        if any(salvaged):
+            units = [(src, "cell", i) for i, src in enumerate(salvaged) if src]
+            return units, notes + [f"{len(units)} cell sources salvaged; text-level checks otherwise"], str(exc)
+        return [(text, "text", None)], notes + ["text-level checks only"], str(exc)
+    return _units(cells), notes + more, None
 
 
-def units_of_file(path: Path) -> tuple[list[tuple[str, str, int | None]], list[str], str | None]:
+def _is_path(value: str) -> bool:
+    """Is this string a file name rather than notebook JSON?"""
+    return not value.lstrip("\ufeff \t\r\n").startswith(("{", "[")) and len(value) < 4096 \
+        and "\n" not in value and "\x00" not in value
+
+
+def read_notebook(notebook: str | Path | dict | bytes) -> tuple[list[Unit], list[str], str | None]:
+    """Units of a notebook given as a path, JSON text, bytes or a parsed dict (see :func:`notebook_units`).
+
+    Raises :class:`SourceError` only for a path that cannot be read.
+    """
+    if isinstance(notebook, dict):
+        try:
+            cells, notes = cells_of(notebook)
+        except SourceError as exc:
+            return [], [], str(exc)
+        return _units(cells), notes, None
+    if isinstance(notebook, Path) or (isinstance(notebook, str) and _is_path(notebook)):
+        return notebook_units(read_bytes(Path(notebook)))
+    if isinstance(notebook, str):
+        return notebook_units(notebook.encode("utf-8", "surrogatepass"))
+    return notebook_units(bytes(notebook))
+
+
+def units_of_file(path: Path) -> tuple[list[Unit], list[str], str | None]:
     """What to check in a file: (source, kind, cell) triples, notes, and a problem.
 
-    A notebook that is not valid JSON is still checked: cell sources are
-    salvaged where possible, else its raw text gets the text-level checks.
-    The problem (why it is not a proper notebook) is returned so that the
-    report can show it and ``--strict`` can fail on it, so a broken file can
-    neither crash a scan nor hide a miner.
+    The problem (why a notebook is not a proper one) is returned so that the
+    report can show it and ``--strict`` can fail on it.
     """
-    kind = CODE_SUFFIXES.get(path.suffix.lower(), "data")
     data = read_bytes(path)
-    if kind == "notebook" and not data.strip():
-        raise SourceError("empty file, not a notebook")
+    kind, why = kind_of(path.suffix.lower(), data)
+    if kind == "notebook":
+        units, notes, problem = notebook_units(data)
+        if not units and problem:
+            raise SourceError(problem)
+        return units, ([why] if why else []) + notes, problem
     if kind != "data" and looks_binary(data):
         raise SourceError("binary data, not source code")
     text, notes = decode(data)
-    if kind == "notebook":
-        try:
-            cells, more = cells_of(parse_notebook_text(text))
-        except SourceError as exc:
-            salvaged = salvage_sources(text)
-            if any(salvaged):
-                units = [(src, "cell", i) for i, src in enumerate(salvaged) if src]
-                return units, notes + [f"{len(units)} cell sources salvaged; text-level checks otherwise"], str(exc)
-            return [(text, "text", None)], notes + ["text-level checks only"], str(exc)
-        units = [(src, "cell" if ctype == "code" else "markdown", i) for i, (ctype, src) in enumerate(cells) if src]
-        return units, notes + more, None
+    if why:
+        notes.insert(0, why)
     if kind == "data":
         return [(text, "data", None)], notes, None
-    if kind == "python" and text.startswith("#!") and "sh" in text.split("\n", 1)[0].rsplit("/", 1)[-1][:4]:
-        kind = "shell"
     return [(text, "cell" if kind == "python" else kind, None)], notes, None
 
 

@@ -300,3 +300,22 @@ def test_cli_agent_status_and_kernelspec(tmp_path):
     spec = json.loads((tmp_path / "ks" / "kernel.json").read_text())
     assert spec["argv"][1:5] == ["-m", "nbwarden.agent.launcher", "-m", "ipykernel_launcher"]
     assert main(["agent", "status"]) == 0
+
+
+def test_a_failed_engine_step_is_recorded_and_the_text_level_verdict_still_acts(monkeypatch):
+    """The engine never raises; when a step fails, the agent still gets the text-level findings (a miner is
+    still a miner) plus an audit finding that carries the failure and a hash of the input."""
+    from nbwarden import shell
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected parser bug")
+
+    monkeypatch.setattr(shell, "parse_argv", broken)
+    classifier = Classifier()
+    found = classifier.cmdline_findings(["./xmrig", "-o", "stratum+tcp://pool.example:3333"], None)
+    rules = {f.rule: f for f in found}
+    assert "crypto_mining.miner-program" in rules and rules["crypto_mining.miner-program"].severity == "block"
+    failure = rules["agent.engine-error"]
+    assert failure.severity == "audit" and "injected parser bug" in failure.evidence and "sha256" in failure.evidence
+    benign = classifier.cmdline_findings(["python3", "train.py", "--epochs", "3", "--out", "https://]x"], None)
+    assert all(f.severity == "audit" for f in benign)  # the look-alike: nothing to act on, the failure is noted

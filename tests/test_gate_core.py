@@ -135,6 +135,54 @@ def test_deadline(make_gate, slow_engine):
     assert opened.check_cell("print(2)").run
 
 
+def test_a_failed_check_still_blocks_what_the_text_level_check_finds(make_gate, broken_engine):
+    """fail_mode=open must not open the gate by itself: the text-level check of the same cell decides first."""
+    gate = make_gate(broken_engine, fail_mode="open")
+    result = gate.check_cell(f"import os\n{BLOCK_CELL}\n!curl -s https://]x")
+    assert not result.run and result.action == "block" and "crypto_mining.miner-program" in result.rules
+    assert "crypto_mining.miner-program" in result.message and "boom" in result.error
+    row = gate.ledger.get_decision(result.record.ref)
+    assert row["action"] == "block" and "RuntimeError: boom" in row["error"] and len(row["code_hash"]) == 64
+    # the look-alike: the text-level check finds only an inert mention, so fail_mode=open runs it, recorded
+    benign = gate.check_cell("# never run ./xmrig -o stratum+tcp://pool.example:3333\nprint(1)")
+    assert benign.run and benign.action == "allow" and "boom" in benign.error
+    row = gate.ledger.get_decision(benign.record.ref)
+    assert row["error"] and row["code_hash"] and row["ran"]
+
+
+def test_a_missed_deadline_still_blocks_what_the_text_level_check_finds(make_gate, slow_engine):
+    gate = make_gate(slow_engine, fail_mode="open", deadline_ms=100, inline_check_bytes=0)
+    result = gate.check_cell(BLOCK_CELL)
+    assert not result.run and "crypto_mining.miner-program" in result.rules and "deadline" in result.error
+    assert gate.check_cell("print(2)").run
+
+
+def test_terminal_lines_fall_back_to_the_text_level_check(make_gate, broken_engine):
+    gate = make_gate(broken_engine, fail_mode="open")
+    blocked = gate.check_terminal_line("curl -s https://]x; ./xmrig -o stratum+tcp://pool.example:3333")
+    assert not blocked.run and "crypto_mining.miner-program" in blocked.rules
+    assert gate.check_terminal_line("ls -la").run
+    closed = make_gate(broken_engine, fail_mode="closed")
+    refused = closed.check_terminal_line("ls -la")
+    assert not refused.run and "fail_mode=closed" in refused.message
+
+
+def test_a_degraded_check_is_recorded_and_fail_mode_decides_what_it_did_not_find(make_gate, monkeypatch):
+    from nbwarden import analysis
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected analysis bug")
+
+    monkeypatch.setattr(analysis, "analyze", broken)
+    gate = make_gate(fail_mode="closed")
+    miner = gate.check_cell(f"{BLOCK_CELL}\nprint(1)")
+    assert not miner.run and "crypto_mining.miner-program" in miner.rules and "injected" in miner.error
+    lookalike = gate.check_cell("# xmrig is banned here\nprint(1)")
+    assert not lookalike.run and "could not be checked" in lookalike.message
+    assert "injected analysis bug" in gate.ledger.get_decision(lookalike.record.ref)["error"]
+    assert gate.check_cell("print('no rule word at all')").run  # nothing to analyse, nothing failed
+
+
 def test_giant_binary_and_odd_cells(make_gate):
     closed = make_gate(fail_mode="closed", max_cell_bytes=10_000)
     assert not closed.check_cell("x = 1\n" * 5000).run

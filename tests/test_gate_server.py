@@ -15,6 +15,7 @@ pytest.importorskip("jupyter_server")
 pytest.importorskip("ipykernel")
 websocket = pytest.importorskip("websocket")
 
+from crashers import CRASHERS, MINER_RULE  # noqa: E402
 from gate_support import BLOCK_CELL, V1, JupyterServer, wait_for, write_warn_pack  # noqa: E402
 
 from nbwarden.ledger import Ledger  # noqa: E402
@@ -113,6 +114,54 @@ def test_benign_lookalike_runs(server, client, ledger):
     assert mark.read_text() == "ran"
     row = ledger.decisions(limit=1)[0]
     assert row["action"] == "audit" and row["ran"] and row["excerpt"].startswith("# never run xmrig")
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+# jupyter_client cannot serialise a lone surrogate: stock jupyter_server drops such a request before any kernel
+# (or the gate's answer) sees it, so only the engine-level tests (test_fuzz.py) carry those inputs
+@pytest.mark.parametrize("line", [c for c in CRASHERS if _utf8(c)])
+def test_inputs_that_used_to_crash_the_check_never_open_the_gate(server, kernel, ledger, line):
+    """A miner cell wrapped with one of the inputs that once made the engine raise (and fail_mode=open run the
+    cell unrecorded) is blocked with the miner's rule as the reason."""
+    client = server.connect(kernel)
+    try:
+        mark = marker(server, f"crasher-{CRASHERS.index(line)}")
+        result = client.execute(f"{BLOCK_CELL}\n{line}\n{write_code(mark)}", cell_id=f"crasher-{CRASHERS.index(line)}")
+        assert result["reply"]["status"] == "error" and result["reply"]["ename"] == "PolicyViolation"
+        assert MINER_RULE in result["text"]
+        time.sleep(0.2)
+        assert not mark.exists()
+        row = next(r for r in ledger.decisions(action="block", limit=20) if r["cell_id"] == f"crasher-{CRASHERS.index(line)}")
+        assert MINER_RULE in row["rules"] and row["error"] is None  # decided by the full check, no fallback
+    finally:
+        client.close()
+
+
+def test_a_missed_deadline_decides_on_the_text_level_check_in_a_real_server(tmp_path):
+    """fail_mode=closed with a deadline no check can meet: the miner is blocked by its rule, a look-alike is
+    refused as unchecked, and the ledger names the failure and the code's hash."""
+    with JupyterServer(tmp_path, gate_config={"fail_mode": "closed", "deadline_ms": 0.001,
+                                              "inline_check_bytes": 0}) as srv:
+        client = srv.connect(srv.start_session("late.ipynb"))
+        ledger = Ledger(srv.db_url)
+        try:
+            filler = "x = [i * 2 for i in range(10)]\n" * 3000
+            blocked = client.execute(f"{filler}{BLOCK_CELL}")
+            assert blocked["reply"]["status"] == "error" and MINER_RULE in blocked["text"]
+            row = ledger.decisions(action="block", limit=1)[0]
+            assert "deadline" in row["error"] and MINER_RULE in row["rules"] and len(row["code_hash"]) == 64
+            refused = client.execute(f"{filler}# xmrig is not allowed here\nprint('ran')")
+            assert refused["reply"]["status"] == "error" and "fail_mode=closed" in refused["text"]
+            assert "ran" not in refused["text"]
+        finally:
+            client.close()
 
 
 def test_run_all_stops_at_a_blocked_cell(server, client):

@@ -206,3 +206,112 @@ def test_ten_thousand_mixed_notebooks(tmp_path):
     assert any(f["verdict"]["action"] == "block" for f in realistic)
     strict = run("scan", str(tree / "hostile"), "--strict", "--format", "json")
     assert strict.returncode == 2
+
+
+# --- files found by content: no suffix, or one that claims nothing ---------------------------------------
+
+NB_MINER = json.dumps(notebook(["import numpy as np", MINER_CELL]))
+CONFIG_JSON = json.dumps({"miner": "xmrig", "pool": "stratum+tcp://pool.example:3333", "threads": 4})
+
+
+@pytest.fixture
+def content_tree(tmp_path):
+    """Extensionless runners and notebooks beside look-alikes that must stay data (or be skipped)."""
+    (tmp_path / "run").write_text("#!/bin/bash\nset -e\ncd \"$(dirname \"$0\")\"\n"
+                                  "./xmrig -o stratum+tcp://pool.example:3333 -u WALLET --donate-level 1\n")
+    (tmp_path / "start").write_text("#!/usr/bin/env bash\npip install -r requirements.txt\n"
+                                    "python train.py --epochs 10 --lr 3e-4 --out checkpoints/\n")
+    (tmp_path / "entrypoint").write_text("#!/usr/bin/env python3\nimport subprocess\n"
+                                         "subprocess.run(['python', '-m', 'torch.distributed.run', 'train.py'])\n")
+    (tmp_path / "analysis").write_text(NB_MINER)  # a notebook saved without .ipynb
+    (tmp_path / "config").write_text(CONFIG_JSON)  # JSON, but not a notebook: not even opened past its head
+    # JSON with a "cells" key that is not a notebook: the walk finds it, the parse says data
+    (tmp_path / "grid").write_text(json.dumps({"cells": [[0, 1], [1, 0]], "note": "xmrig -o stratum+tcp://pool.example:3333"}))
+    (tmp_path / "notes.txt").write_text("#!/bin/sh\nxmrig -o stratum+tcp://pool.example:3333\n")  # .txt is data
+    (tmp_path / "blob").write_bytes(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 32)
+    (tmp_path / "empty").write_bytes(b"")
+    (tmp_path / "Makefile").write_text("all:\n\tpython train.py\n")  # no #! line: never guessed
+    (tmp_path / "job.run").write_text("#!/usr/bin/python3.11\nprint('hello')\n")
+    (tmp_path / "node_modules").mkdir()
+    (tmp_path / "node_modules" / "run").write_text("#!/bin/sh\nxmrig -o stratum+tcp://x:1\n")  # noise: skipped
+    if hasattr(os, "mkfifo"):  # a FIFO must neither hang the walk nor the read
+        os.mkfifo(tmp_path / "pipe")
+        os.mkfifo(tmp_path / "pipe.py")
+    return tmp_path
+
+
+def test_directory_walk_finds_code_by_content(content_tree):
+    proc = run("scan", str(content_tree), "--format", "json", "--no-progress")
+    assert proc.returncode == 1, proc.stderr
+    files = {Path(f["path"]).name: f for f in json.loads(proc.stdout)["files"]}
+    expected = {"run", "start", "entrypoint", "analysis", "grid", "job.run"}
+    assert set(files) - {"pipe.py"} == expected
+    assert files["run"]["verdict"] == {**files["run"]["verdict"], "action": "block", "category": "crypto_mining"}
+    assert "kind from content: shell (#! line)" in files["run"]["notes"]
+    assert files["start"]["verdict"]["action"] == "allow"
+    assert files["entrypoint"]["verdict"]["action"] == "allow"
+    assert "kind from content: python (#! line)" in files["entrypoint"]["notes"]
+    nb = files["analysis"]
+    assert nb["verdict"]["action"] == "block" and nb["findings"][0]["cell"] == 1
+    assert "kind from content: notebook (JSON with cells)" in nb["notes"]
+    assert all(f["severity"] == "audit" for f in files["grid"]["findings"])  # data: capped
+    assert files["job.run"]["verdict"]["action"] == "allow"
+    if "pipe.py" in files:
+        assert "not a regular file" in files["pipe.py"]["error"]
+
+
+def test_named_look_alikes_stay_data(content_tree):
+    names = ["config", "grid", "notes.txt", "blob", "Makefile"]
+    proc = run("scan", *[str(content_tree / n) for n in names], "--format", "json", "-v")
+    assert proc.returncode == 0, proc.stdout
+    files = {Path(f["path"]).name: f for f in json.loads(proc.stdout)["files"]}
+    assert set(files) == set(names)
+    for name in ("config", "grid", "notes.txt"):
+        findings = files[name]["findings"]
+        assert findings and all(f["severity"] == "audit" for f in findings), name
+    assert not any("internal error" in (f.get("error") or "") for f in files.values())
+    # --all-files walks everything; the kinds stay as the content says
+    every = json.loads(run("scan", str(content_tree), "--all-files", "--format", "json").stdout)
+    by_name = {Path(f["path"]).name: f for f in every["files"]}
+    assert by_name["notes.txt"]["verdict"]["action"] == "allow" and by_name["run"]["verdict"]["action"] == "block"
+    assert by_name["blob"]["verdict"]["action"] == "allow" and "empty" in by_name
+    if "pipe" in by_name:
+        assert "not a regular file" in by_name["pipe"]["error"]
+
+
+@pytest.mark.parametrize(("line", "kind"), [
+    ("#!/bin/sh", "shell"), ("#!/bin/bash -e", "shell"), ("#!/usr/bin/env bash", "shell"),
+    ("#! /usr/bin/env zsh", "shell"), ("#!/bin/dash\r", "shell"), ("#!/bin/busybox sh", "shell"),
+    ("#!/usr/bin/env python3", "python"), ("#!/usr/bin/python", "python"), ("#!/opt/py/bin/python3.11 -u", "python"),
+    ("#!/usr/bin/env -S python3 -u", "python"), ("#!/usr/bin/env -S uv run --script", "python"),
+    ("#!/usr/bin/perl", None), ("#!/usr/bin/env node", None), ("#!/usr/bin/env", None), ("# not a shebang", None),
+])
+def test_shebang_kind(line, kind):
+    from nbwarden.sources import shebang_kind
+
+    assert shebang_kind(line) == kind
+
+
+def test_kind_of_suffix_and_content():
+    from nbwarden.sources import kind_of
+
+    nb = NB_MINER.encode()
+    v3 = json.dumps({"metadata": {}, "nbformat": 3, "worksheets": [{"cells": [{"cell_type": "code", "input": "x"}]}]})
+    assert kind_of("", nb) == ("notebook", "kind from content: notebook (JSON with cells)")
+    assert kind_of("", v3.encode())[0] == "notebook"
+    assert kind_of("", nb[: len(nb) // 2])[0] == "notebook"  # truncated: salvaged as a notebook
+    assert kind_of("", CONFIG_JSON.encode())[0] == "data"
+    assert kind_of("", b'{"cells": [[0, 1]], "nbformat": "x"}')[0] == "data"
+    assert kind_of("", b"import os\nos.system('ls')\n")[0] == "data"  # no #! line: no guessing
+    assert kind_of("", b"#!/usr/bin/perl\nprint 1;\n")[0] == "data"
+    assert kind_of("", b"#!/bin/sh\n" + bytes(range(256)) * 16)[0] == "data"  # a binary behind a #! line
+    assert kind_of(".run", b"#!/bin/sh\necho hi\n") == ("shell", "kind from content: shell (#! line)")
+    # a suffix that says code is believed; the #! line only chooses between shell and Python
+    assert kind_of(".py", b"#!/bin/sh\nxmrig\n") == ("shell", None)
+    assert kind_of(".py", b"#!/usr/bin/env bash\nxmrig\n") == ("shell", None)
+    assert kind_of(".py", b"#!/usr/bin/env node\n") == ("python", None)
+    assert kind_of(".sh", b"#!/usr/bin/env python3\nimport os\n") == ("python", None)
+    assert kind_of(".ipynb", b"#!/bin/sh\n") == ("notebook", None)
+    # a suffix that says data is believed too
+    assert kind_of(".txt", b"#!/bin/sh\nxmrig -o stratum+tcp://a:1\n")[0] == "data"
+    assert kind_of(".json", nb)[0] == "data"

@@ -33,6 +33,15 @@ INTERPRETERS = {"python", "python3", "bash", "sh", "dash", "zsh", "perl", "node"
 _SCRIPT_LIMIT = 256 << 10
 
 
+def engine_error(error: str, what: str, subject: str, source: str) -> AgentFinding:
+    """The engine's full check of ``subject`` failed and its text-level check decided: an audit finding,
+    recorded with a hash of the input so that operators can find it, never acted on by itself."""
+    digest = hashlib.sha256(subject.encode("utf-8", "surrogatepass")).hexdigest()
+    return AgentFinding("agent.engine-error", None, "audit", f"the full check of this {what} failed; the "
+                        "text-level check decided", f"{error[:200]} (sha256 {digest[:16]})", source,
+                        {"sha256": digest})
+
+
 @dataclass(slots=True)
 class AgentFinding:
     """One reason to act on a process (or a network/resource signal about it)."""
@@ -225,13 +234,12 @@ class Classifier:
             if cached is not None:
                 self._cmd_cache.move_to_end(key)
         if cached is None:
-            try:
-                verdict = self.engine.check_command(argv, exe=exe)
-            except Exception as exc:  # the engine must never take the agent down
-                return [AgentFinding("agent.engine-error", None, "audit", "engine failed on this command line",
-                                     repr(exc)[:200], "cmdline")]
+            verdict = self.engine.check_command(argv, exe=exe)  # never raises (see Verdict.error)
             cached = tuple((f.rule, f.category, f.severity, f.description, f.evidence, f.pattern, f.via)
                            for f in verdict.findings)
+            if verdict.error:
+                failed = engine_error(verdict.error, "command line", "\0".join(argv), "cmdline")
+                cached += ((failed.rule, None, "audit", failed.description, failed.evidence, "engine-error", ""),)
             with self._lock:
                 self._cmd_cache[key] = cached
                 while len(self._cmd_cache) > self._cache_size:
@@ -302,12 +310,10 @@ class Classifier:
         except OSError:
             return []
         text = data.decode("utf-8", "replace")
-        try:
-            verdict = self.engine.check_code(text, kind)
-        except Exception:
-            return []
-        return [AgentFinding(f.rule, f.category, f.severity, f.description, f.evidence, "script",
-                             {"script": script, "line": f.line}) for f in verdict.findings]
+        verdict = self.engine.check_code(text, kind)
+        found = [AgentFinding(f.rule, f.category, f.severity, f.description, f.evidence, "script",
+                              {"script": script, "line": f.line}) for f in verdict.findings]
+        return found + ([engine_error(verdict.error, "script", text, "script")] if verdict.error else [])
 
     # ------------------------------------------------------------------ internals
 
@@ -342,11 +348,9 @@ class Classifier:
             findings.append(AgentFinding(f"agent.hash.{category}", category, "block",
                                          "executable matches a known-bad hash", digest, "hash",
                                          {"sha256": digest, "exe": label}, "block"))
-        try:
-            verdict = self.engine.check_file(data, name=label.removesuffix(" (deleted)"))
-        except Exception as exc:  # the engine must never take the agent down
-            return findings + [AgentFinding("agent.engine-error", None, "audit", "engine failed on this file",
-                                            repr(exc)[:200], "binary")], digest, complete
+        verdict = self.engine.check_file(data, name=label.removesuffix(" (deleted)"))
+        if verdict.error:
+            findings.append(engine_error(verdict.error, "executable", label, "binary"))
         for f in verdict.findings:
             source = "binary" if f.pattern == "signature" else "name"
             findings.append(AgentFinding(f.rule, f.category, f.severity, f.description, f.evidence, source,

@@ -337,16 +337,13 @@ class Decider:
             return Decision("deny", "hash", category, "block", ["execgate.hash-deny"], [finding], digest, notes=notes)
         if system:
             return Decision("allow", "system-path", sha256=digest)
-        try:
-            verdict = self.engine.check_file(data, name=path)
-        except Exception as exc:  # the engine must never take the gate down
-            return Decision("allow", "engine-error", notes=[repr(exc)[:200]], sha256=digest)
+        verdict = self.engine.check_file(data, name=path)  # never raises; a failed step leaves verdict.error
         from ..engine import packer
 
         packed = packer(data) or ""
         findings = [f.to_dict() for f in verdict.findings if f.severity in ("block", "warn")]
         rules = [f["rule"] for f in findings]
-        notes = [*notes, *verdict.notes]
+        notes = [*notes, *verdict.notes, *([f"text-level check only: {verdict.error}"] if verdict.error else [])]
         if verdict.action == "block":
             return Decision("deny", "signature", verdict.category, "block", rules, findings, digest, packed, notes)
         if verdict.action == "warn":
@@ -578,11 +575,11 @@ class ExecGate:
             with self._lock:
                 late = [p for p in self._pending.values() if not p.answered and now - p.t0 > self.deadline_ns]
             for p in late:
-                allow = not self.cfg.fail_closed
-                if self._answer(p, allow, "allow:timeout" if allow else "deny:timeout"):
+                allow, how, rules = self._late_answer(p)
+                if self._answer(p, allow, how):
                     self.stats.timeouts += 1
                     self._queue_report({"type": "timeout", "pid": p.pid, "path": p.path,
-                                        "answer": "allow" if allow else "deny"})
+                                        "answer": "allow" if allow else "deny", "how": how, "rules": rules})
             # the reader itself is stuck: answer the queue from here until it comes back
             if time.monotonic() - self.heartbeat > self.cfg.deadline_ms / 1000 and self.fan is not None:
                 for ev in self.fan.read():
@@ -593,6 +590,21 @@ class ExecGate:
                     dp = Pending(ev.fd, ev.pid, time.monotonic_ns())
                     self._answer(dp, not self.cfg.fail_closed, "allow:watchdog")
                     _close(ev.fd)
+
+    def _late_answer(self, p: Pending) -> tuple[bool, str, list[str]]:
+        """The full check missed its deadline: the executable's name, its text-level check, decides what
+        it can (a program named like a miner is denied all the same); the rest gets the default answer."""
+        try:
+            verdict = self.decider.engine.check_command([p.path]) if p.path else None
+            if verdict is not None and verdict.action == "block" and self.cfg.mode != "audit" \
+                    and not p.path.startswith(self.decider.allow_paths or ("\0",)) \
+                    and os.path.basename(p.path) not in self.decider.allow_names \
+                    and not self._context(p.pid).get("exempt"):
+                return False, "deny:timeout-name", [f.rule for f in verdict.findings]
+        except Exception:  # noqa: BLE001 - the default answer below still holds
+            log.exception("exec gate: name check of a late event failed")
+        allow = not self.cfg.fail_closed
+        return allow, "allow:timeout" if allow else "deny:timeout", []
 
     def _reporter(self) -> None:
         while not self.stop_event.is_set():

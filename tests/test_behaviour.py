@@ -1,0 +1,173 @@
+"""Behaviour analysis: prohibited shapes of plain Python, each next to an allowed look-alike.
+
+Every cell here was written for this test (none is taken from the reference set).  A positive must be
+flagged with the right category; its look-alike must not be flagged at all.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from nbwarden import behaviour
+from nbwarden.engine import Engine, Memory
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine()
+
+
+def flagged(verdict, category):
+    return verdict.action in ("warn", "block") and verdict.category == category
+
+
+# (name, category, prohibited cell, allowed look-alike)
+PAIRS = [
+    ("password trial: archive, threads", "password_cracking",
+     "import zipfile, threading\ndef attempt(z, guess):\n    try:\n        z.extractall(pwd=guess.encode())\n"
+     "    except Exception:\n        pass\nz = zipfile.ZipFile('box.zip')\nwith open('guesses.txt') as src:\n"
+     "    for row in src:\n        threading.Thread(target=attempt, args=(z, row.strip())).start()",
+     "import zipfile\nz = zipfile.ZipFile('box.zip')\nz.extractall(pwd=input('archive password: ').encode())"),
+    ("password trial: hash through a variable", "password_cracking",
+     "import hashlib\nwanted = open('target.txt').read().strip()\nfor cand in open('dict.txt'):\n"
+     "    digest = hashlib.sha1(cand.strip().encode()).hexdigest()\n    if digest == wanted:\n        print(cand)",
+     "import hashlib\nfor part in ['train.csv', 'test.csv']:\n    digest = hashlib.sha1(open(part, 'rb').read()).hexdigest()\n"
+     "    print(part, digest)"),
+    ("password trial: login, brute-force product", "password_cracking",
+     "import itertools, string, smtplib\nfor combo in itertools.product(string.ascii_lowercase, repeat=4):\n"
+     "    s = smtplib.SMTP('mail.example.org')\n    try:\n        s.login('boss', ''.join(combo)); break\n"
+     "    except smtplib.SMTPAuthenticationError:\n        pass",
+     "import smtplib\ns = smtplib.SMTP('smtp.example.org', 587)\ns.starttls()\ns.login(USER, os.environ['SMTP_PASSWORD'])\n"
+     "s.sendmail(USER, ['me@example.org'], 'report ready')"),
+    ("password trial: a cracking command per candidate", "password_cracking",
+     "import subprocess\nfor p in open('pins.txt').read().split():\n"
+     "    if subprocess.call(['7z', 'x', '-p' + p, '-y', 'vault.7z']) == 0:\n        break",
+     "import subprocess\nsubprocess.call(['7z', 'x', 'dataset.7z', '-odata'])"),
+    ("flood: threads of HTTP requests", "dos_attack",
+     "import requests, threading\naim = 'http://shop.example.net/'\ndef spam():\n    while True:\n        requests.get(aim)\n"
+     "for _ in range(400):\n    threading.Thread(target=spam).start()",
+     "import requests, threading\ndef fetch(u):\n    print(len(requests.get(u).text))\n"
+     "for u in ['https://a.example/1', 'https://a.example/2']:\n    threading.Thread(target=fetch, args=(u,)).start()"),
+    ("flood: a Thread subclass", "dos_attack",
+     "import threading, urllib.request, sys\nclass Hit(threading.Thread):\n    def run(self):\n        while True:\n"
+     "            urllib.request.urlopen(sys.argv[1])\nfor _ in range(1000):\n    Hit().start()",
+     "import threading, urllib.request, time\nclass Poll(threading.Thread):\n    def run(self):\n        while True:\n"
+     "            print(urllib.request.urlopen('https://status.example.org').read()[:20])\n            time.sleep(60)\n"
+     "Poll().start()"),
+    ("flood: asyncio tasks", "dos_attack",
+     "import asyncio, httpx\nasync def hit(c):\n    await c.post('https://api.example.com/login', json={'u': 'x'})\n"
+     "async def main():\n    async with httpx.AsyncClient() as c:\n        await asyncio.gather(*[hit(c) for _ in range(20000)])\n"
+     "asyncio.run(main())",
+     "import asyncio, httpx\nasync def get(c, u):\n    return (await c.get(u)).json()\nasync def main(urls):\n"
+     "    async with httpx.AsyncClient() as c:\n        return await asyncio.gather(*[get(c, u) for u in urls])"),
+    ("flood: UDP without pause", "dos_attack",
+     "import socket, os\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nwhile True:\n"
+     "    s.sendto(os.urandom(1400), ('203.0.113.9', 27015))",
+     "import socket, os\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor i in range(10):\n"
+     "    s.sendto(os.urandom(64), ('127.0.0.1', 9999))"),
+    ("flood: slowloris", "dos_attack",
+     "import socket, time, random\nopen_ = []\nfor _ in range(500):\n    c = socket.create_connection((victim, 80))\n"
+     "    c.send(b'GET / HTTP/1.1\\r\\n')\n    open_.append(c)\nwhile True:\n    for c in open_:\n"
+     "        c.send(('X-r: %d\\r\\n' % random.randint(1, 9)).encode())\n    time.sleep(12)",
+     "import socket\nc = socket.create_connection(('example.org', 80))\n"
+     "c.send(b'GET / HTTP/1.1\\r\\nHost: example.org\\r\\n\\r\\n')\nprint(c.recv(1000))"),
+    ("server: files on every interface", "web_file_hosting",
+     "from fastapi import FastAPI\nfrom fastapi.staticfiles import StaticFiles\nimport uvicorn\napp = FastAPI()\n"
+     "app.mount('/dl', StaticFiles(directory='/content/drive/MyDrive'), name='dl')\nuvicorn.run(app, host='0.0.0.0', port=80)",
+     "from fastapi import FastAPI\nfrom fastapi.staticfiles import StaticFiles\nimport uvicorn\napp = FastAPI()\n"
+     "app.mount('/docs', StaticFiles(directory='site'), name='docs')\nuvicorn.run(app, port=8000)"),
+    ("server: upload portal", "web_file_hosting",
+     "from flask import Flask, request\napp = Flask(__name__)\n@app.route('/up', methods=['POST'])\ndef up():\n"
+     "    request.files['f'].save('/content/shared/' + request.files['f'].filename)\n    return 'ok'\n"
+     "app.run(host='0.0.0.0', port=8000)",
+     "from flask import Flask, request\napp = Flask(__name__)\n@app.route('/up', methods=['POST'])\ndef up():\n"
+     "    request.files['f'].save('/tmp/x')\n    return 'ok'\napp.run(port=8000)"),
+    ("exposure: a loopback file server behind a tunnel", "web_file_hosting",
+     "import http.server, socketserver, threading\nfrom pyngrok import ngrok\n"
+     "srv = socketserver.TCPServer(('127.0.0.1', 8765), http.server.SimpleHTTPRequestHandler)\n"
+     "threading.Thread(target=srv.serve_forever).start()\nprint(ngrok.connect(8765))",
+     "import http.server, socketserver, threading\n"
+     "srv = socketserver.TCPServer(('127.0.0.1', 8765), http.server.SimpleHTTPRequestHandler)\n"
+     "threading.Thread(target=srv.serve_forever).start()"),
+    ("server: a relay on every interface", "proxy_tunnel",
+     "import asyncio\nasync def pipe(r, w):\n    while True:\n        data = await r.read(4096)\n        if not data: break\n"
+     "        w.write(data)\nasync def handle(cr, cw):\n    line = await cr.readline()\n"
+     "    if line.startswith(b'CONNECT'):\n        host, port = line.split()[1].decode().split(':')\n"
+     "        ur, uw = await asyncio.open_connection(host, int(port))\n"
+     "        cw.write(b'HTTP/1.1 200 OK\\r\\n\\r\\n')\n        await asyncio.gather(pipe(cr, uw), pipe(ur, cw))\n"
+     "asyncio.run(asyncio.start_server(handle, '0.0.0.0', 8080))",
+     "import asyncio\nasync def handle(r, w):\n    w.write((await r.readline()).upper())\n"
+     "asyncio.run(asyncio.start_server(handle, '127.0.0.1', 8080))"),
+]
+
+
+@pytest.mark.parametrize("name,category,bad,good", PAIRS, ids=[p[0] for p in PAIRS])
+def test_shape_is_found_and_its_lookalike_is_not(engine, name, category, bad, good):
+    verdict = engine.check_code(bad)
+    assert flagged(verdict, category), (name, verdict.to_dict())
+    assert any(f.pattern == "behaviour" for f in verdict.findings), verdict.to_dict()
+    quiet = engine.check_code(good)
+    assert quiet.action == "allow", (name, quiet.to_dict())
+
+
+def test_behaviour_facts_name_the_shape_and_the_line(engine):
+    cell = PAIRS[0][2]
+    verdict = engine.check_code(cell)
+    finding = next(f for f in verdict.findings if f.pattern == "behaviour")
+    assert finding.rule == "password_cracking.password-trial-loop" and finding.line == 4
+    assert "extractall" in finding.evidence and "password candidate" in finding.evidence
+
+
+def test_find_never_raises_on_odd_trees():
+    import ast
+
+    for source in ("", "x = 1", "while True:\n    pass", "def f():\n    f()\nf()", "class A(A): pass",
+                   "for x in x:\n    x.send(x)", "lambda: (yield)"):
+        assert isinstance(behaviour.find(ast.parse(source)), list)
+
+
+def test_a_launcher_run_from_an_earlier_clone_is_judged_by_the_tool(engine):
+    memory = Memory()
+    engine.check_code("!git clone https://github.com/example/roop-fork roop\n%cd roop", memory=memory)
+    swapped = engine.check_code("!python run.py -s me.jpg -t clip.mp4 -o out.mp4 --frame-processor face_swapper",
+                                memory=memory)
+    assert flagged(swapped, "deepfake"), swapped.to_dict()
+    trainer = Memory()
+    engine.check_code("%cd /content/yolov5", memory=trainer)
+    assert engine.check_code("!python train.py --img 640 --epochs 3 --data coco128.yaml", memory=trainer).action == "allow"
+
+
+def test_python2_scripts_are_read(engine):
+    crack = ("import crypt\nfor w in open('words.txt'):\n    if crypt.crypt(w.strip(), 'ab') == target:\n"
+             "        print 'found', w\n        break\n")
+    verdict = engine.check_code(crack)
+    assert flagged(verdict, "password_cracking") and "read as Python 2" in " ".join(verdict.notes)
+    lookalike = "import crypt\nprint 'salted:', crypt.crypt(password, 'ab')\n"
+    assert engine.check_code(lookalike).action == "allow"
+
+
+def test_a_broken_block_does_not_hide_the_rest(engine):
+    cell = ("agents = [\n    'Mozilla/5.0',\n\n"  # never closed
+            "import socket\ndef go():\n    while True:\n        socket.socket().connect(('198.51.100.4', 80))\n"
+            "import threading\nfor _ in range(900):\n    threading.Thread(target=go).start()\n")
+    verdict = engine.check_code(cell)
+    assert flagged(verdict, "dos_attack"), verdict.to_dict()
+    assert any("other top-level blocks were analysed" in n for n in verdict.notes)
+
+
+def test_the_category_follows_what_is_served_not_the_tunnel(engine):
+    cell = ("from pyngrok import ngrok\nfrom flask import Flask, send_file\napp = Flask(__name__)\n"
+            "@app.route('/f/<n>')\ndef f(n):\n    return send_file('/content/share/' + n)\n"
+            "print(ngrok.connect(5000))\napp.run(port=5000)")
+    verdict = engine.check_code(cell)
+    assert verdict.action == "block" and verdict.category == "web_file_hosting", verdict.to_dict()
+
+
+def test_own_model_demos_are_at_most_audited(engine):
+    share = "import gradio as gr\ngr.Interface(fn=predict, inputs='image', outputs='label').launch(share=True)"
+    verdict = engine.check_code(share)
+    assert verdict.action == "allow" and any(f.rule == "web_file_hosting.gradio-share-link" for f in verdict.findings)
+    board = "%load_ext tensorboard\n%tensorboard --logdir runs\nfrom pyngrok import ngrok\nprint(ngrok.connect(6006))"
+    assert engine.check_code(board).action == "allow"
+    bare = "from pyngrok import ngrok\nprint(ngrok.connect(9000))"
+    assert engine.check_code(bare).action == "warn"  # a tunnel to something unknown is still a warning
