@@ -4,7 +4,9 @@
 file and once on a fresh database in a throwaway PostgreSQL cluster (one
 cluster per test run, started on first use; :mod:`pg_support`).  The
 PostgreSQL runs skip, with the reason, only where no PostgreSQL server can be
-run at all.
+run at all.  ``@pytest.mark.backends("sqlite")`` keeps a test that takes a
+parametrised ledger to the backends it names (a slow end-to-end test whose
+database work another test covers on both).
 """
 
 from __future__ import annotations
@@ -13,6 +15,22 @@ import pytest
 from pg_support import Cluster, unavailable
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "backends(*names): run only on these ledger backends")
+
+
+def pytest_collection_modifyitems(config, items):
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("backends")
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        backend = params.get("ledger_url") or params.get("module_ledger_url")
+        (drop if marker and backend and backend not in marker.args else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 @pytest.fixture(scope="session")

@@ -274,6 +274,8 @@ def _execute(ws, code: str) -> str:
     return msg_id
 
 
+# a minute of waiting for a quota window each; the quota queries run on both backends in test_hub_units.py
+@pytest.mark.backends("sqlite")
 def test_quota_warns_in_the_notebook_then_stops_the_server(hub):
     status, data = hub.spawn("quinn")
     assert status in (201, 202), data
@@ -318,6 +320,7 @@ def test_quota_warns_in_the_notebook_then_stops_the_server(hub):
     assert status == 403 and "You can start a server again at" in data["message"]
 
 
+@pytest.mark.backends("sqlite")
 def test_spawn_refused_until_the_window_frees_capacity(hub):
     store = hub.ledger()
     now = time.time()
