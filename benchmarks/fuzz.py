@@ -176,6 +176,41 @@ def _broken_json(nb_text: str, rng: random.Random, mutator: Mutator) -> str:
     return json.dumps(data)
 
 
+def _save(stem: Path, target: str, payload: object, seconds: float | None, **extra: str) -> None:
+    """The input exactly as it was given (``.bin`` bytes, ``.txt`` text, ``.argv.json``), and a description, so
+    that the case can be replayed with ``benchmarks/fuzz.py --replay STEM.json``."""
+    if isinstance(payload, bytes):
+        data, suffix = payload, ".bin"
+    elif isinstance(payload, str):
+        data, suffix = payload.encode("utf-8", "surrogatepass"), ".txt"
+    else:
+        data, suffix = json.dumps(payload).encode(), ".argv.json"
+    stem.with_suffix(suffix).write_bytes(data)
+    stem.with_suffix(".json").write_text(json.dumps({"target": target, "seconds": seconds, "input": stem.name + suffix,
+                                                     **extra}, indent=1))
+
+
+def replay(description: Path) -> dict:
+    """Run one saved case again and time it."""
+    info = json.loads(description.read_text())
+    raw = (description.parent / info["input"]).read_bytes()
+    payload: object = raw if info["input"].endswith(".bin") else json.loads(raw) \
+        if info["input"].endswith(".argv.json") else raw.decode("utf-8", "surrogatepass")
+    engine = Engine()
+    start = time.perf_counter()
+    target = info["target"]
+    if target == "command":
+        verdict = engine.check_command(payload)
+    elif target == "notebook":
+        verdict = engine.check_notebook(payload)
+    elif target == "file":
+        verdict = engine.check_file(payload)
+    else:
+        verdict = engine.check_code(payload, "shell" if target == "shell" else "cell")
+    return {"case": str(description), "seconds": round(time.perf_counter() - start, 3), "action": verdict.action,
+            "error": verdict.error}
+
+
 def run(seconds: float, seed: int, seeds_dirs: list[Path], out: Path, max_crashes: int = 200,
         slow_s: float = 1.0) -> dict:
     engine = Engine()
@@ -233,17 +268,14 @@ def run(seconds: float, seed: int, seeds_dirs: list[Path], out: Path, max_crashe
                 signature = f"{type(exc).__name__} at {Path(where.filename).name}:{where.lineno}" if where \
                     else type(exc).__name__
             if signature not in crashes and len(crashes) < max_crashes:
-                name = hashlib.sha256(signature.encode()).hexdigest()[:10]
-                (out / f"crash-{name}.json").write_text(json.dumps(
-                    {"target": target, "signature": signature, "input": repr(payload)[:200000],
-                     "traceback": traceback.format_exc()}, indent=1))
-                crashes[signature] = {"target": target, "file": f"crash-{name}.json"}
+                name = f"crash-{hashlib.sha256(signature.encode()).hexdigest()[:10]}"
+                _save(out / name, target, payload, None, signature=signature, traceback=traceback.format_exc())
+                crashes[signature] = {"target": target, "file": f"{name}.json"}
         elapsed = time.perf_counter() - start
         tried += 1
         if elapsed > slow_s and slow_saved < 20:
             slow_saved += 1
-            (out / f"slow-{slow_saved:02d}.json").write_text(json.dumps(
-                {"target": target, "seconds": round(elapsed, 3), "input": repr(payload)[:2_000_000]}))
+            _save(out / f"slow-{slow_saved:02d}", target, payload, round(elapsed, 3))
         if elapsed > slowest[0]:
             slowest = (elapsed, target, repr(payload)[:300])
     return {"seconds": seconds, "seed": seed, "seed_cells": len(pool), "inputs": tried, "per_target": per_target,
@@ -257,7 +289,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--seeds", type=Path, action="append", default=[], help="directories of real notebooks")
     parser.add_argument("--out", type=Path, default=ROOT / "artifacts" / "fuzz")
+    parser.add_argument("--replay", type=Path, action="append", default=[], help="run saved cases (their .json) again")
     args = parser.parse_args(argv)
+    if args.replay:
+        for case in args.replay:
+            print(json.dumps(replay(case)))
+        return 0
     report = run(args.seconds, args.seed, args.seeds, args.out)
     print(json.dumps(report, indent=1))
     return 1 if report["crashes"] else 0

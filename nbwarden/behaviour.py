@@ -660,7 +660,7 @@ def _floods(unit: _Unit) -> list[Found]:
             found.append(Found(f"flood/{kind}", call.lineno, f"{kind} sends to one target, answers unused, {how} "
                                f"(line {where.lineno})"))
             seen.add(kind)
-    slow = _slow_headers(unit)
+    slow = _slow_headers(unit) or _trickling_workers(unit)
     if slow is not None:
         found.append(slow)
     return found
@@ -690,6 +690,29 @@ def _callers(unit: _Unit, function: ast.AST) -> list[ast.Call]:
     """Calls of a function by its name (``f(...)``, ``self.f(...)``), outside the function itself."""
     inside = {id(n) for n in ast.walk(function)}
     return [c for c in unit.calls if unit.name(c).rsplit(".", 1)[-1] == function.name and id(c) not in inside]
+
+
+def _trickling_workers(unit: _Unit) -> Found | None:
+    """Many workers, each opening a connection and writing to it in a loop with pauses: connections held open
+    on purpose (the asyncio or threaded slowloris)."""
+    for call in unit.calls:
+        if unit.name(call).rsplit(".", 1)[-1] not in {"open_connection", "create_connection", "connect"}:
+            continue
+        function = unit.function_of(call)
+        spawned, many = _workers(unit, function)
+        if spawned is None or not many:
+            continue
+        for loop in (n for n in ast.walk(function) if isinstance(n, (ast.For, ast.AsyncFor, ast.While))):
+            writes = [n for n in ast.walk(loop) if isinstance(n, ast.Call)
+                      and unit.name(n).rsplit(".", 1)[-1] in {"write", "send", "sendall"}]
+            iterated = [unit.functions.get(unit.name(i).rsplit(".", 1)[-1], []) for i in _loop_iters(loop)
+                        if isinstance(i, ast.Call)]
+            sleeps = [n for scope in [loop, *(f for fs in iterated for f in fs)] for n in ast.walk(scope)
+                      if isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] == "sleep"]
+            if writes and sleeps:
+                return Found("flood/slow", writes[0].lineno, "many workers each hold a connection open and trickle "
+                             f"data into it with pauses (line {spawned.lineno})")
+    return None
 
 
 def _slow_headers(unit: _Unit) -> Found | None:

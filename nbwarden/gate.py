@@ -420,12 +420,13 @@ class NbwardenGate(LoggingConfigurable):
             except OSError as exc:
                 self.log.warning("nbwarden: cannot read %%run file %s: %s", candidate, exc)
                 return None
-            from .sources import CODE_SUFFIXES, decode
+            from .sources import decode, kind_of
 
-            if candidate.suffix == ".ipynb":
+            kind, _ = kind_of(candidate.suffix.lower(), data)
+            if kind == "notebook":
                 return self.engine.check_notebook(data)
             text, _ = decode(data)
-            kind = CODE_SUFFIXES.get(candidate.suffix, "python")
+            # %run executes Python whatever the name says, unless the #! line says shell
             return self.engine.check_code(text, "shell" if kind == "shell" else "python")
         return None
 

@@ -110,3 +110,15 @@ def test_kill_is_explained_in_the_cell(kernel, tmp_path):
     finally:
         agent.stop()
     time.sleep(0.1)
+
+
+def test_cell_naming_a_blocked_program_gets_a_reply(kernel):
+    """The cell's own text is the gate's to judge: the sensor vetoes what the cell runs, and the kernel replies
+    (IPython compiles every cell once as "<>" to look for top-level await; a veto there left the cell hanging)."""
+    _km, kc = kernel()
+    reply = kc.execute_interactive("import subprocess\nsubprocess.run(['xmrig', '-o', 'stratum+tcp://127.0.0.1:3333'])",
+                                   timeout=30)
+    assert reply["content"]["status"] == "error" and reply["content"]["ename"] == "PermissionError"
+    assert "crypto_mining" in reply["content"]["evalue"]
+    out = run_cell(kc, "print(6 * 7)")
+    assert "42" in json.dumps([m["content"] for m in out])

@@ -628,15 +628,17 @@ class Agent:
         package = msg.get("package")
         dependency = bool(package)
         category = verdict.get("category")
+        pod = processes.pod_of(chain[0].cgroup) if chain else None
         decision = {
-            "kind": "sensor", "source": f"sensor.{msg.get('type')}", "user": user, "user_source": user_how,
+            "kind": "sensor", "source": f"sensor.{msg.get('type')}", "user": user, "user_source": user_how, "pod": pod,
             "action": action if not self.cfg.dry_run or action != "veto" else "audit",
             "category": category, "severity": "block" if action == "veto" else "warn",
             "rules": list(verdict.get("rules") or []), "verdict": verdict.get("action"),
             "kernel": {"pid": pid, "kernel_id": msg.get("kernel_id", "")}, "cmdline": msg.get("argv") or [],
             "attribution": "dependency" if dependency else "user-code",
             "strike": action == "veto" and (not dependency or self.cfg.strike_dependencies),
-            "evidence": {"sensor": {k: v for k, v in msg.items() if k not in ("type",)}, "verified": msg["verified"]},
+            "evidence": {"sensor": {k: v for k, v in msg.items() if k not in ("type",)}, "verified": msg["verified"],
+                         "pod": pod},
             "rules_version": getattr(self.classifier.engine, "version", ""),
         }
         decision["message"] = _message_sensor(decision, msg)
@@ -735,8 +737,10 @@ class Agent:
         package = (origin or {}).get("package") or (packages[0] if packages else None)
         dependency = package is not None
         kernel_notes = self._act_on_kernel(kernel, action, target, top, category, package) if kernel else {}
+        pod = processes.pod_of(target.cgroup)
         decision = {
             "kind": "process", "source": source, "action": action, "pid": pid, "user": user, "user_source": user_how,
+            "pod": pod,
             "scope": scope_reason, "category": category, "severity": severity, "confidence": assessment.confidence,
             "rules": _rules(assessment), "verdict": assessment.action, "cmdline": target.cmdline[:64],
             "exe": target.exe, "kernel": kernel, "attribution": "dependency" if dependency else "user",
@@ -745,7 +749,7 @@ class Agent:
             "evidence": {
                 "findings": [f.to_dict() for f in assessment.findings],
                 "chain": processes.describe_chain(chain[:12]),
-                "cgroup": target.cgroup, "package": package, "packages_in_chain": packages,
+                "cgroup": target.cgroup, "pod": pod, "package": package, "packages_in_chain": packages,
                 "sensor": origin, "killed": result.killed if result else [],
                 "latency_s": self._latency(ts_ns, start, result.at_ns) if result and result.killed else None,
                 "kernel_action": kernel_notes,
@@ -799,8 +803,8 @@ class Agent:
                                      decision.get("category") or "", decision["action"]).inc()
         with self._lock:
             self.decisions.append(decision)
-        emit("decision", **{k: decision.get(k) for k in ("ref", "action", "kind", "source", "pid", "user", "category",
-                                                          "rules", "attribution", "cmdline", "message")})
+        emit("decision", **{k: decision.get(k) for k in ("ref", "action", "kind", "source", "pid", "user", "pod",
+                                                          "category", "rules", "attribution", "cmdline", "message")})
 
     # ------------------------------------------------------------------ egress
 

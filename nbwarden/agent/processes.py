@@ -1,4 +1,4 @@
-"""What a process is and whose it is: /proc reads, ancestry, kernel, user, cgroup, Python package.
+"""What a process is and whose it is: /proc reads, ancestry, kernel, user, cgroup, pod, Python package.
 
 Every reader tolerates processes that vanish between two reads and /proc
 files with unexpected content: it returns what it could read and never
@@ -141,6 +141,43 @@ def read_cgroup(pid: int) -> dict[str, str]:
         if len(parts) == 3:
             out[parts[1]] = parts[2]
     return out
+
+
+# kubelet's pod cgroups, one path segment: ``kubepods-burstable-pod<uid with _>.slice`` (systemd driver) or
+# ``pod<uid>`` under ``kubepods/burstable`` (cgroupfs driver); static pods have a 32-hex uid.  The container
+# runtime's scope (``cri-containerd-<id>.scope``, ``crio-<id>.scope``, ``docker-<id>.scope``, or the bare id)
+# is the next segment.
+_UID = r"[0-9a-f]{8}(?:[-_][0-9a-f]{4}){3}[-_][0-9a-f]{12}|[0-9a-f]{32}"
+_POD = re.compile(rf"(?:^|/)(?:kubepods(?:-(burstable|besteffort))?-pod({_UID})\.slice|pod({_UID}))(?=/|$)")
+_CONTAINER = re.compile(r"^/(?:(cri-containerd|crio|docker)-)?([0-9a-f]{64})(?:\.scope)?(?=/|$)")
+_RUNTIMES = {"cri-containerd": "containerd", "crio": "cri-o", "docker": "docker"}
+
+
+def pod_of(cgroups: dict[str, str]) -> dict[str, str] | None:
+    """The Kubernetes pod of a process from its cgroup paths: uid, container id, QoS class, runtime.
+
+    The cgroup v2 entry is tried first, then the v1 hierarchies.  Paths may be
+    relative (``/../../kubepods-...``) when the reader runs in its own cgroup
+    namespace, as a DaemonSet container on a cgroup v2 node does; the QoS class
+    is then "" when the path no longer shows it.
+    """
+    for key in sorted(cgroups, key=lambda k: k != ""):
+        path = cgroups[key]
+        m = _POD.search(path)
+        if m is None:
+            continue
+        if m.group(2):  # systemd driver: the QoS class is in the segment itself
+            qos = m.group(1) or "guaranteed"
+        else:
+            parent = path[:m.start()].rsplit("/", 1)[-1]
+            qos = parent if parent in ("burstable", "besteffort") else "guaranteed" if parent == "kubepods" else ""
+        pod = {"uid": (m.group(2) or m.group(3)).replace("_", "-"), "qos": qos, "container_id": "", "runtime": ""}
+        c = _CONTAINER.match(path[m.end():])
+        if c is not None:
+            pod["container_id"] = c.group(2)
+            pod["runtime"] = _RUNTIMES.get(c.group(1) or "", "")
+        return pod
+    return None
 
 
 def is_kernel_thread(pid: int, stat: dict | None = None) -> bool:

@@ -109,9 +109,11 @@ class Recorder:
     def _to_ledger(self, d: dict[str, Any], *, ref: str | None = None, now: float | None = None) -> dict[str, Any]:
         policy = self.policy
         strike = bool(d.get("strike")) and policy is not None
+        pod = d.get("pod") or {}
         rec = self.ledger.record_decision(
             user=d.get("user") or "unknown", action=LEDGER_ACTION.get(d["action"], "audit"),
             kind=d.get("kind", "process"), kernel_id=(d.get("kernel") or {}).get("kernel_id") or None,
+            server=f"pod/{pod['uid']}" if pod.get("uid") else None,  # on Kubernetes: the pod (evidence has more)
             code=" ".join(d.get("cmdline") or [])[:2000] or None, verdict=d.get("verdict"),
             category=d.get("category"), severity=d.get("severity"), rules=d.get("rules", []),
             confidence=d.get("confidence"), findings=[d.get("evidence", {})], rules_version=d.get("rules_version"),

@@ -194,7 +194,10 @@ class Sensor:
             return
         if event == "compile":
             source, filename = args[0], args[1]
-            if not isinstance(filename, str) or not filename.startswith("<") or filename.startswith("<ipython"):
+            # "<>": IPython's own parse of every cell (should_run_async), outside the cell's execution; a
+            # veto there escapes ipykernel's handler, and the frontend waits for a reply that never comes
+            if (not isinstance(filename, str) or not filename.startswith("<") or filename.startswith("<ipython")
+                    or filename == "<>"):
                 return
             if isinstance(source, bytes):
                 source = source.decode("utf-8", "replace")

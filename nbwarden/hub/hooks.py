@@ -132,19 +132,28 @@ def configure(c: Any, *, db_url: str | None = None, mode: str | None = None, ser
               reconcile_interval_s: float = 30.0, sample_usage: bool = True, agent: bool = False,
               agent_args: list[str] | None = None, singleuser: str | None = None, gate_args: list[str] | None = None,
               admin_groups: list[str] | None = None, link_interval_s: float = 300.0,
-              service_log: str | None = None) -> dict[str, Any]:
+              service_log: str | None = None, service_url: str | None = None, service_bind: str | None = None,
+              server_db_url: bool = True, allow_root: bool | None = None) -> dict[str, Any]:
     """Wire nbwarden into a JupyterHub config object ``c``; returns the service settings.
 
     ``mode``: ``enforce`` (default, or ``$NBWARDEN_MODE``) refuses spawns, stops servers and lets the gate
     block; ``audit`` only records and notifies (the gate records but never blocks or warns).
+
+    For a hub in a container (Zero to JupyterHub, ``deploy/kubernetes/config.yaml``): ``service_url`` is
+    where the proxy reaches the service (``http://hub:10101``; default ``http://127.0.0.1:<service_port>``)
+    and ``service_bind`` the address it listens on (``0.0.0.0``); ``server_db_url=False`` leaves the
+    ledger URL out of the servers' arguments and environment (they get it from a Secret); ``allow_root``
+    adds ``--allow-root`` to the servers' arguments (default: when the hub itself runs as root).  Keys of
+    an existing ``nbwarden`` entry in ``c.JupyterHub.services`` that are not set here (``api_token``,
+    ``oauth_redirect_uri``...) are kept.
     """
     db_url = db_url or os.environ.get("NBWARDEN_DB_URL") or Ledger(None, migrate=False).url
     mode = mode or os.environ.get("NBWARDEN_MODE", "enforce")
     if mode not in ("enforce", "audit"):
         raise ValueError("mode must be enforce or audit")
     base = (public_url or "").rstrip("/")
-    service_url = f"{base}/services/{SERVICE}/"
-    SETTINGS.update(db_url=db_url, mode=mode, service_url=service_url, quotas=quota_groups or DEFAULT_QUOTAS,
+    user_page = f"{base}/services/{SERVICE}/"
+    SETTINGS.update(db_url=db_url, mode=mode, service_url=user_page, quotas=quota_groups or DEFAULT_QUOTAS,
                     quota_order=quota_order or ["admin", "pro", "free"], default_group=default_group)
     Ledger(db_url)  # create or upgrade the schema once, before any spawn
 
@@ -157,9 +166,13 @@ def configure(c: Any, *, db_url: str | None = None, mode: str | None = None, ser
            "PYTHONUNBUFFERED": "1"}
     if service_log:
         env["NBWARDEN_SERVICE_LOG"] = service_log
-    services = [s for s in (c.JupyterHub.services if "services" in c.JupyterHub else []) if s.get("name") != SERVICE]
-    services.append({"name": SERVICE, "url": f"http://127.0.0.1:{service_port}", "command": command,
-                     "environment": env, "display": True, "oauth_no_confirm": True})
+    if service_bind:
+        env["NBWARDEN_SERVICE_BIND"] = service_bind
+    existing = list(c.JupyterHub.services) if "services" in c.JupyterHub else []
+    kept = next((dict(s) for s in existing if s.get("name") == SERVICE), {})
+    services = [s for s in existing if s.get("name") != SERVICE]
+    services.append({**kept, "name": SERVICE, "url": service_url or f"http://127.0.0.1:{service_port}",
+                     "command": command, "environment": env, "display": True, "oauth_no_confirm": True})
     if agent:
         services.append({"name": f"{SERVICE}-agent", "environment": {"NBWARDEN_DB_URL": db_url},
                          "command": [sys.executable, "-m", "nbwarden.cli", "agent", "run", "--ledger", db_url,
@@ -184,17 +197,20 @@ def configure(c: Any, *, db_url: str | None = None, mode: str | None = None, ser
     extensions = ["nbwarden", "nbwarden.hub.notify", "jupyter_server_proxy"]
     args = [*(f"--ServerApp.jpserver_extensions={name}=True" for name in extensions),
             "--NbwardenGate.record_allowed=True",  # code hashes of every cell: the 'same work' signal
-            f"--NbwardenGate.appeal_url={service_url}",
-            f"--NbwardenGate.db_url={db_url}"]
+            f"--NbwardenGate.appeal_url={user_page}"]
+    if server_db_url:
+        args.append(f"--NbwardenGate.db_url={db_url}")
     if mode == "audit":
         categories = ["deepfake", "crypto_mining", "torrent_p2p", "remote_desktop_ssh", "proxy_tunnel",
                       "web_file_hosting", "dos_attack", "password_cracking"]
         args.append("--Policy.group_actions=" + json.dumps({"*": {"*": "audit", **{k: "audit" for k in categories}}}))
-    if os.geteuid() == 0:
+    if os.geteuid() == 0 if allow_root is None else allow_root:
         args.append("--allow-root")
     c.Spawner.args = [*args, *(gate_args or [])]
     environment = dict(c.Spawner.environment) if "environment" in c.Spawner else {}
-    environment.update({"NBWARDEN_DB_URL": db_url, "NBWARDEN_HUB_SERVICE_URL": service_url})
+    environment["NBWARDEN_HUB_SERVICE_URL"] = user_page
+    if server_db_url:
+        environment["NBWARDEN_DB_URL"] = db_url
     if os.environ.get("NBWARDEN_NOTICE_POLL_S"):
         environment["NBWARDEN_NOTICE_POLL_S"] = os.environ["NBWARDEN_NOTICE_POLL_S"]
     c.Spawner.environment = environment

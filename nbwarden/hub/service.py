@@ -3,7 +3,9 @@
 Run by JupyterHub as a managed service (:func:`nbwarden.hub.hooks.configure`
 adds it); it reads ``JUPYTERHUB_SERVICE_PREFIX``, ``JUPYTERHUB_SERVICE_URL``,
 ``JUPYTERHUB_API_URL`` and ``JUPYTERHUB_API_TOKEN`` from its environment and
-its settings from ``NBWARDEN_SERVICE_CONFIG`` (JSON).
+its settings from ``NBWARDEN_SERVICE_CONFIG`` (JSON).  It listens on the
+service URL's host, or on ``NBWARDEN_SERVICE_BIND`` when that is set (in the
+hub's pod the URL names the Kubernetes Service ``hub``).
 
 Pages (``/services/nbwarden/``):
 
@@ -751,7 +753,8 @@ def main() -> None:
     url = urlparse(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10101"))
 
     async def run() -> None:
-        make_app(service).listen(url.port or 80, url.hostname or "127.0.0.1")
+        # NBWARDEN_SERVICE_BIND: in a container the URL names a Kubernetes Service, not a local address
+        make_app(service).listen(url.port or 80, os.environ.get("NBWARDEN_SERVICE_BIND") or url.hostname or "127.0.0.1")
         log.info("nbwarden service on %s%s (mode %s, reconcile every %.0f s)", url.geturl(), service.prefix,
                  service.mode, service.interval)
         task = asyncio.ensure_future(service.loop())
