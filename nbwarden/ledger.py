@@ -336,8 +336,6 @@ def user_lock_key(user: str) -> int:
     return int.from_bytes(hashlib.sha256(storable(user).encode()).digest()[:4], "big", signed=True)
 
 
-
-
 class Ledger:
     """The database, with the few operations the gate, the agent and the hub need.
 
@@ -372,7 +370,8 @@ class Ledger:
             self.upgrade()
 
     def session(self, write: bool = False) -> Session:
-        """A new session on the ledger's database; ``write=True`` for one that will write (HubStore uses this)."""
+        """A new session on the ledger's database; ``write=True`` for one that will write (on SQLite it begins
+        IMMEDIATE: a transaction that reads before it writes must not fail to upgrade its snapshot)."""
         return (self._writer if write else self._session)()
 
     # -- outages and concurrency
