@@ -119,13 +119,14 @@ class Hub:
         except ProcessLookupError:
             pass
         self.proc.wait(timeout=10)
-        # user servers started their own sessions: kill what is left of this hub's state dir
+        # user servers and the service started their own sessions: kill what is left that names this hub's
+        # state dir anywhere in its environment (the ledger may live elsewhere, in PostgreSQL or a temp dir)
         import psutil
 
         for proc in psutil.process_iter(["pid", "cmdline", "environ"]):
             try:
                 env = proc.info.get("environ") or {}
-                if str(self.base) in (env.get("NBWARDEN_HUB_DIR", "") + env.get("NBWARDEN_DB_URL", "")):
+                if any(str(self.base) in value for value in env.values()):
                     proc.kill()
             except (psutil.Error, OSError):
                 pass
