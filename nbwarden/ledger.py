@@ -11,13 +11,45 @@ answers for a decision that a crash could lose.
 
 Times are seconds since the epoch (UTC) as floats: portable, cheap to
 compare, and turned into ISO 8601 text by the export helpers.
+
+**Many writers.**  Gates on every user server, agents on every node and the
+hub service write to one database at once.  Counting a user's strikes and
+deciding the next rung is a read-modify-write, so the writes that touch a
+user's strikes or restrictions (:meth:`Ledger.record_decision` with a strike,
+:meth:`Ledger.restrict`, :meth:`Ledger.pardon`) are serialised per user:
+
+* PostgreSQL: the transaction's first statement is
+  ``pg_advisory_xact_lock(NAMESPACE, key(user))``.  A second writer for the same
+  user waits there until the first commits; under READ COMMITTED its count then
+  sees the first one's strike.  The lock needs no row to exist, is released by
+  commit, rollback or a dropped connection (a SIGKILLed writer holds nothing),
+  and two users whose keys collide merely wait for each other.
+* SQLite has one writer at a time.  Write transactions start with ``BEGIN
+  IMMEDIATE``, so the writer lock is taken before the first read and a
+  transaction never has to upgrade a read snapshot (which fails at once with
+  "database is locked" instead of waiting).
+
+So every strike is counted once, strikes of a user are numbered 1..N in commit
+order, a rung is created once however many hosts strike in the same second,
+and a restriction is visible to every reader from its commit on.
+
+**Outages.**  Connections are checked before use (``pool_pre_ping``).  On
+PostgreSQL, a write or read that fails because the connection broke (a
+restart, a failover) is retried for up to ``retry_s`` seconds.
+:meth:`Ledger.record_decision` is idempotent by its reference: a retry first
+looks the reference up, so a commit whose answer was lost is not written
+twice.  After ``retry_s`` the error reaches the caller, which applies its own
+fail mode (README, "Ledger").
 """
 
 from __future__ import annotations
 
 import csv
+import functools
+import hashlib
 import io
 import json
+import logging
 import os
 import time
 import uuid
@@ -39,10 +71,14 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine as SAEngine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger("nbwarden.ledger")
 
 # Restriction levels, weakest first.  ``block_category`` turns warnings of one
 # category into blocks; ``suspend`` stops all execution until it expires;
@@ -55,6 +91,44 @@ LEVEL_RANK = {level: i for i, level in enumerate(LEVELS)}
 ACTIONS = ("allow", "audit", "warn", "still_run", "block", "deny")
 RAN = {"allow", "audit", "still_run"}
 EXCERPT_CHARS = 500
+# first key of the PostgreSQL advisory locks that serialise a user's strikes ("nbwd")
+LOCK_NAMESPACE = 0x6E627764
+
+
+def storable(value: str) -> str:
+    """Text any backend stores: PostgreSQL refuses NUL characters, and no driver encodes lone surrogates."""
+    if "\x00" in value:
+        value = value.replace("\x00", "\\x00")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = value.encode("utf-8", "backslashreplace").decode("utf-8")
+    return value
+
+
+class Str(TypeDecorator):
+    """``VARCHAR(n)`` that clips to ``n``: PostgreSQL refuses longer values where SQLite keeps them, and a
+    field a user controls (a cell id, a name) must never make a decision unrecordable."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        value = storable(str(value))
+        length = self.impl.length
+        return value[:length] if length and len(value) > length else value
+
+
+class Txt(TypeDecorator):
+    """``TEXT`` made :func:`storable`."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else storable(str(value))
 
 
 class Base(DeclarativeBase):
@@ -63,31 +137,32 @@ class Base(DeclarativeBase):
 
 class Decision(Base):
     __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_user_id", "user", "id"),)  # a user's newest first (0003_scale)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ref: Mapped[str] = mapped_column(String(32), unique=True)  # short public id shown to the user
+    ref: Mapped[str] = mapped_column(Str(32), unique=True)  # short public id shown to the user
     at: Mapped[float] = mapped_column(Float, index=True)
-    user: Mapped[str] = mapped_column(String(255), index=True)
-    user_group: Mapped[str | None] = mapped_column(String(64))
-    server: Mapped[str | None] = mapped_column(String(255))
-    kernel_id: Mapped[str | None] = mapped_column(String(64))
-    notebook: Mapped[str | None] = mapped_column(Text)
-    cell_id: Mapped[str | None] = mapped_column(String(128))
-    kind: Mapped[str] = mapped_column(String(32))  # cell | terminal | kernel_start | command
-    code_hash: Mapped[str | None] = mapped_column(String(64), index=True)
-    excerpt: Mapped[str | None] = mapped_column(Text)
+    user: Mapped[str] = mapped_column(Str(255))
+    user_group: Mapped[str | None] = mapped_column(Str(64))
+    server: Mapped[str | None] = mapped_column(Str(255))
+    kernel_id: Mapped[str | None] = mapped_column(Str(64))
+    notebook: Mapped[str | None] = mapped_column(Txt)
+    cell_id: Mapped[str | None] = mapped_column(Str(128))
+    kind: Mapped[str] = mapped_column(Str(32))  # cell | terminal | kernel_start | command
+    code_hash: Mapped[str | None] = mapped_column(Str(64), index=True)
+    excerpt: Mapped[str | None] = mapped_column(Txt)
     code_size: Mapped[int | None] = mapped_column(Integer)
-    verdict: Mapped[str | None] = mapped_column(String(16))  # the engine's action
-    action: Mapped[str] = mapped_column(String(16), index=True)  # the final action
+    verdict: Mapped[str | None] = mapped_column(Str(16))  # the engine's action
+    action: Mapped[str] = mapped_column(Str(16), index=True)  # the final action
     ran: Mapped[bool] = mapped_column(Boolean, default=False)
-    category: Mapped[str | None] = mapped_column(String(64))
-    severity: Mapped[str | None] = mapped_column(String(16))
-    rules: Mapped[str | None] = mapped_column(Text)  # comma-separated rule ids
+    category: Mapped[str | None] = mapped_column(Str(64))
+    severity: Mapped[str | None] = mapped_column(Str(16))
+    rules: Mapped[str | None] = mapped_column(Txt)  # comma-separated rule ids
     confidence: Mapped[float | None] = mapped_column(Float)
-    findings: Mapped[str | None] = mapped_column(Text)  # JSON list of findings
-    rules_version: Mapped[str | None] = mapped_column(Text)
-    message: Mapped[str | None] = mapped_column(Text)
-    error: Mapped[str | None] = mapped_column(Text)
+    findings: Mapped[str | None] = mapped_column(Txt)  # JSON list of findings
+    rules_version: Mapped[str | None] = mapped_column(Txt)
+    message: Mapped[str | None] = mapped_column(Txt)
+    error: Mapped[str | None] = mapped_column(Txt)
     restriction_id: Mapped[int | None] = mapped_column(ForeignKey("restrictions.id"))
 
 
@@ -98,8 +173,8 @@ class Acknowledgement(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[float] = mapped_column(Float)
-    user: Mapped[str] = mapped_column(String(255), index=True)
-    code_hash: Mapped[str | None] = mapped_column(String(64))
+    user: Mapped[str] = mapped_column(Str(255), index=True)
+    code_hash: Mapped[str | None] = mapped_column(Str(64))
     warn_decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
 
@@ -110,9 +185,9 @@ class Strike(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[float] = mapped_column(Float)
-    user: Mapped[str] = mapped_column(String(255))
-    category: Mapped[str] = mapped_column(String(64))
-    severity: Mapped[str] = mapped_column(String(16))
+    user: Mapped[str] = mapped_column(Str(255))
+    category: Mapped[str] = mapped_column(Str(64))
+    severity: Mapped[str] = mapped_column(Str(16))
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
     pardoned_at: Mapped[float | None] = mapped_column(Float)
 
@@ -121,32 +196,32 @@ class Restriction(Base):
     __tablename__ = "restrictions"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user: Mapped[str] = mapped_column(String(255), index=True)
-    level: Mapped[str] = mapped_column(String(32))
-    category: Mapped[str | None] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(Text, default="")
+    user: Mapped[str] = mapped_column(Str(255), index=True)
+    level: Mapped[str] = mapped_column(Str(32))
+    category: Mapped[str | None] = mapped_column(Str(64))
+    reason: Mapped[str] = mapped_column(Txt, default="")
     created_at: Mapped[float] = mapped_column(Float)
-    created_by: Mapped[str] = mapped_column(String(255), default="ladder")
+    created_by: Mapped[str] = mapped_column(Str(255), default="ladder")
     expires_at: Mapped[float | None] = mapped_column(Float)  # None: until lifted
     decision_id: Mapped[int | None] = mapped_column(Integer)
     lifted_at: Mapped[float | None] = mapped_column(Float)
-    lifted_by: Mapped[str | None] = mapped_column(String(255))
-    lift_reason: Mapped[str | None] = mapped_column(Text)
+    lifted_by: Mapped[str | None] = mapped_column(Str(255))
+    lift_reason: Mapped[str | None] = mapped_column(Txt)
 
 
 class Appeal(Base):
     __tablename__ = "appeals"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user: Mapped[str] = mapped_column(String(255), index=True)
+    user: Mapped[str] = mapped_column(Str(255), index=True)
     created_at: Mapped[float] = mapped_column(Float)
-    text: Mapped[str] = mapped_column(Text, default="")
+    text: Mapped[str] = mapped_column(Txt, default="")
     restriction_id: Mapped[int | None] = mapped_column(ForeignKey("restrictions.id"))
-    decision_ref: Mapped[str | None] = mapped_column(String(32))
-    state: Mapped[str] = mapped_column(String(16), default="open")  # open | granted | denied
+    decision_ref: Mapped[str | None] = mapped_column(Str(32))
+    state: Mapped[str] = mapped_column(Str(16), default="open")  # open | granted | denied
     decided_at: Mapped[float | None] = mapped_column(Float)
-    decided_by: Mapped[str | None] = mapped_column(String(255))
-    response: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(Str(255))
+    response: Mapped[str | None] = mapped_column(Txt)
 
 
 # ---------------------------------------------------------------------------- plain results
@@ -246,47 +321,130 @@ def default_url() -> str:
 # ---------------------------------------------------------------------------- the API
 
 
-class Ledger:
-    """The database, with the few operations the gate, the agent and the hub need."""
+def _retried(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A read: retried through :meth:`Ledger._retry` (reads are idempotent)."""
 
-    def __init__(self, url: str | None = None, *, migrate: bool = True, echo: bool = False):
+    @functools.wraps(method)
+    def wrapper(self: Ledger, *args: Any, **kwargs: Any) -> Any:
+        return self._retry(lambda _attempt: method(self, *args, **kwargs))
+
+    return wrapper
+
+
+def user_lock_key(user: str) -> int:
+    """The second key of a user's advisory lock: a stable signed 32-bit hash of the name."""
+    return int.from_bytes(hashlib.sha256(storable(user).encode()).digest()[:4], "big", signed=True)
+
+
+class Ledger:
+    """The database, with the few operations the gate, the agent and the hub need.
+
+    ``retry_s``: how long a PostgreSQL operation is retried after its connection broke (0: never).
+    """
+
+    def __init__(self, url: str | None = None, *, migrate: bool = True, echo: bool = False,
+                 retry_s: float | None = None):
         self.url = url or default_url()
         self.is_sqlite = self.url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
+        if retry_s is None:
+            retry_s = float(os.environ.get("NBWARDEN_DB_RETRY_S") or 10.0)
+        self.retry_s = 0.0 if self.is_sqlite else retry_s  # SQLite waits in busy_timeout instead
+        self._down_since: float | None = None
+        kwargs: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
         if self.is_sqlite:
             path = self.url.split(":///", 1)[-1] if ":///" in self.url else ""
             if path and path != ":memory:":
                 Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
-        else:
-            kwargs["pool_pre_ping"] = True
+        elif self.url.startswith("postgresql"):
+            kwargs["connect_args"] = {"connect_timeout": 5}
         self.engine: SAEngine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        self.is_postgresql = self.engine.dialect.name == "postgresql"
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        # write transactions: BEGIN IMMEDIATE on SQLite (see the module docstring)
+        self._writer = sessionmaker(self.engine.execution_options(nbwarden_write=True), expire_on_commit=False)
         if migrate:
             self.upgrade()
+
+    def session(self, write: bool = False) -> Session:
+        """A new session on the ledger's database; ``write=True`` for one that will write (on SQLite it begins
+        IMMEDIATE: a transaction that reads before it writes must not fail to upgrade its snapshot)."""
+        return (self._writer if write else self._session)()
+
+    # -- outages and concurrency
+
+    def _retry(self, operation: Callable[[int], Any]) -> Any:
+        """Run ``operation(attempt)``; on a broken PostgreSQL connection, again until ``retry_s`` has passed.
+
+        Once the database stayed away for a whole ``retry_s``, each call tries once
+        and fails at once, so that a caller on an event loop (the gate, the hub
+        service) is not held ``retry_s`` per request through a long outage; the
+        first success ends that state.
+        """
+        deadline = time.monotonic() + (0.0 if self._down_since is not None else self.retry_s)
+        attempt = 0
+        while True:
+            try:
+                result = operation(attempt)
+            except DBAPIError as exc:
+                if not (exc.connection_invalidated or isinstance(exc, OperationalError)) or self.is_sqlite:
+                    raise
+                reason = str(exc.orig or exc).strip().splitlines()[0]
+                if time.monotonic() >= deadline:
+                    if self._down_since is None:
+                        self._down_since = time.time()
+                        log.error("nbwarden ledger: database unavailable, gave up after %.0f s (%s); until it "
+                                  "answers again every call tries once", self.retry_s, reason)
+                    raise
+                attempt += 1
+                log.warning("nbwarden ledger: database unavailable (%s); retry %d", reason, attempt)
+                time.sleep(min(0.05 * 2 ** attempt, 1.0, max(0.0, deadline - time.monotonic())))
+            else:
+                if self._down_since is not None:
+                    log.warning("nbwarden ledger: database available again after %.0f s",
+                                time.time() - self._down_since)
+                    self._down_since = None
+                return result
+
+    def _lock_user(self, session: Session, user: str) -> None:
+        """Serialise this transaction with every other one that locks ``user`` (module docstring)."""
+        if self.is_postgresql:
+            session.execute(text("SELECT pg_advisory_xact_lock(:ns, :key)"),
+                            {"ns": LOCK_NAMESPACE, "key": user_lock_key(user)})
 
     # -- schema
 
     def upgrade(self, revision: str = "head") -> None:
-        """Bring the schema to ``revision`` with Alembic (a no-op when it is there)."""
+        """Bring the schema to ``revision`` with Alembic (a no-op when it is there).
+
+        Many processes may open a fresh database at once: on PostgreSQL they wait
+        for each other on an advisory lock, on SQLite on the writer lock.
+        """
+        self._migrate("upgrade", revision)
+
+    def downgrade(self, revision: str) -> None:
+        """Take the schema back to ``revision`` (``base``: no tables at all)."""
+        self._migrate("downgrade", revision)
+
+    def _migrate(self, direction: str, revision: str) -> None:
         from alembic import command
         from alembic.config import Config
 
         cfg = Config()
         cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
-        last: Exception | None = None
-        for attempt in range(5):  # two processes opening a fresh file at once: one waits for the other
-            try:
-                with self.engine.begin() as conn:
-                    cfg.attributes["connection"] = conn
-                    command.upgrade(cfg, revision)
-                return
-            except OperationalError as exc:  # pragma: no cover - timing dependent
-                last = exc
-                time.sleep(0.2 * (attempt + 1))
-        raise last  # type: ignore[misc]
+        writer = self.engine.execution_options(nbwarden_write=True)
+
+        def run(_attempt: int) -> None:
+            with writer.begin() as conn:
+                if self.is_postgresql:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:ns, 0)"), {"ns": LOCK_NAMESPACE})
+                cfg.attributes["connection"] = conn
+                getattr(command, direction)(cfg, revision)
+
+        self._retry(run)
 
     def revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
@@ -317,47 +475,82 @@ class Ledger:
         and a new restriction is created unless an equal or stronger one is
         already active.  ``message`` may be a function of the record, so that
         the text the user sees (and that is stored) can name the reference and
-        the new restriction.  Returns after the commit.
+        the new restriction.  Returns after the commit.  ``ref`` makes the call
+        idempotent: a decision whose reference is already stored is returned as
+        it was stored, not written again.
         """
         if action not in ACTIONS:
             raise ValueError(f"unknown action {action!r}")
         now = time.time() if now is None else now
+        ref_given = bool(ref)
         ref = ref or new_ref()
-        with self._session() as session, session.begin():
-            row = Decision(
-                ref=ref, at=now, user=user, user_group=group, server=server, kernel_id=kernel_id,
-                notebook=notebook, cell_id=cell_id, kind=kind, code_hash=code_hash, excerpt=excerpt(code),
-                code_size=len(code) if code is not None else None, verdict=verdict, action=action,
-                ran=action in RAN, category=category, severity=severity, rules=",".join(rules) or None,
-                confidence=confidence, findings=json.dumps(findings, ensure_ascii=False) if findings else None,
-                rules_version=rules_version, error=error, restriction_id=restriction_id,
-            )
-            session.add(row)
-            session.flush()
-            record = DecisionRecord(row.id, ref, now, action)
-            if strike and category:
-                session.add(Strike(at=now, user=user, category=category, severity=severity or "block",
-                                   decision_id=row.id))
+        strike = bool(strike and category)
+        strike_severity = severity or "block"
+
+        def write(attempt: int) -> DecisionRecord:
+            with self._writer() as session, session.begin():
+                if strike:
+                    self._lock_user(session, user)
+                if attempt or ref_given:
+                    stored = session.scalar(select(Decision).where(Decision.ref == ref))
+                    if stored is not None:  # committed before the connection broke, or written by an earlier call
+                        return self._stored_record(session, stored, window_s)
+                row = Decision(
+                    ref=ref, at=now, user=user, user_group=group, server=server, kernel_id=kernel_id,
+                    notebook=notebook, cell_id=cell_id, kind=kind, code_hash=code_hash, excerpt=excerpt(code),
+                    code_size=len(code) if code is not None else None, verdict=verdict, action=action,
+                    ran=action in RAN, category=category, severity=severity, rules=",".join(rules) or None,
+                    confidence=confidence,
+                    findings=json.dumps(findings, ensure_ascii=False) if findings else None,
+                    rules_version=rules_version, error=error, restriction_id=restriction_id,
+                    message=None if callable(message) else message,
+                )
+                session.add(row)
                 session.flush()
-                count = session.scalar(
-                    select(func.count(Strike.id)).where(
-                        Strike.user == user, Strike.category == category,
-                        Strike.severity == (severity or "block"), Strike.at > now - window_s,
-                        Strike.pardoned_at.is_(None)))
-                record.strike_count = int(count or 0)
-                step = ladder(record.strike_count, category, severity or "block") if ladder else None
-                if step is not None and step.restrict:
-                    restriction = self._escalate(session, user, step, category, row.id, now)
-                    if restriction is not None:
-                        record.restriction = restriction
-                        row.restriction_id = restriction.id
-            if acknowledges is not None or action == "still_run":
-                session.add(Acknowledgement(at=now, user=user, code_hash=code_hash,
-                                            warn_decision_id=acknowledges, decision_id=row.id))
-            if callable(message):
-                message = message(record)
-            row.message = message
-            record.message = message or ""
+                record = DecisionRecord(row.id, ref, now, action)
+                if strike:
+                    session.add(Strike(at=now, user=user, category=category, severity=strike_severity,
+                                       decision_id=row.id))
+                    session.flush()
+                    record.strike_count = self._strike_count(session, user, category, strike_severity, now,
+                                                             window_s)
+                    step = ladder(record.strike_count, category, strike_severity) if ladder else None
+                    if step is not None and step.restrict:
+                        restriction = self._escalate(session, user, step, category, row.id, now)
+                        if restriction is not None:
+                            record.restriction = restriction
+                            row.restriction_id = restriction.id
+                if acknowledges is not None or action == "still_run":
+                    session.add(Acknowledgement(at=now, user=user, code_hash=code_hash,
+                                                warn_decision_id=acknowledges, decision_id=row.id))
+                if callable(message):  # the one case that needs a second statement: the text names the record
+                    row.message = message(record)
+                record.message = row.message or ""
+                return record
+
+        return self._retry(write)
+
+    @staticmethod
+    def _strike_count(session: Session, user: str, category: str, severity: str, now: float, window_s: float,
+                      up_to_id: int | None = None) -> int:
+        query = select(func.count(Strike.id)).where(
+            Strike.user == user, Strike.category == category, Strike.severity == severity,
+            Strike.at > now - window_s, Strike.pardoned_at.is_(None))
+        if up_to_id is not None:
+            query = query.where(Strike.id <= up_to_id)
+        return int(session.scalar(query) or 0)
+
+    def _stored_record(self, session: Session, row: Decision, window_s: float) -> DecisionRecord:
+        """The record of a decision already in the ledger, as :meth:`record_decision` returned it."""
+        record = DecisionRecord(row.id, row.ref, row.at, row.action, message=row.message or "")
+        strike = session.scalar(select(Strike).where(Strike.decision_id == row.id))
+        if strike is not None:
+            record.strike_count = self._strike_count(session, strike.user, strike.category, strike.severity,
+                                                     strike.at, window_s, up_to_id=strike.id)
+        if row.restriction_id is not None:
+            restriction = session.get(Restriction, row.restriction_id)
+            if restriction is not None and restriction.decision_id == row.id:
+                record.restriction = _info(restriction)
         return record
 
     def _escalate(self, session: Session, user: str, step: LadderStep, category: str, decision_id: int,
@@ -375,6 +568,7 @@ class Ledger:
         session.flush()
         return _info(row)
 
+    @_retried
     def get_decision(self, key: int | str) -> dict[str, Any] | None:
         with self._session() as session:
             if isinstance(key, int) or str(key).isdigit():
@@ -383,6 +577,7 @@ class Ledger:
                 row = session.scalar(select(Decision).where(Decision.ref == key))
             return _decision_dict(row) if row else None
 
+    @_retried
     def decisions(self, *, user: str | None = None, action: str | None = None, since: float | None = None,
                   kind: str | None = None, limit: int | None = 100,
                   exclude_action: str | None = None) -> list[dict[str, Any]]:
@@ -409,13 +604,14 @@ class Ledger:
     def acknowledge(self, *, user: str, code_hash: str | None, warn_decision_id: int | None,
                     decision_id: int | None, now: float | None = None) -> int:
         """Record a "still run" on its own (``record_decision`` does it for the gate)."""
-        with self._session() as session, session.begin():
+        with self._writer() as session, session.begin():
             row = Acknowledgement(at=time.time() if now is None else now, user=user, code_hash=code_hash,
                                   warn_decision_id=warn_decision_id, decision_id=decision_id)
             session.add(row)
             session.flush()
             return row.id
 
+    @_retried
     def acknowledgements(self, user: str | None = None) -> list[dict[str, Any]]:
         query = select(Acknowledgement).order_by(Acknowledgement.id)
         if user:
@@ -427,6 +623,7 @@ class Ledger:
 
     # -- strikes and restrictions
 
+    @_retried
     def strikes(self, user: str, *, category: str | None = None, since: float | None = None,
                 include_pardoned: bool = False) -> list[dict[str, Any]]:
         query = select(Strike).where(Strike.user == user).order_by(Strike.id)
@@ -449,10 +646,36 @@ class Ledger:
         rows.sort(key=lambda r: (-LEVEL_RANK.get(r.level, 0), -(r.expires_at or float("inf"))))
         return rows
 
+    @_retried
     def active_restrictions(self, user: str, now: float | None = None) -> list[RestrictionInfo]:
         """Every active restriction of ``user``, strongest first."""
         with self._session() as session:
             return self._active(session, user, time.time() if now is None else now)
+
+    @_retried
+    def active_restrictions_by_user(self, now: float | None = None) -> dict[str, list[RestrictionInfo]]:
+        """Every user's active restrictions, strongest first, in one query (the dashboard, the enforcement pass)."""
+        now = time.time() if now is None else now
+        query = select(Restriction).where(Restriction.lifted_at.is_(None),
+                                          (Restriction.expires_at.is_(None)) | (Restriction.expires_at > now))
+        out: dict[str, list[RestrictionInfo]] = {}
+        with self._session() as session:
+            for row in session.scalars(query):
+                out.setdefault(row.user, []).append(_info(row))
+        for rows in out.values():
+            rows.sort(key=lambda r: (-LEVEL_RANK.get(r.level, 0), -(r.expires_at or float("inf"))))
+        return out
+
+    @_retried
+    def strike_levels(self) -> dict[str, dict[str, int]]:
+        """Unpardoned strikes per user and category, in one query."""
+        query = (select(Strike.user, Strike.category, func.count(Strike.id)).where(Strike.pardoned_at.is_(None))
+                 .group_by(Strike.user, Strike.category))
+        out: dict[str, dict[str, int]] = {}
+        with self._session() as session:
+            for user, category, count in session.execute(query):
+                out.setdefault(user, {})[category] = int(count)
+        return out
 
     def status(self, user: str, now: float | None = None) -> RestrictionInfo | None:
         """The active restriction that stops all execution (suspend or ban), or None."""
@@ -461,6 +684,7 @@ class Ledger:
                 return restriction
         return None
 
+    @_retried
     def restrictions(self, user: str | None = None, *, active_only: bool = False) -> list[RestrictionInfo]:
         query = select(Restriction).order_by(Restriction.id)
         if user:
@@ -478,7 +702,8 @@ class Ledger:
         if level == "block_category" and not category:
             raise ValueError("block_category needs a category")
         now = time.time() if now is None else now
-        with self._session() as session, session.begin():
+        with self._writer() as session, session.begin():
+            self._lock_user(session, user)
             row = Restriction(user=user, level=level, category=category, reason=reason, created_at=now,
                               created_by=by, expires_at=None if hours is None or level == "ban" else now + hours * 3600)
             session.add(row)
@@ -493,7 +718,8 @@ class Ledger:
         """
         now = time.time() if now is None else now
         lifted = 0
-        with self._session() as session, session.begin():
+        with self._writer() as session, session.begin():
+            self._lock_user(session, user)
             query = select(Restriction).where(Restriction.user == user, Restriction.lifted_at.is_(None))
             if restriction_id is not None:
                 query = query.where(Restriction.id == restriction_id)
@@ -509,7 +735,7 @@ class Ledger:
 
     def file_appeal(self, user: str, text: str, *, restriction_id: int | None = None,
                     decision_ref: str | None = None, now: float | None = None) -> int:
-        with self._session() as session, session.begin():
+        with self._writer() as session, session.begin():
             row = Appeal(user=user, text=text, restriction_id=restriction_id, decision_ref=decision_ref,
                          created_at=time.time() if now is None else now, state="open")
             session.add(row)
@@ -520,7 +746,7 @@ class Ledger:
                       now: float | None = None) -> dict[str, Any]:
         """Close an appeal; granting it pardons the user (the named restriction, or all)."""
         now = time.time() if now is None else now
-        with self._session() as session, session.begin():
+        with self._writer() as session, session.begin():
             row = session.get(Appeal, appeal_id)
             if row is None:
                 raise KeyError(f"no appeal {appeal_id}")
@@ -534,6 +760,7 @@ class Ledger:
                         restriction_id=restriction_id, now=now)
         return self.appeals(appeal_id=appeal_id)[0]
 
+    @_retried
     def appeals(self, user: str | None = None, *, state: str | None = None,
                 appeal_id: int | None = None) -> list[dict[str, Any]]:
         query = select(Appeal).order_by(Appeal.id)
@@ -580,6 +807,7 @@ class Ledger:
         else:
             raise ValueError(f"unknown format {fmt!r}")
 
+    @_retried
     def _all_strikes(self) -> list[dict[str, Any]]:
         with self._session() as session:
             return [{"id": s.id, "at": s.at, "time": iso(s.at), "user": s.user, "category": s.category,
@@ -587,13 +815,19 @@ class Ledger:
                     for s in session.scalars(select(Strike).order_by(Strike.id))]
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # the driver's own transaction handling off: the "begin" listener below emits BEGIN itself
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("nbwarden_write") else "BEGIN")
 
 
 def _info(row: Restriction) -> RestrictionInfo:

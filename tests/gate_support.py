@@ -60,11 +60,12 @@ class JupyterServer:
     """``python -m jupyter_server`` in temp dirs, optionally with the gate enabled."""
 
     def __init__(self, base: Path, *, gate: bool = True, gate_config: dict[str, Any] | None = None,
-                 env: dict[str, str] | None = None, extra_args: list[str] | None = None, lab: bool = False):
+                 env: dict[str, str] | None = None, extra_args: list[str] | None = None, lab: bool = False,
+                 db_url: str | None = None):
         self.base = Path(base)
         self.root = self.base / "root"
         self.runtime = self.base / "runtime"
-        self.db = self.base / "ledger.sqlite"
+        self.db_url = db_url or f"sqlite:///{self.base / 'ledger.sqlite'}"
         self.port = free_port()
         self.token = uuid.uuid4().hex
         self.gate = gate
@@ -78,10 +79,6 @@ class JupyterServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def db_url(self) -> str:
-        return f"sqlite:///{self.db}"
 
     def start(self, timeout: float = 90.0) -> JupyterServer:
         for d in (self.root, self.runtime, self.base / "config", self.base / "data"):

@@ -45,7 +45,7 @@ def free_port() -> int:
 
 class Hub:
     def __init__(self, base: Path, *, groups: dict[str, list[str]], quotas: dict[str, Any], reconcile_s: float = 2.0,
-                 link_s: float = 2.0):
+                 link_s: float = 2.0, db_url: str | None = None, env: dict[str, str] | None = None):
         self.base = Path(base)
         self.port = free_port()
         self.token = uuid.uuid4().hex
@@ -55,7 +55,9 @@ class Hub:
         self.link_s = link_s
         self.proc: subprocess.Popen | None = None
         self.log_path = self.base / "hub.log"
-        self.db_url = f"sqlite:///{self.base / 'ledger.sqlite'}"
+        self.db_url = db_url or f"sqlite:///{self.base / 'ledger.sqlite'}"
+        self._tokens: dict[str, str] = {}
+        self.env = env or {}
 
     @property
     def url(self) -> str:
@@ -75,6 +77,7 @@ class Hub:
             "JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_DATA_DIR": str(self.base / "jupyter-data"),
             "JUPYTER_RUNTIME_DIR": str(self.base / "jupyter-runtime"),
         })
+        env.update(self.env)
         self.log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen([sys.executable, "-m", "nbwarden.hub", "--timeout", str(timeout)],
                                      stdout=self.log_file, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
@@ -116,13 +119,14 @@ class Hub:
         except ProcessLookupError:
             pass
         self.proc.wait(timeout=10)
-        # user servers started their own sessions: kill what is left of this hub's state dir
+        # user servers and the service started their own sessions: kill what is left that names this hub's
+        # state dir anywhere in its environment (the ledger may live elsewhere, in PostgreSQL or a temp dir)
         import psutil
 
         for proc in psutil.process_iter(["pid", "cmdline", "environ"]):
             try:
                 env = proc.info.get("environ") or {}
-                if str(self.base) in (env.get("NBWARDEN_HUB_DIR", "") + env.get("NBWARDEN_DB_URL", "")):
+                if any(str(self.base) in value for value in env.values()):
                     proc.kill()
             except (psutil.Error, OSError):
                 pass
@@ -136,8 +140,6 @@ class Hub:
 
     def hub_api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         return self.api(method, "/hub/api" + path, body)
-
-    _tokens: dict[str, str] = {}
 
     def user_token(self, user: str) -> str:
         if user not in self._tokens:

@@ -21,7 +21,7 @@ def engine(tmp_path_factory):
 
 
 @pytest.fixture
-def make_gate(engine, tmp_path):
+def make_gate(engine, ledger_url):
     gates = []
 
     def make(engine_=None, **settings):
@@ -29,7 +29,7 @@ def make_gate(engine, tmp_path):
         for key, value in settings.pop("policy", {}).items():
             setattr(config.Policy, key, value)
         gate = NbwardenGate(config=config, engine=engine_ or engine,
-                            ledger=Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}"), user="alice", group="free",
+                            ledger=Ledger(ledger_url), user="alice", group="free",
                             **settings)
         gates.append(gate)
         return gate

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import threading
 import time
 import uuid
@@ -14,6 +13,7 @@ pytest.importorskip("jupyter_server")
 pytest.importorskip("websocket")
 
 from gate_support import BLOCK_CELL, JupyterServer  # noqa: E402
+from pg_support import plain_query  # noqa: E402
 
 from nbwarden.engine import code_hash  # noqa: E402
 from nbwarden.ledger import Ledger  # noqa: E402
@@ -23,8 +23,8 @@ BURST = 400
 KILL_AFTER = 20
 
 
-def test_sigkill_mid_burst_loses_no_answered_decision(tmp_path):
-    server = JupyterServer(tmp_path, extra_args=['--Policy.ladders={"default": [{"strikes": 100000, "restrict": "ban"}]}'])
+def test_sigkill_mid_burst_loses_no_answered_decision(tmp_path, ledger_url):
+    server = JupyterServer(tmp_path, db_url=ledger_url, extra_args=['--Policy.ladders={"default": [{"strikes": 100000, "restrict": "ban"}]}'])
     server.start()
     try:
         kernel = server.start_session("crash.ipynb")
@@ -65,10 +65,8 @@ def test_sigkill_mid_burst_loses_no_answered_decision(tmp_path):
         sender.join(10)
         client.ws.close()
 
-        db = server.db
-        conn = sqlite3.connect(db)
-        assert conn.execute("pragma integrity_check").fetchone()[0] == "ok"
-        conn.close()
+        if ledger_url.startswith("sqlite"):
+            assert plain_query(ledger_url, "pragma integrity_check") == [("ok",)]
         ledger = Ledger(server.db_url)  # reopens and re-checks the schema after the crash
         rows = {r["ref"]: r for r in ledger.decisions(limit=None)}
         hashes = {r["code_hash"] for r in rows.values()}
@@ -81,8 +79,7 @@ def test_sigkill_mid_burst_loses_no_answered_decision(tmp_path):
         assert len(answered) <= len(rows) < BURST  # killed in the middle of the burst
 
         # the server comes back on the same ledger and keeps recording
-        restarted = JupyterServer(tmp_path, extra_args=server.extra_args)
-        restarted.db = server.db
+        restarted = JupyterServer(tmp_path, db_url=ledger_url, extra_args=server.extra_args)
         restarted.start()
         try:
             client = restarted.connect(restarted.start_session("again.ipynb"))

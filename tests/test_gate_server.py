@@ -25,10 +25,11 @@ pytestmark = pytest.mark.timeout(300)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, module_ledger_url):
+    """One server per backend: every test that uses it runs against SQLite and against PostgreSQL."""
     base = tmp_path_factory.mktemp("gate")
     packs = write_warn_pack(base / "packs")
-    srv = JupyterServer(base, gate_config={
+    srv = JupyterServer(base, db_url=module_ledger_url, gate_config={
         "rules_dirs": [str(packs)], "warn_window_s": 60, "status_ttl_s": 0.2, "max_cell_bytes": 1_000_000,
     }, extra_args=[
         # the ladder is tested on its own (test_policy.py); here strikes must not suspend the test user
@@ -89,6 +90,19 @@ def test_blocked_cell_never_runs_and_names_the_rule(server, client, ledger):
     # the kernel is fine afterwards
     after = client.execute("print(6 * 7)")
     assert after["reply"]["status"] == "ok" and "42" in after["text"]
+
+
+def test_blocked_cell_with_text_postgresql_refuses_is_still_blocked_and_recorded(server, client, ledger):
+    """A NUL character, a lone surrogate or a 4,000-character cell id once made the ledger write fail (on
+    PostgreSQL; the surrogate on SQLite too), and a failed write opened the gate: the miner ran."""
+    mark = marker(server, f"nul-{client.protocol}")
+    cell_id = f"{client.protocol}-" + "c" * 4000
+    result = client.execute(f"{BLOCK_CELL}  # \x00 \ud800\n{write_code(mark)}", cell_id=cell_id)
+    assert result["reply"]["status"] == "error" and result["reply"]["ename"] == "PolicyViolation"
+    time.sleep(0.3)
+    assert not mark.exists()
+    row = ledger.decisions(action="block", kind="cell", limit=1)[0]
+    assert row["cell_id"] == cell_id[:128] and "\\x00" in row["excerpt"] and row["ref"] in result["text"]
 
 
 def test_benign_lookalike_runs(server, client, ledger):

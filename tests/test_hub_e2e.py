@@ -50,17 +50,19 @@ def _notebook(path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory):
+def hub(tmp_path_factory, module_ledger_url):
+    """One hub per ledger backend: the whole module runs on SQLite, then on PostgreSQL."""
     base = tmp_path_factory.mktemp("hub")
     for user in ("alice", "bob"):
         _notebook(base / "home" / user / "work.ipynb")
-    hub = Hub(base, groups=GROUPS, quotas=QUOTAS, reconcile_s=RECONCILE_S).start()
+    hub = Hub(base, groups=GROUPS, quotas=QUOTAS, reconcile_s=RECONCILE_S, db_url=module_ledger_url).start()
     try:
         yield hub
     finally:
         hub.stop()
+        backend = module_ledger_url.split(":")[0].split("+")[0]
         (ARTIFACTS / "hub").mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "hub" / "hub.log").write_text(hub.log())
+        (ARTIFACTS / "hub" / f"hub-{backend}.log").write_text(hub.log())
 
 
 @pytest.fixture(scope="module")
@@ -272,6 +274,8 @@ def _execute(ws, code: str) -> str:
     return msg_id
 
 
+# a minute of waiting for a quota window each; the quota queries run on both backends in test_hub_units.py
+@pytest.mark.backends("sqlite")
 def test_quota_warns_in_the_notebook_then_stops_the_server(hub):
     status, data = hub.spawn("quinn")
     assert status in (201, 202), data
@@ -316,6 +320,7 @@ def test_quota_warns_in_the_notebook_then_stops_the_server(hub):
     assert status == 403 and "You can start a server again at" in data["message"]
 
 
+@pytest.mark.backends("sqlite")
 def test_spawn_refused_until_the_window_frees_capacity(hub):
     store = hub.ledger()
     now = time.time()

@@ -26,9 +26,8 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
-    base = tmp_path_factory.mktemp("linking")
-    ledger = Ledger(f"sqlite:///{base / 'ledger.sqlite'}")
+def world(module_ledger_url):
+    ledger = Ledger(module_ledger_url)
     gate = NbwardenGate(ledger=ledger, record_allowed=True)
     yield gate, HubStore(ledger)
     gate.close()

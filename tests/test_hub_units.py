@@ -17,8 +17,8 @@ from nbwarden.policy import Policy
 
 
 @pytest.fixture()
-def store(tmp_path):
-    ledger = Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+def store(ledger_url):
+    ledger = Ledger(ledger_url)
     yield HubStore(ledger)
     ledger.close()
 
@@ -125,10 +125,10 @@ def test_bulk_pardon_forgives_one_rule_in_a_time_range(store):
     assert len(ledger.strikes("miner")) == 1  # another rule's strike stays
 
 
-def test_agent_reports_usage_to_the_ledger_when_asked(tmp_path):
+def test_agent_reports_usage_to_the_ledger_when_asked(ledger_url):
     from nbwarden.agent.app import Agent, AgentConfig
 
-    url = f"sqlite:///{tmp_path / 'agent.sqlite'}"
+    url = ledger_url
     agents = [Agent(AgentConfig(ledger_url=url, gpu=False, report_usage=flag)) for flag in (True, False)]
     base = {k: v for k, v in os.environ.items() if k != "JUPYTERHUB_USER"}
     for agent in agents:
@@ -145,3 +145,19 @@ def test_agent_reports_usage_to_the_ledger_when_asked(tmp_path):
     rows = store.usage_rows("agent-user", 0)
     assert len(rows) == 1  # one sample, from the agent with report_usage on; none from the other
     assert rows[0][1] >= 0.5
+
+
+def test_quota_states_of_all_users_at_once_equal_each_users_state(store):
+    """The dashboard, the metrics and the enforcement pass read everyone's use in one query per window."""
+    quotas = Quotas(groups={"tiny": {"cpu_hours": 10 / 3600, "window_hours": 100 / 3600},
+                            "free": {"cpu_hours": 1.0, "gpu_hours": 0.5, "window_hours": 24}},
+                    order=["tiny", "free"], default_group="free")
+    now = 1_000_000.0
+    store.add_usage({"a": (6.0, 0.0), "b": (2000.0, 2000.0), "c": (1.0, 0.0)}, now=now - 200)  # outside tiny's window
+    store.add_usage({"a": (6.0, 0.0), "b": (700.0, 0.0), "c": (9.0, 1.0)}, now=now - 50)
+    groups = {"a": ["tiny"], "b": [], "c": ["tiny"], "nobody": ["free"]}
+    batch = quotas.states(store, groups, now)
+    for user, member in groups.items():
+        single = quotas.state(store, user, member, now)
+        assert batch[user].to_dict() == single.to_dict() and batch[user].rows == single.rows, user
+    assert batch["b"].exhausted() == ["gpu_hours"] and batch["c"].warned() == ["cpu_hours"]

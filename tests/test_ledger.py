@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
+from pg_support import plain_query
+from sqlalchemy import inspect
 
+import nbwarden.ledger
 from nbwarden.ledger import LadderStep, Ledger
 
 
 @pytest.fixture
-def url(tmp_path):
-    return f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+def url(ledger_url):
+    return ledger_url
 
 
 @pytest.fixture
@@ -29,26 +32,21 @@ LEDGER_TABLES = {"decisions", "strikes", "restrictions", "appeals", "acknowledge
 
 
 def _head():
-    from pathlib import Path
-
     from alembic.script import ScriptDirectory
-
-    import nbwarden.ledger
 
     return ScriptDirectory(str(Path(nbwarden.ledger.__file__).with_name("migrations"))).get_current_head()
 
 
-def test_schema_is_created_by_alembic_and_reopening_is_a_no_op(url, tmp_path):
+def test_schema_is_created_by_alembic_and_reopening_is_a_no_op(url):
     first = Ledger(url)
     assert first.revision() == _head()
     first.record_decision(user="u", action="block", category="crypto_mining")
     second = Ledger(url)  # upgrade again: nothing to do, nothing lost
     assert second.revision() == _head()
     assert len(second.decisions()) == 1
-    conn = sqlite3.connect(tmp_path / "ledger.sqlite")
-    tables = {row[0] for row in conn.execute("select name from sqlite_master where type='table'")}
-    assert LEDGER_TABLES | {"alembic_version"} <= tables
-    assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert LEDGER_TABLES | {"alembic_version"} <= set(inspect(second.engine).get_table_names())
+    if second.is_sqlite:
+        assert plain_query(url, "pragma journal_mode") == [("wal",)]
 
 
 def test_models_match_the_migration(ledger):
@@ -66,18 +64,17 @@ def test_models_match_the_migration(ledger):
         assert compare_metadata(context, Base.metadata) == []
 
 
-def test_record_decision_is_committed_and_readable_from_another_connection(ledger, tmp_path):
+def test_record_decision_is_committed_and_readable_from_another_connection(ledger, url):
     record = ledger.record_decision(
         user="alice", group="free", action="block", kind="cell", server="host:8888", kernel_id="k1",
         notebook="a/b.ipynb", cell_id="c7", code="!xmrig -o stratum+tcp://x:1\n" * 50, code_hash="h" * 64,
         verdict="block", category="crypto_mining", severity="block", rules=["r1", "r2"], confidence=0.99,
         findings=[{"rule": "r1", "evidence": "!xmrig"}], rules_version="v", message=lambda rec: f"ref {rec.ref}")
     assert record.id > 0 and len(record.ref) == 12 and record.message == f"ref {record.ref}"
-    # a plain sqlite3 connection (another process would see the same) finds the row
-    row = sqlite3.connect(tmp_path / "ledger.sqlite").execute(
-        "select user, action, rules, ran, notebook, cell_id, message from decisions where ref = ?",
-        (record.ref,)).fetchone()
-    assert row == ("alice", "block", "r1,r2", 0, "a/b.ipynb", "c7", f"ref {record.ref}")
+    # a plain driver connection (another process would see the same) finds the row
+    [row] = plain_query(url, 'select "user", action, rules, ran, notebook, cell_id, message from decisions '
+                             "where ref = :ref", ref=record.ref)
+    assert row == ("alice", "block", "r1,r2", False, "a/b.ipynb", "c7", f"ref {record.ref}")
     shown = ledger.get_decision(record.ref)
     assert shown["findings"] == [{"rule": "r1", "evidence": "!xmrig"}]
     assert len(shown["excerpt"]) <= 500 and shown["code_size"] == len("!xmrig -o stratum+tcp://x:1\n") * 50
@@ -223,3 +220,73 @@ def test_cli(url, capsys):
     assert code == 0 and out.startswith("id,user,level")
     code, out, _ = run("show")
     assert code == 2
+
+
+def test_what_users_control_is_always_recordable(ledger):
+    """PostgreSQL refuses NUL characters and over-long VARCHARs where SQLite keeps anything; a cell must
+    never become unrecordable (and so, in a fail-open gate, unchecked) because of what a user typed."""
+    name = "u" * 300  # longer than the 255 of the column
+    code = "!xmrig\x00 -o stratum+tcp://x:1  # \ud800 lone surrogate"
+    record = ledger.record_decision(user=name, action="block", kind="cell", cell_id="c" * 5000,
+                                    kernel_id="k" * 100, notebook="n\x00.ipynb", code=code, category="crypto_mining",
+                                    severity="block", rules=["r"], strike=True, message="seen \x00",
+                                    findings=[{"evidence": "\x00\ud800"}])
+    stored = ledger.get_decision(record.ref)
+    assert stored["cell_id"] == "c" * 128 and stored["kernel_id"] == "k" * 64 and stored["user"] == name[:255]
+    assert stored["excerpt"].startswith("!xmrig\\x00 -o") and "\\ud800" in stored["excerpt"]
+    assert stored["findings"] == [{"evidence": "\x00\ud800"}]  # JSON escapes survive as they were
+    assert ledger.decisions(user=name)[0]["ref"] == record.ref  # the same clipping applies to queries
+    assert len(ledger.strikes(name)) == 1 and record.strike_count == 1
+
+
+def test_a_known_reference_is_not_written_twice(ledger):
+    def ladder(count, category, severity):
+        return LadderStep(1, "suspend", 1.0)
+
+    first = ledger.record_decision(user="rae", action="block", category="c", strike=True, ladder=ladder, ref="r" * 12,
+                                   message="first")
+    again = ledger.record_decision(user="rae", action="block", category="c", strike=True, ladder=ladder,
+                                   ref="r" * 12, message="second")
+    assert (again.id, again.strike_count, again.message) == (first.id, 1, "first")
+    assert again.restriction.id == first.restriction.id
+    assert len(ledger.decisions(user="rae")) == 1 and len(ledger.strikes("rae")) == 1
+
+
+def test_migrations_upgrade_and_downgrade(url):
+    from alembic.script import ScriptDirectory
+
+    led = Ledger(url, migrate=False)
+    assert led.revision() is None
+    script = ScriptDirectory(str(Path(nbwarden.ledger.__file__).with_name("migrations")))
+    revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
+    for revision in revisions:  # one step at a time, each one applied on its own
+        led.upgrade(revision)
+        assert led.revision() == revision
+    led.record_decision(user="u", action="block", category="crypto_mining", strike=True)
+    for revision in reversed(revisions[:-1]):
+        led.downgrade(revision)
+        assert led.revision() == revision
+    led.downgrade("base")
+    assert led.revision() is None
+    assert set(inspect(led.engine).get_table_names()) <= {"alembic_version"}
+    led.upgrade()  # and back up: an empty, working ledger
+    assert led.revision() == _head() and led.decisions() == []
+    led.close()
+
+
+def test_everyones_restrictions_and_strikes_at_once_equal_each_users(ledger):
+    now = 1_000_000.0
+    ledger.restrict("a", "suspend", hours=1, now=now)
+    ledger.restrict("a", "block_category", category="deepfake", hours=None, now=now)
+    ledger.restrict("b", "ban", now=now)
+    ledger.restrict("c", "suspend", hours=1, now=now - 7200)  # expired
+    gone = ledger.restrict("d", "suspend", hours=1, now=now)
+    ledger.pardon("d", restriction_id=gone.id, now=now)
+    for user, category in [("a", "x"), ("a", "x"), ("a", "y"), ("b", "x"), ("d", "x")]:
+        ledger.record_decision(user=user, action="block", category=category, strike=True, now=now)
+    ledger.pardon("d", now=now)
+    batch = ledger.active_restrictions_by_user(now)
+    for user in "abcd":
+        assert [r.id for r in batch.get(user, [])] == [r.id for r in ledger.active_restrictions(user, now)], user
+    assert set(batch) == {"a", "b"}
+    assert ledger.strike_levels() == {"a": {"x": 2, "y": 1}, "b": {"x": 1}}

@@ -96,9 +96,9 @@ def test_ladder_lookup_and_steps():
     assert policy.next_step(2, "deepfake", "block")["strikes"] == 4
 
 
-def test_default_ladder_escalates_warn_block_suspend_ban(tmp_path):
+def test_default_ladder_escalates_warn_block_suspend_ban(ledger_url):
     policy = Policy()
-    ledger = Ledger(f"sqlite:///{tmp_path / 'l.sqlite'}")
+    ledger = Ledger(ledger_url)
     seen = []
     for i in range(10):
         rec = ledger.record_decision(user="u", action="block", category="crypto_mining", severity="block",

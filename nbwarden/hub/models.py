@@ -21,10 +21,10 @@ import json
 import time
 from typing import Any
 
-from sqlalchemy import Float, Index, Integer, String, Text, func, select
-from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+from sqlalchemy import Float, Index, Integer, func, select
+from sqlalchemy.orm import Mapped, mapped_column
 
-from ..ledger import Base, Decision, Ledger, Restriction, Strike, iso
+from ..ledger import Base, Decision, Ledger, Restriction, Str, Strike, Txt, iso
 
 
 class UsageSample(Base):
@@ -32,11 +32,11 @@ class UsageSample(Base):
     __table_args__ = (Index("ix_hub_usage_user_at", "user", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user: Mapped[str] = mapped_column(String(255))
+    user: Mapped[str] = mapped_column(Str(255))
     at: Mapped[float] = mapped_column(Float)
     cpu_s: Mapped[float] = mapped_column(Float, default=0.0)
     gpu_s: Mapped[float] = mapped_column(Float, default=0.0)
-    source: Mapped[str] = mapped_column(String(255), default="")
+    source: Mapped[str] = mapped_column(Str(255), default="")
 
 
 class LoginEvent(Base):
@@ -44,34 +44,34 @@ class LoginEvent(Base):
     __table_args__ = (Index("ix_hub_login_at", "at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user: Mapped[str] = mapped_column(String(255), index=True)
+    user: Mapped[str] = mapped_column(Str(255), index=True)
     at: Mapped[float] = mapped_column(Float)
-    ip: Mapped[str | None] = mapped_column(String(64))
-    user_agent: Mapped[str | None] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(Str(64))
+    user_agent: Mapped[str | None] = mapped_column(Txt)
 
 
 class QuotaEvent(Base):
     __tablename__ = "hub_quota_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user: Mapped[str] = mapped_column(String(255), index=True)
+    user: Mapped[str] = mapped_column(Str(255), index=True)
     at: Mapped[float] = mapped_column(Float, index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # warn | stop | refuse | lifetime | idle
-    resource: Mapped[str | None] = mapped_column(String(32))  # cpu_hours | gpu_hours | lifetime | idle
+    kind: Mapped[str] = mapped_column(Str(16))  # warn | stop | refuse | lifetime | idle
+    resource: Mapped[str | None] = mapped_column(Str(32))  # cpu_hours | gpu_hours | lifetime | idle
     used: Mapped[float | None] = mapped_column(Float)
     limit: Mapped[float | None] = mapped_column(Float)
     window_s: Mapped[float | None] = mapped_column(Float)
-    detail: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Txt)
 
 
 class Notice(Base):
     __tablename__ = "hub_notices"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user: Mapped[str] = mapped_column(String(255), index=True)
+    user: Mapped[str] = mapped_column(Str(255), index=True)
     at: Mapped[float] = mapped_column(Float)
-    level: Mapped[str] = mapped_column(String(16), default="warning")
-    text: Mapped[str] = mapped_column(Text)
+    level: Mapped[str] = mapped_column(Str(16), default="warning")
+    text: Mapped[str] = mapped_column(Txt)
 
 
 class LinkCase(Base):
@@ -79,16 +79,16 @@ class LinkCase(Base):
     __table_args__ = (Index("ix_hub_link_pair", "user_a", "user_b"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_a: Mapped[str] = mapped_column(String(255))
-    user_b: Mapped[str] = mapped_column(String(255))
+    user_a: Mapped[str] = mapped_column(Str(255))
+    user_b: Mapped[str] = mapped_column(Str(255))
     score: Mapped[float] = mapped_column(Float)
-    signals: Mapped[str] = mapped_column(Text)  # JSON list of {kind, weight, evidence}
-    state: Mapped[str] = mapped_column(String(16), default="open")  # open | confirmed | dismissed
+    signals: Mapped[str] = mapped_column(Txt)  # JSON list of {kind, weight, evidence}
+    state: Mapped[str] = mapped_column(Str(16), default="open")  # open | confirmed | dismissed
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
     decided_at: Mapped[float | None] = mapped_column(Float)
-    decided_by: Mapped[str | None] = mapped_column(String(255))
-    note: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(Str(255))
+    note: Mapped[str | None] = mapped_column(Txt)
 
 
 def _case_dict(row: LinkCase) -> dict[str, Any]:
@@ -103,7 +103,7 @@ class HubStore:
 
     def __init__(self, ledger: Ledger):
         self.ledger = ledger
-        self._session = sessionmaker(ledger.engine, expire_on_commit=False)
+        self._session = ledger.session  # reads; writes use ledger.session(write=True)
 
     # ------------------------------------------------------------------ usage
 
@@ -113,7 +113,7 @@ class HubStore:
         rows = [UsageSample(user=u, at=now, cpu_s=float(c), gpu_s=float(g), source=source)
                 for u, (c, g) in samples.items() if u and (c > 0 or g > 0)]
         if rows:
-            with self._session() as session, session.begin():
+            with self.ledger.session(write=True) as session, session.begin():
                 session.add_all(rows)
         return len(rows)
 
@@ -124,6 +124,13 @@ class HubStore:
                                          func.coalesce(func.sum(UsageSample.gpu_s), 0.0))
                                   .where(UsageSample.user == user, UsageSample.at > since)).one()
         return float(row[0]), float(row[1])
+
+    def usage_by_user(self, since: float) -> dict[str, tuple[float, float]]:
+        """(cpu_s, gpu_s) after ``since`` of every user with usage, in one query."""
+        query = (select(UsageSample.user, func.sum(UsageSample.cpu_s), func.sum(UsageSample.gpu_s))
+                 .where(UsageSample.at > since).group_by(UsageSample.user))
+        with self._session() as session:
+            return {user: (float(cpu or 0.0), float(gpu or 0.0)) for user, cpu, gpu in session.execute(query)}
 
     def usage_rows(self, user: str, since: float) -> list[tuple[float, float, float]]:
         """(at, cpu_s, gpu_s) of ``user`` after ``since``, oldest first."""
@@ -139,7 +146,7 @@ class HubStore:
     # ------------------------------------------------------------------ logins
 
     def add_login(self, user: str, ip: str | None, user_agent: str | None, now: float | None = None) -> int:
-        with self._session() as session, session.begin():
+        with self.ledger.session(write=True) as session, session.begin():
             row = LoginEvent(user=user, at=time.time() if now is None else now, ip=ip,
                              user_agent=(user_agent or "")[:1000] or None)
             session.add(row)
@@ -164,7 +171,7 @@ class HubStore:
     def add_quota_event(self, user: str, kind: str, *, resource: str | None = None, used: float | None = None,
                         limit: float | None = None, window_s: float | None = None, detail: str = "",
                         now: float | None = None) -> int:
-        with self._session() as session, session.begin():
+        with self.ledger.session(write=True) as session, session.begin():
             row = QuotaEvent(user=user, at=time.time() if now is None else now, kind=kind, resource=resource,
                              used=used, limit=limit, window_s=window_s, detail=detail or None)
             session.add(row)
@@ -188,7 +195,7 @@ class HubStore:
                      "detail": r.detail} for r in session.scalars(query)]
 
     def add_notice(self, user: str, text: str, level: str = "warning", now: float | None = None) -> int:
-        with self._session() as session, session.begin():
+        with self.ledger.session(write=True) as session, session.begin():
             row = Notice(user=user, at=time.time() if now is None else now, level=level, text=text)
             session.add(row)
             session.flush()
@@ -217,7 +224,7 @@ class HubStore:
         """
         now = time.time() if now is None else now
         a, b = sorted((user_a, user_b))
-        with self._session() as session, session.begin():
+        with self.ledger.session(write=True) as session, session.begin():
             rows = list(session.scalars(select(LinkCase).where(LinkCase.user_a == a, LinkCase.user_b == b)
                                         .order_by(LinkCase.id.desc())))
             open_row = next((r for r in rows if r.state == "open"), None)
@@ -250,7 +257,7 @@ class HubStore:
                     ) -> dict[str, Any]:
         if state not in ("open", "confirmed", "dismissed"):
             raise ValueError("state must be open, confirmed or dismissed")
-        with self._session() as session, session.begin():
+        with self.ledger.session(write=True) as session, session.begin():
             row = session.get(LinkCase, case_id)
             if row is None:
                 raise KeyError(f"no case {case_id}")
@@ -282,7 +289,7 @@ class HubStore:
         those decisions caused.  The decisions stay in the ledger (marked in the reason), so the
         audit trail keeps them."""
         now = time.time() if now is None else now
-        with self._session() as session, session.begin():
+        with self.ledger.session(write=True) as session, session.begin():
             ids = [d.id for d in session.scalars(select(Decision).where(Decision.at >= since, Decision.at <= until))
                    if rule in (d.rules or "").split(",")]
             strikes = lifted = 0

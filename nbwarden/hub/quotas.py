@@ -152,8 +152,23 @@ class Quotas(Configurable):
         now = time.time() if now is None else now
         group = self.group_for(groups)
         spec = self.spec(group)
-        cpu, gpu = store.usage(user, now - spec.window_s)
-        state = QuotaState(user, group, spec, now, {"cpu_hours": cpu, "gpu_hours": gpu})
+        return self._state(store, user, group, spec, store.usage(user, now - spec.window_s), now)
+
+    def states(self, store: HubStore, groups: dict[str, list[str]], now: float | None = None
+               ) -> dict[str, QuotaState]:
+        """:meth:`state` of every user in ``groups`` (user -> memberships), with one query per window
+        length instead of one per user (the dashboard, the metrics scrape, the enforcement pass)."""
+        now = time.time() if now is None else now
+        specs = {user: (group, self.spec(group)) for user, group in
+                 ((user, self.group_for(member)) for user, member in groups.items())}
+        usage = {window: store.usage_by_user(now - window) for window in {s.window_s for _, s in specs.values()}}
+        return {user: self._state(store, user, group, spec, usage[spec.window_s].get(user, (0.0, 0.0)), now)
+                for user, (group, spec) in specs.items()}
+
+    @staticmethod
+    def _state(store: HubStore, user: str, group: str, spec: QuotaSpec, used: tuple[float, float],
+               now: float) -> QuotaState:
+        state = QuotaState(user, group, spec, now, {"cpu_hours": used[0], "gpu_hours": used[1]})
         if state.exhausted():  # only then are the rows needed (to say when capacity frees)
             state.rows = store.usage_rows(user, now - spec.window_s)
         return state
@@ -230,6 +245,7 @@ class UsageSampler:
             except Exception:
                 self._gpu = None
         self._own = os.getpid()
+        self._pending: dict[str, tuple[float, float]] = {}
 
     def sample(self, now: float | None = None) -> dict[str, tuple[float, float]]:
         now = time.time() if now is None else now
@@ -279,6 +295,16 @@ class UsageSampler:
         return {u: (v[0], v[1]) for u, v in out.items()}
 
     def sample_and_record(self, store: HubStore, now: float | None = None) -> dict[str, tuple[float, float]]:
+        """Sample and write; samples a failed write could not store are added to the next write."""
         samples = self.sample(now)
-        store.add_usage(samples, source=self.source, now=now)
+        pending = dict(self._pending)
+        for user, (cpu, gpu) in samples.items():
+            before = pending.get(user, (0.0, 0.0))
+            pending[user] = (before[0] + cpu, before[1] + gpu)
+        try:
+            store.add_usage(pending, source=self.source, now=now)
+        except Exception:
+            self._pending = pending  # the ledger is away: the usage is not lost, only late
+            raise
+        self._pending = {}
         return samples

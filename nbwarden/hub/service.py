@@ -171,11 +171,7 @@ class Service:
         except Exception as exc:
             log.error("nbwarden: Hub API unavailable: %s", exc)
             users = {}
-        for name, model in users.items():
-            server = (model.get("servers") or {}).get("")
-            if not server or not server.get("started"):
-                continue
-            await self._enforce_user(name, model, server, now, report)
+        await self.enforce(users, now, report)
         if now - self._last_link >= self.link_interval:
             self._last_link = now
             created = await loop.run_in_executor(None, update_cases, self.store, self.link_config, now)
@@ -190,17 +186,29 @@ class Service:
         self.m_reconcile.observe(time.perf_counter() - started)
         return report
 
-    async def _enforce_user(self, name: str, model: dict[str, Any], server: dict[str, Any], now: float,
-                            report: dict[str, Any]) -> None:
+    async def enforce(self, users: dict[str, dict[str, Any]], now: float, report: dict[str, Any]) -> None:
+        """Restrictions, quotas, lifetime and idle time of every running server among ``users`` (Hub API
+        models).  The restrictions and the quota use of all of them are read in a few queries up front, not a
+        few per user: with thousands of running servers the pass stays a small part of its interval."""
+        running = {name: server for name, model in users.items()
+                   if (server := (model.get("servers") or {}).get("")) and server.get("started")}
+        if not running:
+            return
+        active = self.ledger.active_restrictions_by_user(now)
+        states = self.quotas.states(self.store, {name: users[name].get("groups") or [] for name in running}, now)
+        for name, server in running.items():
+            restriction = next((r for r in active.get(name, []) if r.blocks_everything()), None)
+            await self._enforce_user(name, server, now, report, restriction, states[name])
+
+    async def _enforce_user(self, name: str, server: dict[str, Any], now: float, report: dict[str, Any],
+                            restriction: Any, state: Any) -> None:
         enforce = self.mode == "enforce"
-        restriction = self.ledger.status(name, now)
         if restriction is not None:
             self.store.add_notice(name, f"Your account is restricted ({restriction.describe()}); "
                                         "your server is being stopped.", "error", now=now)
             if enforce and await self.stop_server(name, "restricted"):
                 report["stopped"].append((name, "restricted"))
             return
-        state = self.quotas.state(self.store, name, model.get("groups") or [], now)
         spec = state.spec
         exhausted = state.exhausted()
         if exhausted:
@@ -282,15 +290,17 @@ class Service:
     def overview(self, now: float | None = None) -> dict[str, Any]:
         now = time.time() if now is None else now
         names = sorted(set(self.hub_users) | set(ledger_users(self.store)))
+        # a few queries for all users at once: one per user made the page take minutes at 10,000 users
+        levels = self.ledger.strike_levels()
+        active = self.ledger.active_restrictions_by_user(now)
+        quotas = self.quotas.states(self.store, {name: self.groups_of(name) for name in names}, now)
         users = []
         for name in names:
-            strikes = self.ledger.strikes(name)
-            active = self.ledger.active_restrictions(name, now)
-            quota = self.quotas.state(self.store, name, self.groups_of(name), now).to_dict()
             server = ((self.hub_users.get(name) or {}).get("servers") or {}).get("")
-            users.append({"user": name, "groups": self.groups_of(name), "strikes": len(strikes),
-                          "strike_level": _strike_level(strikes), "restrictions": [r.to_dict() for r in active],
-                          "quota": quota, "server": bool(server and server.get("ready"))})
+            level = levels.get(name, {})
+            users.append({"user": name, "groups": self.groups_of(name), "strikes": sum(level.values()),
+                          "strike_level": level, "restrictions": [r.to_dict() for r in active.get(name, [])],
+                          "quota": quotas[name].to_dict(), "server": bool(server and server.get("ready"))})
         return {
             "users": users,
             "decisions": flagged_decisions(self.store, limit=100),
@@ -346,9 +356,9 @@ class _LedgerCollector:
                                 value=len(store.cases(state="open")))
         usage = GaugeMetricFamily("nbwarden_quota_used_ratio", "Quota use in the window (1 = limit)",
                                   labels=["user", "resource"])
-        now = time.time()
-        for name in self.service.hub_users:
-            state = self.service.quotas.state(store, name, self.service.groups_of(name), now)
+        states = self.service.quotas.states(store, {name: self.service.groups_of(name)
+                                                    for name in self.service.hub_users})
+        for name, state in states.items():
             for resource in RESOURCES:
                 fraction = state.fraction(resource)
                 if fraction is not None:
