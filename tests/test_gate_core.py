@@ -9,7 +9,9 @@ from gate_support import BLOCK_CELL, write_warn_pack
 from traitlets.config import Config
 
 from nbwarden.engine import Engine
-from nbwarden.gate import GateTermMixin, NbwardenGate, _run_targets, _valid_v1
+from nbwarden.gate import GateTermMixin, NbwardenGate
+from nbwarden.gate.decide import _run_targets
+from nbwarden.gate.websocket import _valid_v1
 from nbwarden.ledger import Ledger
 
 WARN_CELL = "nbwarden_test_share_link()"

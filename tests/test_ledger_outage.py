@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -48,14 +49,20 @@ def test_gate_applies_fail_mode_while_the_ledger_is_down_and_records_again_after
         try:
             assert client.execute(BLOCK_CELL)["reply"]["status"] == "error"
             cluster.pg_ctl("stop", "-m", "fast")
+            # a failed record never opens a block: the miner is refused in both modes
+            during = client.execute(BLOCK_CELL + "  # during the outage")
+            assert during["reply"]["status"] == "error" and during["reply"]["ename"] == "PolicyViolation"
             benign = client.execute("print('benign ' + 'cell')")
-            if fail_mode == "open":  # the cell runs; nothing could be recorded
+            if fail_mode == "open":  # checked and allowed: it runs; the block above waits in the spool
+                assert "crypto_mining.miner-program" in during["text"]
                 assert benign["reply"]["status"] == "ok" and "benign cell" in benign["text"]
-            else:  # refused, with the reason
+                assert "could not record a block decision" in srv.log()
+                shown = re.search(r"Reference (\w+)", during["text"]).group(1)
+            else:  # the user's restriction status cannot be read: refused, with the reason
                 assert benign["reply"]["status"] == "error" and "could not be checked" in benign["text"]
                 assert "OperationalError" in benign["text"]
             log = srv.log()
-            assert "nbwarden ledger: database unavailable" in log and "nbwarden: gate error" in log
+            assert "nbwarden ledger: database unavailable" in log
             assert srv.proc.poll() is None  # never a crash
             cluster.pg_ctl("start")
             again = client.execute(BLOCK_CELL + "  # after the outage")
@@ -63,7 +70,12 @@ def test_gate_applies_fail_mode_while_the_ledger_is_down_and_records_again_after
         finally:
             client.close()
     rows = Ledger(url).decisions(action="block")
-    assert [r["excerpt"] for r in rows] == [BLOCK_CELL + "  # after the outage", BLOCK_CELL]
+    if fail_mode == "open":  # the spooled decision went in with the reference the user was shown
+        assert [r["excerpt"] for r in rows] == [BLOCK_CELL + "  # after the outage", BLOCK_CELL + "  # during the outage",
+                                                BLOCK_CELL]
+        assert rows[1]["ref"] == shown
+    else:
+        assert [r["excerpt"] for r in rows] == [BLOCK_CELL + "  # after the outage", BLOCK_CELL]
 
 
 def test_gate_that_cannot_reach_its_ledger_at_start_refuses_code_when_fail_closed(cluster, tmp_path):

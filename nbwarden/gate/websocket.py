@@ -1,0 +1,294 @@
+"""The kernel websocket: every execute_request is checked before the kernel receives it.
+
+The gate wraps whatever connection class the server uses (v1 binary and
+legacy JSON protocols alike); blocked cells are rewritten into a statement
+that raises ``PolicyViolation`` (Python kernels) or answered in the kernel's
+place (others), and the kernel's traceback is replaced by the gate's message
+on the way back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .decide import GateResult, NbwardenGate
+from .messages import ENAME, LEADS, V1
+
+
+def _json_default(obj: Any) -> Any:
+    from jupyter_client.jsonutil import json_default
+
+    return json_default(obj)
+
+
+class GateMixin:
+    """Mixed into the server's kernel websocket connection class at load time."""
+
+    _nbw_gate: NbwardenGate | None = None
+    _nbw_can_rewrite = True  # the base class has ZMQChannelsWebsocketConnection's _on_error hook
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        parent = getattr(super(), "prepare", None)
+        if parent is not None:
+            await parent()
+        self._nbw_info = None
+        gate = self._nbw_gate
+        if gate is None:
+            return
+        try:
+            self._nbw_info = await _connection_info(self, gate)
+        except Exception:
+            gate.log.warning("nbwarden: could not resolve the notebook of kernel %s", self.kernel_id,
+                             exc_info=True)
+
+    def handle_incoming_message(self, incoming_msg: Any) -> None:
+        gate = self._nbw_gate
+        if gate is None or not gate.enabled or not getattr(self, "channels", True):
+            return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
+        start = time.perf_counter()
+        if self.subprotocol == V1 and not _valid_v1(incoming_msg):
+            # jupyter_server itself would loop for ages over a bogus offset count: drop it here
+            gate.log.warning("nbwarden: dropped a malformed v1 kernel websocket frame")
+            return None
+        try:
+            parsed = peek_execute_request(self, incoming_msg)
+        except Exception as exc:
+            if gate.fail_mode == "closed":
+                gate.log.warning("nbwarden: dropped a malformed kernel message (%s)", exc)
+                return None
+            return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
+        if parsed is None:
+            return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
+        try:
+            result = self._nbw_check(gate, parsed)
+        except Exception as exc:  # the gate itself failed: never take the server down with it
+            gate.log.error("nbwarden: gate error", exc_info=True)
+            if gate.fail_mode == "open":
+                return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
+            result = GateResult(False, "block", f"{LEADS['error']}\nReason: internal error {type(exc).__name__}.")
+        gate.hook_ms.append((time.perf_counter() - start) * 1000)
+        gate.check_ms.append(gate._last_check_ms)
+        gate._last_check_ms = 0.0
+        if result.run:
+            return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
+        self._nbw_stop(gate, parsed, result)
+        return None
+
+    def _nbw_check(self, gate: NbwardenGate, parsed: _Parsed) -> GateResult:
+        info = getattr(self, "_nbw_info", None) or {}
+        user, group = info.get("user"), info.get("group")
+        if not user:
+            user, group = gate.identity(getattr(self, "websocket_handler", None))
+        content = parsed.content
+        code = content.get("code", "")
+        if not isinstance(code, str):
+            code = json.dumps(code, default=str)
+        metadata = parsed.metadata if isinstance(parsed.metadata, dict) else {}
+        user_expressions = content.get("user_expressions")
+        return gate.check_cell(code, kernel_id=self.kernel_id, notebook=info.get("path"),
+                               cell_id=str(metadata.get("cellId") or "") or None, cwd=info.get("cwd"),
+                               user_expressions=user_expressions if isinstance(user_expressions, dict) else None,
+                               user=user, group=group)
+
+    def _nbw_stop(self, gate: NbwardenGate, parsed: _Parsed, result: GateResult) -> None:
+        error = gate.error_content(result)
+        info = getattr(self, "_nbw_info", None) or {}
+        mode = gate.mode
+        if mode == "auto":
+            mode = "rewrite" if (info.get("language") or "python") == "python" and self._nbw_can_rewrite else "reply"
+        if mode == "rewrite" and self._nbw_can_rewrite:
+            msg_id = parsed.header.get("msg_id")
+            original = parsed.content.get("code", "")
+            content = dict(parsed.content)
+            content["code"] = (f"raise type({ENAME!r}, (Exception,), {{}})"
+                               f"({result.message[:2000]!r}) from None")
+            content["user_expressions"] = {}
+            content["stop_on_error"] = True
+            if msg_id:
+                gate.remember_rewrite(msg_id, original if isinstance(original, str) else "", error)
+            super().handle_incoming_message(_repack(self, parsed, content))  # type: ignore[misc]
+            return
+        _reply(self, parsed, error)
+
+    def _on_error(self, channel: Any, msg: Any, msg_list: Any) -> None:
+        parent = super()
+        if hasattr(parent, "_on_error"):
+            parent._on_error(channel, msg, msg_list)  # type: ignore[misc]
+        gate = self._nbw_gate
+        if gate is None or not gate._rewritten or channel not in ("iopub", "shell"):
+            return
+        try:
+            _fix_outgoing(self, gate, channel, msg, msg_list)
+        except Exception:
+            gate.log.warning("nbwarden: could not rewrite an outgoing message", exc_info=True)
+
+
+@dataclass(slots=True)
+class _Parsed:
+    channel: str
+    header: dict[str, Any]
+    metadata: Any
+    content: dict[str, Any]
+    msg_list: list[bytes] | None  # v1
+    msg: dict[str, Any] | None  # legacy
+    binary: bool = False
+
+
+def _valid_v1(ws_msg: Any) -> bool:
+    """A v1 frame whose offset table is consistent (checked before anything trusts it)."""
+    if not isinstance(ws_msg, (bytes, bytearray, memoryview)):
+        return False
+    size = len(ws_msg)
+    if size < 16:
+        return False
+    count = int.from_bytes(ws_msg[:8], "little")
+    if count < 2 or count > 4096 or 8 * (count + 1) > size:
+        return False
+    previous = 8 * (count + 1)
+    for i in range(count):
+        offset = int.from_bytes(ws_msg[8 * (i + 1): 8 * (i + 2)], "little")
+        if offset < previous or offset > size:
+            return False
+        previous = offset
+    return True
+
+
+def peek_execute_request(conn: Any, ws_msg: Any) -> _Parsed | None:
+    """The execute_request in a websocket message, or None for anything else."""
+    session = conn.session
+    if conn.subprotocol == V1:
+        from jupyter_server.services.kernels.connection.base import deserialize_msg_from_ws_v1
+
+        channel, msg_list = deserialize_msg_from_ws_v1(ws_msg)
+        if channel != "shell":
+            return None
+        header = session.unpack(msg_list[0])
+        if header.get("msg_type") != "execute_request":
+            return None
+        content = session.unpack(msg_list[3])
+        if not isinstance(content, dict):
+            raise ValueError("content is not an object")
+        return _Parsed(channel, header, session.unpack(msg_list[2]), content, msg_list, None)
+    binary = isinstance(ws_msg, bytes)
+    if binary:
+        from jupyter_server.services.kernels.connection.base import deserialize_binary_message
+
+        msg = deserialize_binary_message(ws_msg)
+    else:
+        msg = json.loads(ws_msg)
+    channel = msg.get("channel") or "shell"
+    if channel != "shell":
+        return None
+    header = msg.get("header") or {}
+    if header.get("msg_type") != "execute_request":
+        return None
+    content = msg.get("content")
+    if not isinstance(content, dict):
+        raise ValueError("content is not an object")
+    return _Parsed(channel, header, msg.get("metadata"), content, None, msg, binary)
+
+
+def _repack(conn: Any, parsed: _Parsed, content: dict[str, Any]) -> Any:
+    if parsed.msg_list is not None:
+        from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
+
+        msg_list = list(parsed.msg_list)
+        msg_list[3] = conn.session.pack(content)
+        return serialize_msg_to_ws_v1(msg_list, parsed.channel)
+    msg = dict(parsed.msg or {})
+    msg["content"] = content
+    msg["channel"] = parsed.channel
+    if parsed.binary:
+        from jupyter_server.services.kernels.connection.base import serialize_binary_message
+
+        return serialize_binary_message(msg)
+    return json.dumps(msg, default=_json_default)
+
+
+def _reply(conn: Any, parsed: _Parsed, error: dict[str, Any]) -> None:
+    """Answer like a kernel: busy, error, execute_reply(error), idle."""
+    session = conn.session
+    parent = parsed.header
+    reply = {"status": "error", "execution_count": None, **error}
+    messages = [
+        ("iopub", session.msg("status", {"execution_state": "busy"}, parent=parent)),
+        ("iopub", session.msg("error", dict(error), parent=parent)),
+        ("shell", session.msg("execute_reply", reply, parent=parent)),
+        ("iopub", session.msg("status", {"execution_state": "idle"}, parent=parent)),
+    ]
+    for channel, msg in messages:
+        if conn.subprotocol == V1:
+            from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
+
+            conn.write_message(serialize_msg_to_ws_v1(msg, channel, session.pack), binary=True)
+        else:
+            msg["channel"] = channel
+            conn.write_message(json.dumps(msg, default=_json_default))
+
+
+def _fix_outgoing(conn: Any, gate: NbwardenGate, channel: str, msg: dict[str, Any], parts: list[bytes]) -> None:
+    """Put the gate's message in place of the kernel's traceback for a rewritten request."""
+    session = conn.session
+    v1 = conn.subprotocol == V1
+    parent = session.unpack(parts[1]) if v1 else msg.get("parent_header") or {}
+    entry = gate._rewritten.get(parent.get("msg_id", "")) if isinstance(parent, dict) else None
+    if entry is None:
+        return
+    _, original, error = entry
+    header = session.unpack(parts[0]) if v1 else msg.get("header") or {}
+    msg_type = header.get("msg_type")
+    if msg_type not in ("error", "execute_reply", "execute_input"):
+        return
+    content = session.unpack(parts[3]) if v1 else msg.get("content")
+    if not isinstance(content, dict):
+        return
+    if msg_type == "execute_input":
+        content["code"] = original
+    elif msg_type == "error" or content.get("status") == "error":
+        content.update(error)
+    else:
+        return
+    if v1:
+        parts[3] = session.pack(content)
+    else:
+        msg["content"] = content
+
+
+async def _connection_info(conn: Any, gate: NbwardenGate) -> dict[str, Any]:
+    handler = getattr(conn, "websocket_handler", None)
+    user, group = gate.identity(handler)
+    info: dict[str, Any] = {"user": user, "group": group, "path": None, "cwd": None, "language": None}
+    km = conn.kernel_manager
+    try:
+        spec = km.kernel_spec
+        info["language"] = (spec.language or "").lower() if spec is not None else None
+    except Exception:
+        info["language"] = None
+    mkm = getattr(conn, "multi_kernel_manager", None)
+    sm = handler.settings.get("session_manager") if handler is not None else None
+    if sm is not None:
+        for session in await sm.list_sessions():
+            if (session.get("kernel") or {}).get("id") == conn.kernel_id:
+                info["path"] = session.get("path")
+                break
+    try:
+        if info["path"] and mkm is not None and hasattr(mkm, "cwd_for_path"):
+            info["cwd"] = mkm.cwd_for_path(info["path"])
+        elif mkm is not None:
+            info["cwd"] = os.path.expanduser(mkm.root_dir)
+    except Exception:
+        pass
+    return info
+
+
+def gated_connection_class(base: type, gate: NbwardenGate) -> type:
+    """``type("Nbwarden" + base.__name__, (GateMixin, base), {})`` bound to ``gate``."""
+    if issubclass(base, GateMixin):
+        base._nbw_gate = gate
+        return base
+    return type("Nbwarden" + base.__name__, (GateMixin, base),
+                {"_nbw_gate": gate, "_nbw_can_rewrite": hasattr(base, "_on_error")})
