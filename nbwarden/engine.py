@@ -627,10 +627,12 @@ class Engine:
             focus = {line for _, line, _, _, _ in located} | {line for _, line, _, _ in regex_hits}
             unit = an.analyze(source, kind, focus=focus, earlier=earlier)
             matches = self._match(unit, low, cell, located, regex_hits)
+            whole = False
             if any(self._anchors(m) for m in matches):
                 # half of a multi-part rule: its other parts may sit on lines the focused pass skipped
                 unit = an.analyze(source, kind, earlier=earlier)
                 matches = self._match(unit, low, cell, located, regex_hits)
+                whole = True
         except Exception as exc:  # noqa: BLE001 - degrade this unit, never the whole check
             failure = _failure(exc, "analysis")
             if errors is not None:
@@ -639,7 +641,9 @@ class Engine:
             return self._text_level(source, kind, cell, notes), True
         for note in unit.notes:
             notes.append(f"cell {cell}: {note}" if cell is not None else note)
-        return matches, True
+        # a focused pass read only the lines with hits: a part of a rule anchored in another cell may sit on
+        # the others, so the look-back (_backfill) reads such a cell whole, as one it skipped
+        return matches, whole
 
     def _text_level(self, source: str, kind: str, cell: int | None, notes: list[str]) -> list[_Match]:
         """Matches of the surface reading; if even that fails, literals and regexes over the raw text."""

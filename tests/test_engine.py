@@ -433,3 +433,42 @@ def test_plain_command_lines_get_the_full_parse_verdict(monkeypatch):
     assert sum(plain) >= 10 and not all(plain)
     paired = list(zip(plain, fast, strict=True))
     assert any(p and f[1] for p, f in paired) and any(p and not f[1] for p, f in paired)
+
+
+TWO_PART_PACK = """
+pack: t2
+version: 0.1.0
+category: deepfake
+rules:
+  - id: deepfake.t-clone-then-import
+    severity: warn
+    description: A rare clone in one cell and an import from it in a later, long cell.
+    references: [internal]
+    all:
+      - - git: [/rare-face-tool]
+      - - import: [toolpipe.core]
+    examples:
+      match: ["!git clone https://example.org/x/rare-face-tool\\nimport toolpipe.core"]
+      no_match: ["import toolpipe.core"]
+  - id: web_file_hosting.t-share
+    category: web_file_hosting
+    severity: audit
+    description: A single-part rule whose hit makes the later cell's analysis a focused one.
+    references: [internal]
+    patterns: [{regex: "share=True"}]
+    examples: {match: ["demo.launch(share=True)"], no_match: ["demo.launch()"]}
+"""
+
+
+@pytest.mark.parametrize("import_line, expected", [("import toolpipe.core", "warn"), ("import toolpipe_core", "allow")])
+def test_later_cell_part_found_when_its_cell_was_read_focused(tmp_path, import_line, expected):
+    """The rarest part in cell 0, the other on an unrelated line of a later cell that a focused pass read."""
+    (tmp_path / "p.yaml").write_text(TWO_PART_PACK)
+    engine = Engine(rules.load([tmp_path], builtin=False))
+    later = "\n".join([import_line, *[f"x{i} = {i}" for i in range(40)], "demo.launch(share=True)"])
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "source": "!git clone https://example.org/x/rare-face-tool", "metadata": {},
+         "outputs": [], "execution_count": None},
+        {"cell_type": "code", "source": later, "metadata": {}, "outputs": [], "execution_count": None}]}
+    verdict = engine.check_notebook(json.dumps(nb))
+    assert verdict.action == expected, verdict.findings
