@@ -370,7 +370,7 @@ def test_memory_forgets_cells_outside_its_window(engine):
 
 def test_engine_without_re2_uses_one_python_union(monkeypatch):
     """The fallback when google-re2 is missing must accept every regex of the packs (inline flags included)."""
-    import nbwarden.engine as engine_module
+    import nbwarden.engine.core as engine_module  # the module whose Engine reads re2
 
     monkeypatch.setattr(engine_module, "re2", None)
     fallback = Engine()

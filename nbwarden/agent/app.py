@@ -83,7 +83,7 @@ class AgentConfig:
     gpu: bool = True
     report_usage: bool = False           # write per-user CPU/GPU seconds to the ledger (hub quotas; nbwarden.hub.quotas)
     egress: dict[str, Any] = field(default_factory=dict)     # {enabled, ports, uid_range, allow_loopback, netns}
-    # pre-exec gate (fanotify, see execgate.py): auto = on where available (and the agent is not scoped)
+    # pre-exec gate (fanotify, see the execgate package): auto = on where available (and the agent is not scoped)
     exec_gate: str = "auto"              # auto | on | off | audit
     exec_gate_settings: dict[str, Any] = field(default_factory=dict)  # execgate.GateConfig fields
     # outputs

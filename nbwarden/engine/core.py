@@ -1,194 +1,49 @@
-"""The detection engine: rules compiled once, code checked many times.
-
-``Engine`` turns every pattern of every enabled rule into entries of a few
-fast indexes:
-
-* one Aho-Corasick automaton over all literal text (literals, and the
-  trigger words of structured patterns such as program and module names),
-  which doubles as the prefilter: a cell in which no trigger word occurs
-  and no regex matches is allowed without parsing it;
-* one RE2 set (or a Python ``re`` fallback) for all regexes;
-* dictionaries for programs, modules, packages and hosts, checked against
-  the facts that :mod:`nbwarden.analysis` extracts.
-
-Matches are then grouped by rule.  A rule fires when each of its groups is
-matched; its finding takes the weakest context among the groups, and a
-finding whose evidence only appears in an inert context (a comment, a
-printed string, a markdown cell, data) is capped at ``audit``.
-"""
+"""The :class:`Engine`: rules compiled once into the indexes, and the checks (code, text, commands,
+notebooks, files) that match facts against them and turn the matches into a verdict."""
 
 from __future__ import annotations
 
 import fnmatch
-import hashlib
 import itertools
-import json
 import logging
-import os
 import re
 import traceback
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 import ahocorasick
 
-from . import analysis as an
-from . import behaviour, regexlit, shell
-from . import rules as rulesmod
-from .analysis import CODE, CONTEXT_RANK, EXEC, INERT, clip
-from .rules import SEVERITY_RANK, Rule, RuleSet
+from .. import analysis as an
+from .. import behaviour, regexlit, shell
+from .. import rules as rulesmod
+from ..analysis import CONTEXT_RANK, EXEC, INERT, clip
+from ..rules import SEVERITY_RANK, Rule, RuleSet
+from .args import _arg_lists, _args_match
+from .files import packer, read_budgeted
+from .memory import Memory
+from .refs import _TRIGGER, UNLESS, _GlobSet, _Match, _Ref
+from .text import _host_of, _line_starts, _locate, _normalize_repo, _on_word_boundary, _valid_unicode, scoped
+from .triggers import (
+    BUILTIN_CALL_TRIGGERS,
+    DECODE_TRIGGERS,
+    GENERIC_MODULE_ROOTS,
+    _command_triggers,
+    _is_glob,
+    _literal_core,
+    _rarest_group,
+)
+from .verdict import ACTIONS, CONTEXT_WEIGHT, SEVERITY_WEIGHT, Finding, Verdict
 
 try:  # RE2 runs all regexes in one linear pass; fall back to ``re`` if missing
     import re2  # type: ignore
 except ImportError:  # pragma: no cover - exercised only where google-re2 is absent
     re2 = None
 
-ACTIONS = {"block": "block", "warn": "warn", "audit": "allow"}
-SEVERITY_WEIGHT = {"block": 0.9, "warn": 0.6, "audit": 0.2}
-CONTEXT_WEIGHT = {EXEC: 1.0, CODE: 0.75, INERT: 0.25}
-# Words that make a cell worth a deep look even when no rule word is visible:
-# they are how code hides strings from a plain text search.
-DECODE_TRIGGERS = ("b64decode", "decodebytes", "a2b_base64", "fromhex", "unhexlify", "a2b_hex", "rot13",
-                   "rot_13", "[::-1]", "chr(", "exec(", "eval(", "compile(", "__import__", "import_module",
-                   "codecs.decode", "zlib.decompress", "b32decode", "b85decode", "reversed(", "\".join(", "'.join(",
-                   "system(", "popen(", "subprocess", "%%writefile", "write_text(",
-                   "!{", "!./{", "!$", "!./$", "${", "\n$", "&& $", "; $", "| $",  # program names from variables
-                   "__dict__", "vars(", "globals(", "__builtins__", "sys.modules")  # computed look-ups
+
 log = logging.getLogger("nbwarden.engine")
-BUILTIN_CALL_TRIGGERS = {"exec(", "eval(", "compile(", "reversed(", "chr("}
-_TRIGGER = ("__trigger__",)
-UNLESS = -1  # the group index of a rule's "unless" patterns
-GENERIC_MODULE_ROOTS = {"modules", "lib", "src", "core", "utils", "app", "models", "scripts", "tools", "common",
-                        "main", "api", "server", "client", "module", "pkg"}
 REGEX_MATCHES_PER_UNIT = 4
 _RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
-
-
-@dataclass(slots=True)
-class Finding:
-    """One rule hit, with the evidence a person needs to check it."""
-
-    rule: str
-    category: str
-    severity: str  # effective severity after the context cap
-    description: str
-    evidence: str
-    cell: int | None
-    line: int
-    context: str
-    pattern: str  # kind of pattern that matched, e.g. "command"
-    via: str = ""
-    rule_severity: str = ""  # the rule's own severity before any cap
-    parts: list[dict[str, Any]] = field(default_factory=list)  # for rules with several groups
-
-    def to_dict(self) -> dict[str, Any]:
-        data = {
-            "rule": self.rule, "category": self.category, "severity": self.severity,
-            "rule_severity": self.rule_severity, "description": self.description,
-            "evidence": self.evidence, "cell": self.cell, "line": self.line,
-            "context": self.context, "pattern": self.pattern,
-        }
-        if self.via:
-            data["via"] = self.via
-        if self.parts:
-            data["parts"] = self.parts
-        return data
-
-
-@dataclass(slots=True)
-class Verdict:
-    """What to do about a piece of code, and why."""
-
-    action: str  # allow | warn | block
-    category: str | None
-    confidence: float
-    findings: list[Finding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    rules_version: str = ""
-    # Why part of the check fell back to the text-level checks (an internal error, input that
-    # could not be read), or None.  The verdict still stands on what the text-level checks found.
-    error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "action": self.action, "category": self.category, "confidence": round(self.confidence, 3),
-            "findings": [f.to_dict() for f in self.findings], "notes": self.notes,
-            "rules_version": self.rules_version, "error": self.error,
-        }
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False)
-
-
-@dataclass(slots=True)
-class _Ref:
-    """A compiled pattern: which rule, which group, what kind."""
-
-    rule: int
-    group: int
-    kind: str
-    spec: Any
-    word: bool = True
-
-
-class _GlobSet:
-    """Many globs behind one regex: most names match none of them and cost one call."""
-
-    def __init__(self, globs: list[tuple[str, _Ref]]):
-        self.globs = [(re.compile(fnmatch.translate(glob)), ref) for glob, ref in globs]
-        self.any = re.compile("|".join(fnmatch.translate(glob) for glob, _ in globs)) if globs else None
-
-    def refs(self, name: str) -> list[_Ref]:
-        if self.any is None or self.any.match(name) is None:
-            return []
-        return [ref for regex, ref in self.globs if regex.match(name)]
-
-
-@dataclass(slots=True)
-class _Match:
-    ref: _Ref
-    context: str
-    cell: int | None
-    line: int
-    evidence: str
-    via: str = ""
-
-
-class Memory:
-    """Partial matches of multi-group rules, carried from cell to cell.
-
-    The gate keeps one per kernel so that ``import insightface`` in one cell
-    and ``inswapper_128.onnx`` in the next still complete the face-swap rule.
-    Only the last ``window`` cells count: a kernel that lives for days must
-    not assemble a rule from unrelated cells run hours apart.
-    """
-
-    def __init__(self, window: int = 20) -> None:
-        self.window = window
-        self.seq = 0
-        self.parts: dict[int, dict[int, tuple[int, _Match]]] = {}
-        self.earlier = an.EarlierCells()
-
-    def next_cell(self) -> None:
-        self.seq += 1
-        oldest = self.seq - self.window
-        for rule in list(self.parts):
-            groups = {g: entry for g, entry in self.parts[rule].items() if entry[0] > oldest}
-            if groups:
-                self.parts[rule] = groups
-            else:
-                del self.parts[rule]
-
-    def recent(self) -> list[_Match]:
-        return [match for groups in self.parts.values() for _, match in groups.values()]
-
-    def remember(self, matches: list[_Match]) -> None:
-        for match in matches:
-            if match.context != INERT:
-                self.parts.setdefault(match.ref.rule, {})[match.ref.group] = (self.seq, match)
 
 
 class Engine:
@@ -443,7 +298,7 @@ class Engine:
         Broken JSON is salvaged or checked as text (the problem is a note);
         a path that cannot be read gives an allow verdict whose ``error`` says why.
         """
-        from .sources import SourceError, read_notebook  # late import: sources imports this module's users
+        from ..sources import SourceError, read_notebook  # late import: sources imports this module's users
 
         try:
             units, notes, problem = read_notebook(notebook)
@@ -876,9 +731,6 @@ class Engine:
         return Verdict(ACTIONS[strongest], top.category, 1.0 - miss, findings, notes, self.version, error)
 
 
-# ---------------------------------------------------------------------------- helpers
-
-
 def _failure(exc: BaseException, step: str) -> str:
     """One line naming an internal failure and where it happened, for the verdict, the ledger and the log."""
     frames = traceback.extract_tb(exc.__traceback__)
@@ -894,264 +746,3 @@ def _strength(match: _Match) -> tuple[int, int]:
 
 def _stronger(a: _Match, b: _Match) -> bool:
     return _strength(a) > _strength(b)
-
-
-def _is_glob(text: str) -> bool:
-    return any(ch in text for ch in "*?[")
-
-
-def _literal_core(glob: str) -> str:
-    """Longest run of plain characters in a glob, for the prefilter (a common word only when there is no other:
-    ``*colab*ssh*`` wakes on "ssh", not on every notebook that mentions Colab)."""
-    runs = [run for run in re.split(r"[*?\[\]]+", glob.lower()) if run]
-    rare = [run for run in runs if run.strip("-_.") not in COMMON_WORDS]
-    return max(rare or runs, key=len) if runs else ""
-
-
-GENERIC_PROGRAM = re.compile(r"^(python|pypy|ipython|bash|sh|zsh|node|java|perl|ruby|php|deno|bun|npx|go|docker|"
-                             r"podman|apt|apt-get|pip|pip3|git|code|bot|lt|ab|wg|hey|run|set|service|systemctl|"
-                             r"rc-service|invoke-rc\.d|accelerate|proxy|mono|torchrun|uv|conda|source|\.|ping|"
-                             r"download|colab|connect)[\d.?*]*$")
-# Words too common in ordinary code to be worth a deep look on their own.
-COMMON_WORDS = {"run", "set", "code", "test", "app", "main", "start", "serve", "server", "install", "build", "bot",
-                "data", "http://", "https://", "--host", "--port", "-p", "add", "get", "new", "up",
-                "open", "connect", "socket", "ssl", "time", "json", "os", "sys", "re", "io"}
-
-
-COMMON_WORDS |= {"while", "true", "false", "thread", "process", "import", "from", "return", "print", "self",
-                 "class", "def", "for", "with", "open", "send", "recv", "get", "post", "head", "http",
-                 "colab", "download", "google", "drive", "content", "client", "linux", "tools"}
-
-
-def _regex_literal(regex: str) -> str:
-    """Longest plain word a regex needs, to rank how rare its matches are (``""`` if none)."""
-    text = re.sub(r"\\[a-zA-Z]", " ", regex)  # \b \s \d ... are not literals
-    text = re.sub(r"\[[^\]]*\]|\{[^}]*\}|\([^()|]*\|[^()]*\)", " ", text)  # classes, counts, alternations
-    runs = [r.lower() for r in re.findall(r"[A-Za-z0-9_/.-]{3,}", text.replace("\\", ""))]
-    runs = [r for r in runs if r.strip("./-") not in COMMON_WORDS]
-    return max(runs, key=len) if runs else ""
-
-
-def _specific(word: str) -> bool:
-    core = _literal_core(word).strip("-")
-    return len(core) >= 3 and core not in COMMON_WORDS and _literal_core(word) not in COMMON_WORDS
-
-
-def _command_triggers(program: str, spec: dict[str, Any]) -> list[str]:
-    """Words whose presence makes a command pattern possible at all.
-
-    For interpreters and short or common program names (``python``,
-    ``bash``, ``lt``, ``code``) the name is everywhere, so the most
-    distinctive required argument, or all the alternative arguments, are the
-    trigger instead.
-    """
-    core = _literal_core(program)
-    if not GENERIC_PROGRAM.match(program) and len(core) >= 3 and core not in COMMON_WORDS:
-        return [core]
-
-    def listed(key: str) -> list[str]:
-        value = spec.get(key) or []
-        return [value] if isinstance(value, str) else list(value)
-
-    required = [a for a in listed("args") if _specific(a)]
-    if required:
-        return [_literal_core(max(required, key=len))]
-    alternatives = listed("args_any")
-    if alternatives and all(_specific(a) for a in alternatives):
-        return [_literal_core(a) for a in alternatives]
-    return [core]
-
-
-def _rarest_group(rule: Rule) -> int:
-    """The group of a multi-part rule whose trigger words are least common."""
-
-    def score(group: list[dict[str, Any]]) -> tuple[int, int]:
-        words: list[str] = []
-        for pattern in group:
-            kind = next(k for k in pattern if k != "word")
-            spec = pattern[kind]
-            values = [spec] if isinstance(spec, (str, dict)) else list(spec)
-            for value in values:
-                if kind == "command":
-                    programs = value["program"]
-                    for program in [programs] if isinstance(programs, str) else programs:
-                        words += _command_triggers(program.lower(), value)
-                elif kind == "import":
-                    words.append(value.split(".")[0])
-                elif kind == "regex":
-                    needed = regexlit.required_literals(value)  # any one of them: the weakest is what counts
-                    words += sorted(needed) if needed else [_regex_literal(value)]
-                elif kind == "signature":
-                    words.append("")  # not in source code at all: never the rarest
-                elif kind == "behaviour":
-                    words += behaviour.triggers_for(value)
-                else:
-                    words.append(_literal_core(value))
-        weakest = min((0 if w.strip("-") in COMMON_WORDS else len(w.strip("-")) for w in words), default=0)
-        return (weakest, -len(words))
-
-    scores = [score(group) for group in rule.groups]
-    return max(range(len(scores)), key=scores.__getitem__)
-
-
-@dataclass(frozen=True, slots=True)
-class _ArgSpec:
-    """The argument needles of a command pattern, lower-cased once, with one regex for the "any of" list:
-    rules for any program (``program: "*"``) are tried on every command, so their quick test is one call."""
-
-    required: tuple[str, ...]
-    alternatives: tuple[str, ...]
-    forbidden: tuple[str, ...]
-    any_of: re.Pattern | None
-
-
-def _arg_lists(spec: dict[str, Any]) -> _ArgSpec:
-    def listed(key: str) -> tuple[str, ...]:
-        value = spec.get(key) or []
-        return (value.lower(),) if isinstance(value, str) else tuple(v.lower() for v in value)
-
-    alternatives = listed("args_any")
-    any_of = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
-    return _ArgSpec(listed("args"), alternatives, listed("not_args"), any_of)
-
-
-def _args_match(spec: _ArgSpec, args_low: list[str], joined: str) -> bool:
-    required, alternatives, forbidden = spec.required, spec.alternatives, spec.forbidden
-    if not required and not alternatives and not forbidden:
-        return True
-    # every way an argument can be present implies its text is in the joined arguments
-    for needle in required:
-        if needle not in joined:
-            return False
-    if spec.any_of is not None and spec.any_of.search(joined) is None:
-        return False
-
-    def present(needle: str) -> bool:
-        if needle not in joined:
-            return False
-        if needle.startswith("-"):
-            return any(a == needle or a.startswith(needle + "=") or (len(needle) == 2 and a.startswith(needle)
-                       and not a.startswith("--")) for a in args_low)
-        return True
-
-    return (all(present(n) for n in required)
-            and (not alternatives or any(present(n) for n in alternatives))
-            and not any(present(n) for n in forbidden))
-
-
-def _line_starts(text: str) -> list[int]:
-    """Offsets where each line begins (split and accumulate run in C)."""
-    return [0, *accumulate(len(line) + 1 for line in text.split("\n")[:-1])]
-
-
-def _locate(starts: list[int], offset: int) -> tuple[int, int]:
-    from bisect import bisect_right
-
-    index = bisect_right(starts, offset) - 1
-    return index + 1, offset - starts[index]
-
-
-def _valid_unicode(text: str, notes: list[str]) -> str:
-    """Replace lone surrogates (from ``surrogateescape`` decoding) so RE2 can read the text."""
-    if text.isascii():
-        return text
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        notes.append("invalid Unicode replaced")
-        return text.encode("utf-8", "replace").decode("utf-8")
-
-
-def scoped(regex: str) -> str:
-    """A rule's regex as one alternative of a union: a leading ``(?m)`` becomes ``(?m:...)``."""
-    match = re.match(r"^\(\?([aiLmsux]+)\)", regex)
-    return f"(?{match.group(1)}:{regex[match.end():]})" if match else f"(?:{regex})"
-
-
-def _on_word_boundary(text: str, start: int, end: int, needle: str, word_chars: str = "") -> bool:
-    """Is ``needle`` at text[start:end] a whole word (alphanumerics plus ``word_chars``)?"""
-    if needle[:1].isalnum() and start > 0 and (text[start - 1].isalnum() or text[start - 1] in word_chars):
-        return False
-    if needle[-1:].isalnum() and end < len(text) and (text[end].isalnum() or text[end] in word_chars):
-        return False
-    return True
-
-
-def _normalize_repo(url: str) -> str:
-    url = url.lower().strip()
-    url = re.sub(r"^(git\+)?(https?|git|ssh)://", "", url)
-    url = re.sub(r"^git@([^:]+):", r"\1/", url)
-    url = re.sub(r"^[^@/]+@", "", url)
-    return url[:-4] if url.endswith(".git") else url.rstrip("/")
-
-
-def _host_of(url: str) -> str:
-    text = re.sub(r"^[a-z0-9+.-]+://", "", url.strip().lower())
-    text = re.sub(r"^git@", "", text)
-    host = re.split(r"[/:?#]", text, maxsplit=1)[0]
-    return host.rsplit("@", 1)[-1]
-
-
-def read_budgeted(source: Path | int, budget: int, notes: list[str]) -> bytes:
-    """The whole file (a path or an open descriptor), or its head and tail when larger than ``budget``."""
-    if not isinstance(source, int):
-        with Path(source).open("rb") as handle:
-            return read_budgeted(handle.fileno(), budget, notes)
-    size = os.fstat(source).st_size
-    if size > budget:
-        notes.append(f"read {budget} of {size} bytes (head and tail)")
-        return os.pread(source, budget // 2, 0) + os.pread(source, budget // 2, size - budget // 2)
-    chunks, offset = [], 0
-    while chunk := os.pread(source, 1 << 20, offset):
-        chunks.append(chunk)
-        offset += len(chunk)
-    return b"".join(chunks)
-
-
-def packer(data: bytes) -> str | None:
-    """Name of the executable packer that compressed this file, if one is recognisable."""
-    if data[:4] == b"\x7fELF" or data[:2] == b"MZ":
-        window = data[:4096] + data[-4096:]
-        if b"UPX!" in window:
-            return "UPX"
-        if b"MPRESS1" in window:
-            return "MPRESS"
-    return None
-
-
-def code_hash(source: str) -> str:
-    """Stable id of a piece of code, for the ledger and the "still run" window."""
-    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def example_verdict(engine: Engine, example: Any) -> Verdict:
-    """Run one inline rule example: a cell string or a {code|argv, kind} mapping."""
-    if isinstance(example, str):
-        return engine.check_code(example, "cell")
-    if "argv" in example:
-        return engine.check_command(example["argv"])
-    if "file" in example:
-        return engine.check_file(example["file"].encode("utf-8"))
-    return engine.check_code(example.get("code", ""), example.get("kind", "cell"))
-
-
-def check_examples(engine: Engine, rule: Rule) -> list[str]:
-    """Check a rule against its own examples; returns what went wrong.
-
-    ``match`` examples must produce this rule's finding at its full
-    severity; ``no_match`` examples must not produce it outside an inert
-    context (a comment or printed mention may still be audited).
-    """
-    failures: list[str] = []
-    for example in rule.examples.get("match", []):
-        hits = [f for f in example_verdict(engine, example).findings if f.rule == rule.id]
-        if not any(f.severity == rule.severity and f.context != INERT for f in hits):
-            seen = ", ".join(f"{f.severity}/{f.context}" for f in hits) or "no finding"
-            failures.append(f"{rule.id}: should match ({seen}): {clip(str(example), 120)}")
-    for example in rule.examples.get("no_match", []):
-        hits = [f for f in example_verdict(engine, example).findings if f.rule == rule.id and f.context != INERT]
-        if hits:
-            failures.append(f"{rule.id}: should not match (line {hits[0].line}, {hits[0].context}): "
-                            f"{clip(str(example), 120)}")
-    return failures

@@ -1,0 +1,92 @@
+"""Shell facts: a command line or script (``!cmd``, ``%%bash``, ``subprocess.run(..., shell=True)``) parsed by
+:mod:`nbwarden.shell` into command, pip, apt, git, download and URL facts, with ``NAME=value`` variables filled in
+and the launcher facts of a ``cd``: ``cd roop && python run.py`` also runs ``roop/run.py``."""
+
+from __future__ import annotations
+
+import re
+
+from .. import shell
+from .facts import EXEC, MAX_DEPTH, Analysis, Fact, clip
+from .nesting import _nested
+
+
+def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str = EXEC, depth: int = 0,
+              evidence: str = "") -> None:
+    """Record the facts of a shell command line (or a script)."""
+    if "\n" in text.strip():
+        # a script: keep line numbers per line, honouring continuations and NAME=value variables
+        logical = ""
+        start = line
+        variables: dict[str, str] = {}
+        for offset, raw in enumerate(text.split("\n")):
+            if not logical:
+                start = line + offset
+            if raw.rstrip().endswith("\\"):
+                logical += raw.rstrip()[:-1] + " "
+                continue
+            logical += raw
+            assignment = SHELL_ASSIGN.match(logical)
+            if assignment:
+                variables[assignment.group(1)] = assignment.group(2).strip("'\"")
+            elif logical.strip() and not logical.lstrip().startswith("#"):
+                filled = _shell_vars(logical, variables)
+                shown = f"{clip(logical, 100)}  ⇒  {clip(filled, 120)}" if filled != logical else ""
+                add_shell(analysis, filled, start, via, context, depth, shown)
+            logical = ""
+        return
+    facts = shell.parse(text)
+    evidence = evidence or clip(text, 200)
+    for cmd in facts.commands:
+        analysis.facts.append(Fact("command", tuple(cmd.argv), context, line, evidence, f"{via} {cmd.via}".strip()))
+        if cmd.argv[0] in {"cd", "pushd"} and len(cmd.argv) > 1:
+            analysis.cwd = cmd.argv[1].strip("'\"").rstrip("/")
+        elif analysis.cwd:
+            launched = _launched_in(analysis.cwd, cmd.argv)
+            if launched:  # the tool the directory holds: `cd roop && python run.py` is roop/run.py
+                analysis.facts.append(Fact("command", launched, context, line, evidence,
+                                           f"{via} cd {analysis.cwd}".strip()))
+    for name in facts.pip:
+        analysis.facts.append(Fact("pip", name, context, line, evidence, via))
+    for name in facts.apt:
+        analysis.facts.append(Fact("apt", name, context, line, evidence, via))
+    for repo in facts.git:
+        analysis.facts.append(Fact("git", repo, context, line, evidence, via))
+    for url, filename in facts.downloads:
+        analysis.facts.append(Fact("download", (url, filename), context, line, evidence, via))
+    for url in facts.urls:
+        analysis.facts.append(Fact("url", url, context, line, evidence, via))
+    for path in facts.files_run:
+        analysis.files_run.append((path, line))
+    for code in facts.python_code:
+        if depth < MAX_DEPTH:
+            _nested(analysis, code, "python", line, f"{via} python -c".strip(), context, depth + 1)
+
+
+def _launched_in(cwd: str, argv: list[str]) -> tuple[str, ...] | None:
+    """``python run.py -s x`` run in ``/content/roop`` as ``python roop/run.py -s x`` (None: nothing relative)."""
+    folder = cwd.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    if not folder or folder in {".", "..", "~", "content", "workspace", "home"}:
+        return None
+    name = shell.program_name(argv[0])
+    if argv[0].startswith("./"):
+        return (f"{folder}/{argv[0][2:]}", *argv[1:])
+    if shell.PYTHONS.match(name) or name in shell.SHELLS or name in {"accelerate", "torchrun", "deepspeed"}:
+        for i, arg in enumerate(argv[1:], 1):
+            if arg.startswith("-"):
+                if arg in {"-m", "-c"}:
+                    return None
+                continue
+            if not arg.startswith(("/", "~", "$")) and arg.endswith((".py", ".sh")):
+                return (argv[0], *argv[1:i], f"{folder}/{arg.removeprefix('./')}", *argv[i + 1:])
+            return None
+    return None
+
+
+SHELL_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_]\w*)=('[^']*'|\"[^\"]*\"|[^\s;&|]*)\s*$")
+
+
+def _shell_vars(line: str, variables: dict[str, str]) -> str:
+    if not variables or "$" not in line:
+        return line
+    return re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda m: variables.get(m.group(1), m.group(0)), line)

@@ -1,0 +1,71 @@
+"""The cells that ran before this one (:class:`EarlierCells`): their top-level string values and the
+directory their ``cd`` left, looked up only when a later cell needs them."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .facts import MAX_DEEP_BYTES, Analysis
+from .folding import _Folder
+from .ipython import split_ipython
+
+
+@dataclass(slots=True)
+class EarlierCell:
+    source: str
+    cell: int | None
+    matches: list | None = None  # the engine's multi-group matches, once it has looked
+    backfilled: bool = False  # looked at only because a later cell needed it
+
+
+_CD_LINE = re.compile(r"^[ \t]*(?:%cd|!cd|cd)[ \t]+([^\s;&|]+)", re.M)
+
+
+class EarlierCells:
+    """The cells that ran before this one, looked at again only when needed.
+
+    ``!wget {url}`` often takes ``url`` from an earlier cell, and a rule that
+    combines weak signals may find its other half there.  Parsing every
+    earlier cell up front would cost every check; instead the sources are
+    kept, their top-level string assignments are folded the first time a
+    shell line names something the current cell does not define, and the
+    engine analyses them in full only when a multi-part rule is half matched.
+    """
+
+    def __init__(self, limit: int = 200) -> None:
+        self.entries: list[EarlierCell] = []
+        self.limit = limit
+        self._env: dict[str, Any] = {}
+        self._unfolded: list[str] = []  # sources added since the last look-up
+        self.cwd = ""  # where the last %cd or !cd of the cells so far left the kernel
+
+    def add(self, source: str, cell: int | None = None, matches: list | None = None) -> None:
+        if len(source) <= MAX_DEEP_BYTES:
+            self.entries = (self.entries + [EarlierCell(source, cell, matches)])[-self.limit :]
+            self._unfolded = (self._unfolded + [source])[-self.limit :]
+            moves = _CD_LINE.findall(source)
+            if moves:
+                self.cwd = moves[-1].strip("'\"").rstrip("/")
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The value of a top-level name as the cells so far left it (each cell is folded once)."""
+        if self._unfolded:
+            folder = _Folder(self._env)
+            for source in self._unfolded:
+                try:
+                    tree = ast.parse(split_ipython(source, Analysis(source="", kind="cell"), []))
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    continue
+                for stmt in tree.body:
+                    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                        value = folder.fold(stmt.value)
+                        if isinstance(value, (str, int)):
+                            self._env.pop(stmt.targets[0].id, None)  # newest last, so the oldest go first
+                            self._env[stmt.targets[0].id] = value
+            self._unfolded = []
+            while len(self._env) > 4 * self.limit:
+                del self._env[next(iter(self._env))]
+        return self._env.get(name, default)

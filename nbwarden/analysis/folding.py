@@ -1,0 +1,537 @@
+"""Value resolution and decoding: :class:`_Folder` folds the string-building expressions obfuscators use
+(concatenation, ``join``, ``chr`` lists, slicing, base64/hex/rot13/zlib decoding, one-expression functions) back
+into plain values, and resolves call targets to dotted names through aliases and computed look-ups."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import binascii
+import bz2
+import codecs
+import lzma
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+MAX_FOLD = 1 << 20  # longest string the folder will build
+MAX_FOLD_STEPS = 1 << 18  # nodes one expression may fold (comprehensions and lambdas multiply work)
+MAX_FOLD_TOTAL = 1 << 20  # nodes one cell may fold in all
+MAX_ITEMS = 65536  # longest list, dict or comprehension the folder will build
+
+IMPORT_CALLS = {"__import__", "importlib.import_module", "importlib.__import__"}
+NAMESPACE_CALLS = {"globals", "locals", "vars"}  # vars(os)[x], globals()[x]: names looked up by a computed key
+DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+
+
+@dataclass(slots=True, repr=False)
+class _Function:
+    """A one-expression function (``lambda s: ...``, ``def f(s): return ...``): decoders are often wrapped in one."""
+
+    params: list[str]
+    defaults: dict[str, Any]
+    body: ast.expr
+
+
+class _Folder:
+    """Evaluates the string-building expressions obfuscators use, and nothing else.
+
+    Decoders nest freely (``zlib.decompress(base64.b64decode(s[::-1]))``), call
+    targets are named through import aliases and computed look-ups (``name``),
+    and one-expression functions are applied.  Work is counted: one expression
+    may fold ``MAX_FOLD_STEPS`` nodes and a cell ``MAX_FOLD_TOTAL``, so nested
+    comprehensions or chains of lambdas cannot multiply into minutes.
+    """
+
+    def __init__(self, env: dict[str, Any], aliases: dict[str, str] | None = None):
+        self.env = env
+        self.aliases = aliases if aliases is not None else {}  # name -> dotted module or attribute
+        self.methods: set[str] = set()  # which decoders were used, for evidence
+        self.steps = 0  # nodes folded for the current top-level expression
+        self.total = 0  # nodes folded in all
+        self.exhausted = False  # a cap was hit: some values are unknown
+
+    def fold(self, node: ast.AST, depth: int = 0) -> Any:
+        if depth == 0:
+            self.steps = 0
+        elif depth > 40:
+            return None
+        self.steps += 1
+        self.total += 1
+        if self.steps > MAX_FOLD_STEPS or self.total > MAX_FOLD_TOTAL:
+            self.exhausted = True
+            return None
+        try:
+            return self._fold(node, depth)
+        except (ValueError, TypeError, UnicodeError, binascii.Error, zlib.error, lzma.LZMAError, OSError, EOFError, OverflowError,
+                RecursionError, MemoryError, IndexError, KeyError, LookupError, AttributeError):
+            return None
+
+    def _fold(self, node: ast.AST, depth: int) -> Any:
+        fold = self.fold
+        if isinstance(node, ast.Constant):
+            return node.value if isinstance(node.value, (str, bytes, int)) and not isinstance(node.value, bool) else None
+        if isinstance(node, ast.Name):
+            value = self.env.get(node.id)
+            return None if isinstance(value, _Function) else value  # applied by _call, never turned into text
+        if isinstance(node, ast.JoinedStr):
+            parts = []
+            for value in node.values:
+                if isinstance(value, ast.Constant):
+                    parts.append(str(value.value))
+                elif isinstance(value, ast.FormattedValue):
+                    inner = fold(value.value, depth + 1)
+                    if inner is None:
+                        return None
+                    parts.append(inner.decode("utf-8", "replace") if isinstance(inner, bytes) else str(inner))
+            return _cap("".join(parts))
+        if isinstance(node, ast.BinOp):
+            left, right = fold(node.left, depth + 1), fold(node.right, depth + 1)
+            if left is None or right is None:
+                return None
+            if isinstance(node.op, ast.Add) and type(left) is type(right) and isinstance(left, (str, bytes, list)):
+                return _cap(left + right)
+            if isinstance(node.op, ast.Mult) and isinstance(left, (str, bytes)) and isinstance(right, int):
+                return _cap(left * max(0, min(right, 1000)))
+            if isinstance(node.op, ast.Mod) and isinstance(left, str):
+                return _cap(left % (tuple(right) if isinstance(right, list) else right))
+            if isinstance(node.op, ast.BitXor) and isinstance(left, int) and isinstance(right, int):
+                return left ^ right
+            if isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(left, int) and isinstance(right, int):
+                return left + right if isinstance(node.op, ast.Add) else left - right
+            return None
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Invert)):
+            value = fold(node.operand, depth + 1)
+            if isinstance(value, int):
+                return -value if isinstance(node.op, ast.USub) else ~value if isinstance(node.op, ast.Invert) else value
+            return None
+        if isinstance(node, (ast.List, ast.Tuple)):
+            items = [fold(elt, depth + 1) for elt in node.elts[:MAX_ITEMS]]
+            return None if any(item is None for item in items) else items
+        if isinstance(node, ast.Dict):
+            # partial: a key whose value is unknown is left out, so the known ones can still be looked up
+            table = {}
+            for key_node, value_node in zip(node.keys[:MAX_ITEMS], node.values[:MAX_ITEMS], strict=False):
+                key = fold(key_node, depth + 1) if key_node is not None else None  # None: a **mapping
+                if isinstance(key, (str, int)) and (value := fold(value_node, depth + 1)) is not None:
+                    table[key] = value
+            return table
+        if isinstance(node, ast.Subscript):
+            base = fold(node.value, depth + 1)
+            sl = node.slice
+            if isinstance(base, (str, bytes, list)) and isinstance(sl, ast.Slice):
+                step = fold(sl.step, depth + 1) if sl.step else 1
+                lower = fold(sl.lower, depth + 1) if sl.lower else None
+                upper = fold(sl.upper, depth + 1) if sl.upper else None
+                if isinstance(step, int) and step != 0:
+                    if step == -1:
+                        self.methods.add("reversed")
+                    return base[lower:upper:step]
+            if isinstance(base, (str, bytes, list)):
+                index = fold(sl, depth + 1)
+                if isinstance(index, int):
+                    return base[index]
+            if isinstance(base, dict):
+                return base[fold(sl, depth + 1)]
+            return None
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)) and len(node.generators) == 1:
+            gen = node.generators[0]
+            items = fold(gen.iter, depth + 1)
+            if not isinstance(items, (list, str, bytes)) or not isinstance(gen.target, ast.Name) or gen.ifs:
+                return None
+            out = []
+            saved = self.env.get(gen.target.id)
+            for item in list(items)[:MAX_ITEMS]:
+                self.env[gen.target.id] = item
+                value = fold(node.elt, depth + 1)
+                if value is None:
+                    break
+                out.append(value)
+            else:
+                self._restore(gen.target.id, saved)
+                return out
+            self._restore(gen.target.id, saved)
+            return None
+        if isinstance(node, ast.Lambda):
+            return self.function(node, depth)
+        if isinstance(node, ast.Call):
+            return self._call(node, depth)
+        return None
+
+    def _restore(self, name: str, saved: Any) -> None:
+        if saved is None:
+            self.env.pop(name, None)
+        else:
+            self.env[name] = saved
+
+    # -- one-expression functions
+
+    def function(self, node: ast.Lambda | ast.FunctionDef, depth: int = 0) -> _Function | None:
+        """``lambda s: ...`` or ``def f(s): return ...`` as something ``_invoke`` can apply, else None."""
+        spec = node.args
+        if spec.vararg or spec.kwarg or spec.kwonlyargs:
+            return None
+        if isinstance(node, ast.Lambda):
+            body = node.body
+        else:
+            statements = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
+            if node.decorator_list or len(statements) != 1 or not isinstance(statements[0], ast.Return):
+                return None
+            body = statements[0].value
+            if body is None:
+                return None
+        params = [arg.arg for arg in (*spec.posonlyargs, *spec.args)]
+        defaults = {}
+        for param, default in zip(params[len(params) - len(spec.defaults):], spec.defaults, strict=True):
+            if (value := self.fold(default, depth + 1)) is not None:
+                defaults[param] = value
+        return _Function(params, defaults, body)
+
+    def _callee(self, func: ast.AST, depth: int) -> _Function | None:
+        if isinstance(func, ast.Lambda):
+            return self.function(func, depth)
+        if isinstance(func, ast.Name) and isinstance(value := self.env.get(func.id), _Function):
+            return value
+        return None
+
+    def _invoke(self, function: _Function, values: list[Any], keywords: dict[str, Any], depth: int) -> Any:
+        """Fold the body with the parameters bound (dynamic scope: the cell's names stay visible)."""
+        bound = {**function.defaults, **dict(zip(function.params, values, strict=False)), **keywords}
+        if len(values) > len(function.params) or any(bound.get(p) is None for p in function.params):
+            return None
+        missing = object()
+        saved = {p: self.env.get(p, missing) for p in function.params}
+        self.env.update((p, bound[p]) for p in function.params)
+        try:
+            return self.fold(function.body, depth + 1)
+        finally:
+            for param, value in saved.items():
+                if value is missing:
+                    self.env.pop(param, None)
+                else:
+                    self.env[param] = value
+
+    def _apply(self, func: ast.AST, value: Any, depth: int) -> Any:
+        """``func(value)`` for ``map(func, ...)``: a lambda, a function of the cell or a decoder by name."""
+        function = self._callee(func, depth)
+        if function is not None:
+            return self._invoke(function, [value], {}, depth)
+        if isinstance(value, (str, bytes, int)):
+            return self._call(ast.Call(func=func, args=[ast.Constant(value)], keywords=[]), depth)
+        return None
+
+    # -- names
+
+    def name(self, node: ast.AST, depth: int = 0) -> str:
+        """The dotted name an expression refers to, seen through aliases and computed look-ups.
+
+        ``__import__('os').system``, ``getattr(os, 'sys' + 'tem')``, ``vars(os)[x]``,
+        ``os.__dict__[x]``, ``sys.modules['os'].system`` and ``m.system`` after
+        ``m = importlib.import_module(x)`` are all ``os.system``; builtins lose their
+        ``builtins.`` prefix.  Like :func:`dotted`, ``f().x`` is ``f.x``; a part that
+        cannot be known makes the result ``""`` or leaves it out.
+        """
+        if depth == 0:
+            self.steps = 0
+        elif depth > 40:
+            return ""
+        if isinstance(node, ast.Name):
+            return _unbuiltin(self.aliases.get(node.id, node.id))
+        if isinstance(node, ast.Attribute):
+            base = self.name(node.value, depth + 1)
+            if node.attr == "__dict__":
+                return base
+            return _unbuiltin(f"{base}.{node.attr}" if base else node.attr)
+        if isinstance(node, ast.Subscript):
+            space = self._namespace(node.value, depth + 1)
+            return self._lookup(space, node.slice, depth) if space is not None else ""
+        if not isinstance(node, ast.Call):
+            return ""
+        func = self.name(node.func, depth + 1)
+        args = node.args
+        if func in IMPORT_CALLS:
+            module = self.fold(args[0], depth + 1) if args else None
+            if not isinstance(module, str) or not DOTTED_NAME.fullmatch(module):
+                return ""
+            # __import__('a.b') returns a unless a fromlist asks for a.b
+            whole = func != "__import__" or len(args) > 3 or any(k.arg == "fromlist" for k in node.keywords)
+            return module if whole else module.split(".")[0]
+        lookup = self._computed(node, func, depth)
+        return func if lookup is None else lookup
+
+    def _computed(self, node: ast.Call, func: str, depth: int) -> str | None:
+        """The name a look-up call reaches (``getattr(os, x)``, ``vars(os).get(x)``, ``eval('os.system')``):
+        ``""`` when its key cannot be folded, None when the call is no look-up."""
+        args = node.args
+        if func == "getattr" and len(args) >= 2:
+            base = self.name(args[0], depth + 1)
+            return self._lookup(base, args[1], depth) if base else ""
+        if func.endswith((".__getattribute__", ".__getattr__")) and args:
+            return self._lookup(func.rsplit(".", 1)[0], args[0], depth)
+        if func.endswith(".get") and args and isinstance(node.func, ast.Attribute):
+            space = self._namespace(node.func.value, depth + 1)
+            return None if space is None else self._lookup(space, args[0], depth)
+        if func == "eval" and args:
+            return self._lookup("", args[0], depth)
+        return None
+
+    def reference(self, node: ast.AST) -> str | None:
+        """The dotted name when ``node`` is a module or an attribute of one (``os.path``, ``m`` after
+        ``m = __import__(x)``, ``getattr(os, x)``, ``get_ipython()``), for aliases; None for any other value."""
+        base = node
+        while isinstance(base, ast.Attribute):
+            base = base.value
+        if isinstance(base, ast.Name):
+            known = base.id in self.aliases
+        elif isinstance(base, ast.Call):
+            func = self.name(base.func)
+            known = func in IMPORT_CALLS or func == "get_ipython" or self._computed(base, func, 0) is not None
+        else:
+            known = isinstance(base, ast.Subscript)
+        return (self.name(node) or None) if known else None
+
+    def _namespace(self, node: ast.AST, depth: int) -> str | None:
+        """The prefix of the names found by subscripting ``node`` (``vars(os)``, ``os.__dict__``: ``os``;
+        ``globals()``, ``__builtins__``, ``sys.modules``: none), or None when it is no namespace."""
+        if isinstance(node, ast.Call):
+            func = self.name(node.func, depth + 1)
+            if func not in NAMESPACE_CALLS:
+                return None
+            return (self.name(node.args[0], depth + 1) or None) if node.args else ""
+        if isinstance(node, ast.Attribute) and node.attr == "__dict__":
+            return self.name(node.value, depth + 1) or None
+        return "" if self.name(node, depth + 1) in {"__builtins__", "builtins", "sys.modules"} else None
+
+    def _lookup(self, space: str, key_node: ast.AST, depth: int) -> str:
+        """``space.key`` for a folded key; with no space the key names a module or a name of the cell."""
+        key = self.fold(key_node, depth + 1)
+        if not isinstance(key, str) or not DOTTED_NAME.fullmatch(key):
+            return ""
+        if space:
+            return _unbuiltin(f"{space}.{key}")
+        head, _, rest = key.partition(".")
+        full = self.aliases.get(head, head)
+        return _unbuiltin(f"{full}.{rest}" if rest else full)
+
+    # -- calls
+
+    def _call(self, node: ast.Call, depth: int) -> Any:
+        fold = self.fold
+        func = node.func
+        args = node.args
+        function = self._callee(func, depth)
+        if function is not None:
+            values = [fold(a, depth + 1) for a in args]
+            keywords = {k.arg: fold(k.value, depth + 1) for k in node.keywords if k.arg}
+            return self._invoke(function, values, keywords, depth)
+        name = self.name(func, depth + 1)
+        if isinstance(func, ast.Attribute) and name not in {"codecs.decode", "codecs.encode"}:
+            method = func.attr
+            if method == "join" and len(args) == 1:
+                sep, items = fold(func.value, depth + 1), fold(args[0], depth + 1)
+                if isinstance(sep, (str, bytes)) and isinstance(items, list) and all(isinstance(x, type(sep)) for x in items):
+                    if sep == "" and items and all(isinstance(x, str) and len(x) == 1 for x in items):
+                        self.methods.add("chr-join")
+                    return _cap(sep.join(items))
+                return None
+            if method in {"decode", "encode"}:
+                base = fold(func.value, depth + 1)
+                codec = fold(args[0], depth + 1) if args else "utf-8"
+                if isinstance(codec, str) and codec.replace("_", "").replace("-", "").lower() in {"rot13"}:
+                    self.methods.add("rot13")
+                    return codecs.decode(base, "rot13") if isinstance(base, str) else None
+                if method == "decode" and isinstance(base, bytes):
+                    return base.decode(codec if isinstance(codec, str) else "utf-8", "replace")
+                if method == "encode" and isinstance(base, str):
+                    return base.encode("utf-8", "replace")
+                return None
+            if method in {"lower", "upper", "strip", "lstrip", "rstrip", "title", "casefold", "swapcase"} and not args:
+                base = fold(func.value, depth + 1)
+                return getattr(base, method)() if isinstance(base, (str, bytes)) else None
+            if method == "replace" and len(args) >= 2:
+                base, old, new = (fold(x, depth + 1) for x in (func.value, args[0], args[1]))
+                if all(isinstance(x, str) for x in (base, old, new)):
+                    return _cap(base.replace(old, new))
+                return None
+            if method in {"split", "rsplit"} and len(args) <= 2:
+                base = fold(func.value, depth + 1)
+                sep = fold(args[0], depth + 1) if args else None
+                limit = fold(args[1], depth + 1) if len(args) > 1 else -1
+                if isinstance(base, (str, bytes)) and (sep is None) == (not args) and isinstance(limit, int):
+                    return _cap(getattr(base, method)(sep, limit))
+                return None
+            if method == "format":
+                base = fold(func.value, depth + 1)
+                values = [fold(a, depth + 1) for a in args]
+                kwargs = {k.arg: fold(k.value, depth + 1) for k in node.keywords if k.arg}
+                if isinstance(base, str) and all(v is not None for v in values) and all(v is not None for v in kwargs.values()):
+                    return _cap(base.format(*values, **kwargs))
+                return None
+            if method in {"fromhex"} and args:
+                value = fold(args[0], depth + 1)
+                if isinstance(value, str):
+                    self.methods.add("hex")
+                    return bytes.fromhex(value)
+                return None
+            if method == "get" and args:
+                base = fold(func.value, depth + 1)
+                if isinstance(base, dict):
+                    key = fold(args[0], depth + 1)
+                    return base[key] if key in base or len(args) < 2 else fold(args[1], depth + 1)
+        short = name.rsplit(".", 1)[-1]
+        if short in {"b64decode", "decodebytes", "a2b_base64", "urlsafe_b64decode", "decodestring",
+                     "b32decode", "b16decode", "b85decode", "a85decode", "standard_b64decode"} and args:
+            value = fold(args[0], depth + 1)
+            if isinstance(value, (str, bytes)):
+                self.methods.add("base64" if "64" in short or short in {"decodebytes", "decodestring"} else short)
+                data = value.encode() if isinstance(value, str) else value
+                decoder = getattr(base64, short, None) if short not in {"a2b_base64"} else binascii.a2b_base64
+                if short == "urlsafe_b64decode" or short == "b64decode":
+                    data = data + b"=" * (-len(data.strip()) % 4)
+                return decoder(data) if decoder else None
+            return None
+        if short in {"unhexlify", "a2b_hex"} and args:
+            value = fold(args[0], depth + 1)
+            if isinstance(value, (str, bytes)):
+                self.methods.add("hex")
+                return binascii.unhexlify(value)
+            return None
+        module = name.split(".", 1)[0]
+        if short == "decompress" and args and module in {"zlib", "gzip", "bz2", "lzma"}:
+            value = fold(args[0], depth + 1)
+            wbits = fold(args[1], depth + 1) if len(args) > 1 and module == "zlib" else zlib.MAX_WBITS
+            if isinstance(value, bytes) and isinstance(wbits, int):
+                self.methods.add(module)
+                return _decompress(module, value, wbits)
+            return None
+        if name in {"codecs.decode", "codecs.encode"} and args:
+            value = fold(args[0], depth + 1)
+            codec = fold(args[1], depth + 1) if len(args) > 1 else next(
+                (fold(k.value, depth + 1) for k in node.keywords if k.arg == "encoding"), "utf-8")
+            if not isinstance(codec, str):
+                return None
+            key = codec.replace("_", "").replace("-", "").lower()
+            if key == "rot13" and isinstance(value, str):
+                self.methods.add("rot13")
+                return codecs.decode(value, "rot13")
+            if key in {"hex", "hexcodec"}:
+                self.methods.add("hex")
+                return binascii.unhexlify(value)
+            if key in {"base64", "base64codec"}:
+                self.methods.add("base64")
+                return base64.b64decode(value)
+            if key in {"zlib", "zlibcodec", "zip"} and isinstance(value, bytes):
+                self.methods.add("zlib")
+                return _decompress("zlib", value, zlib.MAX_WBITS)
+            if key == "unicodeescape" and isinstance(value, (str, bytes)):
+                return codecs.decode(value, "unicode_escape")
+            if isinstance(value, bytes):
+                return value.decode(codec, "replace")
+            return None
+        if name == "chr" and len(args) == 1:
+            value = fold(args[0], depth + 1)
+            if isinstance(value, int) and 0 <= value < 0x110000:
+                self.methods.add("chr")
+                return chr(value)
+            return None
+        if name == "map" and len(args) == 2:
+            items = fold(args[1], depth + 1)
+            if not isinstance(items, (list, str, bytes)):
+                return None
+            out = [self._apply(args[0], item, depth + 1) for item in list(items)[:MAX_ITEMS]]
+            return None if any(item is None for item in out) else out
+        if name in {"str", "bytes", "bytearray"} and args and (len(args) > 1 or node.keywords):
+            value = fold(args[0], depth + 1)  # str(data, 'utf-8'), bytes(text, encoding='utf-8')
+            codec = fold(args[1], depth + 1) if len(args) > 1 else next(
+                (fold(k.value, depth + 1) for k in node.keywords if k.arg == "encoding"), "utf-8")
+            if isinstance(codec, str) and name == "str" and isinstance(value, bytes):
+                return value.decode(codec, "replace")
+            if isinstance(codec, str) and name != "str" and isinstance(value, str):
+                return value.encode(codec, "replace")
+            return None
+        if name in {"str", "bytes", "bytearray", "list", "reversed", "tuple"} and len(args) == 1:
+            value = fold(args[0], depth + 1)
+            if name == "reversed" and isinstance(value, (str, list)):
+                self.methods.add("reversed")
+                return list(reversed(value))
+            if name in {"bytes", "bytearray"} and isinstance(value, list) and all(isinstance(x, int) for x in value):
+                return bytes(x & 0xFF for x in value)
+            if name == "list" and isinstance(value, (str, list)):
+                return list(value)
+            if name == "str" and isinstance(value, (str, int)):
+                return str(value)
+            return value if name == "tuple" else value if name in {"bytes", "bytearray"} and isinstance(value, bytes) else None
+        if name == "int" and 1 <= len(args) <= 2:
+            value = fold(args[0], depth + 1)
+            radix = fold(args[1], depth + 1) if len(args) > 1 else 10
+            if isinstance(value, int) and len(args) == 1:
+                return value
+            return int(value, radix) if isinstance(value, (str, bytes)) and isinstance(radix, int) else None
+        if name == "ord" and len(args) == 1:
+            value = fold(args[0], depth + 1)
+            return ord(value) if isinstance(value, str) and len(value) == 1 else None
+        if name in {"os.path.join", "posixpath.join", "Path", "pathlib.Path"} and args:
+            parts = [fold(a, depth + 1) for a in args]
+            if all(isinstance(p, str) for p in parts):
+                return "/".join(p.rstrip("/") for p in parts)
+        return None
+
+
+def _decompress(module: str, data: bytes, wbits: int) -> bytes:
+    """Decompressed ``data``, at most ``MAX_FOLD`` bytes of it (a small bomb stays small)."""
+    if module == "zlib":
+        return zlib.decompressobj(wbits).decompress(data, MAX_FOLD)
+    if module == "gzip":
+        return zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(data, MAX_FOLD)
+    if module == "bz2":
+        return bz2.BZ2Decompressor().decompress(data, MAX_FOLD)
+    return lzma.LZMADecompressor().decompress(data, MAX_FOLD)
+
+
+def _unbuiltin(name: str) -> str:
+    """``builtins.exec`` and ``__builtins__.exec`` are ``exec``."""
+    if "builtins" not in name:
+        return name
+    for prefix in ("builtins.", "__builtins__."):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
+def _cap(value: Any) -> Any:
+    if isinstance(value, (str, bytes)) and len(value) > MAX_FOLD or isinstance(value, list) and len(value) > MAX_ITEMS:
+        raise ValueError("folded value too long")
+    return value
+
+
+def dotted(node: ast.AST | None) -> str:
+    """``a.b.c`` for attribute chains; ``f.x`` for ``f().x``."""
+    parts: list[str] = []
+    while node is not None:
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Name):
+            parts.append(node.id)
+            break
+        elif isinstance(node, ast.Call):
+            node = node.func
+        else:
+            break
+    return ".".join(reversed(parts))
+
+
+def _printable(data: bytes | str) -> str | None:
+    """Decoded bytes as text if they look like text, else None."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    else:
+        text = data
+    if not text:
+        return None
+    good = sum(1 for ch in text[:2000] if ch.isprintable() or ch in "\n\t\r")
+    return text if good >= 0.9 * min(len(text), 2000) else None

@@ -1,0 +1,137 @@
+"""IPython syntax: ``!cmd``, ``%magic`` and ``%%cell`` magics turned into Python placeholders (same line
+numbers) and queued shell lines; ``%run`` and ``%%writefile`` recorded."""
+
+from __future__ import annotations
+
+import re
+
+from .. import shell
+from .facts import CODE, EXEC, INERT, Analysis, Fact
+from .nesting import _writefile
+
+CELL_MAGIC_SHELL = {"bash", "sh", "system", "!", "script"}
+CELL_MAGIC_PYTHON = {"python", "python3", "capture", "time", "timeit", "prun", "debug", "pypy"}
+CELL_MAGIC_INERT = {"html", "javascript", "js", "markdown", "latex", "svg", "md"}
+LINE_MAGIC_SHELL = {"sx", "system", "sc"}
+MAGIC_LINE = re.compile(r"^[ \t]*[!%]|=[ \t]*(?:!|%sx|%system)", re.M)
+ASSIGN_SHELL = re.compile(r"^(\s*)([\w., ]+?)\s*=\s*(!|%sx\b|%system\b)\s*(.*)$")
+
+
+def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int, str]]) -> str:
+    """Replace IPython-only lines by Python placeholders, recording shell facts.
+
+    Returns Python source with the same number of lines.  Shell lines are
+    queued in ``env_text`` as (text, line, via) so that ``{var}`` and ``$var``
+    can be filled in once the Python constants are known.
+    """
+    lines = source.split("\n")
+    first = next((i for i, text in enumerate(lines) if text.strip()), None)
+    if first is not None and lines[first].lstrip().startswith("%%"):
+        header = lines[first].strip()[2:]
+        name, _, args = header.partition(" ")
+        name = name.strip()
+        body_start = first + 1
+        body = "\n".join(lines[body_start:])
+        if name in CELL_MAGIC_SHELL and (name != "script" or args.split()[:1] and shell.program_name(args.split()[0]) in shell.SHELLS):
+            for i in range(body_start, len(lines)):
+                analysis.shell_lines[i + 1] = EXEC
+            env_text.append((body, body_start + 1, f"%%{name}"))
+            return "\n" * (len(lines) - 1)
+        if name == "writefile":
+            path = args.split()[-1] if args.split() else ""
+            analysis.shell_lines[first + 1] = EXEC
+            _writefile(analysis, path, body, body_start + 1)
+            return "\n" * (len(lines) - 1)
+        if name in CELL_MAGIC_INERT:
+            for i in range(first, len(lines)):
+                analysis.shell_lines[i + 1] = INERT
+            return "\n" * (len(lines) - 1)
+        if name not in CELL_MAGIC_PYTHON:
+            # an unknown cell magic: keep its text as code for literal checks
+            for i in range(first, len(lines)):
+                analysis.shell_lines[i + 1] = EXEC
+            return "\n" * (len(lines) - 1)
+        lines[first] = ""
+        if args.strip():
+            lines[first] = args  # %%time x = 1 -> runs `x = 1`
+    if not MAGIC_LINE.search(source):
+        return "\n".join(lines)  # plain Python: nothing to rewrite
+    out: list[str] = []
+    i = 0
+    in_string = None  # the open triple quote: IPython does not rewrite lines inside a string
+    while i < len(lines):
+        text = lines[i]
+        stripped = text.lstrip()
+        indent = text[: len(text) - len(stripped)]
+        lineno = i + 1
+        if in_string:
+            out.append(text)
+            in_string = _open_triple(text, in_string)
+            i += 1
+            continue
+        if stripped.startswith(("!", "%")) and not stripped.startswith(("%%", "!=")):
+            # join continuation lines of a shell escape
+            command = stripped
+            extra = 0
+            while command.endswith("\\") and i + extra + 1 < len(lines):
+                extra += 1
+                command = command[:-1] + " " + lines[i + extra].strip()
+            _line_magic(analysis, command, lineno, env_text)
+            for k in range(extra + 1):
+                analysis.shell_lines[lineno + k] = EXEC
+            out.append(indent + "pass")
+            out.extend([""] * extra)
+            i += extra + 1
+            continue
+        match = ASSIGN_SHELL.match(text) if ("!" in text or "%s" in text) and "=" in text else None
+        if match and not stripped.startswith("#"):
+            command = ("!" if match.group(3) == "!" else "%sx ") + match.group(4)
+            _line_magic(analysis, command, lineno, env_text)
+            analysis.shell_lines[lineno] = EXEC
+            out.append(f"{match.group(1)}{match.group(2)} = None")
+            i += 1
+            continue
+        out.append(text)
+        if "\"\"\"" in text or "'''" in text:
+            in_string = _open_triple(text, None)
+        i += 1
+    return "\n".join(out)
+
+
+_TRIPLE = re.compile(r"\"\"\"|'''|#")
+
+
+def _open_triple(text: str, state: str | None) -> str | None:
+    """The triple quote still open at the end of ``text`` (None if none), given the one open before it."""
+    pos = 0
+    while True:
+        if state:
+            end = text.find(state, pos)
+            if end < 0:
+                return state
+            state, pos = None, end + 3
+            continue
+        match = _TRIPLE.search(text, pos)
+        if not match or match.group() == "#":
+            return None
+        state, pos = match.group(), match.end()
+
+
+def _line_magic(analysis: Analysis, command: str, lineno: int, env_text: list) -> None:
+    if command.startswith("!"):
+        env_text.append((command.lstrip("!"), lineno, "!"))
+        return
+    name, _, rest = command[1:].partition(" ")
+    if name in {"pip", "conda", "mamba", "uv"}:
+        env_text.append((f"{name} {rest}", lineno, f"%{name}"))
+    elif name in LINE_MAGIC_SHELL or name == "":
+        env_text.append((rest, lineno, f"%{name}"))
+    elif name == "run":
+        args = [a for a in shell.tokenize(rest) if not a.startswith("-")]
+        if args:
+            analysis.files_run.append((args[0], lineno))
+            analysis.facts.append(Fact("command", ("python", *args), EXEC, lineno, command, "%run"))
+    elif name == "cd":
+        env_text.append((f"cd {rest}", lineno, "%cd"))  # in order with the shell lines: it moves the later ones
+    elif name in {"env", "set_env", "bookmark", "load", "loadpy"}:
+        analysis.facts.append(Fact("text", rest, CODE, lineno, command, f"%{name}"))

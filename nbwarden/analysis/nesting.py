@@ -1,0 +1,44 @@
+"""Code found inside code: ``exec(...)``, ``python -c``, decoded payloads and ``%%writefile`` bodies are
+analysed as units of their own and merged into the outer analysis.
+
+These two functions are the one way back up: they call :func:`nbwarden.analysis.unit.analyze`, which is
+imported when they run (``unit`` imports every other module of the package, this one included)."""
+
+from __future__ import annotations
+
+from .facts import CONTEXT_RANK, EXEC, INERT, Analysis, Fact, clip
+
+
+def _writefile(analysis: Analysis, path: str, body: str, first_line: int) -> None:
+    """``%%writefile x.sh``: the body will run later, so analyse it now."""
+    from .unit import analyze  # the way back up: unit imports this module
+
+    kind = "shell" if path.endswith(".sh") else "python" if path.endswith(".py") else "text"
+    sub = analyze(body, kind=kind, depth=1)
+    for fact in sub.facts:
+        fact.line += first_line - 1
+        fact.via = f"%%writefile {path} {fact.via}".strip()
+        analysis.facts.append(fact)
+    for line_no, ctx in sub.shell_lines.items():
+        analysis.shell_lines[line_no + first_line - 1] = ctx if kind == "shell" else EXEC
+    for line_no in range(first_line, first_line + body.count("\n") + 1):
+        analysis.shell_lines.setdefault(line_no, EXEC)
+
+
+def _nested(analysis: Analysis, code: str, kind: str, line: int, via: str, context: str, depth: int) -> None:
+    """Analyse code found inside code (``exec(...)``, ``python -c``) and merge it."""
+    from .unit import analyze  # the way back up: unit imports this module
+
+    sub = analyze(code, kind=kind, depth=depth)
+    outer = analysis.lines[line - 1].strip() if 0 < line <= len(analysis.lines) else ""
+    for fact in sub.facts:
+        fact.line = line
+        fact.via = f"{via} {fact.via}".strip()
+        if outer and outer not in fact.evidence:
+            fact.evidence = f"{clip(outer, 100)}  ⇒  {fact.evidence}"
+        if fact.context != INERT and CONTEXT_RANK[context] < CONTEXT_RANK[fact.context]:
+            fact.context = context
+        analysis.facts.append(fact)
+    for path, _ in sub.files_run:
+        analysis.files_run.append((path, line))
+    analysis.facts.append(Fact("text", code, context, line, clip(code), via))

@@ -1,0 +1,86 @@
+"""Parsing Python that may not be Python 3: Python 2 scripts rewritten line for line, and a unit that still
+does not parse read block by block."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+_PY2_PRINT = re.compile(r"^([ \t]*)print(?:[ \t]+(?![ \t]*[(=.,])(.*?)|[ \t]*)[ \t]*(#.*)?$", re.M)
+_LEADING_TABS = re.compile(r"^[ \t]+", re.M)
+_PY2_PRINT_TO = re.compile(r"^([ \t]*)print\(>>[ \t]*([\w.]+)[ \t]*,[ \t]*(.*)\)[ \t]*$", re.M)
+_PY2_LONG = re.compile(r"\b(\d+)[lL]\b")
+_PY2_OCTAL = re.compile(r"([^\w.])0([0-7]+)\b")
+_PY2_EXCEPT = re.compile(r"^([ \t]*except[ \t]+[\w.()\s,]*?)[ \t]*,[ \t]*(\w+)[ \t]*:", re.M)
+
+
+def _parse(python: str, notes: list[str]) -> ast.Module | None:
+    """The AST, or None with a note.
+
+    Python 2 scripts (old security tools often are) are read as Python 3
+    after their ``print`` statements, ``except X, e`` clauses and the like
+    are rewritten, line numbers unchanged.  A unit that still does not parse
+    is read block by block (top-level statements), so one broken statement
+    costs only its own block.
+    """
+    try:
+        return ast.parse(python)
+    except SyntaxError as exc:
+        error = exc
+    except (ValueError, RecursionError, MemoryError) as exc:
+        notes.append(f"cannot parse ({type(exc).__name__}); text-level checks only")
+        return None
+    tree = _parse_py2(python)
+    if tree is not None:
+        notes.append("read as Python 2")
+        return tree
+    tree = _parse_blocks(python)
+    if tree is not None:
+        notes.append(f"syntax error at line {error.lineno}: {error.msg}; the other top-level blocks were analysed")
+        return tree
+    notes.append(f"syntax error at line {error.lineno}: {error.msg}; text-level checks only")
+    return None
+
+
+def _parse_py2(python: str) -> ast.Module | None:
+    if "print" not in python and "except" not in python and "<>" not in python:
+        return None
+    converted = python.replace("\r\n", "\n")  # a \r left inside print(...) would count as a line break
+    converted = _PY2_PRINT.sub(lambda m: f"{m.group(1)}print({m.group(2) or ''})", converted)
+    converted = _PY2_EXCEPT.sub(r"\1 as \2:", converted)
+    converted = _PY2_PRINT_TO.sub(r"\1print(\3, file=\2)", converted)
+    converted = converted.replace("<>", "!=")
+    converted = _PY2_LONG.sub(r"\1", _PY2_OCTAL.sub(r"\g<1>0o\2", converted))
+    if "\t" in converted:  # Python 2 read a leading tab as up to eight columns; Python 3 refuses the mix
+        converted = _LEADING_TABS.sub(lambda m: m.group(0).expandtabs(8), converted)
+    if converted == python:
+        return None
+    try:
+        return ast.parse(converted)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+_BLOCK_START = re.compile(r"^(?![ \t#)\]}]|$|else\b|elif\b|except\b|finally\b)", re.M)
+MAX_BLOCKS = 2000
+
+
+def _parse_blocks(python: str) -> ast.Module | None:
+    """Parse each top-level block on its own and keep the ones that parse (None when none or one does)."""
+    starts = [m.start() for m in _BLOCK_START.finditer(python)]
+    if len(starts) < 2 or len(starts) > MAX_BLOCKS:
+        return None
+    body: list[ast.stmt] = []
+    failed = 0
+    for begin, end in zip(starts, [*starts[1:], len(python)], strict=True):
+        chunk = python[begin:end]
+        try:
+            tree = ast.parse(chunk)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = _parse_py2(chunk)
+        if tree is None:
+            failed += 1
+            continue
+        ast.increment_lineno(tree, python.count("\n", 0, begin))
+        body.extend(tree.body)
+    return ast.Module(body=body, type_ignores=[]) if body and failed else None

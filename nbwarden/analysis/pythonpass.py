@@ -1,0 +1,691 @@
+"""Python AST fact extraction: :class:`_PythonPass` walks a parsed unit once (or only the statements the
+prefilter's hits cover) and records imports, commands run through ``subprocess``/``os``/``get_ipython``, code
+handed to ``exec``, downloads, written scripts, derived strings and the context of every string literal."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import binascii
+import bisect
+import re
+from typing import Any
+
+from .. import shell
+from .commands import add_shell
+from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
+from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _printable, dotted
+from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic
+from .nesting import _nested, _writefile
+
+MAX_BOUND = 64  # names bound at prefilter hits whose later uses a focused walk follows ...
+MAX_RELATED = 4096  # ... and the lines it looks up for them; past either, it walks everything
+
+PRINT_LIKE = {"print", "display", "Markdown", "HTML", "Latex", "warn", "info", "debug", "warning",
+              "error", "critical", "exception", "log", "echo", "secho", "write_stdout"}
+SHELL_CALLS = {"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput",
+               "commands.getoutput", "commands.getstatusoutput", "asyncio.create_subprocess_shell",
+               "get_ipython.system", "get_ipython.getoutput", "get_ipython.system_raw",
+               "get_ipython.system_piped", "IPython.get_ipython.system"}
+ARGV_CALLS = {"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
+              "subprocess.Popen", "asyncio.create_subprocess_exec", "pty.spawn", "os.posix_spawn",
+              "os.posix_spawnp", "sh.Command", "pexpect.spawn", "pexpect.run"}
+EXEC_CALLS = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "execfile"}
+# Calls whose result is worth following to its uses: decoders and look-ups by a computed name
+DECODING_CALLS = {"b64decode", "decodebytes", "a2b_base64", "urlsafe_b64decode", "b32decode", "b16decode",
+                  "b85decode", "a85decode", "standard_b64decode", "unhexlify", "a2b_hex", "fromhex", "decompress",
+                  "chr", "reversed", "__import__", "import_module", "getattr", "eval"}
+# Calls that download something: name -> (url arg, url keyword, file arg, file keyword)
+DOWNLOAD_CALLS: dict[str, tuple[int, str, int, str]] = {
+    "urllib.request.urlretrieve": (0, "url", 1, "filename"),
+    "urllib.urlretrieve": (0, "url", 1, "filename"),
+    "wget.download": (0, "url", 1, "out"),
+    "gdown.download": (0, "url", 1, "output"),
+    "gdown.cached_download": (0, "url", 1, "path"),
+    "torch.hub.download_url_to_file": (0, "url", 1, "dst"),
+    "torch.hub.load_state_dict_from_url": (0, "url", -1, "file_name"),
+    "load_file_from_url": (0, "url", 2, "file_name"),
+    "basicsr.utils.download_util.load_file_from_url": (0, "url", 2, "file_name"),
+    "torchvision.datasets.utils.download_url": (0, "url", 2, "filename"),
+    "tf.keras.utils.get_file": (1, "origin", 0, "fname"),
+    "keras.utils.get_file": (1, "origin", 0, "fname"),
+    "requests.get": (0, "url", -1, ""),
+    "requests.post": (0, "url", -1, ""),
+    "httpx.get": (0, "url", -1, ""),
+    "urllib.request.urlopen": (0, "url", -1, ""),
+    "urlopen": (0, "url", -1, ""),
+    "hf_hub_download": (0, "repo_id", 1, "filename"),
+    "huggingface_hub.hf_hub_download": (0, "repo_id", 1, "filename"),
+    "snapshot_download": (0, "repo_id", -1, ""),
+    "huggingface_hub.snapshot_download": (0, "repo_id", -1, ""),
+}
+URL_RE = shell.URL_RE
+B64_RE = re.compile(r"^[A-Za-z0-9+/_\-\s]{16,}={0,2}$")
+HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2}){8,}$")
+
+
+def _word_char(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _one_expression(node: ast.FunctionDef) -> bool:
+    """Could ``def`` be a one-expression function (a docstring at most, then ``return``)?"""
+    return len(node.body) <= 2 and type(node.body[-1]) is ast.Return and not node.decorator_list
+
+
+def _bound_names(stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> set[str]:
+    """The plain names an assignment binds (``a``, ``a, b``; not ``self.a`` or ``d[k]``)."""
+    names, todo = set(), list(stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+    while todo:
+        target = todo.pop()
+        if isinstance(target, ast.Name):
+            names.add(target.id)
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            todo.extend(target.elts)
+        elif isinstance(target, ast.Starred):
+            todo.append(target.value)
+    return names
+
+
+def _root_name(node: ast.AST | None) -> str:
+    """``a`` for ``a``, ``a.b.c``; empty for anything else."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _decoding(root: ast.AST) -> bool:
+    """Does the code decode something or look it up by a computed name (``DECODING_CALLS``, ``''.join``,
+    ``[::-1]``, ``codecs.decode(x, 'rot13')``, a lambda)?  Its result is worth following to its uses."""
+    for node in ast.walk(root):
+        kind = type(node)
+        if kind is ast.Call:
+            func = node.func
+            name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else ""
+            if name in DECODING_CALLS or name == "decode" and node.args:
+                return True
+            if name == "join" and type(func) is ast.Attribute and type(func.value) is ast.Constant and not func.value.value:
+                return True
+        elif kind is ast.Lambda or kind is ast.Slice and node.step is not None:
+            return True
+    return False
+
+
+def _grows_list(stmt: ast.Expr) -> bool:
+    """``name.append(x)`` or ``name.extend([...])`` as a statement: it changes a list the cell may run."""
+    call = stmt.value
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and \
+        call.func.attr in {"append", "extend"} and isinstance(call.func.value, ast.Name) and len(call.args) == 1
+
+
+def _placeholder(node: ast.AST) -> str:
+    """Stand-in for a value the folder cannot know, e.g. ``{hash_file}``."""
+    return "{" + (dotted(node) or "?") + "}"
+
+
+COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
+            ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
+
+
+class _PythonPass:
+    """One walk over a parsed cell collecting facts, spans and derived strings."""
+
+    def __init__(self, analysis: Analysis, tree: ast.Module, depth: int, focus: list[int] | None = None):
+        self.analysis = analysis
+        self.focus = focus
+        self.tree = tree
+        self.depth = depth
+        self.aliases: dict[str, str] = {}
+        self.env: dict[str, Any] = {}
+        self.loose_env: dict[str, Any] = {}  # values with unknown parts as {name}, for commands and `$name`
+        self.folder = _Folder(self.env, self.aliases)
+        self.string_ctx: dict[int, str] = {}  # id(node) -> context override
+        # focused walk: names bound where the prefilter saw something, and the lines that use them
+        self.bound: set[str] = set()
+        self.decoded: set[str] = set()  # the bound names that hold decoded values (what is made from them is too)
+        self.related: list[int] = []  # sorted line numbers
+        self.everything = False  # too many: every statement counts as related
+
+    def run(self) -> None:
+        self.calls: list[ast.Call] = []
+        self.strings: list[ast.AST] = []
+        self.assigns: list[ast.AST] = []
+        if self.focus is None:
+            self._walk(self.tree)
+        else:
+            self._visit_body(self.tree.body)
+        self.assigns.sort(key=lambda n: (n.lineno, n.col_offset))
+        for node in self.assigns:
+            self._assign(node)
+        for node in self.calls:
+            self._call(node)
+        for node in self.strings:
+            self._string(node)
+        if self.folder.exhausted:
+            self.analysis.notes.append("string folding stopped at its work limit; some values were not decoded")
+
+    def _walk(self, root: ast.AST) -> None:
+        calls, strings, assigns = self.calls, self.strings, self.assigns
+        for node in ast.walk(root):
+            kind = type(node)
+            if kind is ast.Call:
+                calls.append(node)
+            elif kind is ast.Constant:
+                if isinstance(node.value, str):
+                    strings.append(node)
+            elif kind is ast.JoinedStr:
+                strings.append(node)
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                self._import(node)
+            elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign or kind is ast.FunctionDef and (
+                    _one_expression(node)):
+                assigns.append(node)
+            elif kind is ast.Expr and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
+                self._mark(node.value, INERT)  # docstrings and bare strings
+            elif kind is ast.Expr and _grows_list(node):
+                assigns.append(node)
+
+    def _hit(self, node: ast.AST) -> bool:
+        """Does the statement cover a line where the prefilter saw something?"""
+        focus = self.focus
+        index = bisect.bisect_left(focus, node.lineno)
+        return index < len(focus) and focus[index] <= (node.end_lineno or node.lineno)
+
+    def _visit_body(self, body: list[ast.stmt]) -> None:
+        """Walk only the statements that contain prefilter hits.
+
+        Simple assignments and imports are always kept, because an obfuscated
+        name is often assembled a few statements before the line that uses it
+        and aliases name the modules.  A line without a hit counts as one when
+        it uses a name assigned a decoded value or a module where there was one
+        (``n = b64decode(...)`` then ``getattr(os, n)(c)``; ``m = __import__(...)``
+        then ``m.run(...)``).
+        """
+        for stmt in body:
+            kind = type(stmt)
+            if kind is ast.Import or kind is ast.ImportFrom:
+                hit = self._hit(stmt)
+                self._import(stmt, facts=hit)
+                if hit:  # import subprocess as sp ... sp.run([...]): the alias hides the word
+                    self._note_bound({a.asname or a.name for a in stmt.names
+                                      if a.asname or kind is ast.ImportFrom and a.name != "*"})
+                continue
+            hit = self._hit(stmt) or self._related(stmt)
+            if kind is ast.FunctionDef and _one_expression(stmt):
+                self.assigns.append(stmt)  # a one-line decoder: def d(s): return b64decode(s)
+                if hit and self._decoding(stmt):
+                    self._note_bound({stmt.name}, decoded=True)
+            if kind is ast.Expr and _grows_list(stmt):
+                self.assigns.append(stmt)
+                if not hit:
+                    continue
+            if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
+                if hit:
+                    self._walk(stmt)
+                    if stmt.value is not None and self._decoding(stmt.value):
+                        self._note_bound(_bound_names(stmt), decoded=True)
+                    elif _root_name(stmt.value) in self.bound:  # run = sp.run
+                        self._note_bound(_bound_names(stmt))
+                else:
+                    self.assigns.append(stmt)
+                    # long constants may be encoded payloads used elsewhere (base64 lists in a loop)
+                    value = stmt.value
+                    items = value.elts if type(value) in (ast.List, ast.Tuple) else (value,)
+                    for node in items:
+                        if type(node) is ast.Constant and isinstance(node.value, str) and len(node.value) >= 16:
+                            self.strings.append(node)
+                continue
+            if not hit:
+                continue
+            if kind not in COMPOUND:
+                self._walk(stmt)
+                continue
+            for name, value in ast.iter_fields(stmt):
+                if name in ("body", "orelse", "finalbody"):
+                    self._visit_body(value)
+                elif name in ("handlers", "cases"):
+                    for part in value:
+                        for sub_name, sub_value in ast.iter_fields(part):
+                            if sub_name == "body":
+                                self._visit_body(sub_value)
+                            else:
+                                self._walk_value(sub_value)
+                else:
+                    self._walk_value(value)
+
+    def _related(self, stmt: ast.stmt) -> bool:
+        """Does the statement cover a line that uses a name bound at a hit?"""
+        if self.everything:
+            return True
+        related = self.related
+        index = bisect.bisect_left(related, stmt.lineno)
+        return index < len(related) and related[index] <= (stmt.end_lineno or stmt.lineno)
+
+    def _decoding(self, root: ast.AST) -> bool:
+        """Is the value decoded (``_decoding``) or made from a name that was?  Then its uses are followed."""
+        decoded = self.decoded
+        return _decoding(root) or bool(decoded) and any(type(n) is ast.Name and n.id in decoded for n in ast.walk(root))
+
+    def _note_bound(self, names: set[str], decoded: bool = False) -> None:
+        """Names bound at a hit: the lines that use them become related.  Past ``MAX_BOUND`` names or
+        ``MAX_RELATED`` lines the focus gives up and every statement is walked (linear, like a full walk)."""
+        if decoded:
+            self.decoded |= names
+        new = names - self.bound
+        if not new or self.everything:
+            return
+        self.bound |= new
+        if len(self.bound) > MAX_BOUND:
+            self.everything = True
+            return
+        source, found = self.analysis.source, []
+        for name in new:  # str.find and a boundary check: cheaper than compiling a regex per batch
+            start = source.find(name)
+            while start >= 0:
+                end = start + len(name)
+                if not (start and _word_char(source[start - 1]) or end < len(source) and _word_char(source[end])):
+                    found.append(start)
+                    if len(found) > MAX_RELATED:
+                        self.everything = True
+                        return
+                    end = source.find("\n", end)  # one use a line is enough
+                    if end < 0:
+                        break
+                start = source.find(name, end)
+        lines, line, last = set(), 1, 0
+        for start in sorted(found):
+            line += source.count("\n", last, start)
+            last = start
+            lines.add(line)
+        if lines:
+            self.related = sorted(lines.union(self.related))
+
+    def _walk_value(self, value: object) -> None:
+        if isinstance(value, ast.AST):
+            self._walk(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST):
+                    self._walk(item)
+
+    # -- helpers
+
+    def _mark(self, node: ast.AST, ctx: str) -> None:
+        for sub in ast.walk(node):
+            if isinstance(sub, (ast.Constant, ast.JoinedStr)):
+                current = self.string_ctx.get(id(sub))
+                if current is None or (ctx == INERT) or CONTEXT_RANK[ctx] > CONTEXT_RANK[current]:
+                    self.string_ctx[id(sub)] = ctx
+
+    def resolve(self, node: ast.AST) -> str:
+        """The dotted name of a call target: ``__import__('os').system`` and ``getattr(os, x)`` are ``os.system``."""
+        return self.folder.name(node)
+
+    def _evidence(self, node: ast.AST) -> str:
+        lines = self.analysis.lines
+        lineno = getattr(node, "lineno", 1)
+        return clip(lines[lineno - 1] if 0 < lineno <= len(lines) else "")
+
+    def _fact(self, kind: str, value: Any, node: ast.AST, context: str = EXEC, via: str = "", evidence: str = "") -> None:
+        self.analysis.facts.append(Fact(kind, value, context, getattr(node, "lineno", 1),
+                                        evidence or self._evidence(node), via))
+
+    def _derived(self, value: Any, node: ast.AST, context: str, via: str) -> str | None:
+        """Record a folded value that does not appear verbatim in the source."""
+        text = _printable(value) if isinstance(value, (str, bytes)) else None
+        if text is None and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            text = " ".join(value)
+        if text:
+            self._fact("text", text, node, context, via, evidence=f"{self._evidence(node)}  ⇒  {clip(text, 120)}")
+        return text
+
+    # -- node handlers
+
+    def _import(self, node: ast.AST, facts: bool = True) -> None:
+        """Import facts and aliases; with ``facts=False`` only the aliases (an import line the prefilter passed over)."""
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if facts:
+                    self._fact("import", alias.name, node)
+                self.aliases[(alias.asname or alias.name).split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+        else:
+            module = node.module or ""
+            if node.level:
+                return  # relative imports name the user's own code
+            if facts:
+                self._fact("import", module, node)
+            for alias in node.names:
+                if alias.name != "*":
+                    if facts:
+                        self._fact("import", f"{module}.{alias.name}", node)
+                    self.aliases[alias.asname or alias.name] = f"{module}.{alias.name}"
+
+    def _assign(self, node: ast.AST) -> None:
+        """Remember what an assignment binds: folded values in ``env``, modules and attributes in ``aliases``.
+
+        The cell's last binding of a name wins, for every use (a call in a
+        function defined above the assignment still sees the value).
+        """
+        if isinstance(node, ast.FunctionDef):
+            if (function := self.folder.function(node)) is not None:
+                self.env[node.name] = function
+            return
+        if isinstance(node, ast.Expr):  # argv.append(x) / argv.extend([...]) on a list built above
+            self._grow(node.value)
+            return
+        if node.value is None:
+            return
+        value = self.folder.fold(node.value)
+        self._derive(node.value, value)
+        if isinstance(node, ast.AugAssign):
+            old = self.env.get(node.target.id) if isinstance(node.target, ast.Name) else None
+            if isinstance(node.op, ast.Add) and type(old) is type(value) and isinstance(value, (str, bytes, list)):
+                self.env[node.target.id] = old + value if len(old) + len(value) <= MAX_FOLD else old
+            return
+        for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+            self._bind(target, node.value, value)
+
+    def _grow(self, call: ast.Call) -> None:
+        """``argv.append(x)`` / ``argv.extend([...])``: the list grows, in ``env`` while every item is known and
+        in ``loose_env`` (unknown items as ``{name}``) always."""
+        name, arg = call.func.value.id, call.args[0]
+        if call.func.attr == "append":
+            known, loose = [self.folder.fold(arg)], [self._loose_part(arg, 0)]
+        elif isinstance(arg, (ast.List, ast.Tuple)):
+            known, loose = [self.folder.fold(e) for e in arg.elts], self._loose(arg)
+        else:
+            return
+        base = self.loose_env.get(name, self.env.get(name))
+        if isinstance(base, list) and len(base) + len(loose) <= MAX_ITEMS:
+            self.loose_env[name] = [*base, *loose]
+        current = self.env.get(name)
+        if isinstance(current, list) and all(isinstance(k, (str, int)) for k in known):
+            self.env[name] = [*current, *known]
+
+    def _bind(self, target: ast.AST, expr: ast.AST, value: Any) -> None:
+        if isinstance(target, ast.Name):
+            if value is not None:
+                self.env[target.id] = value
+            elif (name := self.folder.reference(expr)) is not None:
+                self.aliases[target.id] = name  # m = __import__(x); s = getattr(os, y)
+            elif isinstance(expr, (ast.JoinedStr, ast.BinOp, ast.List, ast.Tuple, ast.IfExp, ast.Call)):
+                loose = self._loose(expr)  # cmd = f"run.py {flag}" with flag unknown: for `!python $cmd`
+                if loose is not None and len(self.loose_env) < MAX_ITEMS:
+                    self.loose_env[target.id] = loose
+        elif isinstance(target, (ast.Tuple, ast.List)) and not any(isinstance(t, ast.Starred) for t in target.elts):
+            parts = expr.elts if isinstance(expr, (ast.Tuple, ast.List)) else None
+            if parts is not None and len(parts) == len(target.elts):
+                values = value if isinstance(value, list) else [self.folder.fold(p) for p in parts]
+                for sub, part, item in zip(target.elts, parts, values, strict=True):
+                    self._bind(sub, part, item)
+            elif isinstance(value, list) and len(value) == len(target.elts):
+                for sub, item in zip(target.elts, value, strict=True):
+                    self._bind(sub, expr, item)
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and value is not None:
+            container, key = self.env.get(target.value.id), self.folder.fold(target.slice)
+            if isinstance(container, dict) and isinstance(key, (str, int)) and len(container) < MAX_ITEMS:
+                container[key] = value  # d['cmd'] = b64decode(...)
+            elif isinstance(container, list) and isinstance(key, int) and -len(container) <= key < len(container):
+                container[key] = value
+
+    def _derive(self, expr: ast.AST, value: Any) -> None:
+        """A string assembled at run time (chr lists, base64, concatenation) may be used anywhere later:
+        record it, alone or as an item of a literal list, tuple or dict."""
+        if isinstance(expr, (ast.Call, ast.BinOp, ast.Subscript)) and isinstance(value, (str, bytes)):
+            self._derived(value, expr, CODE, "+".join(sorted(self.folder.methods)) or "concat")
+        elif isinstance(expr, (ast.List, ast.Tuple)) and isinstance(value, list):
+            for item, folded in zip(expr.elts[:64], value, strict=False):
+                self._derive(item, folded)
+        elif isinstance(expr, ast.Dict) and isinstance(value, dict):
+            for key, item in zip(expr.keys[:64], expr.values, strict=False):
+                if isinstance(key, ast.Constant) and isinstance(key.value, (str, int)):
+                    self._derive(item, value.get(key.value))
+
+    def _fold_arg(self, node: ast.Call, index: int, keyword: str, loose: bool = False) -> Any:
+        expr = node.args[index] if 0 <= index < len(node.args) else next(
+            (kw.value for kw in node.keywords if kw.arg == keyword), None)
+        if expr is None:
+            return None
+        value = self.folder.fold(expr)
+        return self._loose(expr) if value is None and loose else value
+
+    def _loose(self, expr: ast.AST, depth: int = 0) -> Any:
+        """A command line whose parts are not all known: unknown parts become ``{name}`` (``sys.executable`` is
+        ``python``).  Lists, f-strings, ``+``, ``%`` and ``.format`` are read this way, ``a if c else b`` as
+        ``a``, and a name bound earlier to such a value as that value."""
+        if depth > 8:
+            return None
+        if isinstance(expr, (ast.List, ast.Tuple)) and expr.elts:
+            items = [self.folder.fold(e) for e in expr.elts[:4096]]
+            return [v if isinstance(v, (str, int)) else self._loose_part(e, depth)
+                    for v, e in zip(items, expr.elts[:4096], strict=True)]
+        if isinstance(expr, ast.JoinedStr):
+            parts = []
+            for value in expr.values:
+                if isinstance(value, ast.Constant):
+                    parts.append(str(value.value))
+                elif isinstance(value, ast.FormattedValue):
+                    parts.append(self._loose_part(value.value, depth))
+            return "".join(parts)
+        if isinstance(expr, ast.Name):
+            return self.loose_env.get(expr.id)
+        if isinstance(expr, ast.IfExp):
+            return self._loose_part(expr.body, depth)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            left, right = self._loose_part(expr.left, depth), self._loose_part(expr.right, depth)
+            return left + right
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod) and isinstance(expr.left, ast.Constant) \
+                and isinstance(expr.left.value, str):
+            values = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
+            parts = iter([self._loose_part(v, depth) for v in values])
+            return re.sub(r"%[-+ #0]*\d*(?:\.\d+)?[sdirfx]", lambda m: next(parts, m.group(0)), expr.left.value)
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "format" \
+                and isinstance(expr.func.value, ast.Constant) and isinstance(expr.func.value.value, str):
+            parts = iter([self._loose_part(a, depth) for a in expr.args])
+            named = {k.arg: self._loose_part(k.value, depth) for k in expr.keywords if k.arg}
+            return re.sub(r"\{(\w*)[^{}]*\}", lambda m: named.get(m.group(1)) or next(parts, m.group(0)),
+                          expr.func.value.value)
+        return None
+
+    def _loose_part(self, expr: ast.AST, depth: int) -> str:
+        value = self.folder.fold(expr)
+        if isinstance(value, (str, int)):
+            return str(value)
+        if dotted(expr) == "sys.executable":
+            return "python"
+        loose = self._loose(expr, depth + 1)
+        if isinstance(loose, list):
+            return " ".join(map(str, loose))
+        return loose if isinstance(loose, str) else _placeholder(expr)
+
+    def _call(self, node: ast.Call) -> None:
+        name = self.resolve(node.func)
+        short = name.rsplit(".", 1)[-1]
+        if short in PRINT_LIKE or name.startswith(("logging.", "logger.", "log.")):
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                self._mark(arg, INERT)
+            return
+        if name.startswith("get_ipython.") or name.startswith("IPython.get_ipython."):
+            self._ipython_call(node, short)
+            return
+        if name in SHELL_CALLS or (name in ARGV_CALLS and self._shell_kw(node)):
+            value = self._fold_arg(node, 0, "args" if name in ARGV_CALLS else "command", loose=True)
+            if node.args:
+                self._mark(node.args[0], EXEC)
+            if isinstance(value, list):
+                value = " ".join(str(v) for v in value)
+            if isinstance(value, str):
+                self._note_derived(node.args[0] if node.args else node, value)
+                add_shell(self.analysis, value, node.lineno, name, EXEC, self.depth)
+            return
+        if name in ARGV_CALLS or name.startswith(("os.exec", "os.spawn")):
+            self._argv_call(node, name)
+            return
+        if name in EXEC_CALLS and node.args:
+            code = self.folder.fold(node.args[0])
+            text = _printable(code) if isinstance(code, (str, bytes)) else None
+            if text and self.depth < MAX_DEPTH:
+                via = "+".join(sorted(self.folder.methods)) or "exec"
+                self._mark(node.args[0], EXEC)
+                _nested(self.analysis, text, "python", node.lineno, f"{short}({via})", EXEC, self.depth + 1)
+            return
+        if name in IMPORT_CALLS and node.args:
+            module = self.folder.fold(node.args[0])
+            if isinstance(module, str):
+                self._fact("import", module, node, via=short)
+            return
+        spec = DOWNLOAD_CALLS.get(name) or DOWNLOAD_CALLS.get(short) if short in {
+            "hf_hub_download", "snapshot_download", "load_file_from_url", "urlretrieve", "download_url_to_file",
+            "get_file", "urlopen"} else DOWNLOAD_CALLS.get(name)
+        if spec:
+            self._download(node, name, spec)
+            return
+        if name in {"torch.hub.load", "torch.hub.list", "torch.hub.help"} and node.args:
+            repo = self.folder.fold(node.args[0])
+            if isinstance(repo, str) and "/" in repo and not repo.startswith(("/", ".")):
+                self._fact("git", f"github.com/{repo.split(':')[0]}", node, via="torch.hub")
+            return
+        if short in {"write", "write_text", "writelines", "write_bytes"} and node.args:
+            self._written(node, name)
+
+    def _shell_kw(self, node: ast.Call) -> bool:
+        return any(k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value for k in node.keywords)
+
+    def _note_derived(self, arg: ast.AST, value: str) -> None:
+        if not isinstance(arg, ast.Constant):
+            via = "+".join(sorted(self.folder.methods)) or "concat"
+            self._derived(value, arg, EXEC, via)
+
+    def _argv_call(self, node: ast.Call, name: str) -> None:
+        argv: Any
+        if name.startswith(("os.exec", "os.spawn", "os.posix_spawn")):
+            # the program is the path argument; argv[0] is only a display name
+            first = 1 if name.startswith("os.spawn") else 0
+            program = self.folder.fold(node.args[first]) if len(node.args) > first else None
+            if name.startswith(("os.execl", "os.spawnl")):
+                rest = [self.folder.fold(a) for a in node.args[first + 2:]]
+            else:
+                listed = self.folder.fold(node.args[first + 1]) if len(node.args) > first + 1 else []
+                rest = list(listed[1:]) if isinstance(listed, list) else []
+            argv = [program, *rest] if isinstance(program, str) and all(isinstance(v, str) for v in rest) else None
+        else:
+            argv = self._fold_arg(node, 0, "args", loose=True)
+        for arg in node.args:
+            self._mark(arg, EXEC)
+        if isinstance(argv, str):
+            argv = shell.tokenize(argv)
+        if isinstance(argv, list) and argv and all(isinstance(v, (str, int)) for v in argv):
+            argv = [str(v) for v in argv]
+            facts = shell.parse_argv(argv)
+            evidence = self._evidence(node)
+            folded_via = "+".join(sorted(self.folder.methods))
+            if folded_via:
+                evidence = f"{evidence}  ⇒  {clip(' '.join(argv), 120)}"
+            for cmd in facts.commands:
+                self._fact("command", tuple(cmd.argv), node, EXEC, f"{name} {cmd.via} {folded_via}".strip(), evidence)
+            sub = Analysis(source="", kind="python")
+            add_shell(sub, " ".join(shell.shlex.quote(a) for a in argv), node.lineno, name, EXEC, self.depth)
+            for fact in sub.facts:
+                if fact.kind != "command":
+                    fact.evidence = evidence
+                    self.analysis.facts.append(fact)
+            self.analysis.files_run.extend(sub.files_run)
+
+    def _ipython_call(self, node: ast.Call, method: str) -> None:
+        values = [self.folder.fold(a) for a in node.args]
+        for arg in node.args:
+            self._mark(arg, EXEC)
+        if method in {"system", "getoutput", "system_raw", "system_piped"} and values[:1] and isinstance(values[0], str):
+            add_shell(self.analysis, values[0], node.lineno, f"get_ipython().{method}", EXEC, self.depth)
+        elif method == "run_line_magic" and len(values) >= 2 and all(isinstance(v, str) for v in values[:2]):
+            env: list = []
+            _line_magic(self.analysis, f"%{values[0]} {values[1]}", node.lineno, env)
+            for text, line, via in env:
+                add_shell(self.analysis, text, line, via, EXEC, self.depth)
+        elif method == "run_cell_magic" and len(values) >= 3 and all(isinstance(v, str) for v in values[:3]):
+            magic, line, body = values[:3]
+            if magic in CELL_MAGIC_SHELL:
+                add_shell(self.analysis, body, node.lineno, f"%%{magic}", EXEC, self.depth)
+            elif magic == "writefile":
+                _writefile(self.analysis, line.split()[-1] if line.split() else "", body, node.lineno)
+            elif magic in CELL_MAGIC_PYTHON and self.depth < MAX_DEPTH:
+                _nested(self.analysis, body, "python", node.lineno, f"%%{magic}", EXEC, self.depth + 1)
+
+    def _download(self, node: ast.Call, name: str, spec: tuple[int, str, int, str]) -> None:
+        url_index, url_kw, file_index, file_kw = spec
+        url = self._fold_arg(node, url_index, url_kw)
+        filename = self._fold_arg(node, file_index, file_kw) if file_kw else None
+        if not isinstance(url, str):
+            return
+        if "hf_hub_download" in name or "snapshot_download" in name:
+            source = f"hf://{url}"
+        else:
+            source = url
+            self._fact("url", url, node)
+        if not isinstance(filename, str) or not filename:
+            filename = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        self._fact("download", (source, filename.rsplit("/", 1)[-1]), node, via=name.rsplit(".", 1)[-1])
+
+    def _written(self, node: ast.Call, name: str) -> None:
+        content = self.folder.fold(node.args[0])
+        if isinstance(content, list):
+            content = "".join(c for c in content if isinstance(c, str))
+        if isinstance(content, bytes):
+            content = _printable(content)
+        if not isinstance(content, str) or not content.strip():
+            return
+        target = ""
+        func = node.func
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and func.value.args:
+            target = self.folder.fold(func.value.args[0]) or ""
+        is_script = str(target).endswith(".sh") or content.startswith("#!/bin/") or content.startswith("#!/usr/bin/env bash")
+        if is_script:
+            add_shell(self.analysis, content, node.lineno, f"written to {target or 'a file'}", CODE, self.depth)
+        elif str(target).endswith(".py") and self.depth < MAX_DEPTH:
+            _nested(self.analysis, content, "python", node.lineno, f"written to {target}", CODE, self.depth + 1)
+
+    def _string(self, node: ast.AST) -> None:
+        ctx = self.string_ctx.get(id(node), CODE)
+        self._span(node, ctx)
+        if isinstance(node, ast.JoinedStr):
+            return
+        value = node.value
+        if ctx != CODE or len(value) < 8:
+            return
+        for url in URL_RE.findall(value):
+            self._fact("url", url, node, ctx)
+        if len(value) >= 16 and " " not in value.strip():
+            decoded = None
+            compact = "".join(value.split())
+            if HEX_RE.match(compact):
+                decoded = _printable(binascii.unhexlify(compact))
+                method = "hex"
+            elif B64_RE.match(value) and len(compact) % 4 in (0, 2, 3):
+                try:
+                    decoded = _printable(base64.b64decode(compact + "=" * (-len(compact) % 4), altchars=b"-_" if ("-" in compact or "_" in compact) else None))
+                except (binascii.Error, ValueError):
+                    decoded = None
+                method = "base64"
+            if decoded and len(decoded) >= 4:
+                self._fact("text", decoded, node, CODE, method,
+                           evidence=f"{self._evidence(node)}  ⇒  {clip(decoded, 120)}")
+                if self.depth < MAX_DEPTH and any(ch in decoded for ch in " (.=/"):
+                    _nested(self.analysis, decoded, "python", node.lineno, method, CODE, self.depth + 1)
+                    # the decoded text may be a shell line too
+                    if "/" in decoded or " -" in decoded:
+                        add_shell(self.analysis, decoded, node.lineno, method, CODE, self.depth)
+
+    def _span(self, node: ast.AST, ctx: str) -> None:
+        lines = self.analysis.lines
+        start, end = node.lineno, node.end_lineno or node.lineno
+        for line in range(start, end + 1):
+            if not 0 < line <= len(lines):
+                continue
+            text = lines[line - 1]
+            c0 = node.col_offset if line == start else 0
+            c1 = node.end_col_offset if line == end and node.end_col_offset is not None else len(text.encode())
+            if not text.isascii():
+                raw = text.encode()
+                c0 = len(raw[:c0].decode("utf-8", "ignore"))
+                c1 = len(raw[:c1].decode("utf-8", "ignore"))
+            self.analysis.spans.setdefault(line, []).append((c0, c1, ctx))

@@ -1,0 +1,84 @@
+"""The entry point: :func:`analyze` reads one unit of code (IPython syntax, the AST pass, shapes, the shell
+lines with their ``{var}`` and ``$name`` filled in)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .. import behaviour
+from .commands import add_shell
+from .earlier import EarlierCells
+from .facts import EXEC, INERT, MAX_DEEP_BYTES, Analysis, Fact, clip
+from .ipython import split_ipython
+from .parsing import _parse
+from .pythonpass import _PythonPass
+from .surface import _fallback_imports, surface
+
+
+def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | None = None,
+            earlier: EarlierCells | None = None) -> Analysis:
+    """Analyse one unit of code.
+
+    ``kind`` is ``cell`` or ``python`` (Python with IPython syntax), ``shell``
+    (a shell script or command line), ``markdown`` or ``data`` (never runs),
+    or ``text`` (unknown language: text-level checks only).  ``focus`` lists
+    the lines where the engine's prefilter found something; when given, only
+    statements covering those lines are walked in depth.
+    """
+    analysis = Analysis(source=source, kind=kind, lines=source.split("\n"), cwd=earlier.cwd if earlier else "")
+    if kind in {"markdown", "data"}:
+        for i in range(1, source.count("\n") + 2):
+            analysis.shell_lines[i] = INERT
+        return analysis
+    if kind == "shell":
+        for i, text in enumerate(source.split("\n"), start=1):
+            analysis.shell_lines[i] = INERT if text.lstrip().startswith("#") else EXEC
+        add_shell(analysis, source, 1, "", EXEC, depth)
+        return analysis
+    if kind == "text":
+        return analysis
+    if "\x00" in source or len(source) > MAX_DEEP_BYTES:
+        analysis = surface(source, kind)
+        analysis.notes.append("binary content: text-level checks only" if "\x00" in source
+                              else f"cell larger than {MAX_DEEP_BYTES} bytes: text-level checks only")
+        return analysis
+    pending: list[tuple[str, int, str]] = []
+    python = split_ipython(source, analysis, pending)
+    tree = _parse(python, analysis.notes)
+    env: dict[str, Any] = {}
+    if tree is not None:
+        analysis.parsed = True
+        walker = _PythonPass(analysis, tree, depth, sorted(focus) if focus is not None else None)
+        try:
+            walker.run()
+        except RecursionError:
+            analysis.notes.append("code nested too deeply; analysis incomplete")
+        env = {**walker.loose_env, **walker.env}  # a known value wins over a loose reading of the same name
+        if behaviour.wanted(source.lower()):  # the shape of the whole unit, not only the lines with hits
+            for found in behaviour.find(tree, walker.folder.fold):
+                line = analysis.lines[found.line - 1] if 0 < found.line <= len(analysis.lines) else ""
+                analysis.facts.append(Fact("behaviour", found.shape, EXEC, found.line,
+                                           f"{clip(line, 100)}  ⇒  {found.detail}", "behaviour"))
+    else:
+        _fallback_imports(analysis, python)
+    for text, line, via in pending:
+        filled = _interpolate(text, env, earlier)
+        evidence = f"{clip(text, 100)}  ⇒  {clip(filled, 120)}" if filled != text else ""
+        add_shell(analysis, filled, line, via, EXEC, depth, evidence)
+    return analysis
+
+
+def _interpolate(text: str, env: dict[str, Any], earlier: EarlierCells | None = None) -> str:
+    """IPython expands ``{expr}`` and ``$name`` in shell escapes."""
+    if (not env and earlier is None) or ("{" not in text and "$" not in text):
+        return text
+
+    def brace(match: re.Match) -> str:
+        value = env.get(match.group(1))
+        if value is None and earlier is not None:
+            value = earlier.get(match.group(1))
+        return str(value) if isinstance(value, (str, int)) else match.group(0)
+
+    text = re.sub(r"\{(\w+)\}", brace, text)
+    return re.sub(r"\$(\w+)", brace, text)

@@ -1,0 +1,103 @@
+"""Behaviour analysis: what a unit of Python does, read from its shape when no tool name gives it away.
+
+Several prohibited activities are written as plain Python: a loop that tries
+the lines of a word list against a zip file, threads that send requests to
+one address forever, a socket server on every interface that hands out
+files.  Names alone cannot tell these from their look-alikes (unzipping with
+a known password, a crawler, a tutorial echo server on localhost), so this
+package reads the *shape* of the code from the AST and reports it as facts of
+kind ``behaviour`` that rule packs match like any other fact::
+
+    - behaviour: "password-trial/*"   # fnmatch glob over the names below
+
+Shapes found (the value of each fact):
+
+``password-trial/archive|hash|login|tool``
+    a password candidate that comes from a word source (the lines of a file,
+    ``itertools.product`` over a character set, a numeric range, a list of
+    passwords) is tried against an archive (``extractall(pwd=...)``,
+    ``setpassword``, a PDF ``decrypt``), a hash (a digest of the candidate
+    compared with a target), a login (``login(user, pw)``,
+    ``connect(password=pw)``, a posted form) or a cracking tool's password
+    option, inside the loop or in a function the loop drives (directly, as a
+    thread target, through an executor or ``map``).
+``flood/http|socket|packet|slow``
+    requests, socket sends or raw packets to one fixed, non-local target,
+    whose answers are not used, repeated without pause (``while True``
+    without a sleep of half a second or more, or tens of thousands of
+    iterations) or from many workers (threads, processes, tasks started in a
+    loop); ``flood/slow`` is the slowloris and slow-POST shape: sockets opened
+    in a loop that are fed partial header lines, or a huge Content-Length,
+    with pauses in between.
+``server/files|media|relay`` and ``server-local/...``
+    a server bound to every interface (``server/``) or to loopback
+    (``server-local/``) that serves files or directories (or takes uploads),
+    streams media, or relays traffic (HTTP ``CONNECT``, SOCKS, two sockets
+    piped into each other).  A loopback server is allowed on its own; packs
+    combine ``server-local/*`` with a tunnel to catch it being exposed.
+
+Everything here is total (bad trees give no shapes, never an exception in the
+caller: :func:`find` catches) and linear in the size of the tree.
+
+One file per family: ``trials.py`` (password trials), ``floods.py`` (floods)
+and ``servers.py`` (servers), each reading the one walk over the unit in
+``unit.py`` (which also defines :class:`Found`).  This file holds the trigger
+words and :func:`find`, which runs the three.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .floods import _floods
+from .servers import _servers
+from .trials import _password_trials
+from .unit import Found, _Unit
+
+__all__ = ["ALL_TRIGGERS", "TRIGGERS", "WANTED", "Found", "find", "triggers_for", "wanted"]
+
+
+# Words whose presence makes the pass worth running (lower case).  The engine also adds them to its prefilter
+# for every rule that uses a shape of that family, so they are words ordinary notebooks rarely hold; a shape
+# whose only words are common (``subprocess.run(['unzip', '-P', p])``, ``while True: requests.get(u)``) is
+# reached through them or through the engine's own triggers (``subprocess``), and the words in WANTED decide
+# whether the pass runs once the cell is analysed anyway.
+TRIGGERS: dict[str, tuple[str, ...]] = {
+    "password-trial": ("pwd=", "password=", "setpassword", "passwd=", ".login(", "checkpw", "hexdigest", "crypt(", "decrypt(",
+                       "authenticate(", "sshpass", "pxssh", "ftplib", "steghide", "itertools.product"),
+    "flood": ("while true", "while 1", "thread(", "process(", "(thread)", ".thread)", "(process)", ".process)",
+              "threadpoolexecutor", "gather(", "sendto(", "sock_raw",
+              "scapy", "create_task(", "open_connection(", "create_connection(", "range(10000", "range(100000",
+              "range(1000000"),
+    "server": ("0.0.0.0", ".bind(", "httpserver", "tcpserver", "run_app(", "start_server(", "'connect'",
+               '"connect"', "do_connect", "send_file", "send_from_directory", "fileresponse", "staticfiles",
+               "x-mixed-replace", "uploadfile", "simplehttprequesthandler"),
+}
+WANTED = ("unzip", "7z", "unrar", "urlopen(", "requests.", "httpx", "aiohttp", ".listen(", "serve(")
+ALL_TRIGGERS = tuple(sorted({w for words in TRIGGERS.values() for w in words} | set(WANTED)))
+_WANTED = re.compile("|".join(re.escape(w) for w in ALL_TRIGGERS))
+
+
+def triggers_for(glob: str) -> list[str]:
+    """The trigger words of every shape family a ``behaviour:`` glob can match."""
+    import fnmatch
+
+    return [w for family, words in TRIGGERS.items() if fnmatch.fnmatchcase(family, glob.split("/", 1)[0])
+            or fnmatch.fnmatchcase(family + "/x", glob) for w in words]
+
+
+def wanted(low_source: str) -> bool:
+    """Is any shape's trigger word in this (lower-cased) source?"""
+    return _WANTED.search(low_source) is not None
+
+
+def find(tree: ast.AST, fold: Callable[[ast.AST], Any] | None = None) -> list[Found]:
+    """Every shape in a parsed unit; [] when the tree is odd in a way the checks did not expect."""
+    try:
+        unit = _Unit(tree, fold or (lambda node: None))
+        return [*_password_trials(unit), *_floods(unit), *_servers(unit)]
+    except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError):
+        return []

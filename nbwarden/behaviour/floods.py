@@ -1,0 +1,307 @@
+"""``flood/http|socket|packet|slow``: sends to one fixed, non-local target, answers unused, repeated without
+pause or from many workers; and the slowloris / slow-POST shape."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .unit import (
+    HTTP_VERBS,
+    LOCAL_HOSTS,
+    MAPPERS,
+    SPAWNERS,
+    Found,
+    _derived,
+    _driven_function,
+    _loop_iters,
+    _loop_targets,
+    _names,
+    _Unit,
+)
+
+SOCKET_SENDS = {"send", "sendall", "sendto", "connect", "connect_ex", "write"}
+PACKET_SENDS = {"send", "sendp", "sr", "sr1", "srp", "srloop", "srploop", "sendpfast"}
+ANSWER_USES = {"text", "content", "json", "iter_content", "iter_lines", "raw", "read", "readline", "readlines",
+               "recv", "recvfrom", "recv_into", "history", "cookies"}
+HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:\s")
+SLEEP_MIN_S = 0.5  # a pause this long or longer between sends is pacing, not a flood
+
+
+def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
+    """(kind, target expression) when this call sends something to a host."""
+    name = unit.name(call)
+    short = name.rsplit(".", 1)[-1]
+    module = name.split(".", 1)[0]
+    if module in {"requests", "httpx", "urllib", "urllib2", "urllib3", "cloudscraper", "aiohttp", "http", "grequests"} or \
+            short in {"urlopen", "Request"}:
+        if short in HTTP_VERBS:
+            return "http", call.args[0] if call.args else unit.keyword(call, "url")
+    if short in HTTP_VERBS and isinstance(call.func, ast.Attribute) and (
+            re.search(r"session|client|scraper|http|sess|^s$|pool|conn", name.rsplit(".", 1)[0], re.I)
+            or _http_client(unit, call.func.value)):
+        return "http", (call.args[1] if short == "request" and len(call.args) > 1 else
+                        call.args[0] if call.args else unit.keyword(call, "url"))
+    if short in PACKET_SENDS and call.args and (name.startswith("scapy") or name == short and unit.imports("scapy")):
+        return "packet", call.args[0]
+    if short in SOCKET_SENDS and isinstance(call.func, ast.Attribute):
+        if short in {"connect", "connect_ex"}:
+            return "socket", call.args[0] if call.args else None
+        if short == "sendto" and len(call.args) >= 2:
+            return "socket", call.args[1]
+        # send/sendall name no target: a server answering its clients looks the same; the connect before it,
+        # or sendto, is what a flood repeats
+    return None
+
+
+def _http_client(unit: _Unit, receiver: ast.AST) -> bool:
+    """Is this name an HTTP client (``with httpx.AsyncClient() as c``, ``s = requests.Session()``)?"""
+    if not isinstance(receiver, ast.Name):
+        return False
+    return any(isinstance(v, ast.Call) and unit.name(v).split(".", 1)[0] in
+               {"requests", "httpx", "aiohttp", "urllib3", "cloudscraper", "grequests", "niquests"}
+               for v in unit.names_bound_to.get(receiver.id, ())[:4])
+
+
+def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
+    """Is the target one address (not one per item of a collection) and not this machine?"""
+    if target is None:
+        return True
+    value = unit.value(target)
+    if isinstance(value, (list, tuple)) and value:
+        value = value[0]
+    text = (value.decode("latin-1") if isinstance(value, bytes) else str(value)) if value is not None \
+        else unit.text(target)
+    host = re.sub(r"^[a-z]+://", "", text.lower())
+    if host.startswith(LOCAL_HOSTS) or host.startswith("0.0.0.0"):
+        return False
+    function = unit.function_of(at)
+    for loop in unit.loops_around(at):
+        iters = _loop_iters(loop)
+        counted = all(isinstance(i, ast.Call) and unit.name(i) in {"range", "itertools.count", "count"}
+                      for i in iters)
+        if iters and (not counted or isinstance(target, ast.Tuple)):
+            if _derived(unit, function or unit.tree, _loop_targets(loop)) & _names(target):
+                return False  # one request per item or per port: a crawler or a scanner, not one target
+    if _names(target) & {"url", "link", "href"} and any(
+            isinstance(a, ast.Call) and unit.name(a).rsplit(".", 1)[-1] in {"get", "get_nowait", "pop", "popleft"}
+            for n in _names(target) for a in unit.names_bound_to.get(n, ())):
+        return False  # taken from a work queue
+    return True
+
+
+def _answer_used(unit: _Unit, call: ast.Call) -> bool:
+    parent = unit.parent.get(id(call))
+    while isinstance(parent, ast.Await):
+        parent = unit.parent.get(id(parent))
+    if isinstance(parent, ast.Expr):
+        return False
+    if isinstance(parent, ast.Attribute):
+        return parent.attr in ANSWER_USES
+    if isinstance(parent, (ast.withitem, ast.Assign, ast.NamedExpr)):
+        targets = (_names(parent.optional_vars) if isinstance(parent, ast.withitem) else
+                   _names(parent.target) if isinstance(parent, ast.NamedExpr) else
+                   set().union(*(_names(t) for t in parent.targets)))
+        scope = unit.function_of(call) or unit.tree
+        for node in ast.walk(scope):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in targets \
+                    and node.attr in ANSWER_USES:
+                return True
+            if isinstance(node, ast.Call) and any(isinstance(a, ast.Name) and a.id in targets for a in node.args) \
+                    and unit.name(node).rsplit(".", 1)[-1] not in {"print", "len", "str", "append", "close"}:
+                return True
+        return False
+    return True  # handed to something else: assume it is read
+
+
+def _paced(unit: _Unit, loop: ast.AST) -> bool:
+    """Does the loop pause at least SLEEP_MIN_S per round (time.sleep / asyncio.sleep of a known length)?"""
+    for node in ast.walk(loop):
+        if isinstance(node, ast.Call) and unit.name(node).rsplit(".", 1)[-1] in {"sleep", "wait"} and node.args:
+            value = unit.value(node.args[0])
+            if isinstance(value, (int, float)) and value >= SLEEP_MIN_S:
+                return True
+            if isinstance(node.args[0], ast.Call):  # random.uniform(a, b): the lower bound
+                low = unit.value(node.args[0].args[0]) if node.args[0].args else None
+                if isinstance(low, (int, float)) and low >= SLEEP_MIN_S:
+                    return True
+    return False
+
+
+def _endless(unit: _Unit, loop: ast.AST) -> bool:
+    """``while True``, a loop on a flag, or a huge or unknown ``range``: a loop that does not end by itself.
+    ``while i < n`` with ``i`` stepped inside the loop is a counted loop, not an endless one."""
+    if isinstance(loop, ast.While):
+        test = unit.value(loop.test)
+        if test is not None:
+            return bool(test)
+        stepped = {n for a in ast.walk(loop) if isinstance(a, ast.AugAssign) for n in _names(a.target)}
+        return isinstance(loop.test, (ast.Name, ast.Attribute, ast.Compare, ast.UnaryOp, ast.Call)) and \
+            not (_names(loop.test) & stepped)
+    for iterable in _loop_iters(loop):
+        if isinstance(iterable, ast.Call) and unit.name(iterable).rsplit(".", 1)[-1] in {"range", "count", "cycle"}:
+            if unit.name(iterable).endswith(("count", "cycle")):
+                return True
+            bound = unit.value(iterable.args[-1] if len(iterable.args) < 3 else iterable.args[1]) \
+                if iterable.args else None
+            if bound is None or isinstance(bound, int) and bound >= 10000:
+                return True  # unknown (argv, input) or huge
+    return False
+
+
+def _workers(unit: _Unit, function: ast.AST | None) -> tuple[ast.AST | None, bool]:
+    """Where ``function`` is started as many workers (a loop or a map), and whether it is 100 or more
+    (or an unknown number): a thread per request is a flood only in numbers."""
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None, False
+    owner = unit.parent.get(id(function))
+    if function.name == "run" and isinstance(owner, ast.ClassDef) and any(
+            re.search(r"(Thread|Process)$", ast.unparse(base)) for base in owner.bases):
+        for call in unit.calls:  # class Worker(threading.Thread): def run(self): ... started in a loop
+            if unit.name(call).rsplit(".", 1)[-1] == owner.name:
+                for loop in unit.loops_around(call):
+                    if _endless(unit, loop) or _many(unit, loop):
+                        return loop, any(_count(unit, it) >= 100 for it in _loop_iters(loop)) or \
+                            isinstance(loop, ast.While)
+    for call in unit.calls:
+        short = unit.name(call).rsplit(".", 1)[-1]
+        target, _ = _driven_function(unit, call, {function.name: None})
+        if target != function.name:
+            continue
+        if short == function.name:  # a direct call counts when it makes a task: gather(*[f() for ...])
+            if not any(isinstance(p, ast.Call) and unit.name(p).rsplit(".", 1)[-1] in
+                       {"create_task", "gather", "ensure_future", "wait", "as_completed"} for p in unit.ancestors(call)):
+                continue
+        elif short not in SPAWNERS | MAPPERS:
+            continue
+        if short in MAPPERS and len(call.args) >= 2:
+            return call, _count(unit, call.args[1]) >= 100
+        for loop in unit.loops_around(call):
+            if _endless(unit, loop):
+                return loop, True
+            if _many(unit, loop):
+                return loop, any(_count(unit, it) >= 100 for it in _loop_iters(loop)) or isinstance(loop, ast.While)
+    return None, False
+
+
+def _count(unit: _Unit, iterable: ast.AST) -> float:
+    """How many items a ``range(...)`` gives (inf when unknown); 0 for anything else."""
+    if isinstance(iterable, ast.Call) and unit.name(iterable) == "range" and iterable.args:
+        bound = unit.value(iterable.args[-1] if len(iterable.args) < 3 else iterable.args[1])
+        return float(bound) if isinstance(bound, int) else float("inf")
+    return 0
+
+
+def _many(unit: _Unit, loop: ast.AST) -> bool:
+    """A loop of at least 10 rounds (a known range), or of unknown length."""
+    for iterable in _loop_iters(loop):
+        if isinstance(iterable, ast.Call) and unit.name(iterable) == "range":
+            bound = unit.value(iterable.args[-1] if len(iterable.args) < 3 else iterable.args[1]) \
+                if iterable.args else None
+            return bound is None or isinstance(bound, int) and bound >= 10
+    return isinstance(loop, ast.While)
+
+
+def _floods(unit: _Unit) -> list[Found]:
+    found: list[Found] = []
+    seen: set[str] = set()
+    # a unit that accepts connections opens its own to where its clients ask: a relay, not a flood
+    serving = any(unit.name(c).rsplit(".", 1)[-1] in {"accept", "start_server", "serve_forever"} for c in unit.calls)
+    for call in unit.calls:
+        sent = _send(unit, call)
+        if sent is None:
+            continue
+        kind, target = sent
+        if kind == "socket" and serving:
+            continue
+        if kind in seen or not _fixed_public(unit, target, call) or (kind == "http" and _answer_used(unit, call)):
+            continue
+        if kind == "socket" and any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in {"recv", "recvfrom"}
+                                    for loop in unit.loops_around(call)[:1] for n in ast.walk(loop)):
+            continue  # a client that reads its answers
+        repeated = _repetition(unit, call)
+        if repeated is None and kind == "packet" and (unit.value(unit.keyword(call, "loop")) or
+                                                      (unit.value(unit.keyword(call, "count")) or 0) >= 1000):
+            repeated = (call, "scapy repeats it itself")
+        if repeated is not None:
+            where, how = repeated
+            found.append(Found(f"flood/{kind}", call.lineno, f"{kind} sends to one target, answers unused, {how} "
+                               f"(line {where.lineno})"))
+            seen.add(kind)
+    slow = _slow_headers(unit) or _trickling_workers(unit)
+    if slow is not None:
+        found.append(slow)
+    return found
+
+
+def _repetition(unit: _Unit, node: ast.AST, depth: int = 0) -> tuple[ast.AST, str] | None:
+    """Where ``node`` is repeated like a flood: an endless loop without pause around it (in its function or a
+    caller's), or many workers running it (threads, processes, tasks, maps, Thread subclasses)."""
+    loops = unit.loops_around(node)
+    hot = next((loop for loop in loops if _endless(unit, loop) and not _paced(unit, loop)), None)
+    if hot is not None:
+        return hot, "in an endless loop without pause"
+    function = unit.function_of(node)
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or depth > 2:
+        return None
+    workers, many = _workers(unit, function)
+    if workers is not None and (loops or many):
+        return workers, "from many workers"
+    for call in _callers(unit, function):
+        found = _repetition(unit, call, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _callers(unit: _Unit, function: ast.AST) -> list[ast.Call]:
+    """Calls of a function by its name (``f(...)``, ``self.f(...)``), outside the function itself."""
+    inside = {id(n) for n in ast.walk(function)}
+    return [c for c in unit.calls if unit.name(c).rsplit(".", 1)[-1] == function.name and id(c) not in inside]
+
+
+def _trickling_workers(unit: _Unit) -> Found | None:
+    """Many workers, each opening a connection and writing to it in a loop with pauses: connections held open
+    on purpose (the asyncio or threaded slowloris)."""
+    for call in unit.calls:
+        if unit.name(call).rsplit(".", 1)[-1] not in {"open_connection", "create_connection", "connect"}:
+            continue
+        function = unit.function_of(call)
+        spawned, many = _workers(unit, function)
+        if spawned is None or not many:
+            continue
+        for loop in (n for n in ast.walk(function) if isinstance(n, (ast.For, ast.AsyncFor, ast.While))):
+            writes = [n for n in ast.walk(loop) if isinstance(n, ast.Call)
+                      and unit.name(n).rsplit(".", 1)[-1] in {"write", "send", "sendall"}]
+            iterated = [unit.functions.get(unit.name(i).rsplit(".", 1)[-1], []) for i in _loop_iters(loop)
+                        if isinstance(i, ast.Call)]
+            sleeps = [n for scope in [loop, *(f for fs in iterated for f in fs)] for n in ast.walk(scope)
+                      if isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] == "sleep"]
+            if writes and sleeps:
+                return Found("flood/slow", writes[0].lineno, "many workers each hold a connection open and trickle "
+                             f"data into it with pauses (line {spawned.lineno})")
+    return None
+
+
+def _slow_headers(unit: _Unit) -> Found | None:
+    """Slowloris / slow POST: sockets opened in a loop, fed partial headers or a huge body slowly."""
+    opened_in_loop = any(unit.name(c).endswith(("socket", "create_connection", "wrap_socket")) and (unit.loops_around(c) or _workers(unit, unit.function_of(c)))
+                         for c in unit.calls)
+    if not opened_in_loop:
+        return None
+    for call in unit.calls:
+        short = unit.name(call).rsplit(".", 1)[-1]
+        if short not in {"send", "sendall", "write"} or not call.args:
+            continue
+        text = unit.text(call.args[0])
+        partial = HEADER_LINE.match(text.lstrip()) and "\r\n\r\n" not in text and text.count("\n") <= 1
+        huge = re.search(r"content-length:\s*(\d{6,})", text, re.I)
+        if not (partial or huge):
+            continue
+        loop = next((loop for loop in unit.loops_around(call) if _endless(unit, loop) or isinstance(loop, ast.For)),
+                    None)
+        if loop is not None and any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] == "sleep"
+                                    for outer in [*unit.loops_around(call)] for n in ast.walk(outer)):
+            return Found("flood/slow", call.lineno, "many sockets kept open with partial headers or a huge body "
+                         f"sent slowly (line {loop.lineno})")
+    return None

@@ -1,0 +1,165 @@
+"""``server/files|media|relay`` and ``server-local/...``: a server on every interface (or loopback) that serves
+files or uploads, streams media, or relays connections."""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from .unit import LOCAL_HOSTS, Found, _names, _Unit
+
+SERVER_CLASSES = {"HTTPServer", "ThreadingHTTPServer", "TCPServer", "ThreadingTCPServer", "UDPServer",
+                  "ThreadingUDPServer", "ForkingTCPServer", "WSGIServer", "make_server", "FTPServer",
+                  "ThreadedFTPServer"}
+APP_RUNNERS = {"run": "127.0.0.1", "run_app": "0.0.0.0", "serve": "0.0.0.0", "listen": "", "start_server": "",
+               "create_server": "", "run_simple": "127.0.0.1"}
+FILE_SERVING = {"send_file", "send_from_directory", "FileResponse", "StaticFiles", "static", "add_static",
+                "SimpleHTTPRequestHandler", "CGIHTTPRequestHandler", "serve_file", "FileWrapper", "sendfile",
+                "FTPHandler", "DummyAuthorizer", "send_static_file", "directory_listing", "list_directory"}
+MEDIA_SERVING = ("multipart/x-mixed-replace", "video/", "audio/", ".m3u8", "mpegurl", "icy-")
+RELAY_TEXT = ("CONNECT", "\x05\x00", "\x05\x01", "\x05\x02", "socks5", "socks4")
+
+
+def _servers(unit: _Unit) -> list[Found]:
+    binds: list[tuple[str, ast.Call]] = []
+    for call in unit.calls:
+        host = _bound_host(unit, call)
+        if host is _NOT_A_SERVER:
+            continue
+        text = host.decode("latin-1") if isinstance(host, bytes) else str(host)
+        scope = "server-local" if text.startswith(LOCAL_HOSTS) else "server"
+        binds.append((scope, call))
+    if not binds:
+        return []
+    kinds = _served(unit)
+    found = []
+    for scope in ("server", "server-local"):
+        call = next((c for s, c in binds if s == scope), None)
+        if call is None:
+            continue
+        where = "every interface" if scope == "server" else "loopback"
+        for kind, line in kinds.items():
+            found.append(Found(f"{scope}/{kind}", call.lineno, f"a server on {where} that {_serves(kind)} "
+                               f"(line {line})"))
+    return found
+
+
+_NOT_A_SERVER = object()
+
+
+def _bound_host(unit: _Unit, call: ast.Call) -> Any:
+    """The host a call makes a server listen on (\"?\" when it cannot be known), or _NOT_A_SERVER."""
+    name = unit.name(call)
+    short = name.rsplit(".", 1)[-1]
+    module = name.split(".", 1)[0]
+    if short == "bind" or short in SERVER_CLASSES:
+        if call.args and isinstance(call.args[0], ast.Tuple) and call.args[0].elts:
+            host = unit.value(call.args[0].elts[0])
+            return "?" if host is None else host
+        return _NOT_A_SERVER
+    given = unit.keyword(call, "host", "address", "bind", "hostname")
+    if short == "run" and _app_like(unit, call) or short == "run_simple":
+        default = "127.0.0.1"
+        if given is None and call.args and isinstance(unit.value(call.args[0]), str):
+            given = call.args[0]  # app.run('0.0.0.0', 8000), run_simple('0.0.0.0', 8000, app)
+    elif short in {"run_app", "start_server", "create_server"} or \
+            short == "serve" and module in {"waitress", "hypercorn", "websockets", "bjoern", "gevent", "uvicorn"}:
+        default = ""  # aiohttp, asyncio, waitress and websockets listen on every interface by default
+        if given is None and short in {"start_server", "create_server", "serve"} and len(call.args) >= 2:
+            given = call.args[1]
+    elif short == "listen" and isinstance(call.func, ast.Attribute) and call.args and \
+            isinstance(unit.value(call.args[0]), int) and unit.value(call.args[0]) > 1024:
+        default = ""  # tornado's app.listen(port): every interface
+    else:
+        return _NOT_A_SERVER
+    if given is None:
+        return default
+    host = unit.value(given)
+    return "?" if host is None else host
+
+
+def _app_like(unit: _Unit, call: ast.Call) -> bool:
+    """``X.run(...)`` is a web app being served (Flask, socketio, bottle), not any ``run``."""
+    base = unit.name(call).rsplit(".", 1)[0]
+    return bool(re.search(r"app|flask|socketio|bottle|server|uvicorn|waitress|web", base, re.I)) or \
+        unit.keyword(call, "host", "port") is not None
+
+
+def _served(unit: _Unit) -> dict[str, int]:
+    """What the unit's server hands out, with a line that shows it."""
+    out: dict[str, int] = {}
+    for call in unit.calls:
+        short = unit.name(call).rsplit(".", 1)[-1]
+        if short in FILE_SERVING:
+            out.setdefault("files", call.lineno)
+        elif short == "save" and "files" in unit.name(call):
+            out.setdefault("files", call.lineno)
+        elif short == "StreamingResponse" and any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] == "open"
+                                                 for n in ast.walk(call)):
+            out.setdefault("files", call.lineno)
+        elif short == "imencode" and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in
+                                         ast.walk(unit.function_of(call) or unit.tree)):
+            out.setdefault("media", call.lineno)  # camera frames yielded one by one: a video stream
+    for node in ast.walk(unit.tree):
+        if isinstance(node, ast.Attribute) and node.attr == "files" and isinstance(node.value, ast.Name) \
+                and node.value.id == "request":
+            out.setdefault("files", node.lineno)  # request.files: an upload portal
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "do_CONNECT":
+            out.setdefault("relay", node.lineno)
+        elif getattr(node, "id", getattr(node, "attr", None)) in {"SimpleHTTPRequestHandler", "CGIHTTPRequestHandler",
+                                                                   "UploadFile"}:
+            out.setdefault("files", node.lineno)
+    for node, text in unit.strings:
+        low = text.lower()
+        if any(m in low for m in MEDIA_SERVING) and _near_server_io(unit, node):
+            out.setdefault("media", node.lineno)
+        if (text == "CONNECT" or any(m in text for m in RELAY_TEXT[1:])) and _near_server_io(unit, node):
+            out.setdefault("relay", node.lineno)
+    pipe = _pipe(unit)
+    if pipe is not None:
+        out.setdefault("relay", pipe)
+    return out
+
+
+def _near_server_io(unit: _Unit, node: ast.AST) -> bool:
+    """Is this constant used where a server answers (compared with a request, sent, returned, a header)?"""
+    parent = unit.parent.get(id(node))
+    return isinstance(parent, (ast.Compare, ast.Return, ast.keyword, ast.Call, ast.Dict, ast.BinOp, ast.JoinedStr,
+                               ast.Tuple, ast.List, ast.Assign))
+
+
+def _pipe(unit: _Unit) -> int | None:
+    """Two sockets or streams copied into each other: ``select`` over both, or recv from one and send to
+    another in one loop, with an outgoing connection made by the same unit."""
+    outgoing = any(unit.name(c).rsplit(".", 1)[-1] in {"create_connection", "open_connection", "connect"}
+                   for c in unit.calls)
+    if not outgoing:
+        return None
+    for call in unit.calls:
+        if unit.name(call).rsplit(".", 1)[-1] != "select" or not call.args:
+            continue
+        first = call.args[0]
+        if isinstance(first, (ast.List, ast.Tuple)) and len(first.elts) >= 2:
+            return call.lineno
+    for call in unit.calls:
+        if unit.name(call).rsplit(".", 1)[-1] not in {"sendall", "send", "write"} or not call.args:
+            continue
+        loop = next(iter(unit.loops_around(call)), None)
+        if loop is None:
+            continue
+        source = _names(call.args[0])
+        receiver = unit.name(call).rsplit(".", 1)[0]
+        for node in ast.walk(loop):
+            if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Call, ast.Await)):
+                inner = node.value.value if isinstance(node.value, ast.Await) else node.value
+                if isinstance(inner, ast.Call) and unit.name(inner).rsplit(".", 1)[-1] in {"recv", "read"} and \
+                        unit.name(inner).rsplit(".", 1)[0] != receiver and \
+                        set().union(*(_names(t) for t in node.targets)) & source:
+                    return call.lineno
+    return None
+
+
+def _serves(kind: str) -> str:
+    return {"files": "serves files or takes uploads", "media": "streams media",
+            "relay": "relays other connections (a proxy)"}[kind]

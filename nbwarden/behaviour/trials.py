@@ -1,0 +1,193 @@
+"""``password-trial/*``: password candidates from a word source tried against an archive, a hash, a login
+or a cracking tool, in a loop or in a function a loop drives."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .unit import (
+    HTTP_VERBS,
+    MAPPERS,
+    Found,
+    _derived,
+    _driven_function,
+    _loop_iters,
+    _loop_targets,
+    _names,
+    _params,
+    _Unit,
+)
+
+WORD_NAMES = re.compile(r"pass|pwd|words?(_|$|list)|dict|combo|cred|guess|cand|brute|rockyou|(^|_)pins?($|_)", re.I)
+
+
+def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
+    """(target kind, candidate expression) when this call tries a password."""
+    name = unit.name(call)
+    short = name.rsplit(".", 1)[-1]
+    if short in {"extractall", "extract", "open", "read", "testzip", "extractfile"}:
+        pwd = unit.keyword(call, "pwd", "password")
+        if pwd is not None:
+            return "archive", pwd
+    if short == "setpassword" and call.args:
+        return "archive", call.args[0]
+    if short in {"decrypt", "authenticate"} and call.args and re.search(r"pdf|fitz|pikepdf|reader|doc", name, re.I):
+        return "archive", call.args[0]
+    if short in {"SevenZipFile", "RarFile", "AESZipFile", "load_key"}:
+        pwd = unit.keyword(call, "password", "pwd")
+        if pwd is not None:
+            return "archive", pwd
+    if short in {"checkpw", "verify", "check_password_hash", "check_password", "verify_password"} and call.args:
+        return "hash", call
+    if short == "login" and (len(call.args) >= 2 or unit.keyword(call, "passwd", "password")):
+        return "login", unit.keyword(call, "passwd", "password") or call.args[1]
+    if short in {"connect", "FTP", "FTP_TLS", "SMTP", "simple_bind_s", "bind_s", "Connection"}:
+        pwd = unit.keyword(call, "password", "passwd", "pwd")
+        if pwd is None and short == "connect" and len(call.args) >= 4:
+            pwd = call.args[3]
+        if pwd is None and short in {"FTP", "FTP_TLS"} and len(call.args) >= 3:
+            pwd = call.args[2]
+        if pwd is None and short in {"simple_bind_s", "bind_s"} and len(call.args) >= 2:
+            pwd = call.args[1]
+        if pwd is not None:
+            return "login", pwd
+    if short in HTTP_VERBS and short != "urlopen":
+        auth = unit.keyword(call, "auth")
+        if auth is not None:
+            return "login", auth
+        data = unit.keyword(call, "data", "json", "params")
+        if isinstance(data, ast.Dict):
+            for key, value in zip(data.keys, data.values, strict=False):
+                if isinstance(key, ast.Constant) and isinstance(key.value, str) and re.search(r"pass|pwd", key.value, re.I):
+                    return "login", value
+    if short in {"run", "call", "Popen", "check_output", "check_call", "system", "getoutput", "popen"} and call.args:
+        text = unit.text(call.args[0]).lower()
+        if re.search(r"\b(unzip|7za?|unrar|sshpass|steghide|qpdf|openssl|gpg)\b", text) and \
+                re.search(r"(^|\s|')(-p|-P|--password|-pass|--passphrase|-k)", unit.text(call.args[0])):
+            return "tool", call.args[0]
+    return None
+
+
+def _hash_compares(unit: _Unit) -> list[tuple[ast.Compare, ast.AST]]:
+    """Comparisons of a digest of something with something else: ``md5(w).hexdigest() == target``."""
+    found = []
+    for node in ast.walk(unit.tree):
+        if not isinstance(node, ast.Compare) or not any(isinstance(op, (ast.Eq, ast.NotEq, ast.In)) for op in node.ops):
+            continue
+        for side in (node.left, *node.comparators):
+            # the digest in the comparison itself, or in the name compared (h = md5(w).hexdigest(); h == target)
+            values = [side, *(v for n in _names(side) for v in unit.names_bound_to.get(n, ())[:4])]
+            if any(_hashing(unit, n) for value in values for n in ast.walk(value) if isinstance(n, ast.Call)):
+                found.append((node, side))
+                break
+    return found
+
+
+def _hashing(unit: _Unit, call: ast.Call) -> bool:
+    name = unit.name(call)
+    short = name.rsplit(".", 1)[-1]
+    return short in {"hexdigest", "digest", "crypt", "hashpw", "hash_password", "nthash", "md4", "md5", "sha1", "sha224",
+                     "sha256", "sha384", "sha512", "sha3_256", "sha3_512", "blake2b", "blake2s", "ntlm", "lmhash"} or \
+        name.startswith(("hashlib.", "crypt.", "bcrypt.", "passlib.", "Crypto.Hash", "zlib.crc32"))
+
+
+def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
+    """Does iterating ``expr`` give password candidates (file lines, a brute-force product, a PIN range)?"""
+    if depth > 3:
+        return False
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Call):
+            name = unit.name(node)
+            short = name.rsplit(".", 1)[-1]
+            if short in {"open", "readlines", "splitlines", "read_text", "product", "permutations", "combinations",
+                         "combinations_with_replacement", "fileinput"} or name.startswith("itertools."):
+                return True
+            if short == "range" and node.args:
+                return True
+        elif isinstance(node, ast.Name):
+            if WORD_NAMES.search(node.id):
+                return True
+            if any(_word_source(unit, value, depth + 1) for value in unit.names_bound_to.get(node.id, ())[:4]):
+                return True
+        elif isinstance(node, ast.Attribute) and (node.attr in {"ascii_letters", "ascii_lowercase", "digits",
+                                                                 "printable", "ascii_uppercase", "punctuation"}
+                                                  or WORD_NAMES.search(node.attr)):
+            return True
+        elif isinstance(node, (ast.List, ast.Tuple, ast.Set)) and len(node.elts) >= 3 and all(
+                isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
+            return True
+    return False
+
+
+def _driven_loop(unit: _Unit, node: ast.AST, used: set[str]) -> ast.AST | None:
+    """The word-source loop around ``node`` whose variables reach ``used``, if any."""
+    function = unit.function_of(node)
+    for loop in unit.loops_around(node):
+        if not any(_word_source(unit, it) for it in _loop_iters(loop)) and not isinstance(loop, ast.While):
+            continue
+        seeds = _loop_targets(loop)
+        if isinstance(loop, ast.While):  # while True: pw = next(gen) / f.readline() / generate()
+            seeds = {n for a in ast.walk(loop) if isinstance(a, ast.Assign) and isinstance(a.value, ast.Call)
+                     and (_word_source(unit, a.value) or unit.name(a.value).endswith(("next", "readline")))
+                     for t in a.targets for n in _names(t)}
+        if _derived(unit, function or unit.tree, seeds) & used:
+            return loop
+    return None
+
+
+def _password_trials(unit: _Unit) -> list[Found]:
+    trials: list[tuple[str, ast.AST, ast.AST]] = []  # (kind, call or compare, candidate)
+    for call in unit.calls:
+        hit = _trial(unit, call)
+        if hit:
+            trials.append((hit[0], call, hit[1]))
+    trials += [("hash", compare, side) for compare, side in _hash_compares(unit)]
+    if not trials:
+        return []
+    found: list[Found] = []
+    # functions whose parameters reach a trial: their callers in a word-source loop drive them
+    trial_functions: dict[str, tuple[str, ast.AST]] = {}
+    for kind, node, candidate in trials:
+        loop = _driven_loop(unit, node, _names(candidate))
+        if loop is not None:
+            found.append(Found(f"password-trial/{kind}", node.lineno, f"{_what(kind)} inside a loop over "
+                               f"password candidates (line {loop.lineno})"))
+            continue
+        function = unit.function_of(node)
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                _derived(unit, function, set(_params(function))) & _names(candidate):
+            trial_functions.setdefault(function.name, (kind, node))
+    # one level of wrapping: a function that calls a trial function with its own parameters
+    for name, functions in unit.functions.items():
+        if name in trial_functions:
+            continue
+        for function in functions:
+            params = _derived(unit, function, set(_params(function)))
+            for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
+                if unit.name(call).rsplit(".", 1)[-1] in trial_functions and \
+                        any(_names(a) & params for a in (*call.args, *(k.value for k in call.keywords))):
+                    trial_functions[name] = trial_functions[unit.name(call).rsplit(".", 1)[-1]]
+    reported = {f.line for f in found}
+    for call in unit.calls:
+        target, args = _driven_function(unit, call, trial_functions)
+        if target is None:
+            continue
+        kind, node = trial_functions[target]
+        if node.lineno in reported:
+            continue
+        short = unit.name(call).rsplit(".", 1)[-1]
+        if short in MAPPERS and len(call.args) >= 2 and _word_source(unit, call.args[1]):
+            loop = call
+        else:
+            loop = _driven_loop(unit, call, set().union(*(_names(a) for a in args))) if args else None
+        if loop is not None:
+            reported.add(node.lineno)
+            found.append(Found(f"password-trial/{kind}", node.lineno, f"{_what(kind)} in {target}(), run for "
+                               f"each password candidate (line {getattr(loop, 'lineno', call.lineno)})"))
+    return found
+
+
+def _what(kind: str) -> str:
+    return {"archive": "an archive password try", "hash": "a hash comparison", "login": "a login attempt",
+            "tool": "a password-cracking command"}[kind]

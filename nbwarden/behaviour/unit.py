@@ -1,0 +1,202 @@
+"""The unit, walked once: what every shape check needs (parents, calls, functions, aliases, constants),
+the helpers that follow names through it, and the result type :class:`Found`."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+LOCAL_HOSTS = ("127.", "localhost", "::1", "0:0:0:0:0:0:0:1")
+PUBLIC_HOSTS = ("", "0.0.0.0", "::", "0:0:0:0:0:0:0:0", "*")
+
+
+LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+SPAWNERS = {"Thread", "Process", "Timer", "submit", "apply_async", "start_new_thread", "create_task",
+            "ensure_future", "run_in_executor", "spawn"}
+MAPPERS = {"map", "imap", "imap_unordered", "starmap", "map_async", "starmap_async"}
+HTTP_VERBS = {"get", "post", "head", "put", "delete", "patch", "request", "options", "urlopen", "fetch"}
+
+
+@dataclass(slots=True)
+class Found:
+    """One shape, where it shows (the line of its key node) and why, in a few words."""
+
+    shape: str
+    line: int
+    detail: str
+
+
+class _Unit:
+    """What every check needs, gathered in one walk: parents, calls, functions, aliases, constants."""
+
+    def __init__(self, tree: ast.AST, fold: Callable[[ast.AST], Any]):
+        self.tree = tree
+        self.fold = fold
+        self.parent: dict[int, ast.AST] = {}
+        self.calls: list[ast.Call] = []
+        self.functions: dict[str, list[ast.AST]] = {}
+        self.aliases: dict[str, str] = {}
+        self.constants: dict[str, Any] = {}  # simple top-level NAME = constant
+        self.strings: list[tuple[ast.AST, str]] = []
+        self.names_bound_to: dict[str, list[ast.AST]] = {}  # NAME -> values assigned to it anywhere
+        self.star_imports: set[str] = set()  # from scapy.all import *
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                self.parent[id(child)] = node
+            kind = type(node)
+            if kind is ast.Call:
+                self.calls.append(node)
+            elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+                self.functions.setdefault(node.name, []).append(node)
+            elif kind is ast.Import:
+                for alias in node.names:
+                    self.aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname \
+                        else alias.name.split(".")[0]
+            elif kind is ast.ImportFrom and node.module:
+                for alias in node.names:
+                    if alias.name == "*":
+                        self.star_imports.add(node.module)
+                    else:
+                        self.aliases[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif kind is ast.Assign:
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        self.names_bound_to.setdefault(target.id, []).append(node.value)
+            elif kind in (ast.With, ast.AsyncWith):
+                for item in node.items:
+                    if isinstance(item.optional_vars, ast.Name):
+                        self.names_bound_to.setdefault(item.optional_vars.id, []).append(item.context_expr)
+            elif kind is ast.Constant and isinstance(node.value, (str, bytes)):
+                text = node.value.decode("latin-1") if isinstance(node.value, bytes) else node.value
+                self.strings.append((node, text))
+        if isinstance(tree, ast.Module):
+            for stmt in tree.body:
+                if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                    value = fold(stmt.value)
+                    if isinstance(value, (str, int, bytes)):
+                        self.constants[stmt.targets[0].id] = value
+
+    # -- names and values
+
+    def name(self, call: ast.Call) -> str:
+        """Dotted name of the callee through import aliases: ``zf.extractall`` stays ``zf.extractall``."""
+        parts: list[str] = []
+        node: ast.AST | None = call.func
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if isinstance(node, ast.Name):
+            parts.append(self.aliases.get(node.id, node.id))
+        elif isinstance(node, ast.Call):
+            parts.append(self.name(node) + "()")
+        return ".".join(reversed(parts))
+
+    def value(self, node: ast.AST | None) -> Any:
+        """A constant the node stands for, when the unit says so (folded, or a top-level constant)."""
+        if node is None:
+            return None
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name) and node.id in self.constants:
+            return self.constants[node.id]
+        return self.fold(node)
+
+    def ancestors(self, node: ast.AST) -> Iterable[ast.AST]:
+        current = self.parent.get(id(node))
+        while current is not None:
+            yield current
+            current = self.parent.get(id(current))
+
+    def function_of(self, node: ast.AST) -> ast.AST | None:
+        return next((a for a in self.ancestors(node) if isinstance(a, FUNCTIONS)), None)
+
+    def loops_around(self, node: ast.AST) -> list[ast.AST]:
+        """Loops that contain ``node``, innermost first, up to its function."""
+        out = []
+        for ancestor in self.ancestors(node):
+            if isinstance(ancestor, FUNCTIONS):
+                break
+            if isinstance(ancestor, LOOPS):
+                out.append(ancestor)
+        return out
+
+    def imports(self, module: str) -> bool:
+        return any(v.split(".")[0] == module for v in self.aliases.values()) or \
+            any(m.split(".")[0] == module for m in self.star_imports)
+
+    def keyword(self, call: ast.Call, *names: str) -> ast.AST | None:
+        return next((k.value for k in call.keywords if k.arg in names), None)
+
+    def text(self, node: ast.AST) -> str:
+        """The string constants inside an expression, joined by spaces: the skeleton of a formatted string or
+        an argv list."""
+        return " ".join(n.value.decode("latin-1") if isinstance(n.value, bytes) else n.value
+                       for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, (str, bytes)))
+
+
+def _names(node: ast.AST | None) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} if node is not None else set()
+
+
+def _params(function: ast.AST) -> list[str]:
+    args = function.args
+    return [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)] + \
+        ([args.vararg.arg] if args.vararg else [])
+
+
+def _loop_targets(loop: ast.AST) -> set[str]:
+    if isinstance(loop, (ast.For, ast.AsyncFor)):
+        return _names(loop.target)
+    if isinstance(loop, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        return set().union(*(_names(g.target) for g in loop.generators))
+    return set()
+
+
+def _loop_iters(loop: ast.AST) -> list[ast.AST]:
+    if isinstance(loop, (ast.For, ast.AsyncFor)):
+        return [loop.iter]
+    if isinstance(loop, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+        return [g.iter for g in loop.generators]
+    return []
+
+
+def _derived(unit: _Unit, scope: ast.AST, seeds: set[str]) -> set[str]:
+    """``seeds`` plus every name assigned (in ``scope``) from an expression that uses one of them."""
+    tainted = set(seeds)
+    assigns = [n for n in ast.walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.NamedExpr))]
+    for _ in range(3):
+        grew = False
+        for node in assigns:
+            value = node.value
+            if value is None or not (_names(value) & tainted):
+                continue
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                new = _names(target) - tainted
+                if new:
+                    tainted |= new
+                    grew = True
+        if not grew:
+            break
+    return tainted
+
+
+def _driven_function(unit: _Unit, call: ast.Call, functions: dict[str, Any]) -> tuple[str | None, list[ast.AST]]:
+    """Which of ``functions`` this call runs (directly, as a thread target, through an executor or map),
+    and the arguments it passes."""
+    short = unit.name(call).rsplit(".", 1)[-1]
+    if short in functions:
+        return short, [*call.args, *(k.value for k in call.keywords)]
+    target = unit.keyword(call, "target", "func")
+    if short in SPAWNERS | MAPPERS and target is None and call.args:
+        target = call.args[0]
+    if target is None:
+        return None, []
+    target_name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
+    if target_name not in functions:
+        return None, []
+    passed = [*call.args[1:], *(k.value for k in call.keywords if k.arg not in ("target", "func"))]
+    return target_name, passed

@@ -1,0 +1,60 @@
+"""Text helpers: line offsets, valid Unicode, word boundaries, regex unions, repository and host names."""
+
+from __future__ import annotations
+
+import re
+from itertools import accumulate
+
+
+def _line_starts(text: str) -> list[int]:
+    """Offsets where each line begins (split and accumulate run in C)."""
+    return [0, *accumulate(len(line) + 1 for line in text.split("\n")[:-1])]
+
+
+def _locate(starts: list[int], offset: int) -> tuple[int, int]:
+    from bisect import bisect_right
+
+    index = bisect_right(starts, offset) - 1
+    return index + 1, offset - starts[index]
+
+
+def _valid_unicode(text: str, notes: list[str]) -> str:
+    """Replace lone surrogates (from ``surrogateescape`` decoding) so RE2 can read the text."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        notes.append("invalid Unicode replaced")
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def scoped(regex: str) -> str:
+    """A rule's regex as one alternative of a union: a leading ``(?m)`` becomes ``(?m:...)``."""
+    match = re.match(r"^\(\?([aiLmsux]+)\)", regex)
+    return f"(?{match.group(1)}:{regex[match.end():]})" if match else f"(?:{regex})"
+
+
+def _on_word_boundary(text: str, start: int, end: int, needle: str, word_chars: str = "") -> bool:
+    """Is ``needle`` at text[start:end] a whole word (alphanumerics plus ``word_chars``)?"""
+    if needle[:1].isalnum() and start > 0 and (text[start - 1].isalnum() or text[start - 1] in word_chars):
+        return False
+    if needle[-1:].isalnum() and end < len(text) and (text[end].isalnum() or text[end] in word_chars):
+        return False
+    return True
+
+
+def _normalize_repo(url: str) -> str:
+    url = url.lower().strip()
+    url = re.sub(r"^(git\+)?(https?|git|ssh)://", "", url)
+    url = re.sub(r"^git@([^:]+):", r"\1/", url)
+    url = re.sub(r"^[^@/]+@", "", url)
+    return url[:-4] if url.endswith(".git") else url.rstrip("/")
+
+
+def _host_of(url: str) -> str:
+    text = re.sub(r"^[a-z0-9+.-]+://", "", url.strip().lower())
+    text = re.sub(r"^git@", "", text)
+    host = re.split(r"[/:?#]", text, maxsplit=1)[0]
+    return host.rsplit("@", 1)[-1]
