@@ -60,6 +60,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from ..links import appeal_link, policy_section
+
 log = logging.getLogger("nbwarden.agent")
 
 # <linux/fanotify.h>
@@ -235,6 +237,7 @@ class GateConfig:
     cache_size: int = 16384
     report_every_s: float = 10.0          # repeated denials of one file: one report per interval (+count)
     appeal_url: str = "https://example.org/acceptable-use/appeal"
+    policy_url: str = ""                  # the explanation links to its section of the category (nbwarden.links)
     debug_delay_ms: float = 0.0           # tests and benchmarks: slow every content check down
 
     @classmethod
@@ -766,8 +769,9 @@ def _close(fd: int) -> None:
         pass
 
 
-def message(d: dict[str, Any], ref: str | None = None, appeal_url: str | None = None) -> str:
-    """The sentence a user reads: the file, the rule, the evidence, what happened, how to appeal."""
+def message(d: dict[str, Any], ref: str | None = None, appeal_url: str | None = None, policy_url: str = "") -> str:
+    """The sentence a user reads: the file, the rule, the evidence, what happened, the policy's section of the
+    category, how to appeal (a link that opens the form with the reference)."""
     top = (d.get("evidence") or {}).get("top") or {}
     path = d.get("exe") or "?"
     label = CATEGORY_LABEL.get(d.get("category") or "", "this kind of program")
@@ -780,10 +784,12 @@ def message(d: dict[str, Any], ref: str | None = None, appeal_url: str | None = 
            f"(rule {rule}: {evidence})."
     if d.get("action") == "veto":
         text += " Not one instruction of it ran; the exec failed with 'Operation not permitted'."
+    if policy_url:
+        text += f" The acceptable use policy: {policy_section(policy_url, d.get('category'))}."
     if ref:
         text += f" Reference {ref}."
     if appeal_url:
-        text += f" If you think this is a mistake, appeal at {appeal_url} and quote the reference."
+        text += f" If you think this is a mistake, appeal at {appeal_link(appeal_url, ref)} and quote the reference."
     return text
 
 
@@ -888,7 +894,7 @@ class GateProcess:
         if decision["action"] in ("veto", "would_deny") and kpid and agent.cfg.kernel_action != "none":
             sensor = agent.sensors.get(kpid)
             if sensor and sensor.get("reply"):
-                text = message(decision, decision.get("ref"), self.cfg.appeal_url)
+                text = message(decision, decision.get("ref"), self.cfg.appeal_url, self.cfg.policy_url)
                 from . import actions
 
                 decision["evidence"]["notified"] = actions.notify_sensor(
@@ -961,7 +967,11 @@ def attach(agent) -> GateProcess | None:
     if setting == "off" or (setting == "auto" and agent.cfg.scope_env):
         return None
     try:
-        cfg = GateConfig.from_dict(getattr(agent.cfg, "exec_gate_settings", {}) or {})
+        settings = getattr(agent.cfg, "exec_gate_settings", {}) or {}
+        cfg = GateConfig.from_dict(settings)
+        for name in ("policy_url", "appeal_url"):  # the agent's links, unless the exec gate has its own
+            if getattr(agent.cfg, name, "") and name not in settings:
+                setattr(cfg, name, getattr(agent.cfg, name))
     except (TypeError, ValueError) as exc:
         emit("exec gate not started: bad settings", logging.ERROR, error=str(exc))
         return None
@@ -1009,6 +1019,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ledger", help="ledger database URL")
     ap.add_argument("--sensor-dir", help="tell kernels' sensors (k-PID.sock) about denials")
     ap.add_argument("--appeal-url")
+    ap.add_argument("--policy-url")
     ap.add_argument("--stats-file", help="write the counters here on exit")
     ap.add_argument("--debug-delay-ms", type=float, help="slow each content check down (tests, benchmarks)")
     ap.add_argument("--check", action="store_true", help="say whether this host supports the gate, then exit")
@@ -1041,7 +1052,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg.mode = "audit"
     if args.fail_closed:
         cfg.fail_closed = True
-    for name in ("deadline_ms", "cache_size", "workers", "debug_delay_ms", "appeal_url"):
+    for name in ("deadline_ms", "cache_size", "workers", "debug_delay_ms", "appeal_url", "policy_url"):
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
     for item in args.deny_hash:
@@ -1075,7 +1086,7 @@ def main(argv: list[str] | None = None) -> int:
                     from . import actions
 
                     item["evidence"]["notified"] = actions.notify_sensor(
-                        os.path.join(args.sensor_dir, f"k-{kpid}.sock"), message(item, item["ref"], cfg.appeal_url),
+                        os.path.join(args.sensor_dir, f"k-{kpid}.sock"), message(item, item["ref"], cfg.appeal_url, cfg.policy_url),
                         raise_in_cell=False)
             emit_line({"type": "decision", "decision": item})
         else:
