@@ -93,6 +93,9 @@ LEVEL_RANK = {level: i for i, level in enumerate(LEVELS)}
 # account is restricted.
 ACTIONS = ("allow", "audit", "warn", "still_run", "block", "deny")
 RAN = {"allow", "audit", "still_run"}
+# Decision kinds the host agent records (the gate records cell, terminal and kernel_start); the agent's
+# ``block`` is a kill, or an exec denied before it ran.
+AGENT_KINDS = ("process", "network", "exec", "sensor")
 EXCERPT_CHARS = 500
 # first key of the PostgreSQL advisory locks that serialise a user's strikes ("nbwd")
 LOCK_NAMESPACE = 0x6E627764
@@ -140,7 +143,8 @@ class Base(DeclarativeBase):
 
 class Decision(Base):
     __tablename__ = "decisions"
-    __table_args__ = (Index("ix_decisions_user_id", "user", "id"),)  # a user's newest first (0003_scale)
+    __table_args__ = (Index("ix_decisions_user_id", "user", "id"),  # a user's newest first (0003_scale)
+                      Index("ix_decisions_action_at", "action", "at", "category", "kind"))  # charts (0004_charts)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ref: Mapped[str] = mapped_column(Str(32), unique=True)  # short public id shown to the user
@@ -151,12 +155,12 @@ class Decision(Base):
     kernel_id: Mapped[str | None] = mapped_column(Str(64))
     notebook: Mapped[str | None] = mapped_column(Txt)
     cell_id: Mapped[str | None] = mapped_column(Str(128))
-    kind: Mapped[str] = mapped_column(Str(32))  # cell | terminal | kernel_start | command
+    kind: Mapped[str] = mapped_column(Str(32))  # cell | terminal | kernel_start (gate); AGENT_KINDS
     code_hash: Mapped[str | None] = mapped_column(Str(64), index=True)
     excerpt: Mapped[str | None] = mapped_column(Txt)
     code_size: Mapped[int | None] = mapped_column(Integer)
     verdict: Mapped[str | None] = mapped_column(Str(16))  # the engine's action
-    action: Mapped[str] = mapped_column(Str(16), index=True)  # the final action
+    action: Mapped[str] = mapped_column(Str(16))  # the final action
     ran: Mapped[bool] = mapped_column(Boolean, default=False)
     category: Mapped[str | None] = mapped_column(Str(64))
     severity: Mapped[str | None] = mapped_column(Str(16))

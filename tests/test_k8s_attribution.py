@@ -147,6 +147,17 @@ def in_cgroup(cgroup: Path, *argv: str) -> list[str]:
     return ["sh", "-c", f'echo $$ > {cgroup}/cgroup.procs && exec "$@"', "sh", *argv]
 
 
+def enter_cgroup(cgroup: Path):
+    """A ``preexec_fn`` that moves the child into ``cgroup`` before it execs.
+
+    The child's first exec is then the program itself, so no wrapper whose
+    argv names a miner can be killed before it has entered the pod's cgroup.
+    """
+    def enter() -> None:
+        (cgroup / "cgroup.procs").write_text("0")
+    return enter
+
+
 @needs_root
 @needs_proc_connector
 def test_pod_and_user_of_a_killed_process(kube, scope, agents, tmp_path):
@@ -162,7 +173,7 @@ def test_pod_and_user_of_a_killed_process(kube, scope, agents, tmp_path):
     shutil.copy(shutil.which("sleep"), miner)
     procs = Procs({"NBW_TEST_SCOPE": scope, "JUPYTERHUB_USER": "alice"})
     try:
-        p = procs.start(in_cgroup(cgroup, str(miner), "30"))
+        p = procs.start([str(miner), "30"], preexec_fn=enter_cgroup(Path(cgroup)))
         assert p.wait(timeout=10) == -9
     finally:
         procs.close()

@@ -32,7 +32,7 @@ sample usage (when ``sample_usage``), warn users at 80 % of a quota (a notice
 the user's server shows in the notebook), stop servers at 100 %, past their
 maximum lifetime, idle too long, or whose owner is suspended, through the Hub
 REST API; every ``link_interval_s`` it updates linked-account cases; and it
-watches the block rate (:func:`rate_alert`).
+watches the block rate (:func:`nbwarden.hub.alerts.rate_alert`).
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ from ..ledger import LEVELS, Ledger, iso
 from ..links import policy_section
 from ..policy import Policy
 from .actions import file_appeal, perform
+from .alerts import rate_alert
 from .linking import LinkConfig, update_cases
 from .models import HubStore, decision_counts, flagged_decisions, ledger_users
 from .policy_page import load_ruleset, policy_data
@@ -69,38 +70,6 @@ from .records import annotate_appeals, annotate_user, appeal_notice, appeal_targ
 
 log = logging.getLogger("nbwarden.hub.service")
 TEMPLATES = Path(__file__).with_name("templates")
-
-
-# ---------------------------------------------------------------------------- alerts
-
-
-def rate_alert(store: HubStore, now: float | None = None, *, window_s: float = 3600.0, baseline_h: float = 24.0,
-               factor: float = 5.0, min_count: int = 10) -> dict[str, Any]:
-    """Did blocks and kills jump in the last ``window_s`` with no rule change?
-
-    A jump with unchanged rule packs means the users' code changed, or something under it did: a
-    poisoned dependency that starts a miner everywhere looks exactly like that.  A jump right after a
-    rule update is more likely the update, and is reported as such, not as an alert.
-    """
-    now = time.time() if now is None else now
-    start = now - window_s - baseline_h * 3600.0
-    rows = store.decisions_since(start, actions=("block",))
-    recent = [r for r in rows if r["at"] >= now - window_s]
-    baseline = [r for r in rows if r["at"] < now - window_s]
-    per_window = len(baseline) / max(baseline_h * 3600.0 / window_s, 1.0)
-    recent_versions = {r["rules_version"] for r in recent if r["rules_version"]}
-    baseline_versions = {r["rules_version"] for r in baseline if r["rules_version"]}
-    rules_changed = bool(baseline_versions) and not recent_versions <= baseline_versions
-    jump = len(recent) >= min_count and len(recent) > factor * max(per_window, 1.0)
-    top: dict[str, int] = {}
-    for r in recent:
-        for rule in (r["rules"] or "").split(","):
-            if rule:
-                top[rule] = top.get(rule, 0) + 1
-    return {"alert": jump and not rules_changed, "jump": jump, "rules_changed": rules_changed,
-            "recent": len(recent), "baseline_per_window": round(per_window, 3), "window_s": window_s,
-            "users": len({r["user"] for r in recent}),
-            "top_rules": sorted(top.items(), key=lambda kv: -kv[1])[:5]}
 
 
 # ---------------------------------------------------------------------------- the service state
