@@ -197,7 +197,7 @@ class Strike(Base):
     severity: Mapped[str] = mapped_column(Str(16))
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
     pardoned_at: Mapped[float | None] = mapped_column(Float)
-    pardoned_by: Mapped[str | None] = mapped_column(Str(255))  # 0004_appeals: who forgave it, why, through which appeal
+    pardoned_by: Mapped[str | None] = mapped_column(Str(255))  # 0005_appeals: who forgave it, why, through which appeal
     pardon_reason: Mapped[str | None] = mapped_column(Txt)
     appeal_id: Mapped[int | None] = mapped_column(Integer)
 
@@ -232,7 +232,7 @@ class Appeal(Base):
     decided_at: Mapped[float | None] = mapped_column(Float)
     decided_by: Mapped[str | None] = mapped_column(Str(255))
     response: Mapped[str | None] = mapped_column(Txt)
-    effect: Mapped[str | None] = mapped_column(Txt)  # JSON: the strikes and restrictions a grant changed (0004)
+    effect: Mapped[str | None] = mapped_column(Txt)  # JSON: the strikes and restrictions a grant changed (0005_appeals)
 
 
 # ---------------------------------------------------------------------------- plain results

@@ -74,7 +74,7 @@ class Notice(Base):
     at: Mapped[float] = mapped_column(Float)
     level: Mapped[str] = mapped_column(Str(16), default="warning")
     text: Mapped[str] = mapped_column(Txt)
-    deliver: Mapped[str] = mapped_column(Str(16), default="now", server_default="now")  # now | next_cell (0004)
+    deliver: Mapped[str] = mapped_column(Str(16), default="now", server_default="now")  # now | next_cell (0005_appeals)
     delivered_at: Mapped[float | None] = mapped_column(Float)
 
 

@@ -7,8 +7,8 @@
   ``next_cell``: under the next cell the user runs, as an appeal's answer) and
   ``delivered_at``.
 
-Revision ID: 0004_appeals
-Revises: 0003_scale
+Revision ID: 0005_appeals
+Revises: 0004_charts
 Create Date: 2026-12-10
 """
 
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_appeals"
-down_revision = "0003_scale"
+revision = "0005_appeals"
+down_revision = "0004_charts"
 branch_labels = None
 depends_on = None
 
