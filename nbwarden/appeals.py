@@ -13,7 +13,8 @@ so the strike ladder stays exact however many gates strike the user meanwhile:
   it was created): one whose rung is no longer reached is lifted too.  So pardoning
   the first of three strikes lifts the rung the third one reached;
 * an appeal that names nothing is about the account: everything is forgiven, as
-  ``nbwarden ledger pardon`` does.
+  ``nbwarden ledger pardon`` does; one that names a decision or restriction that is
+  not the user's forgives nothing.
 
 Later strikes are counted without the pardoned ones.  Nothing is deleted: a
 pardoned strike keeps its row with who pardoned it, why and through which
@@ -88,8 +89,10 @@ class AppealsMixin:
         restriction = session.get(Restriction, appeal.restriction_id) if appeal.restriction_id else None
         if restriction is not None and restriction.user != user:
             restriction = None
-        effect: dict[str, Any] = {"scope": "decision" if decision is not None or restriction is not None
-                                  else "account", "strikes_pardoned": [], "restrictions_lifted": []}
+        # an appeal that names something not found (someone else's reference) forgives nothing, not the account
+        named = bool(appeal.decision_ref or appeal.restriction_id)
+        effect: dict[str, Any] = {"scope": "decision" if named else "account", "strikes_pardoned": [],
+                                  "restrictions_lifted": []}
 
         def pardon(strike: Any) -> None:
             strike.pardoned_at, strike.pardoned_by, strike.pardon_reason = now, by, reason
