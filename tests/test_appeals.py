@@ -247,3 +247,43 @@ def test_an_appeals_answer_waits_for_the_next_cell_once(ledger_url):
     fresh = NoticePoller("kim", ledger_url, logging.getLogger("test"), 0.1)
     asyncio.run(fresh.tick())
     assert list(fresh.pending) == [waiting]
+
+
+# ---------------------------------------------------------------------------- the other explanations' links
+
+
+def test_the_agents_explanations_link_to_the_section_and_the_form(monkeypatch):
+    from nbwarden.agent import execgate, sensor
+    from nbwarden.engine import Engine
+
+    d = {"action": "veto", "exe": "/home/ana/train_model", "category": "crypto_mining",
+         "evidence": {"top": {"rule": "crypto_mining.miner-binary", "evidence": "'randomx'"}}}
+    text = execgate.message(d, "A12", "https://hub.example/services/nbwarden/", "https://hub.example/policy")
+    assert "https://hub.example/policy#crypto_mining" in text and "/services/nbwarden/?ref=A12" in text
+    verdict = Engine().check_code("import subprocess\nsubprocess.run(['xmrig', '-o', 'stratum+tcp://p:1'])")
+    monkeypatch.delenv("NBWARDEN_POLICY_URL", raising=False)
+    monkeypatch.delenv("NBWARDEN_APPEAL_URL", raising=False)
+    assert "#" not in sensor._explain(verdict, "starting xmrig")  # nothing configured: no link
+    monkeypatch.setenv("NBWARDEN_POLICY_URL", "https://hub.example/policy")
+    monkeypatch.setenv("NBWARDEN_APPEAL_URL", "https://hub.example/services/nbwarden/")
+    text = sensor._explain(verdict, "starting xmrig")
+    assert "https://hub.example/policy#crypto_mining" in text and "appeal at https://hub.example/services/nbwarden/" in text
+
+
+def test_policy_url_overrides_the_generated_page(tmp_path):
+    from nbwarden.hub import hooks
+
+    saved = dict(hooks.SETTINGS)
+    try:
+        ours, theirs = Config(), Config()
+        hooks.configure(ours, db_url=f"sqlite:///{tmp_path / 'l.sqlite'}", public_url="http://hub:8000")
+        settings = hooks.configure(theirs, db_url=f"sqlite:///{tmp_path / 'l.sqlite'}", public_url="http://hub:8000",
+                                   policy_url="https://aup.example/rules")
+        assert "--NbwardenGate.policy_url=http://hub:8000/services/nbwarden/policy" in ours.Spawner.args
+        assert "--NbwardenGate.policy_url=https://aup.example/rules" in theirs.Spawner.args
+        assert theirs.Spawner.environment["NBWARDEN_POLICY_URL"] == "https://aup.example/rules"  # kernels, agent
+        assert hooks.SETTINGS["policy_url"] == "https://aup.example/rules"  # the refusal page
+        assert settings["policy_url"] == "https://aup.example/rules"  # the service's links
+    finally:
+        hooks.SETTINGS.clear()
+        hooks.SETTINGS.update(saved)

@@ -197,6 +197,9 @@ def test_appeal_from_a_decision_row_granted_by_the_admin_seen_by_the_user(hub, b
     try:
         page.goto(f"{hub.url}/services/nbwarden/")
         assert "crypto_mining" in page.locator("[data-testid=strike-level]").inner_text()
+        # the strike has its own Appeal action, about the same decision
+        assert page.locator(f"[data-testid=appeal-strike-{strike['id']}]").get_attribute("href").endswith(
+            f"?ref={ref}#appeal")
         page.click(f"[data-testid=appeal-{ref}]")  # the decision row's Appeal action
         page.wait_for_url(f"**/services/nbwarden/?ref={ref}**")
         assert page.locator("[data-testid=appeal-ref]").input_value() == ref
@@ -212,6 +215,8 @@ def test_appeal_from_a_decision_row_granted_by_the_admin_seen_by_the_user(hub, b
         evidence = admin.locator(f"[data-testid=appeal-evidence-{appeal_id}]")
         assert evidence.locator("[data-testid=evidence-line]").count() == 1  # beside the appeal, grouped
         assert "xmrig" in evidence.inner_text() and all(rule in evidence.inner_text() for rule in RULES)
+        row = admin.locator(f"[data-testid=decisions] [data-testid=decision-{ref}]")
+        assert row.locator("[data-testid=evidence-line]").count() == 1  # the dashboard groups it too
         screenshot(admin, "appeals-dashboard")
         admin.fill(f"[data-testid=appeal-response-{appeal_id}]", "stub confirmed, strike removed")
         admin.click(f"[data-testid=approve-{appeal_id}]")

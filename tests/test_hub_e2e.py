@@ -122,6 +122,11 @@ def test_appeal_filed_by_user_and_approved_by_admin(hub, browser):
         login(page, hub, "alice", DEMO_PASSWORD, next_path="/services/nbwarden/")
         page.wait_for_url("**/services/nbwarden/**")
         assert page.locator("[data-testid=status]").inner_text() == "restricted"
+        restriction = str(max(r["id"] for r in data["user"]["active_restrictions"]))
+        page.click(f"[data-testid=appeal-restriction-{restriction}]")  # the restriction's Appeal action
+        page.wait_for_url(f"**/services/nbwarden/?restriction={restriction}**")
+        assert page.locator("[data-testid=appeal-restriction]").input_value() == restriction
+        assert f"restriction {restriction}: suspend" in page.locator("[data-testid=appeal-target]").inner_text()
         page.fill("[data-testid=appeal-text]", "I was benchmarking my own pool simulator, not mining.")
         page.click("[data-testid=appeal-submit]")
         flash = page.locator("[data-testid=flash]").inner_text()
