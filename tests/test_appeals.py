@@ -209,10 +209,10 @@ def test_user_pages_never_show_another_users_decision(ledger):
 
 class _Conn:
     def __init__(self):
-        self.sent: list[str] = []
+        self.sent: list[tuple[str, str]] = []
 
-    def nbw_send_notice(self, text: str) -> None:
-        self.sent.append(text)
+    def nbw_send_notice(self, text: str, stream: str = "stderr") -> None:
+        self.sent.append((text, stream))
 
 
 def test_an_appeals_answer_waits_for_the_next_cell_once(ledger_url):
@@ -236,7 +236,7 @@ def test_an_appeals_answer_waits_for_the_next_cell_once(ledger_url):
         return conn
 
     conn = asyncio.run(run())
-    assert conn.sent == ["\n[nbwarden] Your appeal 3 was granted\n"] and poller.pending == {}
+    assert conn.sent == [("\n[nbwarden] Your appeal 3 was granted\n", "stdout")] and poller.pending == {}
     assert store.notices("kim", deliver="next_cell", undelivered=True) == []
     # a server started later does not show it again
     later = NoticePoller("kim", ledger_url, logging.getLogger("test"), 0.1)

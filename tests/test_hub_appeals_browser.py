@@ -243,6 +243,7 @@ def test_appeal_from_a_decision_row_granted_by_the_admin_seen_by_the_user(hub, b
     notice.wait_for(timeout=30_000)
     assert f"Your appeal {appeal_id} about decision {ref} was granted" in notice.inner_text()
     assert "stub confirmed" in notice.inner_text()
+    assert notice.get_attribute("data-mime-type") == "application/vnd.jupyter.stdout"  # good news is not red
     screenshot(nina, "appeals-notebook-notice")
     # shown once: the cell after that has no notice
     cell = _run_cell(nina, 2, "print('once' + ' more')")

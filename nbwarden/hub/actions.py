@@ -17,6 +17,8 @@ log = logging.getLogger("nbwarden.hub.service")
 
 
 def file_appeal(svc: Service, user: str, text: str, restriction: Any, ref: str | None) -> int:
+    """File ``user``'s appeal; the restriction and the decision must be the user's own, so that granting it
+    can never forgive someone else's record."""
     restriction_id = int(restriction) if restriction not in (None, "") else None
     if restriction_id is not None and restriction_id not in {r.id for r in svc.ledger.restrictions(user)}:
         raise web.HTTPError(403, "that restriction is not yours")

@@ -56,10 +56,11 @@ class NoticeMixin:
             _poller.deliver_pending(self)
         return result
 
-    def nbw_send_notice(self, text: str) -> None:
+    def nbw_send_notice(self, text: str, stream: str = "stderr") -> None:
+        """``stream``: ``stderr`` (red in JupyterLab: warnings) or ``stdout`` (good news, an appeal granted)."""
         session = self.session  # type: ignore[attr-defined]
         parent = self._nbw_last_request or {}
-        msg = session.msg("stream", {"name": "stderr", "text": text}, parent=parent)
+        msg = session.msg("stream", {"name": stream, "text": text}, parent=parent)
         if getattr(self, "subprotocol", None) == V1:
             from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
 
@@ -116,7 +117,7 @@ class NoticePoller:
         sent = []
         for notice in notices:
             try:
-                conn.nbw_send_notice(format_notice(notice))
+                conn.nbw_send_notice(format_notice(notice), "stdout" if notice.get("level") == "info" else "stderr")
                 sent.append(notice["id"])
                 self.delivered.append({**notice, "connections": 1})
             except Exception:

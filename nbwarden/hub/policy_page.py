@@ -53,11 +53,15 @@ def _categories(ruleset: RuleSet) -> list[dict[str, Any]]:
     out = []
     for category in order:
         own = [r for r in rules if r.category == category]
-        descriptions = []
-        for name in dict.fromkeys(r.pack for r in own):
+        # the pack named after the category describes it; a pack that only lends it a rule or two describes
+        # its own category (a file-hosting pack's text under remote desktops read as noise)
+        names = [category] if category in packs else list(dict.fromkeys(r.pack for r in own))
+        descriptions: list[str] = []
+        for name in names:
             pack = packs.get(name)
-            if pack is not None and pack.description and pack.description not in descriptions:
-                descriptions.append(" ".join(pack.description.split()))
+            text = " ".join((pack.description or "").split()) if pack is not None else ""
+            if text and text not in descriptions:
+                descriptions.append(text)
         by_severity = {s: sorted(({"id": r.id, "description": " ".join(r.description.split())}
                                   for r in own if r.severity == s), key=lambda r: r["id"]) for s in SEVERITY_ORDER}
         out.append({"id": category, "label": category_label(category), "descriptions": descriptions,

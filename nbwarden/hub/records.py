@@ -24,6 +24,9 @@ from ..ledger import Ledger
 
 
 def annotate_user(ledger: Ledger, record: dict[str, Any], now: float | None = None) -> dict[str, Any]:
+    """Mark what is already appealed (an item shows its appeal, not a second Appeal button), name the
+    decision behind each restriction (its Appeal link carries the reference) and add the pardoned strikes
+    (the page shows what an appeal removed)."""
     now = time.time() if now is None else now
     user = record["user"]
     appeals = record["appeals"]

@@ -298,7 +298,6 @@ class Service:
             "last_reconcile": iso(self.last_reconcile),
         }
 
-
     def user_page(self, user: str, now: float | None = None) -> dict[str, Any]:
         """:meth:`user_record` with what the page's Appeal actions need (:func:`records.annotate_user`)."""
         return annotate_user(self.ledger, self.user_record(user, now), now)
