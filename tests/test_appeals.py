@@ -287,3 +287,20 @@ def test_policy_url_overrides_the_generated_page(tmp_path):
     finally:
         hooks.SETTINGS.clear()
         hooks.SETTINGS.update(saved)
+
+
+def test_the_0005_columns_match_the_models(ledger):
+    """test_ledger.py compares the ledger's own tables; this migration also changes the hub's notices."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    import nbwarden.hub.models  # noqa: F401  (its tables join the metadata)
+    from nbwarden.ledger import Base
+
+    def ours(obj, name, type_, reflected, compare_to):
+        table = obj if type_ == "table" else getattr(obj, "table", None)
+        return table is None or table.name in {"strikes", "appeals", "hub_notices"}
+
+    with ledger.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_object": ours})
+        assert compare_metadata(context, Base.metadata) == []
