@@ -78,6 +78,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from .appeals import AppealsMixin
+from .evidence import group_evidence
+
 log = logging.getLogger("nbwarden.ledger")
 
 # Restriction levels, weakest first.  ``block_category`` turns warnings of one
@@ -194,6 +197,9 @@ class Strike(Base):
     severity: Mapped[str] = mapped_column(Str(16))
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
     pardoned_at: Mapped[float | None] = mapped_column(Float)
+    pardoned_by: Mapped[str | None] = mapped_column(Str(255))  # 0005_appeals: who forgave it, why, through which appeal
+    pardon_reason: Mapped[str | None] = mapped_column(Txt)
+    appeal_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Restriction(Base):
@@ -226,6 +232,7 @@ class Appeal(Base):
     decided_at: Mapped[float | None] = mapped_column(Float)
     decided_by: Mapped[str | None] = mapped_column(Str(255))
     response: Mapped[str | None] = mapped_column(Txt)
+    effect: Mapped[str | None] = mapped_column(Txt)  # JSON: the strikes and restrictions a grant changed (0005_appeals)
 
 
 # ---------------------------------------------------------------------------- plain results
@@ -340,8 +347,8 @@ def user_lock_key(user: str) -> int:
     return int.from_bytes(hashlib.sha256(storable(user).encode()).digest()[:4], "big", signed=True)
 
 
-class Ledger:
-    """The database, with the few operations the gate, the agent and the hub need.
+class Ledger(AppealsMixin):
+    """The database, with the few operations the gate, the agent and the hub need (appeals: :mod:`.appeals`).
 
     ``retry_s``: how long a PostgreSQL operation is retried after its connection broke (0: never).
     """
@@ -536,12 +543,14 @@ class Ledger:
 
     @staticmethod
     def _strike_count(session: Session, user: str, category: str, severity: str, now: float, window_s: float,
-                      up_to_id: int | None = None) -> int:
+                      up_to_id: int | None = None, up_to_at: float | None = None) -> int:
         query = select(func.count(Strike.id)).where(
             Strike.user == user, Strike.category == category, Strike.severity == severity,
             Strike.at > now - window_s, Strike.pardoned_at.is_(None))
         if up_to_id is not None:
             query = query.where(Strike.id <= up_to_id)
+        if up_to_at is not None:
+            query = query.where(Strike.at <= up_to_at)
         return int(session.scalar(query) or 0)
 
     def _stored_record(self, session: Session, row: Decision, window_s: float) -> DecisionRecord:
@@ -580,6 +589,20 @@ class Ledger:
             else:
                 row = session.scalar(select(Decision).where(Decision.ref == key))
             return _decision_dict(row) if row else None
+
+    @_retried
+    def decisions_by(self, *, refs: Iterable[str] = (), ids: Iterable[int] = ()) -> dict[Any, dict[str, Any]]:
+        """Decisions by reference and by id, in one query (an appeal's evidence, a strike's decision)."""
+        refs, ids = sorted({r for r in refs if r}), sorted({int(i) for i in ids if i is not None})
+        if not refs and not ids:
+            return {}
+        query = select(Decision).where(Decision.ref.in_(refs) | Decision.id.in_(ids))
+        with self._session() as session:
+            out: dict[Any, dict[str, Any]] = {}
+            for row in session.scalars(query):
+                data = _decision_dict(row)
+                out[row.ref] = out[row.id] = data
+            return out
 
     @_retried
     def decisions(self, *, user: str | None = None, action: str | None = None, since: float | None = None,
@@ -630,7 +653,8 @@ class Ledger:
     @_retried
     def strikes(self, user: str, *, category: str | None = None, since: float | None = None,
                 include_pardoned: bool = False) -> list[dict[str, Any]]:
-        query = select(Strike).where(Strike.user == user).order_by(Strike.id)
+        query = (select(Strike, Decision.ref).outerjoin(Decision, Decision.id == Strike.decision_id)
+                 .where(Strike.user == user).order_by(Strike.id))
         if category:
             query = query.where(Strike.category == category)
         if since is not None:
@@ -638,9 +662,7 @@ class Ledger:
         if not include_pardoned:
             query = query.where(Strike.pardoned_at.is_(None))
         with self._session() as session:
-            return [{"id": s.id, "at": s.at, "time": iso(s.at), "category": s.category, "severity": s.severity,
-                     "decision_id": s.decision_id, "pardoned": s.pardoned_at is not None}
-                    for s in session.scalars(query)]
+            return [_strike_dict(s, ref) for s, ref in session.execute(query)]
 
     def _active(self, session: Session, user: str, now: float) -> list[RestrictionInfo]:
         query = select(Restriction).where(
@@ -689,10 +711,13 @@ class Ledger:
         return None
 
     @_retried
-    def restrictions(self, user: str | None = None, *, active_only: bool = False) -> list[RestrictionInfo]:
+    def restrictions(self, user: str | None = None, *, active_only: bool = False,
+                     ids: Iterable[int] | None = None) -> list[RestrictionInfo]:
         query = select(Restriction).order_by(Restriction.id)
         if user:
             query = query.where(Restriction.user == user)
+        if ids is not None:
+            query = query.where(Restriction.id.in_(sorted({int(i) for i in ids})))
         now = time.time()
         with self._session() as session:
             rows = [_info(r) for r in session.scalars(query)]
@@ -732,53 +757,8 @@ class Ledger:
                 lifted += 1
             if clear_strikes:
                 for strike in session.scalars(select(Strike).where(Strike.user == user, Strike.pardoned_at.is_(None))):
-                    strike.pardoned_at = now
+                    strike.pardoned_at, strike.pardoned_by, strike.pardon_reason = now, by, reason
         return lifted
-
-    # -- appeals
-
-    def file_appeal(self, user: str, text: str, *, restriction_id: int | None = None,
-                    decision_ref: str | None = None, now: float | None = None) -> int:
-        with self._writer() as session, session.begin():
-            row = Appeal(user=user, text=text, restriction_id=restriction_id, decision_ref=decision_ref,
-                         created_at=time.time() if now is None else now, state="open")
-            session.add(row)
-            session.flush()
-            return row.id
-
-    def decide_appeal(self, appeal_id: int, granted: bool, *, by: str = "operator", response: str = "",
-                      now: float | None = None) -> dict[str, Any]:
-        """Close an appeal; granting it pardons the user (the named restriction, or all)."""
-        now = time.time() if now is None else now
-        with self._writer() as session, session.begin():
-            row = session.get(Appeal, appeal_id)
-            if row is None:
-                raise KeyError(f"no appeal {appeal_id}")
-            if row.state != "open":
-                raise ValueError(f"appeal {appeal_id} is already {row.state}")
-            row.state = "granted" if granted else "denied"
-            row.decided_at, row.decided_by, row.response = now, by, response
-            user, restriction_id = row.user, row.restriction_id
-        if granted:
-            self.pardon(user, by=by, reason=f"appeal {appeal_id} granted: {response}".strip(),
-                        restriction_id=restriction_id, now=now)
-        return self.appeals(appeal_id=appeal_id)[0]
-
-    @_retried
-    def appeals(self, user: str | None = None, *, state: str | None = None,
-                appeal_id: int | None = None) -> list[dict[str, Any]]:
-        query = select(Appeal).order_by(Appeal.id)
-        if user:
-            query = query.where(Appeal.user == user)
-        if state:
-            query = query.where(Appeal.state == state)
-        if appeal_id is not None:
-            query = query.where(Appeal.id == appeal_id)
-        with self._session() as session:
-            return [{"id": a.id, "user": a.user, "created": iso(a.created_at), "text": a.text,
-                     "restriction_id": a.restriction_id, "decision_ref": a.decision_ref, "state": a.state,
-                     "decided": iso(a.decided_at), "decided_by": a.decided_by, "response": a.response}
-                    for a in session.scalars(query)]
 
     # -- export
 
@@ -813,10 +793,9 @@ class Ledger:
 
     @_retried
     def _all_strikes(self) -> list[dict[str, Any]]:
+        query = select(Strike, Decision.ref).outerjoin(Decision, Decision.id == Strike.decision_id).order_by(Strike.id)
         with self._session() as session:
-            return [{"id": s.id, "at": s.at, "time": iso(s.at), "user": s.user, "category": s.category,
-                     "severity": s.severity, "decision_id": s.decision_id, "pardoned": s.pardoned_at is not None}
-                    for s in session.scalars(select(Strike).order_by(Strike.id))]
+            return [{**_strike_dict(s, ref), "user": s.user} for s, ref in session.execute(query)]
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -840,7 +819,7 @@ def _info(row: Restriction) -> RestrictionInfo:
 
 
 def _decision_dict(row: Decision) -> dict[str, Any]:
-    return {
+    data = {
         "id": row.id, "ref": row.ref, "at": row.at, "time": iso(row.at), "user": row.user, "group": row.user_group,
         "server": row.server, "kernel_id": row.kernel_id, "notebook": row.notebook, "cell_id": row.cell_id,
         "kind": row.kind, "code_hash": row.code_hash, "excerpt": row.excerpt, "code_size": row.code_size,
@@ -850,3 +829,12 @@ def _decision_dict(row: Decision) -> dict[str, Any]:
         "rules_version": row.rules_version, "message": row.message, "error": row.error,
         "restriction_id": row.restriction_id,
     }
+    data["evidence"] = group_evidence(data["findings"])  # one entry per (cell, line); the findings stay per rule
+    return data
+
+
+def _strike_dict(s: Strike, decision_ref: str | None) -> dict[str, Any]:
+    return {"id": s.id, "at": s.at, "time": iso(s.at), "category": s.category, "severity": s.severity,
+            "decision_id": s.decision_id, "decision_ref": decision_ref, "pardoned": s.pardoned_at is not None,
+            "pardoned_at": iso(s.pardoned_at), "pardoned_by": s.pardoned_by, "pardon_reason": s.pardon_reason,
+            "appeal_id": s.appeal_id}

@@ -190,3 +190,39 @@ def login(page: Any, hub: Hub, user: str, password: str, next_path: str = "") ->
     page.fill("#username_input", user)
     page.fill("#password_input", password)
     page.click("#login_submit")
+
+
+# -- the browser side, shared by the hub's Chromium tests
+
+
+def write_notebook(path: Path, *sources: str) -> None:
+    """A notebook with one code cell per source (one empty cell by default), for a user's home."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cells = [{"cell_type": "code", "source": source, "metadata": {}, "outputs": [], "execution_count": None,
+              "id": f"c{i + 1}"} for i, source in enumerate(sources or ("",))]
+    path.write_text(json.dumps({"cells": cells, "metadata": {"kernelspec": {
+        "name": "python3", "display_name": "Python 3", "language": "python"}}, "nbformat": 4, "nbformat_minor": 5}))
+
+
+def launch_chromium(playwright_api: Any) -> Any:
+    """Headless Debian Chromium, as a generator for a module fixture (it closes the browser at the end)."""
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def browser_context(browser: Any, agent: str = "nbwarden-tests") -> Any:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, user_agent=agent)
+    context.set_default_timeout(60_000)
+    return context
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """artifacts/NAME.png (git-ignored), the whole page."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

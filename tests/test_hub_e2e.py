@@ -14,7 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.hub_support import ARTIFACTS, CHP, CHROMIUM, CHROMIUM_ARGS, Hub, login
+from tests.hub_support import (
+    ARTIFACTS,
+    CHP,
+    CHROMIUM,
+    Hub,
+    browser_context,
+    launch_chromium,
+    login,
+    screenshot,
+    write_notebook,
+)
 
 pytest.importorskip("jupyterhub")
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -40,21 +50,12 @@ QUOTAS = {
 }
 
 
-def _notebook(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"cells": [{"cell_type": "code", "source": "", "metadata": {}, "outputs": [],
-                                            "execution_count": None, "id": "c1"}],
-                                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                            "language": "python"}},
-                                "nbformat": 4, "nbformat_minor": 5}))
-
-
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory, module_ledger_url):
     """One hub per ledger backend: the whole module runs on SQLite, then on PostgreSQL."""
     base = tmp_path_factory.mktemp("hub")
     for user in ("alice", "bob"):
-        _notebook(base / "home" / user / "work.ipynb")
+        write_notebook(base / "home" / user / "work.ipynb")
     hub = Hub(base, groups=GROUPS, quotas=QUOTAS, reconcile_s=RECONCILE_S, db_url=module_ledger_url).start()
     try:
         yield hub
@@ -67,30 +68,12 @@ def hub(tmp_path_factory, module_ledger_url):
 
 @pytest.fixture(scope="module")
 def browser():
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def _context(browser, agent: str = "nbwarden-tests"):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, user_agent=agent)
-    context.set_default_timeout(60_000)
-    return context
-
-
-def _shot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
+    yield from launch_chromium(playwright_api)
 
 
 def test_blocked_cell_warning_then_dashboard_shows_evidence(hub, browser):
-    user_ctx = _context(browser)
-    admin_ctx = _context(browser)
+    user_ctx = browser_context(browser)
+    admin_ctx = browser_context(browser)
     try:
         page = user_ctx.new_page()
         login(page, hub, "alice", DEMO_PASSWORD)
@@ -107,7 +90,7 @@ def test_blocked_cell_warning_then_dashboard_shows_evidence(hub, browser):
         text = output.inner_text()
         assert "disallowed" in text and "cryptocurrency mining" in text
         assert "/services/nbwarden/" in text  # the appeal link leads to the user page
-        _shot(page, "hub-warning")
+        screenshot(page, "hub-warning")
 
         # the login was recorded with its IP address and user agent
         logins = hub.ledger().logins(user="alice")
@@ -121,7 +104,7 @@ def test_blocked_cell_warning_then_dashboard_shows_evidence(hub, browser):
         row_text = row.inner_text()
         assert "crypto_mining" in row_text and "xmrig" in row_text
         assert "work.ipynb" in row_text  # the notebook the cell came from
-        _shot(admin, "hub-dashboard")
+        screenshot(admin, "hub-dashboard")
     finally:
         user_ctx.close()
         admin_ctx.close()
@@ -132,13 +115,18 @@ def test_appeal_filed_by_user_and_approved_by_admin(hub, browser):
                                    {"level": "suspend", "hours": 24, "reason": "mining on the free tier"})
     assert status == 200, data
     assert hub.wait_server("alice", ready=False, timeout=30)  # a suspension stops the running server
-    user_ctx = _context(browser)
-    admin_ctx = _context(browser)
+    user_ctx = browser_context(browser)
+    admin_ctx = browser_context(browser)
     try:
         page = user_ctx.new_page()
         login(page, hub, "alice", DEMO_PASSWORD, next_path="/services/nbwarden/")
         page.wait_for_url("**/services/nbwarden/**")
         assert page.locator("[data-testid=status]").inner_text() == "restricted"
+        restriction = str(max(r["id"] for r in data["user"]["active_restrictions"]))
+        page.click(f"[data-testid=appeal-restriction-{restriction}]")  # the restriction's Appeal action
+        page.wait_for_url(f"**/services/nbwarden/?restriction={restriction}**")
+        assert page.locator("[data-testid=appeal-restriction]").input_value() == restriction
+        assert f"restriction {restriction}: suspend" in page.locator("[data-testid=appeal-target]").inner_text()
         page.fill("[data-testid=appeal-text]", "I was benchmarking my own pool simulator, not mining.")
         page.click("[data-testid=appeal-submit]")
         flash = page.locator("[data-testid=flash]").inner_text()
@@ -169,8 +157,8 @@ def test_suspended_user_cannot_spawn_until_pardoned(hub, browser):
     # the API refuses too, with the reason
     status, data = hub.spawn("bob")
     assert status == 403 and "torrent seeding" in data["message"]
-    user_ctx = _context(browser)
-    admin_ctx = _context(browser)
+    user_ctx = browser_context(browser)
+    admin_ctx = browser_context(browser)
     try:
         page = user_ctx.new_page()
         login(page, hub, "bob", DEMO_PASSWORD)
@@ -179,8 +167,11 @@ def test_suspended_user_cannot_spawn_until_pardoned(hub, browser):
         assert "torrent seeding" in page.locator("[data-testid=refusal-reason]").inner_text()
         until = page.locator("[data-testid=refusal-until]").inner_text()
         assert until.startswith("20") and until.endswith("Z")  # an ISO end date
-        assert page.locator("[data-testid=refusal-appeal]").get_attribute("href").endswith("/services/nbwarden/")
-        _shot(page, "hub-spawn-refused")
+        # the appeal link opens the form about this restriction; the policy link names what restrictions mean
+        assert "/services/nbwarden/?restriction=" in page.locator("[data-testid=refusal-appeal]").get_attribute("href")
+        assert page.locator("[data-testid=refusal-policy]").get_attribute("href").endswith(
+            "/services/nbwarden/policy#strikes")
+        screenshot(page, "hub-spawn-refused")
 
         admin = admin_ctx.new_page()
         login(admin, hub, "admin", ADMIN_PASSWORD, next_path="/services/nbwarden/admin")

@@ -31,6 +31,7 @@ from typing import Any
 
 import yaml
 
+from ..links import policy_section
 from . import actions, network, procconn, processes
 from .classify import AgentFinding, Assessment, Classifier, Signatures, load_engine
 from .metrics import Metrics
@@ -89,6 +90,9 @@ class AgentConfig:
     # outputs
     sensor_dir: str = "/run/nbwarden"
     ledger_url: str = ""
+    # what explanations in the cell link to (the hub's policy page and user page; nbwarden.links)
+    policy_url: str = field(default_factory=lambda: os.environ.get("NBWARDEN_POLICY_URL", ""))
+    appeal_url: str = field(default_factory=lambda: os.environ.get("NBWARDEN_APPEAL_URL", ""))
     policy: dict[str, Any] = field(default_factory=dict)
     decisions_file: str = ""
     log_file: str = ""
@@ -782,6 +786,10 @@ class Agent:
         if package:
             text += (f" It was started by the package {package.get('name')} {package.get('version', '')}".rstrip()
                      + ", not by your code; no strike was recorded. Consider removing or pinning that package.")
+        if self.cfg.policy_url:
+            text += f" The acceptable use policy: {policy_section(self.cfg.policy_url, category)}."
+        if self.cfg.appeal_url and not package:
+            text += f" If you think this is a mistake, appeal at {self.cfg.appeal_url}."
         if sensor and sensor.get("reply"):
             notes["notified"] = actions.notify_sensor(sensor["reply"], text, raise_in_cell=action == "kill")
         if action == "kill" and kpid:

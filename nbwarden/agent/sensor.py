@@ -357,9 +357,18 @@ def _brief(verdict) -> dict:
 
 
 def _explain(verdict, what: str) -> str:
-    rules = ", ".join(f.rule for f in verdict.findings[:3])
-    return (f"nbwarden: {what} is not allowed on this service ({verdict.category}; rule {rules}). "
-            "If you think this is a mistake, contact the administrators.")
+    """The veto's text.  Its links come from the server's environment (``NBWARDEN_POLICY_URL``,
+    ``NBWARDEN_APPEAL_URL``; :func:`nbwarden.hub.hooks.configure` sets them), which kernels inherit."""
+    from ..links import policy_section
+
+    rules = ", ".join(dict.fromkeys(f.rule for f in verdict.findings[:3]))
+    text = f"nbwarden: {what} is not allowed on this service ({verdict.category}; rule {rules})."
+    policy = os.environ.get("NBWARDEN_POLICY_URL", "")
+    if policy:
+        text += f" The acceptable use policy: {policy_section(policy, verdict.category)}."
+    appeal = os.environ.get("NBWARDEN_APPEAL_URL", "")
+    return text + (f" If you think this is a mistake, appeal at {appeal}." if appeal
+                   else " If you think this is a mistake, contact the administrators.")
 
 
 def _async_raise(thread_ident: int | None, exc_type: type[BaseException]) -> bool:

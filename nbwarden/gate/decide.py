@@ -26,6 +26,7 @@ from traitlets.config import LoggingConfigurable
 
 from ..engine import Engine, Finding, Memory, Verdict, code_hash
 from ..ledger import DecisionRecord, Ledger, RestrictionInfo, new_ref
+from ..links import appeal_link, policy_section
 from ..policy import ACTION_RANK, Outcome, Policy
 from .messages import (
     CATEGORY_LABELS,
@@ -37,6 +38,7 @@ from .messages import (
     _evidence,
     _Formatter,
     _rung_text,
+    evidence_text,
 )
 
 
@@ -88,12 +90,18 @@ class NbwardenGate(LoggingConfigurable):
     warn_window_s = Float(300.0, help="Running a warned cell again within this many seconds runs it "
                                       "(\"Still run\"); the acknowledgement is recorded.").tag(config=True)
     message_template = Unicode(DEFAULT_MESSAGE, help="Text of warn and block messages. Fields: {lead} {action} "
-                               "{category} {category_label} {rules} {evidence} {next} {policy_url} {appeal_url} "
-                               "{ref} {user} {window_s}.").tag(config=True)
+                               "{category} {category_label} {rules} {evidence} {next} {policy_url} {policy_link} "
+                               "{appeal_url} {ref} {user} {window_s}. {policy_link} is the policy's section of the "
+                               "category, {appeal_url} carries the reference.").tag(config=True)
     deny_template = Unicode(DEFAULT_DENY, help="Text shown to a restricted user. Fields: {restriction} {level} "
-                            "{until} {reason} {appeal_url} {policy_url} {ref} {user}.").tag(config=True)
-    policy_url = Unicode("https://example.org/acceptable-use", help="The acceptable use policy.").tag(config=True)
-    appeal_url = Unicode("https://example.org/acceptable-use/appeal", help="Where users appeal.").tag(config=True)
+                            "{until} {reason} {appeal_url} {policy_url} {policy_link} {ref} {user}.").tag(config=True)
+    policy_url = Unicode("https://example.org/acceptable-use",
+                         help="The acceptable use policy; messages link to its section of the category "
+                              "(#crypto_mining). Under JupyterHub, configure() sets the hub's policy page."
+                         ).tag(config=True)
+    appeal_url = Unicode("https://example.org/acceptable-use/appeal",
+                         help="Where users appeal. Messages add the decision's reference as ?ref= (or put {ref} "
+                              "where it goes). Under JupyterHub, configure() sets the user page.").tag(config=True)
     terminals = Enum(["gate", "off", "allow"], "gate",
                      help="'gate' checks terminal command lines, 'off' disables terminals, 'allow' lets them "
                           "through unchecked.").tag(config=True)
@@ -381,7 +389,8 @@ class NbwardenGate(LoggingConfigurable):
         record = self._record(
             action="block", code=code, code_hash=digest, kind=kind, server=self.server, error=reason,
             message=lambda rec: (f"{LEADS['error']}\nReason: {reason}.\nThis server refuses code it cannot "
-                                 f"check (fail_mode=closed). Reference {rec.ref}; appeal at {self.appeal_url}."),
+                                 f"check (fail_mode=closed). Reference {rec.ref}; appeal at "
+                                 f"{appeal_link(self.appeal_url, rec.ref)}."),
             **found, **where)
         return GateResult(False, "block", record.message, record=record, error=reason)
 
@@ -486,9 +495,10 @@ class NbwardenGate(LoggingConfigurable):
         fields = _Formatter(
             lead=LEADS[action], action=action, category=category,
             category_label=CATEGORY_LABELS.get(category, category.replace("_", " ")),
-            rules=", ".join(outcome.rules) or "-", evidence="; ".join(_evidence(outcome)) or "-",
-            next="\n".join(lines), policy_url=self.policy_url, appeal_url=self.appeal_url, ref=record.ref,
-            user=user, window_s=int(self.warn_window_s))
+            rules=", ".join(outcome.rules) or "-", evidence=evidence_text(_evidence(outcome)),
+            next="\n".join(lines), policy_url=self.policy_url, policy_link=policy_section(self.policy_url, category),
+            appeal_url=appeal_link(self.appeal_url, record.ref), ref=record.ref, user=user,
+            window_s=int(self.warn_window_s))
         try:
             return self.message_template.format_map(fields)
         except (ValueError, IndexError, AttributeError) as exc:
@@ -498,7 +508,10 @@ class NbwardenGate(LoggingConfigurable):
     def _deny_message(self, restriction: RestrictionInfo, record: DecisionRecord, user: str) -> str:
         fields = _Formatter(restriction=restriction.describe(), level=restriction.level,
                             until=restriction.until_text(), reason=restriction.reason or "-",
-                            appeal_url=self.appeal_url, policy_url=self.policy_url, ref=record.ref, user=user)
+                            appeal_url=appeal_link(self.appeal_url, record.ref, restriction.id),
+                            policy_url=self.policy_url,
+                            policy_link=policy_section(self.policy_url, restriction.category), ref=record.ref,
+                            user=user)
         try:
             return self.deny_template.format_map(fields)
         except (ValueError, IndexError, AttributeError):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..policy import ACTION_RANK, Outcome
+from ..evidence import group_evidence
+from ..policy import Outcome
 
 V1 = "v1.kernel.websocket.jupyter.org"
 ENAME = "PolicyViolation"
@@ -22,16 +23,17 @@ CATEGORY_LABELS = {
 
 DEFAULT_MESSAGE = """\
 {lead}
-Category: {category_label} ({category}). Rule: {rules}.
+Category: {category_label} ({category}).
 Evidence: {evidence}
 {next}
-Please note the prohibited actions specified in the acceptable use policy: {policy_url}
+Please note the prohibited actions specified in the acceptable use policy: {policy_link}
 Reference {ref}. If you think this is a mistake, appeal at {appeal_url} and quote the reference."""
 
 DEFAULT_DENY = """\
 Your account is restricted: {restriction}.
 Reason: {reason}
 Code does not run on this server while the restriction lasts.
+The acceptable use policy: {policy_link}
 To appeal, go to {appeal_url} and quote reference {ref}."""
 
 LEADS = {
@@ -66,21 +68,25 @@ def _rung_text(step: dict[str, Any]) -> str:
 
 
 def _evidence(outcome: Outcome, limit: int = 3) -> list[str]:
-    seen: list[str] = []
-    for finding in outcome.findings:
-        if ACTION_RANK.get(finding.severity, 0) == 0:
-            continue
-        text = finding.evidence
-        if finding.via:
-            text = f"{text} (via {finding.via})"
-        if finding.cell is not None:
-            text = f"line {finding.line}: {text}"
-        elif finding.line:
-            text = f"line {finding.line}: {text}"
+    """One line per location (cell, line) with the rules that matched there, the strongest first."""
+    lines = []
+    groups = group_evidence(outcome.findings, min_severity="warn") or group_evidence(outcome.findings)
+    for group in groups[:limit]:
+        text = group["evidence"]
+        if group["via"]:
+            text = f"{text} (via {group['via']})"
         if len(text) > 160:
             text = text[:159] + "…"
-        if text not in seen:
-            seen.append(text)
-        if len(seen) >= limit:
-            break
-    return seen
+        where = ", ".join(p for p in (group["unit"], f"cell {group['cell']}" if group["cell"] is not None else "",
+                                      f"line {group['line']}" if group["line"] is not None else "") if p)
+        lines.append(f"{where + ': ' if where else ''}{text} [{', '.join(group['rules'])}]")
+    if len(groups) > limit:
+        lines.append(f"and {len(groups) - limit} more")
+    return lines
+
+
+def evidence_text(lines: list[str]) -> str:
+    """The ``{evidence}`` field: one location a line, the later ones indented under the first."""
+    if not lines:
+        return "-"
+    return lines[0] + "".join(f"\n          {line}" for line in lines[1:])

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ..ledger import Ledger, iso
+from ..links import appeal_link, policy_section
 from .models import HubStore
 from .quotas import DEFAULT_QUOTAS, Quotas, describe_refusal
 
@@ -40,10 +41,13 @@ ADMIN_PASSWORD = "nbwarden-demo-admin-password-change-me"
 
 # set by configure(); the hooks read them in the hub process
 SETTINGS: dict[str, Any] = {
-    "db_url": None, "mode": "enforce", "service_url": f"/services/{SERVICE}/", "quotas": DEFAULT_QUOTAS,
+    "db_url": None, "mode": "enforce", "service_url": f"/services/{SERVICE}/",
+    "policy_url": f"/services/{SERVICE}/policy", "quotas": DEFAULT_QUOTAS,
     "quota_order": ["admin", "pro", "free"], "default_group": "free",
 }
 _stores: dict[str, HubStore] = {}
+# the c.Policy settings configure() passes to the gates and the service
+POLICY_SETTINGS = {"group_actions", "ladders", "strike_window_h", "groups", "default_group"}
 
 
 def store(db_url: str | None = None) -> HubStore:
@@ -78,8 +82,12 @@ def spawn_refusal(user: str, groups: list[str], now: float | None = None) -> dic
     appeal = SETTINGS["service_url"]
     restriction = hub.ledger.status(user, now)
     if restriction is not None:
+        cause = hub.ledger.decisions_by(ids=[restriction.decision_id]).get(restriction.decision_id) or {}
+        category = restriction.category or cause.get("category")
         return {"kind": "restricted", "level": restriction.level, "reason": restriction.reason or "-",
-                "until": restriction.until_text(), "until_ts": restriction.expires_at, "appeal_url": appeal,
+                "until": restriction.until_text(), "until_ts": restriction.expires_at,
+                "appeal_url": appeal_link(appeal, cause.get("ref"), restriction.id),
+                "policy_url": policy_section(SETTINGS["policy_url"], category or "strikes"),
                 "text": f"Your account is restricted: {restriction.describe()}. Reason: {restriction.reason or '-'}. "
                         f"You cannot start a server until {restriction.until_text()}."}
     state = quotas().state(hub, user, groups, now)
@@ -90,7 +98,7 @@ def spawn_refusal(user: str, groups: list[str], now: float | None = None) -> dic
                             detail=what, now=now)
         until = iso(when) if when else "later"
         return {"kind": "quota", "level": "quota", "reason": what, "until": until, "until_ts": when,
-                "appeal_url": appeal,
+                "appeal_url": appeal, "policy_url": policy_section(SETTINGS["policy_url"], "groups"),
                 "text": f"Usage limit reached: {what}. You can start a server again at {until}."}
     return None
 
@@ -133,7 +141,9 @@ def configure(c: Any, *, db_url: str | None = None, mode: str | None = None, ser
               agent_args: list[str] | None = None, singleuser: str | None = None, gate_args: list[str] | None = None,
               admin_groups: list[str] | None = None, link_interval_s: float = 300.0,
               service_log: str | None = None, service_url: str | None = None, service_bind: str | None = None,
-              server_db_url: bool = True, allow_root: bool | None = None) -> dict[str, Any]:
+              server_db_url: bool = True, allow_root: bool | None = None, policy_url: str | None = None,
+              policy: dict[str, Any] | None = None, rules_dirs: list[str] | None = None,
+              disable_rules: list[str] | None = None, template_paths: list[str] | None = None) -> dict[str, Any]:
     """Wire nbwarden into a JupyterHub config object ``c``; returns the service settings.
 
     ``mode``: ``enforce`` (default, or ``$NBWARDEN_MODE``) refuses spawns, stops servers and lets the gate
@@ -146,6 +156,13 @@ def configure(c: Any, *, db_url: str | None = None, mode: str | None = None, ser
     adds ``--allow-root`` to the servers' arguments (default: when the hub itself runs as root).  Keys of
     an existing ``nbwarden`` entry in ``c.JupyterHub.services`` that are not set here (``api_token``,
     ``oauth_redirect_uri``...) are kept.
+
+    The acceptable-use policy: ``policy_url`` is where messages, explanations and refusal pages link (with the
+    category's section); by default the service's own page, ``/services/nbwarden/policy``, generated from the rule
+    packs (``rules_dirs``, ``disable_rules``: the same for the gates and the page), the ``policy`` settings
+    (``c.Policy``: ``group_actions``, ``ladders``, ``strike_window_h``, ``groups``, ``default_group``; the gates get
+    them as arguments, the service uses the ladder when an appeal is granted) and the quotas.  ``template_paths``:
+    directories searched before the service's own templates (``policy_operator.html`` and the others).
     """
     db_url = db_url or os.environ.get("NBWARDEN_DB_URL") or Ledger(None, migrate=False).url
     mode = mode or os.environ.get("NBWARDEN_MODE", "enforce")
@@ -153,14 +170,21 @@ def configure(c: Any, *, db_url: str | None = None, mode: str | None = None, ser
         raise ValueError("mode must be enforce or audit")
     base = (public_url or "").rstrip("/")
     user_page = f"{base}/services/{SERVICE}/"
-    SETTINGS.update(db_url=db_url, mode=mode, service_url=user_page, quotas=quota_groups or DEFAULT_QUOTAS,
-                    quota_order=quota_order or ["admin", "pro", "free"], default_group=default_group)
+    policy_link = policy_url or f"{user_page}policy"
+    policy = dict(policy or {})
+    unknown = sorted(set(policy) - POLICY_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown policy setting(s) {unknown}; known: {sorted(POLICY_SETTINGS)}")
+    SETTINGS.update(db_url=db_url, mode=mode, service_url=user_page, policy_url=policy_link,
+                    quotas=quota_groups or DEFAULT_QUOTAS, quota_order=quota_order or ["admin", "pro", "free"],
+                    default_group=default_group)
     Ledger(db_url)  # create or upgrade the schema once, before any spawn
 
     settings = {"db_url": db_url, "mode": mode, "quotas": SETTINGS["quotas"], "quota_order": SETTINGS["quota_order"],
                 "default_group": default_group, "reconcile_interval_s": reconcile_interval_s,
                 "sample_usage": sample_usage, "admin_groups": admin_groups or [], "link_interval_s": link_interval_s,
-                "public_url": base}
+                "public_url": base, "policy_url": policy_url or "", "policy": policy, "rules_dirs": rules_dirs or [],
+                "disable_rules": disable_rules or [], "template_paths": template_paths or []}
     command = [sys.executable, "-m", "nbwarden.hub.service"]
     env = {"NBWARDEN_SERVICE_CONFIG": json.dumps(settings), "NBWARDEN_DB_URL": db_url,
            "PYTHONUNBUFFERED": "1"}
@@ -173,8 +197,9 @@ def configure(c: Any, *, db_url: str | None = None, mode: str | None = None, ser
     services = [s for s in existing if s.get("name") != SERVICE]
     services.append({**kept, "name": SERVICE, "url": service_url or f"http://127.0.0.1:{service_port}",
                      "command": command, "environment": env, "display": True, "oauth_no_confirm": True})
+    links = {"NBWARDEN_POLICY_URL": policy_link, "NBWARDEN_APPEAL_URL": user_page}  # explanations in the cell
     if agent:
-        services.append({"name": f"{SERVICE}-agent", "environment": {"NBWARDEN_DB_URL": db_url},
+        services.append({"name": f"{SERVICE}-agent", "environment": {"NBWARDEN_DB_URL": db_url, **links},
                          "command": [sys.executable, "-m", "nbwarden.cli", "agent", "run", "--ledger", db_url,
                                      *(agent_args or [])]})
     c.JupyterHub.services = services
@@ -197,7 +222,11 @@ def configure(c: Any, *, db_url: str | None = None, mode: str | None = None, ser
     extensions = ["nbwarden", "nbwarden.hub.notify", "jupyter_server_proxy"]
     args = [*(f"--ServerApp.jpserver_extensions={name}=True" for name in extensions),
             "--NbwardenGate.record_allowed=True",  # code hashes of every cell: the 'same work' signal
-            f"--NbwardenGate.appeal_url={user_page}"]
+            f"--NbwardenGate.appeal_url={user_page}", f"--NbwardenGate.policy_url={policy_link}",
+            *(f"--NbwardenGate.rules_dirs={d}" for d in rules_dirs or []),
+            *(f"--NbwardenGate.disable_rules={r}" for r in disable_rules or []),
+            *(f"--Policy.{key}={json.dumps(value) if isinstance(value, (dict, list)) else value}"
+              for key, value in policy.items())]
     if server_db_url:
         args.append(f"--NbwardenGate.db_url={db_url}")
     if mode == "audit":
@@ -209,6 +238,7 @@ def configure(c: Any, *, db_url: str | None = None, mode: str | None = None, ser
     c.Spawner.args = [*args, *(gate_args or [])]
     environment = dict(c.Spawner.environment) if "environment" in c.Spawner else {}
     environment["NBWARDEN_HUB_SERVICE_URL"] = user_page
+    environment.update(links)
     if server_db_url:
         environment["NBWARDEN_DB_URL"] = db_url
     if os.environ.get("NBWARDEN_NOTICE_POLL_S"):

@@ -6,7 +6,9 @@
 * ``hub_quota_events``: 80 % warnings, stops at 100 %, refused spawns, lifetime
   and idle stops.
 * ``hub_notices``: messages for a user's running notebooks; the user server's
-  ``nbwarden.hub.notify`` extension shows them under the running cell.
+  ``nbwarden.hub.notify`` extension shows them under the running cell (``deliver``
+  ``now``: quota warnings) or under the next cell the user runs (``next_cell``: the
+  answer to an appeal, kept until a notebook is there to show it).
 * ``hub_link_cases``: two accounts that shared signals, for an admin to judge.
 
 :class:`HubStore` is the small API over them.  It opens its own sessions on the
@@ -72,6 +74,8 @@ class Notice(Base):
     at: Mapped[float] = mapped_column(Float)
     level: Mapped[str] = mapped_column(Str(16), default="warning")
     text: Mapped[str] = mapped_column(Txt)
+    deliver: Mapped[str] = mapped_column(Str(16), default="now", server_default="now")  # now | next_cell (0005_appeals)
+    delivered_at: Mapped[float | None] = mapped_column(Float)
 
 
 class LinkCase(Base):
@@ -194,20 +198,36 @@ class HubStore:
                      "resource": r.resource, "used": r.used, "limit": r.limit, "window_s": r.window_s,
                      "detail": r.detail} for r in session.scalars(query)]
 
-    def add_notice(self, user: str, text: str, level: str = "warning", now: float | None = None) -> int:
+    def add_notice(self, user: str, text: str, level: str = "warning", now: float | None = None, *,
+                   deliver: str = "now") -> int:
+        """``deliver``: ``now`` (under the running cell) or ``next_cell`` (under the next cell the user runs)."""
+        if deliver not in ("now", "next_cell"):
+            raise ValueError("deliver must be now or next_cell")
         with self.ledger.session(write=True) as session, session.begin():
-            row = Notice(user=user, at=time.time() if now is None else now, level=level, text=text)
+            row = Notice(user=user, at=time.time() if now is None else now, level=level, text=text, deliver=deliver)
             session.add(row)
             session.flush()
             return row.id
 
-    def notices(self, user: str, *, after_id: int = 0, since: float | None = None) -> list[dict[str, Any]]:
+    def notices(self, user: str, *, after_id: int = 0, since: float | None = None, deliver: str | None = None,
+                undelivered: bool = False) -> list[dict[str, Any]]:
         query = select(Notice).where(Notice.user == user, Notice.id > after_id).order_by(Notice.id)
         if since is not None:
             query = query.where(Notice.at >= since)
+        if deliver is not None:
+            query = query.where(Notice.deliver == deliver)
+        if undelivered:
+            query = query.where(Notice.delivered_at.is_(None))
         with self._session() as session:
-            return [{"id": r.id, "at": r.at, "time": iso(r.at), "level": r.level, "text": r.text}
-                    for r in session.scalars(query)]
+            return [{"id": r.id, "at": r.at, "time": iso(r.at), "level": r.level, "text": r.text,
+                     "deliver": r.deliver, "delivered": iso(r.delivered_at)} for r in session.scalars(query)]
+
+    def mark_delivered(self, ids: list[int], now: float | None = None) -> None:
+        if not ids:
+            return
+        with self.ledger.session(write=True) as session, session.begin():
+            for row in session.scalars(select(Notice).where(Notice.id.in_(ids), Notice.delivered_at.is_(None))):
+                row.delivered_at = time.time() if now is None else now
 
     def last_notice_id(self) -> int:
         with self._session() as session:
@@ -298,7 +318,8 @@ class HubStore:
                 for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
                     for strike in session.scalars(select(Strike).where(Strike.decision_id.in_(chunk),
                                                                        Strike.pardoned_at.is_(None))):
-                        strike.pardoned_at = now
+                        strike.pardoned_at, strike.pardoned_by = now, by
+                        strike.pardon_reason = f"bulk pardon of {rule}: {reason}".strip()
                         strikes += 1
                         users.add(strike.user)
                     for row in session.scalars(select(Restriction).where(Restriction.decision_id.in_(chunk),

@@ -1,4 +1,4 @@
-"""User-server extension: show the hub's notices (quota warnings) under the running cell.
+"""User-server extension: show the hub's notices under the running cell, or under the next one.
 
 Enabled next to the gate (``jpserver_extensions={"nbwarden": true,
 "nbwarden.hub.notify": true}``; :func:`nbwarden.hub.hooks.configure` does it).
@@ -8,6 +8,11 @@ for new notices for ``$JUPYTERHUB_USER``.  Each notice goes to every open
 notebook of the user as an iopub ``stream`` (stderr) message whose parent is
 that last request, so every frontend prints it under the running (or last)
 cell.  The kernel is not involved: a busy loop does not delay the message.
+
+Notices marked ``next_cell`` (the answer to an appeal) wait for the user instead:
+they go under the next cell the user runs, in whichever notebook, and are then
+marked delivered in the ledger.  Those not yet delivered when the server starts
+(the answer came while it was stopped) are picked up too, up to a week old.
 
 Nothing here changes what runs; the gate decides that.
 """
@@ -21,7 +26,9 @@ import weakref
 from typing import Any
 
 V1 = "v1.kernel.websocket.jupyter.org"
+NEXT_CELL_MAX_AGE_S = 7 * 86400.0
 _connections: weakref.WeakSet = weakref.WeakSet()
+_poller: NoticePoller | None = None  # set when the extension loads
 
 
 class NoticeMixin:
@@ -43,13 +50,17 @@ class NoticeMixin:
                 self._nbw_last_request = parsed.header
                 _connections.add(self)
         except Exception:
-            pass
-        return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
+            parsed = None
+        result = super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
+        if parsed is not None and _poller is not None and _poller.pending:
+            _poller.deliver_pending(self)
+        return result
 
-    def nbw_send_notice(self, text: str) -> None:
+    def nbw_send_notice(self, text: str, stream: str = "stderr") -> None:
+        """``stream``: ``stderr`` (red in JupyterLab: warnings) or ``stdout`` (good news, an appeal granted)."""
         session = self.session  # type: ignore[attr-defined]
         parent = self._nbw_last_request or {}
-        msg = session.msg("stream", {"name": "stderr", "text": text}, parent=parent)
+        msg = session.msg("stream", {"name": stream, "text": text}, parent=parent)
         if getattr(self, "subprotocol", None) == V1:
             from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
 
@@ -83,21 +94,53 @@ class NoticePoller:
         self.cursor = 0
         self.interval_s = interval_s
         self.delivered: list[dict[str, Any]] = []
+        self.pending: dict[int, dict[str, Any]] = {}  # next_cell notices waiting for the user's next cell
+        self._backlog = True  # on the first poll: next_cell notices left undelivered while the server was away
 
-    def poll(self) -> list[dict[str, Any]]:
+    def poll(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """New notices: (to show now, to show under the next cell).  Runs in a worker thread: it reads, and
+        :meth:`tick` (on the server's loop) files the next-cell ones in :attr:`pending`."""
+        later = []
+        if self._backlog:
+            later = self.store.notices(self.user, since=time.time() - NEXT_CELL_MAX_AGE_S, deliver="next_cell",
+                                       undelivered=True)
+            self._backlog = False
         notices = self.store.notices(self.user, after_id=self.cursor, since=self.since)
         if notices:
             self.cursor = notices[-1]["id"]
-        return notices
+        later += [n for n in notices if n.get("deliver") == "next_cell" and not n.get("delivered")]
+        return [n for n in notices if n.get("deliver") != "next_cell"], later
+
+    def deliver_pending(self, conn: Any) -> None:
+        """Show the waiting notices under the cell ``conn`` just sent (its last execute_request), and record that."""
+        notices = [self.pending.pop(key) for key in sorted(self.pending)]
+        sent = []
+        for notice in notices:
+            try:
+                conn.nbw_send_notice(format_notice(notice), "stdout" if notice.get("level") == "info" else "stderr")
+                sent.append(notice["id"])
+                self.delivered.append({**notice, "connections": 1})
+            except Exception:
+                self.pending[notice["id"]] = notice  # the next cell, then
+                self.log.debug("nbwarden notify: a connection refused the notice", exc_info=True)
+        if sent:
+            self.log.info("nbwarden notify: notices %s under the next cell", sent)
+            from tornado.ioloop import IOLoop
+
+            future = IOLoop.current().run_in_executor(None, self.store.mark_delivered, sent)
+            future.add_done_callback(lambda f: f.exception() and self.log.warning(
+                "nbwarden notify: could not mark notices %s delivered: %s", sent, f.exception()))
 
     async def tick(self) -> None:
         from tornado.ioloop import IOLoop
 
         try:
-            notices = await IOLoop.current().run_in_executor(None, self.poll)
+            notices, later = await IOLoop.current().run_in_executor(None, self.poll)
         except Exception:
             self.log.warning("nbwarden notify: could not read notices", exc_info=True)
             return
+        for notice in later:
+            self.pending[notice["id"]] = notice
         for notice in notices:
             sent = 0
             for conn in list(_connections):
@@ -124,7 +167,8 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     settings["kernel_websocket_connection_class"] = notice_connection_class(base)
     gate = settings.get("nbwarden_gate")
     db_url = os.environ.get("NBWARDEN_DB_URL") or (gate.ledger.url if gate is not None else None)
-    poller = NoticePoller(user, db_url, serverapp.log, float(os.environ.get("NBWARDEN_NOTICE_POLL_S", "2")))
+    global _poller
+    poller = _poller = NoticePoller(user, db_url, serverapp.log, float(os.environ.get("NBWARDEN_NOTICE_POLL_S", "2")))
     settings["nbwarden_notices"] = poller
     callback = PeriodicCallback(poller.tick, poller.interval_s * 1000)
     callback.start()

@@ -10,10 +10,14 @@ hub's pod the URL names the Kubernetes Service ``hub``).
 Pages (``/services/nbwarden/``):
 
 * ``./`` the user page: the user's decisions, restrictions, strikes, quota use,
-  notices, appeals and an appeal form (the gate's messages link here);
+  notices, appeals and an appeal form; every decision, strike and restriction has
+  an *Appeal* action, and ``?ref=`` / ``?restriction=`` (the gate's messages link
+  here with them) fill the form in (:mod:`.records`);
+* ``./policy`` the acceptable-use policy, public, generated from the rule packs
+  (:mod:`.policy_page`; ``policy_url`` points the links elsewhere);
 * ``./admin`` the dashboard (admins): recent decisions with evidence, users with
-  strike level, restrictions with pardon and restrict buttons, appeals with
-  approve/deny and a reason, quotas and usage, linked-account cases, bulk
+  strike level, restrictions with pardon and restrict buttons, appeals with the
+  decision's evidence and approve/deny and a reason, quotas and usage, linked-account cases, bulk
   pardon, the block-rate alert and metrics;
 * ``./metrics`` Prometheus metrics (admins, or anyone with ``metrics_public``).
 
@@ -44,7 +48,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, select_autoescape
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -54,10 +58,15 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.ioloop import IOLoop
 
 from ..ledger import LEVELS, Ledger, iso
+from ..links import policy_section
+from ..policy import Policy
+from .actions import file_appeal, perform
 from .alerts import rate_alert
 from .linking import LinkConfig, update_cases
 from .models import HubStore, decision_counts, flagged_decisions, ledger_users
+from .policy_page import load_ruleset, policy_data
 from .quotas import RESOURCES, Quotas, UsageSampler
+from .records import annotate_appeals, annotate_user, appeal_notice, appeal_target
 
 log = logging.getLogger("nbwarden.hub.service")
 TEMPLATES = Path(__file__).with_name("templates")
@@ -83,6 +92,12 @@ class Service:
         self.api_url = os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api")
         self.api_token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
         self.prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/services/nbwarden/")
+        # the policy: its ladder decides which rungs a granted appeal lifts; its page is generated (./policy)
+        # unless policy_url names the operator's own
+        self.policy = Policy(**(config.get("policy") or {}))
+        self.policy_url = config.get("policy_url") or url_path_join(self.prefix, "policy")
+        self.templates = templates(config.get("template_paths") or [])
+        self._policy_page: dict[str, Any] | None = None
         self.hub_users: dict[str, dict[str, Any]] = {}
         self.last_alert: dict[str, Any] = {}
         self.last_reconcile: float | None = None
@@ -273,7 +288,7 @@ class Service:
         return {
             "users": users,
             "decisions": flagged_decisions(self.store, limit=100),
-            "appeals": self.ledger.appeals(),
+            "appeals": annotate_appeals(self.ledger, self.ledger.appeals()),
             "cases": self.store.cases(),
             "quota_events": self.store.quota_events(limit=50),
             "logins": self.store.logins(limit=50),
@@ -282,6 +297,37 @@ class Service:
             "mode": self.mode,
             "last_reconcile": iso(self.last_reconcile),
         }
+
+    def user_page(self, user: str, now: float | None = None) -> dict[str, Any]:
+        """:meth:`user_record` with what the page's Appeal actions need (:func:`records.annotate_user`)."""
+        return annotate_user(self.ledger, self.user_record(user, now), now)
+
+    def policy_page(self) -> dict[str, Any]:
+        """The policy page's data, built once: the packs and settings change only with a restart."""
+        if self._policy_page is None:
+            self._policy_page = policy_data(load_ruleset(self.config), self.policy, self.quotas, mode=self.mode)
+        return self._policy_page
+
+    def decide_appeal(self, appeal_id: int, granted: bool, by: str, response: str) -> dict[str, Any]:
+        """Grant or deny with the policy's ladder, and tell the user under their next cell."""
+        appeal = self.ledger.decide_appeal(appeal_id, granted, by=by, response=response,
+                                           ladder=self.policy.ladder_step, window_s=self.policy.window_s)
+        self.store.add_notice(appeal["user"], appeal_notice(self.templates, appeal),
+                              "info" if granted else "warning", deliver="next_cell")
+        log.warning("nbwarden: appeal %s of %s %s by %s: %s", appeal_id, appeal["user"], appeal["state"], by,
+                    appeal.get("effect"))
+        return appeal
+
+
+def templates(extra_paths: list[str]) -> Environment:
+    """The pages' templates: the operator's directories first, then ours (also as ``nbwarden/NAME``, so an
+    operator's ``policy.html`` can extend ``nbwarden/policy.html`` and override one block)."""
+    ours = FileSystemLoader(str(TEMPLATES))
+    env = Environment(loader=ChoiceLoader([*(FileSystemLoader(p) for p in extra_paths), ours,
+                                           PrefixLoader({"nbwarden": ours})]),
+                      autoescape=select_autoescape(["html"]))
+    env.filters["json"] = lambda v: json.dumps(v, indent=1, default=str, ensure_ascii=False)
+    return env
 
 
 def _strike_level(strikes: list[dict[str, Any]]) -> dict[str, int]:
@@ -371,11 +417,13 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
         return name
 
     def render_page(self, template: str, **ns: Any) -> None:
-        env: Environment = self.settings["jinja"]
-        name, admin = self.me()
-        self.finish(env.get_template(template).render(
+        name, admin = self.me() if self.current_user else ("", False)  # the policy page is public
+        base = os.environ.get("JUPYTERHUB_BASE_URL", "/")
+        self.finish(self.svc.templates.get_template(template).render(
             me=name, admin=admin, prefix=self.svc.prefix, xsrf=self.xsrf_form_html(), iso=iso, now=time.time(),
-            hub_prefix=os.environ.get("JUPYTERHUB_BASE_URL", "/") + "hub/", **ns))
+            hub_prefix=base + "hub/", policy_url=self.svc.policy_url,
+            policy_section=lambda category: policy_section(self.svc.policy_url, category),
+            proxy_route=f"{base}user/{name or '<you>'}/proxy/<port>/", **ns))
 
     def json_body(self) -> dict[str, Any]:
         if self.request.headers.get("Content-Type", "").startswith("application/json"):
@@ -413,8 +461,24 @@ class UserPage(BaseHandler):
                 await self.svc.refresh_users()
             except Exception:
                 pass
-        self.render_page("user.html", record=self.svc.user_record(target), ref=self.get_argument("ref", ""),
-                         flash=self.get_argument("flash", ""))
+        record = self.svc.user_page(target)
+        target_form = appeal_target(self.svc.ledger, record, self.get_argument("ref", ""),
+                                    self.get_argument("restriction", ""))
+        self.render_page("user.html", record=record, target=target_form, flash=self.get_argument("flash", ""))
+
+
+class PolicyPage(BaseHandler):
+    """The acceptable-use policy, for everyone (no login)."""
+
+    def get(self) -> None:
+        self.render_page("policy.html", data=self.svc.policy_page(), flash="")
+
+
+class ApiPolicy(ApiHandler):
+    """The policy page's data as JSON (public, like the page)."""
+
+    def get(self) -> None:
+        self.send(self.svc.policy_page())
 
 
 class AppealForm(BaseHandler):
@@ -426,22 +490,8 @@ class AppealForm(BaseHandler):
             raise web.HTTPError(400, "an appeal needs a text")
         restriction = self.get_body_argument("restriction_id", "") or None
         ref = self.get_body_argument("decision_ref", "").strip() or None
-        appeal_id = _file_appeal(self.svc, name, text, restriction, ref)
-        self.redirect(f"{self.svc.prefix}?flash=" + quote(f"Appeal {appeal_id} filed"))
-
-
-def _file_appeal(svc: Service, user: str, text: str, restriction: Any, ref: str | None) -> int:
-    restriction_id = int(restriction) if restriction not in (None, "") else None
-    if restriction_id is not None and restriction_id not in {r.id for r in svc.ledger.restrictions(user)}:
-        raise web.HTTPError(403, "that restriction is not yours")
-    if ref:
-        decision = svc.ledger.get_decision(ref) if not ref.isdigit() else None
-        if decision is None or decision["user"] != user:
-            raise web.HTTPError(404, f"no decision {ref} of yours")
-    if restriction_id is None:
-        active = [r for r in svc.ledger.active_restrictions(user)]
-        restriction_id = active[0].id if len(active) == 1 else None
-    return svc.ledger.file_appeal(user, text[:5000], restriction_id=restriction_id, decision_ref=ref)
+        appeal_id = file_appeal(self.svc, name, text, restriction, ref)
+        self.redirect(f"{self.svc.prefix}?flash=" + quote(f"Appeal {appeal_id} filed") + "#appeal")
 
 
 class Dashboard(BaseHandler):
@@ -464,73 +514,6 @@ class DashboardAction(BaseHandler):
         args = {k: self.get_body_argument(k) for k in self.request.body_arguments}
         message = await perform(self.svc, admin, action, args)
         self.redirect(f"{self.svc.prefix}admin?flash=" + quote(message))
-
-
-async def perform(svc: Service, admin: str, action: str, args: dict[str, Any]) -> str:
-    """Admin actions shared by the dashboard forms and the API."""
-    if action == "pardon":
-        user = str(args["user"])
-        lifted = svc.ledger.pardon(user, by=admin, reason=str(args.get("reason") or ""),
-                                   restriction_id=int(args["restriction_id"]) if args.get("restriction_id") else None)
-        return f"{user}: {lifted} restriction(s) lifted, strikes forgiven"
-    if action == "restrict":
-        user = str(args["user"])
-        level = str(args.get("level") or "suspend")
-        hours_text = str(args.get("hours") or "24")
-        hours = float(hours_text) if hours_text not in ("", "0") else None
-        try:
-            restriction = svc.ledger.restrict(user, level, hours=hours, category=args.get("category") or None,
-                                              reason=str(args.get("reason") or "restricted by an admin"), by=admin)
-        except ValueError as exc:
-            raise web.HTTPError(400, str(exc)) from exc
-        if svc.mode == "enforce" and level in ("suspend", "ban"):
-            try:
-                users = await svc.refresh_users()
-                if ((users.get(user) or {}).get("servers") or {}).get(""):
-                    await svc.stop_server(user, "restricted")
-            except Exception as exc:
-                log.warning("nbwarden: could not stop %s's server: %s", user, exc)
-        return f"{user}: restriction {restriction.id}: {restriction.describe()}"
-    if action in ("approve", "deny"):
-        try:
-            appeal = svc.ledger.decide_appeal(int(args["appeal_id"]), action == "approve", by=admin,
-                                              response=str(args.get("response") or ""))
-        except (KeyError, ValueError) as exc:
-            raise web.HTTPError(400, str(exc)) from exc
-        return f"appeal {appeal['id']} {appeal['state']}"
-    if action == "case":
-        try:
-            case = svc.store.decide_case(int(args["case_id"]), str(args.get("state") or "dismissed"), by=admin,
-                                         note=str(args.get("note") or ""))
-        except (KeyError, ValueError) as exc:
-            raise web.HTTPError(400, str(exc)) from exc
-        return f"case {case['id']} {case['state']}"
-    if action == "bulk_pardon":
-        since, until = _time_arg(args.get("since")), _time_arg(args.get("until"))
-        if not args.get("rule") or since is None or until is None:
-            raise web.HTTPError(400, "bulk pardon needs rule, since and until")
-        result = svc.store.bulk_pardon(str(args["rule"]), since, until, by=admin, reason=str(args.get("reason") or ""))
-        return (f"bulk pardon of {result['rule']}: {result['decisions']} decisions, {result['strikes_pardoned']} "
-                f"strikes forgiven, {result['restrictions_lifted']} restrictions lifted")
-    raise web.HTTPError(400, f"unknown action {action!r}")
-
-
-def _time_arg(value: Any) -> float | None:
-    if value in (None, ""):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        pass
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        from datetime import UTC
-
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
 
 
 class MetricsHandler(BaseHandler):
@@ -594,7 +577,8 @@ class ApiAppeals(ApiHandler):
     @web.authenticated
     def get(self) -> None:
         user = self.records_of()
-        self.send(self.svc.ledger.appeals(user, state=self.get_argument("state", None)))
+        appeals = self.svc.ledger.appeals(user, state=self.get_argument("state", None))
+        self.send(annotate_appeals(self.svc.ledger, appeals))  # each with the decision's evidence
 
     @web.authenticated
     def post(self) -> None:
@@ -605,7 +589,7 @@ class ApiAppeals(ApiHandler):
             raise web.HTTPError(403, "appeals are filed by the user themselves")
         if not str(body.get("text") or "").strip():
             raise web.HTTPError(400, "an appeal needs a text")
-        appeal_id = _file_appeal(self.svc, name, str(body["text"]), body.get("restriction_id"),
+        appeal_id = file_appeal(self.svc, name, str(body["text"]), body.get("restriction_id"),
                                  body.get("decision_ref") or None)
         self.send(self.svc.ledger.appeals(appeal_id=appeal_id)[0], 201)
 
@@ -685,10 +669,10 @@ class ApiReconcile(ApiHandler):
 
 def make_app(service: Service) -> web.Application:
     prefix = service.prefix
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
-    env.filters["json"] = lambda v: json.dumps(v, indent=1, default=str, ensure_ascii=False)
     routes = [
         (prefix, UserPage),
+        (url_path_join(prefix, "policy"), PolicyPage),
+        (url_path_join(prefix, "api/policy"), ApiPolicy),
         (url_path_join(prefix, "appeal"), AppealForm),
         (url_path_join(prefix, "admin"), Dashboard),
         (url_path_join(prefix, "admin/action"), DashboardAction),
@@ -709,7 +693,7 @@ def make_app(service: Service) -> web.Application:
         (url_path_join(prefix, "api/alerts"), ApiAlerts),
         (url_path_join(prefix, "api/reconcile"), ApiReconcile),
     ]
-    return web.Application(routes, nbwarden=service, jinja=env, cookie_secret=os.urandom(32))
+    return web.Application(routes, nbwarden=service, cookie_secret=os.urandom(32))
 
 
 def main() -> None:

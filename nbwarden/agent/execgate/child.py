@@ -119,7 +119,7 @@ class GateProcess:
         if decision["action"] in ("veto", "would_deny") and kpid and agent.cfg.kernel_action != "none":
             sensor = agent.sensors.get(kpid)
             if sensor and sensor.get("reply"):
-                text = message(decision, decision.get("ref"), self.cfg.appeal_url)
+                text = message(decision, decision.get("ref"), self.cfg.appeal_url, self.cfg.policy_url)
                 from .. import actions
 
                 decision["evidence"]["notified"] = actions.notify_sensor(
@@ -192,7 +192,11 @@ def attach(agent) -> GateProcess | None:
     if setting == "off" or (setting == "auto" and agent.cfg.scope_env):
         return None
     try:
-        cfg = GateConfig.from_dict(getattr(agent.cfg, "exec_gate_settings", {}) or {})
+        settings = getattr(agent.cfg, "exec_gate_settings", {}) or {}
+        cfg = GateConfig.from_dict(settings)
+        for name in ("policy_url", "appeal_url"):  # the agent's links, unless the exec gate has its own
+            if getattr(agent.cfg, name, "") and name not in settings:
+                setattr(cfg, name, getattr(agent.cfg, name))
     except (TypeError, ValueError) as exc:
         emit("exec gate not started: bad settings", logging.ERROR, error=str(exc))
         return None

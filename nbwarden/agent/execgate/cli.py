@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ledger", help="ledger database URL")
     ap.add_argument("--sensor-dir", help="tell kernels' sensors (k-PID.sock) about denials")
     ap.add_argument("--appeal-url")
+    ap.add_argument("--policy-url")
     ap.add_argument("--stats-file", help="write the counters here on exit")
     ap.add_argument("--debug-delay-ms", type=float, help="slow each content check down (tests, benchmarks)")
     ap.add_argument("--check", action="store_true", help="say whether this host supports the gate, then exit")
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         cfg.mode = "audit"
     if args.fail_closed:
         cfg.fail_closed = True
-    for name in ("deadline_ms", "cache_size", "workers", "debug_delay_ms", "appeal_url"):
+    for name in ("deadline_ms", "cache_size", "workers", "debug_delay_ms", "appeal_url", "policy_url"):
         if getattr(args, name) is not None:
             setattr(cfg, name, getattr(args, name))
     for item in args.deny_hash:
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
                     from .. import actions
 
                     item["evidence"]["notified"] = actions.notify_sensor(
-                        os.path.join(args.sensor_dir, f"k-{kpid}.sock"), message(item, item["ref"], cfg.appeal_url),
+                        os.path.join(args.sensor_dir, f"k-{kpid}.sock"), message(item, item["ref"], cfg.appeal_url, cfg.policy_url),
                         raise_in_cell=False)
             emit_line({"type": "decision", "decision": item})
         else:

@@ -44,6 +44,7 @@ class GateConfig:
     cache_size: int = 16384
     report_every_s: float = 10.0          # repeated denials of one file: one report per interval (+count)
     appeal_url: str = "https://example.org/acceptable-use/appeal"
+    policy_url: str = ""                  # the explanation links to its section of the category (nbwarden.links)
     debug_delay_ms: float = 0.0           # tests and benchmarks: slow every content check down
 
     @classmethod
