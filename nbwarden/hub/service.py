@@ -55,12 +55,14 @@ from tornado.ioloop import IOLoop
 
 from ..ledger import LEVELS, Ledger, iso
 from .alerts import rate_alert
+from .charts import RANGES, chart_data, flag_totals
 from .linking import LinkConfig, update_cases
 from .models import HubStore, decision_counts, flagged_decisions, ledger_users
 from .quotas import RESOURCES, Quotas, UsageSampler
 
 log = logging.getLogger("nbwarden.hub.service")
 TEMPLATES = Path(__file__).with_name("templates")
+STATIC = Path(__file__).with_name("static")  # the charts' script and the vendored Chart.js (static/VENDOR.md)
 
 
 # ---------------------------------------------------------------------------- the service state
@@ -279,6 +281,7 @@ class Service:
             "logins": self.store.logins(limit=50),
             "alert": self.last_alert or rate_alert(self.store, now),
             "counts": decision_counts(self.store),
+            "flags": flag_totals(self.store),
             "mode": self.mode,
             "last_reconcile": iso(self.last_reconcile),
         }
@@ -674,6 +677,23 @@ class ApiAlerts(ApiHandler):
         self.send(rate_alert(self.svc.store))
 
 
+class ApiCharts(ApiHandler):
+    """What the dashboard's charts draw (:func:`nbwarden.hub.charts.chart_data`), ``?range=24h|7d`` (admins)."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        self.require_admin()
+        range_key = self.get_argument("range", "24h")
+        if range_key not in RANGES:
+            raise web.HTTPError(400, f"range must be one of {', '.join(RANGES)}")
+        try:
+            await self.svc.refresh_users()
+        except Exception as exc:
+            log.warning("nbwarden: Hub API: %s", exc)
+        states = self.svc.quotas.states(self.svc.store, {n: self.svc.groups_of(n) for n in self.svc.hub_users})
+        self.send(chart_data(self.svc.store, states, range_key=range_key))
+
+
 class ApiReconcile(ApiHandler):
     """Run one enforcement pass now (admins; the loop runs it every interval anyway)."""
 
@@ -708,6 +728,8 @@ def make_app(service: Service) -> web.Application:
         (url_path_join(prefix, "api/usage"), ApiUsage),
         (url_path_join(prefix, "api/alerts"), ApiAlerts),
         (url_path_join(prefix, "api/reconcile"), ApiReconcile),
+        (url_path_join(prefix, "api/charts"), ApiCharts),
+        (url_path_join(prefix, "static/(.*)"), web.StaticFileHandler, {"path": str(STATIC)}),
     ]
     return web.Application(routes, nbwarden=service, jinja=env, cookie_secret=os.urandom(32))
 
