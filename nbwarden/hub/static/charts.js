@@ -58,7 +58,10 @@
       options: {scales: {y: {beginAtZero: true, ticks: {precision: 0}}}}});
     var resources = {cpu_hours: "CPU", gpu_hours: "GPU"};
     draw("chart-quota", {type: "bar", data: {
-      labels: data.quota.map(function (g) { return g.group + " (" + g.users + ")"; }),
+      labels: data.quota.map(function (g) {
+        var limited = Object.keys(resources).some(function (r) { return g.resources[r].percent !== null; });
+        return g.group + " (" + g.users + (limited ? ")" : ", no limits)");
+      }),
       datasets: Object.keys(resources).map(function (r, i) {
         return {label: resources[r] + " % used", backgroundColor: PALETTE[i],
                 data: data.quota.map(function (g) { return g.resources[r].percent; })};
@@ -77,7 +80,9 @@
   function load(range) {
     section.removeAttribute("data-rendered");
     section.querySelectorAll("[data-range]").forEach(function (b) { b.classList.toggle("active", b.dataset.range === range); });
-    fetch(section.dataset.api + "?range=" + encodeURIComponent(range), {credentials: "same-origin"})
+    var xsrf = section.querySelector("input[name=_xsrf]");
+    fetch(section.dataset.api + "?range=" + encodeURIComponent(range),
+          {credentials: "same-origin", headers: xsrf ? {"X-XSRFToken": xsrf.value} : {}})
       .then(function (r) { if (!r.ok) throw new Error("api/charts answered " + r.status); return r.json(); })
       .then(function (data) { render(data); section.dataset.rendered = range; })
       .catch(function (e) { section.querySelector("[data-testid=chart-note]").textContent = "Charts unavailable: " + e.message; });
