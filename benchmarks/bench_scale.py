@@ -16,7 +16,7 @@ throwaway PostgreSQL cluster (``tests/pg_support.py``, with ``fsync``,
    (COPY on PostgreSQL, executemany on SQLite).  Then the hub's own code, timed:
    the dashboard (``Service.overview``), the API's user record and decision
    lists, the metrics scrape, the spawn check, one enforcement pass over the
-   running users, the block-rate alert and the linked-account pass.
+   running users, the block-rate alert, the dashboard's charts and the linked-account pass.
 
     .venv/bin/python benchmarks/bench_scale.py [--json out.json] [--decisions 1000000] [--users 10000]
 """
@@ -219,6 +219,7 @@ def queries(urls: dict[str, str], args: argparse.Namespace, now: float) -> dict[
     from prometheus_client import generate_latest
 
     from nbwarden.hub import hooks
+    from nbwarden.hub.charts import chart_data
     from nbwarden.hub.linking import find_links
     from nbwarden.hub.models import decision_counts, flagged_decisions, ledger_users
     from nbwarden.hub.service import Service, rate_alert
@@ -260,6 +261,8 @@ def queries(urls: dict[str, str], args: argparse.Namespace, now: float) -> dict[
         (f"enforcement pass, {args.active} running users", 3,
          lambda svc: asyncio.run(svc.enforce(svc.hub_users, time.time(), {"stopped": [], "warned": []}))),
         ("block-rate alert (every pass)", 5, lambda svc: rate_alert(svc.store, now)),
+        ("dashboard charts, 24 h (api/charts)", 5, lambda svc: chart_data(svc.store, {}, range_key="24h", now=now)),
+        ("dashboard charts, 7 d (api/charts)", 3, lambda svc: chart_data(svc.store, {}, range_key="7d", now=now)),
         ("linked-account pass (7 days)", 1, lambda svc: find_links(svc.store, now=now)),
     ]
     out: dict[str, dict[str, Any]] = {backend: {} for backend in urls}

@@ -37,6 +37,7 @@ if not Path(CHROMIUM).exists():
 
 from nbwarden.hub.hooks import ADMIN_PASSWORD, DEMO_PASSWORD  # noqa: E402
 
+NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"  # asks "get notified about official Jupyter news?"
 BLOCK_CELL = "!./xmrig -o stratum+tcp://pool.example:3333"
 RECONCILE_S = 2.0
 TINY_CPU_S = 30.0
@@ -82,6 +83,10 @@ def test_blocked_cell_warning_then_dashboard_shows_evidence(hub, browser):
         editor = page.locator(".jp-Notebook .jp-Cell .cm-content").first
         editor.wait_for(timeout=90_000)
         page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)  # the kernel is connected
+        # the demo turns JupyterLab's news prompt off (its announcements plugin), which shows once Lab is restored
+        lab_config = json.loads(page.locator("#jupyter-config-data").text_content())
+        assert NEWS_PLUGIN in lab_config["disabledExtensions"]
+        assert page.get_by_text("official Jupyter news").count() == 0
         editor.click()
         page.keyboard.type(BLOCK_CELL)
         page.keyboard.press("Shift+Enter")

@@ -18,6 +18,11 @@ FACTOR = 5.0  # a jump is more than FACTOR times the baseline (taken as at least
 MIN_COUNT = 10  # ...and at least MIN_COUNT blocks and kills
 
 
+def baseline_windows(*, window_s: float = WINDOW_S, baseline_h: float = BASELINE_H) -> float:
+    """How many windows the baseline spans: its block count divided by this is the baseline per window."""
+    return max(baseline_h * 3600.0 / window_s, 1.0)
+
+
 def threshold(baseline_per_window: float, *, factor: float = FACTOR, min_count: int = MIN_COUNT) -> float:
     """Blocks and kills in one window from which on it counts as a jump, given the baseline."""
     return max(float(min_count), factor * max(baseline_per_window, 1.0))
@@ -36,7 +41,7 @@ def rate_alert(store: HubStore, now: float | None = None, *, window_s: float = W
     rows = store.decisions_since(start, actions=("block",))
     recent = [r for r in rows if r["at"] >= now - window_s]
     baseline = [r for r in rows if r["at"] < now - window_s]
-    per_window = len(baseline) / max(baseline_h * 3600.0 / window_s, 1.0)
+    per_window = len(baseline) / baseline_windows(window_s=window_s, baseline_h=baseline_h)
     recent_versions = {r["rules_version"] for r in recent if r["rules_version"]}
     baseline_versions = {r["rules_version"] for r in baseline if r["rules_version"]}
     rules_changed = bool(baseline_versions) and not recent_versions <= baseline_versions

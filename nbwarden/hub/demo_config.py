@@ -89,6 +89,14 @@ configure(c, db_url=db_url, mode=os.environ.get("NBWARDEN_MODE", "enforce"),
           link_interval_s=float(os.environ.get("NBWARDEN_LINK_S", "300")),
           service_log=os.environ.get("NBWARDEN_SERVICE_LOG"))
 
+# JupyterLab's news prompt ("Would you like to get notified about official Jupyter news?") is a question the
+# demo's users should not have to answer: its servers read a labconfig that disables the announcements plugin
+NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
+lab_config = state / "jupyter-config"
+(lab_config / "labconfig").mkdir(parents=True, exist_ok=True)
+(lab_config / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {NEWS_PLUGIN: True}}))
+c.Spawner.environment = {**c.Spawner.environment, "JUPYTER_CONFIG_PATH": str(lab_config)}
+
 extra = os.environ.get("NBWARDEN_HUB_EXTRA_CONFIG")
 if extra:
     exec(compile(Path(extra).read_text(), extra, "exec"), {"c": c})

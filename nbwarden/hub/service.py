@@ -62,6 +62,7 @@ from ..links import policy_section
 from ..policy import Policy
 from .actions import file_appeal, perform
 from .alerts import rate_alert
+from .charts import chart_data, flag_totals
 from .linking import LinkConfig, update_cases
 from .models import HubStore, decision_counts, flagged_decisions, ledger_users
 from .policy_page import load_ruleset, policy_data
@@ -70,6 +71,7 @@ from .records import annotate_appeals, annotate_user, appeal_notice, appeal_targ
 
 log = logging.getLogger("nbwarden.hub.service")
 TEMPLATES = Path(__file__).with_name("templates")
+STATIC = Path(__file__).with_name("static")  # the charts' script and the vendored Chart.js (static/VENDOR.md)
 
 
 # ---------------------------------------------------------------------------- the service state
@@ -294,6 +296,7 @@ class Service:
             "logins": self.store.logins(limit=50),
             "alert": self.last_alert or rate_alert(self.store, now),
             "counts": decision_counts(self.store),
+            "flags": flag_totals(self.store),
             "mode": self.mode,
             "last_reconcile": iso(self.last_reconcile),
         }
@@ -658,6 +661,23 @@ class ApiAlerts(ApiHandler):
         self.send(rate_alert(self.svc.store))
 
 
+class ApiCharts(ApiHandler):
+    """What the dashboard's charts draw (:func:`nbwarden.hub.charts.chart_data`), ``?range=24h|7d`` (admins)."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        self.require_admin()
+        try:
+            await self.svc.refresh_users()
+        except Exception as exc:
+            log.warning("nbwarden: Hub API: %s", exc)
+        states = self.svc.quotas.states(self.svc.store, {n: self.svc.groups_of(n) for n in self.svc.hub_users})
+        try:
+            self.send(chart_data(self.svc.store, states, range_key=self.get_argument("range", "24h")))
+        except ValueError as exc:  # an unknown range
+            raise web.HTTPError(400, str(exc)) from exc
+
+
 class ApiReconcile(ApiHandler):
     """Run one enforcement pass now (admins; the loop runs it every interval anyway)."""
 
@@ -692,6 +712,8 @@ def make_app(service: Service) -> web.Application:
         (url_path_join(prefix, "api/usage"), ApiUsage),
         (url_path_join(prefix, "api/alerts"), ApiAlerts),
         (url_path_join(prefix, "api/reconcile"), ApiReconcile),
+        (url_path_join(prefix, "api/charts"), ApiCharts),
+        (url_path_join(prefix, "static/(.*)"), web.StaticFileHandler, {"path": str(STATIC)}),
     ]
     return web.Application(routes, nbwarden=service, cookie_secret=os.urandom(32))
 
