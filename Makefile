@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench fuzz system proxy clean
+.PHONY: run test lint bench fuzz screenshots system proxy clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,12 @@ FUZZ_SECONDS ?= 180
 FUZZ_SEEDS ?= $(wildcard eval/data)
 fuzz: $(STAMP)
 	$(BIN)/python benchmarks/fuzz.py --seconds $(FUZZ_SECONDS) $(foreach d,$(FUZZ_SEEDS),--seeds $(d))
+
+# the README's pictures, as the browser tests last took them (artifacts/ is ignored; docs/ is committed)
+SHOTS := appeals-notebook-message appeals-user-page dashboard-charts appeals-policy-page
+screenshots:
+	mkdir -p docs
+	for s in $(SHOTS); do cp artifacts/$$s.png docs/$$s.png; done
 
 clean:
 	rm -rf $(VENV) artifacts node_modules

@@ -3,7 +3,8 @@
 Decisions of the last week (a background of flags and allowed cells, then a jump of blocks and kills in the
 newest hour) and quota use are recorded before the admin opens the dashboard; the test then reads what
 Chart.js drew on each canvas (its datasets, and pixels of each series' colour) and compares it with what it
-recorded.  Writes the screenshot the README shows (docs/dashboard-charts.png) and artifacts/hub-charts.png.
+recorded.  Writes artifacts/hub-charts.png and the README's picture, artifacts/dashboard-charts.png
+(``make screenshots`` copies it to docs/; a test never edits a tracked file).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ if not Path(CHROMIUM).exists():
 from nbwarden.hub.hooks import ADMIN_PASSWORD  # noqa: E402
 from nbwarden.ledger import AGENT_KINDS  # noqa: E402
 
-DOCS_SHOT = ROOT / "docs" / "dashboard-charts.png"
+DOCS_SHOT = ARTIFACTS / "dashboard-charts.png"  # the README's picture: `make screenshots` copies it to docs/
 GROUPS = {"free": ["alice", "bob"], "pro": ["carol"], "admin": ["admin"]}
 QUOTAS = {"free": {"cpu_hours": 10.0, "gpu_hours": 2.0, "window_hours": 24},
           "pro": {"cpu_hours": 50.0, "gpu_hours": 10.0, "window_hours": 24}, "admin": {}}
