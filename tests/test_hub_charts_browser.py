@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hub_support import ARTIFACTS, CHP, CHROMIUM, CHROMIUM_ARGS, ROOT, Hub, login
+from tests.hub_support import ARTIFACTS, CHP, CHROMIUM, CHROMIUM_ARGS, Hub, login
 
 pytest.importorskip("jupyterhub")
 playwright_api = pytest.importorskip("playwright.sync_api")

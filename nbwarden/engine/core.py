@@ -26,6 +26,7 @@ from .refs import _TRIGGER, UNLESS, _GlobSet, _Match, _Ref
 from .text import _host_of, _line_starts, _locate, _normalize_repo, _on_word_boundary, _valid_unicode, scoped
 from .triggers import (
     BUILTIN_CALL_TRIGGERS,
+    COMPANIONS,
     DECODE_TRIGGERS,
     GENERIC_MODULE_ROOTS,
     _command_triggers,
@@ -452,6 +453,8 @@ class Engine:
                              or needle in self._program_only and start > 0 and low[start - 1] == "."):
                 continue  # a name inside a longer word ("tor" in "vector", "lt" in "__lt__"), or a method
             hits.append((start, needle, refs))
+            if waking and not wakes and needle in COMPANIONS:
+                waking = any(word in low for word in COMPANIONS[needle])
             wakes = wakes or waking
         return hits, gates, wakes
 

@@ -14,10 +14,17 @@ from ..rules import Rule
 # they are how code hides strings from a plain text search.
 DECODE_TRIGGERS = ("b64decode", "decodebytes", "a2b_base64", "fromhex", "unhexlify", "a2b_hex", "rot13",
                    "rot_13", "[::-1]", "chr(", "exec(", "eval(", "compile(", "__import__", "import_module",
-                   "codecs.decode", "zlib.decompress", "b32decode", "b85decode", "reversed(", "\".join(", "'.join(",
+                   "codecs.decode", "zlib.decompress", "b32decode", "b85decode", "reversed(", "\"\".join(", "''.join(",
                    "system(", "popen(", "subprocess", "%%writefile", "write_text(",
                    "!{", "!./{", "!$", "!./$", "${", "\n$", "&& $", "; $", "| $",  # program names from variables
-                   "__dict__", "vars(", "globals(", "__builtins__", "sys.modules")  # computed look-ups
+                   "__dict__[", "__dict__.get(", "__dict__)", "vars(", "globals(", "__builtins__",
+                   "sys.modules[", "sys.modules.get(")  # computed look-ups (the analysis folds only these shapes;
+                   # a join with a separator is not how names are hidden)
+# Trigger words that wake the deep analysis only when one of their companions is also in the text: an endless
+# loop floods only if something in the unit talks to the network (the loop's body is read by the flood shape).
+_NETWORK_WORDS = ("requests", "socket", "urllib", "urlopen", "httpx", "aiohttp", "http.client", "httplib", "scapy",
+                  "pycurl", "curl", "wget", "fetch(", "axios", "dgram", "hping", "sendto", "connect(", "send(")
+COMPANIONS: dict[str, tuple[str, ...]] = {"while true": _NETWORK_WORDS, "while 1": _NETWORK_WORDS}
 BUILTIN_CALL_TRIGGERS = {"exec(", "eval(", "compile(", "reversed(", "chr("}
 GENERIC_MODULE_ROOTS = {"modules", "lib", "src", "core", "utils", "app", "models", "scripts", "tools", "common",
                         "main", "api", "server", "client", "module", "pkg"}
