@@ -277,3 +277,20 @@ def test_any_argv_gets_a_verdict(engine, argv, exe):
 def test_any_executable_bytes_get_a_verdict(engine, head, body, words):
     data = head + body + b"".join(words)
     assert_verdict(engine.check_file(data, name=random.choice(["run", "xmrig", "", "a b"])))
+
+
+def test_comment_start_is_linear_in_the_line():
+    """Found by `make fuzz` (check_file on a mutated script): every # behind an odd quote rescanned the line
+    from its start, once per hit on the line.  Now one pass per line, remembered for the line's other hits."""
+    from nbwarden.analysis.facts import Analysis, _comment_start
+
+    line = "'" + "# xmrig " * 100_000  # 100k # signs, none a comment (an unclosed quote is open before each)
+    start = time.perf_counter()
+    assert _comment_start(line, []) == 1 << 30
+    assert _comment_start(line, [(0, len(line), "code")]) == 1 << 30
+    assert _comment_start("x = '#' + \"#\"  # real", []) == 15  # the look-alike: a real comment is still found
+    assert _comment_start("x = '#' # c", [(4, 7, "code")]) == 8
+    unit = Analysis(source=line, kind="cell", lines=[line])
+    contexts = {unit.context_at(1, col) for col in range(0, len(line), 8)}  # 100k look-ups on one line
+    assert contexts == {"code"}
+    assert time.perf_counter() - start < 30  # the quadratic version took hours on this line

@@ -41,6 +41,8 @@ class Analysis:
     cwd: str = ""  # the directory a %cd or cd moved to, as the unit goes: `cd roop; python run.py` runs roop/run.py
 
     lines: list[str] = field(default_factory=list)
+    # line -> where its comment starts: computed once per line, however many hits the line has
+    _comments: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
 
     def context_at(self, line: int, col: int) -> str:
         """Context of raw text at ``line`` (1-based) and ``col`` (0-based characters)."""
@@ -48,24 +50,50 @@ class Analysis:
         if line in self.shell_lines:
             if self.shell_lines[line] == INERT:
                 return INERT
-            return INERT if _comment_start(text, [], shell=True) <= col else EXEC
+            return INERT if self._comment(line, text, [], True) <= col else EXEC
         spans = self.spans.get(line, [])
         for start, end, ctx in spans:
             if start <= col < end:
                 return ctx
-        if self.kind == "data" or _comment_start(text, spans) <= col:
+        if self.kind == "data" or self._comment(line, text, spans, False) <= col:
             return INERT
         return CODE
 
+    def _comment(self, line: int, text: str, spans: list[tuple[int, int, str]], shell: bool) -> int:
+        found = self._comments.get(line)
+        if found is None:
+            found = self._comments[line] = _comment_start(text, spans, shell)
+        return found
+
 
 def _comment_start(text: str, spans: list[tuple[int, int, str]], shell: bool = False) -> int:
-    """Column where a ``#`` comment starts on the line, or a huge number."""
+    """Column where a ``#`` comment starts on the line, or a huge number (one pass over the line: a long line
+    with many ``#`` and many hits must not cost the square of its length)."""
+    if spans:  # a # outside every span (strings are spans): the spans merged, walked once
+        merged: list[list[int]] = []
+        for start, end in sorted((start, end) for start, end, _ in spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        i = 0
+        pos = text.find("#")
+        while pos != -1:
+            while i < len(merged) and merged[i][1] <= pos:
+                i += 1
+            if i == len(merged) or pos < merged[i][0]:
+                return pos
+            pos = text.find("#", pos + 1)
+        return 1 << 30
+    single = double = 0  # quotes before the current position, counted as the scan goes
+    last = 0
     pos = text.find("#")
     while pos != -1:
-        if spans:
-            if not any(start <= pos < end for start, end, _ in spans):
-                return pos
-        elif (prefix := text[:pos]).count("'") % 2 == 0 and prefix.count('"') % 2 == 0:
+        chunk = text[last:pos]
+        single += chunk.count("'")
+        double += chunk.count('"')
+        last = pos
+        if single % 2 == 0 and double % 2 == 0:
             if not shell or pos == 0 or text[pos - 1] in " \t;|&(":
                 return pos
         pos = text.find("#", pos + 1)
