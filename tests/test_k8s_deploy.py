@@ -405,7 +405,7 @@ def test_extra_config_user_pod(hub_config):
                                           "jupyter_server_proxy": True}
     gate = NbwardenGate(config=server.config)
     assert gate.record_allowed is True and gate.terminals == "gate" and gate.db_url == ""
-    assert gate.policy_url == "https://hub.example.org/acceptable-use"
+    assert gate.policy_url == "https://hub.example.org/services/nbwarden/policy"  # the platform's own page
     assert KernelSpecManager(config=server.config).allowed_kernelspecs == {"python3-nbwarden"}
     assert server.config.MappingKernelManager.default_kernel_name == "python3-nbwarden"
 
