@@ -7,20 +7,7 @@ the policy: what the code does for its users names the verdict, and a tunnel is 
 
 import pytest
 
-from nbwarden.engine import Engine
-
-ENGINE = Engine()
-
-
-def notebook(*cells: str) -> dict:
-    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-            "cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None}
-                      for c in cells]}
-
-
-def acting(verdict) -> set[str]:
-    return {f.rule for f in verdict.findings if f.severity != "audit"}
-
+from tests.pack_support import ENGINE, acting, notebook
 
 # ---------------------------------------------------------------------------- hosting beyond web pages
 

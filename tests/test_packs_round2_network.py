@@ -8,20 +8,7 @@ evidence, and a public link to one's own data app or model demo is not hosting.
 
 import pytest
 
-from nbwarden.engine import Engine
-
-ENGINE = Engine()
-
-
-def notebook(*cells: str) -> dict:
-    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
-            "cells": [{"cell_type": "code", "metadata": {}, "source": c, "outputs": [], "execution_count": None}
-                      for c in cells]}
-
-
-def acting(verdict) -> set[str]:
-    return {f.rule for f in verdict.findings if f.severity != "audit"}
-
+from tests.pack_support import ENGINE, acting, notebook
 
 # ---------------------------------------------------------------------------- web and file hosting
 

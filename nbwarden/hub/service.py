@@ -130,6 +130,14 @@ class Service:
         self.hub_users = {u["name"]: u for u in users or []}
         return self.hub_users
 
+    async def refresh_users_or_keep(self) -> dict[str, dict[str, Any]]:
+        """The Hub's users, or the last known ones when the Hub API does not answer (a page still renders)."""
+        try:
+            return await self.refresh_users()
+        except Exception as exc:  # noqa: BLE001 - any failure of the Hub API: logged, the page goes on
+            log.warning("nbwarden: Hub API: %s", exc)
+            return self.hub_users
+
     def groups_of(self, user: str) -> list[str]:
         return list((self.hub_users.get(user) or {}).get("groups") or [])
 
@@ -501,10 +509,7 @@ class Dashboard(BaseHandler):
     @web.authenticated
     async def get(self) -> None:
         self.require_admin()
-        try:
-            await self.svc.refresh_users()
-        except Exception as exc:
-            log.warning("nbwarden: Hub API: %s", exc)
+        await self.svc.refresh_users_or_keep()
         self.render_page("dashboard.html", data=self.svc.overview(), levels=LEVELS,
                          flash=self.get_argument("flash", ""), metrics_url=f"{self.svc.prefix}metrics")
 
@@ -667,10 +672,7 @@ class ApiCharts(ApiHandler):
     @web.authenticated
     async def get(self) -> None:
         self.require_admin()
-        try:
-            await self.svc.refresh_users()
-        except Exception as exc:
-            log.warning("nbwarden: Hub API: %s", exc)
+        await self.svc.refresh_users_or_keep()
         states = self.svc.quotas.states(self.svc.store, {n: self.svc.groups_of(n) for n in self.svc.hub_users})
         try:
             self.send(chart_data(self.svc.store, states, range_key=self.get_argument("range", "24h")))
