@@ -58,7 +58,15 @@ def test_jupyterlab_shows_the_warning_and_run_all_stops(tmp_path):
                 page.click(".jp-Notebook .jp-Cell >> nth=0")
                 page.click("text=Run >> nth=0")  # the menu bar
                 page.click("text=Run All Cells")
-                page.wait_for_selector("text=You may be executing code that is disallowed")
+                try:
+                    page.wait_for_selector("text=You may be executing code that is disallowed", timeout=45_000)
+                except playwright.TimeoutError:
+                    # on a loaded CI machine the first Run All was once lost (nothing ran at all); keep a picture
+                    # of that state and ask once more: the assertions below hold for either run
+                    page.screenshot(path=str(ARTIFACTS / "gate-browser-first-run-all.png"), full_page=True)
+                    page.click("text=Run >> nth=0")
+                    page.click("text=Run All Cells")
+                    page.wait_for_selector("text=You may be executing code that is disallowed")
                 page.wait_for_selector("text=first-ok")
                 page.wait_for_timeout(1500)  # give a wrongly queued third cell time to show up
                 body = page.inner_text(".jp-Notebook")
