@@ -105,6 +105,12 @@ class Hub:
                 pass
         return text
 
+    def stop_and_keep_log(self, name: str) -> None:
+        """Stop the hub and keep its logs as artifacts/hub/NAME.log (what CI keeps of a failed run)."""
+        self.stop()
+        (ARTIFACTS / "hub").mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "hub" / f"{name}.log").write_text(self.log())
+
     def stop(self) -> None:
         if self.proc is None:
             return

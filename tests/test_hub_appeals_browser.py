@@ -51,11 +51,7 @@ def hub(tmp_path_factory, module_ledger_url):
     try:
         yield hub
     finally:
-        hub.stop()
-        from tests.hub_support import ARTIFACTS
-
-        (ARTIFACTS / "hub").mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "hub" / "hub-appeals.log").write_text(hub.log())
+        hub.stop_and_keep_log("hub-appeals")
 
 
 @pytest.fixture(scope="module")

@@ -89,9 +89,7 @@ def hub(tmp_path_factory):
     try:
         yield hub
     finally:
-        hub.stop()
-        (ARTIFACTS / "hub").mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "hub" / "hub-charts.log").write_text(hub.log())
+        hub.stop_and_keep_log("hub-charts")
 
 
 @pytest.fixture(scope="module")

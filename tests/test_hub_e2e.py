@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from tests.hub_support import (
-    ARTIFACTS,
     CHP,
     CHROMIUM,
     Hub,
@@ -61,10 +60,7 @@ def hub(tmp_path_factory, module_ledger_url):
     try:
         yield hub
     finally:
-        hub.stop()
-        backend = module_ledger_url.split(":")[0].split("+")[0]
-        (ARTIFACTS / "hub").mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "hub" / f"hub-{backend}.log").write_text(hub.log())
+        hub.stop_and_keep_log(f"hub-{module_ledger_url.split(':')[0].split('+')[0]}")
 
 
 @pytest.fixture(scope="module")
