@@ -57,6 +57,11 @@ class Rule:
     # evidence that supports a finding of another category (a tunnel exposes whatever it exposes): it never
     # names the verdict's category while a finding of its own kind acts
     supporting: bool = False
+    # the description in other languages ({"de": ...}), for the policy page
+    description_i18n: dict[str, str] = field(default_factory=dict)
+
+    def describe(self, lang: str | None = None) -> str:
+        return self.description_i18n.get(lang or "", self.description)
 
     def to_dict(self, *, patterns: bool = True) -> dict[str, Any]:
         data = {
@@ -84,6 +89,10 @@ class Pack:
     description: str = ""
     private: bool = False
     changelog: list[dict[str, Any]] = field(default_factory=list)
+    description_i18n: dict[str, str] = field(default_factory=dict)
+
+    def describe(self, lang: str | None = None) -> str:
+        return self.description_i18n.get(lang or "", self.description)
 
 
 @dataclass(slots=True)
@@ -191,7 +200,7 @@ def load(extra_dirs: list[str | Path] | tuple = (), *, builtin: bool = True,
             data = load_file(path)
             private = bool(data.get("private", False)) or directory != BUILTIN_DIR and data.get("private", True)
             packs.append(Pack(data["pack"], data["version"], str(path), data.get("description", ""),
-                              private, data.get("changelog", [])))
+                              private, data.get("changelog", []), dict(data.get("description_i18n") or {})))
             seen: set[str] = set()
             for raw in data.get("rules", []):
                 if raw["id"] in seen:
@@ -207,6 +216,7 @@ def load(extra_dirs: list[str | Path] | tuple = (), *, builtin: bool = True,
                     confidence=raw.get("confidence"), enabled=raw.get("enabled", True),
                     private=private, tags=list(raw.get("tags", [])), unless=list(raw.get("unless", [])),
                     supporting=bool(raw.get("supporting", False)),
+                    description_i18n=dict(raw.get("description_i18n") or {}),
                 )
             for change in data.get("overrides", []):
                 rule = rules.get(change["id"])

@@ -121,11 +121,17 @@ def shutdown_kernel(kernel: dict, guard: Guard | None = None) -> list[int]:
     return []
 
 
-def notify_sensor(reply_path: str, text: str, *, raise_in_cell: bool = True) -> bool:
+def notify_sensor(reply_path: str, text: str, *, raise_in_cell: bool = True,
+                  explain: dict | None = None) -> bool:
+    """Tell the kernel's sensor to print ``text`` in the cell; ``explain`` (:mod:`nbwarden.explain`) lets it
+    print the same in the user's language."""
+    notice = {"type": "notice", "text": text, "raise": raise_in_cell}
+    if explain is not None:
+        notice["explain"] = explain
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
             sock.setblocking(False)
-            sock.sendto(json.dumps({"type": "notice", "text": text, "raise": raise_in_cell}).encode(), reply_path)
+            sock.sendto(json.dumps(notice, default=str).encode(), reply_path)
         return True
     except OSError:
         return False

@@ -24,6 +24,7 @@ import struct
 import sys
 import threading
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -31,7 +32,8 @@ from typing import Any
 
 import yaml
 
-from ..links import policy_section
+from .. import explain
+from ..i18n import Translator
 from . import actions, network, procconn, processes
 from .classify import AgentFinding, Assessment, Classifier, Signatures, load_engine
 from .metrics import Metrics
@@ -740,10 +742,12 @@ class Agent:
         packages = processes.packages_in_chain(chain)
         package = (origin or {}).get("package") or (packages[0] if packages else None)
         dependency = package is not None
-        kernel_notes = self._act_on_kernel(kernel, action, target, top, category, package) if kernel else {}
+        ref = uuid.uuid4().hex[:12]  # the reference the cell's explanation quotes, before the decision is written
+        kernel_notes = (self._act_on_kernel(kernel, action, target, top, category, package, ref)
+                        if kernel else {})
         pod = processes.pod_of(target.cgroup)
         decision = {
-            "kind": "process", "source": source, "action": action, "pid": pid, "user": user, "user_source": user_how,
+            "ref": ref, "kind": "process", "source": source, "action": action, "pid": pid, "user": user, "user_source": user_how,
             "pod": pod,
             "scope": scope_reason, "category": category, "severity": severity, "confidence": assessment.confidence,
             "rules": _rules(assessment), "verdict": assessment.action, "cmdline": target.cmdline[:64],
@@ -774,24 +778,20 @@ class Agent:
         return max(0.0, time.clock_gettime(BOOT_CLOCK) - started)
 
     def _act_on_kernel(self, kernel: dict, action: str, target: processes.Proc, top: AgentFinding,
-                       category: str | None, package: dict | None) -> dict[str, Any]:
+                       category: str | None, package: dict | None, ref: str) -> dict[str, Any]:
         notes: dict[str, Any] = {}
         if action not in ("kill", "report") or self.cfg.kernel_action == "none":
             return notes
         kpid = kernel.get("pid")
         sensor = self.sensors.get(kpid) if kpid else None
-        verb = "stopped" if action == "kill" else "noticed"
-        text = (f"nbwarden {verb} process {target.pid} ({target.name}): "
-                f"{(category or 'policy').replace('_', ' ')} is not allowed here (rule {top.rule}: {top.evidence}).")
-        if package:
-            text += (f" It was started by the package {package.get('name')} {package.get('version', '')}".rstrip()
-                     + ", not by your code; no strike was recorded. Consider removing or pinning that package.")
-        if self.cfg.policy_url:
-            text += f" The acceptable use policy: {policy_section(self.cfg.policy_url, category)}."
-        if self.cfg.appeal_url and not package:
-            text += f" If you think this is a mistake, appeal at {self.cfg.appeal_url}."
+        explanation = {"kind": "process", "fields": {
+            "action": action, "pid": target.pid, "name": target.name, "category": category, "rule": top.rule,
+            "evidence": top.evidence, "package": package, "ref": ref, "policy_url": self.cfg.policy_url,
+            "appeal_url": self.cfg.appeal_url}}
         if sensor and sensor.get("reply"):
-            notes["notified"] = actions.notify_sensor(sensor["reply"], text, raise_in_cell=action == "kill")
+            notes["notified"] = actions.notify_sensor(
+                sensor["reply"], explain.render(explanation, Translator("en")), raise_in_cell=action == "kill",
+                explain=explanation)
         if action == "kill" and kpid:
             if self.cfg.kernel_action == "interrupt":
                 notes["interrupted"] = actions.interrupt_kernel(int(kpid))
@@ -804,7 +804,7 @@ class Agent:
             rec = self.recorder.record(decision)
         except Exception as exc:
             self.metrics.errors.labels("record").inc()
-            rec = {"ref": None, "error": str(exc)}
+            rec = {"ref": decision.get("ref"), "error": str(exc)}
         decision.update({"ref": rec.get("ref"), "recorded_via": rec.get("via"),
                          "restriction": rec.get("restriction")})
         self.metrics.reported.labels(decision["rules"][0] if decision["rules"] else "",

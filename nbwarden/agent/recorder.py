@@ -91,13 +91,14 @@ class Recorder:
             return []
 
     def record(self, decision: dict[str, Any]) -> dict[str, Any]:
-        """Write one decision; returns {"ref", "strike_count", "restriction", "via"}."""
+        """Write one decision; returns {"ref", "strike_count", "restriction", "via"}.  A ``ref`` in the decision
+        is kept (the agent names it in the cell before it writes)."""
         if self.ledger is None and self.ledger_url and time.monotonic() >= self._next_open:
             self._open()
         if self.ledger is not None:
             try:
                 self._replay()
-                return self._to_ledger(decision)
+                return self._to_ledger(decision, ref=decision.get("ref"))
             except Exception as exc:
                 log.error("ledger write failed, falling back to JSON lines and the spool: %s", exc)
                 decision = {**decision, "ledger_error": str(exc)}

@@ -190,7 +190,7 @@ class Sensor:
             self.send(msg)
             if blocked:
                 self.vetoed += 1
-                raise PermissionError(_explain(verdict, "this command"))
+                raise PermissionError(_explain(verdict, "command"))
             return
         if event == "compile":
             source, filename = args[0], args[1]
@@ -214,7 +214,7 @@ class Sensor:
                        "vetoed": blocked, **self._where()})
             if blocked:
                 self.vetoed += 1
-                raise PermissionError(_explain(verdict, "this dynamically built code"))
+                raise PermissionError(_explain(verdict, "code"))
 
     def _engine(self):
         if not self.engine_ready.is_set():
@@ -305,7 +305,7 @@ class Sensor:
                 time.sleep(0.1)
                 continue
             if msg.get("type") == "notice":
-                self.notify(msg.get("text", ""), raise_in_main=bool(msg.get("raise", True)))
+                self.notify(_notice_text(msg), raise_in_main=bool(msg.get("raise", True)))
 
     def notify(self, text: str, raise_in_main: bool = True) -> None:
         try:
@@ -316,6 +316,20 @@ class Sensor:
         if raise_in_main:
             _async_raise(self._main_ident, PolicyViolation)
             self._last_notice = text
+
+
+def _notice_text(msg: dict) -> str:
+    """The agent's explanation in this user's language (its English text when it came without data)."""
+    text = str(msg.get("text", ""))
+    if not isinstance(msg.get("explain"), dict):
+        return text
+    try:
+        from ..explain import render
+        from ..i18n import Translator, kernel_language
+
+        return render(msg["explain"], Translator(kernel_language()), fallback=text) or text
+    except Exception:
+        return text
 
 
 def _argv_of(event: str, args: tuple) -> tuple[list[str], str | None]:
@@ -357,18 +371,17 @@ def _brief(verdict) -> dict:
 
 
 def _explain(verdict, what: str) -> str:
-    """The veto's text.  Its links come from the server's environment (``NBWARDEN_POLICY_URL``,
-    ``NBWARDEN_APPEAL_URL``; :func:`nbwarden.hub.hooks.configure` sets them), which kernels inherit."""
-    from ..links import policy_section
+    """The veto's text, in the user's language.  Its links come from the server's environment
+    (``NBWARDEN_POLICY_URL``, ``NBWARDEN_APPEAL_URL``; :func:`nbwarden.hub.hooks.configure` sets them), which
+    kernels inherit."""
+    from ..explain import sensor_veto
+    from ..i18n import Translator, kernel_language
 
-    rules = ", ".join(dict.fromkeys(f.rule for f in verdict.findings[:3]))
-    text = f"nbwarden: {what} is not allowed on this service ({verdict.category}; rule {rules})."
-    policy = os.environ.get("NBWARDEN_POLICY_URL", "")
-    if policy:
-        text += f" The acceptable use policy: {policy_section(policy, verdict.category)}."
-    appeal = os.environ.get("NBWARDEN_APPEAL_URL", "")
-    return text + (f" If you think this is a mistake, appeal at {appeal}." if appeal
-                   else " If you think this is a mistake, contact the administrators.")
+    fields = {"what": what, "category": verdict.category,
+              "rules": ", ".join(dict.fromkeys(f.rule for f in verdict.findings[:3])),
+              "policy_url": os.environ.get("NBWARDEN_POLICY_URL", ""),
+              "appeal_url": os.environ.get("NBWARDEN_APPEAL_URL", "")}
+    return sensor_veto(Translator(kernel_language()), fields)
 
 
 def _async_raise(thread_ident: int | None, exc_type: type[BaseException]) -> bool:

@@ -33,8 +33,9 @@ import os
 import re
 from typing import Any
 
+from ..explain import CATEGORY_LABELS
 from .decide import GateResult, NbwardenGate
-from .messages import CATEGORY_LABELS, DEFAULT_DENY, DEFAULT_MESSAGE, ENAME, LEADS, V1
+from .messages import DEFAULT_DENY, DEFAULT_MESSAGE, ENAME, LEADS, V1
 from .terminal import GateTermMixin, _patch_terminal_handlers
 from .websocket import GateMixin, _reply, _valid_v1, gated_connection_class, peek_execute_request
 
@@ -65,7 +66,8 @@ def _wrap_start_kernel(serverapp: Any, gate: NbwardenGate) -> None:
 
     async def start_kernel(*args: Any, **kwargs: Any) -> str:
         if gate.enabled:
-            result = gate.check_kernel_start(path=kwargs.get("path"), kernel_name=kwargs.get("kernel_name"))
+            result = gate.check_kernel_start(path=kwargs.get("path"), kernel_name=kwargs.get("kernel_name"),
+                                             language=gate.language_of(None))
             if not result.run:
                 raise _kernel_refused(result.message)
         from jupyter_core.utils import ensure_async
@@ -129,8 +131,14 @@ class RefuseAllMixin:
                 parsed = None
         if parsed is None:
             return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
-        text = (f"{LEADS['error']}\nThe acceptable-use gate of this server could not start ({self._nbw_reason}), "
-                "and the server is set to refuse code it cannot check (fail_mode=closed). Tell the operator.")
+        from .. import i18n
+
+        handler = getattr(self, "websocket_handler", None)
+        header = handler.request.headers.get("Accept-Language") if handler is not None else None
+        t = i18n.Translator(i18n.negotiate(i18n.jupyterlab_locale(), i18n.parse_accept_language(header)))
+        text = t._(LEADS["error"]) + "\n" + t.fmt(
+            "The acceptable-use gate of this server could not start ({reason}), and the server is set to refuse "
+            "code it cannot check (fail_mode=closed). Tell the operator.", reason=self._nbw_reason)
         _reply(self, parsed, {"ename": ENAME, "evalue": text, "traceback": text.splitlines()})
         return None
 
@@ -153,6 +161,12 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 
 
 def _install(serverapp: Any, gate: NbwardenGate) -> None:
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    from ..i18n import LANGUAGE_FILE_ENV
+
+    # kernels inherit it: the in-kernel sensor explains vetoes and kills in the language the gate chose
+    os.environ.setdefault(LANGUAGE_FILE_ENV, os.path.join(jupyter_runtime_dir(), "nbwarden-language"))
     if os.environ.get("NBWARDEN_TERMINALS") in ("gate", "off", "allow"):
         gate.terminals = os.environ["NBWARDEN_TERMINALS"]
     serverapp.web_app.settings["nbwarden_gate"] = gate

@@ -24,12 +24,13 @@ from typing import Any
 from traitlets import Bool, Enum, Float, Instance, Int, List, Unicode, default
 from traitlets.config import LoggingConfigurable
 
+from .. import explain, i18n
 from ..engine import Engine, Finding, Memory, Verdict, code_hash
+from ..i18n import Translator
 from ..ledger import DecisionRecord, Ledger, RestrictionInfo, new_ref
 from ..links import appeal_link, policy_section
 from ..policy import ACTION_RANK, Outcome, Policy
 from .messages import (
-    CATEGORY_LABELS,
     DEFAULT_DENY,
     DEFAULT_MESSAGE,
     ENAME,
@@ -102,6 +103,11 @@ class NbwardenGate(LoggingConfigurable):
     appeal_url = Unicode("https://example.org/acceptable-use/appeal",
                          help="Where users appeal. Messages add the decision's reference as ?ref= (or put {ref} "
                               "where it goes). Under JupyterHub, configure() sets the user page.").tag(config=True)
+    language = Unicode("", help="Language of messages when neither the user's JupyterLab language setting nor "
+                                "their browser names one we ship (en, de, zh_CN). Default: $NBWARDEN_LANGUAGE, "
+                                "else English.").tag(config=True)
+    follow_jupyterlab_language = Bool(True, help="Messages follow the language chosen in JupyterLab (Settings > "
+                                                 "Language) before the browser's.").tag(config=True)
     terminals = Enum(["gate", "off", "allow"], "gate",
                      help="'gate' checks terminal command lines, 'off' disables terminals, 'allow' lets them "
                           "through unchecked.").tag(config=True)
@@ -154,6 +160,7 @@ class NbwardenGate(LoggingConfigurable):
         self.hook_ms: deque[float] = deque(maxlen=100_000)
         self.check_ms: deque[float] = deque(maxlen=100_000)
         self._last_check_ms = 0.0
+        self._browser_language: list[str] = []
 
     # ------------------------------------------------------------------ identity
 
@@ -193,7 +200,7 @@ class NbwardenGate(LoggingConfigurable):
     def check_cell(self, code: str, *, kernel_id: str | None = None, notebook: str | None = None,
                    cell_id: str | None = None, cwd: str | None = None,
                    user_expressions: dict[str, Any] | None = None, user: str | None = None,
-                   group: str | None = None, now: float | None = None) -> GateResult:
+                   group: str | None = None, now: float | None = None, language: str | None = None) -> GateResult:
         """Decide about one cell; the decision is in the ledger when this returns."""
         if user is None or group is None:
             user, group = self.identity()
@@ -205,32 +212,36 @@ class NbwardenGate(LoggingConfigurable):
             return _merge(verdict, extra) if extra else verdict
 
         return self._decide(code, "cell", verdict_fn, user=user, group=group, kernel_id=kernel_id,
-                            notebook=notebook, cell_id=cell_id, now=now)
+                            notebook=notebook, cell_id=cell_id, now=now, language=language)
 
     def check_terminal_line(self, line: str, *, terminal: str | None = None, user: str | None = None,
-                            group: str | None = None, now: float | None = None) -> GateResult:
+                            group: str | None = None, now: float | None = None,
+                            language: str | None = None) -> GateResult:
         if user is None or group is None:
             user, group = self.identity()
         return self._decide(line, "terminal", lambda: self.engine.check_code(line, "shell"), user=user,
-                            group=group, notebook=f"terminals/{terminal}" if terminal else None, now=now)
+                            group=group, notebook=f"terminals/{terminal}" if terminal else None, now=now,
+                            language=language)
 
     def check_kernel_start(self, *, path: str | None = None, kernel_name: str | None = None,
-                           user: str | None = None, group: str | None = None) -> GateResult:
+                           user: str | None = None, group: str | None = None,
+                           language: str | None = None) -> GateResult:
         """Refuse a kernel for a restricted user (recorded); otherwise allow (not recorded)."""
         if user is None or group is None:
             user, group = self.identity()
-        denial = self._deny_if_restricted(user, group, "kernel_start", None, notebook=path,
-                                          kernel_id=None, cell_id=kernel_name, now=time.time())
+        denial = self._deny_if_restricted(user, group, "kernel_start", None, notebook=path, kernel_id=None,
+                                          cell_id=kernel_name, now=time.time(), t=self.translator(language))
         return denial or GateResult(True, "allow")
 
     def _decide(self, code: str, kind: str, verdict_fn: Any, *, user: str, group: str,
                 kernel_id: str | None = None, notebook: str | None = None, cell_id: str | None = None,
-                now: float | None = None) -> GateResult:
+                now: float | None = None, language: str | None = None) -> GateResult:
         now = time.time() if now is None else now
+        t = self.translator(language)
         if not isinstance(code, str):
             code = str(code)
         denial = self._deny_if_restricted(user, group, kind, code, notebook=notebook, kernel_id=kernel_id,
-                                          cell_id=cell_id, now=now)
+                                          cell_id=cell_id, now=now, t=t)
         if denial is not None:
             return denial
         digest = code_hash(code)
@@ -246,7 +257,7 @@ class NbwardenGate(LoggingConfigurable):
         where = dict(user=user, group=group, kernel_id=kernel_id, notebook=notebook, cell_id=cell_id, now=now)
         if failure and outcome.action in ("allow", "audit"):
             # nothing the text-level check found is worth acting on: only now does fail_mode decide
-            return self._failed(failure, code, digest, kind, outcome=outcome, verdict=verdict, **where)
+            return self._failed(failure, code, digest, kind, outcome=outcome, verdict=verdict, t=t, **where)
         if failure:
             self.stats["errors"] += 1
             self.log.error("nbwarden: the full check of a %s failed (%s); decided on the text-level check", kind,
@@ -256,7 +267,7 @@ class NbwardenGate(LoggingConfigurable):
                       confidence=round(verdict.confidence, 3), rules_version=verdict.rules_version,
                       findings=[f.to_dict() for f in outcome.findings] or None, error=failure, **where)
         action = outcome.action
-        evidence = _evidence(outcome)
+        evidence = _evidence(outcome, t)
         if action in ("allow", "audit"):
             record = None
             if outcome.findings or self.record_allowed or action == "audit":
@@ -283,13 +294,13 @@ class NbwardenGate(LoggingConfigurable):
                 return GateResult(True, "still_run", rules=outcome.rules, category=outcome.category,
                                   evidence=evidence, record=record, error=failure)
             record = self._record(
-                action="warn", message=lambda rec: self._message("warn", outcome, rec, user), **common)
+                action="warn", message=lambda rec: self._message("warn", outcome, rec, user, t), **common)
             self._warned[key] = (now, record.id)
             return GateResult(False, "warn", record.message, outcome.rules, outcome.category, evidence, record, failure)
         # block
         record = self._record(
             action="block", strike=True, ladder=self.policy.ladder_step, window_s=self.policy.window_s,
-            message=lambda rec: self._message("block", outcome, rec, user), **common)
+            message=lambda rec: self._message("block", outcome, rec, user, t), **common)
         if record.restriction is not None:
             self.forget_status(user)
         return GateResult(False, "block", record.message, outcome.rules, outcome.category, evidence, record, failure)
@@ -360,7 +371,8 @@ class NbwardenGate(LoggingConfigurable):
                         self._spooled = False
 
     def _deny_if_restricted(self, user: str, group: str, kind: str, code: str | None, *, notebook: str | None,
-                            kernel_id: str | None, cell_id: str | None, now: float) -> GateResult | None:
+                            kernel_id: str | None, cell_id: str | None, now: float,
+                            t: Translator) -> GateResult | None:
         restriction = next((r for r in self.restrictions(user, now) if r.blocks_everything()), None)
         if restriction is None:
             return None
@@ -368,11 +380,11 @@ class NbwardenGate(LoggingConfigurable):
             user=user, group=group, action="deny", kind=kind, server=self.server, kernel_id=kernel_id,
             notebook=notebook, cell_id=cell_id, code=code, code_hash=code_hash(code) if code is not None else None,
             restriction_id=restriction.id, now=now,
-            message=lambda rec: self._deny_message(restriction, rec, user))
+            message=lambda rec: self._deny_message(restriction, rec, user, t))
         return GateResult(False, "deny", record.message, record=record)
 
     def _failed(self, reason: str, code: str, digest: str, kind: str, *, outcome: Outcome, verdict: Verdict,
-                **where: Any) -> GateResult:
+                t: Translator, **where: Any) -> GateResult:
         """The full check failed and the text-level check found nothing to act on: ``fail_mode`` decides.
 
         Either way the failure is in the ledger with the code's hash, so operators can find the input.
@@ -388,9 +400,9 @@ class NbwardenGate(LoggingConfigurable):
             return GateResult(True, "allow", record=record, error=reason)
         record = self._record(
             action="block", code=code, code_hash=digest, kind=kind, server=self.server, error=reason,
-            message=lambda rec: (f"{LEADS['error']}\nReason: {reason}.\nThis server refuses code it cannot "
-                                 f"check (fail_mode=closed). Reference {rec.ref}; appeal at "
-                                 f"{appeal_link(self.appeal_url, rec.ref)}."),
+            message=lambda rec: t._(LEADS["error"]) + "\n" + t.fmt(
+                "Reason: {reason}.\nThis server refuses code it cannot check (fail_mode=closed). Reference {ref}; "
+                "appeal at {url}.", reason=reason, ref=rec.ref, url=appeal_link(self.appeal_url, rec.ref)),
             **found, **where)
         return GateResult(False, "block", record.message, record=record, error=reason)
 
@@ -476,46 +488,75 @@ class NbwardenGate(LoggingConfigurable):
             self.server_name = os.environ.get("JUPYTERHUB_SERVER_NAME") or socket.gethostname()
         return self.server_name
 
-    def _message(self, action: str, outcome: Outcome, record: DecisionRecord, user: str) -> str:
+    def translator(self, language: str | None) -> Translator:
+        """Messages in ``language`` (already chosen by :meth:`language_of`), else the gate's default."""
+        return Translator(i18n.negotiate(language, default=self.language or None))
+
+    def language_of(self, handler: Any = None) -> str:
+        """The user's language: JupyterLab's setting, then the browser's ``Accept-Language``, then the default.
+        Kernels started later are told (the in-kernel sensor explains vetoes and kills in it)."""
+        lab = i18n.jupyterlab_locale() if self.follow_jupyterlab_language else None
+        try:
+            header = handler.request.headers.get("Accept-Language") if handler is not None else None
+        except AttributeError:
+            header = None
+        browser = i18n.parse_accept_language(header) if header is not None else self._browser_language
+        self._browser_language = browser  # a kernel start has no request of its own: the last one's language
+        lang = i18n.negotiate(lab, browser, default=self.language or None)
+        i18n.remember_language(lang)
+        return lang
+
+    def _message(self, action: str, outcome: Outcome, record: DecisionRecord, user: str,
+                 t: Translator | None = None) -> str:
+        t = t or self.translator(None)
         category = outcome.category or "unknown"
         lines = []
         if action == "warn":
-            lines.append(f"The cell has not run. Run it again within {_duration(self.warn_window_s)} to run it "
-                         "anyway (\"Still run\"); that choice is recorded.")
+            lines.append(t.fmt("The cell has not run. Run it again within {duration} to run it anyway (\"Still "
+                               "run\"); that choice is recorded.", duration=_duration(t, self.warn_window_s)))
         else:
-            lines.append("The cell was blocked and has not run.")
+            lines.append(t._("The cell was blocked and has not run."))
             if outcome.restriction is not None:
-                lines.append(f"Warnings in this category are blocked for you: {outcome.restriction.describe()}.")
+                lines.append(t.fmt("Warnings in this category are blocked for you: {restriction}.",
+                                   restriction=explain.restriction(t, outcome.restriction)))
         if record.strike_count:
             step = self.policy.next_step(record.strike_count, category, outcome.severity or "block")
-            lines.append(f"This is strike {record.strike_count} for {category}."
-                         + (f" At {step['strikes']}: {_rung_text(step)}." if step else ""))
+            lines.append(t.fmt("This is strike {n} for {category}.", n=record.strike_count, category=category)
+                         + (" " + t.fmt("At {n}: {rung}.", n=step["strikes"], rung=_rung_text(t, step))
+                            if step else ""))
         if record.restriction is not None:
-            lines.append(f"Because of repeated violations, {record.restriction.describe()}.")
+            lines.append(t.fmt("Because of repeated violations, {restriction}.",
+                               restriction=explain.restriction(t, record.restriction)))
         fields = _Formatter(
-            lead=LEADS[action], action=action, category=category,
-            category_label=CATEGORY_LABELS.get(category, category.replace("_", " ")),
-            rules=", ".join(outcome.rules) or "-", evidence=evidence_text(_evidence(outcome)),
+            lead=t._(LEADS[action]), action=action, category=category,
+            category_label=explain.category_label(t, category),
+            rules=", ".join(outcome.rules) or "-", evidence=evidence_text(_evidence(outcome, t)),
             next="\n".join(lines), policy_url=self.policy_url, policy_link=policy_section(self.policy_url, category),
             appeal_url=appeal_link(self.appeal_url, record.ref), ref=record.ref, user=user,
             window_s=int(self.warn_window_s))
-        try:
-            return self.message_template.format_map(fields)
-        except (ValueError, IndexError, AttributeError) as exc:
-            self.log.error("nbwarden: bad message_template (%s); using the default", exc)
-            return DEFAULT_MESSAGE.format_map(fields)
+        return self._fill(self.message_template, DEFAULT_MESSAGE, fields, t)
 
-    def _deny_message(self, restriction: RestrictionInfo, record: DecisionRecord, user: str) -> str:
-        fields = _Formatter(restriction=restriction.describe(), level=restriction.level,
-                            until=restriction.until_text(), reason=restriction.reason or "-",
+    def _deny_message(self, restriction: RestrictionInfo, record: DecisionRecord, user: str,
+                      t: Translator | None = None) -> str:
+        t = t or self.translator(None)
+        fields = _Formatter(restriction=explain.restriction(t, restriction), level=restriction.level,
+                            until=explain.until(t, restriction.expires_at), reason=restriction.reason or "-",
                             appeal_url=appeal_link(self.appeal_url, record.ref, restriction.id),
                             policy_url=self.policy_url,
                             policy_link=policy_section(self.policy_url, restriction.category), ref=record.ref,
                             user=user)
+        return self._fill(self.deny_template, DEFAULT_DENY, fields, t)
+
+    def _fill(self, template: str, default: str, fields: _Formatter, t: Translator) -> str:
+        """The operator's template as written, or ours in the user's language (English when a translation's
+        fields are broken)."""
+        if template == default:
+            template = t._(default)
         try:
-            return self.deny_template.format_map(fields)
-        except (ValueError, IndexError, AttributeError):
-            return DEFAULT_DENY.format_map(fields)
+            return template.format_map(fields)
+        except (ValueError, IndexError, AttributeError) as exc:
+            self.log.error("nbwarden: bad message template (%s); using the default", exc)
+            return default.format_map(fields)
 
     # ------------------------------------------------------------------ bookkeeping
 
@@ -546,7 +587,7 @@ class NbwardenGate(LoggingConfigurable):
                 self._rewritten.popitem(last=False)
 
     def error_content(self, result: GateResult) -> dict[str, Any]:
-        text = result.message or "This code is disallowed."
+        text = result.message or Translator(self.language or None)._("This code is disallowed.")
         traceback = [f"\x1b[0;31m{ENAME}\x1b[0m: " + text.splitlines()[0], *text.splitlines()[1:]]
         return {"ename": ENAME, "evalue": text, "traceback": traceback}
 

@@ -85,7 +85,8 @@ class GateTermMixin:
                 state.edited = False
                 if line.strip():
                     user, group = gate.identity(self)
-                    result = gate.check_terminal_line(line, terminal=name, user=user, group=group)
+                    result = gate.check_terminal_line(line, terminal=name, user=user, group=group,
+                                                      language=gate.language_of(self))
                     if not result.run:
                         out.append("\x03")
                         notices.append(result.message)

@@ -69,7 +69,9 @@ class GateMixin:
             gate.log.error("nbwarden: gate error", exc_info=True)
             if gate.fail_mode == "open":
                 return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
-            result = GateResult(False, "block", f"{LEADS['error']}\nReason: internal error {type(exc).__name__}.")
+            t = gate.translator(None)
+            result = GateResult(False, "block", t._(LEADS["error"]) + "\n"
+                                + t.fmt("Reason: internal error {error}.", error=type(exc).__name__))
         gate.hook_ms.append((time.perf_counter() - start) * 1000)
         gate.check_ms.append(gate._last_check_ms)
         gate._last_check_ms = 0.0
@@ -92,7 +94,8 @@ class GateMixin:
         return gate.check_cell(code, kernel_id=self.kernel_id, notebook=info.get("path"),
                                cell_id=str(metadata.get("cellId") or "") or None, cwd=info.get("cwd"),
                                user_expressions=user_expressions if isinstance(user_expressions, dict) else None,
-                               user=user, group=group)
+                               user=user, group=group,
+                               language=gate.language_of(getattr(self, "websocket_handler", None)))
 
     def _nbw_stop(self, gate: NbwardenGate, parsed: _Parsed, result: GateResult) -> None:
         error = gate.error_content(result)

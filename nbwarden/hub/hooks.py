@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .. import explain, i18n
 from ..ledger import Ledger, iso
 from ..links import appeal_link, policy_section
 from .models import HubStore
@@ -68,39 +69,68 @@ def _error(text: str, details: dict[str, Any]) -> Exception:
     exc = web.HTTPError(403, "%s", text)
     exc.jupyterhub_message = text  # type: ignore[attr-defined]
     link = details.get("appeal_url")
+    words = details.get("words") or {}
     exc.jupyterhub_html_message = (  # type: ignore[attr-defined]
         f"<span class='nbwarden-refusal'>{html.escape(text)}"
-        + (f" <a href='{html.escape(link)}'>Appeal or see details</a>" if link else "") + "</span>")
+        + (f" <a href='{html.escape(link)}'>{html.escape(words.get('details', 'Appeal or see details'))}</a>"
+           if link else "") + "</span>")
     exc.nbwarden = details  # type: ignore[attr-defined]
     return exc
 
 
-def spawn_refusal(user: str, groups: list[str], now: float | None = None) -> dict[str, Any] | None:
-    """Why ``user`` may not start a server now (None: they may)."""
+def _refusal_words(t: i18n.Translator, kind: str) -> dict[str, str]:
+    """The refusal page's words (``error.html``), in the user's language."""
+    quota = kind == "quota"
+    return {"title": t._("Usage limit reached") if quota else t._("Your account is restricted"),
+            "reason": t._("Reason"),
+            "until": t._("You can start a server again at") if quota else t._("Until"),
+            "appeal": t._("See your usage") if quota else t._("Appeal this decision"),
+            "policy": t._("Usage limits of your group") if quota else t._("What the acceptable use policy says"),
+            "details": t._("Appeal or see details"), "lang": t.html_lang()}
+
+
+def spawn_refusal(user: str, groups: list[str], now: float | None = None,
+                  lang: str | None = None) -> dict[str, Any] | None:
+    """Why ``user`` may not start a server now (None: they may), in ``lang``."""
     now = time.time() if now is None else now
+    t = i18n.Translator(lang)
     hub = store()
     appeal = SETTINGS["service_url"]
     restriction = hub.ledger.status(user, now)
     if restriction is not None:
         cause = hub.ledger.decisions_by(ids=[restriction.decision_id]).get(restriction.decision_id) or {}
         category = restriction.category or cause.get("category")
+        until = explain.until(t, restriction.expires_at)
         return {"kind": "restricted", "level": restriction.level, "reason": restriction.reason or "-",
-                "until": restriction.until_text(), "until_ts": restriction.expires_at,
+                "until": until, "until_ts": restriction.expires_at, "words": _refusal_words(t, "restricted"),
                 "appeal_url": appeal_link(appeal, cause.get("ref"), restriction.id),
                 "policy_url": policy_section(SETTINGS["policy_url"], category or "strikes"),
-                "text": f"Your account is restricted: {restriction.describe()}. Reason: {restriction.reason or '-'}. "
-                        f"You cannot start a server until {restriction.until_text()}."}
+                "text": t.fmt("Your account is restricted: {restriction}. Reason: {reason}. You cannot start a "
+                              "server until {until}.", restriction=explain.restriction(t, restriction),
+                              reason=restriction.reason or "-", until=until)}
     state = quotas().state(hub, user, groups, now)
     if state.exhausted():
-        what, when = describe_refusal(state)
+        what, when = describe_refusal(state, t)
         hub.add_quota_event(user, "refuse", resource=",".join(state.exhausted()),
                             used=max(state.used_s.values()) / 3600.0, window_s=state.spec.window_s,
                             detail=what, now=now)
-        until = iso(when) if when else "later"
+        until = iso(when) if when else t._("later")
         return {"kind": "quota", "level": "quota", "reason": what, "until": until, "until_ts": when,
                 "appeal_url": appeal, "policy_url": policy_section(SETTINGS["policy_url"], "groups"),
-                "text": f"Usage limit reached: {what}. You can start a server again at {until}."}
+                "words": _refusal_words(t, "quota"),
+                "text": t.fmt("Usage limit reached: {what}. You can start a server again at {until}.", what=what,
+                              until=until)}
     return None
+
+
+def _language(spawner: Any) -> str:
+    """The language of the browser that asked for the server (JupyterHub keeps its request handler)."""
+    handler = getattr(spawner, "handler", None)
+    try:
+        header = handler.request.headers.get("Accept-Language") if handler is not None else None
+    except AttributeError:
+        header = None
+    return i18n.negotiate(i18n.parse_accept_language(header), default=SETTINGS.get("language"))
 
 
 async def pre_spawn_hook(spawner: Any) -> None:
@@ -108,7 +138,7 @@ async def pre_spawn_hook(spawner: Any) -> None:
     user = spawner.user.name
     groups = [g.name for g in getattr(spawner.user, "groups", [])]
     try:
-        refusal = spawn_refusal(user, groups)
+        refusal = spawn_refusal(user, groups, lang=_language(spawner))
     except Exception:
         log.exception("nbwarden: spawn check failed for %s", user)
         if SETTINGS.get("fail_closed"):
@@ -143,7 +173,8 @@ def configure(c: Any, *, db_url: str | None = None, mode: str | None = None, ser
               service_log: str | None = None, service_url: str | None = None, service_bind: str | None = None,
               server_db_url: bool = True, allow_root: bool | None = None, policy_url: str | None = None,
               policy: dict[str, Any] | None = None, rules_dirs: list[str] | None = None,
-              disable_rules: list[str] | None = None, template_paths: list[str] | None = None) -> dict[str, Any]:
+              disable_rules: list[str] | None = None, template_paths: list[str] | None = None,
+              language: str | None = None) -> dict[str, Any]:
     """Wire nbwarden into a JupyterHub config object ``c``; returns the service settings.
 
     ``mode``: ``enforce`` (default, or ``$NBWARDEN_MODE``) refuses spawns, stops servers and lets the gate
@@ -163,7 +194,11 @@ def configure(c: Any, *, db_url: str | None = None, mode: str | None = None, ser
     (``c.Policy``: ``group_actions``, ``ladders``, ``strike_window_h``, ``groups``, ``default_group``; the gates get
     them as arguments, the service uses the ladder when an appeal is granted) and the quotas.  ``template_paths``:
     directories searched before the service's own templates (``policy_operator.html`` and the others).
+
+    ``language`` (``en``, ``de``, ``zh_CN``; default ``$NBWARDEN_LANGUAGE``, else English): what users read when
+    neither their JupyterLab language setting nor their browser names a language nbwarden ships.
     """
+    language = i18n.supported(language) or i18n.server_default()
     db_url = db_url or os.environ.get("NBWARDEN_DB_URL") or Ledger(None, migrate=False).url
     mode = mode or os.environ.get("NBWARDEN_MODE", "enforce")
     if mode not in ("enforce", "audit"):
@@ -177,14 +212,14 @@ def configure(c: Any, *, db_url: str | None = None, mode: str | None = None, ser
         raise ValueError(f"unknown policy setting(s) {unknown}; known: {sorted(POLICY_SETTINGS)}")
     SETTINGS.update(db_url=db_url, mode=mode, service_url=user_page, policy_url=policy_link,
                     quotas=quota_groups or DEFAULT_QUOTAS, quota_order=quota_order or ["admin", "pro", "free"],
-                    default_group=default_group)
+                    default_group=default_group, language=language)
     Ledger(db_url)  # create or upgrade the schema once, before any spawn
 
     settings = {"db_url": db_url, "mode": mode, "quotas": SETTINGS["quotas"], "quota_order": SETTINGS["quota_order"],
                 "default_group": default_group, "reconcile_interval_s": reconcile_interval_s,
                 "sample_usage": sample_usage, "admin_groups": admin_groups or [], "link_interval_s": link_interval_s,
                 "public_url": base, "policy_url": policy_url or "", "policy": policy, "rules_dirs": rules_dirs or [],
-                "disable_rules": disable_rules or [], "template_paths": template_paths or []}
+                "disable_rules": disable_rules or [], "template_paths": template_paths or [], "language": language}
     command = [sys.executable, "-m", "nbwarden.hub.service"]
     env = {"NBWARDEN_SERVICE_CONFIG": json.dumps(settings), "NBWARDEN_DB_URL": db_url,
            "PYTHONUNBUFFERED": "1"}
@@ -197,7 +232,8 @@ def configure(c: Any, *, db_url: str | None = None, mode: str | None = None, ser
     services = [s for s in existing if s.get("name") != SERVICE]
     services.append({**kept, "name": SERVICE, "url": service_url or f"http://127.0.0.1:{service_port}",
                      "command": command, "environment": env, "display": True, "oauth_no_confirm": True})
-    links = {"NBWARDEN_POLICY_URL": policy_link, "NBWARDEN_APPEAL_URL": user_page}  # explanations in the cell
+    # explanations in the cell: their links, and their language when the user's choice is not known
+    links = {"NBWARDEN_POLICY_URL": policy_link, "NBWARDEN_APPEAL_URL": user_page, "NBWARDEN_LANGUAGE": language}
     if agent:
         services.append({"name": f"{SERVICE}-agent", "environment": {"NBWARDEN_DB_URL": db_url, **links},
                          "command": [sys.executable, "-m", "nbwarden.cli", "agent", "run", "--ledger", db_url,

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..gate.messages import CATEGORY_LABELS
+from ..explain import CATEGORY_LABELS, category_label
+from ..i18n import Translator
 from ..policy import Policy
 from ..rules import CATEGORIES, RuleSet
 from ..rules import load as load_rules
@@ -35,17 +36,13 @@ SEVERITY_ORDER = ("block", "warn", "audit")
 ACTION_ORDER = ("block", "warn", "audit", "allow")
 
 
-def category_label(category: str) -> str:
-    return CATEGORY_LABELS.get(category, category.replace("_", " "))
-
-
 def load_ruleset(config: dict[str, Any]) -> RuleSet:
     """The rules the gates enforce: the built-in packs plus the service's ``rules_dirs`` and ``disable_rules``
     (:func:`nbwarden.hub.hooks.configure` gives the gates and the service the same ones)."""
     return load_rules(config.get("rules_dirs") or [], disable=config.get("disable_rules") or [])
 
 
-def _categories(ruleset: RuleSet) -> list[dict[str, Any]]:
+def _categories(ruleset: RuleSet, t: Translator) -> list[dict[str, Any]]:
     rules = ruleset.enabled()
     named = {r.category for r in rules} | {c for c in CATEGORIES}
     order = [c for c in CATEGORIES if c in named] + sorted(named - set(CATEGORIES))
@@ -59,17 +56,17 @@ def _categories(ruleset: RuleSet) -> list[dict[str, Any]]:
         descriptions: list[str] = []
         for name in names:
             pack = packs.get(name)
-            text = " ".join((pack.description or "").split()) if pack is not None else ""
+            text = " ".join((pack.describe(t.lang) or "").split()) if pack is not None else ""
             if text and text not in descriptions:
                 descriptions.append(text)
-        by_severity = {s: sorted(({"id": r.id, "description": " ".join(r.description.split())}
+        by_severity = {s: sorted(({"id": r.id, "description": " ".join(r.describe(t.lang).split())}
                                   for r in own if r.severity == s), key=lambda r: r["id"]) for s in SEVERITY_ORDER}
-        out.append({"id": category, "label": category_label(category), "descriptions": descriptions,
+        out.append({"id": category, "label": category_label(t, category), "descriptions": descriptions,
                     "rules": by_severity, "count": len(own)})
     return out
 
 
-def _groups(policy: Policy, quotas: Quotas) -> list[dict[str, Any]]:
+def _groups(policy: Policy, quotas: Quotas, t: Translator) -> list[dict[str, Any]]:
     names = list(dict.fromkeys([*quotas.order, *policy.groups, policy.default_group, *quotas.groups]))
     everyone = dict(policy.group_actions.get("*") or {})
     out = []
@@ -77,7 +74,7 @@ def _groups(policy: Policy, quotas: Quotas) -> list[dict[str, Any]]:
         overrides = {**everyone, **(policy.group_actions.get(name) or {})}
         spec = quotas.spec(name)
         out.append({"name": name, "default": name == policy.default_group,
-                    "overrides": [{"target": key, "label": category_label(key) if key in CATEGORY_LABELS else key,
+                    "overrides": [{"target": key, "label": category_label(t, key) if key in CATEGORY_LABELS else key,
                                    "action": action}
                                   for key, action in sorted(overrides.items(),
                                                             key=lambda kv: (ACTION_ORDER.index(kv[1]), kv[0]))],
@@ -87,7 +84,7 @@ def _groups(policy: Policy, quotas: Quotas) -> list[dict[str, Any]]:
     return out
 
 
-def _ladders(policy: Policy) -> list[dict[str, Any]]:
+def _ladders(policy: Policy, t: Translator) -> list[dict[str, Any]]:
     """The ladders by key, the two defaults first (blocked cells, then acknowledged warnings)."""
     keys = sorted(policy.ladders, key=lambda k: ({"block": 0, "warn": 1, "default": 2}.get(k, 3), k))
     out = []
@@ -99,7 +96,8 @@ def _ladders(policy: Policy) -> list[dict[str, Any]]:
         else:
             category, severity = key, None
         rungs = sorted(policy.ladders[key], key=lambda r: r["strikes"])
-        out.append({"key": key, "category": category, "category_label": category_label(category) if category else None,
+        out.append({"key": key, "category": category,
+                    "category_label": category_label(t, category) if category else None,
                     "severity": severity,
                     "rungs": [{"strikes": r["strikes"], "restrict": r.get("restrict"), "hours": r.get("hours")}
                               for r in rungs]})
@@ -114,8 +112,11 @@ def _packs(ruleset: RuleSet) -> list[dict[str, Any]]:
              "changelog": [] if p.private else p.changelog} for p in ruleset.packs]
 
 
-def policy_data(ruleset: RuleSet, policy: Policy, quotas: Quotas, *, mode: str = "enforce") -> dict[str, Any]:
-    """Everything the policy page shows, as plain data (also ``GET api/policy``)."""
-    return {"categories": _categories(ruleset), "groups": _groups(policy, quotas), "ladders": _ladders(policy),
+def policy_data(ruleset: RuleSet, policy: Policy, quotas: Quotas, *, mode: str = "enforce",
+                lang: str | None = None) -> dict[str, Any]:
+    """Everything the policy page shows, as plain data (also ``GET api/policy``), in ``lang``."""
+    t = Translator(lang or "en")
+    return {"categories": _categories(ruleset, t), "groups": _groups(policy, quotas, t),
+            "ladders": _ladders(policy, t), "language": t.lang,
             "strike_window_days": round(policy.strike_window_h / 24, 2), "packs": _packs(ruleset),
             "rules_version": ruleset.fingerprint(), "mode": mode}

@@ -37,6 +37,7 @@ import psutil
 from traitlets import Dict, Float, List, Unicode
 from traitlets.config import Configurable
 
+from ..i18n import Translator
 from .models import HubStore
 
 RESOURCES = ("cpu_hours", "gpu_hours")
@@ -174,8 +175,9 @@ class Quotas(Configurable):
         return state
 
 
-def describe_refusal(state: QuotaState) -> tuple[str, float | None]:
-    """The text a user sees when a spawn is refused for quota, and when capacity frees."""
+def describe_refusal(state: QuotaState, t: Translator | None = None) -> tuple[str, float | None]:
+    """The text a user sees when a spawn is refused for quota (in ``t``'s language), and when capacity frees."""
+    t = t or Translator("en")
     parts = []
     frees = []
     for resource in state.exhausted():
@@ -184,8 +186,9 @@ def describe_refusal(state: QuotaState) -> tuple[str, float | None]:
         if when is not None:
             frees.append(when)
         label = "CPU" if resource == "cpu_hours" else "GPU"
-        parts.append(f"{label} quota used up: {state.used_s.get(resource, 0.0) / 3600:.3g} of "
-                     f"{limit / 3600:.3g} {label}-hours in the last {state.spec.window_hours:g} h")
+        parts.append(t.fmt("{label} quota used up: {used} of {limit} {label}-hours in the last {window} h",
+                           label=label, used=f"{state.used_s.get(resource, 0.0) / 3600:.3g}",
+                           limit=f"{limit / 3600:.3g}", window=f"{state.spec.window_hours:g}"))
     when = max(frees) if frees else None
     return "; ".join(parts), when
 

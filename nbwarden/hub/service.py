@@ -57,6 +57,7 @@ from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.ioloop import IOLoop
 
+from .. import i18n
 from ..ledger import LEVELS, Ledger, iso
 from ..links import policy_section
 from ..policy import Policy
@@ -99,7 +100,9 @@ class Service:
         self.policy = Policy(**(config.get("policy") or {}))
         self.policy_url = config.get("policy_url") or url_path_join(self.prefix, "policy")
         self.templates = templates(config.get("template_paths") or [])
-        self._policy_page: dict[str, Any] | None = None
+        self._policy_page: dict[str, dict[str, Any]] = {}  # by language
+        # the pages' language when the browser names none we ship (en, de, zh_CN)
+        self.language = i18n.supported(config.get("language")) or i18n.server_default()
         self.hub_users: dict[str, dict[str, Any]] = {}
         self.last_alert: dict[str, Any] = {}
         self.last_reconcile: float | None = None
@@ -313,11 +316,13 @@ class Service:
         """:meth:`user_record` with what the page's Appeal actions need (:func:`records.annotate_user`)."""
         return annotate_user(self.ledger, self.user_record(user, now), now)
 
-    def policy_page(self) -> dict[str, Any]:
-        """The policy page's data, built once: the packs and settings change only with a restart."""
-        if self._policy_page is None:
-            self._policy_page = policy_data(load_ruleset(self.config), self.policy, self.quotas, mode=self.mode)
-        return self._policy_page
+    def policy_page(self, lang: str | None = None) -> dict[str, Any]:
+        """The policy page's data in ``lang``, built once: the packs and settings change only with a restart."""
+        lang = i18n.supported(lang) or self.language
+        if lang not in self._policy_page:
+            self._policy_page[lang] = policy_data(load_ruleset(self.config), self.policy, self.quotas,
+                                                  mode=self.mode, lang=lang)
+        return self._policy_page[lang]
 
     def decide_appeal(self, appeal_id: int, granted: bool, by: str, response: str) -> dict[str, Any]:
         """Grant or deny with the policy's ladder, and tell the user under their next cell."""
@@ -336,7 +341,10 @@ def templates(extra_paths: list[str]) -> Environment:
     ours = FileSystemLoader(str(TEMPLATES))
     env = Environment(loader=ChoiceLoader([*(FileSystemLoader(p) for p in extra_paths), ours,
                                            PrefixLoader({"nbwarden": ours})]),
-                      autoescape=select_autoescape(["html"]))
+                      autoescape=select_autoescape(["html"]), extensions=["jinja2.ext.i18n"])
+    # English until a page is rendered: each render passes the reader's gettext (:meth:`BaseHandler.render_page`)
+    env.install_null_translations()  # type: ignore[attr-defined]
+    env.policies["ext.i18n.trimmed"] = True
     env.filters["json"] = lambda v: json.dumps(v, indent=1, default=str, ensure_ascii=False)
     return env
 
@@ -427,10 +435,18 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
         self.may_see(user or name)
         return name
 
+    def language(self) -> str:
+        """The reader's language: the browser's ``Accept-Language``, else the service's default."""
+        return i18n.negotiate(i18n.parse_accept_language(self.request.headers.get("Accept-Language")),
+                              default=self.svc.language)
+
     def render_page(self, template: str, **ns: Any) -> None:
         name, admin = self.me() if self.current_user else ("", False)  # the policy page is public
         base = os.environ.get("JUPYTERHUB_BASE_URL", "/")
+        t = i18n.Translator(self.language())
+        self.set_header("Content-Language", t.html_lang())
         self.finish(self.svc.templates.get_template(template).render(
+            gettext=t.gettext, _=t.gettext, ngettext=t.ngettext, html_lang=t.html_lang(),
             me=name, admin=admin, prefix=self.svc.prefix, xsrf=self.xsrf_form_html(), iso=iso, now=time.time(),
             hub_prefix=base + "hub/", policy_url=self.svc.policy_url,
             policy_section=lambda category: policy_section(self.svc.policy_url, category),
@@ -482,14 +498,14 @@ class PolicyPage(BaseHandler):
     """The acceptable-use policy, for everyone (no login)."""
 
     def get(self) -> None:
-        self.render_page("policy.html", data=self.svc.policy_page(), flash="")
+        self.render_page("policy.html", data=self.svc.policy_page(self.language()), flash="")
 
 
 class ApiPolicy(ApiHandler):
     """The policy page's data as JSON (public, like the page)."""
 
     def get(self) -> None:
-        self.send(self.svc.policy_page())
+        self.send(self.svc.policy_page(self.language()))
 
 
 class AppealForm(BaseHandler):
