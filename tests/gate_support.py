@@ -136,8 +136,8 @@ class JupyterServer:
         assert status == 201, (status, model)
         return model["kernel"]["id"]
 
-    def connect(self, kernel_id: str, protocol: str = V1) -> KernelClient:
-        return KernelClient(self, kernel_id, protocol)
+    def connect(self, kernel_id: str, protocol: str = V1, headers: list[str] | None = None) -> KernelClient:
+        return KernelClient(self, kernel_id, protocol, headers=headers)
 
     def kill(self) -> None:
         """SIGKILL the server, as a crash would."""
@@ -218,11 +218,12 @@ def unpack_v1(data: bytes) -> dict[str, Any]:
 class KernelClient:
     """Just enough of the kernel websocket protocol to run cells and read the answers."""
 
-    def __init__(self, server: JupyterServer, kernel_id: str, protocol: str = V1, timeout: float = 60):
+    def __init__(self, server: JupyterServer, kernel_id: str, protocol: str = V1, timeout: float = 60,
+                 headers: list[str] | None = None):
         self.protocol = protocol
         self.session = uuid.uuid4().hex
         url = f"ws://127.0.0.1:{server.port}/api/kernels/{kernel_id}/channels?session_id={self.session}"
-        self.ws = websocket.create_connection(url, header=[f"Authorization: token {server.token}"],
+        self.ws = websocket.create_connection(url, header=[f"Authorization: token {server.token}", *(headers or [])],
                                               subprotocols=[V1] if protocol == V1 else None, timeout=timeout)
         self.timeout = timeout
         self.inbox: dict[str, list[dict[str, Any]]] = {}  # messages that arrived while waiting for another request

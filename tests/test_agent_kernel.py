@@ -100,7 +100,7 @@ def test_kill_is_explained_in_the_cell(kernel, tmp_path):
         errors = [m["content"] for m in out if m["msg_type"] == "error"]
         streams = "".join(m["content"].get("text", "") for m in out if m["msg_type"] == "stream")
         assert errors and errors[0]["ename"] == "PolicyViolation", (out, streams)
-        assert "nbwarden stopped process" in streams and "crypto mining" in streams
+        assert "nbwarden stopped process" in streams and "cryptocurrency mining" in streams and "Reference " in streams
         d = next(d for d in agent.decisions if d["action"] == "kill")
         assert d["kernel"]["kernel_id"] == km.kernel_id and d["user"] == "dana"
         assert d["evidence"]["kernel_action"].get("notified") is True

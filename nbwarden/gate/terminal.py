@@ -23,7 +23,8 @@ class GateTermMixin:
                 raise web.HTTPError(403, "Terminals are turned off on this server.")
             user, group = gate.identity(self)
             denial = gate._deny_if_restricted(user, group, "terminal", None, notebook=f"terminals/{args[0] if args else ''}",
-                                              kernel_id=None, cell_id=None, now=time.time())
+                                              kernel_id=None, cell_id=None, now=time.time(),
+                                              t=gate.translator(gate.language_of(self)))
             if denial is not None:
                 raise web.HTTPError(403, denial.message)
         return await super().get(*args, **kwargs)  # type: ignore[misc]
