@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench fuzz screenshots system proxy clean
+.PHONY: run test lint bench fuzz screenshots catalogs system proxy clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -41,8 +41,12 @@ FUZZ_SEEDS ?= $(wildcard eval/data)
 fuzz: $(STAMP)
 	$(BIN)/python benchmarks/fuzz.py --seconds $(FUZZ_SECONDS) $(foreach d,$(FUZZ_SEEDS),--seeds $(d))
 
+# the message catalogs: extract the marked texts, add new ones (empty) to each language (README, "Languages")
+catalogs: $(STAMP)
+	bash scripts/catalogs
+
 # the README's pictures, as the browser tests last took them (artifacts/ is ignored; docs/ is committed)
-SHOTS := appeals-notebook-message appeals-user-page dashboard-charts appeals-policy-page
+SHOTS := appeals-notebook-message appeals-user-page dashboard-charts appeals-policy-page i18n-notebook-message-de
 screenshots:
 	mkdir -p docs
 	for s in $(SHOTS); do cp artifacts/$$s.png docs/$$s.png; done

@@ -220,8 +220,9 @@ def launch_chromium(playwright_api: Any) -> Any:
             browser.close()
 
 
-def browser_context(browser: Any, agent: str = "nbwarden-tests") -> Any:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, user_agent=agent)
+def browser_context(browser: Any, agent: str = "nbwarden-tests", locale: str = "en-US") -> Any:
+    """A fresh browser profile; ``locale`` is its language (navigator.language and Accept-Language)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, user_agent=agent, locale=locale)
     context.set_default_timeout(60_000)
     return context
 

@@ -1,5 +1,5 @@
-"""In Chromium, as a person sees it: the policy page and its links, and an appeal from a decision row to the
-admin's grant and the answer under the user's next cell.
+"""In Chromium, as a person sees it: the policy page and its links, an appeal from a decision row to the
+admin's grant and the answer under the user's next cell, and a German browser reading all of it in German.
 
 A real JupyterHub with configurable-http-proxy, the gate and the nbwarden
 service (tests/hub_support.py); SQLite only, the ledger's part runs on both
@@ -33,7 +33,9 @@ if not CHP.exists() and not shutil.which("configurable-http-proxy"):
 if not Path(CHROMIUM).exists():
     pytest.skip("Debian chromium is not installed", allow_module_level=True)
 
+from nbwarden.gate.messages import LEADS  # noqa: E402
 from nbwarden.hub.hooks import ADMIN_PASSWORD, DEMO_PASSWORD  # noqa: E402
+from nbwarden.i18n import Translator  # noqa: E402
 
 pytestmark = pytest.mark.backends("sqlite")
 
@@ -47,6 +49,7 @@ QUOTAS = {"free": {"cpu_hours": 7.0, "window_hours": 24}, "pro": {"cpu_hours": 7
 def hub(tmp_path_factory, module_ledger_url):
     base = tmp_path_factory.mktemp("hub")
     write_notebook(base / "home" / "nina" / "work.ipynb")
+    write_notebook(base / "home" / "omar" / "work.ipynb")
     hub = Hub(base, groups=GROUPS, quotas=QUOTAS, db_url=module_ledger_url).start()
     try:
         yield hub
@@ -245,3 +248,50 @@ def test_appeal_from_a_decision_row_granted_by_the_admin_seen_by_the_user(hub, b
     cell = _run_cell(nina, 2, "print('once' + ' more')")
     cell.locator(".jp-OutputArea-output", has_text="once more").wait_for(timeout=60_000)
     assert cell.locator(".jp-OutputArea-output", has_text="[nbwarden]").count() == 0
+
+
+def test_a_german_browser_gets_the_german_message_and_pages(hub, browser):
+    """Omar's browser asks for German (Accept-Language de-DE): the gate's message in the notebook, his page and
+    the policy page are German, with the same evidence, rules and links."""
+    de = Translator("de")
+    context = browser_context(browser, locale="de-DE")
+    page = context.new_page()
+    try:
+        login(page, hub, "omar", DEMO_PASSWORD)
+        page.wait_for_url("**/user/omar/lab**", timeout=90_000)
+        page.goto(f"{hub.url}/user/omar/lab/tree/work.ipynb")
+        page.locator(".jp-Notebook .jp-Cell .cm-content").first.wait_for(timeout=90_000)
+        page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=60_000)
+        cell = _run_cell(page, 0, BLOCK_CELL)
+        output = cell.locator(".jp-OutputArea-output", has_text="PolicyViolation")
+        output.wait_for(timeout=60_000)
+        text = " ".join(output.inner_text().split())
+        assert " ".join(de._(LEADS["block"]).split()) in text and LEADS["block"] not in text, text
+        assert de._("cryptocurrency mining") in text and all(rule in text for rule in RULES), text
+        assert "stratum+tcp://pool.example:3333" in text
+        screenshot(page, "i18n-notebook-message-de")
+        link = output.locator("a[href*='/services/nbwarden/?ref=']")
+        assert link.count() == 1, text
+        ref = link.first.get_attribute("href").split("?ref=", 1)[1]
+        assert ref in text
+
+        page.goto(f"{hub.url}/services/nbwarden/?ref={ref}#appeal")
+        page.locator("[data-testid=appeal-form]").wait_for()
+        assert page.locator("html").get_attribute("lang") == "de"
+        assert page.locator("section h2").first.inner_text() == de._("Account of %(user)s") % {"user": "omar"}
+        assert page.locator("[data-testid=appeal-submit]").inner_text() == de._("File appeal")
+        assert page.locator("[data-testid=appeal-ref]").input_value() == ref
+        assert page.locator(f"[data-testid=appeal-{ref}]").inner_text() == de._("Appeal")
+        assert page.locator(f"[data-testid=decision-{ref}] td.block").inner_text() == de._("block")
+        screenshot(page, "i18n-user-page-de")
+
+        page.goto(f"{hub.url}/services/nbwarden/policy#crypto_mining")
+        heading = page.locator("section#crypto_mining h2").inner_text()
+        assert heading == de._("Not allowed: %(label)s") % {"label": de._("cryptocurrency mining")}
+        summary = page.locator("[data-testid=summary-crypto_mining]").inner_text()
+        assert summary and summary != "Mining cryptocurrency, with a miner program, a Python or browser miner, " \
+                                      "alone or in a pool."
+        assert page.locator("[data-testid=nav-policy]").inner_text() == de._("Acceptable use policy")
+        screenshot(page, "i18n-policy-page-de")
+    finally:
+        context.close()
