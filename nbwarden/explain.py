@@ -1,7 +1,7 @@
 """The explanations the agent, the exec gate and the in-kernel sensor print in a user's cell, in their language.
 
 The agent runs as root and does not know the user's language; the sensor inside the user's kernel does
-(:func:`nbwarden.i18n.kernel_language`).  So the agent sends an explanation as data (``{"kind", "fields"}``)
+(:func:`nbwarden.i18n.user_language`).  So the agent sends an explanation as data (``{"kind", "fields"}``)
 beside its English text, and the sensor renders it again with :func:`render` in the user's language.  Each
 text has one home here, whoever prints it.
 """
@@ -109,7 +109,68 @@ def sensor_veto(t: Translator, fields: dict[str, Any]) -> str:
     return text + _links(t, fields, quote_ref=True)
 
 
-RENDERERS = {"process": process, "exec": exec_program, "sensor_veto": sensor_veto}
+def server_stop(t: Translator, fields: dict[str, Any]) -> str:
+    """The hub service stops (or warns about) the user's server: a restriction, a quota, its lifetime, idle time."""
+    why = fields.get("why")
+    if why == "restricted":
+        return t.fmt("Your account is restricted ({restriction}); your server is being stopped.",
+                     restriction=restriction(t, fields.get("restriction") or {}))
+    quota = dict(label=fields.get("label"), used=fields.get("used"), limit=fields.get("limit"),
+                 window=fields.get("window"))
+    if why == "quota":
+        return t.fmt("{label} quota used up ({used} of {limit} {label}-hours in {window} h). Your server is being "
+                     "stopped; you can start it again at {when}.", when=fields.get("when") or t._("later"), **quota)
+    if why == "quota_warning":
+        return t.fmt("You have used {percent}% of your {label} quota ({used} of {limit} {label}-hours in {window} h). "
+                     "At 100% your server will be stopped.", percent=fields.get("percent"), **quota)
+    if why == "lifetime":
+        return t.fmt("Your server reached its maximum lifetime of {hours} h and is being stopped.",
+                     hours=fields.get("hours"))
+    if why == "idle":
+        return t.fmt("Your server was idle for more than {minutes} min and is being stopped.",
+                     minutes=fields.get("minutes"))
+    raise ValueError(f"unknown server notice {why!r}")
+
+
+APPEAL_OUTCOMES = {"granted": N_("granted"), "denied": N_("denied"), "open": N_("open")}
+
+
+def appeal_answer(t: Translator, a: dict[str, Any]) -> str:
+    """The answer to an appeal, under the user's next cell (``a``: :func:`appeal_fields`)."""
+    state = t._(APPEAL_OUTCOMES[a["state"]]) if a.get("state") in APPEAL_OUTCOMES else str(a.get("state"))
+    if a.get("decision_ref"):
+        text = t.fmt("Your appeal {id} about decision {ref} was {state} by {by}", id=a["id"], ref=a["decision_ref"],
+                     state=state, by=a.get("decided_by"))
+    elif a.get("restriction_id"):
+        text = t.fmt("Your appeal {id} about restriction {restriction} was {state} by {by}", id=a["id"],
+                     restriction=a["restriction_id"], state=state, by=a.get("decided_by"))
+    else:
+        text = t.fmt("Your appeal {id} was {state} by {by}", id=a["id"], state=state, by=a.get("decided_by"))
+    text += t.fmt(": \"{response}\".", response=a["response"]) if a.get("response") else "."
+    strikes, lifted = a.get("strikes") or [], a.get("lifted") or []
+    if strikes:
+        text += " " + t.ngettext("{n} strike removed ({categories}).", "{n} strikes removed ({categories}).",
+                                 len(strikes)).format(n=len(strikes), categories=", ".join(dict.fromkeys(strikes)))
+    if lifted:
+        names = [t.fmt("restriction {id} ({level})", id=r.get("id"), level=r.get("level")) for r in lifted]
+        text += " " + t.fmt("Lifted: {restrictions}.", restrictions=", ".join(names))
+    if a.get("state") == "denied" and not strikes and not lifted:
+        text += " " + t._("The decision stands.")
+    return text
+
+
+def appeal_fields(appeal: dict[str, Any]) -> dict[str, Any]:
+    """What :func:`appeal_answer` needs of a decided appeal (the ledger's dict)."""
+    effect = appeal.get("effect") or {}
+    return {"id": appeal.get("id"), "decision_ref": appeal.get("decision_ref"),
+            "restriction_id": appeal.get("restriction_id"), "state": appeal.get("state"),
+            "decided_by": appeal.get("decided_by"), "response": appeal.get("response"),
+            "strikes": [s.get("category") for s in effect.get("strikes_pardoned") or []],
+            "lifted": [{"id": r.get("id"), "level": r.get("level")} for r in effect.get("restrictions_lifted") or []]}
+
+
+RENDERERS = {"process": process, "exec": exec_program, "sensor_veto": sensor_veto, "server": server_stop,
+             "appeal": appeal_answer}
 
 
 def render(explanation: dict[str, Any] | None, t: Translator, fallback: str = "") -> str:
@@ -128,12 +189,15 @@ def until(t: Translator, expires_at: float | None) -> str:
 
 
 def restriction(t: Translator, r: Any) -> str:
-    """A restriction (:class:`nbwarden.ledger.RestrictionInfo`) in words: what it stops, and until when."""
-    when = until(t, r.expires_at)
-    if r.level == "block_category":
-        return t.fmt("{category} is blocked until {until}", category=category_label(t, r.category), until=when)
-    if r.level == "suspend":
+    """A restriction (:class:`nbwarden.ledger.RestrictionInfo`, or its fields as a dict) in words: what it
+    stops, and until when."""
+    level, category, expires = (r.get("level"), r.get("category"), r.get("expires_at")) if isinstance(r, dict) \
+        else (r.level, r.category, r.expires_at)
+    when = until(t, expires)
+    if level == "block_category":
+        return t.fmt("{category} is blocked until {until}", category=category_label(t, category), until=when)
+    if level == "suspend":
         return t.fmt("execution is suspended until {until}", until=when)
-    if r.level == "ban":
+    if level == "ban":
         return t.fmt("the account is banned until {until}", until=when)
-    return t.fmt("{level} until {until}", level=r.level, until=when)
+    return t.fmt("{level} until {until}", level=level, until=when)

@@ -224,8 +224,9 @@ def remember_language(lang: str, path: Path | None = None) -> None:
         pass
 
 
-def kernel_language() -> str:
-    """The language of explanations printed inside a kernel: JupyterLab's setting, then the gate's choice."""
+def user_language() -> str:
+    """The language of what the user's server and kernels print by themselves (the sensor's explanations, the
+    hub's notices): JupyterLab's setting, then the language the gate last chose, then the default."""
     lab = jupyterlab_locale()
     if lab:
         return lab

@@ -63,11 +63,11 @@ def test_kernels_follow_the_language_the_gate_remembered(tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTERLAB_SETTINGS_DIR", str(tmp_path / "lab"))
     monkeypatch.setenv(i18n.LANGUAGE_FILE_ENV, str(tmp_path / "runtime" / "nbwarden-language"))
     monkeypatch.delenv("NBWARDEN_LANGUAGE", raising=False)
-    assert i18n.kernel_language() == "en"
+    assert i18n.user_language() == "en"
     i18n.remember_language("de")
-    assert i18n.kernel_language() == "de"
+    assert i18n.user_language() == "de"
     _lab_setting(tmp_path / "lab", '{"locale": "zh_CN"}')
-    assert i18n.kernel_language() == "zh_CN"
+    assert i18n.user_language() == "zh_CN"
 
 
 @pytest.mark.parametrize("lang", ["de", "zh_CN"])
@@ -131,3 +131,37 @@ def test_the_gate_speaks_the_browsers_language_then_the_jupyterlab_setting(serve
     chinese = _evalue(server, kernel, ["Accept-Language: de-DE"])
     assert chinese.startswith(i18n.Translator("zh_CN")._(LEADS["block"]))
     assert language_file.read_text() == "zh_CN"
+
+
+def test_hub_notices_reach_the_notebook_in_the_users_language(tmp_path, monkeypatch):
+    """The service stores a notice as data beside its English text; the user's server renders it in the
+    user's language (here: the one the gate remembered)."""
+    from nbwarden.hub.models import HubStore
+    from nbwarden.hub.notify import format_notice
+    from nbwarden.ledger import Ledger
+
+    monkeypatch.setenv("JUPYTERLAB_SETTINGS_DIR", str(tmp_path / "lab"))
+    monkeypatch.setenv(i18n.LANGUAGE_FILE_ENV, str(tmp_path / "nbwarden-language"))
+    store = HubStore(Ledger(f"sqlite:///{tmp_path / 'ledger.sqlite'}"))
+    appeal = {"kind": "appeal", "fields": explain.appeal_fields({
+        "id": 3, "decision_ref": "abc123", "state": "granted", "decided_by": "admin", "response": "fine",
+        "effect": {"strikes_pardoned": [{"category": "crypto_mining"}], "restrictions_lifted": [{"id": 7, "level": "suspend"}]}})}
+    english = explain.render(appeal, i18n.Translator("en"))
+    assert english == ('Your appeal 3 about decision abc123 was granted by admin: "fine". 1 strike removed '
+                       '(crypto_mining). Lifted: restriction 7 (suspend).')
+    store.add_notice("kim", english, "info", deliver="next_cell", explain=appeal)
+    quota = {"kind": "server", "fields": {"why": "quota", "label": "CPU", "used": "7.1", "limit": "7", "window": "24",
+                                          "when": "2026-12-04T10:00:00Z"}}
+    store.add_notice("kim", explain.render(quota, i18n.Translator("en")), "error", explain=quota)
+    store.add_notice("kim", "an old notice, text only")
+    first, second, old = store.notices("kim")
+    i18n.remember_language("de")
+    de = i18n.Translator("de")
+    assert format_notice(first) == f"\n[nbwarden] {explain.render(appeal, de)}\n" != f"\n[nbwarden] {english}\n"
+    assert "abc123" in format_notice(first) and "7.1" in format_notice(second) and "2026-12-04T10:00:00Z" in \
+        format_notice(second)
+    assert format_notice(second) != f"\n[nbwarden] {second['text']}\n"
+    assert format_notice(old) == "\n[nbwarden] an old notice, text only\n"
+    # a broken notice falls back to its English text
+    assert format_notice({**second, "explain": {"kind": "server", "fields": {"why": "?"}}}) == \
+        f"\n[nbwarden] {second['text']}\n"

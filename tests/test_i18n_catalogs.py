@@ -37,15 +37,20 @@ def test_every_text_is_translated_with_its_fields_and_tags(lang):
     messages = {m.id: m for m in catalog(lang) if m.id}
     assert set(messages) == wanted, "run scripts/catalogs"
     problems = []
-    for msgid, m in messages.items():
-        if not m.string or m.fuzzy:
-            problems.append(f"untranslated: {msgid[:60]!r}")
-        elif sorted(FIELDS.findall(msgid)) != sorted(FIELDS.findall(m.string)):
-            problems.append(f"fields differ: {msgid[:60]!r}")
-        elif sorted(TAGS.findall(msgid)) != sorted(TAGS.findall(m.string)):
-            problems.append(f"tags differ: {msgid[:60]!r}")
-        elif m.string == msgid and len(msgid) > 12 and " " in msgid:
-            problems.append(f"left in English: {msgid[:60]!r}")
+    for key, m in messages.items():
+        ids = key if isinstance(key, tuple) else (key,)
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        # a plural's forms follow the plural msgid (a language with one form, like Chinese, has only that)
+        for i, string in enumerate(strings):
+            msgid = ids[min(i if len(strings) > 1 else len(ids) - 1, len(ids) - 1)]
+            if not string or m.fuzzy:
+                problems.append(f"untranslated: {msgid[:60]!r}")
+            elif sorted(FIELDS.findall(msgid)) != sorted(FIELDS.findall(string)):
+                problems.append(f"fields differ: {msgid[:60]!r}")
+            elif sorted(TAGS.findall(msgid)) != sorted(TAGS.findall(string)):
+                problems.append(f"tags differ: {msgid[:60]!r}")
+            elif string == msgid and len(msgid) > 12 and " " in msgid:
+                problems.append(f"left in English: {msgid[:60]!r}")
     assert not problems, "\n".join(problems)
 
 

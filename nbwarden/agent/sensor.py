@@ -325,9 +325,9 @@ def _notice_text(msg: dict) -> str:
         return text
     try:
         from ..explain import render
-        from ..i18n import Translator, kernel_language
+        from ..i18n import Translator, user_language
 
-        return render(msg["explain"], Translator(kernel_language()), fallback=text) or text
+        return render(msg["explain"], Translator(user_language()), fallback=text) or text
     except Exception:
         return text
 
@@ -375,13 +375,13 @@ def _explain(verdict, what: str) -> str:
     (``NBWARDEN_POLICY_URL``, ``NBWARDEN_APPEAL_URL``; :func:`nbwarden.hub.hooks.configure` sets them), which
     kernels inherit."""
     from ..explain import sensor_veto
-    from ..i18n import Translator, kernel_language
+    from ..i18n import Translator, user_language
 
     fields = {"what": what, "category": verdict.category,
               "rules": ", ".join(dict.fromkeys(f.rule for f in verdict.findings[:3])),
               "policy_url": os.environ.get("NBWARDEN_POLICY_URL", ""),
               "appeal_url": os.environ.get("NBWARDEN_APPEAL_URL", "")}
-    return sensor_veto(Translator(kernel_language()), fields)
+    return sensor_veto(Translator(user_language()), fields)
 
 
 def _async_raise(thread_ident: int | None, exc_type: type[BaseException]) -> bool:

@@ -76,6 +76,7 @@ class Notice(Base):
     text: Mapped[str] = mapped_column(Txt)
     deliver: Mapped[str] = mapped_column(Str(16), default="now", server_default="now")  # now | next_cell (0005_appeals)
     delivered_at: Mapped[float | None] = mapped_column(Float)
+    explain: Mapped[str | None] = mapped_column(Txt)  # JSON {kind, fields}: the text in the user's language (0006)
 
 
 class LinkCase(Base):
@@ -93,6 +94,13 @@ class LinkCase(Base):
     decided_at: Mapped[float | None] = mapped_column(Float)
     decided_by: Mapped[str | None] = mapped_column(Str(255))
     note: Mapped[str | None] = mapped_column(Txt)
+
+
+def _json_or_none(text: str | None) -> Any:
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return None
 
 
 def _case_dict(row: LinkCase) -> dict[str, Any]:
@@ -199,12 +207,15 @@ class HubStore:
                      "detail": r.detail} for r in session.scalars(query)]
 
     def add_notice(self, user: str, text: str, level: str = "warning", now: float | None = None, *,
-                   deliver: str = "now") -> int:
-        """``deliver``: ``now`` (under the running cell) or ``next_cell`` (under the next cell the user runs)."""
+                   deliver: str = "now", explain: dict[str, Any] | None = None) -> int:
+        """``deliver``: ``now`` (under the running cell) or ``next_cell`` (under the next cell the user runs).
+        ``explain``: the notice as data (:mod:`nbwarden.explain`), which the user's server renders in the user's
+        language; ``text`` is its English."""
         if deliver not in ("now", "next_cell"):
             raise ValueError("deliver must be now or next_cell")
         with self.ledger.session(write=True) as session, session.begin():
-            row = Notice(user=user, at=time.time() if now is None else now, level=level, text=text, deliver=deliver)
+            row = Notice(user=user, at=time.time() if now is None else now, level=level, text=text, deliver=deliver,
+                         explain=json.dumps(explain, default=str) if explain else None)
             session.add(row)
             session.flush()
             return row.id
@@ -220,7 +231,8 @@ class HubStore:
             query = query.where(Notice.delivered_at.is_(None))
         with self._session() as session:
             return [{"id": r.id, "at": r.at, "time": iso(r.at), "level": r.level, "text": r.text,
-                     "deliver": r.deliver, "delivered": iso(r.delivered_at)} for r in session.scalars(query)]
+                     "deliver": r.deliver, "delivered": iso(r.delivered_at), "explain": _json_or_none(r.explain)}
+                    for r in session.scalars(query)]
 
     def mark_delivered(self, ids: list[int], now: float | None = None) -> None:
         if not ids:

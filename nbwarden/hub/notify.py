@@ -79,7 +79,15 @@ def notice_connection_class(base: type) -> type:
 
 
 def format_notice(notice: dict[str, Any]) -> str:
-    return f"\n[nbwarden] {notice['text']}\n"
+    """The notice in the user's language (JupyterLab's setting, else the one the gate last chose), when it came
+    as data; else its text."""
+    text = notice["text"]
+    if notice.get("explain"):
+        from ..explain import render
+        from ..i18n import Translator, user_language
+
+        text = render(notice["explain"], Translator(user_language()), fallback=text) or text
+    return f"\n[nbwarden] {text}\n"
 
 
 class NoticePoller:

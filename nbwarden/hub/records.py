@@ -7,7 +7,6 @@
   ``?ref=`` and ``?restriction=`` (the links in the gate's messages carry them);
 * :func:`annotate_appeals` puts the decision's evidence beside each appeal for
   the admins (the decision named, or the one that created the restriction);
-* :func:`appeal_notice` is the answer the user gets under their next cell.
 
 Nothing here reads another user's records: every lookup is by the user whose
 record it is, or for admins.
@@ -17,8 +16,6 @@ from __future__ import annotations
 
 import time
 from typing import Any
-
-from jinja2 import Environment
 
 from ..ledger import Ledger
 
@@ -92,8 +89,3 @@ def annotate_appeals(ledger: Ledger, appeals: list[dict[str, Any]]) -> list[dict
             decision = None  # a reference typed by hand that names someone else's decision
         appeal["decision"], appeal["decision_role"] = decision, role if decision is not None else None
     return appeals
-
-
-def appeal_notice(templates: Environment, appeal: dict[str, Any]) -> str:
-    """The notice a decided appeal sends to the user's next cell (template ``notice_appeal.txt``)."""
-    return " ".join(templates.get_template("notice_appeal.txt").render(appeal=appeal).split())

@@ -57,7 +57,7 @@ from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.ioloop import IOLoop
 
-from .. import i18n
+from .. import explain, i18n
 from ..ledger import LEVELS, Ledger, iso
 from ..links import policy_section
 from ..policy import Policy
@@ -68,7 +68,7 @@ from .linking import LinkConfig, update_cases
 from .models import HubStore, decision_counts, flagged_decisions, ledger_users
 from .policy_page import load_ruleset, policy_data
 from .quotas import RESOURCES, Quotas, UsageSampler
-from .records import annotate_appeals, annotate_user, appeal_notice, appeal_target
+from .records import annotate_appeals, annotate_user, appeal_target
 
 log = logging.getLogger("nbwarden.hub.service")
 TEMPLATES = Path(__file__).with_name("templates")
@@ -201,8 +201,8 @@ class Service:
                             restriction: Any, state: Any) -> None:
         enforce = self.mode == "enforce"
         if restriction is not None:
-            self.store.add_notice(name, f"Your account is restricted ({restriction.describe()}); "
-                                        "your server is being stopped.", "error", now=now)
+            self._notice(name, "error", now, why="restricted", restriction={
+                "level": restriction.level, "category": restriction.category, "expires_at": restriction.expires_at})
             if enforce and await self.stop_server(name, "restricted"):
                 report["stopped"].append((name, "restricted"))
             return
@@ -212,11 +212,7 @@ class Service:
             resource = exhausted[0]
             limit = spec.limit_s(resource) or 0.0
             when = state.frees_at(resource)
-            label = "CPU" if resource == "cpu_hours" else "GPU"
-            text = (f"{label} quota used up ({state.used_s[resource] / 3600:.3g} of {limit / 3600:.3g} "
-                    f"{label}-hours in {spec.window_hours:g} h). Your server is being stopped; you can start it "
-                    f"again at {iso(when)}.")
-            self.store.add_notice(name, text, "error", now=now)
+            text = self._notice(name, "error", now, why="quota", **_quota_fields(state, resource), when=iso(when))
             self.store.add_quota_event(name, "stop" if enforce else "would_stop", resource=resource,
                                        used=state.used_s[resource] / 3600, limit=limit / 3600,
                                        window_s=spec.window_s, detail=text, now=now)
@@ -228,19 +224,15 @@ class Service:
             if any(e["resource"] == resource for e in already):
                 continue
             limit = spec.limit_s(resource) or 0.0
-            label = "CPU" if resource == "cpu_hours" else "GPU"
-            text = (f"You have used {100 * (state.fraction(resource) or 0):.0f}% of your {label} quota "
-                    f"({state.used_s[resource] / 3600:.3g} of {limit / 3600:.3g} {label}-hours in "
-                    f"{spec.window_hours:g} h). At 100% your server will be stopped.")
-            self.store.add_notice(name, text, "warning", now=now)
+            text = self._notice(name, "warning", now, why="quota_warning", **_quota_fields(state, resource),
+                                percent=f"{100 * (state.fraction(resource) or 0):.0f}")
             self.store.add_quota_event(name, "warn", resource=resource, used=state.used_s[resource] / 3600,
                                        limit=limit / 3600, window_s=spec.window_s, detail=text, now=now)
             self.m_warnings.labels(resource).inc()
             report["warned"].append((name, resource))
         started = _ts(server.get("started"))
         if spec.max_lifetime_hours is not None and started and now - started > spec.max_lifetime_hours * 3600:
-            text = f"Your server reached its maximum lifetime of {spec.max_lifetime_hours:g} h and is being stopped."
-            self.store.add_notice(name, text, "error", now=now)
+            text = self._notice(name, "error", now, why="lifetime", hours=f"{spec.max_lifetime_hours:g}")
             self.store.add_quota_event(name, "lifetime" if enforce else "would_stop", resource="lifetime",
                                        used=(now - started) / 3600, limit=spec.max_lifetime_hours, detail=text, now=now)
             if enforce and await self.stop_server(name, "lifetime"):
@@ -248,11 +240,19 @@ class Service:
             return
         active = _ts(server.get("last_activity")) or started
         if spec.idle_minutes is not None and active and now - active > spec.idle_minutes * 60:
-            text = f"Your server was idle for more than {spec.idle_minutes:g} min and is being stopped."
+            text = explain.server_stop(i18n.Translator("en"), {"why": "idle", "minutes": f"{spec.idle_minutes:g}"})
             self.store.add_quota_event(name, "idle" if enforce else "would_stop", resource="idle",
                                        used=(now - active) / 60, limit=spec.idle_minutes, detail=text, now=now)
             if enforce and await self.stop_server(name, "idle"):
                 report["stopped"].append((name, "idle"))
+
+    def _notice(self, user: str, level: str, now: float, **fields: Any) -> str:
+        """A notice about the user's server (:func:`nbwarden.explain.server_stop`), sent as data so that it
+        reaches the notebook in the user's language; returns its English text."""
+        data = {"kind": "server", "fields": fields}
+        text = explain.render(data, i18n.Translator("en"))
+        self.store.add_notice(user, text, level, now=now, explain=data)
+        return text
 
     async def loop(self) -> None:
         while True:
@@ -328,11 +328,18 @@ class Service:
         """Grant or deny with the policy's ladder, and tell the user under their next cell."""
         appeal = self.ledger.decide_appeal(appeal_id, granted, by=by, response=response,
                                            ladder=self.policy.ladder_step, window_s=self.policy.window_s)
-        self.store.add_notice(appeal["user"], appeal_notice(self.templates, appeal),
-                              "info" if granted else "warning", deliver="next_cell")
+        said = {"kind": "appeal", "fields": explain.appeal_fields(appeal)}
+        self.store.add_notice(appeal["user"], explain.render(said, i18n.Translator("en")),
+                              "info" if granted else "warning", deliver="next_cell", explain=said)
         log.warning("nbwarden: appeal %s of %s %s by %s: %s", appeal_id, appeal["user"], appeal["state"], by,
                     appeal.get("effect"))
         return appeal
+
+
+def _quota_fields(state: Any, resource: str) -> dict[str, str]:
+    limit = state.spec.limit_s(resource) or 0.0
+    return {"label": "CPU" if resource == "cpu_hours" else "GPU", "used": f"{state.used_s[resource] / 3600:.3g}",
+            "limit": f"{limit / 3600:.3g}", "window": f"{state.spec.window_hours:g}"}
 
 
 def templates(extra_paths: list[str]) -> Environment:
