@@ -35,6 +35,7 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Debian chromium is not installed", allow_module_level=True)
 
 from nbwarden.hub.hooks import ADMIN_PASSWORD, DEMO_PASSWORD  # noqa: E402
+from nbwarden.i18n import Translator  # noqa: E402
 
 NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"  # asks "get notified about official Jupyter news?"
 BLOCK_CELL = "!./xmrig -o stratum+tcp://pool.example:3333"
@@ -158,13 +159,17 @@ def test_suspended_user_cannot_spawn_until_pardoned(hub, browser):
     # the API refuses too, with the reason
     status, data = hub.spawn("bob")
     assert status == 403 and "torrent seeding" in data["message"]
-    user_ctx = browser_context(browser)
+    user_ctx = browser_context(browser, locale="de-DE")  # bob reads German: the refusal page is in German
     admin_ctx = browser_context(browser)
     try:
         page = user_ctx.new_page()
         login(page, hub, "bob", DEMO_PASSWORD)
         refusal = page.locator("[data-testid=nbwarden-refusal]")
         refusal.wait_for()
+        de = Translator("de")
+        assert refusal.locator("strong").inner_text() == de._("Your account is restricted") != \
+            "Your account is restricted"
+        assert page.locator("[data-testid=refusal-appeal]").inner_text() == de._("Appeal this decision")
         assert "torrent seeding" in page.locator("[data-testid=refusal-reason]").inner_text()
         until = page.locator("[data-testid=refusal-until]").inner_text()
         assert until.startswith("20") and until.endswith("Z")  # an ISO end date
