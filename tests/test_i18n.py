@@ -165,3 +165,26 @@ def test_hub_notices_reach_the_notebook_in_the_users_language(tmp_path, monkeypa
     # a broken notice falls back to its English text
     assert format_notice({**second, "explain": {"kind": "server", "fields": {"why": "?"}}}) == \
         f"\n[nbwarden] {second['text']}\n"
+
+
+@pytest.mark.parametrize("lang", ["de", "zh_CN"])
+def test_the_policy_page_shows_the_packs_translated_descriptions(lang):
+    from nbwarden.hub.policy_page import load_ruleset, policy_data
+    from nbwarden.hub.quotas import Quotas
+    from nbwarden.policy import Policy
+
+    ruleset = load_ruleset({})
+    pack = next(p for p in ruleset.packs if p.name == "crypto_mining")
+    rule = next(r for r in ruleset.enabled() if r.description_i18n.get(lang) and r.category == "crypto_mining")
+    english = policy_data(ruleset, Policy(), Quotas())
+    local = policy_data(ruleset, Policy(), Quotas(), lang=lang)
+    mining = next(c for c in local["categories"] if c["id"] == "crypto_mining")
+    assert mining["descriptions"][0] == " ".join(pack.description_i18n[lang].split()) != \
+        next(c for c in english["categories"] if c["id"] == "crypto_mining")["descriptions"][0]
+    shown = {r["id"]: r["description"] for r in mining["rules"][rule.severity]}
+    assert shown[rule.id] == " ".join(rule.description_i18n[lang].split())
+    assert mining["label"] == i18n.Translator(lang)._("cryptocurrency mining") and local["language"] == lang
+    # a rule without a translation keeps its English description
+    plain = next(r for r in ruleset.enabled() if r.category == "crypto_mining" and lang not in r.description_i18n)
+    assert {r["id"]: r["description"] for r in mining["rules"][plain.severity]}[plain.id] == \
+        " ".join(plain.description.split())
