@@ -17,6 +17,8 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from .embedded import commands, kind_of_name
+
 MAX_FILE_BYTES = 128 * 1024 * 1024
 CODE_SUFFIXES = {".ipynb": "notebook", ".py": "python", ".pyw": "python", ".ipy": "python", ".sh": "shell",
                  ".bash": "shell", ".zsh": "shell", ".ksh": "shell", ".command": "shell"}
@@ -318,7 +320,13 @@ def units_of_file(path: Path) -> tuple[list[Unit], list[str], str | None]:
     if why:
         notes.insert(0, why)
     if kind == "data":
-        return [(text, "data", None)], notes, None
+        units: list[Unit] = [(text, "data", None)]
+        embedded = kind_of_name(path)
+        shell = commands(embedded, text) if embedded and not looks_binary(data) else ""
+        if shell:  # a Dockerfile's RUN lines, a pipeline's steps: also checked as the shell they are
+            units.append((shell, "shell", None))
+            notes.append(f"{embedded}: its commands checked as shell")
+        return units, notes, None
     return [(text, "cell" if kind == "python" else kind, None)], notes, None
 
 

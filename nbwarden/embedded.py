@@ -1,0 +1,141 @@
+"""Shell commands inside files that are not scripts: Dockerfiles, CI pipelines, compose files, Procfiles and
+expect scripts.
+
+A Dockerfile's ``RUN apt-get install -y jellyfin`` or a pipeline's ``script: - ./xmrig -o pool:3333`` runs
+as shell, but the file's suffix says "data", so only the text-level checks would read it.  These functions
+return the file's commands as a shell script with every command on the line it came from (other lines are
+blank), so the shell analysis applies and evidence keeps the file's line numbers.  They read lines, not
+YAML or Dockerfile grammar: a file they cannot follow yields fewer commands, never an error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import PurePath
+
+PIPELINE_FILES = frozenset({".gitlab-ci.yml", ".gitlab-ci.yaml", ".travis.yml", "bitbucket-pipelines.yml",
+                            "azure-pipelines.yml", "cloudbuild.yaml", "cloudbuild.yml", "docker-compose.yml",
+                            "docker-compose.yaml", "compose.yml", "compose.yaml", "render.yaml", "app.yaml",
+                            "codemagic.yaml", ".drone.yml", "action.yml", "action.yaml"})
+# YAML keys whose values are commands (CI steps, compose and Kubernetes-style entries)
+COMMAND_KEYS = ("script", "before_script", "after_script", "run", "command", "commands", "entrypoint", "cmd",
+                "args", "start", "build_command", "start_command", "startCommand", "buildCommand")
+_KEY = re.compile(r"^(\s*)(?:-\s+)?(" + "|".join(COMMAND_KEYS) + r")\s*:\s*(.*?)\s*$")
+_DOCKER = re.compile(r"^\s*(RUN|CMD|ENTRYPOINT)\s+(.*)$", re.IGNORECASE)
+_EXPECT = re.compile(r"^\s*(spawn|send|exec)\s+(.*)$")
+
+
+def kind_of_name(path: str | PurePath) -> str | None:
+    """``dockerfile``, ``pipeline``, ``procfile`` or ``expect`` for a file whose commands are embedded."""
+    p = PurePath(path)
+    name = p.name.lower()
+    if name in ("dockerfile", "containerfile") or name.startswith("dockerfile.") or name.endswith(".dockerfile"):
+        return "dockerfile"
+    if name in PIPELINE_FILES or (name.endswith((".yml", ".yaml")) and "workflows" in p.parts[:-1]):
+        return "pipeline"
+    if name == "procfile":
+        return "procfile"
+    if name.endswith(".exp"):
+        return "expect"
+    return None
+
+
+def commands(kind: str, text: str) -> str:
+    """The file's commands as shell, one per original line (``""`` when none were found)."""
+    lines = text.split("\n")
+    out = {"dockerfile": _dockerfile, "pipeline": _pipeline, "procfile": _procfile,
+           "expect": _expect}[kind](lines)
+    return "\n".join(out) if any(line.strip() for line in out) else ""
+
+
+def _exec_form(value: str) -> str:
+    """``["python", "app.py"]`` (Docker's exec form, a YAML flow list) as a command line."""
+    value = value.strip()
+    try:
+        items = json.loads(value)
+    except ValueError:
+        if not value.endswith("]"):
+            return value  # not a list after all: the text as it is
+        items = [part.strip().strip("'\"") for part in value[1:-1].split(",")]
+    if not isinstance(items, list):
+        return value
+    return " ".join(shlex.quote(str(item)) for item in items)
+
+
+def _dockerfile(lines: list[str]) -> list[str]:
+    out = [""] * len(lines)
+    i = 0
+    while i < len(lines):
+        m = _DOCKER.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        body = m.group(2).strip()
+        if body.startswith("["):
+            out[i] = _exec_form(body)
+            i += 1
+            continue
+        out[i] = body
+        while lines[i].rstrip().endswith("\\") and i + 1 < len(lines):  # continuation lines stay as they are
+            i += 1
+            out[i] = lines[i]
+        i += 1
+    return out
+
+
+def _scalar(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def _pipeline(lines: list[str]) -> list[str]:
+    out = [""] * len(lines)
+    i = 0
+    while i < len(lines):
+        m = _KEY.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        indent, rest = len(m.group(1)), m.group(3)
+        if rest.startswith("#"):
+            rest = ""
+        if rest and rest[0] not in "|>":
+            out[i] = _exec_form(rest) if rest.startswith("[") else _scalar(rest)
+            i += 1
+            continue
+        i += 1  # a block: deeper lines, or list items at the key's own indent (GitLab's style), are commands
+        while i < len(lines):
+            line = lines[i]
+            stripped = line.strip()
+            depth = len(line) - len(line.lstrip())
+            if stripped and not (depth > indent or depth == indent and stripped.startswith("- ")
+                                 and not _KEY.match(line)):
+                break
+            if stripped.startswith("- "):
+                stripped = stripped[2:].strip()
+            if stripped and not stripped.startswith("#"):
+                out[i] = _scalar(stripped)
+            i += 1
+    return out
+
+
+def _procfile(lines: list[str]) -> list[str]:
+    return [line.split(":", 1)[1].strip() if re.match(r"^\s*[\w.-]+\s*:", line) else "" for line in lines]
+
+
+def _expect(lines: list[str]) -> list[str]:
+    out = []
+    for line in lines:
+        m = _EXPECT.match(line)
+        if not m:
+            out.append("")
+            continue
+        verb, body = m.group(1), m.group(2).strip()
+        if verb == "send":
+            body = _scalar(body).replace("\\r", "").replace("\\n", "")
+        out.append(body)
+    return out

