@@ -22,6 +22,11 @@ from .embedded import commands, kind_of_name
 MAX_FILE_BYTES = 128 * 1024 * 1024
 CODE_SUFFIXES = {".ipynb": "notebook", ".py": "python", ".pyw": "python", ".ipy": "python", ".sh": "shell",
                  ".bash": "shell", ".zsh": "shell", ".ksh": "shell", ".command": "shell"}
+# Programs in languages the analysis does not parse: checked as code at the text level (what a rule finds in
+# them keeps its severity, as in a cell), not as data, which only ever records.  A Go or C flood tool is code.
+OTHER_CODE_SUFFIXES = frozenset({".go", ".js", ".mjs", ".cjs", ".ts", ".c", ".h", ".cc", ".cpp", ".cxx", ".rs",
+                                 ".rb", ".pl", ".pm", ".php", ".java", ".kt", ".cs", ".lua", ".ps1", ".bat",
+                                 ".cmd", ".vbs", ".swift", ".scala", ".r", ".jl"})
 # Suffixes that claim nothing about the content, so the content decides: none at all (``run``,
 # ``start``, ``entrypoint``, a notebook saved without ``.ipynb``) and ``.run`` (runner scripts,
 # self-extracting installers).  Any other suffix (``.txt``, ``.json``, ``.csv``, ``.log``...) says
@@ -173,7 +178,8 @@ def is_notebook(nb: Any) -> bool:
 
 
 def kind_of(suffix: str, data: bytes) -> tuple[str, str | None]:
-    """A file's kind ('notebook', 'python', 'shell' or 'data') and, when its content decided, why.
+    """A file's kind ('notebook', 'python', 'shell', 'text' for code in another language, or 'data') and,
+    when its content decided, why.
 
     The suffix decides, with two refinements: a script's ``#!`` line
     chooses between shell and Python (a ``.py`` that starts ``#!/bin/sh``
@@ -187,6 +193,8 @@ def kind_of(suffix: str, data: bytes) -> tuple[str, str | None]:
     if claimed:
         first = data[:HEAD_BYTES].split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
         return shebang_kind(first) or claimed, None
+    if suffix in OTHER_CODE_SUFFIXES:
+        return "text", None
     if suffix not in SNIFFED_SUFFIXES:
         return "data", None
     kind = sniff(data[:HEAD_BYTES], data[-TAIL_BYTES:])
@@ -319,6 +327,8 @@ def units_of_file(path: Path) -> tuple[list[Unit], list[str], str | None]:
     text, notes = decode(data)
     if why:
         notes.insert(0, why)
+    if kind == "text":
+        return [(text, "text", None)], notes, None
     if kind == "data":
         units: list[Unit] = [(text, "data", None)]
         embedded = kind_of_name(path)

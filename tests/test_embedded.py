@@ -1,5 +1,6 @@
 """Commands inside Dockerfiles, CI pipelines, Procfiles and expect scripts are checked as the shell they are,
-on their own lines; look-alike files of the same kinds stay clean."""
+on their own lines, and programs in other languages (Go, JavaScript, C...) as code; look-alike files of the
+same kinds stay clean."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from nbwarden.embedded import commands, kind_of_name
+from nbwarden.sources import kind_of
 from nbwarden.engine import Engine
 from nbwarden.scan import check_file
 
@@ -32,6 +34,13 @@ CASES = [
                 "spawn sudo service xrdp start\nexpect eof\n", "remote_desktop_ssh"),
     ("deploy.exp", "spawn ssh user@build.example.org\nexpect \"password:\"\nsend \"$env(PASS)\\r\"\n"
                    "send \"make test\\r\"\nexpect eof\n", None),
+    ("flood.go", "package main\n\nimport (\n\t\"net\"\n\t\"time\"\n)\n\nfunc hit(addr string) {\n"
+                 "\tc, err := net.Dial(\"tcp\", addr)\n\tif err == nil {\n\t\tc.Write([]byte(\"GET / HTTP/1.1\\r\\n\\r\\n\"))\n"
+                 "\t}\n}\n\nfunc main() {\n\tfor {\n\t\tgo func() { hit(\"203.0.113.9:80\") }()\n"
+                 "\t\ttime.Sleep(time.Millisecond)\n\t}\n}\n", "dos_attack"),
+    ("server.go", "package main\n\nimport \"net/http\"\n\nfunc main() {\n\thttp.HandleFunc(\"/\", func(w http.ResponseWriter,"
+                  " r *http.Request) { w.Write([]byte(\"ok\")) })\n\tfor {\n\t\tgo func() {}()\n\t\t"
+                  "http.Get(\"http://127.0.0.1:8080/health\")\n\t\tbreak\n\t}\n\thttp.ListenAndServe(\":8080\", nil)\n}\n", None),
 ]
 
 
@@ -55,3 +64,8 @@ def test_commands_keep_their_lines_and_odd_files_give_none():
     assert commands("pipeline", "run: [python, '-m', http.server]") == "python -m http.server"
     assert kind_of_name("a/.github/workflows/ci.yml") == "pipeline" and kind_of_name("config.yml") is None
     assert kind_of_name("docker/Dockerfile.gpu") == "dockerfile" and kind_of_name("notes.txt") is None
+
+
+def test_programs_in_other_languages_are_code_and_data_stays_data():
+    assert kind_of(".go", b"package main") == ("text", None) and kind_of(".js", b"fetch(x)") == ("text", None)
+    assert kind_of(".json", b"{}") == ("data", None) and kind_of(".txt", b"xmrig -o pool:3333") == ("data", None)
