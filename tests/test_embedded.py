@@ -4,14 +4,12 @@ same kinds stay clean."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from nbwarden.embedded import commands, kind_of_name
-from nbwarden.sources import kind_of
 from nbwarden.engine import Engine
 from nbwarden.scan import check_file
+from nbwarden.sources import kind_of
 
 
 @pytest.fixture(scope="module")
