@@ -26,7 +26,7 @@ CODE_SUFFIXES = {".ipynb": "notebook", ".py": "python", ".pyw": "python", ".ipy"
 # them keeps its severity, as in a cell), not as data, which only ever records.  A Go or C flood tool is code.
 OTHER_CODE_SUFFIXES = frozenset({".go", ".js", ".mjs", ".cjs", ".ts", ".c", ".h", ".cc", ".cpp", ".cxx", ".rs",
                                  ".rb", ".pl", ".pm", ".php", ".java", ".kt", ".cs", ".lua", ".ps1", ".bat",
-                                 ".cmd", ".vbs", ".swift", ".scala", ".r", ".jl"})
+                                 ".cmd", ".vbs", ".swift", ".scala", ".r", ".jl", ".exp", ".tcl"})
 # Suffixes that claim nothing about the content, so the content decides: none at all (``run``,
 # ``start``, ``entrypoint``, a notebook saved without ``.ipynb``) and ``.run`` (runner scripts,
 # self-extracting installers).  Any other suffix (``.txt``, ``.json``, ``.csv``, ``.log``...) says
@@ -327,10 +327,8 @@ def units_of_file(path: Path) -> tuple[list[Unit], list[str], str | None]:
     text, notes = decode(data)
     if why:
         notes.insert(0, why)
-    if kind == "text":
-        return [(text, "text", None)], notes, None
-    if kind == "data":
-        units: list[Unit] = [(text, "data", None)]
+    if kind in ("text", "data"):
+        units: list[Unit] = [(text, kind, None)]
         embedded = kind_of_name(path)
         shell = commands(embedded, text) if embedded and not looks_binary(data) else ""
         if shell:  # a Dockerfile's RUN lines, a pipeline's steps: also checked as the shell they are
