@@ -265,8 +265,11 @@ def test_sensor_vetoes_decoded_code_and_blocked_commands(tmp_path):
         "open(os.path.join(os.environ['TMPD'], 'inswapper_128.onnx'), 'w').close()\n"
         "print('DONE')\n")
     res = subprocess.run([sys.executable, "-m", "nbwarden.agent.launcher", "--sensor-dir", str(tmp_path), "-m", "cell"],
-                         capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "PYTHONPATH": str(tmp_path), "TMPD": str(tmp_path)})
+                         capture_output=True, text=True, timeout=120,
+                         # a loaded machine can take longer than the default 3 s to load the rules, and code
+                         # that runs before they are there is not checked: that is not what this test is about
+                         env={**os.environ, "PYTHONPATH": str(tmp_path), "TMPD": str(tmp_path),
+                              "NBWARDEN_SENSOR_ENGINE_WAIT": "90"})
     assert "VETO-EXEC" in res.stdout and "crypto_mining" in res.stdout
     assert "VETO-SYSTEM" in res.stdout and "DONE" in res.stdout, res.stderr
     msgs = _drain(sock)

@@ -50,8 +50,13 @@ class PolicyViolation(Exception):
 
 class Sensor:
     def __init__(self, *, directory: str | None = None, veto: bool = True, kernel_id: str = "",
-                 engine_wait: float = 3.0) -> None:
+                 engine_wait: float | None = None) -> None:
         self.dir = directory or os.environ.get("NBWARDEN_SENSOR_DIR", DEFAULT_DIR)
+        if engine_wait is None:  # how long code may wait for the rules to load before it runs unchecked
+            try:
+                engine_wait = float(os.environ.get("NBWARDEN_SENSOR_ENGINE_WAIT", "3"))
+            except ValueError:
+                engine_wait = 3.0
         self.agent_path = os.path.join(self.dir, "agent.sock")
         self.veto = veto
         self.kernel_id = kernel_id
