@@ -22,6 +22,8 @@ PIPELINE_FILES = frozenset({".gitlab-ci.yml", ".gitlab-ci.yaml", ".travis.yml", 
 # YAML keys whose values are commands (CI steps, compose and Kubernetes-style entries)
 COMMAND_KEYS = ("script", "before_script", "after_script", "run", "command", "commands", "entrypoint", "cmd",
                 "args", "start", "build_command", "start_command", "startCommand", "buildCommand")
+ARGV_KEYS = frozenset({"command", "entrypoint", "args", "cmd"})  # as lists, one command's arguments
+_IMAGE = re.compile(r"^(\s*)(?:-\s+)?image\s*:\s*(\S+)\s*$")
 _KEY = re.compile(r"^(\s*)(?:-\s+)?(" + "|".join(COMMAND_KEYS) + r")\s*:\s*(.*?)\s*$")
 _DOCKER = re.compile(r"^\s*(RUN|CMD|ENTRYPOINT)\s+(.*)$", re.IGNORECASE)
 _EXPECT = re.compile(r"^\s*(spawn|send|exec)\s+(.*)$")
@@ -94,19 +96,28 @@ def _scalar(value: str) -> str:
 
 def _pipeline(lines: list[str]) -> list[str]:
     out = [""] * len(lines)
+    images: list[tuple[int, int, str]] = []  # (line, indent, image) of compose and Kubernetes containers
+    argvs: dict[int, tuple[int, str]] = {}  # a command key's line -> (its indent, the one command it gives)
     i = 0
     while i < len(lines):
+        image = _IMAGE.match(lines[i])
+        if image:
+            images.append((i, len(image.group(1)), _scalar(image.group(2))))
+            i += 1
+            continue
         m = _KEY.match(lines[i])
         if not m:
             i += 1
             continue
-        indent, rest = len(m.group(1)), m.group(3)
+        key_line, indent, key, rest = i, len(m.group(1)), m.group(2), m.group(3)
         if rest.startswith("#"):
             rest = ""
         if rest and rest[0] not in "|>":
             out[i] = _exec_form(rest) if rest.startswith("[") else _scalar(rest)
+            argvs[key_line] = (indent, out[i])
             i += 1
             continue
+        first, argv = i + 1, []
         i += 1  # a block: deeper lines, or list items at the key's own indent (GitLab's style), are commands
         while i < len(lines):
             line = lines[i]
@@ -115,12 +126,30 @@ def _pipeline(lines: list[str]) -> list[str]:
             if stripped and not (depth > indent or depth == indent and stripped.startswith("- ")
                                  and not _KEY.match(line)):
                 break
-            if stripped.startswith("- "):
+            item = stripped.startswith("- ")
+            if item:
                 stripped = stripped[2:].strip()
             if stripped and not stripped.startswith("#"):
-                out[i] = _scalar(stripped)
+                if key in ARGV_KEYS and item and stripped[0] not in "|>":
+                    argv.append(_scalar(stripped))  # compose's command: [a, b, c] written as a list: one argv
+                elif not (item and stripped[0] in "|>"):
+                    out[i] = _scalar(stripped)
             i += 1
+        if argv:
+            out[first] = " ".join(shlex.quote(a) for a in argv)
+            argvs[key_line] = (indent, out[first])
+    for line, indent, image in images:
+        # a service's container runs as `docker run IMAGE COMMAND`, with the command given beside its image
+        command = next((text for key_line, (depth, text) in argvs.items()
+                        if depth == indent and _same_block(lines, line, key_line, indent)), "")
+        out[line] = f"docker run {image} {command}".rstrip()
     return out
+
+
+def _same_block(lines: list[str], a: int, b: int, indent: int) -> bool:
+    """No line between ``a`` and ``b`` is indented less than ``indent`` (both belong to one mapping)."""
+    lo, hi = sorted((a, b))
+    return all(not line.strip() or len(line) - len(line.lstrip()) >= indent for line in lines[lo + 1:hi])
 
 
 def _procfile(lines: list[str]) -> list[str]:

@@ -72,6 +72,16 @@ SYSTEM_PACKAGE_TOOLS = frozenset({"apt", "apt-get", "aptitude", "yum", "dnf", "a
 GIT_TOOLS = frozenset({"git", "gh"})
 DOWNLOADERS = frozenset({"wget", "curl", "aria2c", "axel", "gdown", "huggingface-cli", "hf", "rclone", "lftp"})
 SESSIONS = frozenset({"screen", "tmux", "su"})
+CONTAINER_TOOLS = frozenset({"docker", "podman", "nerdctl", "udocker"})
+# `docker run` options that take a value (the others are flags); --entrypoint names the program
+_CONTAINER_VALUE_OPTS = frozenset({
+    "-p", "--publish", "-v", "--volume", "-e", "--env", "--env-file", "--name", "-w", "--workdir", "-u", "--user",
+    "--network", "--net", "--restart", "-m", "--memory", "--cpus", "--gpus", "-l", "--label", "--mount", "-h",
+    "--hostname", "--add-host", "--device", "--log-opt", "--log-driver", "--shm-size", "--ulimit", "--platform",
+    "--pull", "--runtime", "--security-opt", "--cap-add", "--cap-drop", "--ipc", "--pid", "--dns", "--expose",
+    "--entrypoint", "--cidfile", "--tmpfs", "--sysctl", "--volumes-from", "--link", "--stop-signal"})
+SCREEN_VALUE_OPTS = frozenset("SceHhpstT")  # screen's options that take a value
+SCREEN_FLAGS = frozenset("dmLaAiqRrUOxDfl")  # and some that take none
 SOURCES = frozenset({"source", "."})
 URL_RE = re.compile(r"(?:https?|ftp|magnet|stratum\+\w+|stratum\d?\+\w+|ssh|socks5h?|wss?|git)://[^\s'\"<>`]+|magnet:\?[^\s'\"<>`]+", re.I)
 
@@ -286,6 +296,8 @@ def _add_command(facts: ShellFacts, argv: list[str], depth: int, via: str) -> No
         _download(facts, name, args)
     elif name in SESSIONS:
         _session_launch(facts, name, args, depth, via)
+    elif name in CONTAINER_TOOLS and args[:1] in (["run"], ["create"]):
+        _container_run(facts, name, args[1:], depth, via)
     elif name in SOURCES and args:
         facts.files_run.append(args[0])
     elif name.startswith("./") or name.endswith((".sh", ".py")):
@@ -365,11 +377,16 @@ def _session_launch(facts: ShellFacts, name: str, args: list[str], depth: int, v
         if name == "tmux" and arg in {"new", "new-session", "new-window", "send-keys", "send", "neww", "run", "run-shell"}:
             i += 1
             continue
+        if name == "screen" and arg.startswith("-") and not arg.startswith("--"):
+            # a cluster such as -dmS name or -dmSL name (flags after the S, as people write it): the value is the
+            # next argument; -Sname carries its own
+            letters = arg[1:]
+            taker = next((j for j, ch in enumerate(letters) if ch in SCREEN_VALUE_OPTS), None)
+            attached = taker is not None and not set(letters[taker + 1:]) <= SCREEN_FLAGS
+            i += 2 if taker is not None and not attached else 1
+            continue
         if arg.startswith("-"):
-            if arg in value_opts or (name == "screen" and arg.startswith("-dmS") and arg == "-dmS"):
-                i += 2
-                continue
-            i += 1
+            i += 2 if arg in value_opts else 1
             continue
         rest = args[i:]
         break
@@ -379,6 +396,33 @@ def _session_launch(facts: ShellFacts, name: str, args: list[str], depth: int, v
         _merge(facts, parse(rest[0], depth + 1), f"{via} {name}".strip())
     else:
         _add_command(facts, rest, depth + 1, f"{via} {name}".strip())
+
+
+def _container_run(facts: ShellFacts, name: str, args: list[str], depth: int, via: str) -> None:
+    """``docker run [options] IMAGE [command]``: what runs in the container is a command too.  Without a
+    command, the image's own program runs: named after the image (``ngrok/ngrok:latest`` runs ``ngrok``,
+    ``metal3d/xmrig`` runs ``xmrig``), or ``--entrypoint``."""
+    entrypoint = None
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        option, _, attached = args[i].partition("=")
+        if option == "--entrypoint":
+            entrypoint = attached or (args[i + 1] if i + 1 < len(args) else None)
+        i += 2 if option in _CONTAINER_VALUE_OPTS and not attached else 1
+    if i >= len(args):
+        return
+    image, rest = args[i], args[i + 1:]
+    program = entrypoint or image.rsplit("/", 1)[-1].split("@", 1)[0].split(":", 1)[0]
+    if not program:
+        return
+    via = f"{via} {name} run".strip()
+    if entrypoint or not rest or rest[0].startswith("-"):
+        _add_command(facts, [program, *rest], depth + 1, via)
+        return
+    # the arguments replace the image's command, or follow its entrypoint: which one, only the image knows
+    _add_command(facts, rest, depth + 1, via)
+    if program_name(rest[0]) != program:
+        facts.commands.append(Command([program, *rest], via))
 
 
 def _install_targets(args: list[str], verbs: set[str]) -> list[str]:

@@ -32,6 +32,11 @@ CASES = [
                 "spawn sudo service xrdp start\nexpect eof\n", "remote_desktop_ssh"),
     ("deploy.exp", "spawn ssh user@build.example.org\nexpect \"password:\"\nsend \"$env(PASS)\\r\"\n"
                    "send \"make test\\r\"\nexpect eof\n", None),
+    ("docker-compose.yml", "services:\n  share:\n    image: python:3.12\n    command:\n      - /bin/bash\n      - -c\n"
+                           "      - |\n        cd /srv/files\n        python3 -m http.server 8000\n  tunnel:\n"
+                           "    image: ngrok/ngrok:latest\n    command: [\"http\", \"share:8000\"]\n", "web_file_hosting"),
+    ("docker-compose.yml", "services:\n  lab:\n    image: jupyter/scipy-notebook\n    ports: ['8888:8888']\n"
+                           "  db:\n    image: postgres:16\n    command: [\"postgres\", \"-c\", \"max_connections=50\"]\n", None),
     ("flood.go", "package main\n\nimport (\n\t\"net\"\n\t\"time\"\n)\n\nfunc hit(addr string) {\n"
                  "\tc, err := net.Dial(\"tcp\", addr)\n\tif err == nil {\n\t\tc.Write([]byte(\"GET / HTTP/1.1\\r\\n\\r\\n\"))\n"
                  "\t}\n}\n\nfunc main() {\n\tfor {\n\t\tgo func() { hit(\"203.0.113.9:80\") }()\n"

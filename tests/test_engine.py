@@ -472,3 +472,27 @@ def test_later_cell_part_found_when_its_cell_was_read_focused(tmp_path, import_l
         {"cell_type": "code", "source": later, "metadata": {}, "outputs": [], "execution_count": None}]}
     verdict = engine.check_notebook(json.dumps(nb))
     assert verdict.action == expected, verdict.findings
+
+
+@pytest.mark.parametrize("line, flagged", [
+    ("!screen -dmSL flood hping3 -S --flood -p 80 203.0.113.5", True),  # -dmSL name: flags after the S
+    ("!screen -L -dmS f hping3 --flood 203.0.113.5", True),
+    ("!screen -Sname -dm ./xmrig -o pool.example:3333", True),
+    ("!screen -dmSL train python train.py --epochs 10", False),
+    ("!screen -dmS tb tensorboard --logdir runs", False),
+])
+def test_commands_started_in_screen_sessions_are_checked(line, flagged):
+    verdict = Engine().check_code(line)
+    assert (verdict.action == "block") is flagged, verdict.findings
+
+
+@pytest.mark.parametrize("line, flagged", [
+    ("!docker run -d --restart always -e X=1 metal3d/xmrig -o pool.example:3333", True),  # the image's program
+    ("!docker run --rm --entrypoint=hping3 alpine/net --flood -S 203.0.113.5", True),
+    ("!podman run --rm -v $PWD:/w -w /w debian:12 hping3 --flood 203.0.113.5", True),  # a command in the image
+    ("!docker run --rm -p 8888:8888 -v $PWD:/home/jovyan jupyter/scipy-notebook", False),
+    ("!docker run --rm python:3.11 python -c 'print(1)'", False),
+])
+def test_what_runs_in_a_container_is_checked(line, flagged):
+    verdict = Engine().check_code(line)
+    assert (verdict.action == "block") is flagged, verdict.findings
