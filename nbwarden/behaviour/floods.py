@@ -21,6 +21,10 @@ from .unit import (
 )
 
 SOCKET_SENDS = {"send", "sendall", "sendto", "connect", "connect_ex", "write"}
+# modules whose connect() opens a database, a file or a device, not a socket to a host
+NOT_SOCKETS = frozenset({"sqlite3", "aiosqlite", "apsw", "duckdb", "psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql",
+                         "asyncpg", "pg8000", "pyodbc", "cx_Oracle", "oracledb", "sqlalchemy", "pymongo", "redis",
+                         "lancedb", "chromadb", "snowflake", "ibm_db", "serial", "dbus", "libvirt"})
 PACKET_SENDS = {"send", "sendp", "sr", "sr1", "srp", "srloop", "srploop", "sendpfast"}
 ANSWER_USES = {"text", "content", "json", "iter_content", "iter_lines", "raw", "read", "readline", "readlines",
                "recv", "recvfrom", "recv_into", "history", "cookies"}
@@ -44,7 +48,7 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
                         call.args[0] if call.args else unit.keyword(call, "url"))
     if short in PACKET_SENDS and call.args and (name.startswith("scapy") or name == short and unit.imports("scapy")):
         return "packet", call.args[0]
-    if short in SOCKET_SENDS and isinstance(call.func, ast.Attribute):
+    if short in SOCKET_SENDS and isinstance(call.func, ast.Attribute) and module not in NOT_SOCKETS:
         if short in {"connect", "connect_ex"}:
             return "socket", call.args[0] if call.args else None
         if short == "sendto" and len(call.args) >= 2:
