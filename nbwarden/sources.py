@@ -139,7 +139,28 @@ def sniff(head: bytes, tail: bytes = b"") -> str | None:
         encoded = text.encode("utf-8", "replace")
         if _NOTEBOOK_KEY.search(encoded) or _NOTEBOOK_KEY.search(tail):
             return "notebook"
-    return None
+    return "shell" if reads_as_commands(text) else None
+
+
+# the first words of lines in a shell script that has no #! line (an extension-less `install` or `run`)
+_COMMAND_WORDS = frozenset({
+    "apt", "apt-get", "sudo", "wget", "curl", "echo", "cd", "mkdir", "chmod", "chown", "git", "pip", "pip3",
+    "python", "python3", "export", "cp", "mv", "rm", "ln", "tar", "unzip", "systemctl", "service", "npm", "yarn",
+    "docker", "nohup", "screen", "tmux", "dpkg", "yum", "dnf", "apk", "snap", "useradd", "usermod", "crontab",
+    "tee", "sed", "awk", "printf", "conda", "ufw", "iptables", "add-apt-repository", "update-rc.d", "ssh-keygen",
+    "openssl", "pkill", "ls", "[", "[[", "fi", "done", "esac"})
+
+
+def reads_as_commands(text: str) -> bool:
+    """A script without a ``#!`` line: most of its first lines start with a shell command word.  Prose (a
+    LICENSE, a README without a suffix), Makefiles and configuration files do not."""
+    lines = [line.strip() for line in text.split("\n")[:60]]
+    lines = [line for line in lines if line and not line.startswith("#")][:40]
+    if len(lines) < 2:
+        return False
+    commands = sum(1 for line in lines if line.split(None, 1)[0].split("=", 1)[0] in _COMMAND_WORDS
+                   or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=\S", line))
+    return commands >= 2 and commands >= 0.6 * len(lines)
 
 
 def sniff_file(path: Path) -> str | None:

@@ -72,3 +72,15 @@ def test_commands_keep_their_lines_and_odd_files_give_none():
 def test_programs_in_other_languages_are_code_and_data_stays_data():
     assert kind_of(".go", b"package main") == ("text", None) and kind_of(".js", b"fetch(x)") == ("text", None)
     assert kind_of(".json", b"{}") == ("data", None) and kind_of(".txt", b"xmrig -o pool:3333") == ("data", None)
+
+
+@pytest.mark.parametrize("text, kind", [
+    ("apt update\napt install -y apt-transport-https gnupg\napt install -y jellyfin\nsystemctl enable jellyfin\n",
+     "shell"),
+    ("DIR=/opt/app\ncd $DIR\ngit pull\npip install -r requirements.txt\n", "shell"),
+    ("all: build\n\nbuild:\n\tgo build ./...\n\ntest:\n\tgo test ./...\n", "data"),  # a Makefile
+    ("Copyright (c) 2024 Someone\n\nPermission is hereby granted, free of charge, to any person\n", "data"),
+    ("install the package with pip\nthen run the notebook\n", "data"),  # prose that starts with a command word
+])
+def test_scripts_without_a_shebang_are_read_as_shell(text, kind):
+    assert kind_of("", text.encode())[0] == kind
