@@ -92,10 +92,15 @@ def _hashing(unit: _Unit, call: ast.Call) -> bool:
         name.startswith(("hashlib.", "crypt.", "bcrypt.", "passlib.", "Crypto.Hash", "zlib.crc32"))
 
 
+TYPED_BY_A_PERSON = frozenset({"input", "raw_input", "getpass", "askstring", "prompt", "password_prompt"})
+
+
 def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
     """Does iterating ``expr`` give password candidates (file lines, a brute-force product, a PIN range)?"""
     if depth > 3:
         return False
+    if isinstance(expr, ast.Call) and unit.name(expr).rsplit(".", 1)[-1] in TYPED_BY_A_PERSON:
+        return False  # getpass.getpass() or input(): one person typing a password, not a list of candidates
     for node in ast.walk(expr):
         if isinstance(node, ast.Call):
             name = unit.name(node)
