@@ -173,6 +173,16 @@ RENDERERS = {"process": process, "exec": exec_program, "sensor_veto": sensor_vet
              "appeal": appeal_answer}
 
 
+def for_user(explanation: Any, fallback: str) -> str:
+    """What the user's own server or kernel prints for an explanation sent as data: rendered in the user's
+    language (:func:`nbwarden.i18n.user_language`), else ``fallback`` (the English text it came with)."""
+    if not isinstance(explanation, dict):
+        return fallback
+    from .i18n import user_language
+
+    return render(explanation, Translator(user_language()), fallback=fallback) or fallback
+
+
 def render(explanation: dict[str, Any] | None, t: Translator, fallback: str = "") -> str:
     """An explanation sent as data, in ``t``'s language (``fallback`` for anything unknown or broken)."""
     try:

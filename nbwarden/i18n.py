@@ -85,6 +85,15 @@ def negotiate(*candidates: str | list[str] | None, default: str | None = None) -
     return supported(default) or server_default()
 
 
+def request_languages(handler: Any) -> list[str] | None:
+    """The ranked ``Accept-Language`` of a tornado handler's request; None when there is no request to ask."""
+    try:
+        header = handler.request.headers.get("Accept-Language") if handler is not None else None
+    except AttributeError:
+        return None
+    return parse_accept_language(header) if header is not None else None
+
+
 def server_default() -> str:
     return supported(os.environ.get("NBWARDEN_LANGUAGE")) or DEFAULT
 

@@ -121,13 +121,14 @@ def shutdown_kernel(kernel: dict, guard: Guard | None = None) -> list[int]:
     return []
 
 
-def notify_sensor(reply_path: str, text: str, *, raise_in_cell: bool = True,
-                  explain: dict | None = None) -> bool:
-    """Tell the kernel's sensor to print ``text`` in the cell; ``explain`` (:mod:`nbwarden.explain`) lets it
-    print the same in the user's language."""
-    notice = {"type": "notice", "text": text, "raise": raise_in_cell}
-    if explain is not None:
-        notice["explain"] = explain
+def notify_sensor(reply_path: str, explanation: dict, *, raise_in_cell: bool = True) -> bool:
+    """Tell the kernel's sensor to print an explanation (:mod:`nbwarden.explain`, as data) in the cell: it renders
+    it in the user's language; the English text goes along for a sensor that cannot."""
+    from ..explain import render
+    from ..i18n import Translator
+
+    notice = {"type": "notice", "text": render(explanation, Translator("en")), "raise": raise_in_cell,
+              "explain": explanation}
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
             sock.setblocking(False)

@@ -32,8 +32,6 @@ from typing import Any
 
 import yaml
 
-from .. import explain
-from ..i18n import Translator
 from . import actions, network, procconn, processes
 from .classify import AgentFinding, Assessment, Classifier, Signatures, load_engine
 from .metrics import Metrics
@@ -789,9 +787,7 @@ class Agent:
             "evidence": top.evidence, "package": package, "ref": ref, "policy_url": self.cfg.policy_url,
             "appeal_url": self.cfg.appeal_url}}
         if sensor and sensor.get("reply"):
-            notes["notified"] = actions.notify_sensor(
-                sensor["reply"], explain.render(explanation, Translator("en")), raise_in_cell=action == "kill",
-                explain=explanation)
+            notes["notified"] = actions.notify_sensor(sensor["reply"], explanation, raise_in_cell=action == "kill")
         if action == "kill" and kpid:
             if self.cfg.kernel_action == "interrupt":
                 notes["interrupted"] = actions.interrupt_kernel(int(kpid))

@@ -326,13 +326,10 @@ class Sensor:
 def _notice_text(msg: dict) -> str:
     """The agent's explanation in this user's language (its English text when it came without data)."""
     text = str(msg.get("text", ""))
-    if not isinstance(msg.get("explain"), dict):
-        return text
     try:
-        from ..explain import render
-        from ..i18n import Translator, user_language
+        from ..explain import for_user
 
-        return render(msg["explain"], Translator(user_language()), fallback=text) or text
+        return for_user(msg.get("explain"), text)
     except Exception:
         return text
 

@@ -133,9 +133,8 @@ class RefuseAllMixin:
             return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
         from .. import i18n
 
-        handler = getattr(self, "websocket_handler", None)
-        header = handler.request.headers.get("Accept-Language") if handler is not None else None
-        t = i18n.Translator(i18n.negotiate(i18n.jupyterlab_locale(), i18n.parse_accept_language(header)))
+        browser = i18n.request_languages(getattr(self, "websocket_handler", None))
+        t = i18n.Translator(i18n.negotiate(i18n.jupyterlab_locale(), browser))
         text = t._(LEADS["error"]) + "\n" + t.fmt(
             "The acceptable-use gate of this server could not start ({reason}), and the server is set to refuse "
             "code it cannot check (fail_mode=closed). Tell the operator.", reason=self._nbw_reason)

@@ -496,11 +496,9 @@ class NbwardenGate(LoggingConfigurable):
         """The user's language: JupyterLab's setting, then the browser's ``Accept-Language``, then the default.
         Kernels started later are told (the in-kernel sensor explains vetoes and kills in it)."""
         lab = i18n.jupyterlab_locale() if self.follow_jupyterlab_language else None
-        try:
-            header = handler.request.headers.get("Accept-Language") if handler is not None else None
-        except AttributeError:
-            header = None
-        browser = i18n.parse_accept_language(header) if header is not None else self._browser_language
+        browser = i18n.request_languages(handler)
+        if browser is None:
+            browser = self._browser_language
         self._browser_language = browser  # a kernel start has no request of its own: the last one's language
         lang = i18n.negotiate(lab, browser, default=self.language or None)
         i18n.remember_language(lang)

@@ -125,12 +125,7 @@ def spawn_refusal(user: str, groups: list[str], now: float | None = None,
 
 def _language(spawner: Any) -> str:
     """The language of the browser that asked for the server (JupyterHub keeps its request handler)."""
-    handler = getattr(spawner, "handler", None)
-    try:
-        header = handler.request.headers.get("Accept-Language") if handler is not None else None
-    except AttributeError:
-        header = None
-    return i18n.negotiate(i18n.parse_accept_language(header), default=SETTINGS.get("language"))
+    return i18n.negotiate(i18n.request_languages(getattr(spawner, "handler", None)), default=SETTINGS.get("language"))
 
 
 async def pre_spawn_hook(spawner: Any) -> None:

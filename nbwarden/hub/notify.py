@@ -81,13 +81,9 @@ def notice_connection_class(base: type) -> type:
 def format_notice(notice: dict[str, Any]) -> str:
     """The notice in the user's language (JupyterLab's setting, else the one the gate last chose), when it came
     as data; else its text."""
-    text = notice["text"]
-    if notice.get("explain"):
-        from ..explain import render
-        from ..i18n import Translator, user_language
+    from ..explain import for_user
 
-        text = render(notice["explain"], Translator(user_language()), fallback=text) or text
-    return f"\n[nbwarden] {text}\n"
+    return f"\n[nbwarden] {for_user(notice.get('explain'), notice['text'])}\n"
 
 
 class NoticePoller:

@@ -175,20 +175,24 @@ class Quotas(Configurable):
         return state
 
 
+def quota_fields(state: QuotaState, resource: str) -> dict[str, str]:
+    """A resource's use as the texts show it: label (CPU, GPU), used and limit in hours, the window."""
+    limit = state.spec.limit_s(resource) or 0.0
+    return {"label": "CPU" if resource == "cpu_hours" else "GPU", "used": f"{state.used_s.get(resource, 0.0) / 3600:.3g}",
+            "limit": f"{limit / 3600:.3g}", "window": f"{state.spec.window_hours:g}"}
+
+
 def describe_refusal(state: QuotaState, t: Translator | None = None) -> tuple[str, float | None]:
     """The text a user sees when a spawn is refused for quota (in ``t``'s language), and when capacity frees."""
     t = t or Translator("en")
     parts = []
     frees = []
     for resource in state.exhausted():
-        limit = state.spec.limit_s(resource) or 0.0
         when = state.frees_at(resource)
         if when is not None:
             frees.append(when)
-        label = "CPU" if resource == "cpu_hours" else "GPU"
         parts.append(t.fmt("{label} quota used up: {used} of {limit} {label}-hours in the last {window} h",
-                           label=label, used=f"{state.used_s.get(resource, 0.0) / 3600:.3g}",
-                           limit=f"{limit / 3600:.3g}", window=f"{state.spec.window_hours:g}"))
+                           **quota_fields(state, resource)))
     when = max(frees) if frees else None
     return "; ".join(parts), when
 

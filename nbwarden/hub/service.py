@@ -67,7 +67,7 @@ from .charts import chart_data, flag_totals
 from .linking import LinkConfig, update_cases
 from .models import HubStore, decision_counts, flagged_decisions, ledger_users
 from .policy_page import load_ruleset, policy_data
-from .quotas import RESOURCES, Quotas, UsageSampler
+from .quotas import RESOURCES, Quotas, UsageSampler, quota_fields
 from .records import annotate_appeals, annotate_user, appeal_target
 
 log = logging.getLogger("nbwarden.hub.service")
@@ -212,7 +212,7 @@ class Service:
             resource = exhausted[0]
             limit = spec.limit_s(resource) or 0.0
             when = state.frees_at(resource)
-            text = self._notice(name, "error", now, why="quota", **_quota_fields(state, resource), when=iso(when))
+            text = self._notice(name, "error", now, why="quota", **quota_fields(state, resource), when=iso(when))
             self.store.add_quota_event(name, "stop" if enforce else "would_stop", resource=resource,
                                        used=state.used_s[resource] / 3600, limit=limit / 3600,
                                        window_s=spec.window_s, detail=text, now=now)
@@ -224,7 +224,7 @@ class Service:
             if any(e["resource"] == resource for e in already):
                 continue
             limit = spec.limit_s(resource) or 0.0
-            text = self._notice(name, "warning", now, why="quota_warning", **_quota_fields(state, resource),
+            text = self._notice(name, "warning", now, why="quota_warning", **quota_fields(state, resource),
                                 percent=f"{100 * (state.fraction(resource) or 0):.0f}")
             self.store.add_quota_event(name, "warn", resource=resource, used=state.used_s[resource] / 3600,
                                        limit=limit / 3600, window_s=spec.window_s, detail=text, now=now)
@@ -336,12 +336,6 @@ class Service:
         return appeal
 
 
-def _quota_fields(state: Any, resource: str) -> dict[str, str]:
-    limit = state.spec.limit_s(resource) or 0.0
-    return {"label": "CPU" if resource == "cpu_hours" else "GPU", "used": f"{state.used_s[resource] / 3600:.3g}",
-            "limit": f"{limit / 3600:.3g}", "window": f"{state.spec.window_hours:g}"}
-
-
 def templates(extra_paths: list[str]) -> Environment:
     """The pages' templates: the operator's directories first, then ours (also as ``nbwarden/NAME``, so an
     operator's ``policy.html`` can extend ``nbwarden/policy.html`` and override one block)."""
@@ -444,8 +438,7 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
 
     def language(self) -> str:
         """The reader's language: the browser's ``Accept-Language``, else the service's default."""
-        return i18n.negotiate(i18n.parse_accept_language(self.request.headers.get("Accept-Language")),
-                              default=self.svc.language)
+        return i18n.negotiate(i18n.request_languages(self), default=self.svc.language)
 
     def render_page(self, template: str, **ns: Any) -> None:
         name, admin = self.me() if self.current_user else ("", False)  # the policy page is public

@@ -15,7 +15,7 @@ from typing import Any
 
 from .decide import GateConfig
 from .fanotify import available
-from .messages import message, notice
+from .messages import notice
 
 log = logging.getLogger("nbwarden.agent")
 
@@ -119,11 +119,11 @@ class GateProcess:
         if decision["action"] in ("veto", "would_deny") and kpid and agent.cfg.kernel_action != "none":
             sensor = agent.sensors.get(kpid)
             if sensor and sensor.get("reply"):
-                said = (decision, decision.get("ref"), self.cfg.appeal_url, self.cfg.policy_url)
                 from .. import actions
 
                 decision["evidence"]["notified"] = actions.notify_sensor(
-                    sensor["reply"], message(*said), raise_in_cell=False, explain=notice(*said))
+                    sensor["reply"], notice(decision, decision.get("ref"), self.cfg.appeal_url, self.cfg.policy_url),
+                    raise_in_cell=False)
 
     def _supervise(self) -> None:
         from ..app import emit

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from .decide import GateConfig
 from .fanotify import PR_SET_PDEATHSIG, _lib, available
 from .loop import ExecGate
-from .messages import message, notice
+from .messages import notice
 
 
 def _set_pdeathsig(parent: int) -> None:
@@ -111,10 +111,9 @@ def main(argv: list[str] | None = None) -> int:
                 if args.sensor_dir and kpid and item["action"] in ("veto", "would_deny"):
                     from .. import actions
 
-                    said = (item, item["ref"], cfg.appeal_url, cfg.policy_url)
                     item["evidence"]["notified"] = actions.notify_sensor(
-                        os.path.join(args.sensor_dir, f"k-{kpid}.sock"), message(*said), raise_in_cell=False,
-                        explain=notice(*said))
+                        os.path.join(args.sensor_dir, f"k-{kpid}.sock"),
+                        notice(item, item["ref"], cfg.appeal_url, cfg.policy_url), raise_in_cell=False)
             emit_line({"type": "decision", "decision": item})
         else:
             emit_line(item)
