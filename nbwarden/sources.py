@@ -158,9 +158,9 @@ def reads_as_commands(text: str) -> bool:
     lines = [line for line in lines if line and not line.startswith("#")][:40]
     if len(lines) < 2:
         return False
-    commands = sum(1 for line in lines if line.split(None, 1)[0].split("=", 1)[0] in _COMMAND_WORDS
-                   or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=\S", line))
-    return commands >= 2 and commands >= 0.6 * len(lines)
+    starts = sum(1 for line in lines if line.split(None, 1)[0].split("=", 1)[0] in _COMMAND_WORDS
+                 or re.match(r"^[A-Za-z_][A-Za-z0-9_]*=\S", line))
+    return starts >= 2 and starts >= 0.6 * len(lines)
 
 
 def sniff_file(path: Path) -> str | None:
