@@ -1,6 +1,6 @@
 """Decoding that holds in combination: nested decoders, decoded values kept in
-variables, modules and functions reached by computed names, and module names
-decoded and then imported.  Each class has evasion cells that must be caught
+variables, modules and functions reached by computed names, module names
+decoded and then imported, and commands passed through the cell's own wrappers.  Each class has evasion cells that must be caught
 with the right rule and benign cells using the same machinery that must pass.
 
 The encoded constants are built here from plain text, so each cell says what
@@ -282,6 +282,40 @@ def test_decoded_import_resolves_later_calls():
     facts = analysis.analyze(cell).facts
     assert ("import", "subprocess") in {(f.kind, f.value) for f in facts}
     assert any(f.kind == "command" and f.value[0] == "ls" and "subprocess.check_output" in f.via for f in facts)
+
+
+# ---------------------------------------------------------------------------
+# The cell's own command wrappers: a call of a function that hands its parameter to the shell, to
+# subprocess or to exec is read as the command it runs
+
+WRAPPED = {
+    "def with shell=True": f"import subprocess\ndef sh(c):\n    print('$', c)\n    subprocess.run(c, shell=True, check=True)\nsh('{MINER}')",
+    "lambda over os.system with a template": f"import os\nbg = lambda c: os.system(f'nohup {{c}} > run.log 2>&1 &')\nbg('{MINER}')",
+    "varargs into Popen": "import subprocess as _s\nrun = lambda *a: _s.Popen(list(a))\n"
+                          f"run({', '.join(repr(w) for w in MINER.split())})",
+    "wrapper of a wrapper": f"import os\ndef sh(c):\n    return os.system(c)\ndef go(cmd):\n    sh(cmd)\ngo('{MINER}')",
+    "decoded argument to a wrapper": f"import os, base64\ndef sh(c):\n    os.system(c)\nsh(base64.b64decode('{b64(MINER)}').decode())",
+    "keyword argument to a wrapper": f"import subprocess\ndef run(cmd, quiet=True):\n    subprocess.check_call(cmd, shell=True)\nrun(cmd='{MINER}')",
+    "exec wrapper": f"def py(code):\n    exec(code)\npy(\"import os; os.system('{MINER}')\")",
+    "function chosen by a condition": f"ex = getattr(__builtins__, 'cexe'[::-1]) if 1 else None\nex(\"import os; os.system('{MINER}')\")",
+}
+
+
+@pytest.mark.parametrize("cell", WRAPPED.values(), ids=WRAPPED.keys())
+def test_command_wrappers_are_read_as_the_command(engine, cell):
+    assert_miner_blocked(engine, cell)
+
+
+@pytest.mark.parametrize("cell", [
+    "import subprocess\ndef sh(c):\n    return subprocess.check_output(c, shell=True).decode()\nprint(sh('nvidia-smi -L'))",
+    "import os\nrun = lambda *a: os.system(' '.join(a))\nrun('pip', 'install', 'xgboost')",
+    # the wrapped call takes a fixed command: the parameter only names a log (xmrig appears as a word in a path)
+    "import subprocess\ndef log(msg):\n    subprocess.run(['logger', '-t', 'train'], input=msg.encode())\nlog('xmrig -o pool:1 is blocked here')",
+    # an ordinary function of the same name and shape that does not run anything
+    "def sh(c):\n    return c.upper()\nprint(sh('xmrig -o pool:1'))",
+])
+def test_wrappers_of_ordinary_commands_and_look_alikes_are_allowed(engine, cell):
+    assert_allowed(engine, cell)
 
 
 # ---------------------------------------------------------------------------

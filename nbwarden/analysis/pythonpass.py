@@ -17,6 +17,7 @@ from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, c
 from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _printable, dotted
 from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic
 from .nesting import _nested, _writefile
+from .wrappers import ARGV, SHELL, VARARGS, Wrapper, find_wrappers
 
 MAX_BOUND = 64  # names bound at prefilter hits whose later uses a focused walk follows ...
 MAX_RELATED = 4096  # ... and the lines it looks up for them; past either, it walks everything
@@ -157,6 +158,7 @@ class _PythonPass:
         self.assigns.sort(key=lambda n: (n.lineno, n.col_offset))
         for node in self.assigns:
             self._assign(node)
+        self.wrappers = find_wrappers(self.tree.body, self.resolve, SHELL_CALLS, ARGV_CALLS, EXEC_CALLS)
         for node in self.calls:
             self._call(node)
         for node in self.strings:
@@ -406,7 +408,7 @@ class _PythonPass:
         if isinstance(target, ast.Name):
             if value is not None:
                 self.env[target.id] = value
-            elif (name := self.folder.reference(expr)) is not None:
+            elif (name := self._reference(expr)) is not None:
                 self.aliases[target.id] = name  # m = __import__(x); s = getattr(os, y)
             elif isinstance(expr, (ast.JoinedStr, ast.BinOp, ast.List, ast.Tuple, ast.IfExp, ast.Call)):
                 loose = self._loose(expr)  # cmd = f"run.py {flag}" with flag unknown: for `!python $cmd`
@@ -427,6 +429,15 @@ class _PythonPass:
                 container[key] = value  # d['cmd'] = b64decode(...)
             elif isinstance(container, list) and isinstance(key, int) and -len(container) <= key < len(container):
                 container[key] = value
+
+    def _reference(self, expr: ast.AST) -> str | None:
+        """:meth:`_Folder.reference`, also through a choice (``a if c else b``, ``a or b``): either side
+        names what the cell means to call."""
+        if isinstance(expr, ast.IfExp):
+            return self.folder.reference(expr.body) or self.folder.reference(expr.orelse)
+        if isinstance(expr, ast.BoolOp):
+            return next((n for v in expr.values if (n := self.folder.reference(v)) is not None), None)
+        return self.folder.reference(expr)
 
     def _derive(self, expr: ast.AST, value: Any) -> None:
         """A string assembled at run time (chr lists, base64, concatenation) may be used anywhere later:
@@ -499,6 +510,9 @@ class _PythonPass:
         return loose if isinstance(loose, str) else _placeholder(expr)
 
     def _call(self, node: ast.Call) -> None:
+        if type(node.func) is ast.Name and (wrapper := self.wrappers.get(node.func.id)) is not None:
+            self._wrapped(node, node.func.id, wrapper)
+            return
         name = self.resolve(node.func)
         short = name.rsplit(".", 1)[-1]
         if short in PRINT_LIKE or name.startswith(("logging.", "logger.", "log.")):
@@ -572,6 +586,50 @@ class _PythonPass:
             argv = self._fold_arg(node, 0, "args", loose=True)
         for arg in node.args:
             self._mark(arg, EXEC)
+        self._run_argv(node, name, argv)
+
+    def _wrapped(self, node: ast.Call, func: str, wrapper: Wrapper) -> None:
+        """A call of the cell's own command wrapper (:mod:`.wrappers`): read as the command it runs."""
+        for arg in [*node.args, *(k.value for k in node.keywords)]:
+            self._mark(arg, EXEC)
+        if wrapper.index == VARARGS:
+            if any(type(a) is ast.Starred for a in node.args):
+                return
+            value: Any = [self._loose_part(a, 0) for a in node.args]
+        else:
+            expr = node.args[wrapper.index] if wrapper.index < len(node.args) else next(
+                (k.value for k in node.keywords if k.arg == wrapper.param), None)
+            if expr is None:
+                return
+            value = self.folder.fold(expr)
+            if value is None:
+                value = self._loose(expr)
+        if not isinstance(value, (str, list)) or not value:
+            return
+        template = wrapper.template
+        if not (type(template) is ast.Name and template.id == wrapper.param):
+            saved = self.env.get(wrapper.param)
+            self.env[wrapper.param] = value  # the parameter, seen through the wrapper's own expression
+            try:
+                built = self.folder.fold(template)
+                value = built if built is not None else self._loose(template) or value
+            finally:
+                if saved is None:
+                    del self.env[wrapper.param]
+                else:
+                    self.env[wrapper.param] = saved
+        via = f"{func}() {wrapper.inner}"
+        if wrapper.kind == ARGV:
+            self._run_argv(node, via, value)
+            return
+        text = " ".join(map(str, value)) if isinstance(value, list) else str(value)
+        if wrapper.kind == SHELL:
+            add_shell(self.analysis, text, node.lineno, via, EXEC, self.depth)
+        elif self.depth < MAX_DEPTH:
+            _nested(self.analysis, text, "python", node.lineno, via, EXEC, self.depth + 1)
+
+    def _run_argv(self, node: ast.Call, name: str, argv: Any) -> None:
+        """Command facts for an argv list (or a line to split) that a call runs."""
         if isinstance(argv, str):
             argv = shell.tokenize(argv)
         if isinstance(argv, list) and argv and all(isinstance(v, (str, int)) for v in argv):

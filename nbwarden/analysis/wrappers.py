@@ -1,0 +1,111 @@
+"""Command wrappers: a cell's own function that hands one of its parameters to the shell, to ``subprocess``
+or to ``exec`` (``def sh(c): subprocess.run(c, shell=True)``, ``run = lambda *a: Popen(list(a))``).
+
+Notebooks wrap commands this way all the time, and obfuscated cells use it to keep the program name away
+from ``os.system``.  A call of such a wrapper is read as the command it runs: ``sh("xmrig -o pool:443")`` is
+the shell line ``xmrig -o pool:443``.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass
+
+SHELL, ARGV, PYTHON = "shell", "argv", "python"
+VARARGS = -1  # the wrapper passes all its positional arguments on (``*a``)
+MAX_WRAPPERS = 64
+
+
+@dataclass(frozen=True)
+class Wrapper:
+    """How a call of the wrapper runs: ``kind`` (shell line, argv list or Python code), which argument
+    carries the command (``index``, or ``VARARGS``), the parameter's name, and the expression that builds
+    the command from it (``f"{c} 2>&1"``; the bare parameter when it is passed as it is)."""
+
+    kind: str
+    index: int
+    param: str
+    template: ast.expr
+    inner: str  # the call the wrapper makes, for the evidence (``subprocess.run``)
+
+
+def _uses(node: ast.AST, name: str) -> bool:
+    return any(type(n) is ast.Name and n.id == name for n in ast.walk(node))
+
+
+def _carried(arg: ast.expr, params: list[str], vararg: str | None) -> tuple[int, str] | None:
+    """Which parameter the command argument is made from: ``c``, ``f"{c} &"``, ``c + " &"``, ``list(a)``,
+    ``[*a]``, ``" ".join(a)``.  None when it uses no parameter, or more than one."""
+    if vararg and (type(arg) is ast.Name and arg.id == vararg or _uses(arg, vararg) and not any(
+            _uses(arg, p) for p in params)):
+        return VARARGS, vararg
+    used = [i for i, p in enumerate(params) if _uses(arg, p)]
+    if len(used) != 1:
+        return None
+    if type(arg) in (ast.Name, ast.JoinedStr, ast.BinOp, ast.List, ast.Tuple) or type(arg) is ast.Call and (
+            type(arg.func) is ast.Attribute and arg.func.attr in {"format", "join", "split"}):
+        return used[0], params[used[0]]
+    return None
+
+
+def find_wrappers(body: list[ast.stmt], resolve: Callable[[ast.AST], str], shell_calls: set[str],
+                  argv_calls: set[str], exec_calls: set[str]) -> dict[str, Wrapper]:
+    """The wrappers among a cell's top-level functions and lambdas.  A wrapper may call an earlier one
+    (``def run(c): sh(c)``); two rounds follow such chains."""
+    candidates: list[tuple[str, ast.arguments, list[ast.AST]]] = []
+    for stmt in body:
+        if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef):
+            candidates.append((stmt.name, stmt.args, stmt.body))
+        elif type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name \
+                and type(stmt.value) is ast.Lambda:
+            candidates.append((stmt.targets[0].id, stmt.value.args, [stmt.value.body]))
+    found: dict[str, Wrapper] = {}
+    for _round in range(2):
+        for name, spec, statements in candidates[:MAX_WRAPPERS]:
+            if name in found:
+                continue
+            params = [a.arg for a in (*spec.posonlyargs, *spec.args)]
+            vararg = spec.vararg.arg if spec.vararg else None
+            for stmt in statements:
+                wrapper = _wrapping(stmt, params, vararg, resolve, shell_calls, argv_calls, exec_calls, found)
+                if wrapper is not None:
+                    found[name] = wrapper
+                    break
+    return found
+
+
+def _wrapping(root: ast.AST, params: list[str], vararg: str | None, resolve: Callable[[ast.AST], str],
+              shell_calls: set[str], argv_calls: set[str], exec_calls: set[str],
+              known: dict[str, Wrapper]) -> Wrapper | None:
+    for node in ast.walk(root):
+        if type(node) is not ast.Call:
+            continue
+        inner = resolve(node.func)
+        shell_kw = any(k.arg == "shell" and type(k.value) is ast.Constant and k.value.value for k in node.keywords)
+        if inner in known:
+            outer = known[inner]
+            kind, position = outer.kind, outer.index
+        elif inner in shell_calls or inner in argv_calls and shell_kw:
+            kind, position = SHELL, 0
+        elif inner in argv_calls:
+            kind, position = ARGV, 0
+        elif inner in exec_calls:
+            kind, position = PYTHON, 0
+        else:
+            continue
+        if position == VARARGS:
+            args = node.args
+            if len(args) != 1 or type(args[0]) is not ast.Starred:
+                continue
+            arg = args[0].value
+        else:
+            arg = node.args[position] if len(node.args) > position else next(
+                (k.value for k in node.keywords if k.arg in {"args", "command", "cmd"}), None)
+        if arg is None:
+            continue
+        carried = _carried(arg, params, vararg)
+        if carried is not None:
+            index, param = carried
+            return Wrapper(kind, index, param, arg, inner)
+    return None
