@@ -26,6 +26,7 @@ ARGV_KEYS = frozenset({"command", "entrypoint", "args", "cmd"})  # as lists, one
 _IMAGE = re.compile(r"^(\s*)(?:-\s+)?image\s*:\s*(\S+)\s*$")
 _KEY = re.compile(r"^(\s*)(?:-\s+)?(" + "|".join(COMMAND_KEYS) + r")\s*:\s*(.*?)\s*$")
 _DOCKER = re.compile(r"^\s*(RUN|CMD|ENTRYPOINT)\s+(.*)$", re.IGNORECASE)
+_FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+\S+)?\s*$", re.IGNORECASE)
 _EXPECT = re.compile(r"^\s*(spawn|send|exec)\s+(.*)$")
 
 
@@ -72,6 +73,11 @@ def _dockerfile(lines: list[str]) -> list[str]:
     while i < len(lines):
         m = _DOCKER.match(lines[i])
         if not m:
+            # the base image is the program the container is built around (FROM jellyfin/jellyfin: a media
+            # server, whatever the entrypoint script does before starting it), read as `docker run IMAGE`
+            base = _FROM.match(lines[i])
+            if base and base.group(1).lower() != "scratch" and "$" not in base.group(1):
+                out[i] = f"docker run {base.group(1)}"
             i += 1
             continue
         body = m.group(2).strip()

@@ -26,7 +26,8 @@ CODE_SUFFIXES = {".ipynb": "notebook", ".py": "python", ".pyw": "python", ".ipy"
 # them keeps its severity, as in a cell), not as data, which only ever records.  A Go or C flood tool is code.
 OTHER_CODE_SUFFIXES = frozenset({".go", ".js", ".mjs", ".cjs", ".ts", ".c", ".h", ".cc", ".cpp", ".cxx", ".rs",
                                  ".rb", ".pl", ".pm", ".php", ".java", ".kt", ".cs", ".lua", ".ps1", ".bat",
-                                 ".cmd", ".vbs", ".swift", ".scala", ".r", ".jl", ".exp", ".tcl"})
+                                 ".cmd", ".vbs", ".swift", ".scala", ".r", ".jl", ".exp", ".tcl", ".nim", ".zig", ".cr",
+                                 ".dart", ".ex", ".exs", ".hs", ".groovy"})
 # Suffixes that claim nothing about the content, so the content decides: none at all (``run``,
 # ``start``, ``entrypoint``, a notebook saved without ``.ipynb``) and ``.run`` (runner scripts,
 # self-extracting installers).  Any other suffix (``.txt``, ``.json``, ``.csv``, ``.log``...) says

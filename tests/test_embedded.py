@@ -41,6 +41,11 @@ CASES = [
                  "\tc, err := net.Dial(\"tcp\", addr)\n\tif err == nil {\n\t\tc.Write([]byte(\"GET / HTTP/1.1\\r\\n\\r\\n\"))\n"
                  "\t}\n}\n\nfunc main() {\n\tfor {\n\t\tgo func() { hit(\"203.0.113.9:80\") }()\n"
                  "\t\ttime.Sleep(time.Millisecond)\n\t}\n}\n", "dos_attack"),
+    # the base image is the program the container is built around, whatever script starts it
+    ("Dockerfile", "FROM jellyfin/jellyfin:latest\nRUN apt-get update && apt-get install -y rclone fuse3\n"
+                   "COPY entrypoint.sh /entrypoint.sh\nEXPOSE 8096\nENTRYPOINT [\"/entrypoint.sh\"]\n", "web_file_hosting"),
+    ("Dockerfile", "FROM --platform=linux/amd64 nvidia/cuda:12.2.0-runtime-ubuntu22.04 AS base\n"
+                   "RUN pip install torch torchvision\nCOPY train.py /app/train.py\nCMD [\"python\", \"/app/train.py\"]\n", None),
     ("server.go", "package main\n\nimport \"net/http\"\n\nfunc main() {\n\thttp.HandleFunc(\"/\", func(w http.ResponseWriter,"
                   " r *http.Request) { w.Write([]byte(\"ok\")) })\n\tfor {\n\t\tgo func() {}()\n\t\t"
                   "http.Get(\"http://127.0.0.1:8080/health\")\n\t\tbreak\n\t}\n\thttp.ListenAndServe(\":8080\", nil)\n}\n", None),
@@ -61,7 +66,7 @@ def test_embedded_commands_are_checked_as_shell(tmp_path, engine, name, text, ca
 def test_commands_keep_their_lines_and_odd_files_give_none():
     text = "FROM x\n\nRUN a && \\\n  b\nCMD [\"c\", \"d e\"]\n"
     out = commands("dockerfile", text).split("\n")
-    assert out[2] == "a && \\" and out[3] == "  b" and out[4] == "c 'd e'" and len(out) == len(text.split("\n"))
+    assert out[0] == "docker run x" and out[2] == "a && \\" and out[3] == "  b" and out[4] == "c 'd e'" and len(out) == len(text.split("\n"))
     assert commands("pipeline", "key: [unclosed\n  - : :\n\t\x00") == ""
     assert commands("dockerfile", "RUN [\"broken\n") == "[\"broken\n"  # not a list: kept as written
     assert commands("pipeline", "run: [python, '-m', http.server]") == "python -m http.server"

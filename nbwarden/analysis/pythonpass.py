@@ -480,6 +480,11 @@ class _PythonPass:
             return "".join(parts)
         if isinstance(expr, ast.Name):
             return self.loose_env.get(expr.id)
+        if isinstance(expr, ast.Call) and not expr.keywords and (  # shlex.split(cmd), cmd.split(): the line itself
+                dotted(expr.func) == "shlex.split" and len(expr.args) == 1
+                or isinstance(expr.func, ast.Attribute) and expr.func.attr == "split" and not expr.args):
+            inner = self._loose(expr.args[0] if expr.args else expr.func.value, depth + 1)
+            return inner if isinstance(inner, str) else None
         if isinstance(expr, ast.IfExp):
             return self._loose_part(expr.body, depth)
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):

@@ -297,7 +297,7 @@ def _slow_headers(unit: _Unit) -> Found | None:
         short = unit.name(call).rsplit(".", 1)[-1]
         if short not in {"send", "sendall", "write"} or not call.args:
             continue
-        text = unit.text(call.args[0])
+        text = unit.text(call.args[0], follow=2)
         partial = HEADER_LINE.match(text.lstrip()) and "\r\n\r\n" not in text and text.count("\n") <= 1
         huge = re.search(r"content-length:\s*(\d{6,})", text, re.I)
         if not (partial or huge):

@@ -130,11 +130,17 @@ class _Unit:
     def keyword(self, call: ast.Call, *names: str) -> ast.AST | None:
         return next((k.value for k in call.keywords if k.arg in names), None)
 
-    def text(self, node: ast.AST) -> str:
+    def text(self, node: ast.AST, follow: int = 0) -> str:
         """The string constants inside an expression, joined by spaces: the skeleton of a formatted string or
-        an argv list."""
-        return " ".join(n.value.decode("latin-1") if isinstance(n.value, bytes) else n.value
-                       for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, (str, bytes)))
+        an argv list.  With ``follow``, names are read through what they are bound to, that many levels deep
+        (``s.send(bytes(buf, 'utf-8'))`` with ``buf = "GET ... Content-Length: ..."`` above)."""
+        parts = []
+        for n in ast.walk(node):
+            if isinstance(n, ast.Constant) and isinstance(n.value, (str, bytes)):
+                parts.append(n.value.decode("latin-1") if isinstance(n.value, bytes) else n.value)
+            elif follow and isinstance(n, ast.Name) and 0 < len(self.names_bound_to.get(n.id, ())) <= 2:
+                parts.extend(self.text(v, follow - 1) for v in self.names_bound_to[n.id])
+        return " ".join(parts)
 
 
 def _names(node: ast.AST | None) -> set[str]:
