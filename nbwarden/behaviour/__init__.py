@@ -28,7 +28,9 @@ Shapes found (the value of each fact):
     iterations) or from many workers (threads, processes, tasks started in a
     loop); ``flood/slow`` is the slowloris and slow-POST shape: sockets opened
     in a loop that are fed partial header lines, or a huge Content-Length,
-    with pauses in between.
+    with pauses in between; ``flood/messages`` is one phone number sent texts
+    or verification codes again and again, or by each of a collection of
+    services (an SMS or call bomber), in ``messages.py``.
 ``server/files|media|relay`` and ``server-local/...``
     a server bound to every interface (``server/``) or to loopback
     (``server-local/``) that serves files or directories (or takes uploads),
@@ -39,8 +41,8 @@ Shapes found (the value of each fact):
 Everything here is total (bad trees give no shapes, never an exception in the
 caller: :func:`find` catches) and linear in the size of the tree.
 
-One file per family: ``trials.py`` (password trials), ``floods.py`` (floods)
-and ``servers.py`` (servers), each reading the one walk over the unit in
+One file per family: ``trials.py`` (password trials), ``floods.py`` (floods),
+``messages.py`` (message storms) and ``servers.py`` (servers), each reading the one walk over the unit in
 ``unit.py`` (which also defines :class:`Found`).  This file holds the trigger
 words and :func:`find`, which runs the three.
 """
@@ -53,6 +55,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .floods import _floods
+from .messages import _message_storms
 from .servers import _servers
 from .trials import _password_trials
 from .unit import Found, _Unit
@@ -71,7 +74,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     "flood": ("while true", "while 1", "thread(", "process(", "(thread)", ".thread)", "(process)", ".process)",
               "threadpoolexecutor", "gather(", "sendto(", "sock_raw",
               "scapy", "create_task(", "open_connection(", "create_connection(", "range(10000", "range(100000",
-              "range(1000000"),
+              "range(1000000", "sms", "otp", "send_sms", "sendsms", "send_otp", "sendotp", "services.get("),
     "server": ("0.0.0.0", ".bind(", "httpserver", "tcpserver", "run_app(", "start_server(", "'connect'",
                '"connect"', "do_connect", "send_file", "send_from_directory", "fileresponse", "staticfiles",
                "x-mixed-replace", "uploadfile", "simplehttprequesthandler"),
@@ -98,6 +101,6 @@ def find(tree: ast.AST, fold: Callable[[ast.AST], Any] | None = None) -> list[Fo
     """Every shape in a parsed unit; [] when the tree is odd in a way the checks did not expect."""
     try:
         unit = _Unit(tree, fold or (lambda node: None))
-        return [*_password_trials(unit), *_floods(unit), *_servers(unit)]
+        return [*_password_trials(unit), *_floods(unit), *_message_storms(unit), *_servers(unit)]
     except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError):
         return []

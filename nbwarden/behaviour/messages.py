@@ -1,0 +1,127 @@
+"""``flood/messages``: one phone number sent texts or verification codes over and over, by many services or
+in a loop: the shape of an SMS or call bomber, whatever its words.
+
+A bomber keeps the number fixed and repeats the send (rounds, threads, a list of services that each text the
+number).  Its look-alikes send once (a login code), send to many numbers (a notifier iterating over its
+recipients) or retry a few times (``range(3)``, or ``while`` until one attempt works and the loop breaks);
+none of those is found here.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from .floods import _workers
+from .unit import FUNCTIONS, Found, _loop_targets, _Unit
+
+PHONE = re.compile(r"(phone|mobile|msisdn|number|nomor|numero|telefon|victim)", re.I)
+MESSAGING = re.compile(r"(sms|otp|verif|whatsapp|bomb|send_?code)", re.I)
+SERVICES = re.compile(r"(services?|apis?|providers?|senders?|sites?|methods?|bombers?)$", re.I)
+FEW = 5  # a loop of fewer rounds than this is a retry or a test, not a storm
+
+
+def _message_storms(unit: _Unit) -> list[Found]:
+    for call in unit.calls:
+        phone = _phone_arg(call)
+        if phone is None or not (MESSAGING.search(unit.name(call).rsplit(".", 1)[-1]) or _service_callee(unit, call)):
+            continue
+        where = _repeated(unit, call, phone, 0)
+        if where is not None:
+            return [Found("flood/messages", call.lineno, f"the same number ({phone}) is sent messages again and "
+                          f"again or by many services (line {where.lineno})")]
+    return []
+
+
+def _phone_arg(call: ast.Call) -> str | None:
+    """The name of an argument that holds a phone number (``phone``, ``self.target_number``)."""
+    for arg in [*call.args, *(k.value for k in call.keywords)]:
+        node = arg.value if isinstance(arg, ast.Starred) else arg
+        name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+        if name and PHONE.search(name):
+            return name
+    return None
+
+
+def _service_callee(unit: _Unit, call: ast.Call) -> bool:
+    """Is the called function one of a collection of services (``SERVICES[name](n)``, ``api = apis.get(k)``
+    then ``api(n)``, ``for api in apis: api(n)``)?"""
+    func = call.func
+    if isinstance(func, ast.Subscript):
+        return _collection(func.value)
+    if not isinstance(func, ast.Name):
+        return False
+    for value in unit.names_bound_to.get(func.id, ())[:4]:
+        if isinstance(value, ast.Subscript) and _collection(value.value) or isinstance(value, ast.Call) and \
+                isinstance(value.func, ast.Attribute) and value.func.attr == "get" and _collection(value.func.value):
+            return True
+    return any(isinstance(loop, (ast.For, ast.AsyncFor)) and func.id in _loop_targets(loop) and _collection(loop.iter)
+               for loop in unit.ancestors(call))
+
+
+def _collection(node: ast.AST) -> bool:
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in {"values", "items"}:
+        node = node.func.value
+    name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
+    return bool(name) and SERVICES.search(name) is not None
+
+
+def _repeated(unit: _Unit, node: ast.AST, phone: str, depth: int) -> ast.AST | None:
+    """A loop around ``node`` that keeps the number (not one over the numbers, not a short retry), or workers
+    or callers that repeat the function it is in with the same number."""
+    for ancestor in unit.ancestors(node):
+        if isinstance(ancestor, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            params = [a.arg for a in (*ancestor.args.posonlyargs, *ancestor.args.args)]
+            if phone not in params:  # the number is fixed outside: every worker texts it
+                spawned, _many = _workers(unit, ancestor)
+                if spawned is not None:
+                    return spawned
+            if depth < 2:  # a parameter: what the callers pass decides (map(f, numbers) varies it)
+                for caller in (c for c in unit.calls if isinstance(c.func, ast.Name) and c.func.id == ancestor.name):
+                    passed = _passed(caller, params, phone)
+                    found = _repeated(unit, caller, passed, depth + 1) if passed else None
+                    if found is not None:
+                        return found
+            return None
+        if isinstance(ancestor, FUNCTIONS):
+            if phone in {a.arg for a in ancestor.args.args}:
+                return None  # lambda n: send(n) handed to map(): one number per item
+            continue  # lambda p: hit(p, number) handed to a pool: the loop around it still repeats it
+        if isinstance(ancestor, (ast.For, ast.AsyncFor)) and phone not in _loop_targets(ancestor) and \
+                not _few(unit, ancestor.iter):
+            return ancestor
+        if isinstance(ancestor, ast.While) and not _stops(ancestor):
+            return ancestor
+    return None
+
+
+def _passed(caller: ast.Call, params: list[str], phone: str) -> str | None:
+    """The name a caller passes for the parameter ``phone`` (the same name when a ``*args`` hides it)."""
+    if phone in params and params.index(phone) < len(caller.args):
+        arg = caller.args[params.index(phone)]
+        if any(isinstance(a, ast.Starred) for a in caller.args[:params.index(phone) + 1]):
+            return phone
+        return arg.id if isinstance(arg, ast.Name) else arg.attr if isinstance(arg, ast.Attribute) else None
+    keyword = next((k.value for k in caller.keywords if k.arg == phone), None)
+    if keyword is not None:
+        return keyword.id if isinstance(keyword, ast.Name) else None
+    return phone if any(isinstance(a, ast.Starred) for a in caller.args) else None
+
+
+def _stops(loop: ast.AST) -> bool:
+    """Does the ``while`` loop stop early (``break``/``return`` in its own body): a retry, not a storm?"""
+    todo = list(loop.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, (ast.Break, ast.Return)):
+            return True
+        if not isinstance(node, (*FUNCTIONS, ast.For, ast.AsyncFor, ast.While, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _few(unit: _Unit, iterable: ast.AST) -> bool:
+    if isinstance(iterable, ast.Call) and unit.name(iterable) == "range" and iterable.args:
+        bound = unit.value(iterable.args[-1] if len(iterable.args) < 3 else iterable.args[1])
+        return isinstance(bound, int) and bound < FEW
+    return False
