@@ -158,7 +158,8 @@ class _PythonPass:
         self.assigns.sort(key=lambda n: (n.lineno, n.col_offset))
         for node in self.assigns:
             self._assign(node)
-        self.wrappers = find_wrappers(self.tree.body, self.resolve, SHELL_CALLS, ARGV_CALLS, EXEC_CALLS)
+        self.wrappers = find_wrappers(self.tree.body, self.resolve, SHELL_CALLS, ARGV_CALLS, EXEC_CALLS,
+                                      self.analysis.source)
         for node in self.calls:
             self._call(node)
         for node in self.strings:

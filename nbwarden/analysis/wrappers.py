@@ -49,10 +49,17 @@ def _carried(arg: ast.expr, params: list[str], vararg: str | None) -> tuple[int,
     return None
 
 
+# a wrapper's body names one of these; a cell without any of them has none (a quick test before any walk)
+RUNNER_WORDS = ("system", "popen", "subprocess", "exec", "eval", "spawn", "getoutput", "pexpect", "pty", "compile",
+                "getattr", "__import__", "import_module", "get_ipython", "__dict__", "modules[")
+
+
 def find_wrappers(body: list[ast.stmt], resolve: Callable[[ast.AST], str], shell_calls: set[str],
-                  argv_calls: set[str], exec_calls: set[str]) -> dict[str, Wrapper]:
+                  argv_calls: set[str], exec_calls: set[str], source: str = "") -> dict[str, Wrapper]:
     """The wrappers among a cell's top-level functions and lambdas.  A wrapper may call an earlier one
     (``def run(c): sh(c)``); two rounds follow such chains."""
+    if source and not any(word in source for word in RUNNER_WORDS):
+        return {}
     candidates: list[tuple[str, ast.arguments, list[ast.AST]]] = []
     for stmt in body:
         if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef):
