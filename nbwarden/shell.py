@@ -11,6 +11,7 @@ whitespace split.
 
 from __future__ import annotations
 
+import base64
 import posixpath
 import re
 import shlex
@@ -225,6 +226,34 @@ def _unwrap(argv: list[str], depth: int) -> tuple[list[str], str]:
 
 
 _SUBSTITUTION = re.compile(r"\$\([^()]*\)|`[^`]*`")
+# `echo <text> | base64 -d | bash` (or `| rev`, `| xxd -r -p`, `base64 -d <<< <text>`): the text is a command line
+# hidden from a reader; decoded here, it is parsed like any other line
+_DECODED_PIPE = re.compile(
+    r"(?:(?:echo|printf)\s+(?:-[neE]+\s+)?(?:'([^'\n]{8,})'|\"([^\"\n]{8,})\"|([A-Za-z0-9+/=_\-]{8,}))\s*\|\s*"
+    r"(base64\s+(?:-d|--decode|-D)|rev\b|xxd\s+-r\s+-p|xxd\s+-p\s+-r)"
+    r"|(base64\s+(?:-d|--decode|-D))\s*<<<\s*[\"']?([A-Za-z0-9+/=]{8,}))")
+
+
+def _decoded_pipes(line: str) -> list[str]:
+    """The command lines hidden in ``echo ... | base64 -d`` style pipelines of ``line``."""
+    out = []
+    for match in _DECODED_PIPE.finditer(line):
+        echoed = match.group(1) or match.group(2) or match.group(3)
+        text, how = (echoed, match.group(4)) if echoed else (match.group(6), match.group(5))
+        try:
+            if how.startswith("base64"):
+                raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True,
+                                       altchars=b"-_" if "-" in text or "_" in text else None)
+            elif how.startswith("rev"):
+                raw = text[::-1].encode()
+            else:
+                raw = bytes.fromhex(text)
+            decoded = raw.decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if decoded.strip() and decoded.isprintable() or "\n" in decoded and decoded.replace("\n", "").isprintable():
+            out.append(decoded)
+    return out
 
 
 def parse(line: str, depth: int = 0) -> ShellFacts:
@@ -241,6 +270,9 @@ def parse(line: str, depth: int = 0) -> ShellFacts:
     outer = _SUBSTITUTION.sub("$_", line) if "$(" in line or "`" in line else line
     for argv in split_pipeline(tokenize(outer)):
         _add_command(facts, argv, depth, "")
+    if "|" in line or "<<<" in line:
+        for decoded in _decoded_pipes(line):
+            _merge(facts, parse(decoded, depth + 1), "decoded")
     for url in URL_RE.findall(line):
         if url not in facts.urls:
             facts.urls.append(url.rstrip(").,;"))

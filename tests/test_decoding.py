@@ -285,6 +285,40 @@ def test_decoded_import_resolves_later_calls():
 
 
 # ---------------------------------------------------------------------------
+# More ways to assemble a command: dict values, str.translate, a list reversed in place, a variable the cell
+# put in os.environ, and a shell pipeline that decodes the line it runs
+
+ASSEMBLED = {
+    "dict values joined": "import os\nparts = {'a': 'xm', 'b': 'rig -o ', 'c': 'pool.example.net:3333 -u WALLET'}\n"
+                          "os.system(''.join(parts.values()))",
+    "translate with maketrans": "import os\nplain, shifted = 'abcdefghijklmnopqrstuvwxyz', 'bcdefghijklmnopqrstuvwxyza'\n"
+                                f"os.system('{MINER.translate(str.maketrans('bcdefghijklmnopqrstuvwxyza', 'abcdefghijklmnopqrstuvwxyz'))}'"
+                                ".translate(str.maketrans(plain, shifted)))",
+    "list reversed in place": f"import os\nwords = {MINER.split()[::-1]!r}\nwords.reverse()\nos.system(' '.join(words))",
+    "program in os.environ": "import os\nos.environ['TOOL'] = 'xm' + 'rig'\nos.system('$TOOL -o pool.example.net:3333 -u WALLET')",
+    "echo | base64 -d | bash": f"!echo {b64(MINER)} | base64 -d | bash",
+    "base64 -d here-string": f"%%bash\nbase64 --decode <<< {b64(MINER)} | sh",
+    "echo | rev | sh": f"!echo '{MINER[::-1]}' | rev | sh",
+}
+
+
+@pytest.mark.parametrize("cell", ASSEMBLED.values(), ids=ASSEMBLED.keys())
+def test_assembled_commands_are_read(engine, cell):
+    assert_miner_blocked(engine, cell)
+
+
+@pytest.mark.parametrize("cell", [
+    "labels = {'a': 'cat', 'b': 'dog'}\nprint(', '.join(labels.values()))",
+    "secret = 'uryyb'.translate(str.maketrans('abcdefghijklmnopqrstuvwxyz', 'nopqrstuvwxyzabcdefghijklm'))\nprint(secret)",
+    "import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'\nos.system('echo $CUDA_VISIBLE_DEVICES && nvidia-smi')",
+    f"!echo {b64('hello world')} | base64 -d",
+    f"!echo {b64('nvidia-smi -L')} | base64 -d | bash",
+])
+def test_assembled_ordinary_commands_are_allowed(engine, cell):
+    assert_allowed(engine, cell)
+
+
+# ---------------------------------------------------------------------------
 # The cell's own command wrappers: a call of a function that hands its parameter to the shell, to
 # subprocess or to exec is read as the command it runs
 

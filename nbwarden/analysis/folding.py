@@ -374,6 +374,20 @@ class _Folder:
                     self.methods.add("hex")
                     return bytes.fromhex(value)
                 return None
+            if method in {"values", "keys"} and not args:  # ''.join(parts.values())
+                base = fold(func.value, depth + 1)
+                return list(getattr(base, method)()) if isinstance(base, dict) else None
+            if method == "translate" and len(args) == 1:  # s.translate(str.maketrans(src, dst)): a substitution cipher
+                base, table = fold(func.value, depth + 1), fold(args[0], depth + 1)
+                if isinstance(base, str) and isinstance(table, dict):
+                    self.methods.add("translate")
+                    return _cap(base.translate(table))
+                return None
+            if method == "maketrans" and 1 <= len(args) <= 3:
+                parts = [fold(a, depth + 1) for a in args]
+                if len(parts) >= 2 and all(isinstance(p, str) for p in parts) and len(parts[0]) == len(parts[1]):
+                    return str.maketrans(*parts)
+                return None
             if method == "get" and args:
                 base = fold(func.value, depth + 1)
                 if isinstance(base, dict):

@@ -113,10 +113,11 @@ def _decoding(root: ast.AST) -> bool:
 
 
 def _grows_list(stmt: ast.Expr) -> bool:
-    """``name.append(x)`` or ``name.extend([...])`` as a statement: it changes a list the cell may run."""
+    """``name.append(x)``, ``name.extend([...])`` or ``name.reverse()`` as a statement: it changes a list the
+    cell may run."""
     call = stmt.value
-    return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and \
-        call.func.attr in {"append", "extend"} and isinstance(call.func.value, ast.Name) and len(call.args) == 1
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) \
+        and (call.func.attr in {"append", "extend"} and len(call.args) == 1 or call.func.attr == "reverse" and not call.args)
 
 
 def _placeholder(node: ast.AST) -> str:
@@ -139,6 +140,7 @@ class _PythonPass:
         self.aliases: dict[str, str] = {}
         self.env: dict[str, Any] = {}
         self.loose_env: dict[str, Any] = {}  # values with unknown parts as {name}, for commands and `$name`
+        self.shell_env: dict[str, str] = {}  # os.environ['T'] = 'x': what `$T` is in a later os.system line
         self.folder = _Folder(self.env, self.aliases)
         self.string_ctx: dict[int, str] = {}  # id(node) -> context override
         # focused walk: names bound where the prefilter saw something, and the lines that use them
@@ -391,7 +393,13 @@ class _PythonPass:
     def _grow(self, call: ast.Call) -> None:
         """``argv.append(x)`` / ``argv.extend([...])``: the list grows, in ``env`` while every item is known and
         in ``loose_env`` (unknown items as ``{name}``) always."""
-        name, arg = call.func.value.id, call.args[0]
+        name = call.func.value.id
+        if call.func.attr == "reverse":
+            for env in (self.env, self.loose_env):
+                if isinstance(env.get(name), list):
+                    env[name] = env[name][::-1]
+            return
+        arg = call.args[0]
         if call.func.attr == "append":
             known, loose = [self.folder.fold(arg)], [self._loose_part(arg, 0)]
         elif isinstance(arg, (ast.List, ast.Tuple)):
@@ -424,6 +432,10 @@ class _PythonPass:
             elif isinstance(value, list) and len(value) == len(target.elts):
                 for sub, item in zip(target.elts, value, strict=True):
                     self._bind(sub, expr, item)
+        elif isinstance(target, ast.Subscript) and dotted(target.value) == "os.environ" and isinstance(value, str):
+            key = self.folder.fold(target.slice)
+            if isinstance(key, str) and len(self.shell_env) < MAX_ITEMS:
+                self.shell_env[key] = value
         elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and value is not None:
             container, key = self.env.get(target.value.id), self.folder.fold(target.slice)
             if isinstance(container, dict) and isinstance(key, (str, int)) and len(container) < MAX_ITEMS:
@@ -535,6 +547,8 @@ class _PythonPass:
             if isinstance(value, list):
                 value = " ".join(str(v) for v in value)
             if isinstance(value, str):
+                if self.shell_env and "$" in value:  # the shell expands what the cell put in os.environ
+                    value = re.sub(r"\$\{?(\w+)\}?", lambda m: self.shell_env.get(m.group(1), m.group(0)), value)
                 self._note_derived(node.args[0] if node.args else node, value)
                 add_shell(self.analysis, value, node.lineno, name, EXEC, self.depth)
             return

@@ -17,9 +17,11 @@ DECODE_TRIGGERS = ("b64decode", "decodebytes", "a2b_base64", "fromhex", "unhexli
                    "codecs.decode", "zlib.decompress", "b32decode", "b85decode", "reversed(", "\"\".join(", "''.join(",
                    "system(", "popen(", "subprocess", "%%writefile", "write_text(",
                    "!{", "!./{", "!$", "!./$", "${", "\n$", "&& $", "; $", "| $",  # program names from variables
+                   # computed look-ups (the analysis folds only these shapes; a join with a separator is not how
+                   # names are hidden)
                    "__dict__[", "__dict__.get(", "__dict__)", "vars(", "globals(", "__builtins__",
-                   "sys.modules[", "sys.modules.get(")  # computed look-ups (the analysis folds only these shapes;
-                   # a join with a separator is not how names are hidden)
+                   "sys.modules[", "sys.modules.get(",
+                   "base64 -d", "base64 --decode", "base64 -D", "| rev", "xxd -r")  # echo <text> | base64 -d | bash
 # Trigger words that wake the deep analysis only when one of their companions is also in the text: an endless
 # loop floods only if something in the unit talks to the network (the loop's body is read by the flood shape).
 _NETWORK_WORDS = ("requests", "socket", "urllib", "urlopen", "httpx", "aiohttp", "http.client", "httplib", "scapy",
