@@ -299,6 +299,12 @@ ASSEMBLED = {
     "echo | base64 -d | bash": f"!echo {b64(MINER)} | base64 -d | bash",
     "base64 -d here-string": f"%%bash\nbase64 --decode <<< {b64(MINER)} | sh",
     "echo | rev | sh": f"!echo '{MINER[::-1]}' | rev | sh",
+    "functools.reduce of operator.add": "import os, functools, operator\n"
+                                        f"os.system(functools.reduce(operator.add, {[MINER[:3], MINER[3:9], MINER[9:]]!r}))",
+    "class attribute": f"import subprocess\nclass Job:\n    tool = 'xm' + 'rig'\n    args = '{MINER[6:]}'\n"
+                       "subprocess.run(Job.tool + ' ' + Job.args, shell=True)",
+    "attribute set on self": f"import os\nclass Job:\n    def __init__(self):\n        self.line = '{MINER[::-1]}'[::-1]\n"
+                             "    def go(self):\n        os.system(self.line)\nJob().go()",
 }
 
 
@@ -313,6 +319,8 @@ def test_assembled_commands_are_read(engine, cell):
     "import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'\nos.system('echo $CUDA_VISIBLE_DEVICES && nvidia-smi')",
     f"!echo {b64('hello world')} | base64 -d",
     f"!echo {b64('nvidia-smi -L')} | base64 -d | bash",
+    "import functools, operator\nprint(functools.reduce(operator.add, ['train', '-', 'val']))",
+    "import subprocess\nclass Job:\n    tool = 'nvidia' + '-smi'\nsubprocess.run(Job.tool, shell=True)",
 ])
 def test_assembled_ordinary_commands_are_allowed(engine, cell):
     assert_allowed(engine, cell)

@@ -34,6 +34,13 @@ class _Function:
     body: ast.expr
 
 
+def _adds(node: ast.AST) -> bool:
+    """``lambda a, b: a + b``."""
+    return isinstance(node, ast.Lambda) and len(node.args.args) == 2 and isinstance(node.body, ast.BinOp) and \
+        isinstance(node.body.op, ast.Add) and [getattr(node.body.left, "id", None), getattr(node.body.right, "id", None)] \
+        == [a.arg for a in node.args.args]
+
+
 class _Folder:
     """Evaluates the string-building expressions obfuscators use, and nothing else.
 
@@ -75,6 +82,9 @@ class _Folder:
         if isinstance(node, ast.Name):
             value = self.env.get(node.id)
             return None if isinstance(value, _Function) else value  # applied by _call, never turned into text
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):  # self.cmd, Config.tool
+            value = self.env.get(f"{node.value.id}.{node.attr}")
+            return None if isinstance(value, _Function) else value
         if isinstance(node, ast.JoinedStr):
             parts = []
             for value in node.values:
@@ -394,6 +404,12 @@ class _Folder:
                     key = fold(args[0], depth + 1)
                     return base[key] if key in base or len(args) < 2 else fold(args[1], depth + 1)
         short = name.rsplit(".", 1)[-1]
+        if short == "reduce" and len(args) == 2 and (self.name(args[0], depth + 1) in {"operator.add", "operator.concat"}
+                                                     or _adds(args[0])):
+            items = fold(args[1], depth + 1)
+            if isinstance(items, list) and items and all(isinstance(x, str) for x in items):
+                return _cap("".join(items))
+            return None
         if short in {"b64decode", "decodebytes", "a2b_base64", "urlsafe_b64decode", "decodestring",
                      "b32decode", "b16decode", "b85decode", "a85decode", "standard_b64decode"} and args:
             value = fold(args[0], depth + 1)

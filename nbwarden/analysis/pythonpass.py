@@ -158,6 +158,9 @@ class _PythonPass:
         else:
             self._visit_body(self.tree.body)
         self.assigns.sort(key=lambda n: (n.lineno, n.col_offset))
+        # class attributes are read as Class.name and self.name too (class C: tool = ...; C.tool)
+        self.class_of = {id(stmt): node.name for node in self.tree.body if type(node) is ast.ClassDef
+                         for stmt in node.body if type(stmt) in (ast.Assign, ast.AnnAssign)}
         for node in self.assigns:
             self._assign(node)
         self.wrappers = find_wrappers(self.tree.body, self.resolve, SHELL_CALLS, ARGV_CALLS, EXEC_CALLS,
@@ -389,6 +392,9 @@ class _PythonPass:
             return
         for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
             self._bind(target, node.value, value)
+            owner = self.class_of.get(id(node))
+            if owner and isinstance(target, ast.Name) and value is not None:
+                self.env[f"{owner}.{target.id}"] = self.env[f"self.{target.id}"] = value
 
     def _grow(self, call: ast.Call) -> None:
         """``argv.append(x)`` / ``argv.extend([...])``: the list grows, in ``env`` while every item is known and
@@ -432,6 +438,9 @@ class _PythonPass:
             elif isinstance(value, list) and len(value) == len(target.elts):
                 for sub, item in zip(target.elts, value, strict=True):
                     self._bind(sub, expr, item)
+        elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and value is not None:
+            if len(self.env) < MAX_BOUND * 64:
+                self.env[f"{target.value.id}.{target.attr}"] = value  # self.cmd = ...; Config.tool = ...
         elif isinstance(target, ast.Subscript) and dotted(target.value) == "os.environ" and isinstance(value, str):
             key = self.folder.fold(target.slice)
             if isinstance(key, str) and len(self.shell_env) < MAX_ITEMS:
