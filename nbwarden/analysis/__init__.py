@@ -34,7 +34,12 @@ One module per concern, imported one way (each imports only those above it; ``ne
 ``ipython.py``
     IPython syntax (``!``, ``%``, ``%%``) turned into placeholders and queued shell lines.
 ``pythonpass.py``
-    Python AST fact extraction: imports, commands, ``exec``, downloads, written scripts, string contexts.
+    Python AST fact extraction: imports, assignments, decoded strings, string contexts; which call goes where.
+``calls.py``
+    the calls that run commands (shell, argv, workers started on them, the cell's own wrappers), downloads and
+    written scripts, as facts.
+``wrappers.py``
+    the cell's own command wrappers (``def sh(c): subprocess.run(c, shell=True)``).
 ``surface.py``
     the text-level reading, for units the full analysis cannot read.
 ``earlier.py``
@@ -47,6 +52,7 @@ This file re-exports the names other modules and the tests use.
 
 from __future__ import annotations
 
+from .calls import ARGV_CALLS, EXEC_CALLS, SHELL_CALLS
 from .commands import SHELL_ASSIGN, add_shell
 from .earlier import EarlierCell, EarlierCells
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEEP_BYTES, MAX_DEPTH, Analysis, Fact, clip
@@ -72,17 +78,14 @@ from .ipython import (
 from .nesting import _nested
 from .parsing import MAX_BLOCKS
 from .pythonpass import (
-    ARGV_CALLS,
     B64_RE,
     COMPOUND,
     DECODING_CALLS,
     DOWNLOAD_CALLS,
-    EXEC_CALLS,
     HEX_RE,
     MAX_BOUND,
     MAX_RELATED,
     PRINT_LIKE,
-    SHELL_CALLS,
     URL_RE,
 )
 from .surface import IMPORT_LINE, MAX_SURFACE_LINE, surface

@@ -12,26 +12,18 @@ import re
 from typing import Any
 
 from .. import shell
+from .calls import ARGV_CALLS, EXEC_CALLS, SHELL_CALLS, WORKER_CALLS, _CallHandlers
 from .commands import add_shell
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
 from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _printable, dotted
-from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic
-from .nesting import _nested, _writefile
-from .wrappers import ARGV, SHELL, VARARGS, Wrapper, find_wrappers
+from .nesting import _nested
+from .wrappers import find_wrappers
 
 MAX_BOUND = 64  # names bound at prefilter hits whose later uses a focused walk follows ...
 MAX_RELATED = 4096  # ... and the lines it looks up for them; past either, it walks everything
 
 PRINT_LIKE = {"print", "display", "Markdown", "HTML", "Latex", "warn", "info", "debug", "warning",
               "error", "critical", "exception", "log", "echo", "secho", "write_stdout"}
-SHELL_CALLS = {"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput",
-               "commands.getoutput", "commands.getstatusoutput", "asyncio.create_subprocess_shell",
-               "get_ipython.system", "get_ipython.getoutput", "get_ipython.system_raw",
-               "get_ipython.system_piped", "IPython.get_ipython.system"}
-ARGV_CALLS = {"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
-              "subprocess.Popen", "asyncio.create_subprocess_exec", "pty.spawn", "os.posix_spawn",
-              "os.posix_spawnp", "sh.Command", "pexpect.spawn", "pexpect.run"}
-EXEC_CALLS = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "execfile"}
 # Calls whose result is worth following to its uses: decoders and look-ups by a computed name
 DECODING_CALLS = {"b64decode", "decodebytes", "a2b_base64", "urlsafe_b64decode", "b32decode", "b16decode",
                   "b85decode", "a85decode", "standard_b64decode", "unhexlify", "a2b_hex", "fromhex", "decompress",
@@ -129,7 +121,7 @@ COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For
             ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
 
 
-class _PythonPass:
+class _PythonPass(_CallHandlers):
     """One walk over a parsed cell collecting facts, spans and derived strings."""
 
     def __init__(self, analysis: Analysis, tree: ast.Module, depth: int, focus: list[int] | None = None):
@@ -549,6 +541,8 @@ class _PythonPass:
         if name.startswith("get_ipython.") or name.startswith("IPython.get_ipython."):
             self._ipython_call(node, short)
             return
+        if short in WORKER_CALLS and self._handed_command(node, short):
+            return
         if name in SHELL_CALLS or (name in ARGV_CALLS and self._shell_kw(node)):
             value = self._fold_arg(node, 0, "args" if name in ARGV_CALLS else "command", loose=True)
             if node.args:
@@ -590,146 +584,6 @@ class _PythonPass:
             return
         if short in {"write", "write_text", "writelines", "write_bytes"} and node.args:
             self._written(node, name)
-
-    def _shell_kw(self, node: ast.Call) -> bool:
-        return any(k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value for k in node.keywords)
-
-    def _note_derived(self, arg: ast.AST, value: str) -> None:
-        if not isinstance(arg, ast.Constant):
-            via = "+".join(sorted(self.folder.methods)) or "concat"
-            self._derived(value, arg, EXEC, via)
-
-    def _argv_call(self, node: ast.Call, name: str) -> None:
-        argv: Any
-        if name.startswith(("os.exec", "os.spawn", "os.posix_spawn")):
-            # the program is the path argument; argv[0] is only a display name
-            first = 1 if name.startswith("os.spawn") else 0
-            program = self.folder.fold(node.args[first]) if len(node.args) > first else None
-            if name.startswith(("os.execl", "os.spawnl")):
-                rest = [self.folder.fold(a) for a in node.args[first + 2:]]
-            else:
-                listed = self.folder.fold(node.args[first + 1]) if len(node.args) > first + 1 else []
-                rest = list(listed[1:]) if isinstance(listed, list) else []
-            argv = [program, *rest] if isinstance(program, str) and all(isinstance(v, str) for v in rest) else None
-        else:
-            argv = self._fold_arg(node, 0, "args", loose=True)
-        for arg in node.args:
-            self._mark(arg, EXEC)
-        self._run_argv(node, name, argv)
-
-    def _wrapped(self, node: ast.Call, func: str, wrapper: Wrapper) -> None:
-        """A call of the cell's own command wrapper (:mod:`.wrappers`): read as the command it runs."""
-        for arg in [*node.args, *(k.value for k in node.keywords)]:
-            self._mark(arg, EXEC)
-        if wrapper.index == VARARGS:
-            if any(type(a) is ast.Starred for a in node.args):
-                return
-            value: Any = [self._loose_part(a, 0) for a in node.args]
-        else:
-            expr = node.args[wrapper.index] if wrapper.index < len(node.args) else next(
-                (k.value for k in node.keywords if k.arg == wrapper.param), None)
-            if expr is None:
-                return
-            value = self.folder.fold(expr)
-            if value is None:
-                value = self._loose(expr)
-        if not isinstance(value, (str, list)) or not value:
-            return
-        template = wrapper.template
-        if not (type(template) is ast.Name and template.id == wrapper.param):
-            saved = self.env.get(wrapper.param)
-            self.env[wrapper.param] = value  # the parameter, seen through the wrapper's own expression
-            try:
-                built = self.folder.fold(template)
-                value = built if built is not None else self._loose(template) or value
-            finally:
-                if saved is None:
-                    del self.env[wrapper.param]
-                else:
-                    self.env[wrapper.param] = saved
-        via = f"{func}() {wrapper.inner}"
-        if wrapper.kind == ARGV:
-            self._run_argv(node, via, value)
-            return
-        text = " ".join(map(str, value)) if isinstance(value, list) else str(value)
-        if wrapper.kind == SHELL:
-            add_shell(self.analysis, text, node.lineno, via, EXEC, self.depth)
-        elif self.depth < MAX_DEPTH:
-            _nested(self.analysis, text, "python", node.lineno, via, EXEC, self.depth + 1)
-
-    def _run_argv(self, node: ast.Call, name: str, argv: Any) -> None:
-        """Command facts for an argv list (or a line to split) that a call runs."""
-        if isinstance(argv, str):
-            argv = shell.tokenize(argv)
-        if isinstance(argv, list) and argv and all(isinstance(v, (str, int)) for v in argv):
-            argv = [str(v) for v in argv]
-            facts = shell.parse_argv(argv)
-            evidence = self._evidence(node)
-            folded_via = "+".join(sorted(self.folder.methods))
-            if folded_via:
-                evidence = f"{evidence}  ⇒  {clip(' '.join(argv), 120)}"
-            for cmd in facts.commands:
-                self._fact("command", tuple(cmd.argv), node, EXEC, f"{name} {cmd.via} {folded_via}".strip(), evidence)
-            sub = Analysis(source="", kind="python")
-            add_shell(sub, " ".join(shell.shlex.quote(a) for a in argv), node.lineno, name, EXEC, self.depth)
-            for fact in sub.facts:
-                if fact.kind != "command":
-                    fact.evidence = evidence
-                    self.analysis.facts.append(fact)
-            self.analysis.files_run.extend(sub.files_run)
-
-    def _ipython_call(self, node: ast.Call, method: str) -> None:
-        values = [self.folder.fold(a) for a in node.args]
-        for arg in node.args:
-            self._mark(arg, EXEC)
-        if method in {"system", "getoutput", "system_raw", "system_piped"} and values[:1] and isinstance(values[0], str):
-            add_shell(self.analysis, values[0], node.lineno, f"get_ipython().{method}", EXEC, self.depth)
-        elif method == "run_line_magic" and len(values) >= 2 and all(isinstance(v, str) for v in values[:2]):
-            env: list = []
-            _line_magic(self.analysis, f"%{values[0]} {values[1]}", node.lineno, env)
-            for text, line, via in env:
-                add_shell(self.analysis, text, line, via, EXEC, self.depth)
-        elif method == "run_cell_magic" and len(values) >= 3 and all(isinstance(v, str) for v in values[:3]):
-            magic, line, body = values[:3]
-            if magic in CELL_MAGIC_SHELL:
-                add_shell(self.analysis, body, node.lineno, f"%%{magic}", EXEC, self.depth)
-            elif magic == "writefile":
-                _writefile(self.analysis, line.split()[-1] if line.split() else "", body, node.lineno)
-            elif magic in CELL_MAGIC_PYTHON and self.depth < MAX_DEPTH:
-                _nested(self.analysis, body, "python", node.lineno, f"%%{magic}", EXEC, self.depth + 1)
-
-    def _download(self, node: ast.Call, name: str, spec: tuple[int, str, int, str]) -> None:
-        url_index, url_kw, file_index, file_kw = spec
-        url = self._fold_arg(node, url_index, url_kw)
-        filename = self._fold_arg(node, file_index, file_kw) if file_kw else None
-        if not isinstance(url, str):
-            return
-        if "hf_hub_download" in name or "snapshot_download" in name:
-            source = f"hf://{url}"
-        else:
-            source = url
-            self._fact("url", url, node)
-        if not isinstance(filename, str) or not filename:
-            filename = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-        self._fact("download", (source, filename.rsplit("/", 1)[-1]), node, via=name.rsplit(".", 1)[-1])
-
-    def _written(self, node: ast.Call, name: str) -> None:
-        content = self.folder.fold(node.args[0])
-        if isinstance(content, list):
-            content = "".join(c for c in content if isinstance(c, str))
-        if isinstance(content, bytes):
-            content = _printable(content)
-        if not isinstance(content, str) or not content.strip():
-            return
-        target = ""
-        func = node.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and func.value.args:
-            target = self.folder.fold(func.value.args[0]) or ""
-        is_script = str(target).endswith(".sh") or content.startswith("#!/bin/") or content.startswith("#!/usr/bin/env bash")
-        if is_script:
-            add_shell(self.analysis, content, node.lineno, f"written to {target or 'a file'}", CODE, self.depth)
-        elif str(target).endswith(".py") and self.depth < MAX_DEPTH:
-            _nested(self.analysis, content, "python", node.lineno, f"written to {target}", CODE, self.depth + 1)
 
     def _string(self, node: ast.AST) -> None:
         ctx = self.string_ctx.get(id(node), CODE)
