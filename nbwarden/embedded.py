@@ -30,13 +30,22 @@ _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+\S+)?\s*$"
 _EXPECT = re.compile(r"^\s*(spawn|send|exec)\s+(.*)$")
 
 
-def kind_of_name(path: str | PurePath) -> str | None:
-    """``dockerfile``, ``pipeline``, ``procfile`` or ``expect`` for a file whose commands are embedded."""
+# a YAML file anywhere whose keys say it is a CI job or a compose file (a workflow kept outside .github/workflows)
+_PIPELINE_KEYS = (re.compile(r"(?m)^\s*runs-on\s*:"), re.compile(r"(?m)^\s*steps\s*:"))
+_COMPOSE_KEYS = (re.compile(r"(?m)^services\s*:"), re.compile(r"(?m)^\s+image\s*:"))
+
+
+def kind_of_name(path: str | PurePath, text: str = "") -> str | None:
+    """``dockerfile``, ``pipeline``, ``procfile`` or ``expect`` for a file whose commands are embedded (by its
+    name, or for a YAML file by the keys in ``text``)."""
     p = PurePath(path)
     name = p.name.lower()
     if name in ("dockerfile", "containerfile") or name.startswith("dockerfile.") or name.endswith(".dockerfile"):
         return "dockerfile"
     if name in PIPELINE_FILES or (name.endswith((".yml", ".yaml")) and "workflows" in p.parts[:-1]):
+        return "pipeline"
+    if name.endswith((".yml", ".yaml")) and text and (all(k.search(text) for k in _PIPELINE_KEYS)
+                                                      or all(k.search(text) for k in _COMPOSE_KEYS)):
         return "pipeline"
     if name == "procfile":
         return "procfile"

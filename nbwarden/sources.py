@@ -351,7 +351,7 @@ def units_of_file(path: Path) -> tuple[list[Unit], list[str], str | None]:
         notes.insert(0, why)
     if kind in ("text", "data"):
         units: list[Unit] = [(text, kind, None)]
-        embedded = kind_of_name(path)
+        embedded = kind_of_name(path, text)
         shell = commands(embedded, text) if embedded and not looks_binary(data) else ""
         if shell:  # a Dockerfile's RUN lines, a pipeline's steps: also checked as the shell they are
             units.append((shell, "shell", None))

@@ -46,6 +46,12 @@ CASES = [
                    "COPY entrypoint.sh /entrypoint.sh\nEXPOSE 8096\nENTRYPOINT [\"/entrypoint.sh\"]\n", "web_file_hosting"),
     ("Dockerfile", "FROM --platform=linux/amd64 nvidia/cuda:12.2.0-runtime-ubuntu22.04 AS base\n"
                    "RUN pip install torch torchvision\nCOPY train.py /app/train.py\nCMD [\"python\", \"/app/train.py\"]\n", None),
+    # a CI workflow kept outside .github/workflows is known by its keys
+    ("ci/proxy.yml", "on: workflow_dispatch\njobs:\n  p:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n"
+                     "          wget -q -O frpc.toml https://example.org/frpc.toml\n          nohup frpc -c frpc.toml &\n"
+                     "          ssr-server -p 8388 -k pw &\n          ss-server -s 0.0.0.0 -p 8388 -k pw -m aes-256-gcm\n", "proxy_tunnel"),
+    ("ci/tests.yml", "on: push\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pip install -e . && pytest -q\n",
+     None),
     ("server.go", "package main\n\nimport \"net/http\"\n\nfunc main() {\n\thttp.HandleFunc(\"/\", func(w http.ResponseWriter,"
                   " r *http.Request) { w.Write([]byte(\"ok\")) })\n\tfor {\n\t\tgo func() {}()\n\t\t"
                   "http.Get(\"http://127.0.0.1:8080/health\")\n\t\tbreak\n\t}\n\thttp.ListenAndServe(\":8080\", nil)\n}\n", None),
@@ -55,6 +61,7 @@ CASES = [
 @pytest.mark.parametrize("name, text, category", CASES, ids=[f"{c[0]}-{c[2] or 'benign'}" for c in CASES])
 def test_embedded_commands_are_checked_as_shell(tmp_path, engine, name, text, category):
     path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     verdict = check_file(path, engine).verdict
     if category is None:
