@@ -172,6 +172,20 @@ def test_a_broken_block_does_not_hide_the_rest(engine):
     assert any("other top-level blocks were analysed" in n for n in verdict.notes)
 
 
+BROKEN_HANDLER = ("import subprocess\n@bot.message_handler(commands=['go'])\ndef go(message):\n    try:\n"
+                  "        ip, port, secs = message.text.split()[1:4]\n"
+                  "        proc = subprocess.Popen(['{tool}', ip, port, secs])\n"
+                  "        bot.reply_to(message, f\"done:\n{{proc.pid}}\")\n"  # a string broken over two lines
+                  "    except Exception as e:\n        print(e)\n")
+
+
+@pytest.mark.parametrize("tool, bad", [("./udp_flood", True), ("./render_report", False)])
+def test_a_block_with_a_broken_line_is_read_without_it(engine, tool, bad):
+    verdict = engine.check_code(BROKEN_HANDLER.format(tool=tool))
+    assert flagged(verdict, "dos_attack") is bad, verdict.to_dict()
+    assert any("syntax error" in n for n in verdict.notes)
+
+
 def test_the_category_follows_what_is_served_not_the_tunnel(engine):
     cell = ("from pyngrok import ngrok\nfrom flask import Flask, send_file\napp = Flask(__name__)\n"
             "@app.route('/f/<n>')\ndef f(n):\n    return send_file('/content/share/' + n)\n"

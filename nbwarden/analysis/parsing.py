@@ -66,10 +66,15 @@ MAX_BLOCKS = 2000
 
 
 def _parse_blocks(python: str) -> ast.Module | None:
-    """Parse each top-level block on its own and keep the ones that parse (None when none or one does)."""
+    """Parse each top-level block on its own and keep the ones that parse, a block whose few broken lines can
+    be left out included (None when none does, or when all do as they are)."""
     starts = [m.start() for m in _BLOCK_START.finditer(python)]
-    if len(starts) < 2 or len(starts) > MAX_BLOCKS:
+    # a decorator belongs to the definition below it: no block starts right after one
+    starts = [start for i, start in enumerate(starts) if i == 0 or python[starts[i - 1]] != "@"]
+    if len(starts) > MAX_BLOCKS:
         return None
+    if len(starts) < 2:  # one block (a single function): only its broken lines can go
+        return _repaired(python)
     body: list[ast.stmt] = []
     failed = 0
     for begin, end in zip(starts, [*starts[1:], len(python)], strict=True):
@@ -77,10 +82,52 @@ def _parse_blocks(python: str) -> ast.Module | None:
         try:
             tree = ast.parse(chunk)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
-            tree = _parse_py2(chunk)
+            failed += 1  # counted even when a repair reads it: the unit did not parse as it is
+            tree = _parse_py2(chunk) or _repaired(chunk)
         if tree is None:
-            failed += 1
             continue
         ast.increment_lineno(tree, python.count("\n", 0, begin))
         body.extend(tree.body)
     return ast.Module(body=body, type_ignores=[]) if body and failed else None
+
+
+MAX_REPAIRS = 4
+
+
+def _repaired(chunk: str) -> ast.Module | None:
+    """The block with its broken lines replaced by ``pass`` (same indentation, same line numbers), when that
+    is all it takes: a bot handler with one unterminated string still shows the command it runs."""
+    lines = chunk.split("\n")
+    for _ in range(MAX_REPAIRS):
+        try:
+            return ast.parse("\n".join(lines))
+        except SyntaxError as exc:
+            index = (exc.lineno or 0) - 1
+            if "expected 'except' or 'finally'" in str(exc.msg):  # the block was cut before its handler
+                indent = _open_try(lines)
+                if indent is None:
+                    return None
+                lines += [f"{indent}except Exception:", f"{indent}    pass"]
+                continue
+            if not 0 <= index < len(lines) or lines[index].strip() == "pass":
+                return None
+            line = lines[index]
+            lines[index] = line[:len(line) - len(line.lstrip())] + "pass"
+        except (ValueError, RecursionError, MemoryError):
+            return None
+    return None
+
+
+def _open_try(lines: list[str]) -> str | None:
+    """The indentation of the last ``try:`` that no ``except``/``finally`` at its level closes."""
+    open_tries: list[str] = []
+    for line in lines:
+        stripped = line.strip()
+        if not stripped:
+            continue
+        indent = line[:len(line) - len(line.lstrip())]
+        if stripped == "try:":
+            open_tries.append(indent)
+        elif stripped.startswith(("except", "finally")) and open_tries and open_tries[-1] == indent:
+            open_tries.pop()
+    return open_tries[-1] if open_tries else None
