@@ -272,7 +272,10 @@ def main() -> None:
     print(f"\nMatchers over the same cells (Python re stops after {PYTHON_RE_BUDGET_S:.0f} s):\n\n"
           "| matcher | cells | total | per cell | slowest cell |\n|---|---|---|---|---|")
     for r in result["matchers"]:
-        print(f"| {r['matcher']} | {r['cells']} | {r['total_ms']} ms | {r['per_cell_us']} µs | {r['slowest_cell_ms']} ms |")
+        if r["total_ms"] is None:
+            print(f"| {r['matcher']} | {r['cells']} | — | — | — |")
+        else:
+            print(f"| {r['matcher']} | {r['cells']} | {r['total_ms']} ms | {r['per_cell_us']} µs | {r['slowest_cell_ms']} ms |")
     for b in result["bulk"]:
         print(f"\nBulk scan, {b['corpus']} notebooks: {b['notebooks']} notebooks, {b['megabytes']} MB, all cores.\n")
         print("| tool | notebooks | seconds | notebooks/s | MB/s | throughput relative to nbwarden |\n|---|---|---|---|---|---|")
