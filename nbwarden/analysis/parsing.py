@@ -74,7 +74,7 @@ def _parse_blocks(python: str) -> ast.Module | None:
     if len(starts) > MAX_BLOCKS:
         return None
     if len(starts) < 2:  # one block (a single function): only its broken lines can go
-        return _repaired(python)
+        return _repaired(python) if len(python) <= MAX_REPAIR_BYTES else None
     body: list[ast.stmt] = []
     failed = 0
     for begin, end in zip(starts, [*starts[1:], len(python)], strict=True):
@@ -83,7 +83,9 @@ def _parse_blocks(python: str) -> ast.Module | None:
             tree = ast.parse(chunk)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             failed += 1  # counted even when a repair reads it: the unit did not parse as it is
-            tree = _parse_py2(chunk) or _repaired(chunk)
+            tree = _parse_py2(chunk)
+            if tree is None and failed <= MAX_REPAIRED_BLOCKS and len(chunk) <= MAX_REPAIR_BYTES:
+                tree = _repaired(chunk)
         if tree is None:
             continue
         ast.increment_lineno(tree, python.count("\n", 0, begin))
@@ -91,7 +93,9 @@ def _parse_blocks(python: str) -> ast.Module | None:
     return ast.Module(body=body, type_ignores=[]) if body and failed else None
 
 
-MAX_REPAIRS = 4
+MAX_REPAIRS = 4  # broken lines replaced in one block before giving up on it
+MAX_REPAIRED_BLOCKS = 16  # blocks of one unit that are repaired (each repair parses the block again)
+MAX_REPAIR_BYTES = 64 * 1024  # a bigger block is skipped whole, as before: repairing it would cost more parses
 
 
 def _repaired(chunk: str) -> ast.Module | None:
