@@ -96,3 +96,16 @@ def test_programs_in_other_languages_are_code_and_data_stays_data():
 ])
 def test_scripts_without_a_shebang_are_read_as_shell(text, kind):
     assert kind_of("", text.encode())[0] == kind
+
+
+@pytest.mark.parametrize("name, category", [("flood.go", "dos_attack"), ("server.go", None)])
+def test_windows_line_endings_read_like_unix_ones(tmp_path, engine, name, category):
+    """A script saved on Windows (CRLF) is the same script: rules that end a line with \\n still see it."""
+    text = next(t for n, t, c in CASES if n == name and c == category)
+    path = tmp_path / name
+    path.write_bytes(text.replace("\n", "\r\n").encode())
+    verdict = check_file(path, engine).verdict
+    if category is None:
+        assert verdict["action"] in ("allow", "audit"), verdict
+    else:
+        assert verdict["action"] in ("warn", "block") and verdict["category"] == category, verdict

@@ -19,7 +19,11 @@ def _locate(starts: list[int], offset: int) -> tuple[int, int]:
 
 
 def _valid_unicode(text: str, notes: list[str]) -> str:
-    """Replace lone surrogates (from ``surrogateescape`` decoding) so RE2 can read the text."""
+    """Replace lone surrogates (from ``surrogateescape`` decoding) so RE2 can read the text, and read Windows
+    (and old Mac) line endings as ``\n``: rules end their lines with ``\n``, and a script saved on Windows is
+    the same script."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.isascii():
         return text
     try:
