@@ -212,6 +212,9 @@ def kind_of(suffix: str, data: bytes) -> tuple[str, str | None]:
     claimed = CODE_SUFFIXES.get(suffix)
     if claimed == "notebook":
         return claimed, None
+    if claimed and data[:HEAD_BYTES].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") and \
+            sniff(data[:HEAD_BYTES], data[-TAIL_BYTES:]) == "notebook" and _notebook_shaped(data):
+        return "notebook", "kind from content: notebook (JSON with cells) under a script's name"
     if claimed:
         first = data[:HEAD_BYTES].split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
         return shebang_kind(first) or claimed, None
@@ -221,16 +224,20 @@ def kind_of(suffix: str, data: bytes) -> tuple[str, str | None]:
         return "data", None
     kind = sniff(data[:HEAD_BYTES], data[-TAIL_BYTES:])
     if kind == "notebook":
-        try:
-            shaped = is_notebook(parse_notebook_text(decode(data)[0]))
-        except SourceError:
-            shaped = b'"cell_type"' in data
-        if not shaped:
+        if not _notebook_shaped(data):
             return "data", None
         return kind, "kind from content: notebook (JSON with cells)"
     if kind:
         return kind, f"kind from content: {kind} (#! line)"
     return "data", None
+
+
+def _notebook_shaped(data: bytes) -> bool:
+    """Does JSON that names notebook keys parse into a notebook (or, broken, still hold cells to salvage)?"""
+    try:
+        return is_notebook(parse_notebook_text(decode(data)[0]))
+    except SourceError:
+        return b'"cell_type"' in data
 
 
 def _text(value: Any) -> str:
@@ -303,6 +310,9 @@ def notebook_units(data: bytes) -> tuple[list[Unit], list[str], str | None]:
         if any(salvaged):
             units = [(src, "cell", i) for i, src in enumerate(salvaged) if src]
             return units, notes + [f"{len(units)} cell sources salvaged; text-level checks otherwise"], str(exc)
+        if not text.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
+            # not JSON at all: a notebook exported or saved as its code (cells pasted one after another)
+            return [(text, "cell", None)], notes + ["not notebook JSON: read as the code of one cell"], str(exc)
         return [(text, "text", None)], notes + ["text-level checks only"], str(exc)
     return _units(cells), notes + more, None
 

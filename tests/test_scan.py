@@ -315,3 +315,21 @@ def test_kind_of_suffix_and_content():
     # a suffix that says data is believed too
     assert kind_of(".txt", b"#!/bin/sh\nxmrig -o stratum+tcp://a:1\n")[0] == "data"
     assert kind_of(".json", nb)[0] == "data"
+    # notebook JSON saved under a script's name is a notebook; a script that merely starts with a dict is not
+    assert kind_of(".py", nb)[0] == "notebook"
+    assert kind_of(".py", b'{"lr": 0.1, "cells": 3}\nprint(1)\n')[0] == "python"
+
+
+def test_a_notebook_saved_as_its_code_is_read_as_a_cell(tmp_path):
+    """An .ipynb that holds plain code (exported, pasted) gets the full analysis, not only the text-level checks."""
+    from nbwarden.engine import Engine
+    from nbwarden.scan import check_file
+
+    engine = Engine()
+    bad, good = tmp_path / "swap.ipynb", tmp_path / "plot.ipynb"
+    bad.write_text("!git clone https://github.com/s0md3v/roop\n%cd roop\n!python run.py -s face.jpg -t clip.mp4 -o out.mp4\n")
+    good.write_text("import matplotlib.pyplot as plt\n%matplotlib inline\nplt.plot([1, 2, 3])\n")
+    found = check_file(bad, engine)
+    assert found.verdict["action"] in ("warn", "block") and found.verdict["category"] == "deepfake", found.verdict
+    assert any("read as the code of one cell" in n for n in found.verdict["notes"])
+    assert check_file(good, engine).verdict["action"] == "allow"
