@@ -8,6 +8,7 @@ the handlers turn the call's folded arguments into command, download and script 
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from .. import shell
@@ -16,7 +17,7 @@ from .facts import CODE, EXEC, MAX_DEPTH, Analysis, clip
 from .folding import _printable
 from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic
 from .nesting import _nested, _writefile
-from .wrappers import ARGV, SHELL, VARARGS, Wrapper
+from .wrappers import ARGV, PYTHON, SHELL, VARARGS, Wrapper
 
 SHELL_CALLS = {"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput",
                "commands.getoutput", "commands.getstatusoutput", "asyncio.create_subprocess_shell",
@@ -30,12 +31,29 @@ EXEC_CALLS = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "exec
 WORKER_CALLS = {"Thread", "Process", "Timer", "submit", "apply_async", "run_in_executor", "start_new_thread"}
 
 
+def shell_keyword(call: ast.Call) -> bool:
+    """``shell=True``: an argv call that runs its argument as a shell line."""
+    return any(k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value for k in call.keywords)
+
+
+def run_kind(name: str, call: ast.Call) -> str | None:
+    """How a call of ``name`` runs its first argument: a shell line, an argv list, Python code, or not at all."""
+    if name in SHELL_CALLS or name in ARGV_CALLS and shell_keyword(call):
+        return SHELL
+    if name in ARGV_CALLS:
+        return ARGV
+    if name in EXEC_CALLS:
+        return PYTHON
+    return None
+
+
 class _CallHandlers:
     """The command-running calls of :class:`.pythonpass._PythonPass` (which provides ``folder``, ``analysis``,
-    ``depth``, ``_mark``, ``_loose``, ``_loose_part``, ``_fact``, ``_evidence`` and ``_derived``)."""
+    ``depth``, ``shell_env``, ``_mark``, ``_loose``, ``_loose_part``, ``_fact``, ``_evidence`` and ``_derived``)."""
 
     analysis: Analysis
     depth: int
+    shell_env: dict[str, str]
 
     def _handed_command(self, node: ast.Call, short: str) -> bool:
         """``Thread(target=os.system, args=(cmd,))``, ``pool.submit(subprocess.run, argv)``: the command a worker
@@ -59,13 +77,17 @@ class _CallHandlers:
         if value is None:
             value = self._loose(first)
         if name in SHELL_CALLS and isinstance(value, str):
-            add_shell(self.analysis, value, node.lineno, f"{short}({name})", EXEC, self.depth)
+            self._shell_line(value, node.lineno, f"{short}({name})")
         elif name in ARGV_CALLS:
             self._run_argv(node, f"{short}({name})", value)
         return True
 
-    def _shell_kw(self, node: ast.Call) -> bool:
-        return any(k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value for k in node.keywords)
+    def _shell_line(self, text: str, line: int, via: str) -> None:
+        """A shell line a call runs, with the variables the cell put in ``os.environ`` expanded as the shell
+        would (``os.environ['T'] = 'x'`` then ``os.system('$T ...')``)."""
+        if self.shell_env and "$" in text:
+            text = re.sub(r"\$\{?(\w+)\}?", lambda m: self.shell_env.get(m.group(1), m.group(0)), text)
+        add_shell(self.analysis, text, line, via, EXEC, self.depth)
 
     def _note_derived(self, arg: ast.AST, value: str) -> None:
         if not isinstance(arg, ast.Constant):
@@ -126,8 +148,8 @@ class _CallHandlers:
             return
         text = " ".join(map(str, value)) if isinstance(value, list) else str(value)
         if wrapper.kind == SHELL:
-            add_shell(self.analysis, text, node.lineno, via, EXEC, self.depth)
-        elif self.depth < MAX_DEPTH:
+            self._shell_line(text, node.lineno, via)
+        elif wrapper.kind == PYTHON and self.depth < MAX_DEPTH:
             _nested(self.analysis, text, "python", node.lineno, via, EXEC, self.depth + 1)
 
     def _run_argv(self, node: ast.Call, name: str, argv: Any) -> None:

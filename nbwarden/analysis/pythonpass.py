@@ -12,15 +12,16 @@ import re
 from typing import Any
 
 from .. import shell
-from .calls import ARGV_CALLS, EXEC_CALLS, SHELL_CALLS, WORKER_CALLS, _CallHandlers
+from .calls import ARGV_CALLS, WORKER_CALLS, _CallHandlers, run_kind
 from .commands import add_shell
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
 from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _printable, dotted
 from .nesting import _nested
-from .wrappers import find_wrappers
+from .wrappers import ARGV, PYTHON, SHELL, find_wrappers
 
 MAX_BOUND = 64  # names bound at prefilter hits whose later uses a focused walk follows ...
 MAX_RELATED = 4096  # ... and the lines it looks up for them; past either, it walks everything
+MAX_ATTRIBUTES = 4096  # bindings in env past which `self.x = ...` / `Class.x = ...` are no longer recorded
 
 PRINT_LIKE = {"print", "display", "Markdown", "HTML", "Latex", "warn", "info", "debug", "warning",
               "error", "critical", "exception", "log", "echo", "secho", "write_stdout"}
@@ -155,8 +156,7 @@ class _PythonPass(_CallHandlers):
                          for stmt in node.body if type(stmt) in (ast.Assign, ast.AnnAssign)}
         for node in self.assigns:
             self._assign(node)
-        self.wrappers = find_wrappers(self.tree.body, self.resolve, SHELL_CALLS, ARGV_CALLS, EXEC_CALLS,
-                                      self.analysis.source)
+        self.wrappers = find_wrappers(self.tree.body, self._classify, self.analysis.source)
         for node in self.calls:
             self._call(node)
         for node in self.strings:
@@ -431,7 +431,7 @@ class _PythonPass(_CallHandlers):
                 for sub, item in zip(target.elts, value, strict=True):
                     self._bind(sub, expr, item)
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and value is not None:
-            if len(self.env) < MAX_BOUND * 64:
+            if len(self.env) < MAX_ATTRIBUTES:
                 self.env[f"{target.value.id}.{target.attr}"] = value  # self.cmd = ...; Config.tool = ...
         elif isinstance(target, ast.Subscript) and dotted(target.value) == "os.environ" and isinstance(value, str):
             key = self.folder.fold(target.slice)
@@ -443,6 +443,11 @@ class _PythonPass(_CallHandlers):
                 container[key] = value  # d['cmd'] = b64decode(...)
             elif isinstance(container, list) and isinstance(key, int) and -len(container) <= key < len(container):
                 container[key] = value
+
+    def _classify(self, call: ast.Call) -> tuple[str, str | None]:
+        """A call's name and how it runs its first argument (:func:`.calls.run_kind`), for the wrapper search."""
+        name = self.resolve(call.func)
+        return name, run_kind(name, call)
 
     def _reference(self, expr: ast.AST) -> str | None:
         """:meth:`_Folder.reference`, also through a choice (``a if c else b``, ``a or b``): either side
@@ -543,22 +548,21 @@ class _PythonPass(_CallHandlers):
             return
         if short in WORKER_CALLS and self._handed_command(node, short):
             return
-        if name in SHELL_CALLS or (name in ARGV_CALLS and self._shell_kw(node)):
+        kind = run_kind(name, node)
+        if kind == SHELL:
             value = self._fold_arg(node, 0, "args" if name in ARGV_CALLS else "command", loose=True)
             if node.args:
                 self._mark(node.args[0], EXEC)
             if isinstance(value, list):
                 value = " ".join(str(v) for v in value)
             if isinstance(value, str):
-                if self.shell_env and "$" in value:  # the shell expands what the cell put in os.environ
-                    value = re.sub(r"\$\{?(\w+)\}?", lambda m: self.shell_env.get(m.group(1), m.group(0)), value)
                 self._note_derived(node.args[0] if node.args else node, value)
-                add_shell(self.analysis, value, node.lineno, name, EXEC, self.depth)
+                self._shell_line(value, node.lineno, name)
             return
-        if name in ARGV_CALLS or name.startswith(("os.exec", "os.spawn")):
+        if kind == ARGV or name.startswith(("os.exec", "os.spawn")):
             self._argv_call(node, name)
             return
-        if name in EXEC_CALLS and node.args:
+        if kind == PYTHON and node.args:
             code = self.folder.fold(node.args[0])
             text = _printable(code) if isinstance(code, (str, bytes)) else None
             if text and self.depth < MAX_DEPTH:

@@ -54,10 +54,11 @@ RUNNER_WORDS = ("system", "popen", "subprocess", "exec", "eval", "spawn", "getou
                 "getattr", "__import__", "import_module", "get_ipython", "__dict__", "modules[")
 
 
-def find_wrappers(body: list[ast.stmt], resolve: Callable[[ast.AST], str], shell_calls: set[str],
-                  argv_calls: set[str], exec_calls: set[str], source: str = "") -> dict[str, Wrapper]:
-    """The wrappers among a cell's top-level functions and lambdas.  A wrapper may call an earlier one
-    (``def run(c): sh(c)``); two rounds follow such chains."""
+def find_wrappers(body: list[ast.stmt], classify: Callable[[ast.Call], tuple[str, str | None]],
+                  source: str = "") -> dict[str, Wrapper]:
+    """The wrappers among a cell's top-level functions and lambdas.  ``classify`` names a call and says how it
+    runs its first argument (``SHELL``, ``ARGV``, ``PYTHON`` or None: :func:`.calls.run_kind`).  A wrapper may
+    call an earlier one (``def run(c): sh(c)``); two rounds follow such chains."""
     if source and not any(word in source for word in RUNNER_WORDS):
         return {}
     candidates: list[tuple[str, ast.arguments, list[ast.AST]]] = []
@@ -75,30 +76,23 @@ def find_wrappers(body: list[ast.stmt], resolve: Callable[[ast.AST], str], shell
             params = [a.arg for a in (*spec.posonlyargs, *spec.args)]
             vararg = spec.vararg.arg if spec.vararg else None
             for stmt in statements:
-                wrapper = _wrapping(stmt, params, vararg, resolve, shell_calls, argv_calls, exec_calls, found)
+                wrapper = _wrapping(stmt, params, vararg, classify, found)
                 if wrapper is not None:
                     found[name] = wrapper
                     break
     return found
 
 
-def _wrapping(root: ast.AST, params: list[str], vararg: str | None, resolve: Callable[[ast.AST], str],
-              shell_calls: set[str], argv_calls: set[str], exec_calls: set[str],
-              known: dict[str, Wrapper]) -> Wrapper | None:
+def _wrapping(root: ast.AST, params: list[str], vararg: str | None,
+              classify: Callable[[ast.Call], tuple[str, str | None]], known: dict[str, Wrapper]) -> Wrapper | None:
     for node in ast.walk(root):
         if type(node) is not ast.Call:
             continue
-        inner = resolve(node.func)
-        shell_kw = any(k.arg == "shell" and type(k.value) is ast.Constant and k.value.value for k in node.keywords)
+        inner, kind = classify(node)
         if inner in known:
-            outer = known[inner]
-            kind, position = outer.kind, outer.index
-        elif inner in shell_calls or inner in argv_calls and shell_kw:
-            kind, position = SHELL, 0
-        elif inner in argv_calls:
-            kind, position = ARGV, 0
-        elif inner in exec_calls:
-            kind, position = PYTHON, 0
+            kind, position = known[inner].kind, known[inner].index
+        elif kind is not None:
+            position = 0
         else:
             continue
         if position == VARARGS:

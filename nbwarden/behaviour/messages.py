@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 
-from .floods import _workers
+from .floods import _count, _workers
 from .unit import FUNCTIONS, Found, _loop_targets, _Unit
 
 PHONE = re.compile(r"(phone|mobile|msisdn|number|nomor|numero|telefon|victim)", re.I)
@@ -121,7 +121,6 @@ def _stops(loop: ast.AST) -> bool:
 
 
 def _few(unit: _Unit, iterable: ast.AST) -> bool:
-    if isinstance(iterable, ast.Call) and unit.name(iterable) == "range" and iterable.args:
-        bound = unit.value(iterable.args[-1] if len(iterable.args) < 3 else iterable.args[1])
-        return isinstance(bound, int) and bound < FEW
-    return False
+    """``range(n)`` with a known n below :data:`FEW` (an unknown one counts as many)."""
+    return isinstance(iterable, ast.Call) and unit.name(iterable) == "range" and bool(iterable.args) and \
+        _count(unit, iterable) < FEW
