@@ -27,6 +27,8 @@ ARGV_CALLS = {"subprocess.run", "subprocess.call", "subprocess.check_call", "sub
               "subprocess.Popen", "asyncio.create_subprocess_exec", "pty.spawn", "os.posix_spawn",
               "os.posix_spawnp", "sh.Command", "pexpect.spawn", "pexpect.run"}
 EXEC_CALLS = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "execfile"}
+# the modules (and builtins) the calls above come from: an alias of one may run a command
+RUNNER_ROOTS = frozenset(name.split(".")[0] for name in (*SHELL_CALLS, *ARGV_CALLS, *EXEC_CALLS))
 # Calls that start a worker on a function and its arguments (Thread(target=os.system, args=(cmd,)))
 WORKER_CALLS = {"Thread", "Process", "Timer", "submit", "apply_async", "run_in_executor", "start_new_thread"}
 

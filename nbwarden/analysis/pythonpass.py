@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from .. import shell
-from .calls import ARGV_CALLS, WORKER_CALLS, _CallHandlers, run_kind
+from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
 from .commands import add_shell
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
 from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _printable, dotted
@@ -156,7 +156,8 @@ class _PythonPass(_CallHandlers):
                          for stmt in node.body if type(stmt) in (ast.Assign, ast.AnnAssign)}
         for node in self.assigns:
             self._assign(node)
-        self.wrappers = find_wrappers(self.tree.body, self._classify, self.analysis.source)
+        runners = [name for name, target in self.aliases.items() if target.split(".")[0] in RUNNER_ROOTS]
+        self.wrappers = find_wrappers(self.tree.body, self._classify, self.analysis.source, runners)
         for node in self.calls:
             self._call(node)
         for node in self.strings:

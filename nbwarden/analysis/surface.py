@@ -45,7 +45,7 @@ def surface(source: str, kind: str = "cell") -> Analysis:
                 pending.append((text, number, ""))
             elif stripped.startswith(("!", "%")) and not stripped.startswith("!="):
                 _line_magic(analysis, stripped, number, pending)
-            elif (match := ASSIGN_SHELL.match(text)) and ("!" in text or "%s" in text):
+            elif ("!" in text or "%s" in text) and "=" in text and (match := ASSIGN_SHELL.match(text)):
                 _line_magic(analysis, ("!" if match.group(3) == "!" else "%sx ") + match.group(4), number, pending)
             for command, line, via in pending:
                 analysis.shell_lines[line] = EXEC

@@ -9,7 +9,7 @@ the shell line ``xmrig -o pool:443``.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 SHELL, ARGV, PYTHON = "shell", "argv", "python"
@@ -55,23 +55,31 @@ RUNNER_WORDS = ("system", "popen", "subprocess", "exec", "eval", "spawn", "getou
 
 
 def find_wrappers(body: list[ast.stmt], classify: Callable[[ast.Call], tuple[str, str | None]],
-                  source: str = "") -> dict[str, Wrapper]:
+                  source: str = "", runners: Iterable[str] = ()) -> dict[str, Wrapper]:
     """The wrappers among a cell's top-level functions and lambdas.  ``classify`` names a call and says how it
     runs its first argument (``SHELL``, ``ARGV``, ``PYTHON`` or None: :func:`.calls.run_kind`).  A wrapper may
-    call an earlier one (``def run(c): sh(c)``); two rounds follow such chains."""
+    call an earlier one (``def run(c): sh(c)``); a second round follows such chains.
+
+    With ``source`` (the text the tree's lines number), a function is walked only when its own lines name a
+    runner word, a shell escape, one of ``runners`` (the cell's aliases of runner modules and calls: ``_s`` of
+    ``import subprocess as _s``) or, in the second round, a wrapper already found: most cells define
+    functions, few wrap commands."""
     if source and not any(word in source for word in RUNNER_WORDS):
         return {}
-    candidates: list[tuple[str, ast.arguments, list[ast.AST]]] = []
+    lines = source.split("\n") if source else None
+    candidates: list[tuple[str, ast.arguments, list[ast.AST], str | None]] = []
     for stmt in body:
         if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef):
-            candidates.append((stmt.name, stmt.args, stmt.body))
+            candidates.append((stmt.name, stmt.args, stmt.body, _own_text(stmt, lines)))
         elif type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name \
                 and type(stmt.value) is ast.Lambda:
-            candidates.append((stmt.targets[0].id, stmt.value.args, [stmt.value.body]))
+            candidates.append((stmt.targets[0].id, stmt.value.args, [stmt.value.body], _own_text(stmt, lines)))
+    runners = tuple(runners)
     found: dict[str, Wrapper] = {}
-    for _round in range(2):
-        for name, spec, statements in candidates[:MAX_WRAPPERS]:
-            if name in found:
+    for round_ in range(2):
+        for name, spec, statements, text in candidates[:MAX_WRAPPERS]:
+            if name in found or text is not None and not (
+                    any(word in text for word in found) if round_ else _may_run(text, runners)):
                 continue
             params = [a.arg for a in (*spec.posonlyargs, *spec.args)]
             vararg = spec.vararg.arg if spec.vararg else None
@@ -80,7 +88,22 @@ def find_wrappers(body: list[ast.stmt], classify: Callable[[ast.Call], tuple[str
                 if wrapper is not None:
                     found[name] = wrapper
                     break
+        if not found:
+            break
     return found
+
+
+def _may_run(text: str, runners: tuple[str, ...]) -> bool:
+    low = text.lower()
+    return "!" in text or any(word in low for word in RUNNER_WORDS) or any(name in text for name in runners)
+
+
+def _own_text(stmt: ast.stmt, lines: list[str] | None) -> str | None:
+    """The lines a statement spans, or None when they cannot be told (no source, or lines out of range)."""
+    end = getattr(stmt, "end_lineno", None)
+    if lines is None or end is None or not 0 < stmt.lineno <= end <= len(lines):
+        return None
+    return "\n".join(lines[stmt.lineno - 1:end])
 
 
 def _wrapping(root: ast.AST, params: list[str], vararg: str | None,

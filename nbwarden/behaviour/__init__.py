@@ -50,9 +50,10 @@ words and :func:`find`, which runs the three.
 from __future__ import annotations
 
 import ast
-import re
 from collections.abc import Callable
 from typing import Any
+
+import ahocorasick
 
 from .floods import _floods
 from .messages import _message_storms
@@ -81,7 +82,10 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
 }
 WANTED = ("unzip", "7z", "unrar", "urlopen(", "requests.", "httpx", "aiohttp", ".listen(", "serve(")
 ALL_TRIGGERS = tuple(sorted({w for words in TRIGGERS.values() for w in words} | set(WANTED)))
-_WANTED = re.compile("|".join(re.escape(w) for w in ALL_TRIGGERS))
+_WANTED = ahocorasick.Automaton()  # one pass for all the words: a regex alternation of them cost 0.1 ms a cell
+for _word in ALL_TRIGGERS:
+    _WANTED.add_word(_word, _word)
+_WANTED.make_automaton()
 
 
 def triggers_for(glob: str) -> list[str]:
@@ -94,7 +98,7 @@ def triggers_for(glob: str) -> list[str]:
 
 def wanted(low_source: str) -> bool:
     """Is any shape's trigger word in this (lower-cased) source?"""
-    return _WANTED.search(low_source) is not None
+    return next(_WANTED.iter(low_source), None) is not None
 
 
 def find(tree: ast.AST, fold: Callable[[ast.AST], Any] | None = None) -> list[Found]:

@@ -72,8 +72,8 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
 def _hash_compares(unit: _Unit) -> list[tuple[ast.Compare, ast.AST]]:
     """Comparisons of a digest of something with something else: ``md5(w).hexdigest() == target``."""
     found = []
-    for node in ast.walk(unit.tree):
-        if not isinstance(node, ast.Compare) or not any(isinstance(op, (ast.Eq, ast.NotEq, ast.In)) for op in node.ops):
+    for node in unit.compares:
+        if not any(isinstance(op, (ast.Eq, ast.NotEq, ast.In)) for op in node.ops):
             continue
         for side in (node.left, *node.comparators):
             # the digest in the comparison itself, or in the name compared (h = md5(w).hexdigest(); h == target)

@@ -4,6 +4,7 @@ the helpers that follow names through it, and the result type :class:`Found`."""
 from __future__ import annotations
 
 import ast
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -43,12 +44,19 @@ class _Unit:
         self.strings: list[tuple[ast.AST, str]] = []
         self.names_bound_to: dict[str, list[ast.AST]] = {}  # NAME -> values assigned to it anywhere
         self.star_imports: set[str] = set()  # from scapy.all import *
-        for node in ast.walk(tree):
-            for child in ast.iter_child_nodes(node):
+        self.compares: list[ast.Compare] = []
+        todo = deque([tree])  # ast.walk's order, with each node's children listed once, not twice
+        while todo:
+            node = todo.popleft()
+            children = list(ast.iter_child_nodes(node))
+            for child in children:
                 self.parent[id(child)] = node
+            todo.extend(children)
             kind = type(node)
             if kind is ast.Call:
                 self.calls.append(node)
+            elif kind is ast.Compare:
+                self.compares.append(node)
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
                 self.functions.setdefault(node.name, []).append(node)
             elif kind is ast.Import:

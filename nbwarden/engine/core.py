@@ -47,6 +47,23 @@ REGEX_MATCHES_PER_UNIT = 4
 _RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
 
 
+def _regex_set(texts: list[str]):
+    """One case-insensitive RE2 set over ``texts``, or None: no RE2, nothing to add, or over RE2's size limit
+    (the caller then searches them one by one)."""
+    if re2 is None or not texts:
+        return None
+    options = re2.Options()
+    options.case_sensitive = False
+    regex_set = re2.Set.SearchSet(options)
+    try:
+        for text in texts:
+            regex_set.Add(text)
+        regex_set.Compile()
+    except re2.error:
+        return None
+    return regex_set
+
+
 class Engine:
     """Compiled rules.  Build one and reuse it; checking is thread-safe."""
 
@@ -145,16 +162,24 @@ class Engine:
                             self._signatures.append(ref)
         for word in DECODE_TRIGGERS:
             needles.setdefault(word, []).append(_TRIGGER)
-        # regexes that cannot match without a word wait behind that word in the automaton; the rest form the set
+        # regexes that cannot match without a word wait behind that word in the automaton; the rest form the set.
+        # Regexes waiting behind the same words form one gate group, searched in one RE2 set pass: many share a
+        # common word ("for" opens the loop regexes of five languages), and one pass costs less than ten searches
         gates: dict[str, list[int]] = {}
+        groups: dict[tuple[str, ...], int] = {}
+        self._gate_groups: list[list[int]] = []
         self._ungated: list[int] = []
         for index, (text, _) in enumerate(regexes):
-            words = regexlit.required_literals(text)
-            if words:
-                for word in words:
-                    gates.setdefault(word, []).append(index)
-            else:
+            words = tuple(sorted(regexlit.required_literals(text) or ()))
+            if not words:
                 self._ungated.append(index)
+                continue
+            if words not in groups:
+                groups[words] = len(self._gate_groups)
+                self._gate_groups.append([])
+                for word in words:
+                    gates.setdefault(word, []).append(groups[words])
+            self._gate_groups[groups[words]].append(index)
         self._sig_automaton = ahocorasick.Automaton()
         sig_needles: dict[str, list[tuple[_Ref, int]]] = {}
         for ref in self._signatures:
@@ -196,17 +221,11 @@ class Engine:
         self._regex_texts = [text for text, _ in regexes]
         self._regexes = [re2.compile(f"(?i){text}") if re2 is not None else re.compile(text, re.I)
                          for text in self._regex_texts]
-        self._regex_set = None
+        self._regex_set = _regex_set([self._regex_texts[i] for i in self._ungated])
+        self._group_sets = [_regex_set([self._regex_texts[i] for i in members]) if len(members) > 1 else None
+                            for members in self._gate_groups]
         self._regex_union = None
-        if self._ungated and re2 is not None:
-            options = re2.Options()
-            options.case_sensitive = False
-            regex_set = re2.Set.SearchSet(options)
-            for index in self._ungated:
-                regex_set.Add(self._regex_texts[index])
-            regex_set.Compile()
-            self._regex_set = regex_set
-        elif self._ungated:
+        if self._ungated and self._regex_set is None:
             self._regex_union = re.compile("|".join(scoped(self._regex_texts[i]) for i in self._ungated), re.I)
 
     # ------------------------------------------------------------------ public API
@@ -546,17 +565,27 @@ class Engine:
         return matches
 
     def _regex_indices(self, text: str, gates: Iterable[int] = ()) -> list[int]:
-        """Indices of the regexes that match somewhere in ``text``: the ungated ones in one RE2 set pass, the
-        gated ones (``gates``: their word occurs, from :meth:`_scan`) one by one."""
+        """Indices of the regexes that match somewhere in ``text``: the ungated ones in one RE2 set pass, then
+        each gate group whose word occurs (``gates``, from :meth:`_scan`) in one set pass of its own."""
         if not self._regexes:
             return []
+        # RE2 reads UTF-8: encoded once here, not once per search
+        data = text.encode("utf-8", "surrogatepass") if re2 is not None else text
         if self._regex_set is not None:
-            found = [self._ungated[i] for i in self._regex_set.Match(text) or []]
+            found = [self._ungated[i] for i in self._regex_set.Match(data) or []]
+        elif re2 is not None:
+            found = [i for i in self._ungated if self._regexes[i].search(data)]
         elif self._regex_union is not None and self._regex_union.search(text):
             found = list(self._ungated)
         else:
             found = []
-        return found + [i for i in sorted(gates) if self._regexes[i].search(text)]
+        for group in sorted(gates):
+            members, one_pass = self._gate_groups[group], self._group_sets[group]
+            if one_pass is not None:
+                found.extend(members[i] for i in one_pass.Match(data) or [])
+            else:
+                found.extend(i for i in members if self._regexes[i].search(data))
+        return sorted(found)
 
     def _regex_matches(self, text: str, gates: Iterable[int] = ()) -> Iterable[tuple[_Ref, int, int, str]]:
         if not self._regexes:
