@@ -55,6 +55,14 @@ CASES = [
     ("server.go", "package main\n\nimport \"net/http\"\n\nfunc main() {\n\thttp.HandleFunc(\"/\", func(w http.ResponseWriter,"
                   " r *http.Request) { w.Write([]byte(\"ok\")) })\n\tfor {\n\t\tgo func() {}()\n\t\t"
                   "http.Get(\"http://127.0.0.1:8080/health\")\n\t\tbreak\n\t}\n\thttp.ListenAndServe(\":8080\", nil)\n}\n", None),
+    # a setup script that writes a compose file in a here-document: the file's images are what starts
+    ("setup.sh", "#!/bin/bash\nmkdir -p /srv/share && cd /srv/share\ncat <<EOF > compose.yaml\nservices:\n"
+                 "  files:\n    image: filebrowser/filebrowser:latest\n    volumes:\n      - /srv/share:/srv\n"
+                 "    ports:\n      - \"8094:80\"\nEOF\ndocker compose up -d\n", "web_file_hosting"),
+    ("setup.sh", "#!/bin/bash\nmkdir -p /srv/lab && cd /srv/lab\ncat > compose.yaml <<'EOF'\nservices:\n"
+                 "  lab:\n    image: jupyter/scipy-notebook\n    ports: ['127.0.0.1:8888:8888']\n  db:\n"
+                 "    image: postgres:16\nEOF\ncat <<EOF > notes.txt\nimage: filebrowser/filebrowser is not run\nEOF\n"
+                 "docker compose up -d\n", None),
 ]
 
 

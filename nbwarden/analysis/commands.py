@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from .. import shell
+from .. import embedded, shell
 from .facts import EXEC, MAX_DEPTH, Analysis, Fact, clip
 from .nesting import _nested
 
@@ -19,9 +19,16 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
         logical = ""
         start = line
         variables: dict[str, str] = {}
-        for offset, raw in enumerate(text.split("\n")):
+        raws = text.split("\n")
+        skip_to = -1
+        for offset, raw in enumerate(raws):
+            if offset <= skip_to:
+                continue  # the body of a here-document read as the file it writes (below)
             if not logical:
                 start = line + offset
+                skip_to = _embedded_heredoc(analysis, raws, offset, line, via, context, depth)
+                if skip_to > offset:
+                    continue
             if raw.rstrip().endswith("\\"):
                 logical += raw.rstrip()[:-1] + " "
                 continue
@@ -61,6 +68,36 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
     for code in facts.python_code:
         if depth < MAX_DEPTH:
             _nested(analysis, code, "python", line, f"{via} python -c".strip(), context, depth + 1)
+
+
+# `cat <<EOF > compose.yaml`, `cat > compose.yaml <<'EOF'`, `tee docker-compose.yml <<-EOF`: a here-document
+# written to a file (the file's name after `>` or `tee`)
+_HEREDOC = re.compile(r"<<-?\s*(['\"]?)(\w+)\1")
+_HEREDOC_FILE = re.compile(r"(?:>|\btee\s+(?:-a\s+)?)\s*['\"]?([^\s'\";&|<>]+)")
+
+
+def _embedded_heredoc(analysis: Analysis, raws: list[str], offset: int, line: int, via: str, context: str,
+                      depth: int) -> int:
+    """A here-document that writes a compose file, a CI pipeline or a Dockerfile is read as that file: its
+    ``image:`` and command keys are what will run (``docker compose up`` starts them).  Returns the offset of
+    the document's last line when it was read so, else -1 (the lines stay shell lines, as before)."""
+    head = raws[offset]
+    if "<<" not in head:
+        return -1
+    tag, target = _HEREDOC.search(head), _HEREDOC_FILE.search(_HEREDOC.sub(" ", head))
+    if tag is None or target is None:
+        return -1
+    end = next((i for i in range(offset + 1, len(raws)) if raws[i].strip() == tag.group(2)), None)
+    if end is None:
+        return -1
+    body = "\n".join(raws[offset + 1:end])
+    kind = embedded.kind_of_name(target.group(1), body)
+    if kind is None:
+        return -1
+    for number, command in enumerate(embedded.commands(kind, body).split("\n"), start=line + offset + 1):
+        if command.strip():
+            add_shell(analysis, command, number, f"{via} {target.group(1)}".strip(), context, depth)
+    return end
 
 
 def _launched_in(cwd: str, argv: list[str]) -> tuple[str, ...] | None:
