@@ -47,14 +47,24 @@ REGEX_MATCHES_PER_UNIT = 4
 _RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
 
 
+# RE2's default memory budget (8 MB) is too small for the DFA of a bounded gap (``.{0,1000}?``) on a long
+# cell: RE2 then falls back to a slower matcher and logs "DFA out of memory" to stderr for each such search
+RE2_MAX_MEM = 64 << 20
+
+
+def _re2_options():
+    options = re2.Options()
+    options.case_sensitive = False
+    options.max_mem = RE2_MAX_MEM
+    return options
+
+
 def _regex_set(texts: list[str]):
     """One case-insensitive RE2 set over ``texts``, or None: no RE2, nothing to add, or over RE2's size limit
     (the caller then searches them one by one)."""
     if re2 is None or not texts:
         return None
-    options = re2.Options()
-    options.case_sensitive = False
-    regex_set = re2.Set.SearchSet(options)
+    regex_set = re2.Set.SearchSet(_re2_options())
     try:
         for text in texts:
             regex_set.Add(text)
@@ -219,7 +229,7 @@ class Engine:
         # located with RE2 too where it is installed: Python's re backtracks, and one rule's regex over a long line
         # of dotted names cost seconds (quadratic); RE2 is linear
         self._regex_texts = [text for text, _ in regexes]
-        self._regexes = [re2.compile(f"(?i){text}") if re2 is not None else re.compile(text, re.I)
+        self._regexes = [re2.compile(text, _re2_options()) if re2 is not None else re.compile(text, re.I)
                          for text in self._regex_texts]
         self._regex_set = _regex_set([self._regex_texts[i] for i in self._ungated])
         self._group_sets = [_regex_set([self._regex_texts[i] for i in members]) if len(members) > 1 else None
