@@ -83,6 +83,8 @@ def find_wrappers(body: list[ast.stmt], classify: Callable[[ast.Call], tuple[str
                 continue
             params = [a.arg for a in (*spec.posonlyargs, *spec.args)]
             vararg = spec.vararg.arg if spec.vararg else None
+            if not params and not vararg:
+                continue  # nothing to pass on
             for stmt in statements:
                 wrapper = _wrapping(stmt, params, vararg, classify, found)
                 if wrapper is not None:
