@@ -379,34 +379,6 @@ def test_engine_without_re2_uses_one_python_union(monkeypatch):
     assert fallback.check_code("x = 1").action == "allow"
 
 
-WORD_TEXTS = [
-    "!./xmrig -o stratum+tcp://pool.example.com:3333 -u W --donate-level 1",
-    "import torch\nfor epoch in range(10):\n    loss = model(x).sum()  # ablation: the lt of __lt__ is not a program",
-    "ngrokngrok ngrok\tNGROK ${HOME} !$ x | $ y",  # overlapping and repeated words, shell punctuation
-    "Ünïcödé — 日本語 text, then hashcat -m 0 and \u00e9t\u00e9 with john --wordlist=w.txt",
-    "",
-]
-
-
-@pytest.mark.parametrize("text", WORD_TEXTS)
-def test_word_search_by_set_agrees_with_the_automaton(engine, text):
-    """The RE2 set pass plus str.find must report every occurrence the Aho-Corasick automaton reports, in the
-    same order: evidence and multi-part rules read the hits in that order."""
-    low = text.lower()
-    by_automaton = [(end, payload[0]) for end, payload in engine._automaton.iter(low)]
-    by_set = [(end, payload[0]) for end, payload in engine._needle_hits(low)]
-    assert engine._needle_set is not None
-    assert by_set == by_automaton
-
-
-def test_verdicts_do_not_depend_on_how_words_are_found(engine, monkeypatch):
-    """Without the set (RE2 missing, or a set RE2 would not compile) the automaton is walked: same verdicts."""
-    cells = [*WORD_TEXTS, "import os\nos.system('python3 start.py udp 203.0.113.4:80 500 60')", "x = 1"]
-    with_set = [engine.check_code(cell).to_dict() for cell in cells]
-    monkeypatch.setattr(engine, "_needle_set", None)
-    assert [engine.check_code(cell).to_dict() for cell in cells] == with_set
-
-
 def _command_cases() -> list[tuple[list[str], str | None]]:
     """Command lines for the plain-command test: every line of the shell corpus, and plain look-alikes."""
     import shlex

@@ -47,11 +47,6 @@ REGEX_MATCHES_PER_UNIT = 4
 _RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
 
 
-# A regex gated by a word of at most this many characters is searched in every cell with the ungated ones: with
-# 4, the regex time of 15,877 real notebook cells fell by about 40 % (side by side, against gating them all); at 6
-# the shared set outgrows RE2's DFA and every search slows tenfold
-COMMON_GATE_LEN = 4
-
 # RE2's default memory budget (8 MB) is too small for the DFA of a bounded gap (``.{0,1000}?``) on a long
 # cell: RE2 then falls back to a slower matcher and logs "DFA out of memory" to stderr for each such search
 RE2_MAX_MEM = 64 << 20
@@ -62,22 +57,6 @@ def _re2_options():
     options.case_sensitive = False
     options.max_mem = RE2_MAX_MEM
     return options
-
-
-def _literal_set(words: list[str]):
-    """One RE2 set of plain words (already lower case, matched against lower-cased text), or None."""
-    if re2 is None or not words:
-        return None
-    options = re2.Options()
-    options.max_mem = RE2_MAX_MEM
-    literal_set = re2.Set.SearchSet(options)
-    try:
-        for word in words:
-            literal_set.Add(re2.escape(word))
-        literal_set.Compile()
-    except re2.error:
-        return None
-    return literal_set
 
 
 def _regex_set(texts: list[str]):
@@ -202,9 +181,7 @@ class Engine:
         self._ungated: list[int] = []
         for index, (text, _) in enumerate(regexes):
             words = tuple(sorted(regexlit.required_literals(text) or ()))
-            if not words or any(len(word) <= COMMON_GATE_LEN for word in words):
-                # no word to wait behind, or one that most cells hold ("for", "port", "len"): searched in every
-                # cell, in the one set pass of the ungated regexes, and the word costs the automaton nothing
+            if not words:
                 self._ungated.append(index)
                 continue
             if words not in groups:
@@ -231,8 +208,6 @@ class Engine:
             self._automaton.add_word(text, (text, literal_refs, tuple(gates.get(text, ())), bool(refs), wakes))
         if needles or gates:
             self._automaton.make_automaton()
-        self._needle_list = list(self._automaton.items()) if needles or gates else []
-        self._needle_set = _literal_set([needle for needle, _ in self._needle_list])
         self._has_needles = bool(needles or gates)
         self._download_globs = _GlobSet(self._downloads)
         self._behaviour_globs = _GlobSet(self._behaviour_refs)
@@ -487,24 +462,6 @@ class Engine:
         rule whose rarest part is missing: that part is looked for only when the rarest one shows up."""
         return ref.rule not in self._multi or ref.group == self._chosen[ref.rule]
 
-    def _needle_hits(self, low: str) -> Iterable[tuple[int, tuple]]:
-        """Every occurrence of every word (its last character's offset, its payload), in the automaton's order.
-
-        One RE2 set pass over the text says which words occur; ``str.find`` then places them.  pyahocorasick
-        walks its 2,500-word trie at about 20 ns a character, the set at about 3: on most cells only a few words
-        occur."""
-        if self._needle_set is None:
-            return self._automaton.iter(low)
-        hits = []
-        for index in self._needle_set.Match(low.encode("utf-8", "surrogatepass")) or ():
-            needle, payload = self._needle_list[index]
-            at = low.find(needle)
-            while at != -1:
-                hits.append((at + len(needle) - 1, -len(needle), payload))
-                at = low.find(needle, at + 1)
-        hits.sort(key=lambda hit: hit[:2])  # by end, the longest word first: how the automaton reports them
-        return [(end, payload) for end, _, payload in hits]
-
     def _scan(self, low: str) -> tuple[list[tuple[int, str, tuple[_Ref, ...]]], set[int], bool]:
         """One Aho-Corasick pass: hits as (start, needle, literal refs), minus bogus triggers; the indices of the
         regexes whose gate word occurs; and whether any hit wakes the deep analysis."""
@@ -513,7 +470,7 @@ class Engine:
         hits = []
         gates: set[int] = set()
         wakes = False
-        for end, (needle, refs, gated, wanted, waking) in self._needle_hits(low):
+        for end, (needle, refs, gated, wanted, waking) in self._automaton.iter(low):
             if gated:
                 gates.update(gated)
             if not wanted:
@@ -742,7 +699,7 @@ class Engine:
         low = text.lower()
         gates: set[int] = set()
         if self._has_needles:
-            for end, (needle, refs, gated, _, _) in self._needle_hits(low):
+            for end, (needle, refs, gated, _, _) in self._automaton.iter(low):
                 gates.update(gated)
                 start = end - len(needle) + 1
                 for ref in refs:
