@@ -17,6 +17,11 @@ MAGIC_LINE = re.compile(r"^[ \t]*[!%]|=[ \t]*(?:!|%sx|%system)", re.M)
 ASSIGN_SHELL = re.compile(r"^(\s*)([\w., ]+?)\s*=\s*(!|%sx\b|%system\b)\s*(.*)$")
 
 
+def shell_assignment(text: str) -> re.Match | None:
+    """``files = !ls`` or ``out = %sx cmd`` on one line; the regex runs only where ``=`` and a shell escape occur."""
+    return ASSIGN_SHELL.match(text) if ("!" in text or "%s" in text) and "=" in text else None
+
+
 def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int, str]]) -> str:
     """Replace IPython-only lines by Python placeholders, recording shell facts.
 
@@ -83,7 +88,7 @@ def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int
             out.extend([""] * extra)
             i += extra + 1
             continue
-        match = ASSIGN_SHELL.match(text) if ("!" in text or "%s" in text) and "=" in text else None
+        match = shell_assignment(text)
         if match and not stripped.startswith("#"):
             command = ("!" if match.group(3) == "!" else "%sx ") + match.group(4)
             _line_magic(analysis, command, lineno, env_text)

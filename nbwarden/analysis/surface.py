@@ -7,7 +7,7 @@ import re
 
 from .commands import add_shell
 from .facts import CODE, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
-from .ipython import ASSIGN_SHELL, CELL_MAGIC_INERT, CELL_MAGIC_SHELL, _line_magic
+from .ipython import CELL_MAGIC_INERT, CELL_MAGIC_SHELL, _line_magic, shell_assignment
 
 MAX_SURFACE_LINE = 64 * 1024  # longer shell lines keep only their raw text in the surface reading
 
@@ -45,7 +45,7 @@ def surface(source: str, kind: str = "cell") -> Analysis:
                 pending.append((text, number, ""))
             elif stripped.startswith(("!", "%")) and not stripped.startswith("!="):
                 _line_magic(analysis, stripped, number, pending)
-            elif ("!" in text or "%s" in text) and "=" in text and (match := ASSIGN_SHELL.match(text)):
+            elif match := shell_assignment(text):
                 _line_magic(analysis, ("!" if match.group(3) == "!" else "%sx ") + match.group(4), number, pending)
             for command, line, via in pending:
                 analysis.shell_lines[line] = EXEC

@@ -210,10 +210,11 @@ def _floods(unit: _Unit) -> list[Found]:
     found: list[Found] = []
     seen: set[str] = set()
     # a unit that accepts connections opens its own to where its clients ask: a relay, not a flood
-    serving = any(unit.name(c).rsplit(".", 1)[-1] in {"accept", "start_server", "serve_forever"} for c in unit.calls)
+    called = {unit.name(c).rsplit(".", 1)[-1] for c in unit.calls}
+    serving = bool(called & {"accept", "start_server", "serve_forever"})
     # an event-driven client (sockets handed to a selector, read when they are ready) reads its answers in the
     # selector's loop, not in the loop that opens them
-    evented_reader = {"register", "recv"} <= {unit.name(c).rsplit(".", 1)[-1] for c in unit.calls}
+    evented_reader = {"register", "recv"} <= called
     for call in unit.calls:
         sent = _send(unit, call)
         if sent is None:

@@ -234,8 +234,8 @@ class Engine:
         self._regex_set = _regex_set([self._regex_texts[i] for i in self._ungated])
         # a set even for one regex: one call into RE2, where a search goes through the wrapper's match objects
         self._group_sets = [_regex_set([self._regex_texts[i] for i in members]) for members in self._gate_groups]
-        self._regex_union = None
-        if self._ungated and self._regex_set is None:
+        self._regex_union = None  # without RE2 (a set RE2 cannot compile is searched regex by regex instead)
+        if self._ungated and re2 is None:
             self._regex_union = re.compile("|".join(scoped(self._regex_texts[i]) for i in self._ungated), re.I)
 
     # ------------------------------------------------------------------ public API
