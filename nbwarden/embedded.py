@@ -91,7 +91,11 @@ def _dockerfile(lines: list[str]) -> list[str]:
             continue
         body = m.group(2).strip()
         if body.startswith("["):
-            out[i] = _exec_form(body)
+            start = i
+            while body.endswith("\\") and i + 1 < len(lines):  # an exec form split over lines: one command
+                i += 1
+                body = body[:-1] + " " + lines[i].strip()
+            out[start] = _exec_form(body)
             i += 1
             continue
         out[i] = body

@@ -21,7 +21,8 @@ from typing import Any
 from . import __version__
 from .engine import Engine, Verdict
 from .rules import SEVERITY_RANK
-from .sources import CODE_SUFFIXES, SNIFFED_SUFFIXES, SourceError, sniff_file, units_of_file
+from .embedded import kind_of_name
+from .sources import CODE_SUFFIXES, OTHER_CODE_SUFFIXES, SNIFFED_SUFFIXES, SourceError, sniff_file, units_of_file
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".ipynb_checkpoints", ".venv", "venv",
              ".tox", ".mypy_cache", ".pytest_cache", ".ruff_cache"}
@@ -56,13 +57,16 @@ class UsageError(ValueError):
 
 
 def is_code(path: Path) -> bool:
-    """Does a directory walk check this file?  A code suffix, or no telling suffix and code inside.
+    """Does a directory walk check this file?  A code suffix (a Go or C flood tool is code too), a file
+    whose name says it runs commands (a Dockerfile, a CI pipeline, a compose file, a Procfile), or no telling
+    suffix and code inside.
 
     Only files whose suffix claims nothing (:data:`SNIFFED_SUFFIXES`) are
     opened, and only their first few KB are read, so the walk stays fast.
     """
     suffix = path.suffix.lower()
-    return suffix in CODE_SUFFIXES or (suffix in SNIFFED_SUFFIXES and sniff_file(path) is not None)
+    return (suffix in CODE_SUFFIXES or suffix in OTHER_CODE_SUFFIXES or kind_of_name(path) is not None
+            or (suffix in SNIFFED_SUFFIXES and sniff_file(path) is not None))
 
 
 def expand(paths: Iterable[str], include_all: bool = False) -> list[Path]:

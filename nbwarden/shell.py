@@ -53,6 +53,12 @@ WRAPPERS: dict[str, dict[str, int]] = {
     "catchsegv": {},
     "caffeinate": {},
     "cpulimit": {"-l": 1, "-p": 1, "-e": 1, "-P": 1, "-c": 1},  # cpulimit -l 50 -- ./miner ...
+    "daemonize": {"-a": 0, "-c": 1, "-e": 1, "-E": 1, "-l": 1, "-o": 1, "-p": 1, "-u": 1, "-v": 0},
+}
+# Daemon launchers that name the program in an option and pass it the words after ``--``
+# (``start-stop-daemon --start --exec /usr/sbin/gotty -- -w bash``, as init scripts run services).
+DAEMON_LAUNCHERS: dict[str, tuple[str, ...]] = {
+    "start-stop-daemon": ("--exec", "-x", "--startas", "-a"),
 }
 # Reserved words that open or continue a compound command: the words after them are the command that runs
 # (``if ! wget …; then ./run; fi``, ``while true; do hping3 …; done``, ``{ xmrig; }``).
@@ -199,6 +205,8 @@ def _unwrap(argv: list[str], depth: int) -> tuple[list[str], str]:
         if not argv:
             return argv, via
         name = program_name(argv[0])
+        if name in DAEMON_LAUNCHERS:
+            return _daemon_command(argv, DAEMON_LAUNCHERS[name]), f"{via} {name}".strip()
         if name not in WRAPPERS:
             return argv, via
         options = WRAPPERS[name]
@@ -223,6 +231,24 @@ def _unwrap(argv: list[str], depth: int) -> tuple[list[str], str]:
         via = f"{via} {name}".strip()
         argv = argv[i:]
     return argv, via
+
+
+def _daemon_command(argv: list[str], program_options: tuple[str, ...]) -> list[str]:
+    """The command a daemon launcher starts: its program option's value and the words after ``--``
+    (its own argv when it starts nothing: ``start-stop-daemon --stop --exec /usr/sbin/nginx`` stops it)."""
+    if not {"--start", "-S"} & set(argv):
+        return argv
+    program = ""
+    for i, word in enumerate(argv[1:], start=1):
+        if word == "--":
+            break
+        option, _, value = word.partition("=")
+        if option in program_options:
+            program = value or (argv[i + 1] if i + 1 < len(argv) else "")
+    if not program:
+        return argv
+    rest = argv[argv.index("--") + 1:] if "--" in argv else []
+    return [program, *rest]
 
 
 _SUBSTITUTION = re.compile(r"\$\([^()]*\)|`[^`]*`")

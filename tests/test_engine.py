@@ -91,6 +91,8 @@ def rule_ids(verdict, min_severity="audit"):
     "x = !xmrig --version",
     "%%writefile go.sh\n#!/bin/bash\nxmrig -o pool\n",
     "!python3 -c \"import os; os.system('xmrig')\"",
+    "%%bash\nD=/opt/xmrig\nstart-stop-daemon --start --background --exec $D -- -o pool:3333",  # init-script style
+    "!daemonize -p /run/m.pid /opt/xmrig -o pool:3333",
 ])
 def test_miner_command_forms_are_blocked(engine, cell):
     verdict = engine.check_code(cell)
@@ -127,6 +129,7 @@ def test_obfuscated_miner_is_decoded(engine, cell, method):
     "!echo xmrig",
     "xmrig_count = 3",
     "import logging\nlogging.warning('xmrig detected')",
+    "!start-stop-daemon --stop --pidfile /run/m.pid --exec /opt/xmrig",  # stops it: starts nothing
 ])
 def test_mentions_are_not_blocked(engine, cell):
     verdict = engine.check_code(cell)
@@ -241,6 +244,18 @@ def test_syntax_error_still_gets_text_and_shell_checks(engine):
     verdict = engine.check_code("for x in:\n    pass\n!xmrig -o stratum+tcp://p:1")
     assert verdict.action == "block"
     assert any("syntax error" in n for n in verdict.notes)
+
+
+def test_percent_line_inside_brackets_is_python_not_a_magic(engine):
+    """A string formatting split over lines (`% (a, b)` on its own line) is Python: read as a magic, it broke
+    the parse and the cell fell back to block-by-block reading."""
+    formatting = 'msg = ("%s runs %s"\n       % (user, job))\nprint(msg)\n'
+    benign = engine.check_code(formatting)
+    assert benign.action == "allow"
+    assert not any("syntax error" in n for n in benign.notes)
+    escape = engine.check_code(formatting + "!xmrig -o stratum+tcp://p:1\n")  # after the bracket closes: a shell
+    assert escape.action == "block"
+    assert not any("syntax error" in n for n in escape.notes)
 
 
 def test_private_pack_overrides_and_disables(tmp_path):

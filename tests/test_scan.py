@@ -232,6 +232,12 @@ def content_tree(tmp_path):
     (tmp_path / "empty").write_bytes(b"")
     (tmp_path / "Makefile").write_text("all:\n\tpython train.py\n")  # no #! line: never guessed
     (tmp_path / "job.run").write_text("#!/usr/bin/python3.11\nprint('hello')\n")
+    # found by name or suffix: a Dockerfile runs its CMD, and Go is code even though it is read as text
+    (tmp_path / "Dockerfile").write_text('FROM ubuntu:22.04\nCMD ["python3", \\\n'
+                                         '     "run.py", "-s", "face.jpg", "-t", "clip.mp4", "--frame-processor", '
+                                         '"face_swapper"]\n')
+    (tmp_path / "hello.go").write_text('package main\nimport "net/http"\nfunc main() {\n'
+                                       '\thttp.ListenAndServe("127.0.0.1:8080", nil)\n}\n')
     (tmp_path / "node_modules").mkdir()
     (tmp_path / "node_modules" / "run").write_text("#!/bin/sh\nxmrig -o stratum+tcp://x:1\n")  # noise: skipped
     if hasattr(os, "mkfifo"):  # a FIFO must neither hang the walk nor the read
@@ -244,8 +250,10 @@ def test_directory_walk_finds_code_by_content(content_tree):
     proc = run("scan", str(content_tree), "--format", "json", "--no-progress")
     assert proc.returncode == 1, proc.stderr
     files = {Path(f["path"]).name: f for f in json.loads(proc.stdout)["files"]}
-    expected = {"run", "start", "entrypoint", "analysis", "grid", "job.run"}
+    expected = {"run", "start", "entrypoint", "analysis", "grid", "job.run", "Dockerfile", "hello.go"}
     assert set(files) - {"pipe.py"} == expected
+    assert files["Dockerfile"]["verdict"]["action"] == "block"  # its exec-form CMD, split over two lines
+    assert files["hello.go"]["verdict"]["action"] == "allow"
     assert files["run"]["verdict"] == {**files["run"]["verdict"], "action": "block", "category": "crypto_mining"}
     assert "kind from content: shell (#! line)" in files["run"]["notes"]
     assert files["start"]["verdict"]["action"] == "allow"

@@ -64,6 +64,7 @@ def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int
     out: list[str] = []
     i = 0
     in_string = None  # the open triple quote: IPython does not rewrite lines inside a string
+    continued = _Continuation()
     while i < len(lines):
         text = lines[i]
         stripped = text.lstrip()
@@ -71,10 +72,14 @@ def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int
         lineno = i + 1
         if in_string:
             out.append(text)
+            closing = in_string
             in_string = _open_triple(text, in_string)
+            if in_string is None:  # the code after the closing quote: `""")` closes a bracket
+                continued.add(text[text.find(closing) + 3:])
             i += 1
             continue
-        if stripped.startswith(("!", "%")) and not stripped.startswith(("%%", "!=")):
+        if (stripped.startswith("!") and not stripped.startswith("!=")
+                or stripped.startswith("%") and not stripped.startswith("%%") and not continued.inside()):
             # join continuation lines of a shell escape
             command = stripped
             extra = 0
@@ -97,6 +102,7 @@ def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int
             i += 1
             continue
         out.append(text)
+        continued.add(text)
         if "\"\"\"" in text or "'''" in text:
             in_string = _open_triple(text, None)
         i += 1
@@ -104,6 +110,40 @@ def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int
 
 
 _TRIPLE = re.compile(r"\"\"\"|'''|#")
+
+# what can change the bracket depth of a line: a string on one line, a comment, a bracket
+_BRACKET_TOKEN = re.compile(r"""'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|#.*|[()\[\]{}]""")
+
+
+class _Continuation:
+    """Is the next line the continuation of a statement (inside open brackets, or after a backslash)?
+
+    IPython reads ``!`` and ``%`` as escapes only at the start of a statement: the ``% (a, b)`` line of a
+    string formatting split over lines is Python.  (A ``!`` line is read as a shell line wherever it is: Python
+    has no ``!`` operator, and a broken cell is still read for what it would run.)  The code lines are kept as
+    they come and read only when a ``%`` line asks.
+    """
+
+    def __init__(self) -> None:
+        self.pending: list[str] = []
+        self.depth = 0
+        self.backslash = False
+
+    def add(self, code: str) -> None:
+        self.pending.append(code)
+
+    def inside(self) -> bool:
+        for text in self.pending:
+            if "\"\"\"" in text or "'''" in text:  # a triple-quoted string opens: its brackets are text
+                text = text[: min(p for p in (text.find("\"\"\""), text.find("'''")) if p >= 0)]
+            for token in _BRACKET_TOKEN.findall(text):
+                if token in "([{":
+                    self.depth += 1
+                elif token in ")]}":
+                    self.depth = max(0, self.depth - 1)
+            self.backslash = text.rstrip().endswith("\\") and "#" not in text
+        self.pending.clear()
+        return self.depth > 0 or self.backslash
 
 
 def _open_triple(text: str, state: str | None) -> str | None:
