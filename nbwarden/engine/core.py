@@ -639,6 +639,9 @@ class Engine:
             source, filename = value
             name = filename.lower()
             hit(self._download_globs.refs(name))
+            published = source.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1].lower()
+            if published and published != name:  # `wget -O core.zip .../v2ray-linux-64.zip`: the file as published
+                hit(self._download_globs.refs(published))
             self._match_text(f"{source} {filename}", fact, cell, out)
         elif kind == "url":
             self._match_host(_host_of(value), fact, cell, out)
