@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .embedded import kind_of_name
 from .engine import Engine, Verdict
 from .rules import SEVERITY_RANK
-from .embedded import kind_of_name
 from .sources import CODE_SUFFIXES, OTHER_CODE_SUFFIXES, SNIFFED_SUFFIXES, SourceError, sniff_file, units_of_file
 
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".ipynb_checkpoints", ".venv", "venv",

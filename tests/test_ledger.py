@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
 from pg_support import plain_query
@@ -34,7 +33,7 @@ LEDGER_TABLES = {"decisions", "strikes", "restrictions", "appeals", "acknowledge
 def _head():
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory(str(Path(nbwarden.ledger.__file__).with_name("migrations"))).get_current_head()
+    return ScriptDirectory(str(nbwarden.ledger.MIGRATIONS)).get_current_head()
 
 
 def test_schema_is_created_by_alembic_and_reopening_is_a_no_op(url):
@@ -257,7 +256,7 @@ def test_migrations_upgrade_and_downgrade(url):
 
     led = Ledger(url, migrate=False)
     assert led.revision() is None
-    script = ScriptDirectory(str(Path(nbwarden.ledger.__file__).with_name("migrations")))
+    script = ScriptDirectory(str(nbwarden.ledger.MIGRATIONS))
     revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
     for revision in revisions:  # one step at a time, each one applied on its own
         led.upgrade(revision)

@@ -1,46 +1,5 @@
-"""The ledger: every decision, strike, restriction and appeal, durably.
-
-One small SQLAlchemy 2.x model shared by the gate, the host agent and the
-hub.  SQLite is the default (a file, WAL journal, ``synchronous=FULL``);
-PostgreSQL works by URL.  The schema is managed by Alembic; :class:`Ledger`
-upgrades it to the newest revision when it opens the database.
-
-Writes are transactions that commit before the method returns, so a caller
-that answers a user only after :meth:`Ledger.record_decision` returned never
-answers for a decision that a crash could lose.
-
-Times are seconds since the epoch (UTC) as floats: portable, cheap to
-compare, and turned into ISO 8601 text by the export helpers.
-
-**Many writers.**  Gates on every user server, agents on every node and the
-hub service write to one database at once.  Counting a user's strikes and
-deciding the next rung is a read-modify-write, so the writes that touch a
-user's strikes or restrictions (:meth:`Ledger.record_decision` with a strike,
-:meth:`Ledger.restrict`, :meth:`Ledger.pardon`) are serialised per user:
-
-* PostgreSQL: the transaction's first statement is
-  ``pg_advisory_xact_lock(NAMESPACE, key(user))``.  A second writer for the same
-  user waits there until the first commits; under READ COMMITTED its count then
-  sees the first one's strike.  The lock needs no row to exist, is released by
-  commit, rollback or a dropped connection (a SIGKILLed writer holds nothing),
-  and two users whose keys collide merely wait for each other.
-* SQLite has one writer at a time.  Write transactions start with ``BEGIN
-  IMMEDIATE``, so the writer lock is taken before the first read and a
-  transaction never has to upgrade a read snapshot (which fails at once with
-  "database is locked" instead of waiting).
-
-So every strike is counted once, strikes of a user are numbered 1..N in commit
-order, a rung is created once however many hosts strike in the same second,
-and a restriction is visible to every reader from its commit on.
-
-**Outages.**  Connections are checked before use (``pool_pre_ping``).  On
-PostgreSQL, a write or read that fails because the connection broke (a
-restart, a failover) is retried for up to ``retry_s`` seconds.
-:meth:`Ledger.record_decision` is idempotent by its reference: a retry first
-looks the reference up, so a commit whose answer was lost is not written
-twice.  After ``retry_s`` the error reaches the caller, which applies its own
-fail mode (README, "Ledger").
-"""
+"""The :class:`Ledger`: one database connection, its transactions, and the operations the gate, the agent and
+the hub perform on decisions, strikes and restrictions (the package docstring says how writers are serialised)."""
 
 from __future__ import annotations
 
@@ -52,21 +11,11 @@ import json
 import logging
 import os
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    Boolean,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
     create_engine,
     event,
     func,
@@ -75,244 +24,27 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine as SAEngine
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.orm import Session, sessionmaker
 
-from .appeals import AppealsMixin
-from .evidence import group_evidence
+from ..appeals import AppealsMixin
+from ..evidence import group_evidence
+from .records import DecisionRecord, LadderStep, RestrictionInfo, excerpt, iso, new_ref
+from .schema import (
+    ACTIONS,
+    LEVEL_RANK,
+    LEVELS,
+    LOCK_NAMESPACE,
+    RAN,
+    Acknowledgement,
+    Decision,
+    Restriction,
+    Strike,
+    storable,
+)
 
 log = logging.getLogger("nbwarden.ledger")
-
-# Restriction levels, weakest first.  ``block_category`` turns warnings of one
-# category into blocks; ``suspend`` stops all execution until it expires;
-# ``ban`` is a suspension without an end.
-LEVELS = ("block_category", "suspend", "ban")
-LEVEL_RANK = {level: i for i, level in enumerate(LEVELS)}
-# Final actions a decision can record.  ``still_run`` is a warning the user
-# acknowledged by running the cell again; ``deny`` is code refused because the
-# account is restricted.
-ACTIONS = ("allow", "audit", "warn", "still_run", "block", "deny")
-RAN = {"allow", "audit", "still_run"}
-# Decision kinds the host agent records (the gate records cell, terminal and kernel_start); the agent's
-# ``block`` is a kill, or an exec denied before it ran.
-AGENT_KINDS = ("process", "network", "exec", "sensor")
-EXCERPT_CHARS = 500
-# first key of the PostgreSQL advisory locks that serialise a user's strikes ("nbwd")
-LOCK_NAMESPACE = 0x6E627764
-
-
-def storable(value: str) -> str:
-    """Text any backend stores: PostgreSQL refuses NUL characters, and no driver encodes lone surrogates."""
-    if "\x00" in value:
-        value = value.replace("\x00", "\\x00")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        value = value.encode("utf-8", "backslashreplace").decode("utf-8")
-    return value
-
-
-class Str(TypeDecorator):
-    """``VARCHAR(n)`` that clips to ``n``: PostgreSQL refuses longer values where SQLite keeps them, and a
-    field a user controls (a cell id, a name) must never make a decision unrecordable."""
-
-    impl = String
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Any) -> Any:
-        if value is None:
-            return None
-        value = storable(str(value))
-        length = self.impl.length
-        return value[:length] if length and len(value) > length else value
-
-
-class Txt(TypeDecorator):
-    """``TEXT`` made :func:`storable`."""
-
-    impl = Text
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Any) -> Any:
-        return None if value is None else storable(str(value))
-
-
-class Base(DeclarativeBase):
-    pass
-
-
-class Decision(Base):
-    __tablename__ = "decisions"
-    __table_args__ = (Index("ix_decisions_user_id", "user", "id"),  # a user's newest first (0003_scale)
-                      Index("ix_decisions_action_at", "action", "at", "category", "kind"))  # charts (0004_charts)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    ref: Mapped[str] = mapped_column(Str(32), unique=True)  # short public id shown to the user
-    at: Mapped[float] = mapped_column(Float, index=True)
-    user: Mapped[str] = mapped_column(Str(255))
-    user_group: Mapped[str | None] = mapped_column(Str(64))
-    server: Mapped[str | None] = mapped_column(Str(255))
-    kernel_id: Mapped[str | None] = mapped_column(Str(64))
-    notebook: Mapped[str | None] = mapped_column(Txt)
-    cell_id: Mapped[str | None] = mapped_column(Str(128))
-    kind: Mapped[str] = mapped_column(Str(32))  # cell | terminal | kernel_start (gate); AGENT_KINDS
-    code_hash: Mapped[str | None] = mapped_column(Str(64), index=True)
-    excerpt: Mapped[str | None] = mapped_column(Txt)
-    code_size: Mapped[int | None] = mapped_column(Integer)
-    verdict: Mapped[str | None] = mapped_column(Str(16))  # the engine's action
-    action: Mapped[str] = mapped_column(Str(16))  # the final action
-    ran: Mapped[bool] = mapped_column(Boolean, default=False)
-    category: Mapped[str | None] = mapped_column(Str(64))
-    severity: Mapped[str | None] = mapped_column(Str(16))
-    rules: Mapped[str | None] = mapped_column(Txt)  # comma-separated rule ids
-    confidence: Mapped[float | None] = mapped_column(Float)
-    findings: Mapped[str | None] = mapped_column(Txt)  # JSON list of findings
-    rules_version: Mapped[str | None] = mapped_column(Txt)
-    message: Mapped[str | None] = mapped_column(Txt)
-    error: Mapped[str | None] = mapped_column(Txt)
-    restriction_id: Mapped[int | None] = mapped_column(ForeignKey("restrictions.id"))
-
-
-class Acknowledgement(Base):
-    """A "still run": the user ran a warned cell again within the window."""
-
-    __tablename__ = "acknowledgements"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[float] = mapped_column(Float)
-    user: Mapped[str] = mapped_column(Str(255), index=True)
-    code_hash: Mapped[str | None] = mapped_column(Str(64))
-    warn_decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
-    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
-
-
-class Strike(Base):
-    __tablename__ = "strikes"
-    __table_args__ = (Index("ix_strikes_user_category_at", "user", "category", "at"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[float] = mapped_column(Float)
-    user: Mapped[str] = mapped_column(Str(255))
-    category: Mapped[str] = mapped_column(Str(64))
-    severity: Mapped[str] = mapped_column(Str(16))
-    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
-    pardoned_at: Mapped[float | None] = mapped_column(Float)
-    pardoned_by: Mapped[str | None] = mapped_column(Str(255))  # 0005_appeals: who forgave it, why, through which appeal
-    pardon_reason: Mapped[str | None] = mapped_column(Txt)
-    appeal_id: Mapped[int | None] = mapped_column(Integer)
-
-
-class Restriction(Base):
-    __tablename__ = "restrictions"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user: Mapped[str] = mapped_column(Str(255), index=True)
-    level: Mapped[str] = mapped_column(Str(32))
-    category: Mapped[str | None] = mapped_column(Str(64))
-    reason: Mapped[str] = mapped_column(Txt, default="")
-    created_at: Mapped[float] = mapped_column(Float)
-    created_by: Mapped[str] = mapped_column(Str(255), default="ladder")
-    expires_at: Mapped[float | None] = mapped_column(Float)  # None: until lifted
-    decision_id: Mapped[int | None] = mapped_column(Integer)
-    lifted_at: Mapped[float | None] = mapped_column(Float)
-    lifted_by: Mapped[str | None] = mapped_column(Str(255))
-    lift_reason: Mapped[str | None] = mapped_column(Txt)
-
-
-class Appeal(Base):
-    __tablename__ = "appeals"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user: Mapped[str] = mapped_column(Str(255), index=True)
-    created_at: Mapped[float] = mapped_column(Float)
-    text: Mapped[str] = mapped_column(Txt, default="")
-    restriction_id: Mapped[int | None] = mapped_column(ForeignKey("restrictions.id"))
-    decision_ref: Mapped[str | None] = mapped_column(Str(32))
-    state: Mapped[str] = mapped_column(Str(16), default="open")  # open | granted | denied
-    decided_at: Mapped[float | None] = mapped_column(Float)
-    decided_by: Mapped[str | None] = mapped_column(Str(255))
-    response: Mapped[str | None] = mapped_column(Txt)
-    effect: Mapped[str | None] = mapped_column(Txt)  # JSON: the strikes and restrictions a grant changed (0005_appeals)
-
-
-# ---------------------------------------------------------------------------- plain results
-
-
-@dataclass(slots=True)
-class RestrictionInfo:
-    """A restriction as plain data, safe to keep after the session closed."""
-
-    id: int
-    user: str
-    level: str
-    category: str | None
-    reason: str
-    created_at: float
-    created_by: str
-    expires_at: float | None
-    lifted_at: float | None = None
-    decision_id: int | None = None
-
-    def active(self, now: float | None = None) -> bool:
-        now = time.time() if now is None else now
-        return self.lifted_at is None and (self.expires_at is None or self.expires_at > now)
-
-    def blocks_everything(self) -> bool:
-        return self.level in ("suspend", "ban")
-
-    def until_text(self) -> str:
-        return "further notice" if self.expires_at is None else iso(self.expires_at)
-
-    def describe(self) -> str:
-        what = {"block_category": f"{self.category} is blocked", "suspend": "execution is suspended",
-                "ban": "the account is banned"}.get(self.level, self.level)
-        return f"{what} until {self.until_text()}"
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["created"] = iso(self.created_at)
-        data["expires"] = iso(self.expires_at) if self.expires_at else None
-        data["active"] = self.active()
-        return data
-
-
-@dataclass(slots=True)
-class DecisionRecord:
-    """What :meth:`Ledger.record_decision` committed."""
-
-    id: int
-    ref: str
-    at: float
-    action: str
-    strike_count: int = 0  # strikes in the window after this one, when a strike was recorded
-    restriction: RestrictionInfo | None = None  # created by the ladder with this decision
-    message: str = ""
-
-
-@dataclass(slots=True)
-class LadderStep:
-    """One rung of a strike ladder, as the policy hands it to the ledger."""
-
-    strikes: int
-    restrict: str | None  # None | block_category | suspend | ban
-    hours: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def iso(ts: float | None) -> str | None:
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def new_ref() -> str:
-    return uuid.uuid4().hex[:12]
-
-
-def excerpt(code: str | None, limit: int = EXCERPT_CHARS) -> str | None:
-    if code is None:
-        return None
-    return code if len(code) <= limit else code[: limit - 1] + "…"
+# the Alembic scripts that create and change the tables (a sibling of this package)
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def default_url() -> str:
@@ -445,7 +177,7 @@ class Ledger(AppealsMixin):
         from alembic.config import Config
 
         cfg = Config()
-        cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+        cfg.set_main_option("script_location", str(MIGRATIONS))
         writer = self.engine.execution_options(nbwarden_write=True)
 
         def run(_attempt: int) -> None:
