@@ -228,3 +228,17 @@ def test_runner_arguments_built_in_variables_are_read(engine):
     fetch = ("import subprocess\nargv = ['aria2c', '-x', '8', '--dir', '/content/data']\n"
              "argv.append('https://example.org/dataset.tar')\nsubprocess.run(argv)")
     assert engine.check_code(fetch).action == "allow"
+
+
+def test_an_upload_is_file_hosting_only_when_it_is_kept():
+    """A form that reads an upload and answers (an image-analysis API behind a tunnel) stores nothing for anyone;
+    one that writes the upload to disk is the start of a file portal."""
+    import ast
+
+    head = ("import uvicorn, shutil\nfrom fastapi import FastAPI, UploadFile\napp = FastAPI()\n"
+            "@app.post('/in')\nasync def take(doc: UploadFile):\n")
+    kept = head + "    with open('/srv/pool/' + doc.filename, 'wb') as out:\n        shutil.copyfileobj(doc.file, out)\n"
+    read = head + "    data = await doc.read()\n    return {'bytes': len(data)}\n"
+    tail = "uvicorn.run(app, port=8000)\n"
+    assert "server-local/files" in {f.shape for f in behaviour.find(ast.parse(kept + tail))}
+    assert not any(f.shape.endswith("/files") for f in behaviour.find(ast.parse(read + tail)))

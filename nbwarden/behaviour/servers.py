@@ -86,6 +86,10 @@ def _app_like(unit: _Unit, call: ast.Call) -> bool:
         unit.keyword(call, "host", "port") is not None
 
 
+# calls that keep what a server was sent (save an upload, copy its stream, write it to a file)
+STORING = frozenset({"save", "copyfileobj", "write_bytes", "write", "writelines", "move", "upload_file"})
+
+
 def _served(unit: _Unit) -> dict[str, int]:
     """What the unit's server hands out, with a line that shows it."""
     out: dict[str, int] = {}
@@ -101,14 +105,19 @@ def _served(unit: _Unit) -> dict[str, int]:
         elif short == "imencode" and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in
                                          ast.walk(unit.function_of(call) or unit.tree)):
             out.setdefault("media", call.lineno)  # camera frames yielded one by one: a video stream
+    # an upload is file hosting only when it is kept: a form that reads the upload, works on it in memory and
+    # answers (an image-analysis API behind a tunnel) stores nothing for anyone
+    stores = any(unit.name(call).rsplit(".", 1)[-1] in STORING for call in unit.calls)
     for node in ast.walk(unit.tree):
         if isinstance(node, ast.Attribute) and node.attr == "files" and isinstance(node.value, ast.Name) \
                 and node.value.id == "request":
-            out.setdefault("files", node.lineno)  # request.files: an upload portal
+            if stores:
+                out.setdefault("files", node.lineno)  # request.files, kept: an upload portal
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "do_CONNECT":
             out.setdefault("relay", node.lineno)
-        elif getattr(node, "id", getattr(node, "attr", None)) in {"SimpleHTTPRequestHandler", "CGIHTTPRequestHandler",
-                                                                   "UploadFile"}:
+        elif getattr(node, "id", getattr(node, "attr", None)) in {"SimpleHTTPRequestHandler", "CGIHTTPRequestHandler"}:
+            out.setdefault("files", node.lineno)
+        elif getattr(node, "id", getattr(node, "attr", None)) == "UploadFile" and stores:
             out.setdefault("files", node.lineno)
     for node, text in unit.strings:
         low = text.lower()
