@@ -116,6 +116,14 @@ PAIRS = [
      "import http.server, socketserver, threading\n"
      "srv = socketserver.TCPServer(('127.0.0.1', 8765), http.server.SimpleHTTPRequestHandler)\n"
      "threading.Thread(target=srv.serve_forever).start()"),
+    ("exposure: a loopback upload portal behind a tunnel, and an API of one's own behind one", "web_file_hosting",
+     "import os\nfrom flask import Flask, request\nfrom pyngrok import ngrok\napp = Flask(__name__)\n"
+     "@app.route('/', methods=['POST'])\ndef up():\n    f = request.files['file']\n"
+     "    f.save(os.path.join('static', f.filename))\n    return str(os.listdir('static'))\n"
+     "print(ngrok.connect(5000))\napp.run(port=5000)",
+     "from flask import Flask, request\nfrom pyngrok import ngrok\napp = Flask(__name__)\n"
+     "@app.route('/', methods=['POST'])\ndef size():\n    return {'bytes': len(request.files['file'].read())}\n"
+     "print(ngrok.connect(5000))\napp.run(port=5000)"),
     ("server: a relay on every interface", "proxy_tunnel",
      "import asyncio\nasync def pipe(r, w):\n    while True:\n        data = await r.read(4096)\n        if not data: break\n"
      "        w.write(data)\nasync def handle(cr, cw):\n    line = await cr.readline()\n"

@@ -79,7 +79,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
               "sendsms", "send_otp", "sendotp", "services.get("),
     "server": ("0.0.0.0", ".bind(", "httpserver", "tcpserver", "run_app(", "start_server(", "'connect'",
                '"connect"', "do_connect", "send_file", "send_from_directory", "fileresponse", "staticfiles",
-               "x-mixed-replace", "uploadfile", "simplehttprequesthandler"),
+               "x-mixed-replace", "uploadfile", "request.files", "simplehttprequesthandler"),
 }
 WANTED = ("unzip", "7z", "unrar", "urlopen(", "requests.", "httpx", "aiohttp", ".listen(", "serve(")
 ALL_TRIGGERS = tuple(sorted({w for words in TRIGGERS.values() for w in words} | set(WANTED)))

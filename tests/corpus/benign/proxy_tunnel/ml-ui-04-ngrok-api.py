@@ -1,4 +1,5 @@
-# Expose the inference API so friends can hit it from their phones
+# An inference API of our own, shared with friends through ngrok: the share-link case (audit at most; the
+# policy in the web_file_hosting pack). Moved here from bad/ when that policy was set.
 !pip install -q pyngrok fastapi uvicorn
 import threading, uvicorn
 from fastapi import FastAPI
