@@ -98,6 +98,11 @@ PAIRS = [
      "from concurrent.futures import ThreadPoolExecutor\nfrom gateways import PROVIDERS\n"
      "def one(mobile):\n    PROVIDERS['main'](mobile)\n"
      "with ThreadPoolExecutor(16) as ex:\n    ex.map(one, [u.mobile for u in enrolled_students])"),
+    ("flood: one address sent the same mail again and again", "dos_attack",
+     "import smtplib\nserver = smtplib.SMTP('smtp.gmail.com', 587)\nserver.login(user, pw)\n"
+     "victim = input('to: ')\nfor i in range(int(input('how many: '))):\n    server.sendmail(user, victim, text)",
+     "import smtplib\nserver = smtplib.SMTP('smtp.gmail.com', 587)\nserver.login(user, pw)\n"
+     "for member in club.members:\n    server.sendmail(user, member.email, text)"),
     ("server: files on every interface", "web_file_hosting",
      "from fastapi import FastAPI\nfrom fastapi.staticfiles import StaticFiles\nimport uvicorn\napp = FastAPI()\n"
      "app.mount('/dl', StaticFiles(directory='/content/drive/MyDrive'), name='dl')\nuvicorn.run(app, host='0.0.0.0', port=80)",

@@ -76,7 +76,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
               "threadpoolexecutor", "gather(", "sendto(", "sock_raw",
               "scapy", "create_task(", "open_connection(", "create_connection(", "range(10000", "range(100000",
               "range(1000000", "range(10_000", "range(100_000", "range(1_000_000", "sms", "otp", "send_sms",
-              "sendsms", "send_otp", "sendotp", "services.get("),
+              "sendsms", "send_otp", "sendotp", "services.get(", ".sendmail("),
     "server": ("0.0.0.0", ".bind(", "httpserver", "tcpserver", "run_app(", "start_server(", "'connect'",
                '"connect"', "do_connect", "send_file", "send_from_directory", "fileresponse", "staticfiles",
                "x-mixed-replace", "uploadfile", "request.files", "simplehttprequesthandler"),

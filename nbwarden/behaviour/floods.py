@@ -118,16 +118,16 @@ def _answer_used(unit: _Unit, call: ast.Call) -> bool:
     return True  # handed to something else: assume it is read
 
 
-def _paced(unit: _Unit, loop: ast.AST) -> bool:
-    """Does the loop pause at least SLEEP_MIN_S per round (time.sleep / asyncio.sleep of a known length)?"""
+def _paced(unit: _Unit, loop: ast.AST, minimum: float = SLEEP_MIN_S) -> bool:
+    """Does the loop pause at least ``minimum`` seconds per round (time.sleep / asyncio.sleep of a known length)?"""
     for node in ast.walk(loop):
         if isinstance(node, ast.Call) and unit.name(node).rsplit(".", 1)[-1] in {"sleep", "wait"} and node.args:
             value = unit.value(node.args[0])
-            if isinstance(value, (int, float)) and value >= SLEEP_MIN_S:
+            if isinstance(value, (int, float)) and value >= minimum:
                 return True
             if isinstance(node.args[0], ast.Call):  # random.uniform(a, b): the lower bound
                 low = unit.value(node.args[0].args[0]) if node.args[0].args else None
-                if isinstance(low, (int, float)) and low >= SLEEP_MIN_S:
+                if isinstance(low, (int, float)) and low >= minimum:
                     return True
     return False
 

@@ -1,5 +1,6 @@
 """``flood/messages``: one phone number sent texts or verification codes over and over, by many services or
-in a loop: the shape of an SMS or call bomber, whatever its words.
+in a loop: the shape of an SMS or call bomber, whatever its words; and one mail address sent the same mail over
+and over through SMTP (an email bomber).
 
 A bomber keeps the number fixed and repeats the send (rounds, threads, a list of services that each text the
 number).  Its look-alikes send once (a login code), send to many numbers (a notifier iterating over its
@@ -12,17 +13,23 @@ from __future__ import annotations
 import ast
 import re
 
-from .floods import _count, _workers
+from .floods import _count, _paced, _workers
 from .unit import FUNCTIONS, Found, _loop_targets, _Unit
 
 PHONE = re.compile(r"(phone|mobile|msisdn|number|nomor|numero|telefon|victim)", re.I)
 MESSAGING = re.compile(r"(sms|otp|verif|whatsapp|bomb|send_?code)", re.I)
 SERVICES = re.compile(r"(services?|apis?|providers?|senders?|sites?|methods?|bombers?)$", re.I)
 FEW = 5  # a loop of fewer rounds than this is a retry or a test, not a storm
+MAIL_PACE_S = 60  # a mail loop that waits this long per round is a notifier (an hourly report), not a bomber
 
 
 def _message_storms(unit: _Unit) -> list[Found]:
     for call in unit.calls:
+        if unit.name(call).rsplit(".", 1)[-1] == "sendmail":
+            found = _mail_storm(unit, call)
+            if found is not None:
+                return [found]
+            continue
         phone = _phone_arg(call)
         if phone is None or not (MESSAGING.search(unit.name(call).rsplit(".", 1)[-1]) or _service_callee(unit, call)):
             continue
@@ -31,6 +38,20 @@ def _message_storms(unit: _Unit) -> list[Found]:
             return [Found("flood/messages", call.lineno, f"the same number ({phone}) is sent messages again and "
                           f"again or by many services (line {where.lineno})")]
     return []
+
+
+def _mail_storm(unit: _Unit, call: ast.Call) -> Found | None:
+    """``smtp.sendmail(sender, to, msg)`` repeated with the same ``to``: a newsletter loops over its recipients,
+    a retry stops, and a report sent every hour or more is paced; a bomber does none of these."""
+    target = call.args[1] if len(call.args) > 1 else unit.keyword(call, "to_addrs")
+    name = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else None
+    if name is None:
+        return None
+    where = _repeated(unit, call, name, 0)
+    if where is None or _paced(unit, where, MAIL_PACE_S):
+        return None
+    return Found("flood/messages", call.lineno, f"the same address ({name}) is sent mail again and again "
+                 f"(line {where.lineno})")
 
 
 def _phone_arg(call: ast.Call) -> str | None:
