@@ -44,9 +44,11 @@ def _mail_storm(unit: _Unit, call: ast.Call) -> Found | None:
     """``smtp.sendmail(sender, to, msg)`` repeated with the same ``to``: a newsletter loops over its recipients,
     a retry stops, and a report sent every hour or more is paced; a bomber does none of these."""
     target = call.args[1] if len(call.args) > 1 else unit.keyword(call, "to_addrs")
-    name = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else None
-    if name is None:
+    while isinstance(target, (ast.Attribute, ast.Subscript)):  # member.email, row['to']: the member, the row
+        target = target.value
+    if not isinstance(target, ast.Name):
         return None
+    name = target.id
     where = _repeated(unit, call, name, 0)
     if where is None or _paced(unit, where, MAIL_PACE_S):
         return None
