@@ -149,6 +149,10 @@ VARIABLES = {
     "a one-line def decoder": "import base64, os, zlib\n\ndef unpack(blob):\n    \"\"\"Helper.\"\"\"\n"
                               "    return zlib.decompress(base64.b64decode(blob)).decode()\n\n"
                               f"payload = '{zipped64(MINER)}'\nos.system(unpack(payload))",
+    # the variable is bound again after the call: the call ran with the value it had there
+    "re-bound after it ran": f"import os\ncmd = '{MINER[::-1]}'[::-1]\nos.system(cmd)\ncmd = 'ls -la'\nos.system(cmd)",
+    "re-bound in a list after it ran": f"import base64, subprocess\nargv = [base64.b64decode('{b64('xmrig')}').decode()]\n"
+                                       "subprocess.run(argv + ['-o', 'pool:1'])\nargv = ['nvidia-smi']\nsubprocess.run(argv)",
 }
 
 
@@ -163,6 +167,7 @@ VARIABLES_BENIGN = {
                               f"tools = {{'gpu': codecs.decode('{rot13('nvidia-smi')}', 'rot13')}}\nsubprocess.run([tools['gpu'], '-L'])",
     "augmented path": "import os\nroot = '/content'\nroot += '/data'\nos.makedirs(root, exist_ok=True)\nprint(''.join(reversed(root)))",
     "lambda over data": f"import base64\nd = lambda s: base64.b64decode(s)\nweights = d('{b64(bytes(32))}')",
+    "re-bound before it ran": f"import os\ncmd = '{MINER[::-1]}'[::-1]\ncmd = 'ls -la'\nos.system(cmd)",
 }
 
 

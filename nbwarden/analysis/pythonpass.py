@@ -141,6 +141,10 @@ class _PythonPass(_CallHandlers):
         self.decoded: set[str] = set()  # the bound names that hold decoded values (what is made from them is too)
         self.related: list[int] = []  # sorted line numbers
         self.everything = False  # too many: every statement counts as related
+        # name -> [(where its binding ends, env value, loose value)], in order: a name bound again later (cmd = A;
+        # run(cmd); cmd = B; run(cmd)) is read at each top-level call as the code left it there
+        self.history: dict[str, list[tuple[tuple[int, int], Any, Any]]] = {}
+        self._binding_end = (0, 0)
 
     def run(self) -> None:
         self.calls: list[ast.Call] = []
@@ -158,12 +162,54 @@ class _PythonPass(_CallHandlers):
             self._assign(node)
         runners = [name for name, target in self.aliases.items() if target.split(".")[0] in RUNNER_ROOTS]
         self.wrappers = find_wrappers(self.tree.body, self._classify, self.analysis.source, runners)
+        rebound = {name for name, bindings in self.history.items() if len(bindings) > 1}
+        top = self._top_level_calls() if rebound else set()
         for node in self.calls:
-            self._call(node)
+            names = {n.id for n in ast.walk(node) if type(n) is ast.Name} & rebound if id(node) in top else None
+            if names:
+                self._call_as_of(node, names)
+            else:
+                self._call(node)
         for node in self.strings:
             self._string(node)
         if self.folder.exhausted:
             self.analysis.notes.append("string folding stopped at its work limit; some values were not decoded")
+
+    def _top_level_calls(self) -> set[int]:
+        """The calls that run where they stand (not in a function or class body, which runs later, when the last
+        binding of a name is as good a guess as any)."""
+        found: set[int] = set()
+        todo: list[ast.AST] = list(self.tree.body)
+        while todo:
+            node = todo.pop()
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+                continue
+            if type(node) is ast.Call:
+                found.add(id(node))
+            todo.extend(ast.iter_child_nodes(node))
+        return found
+
+    def _call_as_of(self, node: ast.Call, names: set[str]) -> None:
+        """Handle a top-level call with each re-bound name it reads set to its value at that point."""
+        here = (node.lineno, node.col_offset)
+        saved = {name: (self.env.get(name), self.loose_env.get(name)) for name in names}
+        for name in names:
+            earlier = [b for b in self.history[name] if b[0] <= here]
+            value, loose = (earlier[-1][1], earlier[-1][2]) if earlier else (None, None)
+            for env, item in ((self.env, value), (self.loose_env, loose)):
+                if item is None:
+                    env.pop(name, None)
+                else:
+                    env[name] = item
+        try:
+            self._call(node)
+        finally:
+            for name, (value, loose) in saved.items():
+                for env, item in ((self.env, value), (self.loose_env, loose)):
+                    if item is None:
+                        env.pop(name, None)
+                    else:
+                        env[name] = item
 
     def _walk(self, root: ast.AST) -> None:
         calls, strings, assigns = self.calls, self.strings, self.assigns
@@ -364,8 +410,10 @@ class _PythonPass(_CallHandlers):
     def _assign(self, node: ast.AST) -> None:
         """Remember what an assignment binds: folded values in ``env``, modules and attributes in ``aliases``.
 
-        The cell's last binding of a name wins, for every use (a call in a
-        function defined above the assignment still sees the value).
+        The cell's last binding of a name wins for uses inside functions (a
+        call in a function defined above the assignment still sees the value);
+        a top-level call reads a name bound more than once as it was at that
+        point (:meth:`_call_as_of`).
         """
         if isinstance(node, ast.FunctionDef):
             if (function := self.folder.function(node)) is not None:
@@ -376,12 +424,14 @@ class _PythonPass(_CallHandlers):
             return
         if node.value is None:
             return
+        self._binding_end = (node.end_lineno or node.lineno, node.end_col_offset or 0)
         value = self.folder.fold(node.value)
         self._derive(node.value, value)
         if isinstance(node, ast.AugAssign):
             old = self.env.get(node.target.id) if isinstance(node.target, ast.Name) else None
             if isinstance(node.op, ast.Add) and type(old) is type(value) and isinstance(value, (str, bytes, list)):
                 self.env[node.target.id] = old + value if len(old) + len(value) <= MAX_FOLD else old
+                self._remember(node.target.id)
             return
         for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
             self._bind(target, node.value, value)
@@ -412,6 +462,12 @@ class _PythonPass(_CallHandlers):
         if isinstance(current, list) and all(isinstance(k, (str, int)) for k in known):
             self.env[name] = [*current, *known]
 
+    def _remember(self, name: str) -> None:
+        """Note the value a name holds after the assignment being read (see ``history``)."""
+        bindings = self.history.setdefault(name, [])
+        if len(bindings) < MAX_ITEMS:
+            bindings.append((self._binding_end, self.env.get(name), self.loose_env.get(name)))
+
     def _bind(self, target: ast.AST, expr: ast.AST, value: Any) -> None:
         if isinstance(target, ast.Name):
             if value is not None:
@@ -422,6 +478,7 @@ class _PythonPass(_CallHandlers):
                 loose = self._loose(expr)  # cmd = f"run.py {flag}" with flag unknown: for `!python $cmd`
                 if loose is not None and len(self.loose_env) < MAX_ITEMS:
                     self.loose_env[target.id] = loose
+            self._remember(target.id)
         elif isinstance(target, (ast.Tuple, ast.List)) and not any(isinstance(t, ast.Starred) for t in target.elts):
             parts = expr.elts if isinstance(expr, (ast.Tuple, ast.List)) else None
             if parts is not None and len(parts) == len(target.elts):
