@@ -184,9 +184,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_agent(args: argparse.Namespace) -> int:
-    from .agent import app
+    from .agent.main import main
 
-    return app.main(args)
+    return main(args)
 
 
 def cmd_ledger(args: argparse.Namespace) -> int:

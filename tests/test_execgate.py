@@ -217,9 +217,9 @@ def test_unavailable_is_said_once_and_the_agent_carries_on(tmp_path):
     """Without CAP_SYS_ADMIN (setpriv as root, or simply not root) the agent logs it once and runs on."""
     script = (
         "import json, sys, time\n"
-        "from nbwarden.agent import app\n"
-        "app.setup_logging()\n"
-        "a = app.Agent(app.AgentConfig(exec_gate='on', mode='poll', sensor_dir='', gpu=False, poll_interval_s=0.2))\n"
+        "from nbwarden.agent import app, config\n"
+        "config.setup_logging()\n"
+        "a = app.Agent(config.AgentConfig(exec_gate='on', mode='poll', sensor_dir='', gpu=False, poll_interval_s=0.2))\n"
         "a.start_background()\n"
         "ok = a.ready.wait(60)\n"
         "time.sleep(0.6)\n"

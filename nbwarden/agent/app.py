@@ -1,4 +1,4 @@
-"""``nbwarden agent``: configuration and the main loop.
+"""The host agent (:class:`Agent`): its threads and the main loop.
 
 Threads (all daemon threads; every handler is wrapped so that one bad event,
 one vanished process or one malformed /proc file never stops the agent):
@@ -21,19 +21,15 @@ import os
 import queue
 import socket
 import struct
-import sys
 import threading
 import time
 import uuid
 from collections import deque
-from dataclasses import dataclass, field, fields
-from pathlib import Path
 from typing import Any
-
-import yaml
 
 from . import actions, network, procconn, processes
 from .classify import AgentFinding, Assessment, Classifier, Signatures, load_engine
+from .config import AgentConfig, emit
 from .metrics import Metrics
 from .recorder import Recorder
 from .resources import CpuTracker, Gpu, ResourceConfig, per_user
@@ -44,96 +40,6 @@ SCM_CREDENTIALS = getattr(socket, "SCM_CREDENTIALS", 2)
 BOOT_CLOCK = getattr(time, "CLOCK_BOOTTIME", time.CLOCK_MONOTONIC)
 TICKS = os.sysconf("SC_CLK_TCK")
 
-
-@dataclass
-class AgentConfig:
-    """Every setting, with its default.  YAML keys are the field names."""
-
-    dry_run: bool = False
-    mode: str = "auto"                   # auto | netlink | poll
-    poll_interval_s: float = 1.0         # sweep interval when polling (no proc connector)
-    rescan_interval_s: float = 60.0      # sweep interval with the proc connector (argv rewrites, old processes)
-    net_interval_s: float = 2.0
-    resource_interval_s: float = 10.0
-    queue_size: int = 20000              # batches of events
-    inline_events: bool = True           # handle exec events in the netlink thread (lowest latency and CPU)
-    netlink_coalesce_ms: float = 40.0    # under load, gather events this long per wake-up (0: never; see reader)
-    netlink_coalesce_rate: float = 50.0  # execs/s (over the last half second) from which the reader coalesces
-    netlink_rcvbuf: int = 8 << 20
-    netlink_exec_only: bool = True       # kernel-side filter (6.6+): exec events only; exits are cleaned by sweeps
-    # what to do, by the strongest finding's severity; categories override
-    on_block: str = "kill"               # kill | report
-    on_warn: str = "report"              # kill | report
-    category_actions: dict[str, str] = field(default_factory=dict)
-    kernel_action: str = "notify"        # none | notify | interrupt | shutdown
-    strike_dependencies: bool = False    # strike a user for what a third-party package started?
-    # who is a user: processes with uid >= min_uid, or under a kernel, or with JUPYTERHUB_USER
-    min_uid: int = 1000
-    scope_env: dict[str, str] = field(default_factory=dict)  # only processes whose chain has these env values
-    allow_users: list[str] = field(default_factory=list)
-    allow_uids: list[int] = field(default_factory=list)
-    allow_paths: list[str] = field(default_factory=lambda: ["/usr/lib/systemd/", "/lib/systemd/"])
-    allow_names: list[str] = field(default_factory=list)
-    # detection data
-    rules: list[str] = field(default_factory=list)           # extra rule-pack directories
-    disable: list[str] = field(default_factory=list)
-    signature_files: list[str] = field(default_factory=list)
-    binary_read_budget: int = 64 << 20
-    network: dict[str, Any] = field(default_factory=dict)    # NetConfig fields
-    resources: dict[str, Any] = field(default_factory=dict)  # ResourceConfig fields
-    gpu: bool = True
-    report_usage: bool = False           # write per-user CPU/GPU seconds to the ledger (hub quotas; nbwarden.hub.quotas)
-    egress: dict[str, Any] = field(default_factory=dict)     # {enabled, ports, uid_range, allow_loopback, netns}
-    # pre-exec gate (fanotify, see the execgate package): auto = on where available (and the agent is not scoped)
-    exec_gate: str = "auto"              # auto | on | off | audit
-    exec_gate_settings: dict[str, Any] = field(default_factory=dict)  # execgate.GateConfig fields
-    # outputs
-    sensor_dir: str = "/run/nbwarden"
-    ledger_url: str = ""
-    # what explanations in the cell link to (the hub's policy page and user page; nbwarden.links)
-    policy_url: str = field(default_factory=lambda: os.environ.get("NBWARDEN_POLICY_URL", ""))
-    appeal_url: str = field(default_factory=lambda: os.environ.get("NBWARDEN_APPEAL_URL", ""))
-    policy: dict[str, Any] = field(default_factory=dict)
-    decisions_file: str = ""
-    log_file: str = ""
-    metrics_port: int = 0
-    metrics_addr: str = "127.0.0.1"
-
-    @classmethod
-    def load(cls, path: str | os.PathLike | None = None, **overrides: Any) -> AgentConfig:
-        data: dict[str, Any] = {}
-        if path:
-            raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-            data = raw.get("agent", raw)
-        data.update({k: v for k, v in overrides.items() if v is not None})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown agent setting(s): {', '.join(unknown)}")
-        return cls(**data)
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        data = {"ts": round(record.created, 3), "level": record.levelname.lower(), "msg": record.getMessage()}
-        extra = getattr(record, "data", None)
-        if extra:
-            data.update(extra)
-        if record.exc_info:
-            data["exc"] = self.formatException(record.exc_info)
-        return json.dumps(data, default=str, ensure_ascii=False)
-
-
-def setup_logging(path: str = "", level: int = logging.INFO) -> None:
-    handler: logging.Handler = logging.FileHandler(path) if path else logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    log.handlers[:] = [handler]
-    log.setLevel(level)
-    log.propagate = False
-
-
-def emit(msg: str, level: int = logging.INFO, **data: Any) -> None:
-    log.log(level, msg, extra={"data": data})
 
 
 class Agent:
@@ -871,50 +777,3 @@ def _message_sensor(d: dict[str, Any], msg: dict[str, Any]) -> str:
         pkg = msg.get("package") or {}
         text += f" Called from the package {pkg.get('name')} {pkg.get('version', '')}."
     return text
-
-
-# ---------------------------------------------------------------------- CLI
-
-def main(args) -> int:
-    """Entry point for ``nbwarden agent`` (args from :mod:`nbwarden.cli`)."""
-    overrides = {"dry_run": True if args.dry_run else None, "mode": args.mode,
-                 "metrics_port": args.metrics_port, "decisions_file": args.decisions, "log_file": args.log_file,
-                 "ledger_url": args.ledger}
-    try:
-        cfg = AgentConfig.load(args.config, **overrides)
-    except (OSError, ValueError, TypeError, yaml.YAMLError) as exc:
-        print(f"nbwarden agent: bad configuration: {exc}", file=sys.stderr)
-        return 2
-    setup_logging(cfg.log_file)
-    if args.action == "kernelspec":
-        from .launcher import write_kernelspec
-
-        target = args.target or os.path.join(sys.prefix, "share", "jupyter", "kernels", "python3-nbwarden")
-        print(write_kernelspec(target, provisioner="nbwarden-cgroup" if args.provisioner else None))
-        return 0
-    if args.action == "status":
-        ok, why = procconn.available()
-        gpu = Gpu()
-        from .execgate import available as exec_gate_available
-        from .provisioner import cgroup2_mount
-
-        gate_ok, gate_why = exec_gate_available()
-        print(json.dumps({"proc_connector": ok, "proc_connector_error": why, "root": os.geteuid() == 0,
-                          "cgroup2": str(cgroup2_mount() or ""), "gpu": gpu.available, "gpu_reason": gpu.reason,
-                          "exec_gate": gate_ok, "exec_gate_error": gate_why}, indent=1))
-        return 0
-    agent = Agent(cfg)
-    if args.action == "sweep":
-        agent.sweep("psutil")
-        agent.network_scan()
-        for d in agent.decisions:
-            print(json.dumps(d, default=str))
-        return 0
-    agent.start()
-    try:
-        agent.run(duration=args.duration)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        agent.stop()
-    return 0
