@@ -105,6 +105,25 @@ def cell_mix(count: int, seed: int = 1, bad_share: float = 0.02) -> list[str]:
     return out
 
 
+def real_cells(directory: Path, count: int, seed: int = 3) -> list[str]:
+    """``count`` code cells drawn at random from the real notebooks under ``directory`` (the ordinary reference
+    set): the cells a hub sees, for the latency row next to the synthetic mix."""
+    cells: list[str] = []
+    for path in sorted(Path(directory).rglob("*.ipynb")):
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            continue
+        for cell in nb.get("cells", []) if isinstance(nb, dict) else []:
+            if isinstance(cell, dict) and cell.get("cell_type") == "code":
+                source = cell.get("source", "")
+                source = "".join(source) if isinstance(source, list) else str(source)
+                if source.strip():
+                    cells.append(source)
+    random.Random(seed).shuffle(cells)
+    return cells[:count]
+
+
 def notebook(cells: list[str], markdown: list[str] = ()) -> dict:
     nb_cells = [{"cell_type": "markdown", "metadata": {}, "source": m} for m in markdown]
     for i, src in enumerate(cells):
