@@ -239,6 +239,14 @@ def sources(corpus: Path) -> list[str]:
                   for c in d.iterdir() if c.is_dir())
 
 
+def print_latency(rows: list[dict]) -> None:
+    print("| cells | n | ast.parse median | ast.parse p99 | check_code median | check_code p99 | median ratio | p99 ratio |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['label']} | {r['cells']} | {r['parse_median_ms']} ms | {r['parse_p99_ms']} ms | "
+              f"{r['check_median_ms']} ms | {r['check_p99_ms']} ms | {r['median_ratio']}x | {r['p99_ratio']}x |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--cells", type=int, default=5000)
@@ -274,20 +282,12 @@ def main() -> None:
 
     print(f"## Core ({result['machine']}, {result['rules']} rules)\n")
     print(f"Per-cell latency, {len(cells)} cells; {result['latency']['prefilter_pass_share']:.1%} pass the prefilter.\n")
-    print("| cells | n | ast.parse median | ast.parse p99 | check_code median | check_code p99 | median ratio | p99 ratio |")
-    print("|---|---|---|---|---|---|---|---|")
-    for r in result["latency"]["rows"]:
-        print(f"| {r['label']} | {r['cells']} | {r['parse_median_ms']} ms | {r['parse_p99_ms']} ms | "
-              f"{r['check_median_ms']} ms | {r['check_p99_ms']} ms | {r['median_ratio']}x | {r['p99_ratio']}x |")
+    print_latency(result["latency"]["rows"])
     if "latency_real" in result:
         real = result["latency_real"]
         print(f"\nPer-cell latency, {real['rows'][0]['cells']} code cells of the real notebooks ({args.real}); "
               f"{real['prefilter_pass_share']:.1%} pass the prefilter; ast.parse of each cell's Python.\n")
-        print("| cells | n | ast.parse median | ast.parse p99 | check_code median | check_code p99 | median ratio | p99 ratio |")
-        print("|---|---|---|---|---|---|---|---|")
-        for r in real["rows"]:
-            print(f"| {r['label']} | {r['cells']} | {r['parse_median_ms']} ms | {r['parse_p99_ms']} ms | "
-                  f"{r['check_median_ms']} ms | {r['check_p99_ms']} ms | {r['median_ratio']}x | {r['p99_ratio']}x |")
+        print_latency(real["rows"])
     print(f"\nMatchers over the same cells (Python re stops after {PYTHON_RE_BUDGET_S:.0f} s):\n\n"
           "| matcher | cells | total | per cell | slowest cell |\n|---|---|---|---|---|")
     for r in result["matchers"]:

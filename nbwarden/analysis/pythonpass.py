@@ -195,21 +195,20 @@ class _PythonPass(_CallHandlers):
         saved = {name: (self.env.get(name), self.loose_env.get(name)) for name in names}
         for name in names:
             earlier = [b for b in self.history[name] if b[0] <= here]
-            value, loose = (earlier[-1][1], earlier[-1][2]) if earlier else (None, None)
-            for env, item in ((self.env, value), (self.loose_env, loose)):
-                if item is None:
-                    env.pop(name, None)
-                else:
-                    env[name] = item
+            self._put(name, *(earlier[-1][1:] if earlier else (None, None)))
         try:
             self._call(node)
         finally:
             for name, (value, loose) in saved.items():
-                for env, item in ((self.env, value), (self.loose_env, loose)):
-                    if item is None:
-                        env.pop(name, None)
-                    else:
-                        env[name] = item
+                self._put(name, value, loose)
+
+    def _put(self, name: str, value: Any, loose: Any) -> None:
+        """Set a name's known and loose values (None: not known)."""
+        for env, item in ((self.env, value), (self.loose_env, loose)):
+            if item is None:
+                env.pop(name, None)
+            else:
+                env[name] = item
 
     def _walk(self, root: ast.AST) -> None:
         calls, strings, assigns = self.calls, self.strings, self.assigns

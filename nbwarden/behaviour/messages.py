@@ -25,13 +25,14 @@ MAIL_PACE_S = 60  # a mail loop that waits this long per round is a notifier (an
 
 def _message_storms(unit: _Unit) -> list[Found]:
     for call in unit.calls:
-        if unit.name(call).rsplit(".", 1)[-1] == "sendmail":
+        short = unit.name(call).rsplit(".", 1)[-1]
+        if short == "sendmail":
             found = _mail_storm(unit, call)
             if found is not None:
                 return [found]
             continue
         phone = _phone_arg(call)
-        if phone is None or not (MESSAGING.search(unit.name(call).rsplit(".", 1)[-1]) or _service_callee(unit, call)):
+        if phone is None or not (MESSAGING.search(short) or _service_callee(unit, call)):
             continue
         where = _repeated(unit, call, phone, 0)
         if where is not None:

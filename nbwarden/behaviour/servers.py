@@ -93,8 +93,12 @@ STORING = frozenset({"save", "copyfileobj", "write_bytes", "write", "writelines"
 def _served(unit: _Unit) -> dict[str, int]:
     """What the unit's server hands out, with a line that shows it."""
     out: dict[str, int] = {}
+    # an upload is file hosting only when it is kept: a form that reads the upload, works on it in memory and
+    # answers (an image-analysis API behind a tunnel) stores nothing for anyone
+    stores = False
     for call in unit.calls:
         short = unit.name(call).rsplit(".", 1)[-1]
+        stores = stores or short in STORING
         if short in FILE_SERVING:
             out.setdefault("files", call.lineno)
         elif short == "save" and "files" in unit.name(call):
@@ -105,20 +109,15 @@ def _served(unit: _Unit) -> dict[str, int]:
         elif short == "imencode" and any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in
                                          ast.walk(unit.function_of(call) or unit.tree)):
             out.setdefault("media", call.lineno)  # camera frames yielded one by one: a video stream
-    # an upload is file hosting only when it is kept: a form that reads the upload, works on it in memory and
-    # answers (an image-analysis API behind a tunnel) stores nothing for anyone
-    stores = any(unit.name(call).rsplit(".", 1)[-1] in STORING for call in unit.calls)
     for node in ast.walk(unit.tree):
-        if isinstance(node, ast.Attribute) and node.attr == "files" and isinstance(node.value, ast.Name) \
-                and node.value.id == "request":
-            if stores:
-                out.setdefault("files", node.lineno)  # request.files, kept: an upload portal
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "do_CONNECT":
+        named = getattr(node, "id", getattr(node, "attr", None))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "do_CONNECT":
             out.setdefault("relay", node.lineno)
-        elif getattr(node, "id", getattr(node, "attr", None)) in {"SimpleHTTPRequestHandler", "CGIHTTPRequestHandler"}:
+        elif named in {"SimpleHTTPRequestHandler", "CGIHTTPRequestHandler"}:
             out.setdefault("files", node.lineno)
-        elif getattr(node, "id", getattr(node, "attr", None)) == "UploadFile" and stores:
-            out.setdefault("files", node.lineno)
+        elif stores and (named == "UploadFile" or named == "files" and isinstance(node, ast.Attribute)
+                         and isinstance(node.value, ast.Name) and node.value.id == "request"):
+            out.setdefault("files", node.lineno)  # request.files or UploadFile, kept: an upload portal
     for node, text in unit.strings:
         low = text.lower()
         if any(m in low for m in MEDIA_SERVING) and _near_server_io(unit, node):
