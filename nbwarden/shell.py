@@ -54,6 +54,8 @@ WRAPPERS: dict[str, dict[str, int]] = {
     "caffeinate": {},
     "cpulimit": {"-l": 1, "-p": 1, "-e": 1, "-P": 1, "-c": 1},  # cpulimit -l 50 -- ./miner ...
     "daemonize": {"-a": 0, "-c": 1, "-e": 1, "-E": 1, "-l": 1, "-o": 1, "-p": 1, "-u": 1, "-v": 0},
+    "call": {},  # Windows batch: call C:\\env\\python.exe run.py
+    "start": {"/b": 0, "/min": 0, "/wait": 0},  # Windows batch: start /b miner.exe
 }
 # Daemon launchers that name the program in an option and pass it the words after ``--``
 # (``start-stop-daemon --start --exec /usr/sbin/gotty -- -w bash``, as init scripts run services).
@@ -65,7 +67,9 @@ DAEMON_LAUNCHERS: dict[str, tuple[str, ...]] = {
 SHELL_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{"})
 # Words that close a compound command or only declare something: nothing in that simple command runs
 # (``for x in a b``, ``case $x in``, ``function f``, ``f()``, ``done``, ``fi``).
-SHELL_CLAUSES = frozenset({"fi", "done", "esac", "}", "for", "select", "case", "function", "in"})
+# (with a Windows batch file's comment lines, REM and ::, which run nothing either)
+SHELL_CLAUSES = frozenset({"fi", "done", "esac", "}", "for", "select", "case", "function", "in", "rem", "REM", "Rem",
+                           "::"})
 # Wrappers whose first positional argument is not the command (timeout 10 cmd).
 WRAPPER_SKIP_POSITIONAL = {"timeout": 1, "chrt": 1, "taskset": 1}
 SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"}
@@ -140,9 +144,17 @@ def program_name(word: str) -> str:
 MAX_SHLEX = 16 * 1024  # shlex grows each word a character at a time: quadratic in the longest word
 
 
+# A Windows command line (batch files, PowerShell): its backslashes separate directories, where a POSIX shell
+# would read them as escapes and run the names together (%USERPROFILE%\env\python.exe -> %USERPROFILE%envpython.exe)
+_WINDOWS_LINE = re.compile(r"%\w+%\\|\b[A-Za-z]:\\|\\[\w.-]+\.(exe|bat|cmd|ps1)\b", re.I)
+_PATH_BACKSLASH = re.compile(r"(?<=[\w%:.])\\(?=[\w%.])")
+
+
 def tokenize(line: str) -> list[str]:
     """Split a command line into words and operators; never raises, and stays linear in the line."""
     text = line.replace("\\\n", " ")
+    if "\\" in text and _WINDOWS_LINE.search(text):
+        text = _PATH_BACKSLASH.sub("/", text)
     if len(text) > MAX_SHLEX:  # a giant line: a plain split keeps programs and arguments apart all the same
         return _plain_split(text)
     lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>")
@@ -217,8 +229,8 @@ def _unwrap(argv: list[str], depth: int) -> tuple[list[str], str]:
             if word == "--":
                 i += 1
                 break
-            if word.startswith("-"):
-                i += 1 + options.get(word, 0)
+            if word.startswith("-") or word.lower() in options:  # (batch options: start /b)
+                i += 1 + options.get(word.lower(), 0)
                 continue
             if name == "env" and "=" in word:
                 i += 1
@@ -251,7 +263,40 @@ def _daemon_command(argv: list[str], program_options: tuple[str, ...]) -> list[s
     return [program, *rest]
 
 
-_SUBSTITUTION = re.compile(r"\$\([^()]*\)|`[^`]*`")
+_BACKTICKS = re.compile(r"`([^`]*)`")
+
+
+def _substitutions(line: str) -> tuple[str, list[str]]:
+    """The line with each outermost ``$(...)``, ``<(...)``, ``>(...)`` and backtick command as the word ``$_``,
+    and their insides (nested ones are found when the insides are parsed).  Parentheses are counted, so a
+    subshell inside (``<((for f in *; do echo $f; done) | shuf)``) does not end the substitution early; an
+    unclosed one runs to the end of the line.  Linear in the line."""
+    if "(" not in line and "`" not in line:
+        return line, []
+    insides: list[str] = []
+    out: list[str] = []
+    index, size = 0, len(line)
+    while index < size:
+        opening = line.find("(", index)
+        if opening < 1 or line[opening - 1] not in "$<>":
+            stop = size if opening < 0 else opening + 1
+            out.append(line[index:stop])
+            index = stop
+            continue
+        out.append(line[index:opening - 1])
+        depth, cursor = 1, opening + 1
+        while cursor < size and depth:
+            char = line[cursor]
+            depth += (char == "(") - (char == ")")
+            cursor += 1
+        insides.append(line[opening + 1:cursor - 1 if depth == 0 else cursor])
+        out.append("$_")
+        index = cursor
+    outer = "".join(out)
+    if "`" in outer:
+        insides += _BACKTICKS.findall(outer)
+        outer = _BACKTICKS.sub("$_", outer)
+    return outer, insides
 # `echo <text> | base64 -d | bash` (or `| rev`, `| xxd -r -p`, `base64 -d <<< <text>`): the text is a command line
 # hidden from a reader; decoded here, it is parsed like any other line
 _DECODED_PIPE = re.compile(
@@ -287,13 +332,12 @@ def parse(line: str, depth: int = 0) -> ShellFacts:
     facts = ShellFacts()
     if depth > 4 or not line.strip():
         return facts
-    # $(...) and `...` run too: parse their insides as well.
-    for inner in re.findall(r"\$\(([^()]*)\)|`([^`]*)`", line):
-        sub = inner[0] or inner[1]
+    # $(...), <(...), >(...) and `...` run too: parse their insides as well; each stays one word of the outer
+    # command (curl -o x-$(arch).tar.gz URL; ffmpeg -i <(ls *.avi | shuf) ... -f flv $URL)
+    outer, insides = _substitutions(line)
+    for sub in insides:
         if sub.strip():
             _merge(facts, parse(sub, depth + 1), "subshell")
-    # the substitution stays one word of the outer command (curl -o x-$(arch).tar.gz URL)
-    outer = _SUBSTITUTION.sub("$_", line) if "$(" in line or "`" in line else line
     for argv in split_pipeline(tokenize(outer)):
         _add_command(facts, argv, depth, "")
     if "|" in line or "<<<" in line:

@@ -21,12 +21,13 @@ from .embedded import commands, kind_of_name
 
 MAX_FILE_BYTES = 128 * 1024 * 1024
 CODE_SUFFIXES = {".ipynb": "notebook", ".py": "python", ".pyw": "python", ".ipy": "python", ".sh": "shell",
-                 ".bash": "shell", ".zsh": "shell", ".ksh": "shell", ".command": "shell"}
+                 ".bash": "shell", ".zsh": "shell", ".ksh": "shell", ".command": "shell",
+                 ".bat": "shell", ".cmd": "shell"}  # a batch file is command lines too (call, start, set X=...)
 # Programs in languages the analysis does not parse: checked as code at the text level (what a rule finds in
 # them keeps its severity, as in a cell), not as data, which only ever records.  A Go or C flood tool is code.
 OTHER_CODE_SUFFIXES = frozenset({".go", ".js", ".mjs", ".cjs", ".ts", ".c", ".h", ".cc", ".cpp", ".cxx", ".rs",
-                                 ".rb", ".pl", ".pm", ".php", ".java", ".kt", ".cs", ".lua", ".ps1", ".bat",
-                                 ".cmd", ".vbs", ".swift", ".scala", ".r", ".jl", ".exp", ".tcl", ".nim", ".zig", ".cr",
+                                 ".rb", ".pl", ".pm", ".php", ".java", ".kt", ".cs", ".lua", ".ps1", ".vbs",
+                                 ".swift", ".scala", ".r", ".jl", ".exp", ".tcl", ".nim", ".zig", ".cr",
                                  ".dart", ".ex", ".exs", ".hs", ".groovy"})
 # Suffixes that claim nothing about the content, so the content decides: none at all (``run``,
 # ``start``, ``entrypoint``, a notebook saved without ``.ipynb``) and ``.run`` (runner scripts,

@@ -188,6 +188,28 @@ def test_weak_signals_combine_across_cells_with_memory(engine):
     assert "deepfake.t-pipeline" not in rule_ids(fresh)
 
 
+# ------------------------------------------------------------------ common parts left to the look-back
+
+SWAP_CELLS = ["writer = cv2.VideoWriter('o.mp4', f, 25, s)", "import insightface",
+              "swapper = insightface.model_zoo.get_model('inswapper_128.onnx')"]
+
+
+def test_common_parts_alone_are_not_read_but_the_look_back_finds_them(engine):
+    # the first two cells hold only common parts of the face-swap pipeline: alone they are not worth a reading
+    for cell in SWAP_CELLS[:2]:
+        assert engine._scan_unit(cell, "cell", 1, [], None, None, common=False) == ([], False)
+        assert engine.check_code(cell).action == "allow"
+    # the rare part last: the kernel's look-back reads the skipped cells again
+    memory = Memory()
+    verdicts = [engine.check_code(cell, memory=memory) for cell in SWAP_CELLS]
+    assert "deepfake.t-pipeline" in rule_ids(verdicts[-1])
+    # and a notebook in the same order
+    notebook = {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [],
+                           "execution_count": None} for c in SWAP_CELLS]}
+    assert "deepfake.t-pipeline" in rule_ids(engine.check_notebook(notebook))
+
+
 def test_structured_matchers(engine):
     assert "proxy_tunnel.t-ngrok" in rule_ids(engine.check_code("%pip install -q pyngrok==7.0"))
     assert "proxy_tunnel.t-ngrok" in rule_ids(engine.check_code("from pyngrok import ngrok"))

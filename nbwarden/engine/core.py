@@ -23,7 +23,16 @@ from .args import _arg_lists, _args_match
 from .files import packer, read_budgeted
 from .memory import Memory
 from .refs import _TRIGGER, UNLESS, _GlobSet, _Match, _Ref
-from .text import _host_of, _line_starts, _locate, _normalize_repo, _on_word_boundary, _valid_unicode, scoped
+from .text import (
+    _command_position,
+    _host_of,
+    _line_starts,
+    _locate,
+    _normalize_repo,
+    _on_word_boundary,
+    _valid_unicode,
+    scoped,
+)
 from .triggers import (
     BUILTIN_CALL_TRIGGERS,
     COMPANIONS,
@@ -44,6 +53,7 @@ except ImportError:  # pragma: no cover - exercised only where google-re2 is abs
 
 log = logging.getLogger("nbwarden.engine")
 REGEX_MATCHES_PER_UNIT = 4
+_ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")  # of lower-cased text
 _RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
 
 
@@ -175,12 +185,13 @@ class Engine:
         # regexes that cannot match without a word wait behind that word in the automaton; the rest form the set.
         # Regexes waiting behind the same words form one gate group, searched in one RE2 set pass: many share a
         # common word ("for" opens the loop regexes of five languages), and one pass costs less than ten searches
-        gates: dict[str, list[int]] = {}
-        groups: dict[tuple[str, ...], int] = {}
+        # A word the regex needs at the start of a word ("for" of \bfor\s+) gates it only there, not inside "format".
+        gates: dict[tuple[str, bool], list[int]] = {}
+        groups: dict[tuple[tuple[str, bool], ...], int] = {}
         self._gate_groups: list[list[int]] = []
         self._ungated: list[int] = []
         for index, (text, _) in enumerate(regexes):
-            words = tuple(sorted(regexlit.required_literals(text) or ()))
+            words = tuple(sorted((regexlit.required_words(text) or {}).items()))
             if not words:
                 self._ungated.append(index)
                 continue
@@ -200,12 +211,14 @@ class Engine:
         if sig_needles:
             self._sig_automaton.make_automaton()
         # each word: (word, literal refs, gated regex indices, whether it is a trigger or a literal at all,
-        # whether it wakes the deep analysis: a trigger, or a literal of a single-part rule or a rarest part)
-        for text in needles.keys() | gates.keys():
+        # whether it wakes the deep analysis: a trigger, or a literal of a single-part rule or a rarest part,
+        # regex indices gated by the word only where it starts a word)
+        for text in needles.keys() | {word for word, _ in gates}:
             refs = needles.get(text, ())
             literal_refs = tuple(r for r in refs if r is not _TRIGGER)
             wakes = len(literal_refs) < len(refs) or any(self._wakes(r) for r in literal_refs)
-            self._automaton.add_word(text, (text, literal_refs, tuple(gates.get(text, ())), bool(refs), wakes))
+            self._automaton.add_word(text, (text, literal_refs, tuple(gates.get((text, False), ())), bool(refs), wakes,
+                                            tuple(gates.get((text, True), ()))))
         if needles or gates:
             self._automaton.make_automaton()
         self._has_needles = bool(needles or gates)
@@ -252,7 +265,8 @@ class Engine:
         errors: list[str] = []
         try:
             earlier = memory.earlier if memory is not None else None
-            matches, analysed = self._scan_unit(source, kind, cell, notes, earlier, errors)
+            common = memory is not None and (bool(memory.parts) or kind != "cell")
+            matches, analysed = self._scan_unit(source, kind, cell, notes, earlier, errors, common)
             if memory is None:
                 return self._verdict(self._findings(matches), notes, errors)
             memory.next_cell()
@@ -401,7 +415,8 @@ class Engine:
         for source, kind, cell in units:
             source = _valid_unicode(source if isinstance(source, str) else str(source), notes)
             try:
-                found, analysed = self._scan_unit(source, kind, cell, notes, earlier, errors)
+                # a skipped cell is read again by the look-back below if a rarer part shows up anywhere
+                found, analysed = self._scan_unit(source, kind, cell, notes, earlier, errors, kind != "cell")
             except Exception as exc:  # noqa: BLE001 - _scan_unit guards its deep part; this is the rest
                 errors.append(_failure(exc, f"cell {cell}"))
                 found, analysed = self._text_level(source, kind, cell, notes), False
@@ -470,17 +485,20 @@ class Engine:
         hits = []
         gates: set[int] = set()
         wakes = False
-        for end, (needle, refs, gated, wanted, waking) in self._automaton.iter(low):
+        ascii_text = low.isascii()  # RE2's \b is ASCII: elsewhere a word-start gate wakes on any occurrence
+        for end, (needle, refs, gated, wanted, waking, gated_at_start) in self._automaton.iter(low):
+            start = end - len(needle) + 1
             if gated:
                 gates.update(gated)
+            if gated_at_start and (start == 0 or not ascii_text or low[start - 1] not in _ASCII_WORD):
+                gates.update(gated_at_start)
             if not wanted:
                 continue
-            start = end - len(needle) + 1
             if needle in BUILTIN_CALL_TRIGGERS and start > 0 and (low[start - 1].isalnum() or low[start - 1] in "._"):
                 continue  # re.compile(, self.eval( ... are not the builtins
             if not refs and (not _on_word_boundary(low, start, end + 1, needle, "_")
-                             or needle in self._program_only and start > 0 and low[start - 1] == "."):
-                continue  # a name inside a longer word ("tor" in "vector", "lt" in "__lt__"), or a method
+                             or needle in self._program_only and not _command_position(low, start, end + 1)):
+                continue  # a name inside a longer word ("tor" in "vector", "lt" in "__lt__"), or not a program
             hits.append((start, needle, refs))
             if waking and not wakes and needle in COMPANIONS:
                 waking = any(word in low for word in COMPANIONS[needle])
@@ -488,9 +506,14 @@ class Engine:
         return hits, gates, wakes
 
     def _scan_unit(self, source: str, kind: str, cell: int | None, notes: list[str],
-                   earlier: an.EarlierCells | None = None, errors: list[str] | None = None
-                   ) -> tuple[list[_Match], bool]:
+                   earlier: an.EarlierCells | None = None, errors: list[str] | None = None,
+                   common: bool = True) -> tuple[list[_Match], bool]:
         """Matches of one unit (its deep analysis only where the prefilter saw something).
+
+        ``common``: whether common parts of multi-part rules are wanted from this unit now.  Alone they
+        complete no rule; where no earlier part waits for them (a cell checked on its own, a kernel with
+        nothing remembered) and the look-back reads a skipped cell again once a rarer part shows up, they
+        are not worth the surface reading.
 
         An unexpected error in the analysis degrades this unit to the
         text-level checks, with a note and an entry in ``errors``; it never
@@ -505,6 +528,8 @@ class Engine:
         if not wakes and not launch and not any(self._wakes(ref) for ref, *_ in regex_hits):
             # only common parts of multi-part rules: matched on the surface reading, and analysed in depth later
             # only if a rarer part shows up (the notebook's or the kernel's look-back)
+            if not common:
+                return [], False
             starts = _line_starts(low)
             located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
             return self._match(an.surface(source, kind), low, cell, located, regex_hits), False
@@ -702,9 +727,12 @@ class Engine:
         low = text.lower()
         gates: set[int] = set()
         if self._has_needles:
-            for end, (needle, refs, gated, _, _) in self._automaton.iter(low):
+            ascii_text = low.isascii()
+            for end, (needle, refs, gated, _, _, gated_at_start) in self._automaton.iter(low):
                 gates.update(gated)
                 start = end - len(needle) + 1
+                if gated_at_start and (start == 0 or not ascii_text or low[start - 1] not in _ASCII_WORD):
+                    gates.update(gated_at_start)
                 for ref in refs:
                     if ref.kind == "literal" and (not ref.word or _on_word_boundary(low, start, end + 1, needle)):
                         out.append(_Match(ref, fact.context, cell, fact.line, fact.evidence, fact.via))

@@ -52,6 +52,26 @@ def _on_word_boundary(text: str, start: int, end: int, needle: str, word_chars: 
     return True
 
 
+_SINK_WORDS = re.compile(r"subprocess|popen|system|spawn|exec|\brun\(|call\(")
+
+
+def _command_position(low: str, start: int, stop: int) -> bool:
+    """Can a program name at ``low[start:stop]`` be a command?  Not as a method (``x.lt``), a Python or JS call
+    (``lt(90)`` of turtle), or a quoted word that follows a comma or a word (``open(f, 'ab')``, ``"a" or "ab"``)
+    in a text with no call that runs programs: a quoted program that is run starts its list or its string."""
+    before = low[start - 1] if start else "\n"
+    after = low[stop] if stop < len(low) else "\n"
+    if before == "." or after == "(" and before not in "'\"":
+        return False
+    if before in "'\"" and after == before:
+        index = start - 2
+        while index >= 0 and low[index] in " \t":
+            index -= 1
+        if index >= 0 and (low[index] == "," or low[index].isalnum()) and not _SINK_WORDS.search(low):
+            return False
+    return True
+
+
 def _normalize_repo(url: str) -> str:
     url = url.lower().strip()
     url = re.sub(r"^(git\+)?(https?|git|ssh)://", "", url)

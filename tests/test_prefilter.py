@@ -1,0 +1,146 @@
+"""What wakes the analysis and what a shell line runs: the cheap first pass must skip only what cannot matter.
+
+Each speed-up here (word-start regex gates, program names outside a command position) comes with the cases it must still catch; the shell and batch reading
+(process substitution, Windows paths) with a look-alike that must stay quiet.  The look-back that reads skipped
+cells again is tested in test_engine.py, on its private pack.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nbwarden import shell
+from nbwarden.engine import Engine
+from nbwarden.regexlit import required_words
+from nbwarden.scan import check_file
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine()
+
+
+def rules_of(verdict) -> set[str]:
+    return {f.rule for f in verdict.findings}
+
+
+# ------------------------------------------------------------------ word-start gates
+
+@pytest.mark.parametrize("pattern,words", [
+    (r"\bfor\s+\w+\s+in\b", {"for": True}),
+    (r"(\{|\$\{?)port\b", {"port": True}),               # each way in ends on punctuation
+    (r"\bgo\s+func\s*\(", {"func": True}),               # after one or more spaces
+    (r"x(for)", {"for": False}),                          # after a word character: anywhere
+    (r"\s*format", {"format": False}),                    # the spaces may be none
+    (r"a?\bfoo|bar\s*baz", {"foo": True, "bar": False}),
+    (r"\$argv\s*\[", {"$argv": False}),                   # begins with punctuation: nothing to check
+    (r"(?:\bfor|x(for))\s+y", {"for": False}),              # met both ways: no promise
+])
+def test_required_words_say_which_words_start_a_word(pattern, words):
+    assert required_words(pattern) == words
+
+
+_WORD = re.compile(r"[A-Za-z0-9_]")
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.lists(st.sampled_from(["abc", "xyz", "x", "(", ")", "|", "?", "*", "+", "[a-z]", "[ .]", "\\b", "\\s*",
+                                 "\\s+", ".", "^", "-", "(?:", "_"]), min_size=1, max_size=12).map("".join),
+       st.text(st.sampled_from("abcxyz .-_\n"), max_size=40))
+def test_a_word_start_gate_never_hides_a_match(pattern, text):
+    """Where a regex matches, one of its words occurs, and a word said to start a word does so there."""
+    try:
+        compiled = re.compile(pattern, re.ASCII)
+    except re.error:
+        return
+    words = required_words(pattern)
+    if not words or not compiled.search(text):
+        return
+    low = text.lower()
+
+    def occurs(word: str, at_start: bool) -> bool:
+        for found in re.finditer(re.escape(word), low):
+            if not at_start or found.start() == 0 or not _WORD.match(low[found.start() - 1]):
+                return True
+        return False
+
+    assert any(occurs(word, at_start) for word, at_start in words.items()), (pattern, words, text)
+
+
+def test_a_gated_rule_regex_still_matches_at_a_word_start(engine):
+    # dos_attack's shell loop regex is gated by "for" at a word start: "transform" must not wake it, "for" must
+    looped = "for i in {1..100000}; do curl -s http://198.51.100.7/ & done"
+    assert "dos_attack.shell-request-flood" in rules_of(engine.check_code(looped, kind="shell"))
+    assert engine._scan(looped)[1]
+    gates = engine._scan("y = transform(x, performance=True)  # information".lower())[1]
+    assert not any("for" in engine._regex_texts[i] and r"\bfor\s+\w+\s+in" in engine._regex_texts[i]
+                   for group in gates for i in engine._gate_groups[group])
+
+
+# ------------------------------------------------------------------ program names that cannot be commands
+
+@pytest.mark.parametrize("cell", [
+    "import turtle\nfor _ in range(36):\n    fd(100)\n    lt(170)",       # turtle's left turn, not localtunnel
+    "with open(path, 'ab') as f:\n    f.write(chunk)",                      # a file mode, not ApacheBench
+    'mode: "a" or "ab" for appending in binary',
+    "df.ab.mean()",                                                          # an attribute
+])
+def test_program_names_outside_a_command_do_not_wake_the_analysis(engine, cell):
+    hits, _, wakes = engine._scan(cell.lower())
+    assert not wakes
+    assert not {needle for _, needle, _ in hits} & {"lt", "ab"}
+    assert engine.check_code(cell).action == "allow"
+
+
+@pytest.mark.parametrize("cell,rule", [
+    ("!lt --port 8000 --subdomain mybox", "proxy_tunnel.localtunnel"),
+    ("import subprocess\nsubprocess.run(['ab', '-n', '1000000', '-c', '500', 'http://198.51.100.7/'])",
+     "dos_attack.loadtest-unbounded"),
+    ("import subprocess as sp\ncmd = ['nohup', 'ab', '-n', '1000000', '-c', '500', 'http://198.51.100.7/']\nsp.call(cmd)",
+     "dos_attack.loadtest-unbounded"),
+    ("!ab -n 1000000 -c 1000 http://198.51.100.7/", "dos_attack.loadtest-unbounded"),
+])
+def test_program_names_in_a_command_still_count(engine, cell, rule):
+    assert rule in rules_of(engine.check_code(cell))
+
+
+# ------------------------------------------------------------------ shell: substitutions and Windows lines
+
+def test_process_substitution_keeps_the_outer_command_whole():
+    line = ('ffmpeg -re -f concat -safe 0 -i <((for f in clips/*.avi; do echo "file $f"; done) | shuf) '
+            '-c copy -f flv $STREAM_URL/app/$KEY')
+    argvs = [c.argv for c in shell.parse(line).commands]
+    assert ["ffmpeg", "-re", "-f", "concat", "-safe", "0", "-i", "$_", "-c", "copy", "-f", "flv",
+            "$STREAM_URL/app/$KEY"] in argvs
+    assert ["shuf"] in argvs  # the inside runs too
+    assert [c.argv for c in shell.parse("tar -czf x-$(date +%F).tgz $(ls -d out*)").commands][-1][:2] == ["tar", "-czf"]
+
+
+def test_a_restream_through_process_substitution_is_found(engine):
+    script = ("while true; do\n  ffmpeg -loglevel info -y -re \\\n    -f concat -safe 0 -i <((for f in v/*.avi; do "
+              'echo "file $f"; done) | shuf) \\\n    -b:v 2500k -f flv $STREAM_URL/app/$STREAM_KEY\ndone\n')
+    assert "web_file_hosting.live-restream" in rules_of(engine.check_code(script, kind="shell"))
+    quiet = "diff <(sort a.txt) <(sort b.txt) && ffmpeg -i <(cat parts/*.ts) -c copy joined.mp4"
+    assert engine.check_code(quiet, kind="shell").action == "allow"
+
+
+def test_windows_paths_and_batch_launchers():
+    argvs = [c.argv for c in shell.parse(r"call %USERPROFILE%\envs\swap\python.exe run.py --x 1").commands]
+    assert argvs == [["%USERPROFILE%/envs/swap/python.exe", "run.py", "--x", "1"]]
+    assert [c.argv for c in shell.parse(r"start /b C:\tools\app.exe -v").commands] == [["C:/tools/app.exe", "-v"]]
+    assert shell.parse("REM start /b C:\\tools\\app.exe").commands == []
+    # a POSIX line keeps its escapes
+    assert [c.argv for c in shell.parse(r"echo a\ b").commands] == [["echo", "a b"]]
+
+
+def test_batch_files_are_read_as_command_lines(tmp_path, engine):
+    (tmp_path / "mine.bat").write_text("@echo off\r\ncd /d %~dp0\r\nstart /b C:\\tools\\xmrig.exe -o "
+                                       "pool.supportxmr.com:3333 -u 4AbcWallet\r\n")
+    (tmp_path / "train.cmd").write_text("@echo off\r\nREM xmrig -o pool.supportxmr.com:3333 is not allowed here\r\n"
+                                        "call %USERPROFILE%\\miniconda3\\envs\\ml\\python.exe train.py --epochs 3\r\n")
+    assert check_file(tmp_path / "mine.bat", engine).verdict["action"] == "block"
+    assert check_file(tmp_path / "train.cmd", engine).verdict["action"] == "allow"
