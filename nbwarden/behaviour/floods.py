@@ -63,8 +63,57 @@ def _http_client(unit: _Unit, receiver: ast.AST) -> bool:
     if not isinstance(receiver, ast.Name):
         return False
     return any(isinstance(v, ast.Call) and unit.name(v).split(".", 1)[0] in
-               {"requests", "httpx", "aiohttp", "urllib3", "cloudscraper", "grequests", "niquests"}
+               {"requests", "httpx", "aiohttp", "urllib3", "cloudscraper", "grequests", "niquests", "http"}
                for v in unit.names_bound_to.get(receiver.id, ())[:4])
+
+
+def _spawned_send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
+    """(kind, target) when a worker or a map is handed a request function itself with its target:
+    ``pool.submit(requests.get, url)``, ``Thread(target=session.post, args=(url,))``, ``map(requests.get, urls)``."""
+    short = unit.name(call).rsplit(".", 1)[-1]
+    if short not in SPAWNERS | MAPPERS:
+        return None
+    function = unit.keyword(call, "target") or (call.args[0] if call.args else None)
+    if not isinstance(function, ast.Attribute) or function.attr not in HTTP_VERBS - {"fetch"}:
+        return None
+    receiver = ast.unparse(function.value)
+    if receiver.split(".", 1)[0] not in {"requests", "httpx", "cloudscraper", "urllib3"} and \
+            not _http_client(unit, function.value):
+        return None
+    if unit.keyword(call, "target") is not None:
+        args = unit.keyword(call, "args")
+        return "http", args.elts[0] if isinstance(args, (ast.Tuple, ast.List)) and args.elts else None
+    if short in MAPPERS:  # one target only when the items repeat it: [url] * 1000, itertools.repeat(url, n)
+        items = call.args[1] if len(call.args) > 1 else None
+        if isinstance(items, ast.BinOp) and isinstance(items.op, ast.Mult):
+            items = items.left if isinstance(items.left, (ast.List, ast.Tuple)) else items.right
+            return ("http", items.elts[0]) if isinstance(items, (ast.List, ast.Tuple)) and len(items.elts) == 1 \
+                else None
+        if isinstance(items, ast.Call) and unit.name(items).rsplit(".", 1)[-1] == "repeat" and items.args:
+            return "http", items.args[0]
+        return None  # one request per item: a crawler
+    return "http", call.args[1] if len(call.args) > 1 else None
+
+
+def _answers_gathered(unit: _Unit, comprehension: ast.AST) -> bool:
+    """Requests made in a comprehension (``[s.get(url) for _ in range(1000)]``): are their answers read?  Only if
+    what gathers them (``asyncio.gather``, ``wait``) is itself read; a list kept or handed elsewhere counts as read."""
+    parent = unit.parent.get(id(comprehension))
+    if isinstance(parent, ast.Starred):
+        parent = unit.parent.get(id(parent))
+    if isinstance(parent, ast.Call):
+        if unit.name(parent).rsplit(".", 1)[-1] in {"gather", "wait", "as_completed"}:
+            return _answer_used(unit, parent)
+        return True
+    if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
+        name = parent.targets[0].id
+        scope = unit.function_of(comprehension) or unit.tree
+        users = [n for n in ast.walk(scope) if isinstance(n, ast.Call) and any(
+            (isinstance(a, ast.Starred) and isinstance(a.value, ast.Name) and a.value.id == name) or
+            (isinstance(a, ast.Name) and a.id == name) for a in n.args)]
+        return not users or any(unit.name(u).rsplit(".", 1)[-1] not in {"gather", "wait", "as_completed"} or
+                                _answer_used(unit, u) for u in users)
+    return True
 
 
 def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
@@ -102,6 +151,10 @@ def _answer_used(unit: _Unit, call: ast.Call) -> bool:
         return False
     if isinstance(parent, ast.Attribute):
         return parent.attr in ANSWER_USES
+    if isinstance(parent, (ast.ListComp, ast.GeneratorExp, ast.SetComp)) and parent.elt is call:
+        return _answers_gathered(unit, parent)
+    if isinstance(parent, ast.Call) and unit.name(parent) in {"list", "tuple", "set"}:
+        return _answer_used(unit, parent)  # list(pool.map(...)) only drains the results
     if isinstance(parent, (ast.withitem, ast.Assign, ast.NamedExpr)):
         targets = (_names(parent.optional_vars) if isinstance(parent, ast.withitem) else
                    _names(parent.target) if isinstance(parent, ast.NamedExpr) else
@@ -216,7 +269,7 @@ def _floods(unit: _Unit) -> list[Found]:
     # selector's loop, not in the loop that opens them
     evented_reader = {"register", "recv"} <= called
     for call in unit.calls:
-        sent = _send(unit, call)
+        sent = _send(unit, call) or _spawned_send(unit, call)
         if sent is None:
             continue
         kind, target = sent
@@ -228,6 +281,8 @@ def _floods(unit: _Unit) -> list[Found]:
                                     for loop in unit.loops_around(call)[:1] for n in ast.walk(loop)):
             continue  # a client that reads its answers
         repeated = _repetition(unit, call)
+        if repeated is None and unit.name(call).rsplit(".", 1)[-1] in SPAWNERS | MAPPERS:
+            repeated = _spawned_many(unit, call)
         if repeated is None and kind == "packet" and (unit.value(unit.keyword(call, "loop")) or
                                                       (unit.value(unit.keyword(call, "count")) or 0) >= 1000):
             repeated = (call, "scapy repeats it itself")
@@ -259,6 +314,20 @@ def _repetition(unit: _Unit, node: ast.AST, depth: int = 0) -> tuple[ast.AST, st
         found = _repetition(unit, call, depth + 1)
         if found is not None:
             return found
+    return None
+
+
+def _spawned_many(unit: _Unit, call: ast.Call) -> tuple[ast.AST, str] | None:
+    """A request function handed to workers: started 100 times or more, or mapped over 100 or more targets."""
+    for loop in unit.loops_around(call):
+        if _endless(unit, loop) or any(_count(unit, it) >= 100 for it in _loop_iters(loop)):
+            return loop, "from many workers"
+    if unit.name(call).rsplit(".", 1)[-1] in MAPPERS and len(call.args) > 1:
+        items = call.args[1]
+        sizes = [unit.value(items.left), unit.value(items.right)] if isinstance(items, ast.BinOp) else \
+            [unit.value(a) for a in items.args[1:2]] if isinstance(items, ast.Call) else []
+        if any(not isinstance(n, int) or n >= 100 for n in sizes if not isinstance(n, (list, tuple))):
+            return call, "from many workers"  # [url] * 1000, repeat(url, n) with n unknown or large
     return None
 
 
