@@ -53,6 +53,10 @@ except ImportError:  # pragma: no cover - exercised only where google-re2 is abs
 
 log = logging.getLogger("nbwarden.engine")
 REGEX_MATCHES_PER_UNIT = 4
+# Words in a repository's name that say it studies an activity rather than performs it (ddos-detection,
+# deepfake-dataset, faceswap-classifier): a glob that knows a tool by its name skips such repositories.
+_STUDIES = re.compile(r"detect|classif|dataset|analy[sz]|defen[cs]|mitigat|prevent|protect|monitor|simulat|research|"
+                      r"paper|survey|awesome|benchmark|forensic|anti[-_]?|-ids\b|[-_]ml\b|course|lecture|homework")
 _ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")  # of lower-cased text
 _RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
 
@@ -107,6 +111,7 @@ class Engine:
         self._package_globs: dict[str, list[tuple[str, _Ref]]] = {"pip": [], "apt": []}
         self._hosts: dict[str, list[_Ref]] = {}
         self._gits: list[tuple[str, _Ref]] = []
+        self._git_globs: list[tuple[str, _Ref]] = []  # a repository known by its name: */*face-swap*
         self._downloads: list[tuple[str, _Ref]] = []
         self._behaviour_refs: list[tuple[str, _Ref]] = []
         self._signatures: list[_Ref] = []
@@ -169,8 +174,12 @@ class Engine:
                             self._hosts.setdefault(value.lower().lstrip("."), []).append(ref)
                             add_needle(value, _TRIGGER)
                         elif kind == "git":
-                            self._gits.append((value.lower(), ref))
-                            add_needle(value, _TRIGGER)
+                            if _is_glob(value):
+                                self._git_globs.append((value.lower(), ref))
+                                add_needle(_literal_core(value), _TRIGGER)
+                            else:
+                                self._gits.append((value.lower(), ref))
+                                add_needle(value, _TRIGGER)
                         elif kind == "download":
                             self._downloads.append((value.lower(), ref))
                             add_needle(_literal_core(value), _TRIGGER)
@@ -223,6 +232,7 @@ class Engine:
             self._automaton.make_automaton()
         self._has_needles = bool(needles or gates)
         self._download_globs = _GlobSet(self._downloads)
+        self._git_glob_set = _GlobSet(self._git_globs)
         self._behaviour_globs = _GlobSet(self._behaviour_refs)
         self._package_glob_sets = {kind: _GlobSet(globs) for kind, globs in self._package_globs.items()}
         # one regex says whether any program glob can match, so most programs cost one call
@@ -659,6 +669,8 @@ class Engine:
         elif kind == "git":
             url = _normalize_repo(value)
             hit(ref for needle, ref in self._gits if needle in url)
+            if not _STUDIES.search(url.rsplit("/", 1)[-1]):  # a repository named for studying the activity is not it
+                hit(self._git_glob_set.refs(url))
             self._match_host(_host_of(value), fact, cell, out)
         elif kind == "download":
             source, filename = value
