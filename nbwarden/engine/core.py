@@ -10,14 +10,13 @@ import re
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import ahocorasick
 
 from .. import analysis as an
 from .. import behaviour, regexlit, shell
 from .. import rules as rulesmod
-from ..analysis import CONTEXT_RANK, EXEC, INERT, clip
+from ..analysis import EXEC, clip
 from ..rules import SEVERITY_RANK, Rule, RuleSet
 from .args import _arg_lists, _args_match
 from .files import packer, read_budgeted
@@ -43,7 +42,7 @@ from .triggers import (
     _literal_core,
     _rarest_group,
 )
-from .verdict import ACTIONS, CONTEXT_WEIGHT, SEVERITY_WEIGHT, Finding, Verdict
+from .verdict import Finding, Verdict, assemble_findings, decide
 
 try:  # RE2 runs all regexes in one linear pass; fall back to ``re`` if missing
     import re2  # type: ignore
@@ -752,69 +751,13 @@ class Engine:
             for index in self._regex_indices(text, gates):
                 out.append(_Match(self._regex_refs[index], fact.context, cell, fact.line, fact.evidence, fact.via))
 
-    # ------------------------------------------------------------------ verdicts
+    # ------------------------------------------------------------------ verdicts (assembled in verdict.py)
 
     def _findings(self, matches: list[_Match], extra: list[_Match] = ()) -> list[Finding]:
-        by_rule: dict[int, dict[int, list[_Match]]] = {}
-        for match in matches:
-            by_rule.setdefault(match.ref.rule, {}).setdefault(match.ref.group, []).append(match)
-        for match in extra:  # earlier cells, for multi-group rules and "unless" patterns only
-            if match.ref.rule in self._multi and match.ref.rule in by_rule:
-                by_rule[match.ref.rule].setdefault(match.ref.group, []).append(match)
-        findings: list[Finding] = []
-        for r_index, groups in by_rule.items():
-            rule = self.rules[r_index]
-            if any(m.context != INERT for m in groups.pop(UNLESS, ())):
-                continue  # something that makes it allowed runs beside it
-            if len(groups) < len(rule.groups):
-                continue
-            if len(rule.groups) == 1:
-                # one finding per cell, with the strongest evidence in that cell
-                per_cell: dict[int | None, _Match] = {}
-                for match in groups[0]:
-                    best = per_cell.get(match.cell)
-                    if best is None or _stronger(match, best):
-                        per_cell[match.cell] = match
-                for match in per_cell.values():
-                    findings.append(self._finding(rule, match, match.context, []))
-            else:
-                best = [max(ms, key=_strength) for _, ms in sorted(groups.items())]
-                context = min((m.context for m in best), key=CONTEXT_RANK.__getitem__)
-                parts = [{"cell": m.cell, "line": m.line, "evidence": m.evidence, "pattern": m.ref.kind,
-                          "context": m.context} for m in best]
-                anchor = max(best, key=lambda m: ((m.cell or 0), m.line))
-                findings.append(self._finding(rule, anchor, context, parts))
-        findings.sort(key=lambda f: (-SEVERITY_RANK[f.severity], f.cell or 0, f.line, f.rule))
-        return findings
-
-    def _finding(self, rule: Rule, match: _Match, context: str, parts: list[dict[str, Any]]) -> Finding:
-        severity = rule.severity if context != INERT else "audit"
-        evidence = match.evidence
-        if parts:
-            evidence = " + ".join(clip(p["evidence"], 80) for p in parts)
-        return Finding(rule.id, rule.category, severity, rule.description, evidence, match.cell,
-                       match.line, context, match.ref.kind, match.via, rule.severity, parts)
+        return assemble_findings(matches, extra, self.rules, self._multi)
 
     def _verdict(self, findings: list[Finding], notes: list[str], errors: list[str] = ()) -> Verdict:
-        error = "; ".join(dict.fromkeys(errors)) or None
-        if not findings:
-            return Verdict("allow", None, 0.0, [], notes, self.version, error)
-        # the category names what the code does: supporting evidence (a tunnel) never names it while another
-        # finding acts; the action is still the strongest finding's
-        top = next((f for f in findings if f.severity != "audit" and not self._rule_by_id[f.rule].supporting),
-                   findings[0])
-        if top is not findings[0]:
-            findings = [top, *(f for f in findings if f is not top)]
-        miss = 1.0
-        for finding in findings:
-            if finding.category != top.category:
-                continue
-            rule = self._rule_by_id.get(finding.rule)
-            weight = rule.confidence if rule and rule.confidence is not None else SEVERITY_WEIGHT[finding.rule_severity]
-            miss *= 1.0 - weight * CONTEXT_WEIGHT[finding.context]
-        strongest = max((f.severity for f in findings), key=SEVERITY_RANK.__getitem__)
-        return Verdict(ACTIONS[strongest], top.category, 1.0 - miss, findings, notes, self.version, error)
-
+        return decide(findings, notes, errors, self._rule_by_id, self.version)
 
 def _failure(exc: BaseException, step: str) -> str:
     """One line naming an internal failure and where it happened, for the verdict, the ledger and the log."""
@@ -824,10 +767,3 @@ def _failure(exc: BaseException, step: str) -> str:
                 exc_info=log.isEnabledFor(logging.DEBUG))
     return clip(f"engine failure in {step}: {type(exc).__name__}: {exc}{where}", 300)
 
-
-def _strength(match: _Match) -> tuple[int, int]:
-    return (CONTEXT_RANK[match.context], -match.line)
-
-
-def _stronger(a: _Match, b: _Match) -> bool:
-    return _strength(a) > _strength(b)
