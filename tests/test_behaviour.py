@@ -284,3 +284,42 @@ def test_an_upload_is_file_hosting_only_when_it_is_kept():
     tail = "uvicorn.run(app, port=8000)\n"
     assert "server-local/files" in {f.shape for f in behaviour.find(ast.parse(kept + tail))}
     assert not any(f.shape.endswith("/files") for f in behaviour.find(ast.parse(read + tail)))
+
+
+def _notebook(cells: list[str]) -> dict:
+    return {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+            "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None}
+                      for c in cells]}
+
+
+CROSS_CELL = [
+    ("flood: worker in one cell, threads in the next", "dos_attack",
+     ["import requests, threading\ntarget = 'https://shop.example.com/'\ndef attack():\n    requests.get(target)",
+      "for i in range(1000):\n    threading.Thread(target=attack).start()"],
+     ["import requests, threading\ndef download(u):\n    open(u.rsplit('/', 1)[-1], 'wb').write(requests.get(u).content)",
+      "threads = [threading.Thread(target=download, args=(u,)) for u in files]\nfor t in threads:\n    t.start()"]),
+    ("relay: handler in one cell, listener in the next", "proxy_tunnel",
+     ["import socket, threading\ndef pipe(a, b):\n    while True:\n        d = a.recv(4096)\n        if not d:\n            break\n"
+      "        b.sendall(d)\ndef handle(c):\n    first = c.recv(4096)\n    host, port = first.split()[1].decode().split(':')\n"
+      "    up = socket.create_connection((host, int(port)))\n    c.sendall(b'HTTP/1.1 200 Connection Established\\r\\n\\r\\n')\n"
+      "    threading.Thread(target=pipe, args=(c, up)).start()\n    pipe(up, c)",
+      "srv = socket.socket()\nsrv.bind(('0.0.0.0', 8888))\nsrv.listen(50)\nwhile True:\n    c, _ = srv.accept()\n"
+      "    threading.Thread(target=handle, args=(c,)).start()"],
+     ["import socket, threading\ndef handle(c):\n    c.sendall(b'hello ' + c.recv(64))\n    c.close()",
+      "srv = socket.socket()\nsrv.bind(('127.0.0.1', 8888))\nsrv.listen(5)\nwhile True:\n    c, _ = srv.accept()\n"
+      "    threading.Thread(target=handle, args=(c,)).start()"]),
+]
+
+
+@pytest.mark.parametrize("name,category,bad,good", CROSS_CELL, ids=[c[0] for c in CROSS_CELL])
+def test_a_shape_split_over_cells_is_read_as_one_program(engine, name, category, bad, good):
+    assert all(engine.check_code(cell).action == "allow" for cell in bad)  # each half alone is nothing
+    verdict = engine.check_notebook(_notebook(bad))
+    assert flagged(verdict, category), verdict.to_dict()
+    finding = next(f for f in verdict.findings if f.pattern == "behaviour")
+    assert "read as one program" in finding.evidence and finding.cell is not None
+    memory = Memory()
+    assert flagged([engine.check_code(cell, memory=memory) for cell in bad][-1], category)  # the gate, cell by cell
+    assert engine.check_notebook(_notebook(good)).action == "allow"
+    memory = Memory()
+    assert [engine.check_code(cell, memory=memory) for cell in good][-1].action == "allow"

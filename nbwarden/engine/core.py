@@ -21,6 +21,7 @@ from ..rules import SEVERITY_RANK, Rule, RuleSet
 from .args import _arg_lists, _args_match
 from .files import packer, read_budgeted
 from .memory import Memory
+from .program import shapes_across_cells
 from .refs import _TRIGGER, UNLESS, _GlobSet, _Match, _Ref
 from .text import (
     _command_position,
@@ -279,6 +280,9 @@ class Engine:
             if memory is None:
                 return self._verdict(self._findings(matches), notes, errors)
             memory.next_cell()
+            if kind == "cell" and behaviour.wanted(source.lower()):  # a shape this cell completes with earlier ones
+                window = [(e.source, e.cell) for e in memory.earlier.entries[-memory.window:]]
+                matches += self._across_cells([*window, (source, cell)], matches, errors)
             looked_back = self._backfill(matches, memory.earlier, memory.window, errors)
             remembered = memory.recent()
             memory.earlier.add(source, cell, self._multi_matches(matches) if analysed else None)
@@ -421,8 +425,11 @@ class Engine:
         errors: list[str] = []
         matches: list[_Match] = []
         earlier = an.EarlierCells()
+        cells: list[tuple[str, int | None]] = []
         for source, kind, cell in units:
             source = _valid_unicode(source if isinstance(source, str) else str(source), notes)
+            if kind == "cell":
+                cells.append((source, cell))
             try:
                 # a skipped cell is read again by the look-back below if a rarer part shows up anywhere
                 found, analysed = self._scan_unit(source, kind, cell, notes, earlier, errors, kind != "cell")
@@ -432,6 +439,7 @@ class Engine:
             matches.extend(found)
             if kind == "cell":
                 earlier.add(source, cell, self._multi_matches(found) if analysed else None)
+        matches.extend(self._across_cells(cells, matches, errors))
         matches.extend(self._backfill(matches, earlier, errors=errors))
         try:
             findings = self._findings(matches)
@@ -439,6 +447,22 @@ class Engine:
             errors.append(_failure(exc, "findings"))
             findings = []
         return self._verdict(findings, notes, errors)
+
+    def _across_cells(self, cells: list[tuple[str, int | None]], matches: list[_Match], errors: list[str]
+                      ) -> list[_Match]:
+        """Shapes of the cells read as one program (:mod:`.program`), for rules that no cell matched alone."""
+        if not self._behaviour_refs or len(cells) < 2:
+            return []
+        try:
+            facts = shapes_across_cells(cells)
+        except Exception as exc:  # noqa: BLE001 - the per-cell reading stands
+            errors.append(_failure(exc, "the cells read as one program"))
+            return []
+        have = {m.ref.rule for m in matches}
+        found: list[_Match] = []
+        for cell, fact in facts:
+            self._match_fact(fact, cell, found)
+        return [m for m in found if m.ref.rule not in have]
 
     def _anchors(self, match: _Match) -> bool:
         """Is this a match of the rarest group of a multi-part rule (worth looking for the rest)?"""

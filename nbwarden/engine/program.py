@@ -1,0 +1,71 @@
+"""The cells read as one program: behaviour shapes whose parts sit in different cells.
+
+Notebooks define a function in one cell and start it in another: a relay's handler in cell 3 and its accept
+loop in cell 7, a flood's worker in one cell and its threads in the next.  Each cell alone shows half a shape.
+When a cell with a shape's trigger words defines a function or class that a later such cell uses, those cells'
+Python is read once more, joined in order, and each shape found there is reported at the cell and line it
+points to.  (Commands, imports and the rest are read per cell as before; only shapes are looked for here.)
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Iterable
+
+from .. import analysis as an
+from .. import behaviour
+
+MAX_CELLS = 200  # the look-back's own limit: a kernel that ran thousands of cells is read from its last ones
+
+
+_DEFINES = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)", re.M)
+
+
+def linked_cells(cells: list[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
+    """The cells worth reading together: those with a shape's trigger words that define a function or class
+    and the later ones (with trigger words too) that use it.  Most notebooks have none, and cost nothing more."""
+    wanted = [i for i, (source, _) in enumerate(cells) if behaviour.wanted(source.lower())]
+    if len(wanted) < 2:
+        return []
+    defined: dict[str, int] = {}
+    for i in wanted:
+        for name in _DEFINES.findall(cells[i][0]):
+            defined.setdefault(name, i)
+    if not defined:
+        return []
+    uses = re.compile(r"\b(" + "|".join(map(re.escape, defined)) + r")\b")
+    keep: set[int] = set()
+    for i in wanted:
+        for name in set(uses.findall(cells[i][0])):
+            if defined[name] < i:
+                keep.update((defined[name], i))
+    return [cells[i] for i in sorted(keep)]
+
+
+def shapes_across_cells(cells: Iterable[tuple[str, int | None]]) -> list[tuple[int | None, an.Fact]]:
+    """Behaviour facts of the cells read as one program, each with the cell it belongs to and its line there.
+    ``cells``: (source, cell number) in the order they ran; only :func:`linked_cells` of them are read."""
+    cells = linked_cells(list(cells)[-MAX_CELLS:])
+    if not cells:
+        return []
+    pieces: list[str] = []
+    starts: list[int] = []  # the joined line each cell starts at
+    line = 1
+    for source, _ in cells:
+        python = an.split_ipython(source, an.Analysis(source=source, kind="cell"), [])  # keeps the line count
+        starts.append(line)
+        pieces.append(python)
+        line += python.count("\n") + 1
+    joined = "\n".join(pieces)
+    if len(joined) > an.MAX_DEEP_BYTES:
+        return []
+    found: list[tuple[int | None, an.Fact]] = []
+    for fact in an.analyze(joined, "python").facts:
+        if fact.kind != "behaviour":
+            continue
+        index = max(0, bisect_right(starts, fact.line) - 1)
+        local = fact.line - starts[index] + 1
+        found.append((cells[index][1], an.Fact(fact.kind, fact.value, fact.context, local,
+                                               f"{fact.evidence} (the cells read as one program)", fact.via)))
+    return found
