@@ -41,6 +41,12 @@ CASES = [
                  "\tc, err := net.Dial(\"tcp\", addr)\n\tif err == nil {\n\t\tc.Write([]byte(\"GET / HTTP/1.1\\r\\n\\r\\n\"))\n"
                  "\t}\n}\n\nfunc main() {\n\tfor {\n\t\tgo func() { hit(\"203.0.113.9:80\") }()\n"
                  "\t\ttime.Sleep(time.Millisecond)\n\t}\n}\n", "dos_attack"),
+    # a comment line inside a continued RUN: Docker drops it and the instruction goes on
+    ("Dockerfile", "FROM alpine:3.19\nRUN cd /tmp \\\n# fetch the proxy\n&& wget -q https://example.org/x.tgz \\\n"
+                   "# and start it\n&& tar xf x.tgz && ./ss-server -s 0.0.0.0 -p 8388 -k pw -m aes-256-gcm\n",
+     "proxy_tunnel"),
+    ("Dockerfile", "FROM alpine:3.19\nRUN cd /tmp \\\n# unpack the data\n&& wget -q https://example.org/x.tgz \\\n"
+                   "# ss-server -s 0.0.0.0 -p 8388 was the old way\n&& tar xf x.tgz\n", None),
     # the base image is the program the container is built around, whatever script starts it
     ("Dockerfile", "FROM jellyfin/jellyfin:latest\nRUN apt-get update && apt-get install -y rclone fuse3\n"
                    "COPY entrypoint.sh /entrypoint.sh\nEXPOSE 8096\nENTRYPOINT [\"/entrypoint.sh\"]\n", "web_file_hosting"),
