@@ -144,3 +144,22 @@ def test_batch_files_are_read_as_command_lines(tmp_path, engine):
                                         "call %USERPROFILE%\\miniconda3\\envs\\ml\\python.exe train.py --epochs 3\r\n")
     assert check_file(tmp_path / "mine.bat", engine).verdict["action"] == "block"
     assert check_file(tmp_path / "train.cmd", engine).verdict["action"] == "allow"
+
+
+# ------------------------------------------------------------------ arguments: short words are words
+
+@pytest.mark.parametrize("spec,argv,expected", [
+    ({"args_any": ["a", "d"]}, ["wlan0mon", "--channel", "6"], False),      # "a" is not inside "wlan0mon"
+    ({"args_any": ["a", "d"]}, ["wlan0mon", "d", "-c", "6"], True),
+    ({"args_any": ["up"]}, ["update", "--all"], False),
+    ({"args_any": ["up"]}, ["up", "wg0"], True),
+    ({"args_any": ["flv"]}, ["-i", "in.mp4", "-f", "flv", "$URL"], True),
+    ({"args": ["ssh"]}, ["-P", "pw.txt", "ssh://203.0.113.5"], True),
+    ({"args_any": ["bomb"]}, ["smsbomber.py", "--count", "9"], True),         # longer needles stay substrings
+    ({"args_any": ["start"]}, ["ssh", "restart"], True),
+])
+def test_short_argument_words_match_as_words(spec, argv, expected):
+    from nbwarden.engine.args import _arg_lists, _args_match
+
+    low = [a.lower() for a in argv]
+    assert _args_match(_arg_lists(spec), low, " ".join(low)) is expected

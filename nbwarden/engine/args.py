@@ -8,15 +8,23 @@ from dataclasses import dataclass
 from typing import Any
 
 
+_WORD_NEEDLE = re.compile(r"[a-z0-9_]{1,3}")  # a short word: "a" of mdk4, "up" of wg-quick, "run" of go
+
+
 @dataclass(frozen=True, slots=True)
 class _ArgSpec:
     """The argument needles of a command pattern, lower-cased once, with one regex for the "any of" list:
-    rules for any program (``program: "*"``) are tried on every command, so their quick test is one call."""
+    rules for any program (``program: "*"``) are tried on every command, so their quick test is one call.
+    ``words``: for each needle that is a short plain word (three characters or fewer), the regex that finds it as a
+    word, not inside another ("a" inside "wlan0mon", "up" inside "update", "dev" inside "device"); digits and
+    punctuation may touch it (``-f flv``, ``ssh://``).  Longer needles stay substrings on purpose: "bomb" is meant
+    to find ``smsbomber.py`` and "start" to find ``restart``."""
 
     required: tuple[str, ...]
     alternatives: tuple[str, ...]
     forbidden: tuple[str, ...]
     any_of: re.Pattern | None
+    words: dict[str, re.Pattern]
 
 
 def _arg_lists(spec: dict[str, Any]) -> _ArgSpec:
@@ -26,7 +34,10 @@ def _arg_lists(spec: dict[str, Any]) -> _ArgSpec:
 
     alternatives = listed("args_any")
     any_of = re.compile("|".join(map(re.escape, alternatives))) if alternatives else None
-    return _ArgSpec(listed("args"), alternatives, listed("not_args"), any_of)
+    required, forbidden = listed("args"), listed("not_args")
+    words = {n: re.compile(rf"(?<![a-z]){re.escape(n)}(?![a-z])") for n in (*required, *alternatives, *forbidden)
+             if _WORD_NEEDLE.fullmatch(n)}
+    return _ArgSpec(required, alternatives, forbidden, any_of, words)
 
 
 def _args_match(spec: _ArgSpec, args_low: list[str], joined: str) -> bool:
@@ -46,7 +57,8 @@ def _args_match(spec: _ArgSpec, args_low: list[str], joined: str) -> bool:
         if needle.startswith("-"):
             return any(a == needle or a.startswith(needle + "=") or (len(needle) == 2 and a.startswith(needle)
                        and not a.startswith("--")) for a in args_low)
-        return True
+        word = spec.words.get(needle)
+        return word is None or word.search(joined) is not None
 
     return (all(present(n) for n in required)
             and (not alternatives or any(present(n) for n in alternatives))
