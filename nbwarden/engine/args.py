@@ -7,7 +7,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-
 _WORD_NEEDLE = re.compile(r"[a-z0-9_]{1,3}")  # a short word: "a" of mdk4, "up" of wg-quick, "run" of go
 
 
