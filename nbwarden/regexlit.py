@@ -32,9 +32,9 @@ def required_literals(pattern: str) -> frozenset[str] | None:
 
 def required_words(pattern: str) -> dict[str, bool] | None:
     """:func:`required_literals` with, for each word that begins with a word character, whether the regex only
-    matches it at the start of a word (after ``\\b``, ``^``, a space or punctuation): ``\\bfor\\s+`` needs "for" but never the one inside
-    "format", so the engine wakes that regex only on a "for" that starts a word.  ASCII word characters, as
-    RE2's ``\\b``."""
+    matches it at the start of a word (after ``\\b``, ``^``, a space or punctuation): ``\\bfor\\s+`` needs "for"
+    but never the one inside "format", so the engine wakes that regex only on a "for" that starts a word.  ASCII
+    word characters, as RE2's ``\\b``."""
     try:
         tree = parser.parse(pattern)
     except (re.error, RecursionError, ValueError, OverflowError):
@@ -125,7 +125,7 @@ def _ends_bounded(op, av, before: bool) -> bool:
         # one round or more ends as the item ends, whatever came before that round
         rounds = _items_end_bounded(list(item), False) or (
             before and _items_end_bounded(list(item), True))
-        return rounds and (before or low >= 1) if low == 0 else rounds
+        return rounds if low >= 1 else rounds and before  # no round at all ends as what came before
     return False
 
 

@@ -297,6 +297,8 @@ def _substitutions(line: str) -> tuple[str, list[str]]:
         insides += _BACKTICKS.findall(outer)
         outer = _BACKTICKS.sub("$_", outer)
     return outer, insides
+
+
 # `echo <text> | base64 -d | bash` (or `| rev`, `| xxd -r -p`, `base64 -d <<< <text>`): the text is a command line
 # hidden from a reader; decoded here, it is parsed like any other line
 _DECODED_PIPE = re.compile(

@@ -30,6 +30,7 @@ NOT_SOCKETS = frozenset({"sqlite3", "aiosqlite", "apsw", "duckdb", "psycopg", "p
 PACKET_SENDS = {"send", "sendp", "sr", "sr1", "srp", "srloop", "srploop", "sendpfast"}
 ANSWER_USES = {"text", "content", "json", "iter_content", "iter_lines", "raw", "read", "readline", "readlines",
                "recv", "recvfrom", "recv_into", "history", "cookies"}
+GATHERERS = frozenset({"gather", "wait", "as_completed"})  # what collects the answers of many requests at once
 _URL_HOST = re.compile(r"[a-z][a-z0-9+.-]*://([^/\s'\"]+)")
 HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:\s")
 SLEEP_MIN_S = 0.5  # a pause this long or longer between sends is pacing, not a flood
@@ -112,7 +113,7 @@ def _answers_gathered(unit: _Unit, comprehension: ast.AST) -> bool:
     if isinstance(parent, ast.Starred):
         parent = unit.parent.get(id(parent))
     if isinstance(parent, ast.Call):
-        if unit.name(parent).rsplit(".", 1)[-1] in {"gather", "wait", "as_completed", "map", "imap"}:
+        if unit.name(parent).rsplit(".", 1)[-1] in GATHERERS | {"map", "imap"}:
             return _answer_used(unit, parent)  # asyncio.gather(*[...]), grequests.map(... for _ in ...)
         return True
     if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0], ast.Name):
@@ -121,7 +122,7 @@ def _answers_gathered(unit: _Unit, comprehension: ast.AST) -> bool:
         users = [n for n in ast.walk(scope) if isinstance(n, ast.Call) and any(
             (isinstance(a, ast.Starred) and isinstance(a.value, ast.Name) and a.value.id == name) or
             (isinstance(a, ast.Name) and a.id == name) for a in n.args)]
-        return not users or any(unit.name(u).rsplit(".", 1)[-1] not in {"gather", "wait", "as_completed"} or
+        return not users or any(unit.name(u).rsplit(".", 1)[-1] not in GATHERERS or
                                 _answer_used(unit, u) for u in users)
     return True
 

@@ -30,6 +30,7 @@ from .text import (
     _locate,
     _normalize_repo,
     _on_word_boundary,
+    _starts_word,
     _valid_unicode,
     scoped,
 )
@@ -57,7 +58,6 @@ REGEX_MATCHES_PER_UNIT = 4
 # deepfake-dataset, faceswap-classifier): a glob that knows a tool by its name skips such repositories.
 _STUDIES = re.compile(r"detect|classif|dataset|analy[sz]|defen[cs]|mitigat|prevent|protect|monitor|simulat|research|"
                       r"paper|survey|awesome|benchmark|forensic|anti[-_]?|-ids\b|[-_]ml\b|course|lecture|homework")
-_ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")  # of lower-cased text
 _RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
 
 
@@ -523,7 +523,7 @@ class Engine:
             start = end - len(needle) + 1
             if gated:
                 gates.update(gated)
-            if gated_at_start and (start == 0 or not ascii_text or low[start - 1] not in _ASCII_WORD):
+            if gated_at_start and _starts_word(low, start, ascii_text):
                 gates.update(gated_at_start)
             if not wanted:
                 continue
@@ -766,7 +766,7 @@ class Engine:
             for end, (needle, refs, gated, _, _, gated_at_start) in self._automaton.iter(low):
                 gates.update(gated)
                 start = end - len(needle) + 1
-                if gated_at_start and (start == 0 or not ascii_text or low[start - 1] not in _ASCII_WORD):
+                if gated_at_start and _starts_word(low, start, ascii_text):
                     gates.update(gated_at_start)
                 for ref in refs:
                     if ref.kind == "literal" and (not ref.word or _on_word_boundary(low, start, end + 1, needle)):
@@ -782,6 +782,7 @@ class Engine:
 
     def _verdict(self, findings: list[Finding], notes: list[str], errors: list[str] = ()) -> Verdict:
         return decide(findings, notes, errors, self._rule_by_id, self.version)
+
 
 def _failure(exc: BaseException, step: str) -> str:
     """One line naming an internal failure and where it happened, for the verdict, the ledger and the log."""

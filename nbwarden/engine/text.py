@@ -52,6 +52,15 @@ def _on_word_boundary(text: str, start: int, end: int, needle: str, word_chars: 
     return True
 
 
+_ASCII_WORD = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")  # of lower-cased text
+
+
+def _starts_word(low: str, start: int, ascii_text: bool) -> bool:
+    """Does a word begin at ``low[start]``, as RE2's ASCII ``\\b`` sees it?  In text that is not ASCII the answer
+    is always yes: lower-casing can turn a non-word character into a word one (the Kelvin sign into "k")."""
+    return start == 0 or not ascii_text or low[start - 1] not in _ASCII_WORD
+
+
 _SINK_WORDS = re.compile(r"subprocess|popen|system|spawn|exec|\brun\(|call\(")
 
 
