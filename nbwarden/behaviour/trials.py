@@ -57,16 +57,44 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
         if auth is not None:
             return "login", auth
         data = unit.keyword(call, "data", "json", "params")
+        if isinstance(data, ast.Name):  # data = {"user": u, "password": p}; post(url, data=data)
+            data = next((v for v in unit.names_bound_to.get(data.id, ())[:4] if isinstance(v, ast.Dict)), data)
         if isinstance(data, ast.Dict):
             for key, value in zip(data.keys, data.values, strict=False):
                 if isinstance(key, ast.Constant) and isinstance(key.value, str) and re.search(r"pass|pwd", key.value, re.I):
                     return "login", value
-    if short in {"run", "call", "Popen", "check_output", "check_call", "system", "getoutput", "popen"} and call.args:
+    if short in {"run", "call", "Popen", "check_output", "check_call", "system", "getoutput", "getstatusoutput",
+                 "popen"} and call.args:
         text = unit.text(call.args[0]).lower()
-        if re.search(r"\b(unzip|7za?|unrar|sshpass|steghide|qpdf|openssl|gpg)\b", text) and \
+        # a password-taking tool, or any command's login (`vpn login -u {user} -p {pw}`: an account checker)
+        if re.search(r"\b(unzip|7za?|unrar|sshpass|steghide|qpdf|openssl|gpg|login)\b", text) and \
                 re.search(r"(^|\s|')(-p|-P|--password|-pass|--passphrase|-k)", unit.text(call.args[0])):
-            return "tool", call.args[0]
+            return "tool", _option_value(call.args[0])
     return None
+
+
+_FLAG = re.compile(r"(^|\s|')(-p|-P|--password|-pass|--passphrase|-k)(=|\s*)['\"]?$")
+
+
+def _pieces(expr: ast.AST) -> list[ast.AST]:
+    """The parts of a command built by an f-string, ``+`` or a list, in order."""
+    if isinstance(expr, ast.JoinedStr):
+        return [v.value if isinstance(v, ast.FormattedValue) else v for v in expr.values]
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        return _pieces(expr.left) + _pieces(expr.right)
+    if isinstance(expr, (ast.List, ast.Tuple)):
+        return [p for e in expr.elts for p in (*_pieces(e), ast.Constant(" "))]
+    return [expr]
+
+
+def _option_value(command: ast.AST) -> ast.AST:
+    """What follows the password option in a command (``-p {pw}``), else the whole command."""
+    pieces = [p for p in _pieces(command) if not (isinstance(p, ast.Constant) and p.value == " ")]
+    for before, after in zip(pieces, pieces[1:], strict=False):
+        if isinstance(before, ast.Constant) and isinstance(before.value, str) and _FLAG.search(before.value) \
+                and not isinstance(after, ast.Constant):
+            return after
+    return command
 
 
 def _hash_compares(unit: _Unit) -> list[tuple[ast.Compare, ast.AST]]:
@@ -110,6 +138,8 @@ def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
                 return True
             if short == "range" and node.args:
                 return True
+            if short == "split" and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == "\n":
+                return True  # the lines of a pasted list: text.split("\n")
         elif isinstance(node, ast.Name):
             if WORD_NAMES.search(node.id):
                 return True
