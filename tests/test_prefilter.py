@@ -146,6 +146,19 @@ def test_batch_files_are_read_as_command_lines(tmp_path, engine):
     assert check_file(tmp_path / "train.cmd", engine).verdict["action"] == "allow"
 
 
+def test_batch_and_powershell_line_continuations(tmp_path, engine):
+    """A caret (batch) or backtick (PowerShell) ends a line that goes on: its arguments belong to the command."""
+    (tmp_path / "merge.bat").write_text('@echo off\r\n"%PY%" "%DFL%\\main.py" merge ^\r\n'
+                                        '    --input-dir "%WS%\\dst" ^\r\n    --aligned-dir "%WS%\\dst\\aligned" ^\r\n'
+                                        '    --model SAEHD\r\n')
+    (tmp_path / "eval.bat").write_text('@echo off\r\n"%PY%" main.py evaluate ^\r\n    --input-dir "%WS%\\dst" ^\r\n'
+                                       '    --model resnet50\r\n')
+    assert check_file(tmp_path / "merge.bat", engine).verdict["category"] == "deepfake"
+    assert check_file(tmp_path / "eval.bat", engine).verdict["action"] == "allow"
+    ps = "python main.py train `\n  --training-data-src-dir ws/src `\n  --model SAEHD\n"
+    assert engine.check_code(ps, kind="shell").category == "deepfake"
+
+
 # ------------------------------------------------------------------ arguments: short words are words
 
 @pytest.mark.parametrize("spec,argv,expected", [

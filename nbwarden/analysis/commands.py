@@ -29,7 +29,7 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
                 skip_to = _embedded_heredoc(analysis, raws, offset, line, via, context, depth)
                 if skip_to > offset:
                     continue
-            if raw.rstrip().endswith("\\"):
+            if raw.rstrip().endswith(("\\", " ^", " `")):  # POSIX, Windows batch and PowerShell continuations
                 logical += raw.rstrip()[:-1] + " "
                 continue
             logical += raw
