@@ -382,3 +382,56 @@ def test_folding_work_is_bounded(engine, cell):
     verdict = engine.check_code(cell)
     assert time.perf_counter() - start < 5
     assert not verdict.error
+
+
+# ---------------------------------------------------------------------------
+# The web's own escapes (URL percent-encoding, HTML character references, JSON \u escapes), a command kept as an
+# environment variable's default, and a module imported under a decoded name whose calls form a shape
+
+def percent(text: str) -> str:
+    return "".join(f"%{ord(c):02x}" for c in text)
+
+
+WEB_ESCAPES = {
+    "urllib unquote": f"import os, urllib.parse\nos.system(urllib.parse.unquote('{percent(MINER)}'))",
+    "unquote imported by name": f"from urllib.parse import unquote\nimport os\nos.system(unquote('{percent(MINER)}'))",
+    "html unescape": "import html, os\nos.system(html.unescape('" + "".join(f"&#{ord(c)};" for c in MINER) + "'))",
+    "json string escapes": "import json, os\nos.system(json.loads('\"" + "".join(f"\\\\u{ord(c):04x}" for c in MINER) + "\"'))",
+    "environment default": f"import os, subprocess\nsubprocess.run(['bash', '-c', os.environ.get('JOB', '{MINER}')])",
+}
+
+
+@pytest.mark.parametrize("cell", WEB_ESCAPES.values(), ids=WEB_ESCAPES.keys())
+def test_web_escapes_and_environment_defaults_are_followed(engine, cell):
+    assert_miner_blocked(engine, cell)
+
+
+@pytest.mark.parametrize("cell", [
+    f"import urllib.parse\nprint(urllib.parse.unquote('{percent('results for run 7')}'))",
+    "import html, os\nos.system(html.unescape('ls &amp;&amp; nvidia-smi'))",
+    "import json\ncfg = json.loads('{\"lr\": 0.1}')\nprint(cfg)",
+    "import os, subprocess\nsubprocess.run(['bash', '-c', os.environ.get('JOB', 'python train.py --epochs 3')])",
+])
+def test_web_escapes_of_ordinary_text_are_allowed(engine, cell):
+    assert_allowed(engine, cell)
+
+
+FLOOD_BODY = ("def hit():\n    while True:\n        net.get('http://shop.example.net/')\n"
+              "for _ in range(500):\n    threading.Thread(target=hit).start()")
+
+
+@pytest.mark.parametrize("head", [
+    "import threading\nnet = __import__('requests')\n",
+    f"import codecs, threading\nnet = __import__(codecs.decode('{rot13('requests')}', 'rot13'))\n",
+    f"import importlib, threading\nnet = importlib.import_module(bytes.fromhex('{hexed('requests')}').decode())\n",
+])
+def test_a_module_imported_under_a_decoded_name_keeps_its_shape(engine, head):
+    verdict = engine.check_code(head + FLOOD_BODY)
+    assert verdict.category == "dos_attack" and verdict.action in ("warn", "block"), verdict.to_dict()
+
+
+def test_a_decoded_import_of_a_poller_is_not_a_flood(engine):
+    cell = ("import threading, time\nnet = __import__('requests')\ndef poll():\n    while True:\n"
+            "        print(net.get('https://status.example.org').status_code)\n        time.sleep(60)\n"
+            "threading.Thread(target=poll).start()")
+    assert_allowed(engine, cell)

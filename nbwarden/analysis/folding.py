@@ -9,8 +9,11 @@ import base64
 import binascii
 import bz2
 import codecs
+import html
+import json
 import lzma
 import re
+import urllib.parse
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +22,7 @@ MAX_FOLD = 1 << 20  # longest string the folder will build
 MAX_FOLD_STEPS = 1 << 18  # nodes one expression may fold (comprehensions and lambdas multiply work)
 MAX_FOLD_TOTAL = 1 << 20  # nodes one cell may fold in all
 MAX_ITEMS = 65536  # longest list, dict or comprehension the folder will build
+MAX_JSON = 1 << 16  # longest JSON string literal the folder will decode
 
 IMPORT_CALLS = {"__import__", "importlib.import_module", "importlib.__import__"}
 NAMESPACE_CALLS = {"globals", "locals", "vars"}  # vars(os)[x], globals()[x]: names looked up by a computed key
@@ -501,6 +505,25 @@ class _Folder:
         if name == "ord" and len(args) == 1:
             value = fold(args[0], depth + 1)
             return ord(value) if isinstance(value, str) and len(value) == 1 else None
+        if short in {"unquote", "unquote_plus", "unquote_to_bytes", "unescape"} and len(args) == 1 and \
+                module in {"urllib", "html", "parse", "unquote", "unquote_plus", "unescape"}:
+            value = fold(args[0], depth + 1)  # %78%6d... or &#120;&#109;...: the web's own escapes
+            if isinstance(value, str):
+                self.methods.add("url-escape" if "unquote" in short else "html-escape")
+                return _cap(html.unescape(value) if short == "unescape" else urllib.parse.unquote_plus(value)
+                            if short == "unquote_plus" else urllib.parse.unquote(value))
+            return None
+        if name in {"json.loads"} and len(args) == 1:
+            value = fold(args[0], depth + 1)  # json.loads('"\\u0078mrig"'): a string behind JSON escapes
+            if isinstance(value, str) and value.strip().startswith('"') and len(value) < MAX_JSON:
+                try:
+                    decoded = json.loads(value)
+                except (ValueError, RecursionError):
+                    return None
+                return decoded if isinstance(decoded, str) else None
+            return None
+        if name in {"os.environ.get", "os.getenv", "environ.get", "getenv"} and len(args) == 2:
+            return fold(args[1], depth + 1)  # the default is what runs wherever the variable is unset
         if name in {"os.path.join", "posixpath.join", "Path", "pathlib.Path"} and args:
             parts = [fold(a, depth + 1) for a in args]
             if all(isinstance(p, str) for p in parts):

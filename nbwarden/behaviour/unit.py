@@ -80,6 +80,13 @@ class _Unit:
             elif kind is ast.Constant and isinstance(node.value, (str, bytes)):
                 text = node.value.decode("latin-1") if isinstance(node.value, bytes) else node.value
                 self.strings.append((node, text))
+        for name, values in self.names_bound_to.items():  # r = __import__('requests'), even with a decoded name
+            for value in values[:4]:
+                if isinstance(value, ast.Call) and value.args and name not in self.aliases and \
+                        self.name(value).rsplit(".", 1)[-1] in {"__import__", "import_module"}:
+                    module = fold(value.args[0])
+                    if isinstance(module, str) and module.replace(".", "").replace("_", "").isalnum():
+                        self.aliases[name] = module
         if isinstance(tree, ast.Module):
             for stmt in tree.body:
                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
