@@ -435,3 +435,24 @@ def test_a_decoded_import_of_a_poller_is_not_a_flood(engine):
             "        print(net.get('https://status.example.org').status_code)\n        time.sleep(60)\n"
             "threading.Thread(target=poll).start()")
     assert_allowed(engine, cell)
+
+
+@pytest.mark.parametrize("cell", [
+    "import requests, threading\nfetch = getattr(requests, 'g' + 'et')\ndef hit():\n    while True:\n"
+    "        fetch('http://shop.example.net/')\nfor _ in range(500):\n    threading.Thread(target=hit).start()",
+    "import socket, os\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfire = s.sendto\nblob = os.urandom(1024)\n"
+    "while True:\n    fire(blob, ('203.0.113.9', 80))",
+])
+def test_calls_reached_through_a_bound_name_keep_their_shape(engine, cell):
+    verdict = engine.check_code(cell)
+    assert verdict.category == "dos_attack" and verdict.action in ("warn", "block"), verdict.to_dict()
+
+
+@pytest.mark.parametrize("cell", [
+    "import requests\nfetch = getattr(requests, 'g' + 'et')\nfor page in range(3):\n"
+    "    print(fetch(f'https://api.example.org/items?page={page}').json())",
+    "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nreply = s.sendto\nwhile True:\n"
+    "    data, peer = s.recvfrom(2048)\n    reply(data.upper(), peer)",
+])
+def test_bound_names_of_ordinary_calls_are_allowed(engine, cell):
+    assert_allowed(engine, cell)

@@ -59,7 +59,8 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
             words = [unit.text(e) for e in command.elts]
         if words and words[0].rsplit("/", 1)[-1] in REQUEST_PROGRAMS:
             return "http", command
-    if short in SOCKET_SENDS and isinstance(call.func, ast.Attribute) and module not in NOT_SOCKETS:
+    method = isinstance(call.func, ast.Attribute) or "." in name  # s.sendto(...), or send(...) after send = s.sendto
+    if short in SOCKET_SENDS and method and module not in NOT_SOCKETS:
         if short in {"connect", "connect_ex", "create_connection"}:
             return "socket", call.args[0] if call.args else None
         if short == "sendto" and len(call.args) >= 2:

@@ -30,6 +30,13 @@ class Found:
     detail: str
 
 
+def _dotted(node: ast.AST) -> bool:
+    """A plain dotted name (``s.sendto``, ``requests``), with no call or subscript in it."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
 class _Unit:
     """What every check needs, gathered in one walk: parents, calls, functions, aliases, constants."""
 
@@ -80,13 +87,22 @@ class _Unit:
             elif kind is ast.Constant and isinstance(node.value, (str, bytes)):
                 text = node.value.decode("latin-1") if isinstance(node.value, bytes) else node.value
                 self.strings.append((node, text))
-        for name, values in self.names_bound_to.items():  # r = __import__('requests'), even with a decoded name
-            for value in values[:4]:
-                if isinstance(value, ast.Call) and value.args and name not in self.aliases and \
-                        self.name(value).rsplit(".", 1)[-1] in {"__import__", "import_module"}:
-                    module = fold(value.args[0])
-                    if isinstance(module, str) and module.replace(".", "").replace("_", "").isalnum():
-                        self.aliases[name] = module
+        for name, values in self.names_bound_to.items():
+            if name in self.aliases or len(values) != 1:
+                continue  # a name bound once: r = __import__('requests'), send = s.sendto, g = getattr(requests, 'get')
+            value = values[0]
+            if isinstance(value, ast.Attribute) and _dotted(value):
+                self.aliases[name] = self.name(ast.Call(func=value, args=[], keywords=[]))
+            elif isinstance(value, ast.Call) and value.args:
+                callee = self.name(value).rsplit(".", 1)[-1]
+                first = fold(value.args[0]) if callee in {"__import__", "import_module"} else None
+                if isinstance(first, str) and first.replace(".", "").replace("_", "").isalnum():
+                    self.aliases[name] = first
+                elif callee == "getattr" and len(value.args) >= 2 and _dotted(value.args[0]):
+                    attr = fold(value.args[1])
+                    if isinstance(attr, str) and attr.isidentifier():
+                        base = self.name(ast.Call(func=value.args[0], args=[], keywords=[]))
+                        self.aliases[name] = f"{base}.{attr}"
         if isinstance(tree, ast.Module):
             for stmt in tree.body:
                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
