@@ -456,3 +456,39 @@ def test_calls_reached_through_a_bound_name_keep_their_shape(engine, cell):
 ])
 def test_bound_names_of_ordinary_calls_are_allowed(engine, cell):
     assert_allowed(engine, cell)
+
+
+# ---------------------------------------------------------------------------
+# Strings rebuilt by comprehensions with filters or pairs, integer arithmetic (a Caesar shift), format specs and
+# shlex.split
+
+def interleave(text: str) -> tuple[str, str]:
+    return text[0::2], text[1::2] + " "
+
+
+REBUILT = {
+    "filtered generator": "import os\nos.system(''.join(c for c in '" + "Q".join(MINER) + "' if c != 'Q'))",
+    "caesar shift": "import os\nsecret = '" + "".join(chr((ord(c) - 97 + 3) % 26 + 97) if c.islower() else c for c in MINER)
+                    + "'\nos.system(''.join(chr((ord(c) - 97 - 3) % 26 + 97) if c.islower() else c for c in secret))",
+    "pairs zipped back together": "import os\nodd, even = {!r}, {!r}\n".format(*interleave(MINER))
+                                  + "os.system(''.join(a + b for a, b in zip(odd, even)).strip())",
+    "format spec c": "import os\nos.system(''.join(f'{n:c}' for n in " + str(codes(MINER)) + "))",
+    "shlex split of a built line": "import shlex, subprocess\nline = 'xm' + 'rig -o pool.example.net:3333 -u WALLET'\n"
+                                   "subprocess.run(shlex.split(line))",
+}
+
+
+@pytest.mark.parametrize("cell", REBUILT.values(), ids=REBUILT.keys())
+def test_rebuilt_strings_are_followed(engine, cell):
+    assert_miner_blocked(engine, cell)
+
+
+@pytest.mark.parametrize("cell", [
+    "import os\nos.system(''.join(c for c in 'lQs -la' if c != 'Q'))",
+    "rows = [a + b for a, b in zip(['x', 'y'], ['1', '2'])]\nprint(rows)",
+    "print(''.join(f'{n:c}' for n in [104, 105]))",
+    "import shlex, subprocess\nsubprocess.run(shlex.split('python train.py --epochs 3'))",
+    "print([(n * 7) % 26 for n in range(5)])",
+])
+def test_rebuilt_ordinary_strings_are_allowed(engine, cell):
+    assert_allowed(engine, cell)

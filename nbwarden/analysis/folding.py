@@ -12,7 +12,9 @@ import codecs
 import html
 import json
 import lzma
+import operator
 import re
+import shlex
 import urllib.parse
 import zlib
 from dataclasses import dataclass
@@ -23,6 +25,12 @@ MAX_FOLD_STEPS = 1 << 18  # nodes one expression may fold (comprehensions and la
 MAX_FOLD_TOTAL = 1 << 20  # nodes one cell may fold in all
 MAX_ITEMS = 65536  # longest list, dict or comprehension the folder will build
 MAX_JSON = 1 << 16  # longest JSON string literal the folder will decode
+MAX_SHLEX = 1 << 14  # longest command line the folder will split like a shell
+_INT_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Mod: operator.mod,
+            ast.FloorDiv: operator.floordiv, ast.BitXor: operator.xor, ast.BitAnd: operator.and_, ast.BitOr: operator.or_}
+_PREDICATES = frozenset({"islower", "isupper", "isdigit", "isalpha", "isalnum", "isspace", "isascii"})
+_COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
+            ast.GtE: operator.ge, ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
 
 IMPORT_CALLS = {"__import__", "importlib.import_module", "importlib.__import__"}
 NAMESPACE_CALLS = {"globals", "locals", "vars"}  # vars(os)[x], globals()[x]: names looked up by a computed key
@@ -98,7 +106,13 @@ class _Folder:
                     inner = fold(value.value, depth + 1)
                     if inner is None:
                         return None
-                    parts.append(inner.decode("utf-8", "replace") if isinstance(inner, bytes) else str(inner))
+                    spec = fold(value.format_spec, depth + 1) if value.format_spec is not None else ""
+                    if not isinstance(spec, str):
+                        return None
+                    if spec:  # f"{120:c}", f"{n:x}": the value as the spec writes it
+                        parts.append(format(inner, spec))
+                    else:
+                        parts.append(inner.decode("utf-8", "replace") if isinstance(inner, bytes) else str(inner))
             return _cap("".join(parts))
         if isinstance(node, ast.BinOp):
             left, right = fold(node.left, depth + 1), fold(node.right, depth + 1)
@@ -112,8 +126,11 @@ class _Folder:
                 return _cap(left % (tuple(right) if isinstance(right, list) else right))
             if isinstance(node.op, ast.BitXor) and isinstance(left, int) and isinstance(right, int):
                 return left ^ right
-            if isinstance(node.op, (ast.Add, ast.Sub)) and isinstance(left, int) and isinstance(right, int):
-                return left + right if isinstance(node.op, ast.Add) else left - right
+            if isinstance(left, int) and isinstance(right, int) and type(node.op) in _INT_OPS:
+                if isinstance(node.op, (ast.Mod, ast.FloorDiv)) and right == 0 or \
+                        isinstance(node.op, ast.Mult) and abs(right) > MAX_FOLD:
+                    return None
+                return _INT_OPS[type(node.op)](left, right)  # chr((ord(c) - 97 - 3) % 26 + 97): a Caesar shift
             return None
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Invert)):
             value = fold(node.operand, depth + 1)
@@ -152,26 +169,64 @@ class _Folder:
         if isinstance(node, (ast.ListComp, ast.GeneratorExp)) and len(node.generators) == 1:
             gen = node.generators[0]
             items = fold(gen.iter, depth + 1)
-            if not isinstance(items, (list, str, bytes)) or not isinstance(gen.target, ast.Name) or gen.ifs:
+            names = _target_names(gen.target)
+            if not isinstance(items, (list, str, bytes)) or names is None:
                 return None
             out = []
-            saved = self.env.get(gen.target.id)
+            saved = {name: self.env.get(name) for name in names}
             for item in list(items)[:MAX_ITEMS]:
-                self.env[gen.target.id] = item
+                if not self._bind(gen.target, item):
+                    break
+                kept = [self._condition(test, depth + 1) for test in gen.ifs]  # c for c in s if c != 'Q'
+                if None in kept:
+                    break
+                if not all(kept):
+                    continue
                 value = fold(node.elt, depth + 1)
                 if value is None:
                     break
                 out.append(value)
             else:
-                self._restore(gen.target.id, saved)
+                for name, value in saved.items():
+                    self._restore(name, value)
                 return out
-            self._restore(gen.target.id, saved)
+            for name, value in saved.items():
+                self._restore(name, value)
             return None
+        if isinstance(node, ast.IfExp):  # chr(...) if c.islower() else c: the branch the test picks
+            test = self._condition(node.test, depth + 1)
+            return None if test is None else fold(node.body if test else node.orelse, depth + 1)
         if isinstance(node, ast.Lambda):
             return self.function(node, depth)
         if isinstance(node, ast.Call):
             return self._call(node, depth)
         return None
+
+    def _bind(self, target: ast.AST, item: Any) -> bool:
+        """Bind a comprehension's target (a name, or a tuple of names: ``for a, b in zip(x, y)``) to one item."""
+        if isinstance(target, ast.Name):
+            self.env[target.id] = item
+            return True
+        if not isinstance(item, (list, tuple)) or len(item) != len(target.elts):
+            return False
+        return all(self._bind(elt, value) for elt, value in zip(target.elts, item, strict=True))
+
+    def _condition(self, test: ast.AST, depth: int) -> bool | None:
+        """A filter or a test: one comparison of folded values, or a string's own predicate (``c.islower()``);
+        None when it cannot be known."""
+        if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr in _PREDICATES \
+                and not test.args:
+            base = self.fold(test.func.value, depth)
+            return getattr(base, test.func.attr)() if isinstance(base, str) else None
+        if not isinstance(test, ast.Compare) or len(test.ops) != 1 or type(test.ops[0]) not in _COMPARE:
+            return None
+        left, right = self.fold(test.left, depth), self.fold(test.comparators[0], depth)
+        if left is None or right is None:
+            return None
+        try:
+            return bool(_COMPARE[type(test.ops[0])](left, right))
+        except TypeError:
+            return None
 
     def _restore(self, name: str, saved: Any) -> None:
         if saved is None:
@@ -340,6 +395,14 @@ class _Folder:
             keywords = {k.arg: fold(k.value, depth + 1) for k in node.keywords if k.arg}
             return self._invoke(function, values, keywords, depth)
         name = self.name(func, depth + 1)
+        if name == "shlex.split" and len(args) == 1:  # before the str methods: shlex is a module, not a string
+            value = fold(args[0], depth + 1)
+            if isinstance(value, str):
+                try:
+                    return shlex.split(value[:MAX_SHLEX])
+                except ValueError:
+                    return value.split()
+            return None
         if isinstance(func, ast.Attribute) and name not in {"codecs.decode", "codecs.encode"}:
             method = func.attr
             if method == "join" and len(args) == 1:
@@ -524,6 +587,11 @@ class _Folder:
             return None
         if name in {"os.environ.get", "os.getenv", "environ.get", "getenv"} and len(args) == 2:
             return fold(args[1], depth + 1)  # the default is what runs wherever the variable is unset
+        if name == "zip" and 2 <= len(args) <= 3:
+            columns = [fold(a, depth + 1) for a in args]
+            if all(isinstance(c, (list, str, bytes)) for c in columns):
+                return [list(row) for row in zip(*columns, strict=False)][:MAX_ITEMS]
+            return None
         if name in {"os.path.join", "posixpath.join", "Path", "pathlib.Path"} and args:
             parts = [fold(a, depth + 1) for a in args]
             if all(isinstance(p, str) for p in parts):
@@ -556,6 +624,15 @@ def _cap(value: Any) -> Any:
     if isinstance(value, (str, bytes)) and len(value) > MAX_FOLD or isinstance(value, list) and len(value) > MAX_ITEMS:
         raise ValueError("folded value too long")
     return value
+
+
+def _target_names(target: ast.AST) -> list[str] | None:
+    """The names a comprehension target binds, or None for targets the folder does not follow."""
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Tuple) and target.elts and all(isinstance(e, ast.Name) for e in target.elts):
+        return [e.id for e in target.elts]
+    return None
 
 
 def dotted(node: ast.AST | None) -> str:
