@@ -475,6 +475,8 @@ REBUILT = {
     "format spec c": "import os\nos.system(''.join(f'{n:c}' for n in " + str(codes(MINER)) + "))",
     "shlex split of a built line": "import shlex, subprocess\nline = 'xm' + 'rig -o pool.example.net:3333 -u WALLET'\n"
                                    "subprocess.run(shlex.split(line))",
+    "options from a dict's items": "import os\nopts = {'o': 'pool.example.net:3333', 'u': 'WALLET'}\n"
+                                   "os.system(' '.join(['xm' + 'rig'] + [f'-{k} {v}' for k, v in opts.items()]))",
 }
 
 
@@ -489,6 +491,8 @@ def test_rebuilt_strings_are_followed(engine, cell):
     "print(''.join(f'{n:c}' for n in [104, 105]))",
     "import shlex, subprocess\nsubprocess.run(shlex.split('python train.py --epochs 3'))",
     "print([(n * 7) % 26 for n in range(5)])",
+    "import subprocess\nopts = {'epochs': '3', 'lr': '0.1'}\n"
+    "subprocess.run(['python', 'train.py'] + [f'--{k}={v}' for k, v in opts.items()])",
 ])
 def test_rebuilt_ordinary_strings_are_allowed(engine, cell):
     assert_allowed(engine, cell)

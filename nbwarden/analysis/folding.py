@@ -451,9 +451,11 @@ class _Folder:
                     self.methods.add("hex")
                     return bytes.fromhex(value)
                 return None
-            if method in {"values", "keys"} and not args:  # ''.join(parts.values())
+            if method in {"values", "keys", "items"} and not args:  # ''.join(parts.values()), f'--{k}={v}' for k, v in ...
                 base = fold(func.value, depth + 1)
-                return list(getattr(base, method)()) if isinstance(base, dict) else None
+                if not isinstance(base, dict):
+                    return None
+                return [list(pair) for pair in base.items()] if method == "items" else list(getattr(base, method)())
             if method == "translate" and len(args) == 1:  # s.translate(str.maketrans(src, dst)): a substitution cipher
                 base, table = fold(func.value, depth + 1), fold(args[0], depth + 1)
                 if isinstance(base, str) and isinstance(table, dict):
