@@ -291,7 +291,12 @@ def test_decoded_import_resolves_later_calls():
 
 # ---------------------------------------------------------------------------
 # More ways to assemble a command: dict values, str.translate, a list reversed in place, a variable the cell
-# put in os.environ, and a shell pipeline that decodes the line it runs
+# put in os.environ, a shell pipeline that decodes the line it runs, comprehensions with filters or pairs,
+# integer arithmetic (a Caesar shift), format specs and shlex.split
+
+def interleave(text: str) -> tuple[str, str]:
+    return text[0::2], text[1::2] + " "
+
 
 ASSEMBLED = {
     "dict values joined": "import os\nparts = {'a': 'xm', 'b': 'rig -o ', 'c': 'pool.example.net:3333 -u WALLET'}\n"
@@ -310,6 +315,16 @@ ASSEMBLED = {
                        "subprocess.run(Job.tool + ' ' + Job.args, shell=True)",
     "attribute set on self": f"import os\nclass Job:\n    def __init__(self):\n        self.line = '{MINER[::-1]}'[::-1]\n"
                              "    def go(self):\n        os.system(self.line)\nJob().go()",
+    "filtered generator": "import os\nos.system(''.join(c for c in '" + "Q".join(MINER) + "' if c != 'Q'))",
+    "caesar shift": "import os\nsecret = '" + "".join(chr((ord(c) - 97 + 3) % 26 + 97) if c.islower() else c for c in MINER)
+                    + "'\nos.system(''.join(chr((ord(c) - 97 - 3) % 26 + 97) if c.islower() else c for c in secret))",
+    "pairs zipped back together": "import os\nodd, even = {!r}, {!r}\n".format(*interleave(MINER))
+                                  + "os.system(''.join(a + b for a, b in zip(odd, even)).strip())",
+    "format spec c": "import os\nos.system(''.join(f'{n:c}' for n in " + str(codes(MINER)) + "))",
+    "shlex split of a built line": "import shlex, subprocess\nline = 'xm' + 'rig -o pool.example.net:3333 -u WALLET'\n"
+                                   "subprocess.run(shlex.split(line))",
+    "options from a dict's items": "import os\nopts = {'o': 'pool.example.net:3333', 'u': 'WALLET'}\n"
+                                   "os.system(' '.join(['xm' + 'rig'] + [f'-{k} {v}' for k, v in opts.items()]))",
 }
 
 
@@ -326,6 +341,13 @@ def test_assembled_commands_are_read(engine, cell):
     f"!echo {b64('nvidia-smi -L')} | base64 -d | bash",
     "import functools, operator\nprint(functools.reduce(operator.add, ['train', '-', 'val']))",
     "import subprocess\nclass Job:\n    tool = 'nvidia' + '-smi'\nsubprocess.run(Job.tool, shell=True)",
+    "import os\nos.system(''.join(c for c in 'lQs -la' if c != 'Q'))",
+    "rows = [a + b for a, b in zip(['x', 'y'], ['1', '2'])]\nprint(rows)",
+    "print(''.join(f'{n:c}' for n in [104, 105]))",
+    "import shlex, subprocess\nsubprocess.run(shlex.split('python train.py --epochs 3'))",
+    "print([(n * 7) % 26 for n in range(5)])",
+    "import subprocess\nopts = {'epochs': '3', 'lr': '0.1'}\n"
+    "subprocess.run(['python', 'train.py'] + [f'--{k}={v}' for k, v in opts.items()])",
 ])
 def test_assembled_ordinary_commands_are_allowed(engine, cell):
     assert_allowed(engine, cell)
@@ -420,30 +442,17 @@ FLOOD_BODY = ("def hit():\n    while True:\n        net.get('http://shop.example
               "for _ in range(500):\n    threading.Thread(target=hit).start()")
 
 
-@pytest.mark.parametrize("head", [
-    "import threading\nnet = __import__('requests')\n",
-    f"import codecs, threading\nnet = __import__(codecs.decode('{rot13('requests')}', 'rot13'))\n",
-    f"import importlib, threading\nnet = importlib.import_module(bytes.fromhex('{hexed('requests')}').decode())\n",
-])
-def test_a_module_imported_under_a_decoded_name_keeps_its_shape(engine, head):
-    verdict = engine.check_code(head + FLOOD_BODY)
-    assert verdict.category == "dos_attack" and verdict.action in ("warn", "block"), verdict.to_dict()
-
-
-def test_a_decoded_import_of_a_poller_is_not_a_flood(engine):
-    cell = ("import threading, time\nnet = __import__('requests')\ndef poll():\n    while True:\n"
-            "        print(net.get('https://status.example.org').status_code)\n        time.sleep(60)\n"
-            "threading.Thread(target=poll).start()")
-    assert_allowed(engine, cell)
-
-
 @pytest.mark.parametrize("cell", [
+    "import threading\nnet = __import__('requests')\n" + FLOOD_BODY,
+    f"import codecs, threading\nnet = __import__(codecs.decode('{rot13('requests')}', 'rot13'))\n" + FLOOD_BODY,
+    f"import importlib, threading\nnet = importlib.import_module(bytes.fromhex('{hexed('requests')}').decode())\n"
+    + FLOOD_BODY,
     "import requests, threading\nfetch = getattr(requests, 'g' + 'et')\ndef hit():\n    while True:\n"
     "        fetch('http://shop.example.net/')\nfor _ in range(500):\n    threading.Thread(target=hit).start()",
     "import socket, os\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfire = s.sendto\nblob = os.urandom(1024)\n"
     "while True:\n    fire(blob, ('203.0.113.9', 80))",
 ])
-def test_calls_reached_through_a_bound_name_keep_their_shape(engine, cell):
+def test_calls_reached_through_a_decoded_import_or_a_bound_name_keep_their_shape(engine, cell):
     verdict = engine.check_code(cell)
     assert verdict.category == "dos_attack" and verdict.action in ("warn", "block"), verdict.to_dict()
 
@@ -453,46 +462,10 @@ def test_calls_reached_through_a_bound_name_keep_their_shape(engine, cell):
     "    print(fetch(f'https://api.example.org/items?page={page}').json())",
     "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nreply = s.sendto\nwhile True:\n"
     "    data, peer = s.recvfrom(2048)\n    reply(data.upper(), peer)",
+    "import threading, time\nnet = __import__('requests')\ndef poll():\n    while True:\n"
+    "        print(net.get('https://status.example.org').status_code)\n        time.sleep(60)\n"
+    "threading.Thread(target=poll).start()",
 ])
 def test_bound_names_of_ordinary_calls_are_allowed(engine, cell):
     assert_allowed(engine, cell)
 
-
-# ---------------------------------------------------------------------------
-# Strings rebuilt by comprehensions with filters or pairs, integer arithmetic (a Caesar shift), format specs and
-# shlex.split
-
-def interleave(text: str) -> tuple[str, str]:
-    return text[0::2], text[1::2] + " "
-
-
-REBUILT = {
-    "filtered generator": "import os\nos.system(''.join(c for c in '" + "Q".join(MINER) + "' if c != 'Q'))",
-    "caesar shift": "import os\nsecret = '" + "".join(chr((ord(c) - 97 + 3) % 26 + 97) if c.islower() else c for c in MINER)
-                    + "'\nos.system(''.join(chr((ord(c) - 97 - 3) % 26 + 97) if c.islower() else c for c in secret))",
-    "pairs zipped back together": "import os\nodd, even = {!r}, {!r}\n".format(*interleave(MINER))
-                                  + "os.system(''.join(a + b for a, b in zip(odd, even)).strip())",
-    "format spec c": "import os\nos.system(''.join(f'{n:c}' for n in " + str(codes(MINER)) + "))",
-    "shlex split of a built line": "import shlex, subprocess\nline = 'xm' + 'rig -o pool.example.net:3333 -u WALLET'\n"
-                                   "subprocess.run(shlex.split(line))",
-    "options from a dict's items": "import os\nopts = {'o': 'pool.example.net:3333', 'u': 'WALLET'}\n"
-                                   "os.system(' '.join(['xm' + 'rig'] + [f'-{k} {v}' for k, v in opts.items()]))",
-}
-
-
-@pytest.mark.parametrize("cell", REBUILT.values(), ids=REBUILT.keys())
-def test_rebuilt_strings_are_followed(engine, cell):
-    assert_miner_blocked(engine, cell)
-
-
-@pytest.mark.parametrize("cell", [
-    "import os\nos.system(''.join(c for c in 'lQs -la' if c != 'Q'))",
-    "rows = [a + b for a, b in zip(['x', 'y'], ['1', '2'])]\nprint(rows)",
-    "print(''.join(f'{n:c}' for n in [104, 105]))",
-    "import shlex, subprocess\nsubprocess.run(shlex.split('python train.py --epochs 3'))",
-    "print([(n * 7) % 26 for n in range(5)])",
-    "import subprocess\nopts = {'epochs': '3', 'lr': '0.1'}\n"
-    "subprocess.run(['python', 'train.py'] + [f'--{k}={v}' for k, v in opts.items()])",
-])
-def test_rebuilt_ordinary_strings_are_allowed(engine, cell):
-    assert_allowed(engine, cell)
