@@ -498,9 +498,9 @@ class Engine:
     # ------------------------------------------------------------------ matching
 
     def _prefilter(self, low: str) -> bool:
-        """Is there anything in this text worth a deep look?"""
-        hits, gates, _ = self._scan(low)
-        return bool(hits) or bool(self._regex_indices(low, gates))
+        """Does this text wake the deep analysis (what :meth:`_scan_unit` decides for a unit checked on its own)?"""
+        _, gates, wakes = self._scan(low)
+        return wakes or any(self._wakes(self._regex_refs[i]) for i in self._regex_indices(low, gates))
 
     def _raw_hits(self, low: str) -> list[tuple[int, str, tuple[_Ref, ...]]]:
         return self._scan(low)[0]
@@ -554,15 +554,17 @@ class Engine:
         """
         low = source.lower()
         hits, gates, wakes = self._scan(low)
-        regex_hits = list(self._regex_matches(source, gates)) if self._regexes else []
+        indices = self._regex_indices(source, gates) if self._regexes else []
         launch = earlier is not None and earlier.cwd and _RUNS_SCRIPT.search(low)
-        if not hits and not regex_hits and not launch:
+        if not hits and not indices and not launch:
             return [], False  # (a script run where an earlier cell moved to, e.g. `%cd roop`, is looked at)
-        if not wakes and not launch and not any(self._wakes(ref) for ref, *_ in regex_hits):
+        waking = wakes or launch or any(self._wakes(self._regex_refs[i]) for i in indices)
+        if not waking and not common:
+            return [], False  # only common parts of multi-part rules, and nothing waits for them: not even located
+        regex_hits = list(self._regex_located(source, indices))
+        if not waking:
             # only common parts of multi-part rules: matched on the surface reading, and analysed in depth later
             # only if a rarer part shows up (the notebook's or the kernel's look-back)
-            if not common:
-                return [], False
             starts = _line_starts(low)
             located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
             return self._match(an.surface(source, kind), low, cell, located, regex_hits), False
@@ -656,13 +658,13 @@ class Engine:
         return sorted(found)
 
     def _regex_matches(self, text: str, gates: Iterable[int] = ()) -> Iterable[tuple[_Ref, int, int, str]]:
-        if not self._regexes:
-            return
-        hits = self._regex_indices(text, gates)
-        if not hits:
-            return
+        if self._regexes:
+            yield from self._regex_located(text, self._regex_indices(text, gates))
+
+    def _regex_located(self, text: str, indices: Iterable[int]) -> Iterable[tuple[_Ref, int, int, str]]:
+        """The matches of these regexes, each with its line and column."""
         starts = None
-        for index in hits:
+        for index in indices:
             # a few matches, not one: the first may sit in a comment above the line that runs
             for m in itertools.islice(self._regexes[index].finditer(text), REGEX_MATCHES_PER_UNIT):
                 starts = starts or _line_starts(text)
