@@ -375,6 +375,7 @@ _SOURCE_KEY = re.compile(r'"(?:source|input)"\s*:\s*')
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _GAP = re.compile(r"[\s,]*")
 _NEXT = re.compile(r'[\s,]*(?:"|\]|$)')
+MAX_SALVAGE_LINE = 1 << 16
 _LINE = re.compile(r'"(.*)",?[ \t]*\r?$', re.MULTILINE)  # one list item per line, as nbformat writes them
 
 
@@ -404,7 +405,11 @@ def salvage_sources(text: str) -> list[str]:
             match = _STRING.match(text, pos)
             if match and in_list and not _NEXT.match(text, match.end()):
                 # a quote left unescaped by hand-editing ends the string early: take the whole line instead
-                match = _LINE.match(text, pos) or match
+                # (only a line of ordinary length: a minified notebook is one line, read string by string)
+                eol = text.find("\n", pos)
+                eol = len(text) if eol < 0 else eol
+                if eol - pos <= MAX_SALVAGE_LINE:
+                    match = _LINE.match(text, pos, eol) or match
             if match:
                 parts.append(_unescape(match.group(1) if match.re is _LINE else match.group(0)[1:-1]))
                 pos = match.end()
