@@ -107,8 +107,8 @@ class _Folder:
                     if inner is None:
                         return None
                     spec = fold(value.format_spec, depth + 1) if value.format_spec is not None else ""
-                    if not isinstance(spec, str):
-                        return None
+                    if not isinstance(spec, str) or re.search(r"\d{5,}", spec):
+                        return None  # (a width of 10,000 or more would only pad)
                     if spec:  # f"{120:c}", f"{n:x}": the value as the spec writes it
                         parts.append(format(inner, spec))
                     else:
