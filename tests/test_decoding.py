@@ -344,6 +344,7 @@ def test_assembled_commands_are_read(engine, cell):
     "import os\nos.system(''.join(c for c in 'lQs -la' if c != 'Q'))",
     "rows = [a + b for a, b in zip(['x', 'y'], ['1', '2'])]\nprint(rows)",
     "print(''.join(f'{n:c}' for n in [104, 105]))",
+    "import os\nos.system(f'echo {1:999999999}')",  # a width that would only pad is not built
     "import shlex, subprocess\nsubprocess.run(shlex.split('python train.py --epochs 3'))",
     "print([(n * 7) % 26 for n in range(5)])",
     "import subprocess\nopts = {'epochs': '3', 'lr': '0.1'}\n"
