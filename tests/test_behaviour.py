@@ -82,6 +82,27 @@ PAIRS = [
      "        ops['go']('http://shop.example.net/')\nfor _ in range(300):\n    threading.Thread(target=hit).start()",
      "import requests\nverbs = {'get': requests.get, 'post': requests.post}\n"
      "r = verbs['get']('https://api.example.org/items')\nprint(r.json())"),
+    ("flood: a browser-impersonating client (curl_cffi) in threads", "dos_attack",
+     "import threading\nfrom curl_cffi import requests as cr\ndef hit():\n    while True:\n"
+     "        cr.get('https://shop.example.net/', impersonate='chrome110')\nfor _ in range(300):\n"
+     "    threading.Thread(target=hit).start()",
+     "from curl_cffi import requests as cr\npage = cr.get('https://shop.example.net/item/7', impersonate='chrome110')\n"
+     "print(page.text[:200])"),
+    ("server: tornado's static file handler on every interface", "web_file_hosting",
+     "import tornado.web, tornado.ioloop\napp = tornado.web.Application([(r'/(.*)', tornado.web.StaticFileHandler, "
+     "{'path': '/content/share'})])\napp.listen(8888, address='0.0.0.0')\ntornado.ioloop.IOLoop.current().start()",
+     "import tornado.web, tornado.ioloop\napp = tornado.web.Application([(r'/(.*)', tornado.web.StaticFileHandler, "
+     "{'path': 'docs/_build'})])\napp.listen(8888, address='127.0.0.1')\ntornado.ioloop.IOLoop.current().start()"),
+    ("server: bottle's static_file on every interface", "web_file_hosting",
+     "from bottle import route, run, static_file\n@route('/f/<name>')\ndef f(name):\n"
+     "    return static_file(name, root='/content/share')\nrun(host='0.0.0.0', port=8080)",
+     "from bottle import route, run\n@route('/sum/<a:int>/<b:int>')\ndef add(a, b):\n    return str(a + b)\n"
+     "run(host='0.0.0.0', port=8080)"),
+    ("server: cherrypy's static directory on every interface", "web_file_hosting",
+     "import cherrypy\ncherrypy.config.update({'server.socket_host': '0.0.0.0'})\n"
+     "cherrypy.quickstart(None, '/', {'/': {'tools.staticdir.on': True, 'tools.staticdir.dir': '/content/share'}})",
+     "import cherrypy\ncherrypy.quickstart(None, '/', {'/': {'tools.staticdir.on': True, "
+     "'tools.staticdir.dir': '/content/docs'}})"),
     ("flood: a Thread subclass", "dos_attack",
      "import threading, urllib.request, sys\nclass Hit(threading.Thread):\n    def run(self):\n        while True:\n"
      "            urllib.request.urlopen(sys.argv[1])\nfor _ in range(1000):\n    Hit().start()",

@@ -21,6 +21,10 @@ from .unit import (
     _Unit,
 )
 
+# HTTP client libraries: their get/post/request calls (module-level or on a session they made) are requests
+HTTP_MODULES = frozenset({"requests", "httpx", "urllib", "urllib2", "urllib3", "cloudscraper", "aiohttp", "http",
+                          "grequests", "niquests", "curl_cffi", "tls_client", "hrequests", "requests_html", "httplib2",
+                          "treq"})
 SOCKET_SENDS = {"send", "sendall", "sendto", "connect", "connect_ex", "create_connection", "write"}
 REQUEST_PROGRAMS = frozenset({"curl", "wget", "http", "https", "xh", "curlie"})  # one request a run
 # modules whose connect() opens a database, a file or a device, not a socket to a host
@@ -41,7 +45,7 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
     name = unit.name(call)
     short = name.rsplit(".", 1)[-1]
     module = name.split(".", 1)[0]
-    if module in {"requests", "httpx", "urllib", "urllib2", "urllib3", "cloudscraper", "aiohttp", "http", "grequests"} or \
+    if module in HTTP_MODULES or \
             short in {"urlopen", "Request"}:
         if short in HTTP_VERBS:
             return "http", call.args[0] if call.args else unit.keyword(call, "url")
@@ -74,8 +78,7 @@ def _http_client(unit: _Unit, receiver: ast.AST) -> bool:
     """Is this name an HTTP client (``with httpx.AsyncClient() as c``, ``s = requests.Session()``)?"""
     if not isinstance(receiver, ast.Name):
         return False
-    return any(isinstance(v, ast.Call) and unit.name(v).split(".", 1)[0] in
-               {"requests", "httpx", "aiohttp", "urllib3", "cloudscraper", "grequests", "niquests", "http"}
+    return any(isinstance(v, ast.Call) and unit.name(v).split(".", 1)[0] in HTTP_MODULES
                for v in unit.names_bound_to.get(receiver.id, ())[:4])
 
 
@@ -89,7 +92,7 @@ def _spawned_send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | N
     if not isinstance(function, ast.Attribute) or function.attr not in HTTP_VERBS - {"fetch"}:
         return None
     receiver = ast.unparse(function.value)
-    if receiver.split(".", 1)[0] not in {"requests", "httpx", "cloudscraper", "urllib3"} and \
+    if receiver.split(".", 1)[0] not in HTTP_MODULES and \
             not _http_client(unit, function.value):
         return None
     if unit.keyword(call, "target") is not None:

@@ -16,7 +16,10 @@ APP_RUNNERS = {"run": "127.0.0.1", "run_app": "0.0.0.0", "serve": "0.0.0.0", "li
                "create_server": "", "run_simple": "127.0.0.1"}
 FILE_SERVING = {"send_file", "send_from_directory", "FileResponse", "StaticFiles", "static", "add_static",
                 "SimpleHTTPRequestHandler", "CGIHTTPRequestHandler", "serve_file", "FileWrapper", "sendfile",
-                "FTPHandler", "DummyAuthorizer", "send_static_file", "directory_listing", "list_directory"}
+                "FTPHandler", "DummyAuthorizer", "send_static_file", "directory_listing", "list_directory",
+                "static_file"}
+FILE_HANDLERS = {"SimpleHTTPRequestHandler", "CGIHTTPRequestHandler", "StaticFileHandler"}  # named, not called
+FILE_TEXT = ("tools.staticdir.", "tools.staticfile.")  # cherrypy's static-file tools, switched on in its config
 MEDIA_SERVING = ("multipart/x-mixed-replace", "video/", "audio/", ".m3u8", "mpegurl", "icy-")
 RELAY_TEXT = ("CONNECT", "\x05\x00", "\x05\x01", "\x05\x02", "socks5", "socks4")
 
@@ -68,6 +71,9 @@ def _bound_host(unit: _Unit, call: ast.Call) -> Any:
         default = ""  # aiohttp, asyncio, waitress and websockets listen on every interface by default
         if given is None and short in {"start_server", "create_server", "serve"} and len(call.args) >= 2:
             given = call.args[1]
+    elif short == "quickstart" and module == "cherrypy":
+        # cherrypy listens on loopback unless its config says otherwise (server.socket_host)
+        default = "0.0.0.0" if any(t in {"0.0.0.0", "::"} for _, t in unit.strings) else "127.0.0.1"
     elif short == "listen" and isinstance(call.func, ast.Attribute) and call.args and \
             isinstance(unit.value(call.args[0]), int) and unit.value(call.args[0]) > 1024:
         default = ""  # tornado's app.listen(port): every interface
@@ -113,7 +119,7 @@ def _served(unit: _Unit) -> dict[str, int]:
         named = getattr(node, "id", getattr(node, "attr", None))
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "do_CONNECT":
             out.setdefault("relay", node.lineno)
-        elif named in {"SimpleHTTPRequestHandler", "CGIHTTPRequestHandler"}:
+        elif named in FILE_HANDLERS:
             out.setdefault("files", node.lineno)
         elif stores and (named == "UploadFile" or named == "files" and isinstance(node, ast.Attribute)
                          and isinstance(node.value, ast.Name) and node.value.id == "request"):
@@ -122,6 +128,8 @@ def _served(unit: _Unit) -> dict[str, int]:
         low = text.lower()
         if any(m in low for m in MEDIA_SERVING) and _near_server_io(unit, node):
             out.setdefault("media", node.lineno)
+        if low.startswith(FILE_TEXT):
+            out.setdefault("files", node.lineno)
         if (text == "CONNECT" or any(m in text for m in RELAY_TEXT[1:])) and _near_server_io(unit, node):
             out.setdefault("relay", node.lineno)
     pipe = _pipe(unit)
