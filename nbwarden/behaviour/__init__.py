@@ -71,7 +71,7 @@ __all__ = ["ALL_TRIGGERS", "TRIGGERS", "WANTED", "Found", "find", "triggers_for"
 # whether the pass runs once the cell is analysed anyway.
 TRIGGERS: dict[str, tuple[str, ...]] = {
     "password-trial": ("pwd=", "password=", "setpassword", "passwd=", ".login(", "checkpw", "hexdigest", "crypt(", "decrypt(",
-                       "authenticate(", "sshpass", "pxssh", "ftplib", "steghide", "itertools.product"),
+                       "authenticate(", "sshpass", "pxssh", "ftplib", "steghide", "itertools.product", "send_keys("),
     "flood": ("while true", "while 1", "thread(", "process(", "(thread)", ".thread)", "(process)", ".process)",
               "threadpoolexecutor", "gather(", "sendto(", "sock_raw",
               "scapy", "create_task(", "open_connection(", "create_connection(", "range(10000", "range(100000",

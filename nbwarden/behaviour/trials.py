@@ -63,6 +63,9 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
             for key, value in zip(data.keys, data.values, strict=False):
                 if isinstance(key, ast.Constant) and isinstance(key.value, str) and re.search(r"pass|pwd", key.value, re.I):
                     return "login", value
+    if short == "send_keys" and call.args and isinstance(call.func, ast.Attribute) and \
+            re.search(r"pass|pwd|pin\b", f"{unit.text(call.func.value, follow=1)} {ast.unparse(call.func.value)[:200]}", re.I):
+        return "login", call.args[0]  # a browser typing into a password field: driver.find_element(..., 'pass').send_keys(pw)
     if short in {"run", "call", "Popen", "check_output", "check_call", "system", "getoutput", "getstatusoutput",
                  "popen"} and call.args:
         text = unit.text(call.args[0]).lower()
