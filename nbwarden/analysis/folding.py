@@ -124,8 +124,6 @@ class _Folder:
                 return _cap(left * max(0, min(right, 1000)))
             if isinstance(node.op, ast.Mod) and isinstance(left, str):
                 return _cap(left % (tuple(right) if isinstance(right, list) else right))
-            if isinstance(node.op, ast.BitXor) and isinstance(left, int) and isinstance(right, int):
-                return left ^ right
             if isinstance(left, int) and isinstance(right, int) and type(node.op) in _INT_OPS:
                 if isinstance(node.op, (ast.Mod, ast.FloorDiv)) and right == 0 or \
                         isinstance(node.op, ast.Mult) and abs(right) > MAX_FOLD:
@@ -174,25 +172,23 @@ class _Folder:
                 return None
             out = []
             saved = {name: self.env.get(name) for name in names}
-            for item in list(items)[:MAX_ITEMS]:
-                if not self._bind(gen.target, item):
-                    break
-                kept = [self._condition(test, depth + 1) for test in gen.ifs]  # c for c in s if c != 'Q'
-                if None in kept:
-                    break
-                if not all(kept):
-                    continue
-                value = fold(node.elt, depth + 1)
-                if value is None:
-                    break
-                out.append(value)
-            else:
+            try:
+                for item in list(items)[:MAX_ITEMS]:
+                    if not self._bind(gen.target, item):
+                        return None
+                    kept = [self._condition(test, depth + 1) for test in gen.ifs]  # c for c in s if c != 'Q'
+                    if None in kept:
+                        return None
+                    if not all(kept):
+                        continue
+                    value = fold(node.elt, depth + 1)
+                    if value is None:
+                        return None
+                    out.append(value)
+                return out
+            finally:
                 for name, value in saved.items():
                     self._restore(name, value)
-                return out
-            for name, value in saved.items():
-                self._restore(name, value)
-            return None
         if isinstance(node, ast.IfExp):  # chr(...) if c.islower() else c: the branch the test picks
             test = self._condition(node.test, depth + 1)
             return None if test is None else fold(node.body if test else node.orelse, depth + 1)

@@ -369,11 +369,7 @@ def _lambda_workers(unit: _Unit, lam: ast.Lambda) -> tuple[ast.AST, str] | None:
     short = unit.name(spawner).rsplit(".", 1)[-1]
     if short in MAPPERS and len(spawner.args) > 1 and spawner.args[0] is lam:
         return (spawner, "from many workers") if _count(unit, spawner.args[1]) >= 100 else None
-    if short in SPAWNERS:
-        for loop in unit.loops_around(spawner):
-            if _endless(unit, loop) or any(_count(unit, it) >= 100 for it in _loop_iters(loop)):
-                return loop, "from many workers"
-    return None
+    return _spawned_many(unit, spawner) if short in SPAWNERS else None
 
 
 def _reschedules_itself(unit: _Unit, function: ast.AST) -> ast.AST | None:

@@ -19,6 +19,7 @@ from .unit import (
     _Unit,
 )
 
+_PASSWORD_OPTION = re.compile(r"(^|\s|')(-p|-P|--password|-pass|--passphrase|-k)")  # a command's password option
 WORD_NAMES = re.compile(r"pass|pwd|words?(_|$|list)|dict|combo|cred|guess|cand|brute|rockyou|(^|_)pins?($|_)", re.I)
 
 
@@ -71,12 +72,12 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
         text = unit.text(call.args[0]).lower()
         # a password-taking tool, or any command's login (`vpn login -u {user} -p {pw}`: an account checker)
         if re.search(r"\b(unzip|7za?|unrar|sshpass|steghide|qpdf|openssl|gpg|login)\b", text) and \
-                re.search(r"(^|\s|')(-p|-P|--password|-pass|--passphrase|-k)", unit.text(call.args[0])):
+                _PASSWORD_OPTION.search(unit.text(call.args[0])):
             return "tool", _option_value(call.args[0])
     return None
 
 
-_FLAG = re.compile(r"(^|\s|')(-p|-P|--password|-pass|--passphrase|-k)(=|\s*)['\"]?$")
+_FLAG = re.compile(_PASSWORD_OPTION.pattern + r"(=|\s*)['\"]?$")  # the option, ending the text before its value
 
 
 def _pieces(expr: ast.AST) -> list[ast.AST]:

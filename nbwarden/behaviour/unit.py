@@ -92,7 +92,7 @@ class _Unit:
                 continue  # a name bound once: r = __import__('requests'), send = s.sendto, g = getattr(requests, 'get')
             value = values[0]
             if isinstance(value, ast.Attribute) and _dotted(value):
-                self.aliases[name] = self.name(ast.Call(func=value, args=[], keywords=[]))
+                self.aliases[name] = self.dotted_name(value)
             elif isinstance(value, ast.Call) and value.args:
                 callee = self.name(value).rsplit(".", 1)[-1]
                 first = fold(value.args[0]) if callee in {"__import__", "import_module"} else None
@@ -101,7 +101,7 @@ class _Unit:
                 elif callee == "getattr" and len(value.args) >= 2 and _dotted(value.args[0]):
                     attr = fold(value.args[1])
                     if isinstance(attr, str) and attr.isidentifier():
-                        base = self.name(ast.Call(func=value.args[0], args=[], keywords=[]))
+                        base = self.dotted_name(value.args[0])
                         self.aliases[name] = f"{base}.{attr}"
         if isinstance(tree, ast.Module):
             for stmt in tree.body:
@@ -114,8 +114,11 @@ class _Unit:
 
     def name(self, call: ast.Call) -> str:
         """Dotted name of the callee through import aliases: ``zf.extractall`` stays ``zf.extractall``."""
+        return self.dotted_name(call.func)
+
+    def dotted_name(self, node: ast.AST) -> str:
+        """Dotted name of an expression through import aliases (a callee, or a value bound to a name)."""
         parts: list[str] = []
-        node: ast.AST | None = call.func
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
             node = node.value
@@ -123,7 +126,7 @@ class _Unit:
             node = self._entry(node)
             if node is None:
                 return ".".join(reversed(parts))
-            return ".".join([self.name(ast.Call(func=node, args=[], keywords=[])), *reversed(parts)]).strip(".")
+            return ".".join([self.dotted_name(node), *reversed(parts)]).strip(".")
         if isinstance(node, ast.Name):
             parts.append(self.aliases.get(node.id, node.id))
         elif isinstance(node, ast.Call):
