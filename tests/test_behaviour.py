@@ -239,6 +239,22 @@ PAIRS = [
     ("flood: grequests mapped over a generator, answers unread", "dos_attack",
      "import grequests\nurl = 'https://shop.example.com/'\nwhile True:\n    grequests.map((grequests.get(url) for _ in range(1000)))",
      "import grequests\nreplies = grequests.map(grequests.get(u) for u in urls)\nfor r in replies:\n    print(r.status_code)"),
+    ("flood: grequests mapped over a named generator", "dos_attack",
+     "import grequests\nurl = 'https://shop.example.com/'\nwhile True:\n    batch = (grequests.get(url) for _ in range(500))\n"
+     "    grequests.map(batch)",
+     "import grequests\nbatch = (grequests.get(u) for u in urls)\nfor r in grequests.map(batch):\n    print(r.status_code)"),
+    ("flood: bodies read and thrown away by many tasks", "dos_attack",
+     "import asyncio, aiohttp\nAIM = 'http://shop.example.com/'\nasync def one(s):\n    async with s.get(AIM) as r:\n"
+     "        await r.read()\nasync def main():\n    async with aiohttp.ClientSession() as s:\n        while True:\n"
+     "            await asyncio.gather(*[one(s) for _ in range(2000)])\nasyncio.run(main())",
+     "import asyncio, aiohttp\nAIM = 'http://shop.example.com/'\nasync def one(s):\n    async with s.get(AIM) as r:\n"
+     "        return len(await r.read())\nasync def main():\n    async with aiohttp.ClientSession() as s:\n"
+     "        sizes = await asyncio.gather(*[one(s) for _ in range(20)])\n        print(sum(sizes))\nasyncio.run(main())"),
+    ("flood: a process pool draining one URL", "dos_attack",
+     "import urllib.request\nfrom multiprocessing import Pool\naim = 'http://shop.example.com/login'\ndef f(_):\n"
+     "    urllib.request.urlopen(aim).read()\nwith Pool(64) as p:\n    p.map(f, range(10 ** 7))",
+     "import urllib.request\nfrom multiprocessing import Pool\ndef f(u):\n    return urllib.request.urlopen(u).read()\n"
+     "with Pool(8) as p:\n    pages = p.map(f, open('urls.txt').read().split())\nprint(len(pages))"),
 ]
 
 

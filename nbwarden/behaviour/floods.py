@@ -128,7 +128,7 @@ def _answers_gathered(unit: _Unit, comprehension: ast.AST) -> bool:
         users = [n for n in ast.walk(scope) if isinstance(n, ast.Call) and any(
             (isinstance(a, ast.Starred) and isinstance(a.value, ast.Name) and a.value.id == name) or
             (isinstance(a, ast.Name) and a.id == name) for a in n.args)]
-        return not users or any(unit.name(u).rsplit(".", 1)[-1] not in GATHERERS or
+        return not users or any(unit.name(u).rsplit(".", 1)[-1] not in GATHERERS | {"map", "imap"} or
                                 _answer_used(unit, u) for u in users)
     return True
 
@@ -172,7 +172,7 @@ def _answer_used(unit: _Unit, call: ast.Call) -> bool:
     if isinstance(parent, ast.Lambda):
         return _lambda_result_used(unit, parent)
     if isinstance(parent, ast.Attribute):
-        return parent.attr in ANSWER_USES
+        return parent.attr in ANSWER_USES and not _thrown_away(unit, parent)
     if isinstance(parent, (ast.ListComp, ast.GeneratorExp, ast.SetComp)) and parent.elt is call:
         return _answers_gathered(unit, parent)
     if isinstance(parent, ast.Call) and unit.name(parent) in {"list", "tuple", "set"}:
@@ -184,13 +184,24 @@ def _answer_used(unit: _Unit, call: ast.Call) -> bool:
         scope = unit.function_of(call) or unit.tree
         for node in ast.walk(scope):
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in targets \
-                    and node.attr in ANSWER_USES:
+                    and node.attr in ANSWER_USES and not _thrown_away(unit, node):
                 return True
             if isinstance(node, ast.Call) and any(isinstance(a, ast.Name) and a.id in targets for a in node.args) \
                     and unit.name(node).rsplit(".", 1)[-1] not in {"print", "len", "str", "append", "close"}:
                 return True
         return False
     return True  # handed to something else: assume it is read
+
+
+def _thrown_away(unit: _Unit, read: ast.Attribute) -> bool:
+    """``r.read()`` or ``await r.text()`` as a statement of its own: the body is drained, not used."""
+    node: ast.AST = read
+    parent = unit.parent.get(id(node))
+    if isinstance(parent, ast.Call) and parent.func is node:
+        node, parent = parent, unit.parent.get(id(parent))
+    while isinstance(parent, ast.Await):
+        parent = unit.parent.get(id(parent))
+    return isinstance(parent, ast.Expr)
 
 
 def _holder(unit: _Unit, lam: ast.Lambda) -> ast.AST | None:
