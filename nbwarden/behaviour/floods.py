@@ -437,12 +437,21 @@ def _trickling_workers(unit: _Unit) -> Found | None:
     return None
 
 
+def _sleeps_in(unit: _Unit, loops: list[ast.AST]) -> bool:
+    return any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] == "sleep"
+               for loop in loops for n in ast.walk(loop))
+
+
 def _slow_headers(unit: _Unit) -> Found | None:
     """Slowloris / slow POST: sockets opened in a loop, fed partial headers or a huge body slowly."""
     opened_in_loop = any(unit.name(c).endswith(("socket", "create_connection", "wrap_socket")) and (unit.loops_around(c) or _workers(unit, unit.function_of(c)))
                          for c in unit.calls)
     if not opened_in_loop:
         return None
+    # the trickle may come from a loop of its own: open and send the headers first, then feed them all slowly
+    keep_alive = [loop for loop in ast.walk(unit.tree) if isinstance(loop, ast.While) and _endless(unit, loop)
+                  and any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in {"send", "sendall", "write"}
+                          for n in ast.walk(loop))]
     for call in unit.calls:
         short = unit.name(call).rsplit(".", 1)[-1]
         if short not in {"send", "sendall", "write"} or not call.args:
@@ -454,8 +463,7 @@ def _slow_headers(unit: _Unit) -> Found | None:
             continue
         loop = next((loop for loop in unit.loops_around(call) if _endless(unit, loop) or isinstance(loop, ast.For)),
                     None)
-        if loop is not None and any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] == "sleep"
-                                    for outer in [*unit.loops_around(call)] for n in ast.walk(outer)):
+        if loop is not None and (_sleeps_in(unit, unit.loops_around(call)) or _sleeps_in(unit, keep_alive)):
             return Found("flood/slow", call.lineno, "many sockets kept open with partial headers or a huge body "
                          f"sent slowly (line {loop.lineno})")
     return None

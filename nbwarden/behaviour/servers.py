@@ -166,12 +166,13 @@ def _pipe(unit: _Unit) -> int | None:
             continue
         source = _names(call.args[0])
         receiver = unit.name(call).rsplit(".", 1)[0]
-        for node in ast.walk(loop):
-            if isinstance(node, ast.Assign) and isinstance(node.value, (ast.Call, ast.Await)):
+        for node in ast.walk(loop):  # data = r.recv(n) in the loop, or while data := await r.read(n)
+            if isinstance(node, (ast.Assign, ast.NamedExpr)) and isinstance(node.value, (ast.Call, ast.Await)):
                 inner = node.value.value if isinstance(node.value, ast.Await) else node.value
+                targets = [node.target] if isinstance(node, ast.NamedExpr) else node.targets
                 if isinstance(inner, ast.Call) and unit.name(inner).rsplit(".", 1)[-1] in {"recv", "read"} and \
                         unit.name(inner).rsplit(".", 1)[0] != receiver and \
-                        set().union(*(_names(t) for t in node.targets)) & source:
+                        set().union(*(_names(t) for t in targets)) & source:
                     return call.lineno
     return None
 
