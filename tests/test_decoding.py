@@ -199,6 +199,8 @@ LOOKUPS = {
     "IPython shell kept in a variable": f"import codecs\nip = get_ipython()\nip.system(codecs.decode('{rot13(MINER)}', 'rot13'))",
     "subprocess under another name": "import subprocess as sp, codecs\n"
                                      f"argv = [codecs.decode('{rot13('xmrig')}', 'rot13'), '-o', 'pool:1']\nready = 1\nsp.run(argv)",
+    "a lambda handed the runner": f"import os\n(lambda f: f('{MINER[::-1]}'[::-1]))(getattr(os, 'metsys'[::-1]))",
+    "a lambda handed the command": f"import os\n(lambda run, c: run(c))(os.system, '{MINER[::-1]}'[::-1])",
     "getattr of builtins exec": "import builtins\n"
                                 f"getattr(builtins, 'cexe'[::-1])(\"import os; os.system('{MINER[::-1]}'[::-1])\")",
 }
@@ -216,6 +218,7 @@ LOOKUPS_BENIGN = {
     "getattr(os, system) for an allowed command": "import os\ngetattr(os, 'metsys'[::-1])('nvidia-smi')",
     "vars of argparse args": "import argparse\nargs = parser.parse_args()\nlr = vars(args)['lr'[::-1][::-1]]",
     "attribute by name on a model": "layer = getattr(model, ''.join(['f', 'c']))\nout = layer(x)",
+    "a lambda handed the runner for an allowed command": "import os\n(lambda f: f('nvidia-smi'))(os.system)",
 }
 
 

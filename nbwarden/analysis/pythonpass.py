@@ -154,6 +154,8 @@ class _PythonPass(_CallHandlers):
             self._walk(self.tree)
         else:
             self._visit_body(self.tree.body)
+        self.assigns += [bound for call in self.calls if type(call.func) is ast.Lambda
+                         for bound in _lambda_bindings(call)]
         self.assigns.sort(key=lambda n: (n.lineno, n.col_offset))
         # class attributes are read as Class.name and self.name too (class C: tool = ...; C.tool)
         self.class_of = {id(stmt): node.name for node in self.tree.body if type(node) is ast.ClassDef
@@ -691,3 +693,15 @@ class _PythonPass(_CallHandlers):
                 c0 = len(raw[:c0].decode("utf-8", "ignore"))
                 c1 = len(raw[:c1].decode("utf-8", "ignore"))
             self.analysis.spans.setdefault(line, []).append((c0, c1, ctx))
+
+
+def _lambda_bindings(call: ast.Call) -> list[ast.Assign]:
+    """``(lambda f, c: f(c))(os.system, cmd)`` binds its parameters as assignments would: ``f = os.system``."""
+    params = call.func.args.args
+    out = []
+    for param, arg in zip(params, call.args, strict=False):
+        if isinstance(arg, ast.Starred):
+            break
+        out.append(ast.Assign(targets=[ast.Name(id=param.arg, ctx=ast.Store())], value=arg, lineno=call.lineno,
+                              col_offset=call.col_offset, end_lineno=call.lineno, end_col_offset=call.col_offset))
+    return out
