@@ -268,6 +268,13 @@ PAIRS = [
      "import asyncio\nasync def handle(reader, writer):\n    while data := await reader.read(65536):\n"
      "        writer.write(data.upper())\nasync def main():\n    srv = await asyncio.start_server(handle, '0.0.0.0', 8888)\n"
      "    await srv.serve_forever()\nasyncio.run(main())"),
+    ("server: a web app that fetches whatever URL its client names", "proxy_tunnel",
+     "from flask import Flask, request, Response\nimport requests\napp = Flask(__name__)\n@app.route('/p')\n"
+     "def p():\n    url = request.args.get('url')\n    r = requests.get(url)\n    return Response(r.content)\n"
+     "app.run(host='0.0.0.0', port=8080)",
+     "from flask import Flask, request, jsonify\nimport requests\napp = Flask(__name__)\n@app.route('/weather')\n"
+     "def w():\n    r = requests.get('https://api.example.org/weather', params={'q': request.args.get('city')})\n"
+     "    return jsonify(r.json())\napp.run(host='0.0.0.0', port=8080)"),
     ("flood: a process pool draining one URL", "dos_attack",
      "import urllib.request\nfrom multiprocessing import Pool\naim = 'http://shop.example.com/login'\ndef f(_):\n"
      "    urllib.request.urlopen(aim).read()\nwith Pool(64) as p:\n    p.map(f, range(10 ** 7))",

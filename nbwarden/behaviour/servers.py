@@ -132,10 +132,45 @@ def _served(unit: _Unit) -> dict[str, int]:
             out.setdefault("files", node.lineno)
         if (text == "CONNECT" or any(m in text for m in RELAY_TEXT[1:])) and _near_server_io(unit, node):
             out.setdefault("relay", node.lineno)
-    pipe = _pipe(unit)
+    pipe = _pipe(unit) or _fetches_for_client(unit)
     if pipe is not None:
         out.setdefault("relay", pipe)
     return out
+
+
+# where a web framework keeps what the client sent: a URL read from there and fetched is an open web proxy
+_CLIENT_INPUT = re.compile(r"\brequest\.(args|values|form|query_params|query|GET|POST|match_info|path_params)\b")
+_FETCHES = {"get", "post", "request", "urlopen", "fetch", "stream"}
+
+
+def _fetches_for_client(unit: _Unit) -> int | None:
+    """A server that fetches the URL its client names (``requests.get(request.args['url'])``) and hands the page
+    back: a web proxy."""
+    for call in unit.calls:
+        name = unit.name(call)
+        if not call.args or name.rsplit(".", 1)[-1] not in _FETCHES or \
+                name.split(".", 1)[0] not in {"requests", "httpx", "urllib", "aiohttp", "session", "client"}:
+            continue
+        arg = call.args[0]
+        sources = [arg, *(v for n in _names(arg) for v in unit.names_bound_to.get(n, ())[:4])]
+        if any(_CLIENT_INPUT.search(ast.unparse(s)) for s in sources) and _handed_back(unit, call):
+            return call.lineno
+    return None
+
+
+def _handed_back(unit: _Unit, call: ast.Call) -> bool:
+    """Is what the fetch brought returned to the client (the page itself, not something computed from it)?"""
+    if any(isinstance(a, ast.Return) for a in unit.ancestors(call)):
+        return True
+    parent = unit.parent.get(id(call))
+    held = _names(parent.optional_vars) if isinstance(parent, ast.withitem) else \
+        set().union(*(_names(t) for t in parent.targets)) if isinstance(parent, ast.Assign) else set()
+    function = unit.function_of(call)
+    returns = [n.value for n in ast.walk(function) if isinstance(n, ast.Return) and n.value is not None] \
+        if function is not None else []
+    # return r.content, Response(r.iter_content()), r.text: the fetched page, as it came
+    return any(isinstance(n, ast.Name) and n.id in held and not isinstance(unit.parent.get(id(n)), ast.Call)
+               for value in returns for n in ast.walk(value))
 
 
 def _near_server_io(unit: _Unit, node: ast.AST) -> bool:
