@@ -371,12 +371,27 @@ WRAPPED = {
     "keyword argument to a wrapper": f"import subprocess\ndef run(cmd, quiet=True):\n    subprocess.check_call(cmd, shell=True)\nrun(cmd='{MINER}')",
     "exec wrapper": f"def py(code):\n    exec(code)\npy(\"import os; os.system('{MINER}')\")",
     "function chosen by a condition": f"ex = getattr(__builtins__, 'cexe'[::-1]) if 1 else None\nex(\"import os; os.system('{MINER}')\")",
+    "a method of the cell's own class": f"import subprocess\nclass Job:\n    def start(self, c):\n"
+                                        f"        return subprocess.Popen(c, shell=True)\nJob().start('{MINER}')",
+    "a method called on an instance kept in a name": f"import os\nclass Box:\n    def go(self, line):\n        os.system(line)\n"
+                                                     f"b = Box()\nb.go('{MINER}')",
+    "a table of runner functions": f"import os\nrun = {{'go': os.system}}\nrun['go']('{MINER}')",
+    "the C library's system through ctypes": f"import ctypes\nlibc = ctypes.CDLL('libc.so.6')\nlibc.system(b'{MINER}')",
+    "IPython's own system helper": f"from IPython.utils.process import system\nsystem('{MINER}')",
+    "format_map over a dict of parts": "import os\nos.system('{a}{b} -o pool.example.net:3333'.format_map({'a': 'xm', 'b': 'rig'}))",
 }
 
 
 @pytest.mark.parametrize("cell", WRAPPED.values(), ids=WRAPPED.keys())
 def test_command_wrappers_are_read_as_the_command(engine, cell):
     assert_miner_blocked(engine, cell)
+
+
+def test_a_script_written_through_a_file_object_is_read_as_shell(engine):
+    cell = f"with open('job.sh', 'w') as f:\n    f.write('{MINER}')\n!bash job.sh"
+    verdict = engine.check_code(cell)
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert "written to job.sh" in " ".join(f.via for f in verdict.findings), verdict.to_dict()
 
 
 @pytest.mark.parametrize("cell", [
@@ -386,6 +401,11 @@ def test_command_wrappers_are_read_as_the_command(engine, cell):
     "import subprocess\ndef log(msg):\n    subprocess.run(['logger', '-t', 'train'], input=msg.encode())\nlog('xmrig -o pool:1 is blocked here')",
     # an ordinary function of the same name and shape that does not run anything
     "def sh(c):\n    return c.upper()\nprint(sh('xmrig -o pool:1'))",
+    # a method of the same name on a class that runs nothing, and a table of harmless functions
+    "class Job:\n    def start(self, c):\n        return c.split()\nJob().start('xmrig -o pool:1')",
+    "import os\nrun = {'go': os.system}\nrun['go']('nvidia-smi')",
+    "import ctypes\nlibc = ctypes.CDLL('libc.so.6')\nlibc.system(b'nvidia-smi')",
+    "with open('train.sh', 'w') as f:\n    f.write('python train.py --epochs 10')\n!bash train.sh",
 ])
 def test_wrappers_of_ordinary_commands_and_look_alikes_are_allowed(engine, cell):
     assert_allowed(engine, cell)

@@ -22,7 +22,10 @@ from .wrappers import ARGV, PYTHON, SHELL, VARARGS, Wrapper
 SHELL_CALLS = {"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput",
                "commands.getoutput", "commands.getstatusoutput", "asyncio.create_subprocess_shell",
                "get_ipython.system", "get_ipython.getoutput", "get_ipython.system_raw",
-               "get_ipython.system_piped", "IPython.get_ipython.system"}
+               "get_ipython.system_piped", "IPython.get_ipython.system", "IPython.utils.process.system",
+               "IPython.utils.process.getoutput",
+               # the C library's system() through ctypes
+               "ctypes.CDLL.system", "ctypes.cdll.LoadLibrary.system", "ctypes.PyDLL.system"}
 ARGV_CALLS = {"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
               "subprocess.Popen", "asyncio.create_subprocess_exec", "pty.spawn", "os.posix_spawn",
               "os.posix_spawnp", "sh.Command", "pexpect.spawn", "pexpect.run"}
@@ -210,6 +213,17 @@ class _CallHandlers:
             filename = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
         self._fact("download", (source, filename.rsplit("/", 1)[-1]), node, via=name.rsplit(".", 1)[-1])
 
+    def _opened_as(self, name: str) -> ast.Call | None:
+        """The ``open(...)`` call a file name was bound to (``with open(p, 'w') as name``, ``name = open(p, 'w')``)."""
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name) and \
+                    node.optional_vars.id == name and isinstance(node.context_expr, ast.Call):
+                return node.context_expr
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and \
+                    node.targets[0].id == name and isinstance(node.value, ast.Call):
+                return node.value
+        return None
+
     def _written(self, node: ast.Call, name: str) -> None:
         content = self.folder.fold(node.args[0])
         if isinstance(content, list):
@@ -220,8 +234,11 @@ class _CallHandlers:
             return
         target = ""
         func = node.func
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and func.value.args:
-            target = self.folder.fold(func.value.args[0]) or ""
+        opener = func.value if isinstance(func, ast.Attribute) else None
+        if isinstance(opener, ast.Name):  # with open('job.sh', 'w') as f: f.write(...)
+            opener = self._opened_as(opener.id)
+        if isinstance(opener, ast.Call) and opener.args:
+            target = self.folder.fold(opener.args[0]) or ""
         is_script = str(target).endswith(".sh") or content.startswith("#!/bin/") or content.startswith("#!/usr/bin/env bash")
         if is_script:
             add_shell(self.analysis, content, node.lineno, f"written to {target or 'a file'}", CODE, self.depth)

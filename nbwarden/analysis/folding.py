@@ -53,6 +53,10 @@ def _adds(node: ast.AST) -> bool:
         == [a.arg for a in node.args.args]
 
 
+# C libraries loaded through ctypes: their functions (libc.system) are named like a module's
+LIBRARY_LOADERS = frozenset({"ctypes.CDLL", "ctypes.cdll.LoadLibrary", "ctypes.PyDLL", "ctypes.CDLL.LoadLibrary"})
+
+
 class _Folder:
     """Evaluates the string-building expressions obfuscators use, and nothing else.
 
@@ -309,6 +313,11 @@ class _Folder:
                 return base
             return _unbuiltin(f"{base}.{node.attr}" if base else node.attr)
         if isinstance(node, ast.Subscript):
+            if isinstance(node.value, ast.Name) and self.aliases:  # run = {'go': os.system}; run['go'](cmd)
+                key = self.fold(node.slice, depth + 1)
+                entry = self.aliases.get(f"{node.value.id}[{key!r}]") if isinstance(key, (str, int)) else None
+                if entry is not None:
+                    return _unbuiltin(entry)
             space = self._namespace(node.value, depth + 1)
             return self._lookup(space, node.slice, depth) if space is not None else ""
         if not isinstance(node, ast.Call):
@@ -351,7 +360,8 @@ class _Folder:
             known = base.id in self.aliases
         elif isinstance(base, ast.Call):
             func = self.name(base.func)
-            known = func in IMPORT_CALLS or func == "get_ipython" or self._computed(base, func, 0) is not None
+            known = func in IMPORT_CALLS or func in LIBRARY_LOADERS or func == "get_ipython" or \
+                self._computed(base, func, 0) is not None
         else:
             known = isinstance(base, ast.Subscript)
         return (self.name(node) or None) if known else None
@@ -434,10 +444,14 @@ class _Folder:
                 if isinstance(base, (str, bytes)) and (sep is None) == (not args) and isinstance(limit, int):
                     return _cap(getattr(base, method)(sep, limit))
                 return None
-            if method == "format":
+            if method == "format" or method == "format_map" and len(args) == 1:
                 base = fold(func.value, depth + 1)
-                values = [fold(a, depth + 1) for a in args]
+                values = [fold(a, depth + 1) for a in args] if method == "format" else []
                 kwargs = {k.arg: fold(k.value, depth + 1) for k in node.keywords if k.arg}
+                if method == "format_map":  # '{a}{b}'.format_map({'a': ..., 'b': ...})
+                    kwargs = fold(args[0], depth + 1)
+                    if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
+                        return None
                 if isinstance(base, str) and all(v is not None for v in values) and all(v is not None for v in kwargs.values()):
                     return _cap(base.format(*values, **kwargs))
                 return None

@@ -177,6 +177,13 @@ class _PythonPass(_CallHandlers):
         if self.folder.exhausted:
             self.analysis.notes.append("string folding stopped at its work limit; some values were not decoded")
 
+    def _class_of(self, receiver: ast.AST) -> str:
+        """The class an instance was made from, when the cell shows it: ``C()`` itself or a name bound to one."""
+        if isinstance(receiver, ast.Name):
+            receiver = next((a.value for a in self.assigns if type(a) is ast.Assign and len(a.targets) == 1
+                             and type(a.targets[0]) is ast.Name and a.targets[0].id == receiver.id), None)
+        return receiver.func.id if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name) else ""
+
     def _top_level_calls(self) -> set[int]:
         """The calls that run where they stand (not in a function or class body, which runs later, when the last
         binding of a name is as good a guess as any)."""
@@ -470,11 +477,17 @@ class _PythonPass(_CallHandlers):
             bindings.append((self._binding_end, self.env.get(name), self.loose_env.get(name)))
 
     def _bind(self, target: ast.AST, expr: ast.AST, value: Any) -> None:
+        if isinstance(target, ast.Name) and isinstance(expr, ast.Dict):  # a table of functions: {'go': os.system}
+            for key, item in zip(expr.keys[:MAX_ITEMS], expr.values, strict=False):
+                if isinstance(key, ast.Constant) and isinstance(key.value, (str, int)) and \
+                        (name := self._reference(item)) is not None:
+                    self.aliases[f"{target.id}[{key.value!r}]"] = name
         if isinstance(target, ast.Name):
             if value is not None:
                 self.env[target.id] = value
             elif (name := self._reference(expr)) is not None:
                 self.aliases[target.id] = name  # m = __import__(x); s = getattr(os, y)
+
             elif isinstance(expr, (ast.JoinedStr, ast.BinOp, ast.List, ast.Tuple, ast.IfExp, ast.Call)):
                 loose = self._loose(expr)  # cmd = f"run.py {flag}" with flag unknown: for `!python $cmd`
                 if loose is not None and len(self.loose_env) < MAX_ITEMS:
@@ -596,6 +609,10 @@ class _PythonPass(_CallHandlers):
         if type(node.func) is ast.Name and (wrapper := self.wrappers.get(node.func.id)) is not None:
             self._wrapped(node, node.func.id, wrapper)
             return
+        if type(node.func) is ast.Attribute and self.wrappers and \
+                (wrapper := self.wrappers.get(f"{self._class_of(node.func.value)}.{node.func.attr}")) is not None:
+            self._wrapped(node, node.func.attr, wrapper)  # Job().start(cmd), job.start(cmd)
+            return
         name = self.resolve(node.func)
         short = name.rsplit(".", 1)[-1]
         if short in PRINT_LIKE or name.startswith(("logging.", "logger.", "log.")):
@@ -614,6 +631,8 @@ class _PythonPass(_CallHandlers):
                 self._mark(node.args[0], EXEC)
             if isinstance(value, list):
                 value = " ".join(str(v) for v in value)
+            if isinstance(value, bytes):  # libc.system(b'...') through ctypes
+                value = _printable(value)
             if isinstance(value, str):
                 self._note_derived(node.args[0] if node.args else node, value)
                 self._shell_line(value, node.lineno, name)

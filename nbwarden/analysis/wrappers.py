@@ -67,22 +67,28 @@ def find_wrappers(body: list[ast.stmt], classify: Callable[[ast.Call], tuple[str
     if source and not any(word in source for word in RUNNER_WORDS):
         return {}
     lines = source.split("\n") if source else None
-    candidates: list[tuple[str, ast.arguments, list[ast.AST], str | None]] = []
+    candidates: list[tuple[str, list[str], str | None, list[ast.AST], str | None]] = []
     for stmt in body:
         if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef):
-            candidates.append((stmt.name, stmt.args, stmt.body, _own_text(stmt, lines)))
+            candidates.append((stmt.name, *_params(stmt.args), stmt.body, _own_text(stmt, lines)))
         elif type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name \
                 and type(stmt.value) is ast.Lambda:
-            candidates.append((stmt.targets[0].id, stmt.value.args, [stmt.value.body], _own_text(stmt, lines)))
+            candidates.append((stmt.targets[0].id, *_params(stmt.value.args), [stmt.value.body],
+                               _own_text(stmt, lines)))
+        elif type(stmt) is ast.ClassDef:  # a method, named Class.method, called on an instance (self not passed)
+            for item in stmt.body:
+                if type(item) in (ast.FunctionDef, ast.AsyncFunctionDef) and item.args.args and \
+                        item.args.args[0].arg in {"self", "cls"} and not item.args.posonlyargs:
+                    params, vararg = _params(item.args)
+                    candidates.append((f"{stmt.name}.{item.name}", params[1:], vararg, item.body,
+                                       _own_text(item, lines)))
     runners = tuple(runners)
     found: dict[str, Wrapper] = {}
     for round_ in range(2):
-        for name, spec, statements, text in candidates[:MAX_WRAPPERS]:
+        for name, params, vararg, statements, text in candidates[:MAX_WRAPPERS]:
             if name in found or text is not None and not (
                     any(word in text for word in found) if round_ else _may_run(text, runners)):
                 continue
-            params = [a.arg for a in (*spec.posonlyargs, *spec.args)]
-            vararg = spec.vararg.arg if spec.vararg else None
             if not params and not vararg:
                 continue  # nothing to pass on
             for stmt in statements:
@@ -93,6 +99,10 @@ def find_wrappers(body: list[ast.stmt], classify: Callable[[ast.Call], tuple[str
         if not found:
             break
     return found
+
+
+def _params(spec: ast.arguments) -> tuple[list[str], str | None]:
+    return [a.arg for a in (*spec.posonlyargs, *spec.args)], spec.vararg.arg if spec.vararg else None
 
 
 def _may_run(text: str, runners: tuple[str, ...]) -> bool:
