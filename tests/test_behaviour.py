@@ -28,6 +28,14 @@ PAIRS = [
      "    except Exception:\n        pass\nz = zipfile.ZipFile('box.zip')\nwith open('guesses.txt') as src:\n"
      "    for row in src:\n        threading.Thread(target=attempt, args=(z, row.strip())).start()",
      "import zipfile\nz = zipfile.ZipFile('box.zip')\nz.extractall(pwd=input('archive password: ').encode())"),
+    ("password trial: candidates built by hand from a written-out character set", "password_cracking",
+     "import zipfile\nchars = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'\ncomplete = []\n"
+     "for n in range(4):\n    a = [c for c in chars]\n    for _ in range(n):\n        a = [w + c for c in chars for w in a]\n"
+     "    complete = complete + a\nz = zipfile.ZipFile('box.zip')\nfor guess in complete:\n    try:\n"
+     "        z.setpassword(guess.encode())\n        z.extract('note.txt')\n        break\n    except Exception:\n        pass",
+     "import zipfile, random\nalphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'\n"
+     "run_id = ''.join(random.choice(alphabet) for _ in range(8))\nz = zipfile.ZipFile('data.zip')\n"
+     "z.setpassword(b'kaggle2023')\nz.extractall(run_id)"),
     ("password trial: hash through a variable", "password_cracking",
      "import hashlib\nwanted = open('target.txt').read().strip()\nfor cand in open('dict.txt'):\n"
      "    digest = hashlib.sha1(cand.strip().encode()).hexdigest()\n    if digest == wanted:\n        print(cand)",

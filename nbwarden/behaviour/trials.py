@@ -156,7 +156,16 @@ def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
         elif isinstance(node, (ast.List, ast.Tuple, ast.Set)) and len(node.elts) >= 3 and all(
                 isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
             return True
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _charset(node.value):
+            return True  # charlist = 'abc...XYZ0123...': candidates built from a character set by hand
     return False
+
+
+def _charset(text: str) -> bool:
+    """A character set written out (``'abcdefghijklmnopqrstuvwxyz0123456789'``): 20 or more characters, nearly
+    all different, letters or digits among them, no spaces."""
+    return 20 <= len(text) <= 200 and " " not in text and len(set(text)) >= 0.9 * len(text) and \
+        any(c.isalnum() for c in text)
 
 
 def _driven_loop(unit: _Unit, node: ast.AST, used: set[str]) -> ast.AST | None:
