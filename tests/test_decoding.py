@@ -302,6 +302,10 @@ def interleave(text: str) -> tuple[str, str]:
 
 
 ASSEMBLED = {
+    "a template kept in a name, formatted with unknown parts": "import os\nRUN = 'xmrig -o {pool} -u WALLET'\n"
+                                                              "os.system(RUN.format(pool=pick_pool()))",
+    "a class attribute's template through %": "import os\nclass Cfg:\n    LINE = 'xmrig -o %s -u %s'\n"
+                                              "os.system(Cfg.LINE % (pool, wallet))",
     "dict values joined": "import os\nparts = {'a': 'xm', 'b': 'rig -o ', 'c': 'pool.example.net:3333 -u WALLET'}\n"
                           "os.system(''.join(parts.values()))",
     "translate with maketrans": "import os\nplain, shifted = 'abcdefghijklmnopqrstuvwxyz', 'bcdefghijklmnopqrstuvwxyza'\n"
@@ -352,6 +356,7 @@ def test_assembled_commands_are_read(engine, cell):
     "print([(n * 7) % 26 for n in range(5)])",
     "import subprocess\nopts = {'epochs': '3', 'lr': '0.1'}\n"
     "subprocess.run(['python', 'train.py'] + [f'--{k}={v}' for k, v in opts.items()])",
+    "import os\nRUN = 'nvidia-smi --id={gpu}'\nos.system(RUN.format(gpu=pick_gpu()))",
 ])
 def test_assembled_ordinary_commands_are_allowed(engine, cell):
     assert_allowed(engine, cell)

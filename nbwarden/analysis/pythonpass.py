@@ -581,17 +581,17 @@ class _PythonPass(_CallHandlers):
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
             left, right = self._loose_part(expr.left, depth), self._loose_part(expr.right, depth)
             return left + right
-        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod) and isinstance(expr.left, ast.Constant) \
-                and isinstance(expr.left.value, str):
+        # a template written here or kept in a name or a class attribute: CMD % (a, b), CMD.format(path=p)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod) and \
+                isinstance(template := self.folder.fold(expr.left), str):
             values = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
             parts = iter([self._loose_part(v, depth) for v in values])
-            return re.sub(r"%[-+ #0]*\d*(?:\.\d+)?[sdirfx]", lambda m: next(parts, m.group(0)), expr.left.value)
+            return re.sub(r"%[-+ #0]*\d*(?:\.\d+)?[sdirfx]", lambda m: next(parts, m.group(0)), template)
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "format" \
-                and isinstance(expr.func.value, ast.Constant) and isinstance(expr.func.value.value, str):
+                and isinstance(template := self.folder.fold(expr.func.value), str):
             parts = iter([self._loose_part(a, depth) for a in expr.args])
             named = {k.arg: self._loose_part(k.value, depth) for k in expr.keywords if k.arg}
-            return re.sub(r"\{(\w*)[^{}]*\}", lambda m: named.get(m.group(1)) or next(parts, m.group(0)),
-                          expr.func.value.value)
+            return re.sub(r"\{(\w*)[^{}]*\}", lambda m: named.get(m.group(1)) or next(parts, m.group(0)), template)
         return None
 
     def _loose_part(self, expr: ast.AST, depth: int) -> str:
