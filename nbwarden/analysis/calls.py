@@ -214,15 +214,19 @@ class _CallHandlers:
         self._fact("download", (source, filename.rsplit("/", 1)[-1]), node, via=name.rsplit(".", 1)[-1])
 
     def _opened_as(self, name: str) -> ast.Call | None:
-        """The ``open(...)`` call a file name was bound to (``with open(p, 'w') as name``, ``name = open(p, 'w')``)."""
-        for node in ast.walk(self.tree):
-            if isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name) and \
-                    node.optional_vars.id == name and isinstance(node.context_expr, ast.Call):
-                return node.context_expr
-            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and \
-                    node.targets[0].id == name and isinstance(node.value, ast.Call):
-                return node.value
-        return None
+        """The call a file name was first bound to (``with open(p, 'w') as name``, ``name = open(p, 'w')``); the
+        table is built once per unit, on the first write that needs it."""
+        table = getattr(self, "_openers", None)
+        if table is None:
+            table = self._openers = {}
+            for node in ast.walk(self.tree):
+                if isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name) and \
+                        isinstance(node.context_expr, ast.Call):
+                    table.setdefault(node.optional_vars.id, node.context_expr)
+                elif isinstance(node, ast.Assign) and len(node.targets) == 1 and \
+                        isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call):
+                    table.setdefault(node.targets[0].id, node.value)
+        return table.get(name)
 
     def _written(self, node: ast.Call, name: str) -> None:
         content = self.folder.fold(node.args[0])
