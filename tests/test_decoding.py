@@ -302,6 +302,7 @@ def interleave(text: str) -> tuple[str, str]:
 
 
 ASSEMBLED = {
+    "a shell variable set and read on one line": "!t=xmrig; $t -o pool.example.net:3333 -u WALLET",
     "a template kept in a name, formatted with unknown parts": "import os\nRUN = 'xmrig -o {pool} -u WALLET'\n"
                                                               "os.system(RUN.format(pool=pick_pool()))",
     "a class attribute's template through %": "import os\nclass Cfg:\n    LINE = 'xmrig -o %s -u %s'\n"
@@ -357,6 +358,7 @@ def test_assembled_commands_are_read(engine, cell):
     "import subprocess\nopts = {'epochs': '3', 'lr': '0.1'}\n"
     "subprocess.run(['python', 'train.py'] + [f'--{k}={v}' for k, v in opts.items()])",
     "import os\nRUN = 'nvidia-smi --id={gpu}'\nos.system(RUN.format(gpu=pick_gpu()))",
+    "!d=/content/data; ls $d && echo 'a;b'",
 ])
 def test_assembled_ordinary_commands_are_allowed(engine, cell):
     assert_allowed(engine, cell)

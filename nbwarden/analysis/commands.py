@@ -42,6 +42,10 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
                 add_shell(analysis, filled, start, via, context, depth, shown)
             logical = ""
         return
+    steps = _assigned_steps(text)
+    if steps:  # t=hping3; $t --flood ...: one line, read step by step like a script so the name is filled in
+        add_shell(analysis, "\n".join(steps) + "\n", line, via, context, depth, evidence or clip(text, 200))
+        return
     facts = shell.parse(text)
     evidence = evidence or clip(text, 200)
     for cmd in facts.commands:
@@ -121,6 +125,30 @@ def _launched_in(cwd: str, argv: list[str]) -> tuple[str, ...] | None:
 
 
 SHELL_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_]\w*)=('[^']*'|\"[^\"]*\"|[^\s;&|]*)\s*$")
+
+
+def _assigned_steps(text: str) -> list[str]:
+    """The ``;``/``&&``-separated steps of a one-line command whose first step sets a variable a later step reads
+    (outside quotes); [] otherwise."""
+    if "$" not in text or not re.match(r"\s*(?:export\s+)?[A-Za-z_]\w*=", text):
+        return []
+    steps, current, quote, i = [], "", "", 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == ";" or text.startswith("&&", i):
+            steps.append(current)
+            current = ""
+            i += 2 if ch == "&" else 1
+            continue
+        current += ch
+        i += 1
+    steps.append(current)
+    steps = [step.strip() for step in steps if step.strip()]
+    return steps if len(steps) > 1 and SHELL_ASSIGN.match(steps[0]) else []
 
 
 def _shell_vars(line: str, variables: dict[str, str]) -> str:
