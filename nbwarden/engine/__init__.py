@@ -31,8 +31,12 @@ One module per concern, imported one way (each imports only those above it):
     executables read within a budget, packers recognised.
 ``memory.py``
     :class:`Memory`, partial matches carried from cell to cell.
+``program.py``
+    :func:`shapes_across_cells`, cells read again as one program when a later cell uses an earlier one's functions.
+``matching.py``
+    one fact (command, import, package, clone, download, URL, behaviour shape, decoded text) against the indexes.
 ``core.py``
-    :class:`Engine`: compile, check, match, verdict.
+    :class:`Engine`: compile, check, locate regex hits, verdict.
 ``examples.py``
     :func:`check_examples`, a rule against its inline examples.
 

@@ -18,17 +18,16 @@ from .. import behaviour, regexlit, shell
 from .. import rules as rulesmod
 from ..analysis import EXEC, clip
 from ..rules import SEVERITY_RANK, Rule, RuleSet
-from .args import _arg_lists, _args_match
+from .args import _arg_lists
 from .files import packer, read_budgeted
+from .matching import _FactMatching
 from .memory import Memory
 from .program import shapes_across_cells
 from .refs import _TRIGGER, UNLESS, _GlobSet, _Match, _Ref
 from .text import (
     _command_position,
-    _host_of,
     _line_starts,
     _locate,
-    _normalize_repo,
     _on_word_boundary,
     _starts_word,
     _valid_unicode,
@@ -54,10 +53,6 @@ except ImportError:  # pragma: no cover - exercised only where google-re2 is abs
 
 log = logging.getLogger("nbwarden.engine")
 REGEX_MATCHES_PER_UNIT = 4
-# Words in a repository's name that say it studies an activity rather than performs it (ddos-detection,
-# deepfake-dataset, faceswap-classifier): a glob that knows a tool by its name skips such repositories.
-_STUDIES = re.compile(r"detect|classif|dataset|analy[sz]|defen[cs]|mitigat|prevent|protect|monitor|simulat|research|"
-                      r"paper|survey|awesome|benchmark|forensic|anti[-_]?|-ids\b|[-_]ml\b|course|lecture|homework")
 _RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
 
 
@@ -88,7 +83,7 @@ def _regex_set(texts: list[str]):
     return regex_set
 
 
-class Engine:
+class Engine(_FactMatching):
     """Compiled rules.  Build one and reuse it; checking is thread-safe."""
 
     def __init__(self, ruleset: RuleSet | None = None, *, extra_dirs: Iterable[str | Path] = (),
@@ -670,112 +665,6 @@ class Engine:
                 starts = starts or _line_starts(text)
                 line, col = _locate(starts, m.start())
                 yield self._regex_refs[index], line, col, m.group(0)
-
-    def _match_fact(self, fact: an.Fact, cell: int | None, out: list[_Match]) -> None:
-        kind, value = fact.kind, fact.value
-
-        def hit(refs: Iterable[_Ref], via: str = "") -> None:
-            for ref in refs:
-                out.append(_Match(ref, fact.context, cell, fact.line, fact.evidence, fact.via or via))
-
-        if kind == "command":
-            argv = list(value)
-            hit(self._command_refs(argv))
-            # the program path and arguments are text too (pool URLs, hashes, model files)
-            self._match_text(" ".join(argv), fact, cell, out)
-        elif kind == "import":
-            parts = value.lower().split(".")
-            for i in range(1, len(parts) + 1):
-                hit(self._imports.get(".".join(parts[:i]), ()))
-        elif kind in {"pip", "apt"}:
-            name = value.lower()
-            hit(self._packages[kind].get(name, ()))
-            hit(self._package_glob_sets[kind].refs(name))
-        elif kind == "git":
-            url = _normalize_repo(value)
-            hit(ref for needle, ref in self._gits if needle in url)
-            if not _STUDIES.search(url.rsplit("/", 1)[-1]):  # a repository named for studying the activity is not it
-                hit(self._git_glob_set.refs(url))
-            self._match_host(_host_of(value), fact, cell, out)
-        elif kind == "download":
-            source, filename = value
-            name = filename.lower()
-            hit(self._download_globs.refs(name))
-            published = source.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1].lower()
-            if published and published != name:  # `wget -O core.zip .../v2ray-linux-64.zip`: the file as published
-                hit(self._download_globs.refs(published))
-            self._match_text(f"{source} {filename}", fact, cell, out)
-        elif kind == "url":
-            self._match_host(_host_of(value), fact, cell, out)
-        elif kind == "behaviour":
-            hit(self._behaviour_globs.refs(value))
-        elif kind == "text" and fact.via:
-            self._match_text(value, fact, cell, out)
-
-    def _match_host(self, host: str, fact: an.Fact, cell: int | None, out: list[_Match]) -> None:
-        labels = host.lower().split(".")
-        for i in range(len(labels) - 1):
-            for ref in self._hosts.get(".".join(labels[i:]), ()):
-                out.append(_Match(ref, fact.context, cell, fact.line, fact.evidence, fact.via))
-
-    def _command_refs(self, argv: list[str]) -> list[_Ref]:
-        """The command patterns that match this argv (program name, then arguments)."""
-        refs, needed = self._program_refs(shell.program_name(argv[0])) if argv else ((), None)
-        if not refs:
-            return []
-        args_low = [a.lower() for a in argv[1:]]
-        joined = " ".join(args_low)
-        if needed is not None and needed.search(joined) is None:
-            return []
-        return [ref for ref in refs if _args_match(self._arg_specs[id(ref.spec)], args_low, joined)]
-
-    def _program_refs(self, program: str) -> tuple[tuple[_Ref, ...], re.Pattern | None]:
-        """Command patterns for a program name, exact and glob, and one regex of the argument text at
-        least one of them needs (None when one needs none).  Memoised: hosts and notebooks run the same
-        few programs over and over, and the patterns for any program (``program: "*"``) apply to all."""
-        memo = self._program_memo.get(program)
-        if memo is None:
-            found = list(self._programs.get(program, ()))
-            if self._program_glob_any is not None and self._program_glob_any.match(program):
-                for regex, ref in self._glob_buckets.get(program[:2], []) + self._glob_buckets.get("", []):
-                    if regex.match(program):
-                        found.append(ref)
-            needles: set[str] = set()
-            for ref in found:
-                spec = self._arg_specs[id(ref.spec)]
-                if spec.required:
-                    needles.add(spec.required[0])  # every required needle is in the arguments' text
-                elif spec.alternatives:
-                    needles.update(spec.alternatives)
-                else:
-                    needles = set()
-                    break
-            needed = re.compile("|".join(map(re.escape, sorted(needles)))) if needles and found else None
-            memo = (tuple(found), needed)
-            if len(self._program_memo) >= 16384:
-                self._program_memo.clear()
-            self._program_memo[program] = memo
-        return memo
-
-    def _match_text(self, text: str, fact: an.Fact, cell: int | None, out: list[_Match]) -> None:
-        """Literals and regexes over text that is not verbatim in the source."""
-        if not text or not fact.via and fact.kind != "text":
-            return
-        low = text.lower()
-        gates: set[int] = set()
-        if self._has_needles:
-            ascii_text = low.isascii()
-            for end, (needle, refs, gated, _, _, gated_at_start) in self._automaton.iter(low):
-                gates.update(gated)
-                start = end - len(needle) + 1
-                if gated_at_start and _starts_word(low, start, ascii_text):
-                    gates.update(gated_at_start)
-                for ref in refs:
-                    if ref.kind == "literal" and (not ref.word or _on_word_boundary(low, start, end + 1, needle)):
-                        out.append(_Match(ref, fact.context, cell, fact.line, fact.evidence, fact.via))
-        if self._regexes:
-            for index in self._regex_indices(text, gates):
-                out.append(_Match(self._regex_refs[index], fact.context, cell, fact.line, fact.evidence, fact.via))
 
     # ------------------------------------------------------------------ verdicts (assembled in verdict.py)
 
