@@ -208,6 +208,20 @@ PAIRS = [
      "asyncio.run(asyncio.start_server(handle, '0.0.0.0', 8080))",
      "import asyncio\nasync def handle(r, w):\n    w.write((await r.readline()).upper())\n"
      "asyncio.run(asyncio.start_server(handle, '127.0.0.1', 8080))"),
+    ("server: a relay whose address comes from the client, and a forwarder whose address is set at run time",
+     "proxy_tunnel",
+     "import socket, struct, threading\ndef pump(a, b):\n    while (chunk := a.recv(8192)):\n        b.sendall(chunk)\n"
+     "def serve(client):\n    head = client.recv(4)\n    host = socket.inet_ntoa(client.recv(4))\n"
+     "    port = struct.unpack('>H', client.recv(2))[0]\n    far = socket.create_connection((host, port))\n"
+     "    threading.Thread(target=pump, args=(client, far)).start()\n    pump(far, client)\n"
+     "lis = socket.socket()\nlis.bind(('0.0.0.0', 1080))\nlis.listen(64)\nwhile True:\n"
+     "    threading.Thread(target=serve, args=(lis.accept()[0],)).start()",
+     "import argparse, socket, threading\nap = argparse.ArgumentParser()\nap.add_argument('--target', default='127.0.0.1:8080')\n"
+     "args = ap.parse_args()\ndef pump(a, b):\n    while (chunk := a.recv(8192)):\n        b.sendall(chunk)\n"
+     "def serve(client, target_host, target_port):\n    far = socket.create_connection((target_host, target_port))\n"
+     "    threading.Thread(target=pump, args=(client, far)).start()\n    pump(far, client)\n"
+     "host, port = args.target.split(':')\nlis = socket.socket()\nlis.bind(('0.0.0.0', 9090))\nlis.listen(8)\nwhile True:\n"
+     "    threading.Thread(target=serve, args=(lis.accept()[0], host, int(port))).start()"),
     ("flood: request function handed to a pool", "dos_attack",
      "from concurrent.futures import ThreadPoolExecutor\nimport requests\nwith ThreadPoolExecutor(max_workers=800) as ex:\n"
      "    for _ in range(500000):\n        ex.submit(requests.get, 'https://shop.example.com/')",

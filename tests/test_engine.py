@@ -1,6 +1,8 @@
 """Engine mechanics, on a small private pack so the tests do not move with the public packs."""
 
 import json
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -533,3 +535,20 @@ def test_commands_started_in_screen_sessions_are_checked(line, flagged):
 def test_what_runs_in_a_container_is_checked(line, flagged):
     verdict = Engine().check_code(line)
     assert (verdict.action == "block") is flagged, verdict.findings
+
+
+def test_user_code_does_not_print_parser_warnings_into_the_log():
+    """A cell with an invalid escape or `1if` makes the parser warn; that warning is about the user's code and
+    must not reach the server's log once per cell read. The same parse done plainly does warn (the control)."""
+    cell = 'import subprocess\npattern = "\\d+"\ny = 1if True else 2\nsubprocess.run(["hashcat", "--help"])'
+    script = ("import ast, sys\nfrom nbwarden.engine import Engine\n"
+              "cell = sys.stdin.read()\nEngine().check_code(cell)\nprint('checked', flush=True)\n"
+              "if sys.argv[1:] == ['control']:\n    ast.parse(cell)\n")
+    flags = ["-W", "default::DeprecationWarning", "-W", "default::SyntaxWarning"]
+    quiet = subprocess.run([sys.executable, *flags, "-c", script], input=cell, capture_output=True, text=True,
+                           check=True)
+    loud = subprocess.run([sys.executable, *flags, "-c", script, "control"], input=cell, capture_output=True,
+                          text=True, check=True)
+    assert quiet.stdout.strip() == "checked"  # the cell was read deeply (it names a program to run)
+    assert "invalid escape sequence" not in quiet.stderr and "invalid decimal literal" not in quiet.stderr
+    assert "invalid escape sequence" in loud.stderr

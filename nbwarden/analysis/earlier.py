@@ -11,6 +11,7 @@ from typing import Any
 from .facts import MAX_DEEP_BYTES, Analysis
 from .folding import _Folder
 from .ipython import split_ipython
+from .parsing import parse_code
 
 
 @dataclass(slots=True)
@@ -56,7 +57,7 @@ class EarlierCells:
             folder = _Folder(self._env)
             for source in self._unfolded:
                 try:
-                    tree = ast.parse(split_ipython(source, Analysis(source="", kind="cell"), []))
+                    tree = parse_code(split_ipython(source, Analysis(source="", kind="cell"), []))
                 except (SyntaxError, ValueError, RecursionError, MemoryError):
                     continue
                 for stmt in tree.body:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 
 _PY2_PRINT = re.compile(r"^([ \t]*)print(?:[ \t]+(?![ \t]*[(=.,])(.*?)|[ \t]*)[ \t]*(#.*)?$", re.M)
 _LEADING_TABS = re.compile(r"^[ \t]+", re.M)
@@ -12,6 +13,19 @@ _PY2_PRINT_TO = re.compile(r"^([ \t]*)print\(>>[ \t]*([\w.]+)[ \t]*,[ \t]*(.*)\)
 _PY2_LONG = re.compile(r"\b(\d+)[lL]\b")
 _PY2_OCTAL = re.compile(r"([^\w.])0([0-7]+)\b")
 _PY2_EXCEPT = re.compile(r"^([ \t]*except[ \t]+[\w.()\s,]*?)[ \t]*,[ \t]*(\w+)[ \t]*:", re.M)
+
+
+# The code parsed is the user's, not ours: its invalid escapes and decimal literals would print a SyntaxWarning
+# (a DeprecationWarning before 3.12) into the server's log for every cell read. A filter set once here, on a
+# file name only this module uses, keeps them quiet without touching warnings state while threads parse.
+USER_CODE = "<nbwarden user code>"
+warnings.filterwarnings("ignore", category=SyntaxWarning, module=USER_CODE)
+warnings.filterwarnings("ignore", category=DeprecationWarning, module=USER_CODE)
+
+
+def parse_code(python: str) -> ast.Module:
+    """``ast.parse`` of user code, without its warnings."""
+    return ast.parse(python, filename=USER_CODE)
 
 
 def _parse(python: str, notes: list[str]) -> ast.Module | None:
@@ -24,7 +38,7 @@ def _parse(python: str, notes: list[str]) -> ast.Module | None:
     costs only its own block.
     """
     try:
-        return ast.parse(python)
+        return parse_code(python)
     except SyntaxError as exc:
         error = exc
     except (ValueError, RecursionError, MemoryError) as exc:
@@ -56,7 +70,7 @@ def _parse_py2(python: str) -> ast.Module | None:
     if converted == python:
         return None
     try:
-        return ast.parse(converted)
+        return parse_code(converted)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
@@ -80,7 +94,7 @@ def _parse_blocks(python: str) -> ast.Module | None:
     for begin, end in zip(starts, [*starts[1:], len(python)], strict=True):
         chunk = python[begin:end]
         try:
-            tree = ast.parse(chunk)
+            tree = parse_code(chunk)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             failed += 1  # counted even when a repair reads it: the unit did not parse as it is
             tree = _parse_py2(chunk)
@@ -104,7 +118,7 @@ def _repaired(chunk: str) -> ast.Module | None:
     lines = chunk.split("\n")
     for _ in range(MAX_REPAIRS):
         try:
-            return ast.parse("\n".join(lines))
+            return parse_code("\n".join(lines))
         except SyntaxError as exc:
             index = (exc.lineno or 0) - 1
             if "expected 'except' or 'finally'" in str(exc.msg):  # the block was cut before its handler

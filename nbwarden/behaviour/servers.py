@@ -7,7 +7,7 @@ import ast
 import re
 from typing import Any
 
-from .unit import LOCAL_HOSTS, Found, _names, _Unit
+from .unit import LOCAL_HOSTS, Found, _derived, _driven_function, _names, _params, _Unit
 
 SERVER_CLASSES = {"HTTPServer", "ThreadingHTTPServer", "TCPServer", "ThreadingTCPServer", "UDPServer",
                   "ThreadingUDPServer", "ForkingTCPServer", "WSGIServer", "make_server", "FTPServer",
@@ -132,10 +132,79 @@ def _served(unit: _Unit) -> dict[str, int]:
             out.setdefault("files", node.lineno)
         if (text == "CONNECT" or any(m in text for m in RELAY_TEXT[1:])) and _near_server_io(unit, node):
             out.setdefault("relay", node.lineno)
-    pipe = _pipe(unit) or _fetches_for_client(unit)
+    pipe = _pipe(unit)
     if pipe is not None:
-        out.setdefault("relay", pipe)
+        kind = _piped_to(unit)
+        if kind is not None:
+            out.setdefault(kind, pipe)
+    fetches = _fetches_for_client(unit)
+    if fetches is not None:
+        out.setdefault("relay", fetches)
     return out
+
+
+RECEIVING = frozenset({"recv", "recvfrom", "recv_into", "read", "readline", "readlines", "readexactly", "readuntil"})
+CONNECTING = frozenset({"create_connection", "open_connection", "connect", "connect_ex"})
+
+
+def _piped_to(unit: _Unit) -> str | None:
+    """Where a pipe's outgoing connections go. ``relay`` when an address comes from what the unit received (a
+    SOCKS request, a CONNECT line, a URL in a request: an open proxy that takes anyone anywhere); ``forward``
+    when every one goes to a fixed address on another machine (a port forward); None when they go to this
+    machine or to an address set at run time (a course's forwarder to its own server, an argv target)."""
+    received = _received(unit)
+    remote = False
+    for call in unit.calls:
+        if unit.name(call).rsplit(".", 1)[-1] not in CONNECTING or not (call.args or call.keywords):
+            continue
+        parts = [*call.args[:2], *(k.value for k in call.keywords if k.arg in {"host", "address", "port"})]
+        if set().union(*(_names(part) for part in parts)) & received:
+            return "relay"
+        first = call.args[0] if call.args else unit.keyword(call, "host", "address")
+        host = unit.value(first.elts[0] if isinstance(first, ast.Tuple) and first.elts else first)
+        if isinstance(host, bytes):
+            host = host.decode("latin-1")
+        if isinstance(host, str) and host and not host.startswith(LOCAL_HOSTS):
+            remote = True
+    return "forward" if remote else None
+
+
+def _received(unit: _Unit) -> set[str]:
+    """Names holding what the unit received from a connection, or anything computed from it, followed into
+    the unit's own functions through the arguments they are called with."""
+    def receives(node: ast.AST) -> bool:
+        return any(isinstance(c, ast.Call) and unit.name(c).rsplit(".", 1)[-1] in readers for c in ast.walk(node))
+
+    # a function of the unit that returns what it read (def read_request(s): return s.recv(4096)) reads too
+    readers = set(RECEIVING)
+    for name, definitions in unit.functions.items():
+        if any(isinstance(n, ast.Return) and n.value is not None for d in definitions for n in ast.walk(d)) and \
+                any(receives(d) for d in definitions):
+            readers.add(name)
+    seeds: set[str] = set()
+    for node in ast.walk(unit.tree):
+        if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.NamedExpr)) and node.value is not None \
+                and receives(node.value):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                seeds |= _names(target)
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and receives(node.iter):
+            seeds |= _names(node.target)
+    received = _derived(unit, unit.tree, seeds)
+    functions = {name: definitions[0] for name, definitions in unit.functions.items()}
+    for _ in range(2):  # handle(client, host) called with what was parsed from the request
+        grew = False
+        for call in unit.calls:
+            name, passed = _driven_function(unit, call, functions)
+            if name is None:
+                continue
+            params = [p for p in _params(functions[name]) if p not in {"self", "cls"}]
+            fresh = {p for p, arg in zip(params, passed, strict=False) if _names(arg) & received} - received
+            if fresh:
+                received |= _derived(unit, functions[name], fresh)
+                grew = True
+        if not grew:
+            break
+    return received
 
 
 # where a web framework keeps what the client sent: a URL read from there and fetched is an open web proxy
@@ -214,4 +283,5 @@ def _pipe(unit: _Unit) -> int | None:
 
 def _serves(kind: str) -> str:
     return {"files": "serves files or takes uploads", "media": "streams media",
-            "relay": "relays other connections (a proxy)"}[kind]
+            "relay": "relays other connections (a proxy)",
+            "forward": "forwards the connections it takes to one fixed address elsewhere (a port forward)"}[kind]
