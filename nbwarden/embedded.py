@@ -26,6 +26,7 @@ ARGV_KEYS = frozenset({"command", "entrypoint", "args", "cmd"})  # as lists, one
 _IMAGE = re.compile(r"^(\s*)(?:-\s+)?image\s*:\s*(\S+)\s*$")
 _KEY = re.compile(r"^(\s*)(?:-\s+)?(" + "|".join(COMMAND_KEYS) + r")\s*:\s*(.*?)\s*$")
 _DOCKER = re.compile(r"^\s*(RUN|CMD|ENTRYPOINT)\s+(.*)$", re.IGNORECASE)
+_SETTING = re.compile(r"^\s*(ENV|ARG)\s+(\S.*?)\s*$", re.IGNORECASE)
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+\S+)?\s*$", re.IGNORECASE)
 _EXPECT = re.compile(r"^\s*(spawn|send|exec)\s+(.*)$")
 
@@ -81,6 +82,12 @@ def _dockerfile(lines: list[str]) -> list[str]:
     i = 0
     while i < len(lines):
         m = _DOCKER.match(lines[i])
+        setting = None if m else _SETTING.match(lines[i])
+        if setting and not setting.group(2).endswith("\\"):
+            # ENV and ARG are the shell's variables in the RUN lines below (wget $TOR_URL): written as assignments
+            out[i] = _assignment(setting.group(2))
+            i += 1
+            continue
         if not m:
             # the base image is the program the container is built around (FROM jellyfin/jellyfin: a media
             # server, whatever the entrypoint script does before starting it), read as `docker run IMAGE`
@@ -110,6 +117,17 @@ def _dockerfile(lines: list[str]) -> list[str]:
                 out[i] = lines[i]
         i += 1
     return out
+
+
+def _assignment(body: str) -> str:
+    """``ENV KEY=value K2="v 2"`` as it stands (shell's own syntax), ``ENV KEY value`` as ``KEY="value"``;
+    ``ARG NAME`` with no default assigns nothing."""
+    name, _, rest = body.partition(" ")
+    if "=" in name:
+        return body
+    if not re.fullmatch(r"[A-Za-z_]\w*", name) or not rest.strip():
+        return ""
+    return f'{name}="{rest.strip().replace(chr(34), chr(92) + chr(34))}"'
 
 
 def _scalar(value: str) -> str:

@@ -391,6 +391,23 @@ def test_a_broken_block_does_not_hide_the_rest(engine):
     assert any("other top-level blocks were analysed" in n for n in verdict.notes)
 
 
+@pytest.mark.parametrize("item, flagged_", [("addr", True), ("TEST_URL", False)])
+def test_a_try_whose_handler_was_commented_out_is_read(engine, item, flagged_):
+    """`try:` with its `except` commented out does not parse; the method is read with the try as a plain block,
+    line numbers kept. The look-alike builds the same mapping from a constant: one configured proxy."""
+    cell = ("import requests\nclass Pool:\n    def check(self, batch):\n        alive = []\n"
+            "        for addr in batch:\n            try:\n"
+            f"                cfg = {{'http': 'http://' + {item}}}\n"
+            "                requests.get('http://example.org/ip', proxies=cfg, timeout=5)\n"
+            "                alive.append(addr)\n            # except Exception:\n            #     pass\n"
+            "        return alive\n")
+    verdict = engine.check_code(cell)
+    assert flagged(verdict, "proxy_tunnel") is flagged_, verdict.to_dict()
+    if flagged_:
+        finding = next(f for f in verdict.findings if f.rule == "proxy_tunnel.proxy-trial-loop")
+        assert finding.line == 7 and "cfg = {'http'" in finding.evidence
+
+
 BROKEN_HANDLER = ("import subprocess\n@bot.message_handler(commands=['go'])\ndef go(message):\n    try:\n"
                   "        ip, port, secs = message.text.split()[1:4]\n"
                   "        proc = subprocess.Popen(['{tool}', ip, port, secs])\n"

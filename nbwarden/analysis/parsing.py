@@ -116,36 +116,42 @@ def _repaired(chunk: str) -> ast.Module | None:
     """The block with its broken lines replaced by ``pass`` (same indentation, same line numbers), when that
     is all it takes: a bot handler with one unterminated string still shows the command it runs."""
     lines = chunk.split("\n")
+    replaced: set[int] = set()
     for _ in range(MAX_REPAIRS):
         try:
             return parse_code("\n".join(lines))
         except SyntaxError as exc:
             index = (exc.lineno or 0) - 1
-            if "expected 'except' or 'finally'" in str(exc.msg):  # the block was cut before its handler
-                indent = _open_try(lines)
-                if indent is None:
+            if "expected 'except' or 'finally'" in str(exc.msg):
+                # a try whose handler was commented out (or cut off): read as `if True:`, same lines, same body
+                at = _open_try(lines, index)
+                if at is None:
                     return None
-                lines += [f"{indent}except Exception:", f"{indent}    pass"]
+                line = lines[at]
+                lines[at] = line[:len(line) - len(line.lstrip())] + "if True:"
                 continue
             if not 0 <= index < len(lines) or lines[index].strip() == "pass":
                 return None
-            line = lines[index]
+            # the rest of a string broken over lines keeps the indentation of the line it continues
+            line = lines[index - 1] if index - 1 in replaced else lines[index]
             lines[index] = line[:len(line) - len(line.lstrip())] + "pass"
+            replaced.add(index)
         except (ValueError, RecursionError, MemoryError):
             return None
     return None
 
 
-def _open_try(lines: list[str]) -> str | None:
-    """The indentation of the last ``try:`` that no ``except``/``finally`` at its level closes."""
-    open_tries: list[str] = []
-    for line in lines:
+def _open_try(lines: list[str], before: int) -> int | None:
+    """The index of the last ``try:`` above line ``before`` that no ``except``/``finally`` at its level
+    closes (the line that ends it without one is where the parser complains; past the last line, the end)."""
+    open_tries: list[tuple[int, str]] = []
+    for at, line in enumerate(lines[:max(before, 0)] if 0 <= before < len(lines) else lines):
         stripped = line.strip()
         if not stripped:
             continue
         indent = line[:len(line) - len(line.lstrip())]
         if stripped == "try:":
-            open_tries.append(indent)
-        elif stripped.startswith(("except", "finally")) and open_tries and open_tries[-1] == indent:
+            open_tries.append((at, indent))
+        elif stripped.startswith(("except", "finally")) and open_tries and open_tries[-1][1] == indent:
             open_tries.pop()
-    return open_tries[-1] if open_tries else None
+    return open_tries[-1][0] if open_tries else None

@@ -31,20 +31,27 @@ Shapes found (the value of each fact):
     with pauses in between; ``flood/messages`` is one phone number sent texts
     or verification codes again and again, or by each of a collection of
     services (an SMS or call bomber), in ``messages.py``.
-``server/files|media|relay`` and ``server-local/...``
+``server/files|media|relay|forward`` and ``server-local/...``
     a server bound to every interface (``server/``) or to loopback
     (``server-local/``) that serves files or directories (or takes uploads),
     streams media, or relays traffic (HTTP ``CONNECT``, SOCKS, two sockets
-    piped into each other).  A loopback server is allowed on its own; packs
+    piped into each other where the outgoing address comes from what was
+    received); ``forward`` is two sockets piped to one fixed address on
+    another machine.  A loopback server is allowed on its own; packs
     combine ``server-local/*`` with a tunnel to catch it being exposed.
+``proxy-trial/loop``
+    the proxies mapping of an HTTP client built from each item of a loop, or
+    in a function run for each item (a proxy checker, a rotating scraper), in
+    ``proxies.py``.
 
 Everything here is total (bad trees give no shapes, never an exception in the
 caller: :func:`find` catches) and linear in the size of the tree.
 
 One file per family: ``trials.py`` (password trials), ``floods.py`` (floods),
-``messages.py`` (message storms) and ``servers.py`` (servers), each reading the one walk over the unit in
-``unit.py`` (which also defines :class:`Found`).  This file holds the trigger
-words and :func:`find`, which runs the three.
+``messages.py`` (message storms), ``servers.py`` (servers) and ``proxies.py``
+(proxy trials), each reading the one walk over the unit in ``unit.py``
+(which also defines :class:`Found`).  This file holds the trigger
+words and :func:`find`, which runs them all.
 """
 
 from __future__ import annotations
@@ -57,6 +64,7 @@ import ahocorasick
 
 from .floods import _floods
 from .messages import _message_storms
+from .proxies import _proxy_trials
 from .servers import _servers
 from .trials import _password_trials
 from .unit import Found, _Unit
@@ -79,6 +87,8 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
               "sendsms", "send_otp", "sendotp", "services.get(", ".sendmail(",
               # a request line written by hand into a socket (as the source spells it): slowloris's start
               "http/1.1\\r\\n", "http/1.0\\r\\n"),
+    "proxy-trial": ("{'http':", '{"http":', "{'https':", '{"https":', "{'http://':", '{"http://":', "{'https://':",
+                    '{"https://":'),
     "server": ("0.0.0.0", ".bind(", "httpserver", "tcpserver", "run_app(", "start_server(", "'connect'",
                '"connect"', "do_connect", "send_file", "send_from_directory", "fileresponse", "staticfiles",
                "x-mixed-replace", "uploadfile", "request.files", "simplehttprequesthandler"),
@@ -108,6 +118,7 @@ def find(tree: ast.AST, fold: Callable[[ast.AST], Any] | None = None) -> list[Fo
     """Every shape in a parsed unit; [] when the tree is odd in a way the checks did not expect."""
     try:
         unit = _Unit(tree, fold or (lambda node: None))
-        return [*_password_trials(unit), *_floods(unit), *_message_storms(unit), *_servers(unit)]
+        return [*_password_trials(unit), *_floods(unit), *_message_storms(unit), *_servers(unit),
+                *_proxy_trials(unit)]
     except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError):
         return []

@@ -1,0 +1,86 @@
+"""``proxy-trial/loop``: each proxy of a collection tried in turn. The proxies mapping that HTTP clients take
+(``{'http': 'http://' + p}``, ``{'https': f'socks5://{p}'}``) is built from a loop's item, or from a parameter
+of a function that a loop, a pool or threads run for each item: a proxy checker or a rotating scraper, whatever
+its names say. One configured proxy (a constant, a setting read once) is not a trial."""
+
+from __future__ import annotations
+
+import ast
+
+from .unit import MAPPERS, Found, _derived, _driven_function, _loop_targets, _names, _params, _Unit
+
+# the keys of a proxies mapping (requests, httpx, urllib's ProxyHandler)
+PROXY_KEYS = frozenset({"http", "https", "http://", "https://", "all://", "socks5", "ftp"})
+
+
+# calls that only keep or show a mapping (a list of proxies collected for later is not yet a trial)
+KEEPING = frozenset({"append", "extend", "add", "insert", "put", "put_nowait", "print", "write", "dump", "dumps",
+                     "pprint", "format", "update"})
+
+
+def _handed_on(unit: _Unit, node: ast.Dict) -> bool:
+    """Is the mapping given to a call that uses it (``proxies=m``, ``get(url, m)``), directly or through the
+    name it is assigned to, in the same function?"""
+    parent = unit.parent.get(id(node))
+    if isinstance(parent, ast.keyword):
+        parent = unit.parent.get(id(parent))
+    if isinstance(parent, ast.Call):
+        return unit.name(parent).rsplit(".", 1)[-1] not in KEEPING
+    if not isinstance(parent, ast.Assign):
+        return False
+    held = set().union(*(_names(t) for t in parent.targets))
+    scope = unit.function_of(node) or unit.tree
+    for call in (n for n in ast.walk(scope) if isinstance(n, ast.Call)):
+        if unit.name(call).rsplit(".", 1)[-1] in KEEPING:
+            continue
+        if any(isinstance(a, ast.Name) and a.id in held for a in (*call.args, *(k.value for k in call.keywords))):
+            return True
+    return False
+
+
+def _proxy_maps(unit: _Unit) -> list[tuple[ast.Dict, set[str]]]:
+    """Proxies mappings whose value is built from names (not a constant) and that are handed to a call, with
+    those names."""
+    out = []
+    for node in ast.walk(unit.tree):
+        if not isinstance(node, ast.Dict) or not node.keys:
+            continue
+        values = [v for k, v in zip(node.keys, node.values, strict=False)
+                  if isinstance(k, ast.Constant) and k.value in PROXY_KEYS]
+        # every key is a proxies key: {'http': p, 'https': p}, not a record that happens to hold one
+        if values and len(values) == len(node.keys):
+            used = set().union(*(_names(v) for v in values))
+            if used and _handed_on(unit, node):
+                out.append((node, used))
+    return out
+
+
+def _proxy_trials(unit: _Unit) -> list[Found]:
+    found: list[Found] = []
+    functions: dict[str, ast.AST] = {}
+    for node, used in _proxy_maps(unit):
+        function = unit.function_of(node)
+        loop = next((loop for loop in unit.loops_around(node)
+                     if _derived(unit, function or unit.tree, _loop_targets(loop)) & used), None)
+        if loop is not None:
+            found.append(Found("proxy-trial/loop", node.lineno, f"a proxy made from each item of a loop "
+                               f"(line {loop.lineno}) and handed to requests"))
+            return found
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                _derived(unit, function, set(_params(function))) & used:
+            functions.setdefault(function.name, node)
+    for call in unit.calls:
+        target, passed = _driven_function(unit, call, functions)
+        if target is None:
+            continue
+        short = unit.name(call).rsplit(".", 1)[-1]
+        mapped = short in MAPPERS and len(call.args) >= 2
+        loop = next((loop for loop in unit.loops_around(call)
+                     if _derived(unit, unit.function_of(call) or unit.tree, _loop_targets(loop)) &
+                     set().union(*(_names(a) for a in passed))), None) if passed else None
+        if mapped or loop is not None:
+            node = functions[target]
+            found.append(Found("proxy-trial/loop", node.lineno, f"a proxy made in {target}(), run for each item "
+                               f"(line {call.lineno if mapped else loop.lineno})"))
+            return found
+    return found
