@@ -440,6 +440,18 @@ def test_own_model_demos_are_at_most_audited(engine):
     assert engine.check_code(bare).action == "warn"  # a tunnel to something unknown is still a warning
 
 
+@pytest.mark.parametrize("served, flagged_", [
+    ("!nohup ollama serve &\n!ollama pull llama3", False),  # one's own language model
+    ("!nohup python -m vllm.entrypoints.openai.api_server --model Qwen/Qwen2-7B-Instruct --port 9000 &", False),
+    ("!nohup uvicorn main:app --port 9000 &", False),  # a small API of one's own, from the project's module
+    ("!nohup java -Xmx4G -jar server.jar nogui &", True),  # a game server
+    ("!nohup python manage.py runserver 9000 &", True),  # a website kept up for visitors
+])
+def test_a_tunnel_to_a_served_model_or_own_api_is_the_share_link_case(engine, served, flagged_):
+    verdict = engine.check_code(served + "\nfrom pyngrok import ngrok\nprint(ngrok.connect(9000))")
+    assert (verdict.action != "allow") is flagged_, verdict.to_dict()
+
+
 def test_runner_arguments_built_in_variables_are_read(engine):
     """A launcher that builds the tool's command line in variables, with parts the folder cannot know."""
     swap = ("src = 'me.png'\nclip = 'talk.mp4'\nkeep = False\nkeep_flag = '--keep-fps' if keep else ''\n"
