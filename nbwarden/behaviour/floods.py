@@ -71,8 +71,42 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
         if short == "sendto" and len(call.args) >= 2:
             return "socket", call.args[1]
         # send/sendall name no target: a server answering its clients looks the same; the connect before it,
-        # or sendto, is what a flood repeats
+        # or sendto, is what a flood repeats. A socket this unit connected itself and then keeps writing to, with
+        # nothing typed or read in between, is a stream pushed at that target.
+        if short in {"send", "sendall"} and isinstance(call.func, ast.Attribute):
+            target = _connected_to(unit, call.func.value)
+            if target is not None and not _waits(unit, call):
+                return "stream", target  # one connection: weaker than many (a throughput test looks the same)
     return None
+
+
+def _connected_to(unit: _Unit, receiver: ast.AST) -> ast.AST | None:
+    """The address a socket name was connected to by this unit (``s.connect(addr)``,
+    ``s = socket.create_connection(addr)``), if it was."""
+    if not isinstance(receiver, ast.Name):
+        return None
+    for call in unit.calls:
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in {"connect", "connect_ex"} and call.args and \
+                isinstance(func.value, ast.Name) and func.value.id == receiver.id:
+            return call.args[0]
+    for value in unit.names_bound_to.get(receiver.id, ())[:4]:
+        if isinstance(value, ast.Call) and unit.name(value).rsplit(".", 1)[-1] == "create_connection" and value.args:
+            return value.args[0]
+    return None
+
+
+# calls that make a loop wait for someone: what a user types, a file's next chunk, a queue's next item, an answer
+WAITING = {"input", "read", "readline", "recv", "recvfrom", "get", "getline", "read_frame", "capture"}
+
+
+def _waits(unit: _Unit, call: ast.Call) -> bool:
+    """Does the loop around this send wait for input or data to pass on (a chat client, a file upload)?"""
+    loops = unit.loops_around(call)
+    if not loops:
+        return True  # one send, not a stream
+    return any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in WAITING for n in ast.walk(loops[0])) \
+        or not isinstance(loops[0], ast.While) and any(isinstance(i, ast.Name) for i in _loop_iters(loops[0]))
 
 
 def _http_client(unit: _Unit, receiver: ast.AST) -> bool:
@@ -327,13 +361,13 @@ def _floods(unit: _Unit) -> list[Found]:
         if sent is None:
             continue
         kind, target = sent
-        if kind == "socket" and (serving or evented_reader):
+        if kind in {"socket", "stream"} and (serving or evented_reader):
             continue
         if kind in seen or not _fixed_public(unit, target, call) or (kind == "http" and _answer_used(unit, call)):
             continue
         # a client that reads its answers (in the loop that sends, or in the function a worker runs)
         reader = unit.loops_around(call)[:1] or [unit.function_of(call) or unit.tree]
-        if kind == "socket" and any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in SOCKET_READS
+        if kind in {"socket", "stream"} and any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in SOCKET_READS
                                     for scope in reader for n in ast.walk(scope)):
             continue
         repeated = _repetition(unit, call)
