@@ -229,6 +229,18 @@ PAIRS = [
      "blast(input('ip: '), int(input('port: ')), int(input('seconds: ')))",
      "import socket\ndef chat(ip, port):\n    s = socket.socket()\n    s.connect((ip, port))\n"
      "    while True:\n        s.send(input('> ').encode())\nchat(input('ip: '), 5000)"),
+    ("password trial: a PDF reader made above, decrypted with every number of a range; once with a known password",
+     "password_cracking",
+     "import PyPDF2 as pdf\nbook = pdf.PdfFileReader(open('statement.pdf', 'rb'))\nfor n in range(100000, 999999):\n"
+     "    if book.decrypt(str(n)):\n        print('found', n)\n        break",
+     "import os, PyPDF2 as pdf\nbook = pdf.PdfFileReader(open('statement.pdf', 'rb'))\nbook.decrypt(os.environ['PDF_PASSWORD'])\n"
+     "print(book.getNumPages())"),
+    ("password trial: 7-Zip run with each word glued to -p; one extraction with the known password",
+     "password_cracking",
+     "import subprocess\nexe = find_7zip()\nfor word in open('words.txt').read().split():\n"
+     "    if subprocess.run([exe, 'x', f'-p{word}', 'vault.7z', '-y']).returncode == 0:\n        break",
+     "import os, subprocess\nexe = find_7zip()\nsecret = os.environ['ARCHIVE_KEY']\n"
+     "subprocess.run([exe, 'x', f'-p{secret}', 'data.7z', '-odata'])"),
     ("flood: request function handed to a pool", "dos_attack",
      "from concurrent.futures import ThreadPoolExecutor\nimport requests\nwith ThreadPoolExecutor(max_workers=800) as ex:\n"
      "    for _ in range(500000):\n        ex.submit(requests.get, 'https://shop.example.com/')",

@@ -33,7 +33,7 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
             return "archive", pwd
     if short == "setpassword" and call.args:
         return "archive", call.args[0]
-    if short in {"decrypt", "authenticate"} and call.args and re.search(r"pdf|fitz|pikepdf|reader|doc", name, re.I):
+    if short in {"decrypt", "authenticate"} and call.args and re.search(r"pdf|fitz|pikepdf|reader|doc", _owner(unit, call), re.I):
         return "archive", call.args[0]
     if short in {"SevenZipFile", "RarFile", "AESZipFile", "load_key"}:
         pwd = unit.keyword(call, "password", "pwd")
@@ -74,10 +74,39 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
         if re.search(r"\b(unzip|7za?|unrar|sshpass|steghide|qpdf|openssl|gpg|login)\b", text) and \
                 _PASSWORD_OPTION.search(unit.text(call.args[0])):
             return "tool", _option_value(call.args[0])
+        glued = _glued_password(call.args[0])
+        if glued is not None:
+            return "tool", glued
     return None
 
 
+def _owner(unit: _Unit, call: ast.Call) -> str:
+    """The call's name and what its receiver was made by (``f = PyPDF2.PdfFileReader(...)``; ``f.decrypt``)."""
+    name = unit.name(call)
+    receiver = call.func.value if isinstance(call.func, ast.Attribute) else None
+    if isinstance(receiver, ast.Name):
+        name += " " + " ".join(unit.name(v) for v in unit.names_bound_to.get(receiver.id, ())[:4]
+                               if isinstance(v, ast.Call))
+    return name
+
+
 _FLAG = re.compile(_PASSWORD_OPTION.pattern + r"(=|\s*)['\"]?$")  # the option, ending the text before its value
+
+
+def _glued_password(command: ast.AST) -> ast.AST | None:
+    """7-Zip's extract command with the password glued to its option (``[exe, 'x', f'-p{pw}', archive]``), whatever
+    the program's path is held in: the value after ``-p``."""
+    if not isinstance(command, (ast.List, ast.Tuple)):
+        return None
+    words = [e.value for e in command.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    if not {"x", "e", "t"} & set(words):
+        return None
+    for element in command.elts:
+        if isinstance(element, ast.JoinedStr) and len(element.values) == 2 and \
+                isinstance(element.values[0], ast.Constant) and element.values[0].value == "-p" and \
+                isinstance(element.values[1], ast.FormattedValue):
+            return element.values[1].value
+    return None
 
 
 def _pieces(expr: ast.AST) -> list[ast.AST]:
