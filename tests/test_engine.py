@@ -552,3 +552,11 @@ def test_user_code_does_not_print_parser_warnings_into_the_log():
     assert quiet.stdout.strip() == "checked"  # the cell was read deeply (it names a program to run)
     assert "invalid escape sequence" not in quiet.stderr and "invalid decimal literal" not in quiet.stderr
     assert "invalid escape sequence" in loud.stderr
+
+
+def test_a_huge_command_line_is_shown_cut_like_any_evidence():
+    """Found by the fuzz test: a program's argv of hundreds of characters was shown whole as the evidence."""
+    verdict = Engine().check_command(["xmrig", "9" * 5000])
+    assert verdict.action == "block"
+    assert all(len(f.evidence) <= 200 for f in verdict.findings), [len(f.evidence) for f in verdict.findings]
+    assert verdict.findings[0].evidence.startswith("xmrig 999")

@@ -329,13 +329,14 @@ class Engine(_FactMatching):
         facts = shell.parse_argv(argv)
         if exe_argv:
             facts.commands.append(shell.Command(exe_argv, "exe"))
+        shown = clip(text, 200)  # the evidence of every fact: the command line, cut like any other evidence
         for cmd in facts.commands:
-            unit.facts.append(an.Fact("command", tuple(cmd.argv), EXEC, 1, text, cmd.via))
+            unit.facts.append(an.Fact("command", tuple(cmd.argv), EXEC, 1, shown, cmd.via))
         for attr, kind in (("pip", "pip"), ("apt", "apt"), ("git", "git"), ("urls", "url")):
             for value in getattr(facts, attr):
-                unit.facts.append(an.Fact(kind, value, EXEC, 1, text))
+                unit.facts.append(an.Fact(kind, value, EXEC, 1, shown))
         for url, filename in facts.downloads:
-            unit.facts.append(an.Fact("download", (url, filename), EXEC, 1, text))
+            unit.facts.append(an.Fact("download", (url, filename), EXEC, 1, shown))
         if facts.python_code:
             sub = an.Analysis(source="", kind="shell")
             for code in facts.python_code:
