@@ -560,3 +560,11 @@ def test_a_huge_command_line_is_shown_cut_like_any_evidence():
     assert verdict.action == "block"
     assert all(len(f.evidence) <= 200 for f in verdict.findings), [len(f.evidence) for f in verdict.findings]
     assert verdict.findings[0].evidence.startswith("xmrig 999")
+
+
+@pytest.mark.parametrize("script, flagged", [("xmrig", True), ("train.py", False)])
+def test_a_program_path_joined_from_an_unknown_folder_keeps_its_name(script, flagged):
+    """os.path.join(BASE, 'xmrig'): the folder is unknown at check time, the program's name is not."""
+    cell = f"import os, sys\nBASE = sys.argv[1]\nos.system(os.path.join(BASE, 'bin', '{script}') + ' --threads 4')"
+    verdict = Engine().check_code(cell)
+    assert (verdict.action == "block") is flagged, verdict.findings

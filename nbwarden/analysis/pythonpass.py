@@ -578,6 +578,10 @@ class _PythonPass(_CallHandlers):
             return inner if isinstance(inner, str) else None
         if isinstance(expr, ast.IfExp):
             return self._loose_part(expr.body, depth)
+        if isinstance(expr, ast.Call) and expr.args and not expr.keywords and \
+                dotted(expr.func) in {"os.path.join", "posixpath.join", "path.join"}:
+            # os.path.join(BASE, "run_server.py"): the script's name is known even when its folder is not
+            return "/".join(self._loose_part(a, depth).rstrip("/") for a in expr.args[:16])
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
             left, right = self._loose_part(expr.left, depth), self._loose_part(expr.right, depth)
             return left + right

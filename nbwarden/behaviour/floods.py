@@ -103,10 +103,9 @@ WAITING = {"input", "read", "readline", "recv", "recvfrom", "get", "getline", "r
 def _waits(unit: _Unit, call: ast.Call) -> bool:
     """Does the loop around this send wait for input or data to pass on (a chat client, a file upload)?"""
     loops = unit.loops_around(call)
-    if not loops:
-        return True  # one send, not a stream
-    return any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in WAITING for n in ast.walk(loops[0])) \
-        or not isinstance(loops[0], ast.While) and any(isinstance(i, ast.Name) for i in _loop_iters(loops[0]))
+    if not loops or not isinstance(loops[0], ast.While):
+        return True  # one send, or a counted batch (records loaded into a service), not a stream kept up
+    return any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in WAITING for n in ast.walk(loops[0]))
 
 
 def _http_client(unit: _Unit, receiver: ast.AST) -> bool:

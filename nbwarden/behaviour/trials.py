@@ -227,6 +227,8 @@ def _password_trials(unit: _Unit) -> list[Found]:
     trial_functions: dict[str, tuple[str, ast.AST]] = {}
     for kind, node, candidate in trials:
         loop = _driven_loop(unit, node, _names(candidate))
+        if loop is not None and isinstance(node, ast.Compare) and _among_items(unit, node, candidate, loop):
+            continue
         if loop is not None:
             found.append(Found(f"password-trial/{kind}", node.lineno, f"{_what(kind)} inside a loop over "
                                f"password candidates (line {loop.lineno})"))
@@ -263,6 +265,14 @@ def _password_trials(unit: _Unit) -> list[Found]:
             found.append(Found(f"password-trial/{kind}", node.lineno, f"{_what(kind)} in {target}(), run for "
                                f"each password candidate (line {getattr(loop, 'lineno', call.lineno)})"))
     return found
+
+
+def _among_items(unit: _Unit, compare: ast.Compare, candidate: ast.AST, loop: ast.AST) -> bool:
+    """Is a digest compared with another value made from the loop's own items (each line's hash against the first
+    line's: a consistency check), rather than with a target from outside the loop?"""
+    others = [side for side in (compare.left, *compare.comparators) if side is not candidate]
+    made = _derived(unit, unit.function_of(compare) or unit.tree, _loop_targets(loop))
+    return bool(others) and all(_names(side) & made for side in others)
 
 
 def _what(kind: str) -> str:
