@@ -289,3 +289,19 @@ def test_everyones_restrictions_and_strikes_at_once_equal_each_users(ledger):
         assert [r.id for r in batch.get(user, [])] == [r.id for r in ledger.active_restrictions(user, now)], user
     assert set(batch) == {"a", "b"}
     assert ledger.strike_levels() == {"a": {"x": 2, "y": 1}, "b": {"x": 1}}
+
+
+def test_a_reference_of_digits_is_still_a_reference(ledger, monkeypatch):
+    """About 1 in 280 twelve-hex references is all digits; one read as a row id could not be shown or appealed."""
+    record = ledger.record_decision(user="dana", action="warn", ref="123456789012")
+    assert ledger.get_decision("123456789012")["user"] == "dana"
+    assert ledger.get_decision("123456789012", ref_only=True)["id"] == record.id
+    assert ledger.get_decision(str(record.id), ref_only=True) is None  # what a user types is never a row id
+    assert ledger.get_decision(str(record.id))["ref"] == "123456789012"  # the operator's CLI takes either
+    import uuid
+
+    from nbwarden.ledger import records
+
+    digits = iter([uuid.UUID(int=0x123456789012 << 80), uuid.UUID(int=0xABC456789012 << 80)])
+    monkeypatch.setattr(records.uuid, "uuid4", lambda: next(digits))
+    assert records.new_ref() == "abc456789012"  # an all-digit draw is drawn again

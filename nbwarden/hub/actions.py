@@ -23,7 +23,7 @@ def file_appeal(svc: Service, user: str, text: str, restriction: Any, ref: str |
     if restriction_id is not None and restriction_id not in {r.id for r in svc.ledger.restrictions(user)}:
         raise web.HTTPError(403, "that restriction is not yours")
     if ref:
-        decision = svc.ledger.get_decision(ref) if not ref.isdigit() else None
+        decision = svc.ledger.get_decision(ref, ref_only=True)
         if decision is None or decision["user"] != user:
             raise web.HTTPError(404, f"no decision {ref} of yours")
     if restriction_id is None and not ref:  # an appeal about nothing named: the account's one restriction, if any

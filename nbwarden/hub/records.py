@@ -58,7 +58,7 @@ def appeal_target(ledger: Ledger, record: dict[str, Any], ref: str = "", restric
                               "restriction": None}
     active = {r["id"]: r for r in record["active_restrictions"]}
     if target["ref"]:
-        decision = ledger.get_decision(target["ref"]) if not target["ref"].isdigit() else None
+        decision = ledger.get_decision(target["ref"], ref_only=True)
         if decision is not None and decision["user"] == user:
             target["decision"] = decision
             if decision.get("restriction_id") in active:

@@ -80,7 +80,11 @@ def iso(ts: float | None) -> str | None:
 
 
 def new_ref() -> str:
-    return uuid.uuid4().hex[:12]
+    """Twelve hex characters, never all digits: a reference must not read as a row id (about 1 in 280 would)."""
+    while True:
+        ref = uuid.uuid4().hex[:12]
+        if not ref.isdigit():
+            return ref
 
 
 def excerpt(code: str | None, limit: int = EXCERPT_CHARS) -> str | None:

@@ -314,12 +314,15 @@ class Ledger(AppealsMixin):
         return _info(row)
 
     @_retried
-    def get_decision(self, key: int | str) -> dict[str, Any] | None:
+    def get_decision(self, key: int | str, *, ref_only: bool = False) -> dict[str, Any] | None:
+        """A decision by its reference, or by its row id (an int, or digits that are no reference). ``ref_only``:
+        by reference alone, for what a user types (a user names decisions by the reference they were shown)."""
         with self._session() as session:
-            if isinstance(key, int) or str(key).isdigit():
+            row = None
+            if not isinstance(key, int):
+                row = session.scalar(select(Decision).where(Decision.ref == str(key)))
+            if row is None and not ref_only and (isinstance(key, int) or str(key).isdigit()):
                 row = session.get(Decision, int(key))
-            else:
-                row = session.scalar(select(Decision).where(Decision.ref == key))
             return _decision_dict(row) if row else None
 
     @_retried
