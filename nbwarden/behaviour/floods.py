@@ -8,9 +8,11 @@ import re
 
 from ..analysis.calls import ARGV_CALLS, SHELL_CALLS
 from .unit import (
+    CONNECTS,
     HTTP_VERBS,
     LOCAL_HOSTS,
     MAPPERS,
+    SOCKET_READS,
     SPAWNERS,
     Found,
     _derived,
@@ -26,7 +28,6 @@ HTTP_MODULES = frozenset({"requests", "httpx", "urllib", "urllib2", "urllib3", "
                           "grequests", "niquests", "curl_cffi", "tls_client", "hrequests", "requests_html", "httplib2",
                           "treq"})
 SOCKET_SENDS = {"send", "sendall", "sendto", "connect", "connect_ex", "create_connection", "open_connection", "write"}
-SOCKET_READS = {"recv", "recvfrom", "recv_into", "read", "readline", "readexactly", "readuntil"}
 REQUEST_PROGRAMS = frozenset({"curl", "wget", "http", "https", "xh", "curlie"})  # one request a run
 # modules whose connect() opens a database, a file or a device, not a socket to a host
 NOT_SOCKETS = frozenset({"sqlite3", "aiosqlite", "apsw", "duckdb", "psycopg", "psycopg2", "pymysql", "MySQLdb", "mysql",
@@ -66,7 +67,7 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
             return "http", command
     method = isinstance(call.func, ast.Attribute) or "." in name  # s.sendto(...), or send(...) after send = s.sendto
     if short in SOCKET_SENDS and method and module not in NOT_SOCKETS:
-        if short in {"connect", "connect_ex", "create_connection", "open_connection"}:
+        if short in CONNECTS:
             return "socket", call.args[0] if call.args else None
         if short == "sendto" and len(call.args) >= 2:
             return "socket", call.args[1]
@@ -366,8 +367,9 @@ def _floods(unit: _Unit) -> list[Found]:
             continue
         # a client that reads its answers (in the loop that sends, or in the function a worker runs)
         reader = unit.loops_around(call)[:1] or [unit.function_of(call) or unit.tree]
-        if kind in {"socket", "stream"} and any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in SOCKET_READS
-                                    for scope in reader for n in ast.walk(scope)):
+        if kind in {"socket", "stream"} and any(
+                isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in SOCKET_READS
+                for scope in reader for n in ast.walk(scope)):
             continue
         repeated = _repetition(unit, call)
         if repeated is None and unit.name(call).rsplit(".", 1)[-1] in SPAWNERS | MAPPERS:

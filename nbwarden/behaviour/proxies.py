@@ -64,7 +64,7 @@ def _proxy_trials(unit: _Unit) -> list[Found]:
                      if _derived(unit, function or unit.tree, _loop_targets(loop)) & used), None)
         if loop is not None:
             found.append(Found("proxy-trial/loop", node.lineno, f"a proxy made from each item of a loop "
-                               f"(line {loop.lineno}) and handed to requests"))
+                               f"(line {loop.lineno}) and handed to a call"))
             return found
         if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
                 _derived(unit, function, set(_params(function))) & used:

@@ -7,7 +7,7 @@ import ast
 import re
 from typing import Any
 
-from .unit import LOCAL_HOSTS, Found, _derived, _driven_function, _names, _params, _Unit
+from .unit import CONNECTS, LOCAL_HOSTS, SOCKET_READS, Found, _derived, _driven_function, _names, _params, _Unit
 
 SERVER_CLASSES = {"HTTPServer", "ThreadingHTTPServer", "TCPServer", "ThreadingTCPServer", "UDPServer",
                   "ThreadingUDPServer", "ForkingTCPServer", "WSGIServer", "make_server", "FTPServer",
@@ -143,8 +143,7 @@ def _served(unit: _Unit) -> dict[str, int]:
     return out
 
 
-RECEIVING = frozenset({"recv", "recvfrom", "recv_into", "read", "readline", "readlines", "readexactly", "readuntil"})
-CONNECTING = frozenset({"create_connection", "open_connection", "connect", "connect_ex"})
+RECEIVING = SOCKET_READS | {"readlines"}
 
 
 def _piped_to(unit: _Unit) -> str | None:
@@ -155,7 +154,7 @@ def _piped_to(unit: _Unit) -> str | None:
     received = _received(unit)
     remote = False
     for call in unit.calls:
-        if unit.name(call).rsplit(".", 1)[-1] not in CONNECTING or not (call.args or call.keywords):
+        if unit.name(call).rsplit(".", 1)[-1] not in CONNECTS or not (call.args or call.keywords):
             continue
         parts = [*call.args[:2], *(k.value for k in call.keywords if k.arg in {"host", "address", "port"})]
         if set().union(*(_names(part) for part in parts)) & received:

@@ -18,6 +18,9 @@ FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 SPAWNERS = {"Thread", "Process", "Timer", "submit", "apply_async", "start_new_thread", "create_task",
             "ensure_future", "run_in_executor", "spawn"}
 MAPPERS = {"map", "imap", "imap_unordered", "starmap", "map_async", "starmap_async"}
+# socket calls by their last name, as the flood and server readings both see them
+SOCKET_READS = frozenset({"recv", "recvfrom", "recv_into", "read", "readline", "readexactly", "readuntil"})
+CONNECTS = frozenset({"connect", "connect_ex", "create_connection", "open_connection"})
 HTTP_VERBS = {"get", "post", "head", "put", "delete", "patch", "request", "options", "urlopen", "fetch"}
 
 
