@@ -44,6 +44,7 @@ from .triggers import (
     _rarest_group,
 )
 from .verdict import Finding, Verdict, assemble_findings, decide
+from .wordmodel import READ_KINDS, WordModel, default_model, words_of
 
 try:  # RE2 runs all regexes in one linear pass; fall back to ``re`` if missing
     import re2  # type: ignore
@@ -87,11 +88,15 @@ class Engine(_FactMatching):
     """Compiled rules.  Build one and reuse it; checking is thread-safe."""
 
     def __init__(self, ruleset: RuleSet | None = None, *, extra_dirs: Iterable[str | Path] = (),
-                 disable: Iterable[str] = ()):
+                 disable: Iterable[str] = (), word_model: WordModel | None | bool = True):
         self.ruleset = ruleset or rulesmod.load(list(extra_dirs), disable=list(disable))
         self.rules: list[Rule] = self.ruleset.enabled()
         self._rule_by_id = {r.id: r for r in self.rules}
+        # True: the shipped model (nbwarden/models/words.json); False or None: the rules alone
+        self._word_model = default_model() if word_model is True else (word_model or None)
         self.version = self.ruleset.fingerprint()
+        if self._word_model is not None:
+            self.version += f"+words@{self._word_model.version}"  # a decision is reproduced with the same model
         self._compile()
 
     # ------------------------------------------------------------------ compile
@@ -229,6 +234,7 @@ class Engine(_FactMatching):
         self._download_globs = _GlobSet(self._downloads)
         self._git_glob_set = _GlobSet(self._git_globs)
         self._behaviour_globs = _GlobSet(self._behaviour_refs)
+        self._word_rules = any(value.startswith("words/") for value, _ in self._behaviour_refs)
         self._package_glob_sets = {kind: _GlobSet(globs) for kind, globs in self._package_globs.items()}
         # one regex says whether any program glob can match, so most programs cost one call
         self._program_glob_any = re.compile("|".join(fnmatch.translate(g) for g, _ in self._program_globs)) \
@@ -273,11 +279,15 @@ class Engine(_FactMatching):
             common = memory is not None and (bool(memory.parts) or kind != "cell")
             matches, analysed = self._scan_unit(source, kind, cell, notes, earlier, errors, common)
             if memory is None:
+                matches += self._word_matches([(source, kind, cell)], errors)
                 return self._verdict(self._findings(matches), notes, errors)
             memory.next_cell()
+            window = [(e.source, e.cell) for e in memory.earlier.entries[-memory.window:]]
             if kind == "cell" and behaviour.wanted(source.lower()):  # a shape this cell completes with earlier ones
-                window = [(e.source, e.cell) for e in memory.earlier.entries[-memory.window:]]
                 matches += self._across_cells([*window, (source, cell)], matches, errors)
+            if kind == "cell":  # the cells so far as one program; a verdict only when this cell's words weigh in
+                matches += self._word_matches([*((s, kind, c) for s, c in window), (source, kind, cell)], errors,
+                                              current=True)
             looked_back = self._backfill(matches, memory.earlier, memory.window, errors)
             remembered = memory.recent()
             memory.earlier.add(source, cell, self._multi_matches(matches) if analysed else None)
@@ -437,6 +447,7 @@ class Engine(_FactMatching):
                 earlier.add(source, cell, self._multi_matches(found) if analysed else None)
         matches.extend(self._across_cells(cells, matches, errors))
         matches.extend(self._backfill(matches, earlier, errors=errors))
+        matches.extend(self._word_matches(units, errors))
         try:
             findings = self._findings(matches)
         except Exception as exc:  # noqa: BLE001 - cannot happen on valid matches; never raise all the same
@@ -459,6 +470,43 @@ class Engine(_FactMatching):
         for cell, fact in facts:
             self._match_fact(fact, cell, found)
         return [m for m in found if m.ref.rule not in have]
+
+    def _word_matches(self, units: list[tuple[str, str, int | None]], errors: list[str], current: bool = False
+                      ) -> list[_Match]:
+        """The word model's judgement of the code units read as one program (:mod:`.wordmodel`), as a
+        ``words/<category>`` behaviour fact for the packs' ``word-model`` rules.  With ``current`` (the gate:
+        the last unit is the cell about to run), only when that cell holds one of the words that weighed most,
+        and the finding is put on it: a harmless cell run after a flagged one is not flagged again."""
+        model = self._word_model
+        if model is None or not self._word_rules:
+            return []
+        try:
+            code = [(source, cell) for source, kind, cell in units if kind in READ_KINDS and source]
+            if sum(len(source) for source, _ in code) < model.min_chars:
+                return []
+            judgement = model.judge(set().union(*(words_of(source) for source, _ in code)))
+            if judgement is None:
+                return []
+            places = [(word, *place) for word, _ in judgement.words if (place := _first_word(code, word))]
+            if current:
+                if units[-1][1] not in READ_KINDS or not units[-1][0]:  # code[-1] is then the current cell
+                    return []
+                here = [(word, *place) for word, _ in judgement.words if (place := _first_word(code[-1:], word))]
+                if not here:
+                    return []
+                places = here + [p for p in places if p[0] not in {w for w, _, _ in here}]
+            if not places:
+                return []
+            shown = ", ".join(f"'{w}' ({'' if c is None else f'cell {c}, '}line {n})" for w, c, n in places)
+            evidence = clip(f"its words read like {judgement.category} (p={judgement.probability:.2f}): {shown}", 200)
+            _, cell, line = places[0]
+            found: list[_Match] = []
+            fact = an.Fact("behaviour", f"words/{judgement.category}", an.CODE, line, evidence, "word model")
+            self._match_fact(fact, cell, found)
+            return found
+        except Exception as exc:  # noqa: BLE001 - the rules' verdict stands without the model
+            errors.append(_failure(exc, "word model"))
+            return []
 
     def _anchors(self, match: _Match) -> bool:
         """Is this a match of the rarest group of a multi-part rule (worth looking for the rest)?"""
@@ -674,6 +722,16 @@ class Engine(_FactMatching):
 
     def _verdict(self, findings: list[Finding], notes: list[str], errors: list[str] = ()) -> Verdict:
         return decide(findings, notes, errors, self._rule_by_id, self.version)
+
+
+def _first_word(code: list[tuple[str, int | None]], word: str) -> tuple[int | None, int] | None:
+    """The cell and line where ``word`` first stands as a word of its own (any case)."""
+    pattern = re.compile(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", re.I)
+    for source, cell in code:
+        found = pattern.search(source)
+        if found:
+            return cell, source.count("\n", 0, found.start()) + 1
+    return None
 
 
 def _failure(exc: BaseException, step: str) -> str:

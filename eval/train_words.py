@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+"""Train the word model (``nbwarden/models/words.json``) on the ``dev`` half of the reference set.
+
+Development only: needs the materialised files (``eval/materialise.py``) and numpy + scikit-learn
+(``pip install -e '.[train]'``).  The ``test`` half is never read.  Before writing the model it reports,
+from a five-fold cross-validation grouped by repository (all on ``dev``), what each threshold would add to
+the rules' findings: prohibited files found, hard negatives and ordinary notebooks flagged.  The model keeps
+words only, never text, and only words seen in at least ``--min-repos`` repositories, so no project's
+own names end up in it.
+
+    python eval/train_words.py                      # report and write nbwarden/models/words.json
+    python eval/train_words.py --report-only        # the cross-validation report alone
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from nbwarden.engine import Engine  # noqa: E402
+from nbwarden.engine.wordmodel import MODEL_FILE, READ_KINDS, words_of  # noqa: E402
+from nbwarden.refset import SPLIT_SEED, read_refs  # noqa: E402
+from nbwarden.sources import SourceError, units_of_file  # noqa: E402
+
+FLAGGED = {"warn", "block"}
+
+
+def documents(refs_dir: Path, data_dir: Path) -> list[dict]:
+    """The ``dev`` files present: their read text, class, repository and the rules' verdict."""
+    engine = Engine(disable=["*.word-model"])  # the rules alone
+    docs = []
+    for ref in read_refs(refs_dir):
+        path = ref.data_path(data_dir)
+        if ref.half != "dev" or not path.exists():
+            continue
+        try:
+            units, notes, _ = units_of_file(path)
+        except SourceError:
+            continue
+        text = "\n".join(source for source, kind, _ in units if kind in READ_KINDS)
+        label = ref.category if ref.label == "prohibited" else "none"
+        docs.append({"words": words_of(text), "chars": len(text), "label": label, "kind": ref.label,
+                     "repo": ref.repo, "action": engine.check_units(units, notes).action})
+    return docs
+
+
+CATEGORIES = ("crypto_mining", "deepfake", "dos_attack", "password_cracking", "proxy_tunnel",
+              "remote_desktop_ssh", "torrent_p2p", "web_file_hosting")
+CLASSES = ("none", *CATEGORIES)
+
+
+def vocabulary(docs: list[dict], min_repos: int) -> list[str]:
+    repos: dict[str, set[str]] = collections.defaultdict(set)
+    for doc in docs:
+        for word in doc["words"]:
+            repos[word].add(doc["repo"])
+    return sorted(w for w, r in repos.items() if len(r) >= min_repos)
+
+
+def fit(docs: list[dict], c: float, min_repos: int):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = TfidfVectorizer(analyzer=lambda words: words, vocabulary=vocabulary(docs, min_repos), sublinear_tf=True)
+    x = vec.fit_transform([d["words"] for d in docs])
+    y = [CLASSES.index(d["label"]) for d in docs]
+    model = LogisticRegression(C=c, class_weight="balanced", max_iter=5000).fit(x, y)
+    return vec, model
+
+
+def cross_validate(docs: list[dict], c: float, min_repos: int, thresholds: list[float]) -> None:
+    from sklearn.model_selection import GroupKFold
+
+    probability = [0.0] * len(docs)
+    for train, held in GroupKFold(5).split(docs, groups=[d["repo"] for d in docs]):
+        vec, model = fit([docs[i] for i in train], c, min_repos)
+        proba = model.predict_proba(vec.transform([docs[i]["words"] for i in held]))
+        for row, i in enumerate(held):
+            probability[i] = 1.0 - float(proba[row][0])
+    totals = collections.Counter(d["kind"] for d in docs)
+    print(f"dev, five folds grouped by repository (C={c}); rules alone flag "
+          f"{sum(d['action'] in FLAGGED for d in docs if d['kind'] == 'prohibited')}/{totals['prohibited']} "
+          f"prohibited, {sum(d['action'] in FLAGGED for d in docs if d['kind'] == 'benign')}/{totals['benign']} "
+          "hard negatives")
+    for t in thresholds:
+        added = collections.Counter(d["kind"] for d, p in zip(docs, probability, strict=True)
+                                    if p >= t and d["action"] not in FLAGGED)
+        alone = sum(1 for d, p in zip(docs, probability, strict=True) if p >= t and d["kind"] == "prohibited")
+        print(f"  threshold {t:.2f}: model alone finds {alone}/{totals['prohibited']}; added to the rules: "
+              f"{added['prohibited']} prohibited, {added['benign']} hard negatives, {added['ordinary']} ordinary")
+
+
+def export(docs: list[dict], c: float, min_repos: int, threshold: float, min_words: int, min_chars: int,
+           prune: float) -> dict:
+    vec, model = fit(docs, c, min_repos)
+    names = vec.get_feature_names_out()
+    idf = {w: round(float(v), 4) for w, v in zip(names, vec.idf_, strict=True)}
+    weights = {}
+    for j, word in enumerate(names):
+        row = [float(model.coef_[k][j]) * idf[word] for k in range(len(CLASSES))]
+        if max(abs(v) for v in row) >= prune:
+            weights[word] = [round(v, 4) for v in row]
+    counts = collections.Counter(d["label"] for d in docs)
+    return {
+        "model": "words",
+        "version": datetime.date.today().isoformat(),
+        "about": "Multinomial logistic regression over a program's word set (tf-idf, l2), trained by "
+                 "eval/train_words.py on the dev half of eval/refs only.",
+        "training": {"half": "dev", "split_seed": SPLIT_SEED, "files": dict(sorted(counts.items())), "C": c,
+                     "min_repos": min_repos, "prune": prune},
+        "classes": list(CLASSES),
+        "threshold": threshold,
+        "min_words": min_words,
+        "min_chars": min_chars,
+        "bias": [round(float(b), 4) for b in model.intercept_],
+        "idf": idf,
+        "weights": weights,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--refs", type=Path, default=ROOT / "eval" / "refs")
+    ap.add_argument("--data", type=Path, default=ROOT / "eval" / "data")
+    ap.add_argument("--c", type=float, default=10.0, help="inverse regularisation strength")
+    ap.add_argument("--min-repos", type=int, default=3)
+    ap.add_argument("--threshold", type=float, default=0.9)
+    ap.add_argument("--min-words", type=int, default=12, help="fewer known words: the model says nothing")
+    ap.add_argument("--min-chars", type=int, default=400, help="shorter code: not even read (keeps cells cheap)")
+    ap.add_argument("--prune", type=float, default=0.03, help="drop the weights of words that weigh less")
+    ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--out", type=Path, default=MODEL_FILE)
+    args = ap.parse_args()
+    docs = [d for d in documents(args.refs, args.data)
+            if len(d["words"]) >= args.min_words and d["chars"] >= args.min_chars]
+    cross_validate(docs, args.c, args.min_repos, [0.8, 0.85, 0.9, 0.93, 0.95])
+    if not args.report_only:
+        data = export(docs, args.c, args.min_repos, args.threshold, args.min_words, args.min_chars, args.prune)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(data, separators=(",", ":"), sort_keys=False) + "\n", encoding="utf-8")
+        print(f"wrote {args.out}: {len(data['idf'])} words, {len(data['weights'])} weighted")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

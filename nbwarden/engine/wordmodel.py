@@ -1,0 +1,86 @@
+"""The word model: which category a whole program's words read like, for the files no rule describes.
+
+Rules name tools, calls and shapes; a kit's entry point, a bomber written against its own helpers or a proxy
+set up by a shell script often shows none of them, yet its words (``flood``, ``threads``, ``target``,
+``socks5``, ``xray``) say what it is.  This is a multinomial logistic regression over the set of words of a
+program (identifiers and the words inside strings, lower-cased), trained by ``eval/train_words.py`` on the
+``dev`` half of the reference set only, shipped as data (``nbwarden/models/words.json``) and read here with no
+dependency.  It judges whole programs, never fragments: a document needs ``min_words`` known words, and prose
+(markdown cells, documentation, data files) is not read.  What it finds is a ``behaviour`` fact,
+``words/<category>``, which each pack's ``<category>.word-model`` rule turns into a warning (never a block) that
+names the words that weighed most and where they are.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+MODEL_FILE = Path(__file__).resolve().parent.parent / "models" / "words.json"
+WORD = re.compile(r"[a-z][a-z0-9]{1,30}")
+READ_KINDS = frozenset({"cell", "python", "shell", "text"})  # code; not markdown, data or prose
+
+
+def words_of(text: str) -> set[str]:
+    """The word set the model reads: runs of letters and digits that start with a letter (2 to 31 long)."""
+    return set(WORD.findall(text.lower()))
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    category: str
+    probability: float  # that the program is prohibited (1 - the probability of "none")
+    words: tuple[tuple[str, float], ...]  # the known words that weighed most toward the category, heaviest first
+
+
+class WordModel:
+    """A trained word model (see the module docstring); :meth:`judge` is all the engine calls."""
+
+    def __init__(self, data: dict) -> None:
+        self.version = str(data["version"])
+        self.classes: list[str] = list(data["classes"])
+        self.threshold = float(data["threshold"])
+        self.min_words = int(data["min_words"])
+        self.min_chars = int(data.get("min_chars", 0))
+        self.bias: list[float] = [float(b) for b in data["bias"]]
+        self.idf: dict[str, float] = {w: float(v) for w, v in data["idf"].items()}
+        self.weights: dict[str, list[float]] = {w: [float(x) for x in row] for w, row in data["weights"].items()}
+        if self.classes[0] != "none" or any(len(row) != len(self.classes) for row in self.weights.values()):
+            raise ValueError("word model: the first class must be 'none' and every row one weight per class")
+
+    @classmethod
+    def load(cls, path: Path = MODEL_FILE) -> WordModel:
+        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def judge(self, words: Iterable[str]) -> Judgement | None:
+        """The category the words read like, when the model is at least ``threshold`` sure it is prohibited."""
+        known = [w for w in set(words) if w in self.idf]
+        if len(known) < self.min_words:
+            return None
+        norm = math.sqrt(sum(self.idf[w] ** 2 for w in known))
+        logits = list(self.bias)
+        for w in known:
+            row = self.weights.get(w)
+            if row is not None:
+                for i, weight in enumerate(row):
+                    logits[i] += weight / norm
+        top = max(logits)
+        exps = [math.exp(x - top) for x in logits]
+        probability = 1.0 - exps[0] / sum(exps)
+        if probability < self.threshold:
+            return None
+        best = max(range(1, len(self.classes)), key=lambda i: logits[i])
+        pull = sorted(((w, (self.weights[w][best] - self.weights[w][0]) / norm) for w in known if w in self.weights),
+                      key=lambda item: -item[1])
+        return Judgement(self.classes[best], probability, tuple((w, round(p, 3)) for w, p in pull[:5] if p > 0))
+
+
+@lru_cache(maxsize=1)
+def default_model() -> WordModel | None:
+    """The shipped model, or None when its file is missing (the rules work without it)."""
+    return WordModel.load() if MODEL_FILE.exists() else None

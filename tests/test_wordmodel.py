@@ -1,0 +1,143 @@
+"""The word model (nbwarden/engine/wordmodel.py): whole programs judged by their words, each case beside a
+look-alike.  The programs here were written for these tests."""
+
+import json
+import re
+
+import pytest
+
+from nbwarden.engine import Engine, Memory
+from nbwarden.engine.wordmodel import MODEL_FILE, WORD, WordModel, default_model, words_of
+
+# A stresser's entry point: its floods live in modules of its own, so no rule reads a flood here.
+KIT = '''import argparse, sys, time
+from colorama import Fore, init
+from core.methods import METHODS, launch
+from core.banner import show_banner
+init(autoreset=True)
+show_banner()
+parser = argparse.ArgumentParser(description="network stresser")
+parser.add_argument("target", help="ip or url of the target")
+parser.add_argument("--method", choices=sorted(METHODS), default="udp")
+parser.add_argument("--threads", type=int, default=500)
+parser.add_argument("--duration", type=int, default=300, help="attack time in seconds")
+args = parser.parse_args()
+print(Fore.RED + f"[!] attacking {args.target} with {args.method} ({args.threads} threads) for {args.duration}s")
+launch(args.method, args.target, threads=args.threads, duration=args.duration)
+time.sleep(args.duration)
+print(Fore.GREEN + "[+] attack finished, packets sent:", METHODS[args.method].sent)
+'''
+
+# The same outline in an intrusion-detection lab: network words, no attack.
+LAB = '''import argparse, sys, time
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import classification_report
+import pandas as pd
+# intrusion detection lab: train a classifier on labelled network flows
+parser = argparse.ArgumentParser(description="flow classifier")
+parser.add_argument("flows", help="csv of network flows")
+parser.add_argument("--trees", type=int, default=200)
+args = parser.parse_args()
+df = pd.read_csv(args.flows)
+X, y = df.drop(columns=["label"]), df["label"]
+model = RandomForestClassifier(n_estimators=args.trees, n_jobs=-1).fit(X[:8000], y[:8000])
+print(classification_report(y[8000:], model.predict(X[8000:])))
+print("feature importance:", sorted(zip(model.feature_importances_, X.columns), reverse=True)[:10])
+'''
+
+RULE = "dos_attack.word-model"
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return Engine()
+
+
+def word_findings(verdict):
+    return [f for f in verdict.findings if f.rule.endswith(".word-model")]
+
+
+def test_a_program_that_reads_like_a_stresser_warns_and_the_lab_does_not(engine):
+    verdict = engine.check_code(KIT, "python")
+    assert verdict.action == "warn" and verdict.category == "dos_attack", verdict.to_dict()
+    (finding,) = word_findings(verdict)
+    assert finding.rule == RULE and finding.severity == "warn" and finding.pattern == "behaviour"
+    # the evidence names the heaviest words, each with the line it stands on
+    named = re.findall(r"'([a-z0-9]+)' \(line (\d+)\)", finding.evidence)
+    assert len(named) >= 3, finding.evidence
+    lines = KIT.split("\n")
+    for word, line in named:
+        assert re.search(rf"(?<![a-z0-9]){word}(?![a-z0-9])", lines[int(line) - 1], re.I), (word, line)
+    assert finding.line == int(named[0][1])
+    assert engine.check_code(LAB, "python").action == "allow"
+
+
+def test_only_whole_programs_are_judged(engine):
+    model = default_model()
+    fragment = KIT[: model.min_chars - 1]
+    assert len(words_of(fragment) & set(model.idf)) >= model.min_words  # words enough, but too short to judge
+    assert not word_findings(engine.check_code(fragment, "python"))
+    assert word_findings(engine.check_code(KIT, "python"))
+
+
+def test_prose_is_not_read(engine):
+    """A markdown cell that describes a stresser is documentation; the same text as code is a program."""
+    def notebook(cell_type):
+        return {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
+                "cells": [{"cell_type": cell_type, "metadata": {}, "source": KIT,
+                           **({"outputs": [], "execution_count": None} if cell_type == "code" else {})}]}
+    assert not word_findings(engine.check_notebook(notebook("markdown")))
+    found = word_findings(engine.check_notebook(notebook("code")))
+    assert [f.rule for f in found] == [RULE] and found[0].cell == 0
+
+
+def test_a_program_aimed_only_at_this_machine_is_a_local_test(engine):
+    local = KIT.replace('"ip or url of the target"', '"ip or url of the target, 127.0.0.1 by default"')
+    assert not word_findings(engine.check_code(local, "python"))
+    assert word_findings(engine.check_code(KIT, "python"))
+
+
+def test_the_gate_flags_the_cell_whose_words_complete_the_program(engine):
+    """Cell by cell, the cells so far are judged as one program; a harmless cell run afterwards is not flagged
+    again for words it does not hold."""
+    head, tail = KIT.split("args = parser.parse_args()\n")
+    memory = Memory()
+    first = engine.check_code(head, "cell", cell=0, memory=memory)
+    second = engine.check_code("args = parser.parse_args()\n" + tail, "cell", cell=1, memory=memory)
+    assert {f.cell for f in word_findings(first)} <= {0}
+    assert 1 in {f.cell for f in word_findings(second)}, second.to_dict()  # put on the cell about to run
+    harmless = engine.check_code("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.title('loss')\n"
+                                 "plt.xlabel('epoch')\nplt.ylabel('value')\nplt.grid(True)\nplt.show()\n" * 4,
+                                 "cell", cell=2, memory=memory)
+    assert not word_findings(harmless), harmless.to_dict()
+
+
+def test_an_operator_can_turn_it_off(engine):
+    assert "+words@" in engine.version
+    assert not word_findings(Engine(disable=["*.word-model"]).check_code(KIT, "python"))
+    rules_only = Engine(word_model=False)
+    assert "+words@" not in rules_only.version and not word_findings(rules_only.check_code(KIT, "python"))
+
+
+def test_a_failing_model_leaves_the_rules_verdict_standing():
+    class Failing(WordModel):
+        def judge(self, words):
+            raise RuntimeError("corrupt weights")
+
+    engine = Engine(word_model=Failing(json.loads(MODEL_FILE.read_text())))
+    rules_case = "import subprocess\nsubprocess.run(['xmrig', '-o', 'pool.supportxmr.com:443', '-u', 'wallet'])\n" * 8
+    verdict = engine.check_code(rules_case, "python")
+    assert verdict.action == "block" and any("word model" in e for e in verdict.error.split("; ")), verdict.to_dict()
+    assert engine.check_code(LAB, "python").action == "allow"
+
+
+def test_the_shipped_model_holds_words_only_and_was_trained_on_dev():
+    data = json.loads(MODEL_FILE.read_text())
+    assert data["training"]["half"] == "dev" and data["classes"][0] == "none"
+    assert all(WORD.fullmatch(w) for w in data["idf"]) and set(data["weights"]) <= set(data["idf"])
+    model = WordModel(data)
+    assert 0.5 < model.threshold < 1 and model.min_words > 0
+    broken = dict(data, weights={"flood": [1.0, 2.0]})
+    with pytest.raises(ValueError):
+        WordModel(broken)
