@@ -44,7 +44,7 @@ from .triggers import (
     _rarest_group,
 )
 from .verdict import Finding, Verdict, assemble_findings, decide
-from .wordmodel import READ_KINDS, WordModel, default_model, words_of
+from .wordmodel import READ_KINDS, READ_LIMIT, WordModel, default_model, words_of
 
 try:  # RE2 runs all regexes in one linear pass; fall back to ``re`` if missing
     import re2  # type: ignore
@@ -484,7 +484,14 @@ class Engine(_FactMatching):
             code = [(source, cell) for source, kind, cell in units if kind in READ_KINDS and source]
             if sum(len(source) for source, _ in code) < model.min_chars:
                 return []
-            judgement = model.judge(set().union(*(words_of(source) for source, _ in code)))
+            words: set[str] = set()
+            budget = READ_LIMIT  # a huge notebook costs no more than its first megabyte of code
+            for source, _ in code:
+                if budget <= 0:
+                    break
+                words |= words_of(source[:budget])
+                budget -= len(source)
+            judgement = model.judge(words)
             if judgement is None:
                 return []
             places = [(word, *place) for word, _ in judgement.words if (place := _first_word(code, word))]

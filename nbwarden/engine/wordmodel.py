@@ -24,6 +24,7 @@ from pathlib import Path
 MODEL_FILE = Path(__file__).resolve().parent.parent / "models" / "words.json"
 WORD = re.compile(r"[a-z][a-z0-9]{1,30}")
 READ_KINDS = frozenset({"cell", "python", "shell", "text"})  # code; not markdown, data or prose
+READ_LIMIT = 1 << 20  # characters of code read from one document
 
 
 def words_of(text: str) -> set[str]:
