@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import collections
 import datetime
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -108,9 +109,11 @@ def export(docs: list[dict], c: float, min_repos: int, threshold: float, min_wor
         if max(abs(v) for v in row) >= prune:
             weights[word] = [round(v, 4) for v in row]
     counts = collections.Counter(d["label"] for d in docs)
+    bias = [round(float(b), 4) for b in model.intercept_]
+    digest = hashlib.sha256(json.dumps([bias, weights], sort_keys=True).encode()).hexdigest()[:8]
     return {
         "model": "words",
-        "version": datetime.date.today().isoformat(),
+        "version": f"{datetime.date.today().isoformat()}.{digest}",  # a retrained model is another version
         "about": "Multinomial logistic regression over a program's word set (tf-idf, l2), trained by "
                  "eval/train_words.py on the dev half of eval/refs only.",
         "training": {"half": "dev", "split_seed": SPLIT_SEED, "files": dict(sorted(counts.items())), "C": c,
@@ -119,7 +122,7 @@ def export(docs: list[dict], c: float, min_repos: int, threshold: float, min_wor
         "threshold": threshold,
         "min_words": min_words,
         "min_chars": min_chars,
-        "bias": [round(float(b), 4) for b in model.intercept_],
+        "bias": bias,
         "idf": idf,
         "weights": weights,
     }
