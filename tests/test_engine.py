@@ -199,7 +199,7 @@ SWAP_CELLS = ["writer = cv2.VideoWriter('o.mp4', f, 25, s)", "import insightface
 def test_common_parts_alone_are_not_read_but_the_look_back_finds_them(engine):
     # the first two cells hold only common parts of the face-swap pipeline: alone they are not worth a reading
     for cell in SWAP_CELLS[:2]:
-        assert engine._scan_unit(cell, "cell", 1, [], None, None, common=False) == ([], False)
+        assert engine._scan_unit(cell, "cell", 1, [], None, None, common=False) == ([], False, False)
         assert engine.check_code(cell).action == "allow"
     # the rare part last: the kernel's look-back reads the skipped cells again
     memory = Memory()

@@ -277,17 +277,18 @@ class Engine(_FactMatching):
         try:
             earlier = memory.earlier if memory is not None else None
             common = memory is not None and (bool(memory.parts) or kind != "cell")
-            matches, analysed = self._scan_unit(source, kind, cell, notes, earlier, errors, common)
+            matches, analysed, woke = self._scan_unit(source, kind, cell, notes, earlier, errors, common)
             if memory is None:
-                matches += self._word_matches([(source, kind, cell)], errors)
+                if woke and self._word_model is not None and len(source) >= self._word_model.min_chars:
+                    matches += self._word_matches([(source, kind, cell)], errors)
                 return self._verdict(self._findings(matches), notes, errors)
             memory.next_cell()
             window = [(e.source, e.cell) for e in memory.earlier.entries[-memory.window:]]
             if kind == "cell" and behaviour.wanted(source.lower()):  # a shape this cell completes with earlier ones
                 matches += self._across_cells([*window, (source, cell)], matches, errors)
-            if kind == "cell":  # the cells so far as one program; a verdict only when this cell's words weigh in
+            if kind == "cell" and woke:  # the cells so far as one program; only when this cell's words weigh in
                 matches += self._word_matches([*((s, kind, c) for s, c in window), (source, kind, cell)], errors,
-                                              current=True)
+                                              current=True, cache=memory.word_sets)
             looked_back = self._backfill(matches, memory.earlier, memory.window, errors)
             remembered = memory.recent()
             memory.earlier.add(source, cell, self._multi_matches(matches) if analysed else None)
@@ -432,22 +433,25 @@ class Engine(_FactMatching):
         matches: list[_Match] = []
         earlier = an.EarlierCells()
         cells: list[tuple[str, int | None]] = []
+        any_woke = False
         for source, kind, cell in units:
             source = _valid_unicode(source if isinstance(source, str) else str(source), notes)
             if kind == "cell":
                 cells.append((source, cell))
             try:
                 # a skipped cell is read again by the look-back below if a rarer part shows up anywhere
-                found, analysed = self._scan_unit(source, kind, cell, notes, earlier, errors, kind != "cell")
+                found, analysed, woke = self._scan_unit(source, kind, cell, notes, earlier, errors, kind != "cell")
             except Exception as exc:  # noqa: BLE001 - _scan_unit guards its deep part; this is the rest
                 errors.append(_failure(exc, f"cell {cell}"))
-                found, analysed = self._text_level(source, kind, cell, notes), False
+                found, analysed, woke = self._text_level(source, kind, cell, notes), False, True
+            any_woke = any_woke or woke
             matches.extend(found)
             if kind == "cell":
                 earlier.add(source, cell, self._multi_matches(found) if analysed else None)
         matches.extend(self._across_cells(cells, matches, errors))
         matches.extend(self._backfill(matches, earlier, errors=errors))
-        matches.extend(self._word_matches(units, errors))
+        if any_woke:  # the word model reads programs in which some rule's word occurs
+            matches.extend(self._word_matches(units, errors))
         try:
             findings = self._findings(matches)
         except Exception as exc:  # noqa: BLE001 - cannot happen on valid matches; never raise all the same
@@ -471,12 +475,13 @@ class Engine(_FactMatching):
             self._match_fact(fact, cell, found)
         return [m for m in found if m.ref.rule not in have]
 
-    def _word_matches(self, units: list[tuple[str, str, int | None]], errors: list[str], current: bool = False
-                      ) -> list[_Match]:
+    def _word_matches(self, units: list[tuple[str, str, int | None]], errors: list[str], current: bool = False,
+                      cache: dict[str, frozenset[str]] | None = None) -> list[_Match]:
         """The word model's judgement of the code units read as one program (:mod:`.wordmodel`), as a
         ``words/<category>`` behaviour fact for the packs' ``word-model`` rules.  With ``current`` (the gate:
         the last unit is the cell about to run), only when that cell holds one of the words that weighed most,
-        and the finding is put on it: a harmless cell run after a flagged one is not flagged again."""
+        and the finding is put on it: a harmless cell run after a flagged one is not flagged again.  ``cache``
+        (the kernel's :class:`Memory`) keeps each recent cell's words, so a cell's text is read once."""
         model = self._word_model
         if model is None or not self._word_rules:
             return []
@@ -489,8 +494,17 @@ class Engine(_FactMatching):
             for source, _ in code:
                 if budget <= 0:
                     break
-                words |= words_of(source[:budget])
+                if cache is None:
+                    words |= words_of(source[:budget])
+                else:
+                    if source not in cache:
+                        cache[source] = frozenset(words_of(source[:budget]))
+                    words |= cache[source]
                 budget -= len(source)
+            if cache is not None and len(cache) > 2 * len(code):  # only the window's cells stay
+                keep = {source for source, _ in code}
+                for source in [s for s in cache if s not in keep]:
+                    del cache[source]
             judgement = model.judge(words)
             if judgement is None:
                 return []
@@ -591,8 +605,9 @@ class Engine(_FactMatching):
 
     def _scan_unit(self, source: str, kind: str, cell: int | None, notes: list[str],
                    earlier: an.EarlierCells | None = None, errors: list[str] | None = None,
-                   common: bool = True) -> tuple[list[_Match], bool]:
-        """Matches of one unit (its deep analysis only where the prefilter saw something).
+                   common: bool = True) -> tuple[list[_Match], bool, bool]:
+        """Matches of one unit (its deep analysis only where the prefilter saw something), whether it was
+        analysed whole, and whether the prefilter woke for it (the word model reads only such programs).
 
         ``common``: whether common parts of multi-part rules are wanted from this unit now.  Alone they
         complete no rule; where no earlier part waits for them (a cell checked on its own, a kernel with
@@ -608,17 +623,17 @@ class Engine(_FactMatching):
         indices = self._regex_indices(source, gates) if self._regexes else []
         launch = earlier is not None and earlier.cwd and _RUNS_SCRIPT.search(low)
         if not hits and not indices and not launch:
-            return [], False  # (a script run where an earlier cell moved to, e.g. `%cd roop`, is looked at)
-        waking = wakes or launch or any(self._wakes(self._regex_refs[i]) for i in indices)
+            return [], False, False  # (a script run where an earlier cell moved to, e.g. `%cd roop`, is looked at)
+        waking = bool(wakes or launch or any(self._wakes(self._regex_refs[i]) for i in indices))
         if not waking and not common:
-            return [], False  # only common parts of multi-part rules, and nothing waits for them: not even located
+            return [], False, False  # only common parts of multi-part rules, and nothing waits for them
         regex_hits = list(self._regex_located(source, indices))
         if not waking:
             # only common parts of multi-part rules: matched on the surface reading, and analysed in depth later
             # only if a rarer part shows up (the notebook's or the kernel's look-back)
             starts = _line_starts(low)
             located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
-            return self._match(an.surface(source, kind), low, cell, located, regex_hits), False
+            return self._match(an.surface(source, kind), low, cell, located, regex_hits), False, False
         try:
             starts = _line_starts(low)
             located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
@@ -636,12 +651,12 @@ class Engine(_FactMatching):
             if errors is not None:
                 errors.append(failure)
             notes.append(f"{f'cell {cell}: ' if cell is not None else ''}{failure}; text-level checks only")
-            return self._text_level(source, kind, cell, notes), True
+            return self._text_level(source, kind, cell, notes), True, True
         for note in unit.notes:
             notes.append(f"cell {cell}: {note}" if cell is not None else note)
         # a focused pass read only the lines with hits: a part of a rule anchored in another cell may sit on
         # the others, so the look-back (_backfill) reads such a cell whole, as one it skipped
-        return matches, whole
+        return matches, whole, True
 
     def _text_level(self, source: str, kind: str, cell: int | None, notes: list[str]) -> list[_Match]:
         """Matches of the surface reading; if even that fails, literals and regexes over the raw text."""

@@ -21,6 +21,7 @@ class Memory:
         self.seq = 0
         self.parts: dict[int, dict[int, tuple[int, _Match]]] = {}
         self.earlier = an.EarlierCells()
+        self.word_sets: dict[str, frozenset[str]] = {}  # the word model's reading of recent cells, by source
 
     def next_cell(self) -> None:
         self.seq += 1

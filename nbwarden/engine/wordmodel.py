@@ -50,9 +50,15 @@ class WordModel:
         self.min_chars = int(data.get("min_chars", 0))
         self.bias: list[float] = [float(b) for b in data["bias"]]
         self.idf: dict[str, float] = {w: float(v) for w, v in data["idf"].items()}
-        self.weights: dict[str, list[float]] = {w: [float(x) for x in row] for w, row in data["weights"].items()}
+        self.weights: dict[str, tuple[float, ...]] = {w: tuple(float(x) for x in row)
+                                                      for w, row in data["weights"].items()}
         if self.classes[0] != "none" or any(len(row) != len(self.classes) for row in self.weights.values()):
             raise ValueError("word model: the first class must be 'none' and every row one weight per class")
+        if len(self.bias) != len(self.classes) or not set(self.weights) <= set(self.idf):
+            raise ValueError("word model: one bias per class, and an idf for every weighted word")
+        self._vocabulary = frozenset(self.idf)
+        self._weighted = frozenset(self.weights)
+        self._idf2 = {w: v * v for w, v in self.idf.items()}
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> WordModel:
@@ -60,16 +66,14 @@ class WordModel:
 
     def judge(self, words: Iterable[str]) -> Judgement | None:
         """The category the words read like, when the model is at least ``threshold`` sure it is prohibited."""
-        known = [w for w in set(words) if w in self.idf]
+        known = self._vocabulary.intersection(words)
         if len(known) < self.min_words:
             return None
-        norm = math.sqrt(sum(self.idf[w] ** 2 for w in known))
-        logits = list(self.bias)
-        for w in known:
-            row = self.weights.get(w)
-            if row is not None:
-                for i, weight in enumerate(row):
-                    logits[i] += weight / norm
+        norm = math.sqrt(sum(map(self._idf2.__getitem__, known)))
+        rows = list(map(self.weights.__getitem__, self._weighted.intersection(known)))
+        # one sum per class over the words' rows (their columns): no Python loop over words times classes
+        logits = [b + sum(column) / norm for b, column in zip(self.bias, zip(*rows, strict=True), strict=True)] \
+            if rows else list(self.bias)
         top = max(logits)
         exps = [math.exp(x - top) for x in logits]
         probability = 1.0 - exps[0] / sum(exps)
