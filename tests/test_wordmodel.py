@@ -141,3 +141,15 @@ def test_the_shipped_model_holds_words_only_and_was_trained_on_dev():
     broken = dict(data, weights={"flood": [1.0, 2.0]})
     with pytest.raises(ValueError):
         WordModel(broken)
+
+
+def test_the_model_reads_only_programs_in_which_a_rule_word_occurs(engine):
+    """It weighs programs the prefilter woke for (which keeps a cell's cost where it was): the same outline with
+    no rule word in it is judged prohibited by the model alone, yet not read; with one such word it is."""
+    quiet = (KIT.replace("network stresser", "load tool").replace("attack time", "run time")
+             .replace("attacking", "hitting").replace("attack finished", "run finished"))
+    assert default_model().judge(words_of(quiet)) is not None
+    assert not engine._prefilter(quiet.lower())
+    assert not word_findings(engine.check_code(quiet, "python"))
+    loud = quiet.replace("load tool", "flood tool")
+    assert engine._prefilter(loud.lower()) and word_findings(engine.check_code(loud, "python"))
