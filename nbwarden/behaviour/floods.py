@@ -35,7 +35,7 @@ NOT_SOCKETS = frozenset({"sqlite3", "aiosqlite", "apsw", "duckdb", "psycopg", "p
                          "lancedb", "chromadb", "snowflake", "ibm_db", "serial", "dbus", "libvirt"})
 PACKET_SENDS = {"send", "sendp", "sr", "sr1", "srp", "srloop", "srploop", "sendpfast"}
 ANSWER_USES = {"text", "content", "json", "iter_content", "iter_lines", "raw", "read", "readline", "readlines",
-               "recv", "recvfrom", "recv_into", "history", "cookies"}
+               "recv", "recvfrom", "recv_into", "history", "cookies", "headers"}
 GATHERERS = frozenset({"gather", "wait", "as_completed"})  # what collects the answers of many requests at once
 _URL_HOST = re.compile(r"[a-z][a-z0-9+.-]*://([^/\s'\"]+)")
 HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:\s")
@@ -329,8 +329,16 @@ def _workers(unit: _Unit, function: ast.AST | None) -> tuple[ast.AST | None, boo
     return None, False
 
 
+def _over_items(unit: _Unit, iterable: ast.AST) -> bool:
+    """``range(len(urls))``: the indices of a collection, a loop over its items like ``for url in urls``."""
+    return isinstance(iterable, ast.Call) and unit.name(iterable) == "range" and len(iterable.args) == 1 \
+        and isinstance(iterable.args[0], ast.Call) and unit.name(iterable.args[0]) == "len"
+
+
 def _count(unit: _Unit, iterable: ast.AST) -> float:
-    """How many items a ``range(...)`` gives (inf when unknown); 0 for anything else."""
+    """How many items a ``range(...)`` gives (inf when unknown); 0 for anything else (a collection's items)."""
+    if _over_items(unit, iterable):
+        return 0
     if isinstance(iterable, ast.Call) and unit.name(iterable) == "range" and iterable.args:
         bound = unit.value(iterable.args[-1] if len(iterable.args) < 3 else iterable.args[1])
         return float(bound) if isinstance(bound, int) else float("inf")
@@ -340,6 +348,8 @@ def _count(unit: _Unit, iterable: ast.AST) -> float:
 def _many(unit: _Unit, loop: ast.AST) -> bool:
     """A loop of at least 10 rounds (a known range), or of unknown length."""
     for iterable in _loop_iters(loop):
+        if _over_items(unit, iterable):
+            return False  # one worker per item of a collection, as with ``for url in urls``
         if isinstance(iterable, ast.Call) and unit.name(iterable) == "range":
             bound = unit.value(iterable.args[-1] if len(iterable.args) < 3 else iterable.args[1]) \
                 if iterable.args else None
