@@ -44,7 +44,7 @@ from .triggers import (
     _rarest_group,
 )
 from .verdict import Finding, Verdict, assemble_findings, decide
-from .wordmodel import READ_KINDS, READ_LIMIT, WordModel, default_model, words_of
+from .wordmodel import READ_KINDS, WordModel, default_model, first_place, program_words
 
 try:  # RE2 runs all regexes in one linear pass; fall back to ``re`` if missing
     import re2  # type: ignore
@@ -433,9 +433,11 @@ class Engine(_FactMatching):
         matches: list[_Match] = []
         earlier = an.EarlierCells()
         cells: list[tuple[str, int | None]] = []
+        read: list[tuple[str, str, int | None]] = []  # the units as checked, for the word model
         any_woke = False
         for source, kind, cell in units:
             source = _valid_unicode(source if isinstance(source, str) else str(source), notes)
+            read.append((source, kind, cell))
             if kind == "cell":
                 cells.append((source, cell))
             try:
@@ -451,7 +453,7 @@ class Engine(_FactMatching):
         matches.extend(self._across_cells(cells, matches, errors))
         matches.extend(self._backfill(matches, earlier, errors=errors))
         if any_woke:  # the word model reads programs in which some rule's word occurs
-            matches.extend(self._word_matches(units, errors))
+            matches.extend(self._word_matches(read, errors))
         try:
             findings = self._findings(matches)
         except Exception as exc:  # noqa: BLE001 - cannot happen on valid matches; never raise all the same
@@ -489,30 +491,14 @@ class Engine(_FactMatching):
             code = [(source, cell) for source, kind, cell in units if kind in READ_KINDS and source]
             if sum(len(source) for source, _ in code) < model.min_chars:
                 return []
-            words: set[str] = set()
-            budget = READ_LIMIT  # a huge notebook costs no more than its first megabyte of code
-            for source, _ in code:
-                if budget <= 0:
-                    break
-                if cache is None:
-                    words |= words_of(source[:budget])
-                else:
-                    if source not in cache:
-                        cache[source] = frozenset(words_of(source[:budget]))
-                    words |= cache[source]
-                budget -= len(source)
-            if cache is not None and len(cache) > 2 * len(code):  # only the window's cells stay
-                keep = {source for source, _ in code}
-                for source in [s for s in cache if s not in keep]:
-                    del cache[source]
-            judgement = model.judge(words)
+            judgement = model.judge(program_words(code, cache))
             if judgement is None:
                 return []
-            places = [(word, *place) for word, _ in judgement.words if (place := _first_word(code, word))]
+            places = [(word, *place) for word, _ in judgement.words if (place := first_place(code, word))]
             if current:
                 if units[-1][1] not in READ_KINDS or not units[-1][0]:  # code[-1] is then the current cell
                     return []
-                here = [(word, *place) for word, _ in judgement.words if (place := _first_word(code[-1:], word))]
+                here = [(word, *place) for word, _ in judgement.words if (place := first_place(code[-1:], word))]
                 if not here:
                     return []
                 places = here + [p for p in places if p[0] not in {w for w, _, _ in here}]
@@ -744,16 +730,6 @@ class Engine(_FactMatching):
 
     def _verdict(self, findings: list[Finding], notes: list[str], errors: list[str] = ()) -> Verdict:
         return decide(findings, notes, errors, self._rule_by_id, self.version)
-
-
-def _first_word(code: list[tuple[str, int | None]], word: str) -> tuple[int | None, int] | None:
-    """The cell and line where ``word`` first stands as a word of its own (any case)."""
-    pattern = re.compile(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", re.I)
-    for source, cell in code:
-        found = pattern.search(source)
-        if found:
-            return cell, source.count("\n", 0, found.start()) + 1
-    return None
 
 
 def _failure(exc: BaseException, step: str) -> str:

@@ -32,6 +32,41 @@ def words_of(text: str) -> set[str]:
     return set(WORD.findall(text.lower()))
 
 
+def program_words(code: list[tuple[str, int | None]], cache: dict[str, frozenset[str]] | None = None) -> set[str]:
+    """The words of code units read as one program, at most :data:`READ_LIMIT` characters of them.
+
+    ``cache`` (a kernel's recent cells, by source) spares reading a cell's text again each time a later cell is
+    judged with it; it keeps only the units of the latest call.
+    """
+    words: set[str] = set()
+    budget = READ_LIMIT
+    for source, _ in code:
+        if budget <= 0:
+            break
+        if cache is None:
+            words |= words_of(source[:budget])
+        else:
+            if source not in cache:
+                cache[source] = frozenset(words_of(source[:budget]))
+            words |= cache[source]
+        budget -= len(source)
+    if cache is not None and len(cache) > 2 * len(code):
+        keep = {source for source, _ in code}
+        for source in [s for s in cache if s not in keep]:
+            del cache[source]
+    return words
+
+
+def first_place(code: list[tuple[str, int | None]], word: str) -> tuple[int | None, int] | None:
+    """The cell and line where ``word`` first stands as a word of its own (any case): the evidence's places."""
+    pattern = re.compile(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", re.I)
+    for source, cell in code:
+        found = pattern.search(source)
+        if found:
+            return cell, source.count("\n", 0, found.start()) + 1
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Judgement:
     category: str
