@@ -26,11 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from nbwarden.engine import Engine  # noqa: E402
-from nbwarden.engine.wordmodel import MODEL_FILE, READ_KINDS, words_of  # noqa: E402
+from nbwarden.engine.wordmodel import MODEL_FILE, READ_KINDS, program_words  # noqa: E402
 from nbwarden.refset import SPLIT_SEED, read_refs  # noqa: E402
+from nbwarden.rules import CATEGORIES  # noqa: E402
 from nbwarden.sources import SourceError, units_of_file  # noqa: E402
 
 FLAGGED = {"warn", "block"}
+CLASSES = ("none", *sorted(CATEGORIES))  # the order the model file records; the engine reads it from there
 
 
 def documents(refs_dir: Path, data_dir: Path) -> list[dict]:
@@ -45,16 +47,11 @@ def documents(refs_dir: Path, data_dir: Path) -> list[dict]:
             units, notes, _ = units_of_file(path)
         except SourceError:
             continue
-        text = "\n".join(source for source, kind, _ in units if kind in READ_KINDS)
+        code = [(source, cell) for source, kind, cell in units if kind in READ_KINDS and source]
         label = ref.category if ref.label == "prohibited" else "none"
-        docs.append({"words": words_of(text), "chars": len(text), "label": label, "kind": ref.label,
-                     "repo": ref.repo, "action": engine.check_units(units, notes).action})
+        docs.append({"words": program_words(code), "chars": sum(len(source) for source, _ in code), "label": label,
+                     "kind": ref.label, "repo": ref.repo, "action": engine.check_units(units, notes).action})
     return docs
-
-
-CATEGORIES = ("crypto_mining", "deepfake", "dos_attack", "password_cracking", "proxy_tunnel",
-              "remote_desktop_ssh", "torrent_p2p", "web_file_hosting")
-CLASSES = ("none", *CATEGORIES)
 
 
 def vocabulary(docs: list[dict], min_repos: int) -> list[str]:

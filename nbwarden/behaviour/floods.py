@@ -348,12 +348,8 @@ def _count(unit: _Unit, iterable: ast.AST) -> float:
 def _many(unit: _Unit, loop: ast.AST) -> bool:
     """A loop of at least 10 rounds (a known range), or of unknown length."""
     for iterable in _loop_iters(loop):
-        if _over_items(unit, iterable):
-            return False  # one worker per item of a collection, as with ``for url in urls``
         if isinstance(iterable, ast.Call) and unit.name(iterable) == "range":
-            bound = unit.value(iterable.args[-1] if len(iterable.args) < 3 else iterable.args[1]) \
-                if iterable.args else None
-            return bound is None or isinstance(bound, int) and bound >= 10
+            return _count(unit, iterable) >= 10  # range(len(urls)) counts 0: one worker per item of a collection
     return isinstance(loop, ast.While)
 
 

@@ -279,16 +279,18 @@ class Engine(_FactMatching):
             common = memory is not None and (bool(memory.parts) or kind != "cell")
             matches, analysed, woke = self._scan_unit(source, kind, cell, notes, earlier, errors, common)
             if memory is None:
-                if woke and self._word_model is not None and len(source) >= self._word_model.min_chars:
+                if woke:
                     matches += self._word_matches([(source, kind, cell)], errors)
                 return self._verdict(self._findings(matches), notes, errors)
             memory.next_cell()
-            window = [(e.source, e.cell) for e in memory.earlier.entries[-memory.window:]]
-            if kind == "cell" and behaviour.wanted(source.lower()):  # a shape this cell completes with earlier ones
-                matches += self._across_cells([*window, (source, cell)], matches, errors)
-            if kind == "cell" and woke:  # the cells so far as one program; only when this cell's words weigh in
-                matches += self._word_matches([*((s, kind, c) for s, c in window), (source, kind, cell)], errors,
-                                              current=True, cache=memory.word_sets)
+            wanted = kind == "cell" and behaviour.wanted(source.lower())  # a shape this cell completes with earlier ones
+            if wanted or kind == "cell" and woke:
+                window = [(e.source, e.cell) for e in memory.earlier.entries[-memory.window:]]
+                if wanted:
+                    matches += self._across_cells([*window, (source, cell)], matches, errors)
+                if woke:  # the cells so far as one program; only when this cell's words weigh in
+                    matches += self._word_matches([*((s, kind, c) for s, c in window), (source, kind, cell)], errors,
+                                                  current=True, cache=memory.word_sets)
             looked_back = self._backfill(matches, memory.earlier, memory.window, errors)
             remembered = memory.recent()
             memory.earlier.add(source, cell, self._multi_matches(matches) if analysed else None)

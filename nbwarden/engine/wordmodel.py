@@ -87,13 +87,13 @@ class WordModel:
         self.idf: dict[str, float] = {w: float(v) for w, v in data["idf"].items()}
         self.weights: dict[str, tuple[float, ...]] = {w: tuple(float(x) for x in row)
                                                       for w, row in data["weights"].items()}
-        if self.classes[0] != "none" or any(len(row) != len(self.classes) for row in self.weights.values()):
-            raise ValueError("word model: the first class must be 'none' and every row one weight per class")
-        if len(self.bias) != len(self.classes) or not set(self.weights) <= set(self.idf):
-            raise ValueError("word model: one bias per class, and an idf for every weighted word")
         self._vocabulary = frozenset(self.idf)
         self._weighted = frozenset(self.weights)
         self._idf2 = {w: v * v for w, v in self.idf.items()}
+        if self.classes[0] != "none" or any(len(row) != len(self.classes) for row in self.weights.values()):
+            raise ValueError("word model: the first class must be 'none' and every row one weight per class")
+        if len(self.bias) != len(self.classes) or not self._weighted <= self._vocabulary:
+            raise ValueError("word model: one bias per class, and an idf for every weighted word")
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> WordModel:
@@ -105,7 +105,8 @@ class WordModel:
         if len(known) < self.min_words:
             return None
         norm = math.sqrt(sum(map(self._idf2.__getitem__, known)))
-        rows = list(map(self.weights.__getitem__, self._weighted.intersection(known)))
+        weighted = self._weighted.intersection(known)
+        rows = list(map(self.weights.__getitem__, weighted))
         # one sum per class over the words' rows (their columns): no Python loop over words times classes
         logits = [b + sum(column) / norm for b, column in zip(self.bias, zip(*rows, strict=True), strict=True)] \
             if rows else list(self.bias)
@@ -115,7 +116,7 @@ class WordModel:
         if probability < self.threshold:
             return None
         best = max(range(1, len(self.classes)), key=lambda i: logits[i])
-        pull = sorted(((w, (self.weights[w][best] - self.weights[w][0]) / norm) for w in known if w in self.weights),
+        pull = sorted(((w, (self.weights[w][best] - self.weights[w][0]) / norm) for w in weighted),
                       key=lambda item: -item[1])
         return Judgement(self.classes[best], probability, tuple((w, round(p, 3)) for w, p in pull[:5] if p > 0))
 
