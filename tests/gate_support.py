@@ -9,6 +9,7 @@ its terminals even after a SIGKILL.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import signal
@@ -235,7 +236,7 @@ class KernelClient:
              metadata: dict[str, Any] | None = None, msg_id: str | None = None) -> str:
         msg_id = msg_id or uuid.uuid4().hex
         header = {"msg_id": msg_id, "msg_type": msg_type, "username": "test", "session": self.session,
-                  "date": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime()), "version": "5.3"}
+                  "date": datetime.datetime.now(datetime.UTC).isoformat(), "version": "5.3"}
         if self.protocol == V1:
             parts = [json.dumps(x).encode() for x in (header, {}, metadata or {}, content)]
             self.ws.send_binary(pack_v1(channel, parts))

@@ -165,13 +165,29 @@ def test_a_missed_deadline_decides_on_the_text_level_check_in_a_real_server(tmp_
 
 
 def test_run_all_stops_at_a_blocked_cell(server, client):
-    first, third = marker(server, f"first-{client.protocol}"), marker(server, f"third-{client.protocol}")
-    ids = [client.execute(write_code(first), wait=False),
-           client.execute(BLOCK_CELL, wait=False),
-           client.execute(write_code(third), wait=False)]
+    """Every cell sent with the blocked one is aborted, however long the gate takes to check them (it once
+    checked and forwarded a later cell after the kernel had stopped aborting, and that cell ran)."""
+    first = marker(server, f"first-{client.protocol}")
+    later = [marker(server, f"later-{i}-{client.protocol}") for i in range(4)]
+    ids = [client.execute(write_code(first), wait=False), client.execute(BLOCK_CELL, wait=False)]
+    ids += [client.execute(f"import time\n{write_code(m)}\n" + "x = [i * 2 for i in range(9)]\n" * 400, wait=False)
+            for m in later]
     statuses = [client.collect(msg_id)["reply"]["status"] for msg_id in ids]
-    assert statuses == ["ok", "error", "aborted"]
-    assert first.exists() and not third.exists()
+    assert statuses == ["ok", "error", "aborted", "aborted", "aborted", "aborted"]
+    time.sleep(0.3)
+    assert first.exists() and not any(m.exists() for m in later)
+    # the look-alike: a cell sent once the error has arrived runs
+    after = marker(server, f"after-run-all-{client.protocol}")
+    assert client.execute(write_code(after))["reply"]["status"] == "ok" and after.exists()
+
+
+def test_run_all_stops_at_a_blocked_cell_even_without_stop_on_error(server, client):
+    """stop_on_error=False (a cell tagged raises-exception) does not let what follows a blocked cell run."""
+    later = marker(server, f"no-stop-{client.protocol}")
+    ids = [client.execute(BLOCK_CELL, stop_on_error=False, wait=False), client.execute(write_code(later), wait=False)]
+    statuses = [client.collect(msg_id)["reply"]["status"] for msg_id in ids]
+    time.sleep(0.3)
+    assert statuses == ["error", "aborted"] and not later.exists()
 
 
 def test_warned_cell_runs_only_on_the_second_try(server, client, ledger):
@@ -370,6 +386,12 @@ def test_reply_mode_and_terminals_off(tmp_path):
             assert "crypto_mining.miner-program" in result["text"]
             assert client.execute("print('after')")["reply"]["status"] == "ok"
             assert not mark.exists()
+            # Run All: no kernel error aborts the queue here, the gate does
+            later = tmp_path / "reply-later"
+            ids = [client.execute(BLOCK_CELL, wait=False), client.execute(write_code(later), wait=False)]
+            assert [client.collect(i)["reply"]["status"] for i in ids] == ["error", "aborted"]
+            assert client.execute("print('after run all')")["reply"]["status"] == "ok"
+            assert not later.exists()
         finally:
             client.close()
         status, _ = srv.api("POST", "/api/terminals", {})

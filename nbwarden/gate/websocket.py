@@ -4,11 +4,13 @@ The gate wraps whatever connection class the server uses (v1 binary and
 legacy JSON protocols alike); blocked cells are rewritten into a statement
 that raises ``PolicyViolation`` (Python kernels) or answered in the kernel's
 place (others), and the kernel's traceback is replaced by the gate's message
-on the way back.
+on the way back.  Cells sent behind a stopped one before its error reached the
+notebook (Run All) are aborted, as the kernel aborts its queue after an error.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import time
@@ -30,6 +32,7 @@ class GateMixin:
 
     _nbw_gate: NbwardenGate | None = None
     _nbw_can_rewrite = True  # the base class has ZMQChannelsWebsocketConnection's _on_error hook
+    _nbw_stopped: _Stopped | None = None  # the last stopped cell, while later requests may be aborted
 
     async def prepare(self) -> None:  # type: ignore[override]
         parent = getattr(super(), "prepare", None)
@@ -63,6 +66,11 @@ class GateMixin:
             return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
         if parsed is None:
             return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
+        if self._nbw_sent_before_the_error(parsed):
+            gate.log.debug("nbwarden: aborted %s, sent before the stopped cell's error reached the notebook",
+                           parsed.header.get("msg_id"))
+            _abort(self, parsed)
+            return None
         try:
             result = self._nbw_check(gate, parsed)
         except Exception as exc:  # the gate itself failed: never take the server down with it
@@ -97,8 +105,32 @@ class GateMixin:
                                user=user, group=group,
                                language=gate.language_of(getattr(self, "websocket_handler", None)))
 
+    def _nbw_sent_before_the_error(self, parsed: _Parsed) -> bool:
+        """Whether this request was sent before the notebook could see the last stopped cell's error.
+
+        Run All sends every cell at once and relies on the kernel aborting its queue after an error.  The
+        gate checks the cells one after the other, so a later cell could reach the kernel after it stopped
+        aborting and run.  While the stopped cell's error has not gone out, every request is aborted; after,
+        one whose own timestamp (on the notebook's clock, moved to the server's by the stopped request's)
+        is earlier than the moment the error went out.  The first request sent later ends the aborting."""
+        stopped = self._nbw_stopped
+        if stopped is None:
+            return False
+        if stopped.shown is None:
+            return True
+        sent = _sent_at(parsed.header)
+        if sent is not None and stopped.offset is not None and sent + stopped.offset < stopped.shown:
+            return True
+        self._nbw_stopped = None
+        return False
+
     def _nbw_stop(self, gate: NbwardenGate, parsed: _Parsed, result: GateResult) -> None:
         error = gate.error_content(result)
+        # what was sent behind a stopped cell never runs, even with stop_on_error=False (a cell tagged
+        # raises-exception): later cells tend to build on the stopped one
+        sent = _sent_at(parsed.header)
+        self._nbw_stopped = _Stopped(str(parsed.header.get("msg_id") or ""),
+                                     None if sent is None else time.time() - sent)
         info = getattr(self, "_nbw_info", None) or {}
         mode = gate.mode
         if mode == "auto":
@@ -114,20 +146,59 @@ class GateMixin:
             if msg_id:
                 gate.remember_rewrite(msg_id, original if isinstance(original, str) else "", error)
             super().handle_incoming_message(_repack(self, parsed, content))  # type: ignore[misc]
-            return
+            return  # the error goes out when the kernel answers the rewritten request (_on_error)
         _reply(self, parsed, error)
+        if self._nbw_stopped is not None:
+            self._nbw_stopped.shown = time.time()
 
     def _on_error(self, channel: Any, msg: Any, msg_list: Any) -> None:
         parent = super()
         if hasattr(parent, "_on_error"):
             parent._on_error(channel, msg, msg_list)  # type: ignore[misc]
         gate = self._nbw_gate
-        if gate is None or not gate._rewritten or channel not in ("iopub", "shell"):
+        if gate is None or channel not in ("iopub", "shell"):
             return
         try:
-            _fix_outgoing(self, gate, channel, msg, msg_list)
+            stopped = self._nbw_stopped
+            if stopped is not None and stopped.shown is None and channel == "shell":
+                parent_header = _part(self, msg, msg_list, "parent_header")
+                if isinstance(parent_header, dict) and parent_header.get("msg_id") == stopped.msg_id:
+                    stopped.shown = time.time()
+            if gate._rewritten:
+                _fix_outgoing(self, gate, channel, msg, msg_list)
         except Exception:
             gate.log.warning("nbwarden: could not rewrite an outgoing message", exc_info=True)
+
+    def on_kernel_restarted(self) -> None:
+        """A restarted kernel answers nothing it was sent before: stop aborting."""
+        self._nbw_stopped = None
+        parent = getattr(super(), "on_kernel_restarted", None)
+        if parent is not None:
+            parent()
+
+
+@dataclass(slots=True)
+class _Stopped:
+    """A cell the gate stopped, whose error the notebook may not have seen yet."""
+
+    msg_id: str
+    offset: float | None  # the server's clock minus the request's timestamp (the way here included)
+    shown: float | None = None  # when its error went out (server clock); None: not yet
+
+
+def _sent_at(header: dict[str, Any]) -> float | None:
+    """A request's own timestamp (the notebook's clock), in seconds, or None when it has none."""
+    value = header.get("date") if isinstance(header, dict) else None
+    try:
+        if isinstance(value, str):
+            value = datetime.datetime.fromisoformat(value)
+        if isinstance(value, datetime.datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=datetime.UTC)
+            return value.timestamp()
+    except (ValueError, OverflowError):
+        pass
+    return None
 
 
 @dataclass(slots=True)
@@ -217,36 +288,56 @@ def _reply(conn: Any, parsed: _Parsed, error: dict[str, Any]) -> None:
     session = conn.session
     parent = parsed.header
     reply = {"status": "error", "execution_count": None, **error}
-    messages = [
+    _write(conn, [
         ("iopub", session.msg("status", {"execution_state": "busy"}, parent=parent)),
         ("iopub", session.msg("error", dict(error), parent=parent)),
         ("shell", session.msg("execute_reply", reply, parent=parent)),
         ("iopub", session.msg("status", {"execution_state": "idle"}, parent=parent)),
-    ]
+    ])
+
+
+def _abort(conn: Any, parsed: _Parsed) -> None:
+    """Answer as a kernel answers a request it aborts after an error: busy, execute_reply(aborted), idle."""
+    session = conn.session
+    parent = parsed.header
+    status = {"status": "aborted"}
+    _write(conn, [
+        ("iopub", session.msg("status", {"execution_state": "busy"}, parent=parent)),
+        ("shell", session.msg("execute_reply", status, parent=parent, metadata=dict(status))),
+        ("iopub", session.msg("status", {"execution_state": "idle"}, parent=parent)),
+    ])
+
+
+def _write(conn: Any, messages: list[tuple[str, dict[str, Any]]]) -> None:
     for channel, msg in messages:
         if conn.subprotocol == V1:
             from jupyter_server.services.kernels.connection.base import serialize_msg_to_ws_v1
 
-            conn.write_message(serialize_msg_to_ws_v1(msg, channel, session.pack), binary=True)
+            conn.write_message(serialize_msg_to_ws_v1(msg, channel, conn.session.pack), binary=True)
         else:
             msg["channel"] = channel
             conn.write_message(json.dumps(msg, default=_json_default))
 
 
+def _part(conn: Any, msg: dict[str, Any], parts: list[bytes], name: str) -> Any:
+    """One part of an outgoing kernel message: already parsed (legacy) or still packed (v1)."""
+    if conn.subprotocol == V1:
+        return conn.session.unpack(parts[("header", "parent_header", "metadata", "content").index(name)])
+    return msg.get(name)
+
+
 def _fix_outgoing(conn: Any, gate: NbwardenGate, channel: str, msg: dict[str, Any], parts: list[bytes]) -> None:
     """Put the gate's message in place of the kernel's traceback for a rewritten request."""
-    session = conn.session
-    v1 = conn.subprotocol == V1
-    parent = session.unpack(parts[1]) if v1 else msg.get("parent_header") or {}
+    parent = _part(conn, msg, parts, "parent_header") or {}
     entry = gate._rewritten.get(parent.get("msg_id", "")) if isinstance(parent, dict) else None
     if entry is None:
         return
     _, original, error = entry
-    header = session.unpack(parts[0]) if v1 else msg.get("header") or {}
+    header = _part(conn, msg, parts, "header") or {}
     msg_type = header.get("msg_type")
     if msg_type not in ("error", "execute_reply", "execute_input"):
         return
-    content = session.unpack(parts[3]) if v1 else msg.get("content")
+    content = _part(conn, msg, parts, "content")
     if not isinstance(content, dict):
         return
     if msg_type == "execute_input":
@@ -255,8 +346,8 @@ def _fix_outgoing(conn: Any, gate: NbwardenGate, channel: str, msg: dict[str, An
         content.update(error)
     else:
         return
-    if v1:
-        parts[3] = session.pack(content)
+    if conn.subprotocol == V1:
+        parts[3] = conn.session.pack(content)
     else:
         msg["content"] = content
 
