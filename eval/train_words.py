@@ -74,29 +74,36 @@ def fit(docs: list[dict], c: float, min_repos: int):
 
 
 def cross_validate(docs: list[dict], c: float, min_repos: int, thresholds: list[float]) -> None:
+    """Out-of-fold judgements of every ``dev`` document, reported overall and per category."""
     from sklearn.model_selection import GroupKFold
 
-    probability = [0.0] * len(docs)
+    judged: list[tuple[float, str]] = [(0.0, "none")] * len(docs)  # (1 - P(none), the likeliest category)
     for train, held in GroupKFold(5).split(docs, groups=[d["repo"] for d in docs]):
         vec, model = fit([docs[i] for i in train], c, min_repos)
         proba = model.predict_proba(vec.transform([docs[i]["words"] for i in held]))
         for row, i in enumerate(held):
-            probability[i] = 1.0 - float(proba[row][0])
+            best = max(range(1, len(CLASSES)), key=lambda k: proba[row][k])
+            judged[i] = (1.0 - float(proba[row][0]), CLASSES[best])
     totals = collections.Counter(d["kind"] for d in docs)
     print(f"dev, five folds grouped by repository (C={c}); rules alone flag "
           f"{sum(d['action'] in FLAGGED for d in docs if d['kind'] == 'prohibited')}/{totals['prohibited']} "
           f"prohibited, {sum(d['action'] in FLAGGED for d in docs if d['kind'] == 'benign')}/{totals['benign']} "
           "hard negatives")
     for t in thresholds:
-        added = collections.Counter(d["kind"] for d, p in zip(docs, probability, strict=True)
-                                    if p >= t and d["action"] not in FLAGGED)
-        alone = sum(1 for d, p in zip(docs, probability, strict=True) if p >= t and d["kind"] == "prohibited")
+        over = [(d, cat) for d, (p, cat) in zip(docs, judged, strict=True) if p >= t]
+        added = collections.Counter(d["kind"] for d, _ in over if d["action"] not in FLAGGED)
+        alone = sum(1 for d, _ in over if d["kind"] == "prohibited")
         print(f"  threshold {t:.2f}: model alone finds {alone}/{totals['prohibited']}; added to the rules: "
               f"{added['prohibited']} prohibited, {added['benign']} hard negatives, {added['ordinary']} ordinary")
+        # per category (the model's): what it would add, prohibited/hard negatives; for --category-threshold
+        per = {cat: collections.Counter(d["kind"] for d, k in over if k == cat and d["action"] not in FLAGGED)
+               for cat in CLASSES[1:]}
+        print("    by category, added prohibited/hard negatives: "
+              + ", ".join(f"{cat} {n['prohibited']}/{n['benign']}" for cat, n in per.items()))
 
 
 def export(docs: list[dict], c: float, min_repos: int, threshold: float, min_words: int, min_chars: int,
-           prune: float) -> dict:
+           prune: float, category_thresholds: dict[str, float]) -> dict:
     vec, model = fit(docs, c, min_repos)
     names = vec.get_feature_names_out()
     idf = {w: round(float(v), 4) for w, v in zip(names, vec.idf_, strict=True)}
@@ -107,7 +114,9 @@ def export(docs: list[dict], c: float, min_repos: int, threshold: float, min_wor
             weights[word] = [round(v, 4) for v in row]
     counts = collections.Counter(d["label"] for d in docs)
     bias = [round(float(b), 4) for b in model.intercept_]
-    digest = hashlib.sha256(json.dumps([bias, weights], sort_keys=True).encode()).hexdigest()[:8]
+    # the thresholds decide as much as the weights: another threshold is another version too
+    digest = hashlib.sha256(json.dumps([bias, weights, threshold, category_thresholds],
+                                       sort_keys=True).encode()).hexdigest()[:8]
     return {
         "model": "words",
         "version": f"{datetime.date.today().isoformat()}.{digest}",  # a retrained model is another version
@@ -117,6 +126,7 @@ def export(docs: list[dict], c: float, min_repos: int, threshold: float, min_wor
                      "min_repos": min_repos, "prune": prune},
         "classes": list(CLASSES),
         "threshold": threshold,
+        "thresholds": category_thresholds,
         "min_words": min_words,
         "min_chars": min_chars,
         "bias": bias,
@@ -132,6 +142,8 @@ def main() -> int:
     ap.add_argument("--c", type=float, default=10.0, help="inverse regularisation strength")
     ap.add_argument("--min-repos", type=int, default=3)
     ap.add_argument("--threshold", type=float, default=0.9)
+    ap.add_argument("--category-threshold", action="append", default=[], metavar="CATEGORY=T",
+                    help="another threshold for one category, chosen from the per-category report (repeatable)")
     ap.add_argument("--min-words", type=int, default=12, help="fewer known words: the model says nothing")
     ap.add_argument("--min-chars", type=int, default=400, help="shorter code: not even read (keeps cells cheap)")
     ap.add_argument("--prune", type=float, default=0.03, help="drop the weights of words that weigh less")
@@ -140,9 +152,16 @@ def main() -> int:
     args = ap.parse_args()
     docs = [d for d in documents(args.refs, args.data)
             if len(d["words"]) >= args.min_words and d["chars"] >= args.min_chars]
-    cross_validate(docs, args.c, args.min_repos, [0.8, 0.85, 0.9, 0.93, 0.95])
+    category_thresholds = {}
+    for item in args.category_threshold:
+        category, _, value = item.partition("=")
+        if category not in CLASSES[1:] or not value:
+            ap.error(f"--category-threshold {item!r}: expected CATEGORY=T with one of {', '.join(CLASSES[1:])}")
+        category_thresholds[category] = float(value)
+    cross_validate(docs, args.c, args.min_repos, [0.8, 0.85, 0.9, 0.93, 0.95, 0.97])
     if not args.report_only:
-        data = export(docs, args.c, args.min_repos, args.threshold, args.min_words, args.min_chars, args.prune)
+        data = export(docs, args.c, args.min_repos, args.threshold, args.min_words, args.min_chars, args.prune,
+                      dict(sorted(category_thresholds.items())))
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(data, separators=(",", ":"), sort_keys=False) + "\n", encoding="utf-8")
         print(f"wrote {args.out}: {len(data['idf'])} words, {len(data['weights'])} weighted")

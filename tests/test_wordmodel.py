@@ -153,3 +153,16 @@ def test_the_model_reads_only_programs_in_which_a_rule_word_occurs(engine):
     assert not word_findings(engine.check_code(quiet, "python"))
     loud = quiet.replace("load tool", "flood tool")
     assert engine._prefilter(loud.lower()) and word_findings(engine.check_code(loud, "python"))
+
+
+def test_a_category_can_ask_for_more_certainty():
+    """``thresholds`` in the model file: one category's own threshold, the others keep ``threshold``."""
+    data = json.loads(MODEL_FILE.read_text())
+    words = words_of(KIT)
+    judged = WordModel(data).judge(words)
+    assert judged is not None and judged.category == "dos_attack"
+    stricter = (judged.probability + 1.0) / 2
+    assert WordModel(dict(data, thresholds={"dos_attack": stricter})).judge(words) is None
+    assert WordModel(dict(data, thresholds={"proxy_tunnel": stricter})).judge(words) == judged
+    with pytest.raises(ValueError):
+        WordModel(dict(data, thresholds={"none": 0.5}))

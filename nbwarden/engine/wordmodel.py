@@ -81,6 +81,8 @@ class WordModel:
         self.version = str(data["version"])
         self.classes: list[str] = list(data["classes"])
         self.threshold = float(data["threshold"])
+        # a category whose words are shared with everyday code (proxy settings) needs more certainty
+        self.thresholds: dict[str, float] = {c: float(t) for c, t in (data.get("thresholds") or {}).items()}
         self.min_words = int(data["min_words"])
         self.min_chars = int(data.get("min_chars", 0))
         self.bias: list[float] = [float(b) for b in data["bias"]]
@@ -94,13 +96,16 @@ class WordModel:
             raise ValueError("word model: the first class must be 'none' and every row one weight per class")
         if len(self.bias) != len(self.classes) or not self._weighted <= self._vocabulary:
             raise ValueError("word model: one bias per class, and an idf for every weighted word")
+        if not set(self.thresholds) <= set(self.classes[1:]):
+            raise ValueError("word model: a threshold for a category it does not have")
 
     @classmethod
     def load(cls, path: Path = MODEL_FILE) -> WordModel:
         return cls(json.loads(Path(path).read_text(encoding="utf-8")))
 
     def judge(self, words: Iterable[str]) -> Judgement | None:
-        """The category the words read like, when the model is at least ``threshold`` sure it is prohibited."""
+        """The category the words read like, when the model is at least that category's threshold (``thresholds``,
+        else ``threshold``) sure the program is prohibited."""
         known = self._vocabulary.intersection(words)
         if len(known) < self.min_words:
             return None
@@ -113,9 +118,9 @@ class WordModel:
         top = max(logits)
         exps = [math.exp(x - top) for x in logits]
         probability = 1.0 - exps[0] / sum(exps)
-        if probability < self.threshold:
-            return None
         best = max(range(1, len(self.classes)), key=lambda i: logits[i])
+        if probability < self.thresholds.get(self.classes[best], self.threshold):
+            return None
         pull = sorted(((w, (self.weights[w][best] - self.weights[w][0]) / norm) for w in weighted),
                       key=lambda item: -item[1])
         return Judgement(self.classes[best], probability, tuple((w, round(p, 3)) for w, p in pull[:5] if p > 0))
