@@ -372,6 +372,16 @@ PAIRS = [
      "    urllib.request.urlopen(aim).read()\nwith Pool(64) as p:\n    p.map(f, range(10 ** 7))",
      "import urllib.request\nfrom multiprocessing import Pool\ndef f(u):\n    return urllib.request.urlopen(u).read()\n"
      "with Pool(8) as p:\n    pages = p.map(f, open('urls.txt').read().split())\nprint(len(pages))"),
+    ("relay: a Flask route that answers CONNECT by fetching upstream; a course route that lists CONNECT",
+     "proxy_tunnel",
+     "import socket\nfrom flask import Flask, request\napp = Flask(__name__)\n"
+     "@app.route('/', methods=['GET', 'CONNECT'])\ndef tunnel():\n    host, port = request.host.split(':')\n"
+     "    upstream = socket.create_connection((host, int(port)))\n    upstream.sendall(request.get_data())\n"
+     "    return upstream.recv(65536)\napp.run(host='0.0.0.0', port=8080)",
+     "from flask import Flask, request\napp = Flask(__name__)\n"
+     "methods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE']\n"
+     "@app.route('/', methods=methods)\ndef all_methods():\n    return request.method\n"
+     "app.run(host='0.0.0.0', port=5000)"),
 ]
 
 

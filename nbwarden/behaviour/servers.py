@@ -130,7 +130,8 @@ def _served(unit: _Unit) -> dict[str, int]:
             out.setdefault("media", node.lineno)
         if low.startswith(FILE_TEXT):
             out.setdefault("files", node.lineno)
-        if (text == "CONNECT" or any(m in text for m in RELAY_TEXT[1:])) and _near_server_io(unit, node):
+        if (text == "CONNECT" or any(m in text for m in RELAY_TEXT[1:])) and _near_server_io(unit, node) \
+                and _connects_out(unit):
             out.setdefault("relay", node.lineno)
     pipe = _pipe(unit)
     if pipe is not None:
@@ -239,6 +240,18 @@ def _handed_back(unit: _Unit, call: ast.Call) -> bool:
     # return r.content, Response(r.iter_content()), r.text: the fetched page, as it came
     return any(isinstance(n, ast.Name) and n.id in held and not isinstance(unit.parent.get(id(n)), ast.Call)
                for value in returns for n in ast.walk(value))
+
+
+def _connects_out(unit: _Unit) -> bool:
+    """Does the unit open any connection of its own?  A relay must: a CONNECT among the HTTP methods a course's
+    Flask route lists, answered by the route itself, relays nothing."""
+    for call in unit.calls:
+        name = unit.name(call)
+        short = name.rsplit(".", 1)[-1]
+        if short in CONNECTS or short == "urlopen" or \
+                short in _FETCHES and name.split(".", 1)[0] in {"requests", "httpx", "urllib", "aiohttp", "session", "client"}:
+            return True
+    return False
 
 
 def _near_server_io(unit: _Unit, node: ast.AST) -> bool:
