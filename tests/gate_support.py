@@ -57,6 +57,11 @@ def write_warn_pack(directory: Path) -> Path:
     return directory
 
 
+
+def now_stamp() -> str:
+    """A message header's date, as Jupyter clients write it."""
+    return datetime.datetime.now(datetime.UTC).isoformat()
+
 class JupyterServer:
     """``python -m jupyter_server`` in temp dirs, optionally with the gate enabled."""
 
@@ -233,10 +238,12 @@ class KernelClient:
         self.ws.close()
 
     def send(self, msg_type: str, content: dict[str, Any], channel: str = "shell",
-             metadata: dict[str, Any] | None = None, msg_id: str | None = None) -> str:
+             metadata: dict[str, Any] | None = None, msg_id: str | None = None, date: str | None = None) -> str:
+        """``date``: the header's timestamp, now by default; a Run All stamps its requests with the moment the
+        frontend made them all (one turn of JupyterLab's event loop), which a loaded test machine would spread."""
         msg_id = msg_id or uuid.uuid4().hex
         header = {"msg_id": msg_id, "msg_type": msg_type, "username": "test", "session": self.session,
-                  "date": datetime.datetime.now(datetime.UTC).isoformat(), "version": "5.3"}
+                  "date": date or now_stamp(), "version": "5.3"}
         if self.protocol == V1:
             parts = [json.dumps(x).encode() for x in (header, {}, metadata or {}, content)]
             self.ws.send_binary(pack_v1(channel, parts))
@@ -253,11 +260,12 @@ class KernelClient:
         return json.loads(data)
 
     def execute(self, code: str, *, stop_on_error: bool = True, cell_id: str | None = None,
-                wait: bool = True, timeout: float | None = None, **content: Any) -> str | dict[str, Any]:
+                wait: bool = True, timeout: float | None = None, date: str | None = None,
+                **content: Any) -> str | dict[str, Any]:
         msg_id = self.send("execute_request", {"code": code, "silent": False, "store_history": True,
                                                "user_expressions": {}, "allow_stdin": False,
                                                "stop_on_error": stop_on_error, **content},
-                           metadata={"cellId": cell_id} if cell_id else None)
+                           metadata={"cellId": cell_id} if cell_id else None, date=date)
         return self.collect(msg_id, timeout) if wait else msg_id
 
     def collect(self, msg_id: str, timeout: float | None = None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ pytest.importorskip("ipykernel")
 websocket = pytest.importorskip("websocket")
 
 from crashers import CRASHERS, MINER_RULE  # noqa: E402
-from gate_support import BLOCK_CELL, V1, JupyterServer, wait_for, write_warn_pack  # noqa: E402
+from gate_support import BLOCK_CELL, V1, JupyterServer, now_stamp, wait_for, write_warn_pack  # noqa: E402
 
 from nbwarden.ledger import Ledger  # noqa: E402
 
@@ -169,9 +169,10 @@ def test_run_all_stops_at_a_blocked_cell(server, client):
     checked and forwarded a later cell after the kernel had stopped aborting, and that cell ran)."""
     first = marker(server, f"first-{client.protocol}")
     later = [marker(server, f"later-{i}-{client.protocol}") for i in range(4)]
-    ids = [client.execute(write_code(first), wait=False), client.execute(BLOCK_CELL, wait=False)]
-    ids += [client.execute(f"import time\n{write_code(m)}\n" + "x = [i * 2 for i in range(9)]\n" * 400, wait=False)
-            for m in later]
+    burst = now_stamp()  # the frontend makes every request of a Run All at once
+    ids = [client.execute(write_code(first), wait=False, date=burst), client.execute(BLOCK_CELL, wait=False, date=burst)]
+    ids += [client.execute(f"import time\n{write_code(m)}\n" + "x = [i * 2 for i in range(9)]\n" * 400, wait=False,
+                           date=burst) for m in later]
     statuses = [client.collect(msg_id)["reply"]["status"] for msg_id in ids]
     assert statuses == ["ok", "error", "aborted", "aborted", "aborted", "aborted"]
     time.sleep(0.3)
@@ -184,7 +185,9 @@ def test_run_all_stops_at_a_blocked_cell(server, client):
 def test_run_all_stops_at_a_blocked_cell_even_without_stop_on_error(server, client):
     """stop_on_error=False (a cell tagged raises-exception) does not let what follows a blocked cell run."""
     later = marker(server, f"no-stop-{client.protocol}")
-    ids = [client.execute(BLOCK_CELL, stop_on_error=False, wait=False), client.execute(write_code(later), wait=False)]
+    burst = now_stamp()
+    ids = [client.execute(BLOCK_CELL, stop_on_error=False, wait=False, date=burst),
+           client.execute(write_code(later), wait=False, date=burst)]
     statuses = [client.collect(msg_id)["reply"]["status"] for msg_id in ids]
     time.sleep(0.3)
     assert statuses == ["error", "aborted"] and not later.exists()
@@ -388,7 +391,9 @@ def test_reply_mode_and_terminals_off(tmp_path):
             assert not mark.exists()
             # Run All: no kernel error aborts the queue here, the gate does
             later = tmp_path / "reply-later"
-            ids = [client.execute(BLOCK_CELL, wait=False), client.execute(write_code(later), wait=False)]
+            burst = now_stamp()
+            ids = [client.execute(BLOCK_CELL, wait=False, date=burst), client.execute(write_code(later), wait=False,
+                                                                                      date=burst)]
             assert [client.collect(i)["reply"]["status"] for i in ids] == ["error", "aborted"]
             assert client.execute("print('after run all')")["reply"]["status"] == "ok"
             assert not later.exists()

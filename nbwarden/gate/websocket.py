@@ -52,7 +52,7 @@ class GateMixin:
         gate = self._nbw_gate
         if gate is None or not gate.enabled or not getattr(self, "channels", True):
             return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
-        start = time.perf_counter()
+        start, received = time.perf_counter(), time.time()
         if self.subprotocol == V1 and not _valid_v1(incoming_msg):
             # jupyter_server itself would loop for ages over a bogus offset count: drop it here
             gate.log.warning("nbwarden: dropped a malformed v1 kernel websocket frame")
@@ -85,7 +85,7 @@ class GateMixin:
         gate._last_check_ms = 0.0
         if result.run:
             return super().handle_incoming_message(incoming_msg)  # type: ignore[misc]
-        self._nbw_stop(gate, parsed, result)
+        self._nbw_stop(gate, parsed, result, received)
         return None
 
     def _nbw_check(self, gate: NbwardenGate, parsed: _Parsed) -> GateResult:
@@ -119,18 +119,18 @@ class GateMixin:
         if stopped.shown is None:
             return True
         sent = _sent_at(parsed.header)
-        if sent is not None and stopped.offset is not None and sent + stopped.offset < stopped.shown:
+        if sent is not None and stopped.offset is not None and sent + stopped.offset <= stopped.shown:
             return True
         self._nbw_stopped = None
         return False
 
-    def _nbw_stop(self, gate: NbwardenGate, parsed: _Parsed, result: GateResult) -> None:
+    def _nbw_stop(self, gate: NbwardenGate, parsed: _Parsed, result: GateResult, received: float) -> None:
         error = gate.error_content(result)
         # what was sent behind a stopped cell never runs, even with stop_on_error=False (a cell tagged
         # raises-exception): later cells tend to build on the stopped one
         sent = _sent_at(parsed.header)
         self._nbw_stopped = _Stopped(str(parsed.header.get("msg_id") or ""),
-                                     None if sent is None else time.time() - sent)
+                                     None if sent is None else received - sent)
         info = getattr(self, "_nbw_info", None) or {}
         mode = gate.mode
         if mode == "auto":
