@@ -382,6 +382,17 @@ PAIRS = [
      "methods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE']\n"
      "@app.route('/', methods=methods)\ndef all_methods():\n    return request.method\n"
      "app.run(host='0.0.0.0', port=5000)"),
+    ("message storm: a bot raiding one channel; the same bot sending a long text in parts", "dos_attack",
+     "import discord\nfrom discord.ext import commands\nbot = commands.Bot(command_prefix='!')\n@bot.command()\n"
+     "async def raid(ctx, *, words):\n    while True:\n        await ctx.send(words)\nbot.run(TOKEN)",
+     "import discord\nfrom discord.ext import commands\nbot = commands.Bot(command_prefix='!')\n@bot.command()\n"
+     "async def show(ctx, *, name):\n    text = open(name).read()\n    while text:\n        await ctx.send(text[:1900])\n"
+     "        text = text[1900:]\n        if not text:\n            break\nbot.run(TOKEN)"),
+    ("message storm: a Telegram bot texting one chat 500 times; the same bot greeting each chat of a list",
+     "dos_attack",
+     "import telebot\nbot = telebot.TeleBot(TOKEN)\nchat = int(input('chat id: '))\nfor i in range(500):\n"
+     "    bot.send_message(chat, 'wake up')",
+     "import telebot\nbot = telebot.TeleBot(TOKEN)\nfor chat in subscribers:\n    bot.send_message(chat, 'new lesson online')"),
 ]
 
 

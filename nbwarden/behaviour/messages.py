@@ -1,6 +1,7 @@
 """``flood/messages``: one phone number sent texts or verification codes over and over, by many services or
-in a loop: the shape of an SMS or call bomber, whatever its words; and one mail address sent the same mail over
-and over through SMTP (an email bomber).
+in a loop: the shape of an SMS or call bomber, whatever its words; one mail address sent the same mail over
+and over through SMTP (an email bomber); and one chat, channel or user sent the same message over and over by a
+bot (a Discord or Telegram raid or DM bomber).
 
 A bomber keeps the number fixed and repeats the send (rounds, threads, a list of services that each text the
 number).  Its look-alikes send once (a login code), send to many numbers (a notifier iterating over its
@@ -21,6 +22,12 @@ MESSAGING = re.compile(r"(sms|otp|verif|whatsapp|bomb|send_?code)", re.I)
 SERVICES = re.compile(r"(services?|apis?|providers?|senders?|sites?|methods?|bombers?)$", re.I)
 FEW = 5  # a loop of fewer rounds than this is a retry or a test, not a storm
 MAIL_PACE_S = 60  # a mail loop that waits this long per round is a notifier (an hourly report), not a bomber
+# a bot's sends: discord.py/pycord (ctx.send, channel.send, user.send), aiogram, python-telegram-bot, telebot
+CHAT_SENDS = frozenset({"send", "send_message", "sendMessage", "reply"})
+# what a bot waits for inside a loop that talks with someone (each round answers a message), not at someone
+CHAT_WAITS = frozenset({"wait_for", "get_updates", "getUpdates", "input", "recv", "receive", "get_response"})
+# whom a bot's send goes to (a websocket's or a stream's awaited send is not a chat's)
+CHAT_PEER = re.compile(r"(ctx|channel|user|member|author|guild|dm|chat|thread|interaction|webhook|target|victim)", re.I)
 
 
 def _message_storms(unit: _Unit) -> list[Found]:
@@ -31,6 +38,10 @@ def _message_storms(unit: _Unit) -> list[Found]:
             if found is not None:
                 return [found]
             continue
+        if short in CHAT_SENDS:
+            found = _chat_storm(unit, call)
+            if found is not None:
+                return [found]
         phone = _phone_arg(unit, call)
         if phone is None or not (MESSAGING.search(short) or _service_callee(unit, call) or _messaging_url(unit, call)):
             continue
@@ -58,6 +69,43 @@ def _mail_storm(unit: _Unit, call: ast.Call) -> Found | None:
         return None
     return Found("flood/messages", call.lineno, f"the same address ({name}) is sent mail again and again "
                  f"(line {where.lineno})")
+
+
+def _chat_storm(unit: _Unit, call: ast.Call) -> Found | None:
+    """A bot's send (awaited, or a ``send_message``) repeated at one destination by an endless loop or a loop of
+    many rounds, with the same message each round.  Its look-alikes: a bot that answers once, sends a long text in
+    chunks (the message changes with the loop), writes to each member or chat of a list (the destination changes),
+    talks with someone (the loop waits for their message) or posts a report every minute or more."""
+    short = unit.name(call).rsplit(".", 1)[-1]
+    # a plain .send() or .reply() that is not awaited is a socket's or a mail library's
+    if not isinstance(call.func, ast.Attribute) or \
+            short in {"send", "reply"} and not isinstance(unit.parent.get(id(call)), ast.Await):
+        return None
+    to = call.args[0] if short in {"send_message", "sendMessage"} and call.args else call.func.value
+    if not CHAT_PEER.search(ast.unparse(to)):
+        return None
+    destination = _names_in(to)
+    content = set().union(*(_names_in(a) for a in (*call.args, *(k.value for k in call.keywords))))
+    for loop in unit.ancestors(call):
+        if isinstance(loop, FUNCTIONS):
+            return None
+        if isinstance(loop, (ast.For, ast.AsyncFor)):
+            targets = set(_loop_targets(loop))
+            if targets & (destination | content) or _few(unit, loop.iter):
+                return None
+        elif not isinstance(loop, ast.While) or _stops(loop):
+            continue
+        if _paced(unit, loop, MAIL_PACE_S) or any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1]
+                                                  in CHAT_WAITS for n in ast.walk(loop)):
+            return None
+        where = ast.unparse(to)[:60]
+        return Found("flood/messages", call.lineno, f"the same chat or user ({where}) is sent messages again and "
+                     f"again (line {loop.lineno})")
+    return None
+
+
+def _names_in(node: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 def _phone_arg(unit: _Unit, call: ast.Call) -> str | None:
