@@ -193,6 +193,32 @@ def test_run_all_stops_at_a_blocked_cell_even_without_stop_on_error(server, clie
     assert statuses == ["error", "aborted"] and not later.exists()
 
 
+def test_a_restart_ends_the_aborting(server):
+    """A Run All stopped behind a long cell, then the kernel restarted before the blocked cell's error came back:
+    the error never comes, and the cells run after the restart must not be aborted for it."""
+    (server.root / "work").mkdir(exist_ok=True)
+    kernel_id = server.start_session("work/restart.ipynb")
+    client = server.connect(kernel_id)
+    try:
+        burst = now_stamp()
+        client.execute("import time\ntime.sleep(60)", wait=False, date=burst)
+        client.execute(BLOCK_CELL, wait=False, date=burst)
+        time.sleep(1.0)
+        status, _ = server.api("POST", f"/api/kernels/{kernel_id}/restart", {})
+        assert status == 200
+        mark = marker(server, "after-restart")
+        deadline = time.monotonic() + 60
+        while True:  # the new kernel may still be starting: ask until it answers
+            try:
+                result = client.execute(write_code(mark), timeout=10)
+                break
+            except TimeoutError:
+                assert time.monotonic() < deadline, "no answer after the restart"
+        assert result["reply"]["status"] == "ok" and mark.exists()
+    finally:
+        client.close()
+
+
 def test_warned_cell_runs_only_on_the_second_try(server, client, ledger):
     mark = marker(server, f"warned-{client.protocol}")
     code = f"nbwarden_test_share_link = print\n{write_code(mark)}  # {client.protocol}"

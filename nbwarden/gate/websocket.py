@@ -117,7 +117,13 @@ class GateMixin:
         if stopped is None:
             return False
         if stopped.shown is None:
-            return True
+            # a kernel restarted by the user (on_kernel_restarted hears only of automatic restarts) will never send
+            # the error; after PENDING_MAX_S the stopped cell is still queued behind a long one, and the kernel
+            # aborts what is queued behind it by itself
+            if _kernel_run(self) is stopped.kernel and time.monotonic() - stopped.since < PENDING_MAX_S:
+                return True
+            self._nbw_stopped = None
+            return False
         sent = _sent_at(parsed.header)
         if sent is not None and stopped.offset is not None and sent + stopped.offset <= stopped.shown:
             return True
@@ -130,7 +136,7 @@ class GateMixin:
         # raises-exception): later cells tend to build on the stopped one
         sent = _sent_at(parsed.header)
         self._nbw_stopped = _Stopped(str(parsed.header.get("msg_id") or ""),
-                                     None if sent is None else received - sent)
+                                     None if sent is None else received - sent, _kernel_run(self), time.monotonic())
         info = getattr(self, "_nbw_info", None) or {}
         mode = gate.mode
         if mode == "auto":
@@ -183,7 +189,18 @@ class _Stopped:
 
     msg_id: str
     offset: float | None  # the server's clock minus the request's timestamp (the way here included)
+    kernel: Any  # the kernel process it was sent to (see _kernel_run)
+    since: float  # when it was stopped (monotonic clock)
     shown: float | None = None  # when its error went out (server clock); None: not yet
+
+
+PENDING_MAX_S = 600.0
+
+
+def _kernel_run(conn: Any) -> Any:
+    """What changes when the kernel restarts: its process (a local kernel's), else the provisioner."""
+    provisioner = getattr(getattr(conn, "kernel_manager", None), "provisioner", None)
+    return getattr(provisioner, "process", None) or provisioner
 
 
 def _sent_at(header: dict[str, Any]) -> float | None:
