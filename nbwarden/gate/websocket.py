@@ -199,8 +199,11 @@ PENDING_MAX_S = 600.0
 
 def _kernel_run(conn: Any) -> Any:
     """What changes when the kernel restarts: its process (a local kernel's), else the provisioner."""
-    provisioner = getattr(getattr(conn, "kernel_manager", None), "provisioner", None)
-    return getattr(provisioner, "process", None) or provisioner
+    try:
+        provisioner = getattr(getattr(conn, "kernel_manager", None), "provisioner", None)
+        return getattr(provisioner, "process", None) or provisioner
+    except Exception:  # a kernel gone from the manager: nothing to tell runs apart by, the time cap still holds
+        return None
 
 
 def _sent_at(header: dict[str, Any]) -> float | None:
