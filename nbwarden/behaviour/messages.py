@@ -15,7 +15,7 @@ import ast
 import re
 
 from .floods import _count, _paced, _workers
-from .unit import FUNCTIONS, Found, _loop_targets, _Unit
+from .unit import FUNCTIONS, Found, _loop_targets, _names, _Unit
 
 PHONE = re.compile(r"(phone|mobile|msisdn|number|nomor|numero|telefon|victim)", re.I)
 MESSAGING = re.compile(r"(sms|otp|verif|whatsapp|bomb|send_?code)", re.I)
@@ -82,30 +82,25 @@ def _chat_storm(unit: _Unit, call: ast.Call) -> Found | None:
             short in {"send", "reply"} and not isinstance(unit.parent.get(id(call)), ast.Await):
         return None
     to = call.args[0] if short in {"send_message", "sendMessage"} and call.args else call.func.value
-    if not CHAT_PEER.search(ast.unparse(to)):
+    peer = ast.unparse(to)
+    if not CHAT_PEER.search(peer):
         return None
-    destination = _names_in(to)
-    content = set().union(*(_names_in(a) for a in (*call.args, *(k.value for k in call.keywords))))
+    destination = _names(to)
+    content = set().union(*(_names(a) for a in (*call.args, *(k.value for k in call.keywords))))
     for loop in unit.ancestors(call):
         if isinstance(loop, FUNCTIONS):
             return None
         if isinstance(loop, (ast.For, ast.AsyncFor)):
-            targets = set(_loop_targets(loop))
-            if targets & (destination | content) or _few(unit, loop.iter):
+            if _loop_targets(loop) & (destination | content) or _few(unit, loop.iter):
                 return None
         elif not isinstance(loop, ast.While) or _stops(loop):
             continue
         if _paced(unit, loop, MAIL_PACE_S) or any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1]
                                                   in CHAT_WAITS for n in ast.walk(loop)):
             return None
-        where = ast.unparse(to)[:60]
-        return Found("flood/messages", call.lineno, f"the same chat or user ({where}) is sent messages again and "
+        return Found("flood/messages", call.lineno, f"the same chat or user ({peer[:60]}) is sent messages again and "
                      f"again (line {loop.lineno})")
     return None
-
-
-def _names_in(node: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
 
 
 def _phone_arg(unit: _Unit, call: ast.Call) -> str | None:

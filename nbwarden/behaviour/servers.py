@@ -210,6 +210,12 @@ def _received(unit: _Unit) -> set[str]:
 # where a web framework keeps what the client sent: a URL read from there and fetched is an open web proxy
 _CLIENT_INPUT = re.compile(r"\brequest\.(args|values|form|query_params|query|GET|POST|match_info|path_params)\b")
 _FETCHES = {"get", "post", "request", "urlopen", "fetch", "stream"}
+_HTTP_CLIENTS = frozenset({"requests", "httpx", "urllib", "aiohttp", "session", "client"})
+
+
+def _is_fetch(name: str) -> bool:
+    """``requests.get``, ``session.post``, ``urllib.request.urlopen``: an HTTP client fetching a page."""
+    return name.rsplit(".", 1)[-1] in _FETCHES and name.split(".", 1)[0] in _HTTP_CLIENTS
 
 
 def _fetches_for_client(unit: _Unit) -> int | None:
@@ -217,8 +223,7 @@ def _fetches_for_client(unit: _Unit) -> int | None:
     back: a web proxy."""
     for call in unit.calls:
         name = unit.name(call)
-        if not call.args or name.rsplit(".", 1)[-1] not in _FETCHES or \
-                name.split(".", 1)[0] not in {"requests", "httpx", "urllib", "aiohttp", "session", "client"}:
+        if not call.args or not _is_fetch(name):
             continue
         arg = call.args[0]
         sources = [arg, *(v for n in _names(arg) for v in unit.names_bound_to.get(n, ())[:4])]
@@ -248,8 +253,7 @@ def _connects_out(unit: _Unit) -> bool:
     for call in unit.calls:
         name = unit.name(call)
         short = name.rsplit(".", 1)[-1]
-        if short in CONNECTS or short == "urlopen" or \
-                short in _FETCHES and name.split(".", 1)[0] in {"requests", "httpx", "urllib", "aiohttp", "session", "client"}:
+        if short in CONNECTS or short == "urlopen" or _is_fetch(name):
             return True
     return False
 

@@ -135,8 +135,9 @@ class GateMixin:
         # what was sent behind a stopped cell never runs, even with stop_on_error=False (a cell tagged
         # raises-exception): later cells tend to build on the stopped one
         sent = _sent_at(parsed.header)
-        self._nbw_stopped = _Stopped(str(parsed.header.get("msg_id") or ""),
-                                     None if sent is None else received - sent, _kernel_run(self), time.monotonic())
+        stopped = self._nbw_stopped = _Stopped(str(parsed.header.get("msg_id") or ""),
+                                               None if sent is None else received - sent, _kernel_run(self),
+                                               time.monotonic())
         info = getattr(self, "_nbw_info", None) or {}
         mode = gate.mode
         if mode == "auto":
@@ -154,8 +155,7 @@ class GateMixin:
             super().handle_incoming_message(_repack(self, parsed, content))  # type: ignore[misc]
             return  # the error goes out when the kernel answers the rewritten request (_on_error)
         _reply(self, parsed, error)
-        if self._nbw_stopped is not None:
-            self._nbw_stopped.shown = time.time()
+        stopped.shown = time.time()
 
     def _on_error(self, channel: Any, msg: Any, msg_list: Any) -> None:
         parent = super()
