@@ -58,7 +58,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.source == "-":
         data = sys.stdin.buffer.read()
     else:
-        data = Path(args.source).read_bytes()
+        try:
+            data = Path(args.source).read_bytes()
+        except OSError as exc:  # a missing or unreadable file is a usage error, not a traceback
+            print(f"nbwarden check: cannot read {args.source}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
     from .sources import decode
 
     text, notes = decode(data)

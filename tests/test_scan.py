@@ -113,6 +113,13 @@ def test_check_stdin():
     assert json.loads(proc.stdout)["findings"][0]["line"] == 2
 
 
+def test_check_unreadable_source_is_a_usage_error(tmp_path):
+    for source in (tmp_path / "absent.py", tmp_path):  # missing, and a directory
+        proc = run("check", str(source))
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr
+        assert "cannot read" in proc.stderr
+
+
 def test_rules_commands():
     listing = run("rules", "list")
     assert listing.returncode == 0 and "crypto_mining.miner-program" in listing.stdout
