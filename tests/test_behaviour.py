@@ -393,6 +393,14 @@ PAIRS = [
      "import telebot\nbot = telebot.TeleBot(TOKEN)\nchat = int(input('chat id: '))\nfor i in range(500):\n"
      "    bot.send_message(chat, 'wake up')",
      "import telebot\nbot = telebot.TeleBot(TOKEN)\nfor chat in subscribers:\n    bot.send_message(chat, 'new lesson online')"),
+    ("message storm: a channel got by id and spammed; the same channel answering each message it waits for",
+     "dos_attack",
+     "import discord\nclient = discord.Client(intents=discord.Intents.all())\n@client.event\nasync def on_ready():\n"
+     "    ch = client.get_channel(CHANNEL_ID)\n    while True:\n        await ch.send('@everyone wake up')\n"
+     "client.run(TOKEN)",
+     "import discord\nclient = discord.Client(intents=discord.Intents.all())\n@client.event\nasync def on_ready():\n"
+     "    ch = await client.fetch_channel(CHANNEL_ID)\n    while True:\n"
+     "        msg = await client.wait_for('message')\n        await ch.send('pong')\nclient.run(TOKEN)"),
 ]
 
 

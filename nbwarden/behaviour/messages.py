@@ -28,6 +28,9 @@ CHAT_SENDS = frozenset({"send", "send_message", "sendMessage", "reply"})
 CHAT_WAITS = frozenset({"wait_for", "get_updates", "getUpdates", "input", "recv", "receive", "get_response"})
 # whom a bot's send goes to (a websocket's or a stream's awaited send is not a chat's)
 CHAT_PEER = re.compile(r"(ctx|channel|user|member|author|guild|dm|chat|thread|interaction|webhook|target|victim)", re.I)
+# what a short-named peer was got from (``ch = client.get_channel(ID)``): only the getter's own name counts, since
+# an argument's name (``ws = connect(target)``) says nothing of what the peer is
+CHAT_GETTER = re.compile(r"(channel|user|member|guild|dm|chat|thread|webhook)", re.I)
 
 
 def _message_storms(unit: _Unit) -> list[Found]:
@@ -83,7 +86,7 @@ def _chat_storm(unit: _Unit, call: ast.Call) -> Found | None:
         return None
     to = call.args[0] if short in {"send_message", "sendMessage"} and call.args else call.func.value
     peer = ast.unparse(to)
-    if not CHAT_PEER.search(peer):
+    if not CHAT_PEER.search(peer) and not _got_from_getter(unit, to):
         return None
     destination = _names(to)
     content = set().union(*(_names(a) for a in (*call.args, *(k.value for k in call.keywords))))
@@ -101,6 +104,13 @@ def _chat_storm(unit: _Unit, call: ast.Call) -> Found | None:
         return Found("flood/messages", call.lineno, f"the same chat or user ({peer[:60]}) is sent messages again and "
                      f"again (line {loop.lineno})")
     return None
+
+
+def _got_from_getter(unit: _Unit, to: ast.AST) -> bool:
+    """A name bound once to what a chat getter returned (``get_channel``, ``fetch_user``, ``create_dm``)."""
+    bound = unit.names_bound_to.get(to.id, ()) if isinstance(to, ast.Name) else ()
+    value = bound[0].value if len(bound) == 1 and isinstance(bound[0], ast.Await) else bound[0] if bound else None
+    return isinstance(value, ast.Call) and len(bound) == 1 and bool(CHAT_GETTER.search(unit.name(value)))
 
 
 def _phone_arg(unit: _Unit, call: ast.Call) -> str | None:
