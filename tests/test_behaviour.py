@@ -401,6 +401,46 @@ PAIRS = [
      "import discord\nclient = discord.Client(intents=discord.Intents.all())\n@client.event\nasync def on_ready():\n"
      "    ch = await client.fetch_channel(CHANNEL_ID)\n    while True:\n"
      "        msg = await client.wait_for('message')\n        await ch.send('pong')\nclient.run(TOKEN)"),
+    ("server: an address tuple kept in a name (the http.server docs' server_address); the same on localhost",
+     "web_file_hosting",
+     "from http.server import HTTPServer, SimpleHTTPRequestHandler\nimport os\nos.chdir('/content/drive/MyDrive')\n"
+     "server_address = ('', 8000)\nHTTPServer(server_address, SimpleHTTPRequestHandler).serve_forever()",
+     "from http.server import HTTPServer, SimpleHTTPRequestHandler\nserver_address = ('localhost', 8000)\n"
+     "HTTPServer(server_address, SimpleHTTPRequestHandler).serve_forever()"),
+    ("server: an FTP share on a machine address; a test FTP server on loopback", "web_file_hosting",
+     "from pyftpdlib.servers import FTPServer\nfrom pyftpdlib.handlers import FTPHandler\n"
+     "from pyftpdlib.authorizers import DummyAuthorizer\nauth = DummyAuthorizer()\nauth.add_anonymous('.', perm='elr')\n"
+     "FTPHandler.authorizer = auth\nFTPServer(('10.1.2.3', 2121), FTPHandler).serve_forever()",
+     "from pyftpdlib.servers import FTPServer\nfrom pyftpdlib.handlers import FTPHandler\n"
+     "from pyftpdlib.authorizers import DummyAuthorizer\nauth = DummyAuthorizer()\nauth.add_user('t', 't', '/tmp/f')\n"
+     "FTPHandler.authorizer = auth\nFTPServer(('127.0.0.1', 2121), FTPHandler).serve_forever()"),
+    ("password trial: a hash helper under another name (pwntools) against a word list; the helper on one file",
+     "password_cracking",
+     "from pwn import *\nimport sys\ngoal = sys.argv[1]\nwith open('common.txt', encoding='latin-1') as src:\n"
+     "    for line in src:\n        if sha256sumhex(line.strip().encode()) == goal:\n            print(line); break",
+     "from pwn import *\nimport sys\ndata = open(sys.argv[1], 'rb').read()\n"
+     "if sha256sumhex(data) == open('SHA256SUMS').read().split()[0]:\n    print('checksum ok')"),
+    ("password trial: a hash object fed each line of rockyou.txt; the same hash over each line of a data file",
+     "password_cracking",
+     "import hashlib\ntargets = [l.strip() for l in open('hashes.txt')]\nfor line in open('rockyou.txt', 'rb'):\n"
+     "    m = hashlib.md5()\n    m.update(line.rstrip())\n    if m.hexdigest() in targets:\n        print(line)",
+     "import hashlib\nseen = set()\nfor line in open('events.csv', 'rb'):\n    m = hashlib.md5()\n"
+     "    m.update(line)\n    if m.hexdigest() in seen:\n        print('duplicate row')\n    seen.add(m.hexdigest())"),
+    ("password trial: any client's login with a candidate (ssh(host, user, password)); an account made per row",
+     "password_cracking",
+     "from pwn import ssh\nfor pw in open('ssh-passwords.txt').read().split():\n    try:\n"
+     "        s = ssh(host='10.0.0.5', user='root', password=pw, timeout=1)\n        print('found', pw); break\n"
+     "    except Exception:\n        pass",
+     "import csv\nfor row in csv.reader(open('new_students.csv')):\n"
+     "    create_user(username=row[0], password=row[1], host='lab.example.edu')"),
+    ("message storm: a DM channel opened and spammed; an agent client streaming the answers to one request",
+     "dos_attack",
+     "import discord\nbot = discord.Client(intents=discord.Intents.default())\n@bot.event\nasync def on_ready():\n"
+     "    box = await (await bot.fetch_user(VICTIM)).create_dm()\n    while True:\n        await box.send('hi')\n"
+     "bot.run(TOKEN)",
+     "import asyncio\nasync def ask(text):\n    request = SendMessageRequest(message=Message(text=text))\n"
+     "    async for reply in client.send_message(request):\n        print(reply)\n"
+     "asyncio.run(ask('top stations?'))"),
 ]
 
 

@@ -81,7 +81,9 @@ __all__ = ["ALL_TRIGGERS", "TRIGGERS", "WANTED", "Found", "find", "triggers_for"
 # whether the pass runs once the cell is analysed anyway.
 TRIGGERS: dict[str, tuple[str, ...]] = {
     "password-trial": ("pwd=", "password=", "setpassword", "passwd=", ".login(", "checkpw", "hexdigest", "crypt(", "decrypt(",
-                       "authenticate(", "sshpass", "pxssh", "ftplib", "steghide", "itertools.product", "send_keys("),
+                       "authenticate(", "sshpass", "pxssh", "ftplib", "steghide", "itertools.product", "send_keys(",
+                       "rockyou", "md5(", "sha1(", "sha256(", "sha512(", "md5sumhex(", "sha1sumhex(",
+                       "sha256sumhex(", "sha512sumhex("),
     "flood": ("while true", "while 1", "thread(", "process(", "(thread)", ".thread)", "(process)", ".process)",
               "threadpoolexecutor", "gather(", "sendto(", "sock_raw", "socket.socket(", ".connect((",
               "scapy", "create_task(", "open_connection(", "create_connection(", "range(10000", "range(100000",
@@ -95,7 +97,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
                     '{"https://":'),
     "server": ("0.0.0.0", ".bind(", "httpserver", "tcpserver", "run_app(", "start_server(", "'connect'",
                '"connect"', "do_connect", "send_file", "send_from_directory", "fileresponse", "staticfiles",
-               "x-mixed-replace", "uploadfile", "request.files", "simplehttprequesthandler"),
+               "x-mixed-replace", "uploadfile", "request.files", "simplehttprequesthandler", "ftpserver", "ftphandler"),
 }
 WANTED = ("unzip", "7z", "unrar", "login -", "urlopen(", "requests.", "httpx", "aiohttp", ".listen(", "serve(")
 ALL_TRIGGERS = tuple(sorted({w for words in TRIGGERS.values() for w in words} | set(WANTED)))

@@ -30,7 +30,8 @@ CHAT_WAITS = frozenset({"wait_for", "get_updates", "getUpdates", "input", "recv"
 CHAT_PEER = re.compile(r"(ctx|channel|user|member|author|guild|dm|chat|thread|interaction|webhook|target|victim)", re.I)
 # what a short-named peer was got from (``ch = client.get_channel(ID)``): only the getter's own name counts, since
 # an argument's name (``ws = connect(target)``) says nothing of what the peer is
-CHAT_GETTER = re.compile(r"(channel|user|member|guild|dm|chat|thread|webhook)", re.I)
+CHAT_GETTER_WORDS = frozenset({"channel", "user", "member", "guild", "dm", "chat", "thread", "webhook"})
+_NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")  # get_channel, fetchUser, createDM: their words
 
 
 def _message_storms(unit: _Unit) -> list[Found]:
@@ -90,9 +91,13 @@ def _chat_storm(unit: _Unit, call: ast.Call) -> Found | None:
         return None
     destination = _names(to)
     content = set().union(*(_names(a) for a in (*call.args, *(k.value for k in call.keywords))))
+    inner: ast.AST = call
     for loop in unit.ancestors(call):
         if isinstance(loop, FUNCTIONS):
             return None
+        within, inner = inner, loop
+        if isinstance(loop, (ast.For, ast.AsyncFor)) and within is loop.iter:
+            continue  # async for reply in client.send_message(req): sent once, its answers read in the loop
         if isinstance(loop, (ast.For, ast.AsyncFor)):
             if _loop_targets(loop) & (destination | content) or _few(unit, loop.iter):
                 return None
@@ -110,7 +115,10 @@ def _got_from_getter(unit: _Unit, to: ast.AST) -> bool:
     """A name bound once to what a chat getter returned (``get_channel``, ``fetch_user``, ``create_dm``)."""
     bound = unit.names_bound_to.get(to.id, ()) if isinstance(to, ast.Name) else ()
     value = bound[0].value if len(bound) == 1 and isinstance(bound[0], ast.Await) else bound[0] if bound else None
-    return isinstance(value, ast.Call) and len(bound) == 1 and bool(CHAT_GETTER.search(unit.name(value)))
+    if not isinstance(value, ast.Call) or len(bound) != 1:
+        return False
+    words = {w.lower() for w in _NAME_WORDS.findall(unit.name(value).rsplit(".", 1)[-1])}
+    return bool(words & CHAT_GETTER_WORDS)  # whole words: SendMessageRequest holds no "dm"
 
 
 def _phone_arg(unit: _Unit, call: ast.Call) -> str | None:

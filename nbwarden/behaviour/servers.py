@@ -57,8 +57,12 @@ def _bound_host(unit: _Unit, call: ast.Call) -> Any:
     short = name.rsplit(".", 1)[-1]
     module = name.split(".", 1)[0]
     if short == "bind" or short in SERVER_CLASSES:
-        if call.args and isinstance(call.args[0], ast.Tuple) and call.args[0].elts:
-            host = unit.value(call.args[0].elts[0])
+        address = call.args[0] if call.args else None
+        if isinstance(address, ast.Name):  # server_address = ('', 8000); HTTPServer(server_address, Handler)
+            bound = unit.names_bound_to.get(address.id, ())
+            address = bound[0] if len(bound) == 1 else None
+        if isinstance(address, ast.Tuple) and address.elts:
+            host = unit.value(address.elts[0])
             return "?" if host is None else host
         return _NOT_A_SERVER
     given = unit.keyword(call, "host", "address", "bind", "hostname")

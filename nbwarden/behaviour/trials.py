@@ -21,6 +21,13 @@ from .unit import (
 
 _PASSWORD_OPTION = re.compile(r"(^|\s|')(-p|-P|--password|-pass|--passphrase|-k)")  # a command's password option
 WORD_NAMES = re.compile(r"pass|pwd|words?(_|$|list)|dict|combo|cred|guess|cand|brute|rockyou|(^|_)pins?($|_)", re.I)
+# a file that holds password candidates, named in the code (open('rockyou.txt'), read_lines('common-passwords.txt'))
+WORDLIST_FILE = re.compile(r"rockyou|word_?list|passw(or)?ds?\b|pass_?list|\.(lst|dic)$", re.I)
+# hashing under other names (pwntools' sha256sumhex, md5sum, a helper named ntlm_hash)
+HASH_NAME = re.compile(r"md[45]|sha\d|sha3_|blake2|ntlm|nthash|lmhash|hash(pw|_?password)|^crypt$|digest$", re.I)
+# what a call that takes a user and a password does when it is no login (it makes, stores or changes an account)
+ACCOUNT_WORK = re.compile(r"^_*(create|add|set|update|insert|register|new|make|change|reset|hash|encrypt|save|store|"
+                          r"generate|validate_new|signup|sign_up)", re.I)
 
 
 def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
@@ -67,6 +74,11 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
     if short == "send_keys" and call.args and isinstance(call.func, ast.Attribute) and \
             re.search(r"pass|pwd|pin\b", f"{unit.text(call.func.value, follow=1)} {ast.unparse(call.func.value)[:200]}", re.I):
         return "login", call.args[0]  # a browser typing into a password field: driver.find_element(..., 'pass').send_keys(pw)
+    if short[:1].islower() and not ACCOUNT_WORK.match(short) and \
+            unit.keyword(call, "user", "username", "login", "uname", "host", "hostname") is not None:
+        pwd = unit.keyword(call, "password", "passwd")  # ssh(host=h, user=u, password=pw): any client's login
+        if pwd is not None:
+            return "login", pwd
     if short in {"run", "call", "Popen", "check_output", "check_call", "system", "getoutput", "getstatusoutput",
                  "popen"} and call.args:
         text = unit.text(call.args[0]).lower()
@@ -148,8 +160,7 @@ def _hash_compares(unit: _Unit) -> list[tuple[ast.Compare, ast.AST]]:
 def _hashing(unit: _Unit, call: ast.Call) -> bool:
     name = unit.name(call)
     short = name.rsplit(".", 1)[-1]
-    return short in {"hexdigest", "digest", "crypt", "hashpw", "hash_password", "nthash", "md4", "md5", "sha1", "sha224",
-                     "sha256", "sha384", "sha512", "sha3_256", "sha3_512", "blake2b", "blake2s", "ntlm", "lmhash"} or \
+    return bool(HASH_NAME.search(short)) or \
         name.startswith(("hashlib.", "crypt.", "bcrypt.", "passlib.", "Crypto.Hash", "zlib.crc32"))
 
 
@@ -185,8 +196,9 @@ def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
         elif isinstance(node, (ast.List, ast.Tuple, ast.Set)) and len(node.elts) >= 3 and all(
                 isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
             return True
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _charset(node.value):
-            return True  # charlist = 'abc...XYZ0123...': candidates built from a character set by hand
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                (_charset(node.value) or len(node.value) < 200 and WORDLIST_FILE.search(node.value)):
+            return True  # charlist = 'abc...XYZ0123...' (candidates built by hand), or a word list's file name
     return False
 
 
@@ -272,6 +284,10 @@ def _among_items(unit: _Unit, compare: ast.Compare, candidate: ast.AST, loop: as
     line's: a consistency check), rather than with a target from outside the loop?"""
     others = [side for side in (compare.left, *compare.comparators) if side is not candidate]
     made = _derived(unit, unit.function_of(compare) or unit.tree, _loop_targets(loop))
+    # a collection the loop fills with its items' values (seen.add(digest): a duplicate check)
+    made |= {n.func.value.id for n in ast.walk(loop) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+             and n.func.attr in {"add", "append", "extend", "insert", "update"} and isinstance(n.func.value, ast.Name)
+             and any(_names(a) & made for a in n.args)}
     return bool(others) and all(_names(side) & made for side in others)
 
 

@@ -227,14 +227,18 @@ def _loop_iters(loop: ast.AST) -> list[ast.AST]:
 def _derived(unit: _Unit, scope: ast.AST, seeds: set[str]) -> set[str]:
     """``seeds`` plus every name assigned (in ``scope``) from an expression that uses one of them."""
     tainted = set(seeds)
-    assigns = [n for n in ast.walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.NamedExpr))]
+    # assignments, and a hash object fed the value (m = hashlib.md5(); m.update(line): m is made from line)
+    assigns = [n for n in ast.walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.NamedExpr))
+               or isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "update"
+               and isinstance(n.func.value, ast.Name) and n.args]
     for _ in range(3):
         grew = False
         for node in assigns:
-            value = node.value
+            value = ast.Tuple(elts=node.args) if isinstance(node, ast.Call) else node.value
             if value is None or not (_names(value) & tainted):
                 continue
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            targets = [node.func.value] if isinstance(node, ast.Call) else \
+                node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
                 new = _names(target) - tainted
                 if new:
