@@ -221,6 +221,8 @@ def _unwrap(argv: list[str], depth: int) -> tuple[list[str], str]:
             return _daemon_command(argv, DAEMON_LAUNCHERS[name]), f"{via} {name}".strip()
         if name not in WRAPPERS:
             return argv, via
+        if name in {"command", "builtin"} and len(argv) > 1 and argv[1] in {"-v", "-V"}:
+            return [], via  # `command -v slowloris`: asks whether the program exists, runs nothing
         options = WRAPPERS[name]
         i = 1
         positional_to_skip = WRAPPER_SKIP_POSITIONAL.get(name, 0)

@@ -103,6 +103,13 @@ def test_miner_command_forms_are_blocked(engine, cell):
     assert verdict.category == "crypto_mining"
 
 
+def test_command_runs_its_program_but_command_v_only_asks(engine):
+    ran = engine.check_code("%%bash\ncommand ./xmrig -o pool:3333")
+    assert "crypto_mining.t-miner" in rule_ids(ran, "block"), ran.to_dict()
+    asked = engine.check_code("%%bash\nif command -v xmrig >/dev/null; then echo 'xmrig is installed: remove it'; fi")
+    assert asked.action == "allow", asked.to_dict()
+
+
 @pytest.mark.parametrize("cell,method", [
     ("a = 'xm'\nb = 'rig'\nimport os\nos.system('./' + a + b)", "concat"),
     ("import subprocess\nsubprocess.run([''.join(chr(c) for c in [120, 109, 114, 105, 103])])", "chr"),

@@ -184,6 +184,9 @@ def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
     if host.startswith(LOCAL_HOSTS) or host.startswith("0.0.0.0"):
         return False
     function = unit.function_of(at)
+    if value is None and any(_callers_pass_local(unit, f, _names(target)) for f in unit.ancestors(at)
+                             if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        return False  # def burst(host, port): ... burst(BROKER_HOST, 1883) with BROKER_HOST = "localhost"
     for loop in unit.loops_around(at):
         iters = _loop_iters(loop)
         counted = all(isinstance(i, ast.Call) and unit.name(i) in {"range", "itertools.count", "count"}
@@ -195,6 +198,39 @@ def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
             isinstance(a, ast.Call) and unit.name(a).rsplit(".", 1)[-1] in {"get", "get_nowait", "pop", "popleft"}
             for n in _names(target) for a in unit.names_bound_to.get(n, ())):
         return False  # taken from a work queue
+    return True
+
+
+def _callers_pass_local(unit: _Unit, function: ast.AST, names: set[str]) -> bool:
+    """Is a parameter among ``names`` given this machine's address by every call of the function (directly, or as
+    a thread's or executor's target), and is there at least one such call?"""
+    if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    offset = 1 if params[:1] in (["self"], ["cls"]) else 0
+    wanted = [(i - offset, p) for i, p in enumerate(params) if p in names and i >= offset]
+    if not wanted:
+        return False
+    values: list[ast.AST | None] = []
+    for call in unit.calls:
+        target, passed = _driven_function(unit, call, {function.name: None})
+        if target is None:
+            continue
+        if unit.name(call).rsplit(".", 1)[-1] == function.name:
+            passed, keywords = list(call.args), {k.arg: k.value for k in call.keywords}
+        else:  # Thread(target=f, args=(...)): the tuple is the call's arguments
+            tuple_args = unit.keyword(call, "args")
+            passed, keywords = list(tuple_args.elts) if isinstance(tuple_args, (ast.Tuple, ast.List)) else [], {}
+        for index, name in wanted:
+            values.append(keywords.get(name) if name in keywords else passed[index] if index < len(passed) else None)
+    if not values:
+        return False
+    for node in values:
+        value = unit.value(node) if node is not None else None
+        text = value.decode("latin-1") if isinstance(value, bytes) else value
+        if not isinstance(text, str) or not re.sub(r"^[a-z]+://", "", text.lower()).startswith(
+                (*LOCAL_HOSTS, "0.0.0.0")):
+            return False
     return True
 
 
