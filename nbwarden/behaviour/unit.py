@@ -228,13 +228,16 @@ def _derived(unit: _Unit, scope: ast.AST, seeds: set[str]) -> set[str]:
     """``seeds`` plus every name assigned (in ``scope``) from an expression that uses one of them."""
     tainted = set(seeds)
     # assignments, and a hash object fed the value (m = hashlib.md5(); m.update(line): m is made from line)
-    assigns = [n for n in ast.walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.NamedExpr))
+    # and the items of a collection made from one (for part in tainted_list: part is made from it too)
+    assigns = [n for n in ast.walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.NamedExpr,
+                                                            ast.For, ast.AsyncFor, ast.comprehension))
                or isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "update"
                and isinstance(n.func.value, ast.Name) and n.args]
     for _ in range(3):
         grew = False
         for node in assigns:
-            value = ast.Tuple(elts=node.args) if isinstance(node, ast.Call) else node.value
+            value = ast.Tuple(elts=node.args) if isinstance(node, ast.Call) else \
+                node.iter if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) else node.value
             if value is None or not (_names(value) & tainted):
                 continue
             targets = [node.func.value] if isinstance(node, ast.Call) else \
