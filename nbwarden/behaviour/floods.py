@@ -213,8 +213,7 @@ def _callers_pass_local(unit: _Unit, function: ast.AST, names: set[str]) -> bool
         return False
     values: list[ast.AST | None] = []
     for call in unit.calls:
-        target, passed = _driven_function(unit, call, {function.name: None})
-        if target is None:
+        if _driven_function(unit, call, {function.name: None})[0] is None:
             continue
         if unit.name(call).rsplit(".", 1)[-1] == function.name:
             passed, keywords = list(call.args), {k.arg: k.value for k in call.keywords}

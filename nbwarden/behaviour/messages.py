@@ -91,12 +91,12 @@ def _chat_storm(unit: _Unit, call: ast.Call) -> Found | None:
         return None
     destination = _names(to)
     content = set().union(*(_names(a) for a in (*call.args, *(k.value for k in call.keywords))))
-    inner: ast.AST = call
+    child: ast.AST = call  # the node on the way up whose parent is ``loop``
     for loop in unit.ancestors(call):
         if isinstance(loop, FUNCTIONS):
             return None
-        within, inner = inner, loop
-        if isinstance(loop, (ast.For, ast.AsyncFor)) and within is loop.iter:
+        child, came_from = loop, child
+        if isinstance(loop, (ast.For, ast.AsyncFor)) and came_from is loop.iter:
             continue  # async for reply in client.send_message(req): sent once, its answers read in the loop
         if isinstance(loop, (ast.For, ast.AsyncFor)):
             if _loop_targets(loop) & (destination | content) or _few(unit, loop.iter):
