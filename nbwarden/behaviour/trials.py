@@ -25,6 +25,8 @@ WORD_NAMES = re.compile(r"pass|pwd|words?(_|$|list)|dict|combo|cred|guess|cand|b
 WORDLIST_FILE = re.compile(r"rockyou|word_?list|passw(or)?ds?\b|pass_?list|\.(lst|dic)$", re.I)
 # hashing under other names (pwntools' sha256sumhex, md5sum, a helper named ntlm_hash)
 HASH_NAME = re.compile(r"md[45]|sha\d|sha3_|blake2|ntlm|nthash|lmhash|hash(pw|_?password)|^crypt$|digest$", re.I)
+# a form field that sets an account's password rather than logging in with one (an account made or changed per row)
+NEW_PASSWORD_KEY = re.compile(r"(initial|new|temp|temporary|default|confirm|first)_?pass", re.I)
 # what a call that takes a user and a password does when it is no login (it makes, stores or changes an account)
 ACCOUNT_WORK = re.compile(r"^_*(create|add|set|update|insert|register|new|make|change|reset|hash|encrypt|save|store|"
                           r"generate|validate_new|signup|sign_up)", re.I)
@@ -71,7 +73,8 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
             data = next((v for v in unit.names_bound_to.get(data.id, ())[:4] if isinstance(v, ast.Dict)), data)
         if isinstance(data, ast.Dict):
             for key, value in zip(data.keys, data.values, strict=False):
-                if isinstance(key, ast.Constant) and isinstance(key.value, str) and re.search(r"pass|pwd", key.value, re.I):
+                if isinstance(key, ast.Constant) and isinstance(key.value, str) and re.search(r"pass|pwd", key.value, re.I) \
+                        and not NEW_PASSWORD_KEY.match(key.value):
                     return "login", value
     if short == "send_keys" and call.args and isinstance(call.func, ast.Attribute) and \
             re.search(r"pass|pwd|pin\b", f"{unit.text(call.func.value, follow=1)} {ast.unparse(call.func.value)[:200]}", re.I):
