@@ -275,6 +275,28 @@ def cells_of(nb: Any) -> tuple[list[tuple[str, str]], list[str]]:
     return cells, notes
 
 
+# kernels whose cells are shell commands (bash_kernel and the like run `xmrig -o …` with no `!` in front)
+SHELL_LANGUAGES = frozenset({"bash", "sh", "zsh", "ksh", "dash", "shell"})
+
+
+def code_kind(language: str | None) -> str:
+    """How a code cell is read for a kernel of this language: ``shell`` for a shell kernel, else ``cell``
+    (IPython, whose ``!`` lines are shell).  The gate and the notebook reader both decide here."""
+    return "shell" if isinstance(language, str) and language.strip().lower() in SHELL_LANGUAGES else "cell"
+
+
+def kernel_language(nb: Any) -> str | None:
+    """The language a notebook's metadata names for its kernel (kernelspec, then language_info), if any."""
+    meta = nb.get("metadata") if isinstance(nb, dict) else None
+    if not isinstance(meta, dict):
+        return None
+    for key, field in (("kernelspec", "language"), ("language_info", "name"), ("kernelspec", "name")):
+        value = meta.get(key)
+        if isinstance(value, dict) and isinstance(value.get(field), str) and value[field].strip():
+            return value[field]
+    return None
+
+
 def parse_notebook_text(text: str) -> Any:
     try:
         return json.loads(text)
@@ -287,8 +309,9 @@ def parse_notebook_text(text: str) -> Any:
 Unit = tuple[str, str, "int | None"]  # (source, kind, cell index)
 
 
-def _units(cells: list[tuple[str, str]]) -> list[Unit]:
-    return [(src, "cell" if ctype == "code" else "markdown", i) for i, (ctype, src) in enumerate(cells) if src]
+def _units(cells: list[tuple[str, str]], nb: Any) -> list[Unit]:
+    code = code_kind(kernel_language(nb))
+    return [(src, code if ctype == "code" else "markdown", i) for i, (ctype, src) in enumerate(cells) if src]
 
 
 def notebook_units(data: bytes) -> tuple[list[Unit], list[str], str | None]:
@@ -305,7 +328,8 @@ def notebook_units(data: bytes) -> tuple[list[Unit], list[str], str | None]:
         return [], [], "binary data, not a notebook"
     text, notes = decode(data)
     try:
-        cells, more = cells_of(parse_notebook_text(text))
+        nb = parse_notebook_text(text)
+        cells, more = cells_of(nb)
     except SourceError as exc:
         salvaged = salvage_sources(text)
         if any(salvaged):
@@ -315,7 +339,7 @@ def notebook_units(data: bytes) -> tuple[list[Unit], list[str], str | None]:
             # not JSON at all: a notebook exported or saved as its code (cells pasted one after another)
             return [(text, "cell", None)], notes + ["not notebook JSON: read as the code of one cell"], str(exc)
         return [(text, "text", None)], notes + ["text-level checks only"], str(exc)
-    return _units(cells), notes + more, None
+    return _units(cells, nb), notes + more, None
 
 
 def _is_path(value: str) -> bool:
@@ -334,7 +358,7 @@ def read_notebook(notebook: str | Path | dict | bytes) -> tuple[list[Unit], list
             cells, notes = cells_of(notebook)
         except SourceError as exc:
             return [], [], str(exc)
-        return _units(cells), notes, None
+        return _units(cells, notebook), notes, None
     if isinstance(notebook, Path) or (isinstance(notebook, str) and _is_path(notebook)):
         return notebook_units(read_bytes(Path(notebook)))
     if isinstance(notebook, str):

@@ -136,9 +136,9 @@ class JupyterServer:
     def api(self, method: str, path: str, body: Any = None, timeout: float = 30) -> tuple[int, Any]:
         return json_request(self.url + path, method, body, self.token, timeout)
 
-    def start_session(self, path: str = "test.ipynb") -> str:
+    def start_session(self, path: str = "test.ipynb", kernel: str = "python3") -> str:
         status, model = self.api("POST", "/api/sessions", {"path": path, "type": "notebook", "name": path,
-                                                            "kernel": {"name": "python3"}})
+                                                            "kernel": {"name": kernel}})
         assert status == 201, (status, model)
         return model["kernel"]["id"]
 

@@ -429,6 +429,28 @@ def test_reply_mode_and_terminals_off(tmp_path):
         assert status == 404
 
 
+def test_shell_kernel_cells_are_read_as_shell(tmp_path):
+    """bash_kernel runs `xmrig -o …` with no `!` in front: a shell kernel's cells are checked as shell commands
+    (read as Python they were a syntax error, and allowed).  The look-alike asks for the program and runs."""
+    with JupyterServer(tmp_path) as srv:
+        spec = srv.base / "data" / "kernels" / "bash"
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(json.dumps({
+            "argv": [sys.executable, "-m", "bash_kernel", "-f", "{connection_file}"],
+            "display_name": "Bash", "language": "bash"}))
+        client = srv.connect(srv.start_session("shell.ipynb", kernel="bash"))
+        try:
+            mark = tmp_path / "shell-marker"
+            result = client.execute(f"touch {mark}\nxmrig -o stratum+tcp://pool.example:3333 -u WALLET")
+            assert result["reply"]["status"] == "error" and "crypto_mining.miner-program" in result["text"]
+            ok = tmp_path / "shell-ok"
+            result = client.execute(f"command -v xmrig || echo 'no miner here' > {ok}")
+            assert result["reply"]["status"] == "ok", result
+            assert ok.read_text().strip() == "no miner here" and not mark.exists()
+        finally:
+            client.close()
+
+
 def test_gate_that_cannot_start_refuses_code_when_fail_closed(tmp_path):
     bad = tmp_path / "badpack"
     bad.mkdir()

@@ -113,6 +113,18 @@ def test_check_stdin():
     assert json.loads(proc.stdout)["findings"][0]["line"] == 2
 
 
+def test_a_shell_kernels_notebook_is_read_as_shell(tmp_path):
+    """The same cell is a command under bash_kernel and a syntax error (it never runs) under Python."""
+    cell = "export DISPLAY=:1\nx11vnc -forever -nopw -display :1 &"
+    for language, expected in (("bash", "BLOCK remote_desktop_ssh"), ("python", "allow: 1")):
+        nb = notebook([cell], [])
+        nb["metadata"]["kernelspec"] = {"name": language, "display_name": language, "language": language}
+        path = tmp_path / f"{language}.ipynb"
+        path.write_text(json.dumps(nb))
+        proc = run("scan", str(path), "--fail-on", "never")
+        assert expected in proc.stdout, (language, proc.stdout)
+
+
 def test_check_unreadable_source_is_a_usage_error(tmp_path):
     for source in (tmp_path / "absent.py", tmp_path):  # missing, and a directory
         proc = run("check", str(source))

@@ -200,14 +200,17 @@ class NbwardenGate(LoggingConfigurable):
     def check_cell(self, code: str, *, kernel_id: str | None = None, notebook: str | None = None,
                    cell_id: str | None = None, cwd: str | None = None,
                    user_expressions: dict[str, Any] | None = None, user: str | None = None,
-                   group: str | None = None, now: float | None = None, language: str | None = None) -> GateResult:
-        """Decide about one cell; the decision is in the ledger when this returns."""
+                   group: str | None = None, now: float | None = None, language: str | None = None,
+                   kernel_language: str | None = None) -> GateResult:
+        """Decide about one cell; the decision is in the ledger when this returns.  ``language`` is the one the
+        user reads messages in; ``kernel_language`` the kernel's (a shell kernel's cells are read as shell)."""
         if user is None or group is None:
             user, group = self.identity()
         memory = self._memory(kernel_id) if kernel_id else None
+        from ..sources import code_kind
 
         def verdict_fn() -> Verdict:
-            verdict = self.engine.check_code(code, "cell", memory=memory)
+            verdict = self.engine.check_code(code, code_kind(kernel_language), memory=memory)
             extra = self._extra_units(code, cwd, user_expressions)
             return _merge(verdict, extra) if extra else verdict
 

@@ -102,7 +102,7 @@ class GateMixin:
         return gate.check_cell(code, kernel_id=self.kernel_id, notebook=info.get("path"),
                                cell_id=str(metadata.get("cellId") or "") or None, cwd=info.get("cwd"),
                                user_expressions=user_expressions if isinstance(user_expressions, dict) else None,
-                               user=user, group=group,
+                               user=user, group=group, kernel_language=info.get("language"),
                                language=gate.language_of(getattr(self, "websocket_handler", None)))
 
     def _nbw_sent_before_the_error(self, parsed: _Parsed) -> bool:
