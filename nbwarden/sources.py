@@ -285,6 +285,40 @@ def code_kind(language: str | None) -> str:
     return "shell" if isinstance(language, str) and language.strip().lower() in SHELL_LANGUAGES else "cell"
 
 
+def foreign_language(language: str | None) -> bool:
+    """A kernel that is neither IPython nor a shell (R, Julia, …): its cells are read as IPython all the same,
+    and the shell commands they hand over (:func:`foreign_commands`) are read as shell."""
+    name = (language or "").strip().lower()
+    return bool(name) and code_kind(name) == "cell" and not name.startswith(("python", "ipython"))
+
+
+_SHELL_CALL = re.compile(r"\b(system2?|shell|run|pipeline|popen|read)\s*\(")
+_LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'|`([^`\n]*)`')
+
+
+def foreign_commands(code: str, limit: int = 200) -> str:
+    """The commands a cell of another language hands to the shell, one a line: the string literals inside each
+    ``system("…")``, ``system2("prog", c("-a", "b"))`` (R) or ``run(`…`)`` (Julia) call, joined by spaces."""
+    lines = []
+    for match in _SHELL_CALL.finditer(code):
+        depth, i = 1, match.end()
+        while i < len(code) and depth and i - match.end() < 4000:
+            ch = code[i]
+            if ch in "\"'`":
+                literal = _LITERAL.match(code, i)
+                i = literal.end() if literal else i + 1
+                continue
+            depth += ch == "("
+            depth -= ch == ")"
+            i += 1
+        words = [next(g for g in m.groups() if g is not None) for m in _LITERAL.finditer(code, match.end(), i)]
+        if words:
+            lines.append(" ".join(words))
+        if len(lines) >= limit:
+            break
+    return "\n".join(lines)
+
+
 def kernel_language(nb: Any) -> str | None:
     """The language a notebook's metadata names for its kernel (kernelspec, then language_info), if any."""
     meta = nb.get("metadata") if isinstance(nb, dict) else None
@@ -310,8 +344,16 @@ Unit = tuple[str, str, "int | None"]  # (source, kind, cell index)
 
 
 def _units(cells: list[tuple[str, str]], nb: Any) -> list[Unit]:
-    code = code_kind(kernel_language(nb))
-    return [(src, code if ctype == "code" else "markdown", i) for i, (ctype, src) in enumerate(cells) if src]
+    language = kernel_language(nb)
+    code, foreign = code_kind(language), foreign_language(language)
+    units: list[Unit] = []
+    for i, (ctype, src) in enumerate(cells):
+        if not src:
+            continue
+        units.append((src, code if ctype == "code" else "markdown", i))
+        if foreign and ctype == "code" and (commands := foreign_commands(src)):
+            units.append((commands, "shell", i))  # R's system("…"), Julia's run(`…`): what they hand the shell
+    return units
 
 
 def notebook_units(data: bytes) -> tuple[list[Unit], list[str], str | None]:

@@ -112,6 +112,22 @@ def slow_engine(engine):
     return SlowEngine(engine.ruleset)
 
 
+@pytest.mark.parametrize("language,cell,action", [
+    # R hands the shell a string (system, system2), Julia a command literal (run)
+    ("R", 'out <- system("x11vnc -forever -nopw -display :1 &", intern = TRUE)', "block"),
+    ("R", 'system2("x11vnc", c("-forever", "-nopw", "-display", ":1"))', "block"),
+    ("julia", "run(`x11vnc -forever -nopw -display :1`)", "block"),
+    # the look-alikes: the program named in a printed string, a plain shell call
+    ("R", 'print("x11vnc -forever is what the lab forbids")', "allow"),
+    ("R", 'system("nvidia-smi -L", intern = TRUE)', "allow"),
+    # an IPython kernel's code is Python: run() there is its own function, not the shell
+    ("python", "def run(cmd):\n    return cmd.split()\nrun('x11vnc -forever -nopw')", "allow"),
+])
+def test_other_kernels_shell_calls_are_read_as_shell(make_gate, language, cell, action):
+    result = make_gate().check_cell(cell, kernel_language=language)
+    assert result.action == action, (result.action, result.message)
+
+
 def test_fail_open_runs_and_logs(make_gate, broken_engine):
     gate = make_gate(broken_engine, fail_mode="open")
     result = gate.check_cell("print(1)")

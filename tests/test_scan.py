@@ -125,6 +125,18 @@ def test_a_shell_kernels_notebook_is_read_as_shell(tmp_path):
         assert expected in proc.stdout, (language, proc.stdout)
 
 
+def test_an_r_notebooks_system_calls_are_read_as_shell(tmp_path):
+    """R hands the shell a string: system("x11vnc …") is a command, print("x11vnc …") is not."""
+    for cell, expected in (('system("x11vnc -forever -nopw -display :1 &")', "BLOCK remote_desktop_ssh"),
+                           ('print("x11vnc -forever -nopw is not allowed here")', "allow: 1")):
+        nb = notebook([cell], [])
+        nb["metadata"]["kernelspec"] = {"name": "ir", "display_name": "R", "language": "R"}
+        path = tmp_path / "r.ipynb"
+        path.write_text(json.dumps(nb))
+        proc = run("scan", str(path), "--fail-on", "never")
+        assert expected in proc.stdout, (cell, proc.stdout)
+
+
 def test_check_unreadable_source_is_a_usage_error(tmp_path):
     for source in (tmp_path / "absent.py", tmp_path):  # missing, and a directory
         proc = run("check", str(source))

@@ -207,11 +207,13 @@ class NbwardenGate(LoggingConfigurable):
         if user is None or group is None:
             user, group = self.identity()
         memory = self._memory(kernel_id) if kernel_id else None
-        from ..sources import code_kind
+        from ..sources import code_kind, foreign_commands, foreign_language
 
         def verdict_fn() -> Verdict:
             verdict = self.engine.check_code(code, code_kind(kernel_language), memory=memory)
             extra = self._extra_units(code, cwd, user_expressions)
+            if foreign_language(kernel_language) and (commands := foreign_commands(code)):
+                extra.append(("shell commands", self.engine.check_code(commands, "shell")))
             return _merge(verdict, extra) if extra else verdict
 
         return self._decide(code, "cell", verdict_fn, user=user, group=group, kernel_id=kernel_id,
