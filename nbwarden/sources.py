@@ -296,13 +296,15 @@ _SHELL_CALL = re.compile(r"\b(system2?|shell|run|pipeline|popen|read)\s*\(")
 _LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'|`([^`\n]*)`')
 
 
-def foreign_commands(code: str, limit: int = 200) -> str:
+def foreign_commands(code: str, limit: int = 200, budget: int = 200_000) -> str:
     """The commands a cell of another language hands to the shell, one a line: the string literals inside each
-    ``system("…")``, ``system2("prog", c("-a", "b"))`` (R) or ``run(`…`)`` (Julia) call, joined by spaces."""
+    ``system("…")``, ``system2("prog", c("-a", "b"))`` (R) or ``run(`…`)`` (Julia) call, joined by spaces.
+    Bounded: at most ``budget`` characters are walked in all, so a cell of nested calls cannot stall the gate."""
     lines = []
     for match in _SHELL_CALL.finditer(code):
         depth, i = 1, match.end()
-        while i < len(code) and depth and i - match.end() < 4000:
+        while i < len(code) and depth and i - match.end() < 4000 and budget > 0:
+            budget -= 1
             ch = code[i]
             if ch in "\"'`":
                 literal = _LITERAL.match(code, i)
@@ -314,7 +316,7 @@ def foreign_commands(code: str, limit: int = 200) -> str:
         words = [next(g for g in m.groups() if g is not None) for m in _LITERAL.finditer(code, match.end(), i)]
         if words:
             lines.append(" ".join(words))
-        if len(lines) >= limit:
+        if len(lines) >= limit or budget <= 0:
             break
     return "\n".join(lines)
 
