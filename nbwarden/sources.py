@@ -292,33 +292,39 @@ def foreign_language(language: str | None) -> bool:
     return bool(name) and code_kind(name) == "cell" and not name.startswith(("python", "ipython"))
 
 
-_SHELL_CALL = re.compile(r"\b(system2?|shell|run|pipeline|popen|read)\s*\(")
+# a call that hands the shell a string, named just before its "(" (the search runs up to the bracket)
+_SHELL_CALL = re.compile(r"\b(system2?|shell|run|pipeline|popen|read)\s*\Z")
 _LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'|`([^`\n]*)`')
 
 
-def foreign_commands(code: str, limit: int = 200, budget: int = 200_000) -> str:
+def foreign_commands(code: str, limit: int = 200) -> str:
     """The commands a cell of another language hands to the shell, one a line: the string literals inside each
     ``system("…")``, ``system2("prog", c("-a", "b"))`` (R) or ``run(`…`)`` (Julia) call, joined by spaces.
-    Bounded: at most ``budget`` characters are walked in all, so a cell of nested calls cannot stall the gate."""
-    lines = []
-    for match in _SHELL_CALL.finditer(code):
-        depth, i = 1, match.end()
-        while i < len(code) and depth and i - match.end() < 4000 and budget > 0:
-            budget -= 1
-            ch = code[i]
-            if ch in "\"'`":
-                literal = _LITERAL.match(code, i)
-                i = literal.end() if literal else i + 1
+    One pass over the text with a stack of open brackets, so no cell can make it slow."""
+    lines: list[str] = []
+    stack: list[list[str] | None] = []  # per open bracket: the words of a shell call, or None for any other
+    i, end = 0, len(code)
+    while i < end and len(lines) < limit:
+        ch = code[i]
+        if ch in "\"'`":
+            literal = _LITERAL.match(code, i)
+            if literal is None:
+                i += 1
                 continue
-            depth += ch == "("
-            depth -= ch == ")"
-            i += 1
-        words = [next(g for g in m.groups() if g is not None) for m in _LITERAL.finditer(code, match.end(), i)]
-        if words:
-            lines.append(" ".join(words))
-        if len(lines) >= limit or budget <= 0:
-            break
-    return "\n".join(lines)
+            frame = next((f for f in reversed(stack) if f is not None), None)
+            if frame is not None:
+                frame.append(next(g for g in literal.groups() if g is not None))
+            i = literal.end()
+            continue
+        if ch == "(":
+            stack.append([] if _SHELL_CALL.search(code, max(0, i - 24), i) else None)
+        elif ch == ")" and stack:
+            frame = stack.pop()
+            if frame:
+                lines.append(" ".join(frame))
+        i += 1
+    lines += [" ".join(frame) for frame in stack if frame]  # a call left open at the end of the cell
+    return "\n".join(lines[:limit])
 
 
 def kernel_language(nb: Any) -> str | None:

@@ -125,14 +125,14 @@ def test_a_shell_kernels_notebook_is_read_as_shell(tmp_path):
         assert expected in proc.stdout, (language, proc.stdout)
 
 
-def test_foreign_commands_are_read_from_literals_and_bounded():
+def test_foreign_commands_are_read_from_literals_in_one_pass():
     from nbwarden.sources import foreign_commands
 
     cell = 'x <- system2("hashcat", c("-m", "0", "h.txt"))\nrun(`aria2c magnet:?xt=urn:btih:ab`)\nprint("run(1)")'
     assert foreign_commands(cell).splitlines() == ["hashcat -m 0 h.txt", "aria2c magnet:?xt=urn:btih:ab"]
-    # a cell of calls nested without end is walked only up to the budget, and what was found before it stays
-    nested = 'system("ls")\n' + "run(" * 100_000
-    assert foreign_commands(nested, budget=1_000) == "ls"
+    # calls nested without end before a real one neither hide it nor stall the reading
+    nested = 'system("ls")\n' + "run(" * 50_000 + '\nsystem("xmrig -o pool:3333")'
+    assert foreign_commands(nested).splitlines() == ["ls", "xmrig -o pool:3333"]
 
 
 def test_an_r_notebooks_system_calls_are_read_as_shell(tmp_path):
