@@ -293,14 +293,16 @@ def foreign_language(language: str | None) -> bool:
 
 
 # a call that hands the shell a string, named just before its "(" (the search runs up to the bracket)
-_SHELL_CALL = re.compile(r"\b(system2?|shell|run|pipeline|popen|read)\s*\Z")
+# (R system/system2/pipe, Julia run/pipeline/read, C++ system/popen, Java exec, Node exec/execSync/spawn)
+_SHELL_CALL = re.compile(r"\b(system2?|shell|pipe|run|pipeline|popen|read|exec|execSync|execFile|execFileSync|spawn|"
+                         r"spawnSync)\s*\Z")
 _LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'|`([^`\n]*)`')
 
 
 def foreign_commands(code: str, limit: int = 200) -> str:
     """The commands a cell of another language hands to the shell, one a line: the string literals inside each
-    ``system("…")``, ``system2("prog", c("-a", "b"))`` (R) or ``run(`…`)`` (Julia) call, joined by spaces.
-    One pass over the text with a stack of open brackets, so no cell can make it slow."""
+    ``system("…")``, ``system2("prog", c("-a", "b"))`` (R), ``run(`…`)`` (Julia), ``exec``/``spawn`` (Node, Java)
+    call, joined by spaces.  One pass over the text with a stack of open brackets, so no cell can make it slow."""
     lines: list[str] = []
     stack: list[list[str] | None] = []  # per open bracket: the words of a shell call, or None for any other
     i, end = 0, len(code)

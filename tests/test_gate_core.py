@@ -117,6 +117,7 @@ def slow_engine(engine):
     ("R", 'out <- system("x11vnc -forever -nopw -display :1 &", intern = TRUE)', "block"),
     ("R", 'system2("x11vnc", c("-forever", "-nopw", "-display", ":1"))', "block"),
     ("julia", "run(`x11vnc -forever -nopw -display :1`)", "block"),
+    ("javascript", "require('child_process').spawn('x11vnc', ['-forever', '-nopw', '-display', ':1'])", "block"),
     # the look-alikes: the program named in a printed string, a plain shell call
     ("R", 'print("x11vnc -forever is what the lab forbids")', "allow"),
     ("R", 'system("nvidia-smi -L", intern = TRUE)', "allow"),
