@@ -41,6 +41,9 @@ Shapes found (the value of each fact):
     received); ``forward`` is two sockets piped to one fixed address on
     another machine.  A loopback server is allowed on its own; packs
     combine ``server-local/*`` with a tunnel to catch it being exposed.
+``args/face-onto-video``
+    one command's arguments: a Python script given a face photo as its source and a video as its target or
+    driving input, in ``arguments.py``; the engine reads it from every command fact, so quoted commands never count.
 ``proxy-trial/loop``
     the proxies mapping of an HTTP client built from each item of a loop, or
     in a function run for each item (a proxy checker, a rotating scraper), in
@@ -64,6 +67,7 @@ from typing import Any
 
 import ahocorasick
 
+from .arguments import command_shapes
 from .floods import _floods
 from .messages import _message_storms
 from .proxies import _proxy_trials
@@ -71,7 +75,8 @@ from .servers import _servers
 from .trials import _password_trials
 from .unit import Found, _Unit
 
-__all__ = ["ALL_TRIGGERS", "TRIGGERS", "WANTED", "Found", "find", "triggers_for", "wanted"]
+__all__ = ["ALL_TRIGGERS", "COMMAND_TRIGGERS", "TRIGGERS", "WANTED", "Found", "command_shapes", "find", "triggers_for",
+           "wanted"]
 
 
 # Words whose presence makes the pass worth running (lower case).  The engine also adds them to its prefilter
@@ -99,6 +104,11 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
                '"connect"', "do_connect", "send_file", "send_from_directory", "fileresponse", "staticfiles",
                "x-mixed-replace", "uploadfile", "request.files", "simplehttprequesthandler", "ftpserver", "ftphandler"),
 }
+# shapes of one command's arguments (arguments.py), matched by the engine on command facts: their words wake the
+# engine's deep analysis but not the Python pass (they are not in ALL_TRIGGERS)
+COMMAND_TRIGGERS: dict[str, tuple[str, ...]] = {
+    "args": (".mp4", ".mov", ".avi", ".webm", ".mkv"),
+}
 WANTED = ("unzip", "7z", "unrar", "login -", "urlopen(", "requests.", "httpx", "aiohttp", ".listen(", "serve(")
 ALL_TRIGGERS = tuple(sorted({w for words in TRIGGERS.values() for w in words} | set(WANTED)))
 _WANTED = ahocorasick.Automaton()  # one pass for all the words: a regex alternation of them cost 0.1 ms a cell
@@ -111,8 +121,9 @@ def triggers_for(glob: str) -> list[str]:
     """The trigger words of every shape family a ``behaviour:`` glob can match."""
     import fnmatch
 
-    return [w for family, words in TRIGGERS.items() if fnmatch.fnmatchcase(family, glob.split("/", 1)[0])
-            or fnmatch.fnmatchcase(family + "/x", glob) for w in words]
+    return [w for family, words in (*TRIGGERS.items(), *COMMAND_TRIGGERS.items())
+            if fnmatch.fnmatchcase(family, glob.split("/", 1)[0]) or fnmatch.fnmatchcase(family + "/x", glob)
+            for w in words]
 
 
 def wanted(low_source: str) -> bool:

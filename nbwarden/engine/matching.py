@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 
 from .. import analysis as an
-from .. import shell
+from .. import behaviour, shell
 from .args import _args_match
 from .refs import _Match, _Ref
 from .text import _host_of, _normalize_repo, _on_word_boundary, _starts_word
@@ -33,6 +33,8 @@ class _FactMatching:
         if kind == "command":
             argv = list(value)
             hit(self._command_refs(argv))
+            for shape in behaviour.command_shapes(argv):  # args/*: what the arguments say, whatever the program
+                hit(self._behaviour_globs.refs(shape))
             # the program path and arguments are text too (pool URLs, hashes, model files)
             self._match_text(" ".join(argv), fact, cell, out)
         elif kind == "import":

@@ -1,0 +1,45 @@
+"""``args/*``: shapes read from one command's arguments, whatever the program is called.
+
+The engine asks for them on every command fact (a ``!`` line, a script's line, a subprocess call), so a command
+quoted inside a string or a comment is never read: only what runs.
+
+``args/face-onto-video``
+    a Python script given a face photo as its source and a video as its target or driving input
+    (``run.py -s face.jpg -t clip.mp4``, ``--source a.png --target b.mp4``, ``--pic_a_path``/``--video_path``):
+    the command line of face-swap and face-reenactment tools, renamed or not.  Two images (style transfer) or a
+    video in and a video out (tracking) are not this shape.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .. import shell
+
+SOURCE_OPTIONS = frozenset({"-s", "--source", "--source_image", "--source-image", "--source_img", "--source_face",
+                            "--source_path", "--src", "--src_image", "--src_img", "--pic_a_path", "--face_image"})
+TARGET_OPTIONS = frozenset({"-t", "-d", "--target", "--target_video", "--target-video", "--target_path",
+                            "--driving", "--driving_video", "--video_path"})
+IMAGE = re.compile(r"\.(jpe?g|png|webp)$", re.I)
+VIDEO = re.compile(r"\.(mp4|mov|avi|webm|mkv|gif)$", re.I)
+
+
+def _options(args: list[str]) -> Iterable[tuple[str, str]]:
+    """(option, value) pairs: ``--opt value`` and ``--opt=value``."""
+    for i, arg in enumerate(args):
+        option, eq, attached = arg.partition("=")
+        if eq and option.startswith("-"):
+            yield option, attached
+        elif arg.startswith("-") and i + 1 < len(args) and not args[i + 1].startswith("-"):
+            yield arg, args[i + 1]
+
+
+def command_shapes(argv: list[str] | tuple[str, ...]) -> list[str]:
+    """The ``args/*`` shapes of one command (usually none)."""
+    if len(argv) < 3 or not shell.PYTHONS.match(shell.program_name(argv[0])):
+        return []
+    pairs = [(option.lower(), value.strip("'\"")) for option, value in _options(list(argv[1:]))]
+    face = any(option in SOURCE_OPTIONS and IMAGE.search(value) for option, value in pairs)
+    video = any(option in TARGET_OPTIONS and VIDEO.search(value) for option, value in pairs)
+    return ["args/face-onto-video"] if face and video else []
