@@ -329,6 +329,16 @@ def foreign_commands(code: str, limit: int = 200) -> str:
     return "\n".join(lines[:limit])
 
 
+def cell_readings(code: str, language: str | None) -> list[tuple[str, str]]:
+    """How one code cell of a kernel in this language is checked, as (text, kind) pairs: the cell itself (as shell
+    for a shell kernel, else as IPython), then, for other languages, the commands it hands the shell.  The gate and
+    the notebook reader both read cells here."""
+    readings = [(code, code_kind(language))]
+    if foreign_language(language) and (commands := foreign_commands(code)):
+        readings.append((commands, "shell"))  # R's system("…"), Julia's run(`…`): what they hand the shell
+    return readings
+
+
 def kernel_language(nb: Any) -> str | None:
     """The language a notebook's metadata names for its kernel (kernelspec, then language_info), if any."""
     meta = nb.get("metadata") if isinstance(nb, dict) else None
@@ -355,14 +365,12 @@ Unit = tuple[str, str, "int | None"]  # (source, kind, cell index)
 
 def _units(cells: list[tuple[str, str]], nb: Any) -> list[Unit]:
     language = kernel_language(nb)
-    code, foreign = code_kind(language), foreign_language(language)
     units: list[Unit] = []
     for i, (ctype, src) in enumerate(cells):
-        if not src:
-            continue
-        units.append((src, code if ctype == "code" else "markdown", i))
-        if foreign and ctype == "code" and (commands := foreign_commands(src)):
-            units.append((commands, "shell", i))  # R's system("…"), Julia's run(`…`): what they hand the shell
+        if src and ctype == "code":
+            units += [(text, kind, i) for text, kind in cell_readings(src, language)]
+        elif src:
+            units.append((src, "markdown", i))
     return units
 
 

@@ -113,9 +113,10 @@ def _chat_storm(unit: _Unit, call: ast.Call) -> Found | None:
 
 def _got_from_getter(unit: _Unit, to: ast.AST) -> bool:
     """A name bound once to what a chat getter returned (``get_channel``, ``fetch_user``, ``create_dm``)."""
-    bound = unit.names_bound_to.get(to.id, ()) if isinstance(to, ast.Name) else ()
-    value = bound[0].value if len(bound) == 1 and isinstance(bound[0], ast.Await) else bound[0] if bound else None
-    if not isinstance(value, ast.Call) or len(bound) != 1:
+    value = unit.bound_once(to)
+    if isinstance(value, ast.Await):  # ch = await client.fetch_channel(ID)
+        value = value.value
+    if not isinstance(value, ast.Call):
         return False
     words = {w.lower() for w in _NAME_WORDS.findall(unit.name(value).rsplit(".", 1)[-1])}
     return bool(words & CHAT_GETTER_WORDS)  # whole words: SendMessageRequest holds no "dm"

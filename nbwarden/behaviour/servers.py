@@ -59,8 +59,7 @@ def _bound_host(unit: _Unit, call: ast.Call) -> Any:
     if short == "bind" or short in SERVER_CLASSES:
         address = call.args[0] if call.args else None
         if isinstance(address, ast.Name):  # server_address = ('', 8000); HTTPServer(server_address, Handler)
-            bound = unit.names_bound_to.get(address.id, ())
-            address = bound[0] if len(bound) == 1 else None
+            address = unit.bound_once(address)
         if isinstance(address, ast.Tuple) and address.elts:
             host = unit.value(address.elts[0])
             return "?" if host is None else host

@@ -138,16 +138,19 @@ class _Unit:
 
     def _entry(self, node: ast.Subscript) -> ast.AST | None:
         """The value at a constant key of a dict bound once to a name, if it is a plain dotted name."""
-        if not isinstance(node.value, ast.Name):
-            return None
-        bound = self.names_bound_to.get(node.value.id, ())
-        if len(bound) != 1 or not isinstance(bound[0], ast.Dict):
+        table = self.bound_once(node.value)
+        if not isinstance(table, ast.Dict):
             return None
         key = self.value(node.slice)
-        for k, v in zip(bound[0].keys, bound[0].values, strict=False):
+        for k, v in zip(table.keys, table.values, strict=False):
             if isinstance(k, ast.Constant) and k.value == key and key is not None:
                 return v if _dotted(v) else None
         return None
+
+    def bound_once(self, node: ast.AST | None) -> ast.AST | None:
+        """What a name is bound to, when it is bound exactly once (``server_address = ('', 8000)``)."""
+        bound = self.names_bound_to.get(node.id, ()) if isinstance(node, ast.Name) else ()
+        return bound[0] if len(bound) == 1 else None
 
     def value(self, node: ast.AST | None) -> Any:
         """A constant the node stands for, when the unit says so (folded, or a top-level constant)."""

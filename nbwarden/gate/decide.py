@@ -30,6 +30,7 @@ from ..i18n import Translator
 from ..ledger import DecisionRecord, Ledger, RestrictionInfo, new_ref
 from ..links import appeal_link, policy_section
 from ..policy import ACTION_RANK, Outcome, Policy
+from ..sources import cell_readings, decode, kind_of
 from .messages import (
     DEFAULT_DENY,
     DEFAULT_MESSAGE,
@@ -207,13 +208,12 @@ class NbwardenGate(LoggingConfigurable):
         if user is None or group is None:
             user, group = self.identity()
         memory = self._memory(kernel_id) if kernel_id else None
-        from ..sources import code_kind, foreign_commands, foreign_language
 
         def verdict_fn() -> Verdict:
-            verdict = self.engine.check_code(code, code_kind(kernel_language), memory=memory)
+            (text, kind), *handed = cell_readings(code, kernel_language)
+            verdict = self.engine.check_code(text, kind, memory=memory)
             extra = self._extra_units(code, cwd, user_expressions)
-            if foreign_language(kernel_language) and (commands := foreign_commands(code)):
-                extra.append(("shell commands", self.engine.check_code(commands, "shell")))
+            extra += [("shell commands", self.engine.check_code(t, k)) for t, k in handed]
             return _merge(verdict, extra) if extra else verdict
 
         return self._decide(code, "cell", verdict_fn, user=user, group=group, kernel_id=kernel_id,
@@ -475,7 +475,6 @@ class NbwardenGate(LoggingConfigurable):
             except OSError as exc:
                 self.log.warning("nbwarden: cannot read %%run file %s: %s", candidate, exc)
                 return None
-            from ..sources import decode, kind_of
 
             kind, _ = kind_of(candidate.suffix.lower(), data)
             if kind == "notebook":
