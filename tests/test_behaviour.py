@@ -482,6 +482,29 @@ PAIRS = [
      "import asyncio\nasync def ask(text):\n    request = SendMessageRequest(message=Message(text=text))\n"
      "    async for reply in client.send_message(request):\n        print(reply)\n"
      "asyncio.run(ask('top stations?'))"),
+    ("messages: the same text pasted and sent with Enter by keyboard automation", "dos_attack",
+     "import pyautogui, pyperclip, time\ntime.sleep(8)\nnote = 'are you there'\nfor _ in range(700):\n"
+     "    pyperclip.copy(note)\n    pyautogui.hotkey('ctrl', 'v')\n    pyautogui.press('enter')",
+     "import pyautogui, csv\nfor row in csv.DictReader(open('marks.csv')):\n    pyautogui.write(row['student'])\n"
+     "    pyautogui.press('tab')\n    pyautogui.write(row['mark'])\n    pyautogui.press('enter')"),
+    ("messages: a pynput controller typing one line forever", "dos_attack",
+     "from pynput.keyboard import Controller, Key\nkb = Controller()\nline = input('line: ')\nwhile True:\n"
+     "    kb.type(line)\n    kb.press(Key.enter)\n    kb.release(Key.enter)",
+     "from pynput.keyboard import Controller, Key\nimport time\nkb = Controller()\nwhile True:\n"
+     "    kb.type('stand-up in five minutes')\n    kb.press(Key.enter)\n    time.sleep(3600)"),
+    ("messages: a file written line by line is no typing", "dos_attack",
+     "import keyboard\nfor _ in range(300):\n    keyboard.write('again\\n')",
+     "import keyboard\nwith open('ticks.log', 'w') as f:\n    for i in range(30000):\n        f.write('tick\\n')"),
+    ("messages: a messaging call named for messages, repeated at one number", "dos_attack",
+     "import pywhatkit as kit, time\ndef spam(phone_no, text, count):\n    for i in range(count):\n"
+     "        kit.sendwhatmsg_instantly(phone_no=phone_no, message=text)\n        time.sleep(2)\n"
+     "spam('+15550100', 'hey', 40)",
+     "for student in roster:\n    bot.send_message(student.phone_number, f'Your mark: {student.mark}')"),
+    ("messages: Twilio texts to one recipient from a long loop; an hourly alert is paced", "dos_attack",
+     "from twilio.rest import Client\nclient = Client(SID, TOKEN)\nvictim = input('to: ')\nfor i in range(300):\n"
+     "    client.messages.create(to=victim, from_=OURS, body='hi')",
+     "import time\nfrom alerts import send_sms\noncall_phone = '+15550100'\nwhile True:\n    if disk_full():\n"
+     "        send_sms(oncall_phone, 'disk almost full')\n    time.sleep(3600)"),
 ]
 
 

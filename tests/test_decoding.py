@@ -161,6 +161,18 @@ def test_decoded_values_in_variables_are_followed(engine, cell):
     assert_miner_blocked(engine, cell)
 
 
+def test_a_name_joined_inside_a_call_argument_is_read(engine):
+    """A model file's name split into pieces inside the call (no variable) is read joined, like one assigned first;
+    pieces of an ordinary name joined the same way stay allowed."""
+    hidden = ("import importlib\nins = importlib.import_module('insight' + 'face')\n"
+              "swap = getattr(ins.model_zoo, 'get_' + 'model')('/content/' + 'inswap' + 'per_128.onnx')")
+    verdict = engine.check_code(hidden)
+    assert verdict.action == "block" and "deepfake.inswapper-model" in {f.rule for f in verdict.findings}, \
+        verdict.to_dict()
+    plain = "import pandas as pd\nframe = pd.read_csv('/content/' + 'faces' + '_128.csv')\nprint('swap' + 'per')"
+    assert engine.check_code(plain).action == "allow"
+
+
 VARIABLES_BENIGN = {
     "decoded command in a variable": f"import base64, os\ncmd = base64.b64decode('{b64('ls -la /content')}').decode()\nos.system(cmd)",
     "decoded argv in a dict": "import subprocess, codecs\n"

@@ -667,6 +667,9 @@ class _PythonPass(_CallHandlers):
             if isinstance(repo, str) and "/" in repo and not repo.startswith(("/", ".")):
                 self._fact("git", f"github.com/{repo.split(':')[0]}", node, via="torch.hub")
             return
+        for arg in (*node.args, *(k.value for k in node.keywords)):
+            if isinstance(arg, ast.BinOp):  # get_model("/content/" + "inswapper" + "_128.onnx"): the name joined
+                self._derive(arg, self.folder.fold(arg))
         if short in {"write", "write_text", "writelines", "write_bytes"} and node.args:
             self._written(node, name)
 

@@ -95,7 +95,8 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
               "range(1000000", "range(10_000", "range(100_000", "range(1_000_000", "sms", "otp", "send_sms",
               "sendsms", "send_otp", "sendotp", "services.get(", ".sendmail(",
               # a bot's sends (a raid or DM bomber repeats one of them)
-              "ctx.send(", "channel.send(", "user.send(", "member.send(", ".send_message(",
+              "ctx.send(", "channel.send(", "user.send(", "member.send(", ".send_message(", "messages.create(",
+              "pywhatkit", "pyautogui", "pynput", "import keyboard",
               # a request line written by hand into a socket (as the source spells it): slowloris's start
               "http/1.1\\r\\n", "http/1.0\\r\\n"),
     "proxy-trial": ("{'http':", '{"http":', "{'https':", '{"https":', "{'http://':", '{"http://":', "{'https://':",

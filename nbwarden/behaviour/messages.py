@@ -1,7 +1,8 @@
 """``flood/messages``: one phone number sent texts or verification codes over and over, by many services or
 in a loop: the shape of an SMS or call bomber, whatever its words; one mail address sent the same mail over
-and over through SMTP (an email bomber); and one chat, channel or user sent the same message over and over by a
-bot (a Discord or Telegram raid or DM bomber).
+and over through SMTP (an email bomber); one chat, channel or user sent the same message over and over by a
+bot (a Discord or Telegram raid or DM bomber); and the same text typed and sent with Enter over and over by
+keyboard automation (a WhatsApp or chat spam bot driving the desktop with pyautogui, pynput or keyboard).
 
 A bomber keeps the number fixed and repeats the send (rounds, threads, a list of services that each text the
 number).  Its look-alikes send once (a login code), send to many numbers (a notifier iterating over its
@@ -15,10 +16,11 @@ import ast
 import re
 
 from .floods import _count, _paced, _workers
-from .unit import FUNCTIONS, Found, _loop_targets, _names, _Unit
+from .unit import FUNCTIONS, LOOPS, Found, _loop_targets, _names, _Unit
 
 PHONE = re.compile(r"(phone|mobile|msisdn|number|nomor|numero|telefon|victim)", re.I)
-MESSAGING = re.compile(r"(sms|otp|verif|whatsapp|bomb|send_?code)", re.I)
+# what a sending callee or URL is named for (``sendwhatmsg``, ``client.messages.create``, ``/send-otp``)
+MESSAGING = re.compile(r"(sms|otp|verif|whatsapp|bomb|send_?code|msg|messag)", re.I)
 SERVICES = re.compile(r"(services?|apis?|providers?|senders?|sites?|methods?|bombers?)$", re.I)
 FEW = 5  # a loop of fewer rounds than this is a retry or a test, not a storm
 MAIL_PACE_S = 60  # a mail loop that waits this long per round is a notifier (an hourly report), not a bomber
@@ -32,9 +34,16 @@ CHAT_PEER = re.compile(r"(ctx|channel|user|member|author|guild|dm|chat|thread|in
 # an argument's name (``ws = connect(target)``) says nothing of what the peer is
 CHAT_GETTER_WORDS = frozenset({"channel", "user", "member", "guild", "dm", "chat", "thread", "webhook"})
 _NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")  # get_channel, fetchUser, createDM: their words
+# keyboard automation: what types a text, and the keys that send it
+TYPING = frozenset({"typewrite", "write", "type"})
+KEYBOARD_MODULES = ("pyautogui", "pynput", "keyboard")
+ENTER_KEYS = frozenset({"enter", "return", "\n"})
 
 
 def _message_storms(unit: _Unit) -> list[Found]:
+    typed = _typed_storm(unit)
+    if typed is not None:
+        return [typed]
     for call in unit.calls:
         short = unit.name(call).rsplit(".", 1)[-1]
         if short == "sendmail":
@@ -47,13 +56,78 @@ def _message_storms(unit: _Unit) -> list[Found]:
             if found is not None:
                 return [found]
         phone = _phone_arg(unit, call)
-        if phone is None or not (MESSAGING.search(short) or _service_callee(unit, call) or _messaging_url(unit, call)):
+        if phone is None or not (MESSAGING.search(unit.name(call)) or _service_callee(unit, call) or
+                                 _messaging_url(unit, call)):
             continue
         where = _repeated(unit, call, phone, 0)
-        if where is not None:
+        if where is not None and not (isinstance(where, LOOPS) and _paced(unit, where, MAIL_PACE_S)):
             return [Found("flood/messages", call.lineno, f"the same number ({phone}) is sent messages again and "
                           f"again or by many services (line {where.lineno})")]
     return []
+
+
+def _typed_storm(unit: _Unit) -> Found | None:
+    """A loop of many rounds (or an endless one) that types a text (``pyautogui.write(msg)``, ``keyboard.type``,
+    or pastes it with ctrl+v) and presses Enter, with the same text every round: a chat spam bot driving the
+    desktop.  Its look-alikes type each row of a file (the text changes with the loop), press Enter a few
+    times, press keys without typing a text (a game macro) or post a reminder every minute or more."""
+    if not any(unit.imports(m) for m in KEYBOARD_MODULES):
+        return None
+    sends = [c for c in unit.calls if _presses_enter(unit, c)]
+    for send in sends:
+        for loop in unit.loops_around(send):
+            if not isinstance(loop, (ast.For, ast.AsyncFor, ast.While)):
+                continue
+            typing = [c for c in ast.walk(loop) if isinstance(c, ast.Call) and _types_text(unit, c)]
+            if not typing:
+                continue
+            content = set().union(*(_names(a) for c in typing for a in c.args))
+            if isinstance(loop, (ast.For, ast.AsyncFor)) and (_loop_targets(loop) & content or _few(unit, loop.iter)):
+                return None
+            if isinstance(loop, ast.While) and _stops(loop) or _paced(unit, loop, MAIL_PACE_S):
+                return None
+            return Found("flood/messages", send.lineno, f"the same text is typed and sent with Enter again and again "
+                         f"(line {loop.lineno})")
+    return None
+
+
+def _types_text(unit: _Unit, call: ast.Call) -> bool:
+    """``pyautogui.write(msg)``, ``keyboard.type(text)`` (not Enter alone), or a paste: ``hotkey('ctrl', 'v')``."""
+    if not _keyboard(unit, call):
+        return False
+    short = call.func.attr
+    if short == "hotkey":
+        return [unit.value(a) for a in call.args][-2:] in (["ctrl", "v"], ["command", "v"])
+    if short not in TYPING or not call.args:
+        return False
+    first = unit.value(call.args[0])
+    return not (isinstance(first, str) and first.strip() == "")  # typing "\n" alone is the Enter press
+
+
+def _presses_enter(unit: _Unit, call: ast.Call) -> bool:
+    """Enter pressed by keyboard automation: ``press('enter')``, ``press(Key.enter)``, ``typewrite('\\n')``, or a
+    typed text that ends with a newline."""
+    if not _keyboard(unit, call) or call.func.attr not in {"press", "press_and_release", "tap", *TYPING} or \
+            not call.args:
+        return False
+    arg = call.args[0]
+    if isinstance(arg, ast.Attribute) and arg.attr in ENTER_KEYS:  # Key.enter
+        return True
+    if isinstance(arg, ast.BinOp):  # write(msg + "\n")
+        arg = arg.right
+    value = unit.value(arg)
+    return isinstance(value, str) and (value.lower() in ENTER_KEYS or call.func.attr in TYPING and value.endswith("\n"))
+
+
+def _keyboard(unit: _Unit, call: ast.Call) -> bool:
+    """A method of a keyboard automation module (``pyautogui.press``, ``pg.write`` through its alias) or of a
+    pynput ``Controller()`` bound to a name; never a file's ``write``."""
+    if not isinstance(call.func, ast.Attribute):
+        return False
+    if unit.name(call).split(".", 1)[0] in KEYBOARD_MODULES:
+        return True
+    owner = unit.bound_once(call.func.value)
+    return isinstance(owner, ast.Call) and unit.name(owner).endswith("Controller")
 
 
 def _mail_storm(unit: _Unit, call: ast.Call) -> Found | None:
@@ -129,6 +203,9 @@ def _phone_arg(unit: _Unit, call: ast.Call) -> str | None:
         node = arg.value if isinstance(arg, ast.Starred) else arg
         name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
         if name and PHONE.search(name):
+            owner = node.value if isinstance(node, ast.Attribute) else None
+            if isinstance(owner, ast.Name) and owner.id not in {"self", "cls"}:
+                return owner.id  # student.phone_number: the student, whom a loop over the roster changes
             return name
         forms = [node] if isinstance(node, ast.Dict) else \
             [v for v in unit.names_bound_to.get(name, ())[:2] if isinstance(v, ast.Dict)] if name else []
