@@ -482,6 +482,13 @@ PAIRS = [
      "import asyncio\nasync def ask(text):\n    request = SendMessageRequest(message=Message(text=text))\n"
      "    async for reply in client.send_message(request):\n        print(reply)\n"
      "asyncio.run(ask('top stations?'))"),
+    ("password trial: a whole digest against a target; a digest's prefix against zeros is a nonce search",
+     "password_cracking",
+     "import hashlib\ndef crack(target):\n    for pin in range(1000000):\n"
+     "        if hashlib.sha256(str(pin).encode()).hexdigest() == target:\n            return pin\ncrack(input('hash: '))",
+     "import hashlib\ndef mine(block, zeros):\n    for nonce in range(10 ** 7):\n"
+     "        h = hashlib.sha256(f'{block}{nonce}'.encode()).hexdigest()\n        if h[:zeros] == '0' * zeros:\n"
+     "            return nonce\nfor z in range(1, 5):\n    mine('genesis', z)"),
     ("messages: the same text pasted and sent with Enter by keyboard automation", "dos_attack",
      "import pyautogui, pyperclip, time\ntime.sleep(8)\nnote = 'are you there'\nfor _ in range(700):\n"
      "    pyperclip.copy(note)\n    pyautogui.hotkey('ctrl', 'v')\n    pyautogui.press('enter')",

@@ -160,9 +160,31 @@ def _hash_compares(unit: _Unit) -> list[tuple[ast.Compare, ast.AST]]:
             # the digest in the comparison itself, or in the name compared (h = md5(w).hexdigest(); h == target)
             values = [side, *(v for n in _names(side) for v in unit.names_bound_to.get(n, ())[:4])]
             if any(_hashing(unit, n) for value in values for n in ast.walk(value) if isinstance(n, ast.Call)):
-                found.append((node, side))
+                if not _proof_of_work(unit, node, side):
+                    found.append((node, side))
                 break
     return found
+
+
+def _proof_of_work(unit: _Unit, compare: ast.Compare, digest: ast.AST) -> bool:
+    """A digest's prefix compared with a run of zeros (``h[:n] == '0' * n``, ``block_hash[:4] == target``): a
+    nonce search, the proof of work of a blockchain lesson, not a password matched against its hash.  A cracker
+    compares the whole digest with the one it wants."""
+    if isinstance(digest, ast.Name):
+        digest = unit.bound_once(digest) or digest
+    if isinstance(digest, ast.Subscript) and isinstance(digest.slice, ast.Slice):
+        return True
+    for other in (compare.left, *compare.comparators):
+        if other is digest:
+            continue
+        value = unit.value(other)
+        if value is None and isinstance(other, ast.Name):
+            value = unit.value(unit.bound_once(other))
+        if value is None and isinstance(other, ast.BinOp) and isinstance(other.op, ast.Mult):
+            value = unit.value(other.left) if isinstance(unit.value(other.left), str) else unit.value(other.right)
+        if isinstance(value, str) and value and set(value) == {"0"}:
+            return True
+    return False
 
 
 def _hashing(unit: _Unit, call: ast.Call) -> bool:
