@@ -492,6 +492,11 @@ PAIRS = [
     ("messages: the same text pasted and sent with Enter by keyboard automation", "dos_attack",
      "import pyautogui, pyperclip, time\ntime.sleep(8)\nnote = 'are you there'\nfor _ in range(700):\n"
      "    pyperclip.copy(note)\n    pyautogui.hotkey('ctrl', 'v')\n    pyautogui.press('enter')",
+     "import pyautogui, pyperclip\nfor line in open('answers.txt', encoding='utf-8'):\n    pyperclip.copy(line.strip())\n"
+     "    pyautogui.hotkey('ctrl', 'v')\n    pyautogui.press('enter')"),
+    ("messages: the same text typed and sent with Enter in a counted loop; each row of a file typed", "dos_attack",
+     "import pyautogui as gui\nmsg = input('message: ')\nfor i in range(int(input('times: '))):\n    gui.typewrite(msg)\n"
+     "    gui.press('enter')",
      "import pyautogui, csv\nfor row in csv.DictReader(open('marks.csv')):\n    pyautogui.write(row['student'])\n"
      "    pyautogui.press('tab')\n    pyautogui.write(row['mark'])\n    pyautogui.press('enter')"),
     ("messages: a pynput controller typing one line forever", "dos_attack",

@@ -37,6 +37,7 @@ _NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")  # get_channel, fet
 # keyboard automation: what types a text, and the keys that send it
 TYPING = frozenset({"typewrite", "write", "type"})
 KEYBOARD_MODULES = ("pyautogui", "pynput", "keyboard")
+CLIPBOARD_SETS = frozenset({"copy", "setClipboardText", "SetClipboardText", "set_clipboard"})
 ENTER_KEYS = frozenset({"enter", "return", "\n"})
 
 
@@ -81,7 +82,10 @@ def _typed_storm(unit: _Unit) -> Found | None:
             typing = [c for c in ast.walk(loop) if isinstance(c, ast.Call) and _types_text(unit, c)]
             if not typing:
                 continue
-            content = set().union(*(_names(a) for c in typing for a in c.args))
+            # what is typed, or put on the clipboard to be pasted (pyperclip.copy(row))
+            pasted = [c for c in ast.walk(loop) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and
+                      c.func.attr in CLIPBOARD_SETS]
+            content = set().union(*(_names(a) for c in (*typing, *pasted) for a in c.args))
             if isinstance(loop, (ast.For, ast.AsyncFor)) and (_loop_targets(loop) & content or _few(unit, loop.iter)):
                 return None
             if isinstance(loop, ast.While) and _stops(loop) or _paced(unit, loop, MAIL_PACE_S):
