@@ -702,3 +702,24 @@ def test_a_shape_split_over_cells_is_read_as_one_program(engine, name, category,
     assert engine.check_notebook(_notebook(good)).action == "allow"
     memory = Memory()
     assert [engine.check_code(cell, memory=memory) for cell in good][-1].action == "allow"
+
+
+@pytest.mark.parametrize("argv,shape", [
+    (["python", "run.py", "-s", "face.jpg", "-t", "clip.mp4", "-o", "out.mp4"], "args/face-onto-video"),
+    (["python3", "inference.py", "--src_path", "me.wav", "--trg_path", "speaker_b.wav"], "args/voice-onto-voice"),
+    (["python", "convert.py", "--source=lecture.wav", "--reference=them.flac"], "args/voice-onto-voice"),
+])
+def test_argument_shapes_of_a_command(argv, shape):
+    assert shape in behaviour.command_shapes(argv)
+
+
+@pytest.mark.parametrize("argv", [
+    ["python", "style.py", "-s", "face.jpg", "-t", "painting.jpg"],  # two images: style transfer
+    ["python", "track.py", "--source", "a.mp4", "--target", "b.mp4"],  # two videos: tracking
+    ["python", "eval_pesq.py", "--ref", "clean.wav", "--deg", "noisy.wav"],  # a metric: no source
+    ["python", "vc.py", "--source", "a.wav", "--target", "a.wav"],  # one recording onto itself
+    ["python", "separate.py", "-s", "mix.wav", "-o", "stems/"],  # one recording in, stems out
+    ["ffmpeg", "-i", "me.wav", "-t", "10", "them.wav"],  # not a Python script
+])
+def test_argument_shapes_leave_look_alikes_alone(argv):
+    assert behaviour.command_shapes(argv) == []

@@ -41,9 +41,10 @@ Shapes found (the value of each fact):
     received); ``forward`` is two sockets piped to one fixed address on
     another machine.  A loopback server is allowed on its own; packs
     combine ``server-local/*`` with a tunnel to catch it being exposed.
-``args/face-onto-video``
+``args/face-onto-video|voice-onto-voice``
     one command's arguments: a Python script given a face photo as its source and a video as its target or
-    driving input, in ``arguments.py``; the engine reads it from every command fact, so quoted commands never count.
+    driving input, or a recording as its source and another as the target voice, in ``arguments.py``; the engine
+    reads them from every command fact, so quoted commands never count.
 ``proxy-trial/loop``
     the proxies mapping of an HTTP client built from each item of a loop, or
     in a function run for each item (a proxy checker, a rotating scraper), in
@@ -108,7 +109,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
 # shapes of one command's arguments (arguments.py), matched by the engine on command facts: their words wake the
 # engine's deep analysis but not the Python pass (they are not in ALL_TRIGGERS)
 COMMAND_TRIGGERS: dict[str, tuple[str, ...]] = {
-    "args": (".mp4", ".mov", ".avi", ".webm", ".mkv"),
+    "args": (".mp4", ".mov", ".avi", ".webm", ".mkv", ".wav", ".mp3", ".flac"),
 }
 WANTED = ("unzip", "7z", "unrar", "login -", "urlopen(", "requests.", "httpx", "aiohttp", ".listen(", "serve(")
 ALL_TRIGGERS = tuple(sorted({w for words in TRIGGERS.values() for w in words} | set(WANTED)))

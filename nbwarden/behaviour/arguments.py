@@ -8,6 +8,11 @@ quoted inside a string or a comment is never read: only what runs.
     (``run.py -s face.jpg -t clip.mp4``, ``--source a.png --target b.mp4``, ``--pic_a_path``/``--video_path``):
     the command line of face-swap and face-reenactment tools, renamed or not.  Two images (style transfer) or a
     video in and a video out (tracking) are not this shape.
+``args/voice-onto-voice``
+    a Python script given a recording as its source and another recording as the target or reference voice
+    (``infer.py --src_path me.wav --trg_path them.wav``): the command line of voice-conversion research code, which
+    rarely names a known tool.  A metric that compares a reference with a degraded or synthesised file
+    (``--ref a.wav --deg b.wav``) names neither side a source.
 """
 
 from __future__ import annotations
@@ -21,7 +26,13 @@ SOURCE_OPTIONS = frozenset({"-s", "--source", "--source_image", "--source-image"
                             "--source_path", "--src", "--src_image", "--src_img", "--pic_a_path", "--face_image"})
 TARGET_OPTIONS = frozenset({"-t", "-d", "--target", "--target_video", "--target-video", "--target_path",
                             "--driving", "--driving_video", "--video_path"})
+SOURCE_AUDIO_OPTIONS = frozenset({"-s", "--source", "--src", "--src_path", "--source_path", "--src_wav", "--source_wav",
+                                  "--source_audio", "--src_audio", "--content", "--content_path", "--content_wav"})
+VOICE_OPTIONS = frozenset({"-t", "-r", "--target", "--trg", "--tgt", "--trg_path", "--tgt_path", "--target_path",
+                           "--target_wav", "--trg_wav", "--tgt_wav", "--target_audio", "--target_voice", "--ref",
+                           "--reference", "--ref_path", "--ref_wav", "--reference_wav", "--ref_audio", "--speaker"})
 IMAGE = re.compile(r"\.(jpe?g|png|webp)$", re.I)
+AUDIO = re.compile(r"\.(wav|mp3|flac|ogg|m4a)$", re.I)
 VIDEO = re.compile(r"\.(mp4|mov|avi|webm|mkv|gif)$", re.I)
 
 
@@ -40,6 +51,13 @@ def command_shapes(argv: list[str] | tuple[str, ...]) -> list[str]:
     if len(argv) < 3 or not shell.PYTHONS.match(shell.program_name(argv[0])):
         return []
     pairs = [(option.lower(), value.strip("'\"")) for option, value in _options(list(argv[1:]))]
+    shapes = []
     face = any(option in SOURCE_OPTIONS and IMAGE.search(value) for option, value in pairs)
     video = any(option in TARGET_OPTIONS and VIDEO.search(value) for option, value in pairs)
-    return ["args/face-onto-video"] if face and video else []
+    if face and video:
+        shapes.append("args/face-onto-video")
+    sources = {value for option, value in pairs if option in SOURCE_AUDIO_OPTIONS and AUDIO.search(value)}
+    voices = {value for option, value in pairs if option in VOICE_OPTIONS and AUDIO.search(value)}
+    if sources and voices - sources:
+        shapes.append("args/voice-onto-voice")
+    return shapes
