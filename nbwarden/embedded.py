@@ -109,9 +109,9 @@ def _dockerfile(lines: list[str]) -> list[str]:
         while lines[i].rstrip().endswith("\\") and i + 1 < len(lines):  # continuation lines stay as they are
             i += 1
             out[i] = lines[i]
-            # Docker drops comment lines inside a continued instruction (RUN a \ / # step two / && b): the
-            # instruction goes on after them, so they stand as an empty continued line here
-            while lines[i].lstrip().startswith("#") and i + 1 < len(lines):
+            # Docker drops comment lines and empty lines inside a continued instruction (RUN a \ / # step two /
+            # && b): the instruction goes on after them, so they stand as an empty continued line here
+            while (lines[i].lstrip().startswith("#") or not lines[i].strip()) and i + 1 < len(lines):
                 out[i] = " \\"
                 i += 1
                 out[i] = lines[i]

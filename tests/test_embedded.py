@@ -47,6 +47,12 @@ CASES = [
      "proxy_tunnel"),
     ("Dockerfile", "FROM alpine:3.19\nRUN cd /tmp \\\n# unpack the data\n&& wget -q https://example.org/x.tgz \\\n"
                    "# ss-server -s 0.0.0.0 -p 8388 was the old way\n&& tar xf x.tgz\n", None),
+    # an empty line inside a continued RUN: Docker drops it too, and the download after it is part of the RUN
+    ("Dockerfile", "FROM ubuntu:22.04\nRUN apt-get update && \\\n\n\tcurl -o bedrock.zip https://example.org/bin-linux/"
+                   "bedrock-server-1.21.0.zip && \\\n\n\tunzip bedrock.zip -d /srv/bedrock\nEXPOSE 19132/udp\n",
+     "web_file_hosting"),
+    ("Dockerfile", "FROM ubuntu:22.04\nRUN apt-get update && \\\n\n\tcurl -o data.zip https://example.org/datasets/"
+                   "faces-1.21.0.zip && \\\n\n\tunzip data.zip -d /srv/data\n", None),
     # the base image is the program the container is built around, whatever script starts it
     ("Dockerfile", "FROM jellyfin/jellyfin:latest\nRUN apt-get update && apt-get install -y rclone fuse3\n"
                    "COPY entrypoint.sh /entrypoint.sh\nEXPOSE 8096\nENTRYPOINT [\"/entrypoint.sh\"]\n", "web_file_hosting"),
