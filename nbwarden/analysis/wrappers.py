@@ -75,6 +75,15 @@ def find_wrappers(body: list[ast.stmt], classify: Callable[[ast.Call], tuple[str
                 and type(stmt.value) is ast.Lambda:
             candidates.append((stmt.targets[0].id, *_params(stmt.value.args), [stmt.value.body],
                                _own_text(stmt, lines)))
+        elif type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name \
+                and type(stmt.value) in (ast.Dict, ast.List, ast.Tuple):  # a table of lambdas, called as ops['go'](c)
+            table = stmt.value
+            keys = table.keys if type(table) is ast.Dict else [ast.Constant(i) for i in range(len(table.elts))]
+            items = table.values if type(table) is ast.Dict else table.elts
+            for key, item in zip(keys[:MAX_WRAPPERS], items, strict=False):
+                if type(item) is ast.Lambda and type(key) is ast.Constant and isinstance(key.value, (str, int)):
+                    candidates.append((f"{stmt.targets[0].id}[{key.value!r}]", *_params(item.args), [item.body],
+                                       _own_text(stmt, lines)))
         elif type(stmt) is ast.ClassDef:  # a method, named Class.method, called on an instance (self not passed)
             for item in stmt.body:
                 if type(item) in (ast.FunctionDef, ast.AsyncFunctionDef) and item.args.args and \
