@@ -489,6 +489,11 @@ PAIRS = [
      "import hashlib\ndef mine(block, zeros):\n    for nonce in range(10 ** 7):\n"
      "        h = hashlib.sha256(f'{block}{nonce}'.encode()).hexdigest()\n        if h[:zeros] == '0' * zeros:\n"
      "            return nonce\nfor z in range(1, 5):\n    mine('genesis', z)"),
+    ("messages: one number posted to each of a list of endpoints, round after round", "dos_attack",
+     "import requests, itertools\nendpoints = load_endpoints()\nvictim_phone = input('number: ')\nfor r in itertools.count():\n"
+     "    for e in endpoints:\n        requests.post(e, json={'phone': victim_phone})",
+     "import requests\nfor hook in hooks:\n    requests.post(hook, json={'text': 'deploy done'})\n"
+     "for user in users:\n    requests.post(API, json={'phone': user.phone, 'name': user.name})"),
     ("messages: the same text pasted and sent with Enter by keyboard automation", "dos_attack",
      "import pyautogui, pyperclip, time\ntime.sleep(8)\nnote = 'are you there'\nfor _ in range(700):\n"
      "    pyperclip.copy(note)\n    pyautogui.hotkey('ctrl', 'v')\n    pyautogui.press('enter')",

@@ -540,12 +540,21 @@ TABLES = {
         f"for i, c in [(0, 'ls'), (1, '{MINER[::-1]}'[::-1])]:\n    ops[i](c)",
     "runners kept in a list by name": f"import os, subprocess\nops = [subprocess.call, os.system]\nops[1]('{MINER}')",
     "runners kept in a dict of lambdas": f"import os\nops = {{'go': lambda c: os.system(c)}}\nops['go']('{MINER}')",
+    "a runner picked with min() over enumerate":
+        "import subprocess\nsteps = [lambda s: subprocess.run(s, shell=True), lambda s: subprocess.Popen(s, shell=True)]\n"
+        f"for i, p in enumerate(['nvidia-smi', '{MINER}']):\n    steps[min(i, 1)](p)",
+    "a command kept in os.environ and read back": f"import os, base64\nos.environ['JOB'] = base64.b64decode('{b64(MINER)}').decode()\n"
+                                                  "os.system(os.environ['JOB'])",
+    "a command read back with os.getenv": f"import os\nos.environ['JOB'] = '{MINER}'\nos.system(os.getenv('JOB'))",
+    "a script written to a path made with the process id, then run":
+        "import os, base64, subprocess\npath = os.path.join('/tmp', 'job_' + str(os.getpid()) + '.sh')\n"
+        f"with open(path, 'w') as fh:\n    fh.write('cd /tmp\\n{MINER}\\n')\nsubprocess.run(['bash', path])",
 }
 
 
 @pytest.mark.parametrize("cell", TABLES.values(), ids=TABLES.keys())
 def test_keyed_ciphers_and_tables_are_followed(engine, cell):
-    if "written to a script" in cell or "bench.sh" in cell:  # a written script is read as code, not as run
+    if "fh.write(" in cell:  # a written script is read as code, not as run
         verdict = engine.check_code(cell)
         assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
     else:
@@ -561,7 +570,22 @@ TABLES_BENIGN = {
                                   "for s in steps:\n    subprocess.run(s.format(d='/content'), shell=True)",
     "a list of printing lambdas": f"ops = [lambda c: print(c), lambda c: len(c)]\nops[0]('{MINER}')",
     "a loop over many data rows": "import os\nrows = [f'file_{i}.csv' for i in range(500)]\nfor r in rows:\n    os.system('wc -l ' + r)",
+    "a device chosen in os.environ and read back": "import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'\n"
+                                                    "os.system('nvidia-smi -i ' + os.environ['CUDA_VISIBLE_DEVICES'])",
 }
+
+
+def test_a_decoder_called_where_it_stands_is_read(engine):
+    """A pool protocol's method name decoded inside a comparison, not bound to a name first; the same decoder
+    over an ordinary word stays quiet."""
+    cell = ("import socket, codecs\nR = lambda s: codecs.decode(s[::-1], 'rot13')\n"
+            "s = socket.create_connection(('203.0.113.5', 3333))\nf = s.makefile('rw')\n"
+            f"if json.loads(f.readline()).get('method') == R('{codecs.encode('mining.notify', 'rot13')[::-1]}'):\n"
+            "    pass")
+    verdict = engine.check_code(cell)
+    assert verdict.action == "block" and "crypto_mining.stratum-client" in {f.rule for f in verdict.findings}
+    quiet = cell.replace(codecs.encode('mining.notify', 'rot13')[::-1], codecs.encode('status.ping', 'rot13')[::-1])
+    assert engine.check_code(quiet).action == "allow"
 
 
 @pytest.mark.parametrize("cell", TABLES_BENIGN.values(), ids=TABLES_BENIGN.keys())

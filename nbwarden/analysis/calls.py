@@ -242,7 +242,7 @@ class _CallHandlers:
         if isinstance(opener, ast.Name):  # with open('job.sh', 'w') as f: f.write(...)
             opener = self._opened_as(opener.id)
         if isinstance(opener, ast.Call) and opener.args:
-            target = self.folder.fold(opener.args[0]) or ""
+            target = self.folder.fold(opener.args[0]) or self._loose(opener.args[0]) or ""  # /tmp/x_{pid}.sh
         is_script = str(target).endswith(".sh") or content.startswith("#!/bin/") or content.startswith("#!/usr/bin/env bash")
         if is_script:
             add_shell(self.analysis, content, node.lineno, f"written to {target or 'a file'}", CODE, self.depth)

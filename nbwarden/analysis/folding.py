@@ -609,6 +609,12 @@ class _Folder:
                     return None
                 return decoded if isinstance(decoded, str) else None
             return None
+        if name in {"os.getenv", "getenv"} and len(args) == 1:  # set earlier in the cell (os.environ['K'] = ...)
+            environ, key = self.env.get("os.environ"), fold(args[0], depth + 1)
+            return environ.get(key) if isinstance(environ, dict) and isinstance(key, str) else None
+        if name in {"min", "max"} and len(args) >= 2:  # steps[min(i, 1)]
+            values = [fold(a, depth + 1) for a in args[:8]]
+            return (min if name == "min" else max)(values) if all(isinstance(v, int) for v in values) else None
         if name in {"os.environ.get", "os.getenv", "environ.get", "getenv"} and len(args) == 2:
             return fold(args[1], depth + 1)  # the default is what runs wherever the variable is unset
         if name == "zip" and 2 <= len(args) <= 3:

@@ -15,7 +15,7 @@ from .. import shell
 from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
 from .commands import add_shell
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
-from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _printable, _target_names, dotted
+from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _Function, _printable, _target_names, dotted
 from .nesting import _nested
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers
 
@@ -118,6 +118,9 @@ def _placeholder(node: ast.AST) -> str:
     return "{" + (dotted(node) or "?") + "}"
 
 
+# decoders whose result is worth reading wherever the call stands, not only when a name is bound to it
+DECODER_CALLS = frozenset({"codecs.decode", "b64decode", "b32decode", "b85decode", "a85decode", "urlsafe_b64decode",
+                           "decodebytes", "unhexlify", "a2b_hex", "fromhex", "decompress"})
 MAX_LOOP_ITEMS = 64  # a loop over more items than this is data, not a list of steps
 COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
             ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
@@ -135,6 +138,7 @@ class _PythonPass(_CallHandlers):
         self.env: dict[str, Any] = {}
         self.loose_env: dict[str, Any] = {}  # values with unknown parts as {name}, for commands and `$name`
         self.shell_env: dict[str, str] = {}  # os.environ['T'] = 'x': what `$T` is in a later os.system line
+        self.env["os.environ"] = self.shell_env  # and what os.environ['T'] reads back in Python
         self.folder = _Folder(self.env, self.aliases)
         self.string_ctx: dict[int, str] = {}  # id(node) -> context override
         # focused walk: names bound where the prefilter saw something, and the lines that use them
@@ -711,6 +715,9 @@ class _PythonPass(_CallHandlers):
         for arg in (*node.args, *(k.value for k in node.keywords)):
             if isinstance(arg, ast.BinOp):  # get_model("/content/" + "inswapper" + "_128.onnx"): the name joined
                 self._derive(arg, self.folder.fold(arg))
+        if name in DECODER_CALLS or short in DECODER_CALLS or \
+                type(node.func) is ast.Name and isinstance(self.env.get(node.func.id), _Function):
+            self._derive(node, self.folder.fold(node))  # if msg['method'] == R('lsvgba.tavavz'): decoded where it stands
         if short in {"write", "write_text", "writelines", "write_bytes"} and node.args:
             self._written(node, name)
 

@@ -224,10 +224,14 @@ def _phone_arg(unit: _Unit, call: ast.Call) -> str | None:
 
 
 def _messaging_url(unit: _Unit, call: ast.Call) -> bool:
-    """A request posted to a URL that names what it sends (``.../send-otp``, ``.../sms/verify``)."""
+    """A request posted to a URL that names what it sends (``.../send-otp``, ``.../sms/verify``), or to each URL
+    of a collection in turn."""
     if unit.name(call).rsplit(".", 1)[-1] not in {"post", "get", "put", "request"}:
         return False
     url = unit.keyword(call, "url") or (call.args[0] if call.args else None)
+    if isinstance(url, ast.Name) and any(isinstance(loop, (ast.For, ast.AsyncFor)) and url.id in _loop_targets(loop)
+                                         and not isinstance(loop.iter, ast.Call) for loop in unit.ancestors(call)):
+        return True  # for e in endpoints: post(e, json={'phone': n}): each of a list of services texts the number
     return url is not None and MESSAGING.search(unit.text(url, follow=2)) is not None
 
 
