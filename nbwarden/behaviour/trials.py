@@ -97,6 +97,8 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
         glued = _glued_password(call.args[0])
         if glued is not None:
             return "tool", glued
+        if re.search(r"\bnmcli\b", text) and "password" in text.split():  # nmcli d wifi connect SSID password PW
+            return "login", _after_word(call.args[0], "password")
     return None
 
 
@@ -127,6 +129,17 @@ def _glued_password(command: ast.AST) -> ast.AST | None:
                 isinstance(element.values[1], ast.FormattedValue):
             return element.values[1].value
     return None
+
+
+def _after_word(command: ast.AST, word: str) -> ast.AST:
+    """What follows a bare word in a command (``[..., 'password', pw]``, ``f"... password {pw}"``), else the whole
+    command."""
+    pieces = [p for p in _pieces(command) if not (isinstance(p, ast.Constant) and p.value == " ")]
+    for before, after in zip(pieces, pieces[1:], strict=False):
+        if isinstance(before, ast.Constant) and isinstance(before.value, str) and \
+                before.value.split()[-1:] == [word] and not isinstance(after, ast.Constant):
+            return after
+    return command
 
 
 def _pieces(expr: ast.AST) -> list[ast.AST]:
