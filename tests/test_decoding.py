@@ -546,6 +546,14 @@ TABLES = {
     "a command kept in os.environ and read back": f"import os, base64\nos.environ['JOB'] = base64.b64decode('{b64(MINER)}').decode()\n"
                                                   "os.system(os.environ['JOB'])",
     "a command read back with os.getenv": f"import os\nos.environ['JOB'] = '{MINER}'\nos.system(os.getenv('JOB'))",
+    "a wrapper that decodes its argument before running it, kept in a table":
+        "import base64, codecs, subprocess\nd = lambda t: codecs.decode(base64.b64decode(t).decode(), 'rot13')\n"
+        "run = [lambda t: subprocess.run(d(t), shell=True)]\n"
+        f"for i, t in enumerate(['{b64(rot13(MINER))}']):\n    run[i](t)",
+    "a compressed payload in a base64 literal handed to a generator":
+        "import zlib, base64, subprocess\ndef steps(b):\n"
+        "    for line in zlib.decompress(base64.b64decode(b)).decode().split('\\n'):\n        yield line\n"
+        f"for c in steps('{zipped64('cd /tmp' + chr(10) + MINER)}'):\n    subprocess.run(c, shell=True)",
     "a script written to a path made with the process id, then run":
         "import os, base64, subprocess\npath = os.path.join('/tmp', 'job_' + str(os.getpid()) + '.sh')\n"
         f"with open(path, 'w') as fh:\n    fh.write('cd /tmp\\n{MINER}\\n')\nsubprocess.run(['bash', path])",
@@ -554,7 +562,7 @@ TABLES = {
 
 @pytest.mark.parametrize("cell", TABLES.values(), ids=TABLES.keys())
 def test_keyed_ciphers_and_tables_are_followed(engine, cell):
-    if "fh.write(" in cell:  # a written script is read as code, not as run
+    if "fh.write(" in cell or "yield" in cell:  # a written script, a literal's payload: read as code, not as run
         verdict = engine.check_code(cell)
         assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
     else:
@@ -570,6 +578,11 @@ TABLES_BENIGN = {
                                   "for s in steps:\n    subprocess.run(s.format(d='/content'), shell=True)",
     "a list of printing lambdas": f"ops = [lambda c: print(c), lambda c: len(c)]\nops[0]('{MINER}')",
     "a loop over many data rows": "import os\nrows = [f'file_{i}.csv' for i in range(500)]\nfor r in rows:\n    os.system('wc -l ' + r)",
+    "a compressed config in a base64 literal": "import zlib, base64, json\n"
+                                              f"cfg = json.loads(zlib.decompress(base64.b64decode('{zipped64(CONFIG)}')))",
+    "a wrapper that decodes an ordinary command": "import base64, subprocess\nd = lambda t: base64.b64decode(t).decode()\n"
+                                                  "run = lambda t: subprocess.run(d(t), shell=True)\n"
+                                                  f"run('{b64('ls -la /content')}')",
     "a device chosen in os.environ and read back": "import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'\n"
                                                     "os.system('nvidia-smi -i ' + os.environ['CUDA_VISIBLE_DEVICES'])",
 }

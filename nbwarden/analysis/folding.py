@@ -694,6 +694,23 @@ def dotted(node: ast.AST | None) -> str:
     return ".".join(reversed(parts))
 
 
+_COMPRESSED = ((b"\x78\x01", "zlib"), (b"\x78\x5e", "zlib"), (b"\x78\x9c", "zlib"), (b"\x78\xda", "zlib"),
+               (b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ", "lzma"))
+
+
+def _unpacked(data: bytes) -> tuple[bytes, str | None]:
+    """Bytes that start with a compressor's magic number, decompressed (at most ``MAX_FOLD`` of them), and the
+    compressor's name; anything else as it is.  A compressed blob inside a base64 literal is a payload, wherever
+    it is used."""
+    for magic, module in _COMPRESSED:
+        if data.startswith(magic):
+            try:
+                return _decompress(module, data, zlib.MAX_WBITS), module
+            except (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError):
+                return data, None
+    return data, None
+
+
 def _printable(data: bytes | str) -> str | None:
     """Decoded bytes as text if they look like text, else None."""
     if isinstance(data, bytes):

@@ -15,7 +15,7 @@ from .. import shell
 from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
 from .commands import add_shell
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
-from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _Function, _printable, _target_names, dotted
+from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _Function, _printable, _target_names, _unpacked, dotted
 from .nesting import _nested
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers
 
@@ -738,11 +738,14 @@ class _PythonPass(_CallHandlers):
                 decoded = _printable(binascii.unhexlify(compact))
                 method = "hex"
             elif B64_RE.match(value) and len(compact) % 4 in (0, 2, 3):
+                method = "base64"
                 try:
-                    decoded = _printable(base64.b64decode(compact + "=" * (-len(compact) % 4), altchars=b"-_" if ("-" in compact or "_" in compact) else None))
+                    raw, packer = _unpacked(base64.b64decode(compact + "=" * (-len(compact) % 4),
+                                                             altchars=b"-_" if ("-" in compact or "_" in compact) else None))
+                    decoded = _printable(raw)
+                    method += f"+{packer}" if packer else ""
                 except (binascii.Error, ValueError):
                     decoded = None
-                method = "base64"
             if decoded and len(decoded) >= 4:
                 self._fact("text", decoded, node, CODE, method,
                            evidence=f"{self._evidence(node)}  ⇒  {clip(decoded, 120)}")

@@ -36,16 +36,15 @@ def _uses(node: ast.AST, name: str) -> bool:
 
 def _carried(arg: ast.expr, params: list[str], vararg: str | None) -> tuple[int, str] | None:
     """Which parameter the command argument is made from: ``c``, ``f"{c} &"``, ``c + " &"``, ``list(a)``,
-    ``[*a]``, ``" ".join(a)``.  None when it uses no parameter, or more than one."""
+    ``[*a]``, ``" ".join(a)``, ``decode(c)``.  None when it uses no parameter, or more than one."""
     if vararg and (type(arg) is ast.Name and arg.id == vararg or _uses(arg, vararg) and not any(
             _uses(arg, p) for p in params)):
         return VARARGS, vararg
     used = [i for i, p in enumerate(params) if _uses(arg, p)]
     if len(used) != 1:
         return None
-    if type(arg) in (ast.Name, ast.JoinedStr, ast.BinOp, ast.List, ast.Tuple) or type(arg) is ast.Call and (
-            type(arg.func) is ast.Attribute and arg.func.attr in {"format", "join", "split"}):
-        return used[0], params[used[0]]
+    if type(arg) in (ast.Name, ast.JoinedStr, ast.BinOp, ast.List, ast.Tuple, ast.Call):
+        return used[0], params[used[0]]  # a call too: run(d(t)) with d a decoder, c.format(...), " ".join(a)
     return None
 
 
