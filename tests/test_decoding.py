@@ -554,6 +554,9 @@ TABLES = {
         "import zlib, base64, subprocess\ndef steps(b):\n"
         "    for line in zlib.decompress(base64.b64decode(b)).decode().split('\\n'):\n        yield line\n"
         f"for c in steps('{zipped64('cd /tmp' + chr(10) + MINER)}'):\n    subprocess.run(c, shell=True)",
+    "getattr through a helper lambda": f"import os\ng = lambda o, n: getattr(o, n[::-1])\ng(os, 'metsys')('{MINER}')",
+    "a helper's look-up bound to a name": f"import os\ng = lambda o, n: getattr(o, n[::-1])\nrun = g(os, 'metsys')\nrun('{MINER}')",
+    "__import__ through a helper lambda": f"imp = lambda n: __import__(n[::-1])\nimp('so').system('{MINER}')",
     "a script written to a path made with the process id, then run":
         "import os, base64, subprocess\npath = os.path.join('/tmp', 'job_' + str(os.getpid()) + '.sh')\n"
         f"with open(path, 'w') as fh:\n    fh.write('cd /tmp\\n{MINER}\\n')\nsubprocess.run(['bash', path])",
@@ -583,6 +586,7 @@ TABLES_BENIGN = {
     "a wrapper that decodes an ordinary command": "import base64, subprocess\nd = lambda t: base64.b64decode(t).decode()\n"
                                                   "run = lambda t: subprocess.run(d(t), shell=True)\n"
                                                   f"run('{b64('ls -la /content')}')",
+    "a helper look-up of an ordinary function": "import os\ng = lambda o, n: getattr(o, n[::-1])\nprint(g(os, 'dwcteg')())",
     "a device chosen in os.environ and read back": "import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'\n"
                                                     "os.system('nvidia-smi -i ' + os.environ['CUDA_VISIBLE_DEVICES'])",
 }

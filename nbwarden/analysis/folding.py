@@ -9,6 +9,7 @@ import base64
 import binascii
 import bz2
 import codecs
+import copy
 import html
 import json
 import lzma
@@ -334,6 +335,9 @@ class _Folder:
             return self._lookup(space, node.slice, depth) if space is not None else ""
         if not isinstance(node, ast.Call):
             return ""
+        inlined = self._inlined(node, depth)
+        if inlined is not None:  # g = lambda o, n: getattr(o, n[::-1]); g(os, 'metsys'): the look-up it makes
+            return self.name(inlined, depth + 1)
         func = self.name(node.func, depth + 1)
         args = node.args
         if func in IMPORT_CALLS:
@@ -371,12 +375,31 @@ class _Folder:
         if isinstance(base, ast.Name):
             known = base.id in self.aliases
         elif isinstance(base, ast.Call):
+            inlined = self._inlined(base, 0)
+            if inlined is not None:
+                return self.reference(inlined) if base is node else (self.name(node) or None)
             func = self.name(base.func)
             known = func in IMPORT_CALLS or func in LIBRARY_LOADERS or func == "get_ipython" or \
                 self._computed(base, func, 0) is not None
         else:
             known = isinstance(base, ast.Subscript)
         return (self.name(node) or None) if known else None
+
+    def _inlined(self, node: ast.Call, depth: int) -> ast.Call | None:
+        """A call of the cell's one-expression function whose body is a look-up or an import (``getattr``,
+        ``__import__``, ``import_module``), with the arguments put in place of the parameters; else None."""
+        function = self._callee(node.func, depth)
+        if function is None or node.keywords or len(node.args) != len(function.params) or \
+                not isinstance(function.body, ast.Call) or \
+                self.name(function.body.func, depth + 1) not in {"getattr", *IMPORT_CALLS}:
+            return None
+        mapping = dict(zip(function.params, node.args, strict=True))
+
+        class Put(ast.NodeTransformer):
+            def visit_Name(self, name: ast.Name) -> ast.AST:
+                return mapping.get(name.id, name)
+
+        return Put().visit(copy.deepcopy(function.body))
 
     def _namespace(self, node: ast.AST, depth: int) -> str | None:
         """The prefix of the names found by subscripting ``node`` (``vars(os)``, ``os.__dict__``: ``os``;
