@@ -191,18 +191,22 @@ class _PythonPass(_CallHandlers):
         handled = {id(call) for call in self.calls}
         for loop in self.loops:
             names = _target_names(loop.target)
-            items = self.folder.fold(loop.iter) if names else None
+            spelled = loop.iter
+            if not names or type(spelled) in (ast.List, ast.Tuple) and len(spelled.elts) > MAX_LOOP_ITEMS or \
+                    type(spelled) is ast.Call and self.resolve(spelled.func) in {"range", "count", "open"}:
+                continue  # numbers, lines of a file, long data: not a list of steps
+            inner = [n for n in ast.walk(loop) if type(n) is ast.Call and id(n) in handled and
+                     any(type(a) is ast.Name and a.id in names for arg in (*n.args, *(k.value for k in n.keywords))
+                         for a in ast.walk(arg))]
+            items = self.folder.fold(spelled) if inner else None
             if isinstance(items, dict):
                 items = list(items)
             if not isinstance(items, list) or not 0 < len(items) <= MAX_LOOP_ITEMS:
                 continue
-            inner = [n for n in ast.walk(loop) if type(n) is ast.Call and id(n) in handled and
-                     any(type(a) is ast.Name and a.id in names for arg in (*n.args, *(k.value for k in n.keywords))
-                         for a in ast.walk(arg))]
             saved = {name: self.env.get(name) for name in names}
             try:
                 for item in items:
-                    if inner and self.folder._bind(loop.target, item):
+                    if self.folder._bind(loop.target, item):
                         for call in inner:
                             self._call(call)
             finally:
