@@ -149,6 +149,7 @@ class _PythonPass(_CallHandlers):
         # name -> [(where its binding ends, env value, loose value)], in order: a name bound again later (cmd = A;
         # run(cmd); cmd = B; run(cmd)) is read at each top-level call as the code left it there
         self.history: dict[str, list[tuple[tuple[int, int], Any, Any]]] = {}
+        self.derived_nodes: set[int] = set()  # expressions whose value is already recorded (an assignment's)
         self._binding_end = (0, 0)
 
     def run(self) -> None:
@@ -576,6 +577,7 @@ class _PythonPass(_CallHandlers):
         """A string assembled at run time (chr lists, base64, concatenation) may be used anywhere later:
         record it, alone or as an item of a literal list, tuple or dict."""
         if isinstance(expr, (ast.Call, ast.BinOp, ast.Subscript)) and isinstance(value, (str, bytes)):
+            self.derived_nodes.add(id(expr))
             self._derived(value, expr, CODE, "+".join(sorted(self.folder.methods)) or "concat")
         elif isinstance(expr, (ast.List, ast.Tuple)) and isinstance(value, list):
             for item, folded in zip(expr.elts[:64], value, strict=False):
@@ -717,10 +719,11 @@ class _PythonPass(_CallHandlers):
                 self._fact("git", f"github.com/{repo.split(':')[0]}", node, via="torch.hub")
             return
         for arg in (*node.args, *(k.value for k in node.keywords)):
-            if isinstance(arg, ast.BinOp):  # get_model("/content/" + "inswapper" + "_128.onnx"): the name joined
+            if isinstance(arg, ast.BinOp) and id(arg) not in self.derived_nodes:  # get_model("/c/" + "inswap" + ...)
                 self._derive(arg, self.folder.fold(arg))
-        if name in DECODER_CALLS or short in DECODER_CALLS or \
-                type(node.func) is ast.Name and isinstance(self.env.get(node.func.id), _Function):
+        if id(node) not in self.derived_nodes and (name in DECODER_CALLS or short in DECODER_CALLS or
+                                                   type(node.func) is ast.Name and
+                                                   isinstance(self.env.get(node.func.id), _Function)):
             self._derive(node, self.folder.fold(node))  # if msg['method'] == R('lsvgba.tavavz'): decoded where it stands
         if short in {"write", "write_text", "writelines", "write_bytes"} and node.args:
             self._written(node, name)
