@@ -193,9 +193,8 @@ class _PythonPass(_CallHandlers):
         for loop in self.loops:
             names = _target_names(loop.target)
             spelled = loop.iter
-            if not names or type(spelled) in (ast.List, ast.Tuple) and len(spelled.elts) > MAX_LOOP_ITEMS or \
-                    type(spelled) is ast.Call and self.resolve(spelled.func) in {"range", "count", "open"}:
-                continue  # numbers, lines of a file, long data: not a list of steps
+            if not names or not self._spelled_out(spelled):
+                continue  # numbers, lines of a file, data the cell does not show: not a list of steps
             inner = [n for n in ast.walk(loop) if type(n) is ast.Call and id(n) in handled and
                      any(type(a) is ast.Name and a.id in names for arg in (*n.args, *(k.value for k in n.keywords))
                          for a in ast.walk(arg))]
@@ -213,6 +212,22 @@ class _PythonPass(_CallHandlers):
             finally:
                 for name, value in saved.items():
                     self.folder._restore(name, value)
+
+    def _spelled_out(self, node: ast.AST) -> bool:
+        """Does a loop go over items the cell writes out: a short literal list, a name bound to a known list or
+        dict, or ``enumerate``/``zip``/``.items()`` of one?  Checked before any walk or fold of the loop."""
+        kind = type(node)
+        if kind is ast.List or kind is ast.Tuple:
+            return len(node.elts) <= MAX_LOOP_ITEMS
+        if kind is ast.Name:
+            return isinstance(self.env.get(node.id), (list, dict))
+        if kind is ast.Call:
+            func = node.func
+            if type(func) is ast.Attribute and func.attr in {"items", "values", "keys"}:
+                return self._spelled_out(func.value)
+            if type(func) is ast.Name and func.id in {"enumerate", "zip", "reversed", "sorted"} and node.args:
+                return all(self._spelled_out(a) for a in node.args[:3])
+        return False
 
     def _class_of(self, receiver: ast.AST) -> str:
         """The class an instance was made from, when the cell shows it: ``C()`` itself or a name bound to one."""
