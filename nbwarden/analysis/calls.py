@@ -1,5 +1,6 @@
 """How a Python call runs a command: the shell and argv calls of ``os``/``subprocess``/``get_ipython``, the cell's own
-wrappers around them, workers started on them, and the downloads and written scripts beside them.
+wrappers around them, workers started on them, calls in a loop over steps the cell spells out, and the downloads
+and written scripts beside them.
 
 :class:`_CallHandlers` is mixed into the walk in :mod:`.pythonpass`, which decides which handler a call goes to;
 the handlers turn the call's folded arguments into command, download and script facts.
@@ -14,7 +15,7 @@ from typing import Any
 from .. import shell
 from .commands import add_shell
 from .facts import CODE, EXEC, MAX_DEPTH, Analysis, clip
-from .folding import _printable
+from .folding import _printable, _target_names
 from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic
 from .nesting import _nested, _writefile
 from .wrappers import ARGV, PYTHON, SHELL, VARARGS, Wrapper
@@ -34,6 +35,7 @@ EXEC_CALLS = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "exec
 RUNNER_ROOTS = frozenset(name.split(".")[0] for name in (*SHELL_CALLS, *ARGV_CALLS, *EXEC_CALLS))
 # Calls that start a worker on a function and its arguments (Thread(target=os.system, args=(cmd,)))
 WORKER_CALLS = {"Thread", "Process", "Timer", "submit", "apply_async", "run_in_executor", "start_new_thread"}
+MAX_LOOP_ITEMS = 64  # a loop over more items than this is data, not a list of steps
 
 
 def shell_keyword(call: ast.Call) -> bool:
@@ -227,6 +229,49 @@ class _CallHandlers:
                         isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call):
                     table.setdefault(node.targets[0].id, node.value)
         return table.get(name)
+
+    def _calls_per_item(self) -> None:
+        """A call in a loop over a list the cell spells out (``for step in steps: os.system(step)``, commands
+        filled from a table each round) is handled once per item, with the loop's name bound to that item."""
+        handled = {id(call) for call in self.calls}
+        for loop in self.loops:
+            names = _target_names(loop.target)
+            spelled = loop.iter
+            if not names or not self._spelled_out(spelled):
+                continue  # numbers, lines of a file, data the cell does not show: not a list of steps
+            inner = [n for n in ast.walk(loop) if type(n) is ast.Call and id(n) in handled and
+                     any(type(a) is ast.Name and a.id in names for arg in (*n.args, *(k.value for k in n.keywords))
+                         for a in ast.walk(arg))]
+            items = self.folder.fold(spelled) if inner else None
+            if isinstance(items, dict):
+                items = list(items)
+            if not isinstance(items, list) or not 0 < len(items) <= MAX_LOOP_ITEMS:
+                continue
+            saved = {name: self.env.get(name) for name in names}
+            try:
+                for item in items:
+                    if self.folder._bind(loop.target, item):
+                        for call in inner:
+                            self._call(call)
+            finally:
+                for name, value in saved.items():
+                    self.folder._restore(name, value)
+
+    def _spelled_out(self, node: ast.AST) -> bool:
+        """Does a loop go over items the cell writes out: a short literal list, a name bound to a known list or
+        dict, or ``enumerate``/``zip``/``.items()`` of one?  Checked before any walk or fold of the loop."""
+        kind = type(node)
+        if kind is ast.List or kind is ast.Tuple:
+            return len(node.elts) <= MAX_LOOP_ITEMS
+        if kind is ast.Name:
+            return isinstance(self.env.get(node.id), (list, dict))
+        if kind is ast.Call:
+            func = node.func
+            if type(func) is ast.Attribute and func.attr in {"items", "values", "keys"}:
+                return self._spelled_out(func.value)
+            if type(func) is ast.Name and func.id in {"enumerate", "zip", "reversed", "sorted"} and node.args:
+                return all(self._spelled_out(a) for a in node.args[:3])
+        return False
 
     def _written(self, node: ast.Call, name: str) -> None:
         content = self.folder.fold(node.args[0])

@@ -15,7 +15,7 @@ from .. import shell
 from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
 from .commands import add_shell
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
-from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _Function, _printable, _target_names, _unpacked, dotted
+from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _Function, _printable, _unpacked, dotted
 from .nesting import _nested
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers
 
@@ -121,7 +121,6 @@ def _placeholder(node: ast.AST) -> str:
 # decoders whose result is worth reading wherever the call stands, not only when a name is bound to it
 DECODER_CALLS = frozenset({"codecs.decode", "b64decode", "b32decode", "b85decode", "a85decode", "urlsafe_b64decode",
                            "decodebytes", "unhexlify", "a2b_hex", "fromhex", "decompress"})
-MAX_LOOP_ITEMS = 64  # a loop over more items than this is data, not a list of steps
 COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
             ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
 
@@ -185,49 +184,6 @@ class _PythonPass(_CallHandlers):
             self._string(node)
         if self.folder.exhausted:
             self.analysis.notes.append("string folding stopped at its work limit; some values were not decoded")
-
-    def _calls_per_item(self) -> None:
-        """A call in a loop over a list the cell spells out (``for step in steps: os.system(step)``, commands
-        filled from a table each round) is handled once per item, with the loop's name bound to that item."""
-        handled = {id(call) for call in self.calls}
-        for loop in self.loops:
-            names = _target_names(loop.target)
-            spelled = loop.iter
-            if not names or not self._spelled_out(spelled):
-                continue  # numbers, lines of a file, data the cell does not show: not a list of steps
-            inner = [n for n in ast.walk(loop) if type(n) is ast.Call and id(n) in handled and
-                     any(type(a) is ast.Name and a.id in names for arg in (*n.args, *(k.value for k in n.keywords))
-                         for a in ast.walk(arg))]
-            items = self.folder.fold(spelled) if inner else None
-            if isinstance(items, dict):
-                items = list(items)
-            if not isinstance(items, list) or not 0 < len(items) <= MAX_LOOP_ITEMS:
-                continue
-            saved = {name: self.env.get(name) for name in names}
-            try:
-                for item in items:
-                    if self.folder._bind(loop.target, item):
-                        for call in inner:
-                            self._call(call)
-            finally:
-                for name, value in saved.items():
-                    self.folder._restore(name, value)
-
-    def _spelled_out(self, node: ast.AST) -> bool:
-        """Does a loop go over items the cell writes out: a short literal list, a name bound to a known list or
-        dict, or ``enumerate``/``zip``/``.items()`` of one?  Checked before any walk or fold of the loop."""
-        kind = type(node)
-        if kind is ast.List or kind is ast.Tuple:
-            return len(node.elts) <= MAX_LOOP_ITEMS
-        if kind is ast.Name:
-            return isinstance(self.env.get(node.id), (list, dict))
-        if kind is ast.Call:
-            func = node.func
-            if type(func) is ast.Attribute and func.attr in {"items", "values", "keys"}:
-                return self._spelled_out(func.value)
-            if type(func) is ast.Name and func.id in {"enumerate", "zip", "reversed", "sorted"} and node.args:
-                return all(self._spelled_out(a) for a in node.args[:3])
-        return False
 
     def _class_of(self, receiver: ast.AST) -> str:
         """The class an instance was made from, when the cell shows it: ``C()`` itself or a name bound to one."""
