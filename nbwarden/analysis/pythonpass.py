@@ -17,7 +17,7 @@ from .commands import add_shell
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
 from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _Function, _printable, _unpacked, dotted
 from .nesting import _nested
-from .wrappers import ARGV, PYTHON, SHELL, find_wrappers
+from .wrappers import ARGV, PYTHON, SHELL, find_wrappers, table_entries
 
 MAX_BOUND = 64  # names bound at prefilter hits whose later uses a focused walk follows ...
 MAX_RELATED = 4096  # ... and the lines it looks up for them; past either, it walks everything
@@ -489,14 +489,10 @@ class _PythonPass(_CallHandlers):
             bindings.append((self._binding_end, self.env.get(name), self.loose_env.get(name)))
 
     def _bind(self, target: ast.AST, expr: ast.AST, value: Any) -> None:
-        if isinstance(target, ast.Name) and isinstance(expr, (ast.Dict, ast.List, ast.Tuple)):
-            # a table of functions: {'go': os.system}, [os.system, subprocess.call]
-            keys = expr.keys if isinstance(expr, ast.Dict) else [ast.Constant(i) for i in range(len(expr.elts))]
-            items = expr.values if isinstance(expr, ast.Dict) else expr.elts
-            for key, item in zip(keys[:MAX_ITEMS], items, strict=False):
-                if isinstance(key, ast.Constant) and isinstance(key.value, (str, int)) and \
-                        (name := self._reference(item)) is not None:
-                    self.aliases[f"{target.id}[{key.value!r}]"] = name
+        if isinstance(target, ast.Name):  # a table of functions: {'go': os.system}, [os.system, subprocess.call]
+            for key, item in table_entries(expr, MAX_ITEMS):
+                if (name := self._reference(item)) is not None:
+                    self.aliases[f"{target.id}[{key!r}]"] = name
         if isinstance(target, ast.Name):
             if value is not None:
                 self.env[target.id] = value

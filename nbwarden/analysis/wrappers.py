@@ -48,6 +48,17 @@ def _carried(arg: ast.expr, params: list[str], vararg: str | None) -> tuple[int,
     return None
 
 
+def table_entries(table: ast.AST, limit: int) -> list[tuple[str | int, ast.AST]]:
+    """(key, item) of a dict with constant keys or of a list or tuple (keys 0, 1, ...): a table of functions that a
+    cell calls by key or index (``ops['go'](cmd)``, ``ops[i](cmd)``); [] for anything else."""
+    if type(table) is ast.Dict:
+        return [(key.value, item) for key, item in zip(table.keys[:limit], table.values, strict=False)
+                if type(key) is ast.Constant and isinstance(key.value, (str, int))]
+    if type(table) in (ast.List, ast.Tuple):
+        return list(enumerate(table.elts[:limit]))
+    return []
+
+
 # a wrapper's body names one of these; a cell without any of them has none (a quick test before any walk)
 RUNNER_WORDS = ("system", "popen", "subprocess", "exec", "eval", "spawn", "getoutput", "pexpect", "pty", "compile",
                 "getattr", "__import__", "import_module", "get_ipython", "__dict__", "modules[")
@@ -74,14 +85,10 @@ def find_wrappers(body: list[ast.stmt], classify: Callable[[ast.Call], tuple[str
                 and type(stmt.value) is ast.Lambda:
             candidates.append((stmt.targets[0].id, *_params(stmt.value.args), [stmt.value.body],
                                _own_text(stmt, lines)))
-        elif type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name \
-                and type(stmt.value) in (ast.Dict, ast.List, ast.Tuple):  # a table of lambdas, called as ops['go'](c)
-            table = stmt.value
-            keys = table.keys if type(table) is ast.Dict else [ast.Constant(i) for i in range(len(table.elts))]
-            items = table.values if type(table) is ast.Dict else table.elts
-            for key, item in zip(keys[:MAX_WRAPPERS], items, strict=False):
-                if type(item) is ast.Lambda and type(key) is ast.Constant and isinstance(key.value, (str, int)):
-                    candidates.append((f"{stmt.targets[0].id}[{key.value!r}]", *_params(item.args), [item.body],
+        elif type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name:
+            for key, item in table_entries(stmt.value, MAX_WRAPPERS):  # a table of lambdas, called as ops['go'](c)
+                if type(item) is ast.Lambda:
+                    candidates.append((f"{stmt.targets[0].id}[{key!r}]", *_params(item.args), [item.body],
                                        _own_text(stmt, lines)))
         elif type(stmt) is ast.ClassDef:  # a method, named Class.method, called on an instance (self not passed)
             for item in stmt.body:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 
 from .unit import (
     HTTP_VERBS,
@@ -131,17 +132,6 @@ def _glued_password(command: ast.AST) -> ast.AST | None:
     return None
 
 
-def _after_word(command: ast.AST, word: str) -> ast.AST:
-    """What follows a bare word in a command (``[..., 'password', pw]``, ``f"... password {pw}"``), else the whole
-    command."""
-    pieces = [p for p in _pieces(command) if not (isinstance(p, ast.Constant) and p.value == " ")]
-    for before, after in zip(pieces, pieces[1:], strict=False):
-        if isinstance(before, ast.Constant) and isinstance(before.value, str) and \
-                before.value.split()[-1:] == [word] and not isinstance(after, ast.Constant):
-            return after
-    return command
-
-
 def _pieces(expr: ast.AST) -> list[ast.AST]:
     """The parts of a command built by an f-string, ``+`` or a list, in order."""
     if isinstance(expr, ast.JoinedStr):
@@ -155,9 +145,20 @@ def _pieces(expr: ast.AST) -> list[ast.AST]:
 
 def _option_value(command: ast.AST) -> ast.AST:
     """What follows the password option in a command (``-p {pw}``), else the whole command."""
+    return _value_after(command, lambda text: _FLAG.search(text) is not None)
+
+
+def _after_word(command: ast.AST, word: str) -> ast.AST:
+    """What follows a bare word in a command (``[..., 'password', pw]``, ``f"... password {pw}"``), else the whole
+    command."""
+    return _value_after(command, lambda text: text.split()[-1:] == [word])
+
+
+def _value_after(command: ast.AST, leads: Callable[[str], bool]) -> ast.AST:
+    """The first non-constant piece of a command whose constant piece before it ``leads`` to it, else the command."""
     pieces = [p for p in _pieces(command) if not (isinstance(p, ast.Constant) and p.value == " ")]
     for before, after in zip(pieces, pieces[1:], strict=False):
-        if isinstance(before, ast.Constant) and isinstance(before.value, str) and _FLAG.search(before.value) \
+        if isinstance(before, ast.Constant) and isinstance(before.value, str) and leads(before.value) \
                 and not isinstance(after, ast.Constant):
             return after
     return command
@@ -193,8 +194,8 @@ def _proof_of_work(unit: _Unit, compare: ast.Compare, digest: ast.AST) -> bool:
         value = unit.value(other)
         if value is None and isinstance(other, ast.Name):
             value = unit.value(unit.bound_once(other))
-        if value is None and isinstance(other, ast.BinOp) and isinstance(other.op, ast.Mult):
-            value = unit.value(other.left) if isinstance(unit.value(other.left), str) else unit.value(other.right)
+        if value is None and isinstance(other, ast.BinOp) and isinstance(other.op, ast.Mult):  # '0' * n
+            value = next((v for v in (unit.value(other.left), unit.value(other.right)) if isinstance(v, str)), None)
         if isinstance(value, str) and value and set(value) == {"0"}:
             return True
     return False
