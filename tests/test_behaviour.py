@@ -97,6 +97,17 @@ PAIRS = [
      "        ops['go']('http://shop.example.net/')\nfor _ in range(300):\n    threading.Thread(target=hit).start()",
      "import requests\nverbs = {'get': requests.get, 'post': requests.post}\n"
      "r = verbs['get']('https://api.example.org/items')\nprint(r.json())"),
+    ("flood: the request made by a lambda kept in a dict", "dos_attack",
+     "import threading, urllib.request\nops = {'go': lambda u: urllib.request.urlopen(u, timeout=3).read()}\n"
+     "def hit():\n    while True:\n        ops['go']('http://shop.example.net/')\n"
+     "for _ in range(300):\n    threading.Thread(target=hit, daemon=True).start()",
+     "import urllib.request, json\nops = {'get': lambda u: urllib.request.urlopen(u, timeout=3).read()}\n"
+     "while True:\n    body = ops['get']('https://api.example.org/queue')\n    if not json.loads(body):\n        break"),
+    ("flood: the request made by a lambda bound to a name", "dos_attack",
+     "import requests, threading\nhit = lambda: requests.get('http://shop.example.net/')\n"
+     "def run():\n    while True:\n        hit()\nfor _ in range(300):\n    threading.Thread(target=run).start()",
+     "import requests, time\nfetch = lambda: requests.get('https://status.example.org/ping')\n"
+     "while True:\n    fetch()\n    time.sleep(60)"),
     ("flood: a browser-impersonating client (curl_cffi) in threads", "dos_attack",
      "import threading\nfrom curl_cffi import requests as cr\ndef hit():\n    while True:\n"
      "        cr.get('https://shop.example.net/', impersonate='chrome110')\nfor _ in range(300):\n"
@@ -208,6 +219,17 @@ PAIRS = [
      "asyncio.run(asyncio.start_server(handle, '0.0.0.0', 8080))",
      "import asyncio\nasync def handle(r, w):\n    w.write((await r.readline()).upper())\n"
      "asyncio.run(asyncio.start_server(handle, '127.0.0.1', 8080))"),
+    ("server: a SOCKS relay whose socket calls go through a look-up helper", "proxy_tunnel",
+     "import socket, threading\ng = lambda o, n: getattr(o, n[::-1])\ndef pump(a, b):\n"
+     "    while (chunk := a.recv(8192)):\n        b.sendall(chunk)\n"
+     "def serve(c):\n    c.recv(262); c.sendall(b'\\x05\\x00')\n    host = socket.inet_ntoa(c.recv(8)[4:])\n"
+     "    far = g(socket, 'noitcennoc_etaerc')((host, 443))\n"
+     "    threading.Thread(target=pump, args=(c, far)).start()\n    pump(far, c)\n"
+     "srv = g(socket, 'tekcos')()\ng(srv, 'dnib')(('0.0.0.0', 1080))\ng(srv, 'netsil')(16)\nwhile True:\n"
+     "    threading.Thread(target=serve, args=(g(srv, 'tpecca')()[0],)).start()",
+     "import socket\ng = lambda o, n: getattr(o, n[::-1])\nsrv = g(socket, 'tekcos')()\n"
+     "g(srv, 'dnib')(('0.0.0.0', 9000))\ng(srv, 'netsil')(4)\nwhile True:\n    c = g(srv, 'tpecca')()[0]\n"
+     "    c.sendall(c.recv(1024).upper())\n    c.close()"),
     ("server: a relay whose address comes from the client, and a forwarder whose address is set at run time",
      "proxy_tunnel",
      "import socket, struct, threading\ndef pump(a, b):\n    while (chunk := a.recv(8192)):\n        b.sendall(chunk)\n"

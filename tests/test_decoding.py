@@ -557,6 +557,13 @@ TABLES = {
     "getattr through a helper lambda": f"import os\ng = lambda o, n: getattr(o, n[::-1])\ng(os, 'metsys')('{MINER}')",
     "a helper's look-up bound to a name": f"import os\ng = lambda o, n: getattr(o, n[::-1])\nrun = g(os, 'metsys')\nrun('{MINER}')",
     "__import__ through a helper lambda": f"imp = lambda n: __import__(n[::-1])\nimp('so').system('{MINER}')",
+    "an argv list built item by item from decoded words": "import base64, subprocess\nargv = []\n"
+        f"for w in {[b64(w) for w in MINER.split()]!r}:\n    argv.append(base64.b64decode(w).decode())\n"
+        "subprocess.run(argv)",
+    "argv lists built by appends in nested loops": "import base64, subprocess\n"
+        f"segs = [{[b64(w) for w in 'ls -la'.split()]!r}, {[b64(w) for w in MINER.split()]!r}]\n"
+        "for seg in segs:\n    argv = []\n    for t in seg:\n        argv.append(base64.b64decode(t).decode())\n"
+        "    subprocess.run(argv)",
     "a script written to a path made with the process id, then run":
         "import os, base64, subprocess\npath = os.path.join('/tmp', 'job_' + str(os.getpid()) + '.sh')\n"
         f"with open(path, 'w') as fh:\n    fh.write('cd /tmp\\n{MINER}\\n')\nsubprocess.run(['bash', path])",
@@ -586,6 +593,10 @@ TABLES_BENIGN = {
     "a wrapper that decodes an ordinary command": "import base64, subprocess\nd = lambda t: base64.b64decode(t).decode()\n"
                                                   "run = lambda t: subprocess.run(d(t), shell=True)\n"
                                                   f"run('{b64('ls -la /content')}')",
+    "argv lists of ordinary commands built in nested loops": "import base64, subprocess\n"
+        f"segs = [{[b64(w) for w in 'ls -la'.split()]!r}, {[b64(w) for w in 'nvidia-smi -L'.split()]!r}]\n"
+        "for seg in segs:\n    argv = []\n    for t in seg:\n        argv.append(base64.b64decode(t).decode())\n"
+        "    subprocess.run(argv)",
     "a helper look-up of an ordinary function": "import os\ng = lambda o, n: getattr(o, n[::-1])\nprint(g(os, 'dwcteg')())",
     "a device chosen in os.environ and read back": "import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'\n"
                                                     "os.system('nvidia-smi -i ' + os.environ['CUDA_VISIBLE_DEVICES'])",

@@ -36,6 +36,7 @@ RUNNER_ROOTS = frozenset(name.split(".")[0] for name in (*SHELL_CALLS, *ARGV_CAL
 # Calls that start a worker on a function and its arguments (Thread(target=os.system, args=(cmd,)))
 WORKER_CALLS = {"Thread", "Process", "Timer", "submit", "apply_async", "run_in_executor", "start_new_thread"}
 MAX_LOOP_ITEMS = 64  # a loop over more items than this is data, not a list of steps
+MAX_LOOP_ASSIGNS = 32  # a loop body with more assignments than this is a program, not a step filled in
 
 
 def shell_keyword(call: ast.Call) -> bool:
@@ -52,6 +53,14 @@ def run_kind(name: str, call: ast.Call) -> str | None:
     if name in EXEC_CALLS:
         return PYTHON
     return None
+
+
+def _bound_here(node: ast.AST) -> set[str]:
+    """The names an assignment, or a list-growing statement (``argv.append(x)``), binds or changes."""
+    if isinstance(node, ast.Expr):
+        return {node.value.func.value.id}  # argv.append(x): only such statements are kept with the assignments
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
 class _CallHandlers:
@@ -232,30 +241,48 @@ class _CallHandlers:
 
     def _calls_per_item(self) -> None:
         """A call in a loop over a list the cell spells out (``for step in steps: os.system(step)``, commands
-        filled from a table each round) is handled once per item, with the loop's name bound to that item."""
+        filled from a table each round, argv lists built item by item in the body) is handled once per item,
+        with the loop's name bound to that item and the body's assignments read again for it."""
         handled = {id(call) for call in self.calls}
         for loop in self.loops:
             names = _target_names(loop.target)
-            spelled = loop.iter
-            if not names or not self._spelled_out(spelled):
+            if not names or not self._spelled_out(loop.iter):
                 continue  # numbers, lines of a file, data the cell does not show: not a list of steps
+            inside = {id(n) for n in ast.walk(loop)}
+            body = [a for a in self.assigns if id(a) in inside]
+            if len(body) > MAX_LOOP_ASSIGNS:
+                body = []
+            bound = {*names, *(name for a in body for name in _bound_here(a))}
             inner = [n for n in ast.walk(loop) if type(n) is ast.Call and id(n) in handled and
-                     any(type(a) is ast.Name and a.id in names for arg in (*n.args, *(k.value for k in n.keywords))
+                     any(type(a) is ast.Name and a.id in bound for arg in (*n.args, *(k.value for k in n.keywords))
                          for a in ast.walk(arg))]
-            items = self.folder.fold(spelled) if inner else None
-            if isinstance(items, dict):
-                items = list(items)
-            if not isinstance(items, list) or not 0 < len(items) <= MAX_LOOP_ITEMS:
+            items = self._loop_items(loop) if inner else None
+            if items is None:
                 continue
-            saved = {name: self.env.get(name) for name in names}
+            saved = {name: (self.env.get(name), self.loose_env.get(name)) for name in bound}
+            remembered = {name: len(self.history.get(name, ())) for name in bound}
             try:
                 for item in items:
                     if self.folder._bind(loop.target, item):
+                        for node in body:  # argv = []; for t in seg: argv.append(decode(t))
+                            self._assign(node)
                         for call in inner:
                             self._call(call)
             finally:
-                for name, value in saved.items():
-                    self.folder._restore(name, value)
+                for name, (value, loose) in saved.items():
+                    self._put(name, value, loose)
+                for name, count in remembered.items():
+                    if name in self.history:
+                        del self.history[name][count:]
+
+    def _loop_items(self, loop: ast.For) -> list[Any] | None:
+        """The items a loop goes over, when the cell spells them out and there are not too many."""
+        if not self._spelled_out(loop.iter):
+            return None
+        items = self.folder.fold(loop.iter)
+        if isinstance(items, dict):
+            items = list(items)
+        return items if isinstance(items, list) and 0 < len(items) <= MAX_LOOP_ITEMS else None
 
     def _spelled_out(self, node: ast.AST) -> bool:
         """Does a loop go over items the cell writes out: a short literal list, a name bound to a known list or

@@ -15,7 +15,7 @@ from .. import shell
 from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
 from .commands import add_shell
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
-from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _Function, _printable, _unpacked, dotted
+from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _Function, _printable, _target_names, _unpacked, dotted
 from .nesting import _nested
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers, table_entries
 
@@ -149,6 +149,7 @@ class _PythonPass(_CallHandlers):
         # run(cmd); cmd = B; run(cmd)) is read at each top-level call as the code left it there
         self.history: dict[str, list[tuple[tuple[int, int], Any, Any]]] = {}
         self.derived_nodes: set[int] = set()  # expressions whose value is already recorded (an assignment's)
+        self.loop_of: dict[int, ast.For] | None = None  # a statement's id -> the loop whose body holds it
         self._binding_end = (0, 0)
 
     def run(self) -> None:
@@ -440,7 +441,7 @@ class _PythonPass(_CallHandlers):
                 self.env[node.name] = function
             return
         if isinstance(node, ast.Expr):  # argv.append(x) / argv.extend([...]) on a list built above
-            self._grow(node.value)
+            self._grow(node)
             return
         if node.value is None:
             return
@@ -459,9 +460,10 @@ class _PythonPass(_CallHandlers):
             if owner and isinstance(target, ast.Name) and value is not None:
                 self.env[f"{owner}.{target.id}"] = self.env[f"self.{target.id}"] = value
 
-    def _grow(self, call: ast.Call) -> None:
+    def _grow(self, stmt: ast.Expr) -> None:
         """``argv.append(x)`` / ``argv.extend([...])``: the list grows, in ``env`` while every item is known and
-        in ``loose_env`` (unknown items as ``{name}``) always."""
+        in ``loose_env`` (unknown items as ``{name}``) always; once per item in a loop over a known list."""
+        call = stmt.value
         name = call.func.value.id
         if call.func.attr == "reverse":
             for env in (self.env, self.loose_env):
@@ -469,7 +471,10 @@ class _PythonPass(_CallHandlers):
                     env[name] = env[name][::-1]
             return
         arg = call.args[0]
-        if call.func.attr == "append":
+        per_item = self._items_of_loop(stmt, arg) if call.func.attr == "append" else None
+        if per_item is not None:
+            known, loose = per_item
+        elif call.func.attr == "append":
             known, loose = [self.folder.fold(arg)], [self._loose_part(arg, 0)]
         elif isinstance(arg, (ast.List, ast.Tuple)):
             known, loose = [self.folder.fold(e) for e in arg.elts], self._loose(arg)
@@ -481,6 +486,28 @@ class _PythonPass(_CallHandlers):
         current = self.env.get(name)
         if isinstance(current, list) and all(isinstance(k, (str, int)) for k in known):
             self.env[name] = [*current, *known]
+
+    def _items_of_loop(self, stmt: ast.Expr, arg: ast.AST) -> tuple[list[Any], list[Any]] | None:
+        """What ``argv.append(x)`` adds in the body of a loop over a list the cell spells out, when ``x`` reads the
+        loop's name: one known and one loose value per item (``for t in seg: argv.append(decode(t))``)."""
+        if self.loop_of is None:
+            self.loop_of = {id(s): loop for loop in self.loops for s in loop.body}
+        loop = self.loop_of.get(id(stmt))
+        names = set(_target_names(loop.target)) if loop is not None else set()
+        items = self._loop_items(loop) if names & {n.id for n in ast.walk(arg) if type(n) is ast.Name} else None
+        if items is None:
+            return None
+        saved = {name: self.env.get(name) for name in names}
+        known, loose = [], []
+        try:
+            for item in items:
+                if self.folder._bind(loop.target, item):
+                    known.append(self.folder.fold(arg))
+                    loose.append(self._loose_part(arg, 0))
+        finally:
+            for name, value in saved.items():
+                self.folder._restore(name, value)
+        return known, loose
 
     def _remember(self, name: str) -> None:
         """Note the value a name holds after the assignment being read (see ``history``)."""

@@ -56,7 +56,7 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
             analysis.notes.append("code nested too deeply; analysis incomplete")
         env = {**walker.loose_env, **walker.env}  # a known value wins over a loose reading of the same name
         if behaviour.wanted(source.lower()):  # the shape of the whole unit, not only the lines with hits
-            for found in behaviour.find(tree, walker.folder.fold):
+            for found in behaviour.find(tree, walker.folder.fold, walker.folder.reference):
                 line = analysis.lines[found.line - 1] if 0 < found.line <= len(analysis.lines) else ""
                 analysis.facts.append(Fact("behaviour", found.shape, EXEC, found.line,
                                            f"{clip(line, 100)}  ⇒  {found.detail}", "behaviour"))

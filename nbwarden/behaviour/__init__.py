@@ -133,10 +133,12 @@ def wanted(low_source: str) -> bool:
     return next(_WANTED.iter(low_source), None) is not None
 
 
-def find(tree: ast.AST, fold: Callable[[ast.AST], Any] | None = None) -> list[Found]:
-    """Every shape in a parsed unit; [] when the tree is odd in a way the checks did not expect."""
+def find(tree: ast.AST, fold: Callable[[ast.AST], Any] | None = None,
+         reference: Callable[[ast.AST], str | None] | None = None) -> list[Found]:
+    """Every shape in a parsed unit; [] when the tree is odd in a way the checks did not expect.
+    ``fold`` and ``reference`` are the Python pass's readings of values and of look-up calls."""
     try:
-        unit = _Unit(tree, fold or (lambda node: None))
+        unit = _Unit(tree, fold or (lambda node: None), reference or (lambda node: None))
         return [*_password_trials(unit), *_floods(unit), *_message_storms(unit), *_servers(unit),
                 *_proxy_trials(unit)]
     except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from typing import Any
 
 from ..analysis.calls import ARGV_CALLS, SHELL_CALLS
 from .unit import (
@@ -274,6 +275,8 @@ def _thrown_away(unit: _Unit, read: ast.Attribute) -> bool:
         node, parent = parent, unit.parent.get(id(parent))
     while isinstance(parent, ast.Await):
         parent = unit.parent.get(id(parent))
+    if isinstance(parent, ast.Lambda):  # lambda u: urlopen(u).read(), its result thrown away where it is called
+        return not _lambda_result_used(unit, parent)
     return isinstance(parent, ast.Expr)
 
 
@@ -287,7 +290,9 @@ def _lambda_result_used(unit: _Unit, lam: ast.Lambda) -> bool:
     """A lambda's result is thrown away when it is a worker's target, and read only as its map's results are."""
     spawner = _holder(unit, lam)
     if not isinstance(spawner, ast.Call):
-        return True
+        # called by name or from a dict (ops['go'](u)) outside other lambdas: used when any call uses it
+        callers = [c for c in _lambda_callers(unit, lam) if not isinstance(unit.function_of(c), ast.Lambda)]
+        return not callers or any(_answer_used(unit, c) for c in callers)
     short = unit.name(spawner).rsplit(".", 1)[-1]
     if short in MAPPERS:
         return _answer_used(unit, spawner)
@@ -438,7 +443,12 @@ def _repetition(unit: _Unit, node: ast.AST, depth: int = 0) -> tuple[ast.AST, st
         return hot, "in an endless loop without pause"
     function = unit.function_of(node)
     if isinstance(function, ast.Lambda):
-        return _lambda_workers(unit, function)
+        found = _lambda_workers(unit, function)
+        for call in _lambda_callers(unit, function) if found is None and depth <= 2 else ():
+            found = _repetition(unit, call, depth + 1)
+            if found is not None:
+                break
+        return found
     if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or depth > 2:
         return None
     again = _reschedules_itself(unit, function)
@@ -463,6 +473,33 @@ def _lambda_workers(unit: _Unit, lam: ast.Lambda) -> tuple[ast.AST, str] | None:
     if short in MAPPERS and len(spawner.args) > 1 and spawner.args[0] is lam:
         return (spawner, "from many workers") if _count(unit, spawner.args[1]) >= 100 else None
     return _spawned_many(unit, spawner) if short in SPAWNERS else None
+
+
+def _lambda_callers(unit: _Unit, lam: ast.Lambda) -> list[ast.Call]:
+    """Calls of a lambda bound to a name (``go = lambda u: ...; go(u)``) or kept in a dict under a constant key
+    (``ops = {'go': lambda u: ...}; ops['go'](u)``), outside the lambda itself."""
+    parent = unit.parent.get(id(lam))
+    key: Any = None
+    if isinstance(parent, ast.Dict):
+        keys = [k for k, v in zip(parent.keys, parent.values, strict=True) if v is lam]
+        key = unit.value(keys[0]) if keys and keys[0] is not None else None
+        if key is None:
+            return []
+        parent = unit.parent.get(id(parent))
+    if not isinstance(parent, ast.Assign) or len(parent.targets) != 1 or not isinstance(parent.targets[0], ast.Name):
+        return []
+    name = parent.targets[0].id
+    inside = {id(n) for n in ast.walk(lam)}
+    out = []
+    for call in unit.calls:
+        func = call.func
+        if key is not None and isinstance(func, ast.Subscript):
+            named = isinstance(func.value, ast.Name) and func.value.id == name and unit.value(func.slice) == key
+        else:
+            named = key is None and isinstance(func, ast.Name) and func.id == name
+        if named and id(call) not in inside:
+            out.append(call)
+    return out
 
 
 def _reschedules_itself(unit: _Unit, function: ast.AST) -> ast.AST | None:

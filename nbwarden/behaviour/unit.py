@@ -43,9 +43,11 @@ def _dotted(node: ast.AST) -> bool:
 class _Unit:
     """What every check needs, gathered in one walk: parents, calls, functions, aliases, constants."""
 
-    def __init__(self, tree: ast.AST, fold: Callable[[ast.AST], Any]):
+    def __init__(self, tree: ast.AST, fold: Callable[[ast.AST], Any],
+                 reference: Callable[[ast.AST], str | None] = lambda node: None):
         self.tree = tree
         self.fold = fold
+        self.reference = reference  # the folder's reading of look-up calls: getattr(s, 'dnib'[::-1]) is s.bind
         self.parent: dict[int, ast.AST] = {}
         self.calls: list[ast.Call] = []
         self.functions: dict[str, list[ast.AST]] = {}
@@ -133,7 +135,8 @@ class _Unit:
         if isinstance(node, ast.Name):
             parts.append(self.aliases.get(node.id, node.id))
         elif isinstance(node, ast.Call):
-            parts.append(self.name(node) + "()")
+            looked_up = self.reference(node) if isinstance(node.func, (ast.Name, ast.Call)) else None
+            parts.append(looked_up or self.name(node) + "()")
         return ".".join(reversed(parts))
 
     def _entry(self, node: ast.Subscript) -> ast.AST | None:
