@@ -15,4 +15,6 @@ CRASHERS = [
     "!git clone https://[fe80::1%eth0]/repo.git",
     "subprocess.run(['wget', 'http://[', '-O', 'x'])",
     "x = '\ud800'\n!echo \udcff",
+    "out = []\nfor a.b in ['x', 'y']:\n    out.append(a.b)\nfor (p, *q) in [[1, 2, 3]]:\n    out.append(p)\n"
+    "import os\nos.system(out[0])",
 ]

@@ -493,7 +493,7 @@ class _PythonPass(_CallHandlers):
         if self.loop_of is None:
             self.loop_of = {id(s): loop for loop in self.loops for s in loop.body}
         loop = self.loop_of.get(id(stmt))
-        names = set(_target_names(loop.target)) if loop is not None else set()
+        names = set(_target_names(loop.target) or ()) if loop is not None else set()
         items = self._loop_items(loop) if names & {n.id for n in ast.walk(arg) if type(n) is ast.Name} else None
         if items is None:
             return None
