@@ -133,6 +133,11 @@ PAIRS = [
      "{'path': '/content/share'})])\napp.listen(8888, address='0.0.0.0')\ntornado.ioloop.IOLoop.current().start()",
      "import tornado.web, tornado.ioloop\napp = tornado.web.Application([(r'/(.*)', tornado.web.StaticFileHandler, "
      "{'path': 'docs/_build'})])\napp.listen(8888, address='127.0.0.1')\ntornado.ioloop.IOLoop.current().start()"),
+    ("server: a Flask-AutoIndex directory listing behind a tunnel", "web_file_hosting",
+     "from flask import Flask\nfrom flask_autoindex import AutoIndex\nfrom pyngrok import ngrok\napp = Flask(__name__)\n"
+     "AutoIndex(app, browse_root='/content/drive/MyDrive')\nprint(ngrok.connect(5000))\napp.run(port=5000)",
+     "from flask import Flask\nfrom flask_autoindex import AutoIndex\napp = Flask(__name__)\n"
+     "AutoIndex(app, browse_root='docs/_build')\napp.run(host='127.0.0.1', port=5000)"),
     ("server: bottle's static_file on every interface", "web_file_hosting",
      "from bottle import route, run, static_file\n@route('/f/<name>')\ndef f(name):\n"
      "    return static_file(name, root='/content/share')\nrun(host='0.0.0.0', port=8080)",

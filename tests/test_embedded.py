@@ -75,6 +75,13 @@ CASES = [
                  "  lab:\n    image: jupyter/scipy-notebook\n    ports: ['127.0.0.1:8888:8888']\n  db:\n"
                  "    image: postgres:16\nEOF\ncat <<EOF > notes.txt\nimage: filebrowser/filebrowser is not run\nEOF\n"
                  "docker compose up -d\n", None),
+    # the same, echoed over several lines (inside bash -c) into the compose file
+    ("setup.sh", "#!/bin/bash\nsudo mkdir -p /srv/mc && cd /srv/mc\nsudo bash -c 'echo \"services:\n  mc:\n"
+                 "    image: itzg/minecraft-server\n    ports:\n      - 25565:25565\n    environment:\n"
+                 "      EULA: \\\"TRUE\\\"\" >> docker-compose.yml'\nsudo docker-compose up -d\n", "web_file_hosting"),
+    ("setup.sh", "#!/bin/bash\ncd /srv/lab\necho \"services:\n  lab:\n    image: jupyter/scipy-notebook\n"
+                 "    ports: ['127.0.0.1:8888:8888']\" > docker-compose.yml\necho \"image: itzg/minecraft-server\n"
+                 "is not run\" > notes.txt\ndocker compose up -d\n", None),
 ]
 
 

@@ -27,6 +27,8 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
             if not logical:
                 start = line + offset
                 skip_to = _embedded_heredoc(analysis, raws, offset, line, via, context, depth)
+                if skip_to < 0:
+                    skip_to = _embedded_echo(analysis, raws, offset, line, via, context, depth)
                 if skip_to > offset:
                     continue
             if raw.rstrip().endswith(("\\", " ^", " `")):  # POSIX, Windows batch and PowerShell continuations
@@ -95,13 +97,41 @@ def _embedded_heredoc(analysis: Analysis, raws: list[str], offset: int, line: in
     if end is None:
         return -1
     body = "\n".join(raws[offset + 1:end])
-    kind = embedded.kind_of_name(target.group(1), body)
-    if kind is None:
+    return end if _read_as_file(analysis, target.group(1), body, line + offset + 1, via, context, depth) else -1
+
+
+# `echo "services: ..." > docker-compose.yml` (or printf, or inside `bash -c '...'`): a quoted text over several
+# lines written to a file
+_ECHO_WRITE = re.compile(r"""^[^\n]*?\b(?:echo|printf)\s+(?:-[ne]+\s+)*(["'])(.*?)(?<!\\)\1\s*>{1,2}\s*['"]?([^\s'";&|<>]+)""",
+                         re.S)
+MAX_ECHOED_LINES = 400
+
+
+def _embedded_echo(analysis: Analysis, raws: list[str], offset: int, line: int, via: str, context: str,
+                   depth: int) -> int:
+    """An echoed text over several lines written to a compose file, a CI pipeline or a Dockerfile, read as that
+    file like a here-document; the offset of its last line, else -1."""
+    head = raws[offset]
+    if "echo" not in head and "printf" not in head or head.count('"') % 2 == 0 and head.count("'") % 2 == 0:
+        return -1  # the quote closes on its own line: an ordinary one-line echo
+    match = _ECHO_WRITE.match("\n".join(raws[offset:offset + MAX_ECHOED_LINES]))
+    if match is None or "\n" not in match.group(2):
         return -1
-    for number, command in enumerate(embedded.commands(kind, body).split("\n"), start=line + offset + 1):
+    body = match.group(2).replace('\\"', '"') if match.group(1) == '"' else match.group(2)
+    end = offset + match.group(0).count("\n")
+    return end if _read_as_file(analysis, match.group(3), body, line + offset, via, context, depth) else -1
+
+
+def _read_as_file(analysis: Analysis, name: str, body: str, first: int, via: str, context: str, depth: int) -> bool:
+    """Record the commands of a text written to ``name`` when the name says it runs commands (compose, CI,
+    Dockerfile), numbered from line ``first``."""
+    kind = embedded.kind_of_name(name, body)
+    if kind is None:
+        return False
+    for number, command in enumerate(embedded.commands(kind, body).split("\n"), start=first):
         if command.strip():
-            add_shell(analysis, command, number, f"{via} {target.group(1)}".strip(), context, depth)
-    return end
+            add_shell(analysis, command, number, f"{via} {name}".strip(), context, depth)
+    return True
 
 
 def _launched_in(cwd: str, argv: list[str]) -> tuple[str, ...] | None:

@@ -104,7 +104,8 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
                     '{"https://":'),
     "server": ("0.0.0.0", ".bind(", "httpserver", "tcpserver", "run_app(", "start_server(", "'connect'",
                '"connect"', "do_connect", "send_file", "send_from_directory", "fileresponse", "staticfiles",
-               "x-mixed-replace", "uploadfile", "request.files", "simplehttprequesthandler", "ftpserver", "ftphandler"),
+               "x-mixed-replace", "uploadfile", "request.files", "simplehttprequesthandler", "ftpserver", "ftphandler",
+               "autoindex("),
 }
 # shapes of one command's arguments (arguments.py), matched by the engine on command facts: their words wake the
 # engine's deep analysis but not the Python pass (they are not in ALL_TRIGGERS)

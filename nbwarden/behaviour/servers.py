@@ -17,7 +17,7 @@ APP_RUNNERS = {"run": "127.0.0.1", "run_app": "0.0.0.0", "serve": "0.0.0.0", "li
 FILE_SERVING = {"send_file", "send_from_directory", "FileResponse", "StaticFiles", "static", "add_static",
                 "SimpleHTTPRequestHandler", "CGIHTTPRequestHandler", "serve_file", "FileWrapper", "sendfile",
                 "FTPHandler", "DummyAuthorizer", "send_static_file", "directory_listing", "list_directory",
-                "static_file"}
+                "static_file", "AutoIndex"}
 FILE_HANDLERS = {"SimpleHTTPRequestHandler", "CGIHTTPRequestHandler", "StaticFileHandler"}  # named, not called
 FILE_TEXT = ("tools.staticdir.", "tools.staticfile.")  # cherrypy's static-file tools, switched on in its config
 MEDIA_SERVING = ("multipart/x-mixed-replace", "video/", "audio/", ".m3u8", "mpegurl", "icy-")
