@@ -445,8 +445,10 @@ def units_of_file(path: Path) -> tuple[list[Unit], list[str], str | None]:
     if why:
         notes.insert(0, why)
     if kind in ("text", "data"):
-        units: list[Unit] = [(text, kind, None)]
         embedded = kind_of_name(path, text)
+        # a Dockerfile, a pipeline or a compose file runs what it says: its settings (a proxy's listen address in
+        # a service's environment) are code, not data that only ever records
+        units: list[Unit] = [(text, "text" if embedded else kind, None)]
         shell = commands(embedded, text) if embedded and not looks_binary(data) else ""
         if shell:  # a Dockerfile's RUN lines, a pipeline's steps: also checked as the shell they are
             units.append((shell, "shell", None))

@@ -75,6 +75,11 @@ CASES = [
                  "  lab:\n    image: jupyter/scipy-notebook\n    ports: ['127.0.0.1:8888:8888']\n  db:\n"
                  "    image: postgres:16\nEOF\ncat <<EOF > notes.txt\nimage: filebrowser/filebrowser is not run\nEOF\n"
                  "docker compose up -d\n", None),
+    # a compose file's settings are code: a proxy told to listen on every interface runs an open proxy
+    ("docker-compose.yml", "services:\n  relay:\n    build: .\n    network_mode: host\n    environment:\n"
+                           "      SOCKS5_HOST: \"0.0.0.0\"\n      SOCKS5_PORT: \"1080\"\n", "proxy_tunnel"),
+    ("docker-compose.yml", "services:\n  crawler:\n    build: .\n    environment:\n"
+                           "      HTTP_PROXY_HOST: proxy.corp.example.org\n      HTTP_PROXY_PORT: \"3128\"\n", None),
     # the same, echoed over several lines (inside bash -c) into the compose file
     ("setup.sh", "#!/bin/bash\nsudo mkdir -p /srv/mc && cd /srv/mc\nsudo bash -c 'echo \"services:\n  mc:\n"
                  "    image: itzg/minecraft-server\n    ports:\n      - 25565:25565\n    environment:\n"
