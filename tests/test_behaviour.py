@@ -723,6 +723,11 @@ CROSS_CELL = [
       "for i in range(1000):\n    threading.Thread(target=attack).start()"],
      ["import requests, threading\ndef download(u):\n    open(u.rsplit('/', 1)[-1], 'wb').write(requests.get(u).content)",
       "threads = [threading.Thread(target=download, args=(u,)) for u in files]\nfor t in threads:\n    t.start()"]),
+    ("message storm: the keyboard module imported in one cell, the typing loop in the next", "dos_attack",
+     ["import pyautogui\nimport webbrowser\nwebbrowser.open('https://web.whatsapp.com/send?phone=15550100')",
+      "for i in range(100):\n    pyautogui.typewrite('hello there')\n    pyautogui.press('enter')"],
+     ["import pyautogui\nimport webbrowser\nwebbrowser.open('https://docs.example.org/form')",
+      "for row in open('answers.txt'):\n    pyautogui.typewrite(row.strip())\n    pyautogui.press('enter')"]),
     ("relay: handler in one cell, listener in the next", "proxy_tunnel",
      ["import socket, threading\ndef pipe(a, b):\n    while True:\n        d = a.recv(4096)\n        if not d:\n            break\n"
       "        b.sendall(d)\ndef handle(c):\n    first = c.recv(4096)\n    host, port = first.split()[1].decode().split(':')\n"

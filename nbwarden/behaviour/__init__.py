@@ -70,7 +70,7 @@ import ahocorasick
 
 from .arguments import command_shapes
 from .floods import _floods
-from .messages import _message_storms
+from .messages import KEYBOARD_MODULES, _message_storms
 from .proxies import _proxy_trials
 from .servers import _servers
 from .trials import _password_trials
@@ -113,6 +113,9 @@ COMMAND_TRIGGERS: dict[str, tuple[str, ...]] = {
     "args": (".mp4", ".mov", ".avi", ".webm", ".mkv", ".wav", ".mp3", ".flac"),
 }
 WANTED = ("unzip", "7z", "unrar", "login -", "urlopen(", "requests.", "httpx", "aiohttp", ".listen(", "serve(")
+# modules whose import a shape check asks about (unit.imports): imported in one cell and used in a later one,
+# they link the two cells like a function defined in one and called in the other
+SHAPE_MODULES = (*KEYBOARD_MODULES, "scapy")
 ALL_TRIGGERS = tuple(sorted({w for words in TRIGGERS.values() for w in words} | set(WANTED)))
 _WANTED = ahocorasick.Automaton()  # one pass for all the words: a regex alternation of them cost 0.1 ms a cell
 for _word in ALL_TRIGGERS:

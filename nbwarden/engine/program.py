@@ -20,17 +20,20 @@ MAX_CELLS = 200  # the look-back's own limit: a kernel that ran thousands of cel
 
 
 _DEFINES = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)", re.M)
+_IMPORTS = re.compile(r"^[ \t]*(?:import[ \t]+(?:\w+[ \t]*,[ \t]*)*|from[ \t]+)(" +
+                      "|".join(behaviour.SHAPE_MODULES) + r")\b", re.M)
 
 
 def linked_cells(cells: list[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
-    """The cells worth reading together: those with a shape's trigger words that define a function or class
-    and the later ones (with trigger words too) that use it.  Most notebooks have none, and cost nothing more."""
+    """The cells worth reading together: those with a shape's trigger words that define a function or class, or
+    import a module a shape asks about (pyautogui, scapy), and the later ones (with trigger words too) that use
+    it.  Most notebooks have none, and cost nothing more."""
     wanted = [i for i, (source, _) in enumerate(cells) if behaviour.wanted(source.lower())]
     if len(wanted) < 2:
         return []
     defined: dict[str, int] = {}
     for i in wanted:
-        for name in _DEFINES.findall(cells[i][0]):
+        for name in (*_DEFINES.findall(cells[i][0]), *_IMPORTS.findall(cells[i][0])):
             defined.setdefault(name, i)
     if not defined:
         return []
