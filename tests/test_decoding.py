@@ -597,6 +597,10 @@ TABLES_BENIGN = {
         f"segs = [{[b64(w) for w in 'ls -la'.split()]!r}, {[b64(w) for w in 'nvidia-smi -L'.split()]!r}]\n"
         "for seg in segs:\n    argv = []\n    for t in seg:\n        argv.append(base64.b64decode(t).decode())\n"
         "    subprocess.run(argv)",
+    "a downloader's options appended from a dict, its BitTorrent switched off":
+        "import subprocess\nopts = {'split': 8, 'dir': '/content/data', 'enable-dht': 'false', 'follow-torrent': 'false'}\n"
+        "argv = ['aria2c']\nfor k, v in opts.items():\n    argv.append(f'--{k}={v}')\n"
+        "subprocess.run(argv + ['https://example.org/data.tgz'])",
     "a helper look-up of an ordinary function": "import os\ng = lambda o, n: getattr(o, n[::-1])\nprint(g(os, 'dwcteg')())",
     "a device chosen in os.environ and read back": "import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'\n"
                                                     "os.system('nvidia-smi -i ' + os.environ['CUDA_VISIBLE_DEVICES'])",

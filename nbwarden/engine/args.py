@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 _WORD_NEEDLE = re.compile(r"[a-z0-9_]{1,3}")  # a short word: "a" of mdk4, "up" of wg-quick, "run" of go
+_OFF = frozenset({"false", "no", "off"})  # --enable-dht=false switches the option off: it is not there
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +55,8 @@ def _args_match(spec: _ArgSpec, args_low: list[str], joined: str) -> bool:
         if needle not in joined:
             return False
         if needle.startswith("-"):
-            return any(a == needle or a.startswith(needle + "=") or (len(needle) == 2 and a.startswith(needle)
-                       and not a.startswith("--")) for a in args_low)
+            return any(a == needle or a.startswith(needle + "=") and a[len(needle) + 1:] not in _OFF or
+                       (len(needle) == 2 and a.startswith(needle) and not a.startswith("--")) for a in args_low)
         word = spec.words.get(needle)
         return word is None or word.search(joined) is not None
 
