@@ -138,6 +138,13 @@ PAIRS = [
      "AutoIndex(app, browse_root='/content/drive/MyDrive')\nprint(ngrok.connect(5000))\napp.run(port=5000)",
      "from flask import Flask\nfrom flask_autoindex import AutoIndex\napp = Flask(__name__)\n"
      "AutoIndex(app, browse_root='docs/_build')\napp.run(host='127.0.0.1', port=5000)"),
+    ("server: the file handler and server class reached through getattr", "web_file_hosting",
+     "import functools\nmod = __import__('http.server', fromlist=['_'])\nSrv = getattr(mod, 'ThreadingHTTPServer')\n"
+     "H = getattr(mod, 'SimpleHTTPRequestHandler')\n"
+     "Srv(('0.0.0.0', 8000), functools.partial(H, directory='/content/drive/MyDrive')).serve_forever()",
+     "import functools\nmod = __import__('http.server', fromlist=['_'])\nSrv = getattr(mod, 'ThreadingHTTPServer')\n"
+     "H = getattr(mod, 'SimpleHTTPRequestHandler')\n"
+     "Srv(('127.0.0.1', 8000), functools.partial(H, directory='docs/_build')).serve_forever()"),
     ("server: bottle's static_file on every interface", "web_file_hosting",
      "from bottle import route, run, static_file\n@route('/f/<name>')\ndef f(name):\n"
      "    return static_file(name, root='/content/share')\nrun(host='0.0.0.0', port=8080)",

@@ -557,6 +557,8 @@ TABLES = {
     "getattr through a helper lambda": f"import os\ng = lambda o, n: getattr(o, n[::-1])\ng(os, 'metsys')('{MINER}')",
     "a helper's look-up bound to a name": f"import os\ng = lambda o, n: getattr(o, n[::-1])\nrun = g(os, 'metsys')\nrun('{MINER}')",
     "__import__ through a helper lambda": f"imp = lambda n: __import__(n[::-1])\nimp('so').system('{MINER}')",
+    "a runner picked from a list written in place": f"import os\nrun = [os.system][0]\nrun('{MINER}')",
+    "a runner picked from a dict written in place": f"import subprocess\n{{'go': subprocess.run}}['go']('{MINER}', shell=True)",
     "an argv list built item by item from decoded words": "import base64, subprocess\nargv = []\n"
         f"for w in {[b64(w) for w in MINER.split()]!r}:\n    argv.append(base64.b64decode(w).decode())\n"
         "subprocess.run(argv)",
@@ -601,6 +603,7 @@ TABLES_BENIGN = {
         "import subprocess\nopts = {'split': 8, 'dir': '/content/data', 'enable-dht': 'false', 'follow-torrent': 'false'}\n"
         "argv = ['aria2c']\nfor k, v in opts.items():\n    argv.append(f'--{k}={v}')\n"
         "subprocess.run(argv + ['https://example.org/data.tgz'])",
+    "an ordinary function picked from a list written in place": "import os\nwhere = [os.getcwd][0]\nprint(where())",
     "a helper look-up of an ordinary function": "import os\ng = lambda o, n: getattr(o, n[::-1])\nprint(g(os, 'dwcteg')())",
     "a device chosen in os.environ and read back": "import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'\n"
                                                     "os.system('nvidia-smi -i ' + os.environ['CUDA_VISIBLE_DEVICES'])",

@@ -22,6 +22,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
+from .wrappers import table_entries
+
 MAX_FOLD = 1 << 20  # longest string the folder will build
 MAX_FOLD_STEPS = 1 << 18  # nodes one expression may fold (comprehensions and lambdas multiply work)
 MAX_FOLD_TOTAL = 1 << 20  # nodes one cell may fold in all
@@ -331,6 +333,11 @@ class _Folder:
                 entry = self.aliases.get(f"{node.value.id}[{key!r}]") if isinstance(key, (str, int)) else None
                 if entry is not None:
                     return _unbuiltin(entry)
+            if isinstance(node.value, (ast.List, ast.Tuple, ast.Dict)):  # [os.system][0], {'r': os.system}['r']
+                key = self.fold(node.slice, depth + 1)
+                item = next((item for k, item in table_entries(node.value, MAX_ITEMS) if k == key), None) \
+                    if isinstance(key, (str, int)) else None
+                return self.name(item, depth + 1) if item is not None else ""
             space = self._namespace(node.value, depth + 1)
             return self._lookup(space, node.slice, depth) if space is not None else ""
         if not isinstance(node, ast.Call):

@@ -119,7 +119,9 @@ def _served(unit: _Unit) -> dict[str, int]:
                                          ast.walk(unit.function_of(call) or unit.tree)):
             out.setdefault("media", call.lineno)  # camera frames yielded one by one: a video stream
     for node in ast.walk(unit.tree):
-        named = getattr(node, "id", getattr(node, "attr", None))
+        named = getattr(node, "attr", None)
+        if isinstance(node, ast.Name):  # a handler class under another name (H = getattr(http.server, x))
+            named = unit.aliases.get(node.id, node.id).rsplit(".", 1)[-1]
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "do_CONNECT":
             out.setdefault("relay", node.lineno)
         elif named in FILE_HANDLERS:
