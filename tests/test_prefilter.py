@@ -81,6 +81,35 @@ def test_a_gated_rule_regex_still_matches_at_a_word_start(engine):
                    for group in gates for i in engine._gate_groups[group])
 
 
+# words found in most notebooks' code: a regex that only they gate runs on nearly every cell
+COMMON_WORDS = frozenset({
+    "for", "while", "import", "from", "def", "class", "return", "print", "self", "input", "key", "word", "pass",
+    "train", "image", "face", "target", "data", "file", "path", "list", "dict", "type", "len", "get", "set", "time",
+    "count", "rename", "model", "test", "open", "read", "write", "name", "value", "str", "int", "range", "true",
+    "false", "none", "with", "not", "and", "the", "http", "url", "request", "user", "text", "run", "result",
+    "thread", "socket", "port", "host"})
+# the gate word sets of that kind the packs have; each is one RE2 set pass shared by all its regexes
+KNOWN_COMMON_GATES = {
+    (("count", True),), (("face", False),), (("for", True),), (("for", True), ("while", True)), (("from", True),),
+    (("http", False),), (("http", True),), (("import", True),), (("len", True),), (("range", True),),
+    (("request", True), ("write", True)), (("socket", False),), (("socket", True),), (("target", True),),
+    (("thread", True),), (("type", True),), (("while", True),)}
+
+
+def test_no_regex_opens_a_new_gate_of_common_words(engine):
+    """A regex waits behind the words it needs, and each distinct set of such words costs one more RE2 pass on
+    every cell that contains one of them.  A regex that needs only a common word (``for``, ``input``) joins an
+    existing set at no cost; with a new set it slows every ordinary cell.  Spell the rare words out instead (one
+    regex per alternative, so a shared prefix like "word" of wordlist/word_list does not become the gate)."""
+    gates: dict[tuple, list[str]] = {}
+    for text, ref in zip(engine._regex_texts, engine._regex_refs, strict=True):
+        words = required_words(text) or {}
+        if words and all(word in COMMON_WORDS for word in words):
+            gates.setdefault(tuple(sorted(words.items())), []).append(f"{engine.rules[ref.rule].id}: {text[:60]}")
+    new = {gate: regexes for gate, regexes in gates.items() if gate not in KNOWN_COMMON_GATES}
+    assert not new, new
+
+
 # ------------------------------------------------------------------ program names that cannot be commands
 
 @pytest.mark.parametrize("cell", [
