@@ -51,6 +51,15 @@ PAIRS = [
      "import subprocess\nfor p in open('pins.txt').read().split():\n"
      "    if subprocess.call(['7z', 'x', '-p' + p, '-y', 'vault.7z']) == 0:\n        break",
      "import subprocess\nsubprocess.call(['7z', 'x', 'dataset.7z', '-odata'])"),
+    ("password trial: each candidate handed to an object that tries it in a method", "password_cracking",
+     "import zipfile\nclass Attempt:\n    def __init__(self, archive, password):\n        self.archive = archive\n"
+     "        self.password = password\n    def run(self):\n"
+     "        zipfile.ZipFile(self.archive).extractall(pwd=self.password.encode())\n"
+     "for line in open('words.txt'):\n    Attempt('box.zip', line.strip()).run()",
+     "import zipfile, os\nclass Unpack:\n    def __init__(self, archive, password):\n        self.archive = archive\n"
+     "        self.password = password\n    def run(self):\n"
+     "        zipfile.ZipFile(self.archive).extractall(pwd=self.password.encode())\n"
+     "for part in ['a.zip', 'b.zip', 'c.zip']:\n    Unpack(part, os.environ['DATA_PASSWORD']).run()"),
     ("password trial: a key's passphrase tried with ssh-keygen per word", "password_cracking",
      "import subprocess\nfor word in open('/content/words.txt', errors='ignore'):\n"
      "    r = subprocess.run(['ssh-keygen', '-y', '-f', 'id_ed25519', '-P', word.strip()], capture_output=True)\n"

@@ -281,6 +281,7 @@ def _password_trials(unit: _Unit) -> list[Found]:
     found: list[Found] = []
     # functions whose parameters reach a trial: their callers in a word-source loop drive them
     trial_functions: dict[str, tuple[str, ast.AST]] = {}
+    given: dict[str, tuple[int, str]] = {}  # a class among them: the constructor parameter that holds the candidate
     for kind, node, candidate in trials:
         loop = _driven_loop(unit, node, _names(candidate))
         if loop is not None and isinstance(node, ast.Compare) and _among_items(unit, node, candidate, loop):
@@ -291,8 +292,13 @@ def _password_trials(unit: _Unit) -> list[Found]:
             continue
         function = unit.function_of(node)
         if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
-                _derived(unit, function, set(_params(function))) & _names(candidate):
+                _derived(unit, function, set(_params(function)) - {"self", "cls"}) & _names(candidate):
             trial_functions.setdefault(function.name, (kind, node))
+        elif isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            made = _constructed_with(unit, function, candidate)
+            if made is not None:  # Finder(password=pw).run(): the class is called like a trial function
+                trial_functions.setdefault(made[0], (kind, node))
+                given.setdefault(made[0], made[1:])
     # one level of wrapping: a function that calls a trial function with its own parameters
     for name, functions in unit.functions.items():
         if name in trial_functions:
@@ -311,6 +317,9 @@ def _password_trials(unit: _Unit) -> list[Found]:
         kind, node = trial_functions[target]
         if node.lineno in reported:
             continue
+        if target in given:  # only what the constructor keeps as the tried value counts, not the archive's name
+            index, param = given[target]
+            args = [k.value for k in call.keywords if k.arg == param] + call.args[index:index + 1]
         short = unit.name(call).rsplit(".", 1)[-1]
         if short in MAPPERS and len(call.args) >= 2 and _word_source(unit, call.args[1]):
             loop = call
@@ -321,6 +330,33 @@ def _password_trials(unit: _Unit) -> list[Found]:
             found.append(Found(f"password-trial/{kind}", node.lineno, f"{_what(kind)} in {target}(), run for "
                                f"each password candidate (line {getattr(loop, 'lineno', call.lineno)})"))
     return found
+
+
+def _constructed_with(unit: _Unit, method: ast.AST, candidate: ast.AST) -> tuple[str, int, str] | None:
+    """The class whose method tries ``self.x`` when its ``__init__`` sets ``self.x`` from a parameter (or from
+    ``**kwargs``): making the object hands it the candidate, so the class drives the trial like a function.
+    With the class: the parameter's position among the constructor's arguments and its name."""
+    attrs = {n.attr for n in ast.walk(candidate) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+             and n.value.id == "self"}
+    owner = unit.parent.get(id(method))
+    if not attrs or not isinstance(owner, ast.ClassDef):
+        return None
+    init = next((s for s in owner.body if isinstance(s, ast.FunctionDef) and s.name == "__init__"), None)
+    if init is None:
+        return None
+    params = [p for p in _params(init) if p not in ("self", "cls")]
+    for node in ast.walk(init):
+        if not isinstance(node, ast.Assign) or not any(
+                isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == "self"
+                and t.attr in attrs for t in node.targets):
+            continue
+        for index, param in enumerate(params):
+            if _derived(unit, init, {param}) & _names(node.value):
+                return owner.name, index, param
+        if init.args.kwarg and init.args.kwarg.arg in _names(node.value):  # self.password = kwargs['password']
+            key = next((unit.value(n.slice) for n in ast.walk(node.value) if isinstance(n, ast.Subscript)), None)
+            return (owner.name, len(params), key) if isinstance(key, str) else None
+    return None
 
 
 def _among_items(unit: _Unit, compare: ast.Compare, candidate: ast.AST, loop: ast.AST) -> bool:
