@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .. import shell
@@ -259,21 +260,30 @@ class _CallHandlers:
             items = self._loop_items(loop) if inner else None
             if items is None:
                 continue
-            saved = {name: (self.env.get(name), self.loose_env.get(name)) for name in bound}
-            remembered = {name: len(self.history.get(name, ())) for name in bound}
-            try:
-                for item in items:
-                    if self.folder._bind(loop.target, item):
-                        for node in body:  # argv = []; for t in seg: argv.append(decode(t))
-                            self._assign(node)
-                        for call in inner:
-                            self._call(call)
-            finally:
-                for name, (value, loose) in saved.items():
-                    self._put(name, value, loose)
-                for name, count in remembered.items():
-                    if name in self.history:
-                        del self.history[name][count:]
+
+            def step(body: list[ast.AST] = body, inner: list[ast.Call] = inner) -> None:
+                for node in body:  # argv = []; for t in seg: argv.append(decode(t))
+                    self._assign(node)
+                for call in inner:
+                    self._call(call)
+
+            self._per_item(loop, items, bound, step)
+
+    def _per_item(self, loop: ast.For, items: list[Any], names: set[str], step: Callable[[], None]) -> None:
+        """Run ``step`` once per item with the loop's target bound to it; afterwards ``names`` (the target's and
+        any the step binds) hold what they held before, and their binding history is as it was."""
+        saved = {name: (self.env.get(name), self.loose_env.get(name)) for name in names}
+        remembered = {name: len(self.history.get(name, ())) for name in names}
+        try:
+            for item in items:
+                if self.folder._bind(loop.target, item):
+                    step()
+        finally:
+            for name, (value, loose) in saved.items():
+                self._put(name, value, loose)
+            for name, count in remembered.items():
+                if name in self.history:
+                    del self.history[name][count:]
 
     def _loop_items(self, loop: ast.For) -> list[Any] | None:
         """The items a loop goes over, when the cell spells them out and there are not too many."""

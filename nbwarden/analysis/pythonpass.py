@@ -497,16 +497,14 @@ class _PythonPass(_CallHandlers):
         items = self._loop_items(loop) if names & {n.id for n in ast.walk(arg) if type(n) is ast.Name} else None
         if items is None:
             return None
-        saved = {name: self.env.get(name) for name in names}
-        known, loose = [], []
-        try:
-            for item in items:
-                if self.folder._bind(loop.target, item):
-                    known.append(self.folder.fold(arg))
-                    loose.append(self._loose_part(arg, 0))
-        finally:
-            for name, value in saved.items():
-                self.folder._restore(name, value)
+        known: list[Any] = []
+        loose: list[Any] = []
+
+        def step() -> None:
+            known.append(self.folder.fold(arg))
+            loose.append(self._loose_part(arg, 0))
+
+        self._per_item(loop, items, names, step)
         return known, loose
 
     def _remember(self, name: str) -> None:
