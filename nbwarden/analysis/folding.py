@@ -652,6 +652,11 @@ class _Folder:
             if all(isinstance(c, (list, str, bytes)) for c in columns):
                 return [list(row) for row in zip(*columns, strict=False)][:MAX_ITEMS]
             return None
+        if name in {"itertools.cycle", "cycle"} and len(args) == 1:  # zip(data, cycle(key)): a repeating XOR key
+            value = fold(args[0], depth + 1)
+            if isinstance(value, (list, str, bytes)) and value:
+                return (list(value) * (MAX_ITEMS // len(value) + 1))[:MAX_ITEMS]
+            return None
         if name in {"len", "enumerate", "range"} and args:  # the counting a cipher loop does (k[i % len(k)])
             values = [fold(a, depth + 1) for a in args[:3]]
             if name == "len" and isinstance(values[0], (str, bytes, list, dict)):

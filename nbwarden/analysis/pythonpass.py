@@ -17,6 +17,7 @@ from .commands import add_shell
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
 from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _Function, _printable, _target_names, _unpacked, dotted
 from .nesting import _nested
+from .sites import constant_arguments
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers, table_entries
 
 MAX_BOUND = 64  # names bound at prefilter hits whose later uses a focused walk follows ...
@@ -157,6 +158,7 @@ class _PythonPass(_CallHandlers):
         self.loops: list[ast.For] = []
         self.strings: list[ast.AST] = []
         self.assigns: list[ast.AST] = []
+        self.slices: list[ast.Subscript] = []
         if self.focus is None:
             self._walk(self.tree)
         else:
@@ -167,6 +169,7 @@ class _PythonPass(_CallHandlers):
         # class attributes are read as Class.name and self.name too (class C: tool = ...; C.tool)
         self.class_of = {id(stmt): node.name for node in self.tree.body if type(node) is ast.ClassDef
                          for stmt in node.body if type(stmt) in (ast.Assign, ast.AnnAssign)}
+        self.env.update(constant_arguments(self.tree, self.folder.fold))
         for node in self.assigns:
             self._assign(node)
         runners = [name for name, target in self.aliases.items() if target.split(".")[0] in RUNNER_ROOTS]
@@ -181,6 +184,9 @@ class _PythonPass(_CallHandlers):
                 self._call(node)
         if self.loops:
             self._calls_per_item()
+        for node in self.slices:  # self.call('ebircsbus.gninim'[::-1]): decoded where it stands
+            if id(node) not in self.derived_nodes:
+                self._derive(node, self.folder.fold(node))
         for node in self.strings:
             self._string(node)
         if self.folder.exhausted:
@@ -243,6 +249,8 @@ class _PythonPass(_CallHandlers):
                 self._import(node)
             elif kind is ast.For:
                 self.loops.append(node)
+            elif kind is ast.Subscript and type(node.slice) is ast.Slice and node.slice.step is not None:
+                self.slices.append(node)  # s[::-1], s[::2]: a string read backwards or interleaved
             elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign or kind is ast.FunctionDef and (
                     _one_expression(node)):
                 assigns.append(node)

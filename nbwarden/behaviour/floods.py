@@ -188,18 +188,27 @@ def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
     if value is None and any(_callers_pass_local(unit, f, _names(target)) for f in unit.ancestors(at)
                              if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))):
         return False  # def burst(host, port): ... burst(BROKER_HOST, 1883) with BROKER_HOST = "localhost"
-    for loop in unit.loops_around(at):
+    loops = unit.loops_around(at)
+    for index, loop in enumerate(loops):
         iters = _loop_iters(loop)
         counted = all(isinstance(i, ast.Call) and unit.name(i) in {"range", "itertools.count", "count"}
                       for i in iters)
         if iters and (not counted or isinstance(target, ast.Tuple)):
-            if _derived(unit, function or unit.tree, _loop_targets(loop)) & _names(target):
+            per_item = _derived(unit, function or unit.tree, _loop_targets(loop))
+            if per_item & _names(target) and not _sweep_repeated(unit, target, per_item, loops[index + 1:]):
                 return False  # one request per item or per port: a crawler or a scanner, not one target
     if _names(target) & {"url", "link", "href"} and any(
             isinstance(a, ast.Call) and unit.name(a).rsplit(".", 1)[-1] in {"get", "get_nowait", "pop", "popleft"}
             for n in _names(target) for a in unit.names_bound_to.get(n, ())):
         return False  # taken from a work queue
     return True
+
+
+def _sweep_repeated(unit: _Unit, target: ast.AST | None, per_item: set[str], outer: list[ast.AST]) -> bool:
+    """``while time.time() < end: for port in range(...): s.sendto(junk, (HOST, port))``: the ports change but
+    the host does not, and the sweep starts again without end or pause. A scanner sweeps once."""
+    return isinstance(target, ast.Tuple) and len(target.elts) >= 2 and not (_names(target.elts[0]) & per_item) \
+        and any(_endless(unit, loop) and not _paced(unit, loop) for loop in outer)
 
 
 def _callers_pass_local(unit: _Unit, function: ast.AST, names: set[str]) -> bool:
@@ -587,7 +596,12 @@ def _slow_headers(unit: _Unit) -> Found | None:
         sent = call.args[0]
         if isinstance(sent, ast.Call) and isinstance(sent.func, ast.Attribute) and sent.func.attr == "encode":
             sent = sent.func.value  # header.encode('utf-8'): the header, not the codec's name
-        text = unit.text(sent, follow=2)
+        if isinstance(sent, ast.Call) and isinstance(sent.func, ast.Attribute) and sent.func.attr == "format" or \
+                isinstance(sent, ast.BinOp) and isinstance(sent.op, ast.Mod):
+            sent = sent.func.value if isinstance(sent, ast.Call) else sent.left  # 'X-a: {}\r\n'.format(n): the template
+        value = unit.value(sent)  # decoded where the cell hides it (rot13('K-n: {}')), else its constants
+        text = value if isinstance(value, str) else value.decode("latin-1") if isinstance(value, bytes) \
+            else unit.text(sent, follow=2)
         partial = HEADER_LINE.match(text.lstrip()) and "\r\n\r\n" not in text and text.count("\n") <= 1
         huge = re.search(r"content-length:\s*(\d{6,})", text, re.I)
         if not (partial or huge):

@@ -1,0 +1,85 @@
+"""Parameters whose value the cell shows: a function (or a class's ``__init__``) called once, with constants.
+
+Obfuscated cells spread their work over helpers: ``class Boot: def __init__(self, blob): text = decode(blob) ...``
+then ``Boot('M25s...')``.  Inside the helper ``blob`` is just a name; at its one call site it is a constant.
+Binding such a parameter to that constant lets the folder decode what the body makes of it, where the body
+stands.  Only names that nothing else binds are bound, so no other code's name changes meaning.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from typing import Any
+
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+MAX_SITE_FUNCTIONS = 64  # functions looked at in one cell
+
+
+def _params(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> list[ast.arg]:
+    params = [*function.args.posonlyargs, *function.args.args]
+    return params[1:] if method else params
+
+
+def _callables(tree: ast.Module) -> dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, bool]]:
+    """The cell's top-level functions by name, and its top-level classes by name (their ``__init__``)."""
+    found: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, bool]] = {}
+    for node in tree.body:
+        if isinstance(node, FUNCTIONS):
+            found[node.name] = (node, False)
+        elif isinstance(node, ast.ClassDef):
+            init = next((s for s in node.body if isinstance(s, FUNCTIONS) and s.name == "__init__"), None)
+            if init is not None:
+                found[node.name] = (init, True)
+        if len(found) >= MAX_SITE_FUNCTIONS:
+            break
+    return found
+
+
+def _bound_elsewhere(tree: ast.Module) -> dict[str, int]:
+    """How many times each name is bound anywhere in the cell (parameters, assignments, loop targets, imports)."""
+    counts: dict[str, int] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg):
+            name = node.arg
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            name = node.id
+        elif isinstance(node, ast.alias):
+            name = (node.asname or node.name).split(".")[0]
+        else:
+            continue
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
+def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any]) -> dict[str, Any]:
+    """``{parameter: value}`` for each parameter of a function called exactly once whose argument there (or
+    default) folds to a constant, when the parameter's name is bound nowhere else in the cell."""
+    callables = _callables(tree)
+    if not callables:
+        return {}
+    sites: dict[str, list[ast.Call]] = {}
+    for call in ast.walk(tree):  # the whole cell: a focused pass may have skipped the line that calls
+        if type(call) is ast.Call and type(call.func) is ast.Name and call.func.id in callables:
+            sites.setdefault(call.func.id, []).append(call)
+    if not sites:
+        return {}
+    counts = _bound_elsewhere(tree)
+    bound: dict[str, Any] = {}
+    for name, found in sites.items():
+        if len(found) != 1 or any(isinstance(a, ast.Starred) for a in found[0].args):
+            continue
+        function, method = callables[name]
+        params = _params(function, method)
+        defaults = dict(zip([p.arg for p in params][len(params) - len(function.args.defaults):],
+                            function.args.defaults, strict=False))
+        given = {p.arg: a for p, a in zip(params, found[0].args, strict=False)}
+        given.update((k.arg, k.value) for k in found[0].keywords if k.arg)
+        for param in params:
+            expr = given.get(param.arg, defaults.get(param.arg))
+            if expr is None or counts.get(param.arg, 0) != 1:
+                continue
+            value = fold(expr)
+            if isinstance(value, (str, bytes, int, list)) and not isinstance(value, bool):
+                bound[param.arg] = value
+    return bound
