@@ -36,20 +36,27 @@ def _callables(tree: ast.Module) -> dict[str, tuple[ast.FunctionDef | ast.AsyncF
     return found
 
 
-def _bound_elsewhere(tree: ast.Module) -> dict[str, int]:
-    """How many times each name is bound anywhere in the cell (parameters, assignments, loop targets, imports)."""
+def _sites_and_bindings(tree: ast.Module, names: dict) -> tuple[dict[str, list[ast.Call]], dict[str, int]]:
+    """In one walk of the whole cell (a focused pass may have skipped the line that calls): the calls of each
+    of ``names``, and how many times each name is bound (parameters, assignments, loop targets, imports)."""
+    sites: dict[str, list[ast.Call]] = {}
     counts: dict[str, int] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.arg):
+        kind = type(node)
+        if kind is ast.Call:
+            if type(node.func) is ast.Name and node.func.id in names:
+                sites.setdefault(node.func.id, []).append(node)
+            continue
+        if kind is ast.arg:
             name = node.arg
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+        elif kind is ast.Name and type(node.ctx) is not ast.Load:
             name = node.id
-        elif isinstance(node, ast.alias):
+        elif kind is ast.alias:
             name = (node.asname or node.name).split(".")[0]
         else:
             continue
         counts[name] = counts.get(name, 0) + 1
-    return counts
+    return sites, counts
 
 
 def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any]) -> dict[str, Any]:
@@ -58,13 +65,7 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any]) -> dict
     callables = _callables(tree)
     if not callables:
         return {}
-    sites: dict[str, list[ast.Call]] = {}
-    for call in ast.walk(tree):  # the whole cell: a focused pass may have skipped the line that calls
-        if type(call) is ast.Call and type(call.func) is ast.Name and call.func.id in callables:
-            sites.setdefault(call.func.id, []).append(call)
-    if not sites:
-        return {}
-    counts = _bound_elsewhere(tree)
+    sites, counts = _sites_and_bindings(tree, callables)
     bound: dict[str, Any] = {}
     for name, found in sites.items():
         if len(found) != 1 or any(isinstance(a, ast.Starred) for a in found[0].args):
