@@ -137,6 +137,17 @@ def test_program_names_in_a_command_still_count(engine, cell, rule):
     assert rule in rules_of(engine.check_code(cell))
 
 
+@pytest.mark.parametrize("name,rule", [
+    ("my_colab_rdp_setup.sh", "remote_desktop_ssh.remote-access-helper-install"),
+    ("CRD_COLAB_EXE.sh", "remote_desktop_ssh.remote-access-helper-install"),
+    ("my_colab_cuda_setup.sh", None),
+])
+def test_a_downloaded_file_name_joined_by_underscores_wakes_its_glob(engine, name, rule):
+    """A download glob's word (``*colab*rdp*``) inside a file name that joins its words with ``_``."""
+    verdict = engine.check_code(f"!wget -q https://example.org/raw/{name}\n!bash {name}")
+    assert (rule in rules_of(verdict)) if rule else verdict.action == "allow"
+
+
 # ------------------------------------------------------------------ shell: substitutions and Windows lines
 
 def test_process_substitution_keeps_the_outer_command_whole():

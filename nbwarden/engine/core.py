@@ -121,6 +121,7 @@ class Engine(_FactMatching):
         self._multi = {i for i, rule in enumerate(self.rules) if len(rule.groups) > 1 or rule.unless}
         program_words: set[str] = set()
         other_words: set[str] = set()
+        file_words: set[str] = set()  # a downloaded file name's word: crd_colab_exe.sh joins its words with "_"
         self._chosen: dict[int, int] = {}
         for r_index, rule in enumerate(self.rules):
             chosen = self._chosen[r_index] = _rarest_group(rule) if len(rule.groups) > 1 else 0
@@ -183,6 +184,7 @@ class Engine(_FactMatching):
                         elif kind == "download":
                             self._downloads.append((value.lower(), ref))
                             add_needle(_literal_core(value), _TRIGGER)
+                            file_words.add(_literal_core(value))
                         elif kind == "behaviour":
                             self._behaviour_refs.append((value, ref))
                             for trigger in behaviour.triggers_for(value):
@@ -249,6 +251,7 @@ class Engine(_FactMatching):
         self._arg_specs = {id(ref.spec): _arg_lists(ref.spec)
                            for refs in [*self._programs.values(), [r for _, r in self._program_globs]] for ref in refs}
         self._program_only = program_words - other_words
+        self._file_words = file_words
         self._regex_refs = [ref for _, ref in regexes]
         # located with RE2 too where it is installed: Python's re backtracks, and one rule's regex over a long line
         # of dotted names cost seconds (quadratic); RE2 is linear
@@ -582,7 +585,8 @@ class Engine(_FactMatching):
                 continue
             if needle in BUILTIN_CALL_TRIGGERS and start > 0 and (low[start - 1].isalnum() or low[start - 1] in "._"):
                 continue  # re.compile(, self.eval( ... are not the builtins
-            if not refs and (not _on_word_boundary(low, start, end + 1, needle, "_")
+            if not refs and (not _on_word_boundary(low, start, end + 1, needle,
+                                                   "" if needle in self._file_words else "_")
                              or needle in self._program_only and not _command_position(low, start, end + 1)):
                 continue  # a name inside a longer word ("tor" in "vector", "lt" in "__lt__"), or not a program
             hits.append((start, needle, refs))
