@@ -398,6 +398,14 @@ WRAPPED = {
     "the C library's system through ctypes": f"import ctypes\nlibc = ctypes.CDLL('libc.so.6')\nlibc.system(b'{MINER}')",
     "IPython's own system helper": f"from IPython.utils.process import system\nsystem('{MINER}')",
     "format_map over a dict of parts": "import os\nos.system('{a}{b} -o pool.example.net:3333'.format_map({'a': 'xm', 'b': 'rig'}))",
+    "format over a dict of decoded parts, spread with **": "import base64, subprocess\n"
+        f"parts = {{k: base64.b64decode(v).decode() for k, v in {{'t': '{b64('xmrig')}'}}.items()}}\n"
+        "subprocess.run('{t} -o pool.example.net:3333 -u WALLET'.format(**parts), shell=True)",
+    "a wrapper whose callee is chosen by a flag": "import subprocess\n"
+        "run = lambda c, bg=False: (subprocess.Popen if bg else subprocess.run)(c, shell=True)\n"
+        f"run('{MINER}', True)",
+    "a decoder that takes its codes as *args": "import os\no = lambda *xs: ''.join(chr(x + 40) for x in xs)\n"
+        f"os.system(o({', '.join(str(ord(c) - 40) for c in MINER)}))",
 }
 
 
@@ -425,6 +433,13 @@ def test_a_script_written_through_a_file_object_is_read_as_shell(engine):
     "import os\nrun = {'go': os.system}\nrun['go']('nvidia-smi')",
     "import ctypes\nlibc = ctypes.CDLL('libc.so.6')\nlibc.system(b'nvidia-smi')",
     "with open('train.sh', 'w') as f:\n    f.write('python train.py --epochs 10')\n!bash train.sh",
+    "import base64, subprocess\n"
+    f"parts = {{k: base64.b64decode(v).decode() for k, v in {{'t': '{b64('nvidia-smi')}'}}.items()}}\n"
+    "subprocess.run('{t} -L'.format(**parts), shell=True)",
+    "import subprocess\nrun = lambda c, bg=False: (subprocess.Popen if bg else subprocess.run)(c, shell=True)\n"
+    "run('python train.py --epochs 3', True)",
+    "import os\no = lambda *xs: ''.join(chr(x + 40) for x in xs)\n"
+    f"os.system(o({', '.join(str(ord(c) - 40) for c in 'nvidia-smi -L')}))",
 ])
 def test_wrappers_of_ordinary_commands_and_look_alikes_are_allowed(engine, cell):
     assert_allowed(engine, cell)
@@ -649,6 +664,23 @@ def test_a_reversed_string_in_a_method_call_is_read(engine):
     verdict = engine.check_code(cell)
     assert verdict.action == "block" and "crypto_mining.stratum-client" in {f.rule for f in verdict.findings}
     assert engine.check_code(cell.replace('mining.subscribe'[::-1], 'status.ping'[::-1])).action == "allow"
+
+
+def test_names_a_look_up_helper_decodes_are_text_for_the_rules(engine):
+    """``fn = lambda s: getattr(cv, b32decode(s).decode())``: the OpenCV calls it reaches (a video read, seamless
+    cloning) count as written out; the same helper reaching a blur does not make a face swap."""
+    names = {n: base64.b32encode(n.encode()).decode() for n in ("VideoCapture", "seamlessClone", "GaussianBlur")}
+    cell = ("import base64, importlib\ncv = importlib.import_module('cv2')\n"
+            "fn = lambda s: getattr(cv, base64.b32decode(s).decode())\n"
+            "casc = cv.CascadeClassifier(cv.data.haarcascades + 'haarcascade_frontalface_default.xml')\n"
+            f"cap = fn('{names['VideoCapture']}')('talk.mp4')\nok, frame = cap.read()\n"
+            "for (x, y, w, h) in casc.detectMultiScale(frame, 1.1, 5):\n"
+            f"    frame = fn('{names['seamlessClone']}')(patch, frame, mask, (x, y), cv.NORMAL_CLONE)")
+    verdict = engine.check_code(cell)
+    assert "deepfake.video-face-paste" in {f.rule for f in verdict.findings}, verdict.to_dict()
+    blur = cell.replace(f"fn('{names['seamlessClone']}')(patch, frame, mask, (x, y), cv.NORMAL_CLONE)",
+                        f"fn('{names['GaussianBlur']}')(frame, (51, 51), 0)")
+    assert engine.check_code(blur).action == "allow"
 
 
 @pytest.mark.parametrize("cell", TABLES_BENIGN.values(), ids=TABLES_BENIGN.keys())

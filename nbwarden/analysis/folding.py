@@ -50,6 +50,7 @@ class _Function:
     params: list[str]
     defaults: dict[str, Any]
     body: ast.expr
+    rest: str | None = None  # ``*xs``: the further positional arguments, as a list
 
 
 def _adds(node: ast.AST) -> bool:
@@ -254,7 +255,7 @@ class _Folder:
     def function(self, node: ast.Lambda | ast.FunctionDef, depth: int = 0) -> _Function | None:
         """``lambda s: ...`` or ``def f(s): return ...`` as something ``_invoke`` can apply, else None."""
         spec = node.args
-        if spec.vararg or spec.kwarg or spec.kwonlyargs:
+        if spec.kwarg or spec.kwonlyargs:
             return None
         if isinstance(node, ast.Lambda):
             body = node.body
@@ -270,7 +271,7 @@ class _Folder:
         for param, default in zip(params[len(params) - len(spec.defaults):], spec.defaults, strict=True):
             if (value := self.fold(default, depth + 1)) is not None:
                 defaults[param] = value
-        return _Function(params, defaults, body)
+        return _Function(params, defaults, body, spec.vararg.arg if spec.vararg else None)
 
     def _callee(self, func: ast.AST, depth: int) -> _Function | None:
         if isinstance(func, ast.Lambda):
@@ -282,11 +283,20 @@ class _Folder:
     def _invoke(self, function: _Function, values: list[Any], keywords: dict[str, Any], depth: int) -> Any:
         """Fold the body with the parameters bound (dynamic scope: the cell's names stay visible)."""
         bound = {**function.defaults, **dict(zip(function.params, values, strict=False)), **keywords}
-        if len(values) > len(function.params) or any(bound.get(p) is None for p in function.params):
+        names = function.params
+        if function.rest is not None:  # lambda *xs: ''.join(chr(x + 40) for x in xs)
+            rest = values[len(names):]
+            if any(v is None for v in rest):
+                return None
+            bound[function.rest] = list(rest)
+            names = [*names, function.rest]
+        elif len(values) > len(names):
+            return None
+        if any(bound.get(p) is None for p in names):
             return None
         missing = object()
-        saved = {p: self.env.get(p, missing) for p in function.params}
-        self.env.update((p, bound[p]) for p in function.params)
+        saved = {p: self.env.get(p, missing) for p in names}
+        self.env.update((p, bound[p]) for p in names)
         try:
             return self.fold(function.body, depth + 1)
         finally:
@@ -396,7 +406,8 @@ class _Folder:
         """A call of the cell's one-expression function whose body is a look-up or an import (``getattr``,
         ``__import__``, ``import_module``), with the arguments put in place of the parameters; else None."""
         function = self._callee(node.func, depth)
-        if function is None or node.keywords or len(node.args) != len(function.params) or \
+        if function is None or function.rest is not None or node.keywords or \
+                len(node.args) != len(function.params) or \
                 not isinstance(function.body, ast.Call) or \
                 self.name(function.body.func, depth + 1) not in {"getattr", *IMPORT_CALLS}:
             return None
@@ -490,6 +501,12 @@ class _Folder:
                 base = fold(func.value, depth + 1)
                 values = [fold(a, depth + 1) for a in args] if method == "format" else []
                 kwargs = {k.arg: fold(k.value, depth + 1) for k in node.keywords if k.arg}
+                for k in node.keywords:
+                    if k.arg is None:  # '{t} -P {w}'.format(**parts): a known dict's entries
+                        extra = fold(k.value, depth + 1)
+                        if not isinstance(extra, dict):
+                            return None
+                        kwargs.update((str(key), value) for key, value in extra.items())
                 if method == "format_map":  # '{a}{b}'.format_map({'a': ..., 'b': ...})
                     kwargs = fold(args[0], depth + 1)
                     if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):

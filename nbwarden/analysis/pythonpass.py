@@ -560,9 +560,11 @@ class _PythonPass(_CallHandlers):
                 container[key] = value
 
     def _classify(self, call: ast.Call) -> tuple[str, str | None]:
-        """A call's name and how it runs its first argument (:func:`.calls.run_kind`), for the wrapper search."""
-        name = self.resolve(call.func)
-        return name, run_kind(name, call)
+        """A call's name and how it runs its first argument (:func:`.calls.run_kind`), for the wrapper search;
+        of a choice of callee (``(Popen if bg else run)(c, shell=True)``), the first side that runs it."""
+        func = call.func
+        names = [self.resolve(side) for side in ((func.body, func.orelse) if type(func) is ast.IfExp else (func,))]
+        return next(((n, kind) for n in names if (kind := run_kind(n, call))), (names[0], None))
 
     def _reference(self, expr: ast.AST) -> str | None:
         """:meth:`_Folder.reference`, also through a choice (``a if c else b``, ``a or b``): either side
@@ -724,7 +726,9 @@ class _PythonPass(_CallHandlers):
         if id(node) not in self.derived_nodes and (name in DECODER_CALLS or short in DECODER_CALLS or
                                                    type(node.func) is ast.Name and
                                                    isinstance(self.env.get(node.func.id), _Function)):
-            self._derive(node, self.folder.fold(node))  # if msg['method'] == R('lsvgba.tavavz'): decoded where it stands
+            value = self.folder.fold(node)  # if msg['method'] == R('lsvgba.tavavz'): decoded where it stands
+            # fn('ONSWC...') with fn = lambda s: getattr(cv, b32decode(s)): the name it looks up, as text
+            self._derive(node, value if value is not None else self.folder.reference(node))
         if short in {"write", "write_text", "writelines", "write_bytes"} and node.args:
             self._written(node, name)
 

@@ -49,6 +49,12 @@ Shapes found (the value of each fact):
     the proxies mapping of an HTTP client built from each item of a loop, or
     in a function run for each item (a proxy checker, a rotating scraper), in
     ``proxies.py``.
+``proxy-remote/socks``
+    PySocks' default proxy set to a known host off this machine, however the
+    host was hidden, in ``proxies.py``.
+``shell/socket``
+    a shell started with its standard input and output duplicated from a
+    socket (a bind or reverse shell), in ``shells.py``.
 
 Everything here is total (bad trees give no shapes, never an exception in the
 caller: :func:`find` catches) and linear in the size of the tree.
@@ -56,7 +62,7 @@ caller: :func:`find` catches) and linear in the size of the tree.
 One file per family: ``trials.py`` (password trials), ``floods.py`` (floods),
 ``messages.py`` (message storms), ``servers.py`` (servers) and ``proxies.py``
 (proxy trials), each reading the one walk over the unit in ``unit.py``
-(which also defines :class:`Found`).  This file holds the trigger
+(which also defines :class:`Found`); ``shells.py`` holds the socket shells.  This file holds the trigger
 words and :func:`find`, which runs them all.
 """
 
@@ -71,8 +77,9 @@ import ahocorasick
 from .arguments import command_shapes
 from .floods import _floods
 from .messages import KEYBOARD_MODULES, _message_storms
-from .proxies import _proxy_trials
+from .proxies import _proxy_trials, _remote_default_proxy
 from .servers import _servers
+from .shells import _socket_shells
 from .trials import _password_trials
 from .unit import Found, _Unit
 
@@ -103,6 +110,8 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
               "http/1.1\\r\\n", "http/1.0\\r\\n"),
     "proxy-trial": ("{'http':", '{"http":', "{'https':", '{"https":', "{'http://':", '{"http://":', "{'https://':",
                     '{"https://":'),
+    "proxy-remote": ("set_default_proxy", "setdefaultproxy"),
+    "shell": ("dup2(", "pty.spawn("),
     "server": ("0.0.0.0", ".bind(", "httpserver", "tcpserver", "run_app(", "start_server(", "'connect'",
                '"connect"', "do_connect", "send_file", "send_from_directory", "fileresponse", "staticfiles",
                "x-mixed-replace", "uploadfile", "request.files", "simplehttprequesthandler", "ftpserver", "ftphandler",
@@ -145,6 +154,6 @@ def find(tree: ast.AST, fold: Callable[[ast.AST], Any] | None = None,
     try:
         unit = _Unit(tree, fold or (lambda node: None), reference or (lambda node: None))
         return [*_password_trials(unit), *_floods(unit), *_message_storms(unit), *_servers(unit),
-                *_proxy_trials(unit)]
+                *_proxy_trials(unit), *_remote_default_proxy(unit), *_socket_shells(unit)]
     except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError):
         return []

@@ -494,7 +494,7 @@ def _lambda_workers(unit: _Unit, lam: ast.Lambda) -> tuple[ast.AST, str] | None:
 
 def _lambda_callers(unit: _Unit, lam: ast.Lambda) -> list[ast.Call]:
     """Calls of a lambda bound to a name (``go = lambda u: ...; go(u)``) or kept in a dict under a constant key
-    (``ops = {'go': lambda u: ...}; ops['go'](u)``), outside the lambda itself."""
+    (``ops = {'go': lambda u: ...}; ops['go'](u)``) or in a list (``ops[1](u)``), outside the lambda itself."""
     parent = unit.parent.get(id(lam))
     key: Any = None
     if isinstance(parent, ast.Dict):
@@ -502,6 +502,9 @@ def _lambda_callers(unit: _Unit, lam: ast.Lambda) -> list[ast.Call]:
         key = unit.value(keys[0]) if keys and keys[0] is not None else None
         if key is None:
             return []
+        parent = unit.parent.get(id(parent))
+    elif isinstance(parent, (ast.List, ast.Tuple)):
+        key = next(i for i, item in enumerate(parent.elts) if item is lam)
         parent = unit.parent.get(id(parent))
     if not isinstance(parent, ast.Assign) or len(parent.targets) != 1 or not isinstance(parent.targets[0], ast.Name):
         return []

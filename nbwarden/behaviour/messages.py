@@ -60,7 +60,7 @@ def _message_storms(unit: _Unit) -> list[Found]:
                 return [found]
         phone = _phone_arg(unit, call)
         if phone is None or not (MESSAGING.search(unit.name(call)) or _service_callee(unit, call) or
-                                 _messaging_url(unit, call)):
+                                 _messaging_url(unit, call) or _messaging_form(call)):
             continue
         where = _repeated(unit, call, phone, 0)
         if where is not None and not (isinstance(where, LOOPS) and _paced(unit, where, MAIL_PACE_S)):
@@ -235,6 +235,17 @@ def _messaging_url(unit: _Unit, call: ast.Call) -> bool:
                                          and not isinstance(loop.iter, ast.Call) for loop in unit.ancestors(call)):
         return True  # for e in endpoints: post(e, json={'phone': n}): each of a list of services texts the number
     return url is not None and MESSAGING.search(unit.text(url, follow=2)) is not None
+
+
+def _messaging_form(call: ast.Call) -> bool:
+    """A form posted with the number that names what it asks for (``json={'phone': n, 'channel': 'sms'}``)."""
+    for keyword in call.keywords:
+        if keyword.arg in {"json", "data", "params"} and isinstance(keyword.value, ast.Dict):
+            if any(isinstance(n, ast.Constant) and isinstance(n.value, str) and MESSAGING.search(n.value)
+                   for part in (*keyword.value.keys, *keyword.value.values) if part is not None
+                   for n in ast.walk(part)):
+                return True
+    return False
 
 
 def _service_callee(unit: _Unit, call: ast.Call) -> bool:

@@ -1,14 +1,18 @@
 """``proxy-trial/loop``: each proxy of a collection tried in turn. The proxies mapping that HTTP clients take
 (``{'http': 'http://' + p}``, ``{'https': f'socks5://{p}'}``) is built from a loop's item, or from a parameter
 of a function that a loop, a pool or threads run for each item: a proxy checker or a rotating scraper, whatever
-its names say. One configured proxy (a constant, a setting read once) is not a trial."""
+its names say. One configured proxy (a constant, a setting read once) is not a trial.
+
+``proxy-remote/socks``: PySocks' default proxy set to a host off this machine, whatever hides the host (decoded,
+split from a string): every socket the program opens then goes through that remote proxy."""
 
 from __future__ import annotations
 
 import ast
 
-from .unit import MAPPERS, Found, _derived, _driven_function, _loop_targets, _names, _params, _Unit
+from .unit import LOCAL_HOSTS, MAPPERS, Found, _derived, _driven_function, _loop_targets, _names, _params, _Unit
 
+DEFAULT_PROXY_CALLS = frozenset({"set_default_proxy", "setdefaultproxy"})  # PySocks, and its old name
 # the keys of a proxies mapping (requests, httpx, urllib's ProxyHandler)
 PROXY_KEYS = frozenset({"http", "https", "http://", "https://", "all://", "socks5", "ftp"})
 
@@ -84,3 +88,15 @@ def _proxy_trials(unit: _Unit) -> list[Found]:
                                f"(line {call.lineno if mapped else loop.lineno})"))
             return found
     return found
+
+
+def _remote_default_proxy(unit: _Unit) -> list[Found]:
+    """``socks.set_default_proxy(SOCKS5, host, port)`` with ``host`` a known address that is not this machine's
+    (Tor's 127.0.0.1:9050 and a local client's own port are not remote)."""
+    for call in unit.calls:
+        if unit.name(call).rsplit(".", 1)[-1] not in DEFAULT_PROXY_CALLS:
+            continue
+        host = unit.value(call.args[1] if len(call.args) > 1 else unit.keyword(call, "addr"))
+        if isinstance(host, str) and host.strip() and not host.lower().startswith((*LOCAL_HOSTS, "0.0.0.0")):
+            return [Found("proxy-remote/socks", call.lineno, f"every socket goes through the proxy at {host[:60]}")]
+    return []

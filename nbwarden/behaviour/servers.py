@@ -122,6 +122,8 @@ def _served(unit: _Unit) -> dict[str, int]:
         named = getattr(node, "attr", None)
         if isinstance(node, ast.Name):  # a handler class under another name (H = getattr(http.server, x))
             named = unit.aliases.get(node.id, node.id).rsplit(".", 1)[-1]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr":
+            named = (unit.reference(node) or "").rsplit(".", 1)[-1]  # partial(getattr(srv, decoded), ...)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "do_CONNECT":
             out.setdefault("relay", node.lineno)
         elif named in FILE_HANDLERS:
@@ -146,7 +148,40 @@ def _served(unit: _Unit) -> dict[str, int]:
     fetches = _fetches_for_client(unit)
     if fetches is not None:
         out.setdefault("relay", fetches)
+    sent = _file_sent(unit)
+    if sent is not None:
+        out.setdefault("files", sent)
     return out
+
+
+def _file_sent(unit: _Unit) -> int | None:
+    """A socket send of what was read from a file that the client chose (``path = root + request.split()[1]``,
+    ``with open(path, 'rb') as f: c.sendall(f.read())``): a hand-written server handing out files.  A course
+    exercise that sends every client the same fixed file chooses nothing for them."""
+    received: set[str] | None = None
+    for call in unit.calls:
+        if unit.name(call).rsplit(".", 1)[-1] not in {"send", "sendall", "sendfile"} or not call.args or \
+                not isinstance(call.func, ast.Attribute):
+            continue
+        scope = unit.function_of(call) or unit.tree
+        opened: set[str] = set()
+        for node in ast.walk(scope):
+            if isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Call):
+                opener, held = node.context_expr, node.optional_vars
+            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                opener, held = node.value, node.targets[0]
+            else:
+                continue
+            mode = unit.value(opener.args[1]) if len(opener.args) > 1 else unit.value(unit.keyword(opener, "mode"))
+            if unit.name(opener).rsplit(".", 1)[-1] != "open" or held is None or not opener.args or \
+                    isinstance(mode, str) and set(mode) & set("wax"):
+                continue
+            received = _received(unit) if received is None else received
+            if _names(opener.args[0]) & received:
+                opened |= _names(held)
+        if opened and _names(call.args[0]) & (_derived(unit, scope, opened) | opened):
+            return call.lineno
+    return None
 
 
 RECEIVING = SOCKET_READS | {"readlines"}

@@ -85,6 +85,9 @@ class _Unit:
                 for target in node.targets:
                     if isinstance(target, ast.Name):
                         self.names_bound_to.setdefault(target.id, []).append(node.value)
+                    elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
+                        # self.post = getattr(requests, 'post'): named like a name, "self.post"
+                        self.names_bound_to.setdefault(f"{target.value.id}.{target.attr}", []).append(node.value)
             elif kind in (ast.With, ast.AsyncWith):
                 for item in node.items:
                     if isinstance(item.optional_vars, ast.Name):
@@ -125,6 +128,9 @@ class _Unit:
         """Dotted name of an expression through import aliases (a callee, or a value bound to a name)."""
         parts: list[str] = []
         while isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Name) and (alias := self.aliases.get(f"{node.value.id}.{node.attr}")):
+                parts.append(alias)  # self.post, bound once to requests.post
+                return ".".join(reversed(parts))
             parts.append(node.attr)
             node = node.value
         if isinstance(node, ast.Subscript):  # ops['go'](url) with ops = {'go': requests.get}: the value named

@@ -1,0 +1,60 @@
+"""``shell/socket``: a shell whose standard input and output are a network connection.
+
+The descriptor of a socket (accepted by a server, or connected out) is duplicated onto 0, 1 or 2
+(``os.dup2(c.fileno(), 0)``) and a shell is started (``pty.spawn('/bin/bash')``, ``os.execv('/bin/sh', ...)``,
+``subprocess.call(['bash', '-i'])``): a bind or a reverse shell, which hands the runtime to whoever is at the
+other end, whatever hides the names.  A log file put in place of stdout (``os.dup2(log.fileno(), 1)``) is not a
+connection, so a script run after it is not a remote shell.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .unit import Found, _names, _Unit
+
+SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh", "fish", "cmd", "cmd.exe", "powershell", "pwsh"})
+STARTS = frozenset({"spawn", "execv", "execl", "execvp", "execlp", "execve", "execle", "execvpe", "call", "run",
+                    "Popen", "check_call", "check_output", "system"})
+CONNECTIONS = frozenset({"accept", "create_connection", "socket", "connect", "socketpair", "fromfd"})
+
+
+def _connections(unit: _Unit) -> set[str]:
+    """Names bound to a socket or to what ``accept()`` returns (``c, addr = srv.accept()``)."""
+    names: set[str] = set()
+    for node in ast.walk(unit.tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                unit.name(node.value).rsplit(".", 1)[-1] in CONNECTIONS:
+            names |= set().union(*(_names(t) for t in node.targets))
+    return names
+
+
+def _shell(unit: _Unit, call: ast.Call) -> str | None:
+    """The shell a call starts, when its program is one (``'/bin/bash'``, ``['bash', '-i']``)."""
+    if unit.name(call).rsplit(".", 1)[-1] not in STARTS or not call.args:
+        return None
+    first = unit.value(call.args[0])
+    if isinstance(first, list) and first:
+        first = first[0]
+    if not isinstance(first, str) or not first.split():
+        return None
+    program = first.split()[0].rsplit("/", 1)[-1].lower()
+    return first if program in SHELLS else None
+
+
+def _socket_shells(unit: _Unit) -> list[Found]:
+    dups = [c for c in unit.calls if unit.name(c).rsplit(".", 1)[-1] == "dup2" and c.args and
+            isinstance(c.args[0], ast.Call) and isinstance(c.args[0].func, ast.Attribute) and
+            c.args[0].func.attr == "fileno"]
+    if not dups:
+        return []
+    connections = _connections(unit)
+    wired = [c for c in dups if _names(c.args[0].func.value) & connections]
+    if not wired:
+        return []
+    for call in unit.calls:
+        shell = _shell(unit, call)
+        if shell is not None:
+            return [Found("shell/socket", call.lineno, f"a shell ({shell[:40]}) whose input and output are a "
+                          f"network connection (line {wired[0].lineno})")]
+    return []
