@@ -404,6 +404,11 @@ WRAPPED = {
     "a wrapper whose callee is chosen by a flag": "import subprocess\n"
         "run = lambda c, bg=False: (subprocess.Popen if bg else subprocess.run)(c, shell=True)\n"
         f"run('{MINER}', True)",
+    "a decorator that decodes every argument before the wrapper runs it": "import codecs, functools, subprocess\n"
+        "def decoded(fn):\n    @functools.wraps(fn)\n    def inner(*words):\n"
+        "        return fn([codecs.decode(w, 'rot13') for w in words])\n    return inner\n"
+        "@decoded\ndef sh(argv):\n    return subprocess.run(argv)\n"
+        f"sh({', '.join(repr(rot13(w)) for w in MINER.split())})",
     "a decoder that takes its codes as *args": "import os\no = lambda *xs: ''.join(chr(x + 40) for x in xs)\n"
         f"os.system(o({', '.join(str(ord(c) - 40) for c in MINER)}))",
 }
@@ -440,6 +445,11 @@ def test_a_script_written_through_a_file_object_is_read_as_shell(engine):
     "run('python train.py --epochs 3', True)",
     "import os\no = lambda *xs: ''.join(chr(x + 40) for x in xs)\n"
     f"os.system(o({', '.join(str(ord(c) - 40) for c in 'nvidia-smi -L')}))",
+    "import codecs, functools, subprocess\n"
+    "def decoded(fn):\n    @functools.wraps(fn)\n    def inner(*words):\n"
+    "        return fn([codecs.decode(w, 'rot13') for w in words])\n    return inner\n"
+    "@decoded\ndef sh(argv):\n    return subprocess.run(argv)\n"
+    f"sh({', '.join(repr(rot13(w)) for w in 'nvidia-smi -L'.split())})",
 ])
 def test_wrappers_of_ordinary_commands_and_look_alikes_are_allowed(engine, cell):
     assert_allowed(engine, cell)

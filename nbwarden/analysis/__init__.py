@@ -40,6 +40,10 @@ One module per concern, imported one way (each imports only those above it; ``ne
     written scripts, as facts.
 ``wrappers.py``
     the cell's own command wrappers (``def sh(c): subprocess.run(c, shell=True)``).
+``sites.py``
+    parameters of a function or class called once with constants, bound to them (``Boot('M25s...')``).
+``decorators.py``
+    the cell's argument-transforming decorators, applied where the decorated function is called.
 ``surface.py``
     the text-level reading, for units the full analysis cannot read.
 ``earlier.py``

@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import behaviour
 from .commands import add_shell
+from .decorators import apply_decorators
 from .earlier import EarlierCells
 from .facts import EXEC, INERT, MAX_DEEP_BYTES, Analysis, Fact, clip
 from .ipython import split_ipython
@@ -51,6 +52,7 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
         analysis.parsed = True
         walker = _PythonPass(analysis, tree, depth, sorted(focus) if focus is not None else None)
         try:
+            apply_decorators(tree)
             walker.run()
         except RecursionError:
             analysis.notes.append("code nested too deeply; analysis incomplete")
