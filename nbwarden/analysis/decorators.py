@@ -22,7 +22,8 @@ parameter, an inner function that calls it once with plain positional arguments 
 from __future__ import annotations
 
 import ast
-import copy
+
+from .folding import substituted
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 MAX_SITES = 256  # call sites rewritten in one cell
@@ -69,12 +70,7 @@ def apply_decorators(tree: ast.Module) -> None:
         mapping: dict[str, ast.expr] = dict(zip(params, call.args, strict=False))
         if inner.args.vararg is not None:
             mapping[inner.args.vararg.arg] = ast.List(elts=list(call.args[len(params):]), ctx=ast.Load())
-
-        class Put(ast.NodeTransformer):
-            def visit_Name(self, name: ast.Name) -> ast.AST:
-                return copy.deepcopy(mapping[name.id]) if name.id in mapping else name
-
-        call.args = [Put().visit(copy.deepcopy(a)) for a in passed.args]
+        call.args = [substituted(a, mapping) for a in passed.args]
         for arg in call.args:
             for node in ast.walk(arg):  # every part stands where the call does (evidence, the focused walk)
                 if "lineno" in node._attributes:

@@ -411,13 +411,7 @@ class _Folder:
                 not isinstance(function.body, ast.Call) or \
                 self.name(function.body.func, depth + 1) not in {"getattr", *IMPORT_CALLS}:
             return None
-        mapping = dict(zip(function.params, node.args, strict=True))
-
-        class Put(ast.NodeTransformer):
-            def visit_Name(self, name: ast.Name) -> ast.AST:
-                return mapping.get(name.id, name)
-
-        return Put().visit(copy.deepcopy(function.body))
+        return substituted(function.body, dict(zip(function.params, node.args, strict=True)))
 
     def _namespace(self, node: ast.AST, depth: int) -> str | None:
         """The prefix of the names found by subscripting ``node`` (``vars(os)``, ``os.__dict__``: ``os``;
@@ -691,6 +685,20 @@ class _Folder:
             if all(isinstance(p, str) for p in parts):
                 return "/".join(p.rstrip("/") for p in parts)
         return None
+
+
+class _Put(ast.NodeTransformer):
+    def __init__(self, mapping: dict[str, ast.expr]) -> None:
+        self.mapping = mapping
+
+    def visit_Name(self, name: ast.Name) -> ast.AST:
+        return copy.deepcopy(self.mapping[name.id]) if name.id in self.mapping else name
+
+
+def substituted(expr: ast.expr, mapping: dict[str, ast.expr]) -> ast.expr:
+    """A copy of ``expr`` with the names in ``mapping`` replaced by (copies of) their expressions: a function's
+    body with the arguments of one call in place of its parameters."""
+    return _Put(mapping).visit(copy.deepcopy(expr))
 
 
 def _decompress(module: str, data: bytes, wbits: int) -> bytes:
