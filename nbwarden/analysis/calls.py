@@ -16,7 +16,7 @@ from typing import Any
 from .. import shell
 from .commands import add_shell
 from .facts import CODE, EXEC, MAX_DEPTH, Analysis, clip
-from .folding import _printable, _target_names
+from .folding import _printable, _target_names, dotted
 from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic
 from .nesting import _nested, _writefile
 from .wrappers import ARGV, PYTHON, SHELL, VARARGS, Wrapper
@@ -64,13 +64,24 @@ def _bound_here(node: ast.AST) -> set[str]:
     return {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
+def _placeholder(node: ast.AST) -> str:
+    """Stand-in for a value the folder cannot know, e.g. ``{hash_file}``."""
+    return "{" + (dotted(node) or "?") + "}"
+
+
+TEMP_FILES = frozenset({"mkstemp", "NamedTemporaryFile"})  # a temporary file: its suffix says what it holds
+
+
 class _CallHandlers:
     """The command-running calls of :class:`.pythonpass._PythonPass` (which provides ``folder``, ``analysis``,
-    ``depth``, ``shell_env``, ``_mark``, ``_loose``, ``_loose_part``, ``_fact``, ``_evidence`` and ``_derived``)."""
+    ``depth``, ``shell_env``, ``loose_env``, ``_mark``, ``_fact``, ``_evidence`` and ``_derived``), and the
+    reading of command lines whose parts are not all known (``_loose``)."""
 
     analysis: Analysis
     depth: int
     shell_env: dict[str, str]
+    loose_env: dict[str, Any]
+    tree: ast.Module
 
     def _handed_command(self, node: ast.Call, short: str) -> bool:
         """``Thread(target=os.system, args=(cmd,))``, ``pool.submit(subprocess.run, argv)``: the command a worker
@@ -122,21 +133,37 @@ class _CallHandlers:
             else:
                 listed = self.folder.fold(node.args[first + 1]) if len(node.args) > first + 1 else []
                 rest = list(listed[1:]) if isinstance(listed, list) else []
+                if not isinstance(program, str) and isinstance(listed, list) and listed:
+                    program = listed[0]  # shutil.which(a[0]) or '/usr/sbin/' + a[0]: argv[0] names it
             argv = [program, *rest] if isinstance(program, str) and all(isinstance(v, str) for v in rest) else None
+        elif name == "asyncio.create_subprocess_exec":  # (program, *args): each argument is a word
+            argv = self._spread(node.args)
         else:
             argv = self._fold_arg(node, 0, "args", loose=True)
         for arg in node.args:
             self._mark(arg, EXEC)
         self._run_argv(node, name, argv)
 
+    def _spread(self, args: list[ast.expr]) -> list[Any] | None:
+        """Positional arguments as one word list, ``*argv`` spread in place."""
+        words: list[Any] = []
+        for arg in args[:256]:
+            if isinstance(arg, ast.Starred):
+                value = self.folder.fold(arg.value)
+                value = value if isinstance(value, list) else self._loose(arg.value)
+                if not isinstance(value, list):
+                    return None
+                words.extend(value)
+            else:
+                words.append(self._loose_part(arg, 0))
+        return words or None
+
     def _wrapped(self, node: ast.Call, func: str, wrapper: Wrapper) -> None:
         """A call of the cell's own command wrapper (:mod:`.wrappers`): read as the command it runs."""
         for arg in [*node.args, *(k.value for k in node.keywords)]:
             self._mark(arg, EXEC)
         if wrapper.index == VARARGS:
-            if any(type(a) is ast.Starred for a in node.args):
-                return
-            value: Any = [self._loose_part(a, 0) for a in node.args]
+            value: Any = self._spread(node.args)  # sh('a', 'b'), sh(*decoded_words)
         else:
             expr = node.args[wrapper.index] if wrapper.index < len(node.args) else next(
                 (k.value for k in node.keywords if k.arg == wrapper.param), None)
@@ -313,7 +340,8 @@ class _CallHandlers:
         return False
 
     def _written(self, node: ast.Call, name: str) -> None:
-        content = self.folder.fold(node.args[0])
+        low_level = name == "os.write" and len(node.args) == 2  # os.write(fd, data) to a descriptor
+        content = self.folder.fold(node.args[1] if low_level else node.args[0])
         if isinstance(content, list):
             content = "".join(c for c in content if isinstance(c, str))
         if isinstance(content, bytes):
@@ -325,10 +353,90 @@ class _CallHandlers:
         opener = func.value if isinstance(func, ast.Attribute) else None
         if isinstance(opener, ast.Name):  # with open('job.sh', 'w') as f: f.write(...)
             opener = self._opened_as(opener.id)
-        if isinstance(opener, ast.Call) and opener.args:
+        if isinstance(opener, ast.Call) and dotted(opener.func).rsplit(".", 1)[-1] in TEMP_FILES:
+            suffix = next((k.value for k in opener.keywords if k.arg == "suffix"), None)
+            target = self.folder.fold(suffix) if suffix is not None else ""  # NamedTemporaryFile(suffix='.sh')
+            target = target if isinstance(target, str) else ""
+        elif isinstance(opener, ast.Call) and opener.args:
             target = self.folder.fold(opener.args[0]) or self._loose(opener.args[0]) or ""  # /tmp/x_{pid}.sh
+        if low_level and isinstance(node.args[0], ast.Name):
+            target = self._temp_suffix(node.args[0].id)
         is_script = str(target).endswith(".sh") or content.startswith("#!/bin/") or content.startswith("#!/usr/bin/env bash")
         if is_script:
             add_shell(self.analysis, content, node.lineno, f"written to {target or 'a file'}", CODE, self.depth)
         elif str(target).endswith(".py") and self.depth < MAX_DEPTH:
             _nested(self.analysis, content, "python", node.lineno, f"written to {target}", CODE, self.depth + 1)
+
+    def _temp_suffix(self, name: str) -> str:
+        """The suffix of the temporary file a name holds (``fd, path = tempfile.mkstemp(suffix='.sh')``)."""
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                    dotted(node.value.func).rsplit(".", 1)[-1] in TEMP_FILES and \
+                    any(isinstance(n, ast.Name) and n.id == name for t in node.targets for n in ast.walk(t)):
+                suffix = next((k.value for k in node.value.keywords if k.arg == "suffix"), None)
+                value = self.folder.fold(suffix) if suffix is not None else None
+                return value if isinstance(value, str) else ""
+        return ""
+
+    def _loose(self, expr: ast.AST, depth: int = 0) -> Any:
+        """A command line whose parts are not all known: unknown parts become ``{name}`` (``sys.executable`` is
+        ``python``).  Lists, f-strings, ``+``, ``%`` and ``.format`` are read this way, ``a if c else b`` as
+        ``a``, and a name bound earlier to such a value as that value."""
+        if depth > 8:
+            return None
+        if isinstance(expr, (ast.List, ast.Tuple)) and expr.elts:
+            items = [self.folder.fold(e) for e in expr.elts[:4096]]
+            return [v if isinstance(v, (str, int)) else self._loose_part(e, depth)
+                    for v, e in zip(items, expr.elts[:4096], strict=True)]
+        if isinstance(expr, ast.JoinedStr):
+            parts = []
+            for value in expr.values:
+                if isinstance(value, ast.Constant):
+                    parts.append(str(value.value))
+                elif isinstance(value, ast.FormattedValue):
+                    parts.append(self._loose_part(value.value, depth))
+            return "".join(parts)
+        if isinstance(expr, ast.Name):
+            return self.loose_env.get(expr.id)
+        if isinstance(expr, ast.Call) and not expr.keywords and (  # shlex.split(cmd), cmd.split(): the line itself
+                dotted(expr.func) == "shlex.split" and len(expr.args) == 1
+                or isinstance(expr.func, ast.Attribute) and expr.func.attr == "split" and not expr.args):
+            inner = self._loose(expr.args[0] if expr.args else expr.func.value, depth + 1)
+            return inner if isinstance(inner, str) else None
+        if isinstance(expr, ast.IfExp):
+            return self._loose_part(expr.body, depth)
+        if isinstance(expr, ast.Call) and not expr.keywords and isinstance(expr.func, ast.Name) and (
+                expr.func.id in {"list", "tuple"} and len(expr.args) == 1 or expr.func.id == "filter" and
+                len(expr.args) == 2 and isinstance(expr.args[0], ast.Constant) and expr.args[0].value is None):
+            inner = self._loose(expr.args[-1], depth + 1)  # list(filter(None, [exe, "-o", pool, ...]))
+            return [v for v in inner if v != ""] if isinstance(inner, list) and expr.func.id == "filter" else inner
+        if isinstance(expr, ast.Call) and expr.args and not expr.keywords and \
+                dotted(expr.func) in {"os.path.join", "posixpath.join", "path.join"}:
+            # os.path.join(BASE, "run_server.py"): the script's name is known even when its folder is not
+            return "/".join(self._loose_part(a, depth).rstrip("/") for a in expr.args[:16])
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            left, right = self._loose_part(expr.left, depth), self._loose_part(expr.right, depth)
+            return left + right
+        # a template written here or kept in a name or a class attribute: CMD % (a, b), CMD.format(path=p)
+        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod) and \
+                isinstance(template := self.folder.fold(expr.left), str):
+            values = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
+            parts = iter([self._loose_part(v, depth) for v in values])
+            return re.sub(r"%[-+ #0]*\d*(?:\.\d+)?[sdirfx]", lambda m: next(parts, m.group(0)), template)
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "format" \
+                and isinstance(template := self.folder.fold(expr.func.value), str):
+            parts = iter([self._loose_part(a, depth) for a in expr.args])
+            named = {k.arg: self._loose_part(k.value, depth) for k in expr.keywords if k.arg}
+            return re.sub(r"\{(\w*)[^{}]*\}", lambda m: named.get(m.group(1)) or next(parts, m.group(0)), template)
+        return None
+
+    def _loose_part(self, expr: ast.AST, depth: int) -> str:
+        value = self.folder.fold(expr)
+        if isinstance(value, (str, int)):
+            return str(value)
+        if dotted(expr) == "sys.executable":
+            return "python"
+        loose = self._loose(expr, depth + 1)
+        if isinstance(loose, list):
+            return " ".join(map(str, loose))
+        return loose if isinstance(loose, str) else _placeholder(expr)

@@ -41,7 +41,7 @@ def _transform(decorator: ast.FunctionDef) -> tuple[ast.FunctionDef, ast.Call] |
     if inner.args.kwonlyargs or inner.args.kwarg or inner.args.defaults:
         return None
     calls = [n for n in ast.walk(inner) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == fn]
-    if len(calls) != 1 or calls[0].keywords or any(isinstance(a, ast.Starred) for a in calls[0].args):
+    if len(calls) != 1 or calls[0].keywords:
         return None
     return inner, calls[0]
 

@@ -106,8 +106,11 @@ class _Folder:
             value = self.env.get(node.id)
             return None if isinstance(value, _Function) else value  # applied by _call, never turned into text
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):  # self.cmd, Config.tool
-            if self.aliases.get(node.value.id, node.value.id) == "string" and node.attr in STRING_CONSTANTS:
+            module = self.aliases.get(node.value.id, node.value.id)
+            if module == "string" and node.attr in STRING_CONSTANTS:
                 return getattr(string, node.attr)  # string.ascii_letters[::-1]: the alphabet of a substitution
+            if module == "sys" and node.attr == "executable":
+                return "python"  # [sys.executable, 'run.py', ...]: the interpreter, whatever its path
             value = self.env.get(f"{node.value.id}.{node.attr}")
             return None if isinstance(value, _Function) else value
         if isinstance(node, ast.JoinedStr):
@@ -261,9 +264,12 @@ class _Folder:
             body = node.body
         else:
             statements = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
-            if node.decorator_list or len(statements) != 1 or not isinstance(statements[0], ast.Return):
+            if node.decorator_list:
                 return None
-            body = statements[0].value
+            if len(statements) == 1 and isinstance(statements[0], ast.Return):
+                body = statements[0].value
+            else:
+                body = yielded(statements)  # def parts(): yield a; for c in blobs: yield decode(c)
             if body is None:
                 return None
         params = [arg.arg for arg in (*spec.posonlyargs, *spec.args)]
@@ -612,6 +618,14 @@ class _Folder:
             if isinstance(codec, str) and name != "str" and isinstance(value, str):
                 return value.encode(codec, "replace")
             return None
+        if name == "dict" and len(args) == 1 and not node.keywords:  # dict(zip(names, map(decode, blobs)))
+            pairs = fold(args[0], depth + 1)
+            if isinstance(pairs, dict):
+                return pairs
+            if isinstance(pairs, list) and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], (str, int))
+                                               for p in pairs):
+                return {key: value for key, value in pairs}
+            return None
         if name in {"str", "bytes", "bytearray", "list", "reversed", "tuple"} and len(args) == 1:
             value = fold(args[0], depth + 1)
             if name == "reversed" and isinstance(value, (str, list)):
@@ -685,6 +699,31 @@ class _Folder:
             if all(isinstance(p, str) for p in parts):
                 return "/".join(p.rstrip("/") for p in parts)
         return None
+
+
+def yielded(statements: list[ast.stmt]) -> ast.expr | None:
+    """A generator's body made of ``yield a``, ``yield from b`` and ``for x in it: yield f(x)`` as one list
+    expression (``[a] + list(b) + [f(x) for x in it]``); None for any other statement."""
+    parts: list[ast.expr] = []
+    for stmt in statements:
+        value = stmt.value if isinstance(stmt, ast.Expr) else None
+        if isinstance(value, ast.Yield) and value.value is not None:
+            parts.append(ast.List(elts=[value.value], ctx=ast.Load()))
+        elif isinstance(value, ast.YieldFrom):
+            parts.append(ast.Call(func=ast.Name(id="list", ctx=ast.Load()), args=[value.value], keywords=[]))
+        elif isinstance(stmt, ast.For) and not stmt.orelse and len(stmt.body) == 1 and \
+                isinstance(stmt.body[0], ast.Expr) and isinstance(stmt.body[0].value, ast.Yield) and \
+                stmt.body[0].value.value is not None:
+            parts.append(ast.ListComp(elt=stmt.body[0].value.value, generators=[
+                ast.comprehension(target=stmt.target, iter=stmt.iter, ifs=[], is_async=0)]))
+        else:
+            return None
+    if not parts:
+        return None
+    expr = parts[0]
+    for part in parts[1:]:
+        expr = ast.BinOp(left=expr, op=ast.Add(), right=part)
+    return expr
 
 
 class _Put(ast.NodeTransformer):

@@ -15,7 +15,18 @@ from .. import shell
 from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
 from .commands import add_shell
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
-from .folding import IMPORT_CALLS, MAX_FOLD, MAX_ITEMS, _Folder, _Function, _printable, _target_names, _unpacked, dotted
+from .folding import (
+    IMPORT_CALLS,
+    MAX_FOLD,
+    MAX_ITEMS,
+    _Folder,
+    _Function,
+    _printable,
+    _target_names,
+    _unpacked,
+    dotted,
+    yielded,
+)
 from .nesting import _nested
 from .sites import constant_arguments
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers, table_entries
@@ -64,8 +75,14 @@ def _word_char(ch: str) -> bool:
 
 
 def _one_expression(node: ast.FunctionDef) -> bool:
-    """Could ``def`` be a one-expression function (a docstring at most, then ``return``)?"""
-    return len(node.body) <= 2 and type(node.body[-1]) is ast.Return and not node.decorator_list
+    """Could ``def`` be read as one expression: a docstring at most, then ``return``; or a generator that only
+    yields (:func:`.folding.yielded`)?"""
+    if node.decorator_list:
+        return False
+    if len(node.body) <= 2 and type(node.body[-1]) is ast.Return:
+        return True
+    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
+    return type(node.body[-1]) in (ast.Expr, ast.For) and yielded(body) is not None
 
 
 def _bound_names(stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> set[str]:
@@ -112,11 +129,6 @@ def _grows_list(stmt: ast.Expr) -> bool:
     call = stmt.value
     return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) \
         and (call.func.attr in {"append", "extend"} and len(call.args) == 1 or call.func.attr == "reverse" and not call.args)
-
-
-def _placeholder(node: ast.AST) -> str:
-    """Stand-in for a value the folder cannot know, e.g. ``{hash_file}``."""
-    return "{" + (dotted(node) or "?") + "}"
 
 
 # decoders whose result is worth reading wherever the call stands, not only when a name is bound to it
@@ -581,6 +593,12 @@ class _PythonPass(_CallHandlers):
         if isinstance(expr, (ast.Call, ast.BinOp, ast.Subscript)) and isinstance(value, (str, bytes)):
             self.derived_nodes.add(id(expr))
             self._derived(value, expr, CODE, "+".join(sorted(self.folder.methods)) or "concat")
+        elif isinstance(expr, ast.Call) and isinstance(value, (list, dict)) and value:
+            self.derived_nodes.add(id(expr))  # dict(zip(keys, map(decode, blobs))): each decoded string
+            via = "+".join(sorted(self.folder.methods)) or "concat"
+            for item in list(value.values() if isinstance(value, dict) else value)[:64]:
+                if isinstance(item, (str, bytes)):
+                    self._derived(item, expr, CODE, via)
         elif isinstance(expr, (ast.List, ast.Tuple)) and isinstance(value, list):
             for item, folded in zip(expr.elts[:64], value, strict=False):
                 self._derive(item, folded)
@@ -596,64 +614,6 @@ class _PythonPass(_CallHandlers):
             return None
         value = self.folder.fold(expr)
         return self._loose(expr) if value is None and loose else value
-
-    def _loose(self, expr: ast.AST, depth: int = 0) -> Any:
-        """A command line whose parts are not all known: unknown parts become ``{name}`` (``sys.executable`` is
-        ``python``).  Lists, f-strings, ``+``, ``%`` and ``.format`` are read this way, ``a if c else b`` as
-        ``a``, and a name bound earlier to such a value as that value."""
-        if depth > 8:
-            return None
-        if isinstance(expr, (ast.List, ast.Tuple)) and expr.elts:
-            items = [self.folder.fold(e) for e in expr.elts[:4096]]
-            return [v if isinstance(v, (str, int)) else self._loose_part(e, depth)
-                    for v, e in zip(items, expr.elts[:4096], strict=True)]
-        if isinstance(expr, ast.JoinedStr):
-            parts = []
-            for value in expr.values:
-                if isinstance(value, ast.Constant):
-                    parts.append(str(value.value))
-                elif isinstance(value, ast.FormattedValue):
-                    parts.append(self._loose_part(value.value, depth))
-            return "".join(parts)
-        if isinstance(expr, ast.Name):
-            return self.loose_env.get(expr.id)
-        if isinstance(expr, ast.Call) and not expr.keywords and (  # shlex.split(cmd), cmd.split(): the line itself
-                dotted(expr.func) == "shlex.split" and len(expr.args) == 1
-                or isinstance(expr.func, ast.Attribute) and expr.func.attr == "split" and not expr.args):
-            inner = self._loose(expr.args[0] if expr.args else expr.func.value, depth + 1)
-            return inner if isinstance(inner, str) else None
-        if isinstance(expr, ast.IfExp):
-            return self._loose_part(expr.body, depth)
-        if isinstance(expr, ast.Call) and expr.args and not expr.keywords and \
-                dotted(expr.func) in {"os.path.join", "posixpath.join", "path.join"}:
-            # os.path.join(BASE, "run_server.py"): the script's name is known even when its folder is not
-            return "/".join(self._loose_part(a, depth).rstrip("/") for a in expr.args[:16])
-        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
-            left, right = self._loose_part(expr.left, depth), self._loose_part(expr.right, depth)
-            return left + right
-        # a template written here or kept in a name or a class attribute: CMD % (a, b), CMD.format(path=p)
-        if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod) and \
-                isinstance(template := self.folder.fold(expr.left), str):
-            values = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
-            parts = iter([self._loose_part(v, depth) for v in values])
-            return re.sub(r"%[-+ #0]*\d*(?:\.\d+)?[sdirfx]", lambda m: next(parts, m.group(0)), template)
-        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "format" \
-                and isinstance(template := self.folder.fold(expr.func.value), str):
-            parts = iter([self._loose_part(a, depth) for a in expr.args])
-            named = {k.arg: self._loose_part(k.value, depth) for k in expr.keywords if k.arg}
-            return re.sub(r"\{(\w*)[^{}]*\}", lambda m: named.get(m.group(1)) or next(parts, m.group(0)), template)
-        return None
-
-    def _loose_part(self, expr: ast.AST, depth: int) -> str:
-        value = self.folder.fold(expr)
-        if isinstance(value, (str, int)):
-            return str(value)
-        if dotted(expr) == "sys.executable":
-            return "python"
-        loose = self._loose(expr, depth + 1)
-        if isinstance(loose, list):
-            return " ".join(map(str, loose))
-        return loose if isinstance(loose, str) else _placeholder(expr)
 
     def _call(self, node: ast.Call) -> None:
         if type(node.func) is ast.Name and (wrapper := self.wrappers.get(node.func.id)) is not None:

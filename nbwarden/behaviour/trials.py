@@ -226,6 +226,8 @@ def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
                 return True
             if short == "range" and node.args:
                 return True
+            if name in unit.functions and _generates_words(unit, unit.functions[name][0], depth):
+                return True  # for pw in candidates(): a generator of the cell that yields from a word source
             if short == "split" and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == "\n":
                 return True  # the lines of a pasted list: text.split("\n")
         elif isinstance(node, ast.Name):
@@ -244,6 +246,13 @@ def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
                 (_charset(node.value) or len(node.value) < 200 and WORDLIST_FILE.search(node.value)):
             return True  # charlist = 'abc...XYZ0123...' (candidates built by hand), or a word list's file name
     return False
+
+
+def _generates_words(unit: _Unit, function: ast.AST, depth: int) -> bool:
+    """Is ``function`` a generator whose yields come from a loop over a word source?"""
+    return any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(function)) and any(
+        isinstance(loop, (ast.For, ast.AsyncFor)) and _word_source(unit, loop.iter, depth + 1)
+        for loop in ast.walk(function))
 
 
 def _charset(text: str) -> bool:

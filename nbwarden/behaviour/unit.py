@@ -85,6 +85,11 @@ class _Unit:
                 for target in node.targets:
                     if isinstance(target, ast.Name):
                         self.names_bound_to.setdefault(target.id, []).append(node.value)
+                    elif isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple) and \
+                            len(target.elts) == len(node.value.elts):  # name, rd = z.namelist()[0], getattr(z, x)
+                        for part, value in zip(target.elts, node.value.elts, strict=True):
+                            if isinstance(part, ast.Name):
+                                self.names_bound_to.setdefault(part.id, []).append(value)
                     elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
                         # self.post = getattr(requests, 'post'): named like a name, "self.post"
                         self.names_bound_to.setdefault(f"{target.value.id}.{target.attr}", []).append(node.value)

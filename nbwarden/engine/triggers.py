@@ -16,6 +16,9 @@ DECODE_TRIGGERS = ("b64decode", "decodebytes", "a2b_base64", "fromhex", "unhexli
                    "rot_13", "[::-1]", "chr(", "exec(", "eval(", "compile(", "__import__", "import_module",
                    "codecs.decode", "zlib.decompress", "b32decode", "b85decode", "reversed(", "\"\".join(", "''.join(",
                    "system(", "popen(", "subprocess", "%%writefile", "write_text(",
+                   # runners whose names hold "subprocess" only inside a longer word, or not at all
+                   "create_subprocess_exec", "create_subprocess_shell", "posix_spawn", "execv(", "execvp(",
+                   "execl(", "execlp(", "execve(",
                    "!{", "!./{", "!$", "!./$", "${", "\n$", "&& $", "; $", "| $",  # program names from variables
                    # computed look-ups (the analysis folds only these shapes; a join with a separator is not how
                    # names are hidden)
