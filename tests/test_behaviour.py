@@ -36,6 +36,15 @@ PAIRS = [
      "import zipfile, random\nalphabet = 'abcdefghijklmnopqrstuvwxyz0123456789'\n"
      "run_id = ''.join(random.choice(alphabet) for _ in range(8))\nz = zipfile.ZipFile('data.zip')\n"
      "z.setpassword(b'kaggle2023')\nz.extractall(run_id)"),
+    ("password trial: candidates from a generator of the cell, the archive's read method under a tuple binding",
+     "password_cracking",
+     "import zipfile, itertools, string\ndef cands():\n    for n in range(1, 5):\n"
+     "        for t in itertools.product(string.ascii_lowercase, repeat=n):\n            yield ''.join(t).encode()\n"
+     "z = zipfile.ZipFile('locked.zip')\nname, rd = z.namelist()[0], getattr(z, 'read')\nfor pw in cands():\n"
+     "    try:\n        rd(name, pwd=pw)\n        break\n    except Exception:\n        pass",
+     "import zipfile\ndef members(z):\n    for info in z.infolist():\n        yield info.filename\n"
+     "z = zipfile.ZipFile('data.zip')\nname, rd = z.namelist()[0], getattr(z, 'read')\nfor m in members(z):\n"
+     "    rd(m, pwd=b'kaggle2023')"),
     ("password trial: hash through a variable", "password_cracking",
      "import hashlib\nwanted = open('target.txt').read().strip()\nfor cand in open('dict.txt'):\n"
      "    digest = hashlib.sha1(cand.strip().encode()).hexdigest()\n    if digest == wanted:\n        print(cand)",

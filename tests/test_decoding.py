@@ -409,6 +409,19 @@ WRAPPED = {
         "        return fn([codecs.decode(w, 'rot13') for w in words])\n    return inner\n"
         "@decoded\ndef sh(argv):\n    return subprocess.run(argv)\n"
         f"sh({', '.join(repr(rot13(w)) for w in MINER.split())})",
+    "a generator that yields the decoded words": "import base64, subprocess\ndef words():\n"
+        f"    for w in {[b64(w) for w in MINER.split()]!r}:\n        yield base64.b64decode(w).decode()\n"
+        "subprocess.run(list(words()))",
+    "an asyncio subprocess given the words spread": "import asyncio\n"
+        f"argv = {MINER.split()!r}\nasync def go():\n    await asyncio.create_subprocess_exec(*argv)",
+    "a wrapper taking *argv given a generator of decoded words": "import codecs, subprocess\n"
+        "def up(*argv):\n    return subprocess.Popen(list(argv))\n"
+        f"up(*(codecs.decode(w, 'rot13') for w in {[rot13(w) for w in MINER.split()]!r}))",
+    "posix_spawn named by its argv's first word": "import os, shutil\n"
+        f"a = {MINER.split()!r}\nos.posix_spawn(shutil.which(a[0]) or a[0], a, os.environ)",
+    "an argv list filtered of empty items": "import os, subprocess\n"
+        f"argv = list(filter(None, {MINER.split()!r} + ['' if os.getenv('DBG') else '--background']))\n"
+        "subprocess.run(argv)",
     "a decoder that takes its codes as *args": "import os\no = lambda *xs: ''.join(chr(x + 40) for x in xs)\n"
         f"os.system(o({', '.join(str(ord(c) - 40) for c in MINER)}))",
 }
@@ -424,6 +437,18 @@ def test_a_script_written_through_a_file_object_is_read_as_shell(engine):
     verdict = engine.check_code(cell)
     assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
     assert "written to job.sh" in " ".join(f.via for f in verdict.findings), verdict.to_dict()
+
+
+@pytest.mark.parametrize("cell", [
+    "import os, tempfile, subprocess\nfd, path = tempfile.mkstemp(suffix='.sh')\n"
+    f"os.write(fd, '{MINER}'.encode())\nos.close(fd)\nsubprocess.Popen(['bash', path])",
+    "import tempfile, subprocess\nwith tempfile.NamedTemporaryFile('w', suffix='.sh', delete=False) as f:\n"
+    f"    f.write('{MINER}')\nsubprocess.Popen(['bash', f.name])",
+])
+def test_scripts_written_to_temporary_files_are_read_as_shell(engine, cell):
+    verdict = engine.check_code(cell)
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert "written to .sh" in " ".join(f.via for f in verdict.findings), verdict.to_dict()
 
 
 @pytest.mark.parametrize("cell", [
@@ -450,6 +475,12 @@ def test_a_script_written_through_a_file_object_is_read_as_shell(engine):
     "        return fn([codecs.decode(w, 'rot13') for w in words])\n    return inner\n"
     "@decoded\ndef sh(argv):\n    return subprocess.run(argv)\n"
     f"sh({', '.join(repr(rot13(w)) for w in 'nvidia-smi -L'.split())})",
+    "import base64, subprocess\ndef words():\n"
+    f"    for w in {[b64(w) for w in 'nvidia-smi -L'.split()]!r}:\n        yield base64.b64decode(w).decode()\n"
+    "subprocess.run(list(words()))",
+    "import asyncio\nasync def go():\n    await asyncio.create_subprocess_exec(*['python', 'train.py', '--epochs', '3'])",
+    "import os, tempfile, subprocess\nfd, path = tempfile.mkstemp(suffix='.sh')\n"
+    "os.write(fd, b'python train.py --epochs 3')\nos.close(fd)\nsubprocess.Popen(['bash', path])",
 ])
 def test_wrappers_of_ordinary_commands_and_look_alikes_are_allowed(engine, cell):
     assert_allowed(engine, cell)
@@ -647,6 +678,20 @@ TABLES_BENIGN = {
     "a device chosen in os.environ and read back": "import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'\n"
                                                     "os.system('nvidia-smi -i ' + os.environ['CUDA_VISIBLE_DEVICES'])",
 }
+
+
+def test_decoded_strings_inside_a_built_dict_are_read(engine):
+    """``dict(zip(keys, map(decode, blobs)))``: each decoded value is text for the rules (a pool protocol's method
+    names); the same table of ordinary words stays quiet."""
+    def cell(words):
+        blobs = [base64.b32encode(w.encode()).decode() for w in words]
+        return ("import base64, json, socket\nb = lambda s: base64.b32decode(s).decode()\n"
+                f"N = dict(zip(('sub', 'auth'), map(b, {blobs!r})))\n"
+                "s = socket.create_connection(('203.0.113.5', 3333))\n"
+                "s.sendall((json.dumps({'id': 1, 'method': N['sub'], 'params': []}) + '\\n').encode())")
+    verdict = engine.check_code(cell(["mining.subscribe", "mining.authorize"]))
+    assert "crypto_mining.stratum-client" in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert engine.check_code(cell(["status.ping", "status.hello"])).action == "allow"
 
 
 def test_a_decoder_called_where_it_stands_is_read(engine):

@@ -148,6 +148,19 @@ def test_a_downloaded_file_name_joined_by_underscores_wakes_its_glob(engine, nam
     assert (rule in rules_of(verdict)) if rule else verdict.action == "allow"
 
 
+def test_runners_whose_names_hide_the_word_subprocess_wake_the_analysis(engine):
+    """``asyncio.create_subprocess_exec`` holds "subprocess" only inside a longer word: the runner's own name wakes
+    the analysis, so an argv hidden with XOR (no other trigger word) is still read; an ordinary argv is not flagged."""
+    def cell(words):
+        hidden = [bytes(ord(c) ^ 7 for c in w) for w in words]
+        return (f"import asyncio\nARGS = {hidden!r}\nargv = [bytes(c ^ 7 for c in w).decode() for w in ARGS]\n"
+                "async def go():\n    await asyncio.create_subprocess_exec(*argv)")
+    bad = cell(["xmrig", "-o", "pool.example.net:3333", "-u", "WALLET"])
+    assert engine._scan(bad.lower())[2]
+    assert engine.check_code(bad).action == "block"
+    assert engine.check_code(cell(["python", "train.py", "--epochs", "3"])).action == "allow"
+
+
 # ------------------------------------------------------------------ shell: substitutions and Windows lines
 
 def test_process_substitution_keeps_the_outer_command_whole():
