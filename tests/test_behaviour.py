@@ -45,6 +45,14 @@ PAIRS = [
      "import zipfile\ndef members(z):\n    for info in z.infolist():\n        yield info.filename\n"
      "z = zipfile.ZipFile('data.zip')\nname, rd = z.namelist()[0], getattr(z, 'read')\nfor m in members(z):\n"
      "    rd(m, pwd=b'kaggle2023')"),
+    ("password trial: digests tried against targets built by a comprehension that reuses the digest's name",
+     "password_cracking",
+     "import hashlib\ntargets = {h.lower() for h in ('5f4dcc3b5aa765d61d8327deb882cf99',)}\n"
+     "for w in open('words.txt'):\n    h = hashlib.md5(w.strip().encode()).hexdigest()\n    if h in targets:\n"
+     "        print(w)",
+     "import hashlib\nmanifest = {h.lower() for h in open('MD5SUMS').read().split()}\n"
+     "for part in ('train.csv', 'test.csv'):\n    h = hashlib.md5(open(part, 'rb').read()).hexdigest()\n"
+     "    print(part, h in manifest)"),
     ("password trial: hash through a variable", "password_cracking",
      "import hashlib\nwanted = open('target.txt').read().strip()\nfor cand in open('dict.txt'):\n"
      "    digest = hashlib.sha1(cand.strip().encode()).hexdigest()\n    if digest == wanted:\n        print(cand)",
@@ -179,6 +187,14 @@ PAIRS = [
      "import socket\ns = socket.socket()\ns.bind(('0.0.0.0', 6008))\ns.listen(5)\nwhile True:\n"
      "    c, _ = s.accept()\n    print(c.recv(1024))\n    with open('./my.txt', 'rb') as f:\n        c.sendall(f.read())\n"
      "    c.close()"),
+    ("shell: a session function given the accepted socket runs a shell on it; one that echoes what it reads",
+     "remote_desktop_ssh",
+     "import socket, os, pty\ndef session(conn):\n    for fd in (0, 1, 2):\n        os.dup2(conn.fileno(), fd)\n"
+     "    pty.spawn('/bin/bash')\nsrv = socket.socket()\nsrv.bind(('0.0.0.0', 2222))\nsrv.listen(1)\n"
+     "c, _ = srv.accept()\nsession(c)",
+     "import socket, os, subprocess\ndef session(conn):\n    conn.sendall(conn.recv(1024))\n"
+     "log = open('server.log', 'w')\nos.dup2(log.fileno(), 1)\nsubprocess.call(['bash', 'rotate_logs.sh'])\n"
+     "srv = socket.socket()\nsrv.bind(('127.0.0.1', 2222))\nsrv.listen(1)\nc, _ = srv.accept()\nsession(c)"),
     ("server: bottle's static_file on every interface", "web_file_hosting",
      "from bottle import route, run, static_file\n@route('/f/<name>')\ndef f(name):\n"
      "    return static_file(name, root='/content/share')\nrun(host='0.0.0.0', port=8080)",

@@ -422,6 +422,15 @@ WRAPPED = {
     "an argv list filtered of empty items": "import os, subprocess\n"
         f"argv = list(filter(None, {MINER.split()!r} + ['' if os.getenv('DBG') else '--background']))\n"
         "subprocess.run(argv)",
+    "a decoder that assigns before it returns": "import os\ndef dx(h):\n    raw = bytes.fromhex(h)\n"
+        f"    return bytes(c ^ 7 for c in raw).decode()\nos.system(dx('{bytes(ord(c) ^ 7 for c in MINER).hex()}'))",
+    "an instance called with the command": "import codecs, subprocess\nclass Job:\n"
+        "    def __call__(self, line):\n        return subprocess.run(line, shell=True)\n"
+        f"Job()(codecs.decode('{rot13(MINER)}', 'rot13'))",
+    "the words of a decoded command split in a loop, a placeholder replaced": "import base64, subprocess\n"
+        f"tok = input()\nfor enc in ['{b64(MINER)}']:\n    argv = []\n"
+        "    for part in base64.b64decode(enc).decode().split(' '):\n        argv.append(part.replace('@T@', tok))\n"
+        "    subprocess.run(argv)",
     "a decoder that takes its codes as *args": "import os\no = lambda *xs: ''.join(chr(x + 40) for x in xs)\n"
         f"os.system(o({', '.join(str(ord(c) - 40) for c in MINER)}))",
 }
@@ -479,6 +488,10 @@ def test_scripts_written_to_temporary_files_are_read_as_shell(engine, cell):
     f"    for w in {[b64(w) for w in 'nvidia-smi -L'.split()]!r}:\n        yield base64.b64decode(w).decode()\n"
     "subprocess.run(list(words()))",
     "import asyncio\nasync def go():\n    await asyncio.create_subprocess_exec(*['python', 'train.py', '--epochs', '3'])",
+    "import os\ndef dx(h):\n    raw = bytes.fromhex(h)\n"
+    f"    return bytes(c ^ 7 for c in raw).decode()\nos.system(dx('{bytes(ord(c) ^ 7 for c in 'nvidia-smi -L').hex()}'))",
+    "import codecs, subprocess\nclass Job:\n    def __call__(self, line):\n        return subprocess.run(line, shell=True)\n"
+    f"Job()(codecs.decode('{rot13('pip list')}', 'rot13'))",
     "import os, tempfile, subprocess\nfd, path = tempfile.mkstemp(suffix='.sh')\n"
     "os.write(fd, b'python train.py --epochs 3')\nos.close(fd)\nsubprocess.Popen(['bash', path])",
 ])

@@ -266,8 +266,8 @@ class _Folder:
             statements = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
             if node.decorator_list:
                 return None
-            if len(statements) == 1 and isinstance(statements[0], ast.Return):
-                body = statements[0].value
+            if statements and isinstance(statements[-1], ast.Return):
+                body = _inlined_locals(statements)  # raw = fromhex(h); return bytes(...raw...).decode()
             else:
                 body = yielded(statements)  # def parts(): yield a; for c in blobs: yield decode(c)
             if body is None:
@@ -489,6 +489,8 @@ class _Folder:
                 base, old, new = (fold(x, depth + 1) for x in (func.value, args[0], args[1]))
                 if all(isinstance(x, str) for x in (base, old, new)):
                     return _cap(base.replace(old, new))
+                if isinstance(base, str) and isinstance(old, str) and old and old not in base:
+                    return base  # part.replace('@CODE@', code): nothing to replace, whatever code is
                 return None
             if method in {"split", "rsplit"} and len(args) <= 2:
                 base = fold(func.value, depth + 1)
@@ -699,6 +701,19 @@ class _Folder:
             if all(isinstance(p, str) for p in parts):
                 return "/".join(p.rstrip("/") for p in parts)
         return None
+
+
+def _inlined_locals(statements: list[ast.stmt]) -> ast.expr | None:
+    """``a = f(x); b = g(a); return h(b)`` as the one expression ``h(g(f(x)))``: a few plain assignments to
+    local names, then a return; None for anything else."""
+    returned = statements[-1].value
+    if returned is None or len(statements) > 6:
+        return None
+    for stmt in reversed(statements[:-1]):
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
+            return None
+        returned = substituted(returned, {stmt.targets[0].id: stmt.value})
+    return returned
 
 
 def yielded(statements: list[ast.stmt]) -> ast.expr | None:

@@ -79,8 +79,9 @@ def _one_expression(node: ast.FunctionDef) -> bool:
     yields (:func:`.folding.yielded`)?"""
     if node.decorator_list:
         return False
-    if len(node.body) <= 2 and type(node.body[-1]) is ast.Return:
-        return True
+    if type(node.body[-1]) is ast.Return and len(node.body) <= 7 and all(
+            type(s) is ast.Assign or type(s) is ast.Expr and isinstance(s.value, ast.Constant) for s in node.body[:-1]):
+        return True  # a return, after a docstring or a few assignments
     body = node.body[1:] if ast.get_docstring(node) is not None else node.body
     return type(node.body[-1]) in (ast.Expr, ast.For) and yielded(body) is not None
 

@@ -22,18 +22,29 @@ def _params(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> l
 
 
 def _callables(tree: ast.Module) -> dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, bool]]:
-    """The cell's top-level functions by name, and its top-level classes by name (their ``__init__``)."""
+    """The cell's top-level functions by name, its top-level classes by name (their ``__init__``) and, under
+    ``Class()``, what calling an instance runs (``__call__``: ``Job()(line)``)."""
     found: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, bool]] = {}
     for node in tree.body:
         if isinstance(node, FUNCTIONS):
             found[node.name] = (node, False)
         elif isinstance(node, ast.ClassDef):
-            init = next((s for s in node.body if isinstance(s, FUNCTIONS) and s.name == "__init__"), None)
-            if init is not None:
-                found[node.name] = (init, True)
+            for method in node.body:
+                if isinstance(method, FUNCTIONS) and method.name in {"__init__", "__call__"}:
+                    found[node.name if method.name == "__init__" else f"{node.name}()"] = (method, True)
         if len(found) >= MAX_SITE_FUNCTIONS:
             break
     return found
+
+
+def _site_name(call: ast.Call) -> str | None:
+    """``f`` for ``f(...)``, ``C()`` for ``C()(...)``: the key of :func:`_callables` a call reaches."""
+    func = call.func
+    if type(func) is ast.Name:
+        return func.id
+    if type(func) is ast.Call and type(func.func) is ast.Name:
+        return f"{func.func.id}()"
+    return None
 
 
 def _sites_and_bindings(tree: ast.Module, names: dict) -> tuple[dict[str, list[ast.Call]], dict[str, int]]:
@@ -44,8 +55,8 @@ def _sites_and_bindings(tree: ast.Module, names: dict) -> tuple[dict[str, list[a
     for node in ast.walk(tree):
         kind = type(node)
         if kind is ast.Call:
-            if type(node.func) is ast.Name and node.func.id in names:
-                sites.setdefault(node.func.id, []).append(node)
+            if (key := _site_name(node)) in names:
+                sites.setdefault(key, []).append(node)
             continue
         if kind is ast.arg:
             name = node.arg

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ast
 
-from .unit import Found, _names, _Unit
+from .unit import Found, _names, _params, _Unit
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh", "fish", "cmd", "cmd.exe", "powershell", "pwsh"})
 STARTS = frozenset({"spawn", "execv", "execl", "execvp", "execlp", "execve", "execle", "execvpe", "call", "run",
@@ -20,12 +20,17 @@ CONNECTIONS = frozenset({"accept", "create_connection", "socket", "connect", "so
 
 
 def _connections(unit: _Unit) -> set[str]:
-    """Names bound to a socket or to what ``accept()`` returns (``c, addr = srv.accept()``)."""
+    """Names bound to a socket or to what ``accept()`` returns (``c, addr = srv.accept()``), and the parameters
+    of the cell's functions that are called with one (``session(c)``)."""
     names: set[str] = set()
     for node in ast.walk(unit.tree):
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
                 unit.name(node.value).rsplit(".", 1)[-1] in CONNECTIONS:
             names |= set().union(*(_names(t) for t in node.targets))
+    for call in unit.calls:
+        for function in unit.functions.get(unit.name(call).rsplit(".", 1)[-1], [])[:1]:
+            params = [p for p in _params(function) if p not in {"self", "cls"}]
+            names |= {p for p, arg in zip(params, call.args, strict=False) if _names(arg) & names}
     return names
 
 

@@ -250,12 +250,15 @@ def _derived(unit: _Unit, scope: ast.AST, seeds: set[str]) -> set[str]:
                                                             ast.For, ast.AsyncFor, ast.comprehension))
                or isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "update"
                and isinstance(n.func.value, ast.Name) and n.args]
+    uses = {}
+    for node in assigns:
+        value = ast.Tuple(elts=node.args) if isinstance(node, ast.Call) else \
+            node.iter if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) else node.value
+        uses[id(node)] = _free_names(value) if value is not None else set()
     for _ in range(3):
         grew = False
         for node in assigns:
-            value = ast.Tuple(elts=node.args) if isinstance(node, ast.Call) else \
-                node.iter if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) else node.value
-            if value is None or not (_names(value) & tainted):
+            if not (uses[id(node)] & tainted):
                 continue
             targets = [node.func.value] if isinstance(node, ast.Call) else \
                 node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -267,6 +270,18 @@ def _derived(unit: _Unit, scope: ast.AST, seeds: set[str]) -> set[str]:
         if not grew:
             break
     return tainted
+
+
+def _free_names(value: ast.AST) -> set[str]:
+    """The names an expression reads from outside it: a comprehension's or a lambda's own variables are not
+    (``targets = {f(h) for h in blobs}`` does not use an outer ``h``)."""
+    inner = set()
+    for node in ast.walk(value):
+        if isinstance(node, ast.comprehension):
+            inner |= _names(node.target)
+        elif isinstance(node, ast.Lambda):
+            inner |= {a.arg for a in (*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs)}
+    return _names(value) - inner
 
 
 def _driven_function(unit: _Unit, call: ast.Call, functions: dict[str, Any]) -> tuple[str | None, list[ast.AST]]:
