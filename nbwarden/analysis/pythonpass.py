@@ -74,9 +74,9 @@ def _word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-def _one_expression(node: ast.FunctionDef) -> bool:
-    """Could ``def`` be read as one expression: a docstring at most, then ``return``; or a generator that only
-    yields (:func:`.folding.yielded`)?"""
+def _foldable_def(node: ast.FunctionDef) -> bool:
+    """Could ``def`` be read as one expression: a return after a docstring or a few assignments to local names, or
+    a generator that only yields (:func:`.folding.yielded`)?"""
     if node.decorator_list:
         return False
     if type(node.body[-1]) is ast.Return and len(node.body) <= 7 and all(
@@ -265,7 +265,7 @@ class _PythonPass(_CallHandlers):
             elif kind is ast.Subscript and type(node.slice) is ast.Slice and node.slice.step is not None:
                 self.slices.append(node)  # s[::-1], s[::2]: a string read backwards or interleaved
             elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign or kind is ast.FunctionDef and (
-                    _one_expression(node)):
+                    _foldable_def(node)):
                 assigns.append(node)
             elif kind is ast.Expr and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
                 self._mark(node.value, INERT)  # docstrings and bare strings
@@ -298,7 +298,7 @@ class _PythonPass(_CallHandlers):
                                       if a.asname or kind is ast.ImportFrom and a.name != "*"})
                 continue
             hit = self._hit(stmt) or self._related(stmt)
-            if kind is ast.FunctionDef and _one_expression(stmt):
+            if kind is ast.FunctionDef and _foldable_def(stmt):
                 self.assigns.append(stmt)  # a one-line decoder: def d(s): return b64decode(s)
                 if hit and self._decoding(stmt):
                     self._note_bound({stmt.name}, decoded=True)
