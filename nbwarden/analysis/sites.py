@@ -47,16 +47,29 @@ def _site_name(call: ast.Call) -> str | None:
     return None
 
 
-def _sites_and_bindings(tree: ast.Module, names: dict) -> tuple[dict[str, list[ast.Call]], dict[str, int]]:
-    """In one walk of the whole cell (a focused pass may have skipped the line that calls): the calls of each
-    of ``names``, and how many times each name is bound (parameters, assignments, loop targets, imports)."""
+def _top_level_sites(tree: ast.Module, names: dict) -> dict[str, list[ast.Call]]:
+    """The calls of ``names`` in the cell's statements outside its functions and classes (all of those statements:
+    a focused pass may have skipped the line that calls)."""
     sites: dict[str, list[ast.Call]] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, (*FUNCTIONS, ast.ClassDef)):
+            continue
+        for node in ast.walk(stmt):
+            if type(node) is ast.Call and (key := _site_name(node)) in names:
+                sites.setdefault(key, []).append(node)
+    return sites
+
+
+def _sites_and_bindings(tree: ast.Module, names: set[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """In one walk of the whole cell: how many calls each of ``names`` has, and how many times each name is bound
+    (parameters, assignments, loop targets, imports).  Only done when a constant argument was found."""
+    sites: dict[str, int] = {}
     counts: dict[str, int] = {}
     for node in ast.walk(tree):
         kind = type(node)
         if kind is ast.Call:
             if (key := _site_name(node)) in names:
-                sites.setdefault(key, []).append(node)
+                sites[key] = sites.get(key, 0) + 1
             continue
         if kind is ast.arg:
             name = node.arg
@@ -72,13 +85,13 @@ def _sites_and_bindings(tree: ast.Module, names: dict) -> tuple[dict[str, list[a
 
 def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any]) -> dict[str, Any]:
     """``{parameter: value}`` for each parameter of a function called exactly once whose argument there (or
-    default) folds to a constant, when the parameter's name is bound nowhere else in the cell."""
+    default) folds to a constant, when the parameter's name is bound nowhere else in the cell.  The call is looked
+    for among the cell's own statements first (cheap); the whole cell is walked only to confirm a candidate."""
     callables = _callables(tree)
     if not callables:
         return {}
-    sites, counts = _sites_and_bindings(tree, callables)
-    bound: dict[str, Any] = {}
-    for name, found in sites.items():
+    candidates: dict[str, tuple[str, Any]] = {}  # parameter -> (callable, value)
+    for name, found in _top_level_sites(tree, callables).items():
         if len(found) != 1 or any(isinstance(a, ast.Starred) for a in found[0].args):
             continue
         function, method = callables[name]
@@ -89,9 +102,11 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any]) -> dict
         given.update((k.arg, k.value) for k in found[0].keywords if k.arg)
         for param in params:
             expr = given.get(param.arg, defaults.get(param.arg))
-            if expr is None or counts.get(param.arg, 0) != 1:
-                continue
-            value = fold(expr)
+            value = fold(expr) if expr is not None else None
             if isinstance(value, (str, bytes, int, list)) and not isinstance(value, bool):
-                bound[param.arg] = value
-    return bound
+                candidates[param.arg] = (name, value)
+    if not candidates:
+        return {}
+    sites, counts = _sites_and_bindings(tree, {name for name, _ in candidates.values()})
+    return {param: value for param, (name, value) in candidates.items()
+            if sites.get(name) == 1 and counts.get(param, 0) == 1}
