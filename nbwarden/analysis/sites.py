@@ -9,6 +9,7 @@ stands.  Only names that nothing else binds are bound, so no other code's name c
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -47,13 +48,26 @@ def _site_name(call: ast.Call) -> str | None:
     return None
 
 
-def _top_level_sites(tree: ast.Module, names: dict) -> dict[str, list[ast.Call]]:
-    """The calls of ``names`` in the cell's statements outside its functions and classes (all of those statements:
-    a focused pass may have skipped the line that calls)."""
+def _call_sites(tree: ast.Module, names: dict, lines: list[str]) -> dict[str, list[ast.Call]]:
+    """The calls of ``names``: in the cell's statements outside its functions and classes (all of them: a focused
+    pass may have skipped the line that calls), and inside a function or class only where the text shows the name
+    called (``def script(): voiced('...')``), so the bodies of the rest are not walked."""
     sites: dict[str, list[ast.Call]] = {}
+    walked: list[ast.stmt] = []
+    defs: list[ast.stmt] = []
     for stmt in tree.body:
-        if isinstance(stmt, (*FUNCTIONS, ast.ClassDef)):
-            continue
+        (defs if isinstance(stmt, (*FUNCTIONS, ast.ClassDef)) else walked).append(stmt)
+    words = {name.rstrip("()") for name in names}
+    called = re.compile(r"\b(" + "|".join(map(re.escape, sorted(words))) + r")\s*\(")
+    for stmt in defs:
+        # its decorators' lines (@voiced('...') calls voiced) and its body, not its own def line
+        first = min((d.lineno for d in stmt.decorator_list), default=stmt.lineno)
+        text = [*lines[first - 1:stmt.lineno - 1], *lines[stmt.lineno:stmt.end_lineno or stmt.lineno]]
+        if stmt.body and stmt.body[0].lineno == stmt.lineno:  # def go(): voiced('...') on one line
+            text.append(lines[stmt.lineno - 1])
+        if any(called.search(line) for line in text):
+            walked.append(stmt)
+    for stmt in walked:
         for node in ast.walk(stmt):
             if type(node) is ast.Call and (key := _site_name(node)) in names:
                 sites.setdefault(key, []).append(node)
@@ -83,15 +97,15 @@ def _sites_and_bindings(tree: ast.Module, names: set[str]) -> tuple[dict[str, in
     return sites, counts
 
 
-def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any]) -> dict[str, Any]:
+def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source: str) -> dict[str, Any]:
     """``{parameter: value}`` for each parameter of a function called exactly once whose argument there (or
-    default) folds to a constant, when the parameter's name is bound nowhere else in the cell.  The call is looked
-    for among the cell's own statements first (cheap); the whole cell is walked only to confirm a candidate."""
+    default) folds to a constant, when the parameter's name is bound nowhere else in the cell.  The calls are
+    looked for where the text shows them (cheap); the whole cell is walked only to confirm a candidate."""
     callables = _callables(tree)
     if not callables:
         return {}
     candidates: dict[str, tuple[str, Any]] = {}  # parameter -> (callable, value)
-    for name, found in _top_level_sites(tree, callables).items():
+    for name, found in _call_sites(tree, callables, source.split("\n")).items():
         if len(found) != 1 or any(isinstance(a, ast.Starred) for a in found[0].args):
             continue
         function, method = callables[name]
