@@ -16,7 +16,7 @@ from typing import Any
 from .. import shell
 from .commands import add_shell
 from .facts import CODE, EXEC, MAX_DEPTH, Analysis, clip
-from .folding import _printable, _target_names, dotted
+from .folding import _printable, _target_names, dotted, joined
 from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic
 from .nesting import _nested, _writefile
 from .wrappers import ARGV, PYTHON, SHELL, VARARGS, Wrapper
@@ -390,13 +390,7 @@ class _CallHandlers:
             return [v if isinstance(v, (str, int)) else self._loose_part(e, depth)
                     for v, e in zip(items, expr.elts[:4096], strict=True)]
         if isinstance(expr, ast.JoinedStr):
-            parts = []
-            for value in expr.values:
-                if isinstance(value, ast.Constant):
-                    parts.append(str(value.value))
-                elif isinstance(value, ast.FormattedValue):
-                    parts.append(self._loose_part(value.value, depth))
-            return "".join(parts)
+            return joined(expr, lambda value: self._loose_part(value.value, depth))
         if isinstance(expr, ast.Name):
             return self.loose_env.get(expr.id)
         if isinstance(expr, ast.Call) and not expr.keywords and (  # shlex.split(cmd), cmd.split(): the line itself

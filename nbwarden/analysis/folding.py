@@ -19,6 +19,7 @@ import shlex
 import string
 import urllib.parse
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,22 +115,8 @@ class _Folder:
             value = self.env.get(f"{node.value.id}.{node.attr}")
             return None if isinstance(value, _Function) else value
         if isinstance(node, ast.JoinedStr):
-            parts = []
-            for value in node.values:
-                if isinstance(value, ast.Constant):
-                    parts.append(str(value.value))
-                elif isinstance(value, ast.FormattedValue):
-                    inner = fold(value.value, depth + 1)
-                    if inner is None:
-                        return None
-                    spec = fold(value.format_spec, depth + 1) if value.format_spec is not None else ""
-                    if not isinstance(spec, str) or re.search(r"\d{5,}", spec):
-                        return None  # (a width of 10,000 or more would only pad)
-                    if spec:  # f"{120:c}", f"{n:x}": the value as the spec writes it
-                        parts.append(format(inner, spec))
-                    else:
-                        parts.append(inner.decode("utf-8", "replace") if isinstance(inner, bytes) else str(inner))
-            return _cap("".join(parts))
+            text = joined(node, lambda value: self._formatted(value, depth))
+            return None if text is None else _cap(text)
         if isinstance(node, ast.BinOp):
             left, right = fold(node.left, depth + 1), fold(node.right, depth + 1)
             if left is None or right is None:
@@ -194,6 +181,18 @@ class _Folder:
         if isinstance(node, ast.Call):
             return self._call(node, depth)
         return None
+
+    def _formatted(self, value: ast.FormattedValue, depth: int) -> str | None:
+        """One ``{...}`` of an f-string, as the string it becomes (None when unknown)."""
+        inner = self.fold(value.value, depth + 1)
+        if inner is None:
+            return None
+        spec = self.fold(value.format_spec, depth + 1) if value.format_spec is not None else ""
+        if not isinstance(spec, str) or re.search(r"\d{5,}", spec):
+            return None  # (a width of 10,000 or more would only pad)
+        if spec:  # f"{120:c}", f"{n:x}": the value as the spec writes it
+            return format(inner, spec)
+        return inner.decode("utf-8", "replace") if isinstance(inner, bytes) else str(inner)
 
     def _comprehension(self, gen: ast.comprehension, elts: tuple[ast.AST, ...], depth: int) -> list[list[Any]] | None:
         """The values of ``elts`` for each item a comprehension's one generator keeps (a dict comprehension's key
@@ -714,6 +713,20 @@ def _inlined_locals(statements: list[ast.stmt]) -> ast.expr | None:
             return None
         returned = substituted(returned, {stmt.targets[0].id: stmt.value})
     return returned
+
+
+def joined(node: ast.JoinedStr, render: Callable[[ast.FormattedValue], str | None]) -> str | None:
+    """An f-string with each ``{...}`` written by ``render``; None when ``render`` cannot write one."""
+    parts = []
+    for value in node.values:
+        if isinstance(value, ast.Constant):
+            parts.append(str(value.value))
+        elif isinstance(value, ast.FormattedValue):
+            text = render(value)
+            if text is None:
+                return None
+            parts.append(text)
+    return "".join(parts)
 
 
 def yielded(statements: list[ast.stmt]) -> ast.expr | None:
