@@ -355,9 +355,7 @@ class _CallHandlers:
         if isinstance(opener, ast.Name):  # with open('job.sh', 'w') as f: f.write(...)
             opener = self._opened_as(opener.id)
         if isinstance(opener, ast.Call) and dotted(opener.func).rsplit(".", 1)[-1] in TEMP_FILES:
-            suffix = next((k.value for k in opener.keywords if k.arg == "suffix"), None)
-            target = self.folder.fold(suffix) if suffix is not None else ""  # NamedTemporaryFile(suffix='.sh')
-            target = target if isinstance(target, str) else ""
+            target = self._suffix(opener)  # NamedTemporaryFile(suffix='.sh')
         elif isinstance(opener, ast.Call) and opener.args:
             target = self.folder.fold(opener.args[0]) or self._loose(opener.args[0]) or ""  # /tmp/x_{pid}.sh
         if low_level and isinstance(node.args[0], ast.Name):
@@ -374,10 +372,14 @@ class _CallHandlers:
             if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
                     dotted(node.value.func).rsplit(".", 1)[-1] in TEMP_FILES and \
                     any(isinstance(n, ast.Name) and n.id == name for t in node.targets for n in ast.walk(t)):
-                suffix = next((k.value for k in node.value.keywords if k.arg == "suffix"), None)
-                value = self.folder.fold(suffix) if suffix is not None else None
-                return value if isinstance(value, str) else ""
+                return self._suffix(node.value)
         return ""
+
+    def _suffix(self, maker: ast.Call) -> str:
+        """The ``suffix=`` a temporary file is made with (``''`` when none is known)."""
+        suffix = next((k.value for k in maker.keywords if k.arg == "suffix"), None)
+        value = self.folder.fold(suffix) if suffix is not None else None
+        return value if isinstance(value, str) else ""
 
     def _loose(self, expr: ast.AST, depth: int = 0) -> Any:
         """A command line whose parts are not all known: unknown parts become ``{name}`` (``sys.executable`` is
@@ -428,9 +430,7 @@ class _CallHandlers:
     def _loose_part(self, expr: ast.AST, depth: int) -> str:
         value = self.folder.fold(expr)
         if isinstance(value, (str, int)):
-            return str(value)
-        if dotted(expr) == "sys.executable":
-            return "python"
+            return str(value)  # sys.executable folds to "python"
         loose = self._loose(expr, depth + 1)
         if isinstance(loose, list):
             return " ".join(map(str, loose))

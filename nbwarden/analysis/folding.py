@@ -262,10 +262,10 @@ class _Folder:
         if isinstance(node, ast.Lambda):
             body = node.body
         else:
-            statements = node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
-            if node.decorator_list:
+            statements = _def_statements(node)
+            if statements is None:
                 return None
-            if statements and isinstance(statements[-1], ast.Return):
+            if _returns_after_locals(statements):
                 body = _inlined_locals(statements)  # raw = fromhex(h); return bytes(...raw...).decode()
             else:
                 body = yielded(statements)  # def parts(): yield a; for c in blobs: yield decode(c)
@@ -702,15 +702,35 @@ class _Folder:
         return None
 
 
-def _inlined_locals(statements: list[ast.stmt]) -> ast.expr | None:
-    """``a = f(x); b = g(a); return h(b)`` as the one expression ``h(g(f(x)))``: a few plain assignments to
-    local names, then a return; None for anything else."""
-    returned = statements[-1].value
-    if returned is None or len(statements) > 6:
+MAX_LOCALS = 5  # assignments before its return that a def may make and still be read as one expression
+
+
+def _def_statements(node: ast.FunctionDef) -> list[ast.stmt] | None:
+    """A def's statements after its docstring; None when it is decorated (what runs is not its body alone)."""
+    if node.decorator_list:
         return None
+    return node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
+
+
+def _returns_after_locals(statements: list[ast.stmt]) -> bool:
+    """A return of a value after at most :data:`MAX_LOCALS` plain assignments to local names."""
+    return bool(statements) and isinstance(statements[-1], ast.Return) and statements[-1].value is not None and \
+        len(statements) <= MAX_LOCALS + 1 and all(
+            isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+            for s in statements[:-1])
+
+
+def foldable_def(node: ast.FunctionDef) -> bool:
+    """Can :meth:`_Folder.function` read this def as one expression (a return after a few local assignments,
+    or a generator that only yields)?"""
+    statements = _def_statements(node)
+    return statements is not None and (_returns_after_locals(statements) or yielded(statements) is not None)
+
+
+def _inlined_locals(statements: list[ast.stmt]) -> ast.expr:
+    """``a = f(x); b = g(a); return h(b)`` (:func:`_returns_after_locals`) as the one expression ``h(g(f(x)))``."""
+    returned = statements[-1].value
     for stmt in reversed(statements[:-1]):
-        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)):
-            return None
         returned = substituted(returned, {stmt.targets[0].id: stmt.value})
     return returned
 

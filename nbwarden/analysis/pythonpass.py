@@ -25,7 +25,7 @@ from .folding import (
     _target_names,
     _unpacked,
     dotted,
-    yielded,
+    foldable_def,
 )
 from .nesting import _nested
 from .sites import constant_arguments
@@ -72,18 +72,6 @@ HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2}){8,}$")
 
 def _word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
-
-
-def _foldable_def(node: ast.FunctionDef) -> bool:
-    """Could ``def`` be read as one expression: a return after a docstring or a few assignments to local names, or
-    a generator that only yields (:func:`.folding.yielded`)?"""
-    if node.decorator_list:
-        return False
-    if type(node.body[-1]) is ast.Return and len(node.body) <= 7 and all(
-            type(s) is ast.Assign or type(s) is ast.Expr and isinstance(s.value, ast.Constant) for s in node.body[:-1]):
-        return True  # a return, after a docstring or a few assignments
-    body = node.body[1:] if ast.get_docstring(node) is not None else node.body
-    return type(node.body[-1]) in (ast.Expr, ast.For) and yielded(body) is not None
 
 
 def _bound_names(stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> set[str]:
@@ -265,7 +253,7 @@ class _PythonPass(_CallHandlers):
             elif kind is ast.Subscript and type(node.slice) is ast.Slice and node.slice.step is not None:
                 self.slices.append(node)  # s[::-1], s[::2]: a string read backwards or interleaved
             elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign or kind is ast.FunctionDef and (
-                    _foldable_def(node)):
+                    foldable_def(node)):
                 assigns.append(node)
             elif kind is ast.Expr and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
                 self._mark(node.value, INERT)  # docstrings and bare strings
@@ -298,7 +286,7 @@ class _PythonPass(_CallHandlers):
                                       if a.asname or kind is ast.ImportFrom and a.name != "*"})
                 continue
             hit = self._hit(stmt) or self._related(stmt)
-            if kind is ast.FunctionDef and _foldable_def(stmt):
+            if kind is ast.FunctionDef and foldable_def(stmt):
                 self.assigns.append(stmt)  # a one-line decoder: def d(s): return b64decode(s)
                 if hit and self._decoding(stmt):
                     self._note_bound({stmt.name}, decoded=True)
