@@ -697,6 +697,91 @@ TABLES_BENIGN = {
 }
 
 
+def noisy(text: str) -> str:
+    """Lower-case text with an upper-case letter after each character, for a filter to drop."""
+    return "".join(c + "QZXV"[i % 4] for i, c in enumerate(text))
+
+
+def reversed_zip64(text: str) -> str:
+    return b64(zlib.compress(text.encode())[::-1])
+
+
+PIPELINES = {
+    "a filter with a negated test drops the noise":
+        f"import os\nraw = '{noisy(MINER.lower())}'\nos.system(''.join(filter(lambda c: not c.isupper(), raw)))",
+    "a filter by a string predicate's name": "import os\n"
+        f"raw = '{''.join(c + '7' for c in 'xmrig')}'\nos.system(''.join(filter(str.isalpha, raw)) + ' -o pool.example.net:3333')",
+    "a loop that pipes a blob through a list of decoders":
+        "import base64, zlib, subprocess\n"
+        f"data = '{reversed_zip64(MINER)}'\nops = [base64.b64decode, lambda b: b[::-1], zlib.decompress, bytes.decode]\n"
+        "for op in ops:\n    data = op(data)\nsubprocess.run(data, shell=True)",
+    "a reduction that pipes a blob through a tuple of decoders":
+        "import base64, zlib, functools, os\n"
+        f"cmd = functools.reduce(lambda acc, f: f(acc), (base64.b64decode, lambda b: b[::-1], zlib.decompress, "
+        f"bytes.decode), '{reversed_zip64(MINER)}')\nos.system(cmd)",
+    "argv from generator functions run in a comprehension over them":
+        "import subprocess\nd = lambda b: bytes(x - 1 for x in b).decode()\n"
+        "def warm():\n    yield 'nvidia-smi'\n"
+        f"def job():\n    yield from map(d, {[bytes(c + 1 for c in w.encode()) for w in MINER.split()]!r})\n"
+        "procs = [subprocess.Popen(list(g())) for g in (warm, job)]",
+}
+
+
+@pytest.mark.parametrize("cell", PIPELINES.values(), ids=PIPELINES.keys())
+def test_filters_decoder_pipelines_and_tuples_of_generators_are_followed(engine, cell):
+    assert_miner_blocked(engine, cell)
+
+
+PIPELINES_BENIGN = {
+    "a filter that drops digits from an ordinary command":
+        "import os\nos.system(''.join(filter(lambda c: not c.isdigit(), 'ls1 -la2 /content')))",
+    "a loop that pipes a config through decoders":
+        f"import base64, zlib, json\ndata = '{reversed_zip64(CONFIG)}'\n"
+        "for op in (base64.b64decode, lambda b: b[::-1], zlib.decompress):\n    data = op(data)\nprint(json.loads(data))",
+    "a loop that cleans a string with str methods": "s = '  Hello World '\nfor f in [str.strip, str.lower]:\n    s = f(s)\nprint(s)",
+    "ordinary argv from generator functions":
+        "import subprocess\ndef a():\n    yield 'nvidia-smi'\ndef b():\n    yield from ('ls', '-la')\n"
+        "out = [subprocess.run(list(g())) for g in (a, b)]",
+}
+
+
+@pytest.mark.parametrize("cell", PIPELINES_BENIGN.values(), ids=PIPELINES_BENIGN.keys())
+def test_filters_and_pipelines_of_ordinary_values_are_allowed(engine, cell):
+    assert_allowed(engine, cell)
+
+
+def test_payloads_kept_on_classes_and_packed_with_separators_are_read(engine):
+    """Blobs kept as class attributes of subclasses, each an argv joined with a control character, decoded on
+    their looks: no statement of the classes names a tool."""
+    packed = "\x1f".join(MINER.split()).encode()
+    blob = b64(zlib.compress(packed))
+    cell = ("import subprocess, zlib, base64\nclass Step:\n    blob = ''\n"
+            "    def __call__(self):\n        return subprocess.Popen(zlib.decompress(base64.b64decode(self.blob))"
+            ".decode().split(chr(31)))\n"
+            f"class Warm(Step): blob = '{b64(zlib.compress(b'nvidia-smi'))}'\nclass Job(Step): blob = '{blob}'\n"
+            "procs = [c()() for c in Step.__subclasses__()]")
+    verdict = engine.check_code(cell)
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    ordinary = cell.replace(blob, b64(zlib.compress("\x1f".join(["ls", "-la", "/content"]).encode())))
+    assert_allowed(engine, ordinary)
+
+
+def test_strings_of_a_cell_that_names_rot13_are_read_rot13d(engine):
+    """A cell that decodes rot13 somewhere (here through an environment variable and a parameterised decorator,
+    which the folder does not follow) has its strings read rot13'd; a rot13 exercise stays allowed."""
+    cell = ("import codecs, os\n"
+            f"os.environ.update({{'J': '{rot13(MINER)}'}})\n"
+            "def staged(*keys):\n    def deco(fn):\n        def inner():\n"
+            "            return fn(*(codecs.decode(os.environ[k], 'rot13') for k in keys))\n"
+            "        return inner\n    return deco\n"
+            "@staged('J')\ndef go(cmd):\n    return os.system(cmd)\ngo()")
+    verdict = engine.check_code(cell)
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_allowed(engine, cell.replace(rot13(MINER), rot13("nvidia-smi -L")))
+    assert_allowed(engine, "import codecs\nsecret = 'Uryyb, jbeyq! Guvf vf n frperg zrffntr.'\n"
+                           "print(codecs.decode(secret, 'rot_13'))\nprint(codecs.encode('pip install numpy', 'rot13'))")
+
+
 def test_decoded_strings_inside_a_built_dict_are_read(engine):
     """``dict(zip(keys, map(decode, blobs)))``: each decoded value is text for the rules (a pool protocol's method
     names); the same table of ordinary words stays quiet."""

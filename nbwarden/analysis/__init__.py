@@ -25,6 +25,8 @@ One module per concern, imported one way (each imports only those above it; ``ne
     :class:`Fact`, :class:`Analysis`, the contexts ``exec``/``code``/``inert``, the shared limits, :func:`clip`.
 ``folding.py``
     value resolution and decoding: the constant folder and dotted call-target names.
+``rewrites.py``
+    statements rewritten as one expression for the folder (short defs, generators, decoder pipelines).
 ``parsing.py``
     Python source to an AST, Python 2 and broken blocks included.
 ``nesting.py``

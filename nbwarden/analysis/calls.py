@@ -16,9 +16,10 @@ from typing import Any
 from .. import shell
 from .commands import add_shell
 from .facts import CODE, EXEC, MAX_DEPTH, Analysis, clip
-from .folding import _printable, _target_names, dotted, joined
+from .folding import _Function, _printable, _target_names, dotted, joined
 from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic
 from .nesting import _nested, _writefile
+from .rewrites import substituted
 from .wrappers import ARGV, PYTHON, SHELL, VARARGS, Wrapper
 
 SHELL_CALLS = {"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput",
@@ -295,6 +296,30 @@ class _CallHandlers:
                     self._call(call)
 
             self._per_item(loop, items, bound, step)
+
+    def _calls_per_function(self) -> None:
+        """A call in a loop or comprehension over a tuple of the cell's own functions (``for g in (a, b):
+        run(*g())``, ``[spawn(*g()) for g in (a, b)]``) is handled once per function, with its name in place of
+        the loop's."""
+        handled = {id(call) for call in self.calls}
+        for node in (*self.loops, *self.comprehensions):
+            if type(node) is ast.For:
+                target, items, scope = node.target, node.iter, node
+            elif len(node.generators) == 1:
+                target, items, scope = node.generators[0].target, node.generators[0].iter, node.elt
+            else:
+                continue
+            if type(target) is not ast.Name or type(items) not in (ast.Tuple, ast.List) or \
+                    not 0 < len(items.elts) <= MAX_LOOP_ITEMS:
+                continue
+            names = [e.id for e in items.elts if type(e) is ast.Name and isinstance(self.env.get(e.id), _Function)]
+            if len(names) != len(items.elts):
+                continue
+            for call in [n for n in ast.walk(scope) if type(n) is ast.Call and id(n) in handled]:
+                if any(type(n) is ast.Name and n.id == target.id for n in ast.walk(call)):
+                    for name in names:
+                        self._call(ast.copy_location(substituted(call, {target.id: ast.Name(id=name, ctx=ast.Load())}),
+                                                     call))
 
     def _per_item(self, loop: ast.For, items: list[Any], names: set[str], step: Callable[[], None]) -> None:
         """Run ``step`` once per item with the loop's target bound to it; afterwards ``names`` (the target's and

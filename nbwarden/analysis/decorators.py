@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import ast
 
-from .folding import substituted
+from .rewrites import substituted
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 MAX_SITES = 256  # call sites rewritten in one cell

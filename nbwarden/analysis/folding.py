@@ -9,7 +9,6 @@ import base64
 import binascii
 import bz2
 import codecs
-import copy
 import html
 import json
 import lzma
@@ -23,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .rewrites import _def_statements, _inlined_locals, _returns_after_locals, reduced, substituted, yielded
 from .wrappers import table_entries
 
 MAX_FOLD = 1 << 20  # longest string the folder will build
@@ -232,6 +232,14 @@ class _Folder:
     def _condition(self, test: ast.AST, depth: int) -> bool | None:
         """A filter or a test: one comparison of folded values, or a string's own predicate (``c.islower()``);
         None when it cannot be known."""
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):  # not c.isupper()
+            value = self._condition(test.operand, depth)
+            return None if value is None else not value
+        if isinstance(test, ast.BoolOp):  # c.isalpha() and c != 'q'
+            values = [self._condition(v, depth) for v in test.values]
+            if None in values:
+                return None
+            return all(values) if isinstance(test.op, ast.And) else any(values)
         if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and test.func.attr in _PREDICATES \
                 and not test.args:
             base = self.fold(test.func.value, depth)
@@ -310,6 +318,33 @@ class _Folder:
                     self.env.pop(param, None)
                 else:
                     self.env[param] = value
+
+    def _filtered(self, func: ast.AST, iterable: ast.AST, depth: int) -> list[Any] | None:
+        """``filter(lambda c: not c.isupper(), s)``, ``filter(str.isalpha, s)``: the items a known test keeps."""
+        items = self.fold(iterable, depth)
+        if not isinstance(items, (list, str)):
+            return None
+        items = list(items)[:MAX_ITEMS]
+        predicate = self.name(func, depth).rpartition(".")[2]
+        function = self._callee(func, depth)
+        if predicate in _PREDICATES and function is None:
+            return [item for item in items if isinstance(item, str) and getattr(item, predicate)()]
+        if function is None or len(function.params) != 1 or function.rest is not None:
+            return None
+        param, = function.params
+        saved = self.env.get(param)
+        kept = []
+        try:
+            for item in items:
+                self.env[param] = item
+                keep = self._condition(function.body, depth + 1)
+                if keep is None:
+                    return None
+                if keep:
+                    kept.append(item)
+            return kept
+        finally:
+            self._restore(param, saved)
 
     def _apply(self, func: ast.AST, value: Any, depth: int) -> Any:
         """``func(value)`` for ``map(func, ...)``: a lambda, a function of the cell or a decoder by name."""
@@ -471,7 +506,11 @@ class _Folder:
                     return _cap(sep.join(items))
                 return None
             if method in {"decode", "encode"}:
-                base = fold(func.value, depth + 1)
+                if type(func.value) is ast.Name and func.value.id in {"bytes", "str"} and args:
+                    args = args[1:]  # bytes.decode(data): the method called through its class
+                    base = fold(node.args[0], depth + 1)
+                else:
+                    base = fold(func.value, depth + 1)
                 codec = fold(args[0], depth + 1) if args else "utf-8"
                 if isinstance(codec, str) and codec.replace("_", "").replace("-", "").lower() in {"rot13"}:
                     self.methods.add("rot13")
@@ -543,6 +582,8 @@ class _Folder:
                     key = fold(args[0], depth + 1)
                     return base[key] if key in base or len(args) < 2 else fold(args[1], depth + 1)
         short = name.rsplit(".", 1)[-1]
+        if short == "reduce" and len(args) == 3 and (pipeline := reduced(*args)) is not None:
+            return fold(pipeline, depth + 1)  # reduce(lambda acc, f: f(acc), (b64decode, decompress), blob)
         if short == "reduce" and len(args) == 2 and (self.name(args[0], depth + 1) in {"operator.add", "operator.concat"}
                                                      or _adds(args[0])):
             items = fold(args[1], depth + 1)
@@ -610,6 +651,8 @@ class _Folder:
                 return None
             out = [self._apply(args[0], item, depth + 1) for item in list(items)[:MAX_ITEMS]]
             return None if any(item is None for item in out) else out
+        if name == "filter" and len(args) == 2:
+            return self._filtered(args[0], args[1], depth + 1)
         if name in {"str", "bytes", "bytearray"} and args and (len(args) > 1 or node.keywords):
             value = fold(args[0], depth + 1)  # str(data, 'utf-8'), bytes(text, encoding='utf-8')
             codec = fold(args[1], depth + 1) if len(args) > 1 else next(
@@ -702,39 +745,6 @@ class _Folder:
         return None
 
 
-MAX_LOCALS = 5  # assignments before its return that a def may make and still be read as one expression
-
-
-def _def_statements(node: ast.FunctionDef) -> list[ast.stmt] | None:
-    """A def's statements after its docstring; None when it is decorated (what runs is not its body alone)."""
-    if node.decorator_list:
-        return None
-    return node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
-
-
-def _returns_after_locals(statements: list[ast.stmt]) -> bool:
-    """A return of a value after at most :data:`MAX_LOCALS` plain assignments to local names."""
-    return bool(statements) and isinstance(statements[-1], ast.Return) and statements[-1].value is not None and \
-        len(statements) <= MAX_LOCALS + 1 and all(
-            isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
-            for s in statements[:-1])
-
-
-def foldable_def(node: ast.FunctionDef) -> bool:
-    """Can :meth:`_Folder.function` read this def as one expression (a return after a few local assignments,
-    or a generator that only yields)?"""
-    statements = _def_statements(node)
-    return statements is not None and (_returns_after_locals(statements) or yielded(statements) is not None)
-
-
-def _inlined_locals(statements: list[ast.stmt]) -> ast.expr:
-    """``a = f(x); b = g(a); return h(b)`` (:func:`_returns_after_locals`) as the one expression ``h(g(f(x)))``."""
-    returned = statements[-1].value
-    for stmt in reversed(statements[:-1]):
-        returned = substituted(returned, {stmt.targets[0].id: stmt.value})
-    return returned
-
-
 def joined(node: ast.JoinedStr, render: Callable[[ast.FormattedValue], str | None]) -> str | None:
     """An f-string with each ``{...}`` written by ``render``; None when ``render`` cannot write one."""
     parts = []
@@ -747,45 +757,6 @@ def joined(node: ast.JoinedStr, render: Callable[[ast.FormattedValue], str | Non
                 return None
             parts.append(text)
     return "".join(parts)
-
-
-def yielded(statements: list[ast.stmt]) -> ast.expr | None:
-    """A generator's body made of ``yield a``, ``yield from b`` and ``for x in it: yield f(x)`` as one list
-    expression (``[a] + list(b) + [f(x) for x in it]``); None for any other statement."""
-    parts: list[ast.expr] = []
-    for stmt in statements:
-        value = stmt.value if isinstance(stmt, ast.Expr) else None
-        if isinstance(value, ast.Yield) and value.value is not None:
-            parts.append(ast.List(elts=[value.value], ctx=ast.Load()))
-        elif isinstance(value, ast.YieldFrom):
-            parts.append(ast.Call(func=ast.Name(id="list", ctx=ast.Load()), args=[value.value], keywords=[]))
-        elif isinstance(stmt, ast.For) and not stmt.orelse and len(stmt.body) == 1 and \
-                isinstance(stmt.body[0], ast.Expr) and isinstance(stmt.body[0].value, ast.Yield) and \
-                stmt.body[0].value.value is not None:
-            parts.append(ast.ListComp(elt=stmt.body[0].value.value, generators=[
-                ast.comprehension(target=stmt.target, iter=stmt.iter, ifs=[], is_async=0)]))
-        else:
-            return None
-    if not parts:
-        return None
-    expr = parts[0]
-    for part in parts[1:]:
-        expr = ast.BinOp(left=expr, op=ast.Add(), right=part)
-    return expr
-
-
-class _Put(ast.NodeTransformer):
-    def __init__(self, mapping: dict[str, ast.expr]) -> None:
-        self.mapping = mapping
-
-    def visit_Name(self, name: ast.Name) -> ast.AST:
-        return copy.deepcopy(self.mapping[name.id]) if name.id in self.mapping else name
-
-
-def substituted(expr: ast.expr, mapping: dict[str, ast.expr]) -> ast.expr:
-    """A copy of ``expr`` with the names in ``mapping`` replaced by (copies of) their expressions: a function's
-    body with the arguments of one call in place of its parameters."""
-    return _Put(mapping).visit(copy.deepcopy(expr))
 
 
 def _decompress(module: str, data: bytes, wbits: int) -> bytes:

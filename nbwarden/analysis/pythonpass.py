@@ -8,6 +8,7 @@ import ast
 import base64
 import binascii
 import bisect
+import codecs
 import re
 from typing import Any
 
@@ -25,9 +26,9 @@ from .folding import (
     _target_names,
     _unpacked,
     dotted,
-    foldable_def,
 )
 from .nesting import _nested
+from .rewrites import foldable_def, piped
 from .sites import constant_arguments
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers, table_entries
 
@@ -72,6 +73,11 @@ HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2}){8,}$")
 
 def _word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
+
+
+ROT13_NAME = re.compile(r"rot[-_]?13", re.I)
+MAX_ROT13 = 400  # longest string read rot13'd on a cell's word alone
+CONTROL_RUN = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]+")
 
 
 def _bound_names(stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> set[str]:
@@ -153,10 +159,12 @@ class _PythonPass(_CallHandlers):
         self.derived_nodes: set[int] = set()  # expressions whose value is already recorded (an assignment's)
         self.loop_of: dict[int, ast.For] | None = None  # a statement's id -> the loop whose body holds it
         self._binding_end = (0, 0)
+        self._rot13: bool | None = None
 
     def run(self) -> None:
         self.calls: list[ast.Call] = []
         self.loops: list[ast.For] = []
+        self.comprehensions: list[ast.ListComp | ast.GeneratorExp | ast.SetComp] = []
         self.strings: list[ast.AST] = []
         self.assigns: list[ast.AST] = []
         self.slices: list[ast.Subscript] = []
@@ -166,6 +174,8 @@ class _PythonPass(_CallHandlers):
             self._visit_body(self.tree.body)
         self.assigns += [bound for call in self.calls if type(call.func) is ast.Lambda
                          for bound in _lambda_bindings(call)]
+        if self.loops:
+            self._pipelines()
         self.assigns.sort(key=lambda n: (n.lineno, n.col_offset))
         # class attributes are read as Class.name and self.name too (class C: tool = ...; C.tool)
         self.class_of = {id(stmt): node.name for node in self.tree.body if type(node) is ast.ClassDef
@@ -185,6 +195,8 @@ class _PythonPass(_CallHandlers):
                 self._call(node)
         if self.loops:
             self._calls_per_item()
+        if self.loops or self.comprehensions:
+            self._calls_per_function()
         for node in self.slices:  # self.call('ebircsbus.gninim'[::-1]): decoded where it stands
             if id(node) not in self.derived_nodes:
                 self._derive(node, self.folder.fold(node))
@@ -192,6 +204,23 @@ class _PythonPass(_CallHandlers):
             self._string(node)
         if self.folder.exhausted:
             self.analysis.notes.append("string folding stopped at its work limit; some values were not decoded")
+
+    def _pipeline(self, loop: ast.For) -> ast.Assign | None:
+        """A loop that pipes a value through a list of decoders, as one assignment (:func:`piped`); a list named
+        by the loop is the last one bound to that name before it."""
+        sequence = None
+        if isinstance(loop.iter, ast.Name):
+            sequence = next((a.value for a in reversed(self.assigns) if type(a) is ast.Assign and a.lineno < loop.lineno
+                             and len(a.targets) == 1 and type(a.targets[0]) is ast.Name
+                             and a.targets[0].id == loop.iter.id), None)
+        return piped(loop, sequence)
+
+    def _pipelines(self) -> None:
+        """Replace the assignment inside each pipeline loop the walk collected by the pipeline's own."""
+        for loop in self.loops:
+            if (pipeline := self._pipeline(loop)) is not None:
+                inner = loop.body[0]
+                self.assigns = [pipeline if a is inner else a for a in self.assigns]
 
     def _class_of(self, receiver: ast.AST) -> str:
         """The class an instance was made from, when the cell shows it: ``C()`` itself or a name bound to one."""
@@ -250,6 +279,8 @@ class _PythonPass(_CallHandlers):
                 self._import(node)
             elif kind is ast.For:
                 self.loops.append(node)
+            elif kind is ast.ListComp or kind is ast.GeneratorExp or kind is ast.SetComp:
+                self.comprehensions.append(node)
             elif kind is ast.Subscript and type(node.slice) is ast.Slice and node.slice.step is not None:
                 self.slices.append(node)  # s[::-1], s[::2]: a string read backwards or interleaved
             elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign or kind is ast.FunctionDef and (
@@ -286,6 +317,9 @@ class _PythonPass(_CallHandlers):
                                       if a.asname or kind is ast.ImportFrom and a.name != "*"})
                 continue
             hit = self._hit(stmt) or self._related(stmt)
+            if kind is ast.For and not hit and (pipeline := self._pipeline(stmt)) is not None:
+                self.assigns.append(pipeline)  # for op in ops: data = op(data), with no word of its own
+                continue
             if kind is ast.FunctionDef and foldable_def(stmt):
                 self.assigns.append(stmt)  # a one-line decoder: def d(s): return b64decode(s)
                 if hit and self._decoding(stmt):
@@ -303,14 +337,13 @@ class _PythonPass(_CallHandlers):
                         self._note_bound(_bound_names(stmt))
                 else:
                     self.assigns.append(stmt)
-                    # long constants may be encoded payloads used elsewhere (base64 lists in a loop)
-                    value = stmt.value
-                    items = value.elts if type(value) in (ast.List, ast.Tuple) else (value,)
-                    for node in items:
-                        if type(node) is ast.Constant and isinstance(node.value, str) and len(node.value) >= 16:
-                            self.strings.append(node)
+                    self._keep_payloads(stmt)
                 continue
             if not hit:
+                if kind is ast.ClassDef:  # class Vnc(Proc): blob = '...': payloads kept on classes
+                    for inner in stmt.body:
+                        if type(inner) is ast.Assign or type(inner) is ast.AnnAssign:
+                            self._keep_payloads(inner)
                 continue
             if kind not in COMPOUND:
                 self._walk(stmt)
@@ -329,6 +362,15 @@ class _PythonPass(_CallHandlers):
                                 self._walk_value(sub_value)
                 else:
                     self._walk_value(value)
+
+    def _keep_payloads(self, stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> None:
+        """Long constants an assignment with no hit binds may be encoded payloads used elsewhere (base64 lists
+        read in a loop, blobs kept on classes): their strings are read for what they decode to."""
+        value = stmt.value
+        items = value.elts if type(value) in (ast.List, ast.Tuple) else (value,)
+        for node in items:
+            if type(node) is ast.Constant and isinstance(node.value, str) and len(node.value) >= 16:
+                self.strings.append(node)
 
     def _related(self, stmt: ast.stmt) -> bool:
         """Does the statement cover a line that uses a name bound at a hit?"""
@@ -689,6 +731,8 @@ class _PythonPass(_CallHandlers):
         value = node.value
         if ctx != CODE or len(value) < 8:
             return
+        if self._rot13_cell() and len(value) <= MAX_ROT13 and value.isascii():
+            self._blind(node, codecs.decode(value, "rot13"), "rot13")  # a cell that decodes rot13 somewhere
         for url in URL_RE.findall(value):
             self._fact("url", url, node, ctx)
         if len(value) >= 16 and " " not in value.strip():
@@ -706,14 +750,26 @@ class _PythonPass(_CallHandlers):
                     method += f"+{packer}" if packer else ""
                 except (binascii.Error, ValueError):
                     decoded = None
-            if decoded and len(decoded) >= 4:
-                self._fact("text", decoded, node, CODE, method,
-                           evidence=f"{self._evidence(node)}  ⇒  {clip(decoded, 120)}")
-                if self.depth < MAX_DEPTH and any(ch in decoded for ch in " (.=/"):
-                    _nested(self.analysis, decoded, "python", node.lineno, method, CODE, self.depth + 1)
-                    # the decoded text may be a shell line too
-                    if "/" in decoded or " -" in decoded:
-                        add_shell(self.analysis, decoded, node.lineno, method, CODE, self.depth)
+            if decoded:
+                self._blind(node, decoded, method)
+
+    def _blind(self, node: ast.Constant, decoded: str, method: str) -> None:
+        """What a string decodes to on its looks alone: text, and code or a shell line when it reads as one.  The
+        code is read, never run: its facts stay in the ``code`` context."""
+        decoded = CONTROL_RUN.sub(" ", decoded)  # argv packed with control characters ('xmrig\x1f-o\x1f...')
+        if len(decoded) < 4:
+            return
+        self._fact("text", decoded, node, CODE, method, evidence=f"{self._evidence(node)}  ⇒  {clip(decoded, 120)}")
+        if self.depth < MAX_DEPTH and any(ch in decoded for ch in " (.=/"):
+            _nested(self.analysis, decoded, "python", node.lineno, method, CODE, self.depth + 1)
+            if "/" in decoded or " -" in decoded:  # the decoded text may be a shell line too
+                add_shell(self.analysis, decoded, node.lineno, method, CODE, self.depth)
+
+    def _rot13_cell(self) -> bool:
+        """Does the unit name the rot13 codec (``codecs.decode(s, 'rot13')``, ``'rot_13'``)?  Decided once."""
+        if self._rot13 is None:
+            self._rot13 = ROT13_NAME.search(self.analysis.source) is not None
+        return self._rot13
 
     def _span(self, node: ast.AST, ctx: str) -> None:
         lines = self.analysis.lines

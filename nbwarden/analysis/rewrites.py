@@ -1,0 +1,130 @@
+"""AST rewrites that turn a few statements into one expression the folder can read.
+
+A def of a few local assignments and a return (``a = f(x); return g(a)`` as ``g(f(x))``), a generator that only
+yields (``[a] + [f(x) for x in it]``), a function's body with one call's arguments in place of its parameters, and
+a loop that pipes a value through a list of decoders (``for op in ops: data = op(data)`` as ``c(b(a(data)))``).
+Rewriting keeps one reader (the folder) instead of a second evaluator per statement shape.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+
+MAX_LOCALS = 5  # assignments before its return that a def may make and still be read as one expression
+
+
+def _def_statements(node: ast.FunctionDef) -> list[ast.stmt] | None:
+    """A def's statements after its docstring; None when it is decorated (what runs is not its body alone)."""
+    if node.decorator_list:
+        return None
+    return node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
+
+
+def _returns_after_locals(statements: list[ast.stmt]) -> bool:
+    """A return of a value after at most :data:`MAX_LOCALS` plain assignments to local names."""
+    return bool(statements) and isinstance(statements[-1], ast.Return) and statements[-1].value is not None and \
+        len(statements) <= MAX_LOCALS + 1 and all(
+            isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
+            for s in statements[:-1])
+
+
+def foldable_def(node: ast.FunctionDef) -> bool:
+    """Can :meth:`_Folder.function` read this def as one expression (a return after a few local assignments,
+    or a generator that only yields)?"""
+    statements = _def_statements(node)
+    return statements is not None and (_returns_after_locals(statements) or yielded(statements) is not None)
+
+
+def _inlined_locals(statements: list[ast.stmt]) -> ast.expr:
+    """``a = f(x); b = g(a); return h(b)`` (:func:`_returns_after_locals`) as the one expression ``h(g(f(x)))``."""
+    returned = statements[-1].value
+    for stmt in reversed(statements[:-1]):
+        returned = substituted(returned, {stmt.targets[0].id: stmt.value})
+    return returned
+
+
+def yielded(statements: list[ast.stmt]) -> ast.expr | None:
+    """A generator's body made of ``yield a``, ``yield from b`` and ``for x in it: yield f(x)`` as one list
+    expression (``[a] + list(b) + [f(x) for x in it]``); None for any other statement."""
+    parts: list[ast.expr] = []
+    for stmt in statements:
+        value = stmt.value if isinstance(stmt, ast.Expr) else None
+        if isinstance(value, ast.Yield) and value.value is not None:
+            parts.append(ast.List(elts=[value.value], ctx=ast.Load()))
+        elif isinstance(value, ast.YieldFrom):
+            parts.append(ast.Call(func=ast.Name(id="list", ctx=ast.Load()), args=[value.value], keywords=[]))
+        elif isinstance(stmt, ast.For) and not stmt.orelse and len(stmt.body) == 1 and \
+                isinstance(stmt.body[0], ast.Expr) and isinstance(stmt.body[0].value, ast.Yield) and \
+                stmt.body[0].value.value is not None:
+            parts.append(ast.ListComp(elt=stmt.body[0].value.value, generators=[
+                ast.comprehension(target=stmt.target, iter=stmt.iter, ifs=[], is_async=0)]))
+        else:
+            return None
+    if not parts:
+        return None
+    expr = parts[0]
+    for part in parts[1:]:
+        expr = ast.BinOp(left=expr, op=ast.Add(), right=part)
+    return expr
+
+
+class _Put(ast.NodeTransformer):
+    def __init__(self, mapping: dict[str, ast.expr]) -> None:
+        self.mapping = mapping
+
+    def visit_Name(self, name: ast.Name) -> ast.AST:
+        return copy.deepcopy(self.mapping[name.id]) if name.id in self.mapping else name
+
+
+def substituted(expr: ast.expr, mapping: dict[str, ast.expr]) -> ast.expr:
+    """A copy of ``expr`` with the names in ``mapping`` replaced by (copies of) their expressions: a function's
+    body with the arguments of one call in place of its parameters."""
+    return _Put(mapping).visit(copy.deepcopy(expr))
+
+
+MAX_PIPELINE = 8  # decoders one loop may apply in turn
+
+
+def piped(loop: ast.For, sequence: ast.expr | None = None) -> ast.Assign | None:
+    """``for op in (a, b, c): data = op(data)`` as the assignment ``data = c(b(a(data)))``.
+
+    ``sequence`` is what the loop goes over when it names a list bound earlier (``ops = [b64decode, ...]``);
+    None when the loop is not such a pipeline."""
+    if loop.orelse or len(loop.body) != 1 or not isinstance(loop.target, ast.Name):
+        return None
+    stmt = loop.body[0]
+    if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
+        return None
+    value, name = stmt.value, stmt.targets[0].id
+    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == loop.target.id
+            and len(value.args) == 1 and not value.keywords and isinstance(value.args[0], ast.Name)
+            and value.args[0].id == name):
+        return None
+    items = loop.iter if isinstance(loop.iter, (ast.List, ast.Tuple)) else sequence
+    if not isinstance(items, (ast.List, ast.Tuple)) or not 0 < len(items.elts) <= MAX_PIPELINE:
+        return None
+    expr: ast.expr = ast.Name(id=name, ctx=ast.Load())
+    for step in items.elts:
+        expr = ast.Call(func=copy.deepcopy(step), args=[expr], keywords=[])
+    assign = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=expr)
+    return ast.fix_missing_locations(ast.copy_location(assign, stmt))
+
+
+def reduced(func: ast.expr, sequence: ast.expr, start: ast.expr) -> ast.expr | None:
+    """``reduce(lambda acc, f: f(acc), (a, b, c), data)`` as ``c(b(a(data)))``: the same pipeline as :func:`piped`,
+    written as one call; None for any other reduction."""
+    if not isinstance(func, ast.Lambda) or not isinstance(sequence, (ast.List, ast.Tuple)) or \
+            not 0 < len(sequence.elts) <= MAX_PIPELINE:
+        return None
+    params = [a.arg for a in func.args.args]
+    body = func.body
+    if len(params) != 2 or func.args.vararg or not (
+            isinstance(body, ast.Call) and isinstance(body.func, ast.Name) and body.func.id == params[1]
+            and len(body.args) == 1 and not body.keywords and isinstance(body.args[0], ast.Name)
+            and body.args[0].id == params[0]):
+        return None
+    expr = start
+    for step in sequence.elts:
+        expr = ast.Call(func=step, args=[expr], keywords=[])
+    return expr
