@@ -436,6 +436,12 @@ PAIRS = [
      "import smtplib\nclass Mailer:\n    def __init__(self, people):\n        self.people = people\n"
      "        self.s = smtplib.SMTP('smtp.example.org')\n    def send(self, to):\n        self.s.sendmail(ME, to, BODY)\n"
      "    def run(self):\n        for person in self.people:\n            self.send(person)\nMailer(subscribers).run()"),
+    ("messages: an address written in the call, mailed in an endless loop", "dos_attack",
+     "import smtplib\ns = smtplib.SMTP('smtp.gmail.com', 587)\ns.starttls()\ns.login('me', 'pw')\n"
+     "while True:\n    s.sendmail('me@example.org', 'target@example.net', '')",
+     "import smtplib, time\ns = smtplib.SMTP('smtp.example.org')\nfor attempt in range(3):\n    try:\n"
+     "        s.sendmail('me@example.org', 'team@example.org', 'report')\n        break\n"
+     "    except smtplib.SMTPException:\n        time.sleep(5)"),
     ("flood: a request program run in an endless loop", "dos_attack",
      "import os\nwhile True:\n    os.system('curl -s https://shop.example.com/ > /dev/null &')",
      "import os\nfor i in range(100000):\n    os.system('curl -s http://localhost:8000/')"),

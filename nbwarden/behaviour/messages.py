@@ -142,6 +142,8 @@ def _mail_storm(unit: _Unit, call: ast.Call) -> Found | None:
     target = call.args[1] if len(call.args) > 1 else unit.keyword(call, "to_addrs")
     if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
         name = f"self.{target.attr}"  # the instance's one target, the same at every call of the method
+    elif isinstance(target, ast.Constant) and isinstance(target.value, str) and target.value:
+        name = repr(target.value)  # an address written in the call: no loop or caller can vary it
     else:
         while isinstance(target, (ast.Attribute, ast.Subscript)):  # member.email, row['to']: the member, the row
             target = target.value
