@@ -10,6 +10,9 @@ own names end up in it.
 
     python eval/train_words.py                      # report and write nbwarden/models/words.json
     python eval/train_words.py --report-only        # the cross-validation report alone
+
+The report ends with suggested thresholds per category (:func:`suggested`); the shipped model uses them, passed
+as ``--threshold`` and ``--category-threshold``.
 """
 
 from __future__ import annotations
@@ -85,21 +88,41 @@ def cross_validate(docs: list[dict], c: float, min_repos: int, thresholds: list[
             best = max(range(1, len(CLASSES)), key=lambda k: proba[row][k])
             judged[i] = (1.0 - float(proba[row][0]), CLASSES[best])
     totals = collections.Counter(d["kind"] for d in docs)
+    added: dict[tuple[str, float], collections.Counter] = {}
     print(f"dev, five folds grouped by repository (C={c}); rules alone flag "
           f"{sum(d['action'] in FLAGGED for d in docs if d['kind'] == 'prohibited')}/{totals['prohibited']} "
           f"prohibited, {sum(d['action'] in FLAGGED for d in docs if d['kind'] == 'benign')}/{totals['benign']} "
           "hard negatives")
     for t in thresholds:
         over = [(d, cat) for d, (p, cat) in zip(docs, judged, strict=True) if p >= t]
-        added = collections.Counter(d["kind"] for d, _ in over if d["action"] not in FLAGGED)
+        overall = collections.Counter(d["kind"] for d, _ in over if d["action"] not in FLAGGED)
         alone = sum(1 for d, _ in over if d["kind"] == "prohibited")
         print(f"  threshold {t:.2f}: model alone finds {alone}/{totals['prohibited']}; added to the rules: "
-              f"{added['prohibited']} prohibited, {added['benign']} hard negatives, {added['ordinary']} ordinary")
+              f"{overall['prohibited']} prohibited, {overall['benign']} hard negatives, {overall['ordinary']} ordinary")
         # per category (the model's): what it would add, prohibited/hard negatives; for --category-threshold
         per = {cat: collections.Counter(d["kind"] for d, k in over if k == cat and d["action"] not in FLAGGED)
                for cat in CLASSES[1:]}
         print("    by category, added prohibited/hard negatives: "
               + ", ".join(f"{cat} {n['prohibited']}/{n['benign']}" for cat, n in per.items()))
+        for cat, n in per.items():
+            added[cat, t] = n
+    print("  suggested thresholds: " + ", ".join(f"{cat}={t:.2f}" for cat, t in suggested(added, totals, thresholds).items()))
+
+
+def suggested(added: dict, totals: collections.Counter, thresholds: list[float]) -> dict[str, float]:
+    """Per category, the threshold whose additions gain the most: a prohibited file found is worth one point of
+    recall (1/prohibited) and a hard negative flagged costs one point of false-positive rate (1/hard negatives), no
+    ordinary notebook may be added, and ties go to the higher threshold (fewer warnings)."""
+    choice = {}
+    for cat in CLASSES[1:]:
+        best, best_gain = max(thresholds), float("-inf")
+        for t in sorted(thresholds, reverse=True):
+            n = added[cat, t]
+            gain = n["prohibited"] / totals["prohibited"] - n["benign"] / totals["benign"]
+            if n["ordinary"] == 0 and gain > best_gain + 1e-12:
+                best, best_gain = t, gain
+        choice[cat] = best
+    return choice
 
 
 def export(docs: list[dict], c: float, min_repos: int, threshold: float, min_words: int, min_chars: int,
