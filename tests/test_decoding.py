@@ -719,6 +719,10 @@ PIPELINES = {
         "import base64, zlib, functools, os\n"
         f"cmd = functools.reduce(lambda acc, f: f(acc), (base64.b64decode, lambda b: b[::-1], zlib.decompress, "
         f"bytes.decode), '{reversed_zip64(MINER)}')\nos.system(cmd)",
+    "a pipeline whose last step compiles the decoded source, then exec":
+        "import base64, zlib\nops = [base64.b85decode, zlib.decompress, bytes.decode, lambda s: compile(s, '<job>', 'exec')]\n"
+        f"obj = {base64.b85encode(zlib.compress(f'import os{chr(10)}os.system({MINER!r})'.encode())).decode()!r}\n"
+        "for op in ops:\n    obj = op(obj)\nexec(obj)",
     "argv from generator functions run in a comprehension over them":
         "import subprocess\nd = lambda b: bytes(x - 1 for x in b).decode()\n"
         "def warm():\n    yield 'nvidia-smi'\n"
@@ -738,6 +742,10 @@ PIPELINES_BENIGN = {
     "a loop that pipes a config through decoders":
         f"import base64, zlib, json\ndata = '{reversed_zip64(CONFIG)}'\n"
         "for op in (base64.b64decode, lambda b: b[::-1], zlib.decompress):\n    data = op(data)\nprint(json.loads(data))",
+    "a pipeline that compiles and runs a decoded plotting snippet":
+        "import base64, zlib\nops = [base64.b85decode, zlib.decompress, bytes.decode, lambda s: compile(s, '<plot>', 'exec')]\n"
+        f"obj = {base64.b85encode(zlib.compress(b'import json' + bytes([10]) + b'print(json.dumps({1: 2}))')).decode()!r}\n"
+        "for op in ops:\n    obj = op(obj)\nexec(obj)",
     "a loop that cleans a string with str methods": "s = '  Hello World '\nfor f in [str.strip, str.lower]:\n    s = f(s)\nprint(s)",
     "ordinary argv from generator functions":
         "import subprocess\ndef a():\n    yield 'nvidia-smi'\ndef b():\n    yield from ('ls', '-la')\n"

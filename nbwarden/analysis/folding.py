@@ -651,6 +651,9 @@ class _Folder:
                 return None
             out = [self._apply(args[0], item, depth + 1) for item in list(items)[:MAX_ITEMS]]
             return None if any(item is None for item in out) else out
+        if name in {"compile", "builtins.compile"} and args:  # exec(compile(src, ...)) runs src: the code is its text
+            value = fold(args[0], depth + 1)
+            return value if isinstance(value, str) else None
         if name == "filter" and len(args) == 2:
             return self._filtered(args[0], args[1], depth + 1)
         if name in {"str", "bytes", "bytearray"} and args and (len(args) > 1 or node.keywords):
