@@ -774,6 +774,20 @@ def test_payloads_kept_on_classes_and_packed_with_separators_are_read(engine):
     assert_allowed(engine, ordinary)
 
 
+def test_a_compressed_base85_payload_returned_by_a_function_is_read(engine):
+    """A payload a function returns, lzma-compressed and base85-encoded, run by a parameterised decorator the folder
+    does not follow: the literal alone, decoded on its looks (compressed data in base85), shows the code."""
+    def cell(source: str) -> str:
+        blob = base64.b85encode(lzma.compress(source.encode())).decode()
+        return ("import lzma, base64, runpy\ndef staged(path):\n    def deco(fn):\n        def run():\n"
+                "            open(path, 'wb').write(lzma.decompress(base64.b85decode(fn())))\n"
+                "            return runpy.run_path(path)\n        return run\n    return deco\n"
+                f"@staged('/content/aug.py')\ndef payload():\n    return {blob!r}\npayload()")
+    verdict = engine.check_code(cell(f"import os\nos.system({MINER!r})"))
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_allowed(engine, cell("import json\nprint(json.dumps({'epochs': 10}))"))
+
+
 def test_strings_of_a_cell_that_names_rot13_are_read_rot13d(engine):
     """A cell that decodes rot13 somewhere (here through an environment variable and a parameterised decorator,
     which the folder does not follow) has its strings read rot13'd; a rot13 exercise stays allowed."""

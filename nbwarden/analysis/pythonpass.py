@@ -68,6 +68,7 @@ DOWNLOAD_CALLS: dict[str, tuple[int, str, int, str]] = {
 }
 URL_RE = shell.URL_RE
 B64_RE = re.compile(r"^[A-Za-z0-9+/_\-\s]{16,}={0,2}$")
+B85_RE = re.compile(r"^[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]+$")
 HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2}){8,}$")
 
 
@@ -337,13 +338,13 @@ class _PythonPass(_CallHandlers):
                         self._note_bound(_bound_names(stmt))
                 else:
                     self.assigns.append(stmt)
-                    self._keep_payloads(stmt)
+                    self._keep_payloads(stmt.value)
                 continue
             if not hit:
-                if kind is ast.ClassDef:  # class Vnc(Proc): blob = '...': payloads kept on classes
-                    for inner in stmt.body:
-                        if type(inner) is ast.Assign or type(inner) is ast.AnnAssign:
-                            self._keep_payloads(inner)
+                if kind is ast.ClassDef or kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                    for inner in stmt.body:  # class Vnc(Proc): blob = '...'; def payload(): return '...'
+                        if type(inner) in (ast.Assign, ast.AnnAssign, ast.Return):
+                            self._keep_payloads(inner.value)
                 continue
             if kind not in COMPOUND:
                 self._walk(stmt)
@@ -363,10 +364,10 @@ class _PythonPass(_CallHandlers):
                 else:
                     self._walk_value(value)
 
-    def _keep_payloads(self, stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> None:
-        """Long constants an assignment with no hit binds may be encoded payloads used elsewhere (base64 lists
-        read in a loop, blobs kept on classes): their strings are read for what they decode to."""
-        value = stmt.value
+    def _keep_payloads(self, value: ast.expr | None) -> None:
+        """Long constants a statement with no hit binds or returns may be encoded payloads used elsewhere (base64
+        lists read in a loop, blobs kept on classes or returned by a function): their strings are read for what
+        they decode to."""
         items = value.elts if type(value) in (ast.List, ast.Tuple) else (value,)
         for node in items:
             if type(node) is ast.Constant and isinstance(node.value, str) and len(node.value) >= 16:
@@ -750,6 +751,14 @@ class _PythonPass(_CallHandlers):
                     method += f"+{packer}" if packer else ""
                 except (binascii.Error, ValueError):
                     decoded = None
+            elif len(compact) >= 24 and B85_RE.match(compact):
+                # base85 text is rarely readable by chance: only a compressed payload inside it is taken
+                try:
+                    raw, packer = _unpacked(base64.b85decode(compact))
+                except ValueError:
+                    raw, packer = b"", None
+                if packer:
+                    decoded, method = _printable(raw), f"base85+{packer}"
             if decoded:
                 self._blind(node, decoded, method)
 
