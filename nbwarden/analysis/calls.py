@@ -354,6 +354,8 @@ class _CallHandlers:
             return len(node.elts) <= MAX_LOOP_ITEMS
         if kind is ast.Name:
             return isinstance(self.env.get(node.id), (list, dict))
+        if kind is ast.Attribute and type(node.value) is ast.Name:  # for p in self.parts: kept by __init__
+            return isinstance(self.env.get(f"{node.value.id}.{node.attr}"), (list, dict))
         if kind is ast.Call:
             func = node.func
             if type(func) is ast.Attribute and func.attr in {"items", "values", "keys"}:

@@ -291,6 +291,10 @@ class _Folder:
             return self.function(func, depth)
         if isinstance(func, ast.Name) and isinstance(value := self.env.get(func.id), _Function):
             return value
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in {"self", "cls"} \
+                and isinstance(value := self.env.get(func.attr), _Function) and value.params[:1] == [func.value.id]:
+            # self._x(h): a method of the cell's class, its self left to the attributes the folder knows (self.K)
+            return _Function(value.params[1:], value.defaults, value.body, value.rest)
         return None
 
     def _invoke(self, function: _Function, values: list[Any], keywords: dict[str, Any], depth: int) -> Any:

@@ -81,6 +81,11 @@ MAX_ROT13 = 400  # longest string read rot13'd on a cell's word alone
 CONTROL_RUN = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]+")
 
 
+def _sets_self(stmt: ast.Assign) -> bool:
+    """``self.x = ...``: state a method leaves for the others, kept even where the prefilter saw nothing."""
+    return all(type(t) is ast.Attribute and type(t.value) is ast.Name and t.value.id == "self" for t in stmt.targets)
+
+
 def _bound_names(stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> set[str]:
     """The plain names an assignment binds (``a``, ``a, b``; not ``self.a`` or ``d[k]``)."""
     names, todo = set(), list(stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
@@ -345,6 +350,8 @@ class _PythonPass(_CallHandlers):
                     for inner in stmt.body:  # class Vnc(Proc): blob = '...'; def payload(): return '...'
                         if type(inner) in (ast.Assign, ast.AnnAssign, ast.Return):
                             self._keep_payloads(inner.value)
+                        if type(inner) is ast.Assign and _sets_self(inner):
+                            self.assigns.append(inner)  # def __init__(self, *parts): self.parts = parts
                 continue
             if kind not in COMPOUND:
                 self._walk(stmt)

@@ -110,6 +110,11 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
             continue
         function, method = callables[name]
         params = _params(function, method)
+        rest = function.args.vararg
+        if rest is not None and len(found[0].args) > len(params):  # Warmup('...', '...'): *parts, the further ones
+            values = [fold(a) for a in found[0].args[len(params):]]
+            if all(isinstance(v, (str, bytes, int)) and not isinstance(v, bool) for v in values):
+                candidates[rest.arg] = (name, values)
         defaults = dict(zip([p.arg for p in params][len(params) - len(function.args.defaults):],
                             function.args.defaults, strict=False))
         given = {p.arg: a for p, a in zip(params, found[0].args, strict=False)}
