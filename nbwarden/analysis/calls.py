@@ -321,6 +321,41 @@ class _CallHandlers:
                         self._call(ast.copy_location(substituted(call, {target.id: ast.Name(id=name, ctx=ast.Load())}),
                                                      call))
 
+    def _calls_per_subclass(self) -> None:
+        """A base class whose methods run what its subclasses keep (``class Svc: def start(self): spawn(self.argv)``
+        and ``class Browser(Svc): _enc = [...]``): the base's calls are handled once per subclass of the cell, with
+        ``self.<name>`` set to that subclass's class attributes and the methods' assignments read again."""
+        classes = {node.name: node for node in self.tree.body if type(node) is ast.ClassDef}
+        if len(classes) < 2:
+            return
+        handled = {id(call) for call in self.calls}
+        for sub in classes.values():
+            bases = [classes[b.id] for b in sub.bases if type(b) is ast.Name and b.id in classes]
+            kept = {f"self.{t.id}": stmt.value for stmt in sub.body if type(stmt) is ast.Assign
+                    for t in stmt.targets if type(t) is ast.Name}
+            if len(bases) != 1 or not kept:
+                continue
+            inside = {id(n) for n in ast.walk(bases[0])}
+            in_methods = {id(n) for method in bases[0].body if type(method) in (ast.FunctionDef, ast.AsyncFunctionDef)
+                          for stmt in method.body for n in ast.walk(stmt)}  # not the base's own class attributes
+            body = [a for a in self.assigns if id(a) in in_methods and type(a) is not ast.FunctionDef]
+            calls = [c for c in self.calls if id(c) in inside and id(c) in handled]
+            if not calls:
+                continue
+            values = {name: self.folder.fold(expr) for name, expr in kept.items()}
+            names = {*values, *(name for a in body for name in _bound_here(a))}
+            saved = {name: (self.env.get(name), self.loose_env.get(name)) for name in names}
+            try:
+                for name, value in values.items():
+                    self._put(name, value, None)
+                for node in body:
+                    self._assign(node)
+                for call in calls:
+                    self._call(call)
+            finally:
+                for name, (value, loose) in saved.items():
+                    self._put(name, value, loose)
+
     def _per_item(self, loop: ast.For, items: list[Any], names: set[str], step: Callable[[], None]) -> None:
         """Run ``step`` once per item with the loop's target bound to it; afterwards ``names`` (the target's and
         any the step binds) hold what they held before, and their binding history is as it was."""

@@ -82,6 +82,7 @@ class _Folder:
         self.steps = 0  # nodes folded for the current top-level expression
         self.total = 0  # nodes folded in all
         self.exhausted = False  # a cap was hit: some values are unknown
+        self.properties: set[str] = set()  # names of the cell's @property methods (self.argv folds their body)
 
     def fold(self, node: ast.AST, depth: int = 0) -> Any:
         if depth == 0:
@@ -113,6 +114,9 @@ class _Folder:
             if module == "sys" and node.attr == "executable":
                 return "python"  # [sys.executable, 'run.py', ...]: the interpreter, whatever its path
             value = self.env.get(f"{node.value.id}.{node.attr}")
+            if value is None and node.value.id == "self" and node.attr in self.properties and \
+                    isinstance(getter := self.env.get(node.attr), _Function) and getter.params == ["self"]:
+                return fold(getter.body, depth + 1)  # self.argv, a @property of the cell's class: its body
             return None if isinstance(value, _Function) else value
         if isinstance(node, ast.JoinedStr):
             text = joined(node, lambda value: self._formatted(value, depth))

@@ -28,7 +28,7 @@ from .folding import (
     dotted,
 )
 from .nesting import _nested
-from .rewrites import foldable_def, piped
+from .rewrites import foldable_def, is_property, piped
 from .sites import constant_arguments
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers, table_entries
 
@@ -203,6 +203,7 @@ class _PythonPass(_CallHandlers):
             self._calls_per_item()
         if self.loops or self.comprehensions:
             self._calls_per_function()
+        self._calls_per_subclass()
         for node in self.slices:  # self.call('ebircsbus.gninim'[::-1]): decoded where it stands
             if id(node) not in self.derived_nodes:
                 self._derive(node, self.folder.fold(node))
@@ -498,6 +499,8 @@ class _PythonPass(_CallHandlers):
         if isinstance(node, ast.FunctionDef):
             if (function := self.folder.function(node)) is not None:
                 self.env[node.name] = function
+                if is_property(node):
+                    self.folder.properties.add(node.name)
             return
         if isinstance(node, ast.Expr):  # argv.append(x) / argv.extend([...]) on a list built above
             self._grow(node)

@@ -15,10 +15,16 @@ MAX_LOCALS = 5  # assignments before its return that a def may make and still be
 
 
 def _def_statements(node: ast.FunctionDef) -> list[ast.stmt] | None:
-    """A def's statements after its docstring; None when it is decorated (what runs is not its body alone)."""
-    if node.decorator_list:
+    """A def's statements after its docstring; None when it is decorated (what runs is not its body alone), except
+    by ``@property``, which only changes how the body is reached (``self.argv``)."""
+    if node.decorator_list and not is_property(node):
         return None
     return node.body[1:] if ast.get_docstring(node, clean=False) is not None else node.body
+
+
+def is_property(node: ast.FunctionDef) -> bool:
+    return len(node.decorator_list) == 1 and type(node.decorator_list[0]) is ast.Name and \
+        node.decorator_list[0].id == "property"
 
 
 def _returns_after_locals(statements: list[ast.stmt]) -> bool:
