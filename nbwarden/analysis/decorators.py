@@ -16,7 +16,8 @@ An obfuscated cell can hide its commands behind a decorator of its own::
 What ``sh`` receives is ``inner``'s expression with the call's arguments in place of its parameters.  Each such
 call site is rewritten to pass that expression (``sh([codecs.decode(w, 'rot13') for w in ['ncg-trg', ...]])``),
 so the rest of the analysis reads it like any other call.  Only decorators of that one shape are applied: one
-parameter, an inner function that calls it once with plain positional arguments and is returned.
+parameter, an inner function that calls it once with plain positional arguments and is returned; a decorator
+factory's parameters (``@staged('P_BIN')``) are bound to the decorator line's arguments the same way.
 """
 
 from __future__ import annotations
@@ -46,16 +47,42 @@ def _transform(decorator: ast.FunctionDef) -> tuple[ast.FunctionDef, ast.Call] |
     return inner, calls[0]
 
 
+def _made(factory: ast.FunctionDef, call: ast.Call) -> tuple[ast.FunctionDef, dict[str, ast.expr]] | None:
+    """``@staged('P_BIN', 'P_POOL')``: the decorator a factory of the cell returns (``def staged(*keys): def
+    deco(fn): ...; return deco``) and the factory's parameters bound to the decorator line's arguments."""
+    inner = next((s for s in factory.body if isinstance(s, ast.FunctionDef)), None)
+    returned = next((s for s in factory.body if isinstance(s, ast.Return)), None)
+    if inner is None or returned is None or not (isinstance(returned.value, ast.Name) and returned.value.id == inner.name):
+        return None
+    spec = factory.args
+    if call.keywords or spec.kwonlyargs or spec.kwarg or any(isinstance(a, ast.Starred) for a in call.args):
+        return None
+    params = [a.arg for a in spec.args]
+    if len(call.args) < len(params) or len(call.args) > len(params) and spec.vararg is None:
+        return None
+    bound: dict[str, ast.expr] = dict(zip(params, call.args, strict=False))
+    if spec.vararg is not None:
+        bound[spec.vararg.arg] = ast.List(elts=list(call.args[len(params):]), ctx=ast.Load())
+    return inner, bound
+
+
 def apply_decorators(tree: ast.Module) -> None:
-    """Rewrite the calls of functions decorated by an argument-transforming decorator of the cell (in place)."""
+    """Rewrite the calls of functions decorated by an argument-transforming decorator of the cell (in place), or by
+    one that a decorator factory of the cell makes (``@staged(path)``)."""
     top = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
-    decorated: dict[str, tuple[ast.FunctionDef, ast.Call]] = {}
+    decorated: dict[str, tuple[ast.FunctionDef, ast.Call, dict[str, ast.expr]]] = {}
     for node in tree.body:
-        if isinstance(node, FUNCTIONS) and len(node.decorator_list) == 1 and \
-                isinstance(node.decorator_list[0], ast.Name) and node.decorator_list[0].id in top:
-            shape = _transform(top[node.decorator_list[0].id])
-            if shape is not None:
-                decorated[node.name] = shape
+        if not isinstance(node, FUNCTIONS) or len(node.decorator_list) != 1:
+            continue
+        line = node.decorator_list[0]
+        made = None
+        if isinstance(line, ast.Name) and line.id in top:
+            made = (top[line.id], {})
+        elif isinstance(line, ast.Call) and isinstance(line.func, ast.Name) and line.func.id in top:
+            made = _made(top[line.func.id], line)
+        shape = _transform(made[0]) if made is not None else None
+        if shape is not None:
+            decorated[node.name] = (*shape, made[1])
     if not decorated:
         return
     sites = 0
@@ -63,11 +90,11 @@ def apply_decorators(tree: ast.Module) -> None:
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id in decorated) or \
                 call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
             continue
-        inner, passed = decorated[call.func.id]
+        inner, passed, factory_bound = decorated[call.func.id]
         params = [a.arg for a in inner.args.args]
         if len(call.args) < len(params) or len(call.args) > len(params) and inner.args.vararg is None:
             continue
-        mapping: dict[str, ast.expr] = dict(zip(params, call.args, strict=False))
+        mapping: dict[str, ast.expr] = {**factory_bound, **dict(zip(params, call.args, strict=False))}
         if inner.args.vararg is not None:
             mapping[inner.args.vararg.arg] = ast.List(elts=list(call.args[len(params):]), ctx=ast.Load())
         call.args = [substituted(a, mapping) for a in passed.args]

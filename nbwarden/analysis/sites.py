@@ -97,6 +97,21 @@ def _sites_and_bindings(tree: ast.Module, names: set[str]) -> tuple[dict[str, in
     return sites, counts
 
 
+def _positional(call: ast.Call, fold: Callable[[ast.AST], Any]) -> list[ast.AST | Any] | None:
+    """A call's positional arguments, a starred one spread when it folds to a list (``start(*(decode(k) for k in
+    keys))``, as a decorator's rewrite leaves it): expressions, or the spread values; None when one is unknown."""
+    out: list[ast.AST | Any] = []
+    for arg in call.args:
+        if isinstance(arg, ast.Starred):
+            spread = fold(arg.value)
+            if not isinstance(spread, list):
+                return None
+            out.extend(spread)
+        else:
+            out.append(arg)
+    return out
+
+
 def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source: str) -> dict[str, Any]:
     """``{parameter: value}`` for each parameter of a function called exactly once whose argument there (or
     default) folds to a constant, when the parameter's name is bound nowhere else in the cell.  The calls are
@@ -106,22 +121,22 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
         return {}
     candidates: dict[str, tuple[str, Any]] = {}  # parameter -> (callable, value)
     for name, found in _call_sites(tree, callables, source.split("\n")).items():
-        if len(found) != 1 or any(isinstance(a, ast.Starred) for a in found[0].args):
+        if len(found) != 1 or (positional := _positional(found[0], fold)) is None:
             continue
         function, method = callables[name]
         params = _params(function, method)
         rest = function.args.vararg
-        if rest is not None and len(found[0].args) > len(params):  # Warmup('...', '...'): *parts, the further ones
-            values = [fold(a) for a in found[0].args[len(params):]]
+        if rest is not None and len(positional) > len(params):  # Warmup('...', '...'): *parts, the further ones
+            values = [fold(a) if isinstance(a, ast.AST) else a for a in positional[len(params):]]
             if all(isinstance(v, (str, bytes, int)) and not isinstance(v, bool) for v in values):
                 candidates[rest.arg] = (name, values)
         defaults = dict(zip([p.arg for p in params][len(params) - len(function.args.defaults):],
                             function.args.defaults, strict=False))
-        given = {p.arg: a for p, a in zip(params, found[0].args, strict=False)}
+        given = {p.arg: a for p, a in zip(params, positional, strict=False)}
         given.update((k.arg, k.value) for k in found[0].keywords if k.arg)
         for param in params:
             expr = given.get(param.arg, defaults.get(param.arg))
-            value = fold(expr) if expr is not None else None
+            value = (fold(expr) if isinstance(expr, ast.AST) else expr) if expr is not None else None
             if isinstance(value, (str, bytes, int, list)) and not isinstance(value, bool):
                 candidates[param.arg] = (name, value)
     if not candidates:
