@@ -614,6 +614,8 @@ TABLES = {
         f"for i, p in enumerate(['nvidia-smi', '{MINER}']):\n    steps[min(i, 1)](p)",
     "a command kept in os.environ and read back": f"import os, base64\nos.environ['JOB'] = base64.b64decode('{b64(MINER)}').decode()\n"
                                                   "os.system(os.environ['JOB'])",
+    "a command kept with os.environ.update and read back":
+        f"import os\nos.environ.update({{'JOB': '{MINER[::-1]}'[::-1], 'HOME2': '/content'}})\nos.system(os.environ['JOB'])",
     "a command read back with os.getenv": f"import os\nos.environ['JOB'] = '{MINER}'\nos.system(os.getenv('JOB'))",
     "a wrapper that decodes its argument before running it, kept in a table":
         "import base64, codecs, subprocess\nd = lambda t: codecs.decode(base64.b64decode(t).decode(), 'rot13')\n"
@@ -730,6 +732,8 @@ TABLES_BENIGN = {
         "@staged('ims-aidivn', 'lsv')\ndef start(b, p):\n    return subprocess.Popen([b, '--format', p])\nstart()",
     "an ordinary function picked from a list written in place": "import os\nwhere = [os.getcwd][0]\nprint(where())",
     "a helper look-up of an ordinary function": "import os\ng = lambda o, n: getattr(o, n[::-1])\nprint(g(os, 'dwcteg')())",
+    "a device chosen with os.environ.update and read back":
+        "import os\nos.environ.update({'CUDA_VISIBLE_DEVICES': '0'[::-1]})\nos.system('nvidia-smi -i ' + os.environ['CUDA_VISIBLE_DEVICES'])",
     "a device chosen in os.environ and read back": "import os\nos.environ['CUDA_VISIBLE_DEVICES'] = '0'\n"
                                                     "os.system('nvidia-smi -i ' + os.environ['CUDA_VISIBLE_DEVICES'])",
 }

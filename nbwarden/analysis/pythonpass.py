@@ -126,10 +126,14 @@ def _decoding(root: ast.AST) -> bool:
 
 def _grows_list(stmt: ast.Expr) -> bool:
     """``name.append(x)``, ``name.extend([...])`` or ``name.reverse()`` as a statement: it changes a list the
-    cell may run."""
+    cell may run; or ``os.environ.update({...})``, which sets what later lines read back."""
     call = stmt.value
-    return isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) \
-        and (call.func.attr in {"append", "extend"} and len(call.args) == 1 or call.func.attr == "reverse" and not call.args)
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+        return False
+    if call.func.attr == "update" and len(call.args) == 1 and dotted(call.func.value) == "os.environ":
+        return True
+    return isinstance(call.func.value, ast.Name) and (
+        call.func.attr in {"append", "extend"} and len(call.args) == 1 or call.func.attr == "reverse" and not call.args)
 
 
 # decoders whose result is worth reading wherever the call stands, not only when a name is bound to it
@@ -526,6 +530,11 @@ class _PythonPass(_CallHandlers):
         """``argv.append(x)`` / ``argv.extend([...])``: the list grows, in ``env`` while every item is known and
         in ``loose_env`` (unknown items as ``{name}``) always; once per item in a loop over a known list."""
         call = stmt.value
+        if call.func.attr == "update":  # os.environ.update({'JOB': ...})
+            values = self.folder.fold(call.args[0])
+            if isinstance(values, dict) and len(self.shell_env) + len(values) <= MAX_ITEMS:
+                self.shell_env.update((str(k), v) for k, v in values.items() if isinstance(v, str))
+            return
         name = call.func.value.id
         if call.func.attr == "reverse":
             for env in (self.env, self.loose_env):
