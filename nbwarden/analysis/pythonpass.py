@@ -190,9 +190,18 @@ class _PythonPass(_CallHandlers):
         # class attributes are read as Class.name and self.name too (class C: tool = ...; C.tool)
         self.class_of = {id(stmt): node.name for node in self.tree.body if type(node) is ast.ClassDef
                          for stmt in node.body if type(stmt) in (ast.Assign, ast.AnnAssign)}
-        self.env.update(constant_arguments(self.tree, self.folder.fold, self.analysis.source))
+        bound, unresolved = constant_arguments(self.tree, self.folder.fold, self.analysis.source)
+        self.env.update(bound)
         for node in self.assigns:
             self._assign(node)
+        if unresolved:
+            # a call spreads values the cell's assignments make (start(*(os.environ[k] for k in keys))): bind its
+            # parameters now that they are known, and read the assignments again with them
+            later, _ = constant_arguments(self.tree, self.folder.fold, self.analysis.source)
+            if any(name not in bound for name in later):
+                self.env.update(later)
+                for node in self.assigns:
+                    self._assign(node)
         runners = [name for name, target in self.aliases.items() if target.split(".")[0] in RUNNER_ROOTS]
         self.wrappers = find_wrappers(self.tree.body, self._classify, self.analysis.source, runners)
         rebound = {name for name, bindings in self.history.items() if len(bindings) > 1}

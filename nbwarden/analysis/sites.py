@@ -112,16 +112,22 @@ def _positional(call: ast.Call, fold: Callable[[ast.AST], Any]) -> list[ast.AST 
     return out
 
 
-def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source: str) -> dict[str, Any]:
+def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source: str) -> tuple[dict[str, Any], bool]:
     """``{parameter: value}`` for each parameter of a function called exactly once whose argument there (or
     default) folds to a constant, when the parameter's name is bound nowhere else in the cell.  The calls are
-    looked for where the text shows them (cheap); the whole cell is walked only to confirm a candidate."""
+    looked for where the text shows them (cheap); the whole cell is walked only to confirm a candidate.  Also
+    whether a one-call site spreads values that did not fold yet (``start(*(os.environ[k] for k in keys))``):
+    worth asking again once the cell's assignments are read."""
     callables = _callables(tree)
     if not callables:
-        return {}
+        return {}, False
     candidates: dict[str, tuple[str, Any]] = {}  # parameter -> (callable, value)
+    unresolved = False
     for name, found in _call_sites(tree, callables, source.split("\n")).items():
-        if len(found) != 1 or (positional := _positional(found[0], fold)) is None:
+        if len(found) != 1:
+            continue
+        if (positional := _positional(found[0], fold)) is None:
+            unresolved = True
             continue
         function, method = callables[name]
         params = _params(function, method)
@@ -140,7 +146,7 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
             if isinstance(value, (str, bytes, int, list)) and not isinstance(value, bool):
                 candidates[param.arg] = (name, value)
     if not candidates:
-        return {}
+        return {}, unresolved
     sites, counts = _sites_and_bindings(tree, {name for name, _ in candidates.values()})
     return {param: value for param, (name, value) in candidates.items()
-            if sites.get(name) == 1 and counts.get(param, 0) == 1}
+            if sites.get(name) == 1 and counts.get(param, 0) == 1}, unresolved
