@@ -195,6 +195,17 @@ PAIRS = [
      "import socket, os, subprocess\ndef session(conn):\n    conn.sendall(conn.recv(1024))\n"
      "log = open('server.log', 'w')\nos.dup2(log.fileno(), 1)\nsubprocess.call(['bash', 'rotate_logs.sh'])\n"
      "srv = socket.socket()\nsrv.bind(('127.0.0.1', 2222))\nsrv.listen(1)\nc, _ = srv.accept()\nsession(c)"),
+    ("shell: lines read from each accepted connection run by a shell in a worker; a server that runs one fixed "
+     "command when asked", "remote_desktop_ssh",
+     "import socket, subprocess, threading\nclass Console:\n    def __init__(self):\n"
+     "        srv = socket.create_server(('0.0.0.0', 2222))\n        while True:\n            conn, addr = srv.accept()\n"
+     "            threading.Thread(target=self.serve, args=(conn,)).start()\n    def serve(self, conn):\n"
+     "        for line in conn.makefile('rb'):\n            r = subprocess.run(line.decode(), shell=True, capture_output=True)\n"
+     "            conn.sendall(r.stdout)\nConsole()",
+     "import socket, subprocess\nsrv = socket.create_server(('0.0.0.0', 9100))\nwhile True:\n"
+     "    conn, addr = srv.accept()\n    data = conn.recv(64)\n    if data.strip() == b'gpu':\n"
+     "        out = subprocess.run('nvidia-smi --query-gpu=utilization.gpu --format=csv', shell=True,\n"
+     "                             capture_output=True).stdout\n        conn.sendall(out)\n    conn.close()"),
     ("server: bottle's static_file on every interface", "web_file_hosting",
      "from bottle import route, run, static_file\n@route('/f/<name>')\ndef f(name):\n"
      "    return static_file(name, root='/content/share')\nrun(host='0.0.0.0', port=8080)",

@@ -4,7 +4,9 @@ The descriptor of a socket (accepted by a server, or connected out) is duplicate
 (``os.dup2(c.fileno(), 0)``) and a shell is started (``pty.spawn('/bin/bash')``, ``os.execv('/bin/sh', ...)``,
 ``subprocess.call(['bash', '-i'])``): a bind or a reverse shell, which hands the runtime to whoever is at the
 other end, whatever hides the names.  A log file put in place of stdout (``os.dup2(log.fileno(), 1)``) is not a
-connection, so a script run after it is not a remote shell.
+connection, so a script run after it is not a remote shell.  Without the descriptors: lines read from a
+connection and run by a shell (``for line in conn.makefile(): subprocess.run(line, shell=True)``) are the same
+remote shell; a server that runs a fixed command when asked is not.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh", "fish", "cmd", "c
 STARTS = frozenset({"spawn", "execv", "execl", "execvp", "execlp", "execve", "execle", "execvpe", "call", "run",
                     "Popen", "check_call", "check_output", "system"})
 CONNECTIONS = frozenset({"accept", "create_connection", "socket", "connect", "socketpair", "fromfd"})
+RECEIVES = frozenset({"recv", "recvfrom", "makefile", "readline", "read"})
+SHELL_RUNNERS = frozenset({"system", "popen", "getoutput", "getstatusoutput"})  # a command line, always a shell
+WORKERS = frozenset({"Thread", "Process", "start_new_thread", "submit"})
 
 
 def _connections(unit: _Unit) -> set[str]:
@@ -28,10 +33,57 @@ def _connections(unit: _Unit) -> set[str]:
                 unit.name(node.value).rsplit(".", 1)[-1] in CONNECTIONS:
             names |= set().union(*(_names(t) for t in node.targets))
     for call in unit.calls:
-        for function in unit.functions.get(unit.name(call).rsplit(".", 1)[-1], [])[:1]:
+        callee, passed = _callee_and_arguments(unit, call)
+        for function in unit.functions.get(callee, [])[:1]:
             params = [p for p in _params(function) if p not in {"self", "cls"}]
-            names |= {p for p, arg in zip(params, call.args, strict=False) if _names(arg) & names}
+            names |= {p for p, arg in zip(params, passed, strict=False) if _names(arg) & names}
     return names
+
+
+def _callee_and_arguments(unit: _Unit, call: ast.Call) -> tuple[str, list[ast.expr]]:
+    """``session(c)``, or a worker started on a function (``Thread(target=self.serve, args=(conn,))``): the
+    function's name and what it is handed."""
+    name = unit.name(call).rsplit(".", 1)[-1]
+    if name not in WORKERS:
+        return name, list(call.args)
+    target = next((k.value for k in call.keywords if k.arg == "target"), call.args[0] if call.args else None)
+    given = next((k.value for k in call.keywords if k.arg == "args"), None)
+    if target is None:
+        return name, []
+    passed = list(given.elts) if isinstance(given, (ast.Tuple, ast.List)) else list(call.args[1:])
+    return (target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")), passed
+
+
+def _received(unit: _Unit, connections: set[str]) -> set[str]:
+    """Names that hold what a connection sends: ``data = c.recv(1024)``, ``for line in c.makefile('rb')``."""
+    names: set[str] = set()
+    for node in ast.walk(unit.tree):
+        if isinstance(node, ast.Assign):
+            value, targets = node.value, node.targets
+        elif isinstance(node, (ast.For, ast.AsyncFor)):
+            value, targets = node.iter, [node.target]
+        else:
+            continue
+        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in RECEIVES and
+               _names(n.func.value) & connections for n in ast.walk(value)):
+            names |= set().union(*(_names(t) for t in targets))
+    return names
+
+
+def _command_server(unit: _Unit, connections: set[str]) -> Found | None:
+    """Commands read from a connection run by a shell (``subprocess.run(line.decode(), shell=True)``,
+    ``os.system(data)``): a remote shell written without a descriptor duplicated."""
+    received = _received(unit, connections) if connections else set()
+    if not received:
+        return None
+    for call in unit.calls:
+        short = unit.name(call).rsplit(".", 1)[-1]
+        shell = short in SHELL_RUNNERS or short in STARTS and any(
+            k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords)
+        if shell and call.args and _names(call.args[0]) & received:
+            return Found("shell/socket", call.lineno, "commands read from a network connection are run by a shell "
+                         f"({unit.name(call)})")
+    return None
 
 
 def _shell(unit: _Unit, call: ast.Call) -> str | None:
@@ -51,9 +103,10 @@ def _socket_shells(unit: _Unit) -> list[Found]:
     dups = [c for c in unit.calls if unit.name(c).rsplit(".", 1)[-1] == "dup2" and c.args and
             isinstance(c.args[0], ast.Call) and isinstance(c.args[0].func, ast.Attribute) and
             c.args[0].func.attr == "fileno"]
-    if not dups:
-        return []
     connections = _connections(unit)
+    if not dups:
+        server = _command_server(unit, connections)
+        return [server] if server is not None else []
     wired = [c for c in dups if _names(c.args[0].func.value) & connections]
     if not wired:
         return []
