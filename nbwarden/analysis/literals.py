@@ -1,0 +1,106 @@
+"""String literals read for what they hold: URLs, and what they decode to on their looks alone (hex, base64,
+compressed base85, rot13 in a cell that names it), with the context each literal's characters are in.
+
+A mixin of :class:`.pythonpass._PythonPass`, which provides ``analysis``, ``depth``, ``string_ctx``, ``_fact`` and
+``_evidence``; kept apart because reading literals blind is its own concern beside following the code.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import binascii
+import codecs
+import re
+
+from .. import shell
+from .commands import add_shell
+from .decoders import printable, unpacked
+from .facts import CODE, MAX_DEPTH, Analysis, clip
+from .nesting import _nested
+
+URL_RE = shell.URL_RE
+B64_RE = re.compile(r"^[A-Za-z0-9+/_\-\s]{16,}={0,2}$")
+B85_RE = re.compile(r"^[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]+$")
+HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2}){8,}$")
+ROT13_NAME = re.compile(r"rot[-_]?13", re.I)
+MAX_ROT13 = 400  # longest string read rot13'd on a cell's word alone
+CONTROL_RUN = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]+")
+
+
+class _LiteralReader:
+    analysis: Analysis
+    depth: int
+    string_ctx: dict[int, str]
+    _rot13: bool | None
+
+    def _string(self, node: ast.AST) -> None:
+        ctx = self.string_ctx.get(id(node), CODE)
+        self._span(node, ctx)
+        if isinstance(node, ast.JoinedStr):
+            return
+        value = node.value
+        if ctx != CODE or len(value) < 8:
+            return
+        if self._rot13_cell() and len(value) <= MAX_ROT13 and value.isascii():
+            self._blind(node, codecs.decode(value, "rot13"), "rot13")  # a cell that decodes rot13 somewhere
+        for url in URL_RE.findall(value):
+            self._fact("url", url, node, ctx)
+        if len(value) >= 16 and " " not in value.strip():
+            decoded = None
+            compact = "".join(value.split())
+            if HEX_RE.match(compact):
+                decoded = printable(binascii.unhexlify(compact))
+                method = "hex"
+            elif B64_RE.match(value) and len(compact) % 4 in (0, 2, 3):
+                method = "base64"
+                try:
+                    raw, packer = unpacked(base64.b64decode(compact + "=" * (-len(compact) % 4),
+                                                             altchars=b"-_" if ("-" in compact or "_" in compact) else None))
+                    decoded = printable(raw)
+                    method += f"+{packer}" if packer else ""
+                except (binascii.Error, ValueError):
+                    decoded = None
+            elif len(compact) >= 24 and B85_RE.match(compact):
+                # base85 text is rarely readable by chance: only a compressed payload inside it is taken
+                try:
+                    raw, packer = unpacked(base64.b85decode(compact))
+                except ValueError:
+                    raw, packer = b"", None
+                if packer:
+                    decoded, method = printable(raw), f"base85+{packer}"
+            if decoded:
+                self._blind(node, decoded, method)
+
+    def _blind(self, node: ast.Constant, decoded: str, method: str) -> None:
+        """What a string decodes to on its looks alone: text, and code or a shell line when it reads as one.  The
+        code is read, never run: its facts stay in the ``code`` context."""
+        decoded = CONTROL_RUN.sub(" ", decoded)  # argv packed with control characters ('xmrig\x1f-o\x1f...')
+        if len(decoded) < 4:
+            return
+        self._fact("text", decoded, node, CODE, method, evidence=f"{self._evidence(node)}  ⇒  {clip(decoded, 120)}")
+        if self.depth < MAX_DEPTH and any(ch in decoded for ch in " (.=/"):
+            _nested(self.analysis, decoded, "python", node.lineno, method, CODE, self.depth + 1)
+            if "/" in decoded or " -" in decoded:  # the decoded text may be a shell line too
+                add_shell(self.analysis, decoded, node.lineno, method, CODE, self.depth)
+
+    def _rot13_cell(self) -> bool:
+        """Does the unit name the rot13 codec (``codecs.decode(s, 'rot13')``, ``'rot_13'``)?  Decided once."""
+        if self._rot13 is None:
+            self._rot13 = ROT13_NAME.search(self.analysis.source) is not None
+        return self._rot13
+
+    def _span(self, node: ast.AST, ctx: str) -> None:
+        lines = self.analysis.lines
+        start, end = node.lineno, node.end_lineno or node.lineno
+        for line in range(start, end + 1):
+            if not 0 < line <= len(lines):
+                continue
+            text = lines[line - 1]
+            c0 = node.col_offset if line == start else 0
+            c1 = node.end_col_offset if line == end and node.end_col_offset is not None else len(text.encode())
+            if not text.isascii():
+                raw = text.encode()
+                c0 = len(raw[:c0].decode("utf-8", "ignore"))
+                c1 = len(raw[:c1].decode("utf-8", "ignore"))
+            self.analysis.spans.setdefault(line, []).append((c0, c1, ctx))
