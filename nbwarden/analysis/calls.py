@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .. import shell
@@ -344,28 +345,30 @@ class _CallHandlers:
             if not calls:
                 continue
             values = {name: self.folder.fold(expr) for name, expr in kept.items()}
-            names = {*values, *(name for a in body for name in _bound_here(a))}
-            saved = {name: (self.env.get(name), self.loose_env.get(name)) for name in names}
-            try:
+            with self._scoped({*values, *(name for a in body for name in _bound_here(a))}):
                 for name, value in values.items():
                     self._put(name, value, None)
                 for node in body:
                     self._assign(node)
                 for call in calls:
                     self._call(call)
-            finally:
-                for name, (value, loose) in saved.items():
-                    self._put(name, value, loose)
 
     def _per_item(self, loop: ast.For, items: list[Any], names: set[str], step: Callable[[], None]) -> None:
         """Run ``step`` once per item with the loop's target bound to it; afterwards ``names`` (the target's and
-        any the step binds) hold what they held before, and their binding history is as it was."""
-        saved = {name: (self.env.get(name), self.loose_env.get(name)) for name in names}
-        remembered = {name: len(self.history.get(name, ())) for name in names}
-        try:
+        any the step binds) hold what they held before."""
+        with self._scoped(names):
             for item in items:
                 if self.folder._bind(loop.target, item):
                     step()
+
+    @contextmanager
+    def _scoped(self, names: set[str]) -> Iterator[None]:
+        """Within the block ``names`` may be bound at will; afterwards they hold what they held before, and their
+        binding history is as it was."""
+        saved = {name: (self.env.get(name), self.loose_env.get(name)) for name in names}
+        remembered = {name: len(self.history.get(name, ())) for name in names}
+        try:
+            yield
         finally:
             for name, (value, loose) in saved.items():
                 self._put(name, value, loose)
