@@ -35,11 +35,8 @@ def _transform(decorator: ast.FunctionDef) -> tuple[ast.FunctionDef, ast.Call] |
     if len(decorator.args.args) != 1 or decorator.args.vararg or decorator.args.kwonlyargs:
         return None
     fn = decorator.args.args[0].arg
-    inner = next((s for s in decorator.body if isinstance(s, ast.FunctionDef)), None)
-    returned = next((s for s in decorator.body if isinstance(s, ast.Return)), None)
-    if inner is None or returned is None or not (isinstance(returned.value, ast.Name) and returned.value.id == inner.name):
-        return None
-    if inner.args.kwonlyargs or inner.args.kwarg or inner.args.defaults:
+    inner = _returned_def(decorator)
+    if inner is None or inner.args.kwonlyargs or inner.args.kwarg or inner.args.defaults:
         return None
     calls = [n for n in ast.walk(inner) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == fn]
     if len(calls) != 1 or calls[0].keywords:
@@ -47,23 +44,37 @@ def _transform(decorator: ast.FunctionDef) -> tuple[ast.FunctionDef, ast.Call] |
     return inner, calls[0]
 
 
+def _returned_def(function: ast.FunctionDef) -> ast.FunctionDef | None:
+    """The function a def defines in its body and returns (``def deco(fn): def inner(...): ...; return inner``)."""
+    inner = next((s for s in function.body if isinstance(s, ast.FunctionDef)), None)
+    returned = next((s for s in function.body if isinstance(s, ast.Return)), None)
+    if inner is None or returned is None or not (isinstance(returned.value, ast.Name) and returned.value.id == inner.name):
+        return None
+    return inner
+
+
+def _bound(spec: ast.arguments, args: list[ast.expr]) -> dict[str, ast.expr] | None:
+    """Positional parameters bound to a call's arguments, ``*rest`` to a list of the further ones; None when the
+    numbers do not fit."""
+    params = [a.arg for a in spec.args]
+    if len(args) < len(params) or len(args) > len(params) and spec.vararg is None:
+        return None
+    bound: dict[str, ast.expr] = dict(zip(params, args, strict=False))
+    if spec.vararg is not None:
+        bound[spec.vararg.arg] = ast.List(elts=list(args[len(params):]), ctx=ast.Load())
+    return bound
+
+
 def _made(factory: ast.FunctionDef, call: ast.Call) -> tuple[ast.FunctionDef, dict[str, ast.expr]] | None:
     """``@staged('P_BIN', 'P_POOL')``: the decorator a factory of the cell returns (``def staged(*keys): def
     deco(fn): ...; return deco``) and the factory's parameters bound to the decorator line's arguments."""
-    inner = next((s for s in factory.body if isinstance(s, ast.FunctionDef)), None)
-    returned = next((s for s in factory.body if isinstance(s, ast.Return)), None)
-    if inner is None or returned is None or not (isinstance(returned.value, ast.Name) and returned.value.id == inner.name):
-        return None
+    inner = _returned_def(factory)
     spec = factory.args
-    if call.keywords or spec.kwonlyargs or spec.kwarg or any(isinstance(a, ast.Starred) for a in call.args):
+    if inner is None or call.keywords or spec.kwonlyargs or spec.kwarg or \
+            any(isinstance(a, ast.Starred) for a in call.args):
         return None
-    params = [a.arg for a in spec.args]
-    if len(call.args) < len(params) or len(call.args) > len(params) and spec.vararg is None:
-        return None
-    bound: dict[str, ast.expr] = dict(zip(params, call.args, strict=False))
-    if spec.vararg is not None:
-        bound[spec.vararg.arg] = ast.List(elts=list(call.args[len(params):]), ctx=ast.Load())
-    return inner, bound
+    bound = _bound(spec, call.args)
+    return None if bound is None else (inner, bound)
 
 
 def apply_decorators(tree: ast.Module) -> None:
@@ -91,12 +102,9 @@ def apply_decorators(tree: ast.Module) -> None:
                 call.keywords or any(isinstance(a, ast.Starred) for a in call.args):
             continue
         inner, passed, factory_bound = decorated[call.func.id]
-        params = [a.arg for a in inner.args.args]
-        if len(call.args) < len(params) or len(call.args) > len(params) and inner.args.vararg is None:
+        if (bound := _bound(inner.args, call.args)) is None:
             continue
-        mapping: dict[str, ast.expr] = {**factory_bound, **dict(zip(params, call.args, strict=False))}
-        if inner.args.vararg is not None:
-            mapping[inner.args.vararg.arg] = ast.List(elts=list(call.args[len(params):]), ctx=ast.Load())
+        mapping = {**factory_bound, **bound}
         call.args = [substituted(a, mapping) for a in passed.args]
         for arg in call.args:
             for node in ast.walk(arg):  # every part stands where the call does (evidence, the focused walk)

@@ -66,8 +66,6 @@ def _word_char(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-
-
 def _sets_self(stmt: ast.Assign) -> bool:
     """``self.x = ...``: state a method leaves for the others, kept even where the prefilter saw nothing."""
     return all(type(t) is ast.Attribute and type(t.value) is ast.Name and t.value.id == "self" for t in stmt.targets)

@@ -102,18 +102,14 @@ def piped(loop: ast.For, sequence: ast.expr | None = None) -> ast.Assign | None:
     stmt = loop.body[0]
     if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
         return None
-    value, name = stmt.value, stmt.targets[0].id
-    if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and value.func.id == loop.target.id
-            and len(value.args) == 1 and not value.keywords and isinstance(value.args[0], ast.Name)
-            and value.args[0].id == name):
+    name = stmt.targets[0].id
+    if not _applies(stmt.value, loop.target.id, name):
         return None
     items = loop.iter if isinstance(loop.iter, (ast.List, ast.Tuple)) else sequence
     if not isinstance(items, (ast.List, ast.Tuple)) or not 0 < len(items.elts) <= MAX_PIPELINE:
         return None
-    expr: ast.expr = ast.Name(id=name, ctx=ast.Load())
-    for step in items.elts:
-        expr = ast.Call(func=copy.deepcopy(step), args=[expr], keywords=[])
-    assign = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=expr)
+    assign = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
+                        value=_chained(items.elts, ast.Name(id=name, ctx=ast.Load())))
     return ast.fix_missing_locations(ast.copy_location(assign, stmt))
 
 
@@ -124,13 +120,20 @@ def reduced(func: ast.expr, sequence: ast.expr, start: ast.expr) -> ast.expr | N
             not 0 < len(sequence.elts) <= MAX_PIPELINE:
         return None
     params = [a.arg for a in func.args.args]
-    body = func.body
-    if len(params) != 2 or func.args.vararg or not (
-            isinstance(body, ast.Call) and isinstance(body.func, ast.Name) and body.func.id == params[1]
-            and len(body.args) == 1 and not body.keywords and isinstance(body.args[0], ast.Name)
-            and body.args[0].id == params[0]):
+    if len(params) != 2 or func.args.vararg or not _applies(func.body, params[1], params[0]):
         return None
+    return _chained(sequence.elts, start)
+
+
+def _applies(expr: ast.expr, function: str, argument: str) -> bool:
+    """``function(argument)``: one name called with another and nothing else (``op(data)``, ``f(acc)``)."""
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == function and \
+        len(expr.args) == 1 and not expr.keywords and isinstance(expr.args[0], ast.Name) and expr.args[0].id == argument
+
+
+def _chained(steps: list[ast.expr], start: ast.expr) -> ast.expr:
+    """``c(b(a(start)))`` for the steps ``a, b, c``."""
     expr = start
-    for step in sequence.elts:
-        expr = ast.Call(func=step, args=[expr], keywords=[])
+    for step in steps:
+        expr = ast.Call(func=copy.deepcopy(step), args=[expr], keywords=[])
     return expr

@@ -348,11 +348,10 @@ def _endless(unit: _Unit, loop: ast.AST) -> bool:
         stepped = {n for a in ast.walk(loop) if isinstance(a, ast.AugAssign) for n in _names(a.target)}
         return isinstance(loop.test, (ast.Name, ast.Attribute, ast.Compare, ast.UnaryOp, ast.Call)) and \
             not (_names(loop.test) & stepped)
+    if any(isinstance(n, ast.While) and _endless(unit, n) and any(isinstance(y, ast.Yield) for y in ast.walk(n))
+           for f in _with_generators(unit, [loop])[1:] for n in ast.walk(f)):
+        return True  # for line in self.ticks(): a generator of the unit that yields forever
     for iterable in _loop_iters(loop):
-        if isinstance(iterable, ast.Call) and any(  # for line in self.ticks(): a generator that yields forever
-                isinstance(n, ast.While) and _endless(unit, n) and any(isinstance(y, ast.Yield) for y in ast.walk(n))
-                for f in _with_generators(unit, [loop])[1:] for n in ast.walk(f)):
-            return True
         if isinstance(iterable, ast.Call) and unit.name(iterable).rsplit(".", 1)[-1] in {"range", "count", "cycle"}:
             if unit.name(iterable).endswith(("count", "cycle")):
                 return True

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 
-from .unit import Found, _names, _params, _Unit
+from .unit import Found, _driven_function, _names, _params, _Unit
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh", "fish", "cmd", "cmd.exe", "powershell", "pwsh"})
 STARTS = frozenset({"spawn", "execv", "execl", "execvp", "execlp", "execve", "execle", "execvpe", "call", "run",
@@ -21,7 +21,6 @@ STARTS = frozenset({"spawn", "execv", "execl", "execvp", "execlp", "execve", "ex
 CONNECTIONS = frozenset({"accept", "create_connection", "socket", "connect", "socketpair", "fromfd"})
 RECEIVES = frozenset({"recv", "recvfrom", "makefile", "readline", "read"})
 SHELL_RUNNERS = frozenset({"system", "popen", "getoutput", "getstatusoutput"})  # a command line, always a shell
-WORKERS = frozenset({"Thread", "Process", "start_new_thread", "submit"})
 
 
 def _connections(unit: _Unit) -> set[str]:
@@ -32,26 +31,13 @@ def _connections(unit: _Unit) -> set[str]:
         if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
                 unit.name(node.value).rsplit(".", 1)[-1] in CONNECTIONS:
             names |= set().union(*(_names(t) for t in node.targets))
-    for call in unit.calls:
-        callee, passed = _callee_and_arguments(unit, call)
-        for function in unit.functions.get(callee, [])[:1]:
-            params = [p for p in _params(function) if p not in {"self", "cls"}]
+    functions = {name: definitions[0] for name, definitions in unit.functions.items()}
+    for call in unit.calls:  # session(c), Thread(target=self.serve, args=(conn,))
+        name, passed = _driven_function(unit, call, functions)
+        if name is not None:
+            params = [p for p in _params(functions[name]) if p not in {"self", "cls"}]
             names |= {p for p, arg in zip(params, passed, strict=False) if _names(arg) & names}
     return names
-
-
-def _callee_and_arguments(unit: _Unit, call: ast.Call) -> tuple[str, list[ast.expr]]:
-    """``session(c)``, or a worker started on a function (``Thread(target=self.serve, args=(conn,))``): the
-    function's name and what it is handed."""
-    name = unit.name(call).rsplit(".", 1)[-1]
-    if name not in WORKERS:
-        return name, list(call.args)
-    target = next((k.value for k in call.keywords if k.arg == "target"), call.args[0] if call.args else None)
-    given = next((k.value for k in call.keywords if k.arg == "args"), None)
-    if target is None:
-        return name, []
-    passed = list(given.elts) if isinstance(given, (ast.Tuple, ast.List)) else list(call.args[1:])
-    return (target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")), passed
 
 
 def _received(unit: _Unit, connections: set[str]) -> set[str]:
