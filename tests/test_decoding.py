@@ -929,3 +929,13 @@ def test_names_a_look_up_helper_decodes_are_text_for_the_rules(engine):
 @pytest.mark.parametrize("cell", TABLES_BENIGN.values(), ids=TABLES_BENIGN.keys())
 def test_keyed_ciphers_and_tables_on_ordinary_data_are_allowed(engine, cell):
     assert_allowed(engine, cell)
+
+
+def test_sudo_line_pasted_without_its_bang_is_a_shell_line(engine):
+    """A notebook kept as a list of terminal commands: `sudo cmd` is no Python statement, so it is read as `!sudo`;
+    a variable named sudo stays Python."""
+    pasted = engine.check_code("sudo wg-quick down wg0 || true\nsudo wg-quick up wg0\nsudo wg\n")
+    assert pasted.action == "block" and pasted.findings[0].rule == "proxy_tunnel.vpn-join"
+    variable = engine.check_code("sudo = users_with_root()\nsudo in admins\nprint([sudo for sudo in admins])\n")
+    assert variable.action == "allow"
+    assert not any("syntax error" in n for n in variable.notes)

@@ -13,7 +13,10 @@ CELL_MAGIC_SHELL = {"bash", "sh", "system", "!", "script"}
 CELL_MAGIC_PYTHON = {"python", "python3", "capture", "time", "timeit", "prun", "debug", "pypy"}
 CELL_MAGIC_INERT = {"html", "javascript", "js", "markdown", "latex", "svg", "md"}
 LINE_MAGIC_SHELL = {"sx", "system", "sc"}
-MAGIC_LINE = re.compile(r"^[ \t]*[!%]|=[ \t]*(?:!|%sx|%system)", re.M)
+MAGIC_LINE = re.compile(r"^[ \t]*(?:[!%]|sudo[ \t])|=[ \t]*(?:!|%sx|%system)", re.M)
+# `sudo cmd` pasted into a code cell without its `!`: no Python statement starts that way, so it is read as the
+# shell line it was meant to be (a notebook kept as a list of commands for a terminal)
+PASTED_SUDO = re.compile(r"sudo[ \t]+(?!(?:and|or|in|is|not|if|else|for|async|await)\b)[\w./-]")
 ASSIGN_SHELL = re.compile(r"^(\s*)([\w., ]+?)\s*=\s*(!|%sx\b|%system\b)\s*(.*)$")
 
 
@@ -78,10 +81,11 @@ def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int
                 continued.add(text[text.find(closing) + 3:])
             i += 1
             continue
+        pasted = PASTED_SUDO.match(stripped) is not None and not continued.inside()
         if (stripped.startswith("!") and not stripped.startswith("!=")
-                or stripped.startswith("%") and not stripped.startswith("%%") and not continued.inside()):
+                or stripped.startswith("%") and not stripped.startswith("%%") and not continued.inside() or pasted):
             # join continuation lines of a shell escape
-            command = stripped
+            command = "!" + stripped if pasted else stripped
             extra = 0
             while command.endswith("\\") and i + extra + 1 < len(lines):
                 extra += 1
