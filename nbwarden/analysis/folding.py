@@ -149,7 +149,15 @@ class _Folder:
                 return -value if isinstance(node.op, ast.USub) else ~value if isinstance(node.op, ast.Invert) else value
             return None
         if isinstance(node, (ast.List, ast.Tuple)):
-            items = [fold(elt, depth + 1) for elt in node.elts[:MAX_ITEMS]]
+            items = []
+            for elt in node.elts[:MAX_ITEMS]:
+                if isinstance(elt, ast.Starred):  # [tool, *flags, host]: the list spread in place
+                    spread = fold(elt.value, depth + 1)
+                    if not isinstance(spread, (list, tuple)):
+                        return None
+                    items.extend(spread)
+                else:
+                    items.append(fold(elt, depth + 1))
             return None if any(item is None for item in items) else items
         if isinstance(node, ast.Dict):
             # partial: a key whose value is unknown is left out, so the known ones can still be looked up
@@ -334,6 +342,20 @@ class _Folder:
                 else:
                     self.env[param] = value
 
+    def _arguments(self, args: list[ast.expr], depth: int) -> list[Any] | None:
+        """The folded positional arguments of a call, ``*xs`` spread when it folds to a list (``lambda *ix: p +
+        n(*ix)`` hands its own varargs on); None when a starred one does not fold."""
+        values: list[Any] = []
+        for arg in args:
+            if isinstance(arg, ast.Starred):
+                spread = self.fold(arg.value, depth + 1)
+                if not isinstance(spread, (list, tuple)):
+                    return None
+                values.extend(spread)
+            else:
+                values.append(self.fold(arg, depth + 1))
+        return values
+
     def _filtered(self, func: ast.AST, iterable: ast.AST, depth: int) -> list[Any] | None:
         """``filter(lambda c: not c.isupper(), s)``, ``filter(str.isalpha, s)``: the items a known test keeps."""
         items = self.fold(iterable, depth)
@@ -499,7 +521,9 @@ class _Folder:
         args = node.args
         function = self._callee(func, depth)
         if function is not None:
-            values = [fold(a, depth + 1) for a in args]
+            values = self._arguments(args, depth)
+            if values is None:
+                return None
             keywords = {k.arg: fold(k.value, depth + 1) for k in node.keywords if k.arg}
             return self._invoke(function, values, keywords, depth)
         name = self.name(func, depth + 1)

@@ -10,6 +10,7 @@ from typing import Any
 from ..analysis.calls import ARGV_CALLS, SHELL_CALLS
 from .unit import (
     CONNECTS,
+    FUNCTIONS,
     HTTP_VERBS,
     LOCAL_HOSTS,
     MAPPERS,
@@ -559,7 +560,10 @@ def _spawned_many(unit: _Unit, call: ast.Call) -> tuple[ast.AST, str] | None:
 
 
 def _callers(unit: _Unit, function: ast.AST) -> list[ast.Call]:
-    """Calls of a function by its name (``f(...)``, ``self.f(...)``), outside the function itself."""
+    """Calls of a function by its name (``f(...)``, ``self.f(...)``), outside the function itself; a lambda's
+    calls through the name or table it is kept in (``mk = lambda: socket(...)``; ``mk()``)."""
+    if isinstance(function, ast.Lambda):
+        return _lambda_callers(unit, function)
     inside = {id(n) for n in ast.walk(function)}
     return [c for c in unit.calls if unit.name(c).rsplit(".", 1)[-1] == function.name and id(c) not in inside]
 
@@ -615,11 +619,10 @@ def _slow_headers(unit: _Unit) -> Found | None:
         if isinstance(sent, ast.Call) and isinstance(sent.func, ast.Attribute) and sent.func.attr == "format" or \
                 isinstance(sent, ast.BinOp) and isinstance(sent.op, ast.Mod):
             sent = sent.func.value if isinstance(sent, ast.Call) else sent.left  # 'X-a: {}\r\n'.format(n): the template
-        value = unit.value(sent)  # decoded where the cell hides it (rot13('K-n: {}')), else its constants
-        text = value if isinstance(value, str) else value.decode("latin-1") if isinstance(value, bytes) \
-            else unit.text(sent, follow=2)
-        partial = HEADER_LINE.match(text.lstrip()) and "\r\n\r\n" not in text and text.count("\n") <= 1
-        huge = re.search(r"content-length:\s*(\d{6,})", text, re.I)
+        texts = [_sent_text(unit, node) for node in _sent_sources(unit, sent)]
+        partial = any(HEADER_LINE.match(text.lstrip()) and "\r\n\r\n" not in text and text.count("\n") <= 1
+                      for text in texts)
+        huge = any(re.search(r"content-length:\s*(\d{6,})", text, re.I) for text in texts)
         if not (partial or huge):
             continue
         loops = _loops_reaching(unit, call)
@@ -630,11 +633,33 @@ def _slow_headers(unit: _Unit) -> Found | None:
     return None
 
 
+def _sent_text(unit: _Unit, sent: ast.AST) -> str:
+    value = unit.value(sent)  # decoded where the cell hides it (rot13('K-n: {}')), else its constants
+    return value if isinstance(value, str) else value.decode("latin-1") if isinstance(value, bytes) \
+        else unit.text(sent, follow=2)
+
+
+def _sent_sources(unit: _Unit, sent: ast.AST) -> list[ast.AST]:
+    """What a send may carry: the expression, the argument of a one-argument wrapper of the cell's own
+    (``enc(x)`` with ``enc = lambda s: s.encode()``), and for ``next(g)`` the values that the generator ``g`` was
+    made from yields (``g = lines()``: slowloris keeping its header lines in a generator)."""
+    sources = [sent]
+    if isinstance(sent, ast.Call) and len(sent.args) == 1 and isinstance(sent.func, ast.Name) and \
+            (sent.func.id in unit.functions or sent.func.id in unit.names_bound_to):
+        sources.append(sent := sent.args[0])
+    if isinstance(sent, ast.Call) and unit.name(sent) == "next" and sent.args and isinstance(sent.args[0], ast.Name):
+        for bound in unit.names_bound_to.get(sent.args[0].id, ())[:2]:
+            if isinstance(bound, ast.Call):
+                for function in unit.functions.get(unit.name(bound).rsplit(".", 1)[-1], [])[:1]:
+                    sources += [n.value for n in ast.walk(function) if isinstance(n, ast.Yield) and n.value is not None]
+    return sources
+
+
 def _loops_reaching(unit: _Unit, node: ast.AST, depth: int = 2) -> list[ast.AST]:
     """The loops around ``node``, and around the calls of the function it is in (two calls deep)."""
     loops = list(unit.loops_around(node))
     function = unit.function_of(node)
-    if depth and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    if depth and isinstance(function, FUNCTIONS):
         for call in _callers(unit, function)[:8]:
             loops += [loop for loop in _loops_reaching(unit, call, depth - 1) if loop not in loops]
     return loops
