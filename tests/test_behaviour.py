@@ -300,6 +300,17 @@ PAIRS = [
      "        yield 'GET /health HTTP/1.1\\r\\nHost: example.org\\r\\n\\r\\n'\n"
      "def opened():\n    s = mk(); s.connect(('example.org', 80))\n    return s, requests_()\n"
      "for _ in range(3):\n    s, g = opened()\n    s.send(enc(next(g)))\n    print(s.recv(200))\n    time.sleep(10)"),
+    ("password trial: a threaded cracker that hands its workers the words through a queue; uploads taken from a "
+     "queue by workers that log in with one fixed password", "password_cracking",
+     "import ftplib, threading, queue\nq = queue.Queue()\nfor w in open('words.txt').read().split():\n    q.put(w)\n"
+     "def worker():\n    while True:\n        password = q.get()\n        server = ftplib.FTP()\n        try:\n"
+     "            server.connect('203.0.113.9', 21, timeout=5)\n            server.login('admin', password)\n"
+     "        except ftplib.error_perm:\n            pass\n        finally:\n            q.task_done()\n"
+     "for t in range(100):\n    threading.Thread(target=worker, daemon=True).start()\nq.join()",
+     "import ftplib, os, threading, queue\nq = queue.Queue()\nfor f in os.listdir('reports'):\n    q.put(f)\n"
+     "def worker():\n    while True:\n        name = q.get()\n        server = ftplib.FTP('ftp.example.org')\n"
+     "        server.login('uploader', PASSWORD)\n        server.storbinary('STOR ' + name, open('reports/' + name, 'rb'))\n"
+     "        q.task_done()\nfor t in range(4):\n    threading.Thread(target=worker, daemon=True).start()\nq.join()"),
     ("flood: slow POST, the request kept in a variable", "dos_attack",
      "import socket, threading, time\nbody = ('POST /login HTTP/1.1\\r\\nHost: %s\\r\\nContent-Length: 100000000\\r\\n\\r\\n' % host)\n"
      "held = []\ndef open_many():\n    for i in range(200):\n        s = socket.socket()\n        s.connect((host, 80))\n"
@@ -722,6 +733,23 @@ def test_shape_is_found_and_its_lookalike_is_not(engine, name, category, bad, go
     assert any(f.pattern == "behaviour" for f in verdict.findings), verdict.to_dict()
     quiet = engine.check_code(good)
     assert quiet.action == "allow", (name, quiet.to_dict())
+
+
+def test_threads_that_log_in_with_each_guess_are_a_password_trial_not_a_flood(engine):
+    """Many workers connecting without pause look like a flood; when each connection logs in with the next
+    password the category is password cracking. A flood whose login is a constant stays a flood."""
+    cracker = ("import socket, threading\nguesses = open('rockyou.txt').read().split()\n"
+               "def worker(chunk):\n    for guess in chunk:\n        s = socket.create_connection(('203.0.113.9', 21))\n"
+               "        s.sendall(b'USER admin\\r\\n')\n        s.sendall(('PASS ' + guess + '\\r\\n').encode())\n"
+               "        s.login('admin', guess)\n"
+               "for i in range(64):\n    threading.Thread(target=worker, args=(guesses[i::64],)).start()")
+    verdict = engine.check_code(cracker)
+    assert verdict.category == "password_cracking", verdict.to_dict()
+    assert not any(f.rule == "dos_attack.flood-shape" for f in verdict.findings), verdict.to_dict()
+    flood = ("import socket, threading\ndef hammer():\n    while True:\n        s = socket.create_connection(('203.0.113.9', 21))\n"
+             "        s.sendall(b'USER anonymous\\r\\nPASS guest\\r\\n')\n        s.close()\n"
+             "for i in range(500):\n    threading.Thread(target=hammer).start()")
+    assert engine.check_code(flood).category == "dos_attack"
 
 
 def test_behaviour_facts_name_the_shape_and_the_line(engine):

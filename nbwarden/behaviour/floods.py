@@ -446,6 +446,8 @@ def _floods(unit: _Unit) -> list[Found]:
                 isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in SOCKET_READS
                 for scope in reader for n in ast.walk(scope)):
             continue
+        if _tries_credentials(unit, call, reader):
+            continue  # each connection logs in with the next password: a password trial (trials.py), not a flood
         repeated = _repetition(unit, call)
         if repeated is None and unit.name(call).rsplit(".", 1)[-1] in SPAWNERS | MAPPERS:
             repeated = _spawned_many(unit, call)
@@ -461,6 +463,24 @@ def _floods(unit: _Unit) -> list[Found]:
     if slow is not None:
         found.append(slow)
     return found
+
+
+CREDENTIAL_KEYWORDS = frozenset({"password", "passwd", "pwd", "passphrase", "pass_"})
+LOGINS = frozenset({"login", "auth_password", "authenticate", "auth_plain", "auth_login"})
+
+
+def _tries_credentials(unit: _Unit, call: ast.Call, scopes: list[ast.AST]) -> bool:
+    """Does the loop (or function) that sends also log in with a password that changes, a variable rather than
+    a constant (``server.login(user, password)``, ``client.connect(ip, password=guess)``)?"""
+    for scope in scopes:
+        for node in ast.walk(scope):
+            if not isinstance(node, ast.Call):
+                continue
+            if unit.name(node).rsplit(".", 1)[-1] in LOGINS and any(isinstance(a, ast.Name) for a in node.args[1:2]):
+                return True
+            if any(k.arg in CREDENTIAL_KEYWORDS and isinstance(k.value, ast.Name) for k in node.keywords):
+                return True
+    return False
 
 
 def _repetition(unit: _Unit, node: ast.AST, depth: int = 0) -> tuple[ast.AST, str] | None:

@@ -271,11 +271,24 @@ def _driven_loop(unit: _Unit, node: ast.AST, used: set[str]) -> ast.AST | None:
         seeds = _loop_targets(loop)
         if isinstance(loop, ast.While):  # while True: pw = next(gen) / f.readline() / generate()
             seeds = {n for a in ast.walk(loop) if isinstance(a, ast.Assign) and isinstance(a.value, ast.Call)
-                     and (_word_source(unit, a.value) or unit.name(a.value).endswith(("next", "readline")))
+                     and (_word_source(unit, a.value) or unit.name(a.value).endswith(("next", "readline"))
+                          or _queued_words(unit, a.value))
                      for t in a.targets for n in _names(t)}
         if _derived(unit, function or unit.tree, seeds) & used:
             return loop
     return None
+
+
+def _queued_words(unit: _Unit, call: ast.Call) -> bool:
+    """``q.get()`` of a queue that a loop over password candidates fills (``for w in words: q.put(w)``): the
+    threaded cracker hands its workers the words through a queue."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in {"get", "get_nowait"} and isinstance(func.value, ast.Name)):
+        return False
+    return any(isinstance(put.func, ast.Attribute) and put.func.attr in {"put", "put_nowait"} and
+               isinstance(put.func.value, ast.Name) and put.func.value.id == func.value.id and
+               any(_word_source(unit, it) for loop in unit.loops_around(put) for it in _loop_iters(loop))
+               for put in unit.calls)
 
 
 def _password_trials(unit: _Unit) -> list[Found]:
