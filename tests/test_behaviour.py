@@ -311,6 +311,13 @@ PAIRS = [
      "def worker():\n    while True:\n        name = q.get()\n        server = ftplib.FTP('ftp.example.org')\n"
      "        server.login('uploader', PASSWORD)\n        server.storbinary('STOR ' + name, open('reports/' + name, 'rb'))\n"
      "        q.task_done()\nfor t in range(4):\n    threading.Thread(target=worker, daemon=True).start()\nq.join()"),
+    ("flood: a program's request repeated in an endless loop; an installer's menu that asks each round, its apt "
+     "command naming curl among the packages", "dos_attack",
+     "import subprocess\nwhile True:\n    subprocess.run(['curl', '-s', 'http://198.51.100.7/'])",
+     "import subprocess\npackages = ['curl', 'jq']\ndef install():\n    subprocess.run(['apt', 'install', '-y'] + packages)\n"
+     "    subprocess.run('curl -fsSL https://get.example.org/ | bash', shell=True)\n"
+     "def ask(prompt):\n    return input(prompt).strip()\nwhile True:\n    choice = ask('1 install, 0 quit: ')\n"
+     "    if choice == '1':\n        install()\n    elif choice == '0':\n        break"),
     ("flood: slow POST, the request kept in a variable", "dos_attack",
      "import socket, threading, time\nbody = ('POST /login HTTP/1.1\\r\\nHost: %s\\r\\nContent-Length: 100000000\\r\\n\\r\\n' % host)\n"
      "held = []\ndef open_many():\n    for i in range(200):\n        s = socket.socket()\n        s.connect((host, 80))\n"
@@ -758,6 +765,19 @@ def test_behaviour_facts_name_the_shape_and_the_line(engine):
     finding = next(f for f in verdict.findings if f.pattern == "behaviour")
     assert finding.rule == "password_cracking.password-trial-loop" and finding.line == 4
     assert "extractall" in finding.evidence and "password candidate" in finding.evidence
+
+
+def test_a_websocket_server_that_connects_for_its_clients_is_no_flood():
+    """Connections opened in a loop are a flood's shape, unless the unit serves clients and opens them on their
+    behalf (a relay; the proxy rules judge it)."""
+    import ast
+
+    loop = ("import asyncio, websockets\nasync def handle(ws):\n    while True:\n"
+            "        r, w = await asyncio.open_connection('198.51.100.7', 443)\n        w.write(b'x' * 1024)\n")
+    served = loop + "asyncio.get_event_loop().run_until_complete(websockets.serve(handle, '0.0.0.0', 8765))"
+    driven = loop + "asyncio.run(handle(FakeSocket()))"
+    kinds = {source: {found.shape for found in behaviour.find(ast.parse(source))} for source in (served, driven)}
+    assert "flood/socket" in kinds[driven] and "flood/socket" not in kinds[served], kinds
 
 
 def test_find_never_raises_on_odd_trees():

@@ -318,7 +318,9 @@ def _with_generators(unit: _Unit, loops: list[ast.AST]) -> list[ast.AST]:
 
 def _paced(unit: _Unit, loop: ast.AST, minimum: float = SLEEP_MIN_S) -> bool:
     """Does the loop pause at least ``minimum`` seconds per round (time.sleep / asyncio.sleep of a known length),
-    itself or in a generator it iterates?"""
+    itself or in a generator it iterates, or wait for a person each round (a menu that asks what to do next)?"""
+    if _asks_person(unit, loop):
+        return True
     for node in (n for scope in _with_generators(unit, [loop]) for n in ast.walk(scope)):
         if isinstance(node, ast.Call) and unit.name(node).rsplit(".", 1)[-1] in {"sleep", "wait"} and node.args:
             value = unit.value(node.args[0])
@@ -328,6 +330,22 @@ def _paced(unit: _Unit, loop: ast.AST, minimum: float = SLEEP_MIN_S) -> bool:
                 low = unit.value(node.args[0].args[0]) if node.args[0].args else None
                 if isinstance(low, (int, float)) and low >= minimum:
                     return True
+    return False
+
+
+TYPED = frozenset({"input", "raw_input", "getpass", "prompt", "ask"})
+
+
+def _asks_person(unit: _Unit, loop: ast.AST) -> bool:
+    """Does each round of the loop read what a person types (``input()``, or a function of the unit that
+    does, such as a ``safe_input`` wrapper)?"""
+    rounds = [*getattr(loop, "body", []), *([loop.test] if isinstance(loop, ast.While) else [])]
+    for node in (n for part in rounds for n in ast.walk(part)):  # not a for loop's iterable: read once
+        if isinstance(node, ast.Call):
+            short = unit.name(node).rsplit(".", 1)[-1]
+            if short in TYPED or any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in TYPED
+                                     for f in unit.functions.get(short, [])[:1] for n in ast.walk(f)):
+                return True
     return False
 
 
@@ -427,7 +445,7 @@ def _floods(unit: _Unit) -> list[Found]:
     seen: set[str] = set()
     # a unit that accepts connections opens its own to where its clients ask: a relay, not a flood
     called = {unit.name(c).rsplit(".", 1)[-1] for c in unit.calls}
-    serving = bool(called & {"accept", "start_server", "serve_forever"})
+    serving = bool(called & {"accept", "start_server", "serve_forever", "serve", "unix_serve", "start_unix_server"})
     # an event-driven client (sockets handed to a selector, read when they are ready) reads its answers in the
     # selector's loop, not in the loop that opens them
     evented_reader = {"register", "recv"} <= called

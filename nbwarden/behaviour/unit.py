@@ -207,12 +207,22 @@ class _Unit:
         an argv list.  With ``follow``, names are read through what they are bound to, that many levels deep
         (``s.send(bytes(buf, 'utf-8'))`` with ``buf = "GET ... Content-Length: ..."`` above)."""
         parts = []
-        for n in ast.walk(node):
+        for n in _in_order(node):
             if isinstance(n, ast.Constant) and isinstance(n.value, (str, bytes)):
                 parts.append(n.value.decode("latin-1") if isinstance(n.value, bytes) else n.value)
             elif follow and isinstance(n, ast.Name) and 0 < len(self.names_bound_to.get(n.id, ())) <= 2:
                 parts.extend(self.text(v, follow - 1) for v in self.names_bound_to[n.id])
         return " ".join(parts)
+
+
+def _in_order(node: ast.AST) -> Iterable[ast.AST]:
+    """The nodes under ``node`` in source order (depth first), unlike ``ast.walk``'s breadth-first order: the
+    words of ``['apt', 'install'] + packages`` come out program first."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(list(ast.iter_child_nodes(current))))
 
 
 def _names(node: ast.AST | None) -> set[str]:
