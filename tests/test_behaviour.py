@@ -328,6 +328,17 @@ PAIRS = [
      "_h, _pt = base64.b64decode('MTI3LjAuMC4xOjgwMDA=').decode().rsplit(':', 1)\n"
      "_c = getattr(_s, 'create_' + 'connection')((_h, int(_pt)))\n_c.sendall(b'GET /health HTTP/1.0\\r\\n\\r\\n')\n"
      "print(_c.recv(200))"),
+    ("proxy trial: a pool's map hands each proxy of a list to a check that fetches one page through it (not a flood "
+     "of that page); a scraper whose proxy is a fixed option", "proxy_tunnel",
+     "import requests\nfrom concurrent.futures import ThreadPoolExecutor\nTEST = 'https://example.org/'\nalive = []\n"
+     "pool = [{'https': 'http://' + line.strip()} for line in open('list.txt')]\n"
+     "def check(p):\n    for _ in range(3):\n        try:\n            requests.get(TEST, proxies=p, timeout=5)\n"
+     "        except Exception:\n            return\n    alive.append(p)\n"
+     "with ThreadPoolExecutor(24) as ex:\n    ex.map(check, pool)",
+     "import requests\nfrom concurrent.futures import ThreadPoolExecutor\n"
+     "CORP = {'https': 'http://proxy.corp.example.com:3128'}\n"
+     "def fetch(url, proxies=CORP):\n    return requests.get(url, proxies=proxies, timeout=5).text\n"
+     "with ThreadPoolExecutor(8) as ex:\n    pages = list(ex.map(fetch, urls))"),
     ("flood: slow POST, the request kept in a variable", "dos_attack",
      "import socket, threading, time\nbody = ('POST /login HTTP/1.1\\r\\nHost: %s\\r\\nContent-Length: 100000000\\r\\n\\r\\n' % host)\n"
      "held = []\ndef open_many():\n    for i in range(200):\n        s = socket.socket()\n        s.connect((host, 80))\n"

@@ -109,7 +109,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
               # a request line written by hand into a socket (as the source spells it): slowloris's start
               "http/1.1\\r\\n", "http/1.0\\r\\n"),
     "proxy-trial": ("{'http':", '{"http":', "{'https':", '{"https":', "{'http://':", '{"http://":', "{'https://':",
-                    '{"https://":'),
+                    '{"https://":', "proxies="),
     "proxy-remote": ("set_default_proxy", "setdefaultproxy"),
     "shell": ("dup2(", "pty.spawn("),
     "server": ("0.0.0.0", ".bind(", "httpserver", "tcpserver", "run_app(", "start_server(", "'connect'",

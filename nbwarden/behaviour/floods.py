@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from ..analysis.calls import ARGV_CALLS, SHELL_CALLS
+from .proxies import proxy_from_parameters
 from .unit import (
     CONNECTS,
     FUNCTIONS,
@@ -466,6 +467,8 @@ def _floods(unit: _Unit) -> list[Found]:
             continue
         if _tries_credentials(unit, call, reader):
             continue  # each connection logs in with the next password: a password trial (trials.py), not a flood
+        if _through_each_proxy(unit, call):
+            continue  # the same page fetched once through each proxy of a list: a proxy checker (proxies.py)
         repeated = _repetition(unit, call)
         if repeated is None and unit.name(call).rsplit(".", 1)[-1] in SPAWNERS | MAPPERS:
             repeated = _spawned_many(unit, call)
@@ -481,6 +484,12 @@ def _floods(unit: _Unit) -> list[Found]:
     if slow is not None:
         found.append(slow)
     return found
+
+
+def _through_each_proxy(unit: _Unit, call: ast.Call) -> bool:
+    """A request whose proxy is the item its worker was handed (``ex.map(check, proxies)`` with
+    ``requests.get(test_url, proxies=p)``), in no endless loop: one request per proxy, however many workers."""
+    return proxy_from_parameters(unit, call) and not any(_endless(unit, loop) for loop in unit.loops_around(call))
 
 
 CREDENTIAL_KEYWORDS = frozenset({"password", "passwd", "pwd", "passphrase", "pass_"})

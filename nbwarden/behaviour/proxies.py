@@ -59,9 +59,24 @@ def _proxy_maps(unit: _Unit) -> list[tuple[ast.Dict, set[str]]]:
     return out
 
 
+def proxy_from_parameters(unit: _Unit, call: ast.Call) -> bool:
+    """Is this call's ``proxies=``/``proxy=`` argument made from the first parameter of the function it is in
+    (what a loop or a pool's map hands each run), not from an option with a default (``proxies=CORP``)?"""
+    proxy = unit.keyword(call, "proxies", "proxy")
+    function = unit.function_of(call)
+    if proxy is None or not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return False
+    first = [p for p in _params(function) if p not in {"self", "cls"}][:1]
+    return bool(first) and bool(_names(proxy) & _derived(unit, function, set(first)))
+
+
 def _proxy_trials(unit: _Unit) -> list[Found]:
     found: list[Found] = []
     functions: dict[str, ast.AST] = {}
+    for call in unit.calls:  # a request given the proxy its function was handed: check(p) -> get(url, proxies=p)
+        function = unit.function_of(call)
+        if proxy_from_parameters(unit, call):
+            functions.setdefault(function.name, call)
     for node, used in _proxy_maps(unit):
         function = unit.function_of(node)
         loop = next((loop for loop in unit.loops_around(node)
