@@ -974,3 +974,11 @@ def test_sudo_line_pasted_without_its_bang_is_a_shell_line(engine):
     variable = engine.check_code("sudo = users_with_root()\nsudo in admins\nprint([sudo for sudo in admins])\n")
     assert variable.action == "allow"
     assert not any("syntax error" in n for n in variable.notes)
+
+
+def test_a_script_line_its_variables_fill_in_is_read_as_text_again(engine):
+    """`PORT=22` then `bore local $PORT`: the filled line is not in the source, so the text rules read it too."""
+    ssh = engine.check_code("PORT=22\nbore local $PORT --to=bore.pub > /tmp/bore.log\n", "shell")
+    assert ssh.category == "remote_desktop_ssh", ssh.to_dict()
+    demo = engine.check_code("PORT=8501\nbore local $PORT --to=bore.pub > /tmp/bore.log\n", "shell")
+    assert not any(f.category == "remote_desktop_ssh" for f in demo.findings), demo.to_dict()

@@ -41,7 +41,9 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
             elif logical.strip() and not logical.lstrip().startswith("#"):
                 filled = _shell_vars(logical, variables)
                 shown = f"{clip(logical, 100)}  ⇒  {clip(filled, 120)}" if filled != logical else ""
-                add_shell(analysis, filled, start, via, context, depth, shown)
+                # a line the script's variables filled in is not verbatim in the source: its text is read again
+                reached = f"{via} $variables".strip() if filled != logical else via
+                add_shell(analysis, filled, start, reached, context, depth, shown)
             logical = ""
         return
     steps = _assigned_steps(text)
