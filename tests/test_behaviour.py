@@ -788,19 +788,6 @@ def test_behaviour_facts_name_the_shape_and_the_line(engine):
     assert "extractall" in finding.evidence and "password candidate" in finding.evidence
 
 
-def test_a_websocket_server_that_connects_for_its_clients_is_no_flood():
-    """Connections opened in a loop are a flood's shape, unless the unit serves clients and opens them on their
-    behalf (a relay; the proxy rules judge it)."""
-    import ast
-
-    loop = ("import asyncio, websockets\nasync def handle(ws):\n    while True:\n"
-            "        r, w = await asyncio.open_connection('198.51.100.7', 443)\n        w.write(b'x' * 1024)\n")
-    served = loop + "asyncio.get_event_loop().run_until_complete(websockets.serve(handle, '0.0.0.0', 8765))"
-    driven = loop + "asyncio.run(handle(FakeSocket()))"
-    kinds = {source: {found.shape for found in behaviour.find(ast.parse(source))} for source in (served, driven)}
-    assert "flood/socket" in kinds[driven] and "flood/socket" not in kinds[served], kinds
-
-
 def test_find_never_raises_on_odd_trees():
     import ast
 

@@ -446,7 +446,7 @@ def _floods(unit: _Unit) -> list[Found]:
     seen: set[str] = set()
     # a unit that accepts connections opens its own to where its clients ask: a relay, not a flood
     called = {unit.name(c).rsplit(".", 1)[-1] for c in unit.calls}
-    serving = bool(called & {"accept", "start_server", "serve_forever", "serve", "unix_serve", "start_unix_server"})
+    serving = bool(called & {"accept", "start_server", "serve_forever"})
     # an event-driven client (sockets handed to a selector, read when they are ready) reads its answers in the
     # selector's loop, not in the loop that opens them
     evented_reader = {"register", "recv"} <= called
