@@ -792,11 +792,23 @@ PIPELINES = {
         "def warm():\n    yield 'nvidia-smi'\n"
         f"def job():\n    yield from map(d, {[bytes(c + 1 for c in w.encode()) for w in MINER.split()]!r})\n"
         "procs = [subprocess.Popen(list(g())) for g in (warm, job)]",
+    # lists spread into a list or joined by +, and varargs handed on: one argv
+    "lists spread into the argv": "import subprocess\n"
+        f"tool, flags = ['xmrig'], {MINER.split()[1:]!r}\nsubprocess.Popen([*tool, *flags])",
+    "a spread list of words decoded by a varargs lambda": "import subprocess\n_c = lambda *n: ''.join(map(chr, n))\n"
+        f"flags = [{', '.join(f'_c(*{codes(w)})' for w in MINER.split()[1:])}]\nsubprocess.Popen([_c(*{codes('xmrig')}), *flags])",
+    "a varargs lambda that hands its arguments on (lambda *ix: p + f(*ix))":
+        "import os\nAB = 'abcdefghijklmnopqrstuvwxyz .:-0123456789'\n_n = lambda *ix: ''.join(AB[i] for i in ix)\n"
+        "_v = lambda *ix: 'xm' + _n(*ix)\n"
+        f"os.system(_v(*{['abcdefghijklmnopqrstuvwxyz .:-0123456789'.index(c) for c in MINER.lower()[2:]]}))",
+    "an argv list kept in a name and joined with another by +": "import subprocess\n"
+        "cli = ['xmrig']\ndef run(pool):\n    return subprocess.Popen(cli + ['-o', pool, '-u', 'WALLET'])\n"
+        "procs = {k: run(v) for k, v in {'a': 'pool.example.net:3333'}.items()}",
 }
 
 
 @pytest.mark.parametrize("cell", PIPELINES.values(), ids=PIPELINES.keys())
-def test_filters_decoder_pipelines_and_tuples_of_generators_are_followed(engine, cell):
+def test_filters_decoder_pipelines_generators_and_spread_lists_are_followed(engine, cell):
     assert_miner_blocked(engine, cell)
 
 
@@ -814,35 +826,6 @@ PIPELINES_BENIGN = {
     "ordinary argv from generator functions":
         "import subprocess\ndef a():\n    yield 'nvidia-smi'\ndef b():\n    yield from ('ls', '-la')\n"
         "out = [subprocess.run(list(g())) for g in (a, b)]",
-}
-
-
-@pytest.mark.parametrize("cell", PIPELINES_BENIGN.values(), ids=PIPELINES_BENIGN.keys())
-def test_filters_and_pipelines_of_ordinary_values_are_allowed(engine, cell):
-    assert_allowed(engine, cell)
-
-
-SPREADS = {
-    "lists spread into the argv": "import subprocess\n"
-        f"tool, flags = ['xmrig'], {MINER.split()[1:]!r}\nsubprocess.Popen([*tool, *flags])",
-    "a spread list of words decoded by a varargs lambda": "import subprocess\n_c = lambda *n: ''.join(map(chr, n))\n"
-        f"flags = [{', '.join(f'_c(*{codes(w)})' for w in MINER.split()[1:])}]\nsubprocess.Popen([_c(*{codes('xmrig')}), *flags])",
-    "a varargs lambda that hands its arguments on (lambda *ix: p + f(*ix))":
-        "import os\nAB = 'abcdefghijklmnopqrstuvwxyz .:-0123456789'\n_n = lambda *ix: ''.join(AB[i] for i in ix)\n"
-        "_v = lambda *ix: 'xm' + _n(*ix)\n"
-        f"os.system(_v(*{['abcdefghijklmnopqrstuvwxyz .:-0123456789'.index(c) for c in MINER.lower()[2:]]}))",
-    "an argv list kept in a name and joined with another by +": "import subprocess\n"
-        "cli = ['xmrig']\ndef run(pool):\n    return subprocess.Popen(cli + ['-o', pool, '-u', 'WALLET'])\n"
-        "procs = {k: run(v) for k, v in {'a': 'pool.example.net:3333'}.items()}",
-}
-
-
-@pytest.mark.parametrize("cell", SPREADS.values(), ids=SPREADS.keys())
-def test_lists_spread_or_joined_into_an_argv_are_read_as_one_command(engine, cell):
-    assert_miner_blocked(engine, cell)
-
-
-SPREADS_BENIGN = {
     "an ordinary list spread into the argv": "import subprocess\nflags = ['-la', '/content']\nsubprocess.Popen(['ls', *flags])",
     "a varargs lambda that spells an ordinary word": "AB = 'abcdefghijklmnopqrstuvwxyz'\n"
         "_n = lambda *ix: ''.join(AB[i] for i in ix)\n_v = lambda *ix: 'he' + _n(*ix)\nprint(_v(11, 11, 14))",
@@ -852,8 +835,8 @@ SPREADS_BENIGN = {
 }
 
 
-@pytest.mark.parametrize("cell", SPREADS_BENIGN.values(), ids=SPREADS_BENIGN.keys())
-def test_ordinary_lists_spread_or_joined_into_an_argv_are_allowed(engine, cell):
+@pytest.mark.parametrize("cell", PIPELINES_BENIGN.values(), ids=PIPELINES_BENIGN.keys())
+def test_filters_pipelines_and_spread_lists_of_ordinary_values_are_allowed(engine, cell):
     assert_allowed(engine, cell)
 
 
