@@ -149,16 +149,8 @@ class _Folder:
                 return -value if isinstance(node.op, ast.USub) else ~value if isinstance(node.op, ast.Invert) else value
             return None
         if isinstance(node, (ast.List, ast.Tuple)):
-            items = []
-            for elt in node.elts[:MAX_ITEMS]:
-                if isinstance(elt, ast.Starred):  # [tool, *flags, host]: the list spread in place
-                    spread = fold(elt.value, depth + 1)
-                    if not isinstance(spread, (list, tuple)):
-                        return None
-                    items.extend(spread)
-                else:
-                    items.append(fold(elt, depth + 1))
-            return None if any(item is None for item in items) else items
+            items = self._spread(node.elts[:MAX_ITEMS], depth)  # [tool, *flags, host]: the list spread in place
+            return None if items is None or any(item is None for item in items) else items
         if isinstance(node, ast.Dict):
             # partial: a key whose value is unknown is left out, so the known ones can still be looked up
             table = {}
@@ -342,9 +334,10 @@ class _Folder:
                 else:
                     self.env[param] = value
 
-    def _arguments(self, args: list[ast.expr], depth: int) -> list[Any] | None:
-        """The folded positional arguments of a call, ``*xs`` spread when it folds to a list (``lambda *ix: p +
-        n(*ix)`` hands its own varargs on); None when a starred one does not fold."""
+    def _spread(self, args: list[ast.expr], depth: int) -> list[Any] | None:
+        """Folded items of a list display or a call's positional arguments, ``*xs`` spread in place when it folds
+        to a list (``[tool, *flags]``; ``lambda *ix: p + n(*ix)`` hands its own varargs on); None when a starred
+        one does not fold."""
         values: list[Any] = []
         for arg in args:
             if isinstance(arg, ast.Starred):
@@ -521,7 +514,7 @@ class _Folder:
         args = node.args
         function = self._callee(func, depth)
         if function is not None:
-            values = self._arguments(args, depth)
+            values = self._spread(args, depth)
             if values is None:
                 return None
             keywords = {k.arg: fold(k.value, depth + 1) for k in node.keywords if k.arg}
