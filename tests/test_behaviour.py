@@ -856,15 +856,6 @@ def test_a_block_with_a_broken_line_is_read_without_it(engine, tool, bad):
     assert any("syntax error" in n for n in verdict.notes)
 
 
-def test_an_ssh_servers_tunnel_setting_leaves_the_category_to_the_server(engine):
-    """PermitTunnel makes SSH logins a VPN; when the cell also starts the SSH server, remote access is what the
-    code does. The setting alone still names a proxy."""
-    setting = "!echo 'PermitTunnel yes' >> /etc/ssh/sshd_config\n"
-    started = engine.check_code(setting + "!echo 'PermitRootLogin yes' >> /etc/ssh/sshd_config\n!service ssh start")
-    assert started.category == "remote_desktop_ssh", started.to_dict()
-    assert engine.check_code(setting).category == "proxy_tunnel"
-
-
 def test_the_category_follows_what_is_served_not_the_tunnel(engine):
     cell = ("from pyngrok import ngrok\nfrom flask import Flask, send_file\napp = Flask(__name__)\n"
             "@app.route('/f/<n>')\ndef f(n):\n    return send_file('/content/share/' + n)\n"
