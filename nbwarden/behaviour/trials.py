@@ -10,6 +10,7 @@ from collections.abc import Callable
 from .unit import (
     HTTP_VERBS,
     MAPPERS,
+    TYPED_BY_A_PERSON,
     Found,
     _derived,
     _driven_function,
@@ -33,6 +34,10 @@ ACCOUNT_WORK = re.compile(r"^_*(create|add|set|update|insert|register|new|make|c
                           r"generate|validate_new|signup|sign_up)", re.I)
 
 
+# a client's login method given a user and a password (FTP, SMTP, IMAP, paramiko transports)
+LOGINS = frozenset({"login", "auth_password", "auth_plain", "auth_login"})
+
+
 def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
     """(target kind, candidate expression) when this call tries a password."""
     name = unit.name(call)
@@ -53,7 +58,7 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
             return "archive", pwd
     if short in {"checkpw", "verify", "check_password_hash", "check_password", "verify_password"} and call.args:
         return "hash", call
-    if short == "login" and (len(call.args) >= 2 or unit.keyword(call, "passwd", "password")):
+    if short in LOGINS and (len(call.args) >= 2 or unit.keyword(call, "passwd", "password")):
         return "login", unit.keyword(call, "passwd", "password") or call.args[1]
     if short in {"connect", "FTP", "FTP_TLS", "SMTP", "simple_bind_s", "bind_s", "Connection"}:
         pwd = unit.keyword(call, "password", "passwd", "pwd")
@@ -101,6 +106,12 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
         if re.search(r"\bnmcli\b", text) and "password" in text.split():  # nmcli d wifi connect SSID password PW
             return "login", _after_word(call.args[0], "password")
     return None
+
+
+def login_trial(unit: _Unit, call: ast.Call) -> ast.AST | None:
+    """The password this call logs in with, when it is a login (not an archive, a hash or a tool)."""
+    trial = _trial(unit, call)
+    return trial[1] if trial is not None and trial[0] == "login" else None
 
 
 def _owner(unit: _Unit, call: ast.Call) -> str:
@@ -206,9 +217,6 @@ def _hashing(unit: _Unit, call: ast.Call) -> bool:
     short = name.rsplit(".", 1)[-1]
     return bool(HASH_NAME.search(short)) or \
         name.startswith(("hashlib.", "crypt.", "bcrypt.", "passlib.", "Crypto.Hash", "zlib.crc32"))
-
-
-TYPED_BY_A_PERSON = frozenset({"input", "raw_input", "getpass", "askstring", "prompt", "password_prompt"})
 
 
 def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:

@@ -21,6 +21,8 @@ MAPPERS = {"map", "imap", "imap_unordered", "starmap", "map_async", "starmap_asy
 # socket calls by their last name, as the flood and server readings both see them
 SOCKET_READS = frozenset({"recv", "recvfrom", "recv_into", "read", "readline", "readexactly", "readuntil"})
 CONNECTS = frozenset({"connect", "connect_ex", "create_connection", "open_connection"})
+# calls that return what a person types at the keyboard: one answer, not a list of candidates or a stream of sends
+TYPED_BY_A_PERSON = frozenset({"input", "raw_input", "getpass", "askstring", "prompt", "password_prompt", "ask"})
 HTTP_VERBS = {"get", "post", "head", "put", "delete", "patch", "request", "options", "urlopen", "fetch"}
 
 
