@@ -672,6 +672,17 @@ PAIRS = [
      "def burst(host, port, workers):\n    def worker(n):\n        c = mqtt.Client(client_id=f'w{n}')\n"
      "        c.connect(host, port, 60)\n        for i in range(1000):\n            c.publish('t', 'x')\n"
      "    for n in range(workers):\n        Thread(target=worker, args=(n,)).start()\nburst(BROKER, 1883, 500)"),
+    ("password trial: a digest given as text against each candidate; a lesson that hashes its own password first",
+     "password_cracking",
+     "import hashlib, itertools\nALPHABET = 'abcd'\ndef crack(kind, wanted):\n"
+     "    for combo in itertools.product(ALPHABET, repeat=4):\n        guess = ''.join(combo).encode()\n"
+     "        if hashlib.new(kind, guess).hexdigest() == wanted:\n            return guess\n"
+     "print(crack('md5', 'e2fc714c4727ee9395f324cd2e7f331f'))",
+     "import hashlib, itertools\nALPHABET = 'abcd'\npassword = b'cbda'\n"
+     "md5_digest = hashlib.md5(password).hexdigest()\ndef crack(kind, wanted):\n"
+     "    for combo in itertools.product(ALPHABET, repeat=4):\n        guess = ''.join(combo).encode()\n"
+     "        if hashlib.new(kind, guess).hexdigest() == wanted:\n            return guess\n"
+     "%timeit -n1 -r1 crack('md5', md5_digest)\nprint(crack('md5', md5_digest))"),
     ("password trial: a transport's auth_password per word of a list; one login with the user's own secret",
      "password_cracking",
      "import paramiko, socket\nfor word in open('top1000.txt'):\n    t = paramiko.Transport(socket.create_connection(('10.0.0.7', 22)))\n"

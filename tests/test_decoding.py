@@ -252,6 +252,15 @@ IMPORTED = {
                                                     f"name = base64.b64decode('{b64('subprocess')}').decode()\n"
                                                     "proc = load(name)\nx = 1\n"
                                                     f"proc.Popen(['{'xmrig'[::-1]}'[::-1], '-o', 'pool:1'])",
+    "names unpacked from map(__import__, ...)": "o, sp = map(__import__, ('os', 'subprocess'))\n"
+                                                f"sp.Popen(['{'xmrig'[::-1]}'[::-1], '-o', 'pool:1'])",
+    "names unpacked from a generator of import_module over reversed names":
+        "import importlib\n"
+        f"o, sp = (importlib.import_module(m[::-1]) for m in ('so', '{'subprocess'[::-1]}'))\n"
+        f"sp.run(['{'xmrig'[::-1]}'[::-1], '-o', 'pool:1'])",
+    "names unpacked from list(map(<lambda import wrapper>, ...))":
+        "load = lambda s: __import__(s[::-1])\n"
+        f"o, sp = list(map(load, ('so', '{'subprocess'[::-1]}')))\nsp.call(['{'xmrig'[::-1]}'[::-1], '-o', 'pool:1'])",
 }
 
 
@@ -281,6 +290,10 @@ def test_decoded_imports_are_matched_by_import_rules(engine, cell):
      "insightface"),
     ("from importlib import import_module as load\n"
      f"swap = load('.'.join([bytes.fromhex('{hexed('insightface')}').decode(), 'model_zoo']))", "insightface.model_zoo"),
+    (f"import importlib\nload = lambda s: importlib.import_module(s[::-1])\nlt = load('{'libtorrent'[::-1]}')",
+     "libtorrent"),
+    (f"import importlib\nload = lambda s: importlib.import_module(s[::-1])\nj, lt = map(load, ('nosj', '{'libtorrent'[::-1]}'))",
+     "libtorrent"),
 ])
 def test_decoded_imports_are_import_facts(cell, module):
     facts = analysis.analyze(cell).facts
@@ -292,6 +305,9 @@ def test_decoded_imports_are_import_facts(cell, module):
     f"import base64\nm = __import__(base64.b64decode('{b64('json')}').decode())\nprint(m.dumps({{'a': 1}}))",
     f"sp = __import__(''.join(map(chr, {codes('subprocess')})))\nsp.run(['nvidia-smi', '-L'])",
     "import importlib\nfor name in ['torch', 'numpy']:\n    mod = importlib.import_module(name)\n    print(mod.__version__)",
+    "o, sp = map(__import__, ('os', 'subprocess'))\nsp.run(['nvidia-smi', '-L'])",
+    "load = lambda s: __import__(s[::-1])\nnp, pd = list(map(load, ('ypmun', 'sadnap')))\nprint(np.zeros(3), pd.__version__)",
+    "a, b = map(int, ('1', '2'))\nw, h = (int(v) for v in ('640', '480'))\nprint(a + b, w * h)",
 ])
 def test_ordinary_dynamic_imports_are_allowed(engine, cell):
     assert_allowed(engine, cell)

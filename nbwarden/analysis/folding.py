@@ -472,6 +472,15 @@ class _Folder:
             known = isinstance(base, ast.Subscript)
         return (self.name(node) or None) if known else None
 
+    def imported(self, node: ast.Call) -> str | None:
+        """The module a call imports, itself (``__import__(x)``) or through the cell's one-expression wrapper
+        (``load = lambda s: importlib.import_module(s[::-1])``; ``load('tekcos')``); None for other calls."""
+        call = self._inlined(node, 0) or node
+        if self.name(call.func) not in IMPORT_CALLS or not call.args:
+            return None
+        module = self.fold(call.args[0])
+        return module if isinstance(module, str) else None
+
     def _inlined(self, node: ast.Call, depth: int) -> ast.Call | None:
         """A call of the cell's one-expression function whose body is a look-up or an import (``getattr``,
         ``__import__``, ``import_module``), with the arguments put in place of the parameters; else None."""

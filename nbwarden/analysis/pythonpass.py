@@ -12,7 +12,6 @@ from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_ki
 from .decoders import printable
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
 from .folding import (
-    IMPORT_CALLS,
     MAX_FOLD,
     MAX_ITEMS,
     _Folder,
@@ -22,7 +21,7 @@ from .folding import (
 )
 from .literals import _LiteralReader
 from .nesting import _nested
-from .rewrites import foldable_def, is_property, piped
+from .rewrites import foldable_def, is_property, piped, unpacked
 from .sites import constant_arguments
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers, table_entries
 
@@ -160,6 +159,7 @@ class _PythonPass(_CallHandlers, _LiteralReader):
         self.calls: list[ast.Call] = []
         self.loops: list[ast.For] = []
         self.comprehensions: list[ast.ListComp | ast.GeneratorExp | ast.SetComp] = []
+        self.unpacked: dict[int, list[ast.expr] | None] = {}  # map/generator unpackings, item by item
         self.strings: list[ast.AST] = []
         self.assigns: list[ast.AST] = []
         self.slices: list[ast.Subscript] = []
@@ -594,7 +594,7 @@ class _PythonPass(_CallHandlers, _LiteralReader):
                     self.loose_env[target.id] = loose
             self._remember(target.id)
         elif isinstance(target, (ast.Tuple, ast.List)) and not any(isinstance(t, ast.Starred) for t in target.elts):
-            parts = expr.elts if isinstance(expr, (ast.Tuple, ast.List)) else None
+            parts = expr.elts if isinstance(expr, (ast.Tuple, ast.List)) else self._unpacked(expr, len(target.elts))
             if parts is not None and len(parts) == len(target.elts):
                 values = value if isinstance(value, list) else [self.folder.fold(p) for p in parts]
                 for sub, part, item in zip(target.elts, parts, values, strict=True):
@@ -615,6 +615,14 @@ class _PythonPass(_CallHandlers, _LiteralReader):
                 container[key] = value  # d['cmd'] = b64decode(...)
             elif isinstance(container, list) and isinstance(key, int) and -len(container) <= key < len(container):
                 container[key] = value
+
+    def _unpacked(self, expr: ast.AST, count: int) -> list[ast.expr] | None:
+        """:func:`.rewrites.unpacked`, made once per expression; each item's call is read later with the
+        cell's own calls (``o, s = map(__import__, ('os', 'subprocess'))`` imports both)."""
+        if id(expr) not in self.unpacked:
+            parts = self.unpacked[id(expr)] = unpacked(expr, count)
+            self.calls.extend(part for part in parts or () if isinstance(part, ast.Call))
+        return self.unpacked[id(expr)]
 
     def _classify(self, call: ast.Call) -> tuple[str, str | None]:
         """A call's name and how it runs its first argument (:func:`.calls.run_kind`), for the wrapper search;
@@ -709,10 +717,9 @@ class _PythonPass(_CallHandlers, _LiteralReader):
                 self._mark(node.args[0], EXEC)
                 _nested(self.analysis, text, "python", node.lineno, f"{short}({via})", EXEC, self.depth + 1)
             return
-        if name in IMPORT_CALLS and node.args:
-            module = self.folder.fold(node.args[0])
-            if isinstance(module, str):
-                self._fact("import", module, node, via=short)
+        module = self.folder.imported(node)
+        if module is not None:
+            self._fact("import", module, node, via=short)
             return
         spec = DOWNLOAD_CALLS.get(name) or DOWNLOAD_CALLS.get(short) if short in {
             "hf_hub_download", "snapshot_download", "load_file_from_url", "urlretrieve", "download_url_to_file",

@@ -137,3 +137,28 @@ def _chained(steps: list[ast.expr], start: ast.expr) -> ast.expr:
     for step in steps:
         expr = ast.Call(func=copy.deepcopy(step), args=[expr], keywords=[])
     return expr
+
+
+def unpacked(expr: ast.expr, count: int) -> list[ast.expr] | None:
+    """What an unpacking takes item by item from ``map(f, (a, b))`` or ``(f(m) for m in (a, b))`` (also inside
+    ``list()`` or ``tuple()``): the expressions ``f(a)``, ``f(b)``, so that ``o, s = map(__import__, ('os',
+    'subprocess'))`` binds each name as its own import would.  None for anything else, or a count that differs."""
+    while isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id in {"list", "tuple"} \
+            and len(expr.args) == 1 and not expr.keywords:
+        expr = expr.args[0]
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "map" \
+            and len(expr.args) == 2 and isinstance(expr.args[1], (ast.Tuple, ast.List)):
+        items = expr.args[1].elts
+        made = [ast.copy_location(ast.Call(func=expr.args[0], args=[item], keywords=[]), item) for item in items]
+    elif isinstance(expr, (ast.GeneratorExp, ast.ListComp)) and len(expr.generators) == 1:
+        loop = expr.generators[0]
+        if loop.ifs or loop.is_async or not isinstance(loop.target, ast.Name) or \
+                not isinstance(loop.iter, (ast.Tuple, ast.List)):
+            return None
+        items = loop.iter.elts
+        made = [substituted(expr.elt, {loop.target.id: item}) for item in items]
+    else:
+        return None
+    if len(made) != count or any(isinstance(item, ast.Starred) for item in items):
+        return None
+    return made

@@ -185,10 +185,43 @@ def _hash_compares(unit: _Unit) -> list[tuple[ast.Compare, ast.AST]]:
             # the digest in the comparison itself, or in the name compared (h = md5(w).hexdigest(); h == target)
             values = [side, *(v for n in _names(side) for v in unit.names_bound_to.get(n, ())[:4])]
             if any(_hashing(unit, n) for value in values for n in ast.walk(value) if isinstance(n, ast.Call)):
-                if not _proof_of_work(unit, node, side):
+                others = [o for o in (node.left, *node.comparators) if o is not side]
+                if not _proof_of_work(unit, node, side) and not any(_digest_of_own(unit, o) for o in others):
                     found.append((node, side))
                 break
     return found
+
+
+def _digest_of_own(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
+    """Is the wanted digest made by the program from a password it holds (``target = md5(b'cbda').hexdigest()``,
+    or a parameter that every caller fills with such a digest)?  Matching candidates against it recovers nothing
+    the program was not given: a lesson on how fast each hash falls, not a cracker."""
+    if depth > 3:
+        return False
+    if isinstance(expr, ast.Name):
+        bound = unit.names_bound_to.get(expr.id, ())[:4]
+        if bound:
+            return all(_digest_of_own(unit, value, depth + 1) for value in bound)
+        function = unit.function_of(expr)
+        if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or expr.id not in _params(function):
+            return False
+        index = _params(function).index(expr.id)
+        given = [next((k.value for k in call.keywords if k.arg == expr.id), None) or
+                 (call.args[index] if index < len(call.args) else None)
+                 for call in unit.calls if unit.name(call).rsplit(".", 1)[-1] == function.name]
+        return bool(given) and all(g is not None and _digest_of_own(unit, g, depth + 1) for g in given)
+    made = [n for n in ast.walk(expr) if isinstance(n, ast.Call) and _hashing(unit, n) and n.args]
+    return bool(made) and all(_held(unit, call.args[0]) for call in made)
+
+
+def _held(unit: _Unit, expr: ast.AST) -> bool:
+    """A constant, a name bound only to constants, or either encoded (``b'cbda'``, ``pw.encode()``)."""
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "encode":
+        expr = expr.func.value
+    if unit.value(expr) is not None:
+        return True
+    bound = unit.names_bound_to.get(expr.id, ())[:4] if isinstance(expr, ast.Name) else ()
+    return bool(bound) and all(unit.value(value) is not None for value in bound)
 
 
 def _proof_of_work(unit: _Unit, compare: ast.Compare, digest: ast.AST) -> bool:
