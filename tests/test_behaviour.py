@@ -998,3 +998,22 @@ def test_argument_shapes_of_a_command(argv, shape):
 ])
 def test_argument_shapes_leave_look_alikes_alone(argv):
     assert behaviour.command_shapes(argv) == []
+
+
+def test_a_loop_over_the_cells_endless_generator_of_packets_is_one_target(engine):
+    """Items of a generator that makes packets up in a ``while True`` are no crawl of a list: the workers that
+    loop over it flood one host. A generator of hosts read from a file gives one probe per host."""
+    flood = ("import socket, threading, random, os\nHOST = '203.0.113.45'\ndef packets():\n"
+             "    junk = [os.urandom(1200) for _ in range(8)]\n    while True:\n"
+             "        yield random.choice(junk), (HOST, random.choice((53, 123, 443)))\n"
+             "def worker():\n    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+             "    for i, (data, dst) in enumerate(packets()):\n        s.sendto(data, dst)\n"
+             "for n in range(96):\n    threading.Thread(target=worker, daemon=True).start()")
+    verdict = engine.check_code(flood)
+    assert "dos_attack.flood-shape" in {f.rule for f in verdict.findings}, verdict.to_dict()
+    probes = ("import socket, threading\ndef probes():\n    for line in open('my_servers.txt'):\n"
+              "        yield b'status', (line.strip(), 9999)\n"
+              "def worker():\n    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+              "    for data, dst in probes():\n        s.sendto(data, dst)\n"
+              "for n in range(8):\n    threading.Thread(target=worker, daemon=True).start()")
+    assert engine.check_code(probes).action == "allow"

@@ -195,8 +195,7 @@ def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
     loops = unit.loops_around(at)
     for index, loop in enumerate(loops):
         iters = _loop_iters(loop)
-        counted = all(isinstance(i, ast.Call) and unit.name(i) in {"range", "itertools.count", "count"}
-                      for i in iters)
+        counted = all(_counted(unit, i) or _made_up(unit, i) for i in iters)
         if iters and (not counted or isinstance(target, ast.Tuple)):
             per_item = _derived(unit, function or unit.tree, _loop_targets(loop))
             if per_item & _names(target) and not _sweep_repeated(unit, target, per_item, loops[index + 1:]):
@@ -206,6 +205,25 @@ def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
             for n in _names(target) for a in unit.names_bound_to.get(n, ())):
         return False  # taken from a work queue
     return True
+
+
+def _counted(unit: _Unit, iterable: ast.AST) -> bool:
+    return isinstance(iterable, ast.Call) and unit.name(iterable) in {"range", "itertools.count", "count"}
+
+
+def _made_up(unit: _Unit, iterable: ast.AST) -> bool:
+    """A loop over the cell's own generator that yields from an endless ``while`` or a counted range (packets
+    and ports made up on the fly, ``for data, dst in payloads()``), not from a list of hosts or pages: its items
+    are no more one request per item than ``range()``'s."""
+    if isinstance(iterable, ast.Call) and unit.name(iterable) == "enumerate" and iterable.args:
+        iterable = iterable.args[0]
+    if not isinstance(iterable, ast.Call):
+        return False
+    function = next(iter(unit.functions.get(unit.name(iterable).rsplit(".", 1)[-1], [])), None)
+    if function is None or not any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(function)):
+        return False
+    loops = [n for n in ast.walk(function) if isinstance(n, (ast.For, ast.AsyncFor, ast.While))]
+    return bool(loops) and all(isinstance(loop, ast.While) or _counted(unit, loop.iter) for loop in loops)
 
 
 def _sweep_repeated(unit: _Unit, target: ast.AST | None, per_item: set[str], outer: list[ast.AST]) -> bool:
