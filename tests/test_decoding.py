@@ -981,3 +981,24 @@ def test_a_script_line_its_variables_fill_in_is_read_as_text_again(engine):
     assert ssh.category == "remote_desktop_ssh", ssh.to_dict()
     demo = engine.check_code("PORT=8501\nbore local $PORT --to=bore.pub > /tmp/bore.log\n", "shell")
     assert not any(f.category == "remote_desktop_ssh" for f in demo.findings), demo.to_dict()
+
+
+@pytest.mark.parametrize("cell,rule", [
+    ("import libtorrent as lt, codecs\nses = lt.session()\np = lt.parse_magnet_uri(link)\np.save_path = '/content/dl'\n"
+     "h = getattr(ses, codecs.decode('nqq_gbeerag', 'rot13'))(p)", "torrent_p2p.libtorrent-add-download"),
+    ("import importlib\nt = importlib.import_module('tnerrotbil'[::-1])\nS = getattr(t, 'noisses'[::-1])\n"
+     "ses = S({'listen_interfaces': '0.0.0.0:6881'})\ngetattr(ses, 'no_netsil'[::-1])(6881, 6891)",
+     "torrent_p2p.libtorrent-session"),
+])
+def test_a_call_whose_function_is_hidden_is_read_as_written_plainly(engine, cell, rule):
+    """The rules' regexes read ``getattr(ses, <decoded>)(p)`` as ``ses.add_torrent(p)``."""
+    verdict = engine.check_code(cell)
+    assert rule in {f.rule for f in verdict.findings} and verdict.action == "block", verdict.to_dict()
+
+
+@pytest.mark.parametrize("cell", [
+    "import os, codecs\njoin = getattr(os.path, codecs.decode('wbva', 'rot13'))\nprint(join('data', 'train.csv'))",
+    "from os.path import join as pjoin\nimport torch\nsave = getattr(torch, 'evas'[::-1])\nsave({}, pjoin('ckpt', 'm.pt'))",
+])
+def test_hidden_ordinary_calls_are_allowed(engine, cell):
+    assert_allowed(engine, cell)

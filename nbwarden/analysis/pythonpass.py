@@ -616,6 +616,13 @@ class _PythonPass(_CallHandlers, _LiteralReader):
             elif isinstance(container, list) and isinstance(key, int) and -len(container) <= key < len(container):
                 container[key] = value
 
+    def _plain_call(self, node: ast.Call, name: str) -> None:
+        """A call whose function the cell hides (``getattr(s, 'tnerrot_dda'[::-1])(p)``, ``push(d)`` after
+        ``push = s.sendto``, ``S(opts)`` after ``S = getattr(lt, 'session')``), written out plainly as derived
+        text: the rules' regexes read it as they would read ``s.add_torrent(p)``."""
+        args = ", ".join(clip(ast.unparse(a), 80) for a in node.args[:4])
+        self._derived(f"{name}({args})", node, CODE, "lookup")
+
     def _unpacked(self, expr: ast.AST, count: int) -> list[ast.expr] | None:
         """:func:`.rewrites.unpacked`, made once per expression; each item's call is read later with the
         cell's own calls (``o, s = map(__import__, ('os', 'subprocess'))`` imports both)."""
@@ -684,6 +691,9 @@ class _PythonPass(_CallHandlers, _LiteralReader):
             return
         name = self.resolve(node.func)
         short = name.rsplit(".", 1)[-1]
+        written = node.func.attr if type(node.func) is ast.Attribute else node.func.id if type(node.func) is ast.Name else ""
+        if "." in name and short != written and short.isidentifier():
+            self._plain_call(node, name)
         if short in PRINT_LIKE or name.startswith(("logging.", "logger.", "log.")):
             for arg in [*node.args, *(k.value for k in node.keywords)]:
                 self._mark(arg, INERT)
