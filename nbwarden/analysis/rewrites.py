@@ -139,6 +139,15 @@ def _chained(steps: list[ast.expr], start: ast.expr) -> ast.expr:
     return expr
 
 
+def listed(expr: ast.expr) -> list[ast.expr] | None:
+    """The items of ``[a] + [b] + [c]`` (a generator that only yields, as :func:`yielded` writes it); None when a
+    part is no list display."""
+    if isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Add):
+        left, right = listed(expr.left), listed(expr.right)
+        return None if left is None or right is None else left + right
+    return list(expr.elts) if isinstance(expr, ast.List) else None
+
+
 def unpacked(expr: ast.expr, count: int) -> list[ast.expr] | None:
     """What an unpacking takes item by item from ``map(f, (a, b))`` or ``(f(m) for m in (a, b))`` (also inside
     ``list()`` or ``tuple()``): the expressions ``f(a)``, ``f(b)``, so that ``o, s = map(__import__, ('os',
@@ -162,3 +171,26 @@ def unpacked(expr: ast.expr, count: int) -> list[ast.expr] | None:
     if len(made) != count or any(isinstance(item, ast.Starred) for item in items):
         return None
     return made
+
+
+def zipped_table(expr: ast.expr) -> ast.Dict | None:
+    """``dict(zip('sop', map(f, (a, b, c))))`` (or ``zip(keys, [x, y])`` with a list or tuple of keys) as the dict
+    display ``{'s': f(a), 'o': f(b), 'p': f(c)}``: a table of modules or functions picked by key later."""
+    if not (isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == "dict"
+            and len(expr.args) == 1 and not expr.keywords):
+        return None
+    inner = expr.args[0]
+    if not (isinstance(inner, ast.Call) and isinstance(inner.func, ast.Name) and inner.func.id == "zip"
+            and len(inner.args) == 2 and not inner.keywords):
+        return None
+    keys, values = inner.args
+    if isinstance(keys, ast.Constant) and isinstance(keys.value, str):
+        keys = [ast.Constant(c) for c in keys.value]
+    elif isinstance(keys, (ast.Tuple, ast.List)) and all(isinstance(k, ast.Constant) for k in keys.elts):
+        keys = list(keys.elts)
+    else:
+        return None
+    items = list(values.elts) if isinstance(values, (ast.Tuple, ast.List)) else unpacked(values, len(keys))
+    if items is None or len(items) != len(keys) or any(isinstance(i, ast.Starred) for i in items):
+        return None
+    return ast.Dict(keys=keys, values=items)

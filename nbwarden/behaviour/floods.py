@@ -196,6 +196,8 @@ def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
     for index, loop in enumerate(loops):
         iters = _loop_iters(loop)
         counted = all(_counted(unit, i) or _made_up(unit, i) for i in iters)
+        if iters and all(_made_up(unit, i, endless=True) for i in iters):
+            continue  # for port in ports(), a generator that yields from a `while True`: the loop never ends
         if iters and (not counted or isinstance(target, ast.Tuple)):
             per_item = _derived(unit, function or unit.tree, _loop_targets(loop))
             if per_item & _names(target) and not _sweep_repeated(unit, target, per_item, loops[index + 1:]):
@@ -211,10 +213,11 @@ def _counted(unit: _Unit, iterable: ast.AST) -> bool:
     return isinstance(iterable, ast.Call) and unit.name(iterable) in {"range", "itertools.count", "count"}
 
 
-def _made_up(unit: _Unit, iterable: ast.AST) -> bool:
+def _made_up(unit: _Unit, iterable: ast.AST, endless: bool = False) -> bool:
     """A loop over the cell's own generator that yields from an endless ``while`` or a counted range (packets
     and ports made up on the fly, ``for data, dst in payloads()``), not from a list of hosts or pages: its items
-    are no more one request per item than ``range()``'s."""
+    are no more one request per item than ``range()``'s.  With ``endless``, only a generator whose ``while``
+    never ends (the loop over it repeats without end, as a sweep of ports started again does)."""
     if isinstance(iterable, ast.Call) and unit.name(iterable) == "enumerate" and iterable.args:
         iterable = iterable.args[0]
     if not isinstance(iterable, ast.Call):
@@ -223,6 +226,9 @@ def _made_up(unit: _Unit, iterable: ast.AST) -> bool:
     if function is None or not any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(function)):
         return False
     loops = [n for n in ast.walk(function) if isinstance(n, (ast.For, ast.AsyncFor, ast.While))]
+    if endless:
+        return any(isinstance(loop, ast.While) and _endless(unit, loop) for loop in loops) and \
+            all(isinstance(loop, ast.While) or _counted(unit, loop.iter) for loop in loops)
     return bool(loops) and all(isinstance(loop, ast.While) or _counted(unit, loop.iter) for loop in loops)
 
 

@@ -85,15 +85,44 @@ def _shell(unit: _Unit, call: ast.Call) -> str | None:
     return first if program in SHELLS else None
 
 
+def _duplicated(unit: _Unit) -> list[tuple[ast.Call, set[str]]]:
+    """``os.dup2(c.fileno(), 0)`` and ``partial(os.dup2, fd)`` (mapped over 0, 1, 2), with the names whose
+    descriptor is duplicated: the receiver of ``fileno()``, there or where ``fd = c.fileno()`` was bound."""
+    found = []
+    for call in unit.calls:
+        short = unit.name(call).rsplit(".", 1)[-1]
+        if short == "dup2" and call.args:
+            descriptor = call.args[0]
+        elif short == "partial" and len(call.args) >= 2 and \
+                unit.dotted_name(call.args[0]).rsplit(".", 1)[-1] == "dup2":
+            descriptor = call.args[1]
+        else:
+            continue
+        values = [descriptor, *(unit.names_bound_to.get(descriptor.id, ())[:2] if isinstance(descriptor, ast.Name)
+                                else ())]
+        owners = {n for v in values if isinstance(v, ast.Call) and unit.name(v).rsplit(".", 1)[-1] == "fileno"
+                  and isinstance(v.func, ast.Attribute | ast.Call) for n in _names(_receiver(v))}
+        if owners:
+            found.append((call, owners))
+    return found
+
+
+def _receiver(call: ast.Call) -> ast.AST | None:
+    """``c`` of ``c.fileno()`` or of ``getattr(c, 'fileno')()``."""
+    if isinstance(call.func, ast.Attribute):
+        return call.func.value
+    if isinstance(call.func, ast.Call) and call.func.args:
+        return call.func.args[0]
+    return None
+
+
 def _socket_shells(unit: _Unit) -> list[Found]:
-    dups = [c for c in unit.calls if unit.name(c).rsplit(".", 1)[-1] == "dup2" and c.args and
-            isinstance(c.args[0], ast.Call) and isinstance(c.args[0].func, ast.Attribute) and
-            c.args[0].func.attr == "fileno"]
+    dups = _duplicated(unit)
     connections = _connections(unit)
     if not dups:
         server = _command_server(unit, connections)
         return [server] if server is not None else []
-    wired = [c for c in dups if _names(c.args[0].func.value) & connections]
+    wired = [c for c, owners in dups if owners & connections]
     if not wired:
         return []
     for call in unit.calls:
