@@ -67,13 +67,10 @@ from .commands import SHELL_ASSIGN, add_shell
 from .earlier import EarlierCell, EarlierCells
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEEP_BYTES, MAX_DEPTH, Analysis, Fact, clip
 from .folding import (
-    DOTTED_NAME,
-    IMPORT_CALLS,
     MAX_FOLD,
     MAX_FOLD_STEPS,
     MAX_FOLD_TOTAL,
     MAX_ITEMS,
-    NAMESPACE_CALLS,
     dotted,
 )
 from .ipython import (
@@ -86,6 +83,7 @@ from .ipython import (
     split_ipython,
 )
 from .literals import B64_RE, HEX_RE, URL_RE
+from .naming import DOTTED_NAME, IMPORT_CALLS, NAMESPACE_CALLS
 from .nesting import _nested
 from .parsing import MAX_BLOCKS
 from .pythonpass import (

@@ -16,6 +16,7 @@ import zlib
 from typing import Any
 
 MAX_FOLD = 1 << 20  # longest string the folder will build (and a decompressed blob may reach)
+MAX_ITEMS = 65536  # longest list, dict or comprehension the folder will build
 BASE_DECODERS = frozenset({"b64decode", "decodebytes", "a2b_base64", "urlsafe_b64decode", "decodestring",
                            "b32decode", "b16decode", "b85decode", "a85decode", "standard_b64decode", "a2b_uu"})
 HEX_DECODERS = frozenset({"unhexlify", "a2b_hex"})
