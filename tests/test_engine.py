@@ -575,3 +575,24 @@ def test_a_program_path_joined_from_an_unknown_folder_keeps_its_name(script, fla
     cell = f"import os, sys\nBASE = sys.argv[1]\nos.system(os.path.join(BASE, 'bin', '{script}') + ' --threads 4')"
     verdict = Engine().check_code(cell)
     assert (verdict.action == "block") is flagged, verdict.findings
+
+
+def test_a_web_server_in_front_of_the_app_is_judged_by_the_app(tmp_path):
+    """A compose service running nginx for a folder of its own is web hosting; the same image in front of the
+    project's app (it depends on the app) is a reverse proxy, judged by what the app does."""
+    from nbwarden.sources import units_of_file
+
+    engine = Engine()  # the shipped packs
+
+    def verdict(text):
+        path = tmp_path / "docker-compose.yml"
+        path.write_text(text)
+        units, notes, _ = units_of_file(path)
+        return engine.check_units(units, notes)
+
+    site = ("services:\n  web:\n    image: nginx:alpine\n    ports:\n      - 80:80\n    volumes:\n"
+            "      - ./public:/usr/share/nginx/html:ro\n")
+    assert "web_file_hosting.web-server-daemon" in {f.rule for f in verdict(site).findings}
+    front = ("services:\n  web:\n    image: nginx:alpine\n    depends_on:\n      - app\n    ports:\n      - 80:80\n"
+             "  app:\n    build: .\n    command: gunicorn -b 0.0.0.0:5000 app:app\n")
+    assert verdict(front).action == "allow", verdict(front).to_dict()
