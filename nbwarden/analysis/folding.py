@@ -65,9 +65,6 @@ def _adds(node: ast.AST) -> bool:
         == [a.arg for a in node.args.args]
 
 
-# C libraries loaded through ctypes: their functions (libc.system) are named like a module's
-
-
 class _Folder(_Names):
     """Evaluates the string-building expressions obfuscators use, and nothing else.
 
@@ -302,7 +299,7 @@ class _Folder(_Names):
         given = args[1:]
         if any(isinstance(a, ast.Starred) for a in given) or any(k.arg is None for k in keywords):
             return None
-        function = self._callee(args[0], depth) or self._named_function(args[0], depth)
+        function = self._callee(args[0], depth)
         if function is None:
             if not self.name(args[0], depth + 1):
                 return None
@@ -314,10 +311,6 @@ class _Folder(_Names):
         rest = function.params[len(given):]
         return _Function(rest, {p: v for p, v in function.defaults.items() if p in rest},
                          substituted(function.body, fixed))
-
-    def _named_function(self, node: ast.AST, depth: int) -> _Function | None:
-        value = self.fold(node, depth + 1) if isinstance(node, ast.Name) else None
-        return value if isinstance(value, _Function) else None
 
     def _callee(self, func: ast.AST, depth: int) -> _Function | None:
         if isinstance(func, ast.Lambda):

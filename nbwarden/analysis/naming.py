@@ -14,6 +14,7 @@ from .wrappers import table_entries
 IMPORT_CALLS = {"__import__", "importlib.import_module", "importlib.__import__"}
 NAMESPACE_CALLS = {"globals", "locals", "vars"}  # vars(os)[x], globals()[x]: names looked up by a computed key
 DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+# C libraries loaded through ctypes: their functions (libc.system) are named like a module's
 LIBRARY_LOADERS = frozenset({"ctypes.CDLL", "ctypes.cdll.LoadLibrary", "ctypes.PyDLL", "ctypes.CDLL.LoadLibrary"})
 
 

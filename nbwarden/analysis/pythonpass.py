@@ -229,11 +229,15 @@ class _PythonPass(_CallHandlers, _LiteralReader):
                 inner = loop.body[0]
                 self.assigns = [pipeline if a is inner else a for a in self.assigns]
 
+    def _first_binding(self, name: str) -> ast.expr | None:
+        """What the cell's first plain assignment to ``name`` gives it (``j = Job()``, ``mods = tuple(map(...))``)."""
+        return next((a.value for a in self.assigns if type(a) is ast.Assign and len(a.targets) == 1
+                     and type(a.targets[0]) is ast.Name and a.targets[0].id == name), None)
+
     def _class_of(self, receiver: ast.AST) -> str:
         """The class an instance was made from, when the cell shows it: ``C()`` itself or a name bound to one."""
         if isinstance(receiver, ast.Name):
-            receiver = next((a.value for a in self.assigns if type(a) is ast.Assign and len(a.targets) == 1
-                             and type(a.targets[0]) is ast.Name and a.targets[0].id == receiver.id), None)
+            receiver = self._first_binding(receiver.id)
         return receiver.func.id if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name) else ""
 
     def _top_level_calls(self) -> set[int]:
@@ -647,8 +651,7 @@ class _PythonPass(_CallHandlers, _LiteralReader):
         cell's own calls (``o, s = map(__import__, ('os', 'subprocess'))`` imports both)."""
         if id(expr) not in self.unpacked:
             if isinstance(expr, ast.Name):  # mods = tuple(map(...)); a, b = mods
-                expr = next((a.value for a in self.assigns if type(a) is ast.Assign and len(a.targets) == 1 and
-                             type(a.targets[0]) is ast.Name and a.targets[0].id == expr.id), expr)
+                expr = self._first_binding(expr.id) or expr
             function = self.env.get(expr.func.id) if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) \
                 and not expr.args and not expr.keywords else None
             if isinstance(function, _Function) and not function.params and function.rest is None:

@@ -226,10 +226,8 @@ def _made_up(unit: _Unit, iterable: ast.AST, endless: bool = False) -> bool:
     if function is None or not any(isinstance(n, (ast.Yield, ast.YieldFrom)) for n in ast.walk(function)):
         return False
     loops = [n for n in ast.walk(function) if isinstance(n, (ast.For, ast.AsyncFor, ast.While))]
-    if endless:
-        return any(isinstance(loop, ast.While) and _endless(unit, loop) for loop in loops) and \
-            all(isinstance(loop, ast.While) or _counted(unit, loop.iter) for loop in loops)
-    return bool(loops) and all(isinstance(loop, ast.While) or _counted(unit, loop.iter) for loop in loops)
+    made_up = bool(loops) and all(isinstance(loop, ast.While) or _counted(unit, loop.iter) for loop in loops)
+    return made_up and (not endless or any(isinstance(loop, ast.While) and _endless(unit, loop) for loop in loops))
 
 
 def _sweep_repeated(unit: _Unit, target: ast.AST | None, per_item: set[str], outer: list[ast.AST]) -> bool:

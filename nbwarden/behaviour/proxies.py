@@ -74,9 +74,8 @@ def _proxy_trials(unit: _Unit) -> list[Found]:
     found: list[Found] = []
     functions: dict[str, ast.AST] = {}
     for call in unit.calls:  # a request given the proxy its function was handed: check(p) -> get(url, proxies=p)
-        function = unit.function_of(call)
         if proxy_from_parameters(unit, call):
-            functions.setdefault(function.name, call)
+            functions.setdefault(unit.function_of(call).name, call)
     for node, used in _proxy_maps(unit):
         function = unit.function_of(node)
         loop = next((loop for loop in unit.loops_around(node)

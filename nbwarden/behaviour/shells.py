@@ -101,7 +101,7 @@ def _duplicated(unit: _Unit) -> list[tuple[ast.Call, set[str]]]:
         values = [descriptor, *(unit.names_bound_to.get(descriptor.id, ())[:2] if isinstance(descriptor, ast.Name)
                                 else ())]
         owners = {n for v in values if isinstance(v, ast.Call) and unit.name(v).rsplit(".", 1)[-1] == "fileno"
-                  and isinstance(v.func, ast.Attribute | ast.Call) for n in _names(_receiver(v))}
+                  for n in _names(_receiver(v))}
         if owners:
             found.append((call, owners))
     return found
