@@ -22,6 +22,7 @@ CATEGORY_LABELS = {
     "web_file_hosting": N_("file hosting, media serving or a web service"),
     "dos_attack": N_("a denial-of-service attack"),
     "password_cracking": N_("password cracking"),
+    "obscured_code": N_("code that hides what it runs"),
 }
 
 

@@ -28,8 +28,9 @@ BUILTIN_DIR = Path(__file__).with_name("packs")
 SCHEMA_PATH = Path(__file__).with_name("pack.schema.yaml")
 SEVERITIES = ("audit", "warn", "block")
 SEVERITY_RANK = {"none": -1, "audit": 0, "warn": 1, "block": 2}
+# Colab's prohibited activities, then code that hides what it runs (which nobody can check, whatever it does)
 CATEGORIES = ("deepfake", "crypto_mining", "torrent_p2p", "remote_desktop_ssh", "proxy_tunnel",
-              "web_file_hosting", "dos_attack", "password_cracking")
+              "web_file_hosting", "dos_attack", "password_cracking", "obscured_code")
 
 
 class PackError(ValueError):

@@ -28,6 +28,34 @@ MAX_ROT13 = 400  # longest string read rot13'd on a cell's word alone
 CONTROL_RUN = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]+")
 
 
+def on_its_looks(value: str) -> tuple[str | None, str]:
+    """What a string without spaces decodes to on its looks alone (hex, base64, compressed base85), as readable
+    text, and how; (None, method) when it does not read as any of them."""
+    decoded, method = None, ""
+    compact = "".join(value.split())
+    if HEX_RE.match(compact):
+        decoded = printable(binascii.unhexlify(compact))
+        method = "hex"
+    elif B64_RE.match(value) and len(compact) % 4 in (0, 2, 3):
+        method = "base64"
+        try:
+            raw, packer = unpacked(base64.b64decode(compact + "=" * (-len(compact) % 4),
+                                                     altchars=b"-_" if ("-" in compact or "_" in compact) else None))
+            decoded = printable(raw)
+            method += f"+{packer}" if packer else ""
+        except (binascii.Error, ValueError):
+            decoded = None
+    elif len(compact) >= 24 and B85_RE.match(compact):
+        # base85 text is rarely readable by chance: only a compressed payload inside it is taken
+        try:
+            raw, packer = unpacked(base64.b85decode(compact))
+        except ValueError:
+            raw, packer = b"", None
+        if packer:
+            decoded, method = printable(raw), f"base85+{packer}"
+    return decoded, method
+
+
 class _LiteralReader:
     analysis: Analysis
     depth: int
@@ -47,28 +75,7 @@ class _LiteralReader:
         for url in URL_RE.findall(value):
             self._fact("url", url, node, ctx)
         if len(value) >= 16 and " " not in value.strip():
-            decoded = None
-            compact = "".join(value.split())
-            if HEX_RE.match(compact):
-                decoded = printable(binascii.unhexlify(compact))
-                method = "hex"
-            elif B64_RE.match(value) and len(compact) % 4 in (0, 2, 3):
-                method = "base64"
-                try:
-                    raw, packer = unpacked(base64.b64decode(compact + "=" * (-len(compact) % 4),
-                                                             altchars=b"-_" if ("-" in compact or "_" in compact) else None))
-                    decoded = printable(raw)
-                    method += f"+{packer}" if packer else ""
-                except (binascii.Error, ValueError):
-                    decoded = None
-            elif len(compact) >= 24 and B85_RE.match(compact):
-                # base85 text is rarely readable by chance: only a compressed payload inside it is taken
-                try:
-                    raw, packer = unpacked(base64.b85decode(compact))
-                except ValueError:
-                    raw, packer = b"", None
-                if packer:
-                    decoded, method = printable(raw), f"base85+{packer}"
+            decoded, method = on_its_looks(value)
             if decoded:
                 self._blind(node, decoded, method)
 

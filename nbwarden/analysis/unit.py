@@ -60,7 +60,10 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
         # the shape of the whole unit, not only the lines with hits; a cell that decodes its own strings may hide
         # the very words that wake the shape checks (getattr(os, "du" + "p2")), so it is always read for shapes
         if behaviour.wanted(source.lower()) or walker.folder.methods:
-            for found in behaviour.find(tree, walker.folder.fold, walker.folder.reference):
+            # a command whose parts are all known ({...} stands for a value the pass could not read), or code run
+            read = frozenset(f.line for f in analysis.facts if f.kind == "command" and not any(
+                str(part).startswith("{") for part in f.value) or any(w in f.via for w in ("exec", "eval", "compile")))
+            for found in behaviour.find(tree, walker.folder.fold, walker.folder.reference, read):
                 line = analysis.lines[found.line - 1] if 0 < found.line <= len(analysis.lines) else ""
                 analysis.facts.append(Fact("behaviour", found.shape, EXEC, found.line,
                                            f"{clip(line, 100)}  ⇒  {found.detail}", "behaviour"))

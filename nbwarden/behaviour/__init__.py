@@ -55,6 +55,11 @@ Shapes found (the value of each fact):
 ``shell/socket``
     a shell started with its standard input and output duplicated from a
     socket (a bind or reverse shell), in ``shells.py``.
+``obscured/exec|run|names``
+    code run, a command started, or two or more modules and functions reached
+    through text the unit decodes from its own literals (a blob, a reversed
+    or rot13 name, character codes), in ``hiding.py``: the hiding is the
+    shape, whatever the hidden code does.
 
 Everything here is total (bad trees give no shapes, never an exception in the
 caller: :func:`find` catches) and linear in the size of the tree.
@@ -76,6 +81,7 @@ import ahocorasick
 
 from .arguments import command_shapes
 from .floods import _floods
+from .hiding import _hidden_code
 from .messages import KEYBOARD_MODULES, _message_storms
 from .proxies import _proxy_trials, _remote_default_proxy
 from .servers import _servers
@@ -112,6 +118,11 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
                     '{"https://":', "proxies="),
     "proxy-remote": ("set_default_proxy", "setdefaultproxy"),
     "shell": ("dup2(", "pty.spawn("),
+    # the decoding steps (a step alone is data; the shape needs it to reach exec, a command or a look-up)
+    "obscured": ("[::-1]", "b64decode", "b85decode", "b32decode", "a85decode", "decodebytes", "decompress(",
+                 "fromhex", "unhexlify", "a2b_", "rot13", "rot_13", "chr(", "map(chr", ".translate(",
+                 # look-ups by computed name, whose step may be a helper with none of the words above (XOR)
+                 "__import__(", "import_module(", "globals()[", "vars("),
     "server": ("0.0.0.0", ".bind(", "httpserver", "tcpserver", "run_app(", "start_server(", "'connect'",
                '"connect"', "do_connect", "send_file", "send_from_directory", "fileresponse", "staticfiles",
                "x-mixed-replace", "uploadfile", "request.files", "simplehttprequesthandler", "ftpserver", "ftphandler",
@@ -148,12 +159,14 @@ def wanted(low_source: str) -> bool:
 
 
 def find(tree: ast.AST, fold: Callable[[ast.AST], Any] | None = None,
-         reference: Callable[[ast.AST], str | None] | None = None) -> list[Found]:
+         reference: Callable[[ast.AST], str | None] | None = None, read_lines: frozenset[int] = frozenset()) -> list[Found]:
     """Every shape in a parsed unit; [] when the tree is odd in a way the checks did not expect.
-    ``fold`` and ``reference`` are the Python pass's readings of values and of look-up calls."""
+    ``fold`` and ``reference`` are the Python pass's readings of values and of look-up calls; ``read_lines`` the
+    lines where it read the code a call runs or the command it starts (the hiding shapes leave those alone)."""
     try:
-        unit = _Unit(tree, fold or (lambda node: None), reference or (lambda node: None))
+        unit = _Unit(tree, fold or (lambda node: None), reference or (lambda node: None), read_lines)
         return [*_password_trials(unit), *_floods(unit), *_message_storms(unit), *_servers(unit),
-                *_proxy_trials(unit), *_remote_default_proxy(unit), *_socket_shells(unit)]
+                *_proxy_trials(unit), *_remote_default_proxy(unit), *_socket_shells(unit),
+                *_hidden_code(unit)]
     except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError):
         return []

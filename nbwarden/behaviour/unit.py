@@ -46,8 +46,9 @@ class _Unit:
     """What every check needs, gathered in one walk: parents, calls, functions, aliases, constants."""
 
     def __init__(self, tree: ast.AST, fold: Callable[[ast.AST], Any],
-                 reference: Callable[[ast.AST], str | None] = lambda node: None):
+                 reference: Callable[[ast.AST], str | None] = lambda node: None, read_lines: frozenset[int] = frozenset()):
         self.tree = tree
+        self.read_lines = read_lines  # lines where the Python pass read the code run or the command started
         self.fold = fold
         self.reference = reference  # the folder's reading of look-up calls: getattr(s, 'dnib'[::-1]) is s.bind
         self.parent: dict[int, ast.AST] = {}

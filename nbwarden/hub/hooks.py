@@ -30,6 +30,7 @@ from typing import Any
 from .. import explain, i18n
 from ..ledger import Ledger, iso
 from ..links import appeal_link, policy_section
+from ..rules import CATEGORIES
 from .models import HubStore
 from .quotas import DEFAULT_QUOTAS, Quotas, describe_refusal
 
@@ -261,9 +262,7 @@ def configure(c: Any, *, db_url: str | None = None, mode: str | None = None, ser
     if server_db_url:
         args.append(f"--NbwardenGate.db_url={db_url}")
     if mode == "audit":
-        categories = ["deepfake", "crypto_mining", "torrent_p2p", "remote_desktop_ssh", "proxy_tunnel",
-                      "web_file_hosting", "dos_attack", "password_cracking"]
-        args.append("--Policy.group_actions=" + json.dumps({"*": {"*": "audit", **{k: "audit" for k in categories}}}))
+        args.append("--Policy.group_actions=" + json.dumps({"*": {"*": "audit", **{k: "audit" for k in CATEGORIES}}}))
     if os.geteuid() == 0 if allow_root is None else allow_root:
         args.append("--allow-root")
     c.Spawner.args = [*args, *(gate_args or [])]
