@@ -1,26 +1,28 @@
-"""``obscured/exec|run|names``: code that hides what it runs from whoever reads it.
+"""``obscured/exec|run|names``: code that hides what it runs, in a way nbwarden cannot read back.
 
-The folder decodes what it can (reversed strings, rot13, base64 through zlib, character codes), but each writer
-combines the tricks differently: chunks interleaved by slice assignment, names built by ``reduce``, a class whose
-``__getattr__`` hands out modules.  Widening the folder one idiom at a time does not reach the next writer.
-What does not change is the hiding itself: ordinary code decodes *data* (an image, a secret from the
-environment, a downloaded archive), but it does not spell its own imports backwards, nor carry its program as
-a blob that it decodes and runs.  So the hiding is the shape, whatever the hidden code does:
+The folder decodes what it can (reversed strings, rot13, base64 through zlib, character codes), the Python pass
+reads payloads on their looks and through class methods, and what they read is judged by what it says, like any
+code.  But each writer combines the tricks differently: chunks woven together by slice assignment, a
+substitution table built at run time, names decoded from a loop's values, a class whose ``__getattr__`` hands
+out modules.  Widening the folder one idiom at a time does not reach the next writer.  What does not change is
+that such code cannot be checked by anyone reading it, and that ordinary code decodes *data* (an image, a
+secret from the environment, a download), not its own imports and programs.  So unread hiding is the shape:
 
 ``obscured/exec``
-    code run by ``exec``, ``eval``, ``compile``, ``types.FunctionType`` or ``marshal.loads`` is made in the
-    unit by a decoding step from the unit's own literals (``exec(zlib.decompress(b64decode('eJz...')))``).
+    code run by ``exec``, ``eval``, ``compile``, ``types.FunctionType`` is made in the unit by a decoding step
+    from the unit's own text, and neither the folder nor the Python pass read what it is.
 ``obscured/run``
     a program started (``subprocess``, ``os.system``, ``pty.spawn``) whose program or command line is made the
-    same way (a decoded argument alone, a URL or a package name, is not).
+    same way and was not read (a decoded argument alone, a URL or a package name, is not).
 ``obscured/names``
     two or more modules, functions or attributes reached through names spelled so that a reader cannot read
-    them (``__import__('so'[::-1])``, ``getattr(m, codecs.decode('flfgrz', 'rot13'))``, ``vars(m)[dec([..])]``).
+    them (``__import__('so'[::-1])``, ``getattr(m, codecs.decode('flfgrz', 'rot13'))``, ``vars(m)[dec([..])]``),
+    of which one is not read back, or in a unit that also carries a blob that is not.
 
 A decoding step counts only when its input is the unit's own text: decoding a secret read from the
-environment, a file or a response is how credentials and data arrive, not hiding.  Helpers are followed by
-name: a lambda, function, method or property of the unit whose body decodes makes every call of it a decoding
-step (``_r = lambda s: __import__(s[::-1])``).
+environment, a file or a response is how credentials and data arrive.  Helpers are followed by name: a lambda,
+function, method or property of the unit whose body decodes makes every call of it a decoding step, and what a
+helper decodes from its parameters is read at each of its calls.
 """
 
 from __future__ import annotations
