@@ -7,6 +7,7 @@ flagged with the right category; its look-alike must not be flagged at all.
 from __future__ import annotations
 
 import pytest
+from test_hiding import PAIRS as HIDING_PAIRS
 
 from nbwarden import behaviour
 from nbwarden.engine import Engine, Memory
@@ -1030,6 +1031,7 @@ SHAPE_RULE_PAIRS = [
      "pty.spawn('/bin/bash')",
      "import os, pty\nfrom functools import partial\nlog = open('session.log', 'w')\nfd = log.fileno()\n"
      "list(map(partial(os.dup2, fd), (1, 2)))\npty.spawn('/bin/bash')"),
+    *HIDING_PAIRS,
 ]
 
 
