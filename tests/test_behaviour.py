@@ -1031,6 +1031,12 @@ SHAPE_RULE_PAIRS = [
      "pty.spawn('/bin/bash')",
      "import os, pty\nfrom functools import partial\nlog = open('session.log', 'w')\nfd = log.fileno()\n"
      "list(map(partial(os.dup2, fd), (1, 2)))\npty.spawn('/bin/bash')"),
+    ("a shell given an accepted connection's descriptor as stdin and stdout is a bind shell; a shell whose output "
+     "goes to a socket only after it ran is not", "remote_desktop_ssh.reverse-shell",
+     "import socket, subprocess\nsrv = socket.socket()\nsrv.bind(('0.0.0.0', 5555))\nsrv.listen(1)\n"
+     "conn, _ = srv.accept()\nfd = conn.fileno()\nsubprocess.run(['bash'], stdin=fd, stdout=fd, stderr=fd)",
+     "import socket, subprocess\ns = socket.create_connection(('127.0.0.1', 8080))\n"
+     "out = subprocess.run(['bash', '-c', 'nvidia-smi'], capture_output=True)\ns.sendall(out.stdout)"),
     *HIDING_PAIRS,
 ]
 

@@ -889,6 +889,19 @@ def test_a_compressed_base85_payload_returned_by_a_function_is_read(engine):
     assert_allowed(engine, cell("import json\nprint(json.dumps({'epochs': 10}))"))
 
 
+def test_a_compressed_payload_written_in_hex_is_read(engine):
+    """An lzma payload written out in hex and run through a look-up the folder does not follow (``exec`` taken
+    from ``__builtins__`` by a getter): the literal alone, decompressed on its looks, shows the code."""
+    def cell(source: str) -> str:
+        blob = lzma.compress(source.encode()).hex()
+        return ("_bi = globals()['__builtins__']\n_get = _bi.__getitem__ if isinstance(_bi, dict) else "
+                "(lambda n: getattr(_bi, n))\n_lz = _get('__import__')('lzma')\n"
+                f"_get('exec')(_lz.decompress(bytes.fromhex({blob!r})).decode(), {{}})")
+    verdict = engine.check_code(cell(f"import os\nos.system({MINER!r})"))
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_allowed(engine, cell("import json\nprint(json.dumps({'epochs': 10}))"))
+
+
 def test_strings_of_a_cell_that_names_rot13_are_read_rot13d(engine):
     """A cell that decodes rot13 somewhere (here through an environment variable and a parameterised decorator,
     which the folder does not follow) has its strings read rot13'd; a rot13 exercise stays allowed."""

@@ -37,6 +37,13 @@ PAIRS = [
      "import os, zlib, base64\nx, y = 'eJzLzc', 'LSTVQoS'\nw = [''] * 12\nw[::2], w[1::2] = x, y\n"
      "os.system(zlib.decompress(base64.b64decode(''.join(w))).decode())",
      "import os, base64\nos.system('echo ' + base64.b64decode('aGVsbG8=').decode())"),
+    ("code handed to the interpreter after -c, XORed with a key computed at run time",
+     "obscured_code.hidden-command",
+     "import subprocess, sys\nblob = '1a1b0e1c2e7c5a5b'\nkey = len(sys.argv[0]) % 251 or 7\n"
+     "src = bytes(b ^ key for b in bytes.fromhex(blob)).decode()\n"
+     "subprocess.Popen([sys.executable, '-c', src], start_new_session=True)",
+     "import subprocess, sys, base64\nsrc = base64.b64decode('cHJpbnQoMSk=').decode()\n"
+     "subprocess.Popen([sys.executable, '-c', src])"),
     ("modules imported by names read from a loop over character codes", "obscured_code.hidden-names",
      "dec = lambda v: bytes(c ^ 0x2a for c in v).decode()\n"
      "for slot, raw in zip(('m1', 'm2'), (b'YSYRCYP', b'^CGO')):\n    globals()[slot] = __import__(dec(raw))\n"

@@ -33,9 +33,10 @@ def on_its_looks(value: str) -> tuple[str | None, str]:
     text, and how; (None, method) when it does not read as any of them."""
     decoded, method = None, ""
     compact = "".join(value.split())
-    if HEX_RE.match(compact):
-        decoded = printable(binascii.unhexlify(compact))
-        method = "hex"
+    if HEX_RE.match(compact):  # text, or a compressed payload written out in hex
+        raw, packer = unpacked(binascii.unhexlify(compact))
+        decoded = printable(raw)
+        method = f"hex+{packer}" if packer else "hex"
     elif B64_RE.match(value) and len(compact) % 4 in (0, 2, 3):
         method = "base64"
         try:

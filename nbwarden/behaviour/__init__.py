@@ -117,7 +117,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     "proxy-trial": ("{'http':", '{"http":', "{'https':", '{"https":', "{'http://':", '{"http://":', "{'https://':",
                     '{"https://":', "proxies="),
     "proxy-remote": ("set_default_proxy", "setdefaultproxy"),
-    "shell": ("dup2(", "pty.spawn("),
+    "shell": ("dup2(", "pty.spawn(", "fileno()"),
     # the decoding steps (a step alone is data; the shape needs it to reach exec, a command or a look-up)
     "obscured": ("[::-1]", "b64decode", "b85decode", "b32decode", "a85decode", "decodebytes", "decompress(",
                  "fromhex", "unhexlify", "a2b_", "rot13", "rot_13", "chr(", "map(chr", ".translate(",

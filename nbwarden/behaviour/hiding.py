@@ -12,8 +12,9 @@ secret from the environment, a download), not its own imports and programs.  So 
     code run by ``exec``, ``eval``, ``compile``, ``types.FunctionType`` is made in the unit by a decoding step
     from the unit's own text, and neither the folder nor the Python pass read what it is.
 ``obscured/run``
-    a program started (``subprocess``, ``os.system``, ``pty.spawn``) whose program or command line is made the
-    same way and was not read (a decoded argument alone, a URL or a package name, is not).
+    a program started (``subprocess``, ``os.system``, ``pty.spawn``) whose program, command line or the code it
+    is handed after ``-c`` is made the same way and was not read (a decoded argument alone, a URL or a package
+    name, is not).
 ``obscured/names``
     two or more modules, functions or attributes reached through names spelled so that a reader cannot read
     them (``__import__('so'[::-1])``, ``getattr(m, codecs.decode('flfgrz', 'rot13'))``, ``vars(m)[dec([..])]``),
@@ -129,8 +130,10 @@ class _Hiding:
             return self.unread(node) is not None
         name = _helper_name(self.unit, function)
         sites = [c for c in self.unit.calls if isinstance(c.func, ast.Name) and c.func.id == name] if name else []
-        if not sites or "self" in params:
-            return True  # a method, or a helper never called by its name: not read here
+        if "self" in params or "cls" in params:
+            return True  # a method (__getattr__ spelling what it is asked for): the folder does not follow its uses
+        if not sites:
+            return True  # a helper never called by its name: not read here
         order = _ordered_parameters(function)
         for site in sites:
             passed = {**dict(zip(order, site.args, strict=False)), **{k.arg: k.value for k in site.keywords if k.arg}}
@@ -262,7 +265,7 @@ def _blobs(unit: _Unit) -> tuple[bool, bool]:
     text), and one it cannot (a blob in pieces, translated, XORed; 16 or more integers written out)?"""
     readable = unreadable = False
     for _, text in unit.strings:
-        if len(text) >= BLOB_CHARS and not any(c.isspace() for c in text):
+        if _blob_like(text):
             if on_its_looks(text)[0]:
                 readable = True
             else:
@@ -270,6 +273,16 @@ def _blobs(unit: _Unit) -> tuple[bool, bool]:
     unreadable = unreadable or any(isinstance(n, (ast.List, ast.Tuple)) and len(n.elts) >= BLOB_INTS and
                                    _int_list(n) for n in ast.walk(unit.tree))
     return readable, unreadable
+
+
+def _blob_like(text: str) -> bool:
+    """Long, without spaces or a path's and a URL's punctuation, and mixed like encoded bytes: hex digits
+    only, or upper and lower case letters with digits (a file path or an identifier is not)."""
+    if len(text) < BLOB_CHARS or any(c.isspace() or c in ".:\\," for c in text):
+        return False
+    if all(c in "0123456789abcdefABCDEF" for c in text):
+        return True
+    return any(c.isdigit() for c in text) and any(c.isupper() for c in text) and any(c.islower() for c in text)
 
 
 def _minus_one(node: ast.AST | None) -> bool:
@@ -339,11 +352,24 @@ def _hidden_code(unit: _Unit) -> list[Found]:
 
 def _hidden_run(unit: _Unit, hiding: _Hiding, call: ast.Call, dotted: str, short: str) -> str | None:
     """A program started through a known starter whose program or command line the folder cannot read back."""
-    if short in STARTERS and dotted.split(".", 1)[0] in STARTER_MODULES and call.args:
-        program = _program(unit, call.args[0])
-        step = hiding.step(program)
-        return step if step and hiding.unread_here(program) else None
+    if short not in STARTERS or dotted.split(".", 1)[0] not in STARTER_MODULES or not call.args:
+        return None
+    for part in (_program(unit, call.args[0]), *_inline_code(unit, call.args[0])):
+        step = hiding.step(part)
+        if step and hiding.unread_here(part):
+            return step
     return None
+
+
+def _inline_code(unit: _Unit, argv: ast.AST) -> list[ast.AST]:
+    """The code an interpreter is handed in an argv list: what follows ``-c`` (``[sys.executable, '-c', src]``,
+    ``['bash', '-c', cmd]``)."""
+    if isinstance(argv, ast.Name) and (bound := unit.bound_once(argv)) is not None:
+        argv = bound
+    if not isinstance(argv, (ast.List, ast.Tuple)):
+        return []
+    items = argv.elts
+    return [after for flag, after in zip(items, items[1:], strict=False) if unit.value(flag) in ("-c", "-e")]
 
 
 def _program(unit: _Unit, node: ast.AST, depth: int = 3) -> ast.AST:

@@ -2,8 +2,9 @@
 
 The descriptor of a socket (accepted by a server, or connected out) is duplicated onto 0, 1 or 2
 (``os.dup2(c.fileno(), 0)``) and a shell is started (``pty.spawn('/bin/bash')``, ``os.execv('/bin/sh', ...)``,
-``subprocess.call(['bash', '-i'])``): a bind or a reverse shell, which hands the runtime to whoever is at the
-other end, whatever hides the names.  A log file put in place of stdout (``os.dup2(log.fileno(), 1)``) is not a
+``subprocess.call(['bash', '-i'])``), or a shell is started with the connection as its input and output
+(``Popen(['/bin/sh', '-i'], stdin=s.fileno(), stdout=s.fileno())``): a bind or a reverse shell, which hands the
+runtime to whoever is at the other end, whatever hides the names.  A log file put in place of stdout (``os.dup2(log.fileno(), 1)``) is not a
 connection, so a script run after it is not a remote shell.  Without the descriptors: lines read from a
 connection and run by a shell (``for line in conn.makefile(): subprocess.run(line, shell=True)``) are the same
 remote shell; a server that runs a fixed command when asked is not.
@@ -116,9 +117,29 @@ def _receiver(call: ast.Call) -> ast.AST | None:
     return None
 
 
+def _handed_connection(unit: _Unit, connections: set[str]) -> Found | None:
+    """A shell started with a connection as its standard input or output (``Popen(['/bin/sh', '-i'],
+    stdin=s.fileno(), stdout=s.fileno())``, or ``fd = s.fileno()`` passed): the same wiring without ``dup2``."""
+    if not connections:
+        return None
+    for call in unit.calls:
+        streams = [k.value for k in call.keywords if k.arg in ("stdin", "stdout")]
+        if not streams or (shell := _shell(unit, call)) is None:
+            continue
+        for stream in streams:
+            names = _names(stream) | {n for v in unit.names_bound_to.get(getattr(stream, "id", ""), ())[:2]
+                                      for n in _names(v)}
+            if names & connections:
+                return Found("shell/socket", call.lineno, f"a shell ({shell[:40]}) given a network connection as "
+                             "its input or output")
+    return None
+
+
 def _socket_shells(unit: _Unit) -> list[Found]:
     dups = _duplicated(unit)
     connections = _connections(unit)
+    if (handed := _handed_connection(unit, connections)) is not None:
+        return [handed]
     if not dups:
         server = _command_server(unit, connections)
         return [server] if server is not None else []
