@@ -67,7 +67,27 @@ class _Hiding:
         self.unit = unit
         self._functions: dict[str, str | None] = {}  # name -> the step its body shows (None while being read)
         self._names: dict[str, str | None] = {}
-        self.blobs = _blobs(unit)  # (one read on its looks, one that is not)
+        self._blobs: tuple[bool, bool] | None = None
+
+    @property
+    def blobs(self) -> tuple[bool, bool]:
+        """(a payload read on its looks, one that is not), worked out when first asked."""
+        if self._blobs is None:
+            self._blobs = _blobs(self.unit)
+        return self._blobs
+
+    def may_decode(self) -> bool:
+        """Could any expression of the unit be a decoding step?  A cheap look at the callees and the operators
+        first: most units that wake the shape pass decode nothing, and the full reading follows names."""
+        for call in self.unit.calls:
+            short = self._callee(call)
+            if short in DECODERS or short == "chr" or short in {"decode", "encode"} and \
+                    self.unit.name(call).startswith("codecs.") or \
+                    short in {"map", "bytes", "bytearray"} and call.args and \
+                    isinstance(call.args[0], (ast.Name, ast.List, ast.Tuple, ast.GeneratorExp, ast.ListComp)):
+                return True
+        return bool(self.unit.xors) or any(isinstance(n.slice, ast.Slice) and _minus_one(n.slice.step)
+                                           for n in self.unit.subscripts)
 
     def step(self, node: ast.AST) -> str | None:
         """The first decoding step found in an expression, following the unit's names and helpers.  What a
@@ -320,6 +340,8 @@ def _helper_name(unit: _Unit, function: ast.AST) -> str | None:
 def _hidden_code(unit: _Unit) -> list[Found]:
     """The three shapes, each reported once, at its first line."""
     hiding = _Hiding(unit)
+    if not hiding.may_decode():
+        return []
     found: dict[str, Found] = {}
     names: list[tuple[int, str, bool]] = []
     for call in unit.calls:
@@ -338,8 +360,8 @@ def _hidden_code(unit: _Unit) -> list[Found]:
             name = call.args[1] if short == "getattr" else call.args[0]
             if step := hiding.step(name):
                 names.append((call.lineno, step, hiding.unread_here(name)))
-    for node in ast.walk(unit.tree):  # vars(m)[dec(...)], globals()[dec(...)], m.__dict__[dec(...)]
-        if isinstance(node, ast.Subscript) and _namespace(unit, node.value) and (step := hiding.step(node.slice)):
+    for node in unit.subscripts:  # vars(m)[dec(...)], globals()[dec(...)], m.__dict__[dec(...)]
+        if _namespace(unit, node.value) and (step := hiding.step(node.slice)):
             names.append((node.lineno, step, hiding.unread_here(node.slice)))
     # names the folder reads back are judged by what they say; the shape needs something it cannot read, a name
     # or the blob the names are used to decode

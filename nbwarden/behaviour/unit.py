@@ -60,6 +60,8 @@ class _Unit:
         self.names_bound_to: dict[str, list[ast.AST]] = {}  # NAME -> values assigned to it anywhere
         self.star_imports: set[str] = set()  # from scapy.all import *
         self.compares: list[ast.Compare] = []
+        self.subscripts: list[ast.Subscript] = []  # x[k], s[::-1], vars(m)[name]
+        self.xors: list[ast.BinOp] = []  # a ^ b
         todo = deque([tree])  # ast.walk's order, with each node's children listed once, not twice
         while todo:
             node = todo.popleft()
@@ -72,6 +74,10 @@ class _Unit:
                 self.calls.append(node)
             elif kind is ast.Compare:
                 self.compares.append(node)
+            elif kind is ast.Subscript:
+                self.subscripts.append(node)
+            elif kind is ast.BinOp and type(node.op) is ast.BitXor:
+                self.xors.append(node)
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
                 self.functions.setdefault(node.name, []).append(node)
             elif kind is ast.Import:
