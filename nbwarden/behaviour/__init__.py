@@ -117,12 +117,16 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     "proxy-trial": ("{'http':", '{"http":', "{'https':", '{"https":', "{'http://':", '{"http://":', "{'https://':",
                     '{"https://":', "proxies="),
     "proxy-remote": ("set_default_proxy", "setdefaultproxy"),
-    "shell": ("dup2(", "pty.spawn(", "fileno()"),
-    # the decoding steps (a step alone is data; the shape needs it to reach exec, a command or a look-up)
-    "obscured": ("[::-1]", "b64decode", "b85decode", "b32decode", "a85decode", "decodebytes", "decompress(",
-                 "fromhex", "unhexlify", "a2b_", "rot13", "rot_13", "chr(", "map(chr", ".translate(",
-                 # look-ups by computed name, whose step may be a helper with none of the words above (XOR)
-                 "__import__(", "import_module(", "globals()[", "vars("),
+    # a shell handed a socket (stdin=s.fileno()) is reached through the flood and server words its socket brings
+    # (socket.socket(, .connect((, .bind(): fileno() alone is in every file-descriptor lesson
+    "shell": ("dup2(", "pty.spawn("),
+    # the decoding steps that spell names and code (a step alone is data; the shape needs it to reach exec, a command
+    # or a look-up), and look-ups by computed name, whose step may be a helper with none of those words (XOR);
+    # decompress( is left out (data is decompressed everywhere, and hidden code that does also carries one of
+    # these); .translate( is rare in real notebooks (12 of 66,688 cells) and is how substitution tables hide blobs
+    "obscured": ("[::-1]", "b64decode", "b85decode", "b32decode", "a85decode", "fromhex", "unhexlify", "rot13",
+                 "rot_13", "chr(", "map(chr", ".translate(", "__import__(", "import_module(", "globals()[",
+                 "vars("),
     "server": ("0.0.0.0", ".bind(", "httpserver", "tcpserver", "run_app(", "start_server(", "'connect'",
                '"connect"', "do_connect", "send_file", "send_from_directory", "fileresponse", "staticfiles",
                "x-mixed-replace", "uploadfile", "request.files", "simplehttprequesthandler", "ftpserver", "ftphandler",
