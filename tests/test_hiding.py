@@ -44,6 +44,12 @@ PAIRS = [
      "subprocess.Popen([sys.executable, '-c', src], start_new_session=True)",
      "import subprocess, sys, base64\nsrc = base64.b64decode('cHJpbnQoMSk=').decode()\n"
      "subprocess.Popen([sys.executable, '-c', src])"),
+    ("exec reached through a name bound to a look-up on sys.modules, running a blob woven at run time",
+     "obscured_code.hidden-exec",
+     "import sys, base64\nrun = getattr(sys.modules['builtins'], 'cexe'[::-1])\na, b = 'cHJp', 'bnQo'\n"
+     "w = [''] * 8\nw[::2], w[1::2] = a, b\nrun(base64.b64decode(''.join(w) + 'MSk=').decode())",
+     "import sys, base64\nrun = getattr(sys.modules['builtins'], 'cexe'[::-1])\n"
+     "run(base64.b64decode('cHJpbnQoMSk=').decode())"),
     ("modules imported by names read from a loop over character codes", "obscured_code.hidden-names",
      "dec = lambda v: bytes(c ^ 0x2a for c in v).decode()\n"
      "for slot, raw in zip(('m1', 'm2'), (b'YSYRCYP', b'^CGO')):\n    globals()[slot] = __import__(dec(raw))\n"

@@ -211,8 +211,15 @@ class _CallHandlers:
                 evidence = f"{evidence}  ⇒  {clip(' '.join(argv), 120)}"
             for cmd in facts.commands:
                 self._fact("command", tuple(cmd.argv), node, EXEC, f"{name} {cmd.via} {folded_via}".strip(), evidence)
+            # code handed to an interpreter (python -c CODE) is read as given: the shell line made of the argv
+            # below would cut a program of several lines at its first line break
+            code = set(facts.python_code)
+            for program in code:
+                if self.depth < MAX_DEPTH:
+                    _nested(self.analysis, program, "python", node.lineno, f"{name} python -c", EXEC, self.depth + 1)
+            line = [a for before, a in zip(["", *argv], argv, strict=False) if not (before == "-c" and a in code)]
             sub = Analysis(source="", kind="python")
-            add_shell(sub, " ".join(shell.shlex.quote(a) for a in argv), node.lineno, name, EXEC, self.depth)
+            add_shell(sub, " ".join(shell.shlex.quote(a) for a in line), node.lineno, name, EXEC, self.depth)
             for fact in sub.facts:
                 if fact.kind != "command":
                     fact.evidence = evidence

@@ -411,7 +411,12 @@ def _program(unit: _Unit, node: ast.AST, depth: int = 3) -> ast.AST:
 
 
 def _executes(unit: _Unit, call: ast.Call, short: str) -> bool:
-    """Does this call run Python code given as its first argument?"""
+    """Does this call run Python code given as its first argument?  Also through a name bound to a look-up
+    whose object has no dotted name (``run = getattr(sys.modules['builtins'], 'cexe'[::-1])``)."""
+    looked_up = unit.bound_once(call.func)
+    if short not in EXECUTORS and isinstance(looked_up, ast.Call) and len(looked_up.args) == 2 and \
+            unit.name(looked_up) == "getattr":
+        short = str(unit.value(looked_up.args[1]))
     if short not in EXECUTORS or not call.args:
         return False
     if short != "compile":
