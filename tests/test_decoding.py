@@ -902,6 +902,20 @@ def test_a_compressed_payload_written_in_hex_is_read(engine):
     assert_allowed(engine, cell("import json\nprint(json.dumps({'epochs': 10}))"))
 
 
+@pytest.mark.parametrize("runner", ["exec(code)", "subprocess.run([sys.executable, '-c', code])"])
+def test_code_inside_code_reads_the_environment_the_cell_set(engine, runner):
+    """A command kept in os.environ by the cell and run by code the cell executes (exec, python -c): the inner
+    code reads the value the outer code set."""
+    def cell(command: str) -> str:
+        codes = [ord(c) for c in command]
+        return ("import os, subprocess, sys\n"
+                f"os.environ['JOB'] = ''.join(chr(c) for c in {codes!r})\n"
+                "code = 'import os\\nos.system(os.environ[\"JOB\"])'\n" + runner)
+    verdict = engine.check_code(cell(MINER))
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_allowed(engine, cell("nvidia-smi -L"))
+
+
 def test_strings_of_a_cell_that_names_rot13_are_read_rot13d(engine):
     """A cell that decodes rot13 somewhere (here through an environment variable and a parameterised decorator,
     which the folder does not follow) has its strings read rot13'd; a rot13 exercise stays allowed."""

@@ -196,7 +196,7 @@ class _CallHandlers:
         if wrapper.kind == SHELL:
             self._shell_line(text, node.lineno, via)
         elif wrapper.kind == PYTHON and self.depth < MAX_DEPTH:
-            _nested(self.analysis, text, "python", node.lineno, via, EXEC, self.depth + 1)
+            _nested(self.analysis, text, "python", node.lineno, via, EXEC, self.depth + 1, self.shell_env)
 
     def _run_argv(self, node: ast.Call, name: str, argv: Any) -> None:
         """Command facts for an argv list (or a line to split) that a call runs."""
@@ -216,7 +216,8 @@ class _CallHandlers:
             code = set(facts.python_code)
             for program in code:
                 if self.depth < MAX_DEPTH:
-                    _nested(self.analysis, program, "python", node.lineno, f"{name} python -c", EXEC, self.depth + 1)
+                    _nested(self.analysis, program, "python", node.lineno, f"{name} python -c", EXEC, self.depth + 1,
+                            self.shell_env)
             line = [a for before, a in zip(["", *argv], argv, strict=False) if not (before == "-c" and a in code)]
             sub = Analysis(source="", kind="python")
             add_shell(sub, " ".join(shell.shlex.quote(a) for a in line), node.lineno, name, EXEC, self.depth)

@@ -25,11 +25,13 @@ def _writefile(analysis: Analysis, path: str, body: str, first_line: int) -> Non
         analysis.shell_lines.setdefault(line_no, EXEC)
 
 
-def _nested(analysis: Analysis, code: str, kind: str, line: int, via: str, context: str, depth: int) -> None:
-    """Analyse code found inside code (``exec(...)``, ``python -c``) and merge it."""
+def _nested(analysis: Analysis, code: str, kind: str, line: int, via: str, context: str, depth: int,
+            environ: dict[str, str] | None = None) -> None:
+    """Analyse code found inside code (``exec(...)``, ``python -c``) and merge it.  ``environ`` is what the outer
+    code put in ``os.environ`` so far: the inner code reads it back (``os.system(os.environ['J'])``)."""
     from .unit import analyze  # the way back up: unit imports this module
 
-    sub = analyze(code, kind=kind, depth=depth)
+    sub = analyze(code, kind=kind, depth=depth, environ=environ)
     outer = analysis.lines[line - 1].strip() if 0 < line <= len(analysis.lines) else ""
     for fact in sub.facts:
         fact.line = line

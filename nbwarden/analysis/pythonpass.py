@@ -130,7 +130,8 @@ COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For
 class _PythonPass(_CallHandlers, _LiteralReader):
     """One walk over a parsed cell collecting facts, spans and derived strings."""
 
-    def __init__(self, analysis: Analysis, tree: ast.Module, depth: int, focus: list[int] | None = None):
+    def __init__(self, analysis: Analysis, tree: ast.Module, depth: int, focus: list[int] | None = None,
+                 environ: dict[str, str] | None = None):
         self.analysis = analysis
         self.focus = focus
         self.tree = tree
@@ -138,7 +139,8 @@ class _PythonPass(_CallHandlers, _LiteralReader):
         self.aliases: dict[str, str] = {}
         self.env: dict[str, Any] = {}
         self.loose_env: dict[str, Any] = {}  # values with unknown parts as {name}, for commands and `$name`
-        self.shell_env: dict[str, str] = {}  # os.environ['T'] = 'x': what `$T` is in a later os.system line
+        # os.environ['T'] = 'x': what `$T` is in a later os.system line (starting from what outer code set)
+        self.shell_env: dict[str, str] = dict(environ or {})
         self.env["os.environ"] = self.shell_env  # and what os.environ['T'] reads back in Python
         self.folder = _Folder(self.env, self.aliases)
         self.string_ctx: dict[int, str] = {}  # id(node) -> context override
@@ -759,7 +761,8 @@ class _PythonPass(_CallHandlers, _LiteralReader):
             if text and self.depth < MAX_DEPTH:
                 via = "+".join(sorted(self.folder.methods)) or "exec"
                 self._mark(node.args[0], EXEC)
-                _nested(self.analysis, text, "python", node.lineno, f"{short}({via})", EXEC, self.depth + 1)
+                _nested(self.analysis, text, "python", node.lineno, f"{short}({via})", EXEC, self.depth + 1,
+                        self.shell_env)
             return
         module = self.folder.imported(node)
         if module is not None:

@@ -18,14 +18,15 @@ from .surface import _fallback_imports, surface
 
 
 def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | None = None,
-            earlier: EarlierCells | None = None) -> Analysis:
+            earlier: EarlierCells | None = None, environ: dict[str, str] | None = None) -> Analysis:
     """Analyse one unit of code.
 
     ``kind`` is ``cell`` or ``python`` (Python with IPython syntax), ``shell``
     (a shell script or command line), ``markdown`` or ``data`` (never runs),
     or ``text`` (unknown language: text-level checks only).  ``focus`` lists
     the lines where the engine's prefilter found something; when given, only
-    statements covering those lines are walked in depth.
+    statements covering those lines are walked in depth.  ``environ`` is what
+    code around this unit put in ``os.environ`` (for code inside code).
     """
     analysis = Analysis(source=source, kind=kind, lines=source.split("\n"), cwd=earlier.cwd if earlier else "")
     if kind in {"markdown", "data"}:
@@ -50,7 +51,7 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
     env: dict[str, Any] = {}
     if tree is not None:
         analysis.parsed = True
-        walker = _PythonPass(analysis, tree, depth, sorted(focus) if focus is not None else None)
+        walker = _PythonPass(analysis, tree, depth, sorted(focus) if focus is not None else None, environ)
         try:
             apply_decorators(tree)
             walker.run()
