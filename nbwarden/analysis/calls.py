@@ -214,10 +214,9 @@ class _CallHandlers:
             # code handed to an interpreter (python -c CODE) is read as given: the shell line made of the argv
             # below would cut a program of several lines at its first line break
             code = set(facts.python_code)
-            for program in code:
-                if self.depth < MAX_DEPTH:
-                    _nested(self.analysis, program, "python", node.lineno, f"{name} python -c", EXEC, self.depth + 1,
-                            self.shell_env)
+            for program in code if self.depth < MAX_DEPTH else ():
+                _nested(self.analysis, program, "python", node.lineno, f"{name} python -c", EXEC, self.depth + 1,
+                        self.shell_env)
             line = [a for before, a in zip(["", *argv], argv, strict=False) if not (before == "-c" and a in code)]
             sub = Analysis(source="", kind="python")
             add_shell(sub, " ".join(shell.shlex.quote(a) for a in line), node.lineno, name, EXEC, self.depth)

@@ -143,18 +143,17 @@ class _Hiding:
         it is given (``lambda h: import_module(bytes.fromhex(h).decode())``) it is read at each call of the
         helper, with that call's arguments: unread when one of them cannot be folded."""
         function = self.unit.function_of(node)
-        params = _parameters(function) if function is not None else set()
-        used = [p for p in _ordered_parameters(function) if p in {n.id for n in ast.walk(node)
-                                                                  if isinstance(n, ast.Name)}] if params else []
+        order = _ordered_parameters(function)
+        read = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+        used = [p for p in order if p in read]
         if not used:
             return self.unread(node) is not None
+        if "self" in order or "cls" in order:
+            return True  # a method (__getattr__ spelling what it is asked for): the folder does not follow its uses
         name = _helper_name(self.unit, function)
         sites = [c for c in self.unit.calls if isinstance(c.func, ast.Name) and c.func.id == name] if name else []
-        if "self" in params or "cls" in params:
-            return True  # a method (__getattr__ spelling what it is asked for): the folder does not follow its uses
         if not sites:
             return True  # a helper never called by its name: not read here
-        order = _ordered_parameters(function)
         for site in sites:
             passed = {**dict(zip(order, site.args, strict=False)), **{k.arg: k.value for k in site.keywords if k.arg}}
             if any(p not in passed or isinstance(passed[p], ast.Starred) for p in used):

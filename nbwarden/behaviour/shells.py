@@ -4,8 +4,8 @@ The descriptor of a socket (accepted by a server, or connected out) is duplicate
 (``os.dup2(c.fileno(), 0)``) and a shell is started (``pty.spawn('/bin/bash')``, ``os.execv('/bin/sh', ...)``,
 ``subprocess.call(['bash', '-i'])``), or a shell is started with the connection as its input and output
 (``Popen(['/bin/sh', '-i'], stdin=s.fileno(), stdout=s.fileno())``): a bind or a reverse shell, which hands the
-runtime to whoever is at the other end, whatever hides the names.  A log file put in place of stdout (``os.dup2(log.fileno(), 1)``) is not a
-connection, so a script run after it is not a remote shell.  Without the descriptors: lines read from a
+runtime to whoever is at the other end, whatever hides the names.  A log file put in place of stdout
+(``os.dup2(log.fileno(), 1)``) is not a connection, so a script run after it is not a remote shell.  Without the descriptors: lines read from a
 connection and run by a shell (``for line in conn.makefile(): subprocess.run(line, shell=True)``) are the same
 remote shell; a server that runs a fixed command when asked is not.
 """
@@ -99,13 +99,18 @@ def _duplicated(unit: _Unit) -> list[tuple[ast.Call, set[str]]]:
             descriptor = call.args[1]
         else:
             continue
-        values = [descriptor, *(unit.names_bound_to.get(descriptor.id, ())[:2] if isinstance(descriptor, ast.Name)
-                                else ())]
-        owners = {n for v in values if isinstance(v, ast.Call) and unit.name(v).rsplit(".", 1)[-1] == "fileno"
+        owners = {n for v in _with_bindings(unit, descriptor)
+                  if isinstance(v, ast.Call) and unit.name(v).rsplit(".", 1)[-1] == "fileno"
                   for n in _names(_receiver(v))}
         if owners:
             found.append((call, owners))
     return found
+
+
+def _with_bindings(unit: _Unit, node: ast.AST) -> list[ast.AST]:
+    """The node and, for a name, the first two values bound to it (``fd = c.fileno()``): where a descriptor
+    comes from."""
+    return [node, *(unit.names_bound_to.get(node.id, ())[:2] if isinstance(node, ast.Name) else ())]
 
 
 def _receiver(call: ast.Call) -> ast.AST | None:
@@ -127,9 +132,7 @@ def _handed_connection(unit: _Unit, connections: set[str]) -> Found | None:
         if not streams or (shell := _shell(unit, call)) is None:
             continue
         for stream in streams:
-            names = _names(stream) | {n for v in unit.names_bound_to.get(getattr(stream, "id", ""), ())[:2]
-                                      for n in _names(v)}
-            if names & connections:
+            if set().union(*(_names(v) for v in _with_bindings(unit, stream))) & connections:
                 return Found("shell/socket", call.lineno, f"a shell ({shell[:40]}) given a network connection as "
                              "its input or output")
     return None
