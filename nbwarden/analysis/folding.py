@@ -36,6 +36,10 @@ _PREDICATES = frozenset({"islower", "isupper", "isdigit", "isalpha", "isalnum", 
 _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
             ast.GtE: operator.ge, ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
 
+# os constants as a Linux runtime has them: os.path.join(os.sep, 'bin', 'bash') spells a path without a slash
+OS_CONSTANTS = {"sep": "/", "curdir": ".", "pardir": "..", "extsep": ".", "pathsep": ":", "linesep": "\n",
+                "devnull": "/dev/null"}
+
 PARTIAL_ARG = "partial_arg_"  # the one further argument a partial of a named function is given
 
 
@@ -107,6 +111,8 @@ class _Folder(_Names):
         if isinstance(node, ast.Name):
             value = self.env.get(node.id)
             return None if isinstance(value, _Function) else value  # applied by _call, never turned into text
+        if isinstance(node, ast.Attribute) and node.attr in OS_CONSTANTS and self._os_module(node.value):
+            return OS_CONSTANTS[node.attr]
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):  # self.cmd, Config.tool
             module = self.aliases.get(node.value.id, node.value.id)
             if module == "string" and node.attr in STRING_CONSTANTS:
@@ -187,6 +193,12 @@ class _Folder(_Names):
         if isinstance(node, ast.Call):
             return self._call(node, depth)
         return None
+
+    def _os_module(self, node: ast.AST) -> bool:
+        """``os``, ``os.path`` or ``posixpath``, under any alias the cell gave them."""
+        name = dotted(node)
+        head, _, rest = name.partition(".")
+        return f"{self.aliases.get(head, head)}{'.' + rest if rest else ''}" in {"os", "os.path", "posixpath"}
 
     def _formatted(self, value: ast.FormattedValue, depth: int) -> str | None:
         """One ``{...}`` of an f-string, as the string it becomes (None when unknown)."""

@@ -363,6 +363,8 @@ class _PythonPass(_CallHandlers, _LiteralReader):
             if kind not in COMPOUND:
                 self._walk(stmt)
                 continue
+            if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                self._note_bound({stmt.name})  # its calls run what the hit does (def ipfs(*a): Popen([BIN, *a]))
             if kind is ast.For:
                 self.loops.append(stmt)
             for name, value in ast.iter_fields(stmt):

@@ -106,8 +106,9 @@ def find_wrappers(body: list[ast.stmt], classify: Callable[[ast.Call], tuple[str
                 continue
             if not params and not vararg:
                 continue  # nothing to pass on
+            kept = _kept(statements)
             for stmt in statements:
-                wrapper = _wrapping(stmt, params, vararg, classify, found)
+                wrapper = _wrapping(stmt, params, vararg, classify, found, kept)
                 if wrapper is not None:
                     found[name] = wrapper
                     break
@@ -133,8 +134,23 @@ def _own_text(stmt: ast.stmt, lines: list[str] | None) -> str | None:
     return "\n".join(lines[stmt.lineno - 1:end])
 
 
+def _kept(statements: list[ast.AST]) -> dict[str, ast.expr]:
+    """Names a wrapper binds once (``cmd = [PROG, *args]``), so that a command kept in one before the call is
+    read through what it was made of."""
+    bound: dict[str, ast.expr | None] = {}
+    for stmt in statements:
+        for node in ast.walk(stmt):
+            if type(node) is ast.Assign and len(node.targets) == 1 and type(node.targets[0]) is ast.Name:
+                name = node.targets[0].id
+                bound[name] = None if name in bound else node.value
+            elif type(node) in (ast.AugAssign, ast.AnnAssign, ast.For) and type(node.target) is ast.Name:
+                bound[node.target.id] = None  # changed after it was made, or a loop's: not one value
+    return {name: value for name, value in bound.items() if value is not None}
+
+
 def _wrapping(root: ast.AST, params: list[str], vararg: str | None,
-              classify: Callable[[ast.Call], tuple[str, str | None]], known: dict[str, Wrapper]) -> Wrapper | None:
+              classify: Callable[[ast.Call], tuple[str, str | None]], known: dict[str, Wrapper],
+              kept: dict[str, ast.expr]) -> Wrapper | None:
     for node in ast.walk(root):
         if type(node) is not ast.Call:
             continue
@@ -155,6 +171,8 @@ def _wrapping(root: ast.AST, params: list[str], vararg: str | None,
                 (k.value for k in node.keywords if k.arg in {"args", "command", "cmd"}), None)
         if arg is None:
             continue
+        if type(arg) is ast.Name and arg.id in kept and arg.id not in params and arg.id != vararg:
+            arg = kept[arg.id]
         carried = _carried(arg, params, vararg)
         if carried is not None:
             index, param = carried
