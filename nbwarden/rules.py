@@ -33,6 +33,16 @@ CATEGORIES = ("deepfake", "crypto_mining", "torrent_p2p", "remote_desktop_ssh", 
               "web_file_hosting", "dos_attack", "password_cracking", "obscured_code")
 
 
+# keys of a pattern that qualify its one kind: ``word`` (a literal on word boundaries or not) and ``describes``
+# (text in which the program describes itself, a banner or a comment: it counts in messages and comments too)
+MODIFIERS = ("word", "describes")
+
+
+def pattern_kind(pattern: dict[str, Any]) -> str:
+    """The one kind of a pattern (``literal``, ``regex``, ``command``...), whatever modifies it."""
+    return next(k for k in pattern if k not in MODIFIERS)
+
+
 class PackError(ValueError):
     """A rule pack that cannot be loaded; the message names the file and rule."""
 
@@ -169,7 +179,10 @@ def load_file(path: Path) -> dict[str, Any]:
                                         f"lookaround or backreferences): {exc}") from exc
                 if "word" in pattern and "literal" not in pattern:
                     raise PackError(f"{path}: rule {rule['id']!r}: 'word' only applies to 'literal' patterns")
-                if len(pattern) == 2 and "word" not in pattern:
+                if "describes" in pattern and not ("literal" in pattern or "regex" in pattern):
+                    raise PackError(f"{path}: rule {rule['id']!r}: 'describes' only applies to 'literal' and "
+                                    "'regex' patterns")
+                if sum(k not in MODIFIERS for k in pattern) != 1:
                     raise PackError(f"{path}: rule {rule['id']!r}: a pattern has one kind, got {sorted(pattern)}")
     return data
 

@@ -332,6 +332,40 @@ def test_pack_errors_are_clear(tmp_path, body, message):
     assert "p.yaml" in str(info.value)
 
 
+DESCRIBES_PACK = """
+pack: t
+version: 0.1.0
+category: dos_attack
+rules:
+  - id: dos_attack.t-spammer
+    severity: warn
+    description: A webhook posted to from an endless loop by a program that calls itself a spammer.
+    references: [test]
+    all:
+      - [{regex: "DiscordWebhook\\\\("}]
+      - [{regex: "while True"}]
+      - [{regex: "spammer", describes: DESCRIBES}]
+    examples: {match: ["hook = DiscordWebhook(u)\\nwhile True:\\n    spammer(hook)"], no_match: ["x = 1"]}
+"""
+
+
+@pytest.mark.parametrize("describes,action", [("true", "warn"), ("false", "allow")])
+def test_words_that_describe_the_program_count_in_its_messages(tmp_path, describes, action):
+    (tmp_path / "p.yaml").write_text(DESCRIBES_PACK.replace("DESCRIBES", describes))
+    engine = Engine(rules.load([tmp_path], builtin=False))
+    banner = "print('Webhook spammer')\nhook = DiscordWebhook(url)\nwhile True:\n    hook.execute()"
+    assert engine.check_code(banner).action == action
+    # the other parts still set the context: all three in comments is never more than a record
+    assert engine.check_code("# spammer: DiscordWebhook(url)\n# while True: post").action == "allow"
+
+
+def test_describes_is_only_for_text_patterns(tmp_path):
+    (tmp_path / "p.yaml").write_text(DESCRIBES_PACK.replace('{regex: "spammer", describes: DESCRIBES}',
+                                                            "{import: spammer, describes: true}"))
+    with pytest.raises(rules.PackError, match="'describes' only applies"):
+        rules.load([tmp_path], builtin=False)
+
+
 def test_bad_regex_is_reported(tmp_path):
     (tmp_path / "p.yaml").write_text(PACK.replace("stratum\\\\+tcp://", "stratum(("))
     with pytest.raises(rules.PackError, match="bad regex"):

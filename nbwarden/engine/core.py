@@ -17,7 +17,7 @@ from .. import analysis as an
 from .. import behaviour, regexlit, shell
 from .. import rules as rulesmod
 from ..analysis import EXEC, clip
-from ..rules import SEVERITY_RANK, Rule, RuleSet
+from ..rules import SEVERITY_RANK, Rule, RuleSet, pattern_kind
 from .args import _arg_lists
 from .files import packer, read_budgeted
 from .matching import _FactMatching
@@ -134,11 +134,12 @@ class Engine(_FactMatching):
                         needles.setdefault(text, []).append(ref)
 
                 for pattern in group:
-                    kind = next(k for k in pattern if k != "word")
+                    kind = pattern_kind(pattern)
                     spec = pattern[kind]
                     values = [spec] if isinstance(spec, (str, dict)) else list(spec)
                     for value in values:
-                        ref = _Ref(r_index, g_index, kind, value, pattern.get("word", True))
+                        ref = _Ref(r_index, g_index, kind, value, pattern.get("word", True),
+                                   pattern.get("describes", False))
                         if kind == "literal":
                             add_needle(value, ref)
                         elif kind == "regex":

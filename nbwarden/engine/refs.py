@@ -21,6 +21,7 @@ class _Ref:
     kind: str
     spec: Any
     word: bool = True
+    describes: bool = False  # the program's words about itself: not what sets a finding's context
 
 
 class _GlobSet:

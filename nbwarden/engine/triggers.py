@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from .. import behaviour, regexlit
-from ..rules import Rule
+from ..rules import Rule, pattern_kind
 
 # Words that make a cell worth a deep look even when no rule word is visible:
 # they are how code hides strings from a plain text search.
@@ -107,7 +107,7 @@ def _rarest_group(rule: Rule) -> int:
     def score(group: list[dict[str, Any]]) -> tuple[int, int]:
         words: list[str] = []
         for pattern in group:
-            kind = next(k for k in pattern if k != "word")
+            kind = pattern_kind(pattern)
             spec = pattern[kind]
             values = [spec] if isinstance(spec, (str, dict)) else list(spec)
             for value in values:

@@ -107,7 +107,8 @@ def assemble_findings(matches: list[_Match], extra: list[_Match], rules: list[Ru
                 findings.append(_finding(rule, match, match.context, []))
         else:
             best = [max(ms, key=_strength) for _, ms in sorted(groups.items())]
-            context = min((m.context for m in best), key=CONTEXT_RANK.__getitem__)
+            acting = [m for m in best if not m.ref.describes] or best  # a banner in a print() still describes
+            context = min((m.context for m in acting), key=CONTEXT_RANK.__getitem__)
             parts = [{"cell": m.cell, "line": m.line, "evidence": m.evidence, "pattern": m.ref.kind,
                       "context": m.context} for m in best]
             anchor = max(best, key=lambda m: ((m.cell or 0), m.line))
