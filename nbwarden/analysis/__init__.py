@@ -39,6 +39,8 @@ One module per concern, imported one way (each imports only those above it; ``ne
     shell facts from a command line or script, ``NAME=value`` variables and ``cd`` launcher facts.
 ``ipython.py``
     IPython syntax (``!``, ``%``, ``%%``) turned into placeholders and queued shell lines.
+``focus.py``
+    the focused walk: which statements a pass over a unit with few prefilter hits reads (a mixin of the pass).
 ``pythonpass.py``
     Python AST fact extraction: imports, assignments, decoded strings, string contexts; which call goes where.
 ``calls.py``
@@ -66,6 +68,7 @@ from .calls import ARGV_CALLS, EXEC_CALLS, SHELL_CALLS
 from .commands import SHELL_ASSIGN, add_shell
 from .earlier import EarlierCell, EarlierCells
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEEP_BYTES, MAX_DEPTH, Analysis, Fact, clip
+from .focus import COMPOUND, DECODING_CALLS, MAX_BOUND, MAX_RELATED
 from .folding import (
     MAX_FOLD,
     MAX_FOLD_STEPS,
@@ -86,14 +89,7 @@ from .literals import B64_RE, HEX_RE, URL_RE
 from .naming import DOTTED_NAME, IMPORT_CALLS, NAMESPACE_CALLS
 from .nesting import _nested
 from .parsing import MAX_BLOCKS
-from .pythonpass import (
-    COMPOUND,
-    DECODING_CALLS,
-    DOWNLOAD_CALLS,
-    MAX_BOUND,
-    MAX_RELATED,
-    PRINT_LIKE,
-)
+from .pythonpass import DOWNLOAD_CALLS, PRINT_LIKE
 from .surface import IMPORT_LINE, MAX_SURFACE_LINE, surface
 from .unit import analyze
 
