@@ -1,6 +1,6 @@
 """The focused walk of :class:`.pythonpass._PythonPass`: only the statements that cover a prefilter hit, the
 assignments and imports that may feed them, and the lines that use a name bound at a hit (a decoded value, a
-module, a function whose body had a hit).  Most cells have a few hits in many lines; walking only these keeps the
+module).  Most cells have a few hits in many lines; walking only these keeps the
 pass cheap without losing a name assembled a few statements before the line that uses it.
 
 A mixin: the pass provides ``focus``, ``bound``, ``decoded``, ``related``, ``everything``, ``analysis``,
@@ -144,8 +144,6 @@ class _FocusedWalk:
             if kind not in COMPOUND:
                 self._walk(stmt)
                 continue
-            if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-                self._note_bound({stmt.name})  # its calls run what the hit does (def ipfs(*a): Popen([BIN, *a]))
             if kind is ast.For:
                 self.loops.append(stmt)
             for name, value in ast.iter_fields(stmt):

@@ -126,6 +126,8 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
                     self._assign(node)
         runners = [name for name, target in self.aliases.items() if target.split(".")[0] in RUNNER_ROOTS]
         self.wrappers = find_wrappers(self.tree.body, self._classify, self.analysis.source, runners)
+        if self.focus is not None and self.wrappers:
+            self._wrapper_calls()
         rebound = {name for name, bindings in self.history.items() if len(bindings) > 1}
         top = self._top_level_calls() if rebound else set()
         for node in self.calls:
@@ -146,6 +148,14 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             self._string(node)
         if self.folder.exhausted:
             self.analysis.notes.append("string folding stopped at its work limit; some values were not decoded")
+
+    def _wrapper_calls(self) -> None:
+        """A focused walk reads only lines with a hit, and a wrapper's call may have none (``ipfs('daemon')``, the
+        tool's name inside the wrapper): the calls of the cell's wrappers are read wherever they stand."""
+        names = {name for name in self.wrappers if name.isidentifier()}
+        seen = {id(call) for call in self.calls}
+        self.calls += [node for node in ast.walk(self.tree) if type(node) is ast.Call and id(node) not in seen
+                       and type(node.func) is ast.Name and node.func.id in names]
 
     def _pipeline(self, loop: ast.For) -> ast.Assign | None:
         """A loop that pipes a value through a list of decoders, as one assignment (:func:`piped`); a list named
