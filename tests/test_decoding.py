@@ -156,6 +156,7 @@ VARIABLES = {
     "re-bound after it ran": f"import os\ncmd = '{MINER[::-1]}'[::-1]\nos.system(cmd)\ncmd = 'ls -la'\nos.system(cmd)",
     "re-bound in a list after it ran": f"import base64, subprocess\nargv = [base64.b64decode('{b64('xmrig')}').decode()]\n"
                                        "subprocess.run(argv + ['-o', 'pool:1'])\nargv = ['nvidia-smi']\nsubprocess.run(argv)",
+    "a decoder bound to bytes.fromhex": f"import os\nh = bytes.fromhex\nos.system(h('{hexed(MINER)}').decode())",
 }
 
 
@@ -183,7 +184,29 @@ VARIABLES_BENIGN = {
     "augmented path": "import os\nroot = '/content'\nroot += '/data'\nos.makedirs(root, exist_ok=True)\nprint(''.join(reversed(root)))",
     "lambda over data": f"import base64\nd = lambda s: base64.b64decode(s)\nweights = d('{b64(bytes(32))}')",
     "re-bound before it ran": f"import os\ncmd = '{MINER[::-1]}'[::-1]\ncmd = 'ls -la'\nos.system(cmd)",
+    "bytes.fromhex bound to a name, on a hash": "h = bytes.fromhex\ndigest = h('9f86d081884c7d659a2feaa0c55ad015')\n"
+                                                "print(digest.hex())",
 }
+
+
+@pytest.mark.parametrize("argv,script,expected", [
+    # a face photo and a driving video handed to the reenactment script that runpy runs in-process
+    ("['x', '-s', 'her_photo.jpg', '-d', 'speech.mp4']", "run_path('LivePortrait/inference.py')",
+     ("python", "LivePortrait/inference.py", "-s", "her_photo.jpg", "-d", "speech.mp4")),
+    ("['x', '--epochs', '3']", "run_module('train', run_name='__main__')", ("python", "-m", "train", "--epochs", "3")),
+])
+def test_runpy_runs_a_script_with_the_cells_argv(argv, script, expected):
+    cell = f"import runpy, sys\nsys.argv = {argv}\nrunpy.{script}"
+    assert expected in [f.value for f in analysis.analyze(cell).facts if f.kind == "command"]
+
+
+def test_runpy_of_a_reenactment_script_is_flagged_and_of_training_is_not(engine):
+    cell = ("import runpy, sys\nsys.argv = ['x', '-s', '/content/her_photo.jpg', '-d', '/content/speech.mp4']\n"
+            "runpy.run_path('LivePortrait/inference.py', run_name='__main__')")
+    verdict = engine.check_code(cell)
+    assert verdict.action == "warn" and verdict.category == "deepfake", verdict.to_dict()
+    plain = "import runpy, sys\nsys.argv = ['x', '--data', 'faces.csv', '--epochs', '3']\nrunpy.run_path('train.py')"
+    assert engine.check_code(plain).action == "allow"
 
 
 @pytest.mark.parametrize("cell", VARIABLES_BENIGN.values(), ids=VARIABLES_BENIGN.keys())

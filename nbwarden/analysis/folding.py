@@ -442,6 +442,9 @@ class _Folder(_Names):
                 except ValueError:
                     return value.split()
             return None
+        if name in {"bytes.fromhex", "bytearray.fromhex"} and type(func) is ast.Name:  # h = bytes.fromhex; h('78')
+            method_call = ast.Call(func=ast.Attribute(value=ast.Name(id="bytes"), attr="fromhex"), args=args, keywords=[])
+            return self._call(method_call, depth)
         if isinstance(func, ast.Attribute) and name not in {"codecs.decode", "codecs.encode"}:
             method = func.attr
             if method == "join" and len(args) == 1:

@@ -95,7 +95,8 @@ class _Names:
         while isinstance(base, ast.Attribute):
             base = base.value
         if isinstance(base, ast.Name):
-            known = base.id in self.aliases
+            # a module the cell imported, or a builtin type whose methods decode (h = bytes.fromhex)
+            known = base.id in self.aliases or base.id in {"bytes", "bytearray"} and node is not base
         elif isinstance(base, ast.Call):
             inlined = self._inlined(base, 0)
             if inlined is not None:

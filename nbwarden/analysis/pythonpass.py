@@ -27,6 +27,7 @@ from .wrappers import ARGV, PYTHON, SHELL, find_wrappers, table_entries
 
 MAX_ATTRIBUTES = 4096  # bindings in env past which `self.x = ...` / `Class.x = ...` are no longer recorded
 
+RUNPY_CALLS = frozenset({"runpy.run_path", "runpy.run_module"})  # a script run in-process with sys.argv as its arguments
 PRINT_LIKE = {"print", "display", "Markdown", "HTML", "Latex", "warn", "info", "debug", "warning",
               "error", "critical", "exception", "log", "echo", "secho", "write_stdout"}
 # Calls that download something: name -> (url arg, url keyword, file arg, file keyword)
@@ -148,6 +149,18 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             self._string(node)
         if self.folder.exhausted:
             self.analysis.notes.append("string folding stopped at its work limit; some values were not decoded")
+
+    def _runpy(self, node: ast.Call, name: str) -> None:
+        """``runpy.run_path('inference.py')`` after ``sys.argv = [...]`` runs the script as its command line would:
+        read as ``python inference.py ARGS`` (``run_module``: ``python -m MODULE ARGS``)."""
+        target = self.folder.fold(node.args[0])
+        if not isinstance(target, str) or not target:
+            return
+        argv = self.env.get("sys.argv")
+        args = [str(a) for a in argv[1:]] if isinstance(argv, list) else []
+        program = ["python", target] if name.endswith("run_path") else ["python", "-m", target]
+        self._mark(node.args[0], EXEC)
+        self._run_argv(node, name, program + args)
 
     def _wrapper_calls(self) -> None:
         """A focused walk reads only lines with a hit, and a wrapper's call may have none (``ipfs('daemon')``, the
@@ -559,6 +572,9 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             return
         if kind == ARGV or name.startswith(("os.exec", "os.spawn")):
             self._argv_call(node, name)
+            return
+        if name in RUNPY_CALLS and node.args:
+            self._runpy(node, name)
             return
         if kind == PYTHON and node.args:
             code = self.folder.fold(node.args[0])

@@ -80,15 +80,18 @@ def _shell(unit: _Unit, call: ast.Call) -> str | None:
     first = unit.value(call.args[0])
     if isinstance(first, list) and first:
         first = first[0]
+    if isinstance(first, bytes):  # libc.execve(b'/bin/bash', ...) through ctypes
+        first = first.decode("latin-1")
     if not isinstance(first, str) or not first.split():
         return None
     program = first.split()[0].rsplit("/", 1)[-1].lower()
     return first if program in SHELLS else None
 
 
-def _duplicated(unit: _Unit) -> list[tuple[ast.Call, set[str]]]:
+def _duplicated(unit: _Unit, connections: set[str]) -> list[tuple[ast.Call, set[str]]]:
     """``os.dup2(c.fileno(), 0)`` and ``partial(os.dup2, fd)`` (mapped over 0, 1, 2), with the names whose
-    descriptor is duplicated: the receiver of ``fileno()``, there or where ``fd = c.fileno()`` was bound."""
+    descriptor is duplicated: the receiver of ``fileno()``, there or where ``fd = c.fileno()`` was bound, or a
+    connection that is a descriptor itself (``fd = libc.socket(2, 1, 0)`` through ctypes)."""
     found = []
     for call in unit.calls:
         short = unit.name(call).rsplit(".", 1)[-1]
@@ -102,6 +105,8 @@ def _duplicated(unit: _Unit) -> list[tuple[ast.Call, set[str]]]:
         owners = {n for v in _with_bindings(unit, descriptor)
                   if isinstance(v, ast.Call) and unit.name(v).rsplit(".", 1)[-1] == "fileno"
                   for n in _names(_receiver(v))}
+        if isinstance(descriptor, ast.Name) and descriptor.id in connections:
+            owners.add(descriptor.id)
         if owners:
             found.append((call, owners))
     return found
@@ -139,8 +144,8 @@ def _handed_connection(unit: _Unit, connections: set[str]) -> Found | None:
 
 
 def _socket_shells(unit: _Unit) -> list[Found]:
-    dups = _duplicated(unit)
     connections = _connections(unit)
+    dups = _duplicated(unit, connections)
     if (handed := _handed_connection(unit, connections)) is not None:
         return [handed]
     if not dups:
