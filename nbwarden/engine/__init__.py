@@ -12,8 +12,9 @@ fast indexes:
   the facts that :mod:`nbwarden.analysis` extracts.
 
 Matches are then grouped by rule.  A rule fires when each of its groups is
-matched; its finding takes the weakest context among the groups, and a
-finding whose evidence only appears in an inert context (a comment, a
+matched; its finding takes the weakest context among the groups (a pattern
+that only describes the program, ``describes: true``, does not lower it),
+and a finding whose evidence only appears in an inert context (a comment, a
 printed string, a markdown cell, data) is capped at ``audit``.
 One module per concern, imported one way (each imports only those above it):
 
