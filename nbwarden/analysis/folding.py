@@ -111,7 +111,8 @@ class _Folder(_Names):
         if isinstance(node, ast.Name):
             value = self.env.get(node.id)
             return None if isinstance(value, _Function) else value  # applied by _call, never turned into text
-        if isinstance(node, ast.Attribute) and node.attr in OS_CONSTANTS and self._os_module(node.value):
+        if isinstance(node, ast.Attribute) and node.attr in OS_CONSTANTS and \
+                self.name(node.value, depth + 1) in {"os", "os.path", "posixpath"}:  # under any alias
             return OS_CONSTANTS[node.attr]
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):  # self.cmd, Config.tool
             module = self.aliases.get(node.value.id, node.value.id)
@@ -193,12 +194,6 @@ class _Folder(_Names):
         if isinstance(node, ast.Call):
             return self._call(node, depth)
         return None
-
-    def _os_module(self, node: ast.AST) -> bool:
-        """``os``, ``os.path`` or ``posixpath``, under any alias the cell gave them."""
-        name = dotted(node)
-        head, _, rest = name.partition(".")
-        return f"{self.aliases.get(head, head)}{'.' + rest if rest else ''}" in {"os", "os.path", "posixpath"}
 
     def _formatted(self, value: ast.FormattedValue, depth: int) -> str | None:
         """One ``{...}`` of an f-string, as the string it becomes (None when unknown)."""

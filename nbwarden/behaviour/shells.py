@@ -5,9 +5,10 @@ The descriptor of a socket (accepted by a server, or connected out) is duplicate
 ``subprocess.call(['bash', '-i'])``), or a shell is started with the connection as its input and output
 (``Popen(['/bin/sh', '-i'], stdin=s.fileno(), stdout=s.fileno())``): a bind or a reverse shell, which hands the
 runtime to whoever is at the other end, whatever hides the names.  A log file put in place of stdout
-(``os.dup2(log.fileno(), 1)``) is not a connection, so a script run after it is not a remote shell.  Without the descriptors: lines read from a
-connection and run by a shell (``for line in conn.makefile(): subprocess.run(line, shell=True)``) are the same
-remote shell; a server that runs a fixed command when asked is not.
+(``os.dup2(log.fileno(), 1)``) is not a connection, so a script run after it is not a remote shell.  Without the
+descriptors: lines read from a connection and run by a shell (``for line in conn.makefile():
+subprocess.run(line, shell=True)``) are the same remote shell; a server that runs a fixed command when asked is
+not.
 """
 
 from __future__ import annotations
