@@ -480,12 +480,45 @@ WRAPPED = {
         "def tool(*args, bg=False):\n    cmd = [BIN, *args]\n"
         "    return subprocess.Popen(cmd) if bg else subprocess.run(cmd)\n"
         f"BIN = os.path.abspath('{MINER.split()[0]}')\ntool({', '.join(map(repr, MINER.split()[1:]))}, bg=True)",
+    # the argv is made of several of the wrapper's parameters, and calls stand in loops and comprehensions
+    "a wrapper called in a loop over the cell's list": "import subprocess\n"
+        "def sh(c):\n    return subprocess.run(c, shell=True)\n"
+        f"jobs = ['{MINER}']\nfor j in jobs:\n    sh(j)",
+    "a wrapper called in a comprehension": "import subprocess\n"
+        "def sh(c):\n    return subprocess.Popen(c.split())\n"
+        f"jobs = ['{MINER}']\nprocs = [sh(j) for j in jobs]",
+    "a comprehension that starts each command": "import subprocess\n"
+        f"jobs = ['{MINER}']\nprocs = [subprocess.Popen(j.split()) for j in jobs]",
 }
 
 
 @pytest.mark.parametrize("cell", WRAPPED.values(), ids=WRAPPED.keys())
 def test_command_wrappers_are_read_as_the_command(engine, cell):
     assert_miner_blocked(engine, cell)
+
+
+LOAD_WRAPPER = ("import subprocess\ndef hit(url, conns, secs='2h'):\n"
+                "    return subprocess.Popen(['./bombardier', '-c', str(conns), '-d', secs, url])\n")
+
+
+@pytest.mark.parametrize("call", [
+    "hit('https://portal.example.org/login', 5000)",
+    "targets = ['https://portal.example.org/login', 'https://api.example.org/']\n"
+    "procs = [hit(u, c) for u in targets for c in [5000]]\nfor u in targets:\n    hit(u, 5000)",
+])
+def test_a_wrapper_whose_argv_takes_several_parameters_is_read_with_each(engine, call):
+    """The target and the connection count reach the argv through two parameters: the finding needs both."""
+    verdict = engine.check_code(LOAD_WRAPPER + call)
+    assert verdict.action == "block" and "dos_attack.loadtest-unbounded" in exec_rules(verdict), verdict.to_dict()
+
+
+@pytest.mark.parametrize("call", [
+    "hit('http://127.0.0.1:8000/predict', 5000)",
+    "hit('https://staging.example.org/', 20, '30s')",
+])
+def test_a_wrapper_of_several_parameters_pointed_at_ones_own_service_is_not_a_flood(engine, call):
+    verdict = engine.check_code(LOAD_WRAPPER + call)
+    assert "dos_attack.loadtest-unbounded" not in {f.rule for f in verdict.findings}, verdict.to_dict()
 
 
 def test_a_script_written_through_a_file_object_is_read_as_shell(engine):
@@ -544,6 +577,14 @@ def test_scripts_written_to_temporary_files_are_read_as_shell(engine, cell):
     "import os, subprocess\ndef tool(*args, bg=False):\n    cmd = [BIN, *args]\n"
     "    return subprocess.Popen(cmd) if bg else subprocess.run(cmd)\n"
     "BIN = os.path.abspath('nvidia-smi')\ntool('-L', bg=True)",
+    "import subprocess\ndef start(prog, epochs, out='runs'):\n"
+    "    return subprocess.Popen([prog, 'train.py', '--epochs', str(epochs), '--out', out])\nstart('python', 3)",
+    "import subprocess\ndef sh(c):\n    return subprocess.run(c, shell=True)\n"
+    "jobs = ['nvidia-smi -L', 'python train.py --epochs 3']\nfor j in jobs:\n    sh(j)",
+    "import subprocess\njobs = ['python train.py --seed 1', 'python train.py --seed 2']\n"
+    "procs = [subprocess.Popen(j.split()) for j in jobs]",
+    # a comprehension over the miner's words that starts nothing
+    f"words = [w.upper() for w in '{MINER}'.split()]\nprint(words)",
 ])
 def test_wrappers_of_ordinary_commands_and_look_alikes_are_allowed(engine, cell):
     assert_allowed(engine, cell)

@@ -178,16 +178,18 @@ class _CallHandlers:
             return
         template = wrapper.template
         if not (type(template) is ast.Name and template.id == wrapper.param):
-            saved = self.env.get(wrapper.param)
-            self.env[wrapper.param] = value  # the parameter, seen through the wrapper's own expression
-            try:
+            bound = {wrapper.param: value}  # the parameters, seen through the wrapper's own expression
+            for index, param in wrapper.others:
+                expr = node.args[index] if index < len(node.args) else next(
+                    (k.value for k in node.keywords if k.arg == param), None)
+                other = self.folder.fold(expr) if expr is not None else None
+                if isinstance(other, (str, int, list)):
+                    bound[param] = other
+            with self._scoped(set(bound)):
+                for param, other in bound.items():
+                    self.env[param] = other
                 built = self.folder.fold(template)
                 value = built if built is not None else self._loose(template) or value
-            finally:
-                if saved is None:
-                    del self.env[wrapper.param]
-                else:
-                    self.env[wrapper.param] = saved
         via = f"{func}() {wrapper.inner}"
         if wrapper.kind == ARGV:
             self._run_argv(node, via, value)
@@ -281,16 +283,18 @@ class _CallHandlers:
         filled from a table each round, argv lists built item by item in the body) is handled once per item,
         with the loop's name bound to that item and the body's assignments read again for it."""
         handled = {id(call) for call in self.calls}
-        for loop in self.loops:
+        loops: list[tuple[ast.AST, ast.For | ast.comprehension]] = [(loop, loop) for loop in self.loops]
+        loops += [(node.elt, node.generators[0]) for node in self.comprehensions if len(node.generators) == 1]
+        for scope, loop in loops:  # [Popen([tool, u]) for u in targets]: the element once per item too
             names = _target_names(loop.target)
             if not names or not self._spelled_out(loop.iter):
                 continue  # numbers, lines of a file, data the cell does not show: not a list of steps
-            inside = {id(n) for n in ast.walk(loop)}
+            inside = {id(n) for n in ast.walk(scope)}
             body = [a for a in self.assigns if id(a) in inside]
             if len(body) > MAX_LOOP_ASSIGNS:
                 body = []
             bound = {*names, *(name for a in body for name in _bound_here(a))}
-            inner = [n for n in ast.walk(loop) if type(n) is ast.Call and id(n) in handled and
+            inner = [n for n in ast.walk(scope) if type(n) is ast.Call and id(n) in handled and
                      any(type(a) is ast.Name and a.id in bound for arg in (*n.args, *(k.value for k in n.keywords))
                          for a in ast.walk(arg))]
             items = self._loop_items(loop) if inner else None
@@ -359,7 +363,8 @@ class _CallHandlers:
                 for call in calls:
                     self._call(call)
 
-    def _per_item(self, loop: ast.For, items: list[Any], names: set[str], step: Callable[[], None]) -> None:
+    def _per_item(self, loop: ast.For | ast.comprehension, items: list[Any], names: set[str],
+                  step: Callable[[], None]) -> None:
         """Run ``step`` once per item with the loop's target bound to it; afterwards ``names`` (the target's and
         any the step binds) hold what they held before."""
         with self._scoped(names):
@@ -382,7 +387,7 @@ class _CallHandlers:
                 if name in self.history:
                     del self.history[name][count:]
 
-    def _loop_items(self, loop: ast.For) -> list[Any] | None:
+    def _loop_items(self, loop: ast.For | ast.comprehension) -> list[Any] | None:
         """The items a loop goes over, when the cell spells them out and there are not too many."""
         if not self._spelled_out(loop.iter):
             return None

@@ -137,7 +137,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
                 self._call_as_of(node, names)
             else:
                 self._call(node)
-        if self.loops:
+        if self.loops or self.comprehensions:
             self._calls_per_item()
         if self.loops or self.comprehensions:
             self._calls_per_function()
@@ -167,8 +167,14 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         tool's name inside the wrapper): the calls of the cell's wrappers are read wherever they stand."""
         names = {name for name in self.wrappers if name.isidentifier()}
         seen = {id(call) for call in self.calls}
-        self.calls += [node for node in ast.walk(self.tree) if type(node) is ast.Call and id(node) not in seen
-                       and type(node.func) is ast.Name and node.func.id in names]
+        loops = {id(node) for node in (*self.loops, *self.comprehensions)}
+        for node in ast.walk(self.tree):
+            if type(node) is ast.Call and id(node) not in seen and type(node.func) is ast.Name and node.func.id in names:
+                self.calls.append(node)
+            elif type(node) in (ast.For, ast.ListComp, ast.GeneratorExp, ast.SetComp) and id(node) not in loops and any(
+                    type(n) is ast.Call and type(n.func) is ast.Name and n.func.id in names for n in ast.walk(node)):
+                # for t in targets: hit(t): the loop too, so that the call is read once per item
+                (self.loops if type(node) is ast.For else self.comprehensions).append(node)
 
     def _pipeline(self, loop: ast.For) -> ast.Assign | None:
         """A loop that pipes a value through a list of decoders, as one assignment (:func:`piped`); a list named

@@ -21,30 +21,31 @@ MAX_WRAPPERS = 64
 class Wrapper:
     """How a call of the wrapper runs: ``kind`` (shell line, argv list or Python code), which argument
     carries the command (``index``, or ``VARARGS``), the parameter's name, and the expression that builds
-    the command from it (``f"{c} 2>&1"``; the bare parameter when it is passed as it is)."""
+    the command from it (``f"{c} 2>&1"``; the bare parameter when it is passed as it is).  ``others``: the
+    further parameters the expression uses, by position (``def hit(url, n): Popen([TOOL, '-c', str(n), url])``)."""
 
     kind: str
     index: int
     param: str
     template: ast.expr
     inner: str  # the call the wrapper makes, for the evidence (``subprocess.run``)
+    others: tuple[tuple[int, str], ...] = ()
 
 
 def _uses(node: ast.AST, name: str) -> bool:
     return any(type(n) is ast.Name and n.id == name for n in ast.walk(node))
 
 
-def _carried(arg: ast.expr, params: list[str], vararg: str | None) -> tuple[int, str] | None:
-    """Which parameter the command argument is made from: ``c``, ``f"{c} &"``, ``c + " &"``, ``list(a)``,
-    ``[*a]``, ``" ".join(a)``, ``decode(c)``.  None when it uses no parameter, or more than one."""
+def _carried(arg: ast.expr, params: list[str], vararg: str | None) -> list[tuple[int, str]] | None:
+    """Which parameters the command argument is made from, the first one first: ``c``, ``f"{c} &"``,
+    ``c + " &"``, ``list(a)``, ``[*a]``, ``" ".join(a)``, ``decode(c)``, ``[tool, "-c", str(n), url]``.
+    None when it uses none."""
     if vararg and (type(arg) is ast.Name and arg.id == vararg or _uses(arg, vararg) and not any(
             _uses(arg, p) for p in params)):
-        return VARARGS, vararg
-    used = [i for i, p in enumerate(params) if _uses(arg, p)]
-    if len(used) != 1:
-        return None
-    if type(arg) in (ast.Name, ast.JoinedStr, ast.BinOp, ast.List, ast.Tuple, ast.Call):
-        return used[0], params[used[0]]  # a call too: run(d(t)) with d a decoder, c.format(...), " ".join(a)
+        return [(VARARGS, vararg)]
+    used = [(i, p) for i, p in enumerate(params) if _uses(arg, p)]
+    if used and type(arg) in (ast.Name, ast.JoinedStr, ast.BinOp, ast.List, ast.Tuple, ast.Call):
+        return used  # a call too: run(d(t)) with d a decoder, c.format(...), " ".join(a)
     return None
 
 
@@ -175,6 +176,6 @@ def _wrapping(root: ast.AST, params: list[str], vararg: str | None,
             arg = kept[arg.id]
         carried = _carried(arg, params, vararg)
         if carried is not None:
-            index, param = carried
-            return Wrapper(kind, index, param, arg, inner)
+            (index, param), *others = carried
+            return Wrapper(kind, index, param, arg, inner, tuple(others))
     return None
