@@ -289,6 +289,15 @@ def test_percent_line_inside_brackets_is_python_not_a_magic(engine):
     assert not any("syntax error" in n for n in escape.notes)
 
 
+def test_a_cell_magic_after_comment_lines_is_read_as_the_magic(engine):
+    """IPython wants ``%%bash`` on the first line, but deleting one comment makes it run: it is judged as written."""
+    verdict = engine.check_code("# start the miner\n\n%%bash\nDIR=/tmp/m\nxmrig -o pool.example.net:3333 -u W")
+    assert verdict.action == "block" and verdict.category == "crypto_mining", verdict.to_dict()
+    # a comment that only mentions a magic, above ordinary Python, stays Python
+    benign = engine.check_code("# %%bash would run the rest as shell\nx = 1 % 2\nprint(x)")
+    assert benign.action == "allow" and not any("syntax error" in n for n in benign.notes), benign.to_dict()
+
+
 def test_private_pack_overrides_and_disables(tmp_path):
     (tmp_path / "base").mkdir()
     (tmp_path / "base" / "a.yaml").write_text(PACK)

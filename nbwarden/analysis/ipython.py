@@ -33,7 +33,9 @@ def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int
     can be filled in once the Python constants are known.
     """
     lines = source.split("\n")
-    first = next((i for i, text in enumerate(lines) if text.strip()), None)
+    # a cell magic after comment lines is read as one too: IPython would refuse it there, but one deleted
+    # comment makes it run, and a scanner shown such a cell judges what it is written to do
+    first = next((i for i, text in enumerate(lines) if text.strip() and not text.lstrip().startswith("#")), None)
     if first is not None and lines[first].lstrip().startswith("%%"):
         header = lines[first].strip()[2:]
         name, _, args = header.partition(" ")
