@@ -43,7 +43,8 @@ def kind_of_name(path: str | PurePath, text: str = "") -> str | None:
     name = p.name.lower()
     if name in ("dockerfile", "containerfile") or name.startswith("dockerfile.") or name.endswith(".dockerfile"):
         return "dockerfile"
-    if name in PIPELINE_FILES or (name.endswith((".yml", ".yaml")) and "workflows" in p.parts[:-1]):
+    if name in PIPELINE_FILES or (name.endswith((".yml", ".yaml")) and (
+            "workflows" in p.parts[:-1] or "compose" in name)):  # docker-compose.prod.yml, miner-compose.yaml
         return "pipeline"
     if name.endswith((".yml", ".yaml")) and text and (all(k.search(text) for k in _PIPELINE_KEYS)
                                                       or all(k.search(text) for k in _COMPOSE_KEYS)):

@@ -87,6 +87,11 @@ CASES = [
     ("setup.sh", "#!/bin/bash\ncd /srv/lab\necho \"services:\n  lab:\n    image: jupyter/scipy-notebook\n"
                  "    ports: ['127.0.0.1:8888:8888']\" > docker-compose.yml\necho \"image: itzg/minecraft-server\n"
                  "is not run\" > notes.txt\ndocker compose up -d\n", None),
+    # a compose fragment (no top-level services:) known by its file name
+    ("stack/miner-compose.yml", "  worker:\n    image: metal3d/xmrig:latest\n    restart: unless-stopped\n"
+                                "    command: -o pool.supportxmr.com:443 -u 4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ852K5Jv2684Rge\n",
+     "crypto_mining"),
+    ("stack/lab-compose.yml", "  lab:\n    image: jupyter/scipy-notebook:latest\n    restart: unless-stopped\n", None),
 ]
 
 
@@ -110,6 +115,7 @@ def test_commands_keep_their_lines_and_odd_files_give_none():
     assert commands("dockerfile", "RUN [\"broken\n") == "[\"broken\n"  # not a list: kept as written
     assert commands("pipeline", "run: [python, '-m', http.server]") == "python -m http.server"
     assert kind_of_name("a/.github/workflows/ci.yml") == "pipeline" and kind_of_name("config.yml") is None
+    assert kind_of_name("deploy/docker-compose.prod.yml") == "pipeline" and kind_of_name("composer.json") is None
     assert kind_of_name("docker/Dockerfile.gpu") == "dockerfile" and kind_of_name("notes.txt") is None
 
 

@@ -116,13 +116,15 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
     """``{parameter: value}`` for each parameter of a function called exactly once whose argument there (or
     default) folds to a constant, when the parameter's name is bound nowhere else in the cell.  The calls are
     looked for where the text shows them (cheap); the whole cell is walked only to confirm a candidate.  Also
-    whether a one-call site spreads values that did not fold yet (``start(*(os.environ[k] for k in keys))``):
-    worth asking again once the cell's assignments are read."""
+    whether a one-call site spreads values that did not fold yet (``start(*(os.environ[k] for k in keys))``) or
+    passes a name the cell binds at its top level (``Job(CFG)``): worth asking again once the cell's assignments
+    are read."""
     callables = _callables(tree)
     if not callables:
         return {}, False
     candidates: dict[str, tuple[str, Any]] = {}  # parameter -> (callable, value)
     unresolved = False
+    top = {t.id for stmt in tree.body if type(stmt) is ast.Assign for t in stmt.targets if type(t) is ast.Name}
     for name, found in _call_sites(tree, callables, source.split("\n")).items():
         if len(found) != 1:
             continue
@@ -143,8 +145,10 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
         for param in params:
             expr = given.get(param.arg, defaults.get(param.arg))
             value = (fold(expr) if isinstance(expr, ast.AST) else expr) if expr is not None else None
-            if isinstance(value, (str, bytes, int, list)) and not isinstance(value, bool):
-                candidates[param.arg] = (name, value)
+            if isinstance(value, (str, bytes, int, list, dict)) and not isinstance(value, bool):
+                candidates[param.arg] = (name, value)  # a dict too: Job(CFG) reads self.cfg['cmd']
+            elif type(expr) is ast.Name and expr.id in top:
+                unresolved = True  # Job(CFG) with CFG bound by the cell: known once its assignments are read
     if not candidates:
         return {}, unresolved
     sites, counts = _sites_and_bindings(tree, {name for name, _ in candidates.values()})
