@@ -188,6 +188,26 @@ PAIRS = [
      "import socket\ns = socket.socket()\ns.bind(('0.0.0.0', 6008))\ns.listen(5)\nwhile True:\n"
      "    c, _ = s.accept()\n    print(c.recv(1024))\n    with open('./my.txt', 'rb') as f:\n        c.sendall(f.read())\n"
      "    c.close()"),
+    ("server: an http.server handler that writes out the file its request path names; one that always sends its "
+     "own page", "web_file_hosting",
+     "import os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\nROOT = '/content/drive/MyDrive'\n"
+     "class Share(BaseHTTPRequestHandler):\n    def do_GET(self):\n        target = ROOT + self.path\n"
+     "        self.send_response(200)\n        self.end_headers()\n        with open(target, 'rb') as fh:\n"
+     "            self.wfile.write(fh.read())\nHTTPServer(('0.0.0.0', 9000), Share).serve_forever()",
+     "from http.server import BaseHTTPRequestHandler, HTTPServer\nclass Page(BaseHTTPRequestHandler):\n"
+     "    def do_GET(self):\n        print('asked for', self.path)\n        self.send_response(200)\n"
+     "        self.end_headers()\n        with open('report.html', 'rb') as fh:\n            self.wfile.write(fh.read())\n"
+     "HTTPServer(('0.0.0.0', 9000), Page).serve_forever()"),
+    ("server: an http.server handler that keeps each posted body as a file; one that appends a text line to a log",
+     "web_file_hosting",
+     "import time\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\nclass Drop(BaseHTTPRequestHandler):\n"
+     "    def do_POST(self):\n        size = int(self.headers['Content-Length'])\n        blob = self.rfile.read(size)\n"
+     "        with open(f'inbox/{time.time()}.bin', 'wb') as out:\n            out.write(blob)\n"
+     "        self.send_response(201)\n        self.end_headers()\nHTTPServer(('0.0.0.0', 9000), Drop).serve_forever()",
+     "import json\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\nclass Hook(BaseHTTPRequestHandler):\n"
+     "    def do_POST(self):\n        event = json.loads(self.rfile.read(int(self.headers['Content-Length'])))\n"
+     "        with open('events.log', 'a') as log:\n            log.write(event.get('type', '?') + '\\n')\n"
+     "        self.send_response(204)\n        self.end_headers()\nHTTPServer(('0.0.0.0', 9000), Hook).serve_forever()"),
     ("shell: a session function given the accepted socket runs a shell on it; one that echoes what it reads",
      "remote_desktop_ssh",
      "import socket, os, pty\ndef session(conn):\n    for fd in (0, 1, 2):\n        os.dup2(conn.fileno(), fd)\n"

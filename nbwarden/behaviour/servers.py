@@ -149,38 +149,91 @@ def _served(unit: _Unit) -> dict[str, int]:
     if fetches is not None:
         out.setdefault("relay", fetches)
     sent = _file_sent(unit)
+    if sent is None:
+        sent = _upload_kept(unit)
     if sent is not None:
         out.setdefault("files", sent)
     return out
 
 
+# what http.server gives a request handler: the client's request line, body and headers (self.path, self.rfile)
+HANDLER_INPUT = frozenset({"path", "rfile", "headers", "requestline"})
+
+
+def _handler_input(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Attribute) and n.attr in HANDLER_INPUT and isinstance(n.value, ast.Name)
+               and n.value.id == "self" for n in ast.walk(node))
+
+
+def _opened(unit: _Unit, scope: ast.AST) -> list[tuple[ast.Call, set[str], str]]:
+    """Files opened in a scope: (the ``open`` call, the names that hold it, its mode)."""
+    found = []
+    for node in ast.walk(scope):
+        if isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Call):
+            opener, held = node.context_expr, node.optional_vars
+        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            opener, held = node.value, node.targets[0]
+        else:
+            continue
+        if unit.name(opener).rsplit(".", 1)[-1] != "open" or held is None or not opener.args:
+            continue
+        mode = unit.value(opener.args[1]) if len(opener.args) > 1 else unit.value(unit.keyword(opener, "mode"))
+        found.append((opener, _names(held), mode if isinstance(mode, str) else "r"))
+    return found
+
+
+def _chosen_by_client(scope: ast.AST, unit: _Unit, received: set[str]) -> set[str]:
+    """Names in a scope made from what the client sent: ``received`` (what the unit read), a handler's request, or
+    what a socket received in the scope."""
+    seeds = {name for node in ast.walk(scope) if isinstance(node, ast.Assign) and (_handler_input(node.value) or any(
+                 isinstance(c, ast.Call) and unit.name(c).rsplit(".", 1)[-1] in {"recv", "recvfrom", "recv_into"}
+                 for c in ast.walk(node.value)))
+             for target in node.targets for name in _names(target)}
+    return received | (_derived(unit, scope, seeds) if seeds else set())
+
+
 def _file_sent(unit: _Unit) -> int | None:
     """A socket send of what was read from a file that the client chose (``path = root + request.split()[1]``,
-    ``with open(path, 'rb') as f: c.sendall(f.read())``): a hand-written server handing out files.  A course
-    exercise that sends every client the same fixed file chooses nothing for them."""
+    ``with open(path, 'rb') as f: c.sendall(f.read())``; an http.server handler's ``self.wfile.write(f.read())``
+    of a file named by ``self.path``): a hand-written server handing out files.  A course exercise that sends
+    every client the same fixed file chooses nothing for them."""
     received: set[str] | None = None
     for call in unit.calls:
-        if unit.name(call).rsplit(".", 1)[-1] not in {"send", "sendall", "sendfile"} or not call.args or \
-                not isinstance(call.func, ast.Attribute):
+        name = unit.name(call)
+        short = name.rsplit(".", 1)[-1]
+        if short == "copyfileobj" and len(call.args) == 2 and "wfile" in ast.unparse(call.args[1]):
+            data = call.args[0]  # shutil.copyfileobj(f, self.wfile)
+        elif (short in {"send", "sendall", "sendfile"} or name.endswith("wfile.write")) and call.args and \
+                isinstance(call.func, ast.Attribute):
+            data = call.args[0]
+        else:
             continue
         scope = unit.function_of(call) or unit.tree
-        opened: set[str] = set()
-        for node in ast.walk(scope):
-            if isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Call):
-                opener, held = node.context_expr, node.optional_vars
-            elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-                opener, held = node.value, node.targets[0]
-            else:
-                continue
-            mode = unit.value(opener.args[1]) if len(opener.args) > 1 else unit.value(unit.keyword(opener, "mode"))
-            if unit.name(opener).rsplit(".", 1)[-1] != "open" or held is None or not opener.args or \
-                    isinstance(mode, str) and set(mode) & set("wax"):
-                continue
-            received = _received(unit) if received is None else received
-            if _names(opener.args[0]) & received:
-                opened |= _names(held)
-        if opened and _names(call.args[0]) & (_derived(unit, scope, opened) | opened):
+        received = _received(unit) if received is None else received
+        chosen = _chosen_by_client(scope, unit, received)
+        opened = {held for opener, names, mode in _opened(unit, scope) if not set(mode) & set("wax")
+                  and (_names(opener.args[0]) & chosen or _handler_input(opener.args[0])) for held in names}
+        if opened and _names(data) & (_derived(unit, scope, opened) | opened):
             return call.lineno
+    return None
+
+
+def _upload_kept(unit: _Unit) -> int | None:
+    """A hand-written server that writes what a client sent into a file, as bytes or under a name the client gave
+    (``do_POST`` reading ``self.rfile``, a socket's data): an upload portal.  A webhook that appends a line of
+    text to a fixed log file is not one."""
+    for call in unit.calls:
+        if unit.name(call).rsplit(".", 1)[-1] not in {"write", "writelines"} or not call.args or \
+                not isinstance(call.func, ast.Attribute) or (scope := unit.function_of(call)) is None:
+            continue
+        chosen = _chosen_by_client(scope, unit, set())  # not any file's read(): a copy of one's own file is no upload
+        if not (_names(call.args[0]) & chosen or _handler_input(call.args[0])):
+            continue
+        holders = _names(call.func.value)
+        for opener, names, mode in _opened(unit, scope):
+            named = _names(opener.args[0]) & chosen or _handler_input(opener.args[0])
+            if names & holders and set(mode) & set("wax") and ("b" in mode or named):
+                return call.lineno
     return None
 
 
