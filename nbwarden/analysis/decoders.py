@@ -1,5 +1,6 @@
 """The standard library's decoders applied to values the folder knows: base64 and its kin, hex, zlib, gzip, bz2,
-lzma and the ``codecs`` module, plus what a decoded blob looks like (compressed? readable text?).
+lzma, the ``codecs`` module and ``marshal`` (plain data only, read here, never by ``marshal`` itself), plus what a
+decoded blob looks like (compressed? readable text?).
 
 The folder decides which call is a decoder and folds its arguments; this module only turns bytes into bytes or text,
 within the folder's size limit, so both the folder and the blind reading of string literals use one copy.
@@ -12,6 +13,7 @@ import binascii
 import bz2
 import codecs
 import lzma
+import struct
 import zlib
 from typing import Any
 
@@ -32,6 +34,8 @@ def decoder_kind(name: str, short: str, module: str) -> str | None:
         return "hex"
     if short == "decompress" and module in COMPRESSORS:
         return "decompress"
+    if short == "loads" and module == "marshal":
+        return "marshal"
     return "codec" if name in CODEC_CALLS else None
 
 
@@ -58,7 +62,92 @@ def decode(kind: str, which: str, value: Any, extra: Any, methods: set[str]) -> 
             return None
         methods.add(which)
         return _decompress(which, value, extra)
+    if kind == "marshal":
+        if not isinstance(value, bytes):
+            return None
+        methods.add("marshal")
+        return unmarshal(value)
     return _codec(value, extra, methods)
+
+
+MARSHAL_DEPTH = 32
+_SHORT_TEXT = {ord("z"), ord("Z")}
+_TEXT = {ord("u"), ord("t"), ord("a"), ord("A")}
+_CONSTANTS = {ord("N"): None, ord("T"): True, ord("F"): False}
+
+
+def unmarshal(data: bytes) -> Any:
+    """``marshal.loads`` for plain data (str, bytes, int, float, bool, None, and lists, tuples, sets and dicts of
+    them), read without ``marshal``: that module trusts its input, and a cell's blob may be made to crash it.  Code
+    objects and anything unusual give None.  Tuples and sets come back as lists, as the folder keeps them."""
+    refs: list[Any] = []
+    budget = [MAX_ITEMS]
+
+    def read(at: int, depth: int) -> tuple[Any, int]:
+        if depth > MARSHAL_DEPTH or at >= len(data) or budget[0] <= 0:
+            raise ValueError("too deep or too long")
+        budget[0] -= 1
+        code, flagged = data[at] & 0x7F, data[at] & 0x80
+        at += 1
+        slot = len(refs)
+        if flagged:
+            refs.append(None)
+        if code in _CONSTANTS:
+            value: Any = _CONSTANTS[code]
+        elif code == ord("i"):
+            value, at = struct.unpack_from("<i", data, at)[0], at + 4
+        elif code == ord("g"):
+            value, at = struct.unpack_from("<d", data, at)[0], at + 8
+        elif code == ord("l"):
+            size = struct.unpack_from("<i", data, at)[0]
+            at += 4
+            digits = struct.unpack_from(f"<{abs(size)}H", data, at) if abs(size) <= 1024 else None
+            if digits is None:
+                raise ValueError("long too long")
+            value = sum(d << (15 * i) for i, d in enumerate(digits)) * (-1 if size < 0 else 1)
+            at += 2 * abs(size)
+        elif code in _SHORT_TEXT or code in _TEXT or code == ord("s"):
+            if code in _SHORT_TEXT:
+                size, at = data[at], at + 1
+            else:
+                size, at = struct.unpack_from("<i", data, at)[0], at + 4
+            raw = data[at:at + size]
+            if size < 0 or len(raw) != size or size > MAX_FOLD:
+                raise ValueError("bad length")
+            value, at = (raw if code == ord("s") else raw.decode("utf-8")), at + size
+        elif code in (ord("("), ord(")"), ord("["), ord("<"), ord(">")):
+            if code == ord(")"):
+                count, at = data[at], at + 1
+            else:
+                count, at = struct.unpack_from("<i", data, at)[0], at + 4
+            if not 0 <= count <= budget[0]:
+                raise ValueError("bad count")
+            value = []
+            for _ in range(count):
+                item, at = read(at, depth + 1)
+                value.append(item)
+        elif code == ord("{"):
+            value = {}
+            while at < len(data) and data[at] != ord("0"):
+                key, at = read(at, depth + 1)
+                item, at = read(at, depth + 1)
+                value[key if isinstance(key, (str, bytes, int, float, bool, type(None))) else str(key)] = item
+            at += 1
+        elif code == ord("r"):
+            index, at = struct.unpack_from("<i", data, at)[0], at + 4
+            if not 0 <= index < len(refs):
+                raise ValueError("bad reference")
+            value = refs[index]
+        else:
+            raise ValueError(f"unsupported marshal type {chr(code)!r}")  # code objects among them
+        if flagged:
+            refs[slot] = value
+        return value, at
+
+    try:
+        return read(0, 0)[0]
+    except (ValueError, struct.error, UnicodeDecodeError, IndexError, RecursionError):
+        return None
 
 
 def _codec(value: Any, codec: Any, methods: set[str]) -> Any:

@@ -172,6 +172,8 @@ def _wrapping(root: ast.AST, params: list[str], vararg: str | None,
                 (k.value for k in node.keywords if k.arg in {"args", "command", "cmd"}), None)
         if arg is None:
             continue
+        if type(arg) is ast.Starred and kind == ARGV:
+            arg = arg.value  # create_subprocess_exec(*argv), os.spawnlp(..., *argv): the list spread
         if type(arg) is ast.Name and arg.id in kept and arg.id not in params and arg.id != vararg:
             arg = kept[arg.id]
         carried = _carried(arg, params, vararg)

@@ -245,11 +245,16 @@ def _proof_of_work(unit: _Unit, compare: ast.Compare, digest: ast.AST) -> bool:
     return False
 
 
-def _hashing(unit: _Unit, call: ast.Call) -> bool:
+def _hashing(unit: _Unit, call: ast.Call, helper: bool = True) -> bool:
+    """Does the call hash (``hashlib``, ``hmac``, a name that says so), or call a helper of the cell that does
+    (``def derive(pw): return pbkdf2_hmac('sha1', pw, ssid, 4096)``, one level down)?"""
     name = unit.name(call)
     short = name.rsplit(".", 1)[-1]
-    return bool(HASH_NAME.search(short)) or \
-        name.startswith(("hashlib.", "crypt.", "bcrypt.", "passlib.", "Crypto.Hash", "zlib.crc32"))
+    if HASH_NAME.search(short) or name.startswith(("hashlib.", "hmac.", "crypt.", "bcrypt.", "passlib.",
+                                                   "Crypto.Hash", "zlib.crc32")):
+        return True
+    return helper and name in unit.functions and any(
+        isinstance(n, ast.Call) and _hashing(unit, n, helper=False) for n in ast.walk(unit.functions[name][0]))
 
 
 def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:

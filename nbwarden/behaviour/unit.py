@@ -80,6 +80,14 @@ class _Unit:
                 self.xors.append(node)
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
                 self.functions.setdefault(node.name, []).append(node)
+                args = node.args
+                # a parameter whose default is a function (def bind(k, f=os.dup2), runner=subprocess.Popen): named
+                # like the function, as a name bound once to it is
+                for param, default in [*zip((*args.posonlyargs, *args.args)[::-1], args.defaults[::-1]),
+                                       *zip(args.kwonlyargs, args.kw_defaults)]:
+                    if default is not None and (isinstance(default, ast.Attribute) or isinstance(default, ast.Call)
+                                                and isinstance(default.func, ast.Name) and default.func.id == "getattr"):
+                        self.names_bound_to.setdefault(param.arg, []).append(default)
             elif kind is ast.Import:
                 for alias in node.names:
                     self.aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname \
