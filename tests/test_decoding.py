@@ -11,6 +11,8 @@ import base64
 import binascii
 import codecs
 import lzma
+import marshal
+import random
 import time
 import zlib
 
@@ -519,6 +521,29 @@ def test_a_wrapper_whose_argv_takes_several_parameters_is_read_with_each(engine,
 def test_a_wrapper_of_several_parameters_pointed_at_ones_own_service_is_not_a_flood(engine, call):
     verdict = engine.check_code(LOAD_WRAPPER + call)
     assert "dos_attack.loadtest-unbounded" not in {f.rule for f in verdict.findings}, verdict.to_dict()
+
+
+@pytest.mark.parametrize("command, blocked", [(MINER, True), ("nvidia-smi -L", False)])
+def test_marshalled_configuration_is_read_back(engine, command, blocked):
+    """A config kept as marshal bytes in base64 is plain data once read; it is judged by the command it holds."""
+    blob = base64.b64encode(marshal.dumps({"job": {"argv": command.split(), "retries": 2, "tag": (1, None)}})).decode()
+    verdict = engine.check_code(f"import base64, marshal, subprocess\ncfg = marshal.loads(base64.b64decode('{blob}'))\n"
+                                "subprocess.Popen(cfg['job']['argv'])")
+    if blocked:
+        assert verdict.action == "block" and MINER_RULE in exec_rules(verdict), verdict.to_dict()
+    else:
+        assert verdict.action == "allow", verdict.to_dict()
+
+
+def test_the_marshal_reader_reads_plain_data_and_refuses_the_rest():
+    from nbwarden.analysis.decoders import unmarshal
+    data = {"a": [1, -2, 2 ** 70, 1.5, "é", b"\x00", None, True], "b": ("x", frozenset({3}))}
+    assert unmarshal(marshal.dumps(data)) == {"a": [1, -2, 2 ** 70, 1.5, "é", b"\x00", None, True], "b": ["x", [3]]}
+    assert unmarshal(marshal.dumps(compile("print(1)", "cell", "exec"))) is None  # code is never rebuilt
+    rng = random.Random(5)
+    for _ in range(3000):  # arbitrary bytes: None or a value, never an exception
+        unmarshal(bytes(rng.randrange(256) for _ in range(rng.randrange(1, 64))))
+    assert unmarshal(b"[" + (2 ** 31 - 1).to_bytes(4, "little")) is None
 
 
 def test_a_script_written_through_a_file_object_is_read_as_shell(engine):

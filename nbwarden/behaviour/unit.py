@@ -83,8 +83,8 @@ class _Unit:
                 args = node.args
                 # a parameter whose default is a function (def bind(k, f=os.dup2), runner=subprocess.Popen): named
                 # like the function, as a name bound once to it is
-                for param, default in [*zip((*args.posonlyargs, *args.args)[::-1], args.defaults[::-1]),
-                                       *zip(args.kwonlyargs, args.kw_defaults)]:
+                for param, default in [*zip((*args.posonlyargs, *args.args)[::-1], args.defaults[::-1], strict=False),
+                                       *zip(args.kwonlyargs, args.kw_defaults, strict=True)]:
                     if default is not None and (isinstance(default, ast.Attribute) or isinstance(default, ast.Call)
                                                 and isinstance(default.func, ast.Name) and default.func.id == "getattr"):
                         self.names_bound_to.setdefault(param.arg, []).append(default)
