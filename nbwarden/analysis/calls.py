@@ -413,8 +413,9 @@ class _CallHandlers:
             if type(func) is ast.Attribute and func.attr in {"split", "splitlines"}:  # the lines of a known script
                 return type(func.value) is ast.Name and isinstance(self.env.get(func.value.id), str) or \
                     type(func.value) is ast.Call  # dx(enc).split(" "): the words of a decoded command
-            if type(func) is ast.Name and func.id in {"enumerate", "zip", "reversed", "sorted"} and node.args:
-                return all(self._spelled_out(a) for a in node.args[:3])
+            if type(func) is ast.Name and func.id in {"enumerate", "zip", "reversed", "sorted", "product"} or \
+                    dotted(func) == "itertools.product":
+                return bool(node.args) and all(self._spelled_out(a) for a in node.args[:4])
         return False
 
     def _written(self, node: ast.Call, name: str) -> None:

@@ -8,8 +8,10 @@ import ast
 import binascii
 import codecs
 import html
+import itertools
 import json
 import lzma
+import math
 import operator
 import re
 import shlex
@@ -642,6 +644,14 @@ class _Folder(_Names):
             columns = [fold(a, depth + 1) for a in args]
             if all(isinstance(c, (list, str, bytes)) for c in columns):
                 return [list(row) for row in zip(*columns, strict=False)][:MAX_ITEMS]
+            return None
+        if name in {"itertools.product", "product"} and 1 <= len(args) <= 4 and not node.keywords:
+            # for host, mode in product(TARGETS, MODES): every combination of lists the cell spells out
+            columns = [fold(a, depth + 1) for a in args]
+            columns = [list(c) if isinstance(c, dict) else c for c in columns]
+            if all(isinstance(c, (list, str)) for c in columns) and \
+                    math.prod(len(c) for c in columns) <= MAX_ITEMS:
+                return [list(row) for row in itertools.product(*columns)]
             return None
         if name in {"itertools.cycle", "cycle"} and len(args) == 1:  # zip(data, cycle(key)): a repeating XOR key
             value = fold(args[0], depth + 1)

@@ -188,6 +188,10 @@ def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
     host = url.group(1) if url else re.sub(r"^[a-z]+://", "", text.lower())
     if host.startswith(LOCAL_HOSTS) or host.startswith("0.0.0.0"):
         return False
+    if value is None and isinstance(target, ast.Name):  # pkt = IP(dst=LAB)/UDP(dport=80), LAB = "127.0.0.1"
+        hosts = re.findall(r"localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+", unit.text(target, follow=2).lower())
+        if hosts and all(h.startswith((*LOCAL_HOSTS, "0.0.0.0")) for h in hosts):
+            return False  # every address the packet or request names is this machine
     function = unit.function_of(at)
     if value is None and any(_callers_pass_local(unit, f, _names(target)) for f in unit.ancestors(at)
                              if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))):

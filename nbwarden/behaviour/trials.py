@@ -58,6 +58,8 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
             return "archive", pwd
     if short in {"checkpw", "verify", "check_password_hash", "check_password", "verify_password"} and call.args:
         return "hash", call
+    if short == "decode" and unit.name(call).startswith("jwt.") and len(call.args) >= 2:
+        return "hash", call.args[1]  # jwt.decode(token, secret): a token's signature checked with a guessed secret
     if short in LOGINS and (len(call.args) >= 2 or unit.keyword(call, "passwd", "password")):
         return "login", unit.keyword(call, "passwd", "password") or call.args[1]
     if short in {"connect", "FTP", "FTP_TLS", "SMTP", "simple_bind_s", "bind_s", "Connection"}:
@@ -389,8 +391,11 @@ def _password_trials(unit: _Unit) -> list[Found]:
             index, param = given[target]
             args = [k.value for k in call.keywords if k.arg == param] + call.args[index:index + 1]
         short = unit.name(call).rsplit(".", 1)[-1]
+        mapped = _mapped_over(unit, call)
         if short in MAPPERS and len(call.args) >= 2 and _word_source(unit, call.args[1]):
             loop = call
+        elif mapped is not None:
+            loop = mapped
         else:
             loop = _driven_loop(unit, call, set().union(*(_names(a) for a in args))) if args else None
         if loop is not None:
@@ -398,6 +403,17 @@ def _password_trials(unit: _Unit) -> list[Found]:
             found.append(Found(f"password-trial/{kind}", node.lineno, f"{_what(kind)} in {target}(), run for "
                                f"each password candidate (line {getattr(loop, 'lineno', call.lineno)})"))
     return found
+
+
+def _mapped_over(unit: _Unit, call: ast.Call) -> ast.Call | None:
+    """The mapping call that runs ``call`` once per item of a word source, when ``call`` is the body of the lambda
+    it maps (``pool.map(lambda b: try_batch(TOKEN, b), batches)``)."""
+    lam = unit.parent.get(id(call))
+    mapper = unit.parent.get(id(lam)) if isinstance(lam, ast.Lambda) else None
+    if isinstance(mapper, ast.Call) and unit.name(mapper).rsplit(".", 1)[-1] in MAPPERS and \
+            len(mapper.args) >= 2 and mapper.args[0] is lam and _word_source(unit, mapper.args[1]):
+        return mapper
+    return None
 
 
 def _constructed_with(unit: _Unit, method: ast.AST, candidate: ast.AST) -> tuple[str, int, str] | None:
