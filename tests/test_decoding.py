@@ -489,6 +489,9 @@ WRAPPED = {
     "a wrapper called in a comprehension": "import subprocess\n"
         "def sh(c):\n    return subprocess.Popen(c.split())\n"
         f"jobs = ['{MINER}']\nprocs = [sh(j) for j in jobs]",
+    "a loop over itertools.product of the cell's lists": "import itertools, subprocess\n"
+        "TOOLS = ['xmrig']\nPOOLS = ['pool.example.net:3333']\n"
+        "for tool, pool in itertools.product(TOOLS, POOLS):\n    subprocess.Popen([tool, '-o', pool, '-u', 'WALLET'])",
     "a comprehension that starts each command": "import subprocess\n"
         f"jobs = ['{MINER}']\nprocs = [subprocess.Popen(j.split()) for j in jobs]",
 }
