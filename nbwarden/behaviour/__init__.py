@@ -55,6 +55,10 @@ Shapes found (the value of each fact):
 ``shell/socket``
     a shell started with its standard input and output duplicated from a
     socket (a bind or reverse shell), in ``shells.py``.
+``mining/pow``
+    a nonce loop whose digest, read as a number, is compared with a target,
+    and whose find is sent off (a socket, an HTTP request, a ``submit``): a
+    miner written in plain Python, in ``mining.py``.
 ``obscured/exec|run|names``
     code run, a command started, or two or more modules and functions reached
     through text the unit decodes from its own literals (a blob, a reversed
@@ -67,7 +71,7 @@ caller: :func:`find` catches) and linear in the size of the tree.
 One file per family: ``trials.py`` (password trials), ``floods.py`` (floods),
 ``messages.py`` (message storms), ``servers.py`` (servers) and ``proxies.py``
 (proxy trials), each reading the one walk over the unit in ``unit.py``
-(which also defines :class:`Found`); ``shells.py`` holds the socket shells.  This file holds the trigger
+(which also defines :class:`Found`); ``shells.py`` holds the socket shells and ``mining.py`` the nonce searches.  This file holds the trigger
 words and :func:`find`, which runs them all.
 """
 
@@ -83,6 +87,7 @@ from .arguments import command_shapes
 from .floods import _floods
 from .hiding import _hidden_code
 from .messages import KEYBOARD_MODULES, _message_storms
+from .mining import _pow_submits
 from .proxies import _proxy_trials, _remote_default_proxy
 from .servers import _servers
 from .shells import _socket_shells
@@ -117,6 +122,8 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     "proxy-trial": ("{'http':", '{"http":', "{'https':", '{"https":', "{'http://':", '{"http://":', "{'https://':",
                     '{"https://":', "proxies="),
     "proxy-remote": ("set_default_proxy", "setdefaultproxy"),
+    # a nonce search read as a number: a hand-written miner (the submit may be spelled at run time)
+    "mining": ("nonce", "from_bytes("),
     # a shell handed a socket (stdin=s.fileno()) is reached through the flood and server words its socket brings
     # (socket.socket(, .connect((, .bind(): fileno() alone is in every file-descriptor lesson
     "shell": ("dup2(", "pty.spawn("),
@@ -171,6 +178,6 @@ def find(tree: ast.AST, fold: Callable[[ast.AST], Any] | None = None,
         unit = _Unit(tree, fold or (lambda node: None), reference or (lambda node: None), read_lines)
         return [*_password_trials(unit), *_floods(unit), *_message_storms(unit), *_servers(unit),
                 *_proxy_trials(unit), *_remote_default_proxy(unit), *_socket_shells(unit),
-                *_hidden_code(unit)]
+                *_pow_submits(unit), *_hidden_code(unit)]
     except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError):
         return []
