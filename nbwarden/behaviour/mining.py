@@ -36,15 +36,17 @@ def _counters(loop: ast.AST) -> set[str]:
 
 
 def _sent_away(unit: _Unit, body: list[ast.stmt]) -> ast.Call | None:
-    """A send in the body of the branch taken on a find, unless it goes to this machine."""
+    """A send (or any call naming a submit) in the body of the branch taken on a find, unless it goes to this
+    machine."""
     for stmt in body:
         for node in ast.walk(stmt):
             if not isinstance(node, ast.Call):
                 continue
             short = unit.name(node).rsplit(".", 1)[-1]
-            if short not in SENDS and "submit" not in short.lower():
-                continue
             where = unit.value(node.args[0]) if node.args else None
+            if short not in SENDS and "submit" not in short.lower() and not (
+                    isinstance(where, str) and "submit" in where.lower()):  # rpc.call('mining.submit', ...)
+                continue
             if isinstance(where, str) and where.split("://", 1)[-1].startswith(LOCAL_HOSTS):
                 continue  # a lesson's node on localhost
             return node
