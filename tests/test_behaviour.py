@@ -850,6 +850,22 @@ def test_shape_is_found_and_its_lookalike_is_not(engine, name, category, bad, go
     assert quiet.action == "allow", (name, quiet.to_dict())
 
 
+
+SCAN_PAIR = ("import socket, threading\ndef hammer(host, port):\n    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n    while True:\n        s.sendto(b'x' * 1024, (host, port))\nfor _ in range(400):\n    threading.Thread(target=hammer, args=('203.0.113.4', 80)).start()",
+             "import queue, socket, threading, time\nq = queue.Queue()\nfor p in range(1, 1025):\n    q.put(p)\ndef probe(host, port):\n    s = socket.socket()\n    s.setblocking(False)\n    try:\n        s.connect((host, port))\n    except BlockingIOError:\n        pass\n    t = time.time()\n    while time.time() - t < 0.05:\n        try:\n            s.send(b'')\n            s.close()\n            return port\n        except OSError:\n            time.sleep(0.001)\n    s.close()\ndef worker(host):\n    while not q.empty():\n        port = q.get()\n        if probe(host, port):\n            print('open', port)\nfor _ in range(50):\n    threading.Thread(target=worker, args=('203.0.113.4',)).start()")
+
+
+def test_workers_taking_ports_from_a_queue_are_a_scanner_not_a_flood(engine):
+    """Threads that send to one host's port forever are a flood; threads that take each port from a queue and try
+    it once are a port scanner (the flood shape only: the word model may still read a scanner's words)."""
+    flood, scanner = (engine.check_code(cell) for cell in SCAN_PAIR)
+
+    def shapes(verdict):
+        return {f.rule for f in verdict.findings if f.pattern == "behaviour" and not f.rule.endswith("word-model")}
+
+    assert "dos_attack.flood-shape" in shapes(flood), flood.to_dict()
+    assert not {r for r in shapes(scanner) if r.startswith("dos_attack.")}, scanner.to_dict()
+
 def test_threads_that_log_in_with_each_guess_are_a_password_trial_not_a_flood(engine):
     """Many workers connecting without pause look like a flood; when each connection logs in with the next
     password the category is password cracking. A flood whose login is a constant stays a flood."""

@@ -206,10 +206,13 @@ def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
             per_item = _derived(unit, function or unit.tree, _loop_targets(loop))
             if per_item & _names(target) and not _sweep_repeated(unit, target, per_item, loops[index + 1:]):
                 return False  # one request per item or per port: a crawler or a scanner, not one target
-    if _names(target) & {"url", "link", "href"} and any(
-            isinstance(a, ast.Call) and unit.name(a).rsplit(".", 1)[-1] in {"get", "get_nowait", "pop", "popleft"}
-            for n in _names(target) for a in unit.names_bound_to.get(n, ())):
+    if _names(target) & {"url", "link", "href"} and any(_queued(unit, n) for n in _names(target)):
         return False  # taken from a work queue
+    ports = {n for n in _names(target) if "port" in n.lower()}
+    if ports and (any(_queued(unit, n) for n in ports) or any(
+            (passed := _passed(unit, f, ports)) and all(isinstance(v, ast.Name) and _queued(unit, v.id) for v in passed)
+            for f in unit.ancestors(at) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)))):
+        return False  # a port taken from a work queue, by the function or by every caller: a scanner's workers
     return True
 
 
@@ -241,16 +244,16 @@ def _sweep_repeated(unit: _Unit, target: ast.AST | None, per_item: set[str], out
         and any(_endless(unit, loop) and not _paced(unit, loop) for loop in outer)
 
 
-def _callers_pass_local(unit: _Unit, function: ast.AST, names: set[str]) -> bool:
-    """Is a parameter among ``names`` given this machine's address by every call of the function (directly, or as
-    a thread's or executor's target), and is there at least one such call?"""
+def _passed(unit: _Unit, function: ast.AST, names: set[str]) -> list[ast.AST | None]:
+    """What every call of the function (directly, or as a thread's or executor's target) passes for its parameters
+    among ``names``: one expression (or None, not passed) per call and parameter."""
     if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return False
+        return []
     params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
     offset = 1 if params[:1] in (["self"], ["cls"]) else 0
     wanted = [(i - offset, p) for i, p in enumerate(params) if p in names and i >= offset]
     if not wanted:
-        return False
+        return []
     values: list[ast.AST | None] = []
     for call in unit.calls:
         if _driven_function(unit, call, {function.name: None})[0] is None:
@@ -262,6 +265,19 @@ def _callers_pass_local(unit: _Unit, function: ast.AST, names: set[str]) -> bool
             passed, keywords = list(tuple_args.elts) if isinstance(tuple_args, (ast.Tuple, ast.List)) else [], {}
         for index, name in wanted:
             values.append(keywords.get(name) if name in keywords else passed[index] if index < len(passed) else None)
+    return values
+
+
+def _queued(unit: _Unit, name: str) -> bool:
+    """Is the name bound to an item taken from a work queue (``q.get()``, ``todo.pop()``)?"""
+    return any(isinstance(a, ast.Call) and unit.name(a).rsplit(".", 1)[-1] in {"get", "get_nowait", "pop", "popleft"}
+               for a in unit.names_bound_to.get(name, ()))
+
+
+def _callers_pass_local(unit: _Unit, function: ast.AST, names: set[str]) -> bool:
+    """Is a parameter among ``names`` given this machine's address by every call of the function, and is there at
+    least one such call?"""
+    values = _passed(unit, function, names)
     if not values:
         return False
     for node in values:
