@@ -489,6 +489,12 @@ WRAPPED = {
     "a wrapper called in a comprehension": "import subprocess\n"
         "def sh(c):\n    return subprocess.Popen(c.split())\n"
         f"jobs = ['{MINER}']\nprocs = [sh(j) for j in jobs]",
+    "a configuration dict handed once to a class that runs one of its entries": "import os\n"
+        f"CFG = {{'cmd': '{MINER}', 'retries': 2}}\nclass Job:\n    def __init__(self, cfg):\n        self.cfg = cfg\n"
+        "    def run(self):\n        os.system(self.cfg['cmd'])\nJob(CFG).run()",
+    "an async wrapper that spreads the argv it keeps": "import asyncio\nasync def start(pool, wallet):\n"
+        "    argv = ['xmrig', '-o', pool, '-u', wallet]\n    return await asyncio.create_subprocess_exec(*argv)\n"
+        "asyncio.run(start('pool.example.net:3333', 'WALLET'))",
     "a loop over itertools.product of the cell's lists": "import itertools, subprocess\n"
         "TOOLS = ['xmrig']\nPOOLS = ['pool.example.net:3333']\n"
         "for tool, pool in itertools.product(TOOLS, POOLS):\n    subprocess.Popen([tool, '-o', pool, '-u', 'WALLET'])",
@@ -611,6 +617,10 @@ def test_scripts_written_to_temporary_files_are_read_as_shell(engine, cell):
     "jobs = ['nvidia-smi -L', 'python train.py --epochs 3']\nfor j in jobs:\n    sh(j)",
     "import subprocess\njobs = ['python train.py --seed 1', 'python train.py --seed 2']\n"
     "procs = [subprocess.Popen(j.split()) for j in jobs]",
+    "import os\nCFG = {'cmd': 'nvidia-smi -L', 'retries': 2}\nclass Job:\n    def __init__(self, cfg):\n"
+    "        self.cfg = cfg\n    def run(self):\n        os.system(self.cfg['cmd'])\nJob(CFG).run()",
+    "import asyncio\nasync def start(script, epochs):\n    argv = ['python', script, '--epochs', str(epochs)]\n"
+    "    return await asyncio.create_subprocess_exec(*argv)\nasyncio.run(start('train.py', 3))",
     # a comprehension over the miner's words that starts nothing
     f"words = [w.upper() for w in '{MINER}'.split()]\nprint(words)",
 ])
