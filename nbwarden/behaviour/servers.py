@@ -198,6 +198,7 @@ def _file_sent(unit: _Unit) -> int | None:
     of a file named by ``self.path``): a hand-written server handing out files.  A course exercise that sends
     every client the same fixed file chooses nothing for them."""
     received: set[str] | None = None
+    chosen_in: dict[int, set[str]] = {}  # per scope: handlers send many times
     for call in unit.calls:
         name = unit.name(call)
         short = name.rsplit(".", 1)[-1]
@@ -210,7 +211,9 @@ def _file_sent(unit: _Unit) -> int | None:
             continue
         scope = unit.function_of(call) or unit.tree
         received = _received(unit) if received is None else received
-        chosen = _chosen_by_client(scope, unit, received)
+        if id(scope) not in chosen_in:
+            chosen_in[id(scope)] = _chosen_by_client(scope, unit, received)
+        chosen = chosen_in[id(scope)]
         opened = {held for opener, names, mode in _opened(unit, scope) if not set(mode) & set("wax")
                   and (_names(opener.args[0]) & chosen or _handler_input(opener.args[0])) for held in names}
         if opened and _names(data) & (_derived(unit, scope, opened) | opened):

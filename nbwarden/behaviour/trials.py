@@ -391,10 +391,9 @@ def _password_trials(unit: _Unit) -> list[Found]:
             index, param = given[target]
             args = [k.value for k in call.keywords if k.arg == param] + call.args[index:index + 1]
         short = unit.name(call).rsplit(".", 1)[-1]
-        mapped = _mapped_over(unit, call)
         if short in MAPPERS and len(call.args) >= 2 and _word_source(unit, call.args[1]):
             loop = call
-        elif mapped is not None:
+        elif (mapped := _mapped_over(unit, call)) is not None:
             loop = mapped
         else:
             loop = _driven_loop(unit, call, set().union(*(_names(a) for a in args))) if args else None
