@@ -92,6 +92,11 @@ CASES = [
                                 "    command: -o pool.supportxmr.com:443 -u 4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ852K5Jv2684Rge\n",
      "crypto_mining"),
     ("stack/lab-compose.yml", "  lab:\n    image: jupyter/scipy-notebook:latest\n    restart: unless-stopped\n", None),
+    # a compose file kept as a copy or a template (its suffix says nothing): its services still start what they name
+    ("media/docker-compose.orig", "services:\n  media:\n    image: jellyfin/jellyfin\n    ports:\n      - 8096:8096\n",
+     "web_file_hosting"),
+    ("lab/docker-compose.yml.example", "services:\n  lab:\n    image: jupyter/scipy-notebook:latest\n"
+                                       "    ports: ['127.0.0.1:8888:8888']\n", None),
 ]
 
 
