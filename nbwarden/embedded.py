@@ -36,12 +36,15 @@ _PIPELINE_KEYS = (re.compile(r"(?m)^\s*runs-on\s*:"), re.compile(r"(?m)^\s*steps
 _COMPOSE_KEYS = (re.compile(r"(?m)^services\s*:"), re.compile(r"(?m)^\s+image\s*:"))
 
 
+_DOCKERFILE_NAME = re.compile(r"^(docker|container)file([._-]|$)|[._-]dockerfile$")
+
+
 def kind_of_name(path: str | PurePath, text: str = "") -> str | None:
     """``dockerfile``, ``pipeline``, ``procfile`` or ``expect`` for a file whose commands are embedded (by its
     name, or for a YAML file by the keys in ``text``)."""
     p = PurePath(path)
     name = p.name.lower()
-    if name in ("dockerfile", "containerfile") or name.startswith("dockerfile.") or name.endswith(".dockerfile"):
+    if _DOCKERFILE_NAME.search(name):  # Dockerfile, Dockerfile.gpu, Dockerfile-cuda, app.dockerfile
         return "dockerfile"
     if name in PIPELINE_FILES or (name.endswith((".yml", ".yaml")) and (
             "workflows" in p.parts[:-1] or "compose" in name)):  # docker-compose.prod.yml, miner-compose.yaml

@@ -92,6 +92,13 @@ CASES = [
                                 "    command: -o pool.supportxmr.com:443 -u 4AdUndXHHZ6cfufTMvppY6JwXNouMBzSkbLYfpAV5Usx3skxNgYeYTRj5UzqtReoS44qo9mtmXCqY45DJ852K5Jv2684Rge\n",
      "crypto_mining"),
     ("stack/lab-compose.yml", "  lab:\n    image: jupyter/scipy-notebook:latest\n    restart: unless-stopped\n", None),
+    # a Dockerfile named with a dash (Dockerfile-cuda) is a Dockerfile: its RUN lines are what the build runs
+    ("svc/Dockerfile-cuda", "FROM nvidia/cuda:12.1.0-runtime-ubuntu22.04\nRUN pip install onnxruntime-gpu\n"
+                            "RUN wget -q https://example.org/models/inswapper_128.onnx -O /models/inswapper_128.onnx\n"
+                            "CMD [\"uvicorn\", \"main:app\", \"--host\", \"0.0.0.0\"]\n", "deepfake"),
+    ("svc/Dockerfile-cuda", "FROM nvidia/cuda:12.1.0-runtime-ubuntu22.04\nRUN pip install onnxruntime-gpu\n"
+                            "RUN wget -q https://example.org/models/det_10g.onnx -O /models/det_10g.onnx\n"
+                            "CMD [\"uvicorn\", \"main:app\", \"--host\", \"127.0.0.1\"]\n", None),
     # a compose file kept as a copy or a template (its suffix says nothing): its services still start what they name
     ("media/docker-compose.orig", "services:\n  media:\n    image: jellyfin/jellyfin\n    ports:\n      - 8096:8096\n",
      "web_file_hosting"),
@@ -122,6 +129,8 @@ def test_commands_keep_their_lines_and_odd_files_give_none():
     assert kind_of_name("a/.github/workflows/ci.yml") == "pipeline" and kind_of_name("config.yml") is None
     assert kind_of_name("deploy/docker-compose.prod.yml") == "pipeline" and kind_of_name("composer.json") is None
     assert kind_of_name("docker/Dockerfile.gpu") == "dockerfile" and kind_of_name("notes.txt") is None
+    assert kind_of_name("app/Dockerfile-cuda") == "dockerfile" and kind_of_name("base.dockerfile") == "dockerfile"
+    assert kind_of_name("docs/dockerfiles.md") is None and kind_of_name("mydockerfile_notes.txt") is None
 
 
 def test_programs_in_other_languages_are_code_and_data_stays_data():
