@@ -952,6 +952,49 @@ def test_a_try_whose_handler_was_commented_out_is_read(engine, item, flagged_):
         assert finding.line == 7 and "cfg = {'http'" in finding.evidence
 
 
+ONE_PROXY_SCRAPER = """\
+import requests
+from bs4 import BeautifulSoup
+
+# the lab reaches the web only through the department's HTTP proxy
+PROXY_HOST = "127.0.0.1"
+PROXY_PORT = 7890
+proxies = {
+    "http": "http://%s:%d" % (PROXY_HOST, PROXY_PORT),
+    "https": "http://%s:%d" % (PROXY_HOST, PROXY_PORT),
+}
+headers = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) course-scraper/1.0"}
+
+def fetch(url):
+    resp = requests.get(url, headers=headers, proxies=proxies, timeout=10)
+    resp.raise_for_status()
+    return resp.text
+
+def titles(html):
+    soup = BeautifulSoup(html, "html.parser")
+    return [h.get_text(strip=True) for h in soup.select("h2.title")]
+
+if __name__ == "__main__":
+    print("my ip through the proxy:", fetch("http://httpbin.org/ip"))
+    for t in titles(fetch("https://example.org/news")):
+        print(t)
+"""
+
+
+def test_requests_through_one_configured_proxy_are_a_client_and_a_rotation_is_not(engine):
+    """A whole scraping program whose requests go through one fixed proxy is a client's setting: the shape
+    proxy-client/one keeps the word model (which reads 'proxies', 'proxy', 'httpbin' as a proxy's words) quiet.
+    The same program taking each request's proxy from a harvested list rotates through them and is flagged."""
+    one = engine.check_code(ONE_PROXY_SCRAPER, "python")
+    assert one.action == "allow", one.to_dict()
+    rotating = ONE_PROXY_SCRAPER.replace(
+        "def fetch(url):\n    resp = requests.get(url, headers=headers, proxies=proxies, timeout=10)",
+        "def fetch(url):\n    for line in open('free_proxies.txt'):\n"
+        "        resp = requests.get(url, headers=headers, proxies={'http': line.strip(), 'https': line.strip()}, timeout=10)")
+    assert rotating != ONE_PROXY_SCRAPER
+    assert flagged(engine.check_code(rotating, "python"), "proxy_tunnel")
+
+
 BROKEN_HANDLER = ("import subprocess\n@bot.message_handler(commands=['go'])\ndef go(message):\n    try:\n"
                   "        ip, port, secs = message.text.split()[1:4]\n"
                   "        proc = subprocess.Popen(['{tool}', ip, port, secs])\n"

@@ -49,6 +49,9 @@ Shapes found (the value of each fact):
     the proxies mapping of an HTTP client built from each item of a loop, or
     in a function run for each item (a proxy checker, a rotating scraper), in
     ``proxies.py``.
+``proxy-client/one``
+    no proxy trial, and a proxies mapping handed to a request whose values are one fixed address: a client of one
+    configured proxy (packs use it to keep the word model quiet), in ``proxies.py``.
 ``proxy-remote/socks``
     PySocks' default proxy set to a known host off this machine, however the
     host was hidden, in ``proxies.py``.
@@ -88,7 +91,7 @@ from .floods import _floods
 from .hiding import _hidden_code
 from .messages import KEYBOARD_MODULES, _message_storms
 from .mining import _pow_submits
-from .proxies import _proxy_trials, _remote_default_proxy
+from .proxies import _proxy_clients, _remote_default_proxy
 from .servers import _servers
 from .shells import _socket_shells
 from .trials import _password_trials
@@ -121,6 +124,8 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
               "http/1.1\\r\\n", "http/1.0\\r\\n"),
     "proxy-trial": ("{'http':", '{"http":', "{'https':", '{"https":', "{'http://':", '{"http://":', "{'https://':",
                     '{"https://":', "proxies="),
+    "proxy-client": ("{'http':", '{"http":', "{'https':", '{"https":', "{'http://':", '{"http://":', "{'https://':",
+                     '{"https://":', "proxies="),
     "proxy-remote": ("set_default_proxy", "setdefaultproxy"),
     # a nonce search read as a number: a hand-written miner (the submit may be spelled at run time)
     "mining": ("nonce", "from_bytes("),
@@ -177,7 +182,7 @@ def find(tree: ast.AST, fold: Callable[[ast.AST], Any] | None = None,
     try:
         unit = _Unit(tree, fold or (lambda node: None), reference or (lambda node: None), read_lines)
         return [*_password_trials(unit), *_floods(unit), *_message_storms(unit), *_servers(unit),
-                *_proxy_trials(unit), *_remote_default_proxy(unit), *_socket_shells(unit),
+                *_proxy_clients(unit), *_remote_default_proxy(unit), *_socket_shells(unit),
                 *_pow_submits(unit), *_hidden_code(unit)]
     except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError):
         return []

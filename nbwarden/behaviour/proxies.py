@@ -3,6 +3,10 @@
 of a function that a loop, a pool or threads run for each item: a proxy checker or a rotating scraper, whatever
 its names say. One configured proxy (a constant, a setting read once) is not a trial.
 
+``proxy-client/one``: no trial, and a proxies mapping handed to a request whose every value is one fixed address
+(a constant, however it was put together): a client of one configured proxy, what a course on scraping or a
+corporate network setting looks like. Packs use it to keep the word model quiet about such clients.
+
 ``proxy-remote/socks``: PySocks' default proxy set to a host off this machine, whatever hides the host (decoded,
 split from a string): every socket the program opens then goes through that remote proxy."""
 
@@ -102,6 +106,23 @@ def _proxy_trials(unit: _Unit) -> list[Found]:
                                f"(line {call.lineno if mapped else loop.lineno})"))
             return found
     return found
+
+
+def _proxy_clients(unit: _Unit) -> list[Found]:
+    """A proxy trial, or else one configured proxy handed to a request."""
+    trials = _proxy_trials(unit)
+    if trials:
+        return trials
+    for node in ast.walk(unit.tree):
+        if not isinstance(node, ast.Dict) or not node.keys or not all(
+                isinstance(k, ast.Constant) and k.value in PROXY_KEYS for k in node.keys):
+            continue
+        addresses = {unit.value(v) for v in node.values}
+        if all(isinstance(a, str) and a.strip() for a in addresses) and len(addresses) <= 2 and \
+                _handed_on(unit, node):
+            return [Found("proxy-client/one", node.lineno, f"requests go through one configured proxy "
+                          f"({sorted(addresses)[0][:60]})")]
+    return []
 
 
 def _remote_default_proxy(unit: _Unit) -> list[Found]:
