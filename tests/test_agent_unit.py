@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -12,6 +13,7 @@ import sys
 import time
 
 import pytest
+from agent_support import wait_for
 
 from nbwarden.agent import actions, network, procconn, processes
 from nbwarden.agent.app import Agent, AgentConfig
@@ -91,6 +93,35 @@ def test_binary_signature_on_a_file(classifier, tmp_path):
     benign = tmp_path / "benign"
     benign.write_bytes(b"hello world, only one hit: xmrig")
     assert not classifier._scan_file(str(benign), benign.stat().st_size, str(benign))[0]
+
+
+def test_a_process_that_exec_d_again_is_not_scanned_under_the_first_files_identity(classifier, tmp_path):
+    """The identity is read at the exec event and the file scanned later; a wrapper (ip netns exec, env, a shell)
+    that has exec'd a miner by then must not have the miner's findings cached under its own identity, or every
+    later run of the wrapper would be killed as mining. The miner itself, under its own identity, is found."""
+    sleep = shutil.which("sleep")
+    miner = tmp_path / "worker"
+    miner.write_bytes(open(sleep, "rb").read() + b"...mining.subscribe...mining.authorize...stratum+tcp://x...")
+    miner.chmod(0o755)
+    st = os.stat(sleep)
+    wrapper_identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    fresh = Classifier(classifier.engine, classifier.sigs)
+    p = subprocess.Popen([str(miner), "30"])
+    try:
+        assert wait_for(lambda: processes.read_exe(p.pid) == str(miner))
+        assert fresh.binary_findings(p.pid, sleep, wrapper_identity) == []  # not the file the identity names
+        real = subprocess.Popen([sleep, "30"])
+        try:
+            assert wait_for(lambda: processes.read_exe(real.pid) == os.path.realpath(sleep))
+            assert not fresh.binary_findings(real.pid, sleep, processes.exe_identity(real.pid))
+        finally:
+            real.kill()
+            real.wait()
+        found = fresh.binary_findings(p.pid, str(miner), processes.exe_identity(p.pid))
+        assert {f.rule for f in found} >= {"crypto_mining.stratum-client-binary"}
+    finally:
+        p.kill()
+        p.wait()
 
 
 def test_name_and_cmdline_classification(classifier):

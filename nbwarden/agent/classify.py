@@ -280,18 +280,33 @@ class Classifier:
         return cached
 
     def binary_findings(self, pid: int, exe: str | None, identity: tuple | None = None) -> list[AgentFinding]:
-        path = f"/proc/{pid}/exe"
+        """Findings of the executable the process runs, cached by the file's identity.
+
+        The file is opened once and its identity checked on that descriptor: a process that exec'd again since
+        ``identity`` was read (``ip netns exec``, ``env``, a shell starting a program) now runs another file,
+        and scanning that one under the first one's key would pin its findings on the wrapper for good. Such a
+        process is left to its newer exec's event.
+        """
         identity = identity or processes.exe_identity(pid)
         if identity is None:
             return []
         key = identity[:4]  # device, inode, size, mtime: the content (ctime only matters to the exec cache)
-        size = identity[2]
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
                 self._cache.move_to_end(key)
                 return cached[0]
-        findings, digest, complete = self._scan_file(path, size, exe or path)
+        try:
+            fd = os.open(f"{processes.PROC}/{pid}/exe", os.O_RDONLY)
+        except OSError:
+            return []
+        try:
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) != key:
+                return []  # no longer the file the identity was read from
+            findings, digest, complete = self._scan_file(fd, st.st_size, exe or f"/proc/{pid}/exe")
+        finally:
+            os.close(fd)
         with self._lock:
             self._cache[key] = (findings, digest, complete)
             while len(self._cache) > self._cache_size:
@@ -330,13 +345,14 @@ class Classifier:
         path = script if script.startswith("/") else os.path.join(f"/proc/{pid}/cwd", script)
         return script, path, "python" if base == "python" else "shell"
 
-    def _scan_file(self, path: str, size: int, label: str) -> tuple[list[AgentFinding], str, bool]:
-        """Hash the executable and let the engine check its name and contents (within the budget)."""
+    def _scan_file(self, source: str | int, size: int, label: str) -> tuple[list[AgentFinding], str, bool]:
+        """Hash the executable (a path or an open descriptor) and let the engine check its name and contents
+        (within the budget)."""
         from ..engine import read_budgeted
 
         notes: list[str] = []
         try:
-            data = read_budgeted(Path(path), self.read_budget, notes)
+            data = read_budgeted(source if isinstance(source, int) else Path(source), self.read_budget, notes)
         except OSError:
             return [], "", False
         self.bytes_read += len(data)
