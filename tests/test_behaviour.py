@@ -301,6 +301,14 @@ PAIRS = [
      "    s.sendto(os.urandom(1400), ('203.0.113.9', 27015))",
      "import socket, os\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\nfor i in range(10):\n"
      "    s.sendto(os.urandom(64), ('127.0.0.1', 9999))"),
+    ("server: a file portal whose app runs in a thread on every interface; the same on loopback",
+     "web_file_hosting",
+     "import threading\nfrom flask import Flask, send_from_directory\napp = Flask(__name__)\n"
+     "@app.route('/d/<name>')\ndef d(name):\n    return send_from_directory('/content/share', name)\n"
+     "threading.Thread(target=app.run, kwargs={'host': '0.0.0.0', 'port': 5000}, daemon=True).start()",
+     "import threading\nfrom flask import Flask, send_from_directory\napp = Flask(__name__)\n"
+     "@app.route('/d/<name>')\ndef d(name):\n    return send_from_directory('/content/share', name)\n"
+     "threading.Thread(target=app.run, kwargs={'host': '127.0.0.1', 'port': 5000}, daemon=True).start()"),
     ("flood: UDP until a flag or a deadline from the environment; the same loop counting its sends", "dos_attack",
      "import socket, os, time, random\nHOST, PORT = os.environ['HOST'], int(os.environ['PORT'])\n"
      "SECS = int(os.environ['SECS'])\nrunning = True\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
@@ -993,6 +1001,31 @@ def test_requests_through_one_configured_proxy_are_a_client_and_a_rotation_is_no
         "        resp = requests.get(url, headers=headers, proxies={'http': line.strip(), 'https': line.strip()}, timeout=10)")
     assert rotating != ONE_PROXY_SCRAPER
     assert flagged(engine.check_code(rotating, "python"), "proxy_tunnel")
+
+
+LOCAL_PREVIEW = """\
+# Preview the generated web report (HTML) before publishing it: served to me only, bound to 127.0.0.1,
+# and viewed through the notebook's own iframe
+import functools
+import http.server
+import threading
+from google.colab import output
+
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory="/content/web_report")
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 8010), handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+output.serve_kernel_port_as_iframe(8010, path="/index.html", height=650)
+# stop serving when done: server.shutdown()
+"""
+
+
+def test_a_preview_served_on_loopback_is_not_hosting_by_its_words(engine):
+    """The word model reads 'serve', 'server', 'web' as a web host's words; the server shapes read the server and
+    find it on loopback only (server-local/files), which keeps the word model quiet. The same server on every
+    interface is a public file server."""
+    assert engine.check_code(LOCAL_PREVIEW, "python").action == "allow"
+    public = LOCAL_PREVIEW.replace('("127.0.0.1", 8010)', '("0.0.0.0", 8010)')
+    assert public != LOCAL_PREVIEW and flagged(engine.check_code(public, "python"), "web_file_hosting")
 
 
 BROKEN_HANDLER = ("import subprocess\n@bot.message_handler(commands=['go'])\ndef go(message):\n    try:\n"

@@ -56,6 +56,8 @@ def _bound_host(unit: _Unit, call: ast.Call) -> Any:
     name = unit.name(call)
     short = name.rsplit(".", 1)[-1]
     module = name.split(".", 1)[0]
+    if short in {"Thread", "Process"} and (started := _started_call(unit, call)) is not None:
+        return _bound_host(unit, started)  # Thread(target=app.run, kwargs={'host': '0.0.0.0'})
     if short == "bind" or short in SERVER_CLASSES:
         address = call.args[0] if call.args else None
         if isinstance(address, ast.Name):  # server_address = ('', 8000); HTTPServer(server_address, Handler)
@@ -86,6 +88,20 @@ def _bound_host(unit: _Unit, call: ast.Call) -> Any:
         return default
     host = unit.value(given)
     return "?" if host is None else host
+
+
+def _started_call(unit: _Unit, call: ast.Call) -> ast.Call | None:
+    """The call a thread or process constructor makes (``target=app.run`` with its ``args`` and ``kwargs``), as a
+    call the bind checks can read; None when the target is not a method or its arguments are not written out."""
+    target = unit.keyword(call, "target")
+    args, kwargs = unit.keyword(call, "args"), unit.keyword(call, "kwargs")
+    if not isinstance(target, ast.Attribute) or (args is not None and not isinstance(args, (ast.Tuple, ast.List))) \
+            or (kwargs is not None and not isinstance(kwargs, ast.Dict)):
+        return None
+    keywords = [ast.keyword(arg=k.value, value=v) for k, v in zip(kwargs.keys, kwargs.values, strict=False)
+                if isinstance(k, ast.Constant) and isinstance(k.value, str)] if kwargs is not None else []
+    return ast.copy_location(ast.Call(func=target, args=list(args.elts) if args is not None else [],
+                                      keywords=keywords), call)
 
 
 def _app_like(unit: _Unit, call: ast.Call) -> bool:
