@@ -347,6 +347,31 @@ def test_renamed_miner_fails_with_eperm_and_never_runs(gate, marked_dir, probes,
 
 
 @needs_gate
+def test_a_file_rewritten_in_place_with_its_mtime_put_back_is_checked_again(gate, marked_dir, probes, tmp_path):
+    """The gate caches decisions by file identity. A program allowed once, then overwritten in place by a miner of
+    the same size with its modification time restored (touch -d), is the same inode, size and mtime: only the
+    ctime, which no user can set, tells it is another file. It must be checked again and refused."""
+    g = gate()
+    benign, miner = probes["benign"].read_bytes(), probes["miner"].read_bytes()
+    size = max(len(benign), len(miner))  # bytes after an ELF's end are never loaded: both run padded
+    tool = marked_dir / "render"
+    tool.write_bytes(benign.ljust(size, b"\0"))
+    tool.chmod(0o755)
+    assert run_probe(tool, tmp_path / "first-ran") == 0 and (tmp_path / "first-ran").exists()
+    before = tool.stat()
+    time.sleep(0.05)  # a ctime tick apart
+    with open(tool, "r+b") as handle:
+        handle.write(miner.ljust(size, b"\0"))
+    os.utime(tool, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = tool.stat()
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (before.st_ino, before.st_size, before.st_mtime_ns)
+    result = run_probe(tool, tmp_path / "miner-ran")
+    assert isinstance(result, PermissionError), result
+    assert not (tmp_path / "miner-ran").exists(), "the rewritten file ran from the cached decision"
+    assert any(r["exe"] == str(tool) and r["action"] == "veto" for r in g.recorded())
+
+
+@needs_gate
 def test_real_debian_tools_and_scripts_on_a_marked_mount(gate, marked_dir, tmp_path):
     gate()
     bindir = marked_dir / "bin"

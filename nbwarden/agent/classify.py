@@ -290,7 +290,7 @@ class Classifier:
         identity = identity or processes.exe_identity(pid)
         if identity is None:
             return []
-        key = identity[:4]  # device, inode, size, mtime: the content (ctime only matters to the exec cache)
+        key = identity  # device, inode, size, mtime and ctime: a rewrite that puts the mtime back changes the ctime
         with self._lock:
             cached = self._cache.get(key)
             if cached is not None:
@@ -302,7 +302,7 @@ class Classifier:
             return []
         try:
             st = os.fstat(fd)
-            if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) != key:
+            if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) != key:
                 return []  # no longer the file the identity was read from
             findings, digest, complete = self._scan_file(fd, st.st_size, exe or f"/proc/{pid}/exe")
         finally:

@@ -21,7 +21,7 @@ Pieces, top to bottom:
   threads.  Every event has a deadline; a watchdog thread answers what is
   still pending when it passes (allow-and-report, or deny with
   ``fail_closed``), and drains the queue itself if the reading thread
-  stalls.  Decisions are cached by (device, inode, size, mtime);
+  stalls.  Decisions are cached by (device, inode, size, mtime, ctime);
 * :class:`GateProcess`: how ``nbwarden agent`` runs the gate: a child
   process (``python -m nbwarden.agent.execgate --child``), so that nothing
   in the agent (the GIL, a slow ledger write, a crash) can hold execs, and

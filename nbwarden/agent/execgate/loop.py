@@ -150,7 +150,8 @@ class ExecGate:
         p = Pending(ev.fd, ev.pid, time.monotonic_ns())
         try:
             st = os.fstat(ev.fd)
-            key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            # the ctime too: a file rewritten in place with its size and mtime put back (touch -d) is another file
+            key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
             with self._lock:
                 cached = self._cache.get(key)
                 if cached is not None:
