@@ -106,6 +106,9 @@ __all__ = ["ALL_TRIGGERS", "COMMAND_TRIGGERS", "TRIGGERS", "WANTED", "Found", "c
 # whose only words are common (``subprocess.run(['unzip', '-P', p])``, ``while True: requests.get(u)``) is
 # reached through them or through the engine's own triggers (``subprocess``), and the words in WANTED decide
 # whether the pass runs once the cell is analysed anyway.
+# a proxies mapping of an HTTP client as the source spells it (its keys, or the keyword it is passed as)
+_PROXY_MAP_WORDS = ("{'http':", '{"http":', "{'https':", '{"https":', "{'http://':", '{"http://":', "{'https://':",
+                    '{"https://":', "proxies=")
 TRIGGERS: dict[str, tuple[str, ...]] = {
     "password-trial": ("pwd=", "password=", "setpassword", "passwd=", ".login(", "checkpw", "hexdigest", "crypt(", "decrypt(",
                        "authenticate(", "sshpass", "pxssh", "ftplib", "steghide", "itertools.product", "send_keys(",
@@ -122,10 +125,8 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
               "pywhatkit", "pyautogui", "pynput", "import keyboard",
               # a request line written by hand into a socket (as the source spells it): slowloris's start
               "http/1.1\\r\\n", "http/1.0\\r\\n"),
-    "proxy-trial": ("{'http':", '{"http":', "{'https':", '{"https":', "{'http://':", '{"http://":', "{'https://':",
-                    '{"https://":', "proxies="),
-    "proxy-client": ("{'http':", '{"http":', "{'https':", '{"https":', "{'http://':", '{"http://":', "{'https://':",
-                     '{"https://":', "proxies="),
+    "proxy-trial": _PROXY_MAP_WORDS,
+    "proxy-client": _PROXY_MAP_WORDS,
     "proxy-remote": ("set_default_proxy", "setdefaultproxy"),
     # a nonce search read as a number: a hand-written miner (the submit may be spelled at run time)
     "mining": ("nonce", "from_bytes("),
