@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from agent_support import wait_for
@@ -101,10 +102,9 @@ def test_a_process_that_exec_d_again_is_not_scanned_under_the_first_files_identi
     later run of the wrapper would be killed as mining. The miner itself, under its own identity, is found."""
     sleep = shutil.which("sleep")
     miner = tmp_path / "worker"
-    miner.write_bytes(open(sleep, "rb").read() + b"...mining.subscribe...mining.authorize...stratum+tcp://x...")
+    miner.write_bytes(Path(sleep).read_bytes() + b"...mining.subscribe...mining.authorize...stratum+tcp://x...")
     miner.chmod(0o755)
-    st = os.stat(sleep)
-    wrapper_identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    wrapper_identity = processes.file_identity(os.stat(sleep))
     fresh = Classifier(classifier.engine, classifier.sigs)
     p = subprocess.Popen([str(miner), "30"])
     try:

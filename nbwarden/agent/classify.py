@@ -290,11 +290,10 @@ class Classifier:
         identity = identity or processes.exe_identity(pid)
         if identity is None:
             return []
-        key = identity  # device, inode, size, mtime and ctime: a rewrite that puts the mtime back changes the ctime
         with self._lock:
-            cached = self._cache.get(key)
+            cached = self._cache.get(identity)
             if cached is not None:
-                self._cache.move_to_end(key)
+                self._cache.move_to_end(identity)
                 return cached[0]
         try:
             fd = os.open(f"{processes.PROC}/{pid}/exe", os.O_RDONLY)
@@ -302,13 +301,13 @@ class Classifier:
             return []
         try:
             st = os.fstat(fd)
-            if (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) != key:
+            if processes.file_identity(st) != identity:
                 return []  # no longer the file the identity was read from
             findings, digest, complete = self._scan_file(fd, st.st_size, exe or f"/proc/{pid}/exe")
         finally:
             os.close(fd)
         with self._lock:
-            self._cache[key] = (findings, digest, complete)
+            self._cache[identity] = (findings, digest, complete)
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return findings

@@ -68,14 +68,20 @@ def comm_name(path: str) -> str:
     return os.path.basename(path)[:15]
 
 
+def file_identity(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    """(device, inode, size, mtime, ctime): what the caches of decisions about a file are keyed by.  The ctime
+    is there because no user can set it: a rename, a new hard link, or a rewrite whose mtime was put back
+    (``touch -d``) all change it."""
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
 def exe_identity(pid: int) -> tuple[int, int, int, int, int] | None:
-    """(device, inode, size, mtime, ctime) of the running executable, through ``/proc/PID/exe`` (which
-    follows a renamed or deleted file).  A rename or a new hard link changes the ctime."""
+    """:func:`file_identity` of the running executable, through ``/proc/PID/exe`` (which follows a renamed or
+    deleted file)."""
     try:
-        st = os.stat(f"{PROC}/{pid}/exe")
+        return file_identity(os.stat(f"{PROC}/{pid}/exe"))
     except OSError:
         return None
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def read_exe(pid: int) -> str | None:

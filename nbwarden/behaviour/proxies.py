@@ -13,6 +13,7 @@ split from a string): every socket the program opens then goes through that remo
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 
 from .unit import LOCAL_HOSTS, MAPPERS, Found, _derived, _driven_function, _loop_targets, _names, _params, _Unit
 
@@ -46,20 +47,23 @@ def _handed_on(unit: _Unit, node: ast.Dict) -> bool:
     return False
 
 
+def _proxy_dicts(unit: _Unit) -> Iterator[ast.Dict]:
+    """Dict displays whose every key is a proxies key (``{'http': p, 'https': p}``), not a record that happens
+    to hold one."""
+    for node in ast.walk(unit.tree):
+        if isinstance(node, ast.Dict) and node.keys and all(
+                isinstance(k, ast.Constant) and k.value in PROXY_KEYS for k in node.keys):
+            yield node
+
+
 def _proxy_maps(unit: _Unit) -> list[tuple[ast.Dict, set[str]]]:
     """Proxies mappings whose value is built from names (not a constant) and that are handed to a call, with
     those names."""
     out = []
-    for node in ast.walk(unit.tree):
-        if not isinstance(node, ast.Dict) or not node.keys:
-            continue
-        values = [v for k, v in zip(node.keys, node.values, strict=False)
-                  if isinstance(k, ast.Constant) and k.value in PROXY_KEYS]
-        # every key is a proxies key: {'http': p, 'https': p}, not a record that happens to hold one
-        if values and len(values) == len(node.keys):
-            used = set().union(*(_names(v) for v in values))
-            if used and _handed_on(unit, node):
-                out.append((node, used))
+    for node in _proxy_dicts(unit):
+        used = set().union(*(_names(v) for v in node.values))
+        if used and _handed_on(unit, node):
+            out.append((node, used))
     return out
 
 
@@ -113,10 +117,7 @@ def _proxy_clients(unit: _Unit) -> list[Found]:
     trials = _proxy_trials(unit)
     if trials:
         return trials
-    for node in ast.walk(unit.tree):
-        if not isinstance(node, ast.Dict) or not node.keys or not all(
-                isinstance(k, ast.Constant) and k.value in PROXY_KEYS for k in node.keys):
-            continue
+    for node in _proxy_dicts(unit):
         addresses = {unit.value(v) for v in node.values}
         if all(isinstance(a, str) and a.strip() for a in addresses) and len(addresses) <= 2 and \
                 _handed_on(unit, node):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..processes import file_identity
 from .decide import Decider, Decision, GateConfig, load_hash_files
 from .fanotify import FAN_NOFD, FAN_Q_OVERFLOW, Event, Fanotify, mount_point
 from .messages import message
@@ -150,8 +151,7 @@ class ExecGate:
         p = Pending(ev.fd, ev.pid, time.monotonic_ns())
         try:
             st = os.fstat(ev.fd)
-            # the ctime too: a file rewritten in place with its size and mtime put back (touch -d) is another file
-            key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            key = file_identity(st)
             with self._lock:
                 cached = self._cache.get(key)
                 if cached is not None:
