@@ -6,6 +6,8 @@ flagged with the right category; its look-alike must not be flagged at all.
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 from test_hiding import PAIRS as HIDING_PAIRS
 
@@ -907,8 +909,6 @@ def test_behaviour_facts_name_the_shape_and_the_line(engine):
 
 
 def test_find_never_raises_on_odd_trees():
-    import ast
-
     for source in ("", "x = 1", "while True:\n    pass", "def f():\n    f()\nf()", "class A(A): pass",
                    "for x in x:\n    x.send(x)", "lambda: (yield)"):
         assert isinstance(behaviour.find(ast.parse(source)), list)
@@ -1001,6 +1001,78 @@ def test_requests_through_one_configured_proxy_are_a_client_and_a_rotation_is_no
         "        resp = requests.get(url, headers=headers, proxies={'http': line.strip(), 'https': line.strip()}, timeout=10)")
     assert rotating != ONE_PROXY_SCRAPER
     assert flagged(engine.check_code(rotating, "python"), "proxy_tunnel")
+
+
+LIST_KEEPER = """\
+# Collect today's public proxy lists into one deduplicated file for the network-measurement lab
+import asyncio
+import re
+
+import aiohttp
+
+SOURCES = {
+    "http": ["https://lists.example.org/proxy-list/http.txt", "https://api.example.net/proxies?type=http&fmt=txt"],
+    "socks5": ["https://lists.example.org/proxy-list/socks5.txt"],
+}
+ADDRESS = re.compile(r"\\b(\\d{1,3}(?:\\.\\d{1,3}){3}):(\\d{2,5})\\b")
+
+
+async def download(session, url):
+    try:
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=20)) as resp:
+            return await resp.text()
+    except aiohttp.ClientError as exc:
+        print("skipped", url, exc)
+        return ""
+
+
+async def collect():
+    found = {kind: set() for kind in SOURCES}
+    async with aiohttp.ClientSession() as session:
+        for kind, urls in SOURCES.items():
+            pages = await asyncio.gather(*(download(session, u) for u in urls))
+            for page in pages:
+                found[kind].update(f"{ip}:{port}" for ip, port in ADDRESS.findall(page))
+    for kind, proxies in found.items():
+        with open(f"{kind}_proxies.txt", "w") as out:
+            out.write("\\n".join(sorted(proxies)))
+        print(kind, len(proxies), "proxies saved")
+
+
+asyncio.run(collect())
+"""
+
+
+def test_a_program_that_only_keeps_proxy_lists_is_not_a_proxy_and_one_that_tries_them_is(engine):
+    """LABELS.md: code that only downloads or parses public proxy lists is allowed; sending requests through them
+    (a checker, a rotation) is not. proxy-list/unused reads that nothing goes through a proxy and keeps the word
+    model (which reads 'proxies', 'socks5', 'proxy-list' as a proxy's words) quiet; the same program that then
+    fetches a page through each proxy it saved is a checker, and so is one that runs its checker when done."""
+    shapes = {f.shape for f in behaviour.find(ast.parse(LIST_KEEPER))}
+    assert "proxy-list/unused" in shapes
+    assert engine.check_code(LIST_KEEPER, "python").action == "allow"
+    checker = LIST_KEEPER.replace(
+        "asyncio.run(collect())",
+        "async def alive(session, proxy):\n"
+        "    async with session.get('https://example.com/', proxy='http://' + proxy) as resp:\n"
+        "        return resp.status == 200\n\n\nasyncio.run(collect())")
+    assert checker != LIST_KEEPER
+    assert "proxy-list/unused" not in {f.shape for f in behaviour.find(ast.parse(checker))}
+    hand_on = LIST_KEEPER.replace("asyncio.run(collect())", "asyncio.run(collect())\nos.system('python check_proxies.py')")
+    assert hand_on != LIST_KEEPER
+    assert "proxy-list/unused" not in {f.shape for f in behaviour.find(ast.parse(hand_on))}
+
+
+def test_a_table_keyed_like_a_proxies_mapping_does_not_hide_the_other_shapes(engine):
+    """A dict keyed 'http'/'socks5' whose values are lists (a table of sources, not a proxies mapping) once made
+    the proxy-client check raise, and every shape of the unit was lost with it: here the flood beside it."""
+    flood = ("import threading, requests\nSOURCES = {'http': ['a.txt', 'b.txt'], 'socks5': ['c.txt']}\n"
+             "def hit():\n    while True:\n        requests.get('http://203.0.113.9/')\n"
+             "for _ in range(200):\n    threading.Thread(target=hit).start()\n")
+    assert flagged(engine.check_code(flood), "dos_attack")
+    paced = flood.replace("        requests.get('http://203.0.113.9/')", "        requests.get('http://203.0.113.9/')\n"
+                          "        __import__('time').sleep(60)").replace("range(200)", "range(1)")
+    assert paced != flood and engine.check_code(paced).action == "allow"
 
 
 LOCAL_PREVIEW = """\

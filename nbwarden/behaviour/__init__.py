@@ -52,6 +52,10 @@ Shapes found (the value of each fact):
 ``proxy-client/one``
     no proxy trial, and a proxies mapping handed to a request whose values are one fixed address: a client of one
     configured proxy (packs use it to keep the word model quiet), in ``proxies.py``.
+``proxy-list/unused``
+    proxy lists fetched from a URL that names proxies and nothing sent through any proxy, no socket
+    connected: a scraper that only keeps the list (packs use it to keep the word model quiet), in
+    ``proxies.py``.
 ``proxy-remote/socks``
     PySocks' default proxy set to a known host off this machine, however the
     host was hidden, in ``proxies.py``.
@@ -91,7 +95,7 @@ from .floods import _floods
 from .hiding import _hidden_code
 from .messages import KEYBOARD_MODULES, _message_storms
 from .mining import _pow_submits
-from .proxies import _proxy_clients, _remote_default_proxy
+from .proxies import _proxy_clients, _proxy_lists_unused, _remote_default_proxy
 from .servers import _servers
 from .shells import _socket_shells
 from .trials import _password_trials
@@ -128,6 +132,9 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     "proxy-trial": _PROXY_MAP_WORDS,
     "proxy-client": _PROXY_MAP_WORDS,
     "proxy-remote": ("set_default_proxy", "setdefaultproxy"),
+    # the sources of public proxy lists as their URLs spell them
+    "proxy-list": ("proxy-list", "proxylist", "proxy_list", "proxyscrape", "free-proxy", "freeproxy", "sslproxies",
+                   "socks-proxy", "/proxies", "/proxy", "proxies.txt", "/socks5.txt", "/socks4.txt", "/http.txt"),
     # a nonce search read as a number: a hand-written miner (the submit may be spelled at run time)
     "mining": ("nonce", "from_bytes("),
     # a shell handed a socket (stdin=s.fileno()) is reached through the flood and server words its socket brings
@@ -161,6 +168,11 @@ for _word in ALL_TRIGGERS:
 _WANTED.make_automaton()
 
 
+_ODD_TREE = (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError)
+_FAMILIES = (_password_trials, _floods, _message_storms, _servers, _proxy_clients, _proxy_lists_unused,
+             _remote_default_proxy, _socket_shells, _pow_submits, _hidden_code)
+
+
 def triggers_for(glob: str) -> list[str]:
     """The trigger words of every shape family a ``behaviour:`` glob can match."""
     import fnmatch
@@ -182,8 +194,12 @@ def find(tree: ast.AST, fold: Callable[[ast.AST], Any] | None = None,
     lines where it read the code a call runs or the command it starts (the hiding shapes leave those alone)."""
     try:
         unit = _Unit(tree, fold or (lambda node: None), reference or (lambda node: None), read_lines)
-        return [*_password_trials(unit), *_floods(unit), *_message_storms(unit), *_servers(unit),
-                *_proxy_clients(unit), *_remote_default_proxy(unit), *_socket_shells(unit),
-                *_pow_submits(unit), *_hidden_code(unit)]
-    except (RecursionError, ValueError, TypeError, AttributeError, KeyError, IndexError):
+    except _ODD_TREE:
         return []
+    found: list[Found] = []
+    for family in _FAMILIES:  # one family tripped by an odd tree loses its own shapes, not the others'
+        try:
+            found += family(unit)
+        except _ODD_TREE:
+            continue
+    return found

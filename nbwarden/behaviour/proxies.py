@@ -7,6 +7,12 @@ its names say. One configured proxy (a constant, a setting read once) is not a t
 (a constant, however it was put together): a client of one configured proxy, what a course on scraping or a
 corporate network setting looks like. Packs use it to keep the word model quiet about such clients.
 
+``proxy-list/unused``: proxy lists fetched from their sources (a URL that names proxies) and nothing in the
+program goes through a proxy: no proxies mapping or proxy option handed to a call, no proxy handler or
+connector, no proxy in the environment or on a command line, no socket connected, no other program run (it may
+be the list's checker). A scraper that only keeps
+the list, which the labelling policy allows; packs use it to keep the word model quiet about such programs.
+
 ``proxy-remote/socks``: PySocks' default proxy set to a host off this machine, whatever hides the host (decoded,
 split from a string): every socket the program opens then goes through that remote proxy."""
 
@@ -15,7 +21,18 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from .unit import LOCAL_HOSTS, MAPPERS, Found, _derived, _driven_function, _loop_targets, _names, _params, _Unit
+from .unit import (
+    CONNECTS,
+    LOCAL_HOSTS,
+    MAPPERS,
+    Found,
+    _derived,
+    _driven_function,
+    _loop_targets,
+    _names,
+    _params,
+    _Unit,
+)
 
 DEFAULT_PROXY_CALLS = frozenset({"set_default_proxy", "setdefaultproxy"})  # PySocks, and its old name
 # the keys of a proxies mapping (requests, httpx, urllib's ProxyHandler)
@@ -25,6 +42,17 @@ PROXY_KEYS = frozenset({"http", "https", "http://", "https://", "all://", "socks
 # calls that only keep or show a mapping (a list of proxies collected for later is not yet a trial)
 KEEPING = frozenset({"append", "extend", "add", "insert", "put", "put_nowait", "print", "write", "dump", "dumps",
                      "pprint", "format", "update"})
+
+
+# how a program uses a proxy rather than keeping a list of them: keyword arguments, callables (by their last
+# name or the class they come from) and words of an environment setting or a command line
+PROXY_USE_KEYWORDS = frozenset({"proxies", "proxy", "proxy_url", "proxy_host", "proxy_type", "proxy_auth",
+                                "proxy_info", "proxy_server", "http_proxy", "https_proxy", "proxy_headers"})
+PROXY_USE_CALLS = frozenset({"ProxyHandler", "ProxyConnector", "ProxyManager", "SOCKSProxyManager", "proxy_from_url",
+                             "ProxyInfo", "Proxy", "set_proxy", *DEFAULT_PROXY_CALLS})
+PROXY_USE_WORDS = ("--proxy-server", "proxychains", "http_proxy", "https_proxy", "all_proxy", "socks_proxy")
+# list files by their protocol's name (monosans/proxy-list's http.txt, socks5.txt)
+_LIST_FILES = ("/http.txt", "/https.txt", "/socks4.txt", "/socks5.txt", "/proxies.txt", "/proxy.txt")
 
 
 def _handed_on(unit: _Unit, node: ast.Dict) -> bool:
@@ -118,12 +146,44 @@ def _proxy_clients(unit: _Unit) -> list[Found]:
     if trials:
         return trials
     for node in _proxy_dicts(unit):
-        addresses = {unit.value(v) for v in node.values}
-        if all(isinstance(a, str) and a.strip() for a in addresses) and len(addresses) <= 2 and \
-                _handed_on(unit, node):
+        values = [unit.value(v) for v in node.values]  # a folded value may be a list ({'http': [...]}: a table)
+        if not all(isinstance(a, str) and a.strip() for a in values):
+            continue
+        addresses = set(values)
+        if len(addresses) <= 2 and _handed_on(unit, node):
             return [Found("proxy-client/one", node.lineno, f"requests go through one configured proxy "
                           f"({sorted(addresses)[0][:60]})")]
     return []
+
+
+def _session_proxies(parts: list[str]) -> bool:
+    """``session.proxies.update(...)``: a client object's proxies set (a scraper's own ``self.proxies`` is its list)."""
+    return len(parts) >= 3 and parts[-2:] == ["proxies", "update"] and parts[-3] != "self"
+
+
+def _proxy_lists_unused(unit: _Unit) -> list[Found]:
+    """Proxy lists fetched, and no proxy used anywhere in the unit (see the module's docstring)."""
+    source = next(((node, text) for node, text in unit.strings if text.lower().startswith(("http://", "https://"))
+                   and ("prox" in text.lower() or text.lower().endswith(_LIST_FILES))), None)
+    if source is None:
+        return []
+    for call in unit.calls:
+        parts = unit.name(call).split(".")
+        if parts[0] == "subprocess" or parts[-1] == "Popen" or \
+                (parts[0] == "os" and parts[-1].startswith(("system", "popen", "exec", "spawn"))) or \
+                parts[-1] in CONNECTS or parts[-1] in {"bind", "listen"} or \
+                any(p in PROXY_USE_CALLS for p in parts[-2:]) or _session_proxies(parts) or \
+                any(k.arg and k.arg.lower() in PROXY_USE_KEYWORDS for k in call.keywords):
+            return []
+    if any(word in text.lower() for _, text in unit.strings for word in PROXY_USE_WORDS):
+        return []
+    if any(isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store) and node.attr in PROXY_USE_KEYWORDS
+           for node in ast.walk(unit.tree)):  # session.proxies = {...}
+        return []
+    if any(_handed_on(unit, node) for node in _proxy_dicts(unit)):
+        return []
+    return [Found("proxy-list/unused", getattr(source[0], "lineno", 1),
+                  f"proxy lists fetched ({source[1][:60]}) and nothing sent through a proxy")]
 
 
 def _remote_default_proxy(unit: _Unit) -> list[Found]:
