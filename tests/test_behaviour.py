@@ -56,6 +56,13 @@ PAIRS = [
      "import hashlib\nmanifest = {h.lower() for h in open('MD5SUMS').read().split()}\n"
      "for part in ('train.csv', 'test.csv'):\n    h = hashlib.md5(open(part, 'rb').read()).hexdigest()\n"
      "    print(part, h in manifest)"),
+    ("password trial: a word list read whole and split into words; a file watcher hashes whole files instead",
+     "password_cracking",
+     "import hashlib\ntarget = open('hash.txt').read().strip()\nwith open('list.txt') as f:\n    data = f.read()\n"
+     "for w in data.split():\n    if hashlib.md5(w.encode()).hexdigest() == target:\n        print('found', w)",
+     "import hashlib, time\nseen = {}\nwhile True:\n    for path in ['a.md', 'b.md']:\n        with open(path) as f:\n"
+     "            h = hashlib.md5(f.read().encode()).digest()\n        old = seen.get(path)\n        seen[path] = h\n"
+     "        if old and old != h:\n            print(path, 'changed')\n    time.sleep(1)"),
     ("password trial: hash through a variable", "password_cracking",
      "import hashlib\nwanted = open('target.txt').read().strip()\nfor cand in open('dict.txt'):\n"
      "    digest = hashlib.sha1(cand.strip().encode()).hexdigest()\n    if digest == wanted:\n        print(cand)",
@@ -707,6 +714,24 @@ PAIRS = [
      "import telebot\nbot = telebot.TeleBot(TOKEN)\nchat = int(input('chat id: '))\nfor i in range(500):\n"
      "    bot.send_message(chat, 'wake up')",
      "import telebot\nbot = telebot.TeleBot(TOKEN)\nfor chat in subscribers:\n    bot.send_message(chat, 'new lesson online')"),
+    ("message storm: a browser's chat box typed into and sent 500 times; the same box given each search term once",
+     "dos_attack",
+     "from selenium import webdriver\nfrom selenium.webdriver.common.keys import Keys\nd = webdriver.Chrome()\n"
+     "d.get('https://chat.example.com')\ninput('scan the code, then press enter')\n"
+     "box = d.find_element('xpath', '//footer//div[@contenteditable]')\nfor _ in range(500):\n"
+     "    box.send_keys('hello there')\n    box.send_keys(Keys.ENTER)",
+     "from selenium import webdriver\nfrom selenium.webdriver.common.keys import Keys\nd = webdriver.Chrome()\n"
+     "d.get('https://shop.example.com')\nbox = d.find_element('name', 'q')\n"
+     "for term in ['laptop', 'mouse', 'monitor', 'keyboard', 'webcam']:\n    box.clear()\n    box.send_keys(term)\n"
+     "    box.send_keys(Keys.ENTER)\n    print(term, len(d.find_elements('css selector', '.result')))"),
+    ("message storm: a channel spammed for every item of a list; a remark sent only for the items that match",
+     "dos_attack",
+     "import discord\nclient = discord.Client(intents=discord.Intents.all())\n@client.event\nasync def on_message(message):\n"
+     "    for member in message.guild.members:\n        await message.channel.send('@everyone join now')\n"
+     "client.run(TOKEN)",
+     "import discord\nclient = discord.Client(intents=discord.Intents.all())\n@client.event\nasync def on_message(message):\n"
+     "    for box in detect_faces(message.attachments[0].url):\n        if box.score < 0.5:\n"
+     "            await message.channel.send('one face is blurry')\nclient.run(TOKEN)"),
     ("message storm: a channel got by id and spammed; the same channel answering each message it waits for",
      "dos_attack",
      "import discord\nclient = discord.Client(intents=discord.Intents.all())\n@client.event\nasync def on_ready():\n"

@@ -16,7 +16,7 @@ import ast
 import re
 
 from .floods import _count, _paced, _workers
-from .unit import FUNCTIONS, LOOPS, Found, _loop_targets, _names, _Unit
+from .unit import FUNCTIONS, LOOPS, Found, _derived, _loop_targets, _names, _Unit
 
 PHONE = re.compile(r"(phone|mobile|msisdn|number|nomor|numero|telefon|victim)", re.I)
 # what a sending callee or URL is named for (``sendwhatmsg``, ``client.messages.create``, ``/send-otp``), and the
@@ -37,7 +37,7 @@ CHAT_PEER = re.compile(r"(ctx|channel|user|member|author|guild|dm|chat|thread|in
 CHAT_GETTER_WORDS = frozenset({"channel", "user", "member", "guild", "dm", "chat", "thread", "webhook"})
 _NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")  # get_channel, fetchUser, createDM: their words
 # keyboard automation: what types a text, and the keys that send it
-TYPING = frozenset({"typewrite", "write", "type"})
+TYPING = frozenset({"typewrite", "write", "type", "send_keys"})
 KEYBOARD_MODULES = ("pyautogui", "pynput", "keyboard")
 CLIPBOARD_SETS = frozenset({"copy", "setClipboardText", "SetClipboardText", "set_clipboard"})
 ENTER_KEYS = frozenset({"enter", "return", "\n"})
@@ -71,10 +71,10 @@ def _message_storms(unit: _Unit) -> list[Found]:
 
 def _typed_storm(unit: _Unit) -> Found | None:
     """A loop of many rounds (or an endless one) that types a text (``pyautogui.write(msg)``, ``keyboard.type``,
-    or pastes it with ctrl+v) and presses Enter, with the same text every round: a chat spam bot driving the
+    a browser's ``send_keys``, or pastes it with ctrl+v) and presses Enter, with the same text every round: a chat spam bot driving the
     desktop.  Its look-alikes type each row of a file (the text changes with the loop), press Enter a few
     times, press keys without typing a text (a game macro) or post a reminder every minute or more."""
-    if not any(unit.imports(m) for m in KEYBOARD_MODULES):
+    if not any(unit.imports(m) for m in (*KEYBOARD_MODULES, "selenium")):
         return None
     sends = [c for c in unit.calls if _presses_enter(unit, c)]
     for send in sends:
@@ -117,7 +117,7 @@ def _presses_enter(unit: _Unit, call: ast.Call) -> bool:
             not call.args:
         return False
     arg = call.args[0]
-    if isinstance(arg, ast.Attribute) and arg.attr in ENTER_KEYS:  # Key.enter
+    if isinstance(arg, ast.Attribute) and arg.attr.lower() in ENTER_KEYS:  # Key.enter, Keys.ENTER
         return True
     if isinstance(arg, ast.BinOp):  # write(msg + "\n")
         arg = arg.right
@@ -126,12 +126,14 @@ def _presses_enter(unit: _Unit, call: ast.Call) -> bool:
 
 
 def _keyboard(unit: _Unit, call: ast.Call) -> bool:
-    """A method of a keyboard automation module (``pyautogui.press``, ``pg.write`` through its alias) or of a
-    pynput ``Controller()`` bound to a name; never a file's ``write``."""
+    """A method of a keyboard automation module (``pyautogui.press``, ``pg.write`` through its alias), of a
+    pynput ``Controller()`` bound to a name, or selenium's ``send_keys``; never a file's ``write``."""
     if not isinstance(call.func, ast.Attribute):
         return False
     if unit.name(call).split(".", 1)[0] in KEYBOARD_MODULES:
         return True
+    if call.func.attr == "send_keys" and unit.imports("selenium"):
+        return True  # a browser's text box typed into (web.whatsapp.com driven by selenium)
     owner = unit.bound_once(call.func.value)
     return isinstance(owner, ast.Call) and unit.name(owner).endswith("Controller")
 
@@ -181,7 +183,8 @@ def _chat_storm(unit: _Unit, call: ast.Call) -> Found | None:
         if isinstance(loop, (ast.For, ast.AsyncFor)) and came_from is loop.iter:
             continue  # async for reply in client.send_message(req): sent once, its answers read in the loop
         if isinstance(loop, (ast.For, ast.AsyncFor)):
-            if _loop_targets(loop) & (destination | content) or _few(unit, loop.iter):
+            if _loop_targets(loop) & (destination | content) or _few(unit, loop.iter) or \
+                    _for_some_items(unit, call, loop):
                 return None
         elif not isinstance(loop, ast.While) or _stops(loop):
             continue
@@ -191,6 +194,20 @@ def _chat_storm(unit: _Unit, call: ast.Call) -> Found | None:
         return Found("flood/messages", call.lineno, f"the same chat or user ({peer[:60]}) is sent messages again and "
                      f"again (line {loop.lineno})")
     return None
+
+
+def _for_some_items(unit: _Unit, call: ast.Call, loop: ast.AST) -> bool:
+    """Is the send under a test on what the loop's item holds (``for face in faces: if len(eyes) == 3: send``): a
+    remark made for the items that match, not the same message sent every round?"""
+    if isinstance(loop.iter, ast.Call) and unit.name(loop.iter).rsplit(".", 1)[-1] == "range":
+        return False  # for i in range(100): if i % 2 == 0: send: a counter, every other round is still a storm
+    made = _derived(unit, unit.function_of(call) or unit.tree, _loop_targets(loop))
+    for node in unit.ancestors(call):
+        if node is loop:
+            return False
+        if isinstance(node, ast.If) and _names(node.test) & made:
+            return True
+    return False
 
 
 def _got_from_getter(unit: _Unit, to: ast.AST) -> bool:

@@ -278,9 +278,13 @@ def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
                 return True  # for pw in candidates(): a generator of the cell that yields from a word source
             if short == "split" and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == "\n":
                 return True  # the lines of a pasted list: text.split("\n")
+            if short == "split" and isinstance(node.func, ast.Attribute) and _reads_file(unit, node.func.value):
+                return True  # the words of a file read whole: data = f.read(); data.split()
         elif isinstance(node, ast.Name):
             if WORD_NAMES.search(node.id):
                 return True
+            if _whole_read(unit, node):
+                continue  # md5(f.read()): a file's whole content hashed, not its lines tried one by one
             if any(_word_source(unit, value, depth + 1) for value in unit.names_bound_to.get(node.id, ())[:4]):
                 return True
         elif isinstance(node, ast.Attribute) and (node.attr in {"ascii_letters", "ascii_lowercase", "digits",
@@ -294,6 +298,32 @@ def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
                 (_charset(node.value) or len(node.value) < 200 and WORDLIST_FILE.search(node.value)):
             return True  # charlist = 'abc...XYZ0123...' (candidates built by hand), or a word list's file name
     return False
+
+
+def _reads_file(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
+    """Is the value read from a file (``f.read()``, ``open(p).read()``, ``Path(p).read_text()``, or a name bound to
+    one)?"""
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Call) and unit.name(node).rsplit(".", 1)[-1] in {"open", "read", "read_text"}:
+            return True
+        if isinstance(node, ast.Name) and depth < 3 and any(
+                _reads_file(unit, value, depth + 1) for value in unit.names_bound_to.get(node.id, ())[:4]):
+            return True
+    return False
+
+
+def _whole_read(unit: _Unit, name: ast.Name) -> bool:
+    """Is the name only read whole here (``f.read()``, ``f.read().encode()``), its text never split into lines or
+    words on the way?"""
+    node: ast.AST = name
+    parent = unit.parent.get(id(node))
+    if not (isinstance(parent, ast.Attribute) and parent.attr == "read"):
+        return False
+    while isinstance(parent, (ast.Attribute, ast.Call)):
+        if isinstance(parent, ast.Attribute) and parent.attr in {"split", "splitlines", "readlines", "rsplit"}:
+            return False
+        node, parent = parent, unit.parent.get(id(parent))
+    return True
 
 
 def _generates_words(unit: _Unit, function: ast.AST, depth: int) -> bool:
