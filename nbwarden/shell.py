@@ -82,7 +82,7 @@ SYSTEM_PACKAGE_TOOLS = frozenset({"apt", "apt-get", "aptitude", "yum", "dnf", "a
                                   "brew"})
 GIT_TOOLS = frozenset({"git", "gh"})
 DOWNLOADERS = frozenset({"wget", "curl", "aria2c", "axel", "gdown", "huggingface-cli", "hf", "rclone", "lftp"})
-SESSIONS = frozenset({"screen", "tmux", "su"})
+SESSIONS = frozenset({"screen", "tmux", "su", "script"})
 CONTAINER_TOOLS = frozenset({"docker", "podman", "nerdctl", "udocker"})
 # `docker run` options that take a value (the others are flags); --entrypoint names the program
 _CONTAINER_VALUE_OPTS = frozenset({
@@ -469,11 +469,12 @@ def _python_launch(facts: ShellFacts, args: list[str], depth: int, via: str) -> 
 
 
 def _session_launch(facts: ShellFacts, name: str, args: list[str], depth: int, via: str) -> None:
-    """screen -dmS x cmd ...; tmux new -d 'cmd'; su -c 'cmd' user."""
-    if name == "su":
+    """screen -dmS x cmd ...; tmux new -d 'cmd'; su -c 'cmd' user; script -qfc 'cmd' log (a terminal recorder)."""
+    if name in {"su", "script"}:
         for i, arg in enumerate(args):
-            if arg in {"-c", "--command"} and i + 1 < len(args):
-                _merge(facts, parse(args[i + 1], depth + 1), f"{via} su -c".strip())
+            cluster = name == "script" and arg.startswith("-") and not arg.startswith("--") and arg.endswith("c")
+            if (arg in {"-c", "--command"} or cluster) and i + 1 < len(args):
+                _merge(facts, parse(args[i + 1], depth + 1), f"{via} {name} -c".strip())
         return
     rest: list[str] = []
     i = 0

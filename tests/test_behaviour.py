@@ -714,6 +714,18 @@ PAIRS = [
      "import telebot\nbot = telebot.TeleBot(TOKEN)\nchat = int(input('chat id: '))\nfor i in range(500):\n"
      "    bot.send_message(chat, 'wake up')",
      "import telebot\nbot = telebot.TeleBot(TOKEN)\nfor chat in subscribers:\n    bot.send_message(chat, 'new lesson online')"),
+    ("flood: an HTTP client's verb reached through getattr, in hundreds of tasks; the same client reading each page it fetches",
+     "dos_attack",
+     "import asyncio, aiohttp\nasync def lane(session, base, n):\n    fn = getattr(session, 'get')\n    for i in range(n):\n"
+     "        async with fn(base + str(i)) as r:\n            await r.read()\n"
+     "async def main():\n    async with aiohttp.ClientSession() as s:\n"
+     "        await asyncio.gather(*(lane(s, 'https://shop.example.com/?q=', 10 ** 6) for _ in range(600)))\n"
+     "asyncio.run(main())",
+     "import asyncio, aiohttp\nasync def lane(session, base, n, out):\n    fn = getattr(session, 'get')\n    for i in range(n):\n"
+     "        async with fn(base + str(i)) as r:\n            out.append(await r.json())\n"
+     "async def main():\n    pages = []\n    async with aiohttp.ClientSession() as s:\n"
+     "        await lane(s, 'https://api.example.com/items?page=', 20, pages)\n    print(len(pages))\n"
+     "asyncio.run(main())"),
     ("message storm: a browser's chat box typed into and sent 500 times; the same box given each search term once",
      "dos_attack",
      "from selenium import webdriver\nfrom selenium.webdriver.common.keys import Keys\nd = webdriver.Chrome()\n"

@@ -230,6 +230,7 @@ LOOKUPS = {
     "getattr of subprocess with an argv": "import subprocess\n"
                                           f"getattr(subprocess, 'nepoP'[::-1])(['{'xmrig'[::-1]}'[::-1], '-o', 'pool:1'])",
     "vars(os)[decoded]": f"import os\nvars(os)['metsys'[::-1]]('{MINER[::-1]}'[::-1])",
+    "vars(os) kept in a name, then a decoded key": f"import os\nops = vars(os)\nops['po' + 'pen']('{MINER[::-1]}'[::-1])",
     "os.__dict__[decoded]": f"import os\nos.__dict__[bytes.fromhex('{hexed('popen')}').decode()]('{MINER[::-1]}'[::-1])",
     "globals()['__builtins__'] to __import__": "globals()['__builtins__'].__dict__['__import__']('so'[::-1])"
                                                f".system('{MINER[::-1]}'[::-1])",
@@ -256,6 +257,7 @@ LOOKUPS_BENIGN = {
                                 "opt = getattr(torch.optim, name)(model.parameters(), lr=1e-3)\nact = getattr(torch.nn, cfg['act'])()",
     "getattr(os, decoded) for a harmless call": f"import os, base64\nprint(getattr(os, base64.b64decode('{b64('getcwd')}').decode())())",
     "getattr(os, system) for an allowed command": "import os\ngetattr(os, 'metsys'[::-1])('nvidia-smi')",
+    "vars(os) kept in a name for an allowed command": "import os\nops = vars(os)\nops['po' + 'pen']('nvidia-smi').read()",
     "vars of argparse args": "import argparse\nargs = parser.parse_args()\nlr = vars(args)['lr'[::-1][::-1]]",
     "attribute by name on a model": "layer = getattr(model, ''.join(['f', 'c']))\nout = layer(x)",
     "a lambda handed the runner for an allowed command": "import os\n(lambda f: f('nvidia-smi'))(os.system)",

@@ -587,6 +587,17 @@ def test_what_runs_in_a_container_is_checked(line, flagged):
     assert (verdict.action == "block") is flagged, verdict.findings
 
 
+@pytest.mark.parametrize("line, flagged", [
+    ("!script -qfc 'upterm host --accept -- bash' /tmp/u.log &", True),  # a terminal recorder's -c, in a cluster
+    ("!script --command './xmrig -o pool.example:3333' /dev/null", True),
+    ("!script -qfc 'python train.py --epochs 3' train.log", False),
+    ("!script session.log", False),
+])
+def test_commands_run_by_the_terminal_recorder_are_checked(line, flagged):
+    verdict = Engine().check_code(line)
+    assert (verdict.action == "block") is flagged, verdict.findings
+
+
 def test_user_code_does_not_print_parser_warnings_into_the_log():
     """A cell with an invalid escape or `1if` makes the parser warn; that warning is about the user's code and
     must not reach the server's log once per cell read. The same parse done plainly does warn (the control)."""

@@ -141,7 +141,16 @@ class _Names:
             return (self.name(node.args[0], depth + 1) or None) if node.args else ""
         if isinstance(node, ast.Attribute) and node.attr == "__dict__":
             return self.name(node.value, depth + 1) or None
-        return "" if self.name(node, depth + 1) in {"__builtins__", "builtins", "sys.modules"} else None
+        name = self.name(node, depth + 1)
+        if isinstance(node, ast.Name) and name.endswith(".__dict__"):
+            return name[:-len(".__dict__")]  # a name bound to vars(os) or os.__dict__ (see module_namespace)
+        return "" if name in {"__builtins__", "builtins", "sys.modules"} else None
+
+    def module_namespace(self, node: ast.AST) -> str:
+        """The module whose namespace ``node`` is (``vars(os)``, ``os.__dict__``: ``os``), or ``""``."""
+        if not isinstance(node, (ast.Call, ast.Attribute)):
+            return ""
+        return self._namespace(node, 1) or ""
 
     def _lookup(self, space: str, key_node: ast.AST, depth: int) -> str:
         """``space.key`` for a folded key; with no space the key names a module or a name of the cell."""

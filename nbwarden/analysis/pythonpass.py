@@ -423,6 +423,8 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
                 self.env[target.id] = value
             elif (name := self._reference(expr)) is not None:
                 self.aliases[target.id] = name  # m = __import__(x); s = getattr(os, y)
+            elif space := self.folder.module_namespace(expr):
+                self.aliases[target.id] = f"{space}.__dict__"  # ops = vars(os); ops['po' + 'pen'](cmd)
             elif isinstance(expr, (ast.JoinedStr, ast.BinOp, ast.List, ast.Tuple, ast.IfExp, ast.Call)):
                 loose = self._loose(expr)  # cmd = f"run.py {flag}" with flag unknown: for `!python $cmd`
                 if loose is not None and len(self.loose_env) < MAX_ITEMS:

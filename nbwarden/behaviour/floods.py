@@ -56,9 +56,10 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
             short in {"urlopen", "Request"}:
         if short in HTTP_VERBS:
             return "http", call.args[0] if call.args else unit.keyword(call, "url")
-    if short in HTTP_VERBS and isinstance(call.func, ast.Attribute) and (
+    # a client's verb called as a method, or through a name bound to it (fn = getattr(session, "get"); fn(url))
+    if short in HTTP_VERBS and (isinstance(call.func, ast.Attribute) or "." in name) and (
             re.search(r"session|client|scraper|http|sess|^s$|pool|conn", name.rsplit(".", 1)[0], re.I)
-            or _http_client(unit, call.func.value)):
+            or isinstance(call.func, ast.Attribute) and _http_client(unit, call.func.value)):
         return "http", (call.args[1] if short == "request" and len(call.args) > 1 else
                         call.args[0] if call.args else unit.keyword(call, "url"))
     if short in PACKET_SENDS and call.args and (name.startswith("scapy") or name == short and unit.imports("scapy")):
