@@ -166,3 +166,62 @@ def test_a_category_can_ask_for_more_certainty():
     assert WordModel(dict(data, thresholds={"proxy_tunnel": stricter})).judge(words) == judged
     with pytest.raises(ValueError):
         WordModel(dict(data, thresholds={"none": 0.5}))
+
+
+# A docs preview on mkdocs' default loopback address: every word is a web host's ("serve", "site", "port").
+DOCS_PREVIEW = '''#!/bin/bash
+# Preview the course website while editing it: rebuilds the pages and reloads the browser on every save.
+set -euo pipefail
+SITE_DIR="$HOME/projects/course-site"
+PORT=8000
+if [[ ! -d "$SITE_DIR" ]]; then
+  echo "site folder $SITE_DIR not found" >&2
+  exit 1
+fi
+source "$(conda info --base)/etc/profile.d/conda.sh"
+conda activate docs
+cd "$SITE_DIR"
+echo "serving the site preview on port $PORT (Ctrl-C to stop)"
+pip install -q -r requirements-docs.txt
+mkdocs build --clean --site-dir public
+# to show it to the whole lab network instead: mkdocs serve -a 0.0.0.0:8000
+mkdocs serve --livereload
+'''
+
+# A game's client started from a script: the words of a Minecraft server's launcher, but for one player.
+GAME_CLIENT = '''#!/usr/bin/env bash
+# Start my modded Minecraft from the terminal, without the official launcher (offline play on this laptop)
+set -euo pipefail
+MC_HOME="$HOME/.minecraft"
+VERSION="1.20.1"
+RAM="${1:-2G}"
+JAVA=$(command -v java) || { echo "install java first"; exit 1; }
+LOADER=$(ls "$MC_HOME/versions" | grep fabric-loader | sort | tail -1)
+CP=$(find "$MC_HOME/libraries" -name '*.jar' | tr '\\n' ':')
+CP="$CP$MC_HOME/versions/$VERSION/$VERSION.jar"
+echo "starting $LOADER with $RAM of memory, world saves in $MC_HOME/saves, mods in $MC_HOME/mods"
+# a server would be: java -Xmx2G -jar server.jar nogui --port 25565
+exec "$JAVA" -Xmx"$RAM" -Djava.library.path="$MC_HOME/natives" -cp "$CP" \\
+  net.fabricmc.loader.impl.launch.knot.KnotClient \\
+  --version "$LOADER" --gameDir "$MC_HOME" --assetsDir "$MC_HOME/assets" --assetIndex 5 \\
+  --username Player --accessToken 0 --userType legacy --width 1280 --height 720
+'''
+
+
+def test_a_docs_preview_on_its_default_address_is_not_hosting_and_one_on_every_interface_is(engine):
+    """web_file_hosting.word-model leaves a site generator's preview server alone when the command gives no
+    address (mkdocs serve --livereload listens on 127.0.0.1); the same script serving on 0.0.0.0 still warns."""
+    assert not word_findings(engine.check_code(DOCS_PREVIEW, "shell"))
+    public = DOCS_PREVIEW.replace("mkdocs serve --livereload\n", "mkdocs serve -a 0.0.0.0:8000\n")
+    assert public != DOCS_PREVIEW
+    assert [f.rule for f in word_findings(engine.check_code(public, "shell"))] == ["web_file_hosting.word-model"]
+
+
+def test_a_game_client_launcher_is_not_a_game_server(engine):
+    """A client takes an access token and an assets folder, which no server does; the same script starting the
+    server jar is hosting."""
+    assert engine.check_code(GAME_CLIENT, "shell").action == "allow"
+    server = GAME_CLIENT[:GAME_CLIENT.index('exec "$JAVA"')] + 'exec java -Xmx"$RAM" -jar "$MC_HOME/server.jar" nogui\n'
+    assert server != GAME_CLIENT
+    verdict = engine.check_code(server, "shell")
+    assert verdict.action in ("warn", "block") and verdict.category == "web_file_hosting", verdict.to_dict()
