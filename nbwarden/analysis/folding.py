@@ -594,6 +594,18 @@ class _Folder(_Names):
                                                for p in pairs):
                 return {key: value for key, value in pairs}
             return None
+        if name == "sorted" and len(args) == 1 and all(k.arg == "reverse" for k in node.keywords):
+            # pieces put back in order (''.join(v for _, v in sorted(frags.items()))): a reordering that hides text
+            value = fold(args[0], depth + 1)
+            reverse = [fold(k.value, depth + 1) for k in node.keywords]
+            if isinstance(value, dict):
+                value = list(value)
+            if not isinstance(value, (list, str)) or len(value) > MAX_ITEMS or reverse not in ([], [True], [False]):
+                return None
+            try:
+                return sorted(value, reverse=bool(reverse and reverse[0]))
+            except TypeError:  # items of kinds that do not compare
+                return None
         if name in {"str", "bytes", "bytearray", "list", "reversed", "tuple"} and len(args) == 1:
             value = fold(args[0], depth + 1)
             if name == "reversed" and isinstance(value, (str, list)):

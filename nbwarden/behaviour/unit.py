@@ -4,12 +4,14 @@ the helpers that follow names through it, and the result type :class:`Found`."""
 from __future__ import annotations
 
 import ast
+import re
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 LOCAL_HOSTS = ("127.", "localhost", "::1", "0:0:0:0:0:0:0:1")
+DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 PUBLIC_HOSTS = ("", "0.0.0.0", "::", "0:0:0:0:0:0:0:0", "*")
 
 
@@ -121,8 +123,13 @@ class _Unit:
             if name in self.aliases or len(values) != 1:
                 continue  # a name bound once: r = __import__('requests'), send = s.sendto, g = getattr(requests, 'get')
             value = values[0]
+            looked_up = reference(value) if isinstance(value, ast.Call) else None
             if isinstance(value, ast.Attribute) and _dotted(value):
                 self.aliases[name] = self.dotted_name(value)
+            elif looked_up and DOTTED.fullmatch(looked_up) and looked_up != "get_ipython":
+                # what the Python pass read the call to reach: h = load('erdhrfgf') through a rot13 import
+                # wrapper is requests, self.fetch = getattr(h, 'g' + 'et') is requests.get
+                self.aliases[name] = looked_up
             elif isinstance(value, ast.Call) and value.args:
                 callee = self.name(value).rsplit(".", 1)[-1]
                 first = fold(value.args[0]) if callee in {"__import__", "import_module"} else None
