@@ -831,6 +831,21 @@ PAIRS = [
      "import os, winrm\nfor host in open('lab_hosts.txt'):\n"
      "    out = winrm.Session(host.strip(), auth=('ops', os.environ['WINRM_PASSWORD'])).run_cmd('hostname')\n"
      "    print(out.std_out)"),
+    ("password trial: each word's digest looked up in a table of leaked hashes; a table of the lines already seen",
+     "password_cracking",
+     "import hashlib\nleaked = {}\nfor row in open('dump.txt'):\n    user, _, h = row.strip().partition(':')\n"
+     "    leaked[h] = user\nfor w in open('words.txt'):\n    owner = leaked.get(hashlib.md5(w.strip().encode()).hexdigest())\n"
+     "    if owner:\n        print(owner, w)",
+     "import hashlib\nseen = {}\nfor n, line in enumerate(open('corpus.txt')):\n    h = hashlib.md5(line.encode()).hexdigest()\n"
+     "    if seen.get(h) is not None:\n        print('duplicate of line', seen[h], ':', n)\n    seen[h] = n"),
+    ("password trial: the hash function reached by operator.attrgetter and a lambda, the digest looked up in a table",
+     "password_cracking",
+     "import hashlib, operator\nmk = operator.attrgetter('new')(hashlib)\nfp = lambda w: mk('md5', w).hexdigest()\n"
+     "want = dict(line.strip().split(':')[::-1] for line in open('hashes.txt'))\n"
+     "for w in open('rockyou.txt', 'rb'):\n    if want.get(fp(w.strip())):\n        print(w)",
+     "import hashlib, operator\nmk = operator.attrgetter('new')(hashlib)\nfp = lambda b: mk('md5', b).hexdigest()\n"
+     "sums = dict(line.split()[::-1] for line in open('MD5SUMS'))\nfor name in ['train.csv', 'test.csv']:\n"
+     "    print(name, sums.get(name) == fp(open(name, 'rb').read()))"),
     ("password trial: SHA-1 of each word against a target; a breach check of one's own passwords (k-anonymity)",
      "password_cracking",
      "import hashlib, sys\ntarget = sys.argv[1].upper()\nfor word in open('words.txt'):\n"

@@ -135,6 +135,9 @@ VARIABLES = {
                          "ready = True\n\nif ready:\n    cmd = codecs.decode(text, 'rot13')\n    os.system(cmd)",
     "in an f-string": "import codecs, os\n"
                       f"tool = codecs.decode('{rot13('xmrig')}', 'rot13')\nos.system(f'./{{tool}} -o pool.example.net:3333')",
+    "a program name kept as a big integer and turned back into bytes":
+        "import subprocess\n_n = lambda v, k: v.to_bytes(k, 'big').decode()\n"
+        f"subprocess.run([_n({int.from_bytes(b'xmrig', 'big')}, 5), '-o', 'pool.example.net:3333'])",
     "base64 pieces sorted back into order by their keys":
         "import base64, os\n"
         f"parts = {{'p2': '{b64(MINER)[8:]}', 'p1': '{b64(MINER)[:8]}'}}\n"
@@ -184,6 +187,8 @@ def test_a_name_joined_inside_a_call_argument_is_read(engine):
 
 
 VARIABLES_BENIGN = {
+    "a number turned into bytes for a checksum": "import zlib\ncrc = zlib.crc32(b'data')\n"
+                                                 "print(crc.to_bytes(4, 'big').hex(), (255).to_bytes(2, 'little'))",
     "pieces sorted back into order, for an allowed command":
         "import base64, os\n"
         f"parts = {{'p2': '{b64('ls -la /content')[8:]}', 'p1': '{b64('ls -la /content')[:8]}'}}\n"

@@ -506,6 +506,18 @@ class _Folder(_Names):
                     self.methods.add("hex")
                     return bytes.fromhex(value)
                 return None
+            if method == "to_bytes" and 1 <= len(args) <= 2:  # 0x6861...to_bytes(7, 'big'): text kept as a number
+                base, size = fold(func.value, depth + 1), fold(args[0], depth + 1)
+                order = fold(args[1], depth + 1) if len(args) > 1 else next(
+                    (fold(k.value, depth + 1) for k in node.keywords if k.arg == "byteorder"), "big")
+                if isinstance(base, int) and not isinstance(base, bool) and isinstance(size, int) and \
+                        0 < size <= 4096 and order in {"big", "little"}:
+                    try:
+                        self.methods.add("to_bytes")
+                        return base.to_bytes(size, order)
+                    except OverflowError:
+                        return None
+                return None
             if method in {"values", "keys", "items"} and not args:  # ''.join(parts.values()), f'--{k}={v}' for k, v in ...
                 base = fold(func.value, depth + 1)
                 if not isinstance(base, dict):

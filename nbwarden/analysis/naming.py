@@ -86,6 +86,11 @@ class _Names:
             return None if space is None else self._lookup(space, args[0], depth)
         if func == "eval" and args:
             return self._lookup("", args[0], depth)
+        inner = node.func
+        if isinstance(inner, ast.Call) and len(inner.args) == 1 and len(args) == 1 and \
+                self.name(inner.func, depth + 1) in {"operator.attrgetter", "attrgetter"}:
+            base = self.name(args[0], depth + 1)  # operator.attrgetter('new')(hashlib): hashlib.new
+            return self._lookup(base, inner.args[0], depth) if base else ""
         return None
 
     def reference(self, node: ast.AST) -> str | None:

@@ -177,9 +177,15 @@ def _value_after(command: ast.AST, leads: Callable[[str], bool]) -> ast.AST:
     return command
 
 
-def _hash_compares(unit: _Unit) -> list[tuple[ast.Compare, ast.AST]]:
-    """Comparisons of a digest of something with something else: ``md5(w).hexdigest() == target``."""
-    found = []
+def _hash_compares(unit: _Unit) -> list[tuple[ast.AST, ast.AST]]:
+    """Comparisons of a digest of something with something else: ``md5(w).hexdigest() == target``, or a look-up of
+    the digest in a mapping (``wanted.get(md5(w).hexdigest())``, ``wanted[digest]``: hashes to users)."""
+    found: list[tuple[ast.AST, ast.AST]] = []
+    for node, key in _lookups(unit):
+        values = [key, *(v for n in _names(key) for v in unit.names_bound_to.get(n, ())[:4])]
+        if any(_hashing(unit, n) for value in values for n in ast.walk(value) if isinstance(n, ast.Call)) and \
+                not _digest_of_own(unit, _looked_in(node)):
+            found.append((node, key))
     for node in unit.compares:
         if not any(isinstance(op, (ast.Eq, ast.NotEq, ast.In)) for op in node.ops):
             continue
@@ -192,6 +198,25 @@ def _hash_compares(unit: _Unit) -> list[tuple[ast.Compare, ast.AST]]:
                     found.append((node, side))
                 break
     return found
+
+
+def _lookups(unit: _Unit) -> list[tuple[ast.AST, ast.AST]]:
+    """Look-ups of a key in a mapping of the unit's (``m.get(k)``, ``m.get(k, ())``, ``m[k]`` read), with the key."""
+    out: list[tuple[ast.AST, ast.AST]] = []
+    for call in unit.calls:
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "get" and 1 <= len(call.args) <= 2 and \
+                isinstance(call.func.value, ast.Name) and call.func.value.id not in unit.aliases:  # not requests.get
+            out.append((call, call.args[0]))
+    out += [(s, s.slice) for s in unit.subscripts if isinstance(s.value, ast.Name) and isinstance(s.ctx, ast.Load)
+            and not isinstance(s.slice, (ast.Slice, ast.Constant))]
+    return out
+
+
+def _looked_in(node: ast.AST) -> ast.AST:
+    """The mapping a look-up reads (``m`` of ``m.get(k)`` or ``m[k]``), or the comparison itself."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        return node.func.value
+    return node.value if isinstance(node, ast.Subscript) else node
 
 
 def _digest_of_own(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
@@ -384,7 +409,7 @@ def _password_trials(unit: _Unit) -> list[Found]:
     given: dict[str, tuple[int, str]] = {}  # a class among them: the constructor parameter that holds the candidate
     for kind, node, candidate in trials:
         loop = _driven_loop(unit, node, _names(candidate))
-        if loop is not None and isinstance(node, ast.Compare) and _among_items(unit, node, candidate, loop):
+        if loop is not None and kind == "hash" and _among_items(unit, node, candidate, loop):
             continue
         if loop is not None:
             found.append(Found(f"password-trial/{kind}", node.lineno, f"{_what(kind)} inside a loop over "
@@ -472,10 +497,11 @@ def _constructed_with(unit: _Unit, method: ast.AST, candidate: ast.AST) -> tuple
     return None
 
 
-def _among_items(unit: _Unit, compare: ast.Compare, candidate: ast.AST, loop: ast.AST) -> bool:
+def _among_items(unit: _Unit, compare: ast.AST, candidate: ast.AST, loop: ast.AST) -> bool:
     """Is a digest compared with another value made from the loop's own items (each line's hash against the first
     line's: a consistency check), rather than with a target from outside the loop?"""
-    others = [side for side in (compare.left, *compare.comparators) if side is not candidate]
+    others = [side for side in (compare.left, *compare.comparators) if side is not candidate] \
+        if isinstance(compare, ast.Compare) else [_looked_in(compare)]
     made = _derived(unit, unit.function_of(compare) or unit.tree, _loop_targets(loop))
     # a collection the loop fills with its items' values (seen.add(digest): a duplicate check)
     made |= {n.func.value.id for n in ast.walk(loop) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
