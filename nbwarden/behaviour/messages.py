@@ -71,8 +71,8 @@ def _message_storms(unit: _Unit) -> list[Found]:
 
 def _typed_storm(unit: _Unit) -> Found | None:
     """A loop of many rounds (or an endless one) that types a text (``pyautogui.write(msg)``, ``keyboard.type``,
-    a browser's ``send_keys``, or pastes it with ctrl+v) and presses Enter, with the same text every round: a chat spam bot driving the
-    desktop.  Its look-alikes type each row of a file (the text changes with the loop), press Enter a few
+    a browser's ``send_keys``, or pastes it with ctrl+v) and presses Enter, with the same text every round: a chat
+    spam bot driving the desktop or a browser.  Its look-alikes type each row of a file (the text changes with the loop), press Enter a few
     times, press keys without typing a text (a game macro) or post a reminder every minute or more."""
     if not any(unit.imports(m) for m in (*KEYBOARD_MODULES, "selenium")):
         return None

@@ -10,8 +10,8 @@ corporate network setting looks like. Packs use it to keep the word model quiet 
 ``proxy-list/unused``: proxy lists fetched from their sources (a URL that names proxies) and nothing in the
 program goes through a proxy: no proxies mapping or proxy option handed to a call, no proxy handler or
 connector, no proxy in the environment or on a command line, no socket connected, no other program run (it may
-be the list's checker). A scraper that only keeps
-the list, which the labelling policy allows; packs use it to keep the word model quiet about such programs.
+be the list's checker). A scraper that only keeps the list, which the labelling policy allows; packs use it to
+keep the word model quiet about such programs.
 
 ``proxy-remote/socks``: PySocks' default proxy set to a host off this machine, whatever hides the host (decoded,
 split from a string): every socket the program opens then goes through that remote proxy."""
