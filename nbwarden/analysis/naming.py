@@ -153,8 +153,8 @@ class _Names:
 
     def module_namespace(self, node: ast.AST) -> str:
         """The module whose namespace ``node`` is (``vars(os)``, ``os.__dict__``: ``os``), or ``""``."""
-        if not isinstance(node, (ast.Call, ast.Attribute)):
-            return ""
+        if not (isinstance(node, ast.Call) or isinstance(node, ast.Attribute) and node.attr == "__dict__"):
+            return ""  # (a plain name or attribute is read by _namespace only to find builtins, not a module)
         return self._namespace(node, 1) or ""
 
     def _lookup(self, space: str, key_node: ast.AST, depth: int) -> str:

@@ -182,22 +182,25 @@ def _hash_compares(unit: _Unit) -> list[tuple[ast.AST, ast.AST]]:
     the digest in a mapping (``wanted.get(md5(w).hexdigest())``, ``wanted[digest]``: hashes to users)."""
     found: list[tuple[ast.AST, ast.AST]] = []
     for node, key in _lookups(unit):
-        values = [key, *(v for n in _names(key) for v in unit.names_bound_to.get(n, ())[:4])]
-        if any(_hashing(unit, n) for value in values for n in ast.walk(value) if isinstance(n, ast.Call)) and \
-                not _digest_of_own(unit, _looked_in(node)):
+        if _a_digest(unit, key) and not _digest_of_own(unit, _looked_in(node)):
             found.append((node, key))
     for node in unit.compares:
         if not any(isinstance(op, (ast.Eq, ast.NotEq, ast.In)) for op in node.ops):
             continue
         for side in (node.left, *node.comparators):
-            # the digest in the comparison itself, or in the name compared (h = md5(w).hexdigest(); h == target)
-            values = [side, *(v for n in _names(side) for v in unit.names_bound_to.get(n, ())[:4])]
-            if any(_hashing(unit, n) for value in values for n in ast.walk(value) if isinstance(n, ast.Call)):
+            if _a_digest(unit, side):
                 others = [o for o in (node.left, *node.comparators) if o is not side]
                 if not _proof_of_work(unit, node, side) and not any(_digest_of_own(unit, o) for o in others):
                     found.append((node, side))
                 break
     return found
+
+
+def _a_digest(unit: _Unit, expr: ast.AST) -> bool:
+    """Is ``expr`` a digest: made by hashing in itself, or in what a name in it was bound to
+    (``h = md5(w).hexdigest(); h == target``)?"""
+    values = [expr, *(v for n in _names(expr) for v in unit.names_bound_to.get(n, ())[:4])]
+    return any(_hashing(unit, n) for value in values for n in ast.walk(value) if isinstance(n, ast.Call))
 
 
 def _lookups(unit: _Unit) -> list[tuple[ast.AST, ast.AST]]:
