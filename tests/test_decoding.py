@@ -1057,6 +1057,47 @@ def test_strings_of_a_cell_that_names_rot13_are_read_rot13d(engine):
                            "print(codecs.decode(secret, 'rot_13'))\nprint(codecs.encode('pip install numpy', 'rot13'))")
 
 
+def escaped(text: str) -> str:
+    """Text written out as backslash-x escapes, as a raw string holds them."""
+    return "".join(f"\\x{ord(c):02x}" for c in text)
+
+
+def test_escapes_written_out_in_a_cell_that_names_an_escape_codec_are_read(engine):
+    """Escapes kept literally in raw strings (``r"\x78\x6d..."``) and turned into text by ``unicode_escape`` far
+    from where they stand (here through a JSON file) are read as that text; a cell that unescapes a regex or an
+    ordinary message stays allowed."""
+    cell = ("import codecs, json, os, tempfile\n"
+            f"spec = {{'line': r'{escaped(MINER)}'}}\n"
+            "fd, path = tempfile.mkstemp()\nwith os.fdopen(fd, 'w') as fh:\n    json.dump(spec, fh)\n"
+            "with open(path) as fh:\n    raw = json.load(fh)\n"
+            "os.system(codecs.decode(raw['line'], 'unicode_escape'))")
+    verdict = engine.check_code(cell)
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_allowed(engine, cell.replace(escaped(MINER), escaped("nvidia-smi -L")))
+    assert_allowed(engine, "import codecs, re\nCTRL = re.compile(r'[\\x00-\\x1f\\x7f]')\n"
+                           "msg = r'caf\\xe9 na\\xefve \\u00e9t\\u00e9'\nprint(CTRL.sub('', codecs.decode(msg, 'unicode_escape')))")
+
+
+def test_a_value_written_to_a_file_and_read_back_is_followed(engine):
+    """A command line put in a file and read back before it runs (``write`` then ``read``, ``json.dump`` then
+    ``json.load`` inside ``with`` blocks) is the command that runs; the same round trip of a training config is
+    allowed."""
+    plain = ("import os\nline = ' '.join(['xm' + 'rig', '-o', 'pool.example.net:3333', '-u', 'WALLET'])\n"
+             "with open('/tmp/job.txt', 'w') as fh:\n    fh.write(line)\n"
+             "with open('/tmp/job.txt') as fh:\n    os.system(fh.read())")
+    verdict = engine.check_code(plain)
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    dumped = ("import json, subprocess\nplan = {'argv': ['xm' + 'rig', '-o', 'pool.example.net:3333']}\n"
+              "with open('plan.json', 'w') as fh:\n    json.dump(plan, fh)\n"
+              "with open('plan.json') as fh:\n    spec = json.load(fh)\nsubprocess.run(spec['argv'])")
+    verdict = engine.check_code(dumped)
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_allowed(engine, dumped.replace("['xm' + 'rig', '-o', 'pool.example.net:3333']",
+                                          "['python', 'train.py', '--epochs', '3']"))
+    assert_allowed(engine, plain.replace("['xm' + 'rig', '-o', 'pool.example.net:3333', '-u', 'WALLET']",
+                                         "['nvidia-smi', '-L']"))
+
+
 def test_decoded_strings_inside_a_built_dict_are_read(engine):
     """``dict(zip(keys, map(decode, blobs)))``: each decoded value is text for the rules (a pool protocol's method
     names); the same table of ordinary words stays quiet."""

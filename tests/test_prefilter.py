@@ -212,6 +212,19 @@ def test_batch_and_powershell_line_continuations(tmp_path, engine):
     assert engine.check_code(ps, kind="shell").category == "deepfake"
 
 
+def test_a_backslash_at_the_end_of_a_comment_continues_nothing(engine):
+    """Commented-out variants of a command kept above it, each ending in a backslash, do not swallow the line that
+    runs; an HTTP download below the same comments stays allowed."""
+    script = ("#!/bin/sh\n#aria2c -V --seed-ratio=0.0 -T old.torrent \\\n"
+              "#aria2c -V -c old.torrent \\\n"
+              "aria2c -V --seed-ratio=0.0 -c $TORRENTS -d out --enable-dht \\\n    --bt-seed-unverified=true\n")
+    verdict = engine.check_code(script, kind="shell")
+    assert "torrent_p2p.aria2-bittorrent" in {f.rule for f in verdict.findings}, verdict.to_dict()
+    plain = ("#!/bin/sh\n#aria2c -V --seed-ratio=0.0 -T old.torrent \\\n"
+             "aria2c -x 8 -c https://example.org/data/images.tgz -d out\n")
+    assert engine.check_code(plain, kind="shell").action == "allow"
+
+
 # ------------------------------------------------------------------ arguments: short words are words
 
 @pytest.mark.parametrize("spec,argv,expected", [

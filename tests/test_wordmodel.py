@@ -208,6 +208,35 @@ exec "$JAVA" -Xmx"$RAM" -Djava.library.path="$MC_HOME/natives" -cp "$CP" \\
 '''
 
 
+# A course site's Express server with a shared-files folder, listening on loopback while its author edits it.
+NODE_LOCAL = '''// Class notes site: serves the slides and the shared files folder while I edit them
+const express = require("express");
+const path = require("path");
+const serveIndex = require("serve-index");
+const app = express();
+const PORT = process.env.PORT || 8080;
+app.use("/files", express.static(path.join(__dirname, "shared")), serveIndex(path.join(__dirname, "shared")));
+app.use(express.static(path.join(__dirname, "public")));
+app.get("/health", (req, res) => res.send("ok"));
+app.get("/download/:name", (req, res) => {
+  res.download(path.join(__dirname, "shared", req.params.name));
+});
+app.listen(PORT, "127.0.0.1", () => {
+  console.log(`site and files on http://127.0.0.1:${PORT}`);
+});
+'''
+
+
+def test_a_node_server_on_loopback_is_a_local_app_and_on_every_interface_is_hosting(engine):
+    """web_file_hosting.word-model leaves a Node server that listens on 127.0.0.1 alone (the Python server shapes
+    do the same for Python); the same server on 0.0.0.0 is still read as a file host."""
+    assert not word_findings(engine.check_code(NODE_LOCAL, "text"))
+    public = NODE_LOCAL.replace('app.listen(PORT, "127.0.0.1"', 'app.listen(PORT, "0.0.0.0"')
+    assert public != NODE_LOCAL
+    verdict = engine.check_code(public, "text")
+    assert verdict.action == "warn" and verdict.category == "web_file_hosting", verdict.to_dict()
+
+
 def test_a_docs_preview_on_its_default_address_is_not_hosting_and_one_on_every_interface_is(engine):
     """web_file_hosting.word-model leaves a site generator's preview server alone when the command gives no
     address (mkdocs serve --livereload listens on 127.0.0.1); the same script serving on 0.0.0.0 still warns."""

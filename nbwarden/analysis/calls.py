@@ -18,7 +18,8 @@ from .. import shell
 from .commands import add_shell
 from .decoders import printable
 from .facts import CODE, EXEC, MAX_DEPTH, Analysis, clip
-from .folding import _Function, _target_names, dotted, joined
+from .focus import _stores_data
+from .folding import WRITTEN, _Function, _target_names, dotted, joined
 from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic
 from .nesting import _nested, _writefile
 from .rewrites import substituted
@@ -60,9 +61,10 @@ def run_kind(name: str, call: ast.Call) -> str | None:
 
 
 def _bound_here(node: ast.AST) -> set[str]:
-    """The names an assignment, or a list-growing statement (``argv.append(x)``), binds or changes."""
-    if isinstance(node, ast.Expr):
-        return {node.value.func.value.id}  # argv.append(x): only such statements are kept with the assignments
+    """The names an assignment, a list-growing statement (``argv.append(x)``) or a file write binds or changes."""
+    if isinstance(node, ast.Expr):  # argv.append(x), or json.dump(spec, fh): the file's slot
+        owner = node.value.func.value
+        return {WRITTEN} if _stores_data(node) or not isinstance(owner, ast.Name) else {owner.id}
     targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
     return {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
 

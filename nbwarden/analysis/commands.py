@@ -31,6 +31,8 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
                     skip_to = _embedded_echo(analysis, raws, offset, line, via, context, depth)
                 if skip_to > offset:
                     continue
+            if not logical and raw.lstrip().startswith("#"):
+                continue  # a comment: a backslash at its end continues nothing (#aria2c ... \ above the real line)
             if raw.rstrip().endswith(("\\", " ^", " `")):  # POSIX, Windows batch and PowerShell continuations
                 logical += raw.rstrip()[:-1] + " "
                 continue

@@ -84,6 +84,20 @@ def _grows_list(stmt: ast.Expr) -> bool:
         call.func.attr in {"append", "extend"} and len(call.args) == 1 or call.func.attr == "reverse" and not call.args)
 
 
+DATA_DUMPS = frozenset({"json.dump", "pickle.dump", "yaml.dump", "yaml.safe_dump", "toml.dump", "marshal.dump"})
+
+
+def _stores_data(stmt: ast.Expr) -> bool:
+    """``json.dump(spec, fh)``, ``fh.write(text)``, ``Path(p).write_text(text)`` as a statement: a value put in a
+    file, which a later read in the unit gives back (``folding.WRITTEN``)."""
+    call = stmt.value
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+        return False
+    if call.func.attr in {"write", "write_text", "write_bytes"}:
+        return len(call.args) == 1
+    return len(call.args) == 2 and dotted(call.func) in DATA_DUMPS
+
+
 class _FocusedWalk:
     def _hit(self, node: ast.AST) -> bool:
         """Does the statement cover a line where the prefilter saw something?"""
@@ -118,7 +132,7 @@ class _FocusedWalk:
                 self.assigns.append(stmt)  # a one-line decoder: def d(s): return b64decode(s)
                 if hit and self._decoding(stmt):
                     self._note_bound({stmt.name}, decoded=True)
-            if kind is ast.Expr and _grows_list(stmt):
+            if kind is ast.Expr and (_grows_list(stmt) or _stores_data(stmt)):
                 self.assigns.append(stmt)
                 if not hit:
                     continue
@@ -140,6 +154,9 @@ class _FocusedWalk:
                             self._keep_payloads(inner.value)
                         if type(inner) is ast.Assign and _sets_self(inner):
                             self.assigns.append(inner)  # def __init__(self, *parts): self.parts = parts
+                elif kind is ast.With or kind is ast.If or kind is ast.Try:
+                    for block in (stmt.body, getattr(stmt, "orelse", ()), getattr(stmt, "finalbody", ())):
+                        self._visit_body(block)  # with open(p) as fh: cfg = json.load(fh): the bindings inside
                 continue
             if kind not in COMPOUND:
                 self._walk(stmt)

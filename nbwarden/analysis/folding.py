@@ -32,6 +32,11 @@ STRING_CONSTANTS = frozenset({"ascii_letters", "ascii_lowercase", "ascii_upperca
                               "punctuation", "printable", "whitespace"})
 MAX_JSON = 1 << 16  # longest JSON string literal the folder will decode
 MAX_SHLEX = 1 << 14  # longest command line the folder will split like a shell
+# ``env``'s slot for the value the unit last wrote to a file (``json.dump(spec, fh)``, ``fh.write(text)``), which a
+# later read of a file gives back: one slot, since a program that hides a value this way writes it once
+WRITTEN = "<written file>"
+DATA_LOADS = frozenset({"json.load", "pickle.load", "yaml.load", "yaml.safe_load", "yaml.full_load", "toml.load",
+                        "tomllib.load", "marshal.load"})
 _INT_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Mod: operator.mod,
             ast.FloorDiv: operator.floordiv, ast.BitXor: operator.xor, ast.BitAnd: operator.and_, ast.BitOr: operator.or_}
 _PREDICATES = frozenset({"islower", "isupper", "isdigit", "isalpha", "isalnum", "isspace", "isascii"})
@@ -647,8 +652,16 @@ class _Folder(_Names):
                 return _cap(html.unescape(value) if short == "unescape" else urllib.parse.unquote_plus(value)
                             if short == "unquote_plus" else urllib.parse.unquote(value))
             return None
+        if WRITTEN in self.env and (name in DATA_LOADS and args or type(func) is ast.Attribute and not args and
+                                    func.attr in {"read", "read_text", "read_bytes"}):
+            return self._read_back(name in DATA_LOADS)
+        if name == "json.dumps" and args:  # open(p, 'w').write(json.dumps(plan)): the text a read gives back
+            value = fold(args[0], depth + 1)
+            return json.dumps(value) if isinstance(value, (dict, list, str)) else None
         if name in {"json.loads"} and len(args) == 1:
             value = fold(args[0], depth + 1)  # json.loads('"\\u0078mrig"'): a string behind JSON escapes
+            if isinstance(value, (dict, list)):
+                return value  # json.loads(fh.read()) of what the unit wrote with json.dump
             if isinstance(value, str) and value.strip().startswith('"') and len(value) < MAX_JSON:
                 try:
                     decoded = json.loads(value)
@@ -699,6 +712,18 @@ class _Folder(_Names):
             if all(isinstance(p, str) for p in parts):
                 return "/".join(p.rstrip("/") for p in parts)
         return None
+
+
+    def _read_back(self, parsed: bool) -> Any:
+        """What reading a file gives back in a unit that wrote one: the value written (parsed again by a loader
+        when it was written as text: ``fh.write(json.dumps(plan))`` then ``json.load(fh)``)."""
+        value = self.env[WRITTEN]
+        if parsed and isinstance(value, str) and len(value) < MAX_JSON:
+            try:
+                return json.loads(value)
+            except (ValueError, RecursionError):
+                return None
+        return value
 
 
 def joined(node: ast.JoinedStr, render: Callable[[ast.FormattedValue], str | None]) -> str | None:

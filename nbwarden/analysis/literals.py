@@ -24,6 +24,8 @@ B64_RE = re.compile(r"^[A-Za-z0-9+/_\-\s]{16,}={0,2}$")
 B85_RE = re.compile(r"^[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]+$")
 HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2}){8,}$")
 ROT13_NAME = re.compile(r"rot[-_]?13", re.I)
+ESCAPE_CODEC = re.compile(r"(?:unicode|string)[-_]escape", re.I)
+ESCAPE_SEQ = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]{3})")
 MAX_ROT13 = 400  # longest string read rot13'd on a cell's word alone
 CONTROL_RUN = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]+")
 
@@ -62,6 +64,7 @@ class _LiteralReader:
     depth: int
     string_ctx: dict[int, str]
     _rot13: bool | None
+    _escapes: bool | None
 
     def _string(self, node: ast.AST) -> None:
         ctx = self.string_ctx.get(id(node), CODE)
@@ -73,6 +76,9 @@ class _LiteralReader:
             return
         if self._rot13_cell() and len(value) <= MAX_ROT13 and value.isascii():
             self._blind(node, codecs.decode(value, "rot13"), "rot13")  # a cell that decodes rot13 somewhere
+        if value.isascii() and len(ESCAPE_SEQ.findall(value)) >= 2 and self._escape_cell():
+            # escapes written out literally (r"\x61\x72..."), turned into text by a codec the cell names
+            self._blind(node, codecs.decode(value, "unicode_escape", "replace"), "unicode_escape")
         for url in URL_RE.findall(value):
             self._fact("url", url, node, ctx)
         if len(value) >= 16 and " " not in value.strip():
@@ -97,6 +103,12 @@ class _LiteralReader:
         if self._rot13 is None:
             self._rot13 = ROT13_NAME.search(self.analysis.source) is not None
         return self._rot13
+
+    def _escape_cell(self) -> bool:
+        """Does the unit name a codec that reads backslash escapes (``codecs.decode(s, 'unicode_escape')``)?"""
+        if self._escapes is None:
+            self._escapes = ESCAPE_CODEC.search(self.analysis.source) is not None
+        return self._escapes
 
     def _span(self, node: ast.AST, ctx: str) -> None:
         lines = self.analysis.lines

@@ -10,10 +10,11 @@ from typing import Any
 from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
 from .decoders import printable
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
-from .focus import _FocusedWalk, _grows_list
+from .focus import _FocusedWalk, _grows_list, _stores_data
 from .folding import (
     MAX_FOLD,
     MAX_ITEMS,
+    WRITTEN,
     _Folder,
     _Function,
     _target_names,
@@ -90,6 +91,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         self.loop_of: dict[int, ast.For] | None = None  # a statement's id -> the loop whose body holds it
         self._binding_end = (0, 0)
         self._rot13: bool | None = None
+        self._escapes: bool | None = None
 
     def run(self) -> None:
         self.calls: list[ast.Call] = []
@@ -263,7 +265,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
                 assigns.append(node)
             elif kind is ast.Expr and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
                 self._mark(node.value, INERT)  # docstrings and bare strings
-            elif kind is ast.Expr and _grows_list(node):
+            elif kind is ast.Expr and (_grows_list(node) or _stores_data(node)):
                 assigns.append(node)
 
     # -- helpers
@@ -331,6 +333,10 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
                 self.env[node.name] = function
                 if is_property(node):
                     self.folder.properties.add(node.name)
+            return
+        if isinstance(node, ast.Expr) and _stores_data(node):  # json.dump(spec, fh): what a later read gives back
+            if (value := self.folder.fold(node.value.args[0])) is not None:
+                self.env[WRITTEN] = value
             return
         if isinstance(node, ast.Expr):  # argv.append(x) / argv.extend([...]) on a list built above
             self._grow(node)

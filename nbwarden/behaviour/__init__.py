@@ -126,7 +126,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
               # a bot's sends (a raid or DM bomber repeats one of them)
               "ctx.send(", "channel.send(", "user.send(", "member.send(", ".send_message(", "messages.create(",
               "calls.create(", "call.create(",
-              "pywhatkit", "pyautogui", "pynput", "import keyboard",
+              "pywhatkit", "pyautogui", "pynput", "import keyboard", "send_keys(",
               # a request line written by hand into a socket (as the source spells it): slowloris's start
               "http/1.1\\r\\n", "http/1.0\\r\\n"),
     "proxy-trial": _PROXY_MAP_WORDS,

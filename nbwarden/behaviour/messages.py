@@ -41,6 +41,7 @@ TYPING = frozenset({"typewrite", "write", "type", "send_keys"})
 KEYBOARD_MODULES = ("pyautogui", "pynput", "keyboard")
 CLIPBOARD_SETS = frozenset({"copy", "setClipboardText", "SetClipboardText", "set_clipboard"})
 ENTER_KEYS = frozenset({"enter", "return", "\n"})
+SEND_BUTTON = re.compile(r"send(?!_keys)", re.I)
 
 
 def _message_storms(unit: _Unit) -> list[Found]:
@@ -92,7 +93,7 @@ def _typed_storm(unit: _Unit) -> Found | None:
                 return None
             if isinstance(loop, ast.While) and _stops(loop) or _paced(unit, loop, MAIL_PACE_S):
                 return None
-            return Found("flood/messages", send.lineno, f"the same text is typed and sent with Enter again and again "
+            return Found("flood/messages", send.lineno, f"the same text is typed and sent (Enter or the send button) again and again "
                          f"(line {loop.lineno})")
     return None
 
@@ -112,7 +113,10 @@ def _types_text(unit: _Unit, call: ast.Call) -> bool:
 
 def _presses_enter(unit: _Unit, call: ast.Call) -> bool:
     """Enter pressed by keyboard automation: ``press('enter')``, ``press(Key.enter)``, ``typewrite('\\n')``, or a
-    typed text that ends with a newline."""
+    typed text that ends with a newline; or, in a browser, a click on the send button."""
+    if isinstance(call.func, ast.Attribute) and call.func.attr == "click" and not call.args and \
+            unit.imports("selenium"):
+        return _send_button(unit, call.func.value)
     if not _keyboard(unit, call) or call.func.attr not in {"press", "press_and_release", "tap", *TYPING} or \
             not call.args:
         return False
@@ -123,6 +127,14 @@ def _presses_enter(unit: _Unit, call: ast.Call) -> bool:
         arg = arg.right
     value = unit.value(arg)
     return isinstance(value, str) and (value.lower() in ENTER_KEYS or call.func.attr in TYPING and value.endswith("\n"))
+
+
+def _send_button(unit: _Unit, element: ast.AST) -> bool:
+    """Is the element clicked a chat's send button, by its name or its locator (``send_button.click()``,
+    ``driver.find_element(By.XPATH, "//span[@data-icon='send']").click()``)?"""
+    bound = unit.bound_once(element)
+    text = ast.unparse(element) + (ast.unparse(bound) if bound is not None else "")
+    return SEND_BUTTON.search(text) is not None
 
 
 def _keyboard(unit: _Unit, call: ast.Call) -> bool:

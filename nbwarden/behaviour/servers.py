@@ -113,17 +113,21 @@ def _app_like(unit: _Unit, call: ast.Call) -> bool:
 
 # calls that keep what a server was sent (save an upload, copy its stream, write it to a file)
 STORING = frozenset({"save", "copyfileobj", "write_bytes", "write", "writelines", "move", "upload_file"})
+# calls that list a folder to visitors (the uploads a portal shows)
+LISTING = frozenset({"listdir", "scandir", "iterdir", "glob", "iglob", "walk"})
 
 
 def _served(unit: _Unit) -> dict[str, int]:
     """What the unit's server hands out, with a line that shows it."""
     out: dict[str, int] = {}
-    # an upload is file hosting only when it is kept: a form that reads the upload, works on it in memory and
-    # answers (an image-analysis API behind a tunnel) stores nothing for anyone
-    stores = False
+    # an upload is file hosting only when it is kept and shown to visitors: a form that reads the upload, works
+    # on it (in memory, or saved to a path for the model) and answers (an image-analysis app behind a tunnel)
+    # keeps nothing for anyone
+    stores = lists = False
     for call in unit.calls:
         short = unit.name(call).rsplit(".", 1)[-1]
         stores = stores or short in STORING
+        lists = lists or short in LISTING
         if short in FILE_SERVING:
             out.setdefault("files", call.lineno)
         elif short == "save" and "files" in unit.name(call):
@@ -144,7 +148,7 @@ def _served(unit: _Unit) -> dict[str, int]:
             out.setdefault("relay", node.lineno)
         elif named in FILE_HANDLERS:
             out.setdefault("files", node.lineno)
-        elif stores and (named == "UploadFile" or named == "files" and isinstance(node, ast.Attribute)
+        elif stores and lists and (named == "UploadFile" or named == "files" and isinstance(node, ast.Attribute)
                          and isinstance(node.value, ast.Name) and node.value.id == "request"):
             out.setdefault("files", node.lineno)  # request.files or UploadFile, kept: an upload portal
     for node, text in unit.strings:

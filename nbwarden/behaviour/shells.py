@@ -55,6 +55,17 @@ def _received(unit: _Unit, connections: set[str]) -> set[str]:
         if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in RECEIVES and
                _names(n.func.value) & connections for n in ast.walk(value)):
             names |= set().union(*(_names(t) for t in targets))
+    if not names:
+        return names
+    # a helper that returns what it received (def reliable_receive(self): ... return json.loads(data)): what its
+    # callers bind holds it too
+    helpers = {name for name, definitions in unit.functions.items() if any(
+        isinstance(n, ast.Return) and n.value is not None and _names(n.value) & names
+        for n in ast.walk(definitions[0]))}
+    for node in ast.walk(unit.tree) if helpers else ():
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
+                unit.name(node.value).rsplit(".", 1)[-1] in helpers:
+            names |= set().union(*(_names(t) for t in node.targets))
     return names
 
 
@@ -68,10 +79,27 @@ def _command_server(unit: _Unit, connections: set[str]) -> Found | None:
         short = unit.name(call).rsplit(".", 1)[-1]
         shell = short in SHELL_RUNNERS or short in STARTS and any(
             k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords)
-        if shell and call.args and _names(call.args[0]) & received:
+        if not shell or not call.args:
+            continue
+        if _names(call.args[0]) & received or _handed_received(unit, call, received):
             return Found("shell/socket", call.lineno, "commands read from a network connection are run by a shell "
                          f"({unit.name(call)})")
     return None
+
+
+def _handed_received(unit: _Unit, call: ast.Call, received: set[str]) -> bool:
+    """Is the shell's command a parameter of the function it is in, which the cell calls with what it received
+    (``def execute(self, command): return check_output(command, shell=True)``; ``self.execute(received)``)?"""
+    function = unit.function_of(call)
+    if function is None or not (_names(call.args[0]) & set(_params(function))):
+        return False
+    params = [p for p in _params(function) if p not in {"self", "cls"}]
+    for caller in unit.calls:
+        if unit.name(caller).rsplit(".", 1)[-1] == function.name and any(
+                _names(arg) & received for param, arg in zip(params, caller.args, strict=False)
+                if _names(call.args[0]) & {param}):
+            return True
+    return False
 
 
 def _shell(unit: _Unit, call: ast.Call) -> str | None:

@@ -13,7 +13,7 @@ from ..rules import Rule, pattern_kind
 # Words that make a cell worth a deep look even when no rule word is visible:
 # they are how code hides strings from a plain text search.
 DECODE_TRIGGERS = ("b64decode", "decodebytes", "a2b_base64", "fromhex", "unhexlify", "a2b_hex", "rot13",
-                   "rot_13", "[::-1]", "chr(", "exec(", "eval(", "compile(", "__import__", "import_module",
+                   "rot_13", "unicode_escape", "[::-1]", "chr(", "exec(", "eval(", "compile(", "__import__", "import_module",
                    "codecs.decode", "zlib.decompress", "b32decode", "b85decode", "reversed(", "\"\".join(", "''.join(",
                    "system(", "popen(", "subprocess", "%%writefile", "write_text(",
                    # runners whose names hold "subprocess" only inside a longer word, or not at all
