@@ -1098,6 +1098,50 @@ def test_a_value_written_to_a_file_and_read_back_is_followed(engine):
                                          "['nvidia-smi', '-L']"))
 
 
+def shifted(text: str, k: int) -> list[int]:
+    return [ord(c) + k for c in text]
+
+
+OBJECT_DECODERS = {
+    "a callable object whose __call__ shifts codes back": (
+        "import os\nclass Shift:\n    def __init__(self, k):\n        self.k = k\n"
+        "    def __call__(self, *codes):\n        return ''.join(chr(c - self.k) for c in codes)\n"
+        f"u = Shift(7)\nos.system(u(*{shifted(MINER, 7)}))"),
+    "an object whose __str__ XORs the bytes it was made with": (
+        "import subprocess\nclass K:\n    key = 0x5A\n    def __init__(self, *b):\n        self.b = b\n"
+        "    def __str__(self):\n        return bytes(x ^ self.key for x in self.b).decode()\n"
+        f"subprocess.run(str(K(*{[ord(c) ^ 0x5A for c in MINER]})), shell=True)"),
+    "a string.Template kept in a name and filled in later": (
+        "import os, string\ntpl = string.Template('$a$b -o pool.example.net:3333 -u WALLET')\n"
+        "os.system(tpl.substitute(a='xm', b='rig'))"),
+}
+
+
+@pytest.mark.parametrize("cell", OBJECT_DECODERS.values(), ids=list(OBJECT_DECODERS))
+def test_decoders_kept_in_objects_are_applied(engine, cell):
+    """An object of the cell's own class used as a decoder (called, or turned into text) is applied like a
+    lambda, with the attributes its __init__ set; the same objects decoding an ordinary command stay allowed."""
+    verdict = engine.check_code(cell)
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    benign = (cell.replace(str(shifted(MINER, 7)), str(shifted("nvidia-smi -L", 7)))
+              .replace(str([ord(c) ^ 0x5A for c in MINER]), str([ord(c) ^ 0x5A for c in "nvidia-smi -L"]))
+              .replace("'$a$b -o pool.example.net:3333 -u WALLET'", "'$a$b -L'")
+              .replace("a='xm', b='rig'", "a='nvidia', b='-smi'"))
+    assert benign != cell
+    assert_allowed(engine, benign)
+
+
+def test_ordinary_classes_with_str_and_call_stay_allowed(engine):
+    """Records that print themselves and model wrappers that are called are what such methods are for."""
+    assert_allowed(engine, "from dataclasses import dataclass\nclass Point:\n    def __init__(self, x, y):\n"
+                           "        self.x, self.y = x, y\n    def __str__(self):\n        return f'({self.x}, {self.y})'\n"
+                           "print(str(Point(1, 2)))")
+    assert_allowed(engine, "import torch\nclass Scaler:\n    def __init__(self, k):\n        self.k = k\n"
+                           "    def __call__(self, x):\n        return x * self.k\nprint(Scaler(3)(torch.ones(2)))")
+    assert_allowed(engine, "import string\nt = string.Template('Dear $name, your run $job finished')\n"
+                           "print(t.substitute(name='Ada', job='resnet-3'))")
+
+
 def test_decoded_strings_inside_a_built_dict_are_read(engine):
     """``dict(zip(keys, map(decode, blobs)))``: each decoded value is text for the rules (a pool protocol's method
     names); the same table of ordinary words stays quiet."""

@@ -152,8 +152,8 @@ class _FocusedWalk:
                     for inner in stmt.body:  # class Vnc(Proc): blob = '...'; def payload(): return '...'
                         if type(inner) in (ast.Assign, ast.AnnAssign, ast.Return):
                             self._keep_payloads(inner.value)
-                        if type(inner) is ast.Assign and _sets_self(inner):
-                            self.assigns.append(inner)  # def __init__(self, *parts): self.parts = parts
+                        if type(inner) is ast.Assign and (_sets_self(inner) or kind is ast.ClassDef):
+                            self.assigns.append(inner)  # def __init__(self, *parts): self.parts = parts; key = 0x5A
                 elif kind is ast.With or kind is ast.If or kind is ast.Try:
                     for block in (stmt.body, getattr(stmt, "orelse", ()), getattr(stmt, "finalbody", ())):
                         self._visit_body(block)  # with open(p) as fh: cfg = json.load(fh): the bindings inside

@@ -19,9 +19,9 @@ import string
 import urllib.parse
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from .callables import TEMPLATE, _Class, _Function, _Object, _Objects
 from .decoders import MAX_FOLD, MAX_ITEMS, decode, decoder_kind
 from .naming import _Names
 from .rewrites import _def_statements, _inlined_locals, _returns_after_locals, reduced, substituted, yielded
@@ -50,16 +50,6 @@ OS_CONSTANTS = {"sep": "/", "curdir": ".", "pardir": "..", "extsep": ".", "paths
 PARTIAL_ARG = "partial_arg_"  # the one further argument a partial of a named function is given
 
 
-@dataclass(slots=True, repr=False)
-class _Function:
-    """A one-expression function (``lambda s: ...``, ``def f(s): return ...``): decoders are often wrapped in one."""
-
-    params: list[str]
-    defaults: dict[str, Any]
-    body: ast.expr
-    rest: str | None = None  # ``*xs``: the further positional arguments, as a list
-
-
 def _instance(node: ast.AST) -> bool:
     """``self``, ``cls``, ``Job()``, ``(j := Job())`` or a class itself (``Job.argv()``, a classmethod): a
     receiver whose method the folder may apply."""
@@ -76,7 +66,7 @@ def _adds(node: ast.AST) -> bool:
         == [a.arg for a in node.args.args]
 
 
-class _Folder(_Names):
+class _Folder(_Names, _Objects):
     """Evaluates the string-building expressions obfuscators use, and nothing else.
 
     Decoders nest freely (``zlib.decompress(base64.b64decode(s[::-1]))``), call
@@ -94,6 +84,7 @@ class _Folder(_Names):
         self.total = 0  # nodes folded in all
         self.exhausted = False  # a cap was hit: some values are unknown
         self.properties: set[str] = set()  # names of the cell's @property methods (self.argv folds their body)
+        self.classes: dict[str, _Class] = {}  # the cell's classes whose objects the folder can use (callables)
 
     def fold(self, node: ast.AST, depth: int = 0) -> Any:
         if depth == 0:
@@ -205,6 +196,8 @@ class _Folder(_Names):
     def _formatted(self, value: ast.FormattedValue, depth: int) -> str | None:
         """One ``{...}`` of an f-string, as the string it becomes (None when unknown)."""
         inner = self.fold(value.value, depth + 1)
+        if isinstance(inner, _Object):
+            inner = self.as_text(inner, depth)
         if inner is None:
             return None
         spec = self.fold(value.format_spec, depth + 1) if value.format_spec is not None else ""
@@ -426,6 +419,8 @@ class _Folder(_Names):
         fold = self.fold
         func = node.func
         args = node.args
+        if self.classes and (made := self.object_call(node, depth)) is not self:
+            return made
         function = self._callee(func, depth)
         if function is not None:
             values = self._spread(args, depth)
@@ -539,10 +534,13 @@ class _Folder(_Names):
                 if len(parts) >= 2 and all(isinstance(p, str) for p in parts) and len(parts[0]) == len(parts[1]):
                     return str.maketrans(*parts)
                 return None
-            if method in {"substitute", "safe_substitute"} and type(func.value) is ast.Call and \
-                    self.name(func.value.func, depth + 1) in {"Template", "string.Template"} and func.value.args:
-                # Template('./$exe --pool $pool').substitute(vars(self)): an unknown value keeps its placeholder
-                text = fold(func.value.args[0], depth + 1)
+            if method in {"substitute", "safe_substitute"} and type(func.value) in (ast.Call, ast.Name):
+                # Template('./$exe --pool $pool').substitute(vars(self)), or the template kept in a name: an
+                # unknown value keeps its placeholder
+                template = fold(func.value, depth + 1)
+                if not isinstance(template, _Object) or template.cls != TEMPLATE:
+                    return None
+                text = template.attrs.get("template")
                 mapping = fold(args[0], depth + 1) if args else {}
                 if not isinstance(text, str) or not isinstance(mapping, dict):
                     return None
@@ -634,6 +632,8 @@ class _Folder(_Names):
                 return list(value)
             if name == "str" and isinstance(value, (str, int)):
                 return str(value)
+            if name == "str" and isinstance(value, _Object):  # str(_K(51, 52)): the object's __str__
+                return self.as_text(value, depth)
             return value if name == "tuple" else value if name in {"bytes", "bytearray"} and isinstance(value, bytes) else None
         if name == "int" and 1 <= len(args) <= 2:
             value = fold(args[0], depth + 1)
@@ -658,6 +658,9 @@ class _Folder(_Names):
         if name == "json.dumps" and args:  # open(p, 'w').write(json.dumps(plan)): the text a read gives back
             value = fold(args[0], depth + 1)
             return json.dumps(value) if isinstance(value, (dict, list, str)) else None
+        if name in {"Template", "string.Template"} and len(args) == 1:
+            text = fold(args[0], depth + 1)  # the template, for a substitute() here or where it is kept
+            return _Object(TEMPLATE, {"template": text}) if isinstance(text, str) else None
         if name in {"json.loads"} and len(args) == 1:
             value = fold(args[0], depth + 1)  # json.loads('"\\u0078mrig"'): a string behind JSON escapes
             if isinstance(value, (dict, list)):

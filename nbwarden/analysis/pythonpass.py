@@ -115,6 +115,9 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         # class attributes are read as Class.name and self.name too (class C: tool = ...; C.tool)
         self.class_of = {id(stmt): node.name for node in self.tree.body if type(node) is ast.ClassDef
                          for stmt in node.body if type(stmt) in (ast.Assign, ast.AnnAssign)}
+        # classes whose objects are called or turned into text (u = Shift(7); u(111)): see callables
+        self.folder.classes = {node.name: cls for node in self.tree.body if type(node) is ast.ClassDef
+                               and (cls := self.folder.read_class(node)) is not None}
         bound, unresolved = constant_arguments(self.tree, self.folder.fold, self.analysis.source)
         self.env.update(bound)
         for node in self.assigns:
