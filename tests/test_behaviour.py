@@ -771,6 +771,16 @@ PAIRS = [
      "for row in csv.DictReader(open('signups.csv')):\n    d.get('https://forms.example.com/join')\n"
      "    d.find_element(By.NAME, 'email').send_keys(row['email'])\n"
      "    send_button = d.find_element(By.ID, 'submit')\n    send_button.click()"),
+    ("message storm: a userbot's command answered N times in the chat it came from; the same command answered once "
+     "per line of a text", "dos_attack",
+     "from telethon import TelegramClient, events\nclient = TelegramClient('me', API_ID, API_HASH)\n"
+     "@client.on(events.NewMessage(outgoing=True, pattern=r'\\.r(\\d+) (.*)'))\nasync def repeat(event):\n"
+     "    n, text = event.pattern_match.groups()\n    for _ in range(int(n)):\n        await event.respond(text)\n"
+     "client.start()\nclient.run_until_disconnected()",
+     "from telethon import TelegramClient, events\nclient = TelegramClient('me', API_ID, API_HASH)\n"
+     "@client.on(events.NewMessage(outgoing=True, pattern=r'\\.lines (.*)'))\nasync def lines(event):\n"
+     "    for line in event.pattern_match.group(1).split(';'):\n        await event.respond(line.strip())\n"
+     "client.start()\nclient.run_until_disconnected()"),
     ("message storm: a channel spammed for every item of a list; a remark sent only for the items that match",
      "dos_attack",
      "import discord\nclient = discord.Client(intents=discord.Intents.all())\n@client.event\nasync def on_message(message):\n"

@@ -1094,6 +1094,13 @@ def test_a_value_written_to_a_file_and_read_back_is_followed(engine):
     assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
     assert_allowed(engine, dumped.replace("['xm' + 'rig', '-o', 'pool.example.net:3333']",
                                           "['python', 'train.py', '--epochs', '3']"))
+    texted = ("import json, pathlib, subprocess\nPLAN = pathlib.Path('/content/.plan.json')\n"
+              "def save():\n    PLAN.write_text(json.dumps({'t': 'xmrig', 'o': ['-o', 'pool.example.net:3333']}))\n"
+              "def load():\n    raw = json.loads(PLAN.read_text())\n    return [raw['t'], *raw['o']]\n"
+              "save()\nsubprocess.run(load())")
+    verdict = engine.check_code(texted)
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_allowed(engine, texted.replace("'xmrig'", "'nvidia-smi'").replace("['-o', 'pool.example.net:3333']", "['-L']"))
     assert_allowed(engine, plain.replace("['xm' + 'rig', '-o', 'pool.example.net:3333', '-u', 'WALLET']",
                                          "['nvidia-smi', '-L']"))
 
@@ -1140,6 +1147,18 @@ def test_ordinary_classes_with_str_and_call_stay_allowed(engine):
                            "    def __call__(self, x):\n        return x * self.k\nprint(Scaler(3)(torch.ones(2)))")
     assert_allowed(engine, "import string\nt = string.Template('Dear $name, your run $job finished')\n"
                            "print(t.substitute(name='Ada', job='resnet-3'))")
+
+
+def test_names_joined_by_reduce_with_a_start_and_reversed_bytes_are_read(engine):
+    """``reduce(lambda a, b: a + b, parts, '')`` joins its parts after the start value, and ``bytes(reversed(b'...'))``
+    reads a byte string backwards; the same helpers building an ordinary name stay allowed."""
+    cell = ("import functools, importlib\n_j = lambda *p: functools.reduce(lambda a, b: a + b, p, '')\n"
+            "m = importlib.import_module(bytes(reversed(b'ssecorpbus')).decode())\n"
+            "getattr(m, _j('r', 'un'))([_j('xm', 'rig'), '-o', 'pool.example.net:3333', '-u', 'WALLET'])")
+    verdict = engine.check_code(cell)
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_allowed(engine, cell.replace("_j('xm', 'rig')", "_j('nvidia', '-smi')").replace(
+        ", '-o', 'pool.example.net:3333', '-u', 'WALLET'", ", '-L'"))
 
 
 def test_decoded_strings_inside_a_built_dict_are_read(engine):

@@ -555,11 +555,12 @@ class _Folder(_Names, _Objects):
         short = name.rsplit(".", 1)[-1]
         if short == "reduce" and len(args) == 3 and (pipeline := reduced(*args)) is not None:
             return fold(pipeline, depth + 1)  # reduce(lambda acc, f: f(acc), (b64decode, decompress), blob)
-        if short == "reduce" and len(args) == 2 and (self.name(args[0], depth + 1) in {"operator.add", "operator.concat"}
-                                                     or _adds(args[0])):
-            items = fold(args[1], depth + 1)
-            if isinstance(items, list) and items and all(isinstance(x, str) for x in items):
-                return _cap("".join(items))
+        if short == "reduce" and len(args) in (2, 3) and (
+                self.name(args[0], depth + 1) in {"operator.add", "operator.concat"} or _adds(args[0])):
+            items = fold(args[1], depth + 1)  # reduce(lambda a, b: a + b, parts, ''): the parts joined
+            start = fold(args[2], depth + 1) if len(args) == 3 else ""
+            if isinstance(items, list) and isinstance(start, str) and all(isinstance(x, str) for x in items):
+                return _cap(start + "".join(items))
             return None
         module = name.split(".", 1)[0]
         if args and (kind := decoder_kind(name, short, module)) is not None:
@@ -623,7 +624,7 @@ class _Folder(_Names, _Objects):
                 return None
         if name in {"str", "bytes", "bytearray", "list", "reversed", "tuple"} and len(args) == 1:
             value = fold(args[0], depth + 1)
-            if name == "reversed" and isinstance(value, (str, list)):
+            if name == "reversed" and isinstance(value, (str, list, bytes)):  # bytes: its codes, for bytes(...)
                 self.methods.add("reversed")
                 return list(reversed(value))
             if name in {"bytes", "bytearray"} and isinstance(value, list) and all(isinstance(x, int) for x in value):
@@ -665,6 +666,8 @@ class _Folder(_Names, _Objects):
             value = fold(args[0], depth + 1)  # json.loads('"\\u0078mrig"'): a string behind JSON escapes
             if isinstance(value, (dict, list)):
                 return value  # json.loads(fh.read()) of what the unit wrote with json.dump
+            if isinstance(value, str) and value == self.env.get(WRITTEN) and len(value) < MAX_JSON:
+                return self._read_back(True)  # json.loads(p.read_text()) of the JSON text the unit wrote
             if isinstance(value, str) and value.strip().startswith('"') and len(value) < MAX_JSON:
                 try:
                     decoded = json.loads(value)

@@ -124,7 +124,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
               "range(1000000", "range(10_000", "range(100_000", "range(1_000_000", "sms", "otp", "send_sms",
               "sendsms", "send_otp", "sendotp", "services.get(", ".sendmail(",
               # a bot's sends (a raid or DM bomber repeats one of them)
-              "ctx.send(", "channel.send(", "user.send(", "member.send(", ".send_message(", "messages.create(",
+              "ctx.send(", "channel.send(", "user.send(", "member.send(", ".send_message(", ".respond(", "messages.create(",
               "calls.create(", "call.create(",
               "pywhatkit", "pyautogui", "pynput", "import keyboard", "send_keys(",
               # a request line written by hand into a socket (as the source spells it): slowloris's start

@@ -27,7 +27,7 @@ SERVICES = re.compile(r"(services?|apis?|providers?|senders?|sites?|methods?|bom
 FEW = 5  # a loop of fewer rounds than this is a retry or a test, not a storm
 MAIL_PACE_S = 60  # a mail loop that waits this long per round is a notifier (an hourly report), not a bomber
 # a bot's sends: discord.py/pycord (ctx.send, channel.send, user.send), aiogram, python-telegram-bot, telebot
-CHAT_SENDS = frozenset({"send", "send_message", "sendMessage", "reply"})
+CHAT_SENDS = frozenset({"send", "send_message", "sendMessage", "reply", "respond"})
 # what a bot waits for inside a loop that talks with someone (each round answers a message), not at someone
 CHAT_WAITS = frozenset({"wait_for", "get_updates", "getUpdates", "input", "recv", "receive", "get_response"})
 # whom a bot's send goes to (a websocket's or a stream's awaited send is not a chat's)
@@ -177,13 +177,14 @@ def _chat_storm(unit: _Unit, call: ast.Call) -> Found | None:
     chunks (the message changes with the loop), writes to each member or chat of a list (the destination changes),
     talks with someone (the loop waits for their message) or posts a report every minute or more."""
     short = unit.name(call).rsplit(".", 1)[-1]
-    # a plain .send() or .reply() that is not awaited is a socket's or a mail library's
+    # a plain .send() or .reply() that is neither awaited nor made a task is a socket's or a mail library's
     if not isinstance(call.func, ast.Attribute) or \
-            short in {"send", "reply"} and not isinstance(unit.parent.get(id(call)), ast.Await):
+            short in {"send", "reply", "respond"} and not _awaited(unit, call):
         return None
     to = call.args[0] if short in {"send_message", "sendMessage"} and call.args else call.func.value
     peer = ast.unparse(to)
-    if not CHAT_PEER.search(peer) and not _got_from_getter(unit, to):
+    # Telethon's event.respond(text) answers in the chat the event came from, whatever the event is called
+    if short != "respond" and not CHAT_PEER.search(peer) and not _got_from_getter(unit, to):
         return None
     destination = _names(to)
     content = set().union(*(_names(a) for a in (*call.args, *(k.value for k in call.keywords))))
@@ -206,6 +207,13 @@ def _chat_storm(unit: _Unit, call: ast.Call) -> Found | None:
         return Found("flood/messages", call.lineno, f"the same chat or user ({peer[:60]}) is sent messages again and "
                      f"again (line {loop.lineno})")
     return None
+
+
+def _awaited(unit: _Unit, call: ast.Call) -> bool:
+    """``await ch.send(x)``, or the coroutine made a task (``loop.create_task(m.respond(x))``)."""
+    parent = unit.parent.get(id(call))
+    return isinstance(parent, ast.Await) or isinstance(parent, ast.Call) and \
+        unit.name(parent).rsplit(".", 1)[-1] in {"create_task", "ensure_future", "gather"}
 
 
 def _for_some_items(unit: _Unit, call: ast.Call, loop: ast.AST) -> bool:
