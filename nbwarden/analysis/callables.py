@@ -10,6 +10,8 @@ than one expression are not objects here: their calls fold to nothing, as before
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,18 +127,23 @@ class _Objects:
         function = self.classes[obj.cls].methods.get(method)
         if function is None:
             return None
-        missing = object()
-        keys = [f"self.{attr}" for attr in obj.attrs]
-        saved = {key: self.env.get(key, missing) for key in keys}
-        self.env.update(zip(keys, obj.attrs.values(), strict=True))
-        try:
+        with self.bound({f"self.{attr}": value for attr, value in obj.attrs.items()}):
             return self._invoke(function, values, keywords, depth)
+
+    @contextmanager
+    def bound(self, values: dict[str, Any]) -> Iterator[None]:
+        """``env`` with these names bound for the block, and as it was afterwards."""
+        missing = object()
+        saved = {name: self.env.get(name, missing) for name in values}
+        self.env.update(values)
+        try:
+            yield
         finally:
-            for key, value in saved.items():
+            for name, value in saved.items():
                 if value is missing:
-                    self.env.pop(key, None)
+                    self.env.pop(name, None)
                 else:
-                    self.env[key] = value
+                    self.env[name] = value
 
     def as_text(self, obj: _Object, depth: int) -> str | None:
         """``str(obj)``, ``f'{obj}'``: what the object's ``__str__`` (or ``__repr__``) gives."""

@@ -345,22 +345,13 @@ class _Folder(_Names, _Objects):
             return None
         if any(bound.get(p) is None for p in names):
             return None
-        missing = object()
-        saved = {p: self.env.get(p, missing) for p in names}
-        self.env.update((p, bound[p]) for p in names)
-        try:
+        with self.bound({p: bound[p] for p in names}):
             result = self.fold(function.body, depth + 1)
-            if isinstance(result, _Function):  # lambda k: (lambda data: ... k ...): the inner one keeps k
-                kept = {p: ast.Constant(bound[p]) for p in names
-                        if p not in result.params and isinstance(bound[p], (str, bytes, int, float))}
-                result = _Function(result.params, result.defaults, substituted(result.body, kept), result.rest)
-            return result
-        finally:
-            for param, value in saved.items():
-                if value is missing:
-                    self.env.pop(param, None)
-                else:
-                    self.env[param] = value
+        if isinstance(result, _Function):  # lambda k: (lambda data: ... k ...): the inner one keeps k
+            kept = {p: ast.Constant(bound[p]) for p in names
+                    if p not in result.params and isinstance(bound[p], (str, bytes, int, float))}
+            result = _Function(result.params, result.defaults, substituted(result.body, kept), result.rest)
+        return result
 
     def _spread(self, args: list[ast.expr], depth: int) -> list[Any] | None:
         """Folded items of a list display or a call's positional arguments, ``*xs`` spread in place when it folds
