@@ -1071,8 +1071,7 @@ def test_escapes_written_out_in_a_cell_that_names_an_escape_codec_are_read(engin
             "fd, path = tempfile.mkstemp()\nwith os.fdopen(fd, 'w') as fh:\n    json.dump(spec, fh)\n"
             "with open(path) as fh:\n    raw = json.load(fh)\n"
             "os.system(codecs.decode(raw['line'], 'unicode_escape'))")
-    verdict = engine.check_code(cell)
-    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_miner_blocked(engine, cell)
     assert_allowed(engine, cell.replace(escaped(MINER), escaped("nvidia-smi -L")))
     assert_allowed(engine, "import codecs, re\nCTRL = re.compile(r'[\\x00-\\x1f\\x7f]')\n"
                            "msg = r'caf\\xe9 na\\xefve \\u00e9t\\u00e9'\nprint(CTRL.sub('', codecs.decode(msg, 'unicode_escape')))")
@@ -1085,21 +1084,18 @@ def test_a_value_written_to_a_file_and_read_back_is_followed(engine):
     plain = ("import os\nline = ' '.join(['xm' + 'rig', '-o', 'pool.example.net:3333', '-u', 'WALLET'])\n"
              "with open('/tmp/job.txt', 'w') as fh:\n    fh.write(line)\n"
              "with open('/tmp/job.txt') as fh:\n    os.system(fh.read())")
-    verdict = engine.check_code(plain)
-    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_miner_blocked(engine, plain)
     dumped = ("import json, subprocess\nplan = {'argv': ['xm' + 'rig', '-o', 'pool.example.net:3333']}\n"
               "with open('plan.json', 'w') as fh:\n    json.dump(plan, fh)\n"
               "with open('plan.json') as fh:\n    spec = json.load(fh)\nsubprocess.run(spec['argv'])")
-    verdict = engine.check_code(dumped)
-    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_miner_blocked(engine, dumped)
     assert_allowed(engine, dumped.replace("['xm' + 'rig', '-o', 'pool.example.net:3333']",
                                           "['python', 'train.py', '--epochs', '3']"))
     texted = ("import json, pathlib, subprocess\nPLAN = pathlib.Path('/content/.plan.json')\n"
               "def save():\n    PLAN.write_text(json.dumps({'t': 'xmrig', 'o': ['-o', 'pool.example.net:3333']}))\n"
               "def load():\n    raw = json.loads(PLAN.read_text())\n    return [raw['t'], *raw['o']]\n"
               "save()\nsubprocess.run(load())")
-    verdict = engine.check_code(texted)
-    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_miner_blocked(engine, texted)
     assert_allowed(engine, texted.replace("'xmrig'", "'nvidia-smi'").replace("['-o', 'pool.example.net:3333']", "['-L']"))
     assert_allowed(engine, plain.replace("['xm' + 'rig', '-o', 'pool.example.net:3333', '-u', 'WALLET']",
                                          "['nvidia-smi', '-L']"))
@@ -1128,8 +1124,7 @@ OBJECT_DECODERS = {
 def test_decoders_kept_in_objects_are_applied(engine, cell):
     """An object of the cell's own class used as a decoder (called, or turned into text) is applied like a
     lambda, with the attributes its __init__ set; the same objects decoding an ordinary command stay allowed."""
-    verdict = engine.check_code(cell)
-    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_miner_blocked(engine, cell)
     benign = (cell.replace(str(shifted(MINER, 7)), str(shifted("nvidia-smi -L", 7)))
               .replace(str([ord(c) ^ 0x5A for c in MINER]), str([ord(c) ^ 0x5A for c in "nvidia-smi -L"]))
               .replace("'$a$b -o pool.example.net:3333 -u WALLET'", "'$a$b -L'")
@@ -1155,8 +1150,7 @@ def test_names_joined_by_reduce_with_a_start_and_reversed_bytes_are_read(engine)
     cell = ("import functools, importlib\n_j = lambda *p: functools.reduce(lambda a, b: a + b, p, '')\n"
             "m = importlib.import_module(bytes(reversed(b'ssecorpbus')).decode())\n"
             "getattr(m, _j('r', 'un'))([_j('xm', 'rig'), '-o', 'pool.example.net:3333', '-u', 'WALLET'])")
-    verdict = engine.check_code(cell)
-    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_miner_blocked(engine, cell)
     assert_allowed(engine, cell.replace("_j('xm', 'rig')", "_j('nvidia', '-smi')").replace(
         ", '-o', 'pool.example.net:3333', '-u', 'WALLET'", ", '-L'"))
 

@@ -53,7 +53,7 @@ class _Object:
 
 class _Objects:
     """A mixin of :class:`.folding._Folder`, which provides ``env``, ``classes``, ``fold``, ``function``,
-    ``_spread`` and ``_invoke``."""
+    ``_spread`` and ``_invoke``; ``signature`` serves ``function`` too."""
 
     env: dict[str, Any]
     classes: dict[str, _Class]
@@ -67,15 +67,11 @@ class _Objects:
             if not isinstance(stmt, ast.FunctionDef) or not stmt.args.args or stmt.args.args[0].arg != "self":
                 continue
             if stmt.name == "__init__":
-                spec = stmt.args
-                if spec.kwarg or spec.kwonlyargs:
+                signature = self.signature(stmt.args)
+                if signature is None:
                     return None
-                params = [a.arg for a in (*spec.posonlyargs, *spec.args)][1:]
-                defaults = {}
-                for param, default in zip(params[len(params) - len(spec.defaults):], spec.defaults, strict=True):
-                    if (value := self.fold(default, 1)) is not None:
-                        defaults[param] = value
-                init = _Function(params, defaults, ast.Constant(None), spec.vararg.arg if spec.vararg else None)
+                params, defaults, rest = signature
+                init = _Function(params[1:], defaults, ast.Constant(None), rest)
                 sets = [(s.targets[0].attr, s.value) for s in stmt.body if isinstance(s, ast.Assign) and
                         len(s.targets) == 1 and isinstance(s.targets[0], ast.Attribute) and
                         isinstance(s.targets[0].value, ast.Name) and s.targets[0].value.id == "self"]
@@ -84,6 +80,18 @@ class _Objects:
         if not OBJECT_METHODS & methods.keys():
             return None
         return _Class(init or _Function([], {}, ast.Constant(None)), sets, methods)
+
+    def signature(self, spec: ast.arguments, depth: int = 0) -> tuple[list[str], dict[str, Any], str | None] | None:
+        """A function's positional parameters, the defaults that fold, and its ``*rest``; None when it takes
+        keyword-only or ``**`` parameters (nothing the folder applies)."""
+        if spec.kwarg or spec.kwonlyargs:
+            return None
+        params = [arg.arg for arg in (*spec.posonlyargs, *spec.args)]
+        defaults = {}
+        for param, default in zip(params[len(params) - len(spec.defaults):], spec.defaults, strict=True):
+            if (value := self.fold(default, depth + 1)) is not None:
+                defaults[param] = value
+        return params, defaults, spec.vararg.arg if spec.vararg else None
 
     def object_call(self, node: ast.Call, depth: int) -> Any:
         """A call that makes one of the cell's objects (``Shift(7)``), calls one (``u(111)``) or a method of one
@@ -147,8 +155,10 @@ class _Objects:
 
     def as_text(self, obj: _Object, depth: int) -> str | None:
         """``str(obj)``, ``f'{obj}'``: what the object's ``__str__`` (or ``__repr__``) gives."""
+        if obj.cls == TEMPLATE:
+            return None
         for method in ("__str__", "__repr__"):
-            if obj.cls != TEMPLATE and method in self.classes[obj.cls].methods:
+            if method in self.classes[obj.cls].methods:
                 text = self.apply(obj, method, [], {}, depth)
                 return text if isinstance(text, str) else None
         return None

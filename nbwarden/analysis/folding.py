@@ -277,8 +277,7 @@ class _Folder(_Names, _Objects):
 
     def function(self, node: ast.Lambda | ast.FunctionDef, depth: int = 0) -> _Function | None:
         """``lambda s: ...`` or ``def f(s): return ...`` as something ``_invoke`` can apply, else None."""
-        spec = node.args
-        if spec.kwarg or spec.kwonlyargs:
+        if node.args.kwarg or node.args.kwonlyargs:
             return None
         if isinstance(node, ast.Lambda):
             body = node.body
@@ -292,12 +291,8 @@ class _Folder(_Names, _Objects):
                 body = yielded(statements)  # def parts(): yield a; for c in blobs: yield decode(c)
             if body is None:
                 return None
-        params = [arg.arg for arg in (*spec.posonlyargs, *spec.args)]
-        defaults = {}
-        for param, default in zip(params[len(params) - len(spec.defaults):], spec.defaults, strict=True):
-            if (value := self.fold(default, depth + 1)) is not None:
-                defaults[param] = value
-        return _Function(params, defaults, body, spec.vararg.arg if spec.vararg else None)
+        params, defaults, rest = self.signature(node.args, depth)  # the defaults folded once the body is known
+        return _Function(params, defaults, body, rest)
 
     def _partial(self, args: list[ast.expr], keywords: list[ast.keyword], depth: int) -> _Function | None:
         """``functools.partial(lambda f, s: ..., base64.b32decode)``: the function with its first parameters
@@ -709,7 +704,6 @@ class _Folder(_Names, _Objects):
             if all(isinstance(p, str) for p in parts):
                 return "/".join(p.rstrip("/") for p in parts)
         return None
-
 
     def _read_back(self, parsed: bool) -> Any:
         """What reading a file gives back in a unit that wrote one: the value written (parsed again by a loader

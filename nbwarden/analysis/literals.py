@@ -63,8 +63,7 @@ class _LiteralReader:
     analysis: Analysis
     depth: int
     string_ctx: dict[int, str]
-    _rot13: bool | None
-    _escapes: bool | None
+    _codecs_named: dict[re.Pattern[str], bool]
 
     def _string(self, node: ast.AST) -> None:
         ctx = self.string_ctx.get(id(node), CODE)
@@ -74,9 +73,9 @@ class _LiteralReader:
         value = node.value
         if ctx != CODE or len(value) < 8:
             return
-        if self._rot13_cell() and len(value) <= MAX_ROT13 and value.isascii():
+        if self._cell_names(ROT13_NAME) and len(value) <= MAX_ROT13 and value.isascii():
             self._blind(node, codecs.decode(value, "rot13"), "rot13")  # a cell that decodes rot13 somewhere
-        if value.isascii() and len(ESCAPE_SEQ.findall(value)) >= 2 and self._escape_cell():
+        if value.isascii() and len(ESCAPE_SEQ.findall(value)) >= 2 and self._cell_names(ESCAPE_CODEC):
             # escapes written out literally (r"\x61\x72..."), turned into text by a codec the cell names
             self._blind(node, codecs.decode(value, "unicode_escape", "replace"), "unicode_escape")
         for url in URL_RE.findall(value):
@@ -98,17 +97,12 @@ class _LiteralReader:
             if "/" in decoded or " -" in decoded:  # the decoded text may be a shell line too
                 add_shell(self.analysis, decoded, node.lineno, method, CODE, self.depth)
 
-    def _rot13_cell(self) -> bool:
-        """Does the unit name the rot13 codec (``codecs.decode(s, 'rot13')``, ``'rot_13'``)?  Decided once."""
-        if self._rot13 is None:
-            self._rot13 = ROT13_NAME.search(self.analysis.source) is not None
-        return self._rot13
-
-    def _escape_cell(self) -> bool:
-        """Does the unit name a codec that reads backslash escapes (``codecs.decode(s, 'unicode_escape')``)?"""
-        if self._escapes is None:
-            self._escapes = ESCAPE_CODEC.search(self.analysis.source) is not None
-        return self._escapes
+    def _cell_names(self, codec: re.Pattern[str]) -> bool:
+        """Does the unit name this codec anywhere (``codecs.decode(s, 'rot13')``, ``'unicode_escape'``)?  Decided
+        once per codec."""
+        if codec not in self._codecs_named:
+            self._codecs_named[codec] = codec.search(self.analysis.source) is not None
+        return self._codecs_named[codec]
 
     def _span(self, node: ast.AST, ctx: str) -> None:
         lines = self.analysis.lines

@@ -90,8 +90,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         self.derived_nodes: set[int] = set()  # expressions whose value is already recorded (an assignment's)
         self.loop_of: dict[int, ast.For] | None = None  # a statement's id -> the loop whose body holds it
         self._binding_end = (0, 0)
-        self._rot13: bool | None = None
-        self._escapes: bool | None = None
+        self._codecs_named = {}  # codec pattern -> does the unit name it (_LiteralReader._cell_names)
 
     def run(self) -> None:
         self.calls: list[ast.Call] = []

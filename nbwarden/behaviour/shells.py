@@ -91,15 +91,13 @@ def _handed_received(unit: _Unit, call: ast.Call, received: set[str]) -> bool:
     """Is the shell's command a parameter of the function it is in, which the cell calls with what it received
     (``def execute(self, command): return check_output(command, shell=True)``; ``self.execute(received)``)?"""
     function = unit.function_of(call)
-    if function is None or not (_names(call.args[0]) & set(_params(function))):
+    command = _names(call.args[0])
+    if function is None or not command & set(_params(function)):
         return False
     params = [p for p in _params(function) if p not in {"self", "cls"}]
-    for caller in unit.calls:
-        if unit.name(caller).rsplit(".", 1)[-1] == function.name and any(
-                _names(arg) & received for param, arg in zip(params, caller.args, strict=False)
-                if _names(call.args[0]) & {param}):
-            return True
-    return False
+    return any(unit.name(caller).rsplit(".", 1)[-1] == function.name and
+               any(param in command and _names(arg) & received for param, arg in zip(params, caller.args, strict=False))
+               for caller in unit.calls)
 
 
 def _shell(unit: _Unit, call: ast.Call) -> str | None:
