@@ -5,12 +5,16 @@ built-in packs live in ``nbwarden/packs``; operators add private pack
 directories on top, which may add rules, replace a rule by reusing its id,
 change a rule's severity (``overrides``) or turn rules off (``disable``).
 Every file is validated against ``pack.schema.yaml`` on load, and errors name
-the file and the rule.
+the file and the rule.  A pack text that passed once is remembered by its hash
+(:func:`_checked_before`), so a process that starts again (a CLI call, a gate
+or an agent) skips importing jsonschema and checking the same text.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,6 +28,9 @@ try:  # the engine's regex engine; packs are checked against it when it is insta
 except ImportError:  # pragma: no cover
     re2 = None
 
+# libyaml's parser where PyYAML has it: the same documents in a tenth of the time, and every process start reads
+# all the packs
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 BUILTIN_DIR = Path(__file__).with_name("packs")
 SCHEMA_PATH = Path(__file__).with_name("pack.schema.yaml")
 SEVERITIES = ("audit", "warn", "block")
@@ -125,7 +132,7 @@ class RuleSet:
 def _validator():
     import jsonschema  # slow to import: only packs need it, not every nbwarden command
 
-    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    schema = read_yaml(SCHEMA_PATH.read_text())
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
@@ -149,10 +156,47 @@ def _describe(error, data: dict[str, Any]) -> str:
     return f"{where} {location}: {message}".strip()
 
 
+def read_yaml(text: str) -> Any:
+    """A YAML document as ``yaml.safe_load`` reads it, with libyaml's parser when there is one."""
+    return yaml.load(text, Loader=_YAML_LOADER)
+
+
+def _check_key(text: str) -> str:
+    """What a pack's check depends on: its text, the schema and this module's checks."""
+    digest = hashlib.sha256()
+    for part in (SCHEMA_PATH.read_bytes(), Path(__file__).read_bytes(), text.encode("utf-8", "surrogatepass")):
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def _checks_dir() -> Path:
+    """Where the hashes of pack texts that passed are kept (``NBWARDEN_CACHE_DIR``, else the XDG cache)."""
+    base = os.environ.get("NBWARDEN_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "nbwarden")
+    return Path(base) / "checked-packs"
+
+
+def _checked_before(key: str) -> bool:
+    try:
+        return (_checks_dir() / key).is_file()
+    except OSError:
+        return False
+
+
+def _remember_checked(key: str) -> None:
+    try:  # an unwritable cache only means checking again next time
+        directory = _checks_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / key).touch()
+    except OSError:
+        pass
+
+
 def load_file(path: Path) -> dict[str, Any]:
     """Read and validate one pack file."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = read_yaml(text)
     except (OSError, UnicodeDecodeError) as exc:
         raise PackError(f"{path}: cannot read: {exc}") from exc
     except yaml.YAMLError as exc:
@@ -162,6 +206,16 @@ def load_file(path: Path) -> dict[str, Any]:
     for entry in data.get("changelog") or []:
         if isinstance(entry, dict) and hasattr(entry.get("date"), "isoformat"):
             entry["date"] = entry["date"].isoformat()  # YAML reads bare dates as dates
+    key = _check_key(text)
+    if not _checked_before(key):
+        _check(path, data)
+        _remember_checked(key)
+    return data
+
+
+def _check(path: Path, data: dict[str, Any]) -> None:
+    """The schema, then what it cannot say: regexes RE2 compiles, modifiers only where they apply, one kind per
+    pattern.  Raises :class:`PackError` naming the file and the rule."""
     errors = sorted(_validator().iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         listed = "\n  ".join(_describe(e, data) for e in errors[:10])
@@ -184,7 +238,6 @@ def load_file(path: Path) -> dict[str, Any]:
                                     "'regex' patterns")
                 if sum(k not in MODIFIERS for k in pattern) != 1:
                     raise PackError(f"{path}: rule {rule['id']!r}: a pattern has one kind, got {sorted(pattern)}")
-    return data
 
 
 def _groups(rule: dict[str, Any]) -> list[list[dict[str, Any]]]:

@@ -114,6 +114,26 @@ PAIRS = [
      "from selenium import webdriver\nfrom selenium.webdriver.common.by import By\nd = webdriver.Chrome()\n"
      "for term in open('queries.txt'):\n    q = d.find_element(By.NAME, 'q')\n    q.clear()\n    q.send_keys(term.strip())\n"
      "    d.find_element(By.ID, 'search').click()"),
+    ("flood: a datagram flood from a bound port; a datagram chat server answers whoever wrote to it", "dos_attack",
+     "import socket, os\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('0.0.0.0', 40000))\n"
+     "junk = os.urandom(1400)\nwhile True:\n    s.sendto(junk, ('203.0.113.9', 53))",
+     "import socket\nrooms = {}\ndef welcome(s, name, peer):\n    s.sendto(b'joined', peer)\n    rooms[name] = peer\n"
+     "def serve(s):\n    while True:\n        data, peer = s.recvfrom(4096)\n        kind, name = data.decode().split(' ', 1)\n"
+     "        if kind == 'J':\n            welcome(s, name, peer)\n"
+     "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('0.0.0.0', 9999))\nserve(s)"),
+    ("password trial: a wallet keystore opened with each word of a list; one typed password is no trial",
+     "password_cracking",
+     "import json\nfrom eth_account import Account\nstore = json.load(open('UTC--keystore.json'))\n"
+     "for word in open('guesses.txt'):\n    try:\n        Account.decrypt(store, word.strip())\n        print('it is', word)\n"
+     "        break\n    except ValueError:\n        continue",
+     "import json, getpass\nfrom eth_account import Account\nstore = json.load(open('UTC--keystore.json'))\n"
+     "key = Account.decrypt(store, getpass.getpass('keystore password: '))\nprint(Account.from_key(key).address)"),
+    ("password trial: a pyethereum keystore tried with a grammar's combinations", "password_cracking",
+     "import json, itertools\nfrom keys import decode_keystore_json\nblob = json.load(open('wallet.json'))\n"
+     "parts = [('A', 'a'), ('', 'moon'), ('1', '12')]\ncands = [''.join(p) for p in itertools.product(*parts)]\n"
+     "for c in cands:\n    try:\n        decode_keystore_json(blob, c)\n        break\n    except Exception:\n        pass",
+     "import json, os\nfrom keys import decode_keystore_json\nblob = json.load(open('wallet.json'))\n"
+     "priv = decode_keystore_json(blob, os.environ['WALLET_PASSWORD'])"),
     ("flood: threads of HTTP requests", "dos_attack",
      "import requests, threading\naim = 'http://shop.example.net/'\ndef spam():\n    while True:\n        requests.get(aim)\n"
      "for _ in range(400):\n    threading.Thread(target=spam).start()",
@@ -1226,7 +1246,11 @@ def test_own_model_demos_are_at_most_audited(engine):
     board = "%load_ext tensorboard\n%tensorboard --logdir runs\nfrom pyngrok import ngrok\nprint(ngrok.connect(6006))"
     assert engine.check_code(board).action == "allow"
     bare = "from pyngrok import ngrok\nprint(ngrok.connect(9000))"
-    assert engine.check_code(bare).action == "warn"  # a tunnel to something unknown is still a warning
+    verdict = engine.check_code(bare)  # a web tunnel with nothing named behind it: recorded, like a share link
+    assert verdict.action == "allow" and any(f.rule == "proxy_tunnel.ngrok" and f.severity == "audit"
+                                             for f in verdict.findings), verdict.to_dict()
+    raw = "from pyngrok import ngrok\nprint(ngrok.connect(9000, 'tcp'))"
+    assert engine.check_code(raw).action == "warn"  # a raw TCP tunnel carries anything: still a warning
 
 
 @pytest.mark.parametrize("served, flagged_", [

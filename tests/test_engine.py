@@ -375,6 +375,34 @@ def test_describes_is_only_for_text_patterns(tmp_path):
         rules.load([tmp_path], builtin=False)
 
 
+def test_a_pack_is_checked_again_whenever_its_text_changes(tmp_path, monkeypatch):
+    """Passing packs are remembered by their text's hash, so a restart skips the check; a changed text (here made
+    invalid) is checked again and still refused, and a refused text is never remembered."""
+    monkeypatch.setenv("NBWARDEN_CACHE_DIR", str(tmp_path / "cache"))
+    packs = tmp_path / "packs"
+    packs.mkdir()
+    (packs / "p.yaml").write_text(PACK)
+    first = rules.load([packs], builtin=False)
+    remembered = list((tmp_path / "cache" / "checked-packs").iterdir())
+    assert len(remembered) == 1
+    assert rules.load([packs], builtin=False).fingerprint() == first.fingerprint()
+    (packs / "p.yaml").write_text(PACK.replace("stratum\\\\+tcp://", "stratum(("))
+    with pytest.raises(rules.PackError, match="bad regex"):
+        rules.load([packs], builtin=False)
+    assert list((tmp_path / "cache" / "checked-packs").iterdir()) == remembered
+
+
+def test_an_unwritable_cache_only_means_checking_again(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("NBWARDEN_CACHE_DIR", str(blocker))
+    (tmp_path / "p.yaml").write_text(PACK)
+    assert rules.load([tmp_path], builtin=False).rules
+    (tmp_path / "p.yaml").write_text(PACK.replace("stratum\\\\+tcp://", "stratum(("))
+    with pytest.raises(rules.PackError, match="bad regex"):
+        rules.load([tmp_path], builtin=False)
+
+
 def test_bad_regex_is_reported(tmp_path):
     (tmp_path / "p.yaml").write_text(PACK.replace("stratum\\\\+tcp://", "stratum(("))
     with pytest.raises(rules.PackError, match="bad regex"):

@@ -133,6 +133,28 @@ def test_bare_tunnel_still_names_proxy_tunnel():
     assert verdict.action == "warn" and verdict.category == "proxy_tunnel"
 
 
+@pytest.mark.parametrize("cell", [
+    "from pyngrok import ngrok\nngrok.set_auth_token(TOKEN)\nprint(ngrok.connect(5000).public_url)",
+    "!cloudflared tunnel --url http://127.0.0.1:8000",
+    "!ssh -R 80:localhost:5000 serveo.net",
+])
+def test_a_web_tunnel_alone_is_recorded_like_a_share_link(cell):
+    """Nothing behind it that another rule names: recorded (an audit finding), named for the tunnel, allowed."""
+    verdict = ENGINE.check_notebook(notebook(cell))
+    assert verdict.action == "allow" and verdict.category == "proxy_tunnel", verdict.findings
+    assert {f.severity for f in verdict.findings} == {"audit"}, verdict.findings
+
+
+@pytest.mark.parametrize("cell,category", [
+    ("from pyngrok import ngrok\nprint(ngrok.connect(1080, 'tcp'))", "proxy_tunnel"),
+    ("!cloudflared tunnel --url http://localhost:6080 &", "remote_desktop_ssh"),
+    ("from pyngrok import ngrok\nprint(ngrok.connect(7681))", "remote_desktop_ssh"),
+])
+def test_a_raw_tcp_tunnel_or_a_browser_desktop_port_still_warns(cell, category):
+    verdict = ENGINE.check_notebook(notebook(cell))
+    assert verdict.action == "warn" and verdict.category == category, verdict.findings
+
+
 # ---------------------------------------------------------------------------- proxy and VPN servers
 
 SHADOWSOCKS_INSTALLER = """#!/usr/bin/env bash

@@ -117,7 +117,10 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     "password-trial": ("pwd=", "password=", "setpassword", "passwd=", ".login(", "checkpw", "hexdigest", "crypt(", "decrypt(",
                        "authenticate(", "sshpass", "pxssh", "ftplib", "steghide", "itertools.product", "send_keys(",
                        "rockyou", "md5(", "sha1(", "sha256(", "sha512(", "md5sumhex(", "sha1sumhex(",
-                       "sha256sumhex(", "sha512sumhex(", "auth=(", "load_key(", "ssh-keygen"),
+                       "sha256sumhex(", "sha512sumhex(", "auth=(", "load_key(", "ssh-keygen",
+                       # a wallet's keystore opened with a password (trials.WALLET_OPENERS but decrypt, above)
+                       "decode_keystore_json(", "decrypt_keystore(", "from_encrypted_json(", "fromv3(", "from_v3(",
+                       "from_keystore("),
     "flood": ("while true", "while 1", "thread(", "process(", "(thread)", ".thread)", "(process)", ".process)",
               "threadpoolexecutor", "gather(", "sendto(", "sock_raw", "socket.socket(", ".connect((",
               "scapy", "create_task(", "open_connection(", "create_connection(", "range(10000", "range(100000",

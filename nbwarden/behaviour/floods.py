@@ -486,9 +486,10 @@ def _many(unit: _Unit, loop: ast.AST) -> bool:
 def _floods(unit: _Unit) -> list[Found]:
     found: list[Found] = []
     seen: set[str] = set()
-    # a unit that accepts connections opens its own to where its clients ask: a relay, not a flood
+    # a unit that accepts connections opens its own to where its clients ask: a relay, not a flood; a datagram
+    # server (bind, then recvfrom) answers whoever wrote to it
     called = {unit.name(c).rsplit(".", 1)[-1] for c in unit.calls}
-    serving = bool(called & {"accept", "start_server", "serve_forever"})
+    serving = bool(called & {"accept", "start_server", "serve_forever"}) or {"bind", "recvfrom"} <= called
     # an event-driven client (sockets handed to a selector, read when they are ready) reads its answers in the
     # selector's loop, not in the loop that opens them
     evented_reader = {"register", "recv"} <= called

@@ -34,6 +34,12 @@ ACCOUNT_WORK = re.compile(r"^_*(create|add|set|update|insert|register|new|make|c
                           r"generate|validate_new|signup|sign_up)", re.I)
 
 
+# what opens a crypto wallet's encrypted keystore with a password, its second argument (eth_account's
+# Account.decrypt, pyethereum's decode_keystore_json, web3/ethereumjs-style loaders); decrypt only on a wallet
+WALLET_OPENERS = frozenset({"decrypt", "decode_keystore_json", "decrypt_keystore", "from_encrypted_json", "fromV3",
+                            "from_v3", "from_keystore"})
+WALLET_OWNER = re.compile(r"account|wallet|keystore|keyfile|eth", re.I)
+
 # a client's login method given a user and a password (FTP, SMTP, IMAP, paramiko transports)
 LOGINS = frozenset({"login", "auth_password", "auth_plain", "auth_login"})
 
@@ -50,6 +56,8 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
         return "archive", call.args[0]
     if short in {"decrypt", "authenticate"} and call.args and re.search(r"pdf|fitz|pikepdf|reader|doc", _owner(unit, call), re.I):
         return "archive", call.args[0]
+    if short in WALLET_OPENERS and len(call.args) >= 2 and (short != "decrypt" or WALLET_OWNER.search(_owner(unit, call))):
+        return "archive", call.args[1]  # Account.decrypt(keystore, pw): a wallet's keystore opened with a guess
     if short in {"SevenZipFile", "RarFile", "AESZipFile", "load_key"}:
         pwd = unit.keyword(call, "password", "pwd")
         if pwd is None and short == "load_key" and call.args:
