@@ -1281,6 +1281,25 @@ def test_runner_arguments_built_in_variables_are_read(engine):
     assert engine.check_code(fetch).action == "allow"
 
 
+BUILDER = ("import subprocess\nflags = {'port': 6881, 'quiet': True}\nMOUNTS = {'/content/a': 'a:r'}\n"
+           "def build(verb, target):\n"
+           "    argv = ['npx', '--yes', TOOL, verb, str(target)]\n    for k, v in flags.items():\n"
+           "        if v is True:\n            argv.append(f'--{k}')\n        elif v:\n"
+           "            argv += [f'--{k}', str(v)]\n    for src, spec in MOUNTS.items():\n"
+           "        where, mode = spec.split(':')\n        argv += ['--mount', f'{src}:{where}:{mode}']\n"
+           "    argv.extend(['--out', '/content/out'])\n    return argv\n"
+           "for item in sorted(pathlib.Path(SRC).iterdir()):\n    subprocess.Popen(build(VERB, item))")
+
+
+@pytest.mark.parametrize("tool,verb,flagged_", [("webtorrent-cli", "seed", True), ("prettier", "--check", False)])
+def test_an_argv_built_by_a_helper_with_appends_is_read(engine, tool, verb, flagged_):
+    """A def that starts an argv from a literal and grows it (appends in a loop left out, the certain ones kept),
+    called with an argument nobody can know (a loop's item): its command is read with a placeholder there."""
+    cell = BUILDER.replace("TOOL", repr(tool)).replace("VERB", repr(verb)).replace("SRC", "'/content/share'")
+    verdict = engine.check_code(cell)
+    assert flagged(verdict, "torrent_p2p") if flagged_ else verdict.action == "allow", verdict.to_dict()
+
+
 def test_an_upload_is_file_hosting_only_when_it_is_kept():
     """A form that reads an upload and answers (an image-analysis API behind a tunnel) keeps nothing for anyone,
     nor does one that saves it where its model reads it; one that keeps uploads and lists them to visitors is a

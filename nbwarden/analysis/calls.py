@@ -488,6 +488,14 @@ class _CallHandlers:
             return inner if isinstance(inner, str) else None
         if isinstance(expr, ast.IfExp):
             return self._loose_part(expr.body, depth)
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and \
+                not any(isinstance(a, ast.Starred) for a in expr.args) and \
+                isinstance(function := self.folder._callee(expr.func, depth), _Function) and function.rest is None:
+            # argv_for("seed", item): the cell's own function, its body read with the call's arguments in place
+            # (an argument with no known value, a loop's item, stays a placeholder)
+            given = dict(zip(function.params, expr.args, strict=False))
+            given.update({k.arg: k.value for k in expr.keywords if k.arg in function.params})
+            return self._loose(substituted(function.body, given), depth + 1)
         if isinstance(expr, ast.Call) and not expr.keywords and isinstance(expr.func, ast.Name) and (
                 expr.func.id in {"list", "tuple"} and len(expr.args) == 1 or expr.func.id == "filter" and
                 len(expr.args) == 2 and isinstance(expr.args[0], ast.Constant) and expr.args[0].value is None):

@@ -1,6 +1,7 @@
 """AST rewrites that turn a few statements into one expression the folder can read.
 
-A def of a few local assignments and a return (``a = f(x); return g(a)`` as ``g(f(x))``), a generator that only
+A def of a few local assignments and a return (``a = f(x); return g(a)`` as ``g(f(x))``), also when it grows a
+local list before returning it (an argv built with appends, the conditional ones left out), a generator that only
 yields (``[a] + [f(x) for x in it]``), a function's body with one call's arguments in place of its parameters, and
 a loop that pipes a value through a list of decoders (``for op in ops: data = op(data)`` as ``c(b(a(data)))``).
 Rewriting keeps one reader (the folder) instead of a second evaluator per statement shape.
@@ -12,6 +13,8 @@ import ast
 import copy
 
 MAX_LOCALS = 5  # assignments before its return that a def may make and still be read as one expression
+MAX_GROWTH = 12  # appends, extends and += to a local list that it may make besides
+GROWERS = frozenset({"append", "extend"})
 
 
 def _def_statements(node: ast.FunctionDef) -> list[ast.stmt] | None:
@@ -27,12 +30,73 @@ def is_property(node: ast.FunctionDef) -> bool:
         node.decorator_list[0].id == "property"
 
 
+def _plain_assign(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+
+
+def _growth(stmt: ast.stmt, lists: set[str]) -> ast.expr | None:
+    """``argv.append(x)``, ``argv.extend(xs)`` or ``argv += [...]`` on a local list as the list's new value
+    (``argv + [x]``); None for any other statement."""
+    if isinstance(stmt, ast.AugAssign) and isinstance(stmt.op, ast.Add) and isinstance(stmt.target, ast.Name) and \
+            stmt.target.id in lists:
+        return ast.BinOp(left=ast.Name(id=stmt.target.id, ctx=ast.Load()), op=ast.Add(), right=_as_list(stmt.value))
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in GROWERS and \
+            isinstance(call.func.value, ast.Name) and call.func.value.id in lists and len(call.args) == 1 and \
+            not call.keywords:
+        added = ast.List(elts=[call.args[0]], ctx=ast.Load()) if call.func.attr == "append" else _as_list(call.args[0])
+        return ast.BinOp(left=ast.Name(id=call.func.value.id, ctx=ast.Load()), op=ast.Add(), right=added)
+    return None
+
+
+def _as_list(expr: ast.expr) -> ast.expr:
+    return expr if isinstance(expr, ast.List) else ast.Call(func=ast.Name(id="list", ctx=ast.Load()), args=[expr],
+                                                            keywords=[])
+
+
+def _only_grows(stmt: ast.stmt, lists: set[str]) -> bool:
+    """An ``if``/``for``/``while`` whose every statement only grows local lists (``if verbose: argv.append('-v')``),
+    or sets a name of its own on the way (``mount, perm = spec.split(':')``): what it adds depends on the run, so the
+    rewrite leaves it out and keeps the list's certain part."""
+    if isinstance(stmt, (ast.Pass, ast.Continue)) or _growth(stmt, lists) is not None:
+        return True
+    if isinstance(stmt, ast.Assign):
+        targets = {n.id for t in stmt.targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        return all(isinstance(t, (ast.Name, ast.Tuple)) for t in stmt.targets) and not targets & lists
+    if isinstance(stmt, (ast.If, ast.For, ast.While)):
+        return all(_only_grows(s, lists) for s in [*stmt.body, *stmt.orelse])
+    return False
+
+
+def _local_steps(statements: list[ast.stmt]) -> list[tuple[str, ast.expr]] | None:
+    """The (name, value) assignments a def's statements before its return amount to, appends to local lists as
+    assignments (``argv = argv + [x]``) and conditional ones left out; None when a statement is anything else or
+    there are too many."""
+    steps: list[tuple[str, ast.expr]] = []
+    lists: set[str] = set()
+    growth = 0
+    for stmt in statements:
+        if _plain_assign(stmt):
+            name = stmt.targets[0].id
+            (lists.add if isinstance(stmt.value, ast.List) else lists.discard)(name)
+            steps.append((name, stmt.value))
+            continue
+        grown = _growth(stmt, lists)
+        if grown is not None:
+            steps.append((grown.left.id, grown))
+        elif not (lists and _only_grows(stmt, lists)):
+            return None
+        growth += 1
+    if len(steps) - growth > MAX_LOCALS or growth > MAX_GROWTH:
+        return None
+    return steps
+
+
 def _returns_after_locals(statements: list[ast.stmt]) -> bool:
-    """A return of a value after at most :data:`MAX_LOCALS` plain assignments to local names."""
+    """A return of a value after at most :data:`MAX_LOCALS` plain assignments to local names (and appends to
+    local lists, :func:`_local_steps`)."""
     return bool(statements) and isinstance(statements[-1], ast.Return) and statements[-1].value is not None and \
-        len(statements) <= MAX_LOCALS + 1 and all(
-            isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name)
-            for s in statements[:-1])
+        _local_steps(statements[:-1]) is not None
 
 
 def foldable_def(node: ast.FunctionDef) -> bool:
@@ -45,8 +109,8 @@ def foldable_def(node: ast.FunctionDef) -> bool:
 def _inlined_locals(statements: list[ast.stmt]) -> ast.expr:
     """``a = f(x); b = g(a); return h(b)`` (:func:`_returns_after_locals`) as the one expression ``h(g(f(x)))``."""
     returned = statements[-1].value
-    for stmt in reversed(statements[:-1]):
-        returned = substituted(returned, {stmt.targets[0].id: stmt.value})
+    for name, value in reversed(_local_steps(statements[:-1]) or []):
+        returned = substituted(returned, {name: value})
     return returned
 
 
