@@ -1,5 +1,6 @@
-"""Shell commands inside files that are not scripts: Dockerfiles, CI pipelines, compose files, Procfiles and
-expect scripts.
+"""Shell commands inside files that are not scripts: Dockerfiles, CI pipelines, compose files, Procfiles, expect
+scripts, and the command lines a JavaScript launcher hands to a shell (Pinokio's ``shell.run`` messages, Node's
+``exec("...")``).
 
 A Dockerfile's ``RUN apt-get install -y jellyfin`` or a pipeline's ``script: - ./xmrig -o pool:3333`` runs
 as shell, but the file's suffix says "data", so only the text-level checks would read it.  These functions
@@ -58,6 +59,8 @@ def kind_of_name(path: str | PurePath, text: str = "") -> str | None:
         return "procfile"
     if name.endswith(".exp"):
         return "expect"
+    if p.suffix.lower() in JAVASCRIPT_SUFFIXES:
+        return "javascript"
     return None
 
 
@@ -65,7 +68,7 @@ def commands(kind: str, text: str) -> str:
     """The file's commands as shell, one per original line (``""`` when none were found)."""
     lines = text.split("\n")
     out = {"dockerfile": _dockerfile, "pipeline": _pipeline, "procfile": _procfile,
-           "expect": _expect}[kind](lines)
+           "expect": _expect, "javascript": _javascript}[kind](lines)
     return "\n".join(out) if any(line.strip() for line in out) else ""
 
 
@@ -203,6 +206,42 @@ def _same_block(lines: list[str], a: int, b: int, indent: int) -> bool:
 
 def _procfile(lines: list[str]) -> list[str]:
     return [line.split(":", 1)[1].strip() if re.match(r"^\s*[\w.-]+\s*:", line) else "" for line in lines]
+
+
+JAVASCRIPT_SUFFIXES = frozenset({".js", ".mjs", ".cjs", ".ts"})
+# a JavaScript string that starts like a command line: the programs launchers hand to a shell
+_JS_COMMAND = re.compile(r"^(?:sudo\s+)?(?:git|python[\d.]*|pip[\d.]*|conda|uv|npm|npx|bash|sh|wget|curl|"
+                         r"apt(?:-get)?|docker|chmod|nohup|screen|\./[\w./-]+)\s+\S")
+_JS_STRING = re.compile(r"""'((?:[^'\\\n]|\\.)*)'|"((?:[^"\\\n]|\\.)*)"|`((?:[^`\\\n]|\\.)*)`""")
+# ["python", script, "--config", cfg].join(" "): an argv written as an array of words
+_JS_JOINED = re.compile(r"""\[([^\[\]]{1,2000})\]\s*\.join\(\s*["'` ]\s*["'`]\s*\)""")
+_JS_TEMPLATE_HOLE = re.compile(r"\$\{([^{}]*)\}")
+
+
+def _javascript(lines: list[str]) -> list[str]:
+    """String literals that are command lines (``"git clone https://..."``, ``"python run.py -s x"``), and arrays
+    of words joined with spaces whose first word is a program, each on the line it starts on; a template literal's
+    ``${x}`` and an array's non-literal words become ``{x}`` placeholders."""
+    text = "\n".join(lines)
+    out = [""] * len(lines)
+
+    def put(offset: int, command: str) -> None:
+        row = text.count("\n", 0, offset)
+        out[row] = f"{out[row]}; {command}" if out[row] else command
+
+    for m in _JS_JOINED.finditer(text):
+        words = [w.strip() for w in m.group(1).split(",") if w.strip()]
+        parts = [s.group(1) or s.group(2) or s.group(3) or "" if (s := _JS_STRING.fullmatch(w)) else
+                 "{" + re.sub(r"\W+", "_", w).strip("_") + "}" for w in words]
+        if parts and _JS_COMMAND.match(" ".join(parts)):
+            put(m.start(), shlex.join(parts))
+    for m in _JS_STRING.finditer(text):
+        body = m.group(1) or m.group(2) or m.group(3) or ""
+        body = _JS_TEMPLATE_HOLE.sub(lambda h: "{" + re.sub(r"\W+", "_", h.group(1)).strip("_") + "}", body)
+        body = body.replace("\\'", "'").replace('\\"', '"')
+        if _JS_COMMAND.match(body):
+            put(m.start(), body)
+    return out
 
 
 def _expect(lines: list[str]) -> list[str]:

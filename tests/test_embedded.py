@@ -104,6 +104,24 @@ CASES = [
      "web_file_hosting"),
     ("lab/docker-compose.yml.example", "services:\n  lab:\n    image: jupyter/scipy-notebook:latest\n"
                                        "    ports: ['127.0.0.1:8888:8888']\n", None),
+    # a JavaScript launcher (Pinokio's shell.run, Node's exec) hands its strings to a shell
+    ("launcher/install.js", "module.exports = {\n  run: [{\n    method: 'shell.run',\n    params: {\n"
+                            "      message: [\n        'git clone https://github.com/someone/roop-unleashed app',\n"
+                            "        'pip install -r requirements.txt',\n        `python run.py --execution-provider ${gpu}`\n"
+                            "      ]\n    }\n  }]\n}\n", "deepfake"),
+    ("launcher/install.js", "module.exports = {\n  run: [{\n    method: 'shell.run',\n    params: {\n"
+                            "      message: [\n        'git clone https://github.com/someone/stable-diffusion-webui app',\n"
+                            "        'pip install -r requirements.txt',\n        `python launch.py --port ${port}`\n"
+                            "      ]\n    }\n  }]\n}\n", None),
+    ("animate/run.js", "module.exports = async (kernel) => {\n  const cmd = [\n    'python', script,\n"
+                       "    '--config', 'config/vox-256.yaml',\n    '--driving_video', kernel.input,\n"
+                       "    '--source_image', kernel.params.face,\n    '--checkpoint', 'checkpoints/vox.pth.tar',\n"
+                       "    '--relative', '--adapt_scale'\n  ].join(' ')\n  return { run: [{ method: 'shell.run', "
+                       "params: { message: cmd } }] }\n}\n", "deepfake"),
+    ("animate/run.js", "module.exports = async (kernel) => {\n  const cmd = [\n    'python', script,\n"
+                       "    '--config', 'config/anime.yaml',\n    '--input', kernel.input,\n"
+                       "    '--checkpoint', 'checkpoints/animegan.pth'\n  ].join(' ')\n  console.log('python demo.py --help')\n"
+                       "  return { run: [{ method: 'shell.run', params: { message: cmd } }] }\n}\n", None),
 ]
 
 
@@ -131,6 +149,9 @@ def test_commands_keep_their_lines_and_odd_files_give_none():
     assert kind_of_name("docker/Dockerfile.gpu") == "dockerfile" and kind_of_name("notes.txt") is None
     assert kind_of_name("app/Dockerfile-cuda") == "dockerfile" and kind_of_name("base.dockerfile") == "dockerfile"
     assert kind_of_name("docs/dockerfiles.md") is None and kind_of_name("mydockerfile_notes.txt") is None
+    assert kind_of_name("pinokio/start.js") == "javascript" and kind_of_name("notes.json") is None
+    js = "const a = 'hello world'\nexec(`./xmrig -o ${pool} -u ${wallet}`)\nconst b = ['npx', 'serve', dir].join(' ')\n"
+    assert commands("javascript", js).split("\n") == ["", "./xmrig -o {pool} -u {wallet}", "npx serve '{dir}'", ""]
 
 
 def test_programs_in_other_languages_are_code_and_data_stays_data():
