@@ -11,6 +11,8 @@ YAML or Dockerfile grammar: a file they cannot follow yields fewer commands, nev
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
 import re
 import shlex
@@ -224,9 +226,10 @@ def _javascript(lines: list[str]) -> list[str]:
     ``${x}`` and an array's non-literal words become ``{x}`` placeholders."""
     text = "\n".join(lines)
     out = [""] * len(lines)
+    starts = list(itertools.accumulate((len(line) + 1 for line in lines[:-1]), initial=0))
 
     def put(offset: int, command: str) -> None:
-        row = text.count("\n", 0, offset)
+        row = bisect.bisect_right(starts, offset) - 1
         out[row] = f"{out[row]}; {command}" if out[row] else command
 
     for m in _JS_JOINED.finditer(text):
