@@ -327,6 +327,38 @@ def test_sensor_attributes_subprocess_to_package(tmp_path):
                for m in msgs), msgs
 
 
+QUIESCE = """
+import atexit, json, sys, threading
+registered = []
+atexit.register = lambda f, *a, **k: registered.append(f) or f
+from nbwarden.agent.sensor import Sensor
+sensor = Sensor(directory=sys.argv[1], veto=False)
+sensor.start()
+with sensor._queue_cv:  # a module to check, as an import would queue it
+    sensor._queue.append(("import", "xmrig_helper"))
+    sensor._queue_cv.notify_all()
+worker = next(t for t in threading.enumerate() if t.name == "nbwarden-sensor-worker")
+for f in registered:
+    f()
+worker.join(timeout=5)
+print(json.dumps({"engine_ready": sensor.engine_ready.is_set(), "worker_alive": worker.is_alive()}))
+"""
+
+
+def test_at_exit_the_sensor_stops_its_threads_outside_the_engine(tmp_path):
+    """A daemon thread that the interpreter's shutdown stops inside RE2's C++ code aborts the process (a kernel
+    exited with SIGABRT). At exit the sensor lets the rules finish loading and its worker finish the check it is in;
+    the worker then ends, so nothing of the sensor runs while the interpreter finalises. (In a child process: the
+    sensor installs an audit hook, which cannot be removed.)"""
+    sock = _listen(tmp_path / "agent.sock")
+    out = subprocess.run([sys.executable, "-c", QUIESCE, str(tmp_path)], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    sock.close()
+    assert out.returncode == 0, out.stderr[-2000:]
+    state = json.loads(out.stdout.strip().splitlines()[-1])
+    assert state["engine_ready"] and not state["worker_alive"], state
+
+
 def test_cli_agent_status_and_kernelspec(tmp_path):
     from nbwarden.cli import main
 

@@ -25,6 +25,7 @@ and checks the sender of every report with ``SO_PASSCRED``.
 
 from __future__ import annotations
 
+import atexit
 import fnmatch
 import json
 import os
@@ -42,6 +43,10 @@ WATCHED = frozenset({"import", "open", "socket.connect", "compile", *SUBPROCESS_
 INFRA_PACKAGES = frozenset({"ipykernel", "IPython", "tornado", "zmq", "traitlets", "jupyter_client", "jupyter_core",
                             "nbwarden", "debugpy", "comm", "pip", "setuptools", "_pytest", "pytest", "pluggy"})
 MAX_DESTINATIONS = 256
+# at exit, how long to let the rules finish loading and the worker its check (:meth:`Sensor._quiesce`): a thread
+# stopped by the interpreter's shutdown inside RE2's C++ code aborts the whole process ("terminate called without an
+# active exception")
+EXIT_WAIT_S = 30.0
 
 
 class PolicyViolation(Exception):
@@ -69,6 +74,8 @@ class Sensor:
         self._destinations: set[tuple] = set()
         self._queue: list[tuple[str, str]] = []
         self._queue_cv = threading.Condition()
+        self._closing = False
+        self._worker_done = threading.Event()
         self.dropped = 0
         self.sent = 0
         self.vetoed = 0
@@ -90,6 +97,7 @@ class Sensor:
             self._bind_reply()
             threading.Thread(target=self._load_engine, name="nbwarden-sensor-engine", daemon=True).start()
             threading.Thread(target=self._worker, name="nbwarden-sensor-worker", daemon=True).start()
+            atexit.register(self._quiesce)  # runs before the interpreter stops its daemon threads
             if self._in is not None:
                 threading.Thread(target=self._listen, name="nbwarden-sensor-notices", daemon=True).start()
             self.send({"type": "hello", "python": sys.executable, "argv": sys.argv[:8], "reply": self.reply_path,
@@ -284,21 +292,35 @@ class Sensor:
     def _worker(self) -> None:
         """Off the hot path: check newly imported top-level modules with the engine."""
         self._guard(True)
-        while True:
-            with self._queue_cv:
-                while not self._queue:
-                    self._queue_cv.wait()
-                items, self._queue[:] = list(self._queue), []
-            engine = self._engine()
-            if engine is None:
-                continue
-            for kind, name in items:
-                try:
-                    verdict = engine.check_code(f"import {name}\n", "python")
-                except Exception:
+        try:
+            while True:
+                with self._queue_cv:
+                    while not self._queue and not self._closing:
+                        self._queue_cv.wait()
+                    if self._closing:
+                        return
+                    items, self._queue[:] = list(self._queue), []
+                engine = self._engine()
+                if engine is None:
                     continue
-                if verdict.action != "allow" or verdict.findings:
-                    self.send({"type": kind, "module": name, "verdict": _brief(verdict)})
+                for kind, name in items:
+                    try:
+                        verdict = engine.check_code(f"import {name}\n", "python")
+                    except Exception:
+                        continue
+                    if verdict.action != "allow" or verdict.findings:
+                        self.send({"type": kind, "module": name, "verdict": _brief(verdict)})
+        finally:
+            self._worker_done.set()
+
+    def _quiesce(self) -> None:
+        """At exit: let the rules finish loading and the worker finish the check it is in, so that no thread is
+        stopped by the interpreter's shutdown inside RE2's C++ code, which aborts the whole process."""
+        self.engine_ready.wait(EXIT_WAIT_S)
+        with self._queue_cv:
+            self._closing = True
+            self._queue_cv.notify_all()
+        self._worker_done.wait(EXIT_WAIT_S)
 
     def _listen(self) -> None:
         self._guard(True)
