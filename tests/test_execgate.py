@@ -129,6 +129,35 @@ def test_hash_lists_and_system_paths(engine, probes, tmp_path):
     assert cfg.deny_hashes == {digest: "crypto_mining"}
 
 
+def test_published_share_link_client_allowed_other_frp_builds_denied(engine, tmp_path):
+    """gradio's share link runs its own frp client: the cell policy records share links (audit), so the gate must
+    not deny that client, while any other build of frp (a tunnel for its own sake) is still denied."""
+    shipped = execgate.load_share_link_clients()
+    assert shipped["c791d1f047b41ff5885772fc4bf20b797c6059bbd82abb9e31de15e55d6a57c4"] == "gradio-frpc-0.3 linux_amd64"
+    frpc = tmp_path / "frpc_linux_amd64_v0.3"
+    frpc.write_bytes(b"\x7fELF\x02\x01\x01" + b"\0" * 64 + b" github.com/fatedier/frp/client frpc.ini "
+                     b"login to server success start proxy success " + os.urandom(2000))
+    import hashlib
+
+    digest = hashlib.sha256(frpc.read_bytes()).hexdigest()
+    plain = decide(engine, frpc)
+    assert plain.action == "deny" and "proxy_tunnel.frp-binary" in plain.rules
+    decider = Decider(engine, GateConfig())
+    decider.share_link_clients = {**decider.share_link_clients, digest: "test-client linux_amd64"}
+    fd = os.open(frpc, os.O_RDONLY)
+    try:
+        d = decider.decide(fd, str(frpc), os.fstat(fd))
+        assert (d.action, d.reason, d.sha256) == ("allow", "share-link-client", digest)
+        assert any("test-client" in note for note in d.notes)
+        # an operator's deny list wins over the published list
+        strict = Decider(engine, GateConfig(deny_hashes={digest: "proxy_tunnel"}))
+        strict.share_link_clients = decider.share_link_clients
+        assert strict.decide(fd, str(frpc), os.fstat(fd)).action == "deny"
+    finally:
+        os.close(fd)
+    assert Decider(engine, GateConfig(share_link_clients=False)).share_link_clients == {}
+
+
 def test_packed_binaries_follow_the_policy(engine, tmp_path):
     packed = tmp_path / "packed"
     packed.write_bytes(b"\x7fELF\x02\x01\x01" + b"\0" * 200 + b"UPX!" + os.urandom(4000))
