@@ -96,6 +96,22 @@ def test_binary_signature_on_a_file(classifier, tmp_path):
     assert not classifier._scan_file(str(benign), benign.stat().st_size, str(benign))[0]
 
 
+def test_published_share_link_client_keeps_its_name_findings_but_not_frps_signature(classifier, tmp_path):
+    """gradio's share link runs its own build of frp's client: the classifier, like the exec gate, lets that build
+    (known by its published SHA-256) carry frp's signature; another frp build with the same strings is found."""
+    frpc = tmp_path / "frpc"
+    frpc.write_bytes(os.urandom(2000) + b" github.com/fatedier/frp/client frpc.ini login to server success "
+                     b"start proxy success " + os.urandom(100))
+    findings, digest, _ = classifier._scan_file(str(frpc), frpc.stat().st_size, str(frpc))
+    assert "proxy_tunnel.frp-binary" in {f.rule for f in findings}
+    assert classifier.share_link_clients  # the shipped list is read by default
+    listed = Classifier(classifier.engine, classifier.sigs)
+    listed.share_link_clients = {digest: "test-client linux_amd64"}
+    kept, _, _ = listed._scan_file(str(frpc), frpc.stat().st_size, str(frpc))
+    assert not [f for f in kept if f.source == "binary"]
+    assert Classifier(classifier.engine, classifier.sigs, share_link_clients=False).share_link_clients == {}
+
+
 def test_a_process_that_exec_d_again_is_not_scanned_under_the_first_files_identity(classifier, tmp_path):
     """The identity is read at the exec event and the file scanned later; a wrapper (ip netns exec, env, a shell)
     that has exec'd a miner by then must not have the miner's findings cached under its own identity, or every

@@ -132,7 +132,9 @@ def test_hash_lists_and_system_paths(engine, probes, tmp_path):
 def test_published_share_link_client_allowed_other_frp_builds_denied(engine, tmp_path):
     """gradio's share link runs its own frp client: the cell policy records share links (audit), so the gate must
     not deny that client, while any other build of frp (a tunnel for its own sake) is still denied."""
-    shipped = execgate.load_share_link_clients()
+    from nbwarden.agent.sharelinks import load_share_link_clients
+
+    shipped = load_share_link_clients()
     assert shipped["c791d1f047b41ff5885772fc4bf20b797c6059bbd82abb9e31de15e55d6a57c4"] == "gradio-frpc-0.3 linux_amd64"
     frpc = tmp_path / "frpc_linux_amd64_v0.3"
     frpc.write_bytes(b"\x7fELF\x02\x01\x01" + b"\0" * 64 + b" github.com/fatedier/frp/client frpc.ini "

@@ -54,7 +54,8 @@ class Agent:
                 emit("rule packs failed to load; running on names, signatures and network only",
                      logging.ERROR, error=err)
                 self.metrics.errors.labels("rules").inc()
-            classifier = Classifier(engine, sigs, read_budget=cfg.binary_read_budget)
+            classifier = Classifier(engine, sigs, read_budget=cfg.binary_read_budget,
+                                    share_link_clients=bool(cfg.exec_gate_settings.get("share_link_clients", True)))
         self.classifier = classifier
         self.sigs = classifier.sigs
         self.recorder = recorder or Recorder(cfg.ledger_url or None, cfg.decisions_file or None, cfg.policy)

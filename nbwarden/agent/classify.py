@@ -26,6 +26,7 @@ import yaml
 
 from ..rules import SEVERITY_RANK
 from . import processes
+from .sharelinks import load_share_link_clients
 
 HERE = Path(__file__).parent
 DEFAULT_SIGNATURES = HERE / "signatures.yaml"
@@ -165,12 +166,14 @@ class Classifier:
     """Classify processes; thread-safe; caches binary scans."""
 
     def __init__(self, engine=None, signatures: Signatures | None = None, *, read_budget: int = 64 << 20,
-                 cache_size: int = 4096, scripts: bool = True) -> None:
+                 cache_size: int = 4096, scripts: bool = True, share_link_clients: bool = True) -> None:
         self.engine_error = ""
         if engine is None:
             engine, self.engine_error = load_engine()
         self.engine = engine
         self.sigs = signatures or Signatures()
+        # the exec gate's exception, for the same reason: a published share-link client carries frp's signature
+        self.share_link_clients = load_share_link_clients() if share_link_clients else {}
         self.read_budget = read_budget
         self.scripts = scripts
         self._cache: OrderedDict[tuple, tuple[list[AgentFinding], str, bool]] = OrderedDict()
@@ -366,8 +369,11 @@ class Classifier:
         verdict = self.engine.check_file(data, name=label.removesuffix(" (deleted)"))
         if verdict.error:
             findings.append(engine_error(verdict.error, "executable", label, "binary"))
+        share_link_client = digest in self.share_link_clients
         for f in verdict.findings:
             source = "binary" if f.pattern == "signature" else "name"
+            if share_link_client and source == "binary":
+                continue  # its command line and network use are still judged
             findings.append(AgentFinding(f.rule, f.category, f.severity, f.description, f.evidence, source,
                                          {"exe": label, "sha256": digest, "size": size, "notes": verdict.notes},
                                          f.rule_severity))

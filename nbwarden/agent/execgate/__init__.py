@@ -65,7 +65,6 @@ from .decide import (
     Decision,
     GateConfig,
     load_hash_files,
-    load_share_link_clients,
     read_fd,
 )
 from .fanotify import (
@@ -100,6 +99,5 @@ __all__ = [
     "FAN_MARK_ADD", "FAN_MARK_MOUNT", "FAN_MARK_REMOVE", "FAN_NOFD", "FAN_NONBLOCK", "FAN_OPEN_EXEC_PERM",
     "FAN_OPEN_PERM", "FAN_Q_OVERFLOW", "FAN_UNLIMITED_QUEUE", "METADATA", "O_LARGEFILE", "PR_SET_PDEATHSIG",
     "RESPONSE", "SYSTEM_PATHS", "Decider", "Decision", "Event", "ExecGate", "Fanotify", "GateConfig", "GateProcess",
-    "Pending", "Stats", "attach", "available", "load_hash_files", "load_share_link_clients", "log", "main", "message",
-    "mount_point", "read_fd",
+    "Pending", "Stats", "attach", "available", "load_hash_files", "log", "main", "message", "mount_point", "read_fd",
 ]

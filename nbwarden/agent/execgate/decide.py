@@ -10,13 +10,12 @@ import time
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ..sharelinks import load_share_link_clients
 from .messages import CATEGORY_LABEL
 
 log = logging.getLogger("nbwarden.agent")
 DEFAULT_PATHS = ["/home", "/root", "/tmp", "/var/tmp", "/dev/shm", "/content", "/srv"]
 SYSTEM_PATHS = ["/usr/", "/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/", "/opt/"]
-# Published digests of share-link clients (one per line: sha256, client, platform); see the file's header.
-SHARE_LINK_CLIENTS = os.path.join(os.path.dirname(__file__), "share_link_clients.sha256")
 
 
 @dataclass
@@ -34,7 +33,7 @@ class GateConfig:
     allow_hashes: list[str] = field(default_factory=list)    # sha256 of executables always allowed
     deny_hashes: dict[str, str] = field(default_factory=dict)  # sha256 -> category (denied even in /usr)
     hash_files: list[str] = field(default_factory=list)      # lines "sha256 [category|allow]"
-    share_link_clients: bool = True       # allow the share-link clients of SHARE_LINK_CLIENTS (gradio's frpc)
+    share_link_clients: bool = True       # allow the published share-link clients (nbwarden.agent.sharelinks)
     scope_env: dict[str, str] = field(default_factory=dict)  # deny only processes whose chain has these
     deadline_ms: float = 1000.0           # per event; then the default answer
     fail_closed: bool = False             # default answer on timeout/overload: deny instead of allow
@@ -97,20 +96,6 @@ def load_hash_files(cfg: GateConfig) -> None:
                         cfg.deny_hashes[digest] = label if label != "deny" else "policy"
         except OSError as exc:
             log.warning("exec gate: hash file %s unreadable: %s", path, exc)
-
-
-def load_share_link_clients(path: str = SHARE_LINK_CLIENTS) -> dict[str, str]:
-    """sha256 -> "client platform" from a list of share-link clients; an unreadable list allows none."""
-    clients: dict[str, str] = {}
-    try:
-        with open(path, encoding="utf-8") as fh:
-            for line in fh:
-                parts = line.split("#", 1)[0].split()
-                if parts and len(parts[0]) == 64:
-                    clients[parts[0].lower()] = " ".join(parts[1:])
-    except OSError as exc:
-        log.warning("exec gate: share-link client list %s unreadable: %s", path, exc)
-    return clients
 
 
 class Decider:
