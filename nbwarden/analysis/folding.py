@@ -24,7 +24,7 @@ from typing import Any
 from .callables import TEMPLATE, _Class, _Function, _Object, _Objects
 from .decoders import MAX_FOLD, MAX_ITEMS, decode, decoder_kind
 from .naming import _Names
-from .rewrites import _def_statements, _inlined_locals, _returns_after_locals, reduced, substituted, yielded
+from .rewrites import _def_statements, _inlined_locals, reduced, substituted, yielded
 
 MAX_FOLD_STEPS = 1 << 18  # nodes one expression may fold (comprehensions and lambdas multiply work)
 MAX_FOLD_TOTAL = 1 << 20  # nodes one cell may fold in all
@@ -285,9 +285,8 @@ class _Folder(_Names, _Objects):
             statements = _def_statements(node)
             if statements is None:
                 return None
-            if _returns_after_locals(statements):
-                body = _inlined_locals(statements)  # raw = fromhex(h); return bytes(...raw...).decode()
-            else:
+            body = _inlined_locals(statements)  # raw = fromhex(h); return bytes(...raw...).decode()
+            if body is None:
                 body = yielded(statements)  # def parts(): yield a; for c in blobs: yield decode(c)
             if body is None:
                 return None

@@ -106,10 +106,16 @@ def foldable_def(node: ast.FunctionDef) -> bool:
     return statements is not None and (_returns_after_locals(statements) or yielded(statements) is not None)
 
 
-def _inlined_locals(statements: list[ast.stmt]) -> ast.expr:
-    """``a = f(x); b = g(a); return h(b)`` (:func:`_returns_after_locals`) as the one expression ``h(g(f(x)))``."""
+def _inlined_locals(statements: list[ast.stmt]) -> ast.expr | None:
+    """``a = f(x); b = g(a); return h(b)`` as the one expression ``h(g(f(x)))``; None when the statements are not
+    a return after local steps (:func:`_returns_after_locals`, whose check this repeats in the same pass)."""
+    if not statements or not isinstance(statements[-1], ast.Return) or statements[-1].value is None:
+        return None
+    steps = _local_steps(statements[:-1])
+    if steps is None:
+        return None
     returned = statements[-1].value
-    for name, value in reversed(_local_steps(statements[:-1]) or []):
+    for name, value in reversed(steps):
         returned = substituted(returned, {name: value})
     return returned
 
