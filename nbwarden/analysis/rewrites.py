@@ -163,7 +163,9 @@ MAX_PIPELINE = 8  # decoders one loop may apply in turn
 
 
 def piped(loop: ast.For, sequence: ast.expr | None = None) -> ast.Assign | None:
-    """``for op in (a, b, c): data = op(data)`` as the assignment ``data = c(b(a(data)))``.
+    """``for op in (a, b, c): data = op(data)`` as the assignment ``data = c(b(a(data)))``; a call table walked
+    by constant keys the same way: ``for k in range(3): data = table[k](data)`` is
+    ``data = table[2](table[1](table[0](data)))``.
 
     ``sequence`` is what the loop goes over when it names a list bound earlier (``ops = [b64decode, ...]``);
     None when the loop is not such a pipeline."""
@@ -172,15 +174,50 @@ def piped(loop: ast.For, sequence: ast.expr | None = None) -> ast.Assign | None:
     stmt = loop.body[0]
     if not isinstance(stmt, ast.Assign) or len(stmt.targets) != 1 or not isinstance(stmt.targets[0], ast.Name):
         return None
-    name = stmt.targets[0].id
-    if not _applies(stmt.value, loop.target.id, name):
+    name, item = stmt.targets[0].id, loop.target.id
+    if _applies(stmt.value, item, name):
+        items = loop.iter if isinstance(loop.iter, (ast.List, ast.Tuple)) else sequence
+        steps = items.elts if isinstance(items, (ast.List, ast.Tuple)) else None
+    elif _applies_entry(stmt.value, item, name):
+        table = stmt.value.func.value
+        keys = _constant_keys(loop.iter if sequence is None else sequence)
+        steps = None if keys is None else [ast.Subscript(value=table, slice=ast.Constant(k), ctx=ast.Load())
+                                           for k in keys]
+    else:
         return None
-    items = loop.iter if isinstance(loop.iter, (ast.List, ast.Tuple)) else sequence
-    if not isinstance(items, (ast.List, ast.Tuple)) or not 0 < len(items.elts) <= MAX_PIPELINE:
+    if steps is None or not 0 < len(steps) <= MAX_PIPELINE:
         return None
     assign = ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())],
-                        value=_chained(items.elts, ast.Name(id=name, ctx=ast.Load())))
+                        value=_chained(steps, ast.Name(id=name, ctx=ast.Load())))
     return ast.fix_missing_locations(ast.copy_location(assign, stmt))
+
+
+def _applies_entry(expr: ast.expr, key: str, argument: str) -> bool:
+    """``table[key](argument)``: an entry of a named table, chosen by the loop's key, called with the value."""
+    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Subscript) and \
+        isinstance(expr.func.value, ast.Name) and isinstance(expr.func.slice, ast.Name) and \
+        expr.func.slice.id == key and len(expr.args) == 1 and not expr.keywords and \
+        isinstance(expr.args[0], ast.Name) and expr.args[0].id == argument
+
+
+def _constant_keys(items: ast.expr | None) -> list[object] | None:
+    """The keys a loop goes over when they are written out: ``(0, 2, 1)``, ``range(3)``, ``"021"`` (its
+    characters) or ``map(int, "021")``; None otherwise."""
+    if isinstance(items, (ast.List, ast.Tuple)) and all(isinstance(e, ast.Constant) for e in items.elts):
+        return [e.value for e in items.elts]
+    if isinstance(items, ast.Constant) and isinstance(items.value, str):
+        return list(items.value)
+    if not isinstance(items, ast.Call) or not isinstance(items.func, ast.Name) or items.keywords:
+        return None
+    args = items.args
+    if items.func.id == "range" and 0 < len(args) <= 2 and \
+            all(isinstance(a, ast.Constant) and type(a.value) is int for a in args):
+        bounds = [a.value for a in args]
+        return list(range(*bounds)) if len(range(*bounds)) <= MAX_PIPELINE else None
+    if items.func.id == "map" and len(args) == 2 and isinstance(args[0], ast.Name) and args[0].id == "int" and \
+            isinstance(args[1], ast.Constant) and isinstance(args[1].value, str) and args[1].value.isdigit():
+        return [int(c) for c in args[1].value]
+    return None
 
 
 def reduced(func: ast.expr, sequence: ast.expr, start: ast.expr) -> ast.expr | None:

@@ -50,8 +50,9 @@ def _message_storms(unit: _Unit) -> list[Found]:
         return [typed]
     for call in unit.calls:
         short = unit.name(call).rsplit(".", 1)[-1]
-        if short == "sendmail":
-            found = _mail_storm(unit, call)
+        recipient = _mail_recipient(unit, call, short)
+        if recipient is not None:
+            found = _mail_storm(unit, call, recipient)
             if found is not None:
                 return [found]
             continue
@@ -150,10 +151,39 @@ def _keyboard(unit: _Unit, call: ast.Call) -> bool:
     return isinstance(owner, ast.Call) and unit.name(owner).endswith("Controller")
 
 
-def _mail_storm(unit: _Unit, call: ast.Call) -> Found | None:
-    """``smtp.sendmail(sender, to, msg)`` repeated with the same ``to``: a newsletter loops over its recipients,
-    a retry stops, and a report sent every hour or more is paced; a bomber does none of these."""
-    target = call.args[1] if len(call.args) > 1 else unit.keyword(call, "to_addrs")
+def _mail_recipient(unit: _Unit, call: ast.Call, short: str) -> ast.AST | None:
+    """Whom a mail send goes to: ``smtp.sendmail(sender, to, msg)``; ``smtp.send_message(msg)`` with the
+    recipient set on the message (``msg['To'] = to``) or given as ``to_addrs``; yagmail's ``yag.send(to=...)``.
+    None for any other call (a chat bot's ``send_message(chat_id, text)`` sets no ``'To'`` on its argument)."""
+    if short == "sendmail":
+        return call.args[1] if len(call.args) > 1 else unit.keyword(call, "to_addrs")
+    if short == "send" and unit.imports("yagmail"):
+        return unit.keyword(call, "to") or (call.args[0] if call.args else None)
+    if short != "send_message" or not call.args:
+        return None
+    given = unit.keyword(call, "to_addrs") or (call.args[2] if len(call.args) > 2 else None)
+    if given is not None or not isinstance(call.args[0], ast.Name):
+        return given
+    message = call.args[0].id
+    for node in unit.subscripts:
+        assign = unit.parent.get(id(node))
+        if isinstance(assign, ast.Tuple):  # msg['From'], msg['To'] = me, to
+            assign, value = unit.parent.get(id(assign)), assign.elts.index(node)
+        else:
+            value = None
+        if not (isinstance(assign, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id == message
+                and isinstance(node.ctx, ast.Store) and str(unit.value(node.slice)).lower() == "to"):
+            continue
+        if value is None:
+            return assign.value
+        if isinstance(assign.value, ast.Tuple) and len(assign.value.elts) > value:
+            return assign.value.elts[value]
+    return None
+
+
+def _mail_storm(unit: _Unit, call: ast.Call, target: ast.AST | None) -> Found | None:
+    """A mail send (:func:`_mail_recipient`) repeated with the same recipient: a newsletter loops over its
+    recipients, a retry stops, and a report sent every hour or more is paced; a bomber does none of these."""
     if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
         name = f"self.{target.attr}"  # the instance's one target, the same at every call of the method
     elif isinstance(target, ast.Constant) and isinstance(target.value, str) and target.value:
