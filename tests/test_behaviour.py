@@ -511,6 +511,22 @@ PAIRS = [
      "app.mount('/dl', StaticFiles(directory='/content/drive/MyDrive'), name='dl')\nuvicorn.run(app, host='0.0.0.0', port=80)",
      "from fastapi import FastAPI\nfrom fastapi.staticfiles import StaticFiles\nimport uvicorn\napp = FastAPI()\n"
      "app.mount('/docs', StaticFiles(directory='site'), name='docs')\nuvicorn.run(app, port=8000)"),
+    ("server: an upload endpoint on the server class's own subclass, bodies streamed to files through fdopen",
+     "web_file_hosting",
+     "import os, tempfile\nfrom http.server import BaseHTTPRequestHandler, ThreadingHTTPServer\n"
+     "class Store(ThreadingHTTPServer):\n    pass\nclass H(BaseHTTPRequestHandler):\n    def do_POST(self):\n"
+     "        left = int(self.headers['Content-Length'])\n        fd, tmp = tempfile.mkstemp(dir='uploads')\n"
+     "        with os.fdopen(fd, 'wb') as out:\n            while left:\n"
+     "                chunk = self.rfile.read(min(65536, left))\n                out.write(chunk)\n"
+     "                left -= len(chunk)\n        self.send_response(201)\n        self.end_headers()\n"
+     "Store(('0.0.0.0', 8000), H).serve_forever()",
+     "import os, tempfile\nfrom http.server import BaseHTTPRequestHandler, ThreadingHTTPServer\n"
+     "class Store(ThreadingHTTPServer):\n    pass\nclass H(BaseHTTPRequestHandler):\n    def do_POST(self):\n"
+     "        left = int(self.headers['Content-Length'])\n        fd, tmp = tempfile.mkstemp(dir='uploads')\n"
+     "        with os.fdopen(fd, 'wb') as out:\n            while left:\n"
+     "                chunk = self.rfile.read(min(65536, left))\n                out.write(chunk)\n"
+     "                left -= len(chunk)\n        self.send_response(201)\n        self.end_headers()\n"
+     "Store(('127.0.0.1', 8000), H).serve_forever()"),
     ("server: upload portal", "web_file_hosting",
      "import os\nfrom flask import Flask, request\napp = Flask(__name__)\n@app.route('/up', methods=['POST'])\ndef up():\n"
      "    request.files['f'].save('/content/shared/' + request.files['f'].filename)\n    return 'ok'\n"

@@ -58,7 +58,7 @@ def _bound_host(unit: _Unit, call: ast.Call) -> Any:
     module = name.split(".", 1)[0]
     if short in {"Thread", "Process"} and (started := _started_call(unit, call)) is not None:
         return _bound_host(unit, started)  # Thread(target=app.run, kwargs={'host': '0.0.0.0'})
-    if short == "bind" or short in SERVER_CLASSES:
+    if short == "bind" or short in SERVER_CLASSES or short in _server_subclasses(unit):
         address = call.args[0] if call.args else None
         if isinstance(address, ast.Name):  # server_address = ('', 8000); HTTPServer(server_address, Handler)
             address = unit.bound_once(address)
@@ -88,6 +88,17 @@ def _bound_host(unit: _Unit, call: ast.Call) -> Any:
         return default
     host = unit.value(given)
     return "?" if host is None else host
+
+
+def _server_subclasses(unit: _Unit) -> frozenset[str]:
+    """The unit's own classes built on a server class (``class UploadServer(ThreadingHTTPServer)``): constructing
+    one binds as the base does.  Read once per unit."""
+    known = getattr(unit, "_server_subclasses", None)
+    if known is None:
+        known = frozenset(node.name for node in ast.walk(unit.tree) if isinstance(node, ast.ClassDef) and any(
+            (getattr(base, "attr", None) or getattr(base, "id", "")) in SERVER_CLASSES for base in node.bases))
+        unit._server_subclasses = known
+    return known
 
 
 def _started_call(unit: _Unit, call: ast.Call) -> ast.Call | None:
@@ -195,7 +206,7 @@ def _opened(unit: _Unit, scope: ast.AST) -> list[tuple[ast.Call, set[str], str]]
             opener, held = node.value, node.targets[0]
         else:
             continue
-        if unit.name(opener).rsplit(".", 1)[-1] != "open" or held is None or not opener.args:
+        if unit.name(opener).rsplit(".", 1)[-1] not in {"open", "fdopen"} or held is None or not opener.args:
             continue
         mode = unit.value(opener.args[1]) if len(opener.args) > 1 else unit.value(unit.keyword(opener, "mode"))
         found.append((opener, _names(held), mode if isinstance(mode, str) else "r"))
