@@ -137,6 +137,8 @@ def sniff(head: bytes, tail: bytes = b"") -> str | None:
     text = decode(head)[0].lstrip("\ufeff")
     if text.startswith("#!"):
         return shebang_kind(text.split("\n", 1)[0])
+    if text.startswith("#/") and (kind := shebang_kind("#!" + text[1:].split("\n", 1)[0])) is not None:
+        return kind  # "#/bin/bash": a shebang with its "!" missing, which a user's loader or `bash file` still runs
     if text.lstrip().startswith("{"):
         encoded = text.encode("utf-8", "replace")
         if _NOTEBOOK_KEY.search(encoded) or _NOTEBOOK_KEY.search(tail):

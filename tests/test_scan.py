@@ -341,6 +341,16 @@ def test_shebang_kind(line, kind):
     assert shebang_kind(line) == kind
 
 
+def test_a_shebang_missing_its_bang_still_names_the_interpreter():
+    """``#/bin/bash`` (a typo that ``bash file`` runs anyway) is a shell script; a comment that starts with a path
+    is not a script's first line."""
+    from nbwarden.sources import sniff
+
+    assert sniff(b"#/bin/bash\nfunction attack {\n./bin/smurf $ip\n}\n") == "shell"
+    assert sniff(b"#/usr/bin/env python3\nimport os\n") == "python"
+    assert sniff(b"#/etc/hosts entries we keep\n127.0.0.1 localhost\n") is None
+
+
 def test_kind_of_suffix_and_content():
     from nbwarden.sources import kind_of
 
