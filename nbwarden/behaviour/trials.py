@@ -89,8 +89,8 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
             data = next((v for v in unit.names_bound_to.get(data.id, ())[:4] if isinstance(v, ast.Dict)), data)
         if isinstance(data, ast.Dict):
             for key, value in zip(data.keys, data.values, strict=False):
-                if isinstance(key, ast.Constant) and isinstance(key.value, str) and re.search(r"pass|pwd", key.value, re.I) \
-                        and not NEW_PASSWORD_KEY.match(key.value):
+                name = unit.value(key)  # a field named in the call, or decoded there: {b("cHdk"): pw}
+                if isinstance(name, str) and re.search(r"pass|pwd", name, re.I) and not NEW_PASSWORD_KEY.match(name):
                     return "login", value
     if short == "send_keys" and call.args and isinstance(call.func, ast.Attribute) and \
             re.search(r"pass|pwd|pin\b", f"{unit.text(call.func.value, follow=1)} {ast.unparse(call.func.value)[:200]}", re.I):
