@@ -1330,3 +1330,21 @@ def test_a_release_url_with_an_unknown_version_still_names_what_it_downloads(eng
         verdict.to_dict()
     assert_allowed(engine, cell.replace("filebrowser/filebrowser", "jgm/pandoc")
                    .replace("linux-amd64-filebrowser.tar.gz", "pandoc-linux-amd64.tar.gz"))
+
+
+def test_strings_read_backwards_where_the_cell_reverses_text_somewhere(engine):
+    """A cell that reverses text somewhere (``[::-1]`` in a hook the folder cannot follow, here a dataclass's
+    ``__getattribute__``) has each string read backwards too, and backwards after rot13 when it names rot13: what
+    that says is judged like the rest of the cell.  The same hook over an ordinary command passes."""
+    hidden = rot13("xmrig -o pool.example.net:3333 -u WALLET")[::-1]
+    cell = ("import codecs, subprocess\nfrom dataclasses import dataclass\n@dataclass\nclass Unit:\n"
+            f"    a: str = '{hidden}'\n"
+            "    def __getattribute__(self, k):\n        v = object.__getattribute__(self, k)\n"
+            "        return codecs.decode(v, 'rot13')[::-1] if len(k) == 1 else v\n"
+            "subprocess.Popen(Unit().a.split())")
+    verdict = engine.check_code(cell)
+    assert verdict.action == "block" and verdict.category == "crypto_mining", verdict.to_dict()
+    assert_allowed(engine, cell.replace(hidden, rot13("python train.py --epochs 3")[::-1]))
+    # text reversed for display, in a cell with no hidden strings, passes too
+    assert_allowed(engine, "word = input('word: ')\nprint(word[::-1] == word and 'palindrome' or 'plain')\n"
+                           "labels = ['cat', 'dog', 'bird'][::-1]\nprint(', '.join(labels), 'predicted')")

@@ -25,6 +25,7 @@ B85_RE = re.compile(r"^[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]+$")
 HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2}){8,}$")
 ROT13_NAME = re.compile(r"rot[-_]?13", re.I)
 ESCAPE_CODEC = re.compile(r"(?:unicode|string)[-_]escape", re.I)
+REVERSAL = re.compile(r"\[\s*:\s*:\s*-\s*1\s*\]|\breversed\s*\(")  # s[::-1], reversed(s): the cell reads text backwards
 ESCAPE_SEQ = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]{3})")
 MAX_ROT13 = 400  # longest string read rot13'd on a cell's word alone
 CONTROL_RUN = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]+")
@@ -73,8 +74,15 @@ class _LiteralReader:
         value = node.value
         if ctx != CODE or len(value) < 8:
             return
-        if self._cell_names(ROT13_NAME) and len(value) <= MAX_ROT13 and value.isascii():
+        rot13 = self._cell_names(ROT13_NAME) and len(value) <= MAX_ROT13 and value.isascii()
+        if rot13:
             self._blind(node, codecs.decode(value, "rot13"), "rot13")  # a cell that decodes rot13 somewhere
+        if len(value) <= MAX_ROT13 and self._cell_names(REVERSAL) and not self._reversed_here(node):
+            # a cell that reads text backwards somewhere (a hook or a helper the folder cannot follow): the string
+            # reversed, and reversed after rot13 when the cell names that too
+            self._blind(node, value[::-1], "reversed")
+            if rot13:
+                self._blind(node, codecs.decode(value, "rot13")[::-1], "rot13+reversed")
         if value.isascii() and len(ESCAPE_SEQ.findall(value)) >= 2 and self._cell_names(ESCAPE_CODEC):
             # escapes written out literally (r"\x61\x72..."), turned into text by a codec the cell names
             self._blind(node, codecs.decode(value, "unicode_escape", "replace"), "unicode_escape")
@@ -84,6 +92,15 @@ class _LiteralReader:
             decoded, method = on_its_looks(value)
             if decoded:
                 self._blind(node, decoded, method)
+
+    def _reversed_here(self, node: ast.Constant) -> bool:
+        """Is the literal itself sliced backwards where it stands (``'gimx'[::-1]``)?  The folder reads that one
+        exactly, with the value's later fate, so it is not read blind."""
+        lines = self.analysis.lines
+        if node.end_lineno is None or node.end_col_offset is None or not 0 < node.end_lineno <= len(lines):
+            return False
+        rest = lines[node.end_lineno - 1].encode()[node.end_col_offset:].decode("utf-8", "ignore")
+        return REVERSAL.match(rest.lstrip()) is not None
 
     def _blind(self, node: ast.Constant, decoded: str, method: str) -> None:
         """What a string decodes to on its looks alone: text, and code or a shell line when it reads as one.  The
