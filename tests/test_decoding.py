@@ -1348,3 +1348,17 @@ def test_strings_read_backwards_where_the_cell_reverses_text_somewhere(engine):
     # text reversed for display, in a cell with no hidden strings, passes too
     assert_allowed(engine, "word = input('word: ')\nprint(word[::-1] == word and 'palindrome' or 'plain')\n"
                            "labels = ['cat', 'dog', 'bird'][::-1]\nprint(', '.join(labels), 'predicted')")
+
+
+def test_text_kept_as_packed_integers_is_read(engine):
+    """Text kept as 32-bit words and packed back with ``struct.pack`` (padding cut with ``rstrip``), then run: the
+    words are read as the text they pack.  Ordinary binary packing of numbers passes."""
+    import struct
+
+    raw = MINER.encode() + b"\0" * (-len(MINER) % 4)
+    words = struct.unpack(f"<{len(raw) // 4}I", raw)
+    cell = (f"import os, struct\nw = {words!r}\n"
+            "cmd = struct.pack(f'<{len(w)}I', *w).rstrip(b'\\0').decode()\nos.system(cmd)")
+    assert_miner_blocked(engine, cell)
+    assert_allowed(engine, "import struct\nheader = struct.pack('<4I', 1, 2, 640, 480)\n"
+                           "print(header.hex(), len(header))")

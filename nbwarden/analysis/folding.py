@@ -16,6 +16,7 @@ import operator
 import re
 import shlex
 import string
+import struct
 import urllib.parse
 import zlib
 from collections.abc import Callable
@@ -66,6 +67,8 @@ def _adds(node: ast.AST) -> bool:
         == [a.arg for a in node.args.args]
 
 
+# a struct format of integers and padding only (the folder packs nothing else)
+STRUCT_FORMAT = re.compile(r"[<>!=@]?(\d{0,4}[bBhHiIlLqQx])+")
 # str and bytes methods a cell may call through their class once it has a name or a table entry for them
 CLASS_METHODS = frozenset({"bytes.fromhex", "bytearray.fromhex", "bytes.decode", "bytearray.decode", "str.encode"})
 
@@ -296,6 +299,23 @@ class _Folder(_Names, _Objects):
         params, defaults, rest = self.signature(node.args, depth)  # the defaults folded once the body is known
         return _Function(params, defaults, body, rest)
 
+    def _packed(self, args: list[ast.expr], depth: int) -> bytes | None:
+        """``struct.pack('<5I', *words)``: text kept as integers and packed back into bytes (integer formats only,
+        within :data:`MAX_FOLD` bytes)."""
+        fmt = self.fold(args[0], depth + 1)
+        values = self._spread(args[1:], depth)
+        if not isinstance(fmt, str) or not STRUCT_FORMAT.fullmatch(fmt) or values is None or \
+                not all(type(v) is int for v in values):
+            return None
+        try:
+            if struct.calcsize(fmt) > MAX_FOLD:
+                return None
+            packed = struct.pack(fmt, *values)
+        except struct.error:
+            return None
+        self.methods.add("struct")
+        return packed
+
     def _partial(self, args: list[ast.expr], keywords: list[ast.keyword], depth: int) -> _Function | None:
         """``functools.partial(lambda f, s: ..., base64.b32decode)``: the function with its first parameters
         replaced by the expressions given (decoders handed in as arguments are read where they are used);
@@ -461,6 +481,13 @@ class _Folder(_Names, _Objects):
             if method in {"lower", "upper", "strip", "lstrip", "rstrip", "title", "casefold", "swapcase"} and not args:
                 base = fold(func.value, depth + 1)
                 return getattr(base, method)() if isinstance(base, (str, bytes)) else None
+            if method in {"strip", "lstrip", "rstrip"} and len(args) == 1:  # packed.rstrip(b"\0"): the padding cut
+                base, chars = fold(func.value, depth + 1), fold(args[0], depth + 1)
+                return getattr(base, method)(chars) if isinstance(base, (str, bytes)) and type(chars) is type(base) \
+                    else None
+            if method == "hex" and not args:
+                base = fold(func.value, depth + 1)
+                return base.hex() if isinstance(base, bytes) else None
             if method == "replace" and len(args) >= 2:
                 base, old, new = (fold(x, depth + 1) for x in (func.value, args[0], args[1]))
                 if all(isinstance(x, str) for x in (base, old, new)):
@@ -545,6 +572,8 @@ class _Folder(_Names, _Objects):
                     key = fold(args[0], depth + 1)
                     return base[key] if key in base or len(args) < 2 else fold(args[1], depth + 1)
         short = name.rsplit(".", 1)[-1]
+        if name == "struct.pack" and args:
+            return self._packed(args, depth)
         if short == "reduce" and len(args) == 3 and (pipeline := reduced(*args)) is not None:
             return fold(pipeline, depth + 1)  # reduce(lambda acc, f: f(acc), (b64decode, decompress), blob)
         if short == "reduce" and len(args) in (2, 3) and (
