@@ -1362,3 +1362,35 @@ def test_text_kept_as_packed_integers_is_read(engine):
     assert_miner_blocked(engine, cell)
     assert_allowed(engine, "import struct\nheader = struct.pack('<4I', 1, 2, 640, 480)\n"
                            "print(header.hex(), len(header))")
+
+
+OBJECTS = {
+    "a plain method of a class holding its bytes": "import os\nclass Blob:\n    def __init__(self, raw):\n"
+        "        self.raw = raw\n    def text(self):\n        return bytes(b ^ 0x37 for b in self.raw).decode()\n"
+        f"os.system(Blob(bytes({[b ^ 0x37 for b in MINER.encode()]})).text())",
+    "a frozen dataclass whose property decodes its field": "import os\nfrom dataclasses import dataclass\n"
+        "@dataclass(frozen=True)\nclass Blob:\n    raw: bytes\n    @property\n    def text(self):\n"
+        "        return bytes(b ^ 0x37 for b in self.raw).decode()\n"
+        f"SRC = Blob(bytes({[b ^ 0x37 for b in MINER.encode()]}))\nos.system(SRC.text)",
+    "an __getattr__ hook handing out decoded entries of a class table": "import functools, operator, os\n"
+        "class Lazy:\n"
+        f"    _tbl = {{'c': {tuple(ord(c) + 3 for c in MINER)}}}\n"
+        "    def __getattr__(self, k):\n"
+        "        return functools.reduce(operator.add, map(chr, (c - 3 for c in self._tbl[k])), '')\n"
+        "L = Lazy()\nos.system(L.c)",
+}
+
+
+@pytest.mark.parametrize("cell", OBJECTS.values(), ids=OBJECTS.keys())
+def test_objects_read_through_methods_properties_dataclass_fields_and_hooks(engine, cell):
+    assert_miner_blocked(engine, cell)
+
+
+@pytest.mark.parametrize("cell", [
+    "from dataclasses import dataclass\n@dataclass\nclass Run:\n    lr: float = 0.001\n    name: str = 'base'\n"
+    "    @property\n    def tag(self):\n        return self.name + '-lr'\nprint(Run(name='wide').tag)",
+    "import os\nclass Cfg:\n    _tbl = {'cmd': 'nvidia-smi'}\n    def __getattr__(self, k):\n        return self._tbl[k]\n"
+    "os.system(Cfg().cmd)",
+])
+def test_ordinary_objects_read_the_same_way_are_allowed(engine, cell):
+    assert_allowed(engine, cell)

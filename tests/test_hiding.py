@@ -25,8 +25,8 @@ def rules(verdict) -> set[str]:
 PAIRS = [
     ("a program kept on a class and decoded by a property through a table made at run time",
      "obscured_code.hidden-exec",
-     "import base64, string\nclass Box:\n    def __init__(self, parts):\n        self.parts = parts\n"
-     "        k = len(string.digits) + len(parts)\n        a = string.ascii_letters\n"
+     "import base64, string, time\nclass Box:\n    def __init__(self, parts):\n        self.parts = parts\n"
+     "        k = 12 * (time.time() > 0)\n        a = string.ascii_letters\n"
      "        self.table = str.maketrans(a[k:] + a[:k], a)\n    @property\n    def code(self):\n"
      "        return base64.b64decode(''.join(self.parts).translate(self.table))\n"
      "box = Box(['Y2xhc3MgSm9iOgogICAgcGFzcwpKb2IoKQ', 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'])\n"

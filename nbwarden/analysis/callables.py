@@ -2,9 +2,10 @@
 
 An obfuscator keeps its decoder in a lambda, a one-line ``def``, or an object: ``u = Shift(7)`` then
 ``u(111, 123)``, ``str(_K(51, 52))``, ``string.Template(t).substitute(...)`` with the template kept in a name.
-An object is read as the attributes its ``__init__`` set (``self.k = k``) and the one-expression methods of its
-class (``__call__``, ``__str__``), applied like a lambda with ``self.k`` bound.  Classes whose methods are longer
-than one expression are not objects here: their calls fold to nothing, as before.
+An object is read as the class's constants, the attributes its ``__init__`` set (``self.k = k``; a dataclass's
+fields) and the one-expression methods of its class (``__call__``, ``__str__``, any named method, a property, an
+``__getattr__`` hook that hands out attributes), applied like a lambda with ``self.k`` bound.  Classes whose
+methods are all longer than one expression are not objects here: their calls fold to nothing, as before.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-# the methods an object is used through without being named: calling it, and turning it into text
-OBJECT_METHODS = frozenset({"__call__", "__str__", "__repr__", "__format__"})
 TEMPLATE = "string.Template"  # the one library class the folder builds: its template kept in a name
 
 
@@ -38,6 +37,8 @@ class _Class:
     init: _Function  # the parameters of __init__ (its body unused: ``sets`` are folded one by one)
     sets: list[tuple[str, ast.expr]]
     methods: dict[str, _Function] = field(default_factory=dict)
+    properties: frozenset[str] = frozenset()  # methods read as attributes (@property)
+    statics: list[tuple[str, ast.expr]] = field(default_factory=list)  # class-level NAME = value
 
 
 @dataclass(slots=True, repr=False)
@@ -59,10 +60,22 @@ class _Objects:
     classes: dict[str, _Class]
 
     def read_class(self, node: ast.ClassDef) -> _Class | None:
-        """The class as an object's maker, when it has a method the folder can use an object through."""
+        """The class as an object's maker, when it has a method the folder can use an object through (a
+        one-expression method, a property, an ``__getattr__`` hook).  A dataclass's fields are its ``__init__``;
+        class-level constants are attributes of every object."""
         methods: dict[str, _Function] = {}
+        properties: set[str] = set()
         init: _Function | None = None
         sets: list[tuple[str, ast.expr]] = []
+        statics = [(stmt.targets[0].id, stmt.value) for stmt in node.body if isinstance(stmt, ast.Assign) and
+                   len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)]
+        if _is_dataclass(node):
+            fields = [stmt for stmt in node.body if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
+                      and "ClassVar" not in ast.unparse(stmt.annotation)]
+            defaults = {f.target.id: value for f in fields if f.value is not None and
+                        (value := self.fold(f.value)) is not None}
+            init = _Function([f.target.id for f in fields], defaults, ast.Constant(None))
+            sets = [(f.target.id, ast.Name(id=f.target.id, ctx=ast.Load())) for f in fields]
         for stmt in node.body:
             if not isinstance(stmt, ast.FunctionDef) or not stmt.args.args or stmt.args.args[0].arg != "self":
                 continue
@@ -77,9 +90,12 @@ class _Objects:
                         isinstance(s.targets[0].value, ast.Name) and s.targets[0].value.id == "self"]
             elif (function := self.function(stmt)) is not None:
                 methods[stmt.name] = _Function(function.params[1:], function.defaults, function.body, function.rest)
-        if not OBJECT_METHODS & methods.keys():
+                if any(isinstance(d, ast.Name) and d.id in {"property", "cached_property"} or
+                       isinstance(d, ast.Attribute) and d.attr == "cached_property" for d in stmt.decorator_list):
+                    properties.add(stmt.name)
+        if not methods:
             return None
-        return _Class(init or _Function([], {}, ast.Constant(None)), sets, methods)
+        return _Class(init or _Function([], {}, ast.Constant(None)), sets, methods, frozenset(properties), statics)
 
     def signature(self, spec: ast.arguments, depth: int = 0) -> tuple[list[str], dict[str, Any], str | None] | None:
         """A function's positional parameters, the defaults that fold, and its ``*rest``; None when it takes
@@ -118,9 +134,10 @@ class _Objects:
         return self.apply(obj, name, values, keywords, depth)
 
     def construct(self, name: str, values: list[Any], keywords: dict[str, Any], depth: int) -> _Object | None:
-        """``Shift(7)``: the attributes ``__init__`` sets, each folded with its parameters bound."""
+        """``Shift(7)``: the class's constants and the attributes ``__init__`` sets, each folded with its
+        parameters bound."""
         cls = self.classes[name]
-        attrs = {}
+        attrs = {attr: value for attr, expr in cls.statics if (value := self.fold(expr, depth + 1)) is not None}
         for attr, expr in cls.sets:
             maker = _Function(cls.init.params, cls.init.defaults, expr, cls.init.rest)
             value = self._invoke(maker, values, keywords, depth)
@@ -137,6 +154,20 @@ class _Objects:
             return None
         with self.bound({f"self.{attr}": value for attr, value in obj.attrs.items()}):
             return self._invoke(function, values, keywords, depth)
+
+    def attribute(self, obj: _Object, name: str, depth: int) -> Any:
+        """``obj.name`` read without a call: an attribute the object holds, a property's value, or what the
+        class's ``__getattr__`` hook hands out for that name."""
+        if obj.cls == TEMPLATE:
+            return None
+        if name in obj.attrs:
+            return obj.attrs[name]
+        cls = self.classes[obj.cls]
+        if name in cls.properties:
+            return self.apply(obj, name, [], {}, depth)
+        if "__getattr__" in cls.methods:
+            return self.apply(obj, "__getattr__", [name], {}, depth)
+        return None
 
     @contextmanager
     def bound(self, values: dict[str, Any]) -> Iterator[None]:
@@ -162,3 +193,13 @@ class _Objects:
                 text = self.apply(obj, method, [], {}, depth)
                 return text if isinstance(text, str) else None
         return None
+
+
+def _is_dataclass(node: ast.ClassDef) -> bool:
+    """``@dataclass``, ``@dataclass(frozen=True)``, ``@dataclasses.dataclass``."""
+    for decorator in node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if isinstance(target, ast.Name) and target.id == "dataclass" or \
+                isinstance(target, ast.Attribute) and target.attr == "dataclass":
+            return True
+    return False

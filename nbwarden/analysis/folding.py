@@ -130,6 +130,8 @@ class _Folder(_Names, _Objects):
             if value is None and node.value.id == "self" and node.attr in self.properties and \
                     isinstance(getter := self.env.get(node.attr), _Function) and getter.params == ["self"]:
                 return fold(getter.body, depth + 1)  # self.argv, a @property of the cell's class: its body
+            if value is None and self.classes and isinstance(obj := self.env.get(node.value.id), _Object):
+                value = self.attribute(obj, node.attr, depth)  # src.text: an object's attribute, property or hook
             return None if isinstance(value, _Function) else value
         if isinstance(node, ast.JoinedStr):
             text = joined(node, lambda value: self._formatted(value, depth))
