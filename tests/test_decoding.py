@@ -1360,6 +1360,9 @@ def test_text_kept_as_packed_integers_is_read(engine):
     cell = (f"import os, struct\nw = {words!r}\n"
             "cmd = struct.pack(f'<{len(w)}I', *w).rstrip(b'\\0').decode()\nos.system(cmd)")
     assert_miner_blocked(engine, cell)
+    # the same words through array.array, handed to a varargs lambda
+    assert_miner_blocked(engine, "import array, os\n_n = lambda *v: array.array('I', v).tobytes().rstrip(b'\\0')"
+                                 f".decode()\nos.system(_n({', '.join(map(hex, words))}))")
     assert_allowed(engine, "import struct\nheader = struct.pack('<4I', 1, 2, 640, 480)\n"
                            "print(header.hex(), len(header))")
 

@@ -490,6 +490,14 @@ class _Folder(_Names, _Objects):
             if method == "hex" and not args:
                 base = fold(func.value, depth + 1)
                 return base.hex() if isinstance(base, bytes) else None
+            if method == "tobytes" and not args and type(func.value) is ast.Call and \
+                    self.name(func.value.func, depth + 1) in {"array.array", "array"} and len(func.value.args) == 2:
+                # array.array('I', words).tobytes(): the same packed integers as struct.pack('<nI', *words)
+                code, words = (fold(a, depth + 1) for a in func.value.args)
+                if isinstance(code, str) and len(code) == 1 and isinstance(words, list):
+                    return self._packed([ast.Constant(f"<{len(words)}{code}"),
+                                         *(ast.Constant(w) for w in words)], depth)
+                return None
             if method == "replace" and len(args) >= 2:
                 base, old, new = (fold(x, depth + 1) for x in (func.value, args[0], args[1]))
                 if all(isinstance(x, str) for x in (base, old, new)):
