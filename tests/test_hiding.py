@@ -85,6 +85,9 @@ def test_the_evidence_names_the_call_the_line_and_the_decoding_step(engine):
     # reversing arrays and lists is not spelling names backwards
     "import numpy as np, importlib\norder = np.argsort(np.array([3, 1, 2]))[::-1]\n"
     "mods = [importlib.import_module(n) for n in ['json', 'csv'][::-1]]\nprint(order, mods)",
+    # asyncio.run runs a coroutine, not a program, even when the coroutine works on a decoded manifest
+    "import asyncio, base64, json\nm = json.loads(base64.b64decode('eyJmaWxlcyI6IFsiYS50eHQiXX0='))\n"
+    "async def main():\n    return m['files']\nasyncio.run(main())",
     # re.compile is no code compiled; torch.compile neither
     "import re\nr = re.compile(''.join(chr(c) for c in [97, 98]))",
 ])

@@ -373,8 +373,10 @@ def _hidden_code(unit: _Unit) -> list[Found]:
 
 def _hidden_run(unit: _Unit, hiding: _Hiding, call: ast.Call, dotted: str, short: str) -> str | None:
     """A program started through a known starter whose program or command line the folder cannot read back."""
-    if short not in STARTERS or dotted.split(".", 1)[0] not in STARTER_MODULES or not call.args:
-        return None
+    module = dotted.split(".", 1)[0]
+    if short not in STARTERS or module not in STARTER_MODULES or not call.args or \
+            module == "asyncio" and not short.startswith("create_subprocess"):
+        return None  # asyncio.run(main()) runs a coroutine, not a program
     for part in (_program(unit, call.args[0]), *_inline_code(unit, call.args[0])):
         step = hiding.step(part)
         if step and hiding.unread_here(part):
