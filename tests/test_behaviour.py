@@ -533,6 +533,14 @@ PAIRS = [
      "                chunk = self.rfile.read(min(65536, left))\n                out.write(chunk)\n"
      "                left -= len(chunk)\n        self.send_response(201)\n        self.end_headers()\n"
      "Store(('127.0.0.1', 8000), H).serve_forever()"),
+    ("server: an aiohttp app started with AppRunner and TCPSite on every interface, its folder listed",
+     "web_file_hosting",
+     "from aiohttp import web\napp = web.Application()\napp.router.add_static('/f/', '/content/drive/MyDrive', "
+     "show_index=True)\nasync def main():\n    runner = web.AppRunner(app)\n    await runner.setup()\n"
+     "    await web.TCPSite(runner, '0.0.0.0', 8765).start()",
+     "from aiohttp import web\napp = web.Application()\napp.router.add_static('/f/', 'site', show_index=True)\n"
+     "async def main():\n    runner = web.AppRunner(app)\n    await runner.setup()\n"
+     "    await web.TCPSite(runner, '127.0.0.1', 8765).start()"),
     ("server: upload portal", "web_file_hosting",
      "import os\nfrom flask import Flask, request\napp = Flask(__name__)\n@app.route('/up', methods=['POST'])\ndef up():\n"
      "    request.files['f'].save('/content/shared/' + request.files['f'].filename)\n    return 'ok'\n"

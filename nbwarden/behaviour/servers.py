@@ -71,6 +71,10 @@ def _bound_host(unit: _Unit, call: ast.Call) -> Any:
         default = "127.0.0.1"
         if given is None and call.args and isinstance(unit.value(call.args[0]), str):
             given = call.args[0]  # app.run('0.0.0.0', 8000), run_simple('0.0.0.0', 8000, app)
+    elif short == "TCPSite":  # aiohttp's web.TCPSite(runner, host, port): every interface unless a host is given
+        default = ""
+        if given is None and len(call.args) >= 2:
+            given = call.args[1]
     elif short in {"run_app", "start_server", "create_server"} or \
             short == "serve" and module in {"waitress", "hypercorn", "websockets", "bjoern", "gevent", "uvicorn"}:
         default = ""  # aiohttp, asyncio, waitress and websockets listen on every interface by default
