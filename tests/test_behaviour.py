@@ -1410,6 +1410,8 @@ def test_a_shape_split_over_cells_is_read_as_one_program(engine, name, category,
     (["python", "run.py", "-s", "face.jpg", "-t", "clip.mp4", "-o", "out.mp4"], "args/face-onto-video"),
     (["python3", "inference.py", "--src_path", "me.wav", "--trg_path", "speaker_b.wav"], "args/voice-onto-voice"),
     (["python", "convert.py", "--source=lecture.wav", "--reference=them.flac"], "args/voice-onto-voice"),
+    (["$R-cli", "-w", "/content/dl", "magnet:?xt=urn:btih:" + "ab" * 20], "args/magnet-to-client"),
+    (["python3", "fetch.py", "--out", "/content", "'magnet:?xt=urn:btih:" + "ab" * 20 + "&dn=x'"], "args/magnet-to-client"),
 ])
 def test_argument_shapes_of_a_command(argv, shape):
     assert shape in behaviour.command_shapes(argv)
@@ -1422,6 +1424,9 @@ def test_argument_shapes_of_a_command(argv, shape):
     ["python", "vc.py", "--source", "a.wav", "--target", "a.wav"],  # one recording onto itself
     ["python", "separate.py", "-s", "mix.wav", "-o", "stems/"],  # one recording in, stems out
     ["ffmpeg", "-i", "me.wav", "-t", "10", "them.wav"],  # not a Python script
+    ["echo", "magnet:?xt=urn:btih:" + "ab" * 20],  # a link printed
+    ["python", "parse_magnet.py", "magnet:?xt=urn:btih:" + "ab" * 20],  # a link parsed
+    ["grep", "-c", "magnet:?xt=urn:btih:", "links.txt"],  # a link searched for
 ])
 def test_argument_shapes_leave_look_alikes_alone(argv):
     assert behaviour.command_shapes(argv) == []

@@ -13,6 +13,10 @@ quoted inside a string or a comment is never read: only what runs.
     (``infer.py --src_path me.wav --trg_path them.wav``): the command line of voice-conversion research code, which
     rarely names a known tool.  A metric that compares a reference with a degraded or synthesised file
     (``--ref a.wav --deg b.wav``) names neither side a source.
+``args/magnet-to-client``
+    a magnet link handed to a program that is not a known printer or parser of links (``echo``, ``grep``,
+    ``parse-torrent``, a Python script named for parsing): only a BitTorrent or eD2k client takes one, under any
+    name (a renamed client, ``$R-cli`` decoded at run time).
 """
 
 from __future__ import annotations
@@ -36,6 +40,27 @@ AUDIO = re.compile(r"\.(wav|mp3|flac|ogg|m4a)$", re.I)
 VIDEO = re.compile(r"\.(mp4|mov|avi|webm|mkv|gif)$", re.I)
 
 
+MAGNET = re.compile(r"^['\"]?magnet:\?\S*xt=urn:(btih|btmh|ed2k):", re.I)
+# programs that print, store, search or parse a link: the link is data to them
+LINK_READERS = frozenset({"echo", "printf", "print", "cat", "tee", "grep", "egrep", "fgrep", "rg", "sed", "awk", "jq",
+                          "xclip", "xsel", "pbcopy", "wc", "sort", "uniq", "head", "tail", "parse-torrent",
+                          "magnet-uri", "magnet2torrent", "qrencode"})
+PARSING_SCRIPT = re.compile(r"pars|info|meta|inspect|decode|convert|qr", re.I)
+
+
+def _magnet_to_client(argv: list[str] | tuple[str, ...]) -> bool:
+    """A magnet link among the arguments of a program that is not a link reader (see the module's docstring)."""
+    if not any(MAGNET.match(arg) for arg in argv[1:]):
+        return False
+    program = shell.program_name(argv[0]).lower()
+    if program in LINK_READERS or PARSING_SCRIPT.search(program):
+        return False
+    if shell.PYTHONS.match(program) or program in {"node", "bash", "sh"}:
+        script = next((a for a in argv[1:] if not a.startswith("-")), "")
+        return not MAGNET.match(script) and not PARSING_SCRIPT.search(script.rsplit("/", 1)[-1])
+    return True
+
+
 def _options(args: list[str]) -> Iterable[tuple[str, str]]:
     """(option, value) pairs: ``--opt value`` and ``--opt=value``."""
     for i, arg in enumerate(args):
@@ -48,10 +73,10 @@ def _options(args: list[str]) -> Iterable[tuple[str, str]]:
 
 def command_shapes(argv: list[str] | tuple[str, ...]) -> list[str]:
     """The ``args/*`` shapes of one command (usually none)."""
+    shapes = ["args/magnet-to-client"] if len(argv) > 1 and _magnet_to_client(argv) else []
     if len(argv) < 3 or not shell.PYTHONS.match(shell.program_name(argv[0])):
-        return []
+        return shapes
     pairs = [(option.lower(), value.strip("'\"")) for option, value in _options(list(argv[1:]))]
-    shapes = []
     face = any(option in SOURCE_OPTIONS and IMAGE.search(value) for option, value in pairs)
     video = any(option in TARGET_OPTIONS and VIDEO.search(value) for option, value in pairs)
     if face and video:
