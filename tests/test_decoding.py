@@ -1397,3 +1397,19 @@ def test_objects_read_through_methods_properties_dataclass_fields_and_hooks(engi
 ])
 def test_ordinary_objects_read_the_same_way_are_allowed(engine, cell):
     assert_allowed(engine, cell)
+
+
+def test_layers_of_encodings_are_peeled_on_their_looks(engine):
+    """Hex of base64 of a reversed command, decoded by an object whose ``__call__`` loops over its layers (which
+    the folder does not follow): each layer that still reads as an encoding is peeled on its looks, and the last
+    one read backwards because the cell reverses text.  The same object over an ordinary command passes."""
+    def wrap(text: str) -> str:
+        return base64.b64encode(text[::-1].encode()).hex()
+
+    cell = ("import base64, binascii, os\nclass Peel:\n    def __init__(self, *layers):\n        self.layers = layers\n"
+            "    def __call__(self, blob):\n        for f in self.layers:\n            blob = f(blob)\n        return blob\n"
+            "p = Peel(binascii.unhexlify, base64.b64decode, lambda b: b.decode()[::-1])\n"
+            f"os.system(p('{wrap(MINER)}'))")
+    verdict = engine.check_code(cell)
+    assert verdict.action == "block" and verdict.category == "crypto_mining", verdict.to_dict()
+    assert_allowed(engine, cell.replace(wrap(MINER), wrap("python train.py --epochs 3 --lr 0.001")))

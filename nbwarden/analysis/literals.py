@@ -16,7 +16,7 @@ import re
 from .. import shell
 from .commands import add_shell
 from .decoders import printable, unpacked
-from .facts import CODE, MAX_DEPTH, Analysis, clip
+from .facts import CODE, EXEC, MAX_DEPTH, Analysis, clip
 from .nesting import _nested
 
 URL_RE = shell.URL_RE
@@ -27,6 +27,7 @@ ROT13_NAME = re.compile(r"rot[-_]?13", re.I)
 ESCAPE_CODEC = re.compile(r"(?:unicode|string)[-_]escape", re.I)
 REVERSAL = re.compile(r"\[\s*:\s*:\s*-\s*1\s*\]|\breversed\s*\(")  # s[::-1], reversed(s): the cell reads text backwards
 ESCAPE_SEQ = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]{3})")
+MAX_LAYERS = 3  # encodings peeled on their looks alone, one inside another
 MAX_ROT13 = 400  # longest string read rot13'd on a cell's word alone
 CONTROL_RUN = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]+")
 
@@ -72,7 +73,10 @@ class _LiteralReader:
         if isinstance(node, ast.JoinedStr):
             return
         value = node.value
-        if ctx != CODE or len(value) < 8:
+        if ctx not in (CODE, EXEC) or len(value) < 8:
+            return
+        if ctx == EXEC:  # a command's part the folder could not read (p('6d78...')): its looks are all there is
+            self._looks(node, value)
             return
         rot13 = self._cell_names(ROT13_NAME) and len(value) <= MAX_ROT13 and value.isascii()
         if rot13:
@@ -88,10 +92,25 @@ class _LiteralReader:
             self._blind(node, codecs.decode(value, "unicode_escape", "replace"), "unicode_escape")
         for url in URL_RE.findall(value):
             self._fact("url", url, node, ctx)
+        self._looks(node, value)
+
+    def _looks(self, node: ast.Constant, value: str) -> None:
+        """A compact string read on its looks (hex, base64, compressed base85), and each layer inside it that
+        still reads as one, up to :data:`MAX_LAYERS`; the last read backwards too where the cell reverses text."""
         if len(value) >= 16 and " " not in value.strip():
             decoded, method = on_its_looks(value)
             if decoded:
                 self._blind(node, decoded, method)
+            for _ in range(MAX_LAYERS - 1):  # hex of base64 of ...: each layer that still reads as one is peeled
+                if not decoded or len(decoded) < 16 or " " in decoded.strip():
+                    break
+                inner, how = on_its_looks(decoded.strip())
+                if not inner:
+                    break
+                decoded, method = inner, f"{method}+{how}"
+                self._blind(node, decoded, method)
+                if self._cell_names(REVERSAL):
+                    self._blind(node, decoded[::-1], f"{method}+reversed")
 
     def _reversed_here(self, node: ast.Constant) -> bool:
         """Is the literal itself sliced backwards where it stands (``'gimx'[::-1]``)?  The folder reads that one
