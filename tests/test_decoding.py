@@ -1413,3 +1413,14 @@ def test_layers_of_encodings_are_peeled_on_their_looks(engine):
     verdict = engine.check_code(cell)
     assert verdict.action == "block" and verdict.category == "crypto_mining", verdict.to_dict()
     assert_allowed(engine, cell.replace(wrap(MINER), wrap("python train.py --epochs 3 --lr 0.001")))
+
+
+def test_a_plan_kept_as_json_text_is_read_back(engine):
+    """A plan written as JSON text (into a name or ``os.environ``) and parsed again before it runs is the plan:
+    ``json.loads`` of JSON text the cell made gives back its dict.  The same round trip of a training plan passes."""
+    cell = ("import json, os, subprocess\n"
+            "os.environ['JOB'] = json.dumps({'t': 'xmrig', 'o': 'pool.example.net:3333', 'u': 'WALLET'})\n"
+            "c = json.loads(os.environ['JOB'])\nsubprocess.run([c['t'], '-o', c['o'], '-u', c['u']])")
+    assert_miner_blocked(engine, cell)
+    assert_allowed(engine, cell.replace("'xmrig'", "'python'").replace("'pool.example.net:3333'", "'train.py'")
+                   .replace("'WALLET'", "'3'"))

@@ -699,12 +699,12 @@ class _Folder(_Names, _Objects):
                 return value  # json.loads(fh.read()) of what the unit wrote with json.dump
             if isinstance(value, str) and value == self.env.get(WRITTEN) and len(value) < MAX_JSON:
                 return self._read_back(True)  # json.loads(p.read_text()) of the JSON text the unit wrote
-            if isinstance(value, str) and value.strip().startswith('"') and len(value) < MAX_JSON:
-                try:
+            if isinstance(value, str) and value.strip()[:1] in ('"', "{", "[") and len(value) < MAX_JSON:
+                try:  # a string behind escapes, or a plan kept as JSON text (in a name, in os.environ)
                     decoded = json.loads(value)
                 except (ValueError, RecursionError):
                     return None
-                return decoded if isinstance(decoded, str) else None
+                return decoded if isinstance(decoded, (str, dict, list)) else None
             return None
         if name in {"os.getenv", "getenv"} and len(args) == 1:  # set earlier in the cell (os.environ['K'] = ...)
             environ, key = self.env.get("os.environ"), fold(args[0], depth + 1)
