@@ -1381,6 +1381,10 @@ OBJECTS = {
         "    def __getattr__(self, k):\n"
         "        return functools.reduce(operator.add, map(chr, (c - 3 for c in self._tbl[k])), '')\n"
         "L = Lazy()\nos.system(L.c)",
+    "a registry whose __getitem__ decodes hex entries": "import os\nclass Reg:\n"
+        f"    _d = {{'c': '{hexed(MINER)}'}}\n"
+        "    def __getitem__(self, k):\n        return bytes.fromhex(self._d[k]).decode()\n"
+        "r = Reg()\nos.system(r['c'])",
 }
 
 

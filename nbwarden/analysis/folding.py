@@ -185,6 +185,9 @@ class _Folder(_Names, _Objects):
                     return base[index]
             if isinstance(base, dict):
                 return base[fold(sl, depth + 1)]
+            if isinstance(base, _Object) and base.cls != TEMPLATE and "__getitem__" in self.classes[base.cls].methods:
+                key = fold(sl, depth + 1)  # reg['r'] through the class's __getitem__ hook
+                return None if key is None else self.apply(base, "__getitem__", [key], {}, depth)
             return None
         if isinstance(node, ast.DictComp) and len(node.generators) == 1:  # {k: dec(v) for k, v in table.items()}
             pairs = self._comprehension(node.generators[0], (node.key, node.value), depth)
