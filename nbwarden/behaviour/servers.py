@@ -99,7 +99,7 @@ def _server_subclasses(unit: _Unit) -> frozenset[str]:
     one binds as the base does.  Read once per unit."""
     known = getattr(unit, "_server_subclasses", None)
     if known is None:
-        known = frozenset(node.name for node in ast.walk(unit.tree) if isinstance(node, ast.ClassDef) and any(
+        known = frozenset(node.name for node in unit.classes if any(
             (getattr(base, "attr", None) or getattr(base, "id", "")) in SERVER_CLASSES for base in node.bases))
         unit._server_subclasses = known
     return known

@@ -56,6 +56,7 @@ class _Unit:
         self.parent: dict[int, ast.AST] = {}
         self.calls: list[ast.Call] = []
         self.functions: dict[str, list[ast.AST]] = {}
+        self.classes: list[ast.ClassDef] = []
         self.aliases: dict[str, str] = {}
         self.constants: dict[str, Any] = {}  # simple top-level NAME = constant
         self.strings: list[tuple[ast.AST, str]] = []
@@ -80,6 +81,8 @@ class _Unit:
                 self.subscripts.append(node)
             elif kind is ast.BinOp and type(node.op) is ast.BitXor:
                 self.xors.append(node)
+            elif kind is ast.ClassDef:
+                self.classes.append(node)
             elif kind in (ast.FunctionDef, ast.AsyncFunctionDef):
                 self.functions.setdefault(node.name, []).append(node)
                 args = node.args
