@@ -24,6 +24,16 @@ def flagged(verdict, category):
     return verdict.action in ("warn", "block") and verdict.category == category
 
 
+# an upload endpoint on the cell's own subclass of a server class, bound to HOST
+UPLOAD_SUBCLASS = (
+    "import os, tempfile\nfrom http.server import BaseHTTPRequestHandler, ThreadingHTTPServer\n"
+    "class Store(ThreadingHTTPServer):\n    pass\nclass H(BaseHTTPRequestHandler):\n    def do_POST(self):\n"
+    "        left = int(self.headers['Content-Length'])\n        fd, tmp = tempfile.mkstemp(dir='uploads')\n"
+    "        with os.fdopen(fd, 'wb') as out:\n            while left:\n"
+    "                chunk = self.rfile.read(min(65536, left))\n                out.write(chunk)\n"
+    "                left -= len(chunk)\n        self.send_response(201)\n        self.end_headers()\n"
+    "Store(('HOST', 8000), H).serve_forever()")
+
 # (name, category, prohibited cell, allowed look-alike)
 PAIRS = [
     ("password trial: archive, threads", "password_cracking",
@@ -518,21 +528,7 @@ PAIRS = [
      "from fastapi import FastAPI\nfrom fastapi.staticfiles import StaticFiles\nimport uvicorn\napp = FastAPI()\n"
      "app.mount('/docs', StaticFiles(directory='site'), name='docs')\nuvicorn.run(app, port=8000)"),
     ("server: an upload endpoint on the server class's own subclass, bodies streamed to files through fdopen",
-     "web_file_hosting",
-     "import os, tempfile\nfrom http.server import BaseHTTPRequestHandler, ThreadingHTTPServer\n"
-     "class Store(ThreadingHTTPServer):\n    pass\nclass H(BaseHTTPRequestHandler):\n    def do_POST(self):\n"
-     "        left = int(self.headers['Content-Length'])\n        fd, tmp = tempfile.mkstemp(dir='uploads')\n"
-     "        with os.fdopen(fd, 'wb') as out:\n            while left:\n"
-     "                chunk = self.rfile.read(min(65536, left))\n                out.write(chunk)\n"
-     "                left -= len(chunk)\n        self.send_response(201)\n        self.end_headers()\n"
-     "Store(('0.0.0.0', 8000), H).serve_forever()",
-     "import os, tempfile\nfrom http.server import BaseHTTPRequestHandler, ThreadingHTTPServer\n"
-     "class Store(ThreadingHTTPServer):\n    pass\nclass H(BaseHTTPRequestHandler):\n    def do_POST(self):\n"
-     "        left = int(self.headers['Content-Length'])\n        fd, tmp = tempfile.mkstemp(dir='uploads')\n"
-     "        with os.fdopen(fd, 'wb') as out:\n            while left:\n"
-     "                chunk = self.rfile.read(min(65536, left))\n                out.write(chunk)\n"
-     "                left -= len(chunk)\n        self.send_response(201)\n        self.end_headers()\n"
-     "Store(('127.0.0.1', 8000), H).serve_forever()"),
+     "web_file_hosting", UPLOAD_SUBCLASS.replace("HOST", "0.0.0.0"), UPLOAD_SUBCLASS.replace("HOST", "127.0.0.1")),
     ("server: an aiohttp app started with AppRunner and TCPSite on every interface, its folder listed",
      "web_file_hosting",
      "from aiohttp import web\napp = web.Application()\napp.router.add_static('/f/', '/content/drive/MyDrive', "
