@@ -220,6 +220,11 @@ _JS_JOINED = re.compile(r"""\[([^\[\]]{1,2000})\]\s*\.join\(\s*["'` ]\s*["'`]\s*
 _JS_TEMPLATE_HOLE = re.compile(r"\$\{([^{}]*)\}")
 
 
+def _js_hole(expr: str) -> str:
+    """A placeholder for a value only known at run time (``${cfg.port}``, a variable in an argv array)."""
+    return "{" + re.sub(r"\W+", "_", expr).strip("_") + "}"
+
+
 def _javascript(lines: list[str]) -> list[str]:
     """String literals that are command lines (``"git clone https://..."``, ``"python run.py -s x"``), and arrays
     of words joined with spaces whose first word is a program, each on the line it starts on; a template literal's
@@ -234,13 +239,13 @@ def _javascript(lines: list[str]) -> list[str]:
 
     for m in _JS_JOINED.finditer(text):
         words = [w.strip() for w in m.group(1).split(",") if w.strip()]
-        parts = [s.group(1) or s.group(2) or s.group(3) or "" if (s := _JS_STRING.fullmatch(w)) else
-                 "{" + re.sub(r"\W+", "_", w).strip("_") + "}" for w in words]
+        parts = [s.group(1) or s.group(2) or s.group(3) or "" if (s := _JS_STRING.fullmatch(w)) else _js_hole(w)
+                 for w in words]
         if parts and _JS_COMMAND.match(" ".join(parts)):
             put(m.start(), shlex.join(parts))
     for m in _JS_STRING.finditer(text):
         body = m.group(1) or m.group(2) or m.group(3) or ""
-        body = _JS_TEMPLATE_HOLE.sub(lambda h: "{" + re.sub(r"\W+", "_", h.group(1)).strip("_") + "}", body)
+        body = _JS_TEMPLATE_HOLE.sub(lambda h: _js_hole(h.group(1)), body)
         body = body.replace("\\'", "'").replace('\\"', '"')
         if _JS_COMMAND.match(body):
             put(m.start(), body)

@@ -305,12 +305,13 @@ class _Folder(_Names, _Objects):
         return _Function(params, defaults, body, rest)
 
     def _packed(self, args: list[ast.expr], depth: int) -> bytes | None:
-        """``struct.pack('<5I', *words)``: text kept as integers and packed back into bytes (integer formats only,
-        within :data:`MAX_FOLD` bytes)."""
-        fmt = self.fold(args[0], depth + 1)
-        values = self._spread(args[1:], depth)
-        if not isinstance(fmt, str) or not STRUCT_FORMAT.fullmatch(fmt) or values is None or \
-                not all(type(v) is int for v in values):
+        """``struct.pack('<5I', *words)``: the format and the words folded, then :meth:`_pack`."""
+        fmt, values = self.fold(args[0], depth + 1), self._spread(args[1:], depth)
+        return self._pack(fmt, values) if isinstance(fmt, str) and values is not None else None
+
+    def _pack(self, fmt: str, values: list[Any]) -> bytes | None:
+        """Text kept as integers, packed back into bytes (integer formats only, within :data:`MAX_FOLD` bytes)."""
+        if not STRUCT_FORMAT.fullmatch(fmt) or not all(type(v) is int for v in values):
             return None
         try:
             if struct.calcsize(fmt) > MAX_FOLD:
@@ -498,8 +499,7 @@ class _Folder(_Names, _Objects):
                 # array.array('I', words).tobytes(): the same packed integers as struct.pack('<nI', *words)
                 code, words = (fold(a, depth + 1) for a in func.value.args)
                 if isinstance(code, str) and len(code) == 1 and isinstance(words, list):
-                    return self._packed([ast.Constant(f"<{len(words)}{code}"),
-                                         *(ast.Constant(w) for w in words)], depth)
+                    return self._pack(f"<{len(words)}{code}", words)
                 return None
             if method == "replace" and len(args) >= 2:
                 base, old, new = (fold(x, depth + 1) for x in (func.value, args[0], args[1]))

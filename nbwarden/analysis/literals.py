@@ -78,15 +78,16 @@ class _LiteralReader:
         if ctx == EXEC:  # a command's part the folder could not read (p('6d78...')): its looks are all there is
             self._looks(node, value)
             return
-        rot13 = self._cell_names(ROT13_NAME) and len(value) <= MAX_ROT13 and value.isascii()
+        rot13 = codecs.decode(value, "rot13") if self._cell_names(ROT13_NAME) and len(value) <= MAX_ROT13 and \
+            value.isascii() else None
         if rot13:
-            self._blind(node, codecs.decode(value, "rot13"), "rot13")  # a cell that decodes rot13 somewhere
+            self._blind(node, rot13, "rot13")  # a cell that decodes rot13 somewhere
         if len(value) <= MAX_ROT13 and self._cell_names(REVERSAL) and not self._reversed_here(node):
             # a cell that reads text backwards somewhere (a hook or a helper the folder cannot follow): the string
             # reversed, and reversed after rot13 when the cell names that too
             self._blind(node, value[::-1], "reversed")
             if rot13:
-                self._blind(node, codecs.decode(value, "rot13")[::-1], "rot13+reversed")
+                self._blind(node, rot13[::-1], "rot13+reversed")
         if value.isascii() and len(ESCAPE_SEQ.findall(value)) >= 2 and self._cell_names(ESCAPE_CODEC):
             # escapes written out literally (r"\x61\x72..."), turned into text by a codec the cell names
             self._blind(node, codecs.decode(value, "unicode_escape", "replace"), "unicode_escape")
@@ -96,7 +97,7 @@ class _LiteralReader:
 
     def _looks(self, node: ast.Constant, value: str) -> None:
         """A compact string read on its looks (hex, base64, compressed base85), and each layer inside it that
-        still reads as one, up to :data:`MAX_LAYERS`; the last read backwards too where the cell reverses text."""
+        still reads as one, up to :data:`MAX_LAYERS`; each inner layer also backwards where the cell reverses text."""
         if len(value) >= 16 and " " not in value.strip():
             decoded, method = on_its_looks(value)
             if decoded:

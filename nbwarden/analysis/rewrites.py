@@ -194,10 +194,8 @@ def piped(loop: ast.For, sequence: ast.expr | None = None) -> ast.Assign | None:
 
 def _applies_entry(expr: ast.expr, key: str, argument: str) -> bool:
     """``table[key](argument)``: an entry of a named table, chosen by the loop's key, called with the value."""
-    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Subscript) and \
-        isinstance(expr.func.value, ast.Name) and isinstance(expr.func.slice, ast.Name) and \
-        expr.func.slice.id == key and len(expr.args) == 1 and not expr.keywords and \
-        isinstance(expr.args[0], ast.Name) and expr.args[0].id == argument
+    return _called_with(expr, argument) and isinstance(expr.func, ast.Subscript) and \
+        isinstance(expr.func.value, ast.Name) and isinstance(expr.func.slice, ast.Name) and expr.func.slice.id == key
 
 
 def _constant_keys(items: ast.expr | None) -> list[object] | None:
@@ -234,8 +232,13 @@ def reduced(func: ast.expr, sequence: ast.expr, start: ast.expr) -> ast.expr | N
 
 def _applies(expr: ast.expr, function: str, argument: str) -> bool:
     """``function(argument)``: one name called with another and nothing else (``op(data)``, ``f(acc)``)."""
-    return isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and expr.func.id == function and \
-        len(expr.args) == 1 and not expr.keywords and isinstance(expr.args[0], ast.Name) and expr.args[0].id == argument
+    return _called_with(expr, argument) and isinstance(expr.func, ast.Name) and expr.func.id == function
+
+
+def _called_with(expr: ast.expr, argument: str) -> bool:
+    """A call whose one argument is the name ``argument`` and nothing else."""
+    return isinstance(expr, ast.Call) and len(expr.args) == 1 and not expr.keywords and \
+        isinstance(expr.args[0], ast.Name) and expr.args[0].id == argument
 
 
 def _chained(steps: list[ast.expr], start: ast.expr) -> ast.expr:

@@ -26,8 +26,9 @@ RELAY_TEXT = ("CONNECT", "\x05\x00", "\x05\x01", "\x05\x02", "socks5", "socks4")
 
 def _servers(unit: _Unit) -> list[Found]:
     binds: list[tuple[str, ast.Call]] = []
+    subclasses = _server_subclasses(unit)
     for call in unit.calls:
-        host = _bound_host(unit, call)
+        host = _bound_host(unit, call, subclasses)
         if host is _NOT_A_SERVER:
             continue
         text = host.decode("latin-1") if isinstance(host, bytes) else str(host)
@@ -51,14 +52,15 @@ def _servers(unit: _Unit) -> list[Found]:
 _NOT_A_SERVER = object()
 
 
-def _bound_host(unit: _Unit, call: ast.Call) -> Any:
-    """The host a call makes a server listen on (\"?\" when it cannot be known), or _NOT_A_SERVER."""
+def _bound_host(unit: _Unit, call: ast.Call, subclasses: frozenset[str]) -> Any:
+    """The host a call makes a server listen on (\"?\" when it cannot be known), or _NOT_A_SERVER; ``subclasses``
+    are the unit's own server classes (:func:`_server_subclasses`)."""
     name = unit.name(call)
     short = name.rsplit(".", 1)[-1]
     module = name.split(".", 1)[0]
     if short in {"Thread", "Process"} and (started := _started_call(unit, call)) is not None:
-        return _bound_host(unit, started)  # Thread(target=app.run, kwargs={'host': '0.0.0.0'})
-    if short == "bind" or short in SERVER_CLASSES or short in _server_subclasses(unit):
+        return _bound_host(unit, started, subclasses)  # Thread(target=app.run, kwargs={'host': '0.0.0.0'})
+    if short == "bind" or short in SERVER_CLASSES or short in subclasses:
         address = call.args[0] if call.args else None
         if isinstance(address, ast.Name):  # server_address = ('', 8000); HTTPServer(server_address, Handler)
             address = unit.bound_once(address)
@@ -96,13 +98,9 @@ def _bound_host(unit: _Unit, call: ast.Call) -> Any:
 
 def _server_subclasses(unit: _Unit) -> frozenset[str]:
     """The unit's own classes built on a server class (``class UploadServer(ThreadingHTTPServer)``): constructing
-    one binds as the base does.  Read once per unit."""
-    known = getattr(unit, "_server_subclasses", None)
-    if known is None:
-        known = frozenset(node.name for node in unit.classes if any(
-            (getattr(base, "attr", None) or getattr(base, "id", "")) in SERVER_CLASSES for base in node.bases))
-        unit._server_subclasses = known
-    return known
+    one binds as the base does."""
+    return frozenset(node.name for node in unit.classes if any(
+        (getattr(base, "attr", None) or getattr(base, "id", "")) in SERVER_CLASSES for base in node.bases))
 
 
 def _started_call(unit: _Unit, call: ast.Call) -> ast.Call | None:

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ..sharelinks import load_share_link_clients
+from ..sharelinks import load_share_link_clients, read_digests
 from .messages import CATEGORY_LABEL
 
 log = logging.getLogger("nbwarden.agent")
@@ -84,18 +84,16 @@ class Decision:
 def load_hash_files(cfg: GateConfig) -> None:
     for path in cfg.hash_files:
         try:
-            with open(path, encoding="utf-8") as fh:
-                for line in fh:
-                    parts = line.split("#", 1)[0].split()
-                    if not parts or len(parts[0]) != 64:
-                        continue
-                    digest, label = parts[0].lower(), (parts[1] if len(parts) > 1 else "deny")
-                    if label == "allow":
-                        cfg.allow_hashes.append(digest)
-                    else:
-                        cfg.deny_hashes[digest] = label if label != "deny" else "policy"
+            digests = read_digests(path)
         except OSError as exc:
             log.warning("exec gate: hash file %s unreadable: %s", path, exc)
+            continue
+        for digest, words in digests:
+            label = words[0] if words else "deny"
+            if label == "allow":
+                cfg.allow_hashes.append(digest)
+            else:
+                cfg.deny_hashes[digest] = label if label != "deny" else "policy"
 
 
 class Decider:
