@@ -41,6 +41,13 @@ PAIRS = [
      "    except Exception:\n        pass\nz = zipfile.ZipFile('box.zip')\nwith open('guesses.txt') as src:\n"
      "    for row in src:\n        threading.Thread(target=attempt, args=(z, row.strip())).start()",
      "import zipfile\nz = zipfile.ZipFile('box.zip')\nz.extractall(pwd=input('archive password: ').encode())"),
+    ("password trial: a PDF opened through operator.methodcaller with each guess", "password_cracking",
+     "import operator, pikepdf\nfor guess in open('rockyou.txt', encoding='latin-1'):\n    try:\n"
+     "        with operator.methodcaller('nepo'[::-1], 'locked.pdf', password=guess.strip())(pikepdf) as d:\n"
+     "            print('found', guess)\n            break\n    except pikepdf.PasswordError:\n        pass",
+     "import operator, pikepdf\nfor path in open('reports.txt'):\n"
+     "    with operator.methodcaller('nepo'[::-1], path.strip())(pikepdf) as d:\n"
+     "        print(path, len(d.pages))"),
     ("password trial: a login form whose field names are decoded where the form is written", "password_cracking",
      "import base64, requests\nb = lambda s: base64.b64decode(s).decode()\nwith open('rockyou.txt') as wl:\n"
      "    for pw in map(str.strip, wl):\n        r = requests.post(URL, data={b('bG9n'): 'admin', b('cHdk'): pw})\n"

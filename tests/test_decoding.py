@@ -166,6 +166,12 @@ VARIABLES = {
     "re-bound in a list after it ran": f"import base64, subprocess\nargv = [base64.b64decode('{b64('xmrig')}').decode()]\n"
                                        "subprocess.run(argv + ['-o', 'pool:1'])\nargv = ['nvidia-smi']\nsubprocess.run(argv)",
     "a decoder bound to bytes.fromhex": f"import os\nh = bytes.fromhex\nos.system(h('{hexed(MINER)}').decode())",
+    "a name the exec namespace gives the decoded code": "import base64, json, os\n"
+        f"os.environ.setdefault('JOB', json.dumps({{'cmd': '{MINER[::-1]}'[::-1]}}))\n"
+        "ns = {'CFG': json.loads(os.environ['JOB'])}\n"
+        f"exec(base64.b64decode('{b64('import os; os.system(CFG[' + repr('cmd') + '])')}').decode(), ns)",
+    "an environment value set by default, read back": f"import os\nos.environ.setdefault('J', '{MINER[::-1]}'[::-1])\n"
+                                                      "os.system(os.environ['J'])",
 }
 
 
@@ -199,6 +205,10 @@ VARIABLES_BENIGN = {
     "augmented path": "import os\nroot = '/content'\nroot += '/data'\nos.makedirs(root, exist_ok=True)\nprint(''.join(reversed(root)))",
     "lambda over data": f"import base64\nd = lambda s: base64.b64decode(s)\nweights = d('{b64(bytes(32))}')",
     "re-bound before it ran": f"import os\ncmd = '{MINER[::-1]}'[::-1]\ncmd = 'ls -la'\nos.system(cmd)",
+    "an exec namespace with an ordinary command": "import base64\n"
+        f"exec(base64.b64decode('{b64('import os; os.system(CFG[' + repr('cmd') + '])')}').decode(), {{'CFG': {{'cmd': 'nvidia-smi'}}}})",
+    "an environment default that is an ordinary command": "import os\nos.environ.setdefault('J', 'nvidia-smi -L')\n"
+                                                           "os.system(os.environ['J'])",
     "bytes.fromhex bound to a name, on a hash": "h = bytes.fromhex\ndigest = h('9f86d081884c7d659a2feaa0c55ad015')\n"
                                                 "print(digest.hex())",
 }
@@ -257,6 +267,10 @@ LOOKUPS = {
     "a lambda handed the command": f"import os\n(lambda run, c: run(c))(os.system, '{MINER[::-1]}'[::-1])",
     "getattr of builtins exec": "import builtins\n"
                                 f"getattr(builtins, 'cexe'[::-1])(\"import os; os.system('{MINER[::-1]}'[::-1])\")",
+    "operator.methodcaller of a decoded name": "import operator, os\n"
+                                               f"operator.methodcaller('metsys'[::-1], '{MINER[::-1]}'[::-1])(os)",
+    "a methodcaller kept in a name": f"from operator import methodcaller\nimport os\ngo = methodcaller('popen', '{MINER}')\n"
+                                     "go(os)",
 }
 
 
@@ -274,6 +288,10 @@ LOOKUPS_BENIGN = {
     "vars of argparse args": "import argparse\nargs = parser.parse_args()\nlr = vars(args)['lr'[::-1][::-1]]",
     "attribute by name on a model": "layer = getattr(model, ''.join(['f', 'c']))\nout = layer(x)",
     "a lambda handed the runner for an allowed command": "import os\n(lambda f: f('nvidia-smi'))(os.system)",
+    "operator.methodcaller for an allowed command": "import operator, os\n"
+                                                    "operator.methodcaller('metsys'[::-1], 'nvidia-smi')(os)",
+    "methodcaller over a list of strings": "from operator import methodcaller\nclean = methodcaller('strip', ' \\n')\n"
+                                           "names = [clean(n) for n in open('names.txt')]",
 }
 
 

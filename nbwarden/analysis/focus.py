@@ -17,10 +17,10 @@ from .rewrites import foldable_def
 MAX_BOUND = 64  # names bound at prefilter hits whose later uses a focused walk follows ...
 MAX_RELATED = 4096  # ... and the lines it looks up for them; past either, it walks everything
 
-# Calls whose result is worth following to its uses: decoders and look-ups by a computed name
+# Calls whose result is worth following to its uses: decoders, look-ups by a computed name, calls made ready
 DECODING_CALLS = {"b64decode", "decodebytes", "a2b_base64", "urlsafe_b64decode", "b32decode", "b16decode",
                   "b85decode", "a85decode", "standard_b64decode", "unhexlify", "a2b_hex", "fromhex", "decompress",
-                  "chr", "reversed", "__import__", "import_module", "getattr", "eval"}
+                  "chr", "reversed", "__import__", "import_module", "getattr", "eval", "methodcaller", "partial"}
 COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
             ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
 
@@ -74,11 +74,12 @@ def _decoding(root: ast.AST) -> bool:
 
 def _grows_list(stmt: ast.Expr) -> bool:
     """``name.append(x)``, ``name.extend([...])`` or ``name.reverse()`` as a statement: it changes a list the
-    cell may run; or ``os.environ.update({...})``, which sets what later lines read back."""
+    cell may run; or ``os.environ.update({...})`` or ``.setdefault(k, v)``, which set what later lines read back."""
     call = stmt.value
     if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
         return False
-    if call.func.attr == "update" and len(call.args) == 1 and dotted(call.func.value) == "os.environ":
+    if (call.func.attr == "update" and len(call.args) == 1 or call.func.attr == "setdefault" and len(call.args) == 2) \
+            and dotted(call.func.value) == "os.environ":
         return True
     return isinstance(call.func.value, ast.Name) and (
         call.func.attr in {"append", "extend"} and len(call.args) == 1 or call.func.attr == "reverse" and not call.args)

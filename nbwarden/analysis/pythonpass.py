@@ -28,6 +28,8 @@ from .wrappers import ARGV, PYTHON, SHELL, find_wrappers, table_entries
 
 MAX_ATTRIBUTES = 4096  # bindings in env past which `self.x = ...` / `Class.x = ...` are no longer recorded
 
+MAX_NAMESPACE_VALUE = 4096  # characters of one value an exec namespace hands its code (CFG = {...})
+METHOD_CALLERS = frozenset({"operator.methodcaller", "methodcaller"})  # methodcaller('open', p)(pk): pk.open(p)
 RUNPY_CALLS = frozenset({"runpy.run_path", "runpy.run_module"})  # a script run in-process with sys.argv as its arguments
 PRINT_LIKE = {"print", "display", "Markdown", "HTML", "Latex", "warn", "info", "debug", "warning",
               "error", "critical", "exception", "log", "echo", "secho", "write_stdout"}
@@ -362,12 +364,18 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
 
     def _grow(self, stmt: ast.Expr) -> None:
         """``argv.append(x)`` / ``argv.extend([...])``: the list grows, in ``env`` while every item is known and
-        in ``loose_env`` (unknown items as ``{name}``) always; once per item in a loop over a known list."""
+        in ``loose_env`` (unknown items as ``{name}``) always; once per item in a loop over a known list.  Also
+        ``os.environ.update({...})`` and ``os.environ.setdefault(k, v)``."""
         call = stmt.value
         if call.func.attr == "update":  # os.environ.update({'JOB': ...})
             values = self.folder.fold(call.args[0])
             if isinstance(values, dict) and len(self.shell_env) + len(values) <= MAX_ITEMS:
                 self.shell_env.update((str(k), v) for k, v in values.items() if isinstance(v, str))
+            return
+        if call.func.attr == "setdefault":  # os.environ.setdefault('JOB', ...)
+            key, value = self.folder.fold(call.args[0]), self.folder.fold(call.args[1])
+            if isinstance(key, str) and isinstance(value, str) and len(self.shell_env) < MAX_ITEMS:
+                self.shell_env.setdefault(key, value)
             return
         name = call.func.value.id
         if call.func.attr == "reverse":
@@ -424,7 +432,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
                 if (name := self._reference(item)) is not None:
                     self.aliases[f"{target.id}[{key!r}]"] = name
         if isinstance(target, ast.Name) and isinstance(expr, ast.Call) and expr.args and \
-                self.folder.name(expr.func) in {"functools.partial", "partial"}:
+                self.folder.name(expr.func) in {"functools.partial", "partial", *METHOD_CALLERS}:
             self.partials[target.id] = expr
         if isinstance(target, ast.Name):
             if value is not None:
@@ -461,11 +469,30 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             elif isinstance(container, list) and isinstance(key, int) and -len(container) <= key < len(container):
                 container[key] = value
 
-    def _partial_call(self, node: ast.Call) -> ast.Call:
-        """``run(x)`` after ``run = partial(F, a, k=v)``, read as the call it makes: ``F(a, x, k=v)``."""
-        made = self.partials[node.func.id]
+    def _partial_call(self, node: ast.Call, made: ast.Call) -> ast.Call:
+        """``run(x)`` after ``run = partial(F, a, k=v)``, read as the call it makes: ``F(a, x, k=v)``;
+        ``operator.methodcaller('open', p, password=w)(pk)`` (also through a name) as ``pk.open(p, password=w)``."""
+        if self.folder.name(made.func) in METHOD_CALLERS:
+            method = self.folder.fold(made.args[0])
+            if isinstance(method, str) and method.isidentifier() and len(node.args) == 1 and not node.keywords:
+                # rewritten where it stands, so that the shape checks read the plain call too
+                node.func = ast.copy_location(ast.Attribute(value=node.args[0], attr=method, ctx=ast.Load()), node)
+                node.args, node.keywords = made.args[1:], made.keywords
+            return node
         call = ast.Call(func=made.args[0], args=[*made.args[1:], *node.args], keywords=[*made.keywords, *node.keywords])
         return ast.copy_location(call, node)
+
+    def _namespace_given(self, node: ast.Call) -> str:
+        """``exec(code, {'CFG': cfg})``: the names the namespace gives the code, as assignments put before it (each
+        value the pass can read and write back as a literal), so that the inner code's reads of them fold."""
+        lines = []
+        for expr in node.args[1:3] + [k.value for k in node.keywords if k.arg in {"globals", "locals"}]:
+            space = self.folder.fold(expr)
+            for name, value in space.items() if isinstance(space, dict) else ():
+                text = repr(value) if isinstance(name, str) and name.isidentifier() and _literal(value) else ""
+                if text and len(text) <= MAX_NAMESPACE_VALUE:
+                    lines.append(f"{name} = {text}\n")
+        return "".join(lines[:MAX_ITEMS])
 
     def _plain_call(self, node: ast.Call, name: str) -> None:
         """A call whose function the cell hides (``getattr(s, 'tnerrot_dda'[::-1])(p)``, ``push(d)`` after
@@ -545,7 +572,9 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
 
     def _call(self, node: ast.Call) -> None:
         if type(node.func) is ast.Name and node.func.id in self.partials:
-            node = self._partial_call(node)
+            node = self._partial_call(node, self.partials[node.func.id])
+        elif type(node.func) is ast.Call and node.func.args and self.folder.name(node.func.func) in METHOD_CALLERS:
+            node = self._partial_call(node, node.func)
         if type(node.func) is ast.Name and (wrapper := self.wrappers.get(node.func.id)) is not None:
             self._wrapped(node, node.func.id, wrapper)
             return
@@ -598,8 +627,8 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             if text and self.depth < MAX_DEPTH:
                 via = "+".join(sorted(self.folder.methods)) or "exec"
                 self._mark(node.args[0], EXEC)
-                _nested(self.analysis, text, "python", node.lineno, f"{short}({via})", EXEC, self.depth + 1,
-                        self.shell_env)
+                _nested(self.analysis, self._namespace_given(node) + text, "python", node.lineno, f"{short}({via})",
+                        EXEC, self.depth + 1, self.shell_env)
             return
         module = self.folder.imported(node)
         if module is not None:
@@ -627,6 +656,16 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             self._derive(node, value if value is not None else self.folder.reference(node))
         if short in {"write", "write_text", "writelines", "write_bytes"} and node.args:
             self._written(node, name)
+
+
+def _literal(value: Any, depth: int = 0) -> bool:
+    """Is ``repr(value)`` Python that gives the value back (plain data, a few levels deep)?"""
+    if value is None or type(value) in (str, bytes, int, float, bool):
+        return True
+    if depth > 4 or type(value) not in (list, tuple, dict):
+        return False
+    items = [*value.keys(), *value.values()] if type(value) is dict else value
+    return all(_literal(item, depth + 1) for item in items)
 
 
 def _lambda_bindings(call: ast.Call) -> list[ast.Assign]:
