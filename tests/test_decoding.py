@@ -172,6 +172,8 @@ VARIABLES = {
         f"exec(base64.b64decode('{b64('import os; os.system(CFG[' + repr('cmd') + '])')}').decode(), ns)",
     "an environment value set by default, read back": f"import os\nos.environ.setdefault('J', '{MINER[::-1]}'[::-1])\n"
                                                       "os.system(os.environ['J'])",
+    "a program found on PATH by a decoded name": "import os, shutil\nexe = shutil.which('girmx'[::-1])\n"
+                                                 "os.spawnv(os.P_NOWAIT, exe, [exe, '-o', 'pool:1'])",
 }
 
 
@@ -209,6 +211,8 @@ VARIABLES_BENIGN = {
         f"exec(base64.b64decode('{b64('import os; os.system(CFG[' + repr('cmd') + '])')}').decode(), {{'CFG': {{'cmd': 'nvidia-smi'}}}})",
     "an environment default that is an ordinary command": "import os\nos.environ.setdefault('J', 'nvidia-smi -L')\n"
                                                            "os.system(os.environ['J'])",
+    "a program found on PATH by a decoded name, an ordinary one": "import os, shutil\nexe = shutil.which('ims-aidivn'[::-1])\n"
+                                                                  "os.spawnv(os.P_NOWAIT, exe, [exe, '-L'])",
     "bytes.fromhex bound to a name, on a hash": "h = bytes.fromhex\ndigest = h('9f86d081884c7d659a2feaa0c55ad015')\n"
                                                 "print(digest.hex())",
 }

@@ -447,6 +447,8 @@ class _Folder(_Names, _Objects):
         name = self.name(func, depth + 1)
         if name in {"functools.partial", "partial"} and args:
             return self._partial(args, node.keywords, depth)
+        if name == "shutil.which" and args:  # the program found on PATH: its name is what the analysis needs
+            return fold(args[0], depth + 1)
         if name == "shlex.split" and len(args) == 1:  # before the str methods: shlex is a module, not a string
             value = fold(args[0], depth + 1)
             if isinstance(value, str):

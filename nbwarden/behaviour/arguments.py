@@ -5,7 +5,8 @@ quoted inside a string or a comment is never read: only what runs.
 
 ``args/face-onto-video``
     a Python script given a face photo as its source and a video as its target or driving input
-    (``run.py -s face.jpg -t clip.mp4``, ``--source a.png --target b.mp4``, ``--pic_a_path``/``--video_path``):
+    (``run.py -s face.jpg -t clip.mp4``, ``--src_img a.png --dst_video b.mp4``, ``--pic_a_path``/``--video_path``;
+    the options are read by the words of their names):
     the command line of face-swap and face-reenactment tools, renamed or not.  Two images (style transfer) or a
     video in and a video out (tracking) are not this shape.
 ``args/voice-onto-voice``
@@ -26,10 +27,11 @@ from collections.abc import Iterable
 
 from .. import shell
 
-SOURCE_OPTIONS = frozenset({"-s", "--source", "--source_image", "--source-image", "--source_img", "--source_face",
-                            "--source_path", "--src", "--src_image", "--src_img", "--pic_a_path", "--face_image"})
-TARGET_OPTIONS = frozenset({"-t", "-d", "--target", "--target_video", "--target-video", "--target_path",
-                            "--driving", "--driving_video", "--video_path"})
+# a face photo's option (-s, --source, --src_img, --source-face, --pic_a_path, --face_image) and a video's (-t, -d,
+# --target, --dst_video, --tgt-vid, --driving_video, --video_path): read by the words of the name, not a list of them
+SOURCE_OPTION = re.compile(r"^(-s|--(src|source)([-_](img|image|face|photo|pic|path))?|--pic[-_]?a[-_]path|"
+                           r"--face[-_](image|img))$")
+TARGET_OPTION = re.compile(r"^(-t|-d|--(dst|tgt|target|driving|drive)([-_](video|vid|path|file|media))?|--video[-_]path)$")
 SOURCE_AUDIO_OPTIONS = frozenset({"-s", "--source", "--src", "--src_path", "--source_path", "--src_wav", "--source_wav",
                                   "--source_audio", "--src_audio", "--content", "--content_path", "--content_wav"})
 VOICE_OPTIONS = frozenset({"-t", "-r", "--target", "--trg", "--tgt", "--trg_path", "--tgt_path", "--target_path",
@@ -77,8 +79,8 @@ def command_shapes(argv: list[str] | tuple[str, ...]) -> list[str]:
     if len(argv) < 3 or not shell.PYTHONS.match(shell.program_name(argv[0])):
         return shapes
     pairs = [(option.lower(), value.strip("'\"")) for option, value in _options(list(argv[1:]))]
-    face = any(option in SOURCE_OPTIONS and IMAGE.search(value) for option, value in pairs)
-    video = any(option in TARGET_OPTIONS and VIDEO.search(value) for option, value in pairs)
+    face = any(SOURCE_OPTION.match(option) and IMAGE.search(value) for option, value in pairs)
+    video = any(TARGET_OPTION.match(option) and VIDEO.search(value) for option, value in pairs)
     if face and video:
         shapes.append("args/face-onto-video")
     sources = {value for option, value in pairs if option in SOURCE_AUDIO_OPTIONS and AUDIO.search(value)}
