@@ -41,6 +41,38 @@ PAIRS = [
      "    except Exception:\n        pass\nz = zipfile.ZipFile('box.zip')\nwith open('guesses.txt') as src:\n"
      "    for row in src:\n        threading.Thread(target=attempt, args=(z, row.strip())).start()",
      "import zipfile\nz = zipfile.ZipFile('box.zip')\nz.extractall(pwd=input('archive password: ').encode())"),
+    ("flood: a host packed in a number (int.to_bytes), its port unknown, in an f-string URL", "dos_attack",
+     "import threading, urllib.request\n_s = lambda n, k: n.to_bytes(k, 'big').decode()\nHOST = _s(153403478623932134831088844516882607981, 16)\n"
+     "port = int(input('port: '))\ndef hit():\n    while True:\n        urllib.request.urlopen(f'http://{HOST}:{port}/')\n"
+     "for _ in range(300):\n    threading.Thread(target=hit).start()",
+     "import threading, urllib.request\n_s = lambda n, k: n.to_bytes(k, 'big').decode()\nHOST = _s(907508871221851729457, 9)\n"
+     "port = srv.server_address[1]\ndef hit():\n    while True:\n        urllib.request.urlopen(f'http://{HOST}:{port}/')\n"
+     "for _ in range(300):\n    threading.Thread(target=hit).start()"),
+    ("flood: a client class of the cell's own whose method sends, driven by endless workers", "dos_attack",
+     "import requests, threading\nTARGET = 'https://shop.example.com/'\nclass Client:\n    def __init__(self):\n"
+     "        self.session = requests.Session()\n    def get(self, url):\n        self.session.get(url)\n"
+     "c = Client()\ndef worker():\n    while True:\n        c.get(TARGET)\nfor _ in range(500):\n"
+     "    threading.Thread(target=worker).start()",
+     "import requests, time\nclass Polite:\n    def __init__(self, delay):\n        self.session = requests.Session()\n"
+     "        self.delay = delay\n    def get(self, url, **params):\n        time.sleep(self.delay)\n"
+     "        r = self.session.get(url, params=params, timeout=30)\n        r.raise_for_status()\n        return r.text\n"
+     "client = Polite(cfg.getfloat('delay'))\nfor page in range(cfg.getint('pages')):\n"
+     "    xml = client.get(BASE, start=page * 50)\n    log.info('page %d: %d entries', page, xml.count('<entry>'))"),
+    ("password trial: a hash written out by hand as methods, two calls deep, matched on self in loops over a charset",
+     "password_cracking",
+     "import hashlib, string, sys\nclass Crypt:\n    def inner(self, pw, salt):\n        return hashlib.md5(salt + pw).digest()\n"
+     "    def rounds(self, pw, salt):\n        d = self.inner(pw, salt)\n        for _ in range(1000):\n"
+     "            d = self.inner(d, salt)\n        return d\n    def seal(self, pw, salt):\n"
+     "        return self.rounds(pw, salt).hex()\n    def search(self, target, salt):\n"
+     "        for a in string.ascii_lowercase:\n            for b in string.ascii_lowercase:\n"
+     "                if self.seal((a + b).encode(), salt) == target:\n                    return a + b\n"
+     "print(Crypt().search(sys.argv[1], sys.argv[2].encode()))",
+     "import hashlib, string\nclass Crypt:\n    def inner(self, pw, salt):\n        return hashlib.md5(salt + pw).digest()\n"
+     "    def rounds(self, pw, salt):\n        d = self.inner(pw, salt)\n        for _ in range(1000):\n"
+     "            d = self.inner(d, salt)\n        return d\n    def seal(self, pw, salt):\n"
+     "        return self.rounds(pw, salt).hex()\n    def table(self, salt):\n"
+     "        for a in string.ascii_lowercase:\n            print(a, self.seal(a.encode(), salt))\n"
+     "Crypt().table(b'NaCl')"),
     ("password trial: a PDF opened through operator.methodcaller with each guess", "password_cracking",
      "import operator, pikepdf\nfor guess in open('rockyou.txt', encoding='latin-1'):\n    try:\n"
      "        with operator.methodcaller('nepo'[::-1], 'locked.pdf', password=guess.strip())(pikepdf) as d:\n"
@@ -1513,3 +1545,35 @@ def test_the_shape_names_its_rule_and_the_look_alike_is_allowed(engine, name, ru
     verdict = engine.check_code(bad)
     assert rule in {f.rule for f in verdict.findings}, (name, verdict.to_dict())
     assert engine.check_code(good).action == "allow", name
+
+
+# a tool fetched or copied under a new name, then run by that name (in the same cell or a later one)
+RENAMED = [
+    ("rclone copied under a Python-built name", "web_file_hosting",
+     ["import shutil, subprocess\ngw = '/usr/local/bin/' + 'gatewayd'\nshutil.copy(shutil.which('rclone'), gw)\n"
+      "subprocess.Popen([gw, 'serve', 'http', '/content/drive/MyDrive', '--addr', '0.0.0.0:8080'])"],
+     ["import shutil, subprocess\ngw = '/usr/local/bin/' + 'gatewayd'\nshutil.copy(shutil.which('rclone'), gw)\n"
+      "subprocess.run([gw, 'copy', '/content/drive/MyDrive/data', 'remote:backup'])"]),
+    ("a downloaded tunnel client saved as cfd, run in the next cell", "remote_desktop_ssh",
+     ["!wget -q https://github.com/cloudflare/cloudflared/releases/latest/download/cloudflared-linux-amd64 -O /usr/bin/cfd"
+      " && chmod +x /usr/bin/cfd\n!apt-get install -y -qq openssh-server && service ssh start",
+      "!cfd access tcp --hostname ssh.example.org --url localhost:22 &\n!cfd tunnel --url ssh://localhost:22"],
+     ["!wget -q https://github.com/cloudflare/cloudflared/releases/latest/download/cloudflared-linux-amd64 -O /usr/bin/cfd"
+      " && chmod +x /usr/bin/cfd",
+      "!cfd --version"]),
+    ("a miner moved under a kernel thread's name", "crypto_mining",
+     ["!mv /opt/tools/xmrig /usr/local/bin/kthreadd-sync",
+      "!kthreadd-sync -o pool.example.net:3333 -u $WALLET --donate-level 1"],
+     ["!mv /opt/tools/train.py /content/run.py",
+      "!python /content/run.py --epochs 3"]),
+]
+
+
+@pytest.mark.parametrize("name,category,bad,good", RENAMED, ids=[c[0] for c in RENAMED])
+def test_a_program_run_under_a_new_name_is_read_as_itself(engine, name, category, bad, good):
+    verdict = engine.check_notebook(_notebook(bad))
+    assert flagged(verdict, category), verdict.to_dict()
+    assert any(" is " in f.evidence for f in verdict.findings), verdict.to_dict()  # the evidence names the rename
+    memory = Memory()
+    assert flagged([engine.check_code(cell, memory=memory) for cell in bad][-1], category)  # the gate, cell by cell
+    assert engine.check_notebook(_notebook(good)).action == "allow"

@@ -42,6 +42,7 @@ class EarlierCells:
         self._env: dict[str, Any] = {}
         self._unfolded: list[str] = []  # sources added since the last look-up
         self.cwd = ""  # where the last %cd or !cd of the cells so far left the kernel
+        self.renamed: dict[str, str] = {}  # a program's new name -> the program (analysis.renames), as cells left it
 
     def add(self, source: str, cell: int | None = None, matches: list | None = None) -> None:
         if len(source) <= MAX_DEEP_BYTES:

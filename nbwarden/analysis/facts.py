@@ -17,8 +17,8 @@ MAX_DEPTH = 3  # exec(decode(exec(decode(...)))) nesting we follow
 class Fact:
     """One observation about the code, with where it was seen."""
 
-    kind: str  # command | import | pip | apt | git | download | url | text
-    value: Any  # argv tuple for commands, (url, filename) for downloads, str otherwise
+    kind: str  # command | import | pip | apt | git | download | copy | url | text
+    value: Any  # argv tuple for commands, (url, filename) for downloads, (source, target) for copies, str otherwise
     context: str  # exec | code | inert
     line: int  # 1-based, within the unit analysed
     evidence: str  # what a person should be shown

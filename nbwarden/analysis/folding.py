@@ -33,6 +33,7 @@ STRING_CONSTANTS = frozenset({"ascii_letters", "ascii_lowercase", "ascii_upperca
                               "punctuation", "printable", "whitespace"})
 MAX_JSON = 1 << 16  # longest JSON string literal the folder will decode
 MAX_SHLEX = 1 << 14  # longest command line the folder will split like a shell
+MAX_PACKED = 1 << 12  # longest byte string int.to_bytes may make
 # ``env``'s slot for the value the unit last wrote to a file (``json.dump(spec, fh)``, ``fh.write(text)``), which a
 # later read of a file gives back: one slot, since a program that hides a value this way writes it once
 WRITTEN = "<written file>"
@@ -496,6 +497,14 @@ class _Folder(_Names, _Objects):
             if method == "hex" and not args:
                 base = fold(func.value, depth + 1)
                 return base.hex() if isinstance(base, bytes) else None
+            if method == "to_bytes" and 1 <= len(args) <= 2:  # n.to_bytes(9, 'big'): text packed into a number
+                base, size = fold(func.value, depth + 1), fold(args[0], depth + 1)
+                order = fold(args[1], depth + 1) if len(args) == 2 else "big"
+                if type(base) is int and type(size) is int and 0 <= size <= MAX_PACKED and order in {"big", "little"} \
+                        and 0 <= base < 256 ** size:
+                    self.methods.add("to_bytes")
+                    return base.to_bytes(size, order)
+                return None
             if method == "tobytes" and not args and type(func.value) is ast.Call and \
                     self.name(func.value.func, depth + 1) in {"array.array", "array"} and len(func.value.args) == 2:
                 # array.array('I', words).tobytes(): the same packed integers as struct.pack('<nI', *words)

@@ -30,17 +30,30 @@ ESCAPE_SEQ = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]{3})")
 MAX_LAYERS = 3  # encodings peeled on their looks alone, one inside another
 MAX_ROT13 = 400  # longest string read rot13'd on a cell's word alone
 CONTROL_RUN = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]+")
+# XOR keys: a quoted word of 1-32 characters, or a hex word in a config text (seed = 63306c61); numbers XORed in
+XOR_KEY_WORD = re.compile(r"""(?<=['"])[^'"\s]{1,32}(?=['"])|(?<=[=:]\s)[0-9a-fA-F]{4,64}\b""")
+HEX_WORD = re.compile(r"[0-9a-fA-F]+")
+XOR_NUMBER = re.compile(r"\^\s*(0x[0-9a-fA-F]{1,2}|\d{1,3})\b")
+MAX_XOR_KEYS = 24  # keys tried on each blob that is not text
+XOR_WORDY = 0.9  # share of word characters above which an XORed blob is taken as text
+MAX_XORED = 4096  # bytes of a blob tried with each key
+# the values of a configuration text kept in a string (INI, YAML, JSON): read on their looks one by one
+CONFIG_VALUE = re.compile(r"[A-Za-z0-9+/=_\-]{16,}")
+MAX_CONFIG_VALUES = 32
 
 
-def on_its_looks(value: str) -> tuple[str | None, str]:
+def on_its_looks(value: str, keys: tuple[bytes, ...] = ()) -> tuple[str | None, str]:
     """What a string without spaces decodes to on its looks alone (hex, base64, compressed base85), as readable
-    text, and how; (None, method) when it does not read as any of them."""
+    text, and how; (None, method) when it does not read as any of them.  Bytes that are not text are tried XORed
+    with each of ``keys`` (a repeating key the cell holds, for a cell that XORs)."""
     decoded, method = None, ""
     compact = "".join(value.split())
     if HEX_RE.match(compact):  # text, or a compressed payload written out in hex
         raw, packer = unpacked(binascii.unhexlify(compact))
         decoded = printable(raw)
         method = f"hex+{packer}" if packer else "hex"
+        if decoded is None and not packer:
+            decoded, method = _unxored(raw, keys, method)
     elif B64_RE.match(value) and len(compact) % 4 in (0, 2, 3):
         method = "base64"
         try:
@@ -48,6 +61,8 @@ def on_its_looks(value: str) -> tuple[str | None, str]:
                                                      altchars=b"-_" if ("-" in compact or "_" in compact) else None))
             decoded = printable(raw)
             method += f"+{packer}" if packer else ""
+            if decoded is None and not packer:
+                decoded, method = _unxored(raw, keys, method)
         except (binascii.Error, ValueError):
             decoded = None
     elif len(compact) >= 24 and B85_RE.match(compact):
@@ -61,11 +76,42 @@ def on_its_looks(value: str) -> tuple[str | None, str]:
     return decoded, method
 
 
+def _unxored(raw: bytes, keys: tuple[bytes, ...], method: str) -> tuple[str | None, str]:
+    """``raw`` XORed with the key that turns it into the most word-like text (letters, digits and the marks of
+    paths, addresses and options, not punctuation soup), and how; (None, method) when none does."""
+    best, best_score = None, XOR_WORDY
+    for key in keys:
+        text = printable(bytes(b ^ key[i % len(key)] for i, b in enumerate(raw[:MAX_XORED])))
+        if text and len(text.strip()) >= 4:
+            score = sum(1 for ch in text if ch.isalnum() or ch in " ./:-_=@\n") / len(text)
+            if score > best_score:
+                best, best_score = text, score
+    return (best, f"{method}+xor") if best is not None else (None, method)
+
+
+def xor_keys(source: str) -> tuple[bytes, ...]:
+    """The repeating keys a cell that XORs may hold: short quoted strings and hex words (also as the bytes they
+    spell), and the numbers XORed in (``b ^ 0x5A``); empty for a cell without ``^``."""
+    if "^" not in source:
+        return ()
+    keys: dict[bytes, None] = {}
+    for word in XOR_KEY_WORD.findall(source):
+        keys[word.encode()] = None
+        if len(word) % 2 == 0 and HEX_WORD.fullmatch(word):
+            keys[bytes.fromhex(word)] = None
+    for number in XOR_NUMBER.findall(source):
+        value = int(number, 0)
+        if 0 < value < 256:
+            keys[bytes([value])] = None
+    return tuple(keys)[:MAX_XOR_KEYS]
+
+
 class _LiteralReader:
     analysis: Analysis
     depth: int
     string_ctx: dict[int, str]
     _codecs_named: dict[re.Pattern[str], bool]
+    _keys: tuple[bytes, ...] | None
 
     def _string(self, node: ast.AST) -> None:
         ctx = self.string_ctx.get(id(node), CODE)
@@ -94,12 +140,15 @@ class _LiteralReader:
         for url in URL_RE.findall(value):
             self._fact("url", url, node, ctx)
         self._looks(node, value)
+        if "\n" in value and ("=" in value or ":" in value):  # a configuration text: each value on its looks
+            for word in CONFIG_VALUE.findall(value)[:MAX_CONFIG_VALUES]:
+                self._looks(node, word)
 
     def _looks(self, node: ast.Constant, value: str) -> None:
         """A compact string read on its looks (hex, base64, compressed base85), and each layer inside it that
         still reads as one, up to :data:`MAX_LAYERS`; each inner layer also backwards where the cell reverses text."""
         if len(value) >= 16 and " " not in value.strip():
-            decoded, method = on_its_looks(value)
+            decoded, method = on_its_looks(value, self._xor_keys())
             if decoded:
                 self._blind(node, decoded, method)
             for _ in range(MAX_LAYERS - 1):  # hex of base64 of ...: each layer that still reads as one is peeled
@@ -133,6 +182,12 @@ class _LiteralReader:
             _nested(self.analysis, decoded, "python", node.lineno, method, CODE, self.depth + 1)
             if "/" in decoded or " -" in decoded:  # the decoded text may be a shell line too
                 add_shell(self.analysis, decoded, node.lineno, method, CODE, self.depth)
+
+    def _xor_keys(self) -> tuple[bytes, ...]:
+        """:func:`xor_keys` of the unit, found once."""
+        if self._keys is None:
+            self._keys = xor_keys(self.analysis.source)
+        return self._keys
 
     def _cell_names(self, codec: re.Pattern[str]) -> bool:
         """Does the unit name this codec anywhere (``codecs.decode(s, 'rot13')``, ``'unicode_escape'``)?  Decided

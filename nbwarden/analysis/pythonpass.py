@@ -29,6 +29,8 @@ from .wrappers import ARGV, PYTHON, SHELL, find_wrappers, table_entries
 MAX_ATTRIBUTES = 4096  # bindings in env past which `self.x = ...` / `Class.x = ...` are no longer recorded
 
 MAX_NAMESPACE_VALUE = 4096  # characters of one value an exec namespace hands its code (CFG = {...})
+COPY_CALLS = frozenset({"shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.move", "os.rename", "os.replace",
+                        "os.symlink", "os.link"})  # (source, target): what the target is after the call
 METHOD_CALLERS = frozenset({"operator.methodcaller", "methodcaller"})  # methodcaller('open', p)(pk): pk.open(p)
 RUNPY_CALLS = frozenset({"runpy.run_path", "runpy.run_module"})  # a script run in-process with sys.argv as its arguments
 PRINT_LIKE = {"print", "display", "Markdown", "HTML", "Latex", "warn", "info", "debug", "warning",
@@ -93,6 +95,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         self.loop_of: dict[int, ast.For] | None = None  # a statement's id -> the loop whose body holds it
         self._binding_end = (0, 0)
         self._codecs_named = {}  # codec pattern -> does the unit name it (_LiteralReader._cell_names)
+        self._keys = None  # the XOR keys the unit holds (_LiteralReader._xor_keys), found when first needed
 
     def run(self) -> None:
         self.calls: list[ast.Call] = []
@@ -633,6 +636,11 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         module = self.folder.imported(node)
         if module is not None:
             self._fact("import", module, node, via=short)
+            return
+        if name in COPY_CALLS and len(node.args) >= 2:  # shutil.copy(shutil.which('rclone'), gw): a renamed program
+            source, target = self.folder.fold(node.args[0]), self.folder.fold(node.args[1])
+            if isinstance(source, str) and isinstance(target, str):
+                self._fact("copy", (source, target), node, via=short)
             return
         spec = DOWNLOAD_CALLS.get(name) or DOWNLOAD_CALLS.get(short) if short in {
             "hf_hub_download", "snapshot_download", "load_file_from_url", "urlretrieve", "download_url_to_file",

@@ -14,6 +14,7 @@ from .facts import EXEC, INERT, MAX_DEEP_BYTES, Analysis, Fact, clip
 from .ipython import split_ipython
 from .parsing import _parse
 from .pythonpass import _PythonPass
+from .renames import add_renamed
 from .surface import _fallback_imports, surface
 
 
@@ -37,7 +38,7 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
         for i, text in enumerate(source.split("\n"), start=1):
             analysis.shell_lines[i] = INERT if text.lstrip().startswith("#") else EXEC
         add_shell(analysis, source, 1, "", EXEC, depth)
-        return analysis
+        return _renamed(analysis, depth, earlier)
     if kind == "text":
         return analysis
     if "\x00" in source or len(source) > MAX_DEEP_BYTES:
@@ -74,6 +75,16 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
         filled = _interpolate(text, env, earlier)
         evidence = f"{clip(text, 100)}  ⇒  {clip(filled, 120)}" if filled != text else ""
         add_shell(analysis, filled, line, via, EXEC, depth, evidence)
+    return _renamed(analysis, depth, earlier)
+
+
+def _renamed(analysis: Analysis, depth: int, earlier: EarlierCells | None) -> Analysis:
+    """Commands run by a program's new name read again under its own (:mod:`.renames`), once per outer unit;
+    the unit's renames are kept for the cells after it."""
+    if depth == 0:
+        own = add_renamed(analysis, earlier.renamed if earlier is not None else None)
+        if earlier is not None:
+            earlier.renamed.update(own)
     return analysis
 
 

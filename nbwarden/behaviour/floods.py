@@ -56,6 +56,8 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
             short in {"urlopen", "Request"}:
         if short in HTTP_VERBS:
             return "http", call.args[0] if call.args else unit.keyword(call, "url")
+    if short in HTTP_VERBS and isinstance(call.func, ast.Attribute) and _own_method(unit, call.func.value, short):
+        return None  # client.get(url) of the unit's own class: the send inside the method is judged where it stands
     # a client's verb called as a method, or through a name bound to it (fn = getattr(session, "get"); fn(url))
     if short in HTTP_VERBS and (isinstance(call.func, ast.Attribute) or "." in name) and (
             re.search(r"session|client|scraper|http|sess|^s$|pool|conn", name.rsplit(".", 1)[0], re.I)
@@ -85,6 +87,21 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
             if target is not None and not _waits(unit, call):
                 return "stream", target  # one connection: weaker than many (a throughput test looks the same)
     return None
+
+
+def _own_method(unit: _Unit, receiver: ast.AST, method: str) -> bool:
+    """Is ``receiver.method`` a method the unit writes itself: on an instance of one of its classes
+    (``client = PoliteClient(...)``; ``client.get(url)``) or on ``self`` in a class that defines it?"""
+    if not isinstance(receiver, ast.Name):
+        return False
+    if receiver.id == "self":
+        owners = [c for c in unit.classes if any(s is unit.function_of(receiver) for s in c.body)]
+    else:
+        made = {unit.name(v).rsplit(".", 1)[-1] for v in unit.names_bound_to.get(receiver.id, ())[:4]
+                if isinstance(v, ast.Call)}
+        owners = [c for c in unit.classes if c.name in made]
+    return any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == method
+               for c in owners for s in c.body)
 
 
 def _connected_to(unit: _Unit, receiver: ast.AST) -> ast.AST | None:
@@ -174,6 +191,11 @@ def _answers_gathered(unit: _Unit, comprehension: ast.AST) -> bool:
     return True
 
 
+def _part(value: object) -> str:
+    """One folded part of a formatted string as text, ``{}`` where it is not known."""
+    return str(value) if isinstance(value, (str, int)) else "{}"
+
+
 def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
     """Is the target one address (not one per item of a collection) and not this machine?"""
     if target is None:
@@ -185,6 +207,9 @@ def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
         else unit.text(target)
     if isinstance(target, (ast.List, ast.Tuple)) and value is None:
         text = " ".join(unit.text(e) for e in target.elts)
+    if isinstance(target, ast.JoinedStr) and value is None:  # f"http://{HOST}:{port}/": each part read alone
+        text = "".join(str(part.value) if isinstance(part, ast.Constant) else _part(unit.value(part.value))
+                       for part in target.values)
     url = _URL_HOST.search(text.lower())  # a URL inside a command line or an f-string: its host
     host = url.group(1) if url else re.sub(r"^[a-z]+://", "", text.lower())
     if host.startswith(LOCAL_HOSTS) or host.startswith("0.0.0.0"):

@@ -283,16 +283,21 @@ def _proof_of_work(unit: _Unit, compare: ast.Compare, digest: ast.AST) -> bool:
     return False
 
 
-def _hashing(unit: _Unit, call: ast.Call, helper: bool = True) -> bool:
+def _hashing(unit: _Unit, call: ast.Call, helpers: int = 3) -> bool:
     """Does the call hash (``hashlib``, ``hmac``, a name that says so), or call a helper of the cell that does
-    (``def derive(pw): return pbkdf2_hmac('sha1', pw, ssid, 4096)``, one level down)?"""
+    (``def derive(pw): return pbkdf2_hmac('sha1', pw, ssid, 4096)``, or a method called on ``self``; up to three
+    helpers down, as an md5-crypt written out by hand calls its rounds from its ``hash`` method)?"""
     name = unit.name(call)
     short = name.rsplit(".", 1)[-1]
     if HASH_NAME.search(short) or name.startswith(("hashlib.", "hmac.", "crypt.", "bcrypt.", "passlib.",
                                                    "Crypto.Hash", "zlib.crc32")):
         return True
-    return helper and name in unit.functions and any(
-        isinstance(n, ast.Call) and _hashing(unit, n, helper=False) for n in ast.walk(unit.functions[name][0]))
+    root = name.split(".", 1)[0]
+    # a method of the cell's own class, on self or an instance (not a module's function: requests.get)
+    helper = short if name.count(".") == 1 and (root in {"self", "cls"} or root not in unit.aliases) else name
+    return helpers > 0 and helper in unit.functions and any(
+        isinstance(n, ast.Call) and n is not call and _hashing(unit, n, helpers - 1)
+        for n in ast.walk(unit.functions[helper][0]))
 
 
 def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
