@@ -1450,3 +1450,35 @@ def test_a_plan_kept_as_json_text_is_read_back(engine):
     assert_miner_blocked(engine, cell)
     assert_allowed(engine, cell.replace("'xmrig'", "'python'").replace("'pool.example.net:3333'", "'train.py'")
                    .replace("'WALLET'", "'3'"))
+
+
+# ---------------------------------------------------------------------------
+# Blobs read blind: XOR-masked with a key the cell holds, or values of a configuration text kept in a string
+
+def xored(text: str, key: str) -> str:
+    data, k = text.encode(), key.encode()
+    return b64(bytes(b ^ k[i % len(k)] for i, b in enumerate(data)))
+
+
+VAULT = ("import base64, os\nclass Vault:\n    def __init__(self, key):\n        self.key = key.encode()\n"
+         "    def open(self, blob):\n        raw = base64.b64decode(blob)\n        out = bytearray()\n"
+         "        for i, b in enumerate(raw):\n            out.append(b ^ self.key[i % len(self.key)])\n"
+         "        return out.decode()\nv = Vault('s3cr3t!')\nos.system(v.open('{blob}'))")
+PROFILE = ("import base64, configparser, os\nPROFILE = '''\n[run]\nname = nightly\ncmd = {blob}\n'''\n"
+           "cp = configparser.ConfigParser()\ncp.read_string(PROFILE)\njob = base64.b64decode(cp['run']['cmd']).decode()\n"
+           "open('/content/job.sh', 'w').write(job)")
+STRATUM = "xmrig -o stratum+tcp://pool.example.net:3333 -u WALLET --donate-level 1"
+
+
+@pytest.mark.parametrize("cell, blocked", [
+    (VAULT.format(blob=xored(STRATUM, "s3cr3t!")), True),
+    (VAULT.format(blob=xored("nvidia-smi -L", "s3cr3t!")), False),
+    (PROFILE.format(blob=b64(STRATUM)), True),
+    (PROFILE.format(blob=b64("python train.py --epochs 3 --lr 0.001")), False),
+], ids=["xor-masked miner", "xor-masked nvidia-smi", "miner in an INI text", "training in an INI text"])
+def test_masked_and_configured_blobs_are_read_blind(engine, cell, blocked):
+    verdict = engine.check_code(cell)
+    if blocked:
+        assert verdict.action in ("warn", "block") and verdict.category == "crypto_mining", verdict.to_dict()
+    else:
+        assert verdict.action == "allow", verdict.to_dict()
