@@ -1482,3 +1482,42 @@ def test_masked_and_configured_blobs_are_read_blind(engine, cell, blocked):
         assert verdict.action in ("warn", "block") and verdict.category == "crypto_mining", verdict.to_dict()
     else:
         assert verdict.action == "allow", verdict.to_dict()
+
+
+# ---------------------------------------------------------------------------
+# Shell values worked out without running anything: printf escapes, decoding pipelines, command -v, aliases
+
+def octal(text: str) -> str:
+    return "".join(f"\\{ord(c):03o}" for c in text)
+
+
+SHELL_VALUES = [
+    ("printf escapes in a variable", "%%bash\nT=$(printf '{x}')\n$T -o pool.example.net:3333 -u W", "xmrig", "nvidia-smi"),
+    ("rot13 by tr in a variable", "%%bash\nSUB=$(echo '{x}' | tr 'a-z' 'n-za-m')\n$SUB -o pool.example.net:3333 -u W",
+     "xmrig", "nvidia-smi"),
+    ("a copy of the program found by command -v", "%%bash\ncp \"$(command -v {x})\" /usr/local/bin/kt\n"
+     "kt -o pool.example.net:3333 -u W", "xmrig", "python3"),
+    ("an alias made of printf escapes", "%%bash\nshopt -s expand_aliases\nalias go=\"$(printf '{x}')\"\n"
+     "go -o pool.example.net:3333 -u W", "xmrig", "nvidia-smi"),
+]
+
+
+@pytest.mark.parametrize("name, template, bad, good", SHELL_VALUES, ids=[s[0] for s in SHELL_VALUES])
+def test_shell_values_are_worked_out(engine, name, template, bad, good):
+    def cell(program):
+        value = octal(program) if "printf" in template else codecs.encode(program, "rot13") if "tr " in template \
+            else program
+        return template.replace("{x}", value)
+    verdict = engine.check_code(cell(bad))
+    assert verdict.action == "block" and verdict.category == "crypto_mining", verdict.to_dict()
+    assert engine.check_code(cell(good)).action == "allow"
+
+
+def test_base64_written_backwards_for_the_shell_rev_is_read():
+    script = "import os\nos.system('xmrig -o pool.example.net:3333 -u W --donate-level 1')\n" + "# padding\n" * 40
+    blob = b64(script)[::-1]
+    cell = f"_blob = '{blob}'\nopen('/tmp/.b', 'w').write(_blob)\n!rev /tmp/.b | base64 -d > /tmp/x.py\n!python3 /tmp/x.py"
+    verdict = Engine().check_code(cell)
+    assert verdict.action in ("warn", "block") and verdict.category == "crypto_mining", verdict.to_dict()
+    ordinary = b64("print('hello')\n" + "# padding\n" * 40)[::-1]
+    assert Engine().check_code(cell.replace(blob, ordinary)).action == "allow"

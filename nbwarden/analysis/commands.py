@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from .. import embedded, shell
+from . import shellfold
 from .facts import EXEC, MAX_DEPTH, Analysis, Fact, clip
 from .nesting import _nested
 
@@ -19,6 +20,7 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
         logical = ""
         start = line
         variables: dict[str, str] = {}
+        aliases: dict[str, str] = {}
         raws = text.split("\n")
         skip_to = -1
         for offset, raw in enumerate(raws):
@@ -37,17 +39,21 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
                 logical += raw.rstrip()[:-1] + " "
                 continue
             logical += raw
-            assignment = SHELL_ASSIGN.match(logical)
+            assignment = SHELL_ASSIGN.match(shellfold.filled(logical))
+            named = shellfold.alias(logical)
+            if named is not None:
+                aliases[named[0]] = shellfold.filled(named[1])
             if assignment:
                 variables[assignment.group(1)] = assignment.group(2).strip("'\"")
             elif logical.strip() and not logical.lstrip().startswith("#"):
-                filled = _shell_vars(logical, variables)
+                filled = shellfold.with_aliases(shellfold.filled(_shell_vars(logical, variables)), aliases)
                 shown = f"{clip(logical, 100)}  ⇒  {clip(filled, 120)}" if filled != logical else ""
                 # a line the script's variables filled in is not verbatim in the source: its text is read again
                 reached = f"{via} $variables".strip() if filled != logical else via
                 add_shell(analysis, filled, start, reached, context, depth, shown)
             logical = ""
         return
+    text = shellfold.filled(text)  # $(command -v ab), $(printf '\141...'): the text each gives
     steps = _assigned_steps(text)
     if steps:  # t=hping3; $t --flood ...: one line, read step by step like a script so the name is filled in
         add_shell(analysis, "\n".join(steps) + "\n", line, via, context, depth, evidence or clip(text, 200))

@@ -25,7 +25,8 @@ B85_RE = re.compile(r"^[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]+$")
 HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2}){8,}$")
 ROT13_NAME = re.compile(r"rot[-_]?13", re.I)
 ESCAPE_CODEC = re.compile(r"(?:unicode|string)[-_]escape", re.I)
-REVERSAL = re.compile(r"\[\s*:\s*:\s*-\s*1\s*\]|\breversed\s*\(")  # s[::-1], reversed(s): the cell reads text backwards
+# s[::-1], reversed(s), the shell's rev (!rev f | base64 -d): the cell reads text backwards
+REVERSAL = re.compile(r"\[\s*:\s*:\s*-\s*1\s*\]|\breversed\s*\(|(?:^|[!|;&]\s*)rev\b", re.M)
 ESCAPE_SEQ = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]{3})")
 MAX_LAYERS = 3  # encodings peeled on their looks alone, one inside another
 MAX_ROT13 = 400  # longest string read rot13'd on a cell's word alone
@@ -128,12 +129,15 @@ class _LiteralReader:
             value.isascii() else None
         if rot13:
             self._blind(node, rot13, "rot13")  # a cell that decodes rot13 somewhere
-        if len(value) <= MAX_ROT13 and self._cell_names(REVERSAL) and not self._reversed_here(node):
+        backwards = self._cell_names(REVERSAL) and not self._reversed_here(node)
+        if backwards and len(value) <= MAX_ROT13:
             # a cell that reads text backwards somewhere (a hook or a helper the folder cannot follow): the string
             # reversed, and reversed after rot13 when the cell names that too
             self._blind(node, value[::-1], "reversed")
             if rot13:
                 self._blind(node, rot13[::-1], "rot13+reversed")
+        if backwards and value[:1] == "=":  # base64 written backwards (rev | base64 -d), however long
+            self._looks(node, value[::-1])
         if value.isascii() and len(ESCAPE_SEQ.findall(value)) >= 2 and self._cell_names(ESCAPE_CODEC):
             # escapes written out literally (r"\x61\x72..."), turned into text by a codec the cell names
             self._blind(node, codecs.decode(value, "unicode_escape", "replace"), "unicode_escape")

@@ -1,0 +1,147 @@
+"""Shell values worked out without running anything: the text a command substitution gives when it only
+prints and decodes (``$(printf '\\141\\162...')``, ``$(echo ... | base64 -d | rev)``, ``$(echo ... | tr a-z n-za-m)``)
+or names a program's path (``$(command -v socat)``, ``$(which ab)``), and a script's aliases.
+
+:mod:`.commands` fills these in before it reads a line, as it fills in ``NAME=value`` variables, so that
+``cp "$(command -v ab)" bench2`` copies ``ab`` and ``T=$(printf '\\150...'); bench2 "$T"`` names its target."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import shlex
+
+from .. import shell
+
+# an innermost $( ... ) (no parentheses inside) or a backtick command
+SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
+ALIAS = re.compile(r"^\s*alias\s+([\w.-]+)=(.+)$")
+_ESCAPE = re.compile(r"\\(0?[0-7]{1,3}|x[0-9a-fA-F]{1,2}|[ntr\\\"'abfv])")
+_NAMED = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+MAX_VALUE = 4096  # longest text a substitution may give
+
+
+def _unescaped(text: str) -> str:
+    """printf's and ``echo -e``'s escapes (``\\141``, ``\\x61``, ``\\n``) turned into their characters."""
+    def one(match: re.Match) -> str:
+        code = match.group(1)
+        if code[0] == "x":
+            return chr(int(code[1:], 16))
+        if code[0] in "01234567":
+            return chr(int(code, 8) & 0xFF)
+        return _NAMED[code]
+    return _ESCAPE.sub(one, text)
+
+
+def _printed(argv: list[str]) -> str | None:
+    """What ``echo`` or ``printf`` prints (printf only with a format of escapes, or ``%s`` of its arguments)."""
+    program, args = shell.program_name(argv[0]), argv[1:]
+    if program == "echo":
+        flags = [a for a in args if re.fullmatch(r"-[neE]+", a)]
+        words = args[len(flags):]
+        text = " ".join(words)
+        return _unescaped(text) if any("e" in f for f in flags) else text
+    if program == "printf" and args:
+        form, rest = args[0], args[1:]
+        if "%" not in form and not rest:
+            return _unescaped(form)
+        if form in {"%s", "%s\\n"} and rest:
+            return "".join(rest)
+    return None
+
+
+def _expanded(spec: str) -> str:
+    """A ``tr`` set with its ranges written out (``a-z`` -> ``abc...z``)."""
+    out, i = [], 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            out.extend(chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1))
+            i += 3
+        else:
+            out.append(spec[i])
+            i += 1
+    return "".join(out)
+
+
+def _filtered(text: str, argv: list[str]) -> str | None:
+    """``text`` through one decoding stage of a pipeline (base64 -d, rev, xxd -r -p, tr SET1 SET2), else None."""
+    program, args = shell.program_name(argv[0]), argv[1:]
+    try:
+        if program == "base64" and {"-d", "--decode", "-D"} & set(args):
+            compact = "".join(text.split())
+            return base64.b64decode(compact + "=" * (-len(compact) % 4)).decode("utf-8")
+        if program == "rev" and not args:
+            return "\n".join(line[::-1] for line in text.split("\n"))
+        if program == "xxd" and "-r" in args and "-p" in args:
+            return bytes.fromhex("".join(text.split())).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    if program == "tr" and len(args) == 2 and not args[0].startswith("-"):
+        source, target = _expanded(args[0]), _expanded(args[1])
+        if source and target:
+            target = target + target[-1] * (len(source) - len(target))  # tr pads the second set with its last
+            return text.translate(str.maketrans(source, target[:len(source)]))
+    return None
+
+
+def evaluate(command: str) -> str | None:
+    """The text a command substitution's inside gives, when it only prints and decodes or names a program's
+    path; None for anything that would have to run."""
+    try:
+        stages = shell.split_pipeline(shell.tokenize(command))
+    except ValueError:
+        return None
+    if not stages or not stages[0]:
+        return None
+    first = stages[0]
+    program = shell.program_name(first[0])
+    if program in {"command", "which", "type"} and len(stages) == 1:
+        names = [a for a in first[1:] if not a.startswith("-")]
+        return names[-1] if len(names) == 1 and re.fullmatch(r"[\w.+-]+", names[0]) else None
+    text = _printed(first)
+    for stage in stages[1:]:
+        if text is None or not stage:
+            return None
+        text = _filtered(text, stage)
+    if text is None or len(text) > MAX_VALUE or not text.strip("\n").isprintable():
+        return None
+    return text.strip("\n")
+
+
+def filled(line: str) -> str:
+    """``line`` with each substitution that :func:`evaluate` can read replaced by its text."""
+    if "$(" not in line and "`" not in line:
+        return line
+
+    def one(match: re.Match) -> str:
+        value = evaluate(match.group(1) if match.group(1) is not None else match.group(2))
+        if value is None or '"' in value:
+            return match.group(0)
+        # NAME=$(...) keeps the whole text, spaces and all: quoted, as the assignment reads it
+        return f'"{value}"' if match.start() > 0 and line[match.start() - 1] == "=" else value
+    return SUBSTITUTION.sub(one, line)
+
+
+def alias(line: str) -> tuple[str, str] | None:
+    """``alias grab='aria2c --enable-dht=true'``: (name, what it stands for); the value is one quoted word, as
+    bash takes it."""
+    match = ALIAS.match(line)
+    if match is None:
+        return None
+    try:
+        words = shlex.split(match.group(2))
+    except ValueError:
+        return None
+    return (match.group(1), words[0]) if len(words) == 1 else None
+
+
+def with_aliases(line: str, aliases: dict[str, str]) -> str:
+    """A line whose first word is an alias, with the alias written out."""
+    if not aliases:
+        return line
+    stripped = line.lstrip()
+    word = stripped.split(None, 1)[0] if stripped else ""
+    if word in aliases:
+        return line[:len(line) - len(stripped)] + aliases[word] + stripped[len(word):]
+    return line
