@@ -275,6 +275,14 @@ LOOKUPS = {
                                                f"operator.methodcaller('metsys'[::-1], '{MINER[::-1]}'[::-1])(os)",
     "a methodcaller kept in a name": f"from operator import methodcaller\nimport os\ngo = methodcaller('popen', '{MINER}')\n"
                                      "go(os)",
+    "fields of a format string made by a mapping's __missing__ hook":
+        "import base64, os\nclass Cfg(dict):\n    def __missing__(self, key):\n"
+        "        return base64.b64decode(key[1:]).decode()\n"
+        f"os.system('{{k{b64('xmrig')}}} -o pool.example.net:3333 -u {{user}}'.format_map(Cfg(user='w')))",
+    "builtins' namespace kept in a name, methods called through their types":
+        "import builtins\n_B = vars(builtins)\n"
+        f"_B['exec'](_B['bytes'].decode(_B['int'].to_bytes({int.from_bytes(('import os; os.system(' + repr(MINER) + ')').encode(), 'big')}, "
+        f"{len('import os; os.system(' + repr(MINER) + ')')}, 'big')))",
 }
 
 
@@ -296,6 +304,13 @@ LOOKUPS_BENIGN = {
                                                     "operator.methodcaller('metsys'[::-1], 'nvidia-smi')(os)",
     "methodcaller over a list of strings": "from operator import methodcaller\nclean = methodcaller('strip', ' \\n')\n"
                                            "names = [clean(n) for n in open('names.txt')]",
+    "fields of a format string made by a mapping's __missing__ hook, for an ordinary command":
+        "import base64, os\nclass Cfg(dict):\n    def __missing__(self, key):\n"
+        "        return base64.b64decode(key[1:]).decode()\n"
+        f"os.system('{{k{b64('nvidia-smi')}}} -L'.format_map(Cfg()))",
+    "builtins' namespace kept in a name, for an ordinary print":
+        "import builtins\n_B = vars(builtins)\n"
+        f"_B['exec'](_B['bytes'].decode(_B['int'].to_bytes({int.from_bytes(b'print(42)', 'big')}, 9, 'big')))",
 }
 
 
@@ -1521,3 +1536,22 @@ def test_base64_written_backwards_for_the_shell_rev_is_read():
     assert verdict.action in ("warn", "block") and verdict.category == "crypto_mining", verdict.to_dict()
     ordinary = b64("print('hello')\n" + "# padding\n" * 40)[::-1]
     assert Engine().check_code(cell.replace(blob, ordinary)).action == "allow"
+
+
+def alphabet_shifted(text: str) -> str:
+    plain = "abcdefghijklmnopqrstuvwxyz0123456789-.:/ "
+    return text.translate(str.maketrans(plain, plain[7:] + plain[:7]))
+
+
+SUBSTITUTED = ("import os, string\nplain = 'abcdefghijklmnopqrstuvwxyz0123456789-.:/ '\n"
+               "table = str.maketrans(plain[7:] + plain[:7], plain)\nclass Job:\n    line = '{enc}'\n"
+               "    def text(self):\n        out = []\n        for ch in self.line:\n            out.append(ch.translate(table))\n"
+               "        return ''.join(out)\nos.system(Job().text())")
+
+
+@pytest.mark.parametrize("command, flagged", [(STRATUM.lower(), True), ("nvidia-smi -l 5", False)])
+def test_literals_are_read_through_the_cells_substitution_table(engine, command, flagged):
+    verdict = engine.check_code(SUBSTITUTED.replace("{enc}", alphabet_shifted(command)))
+    assert (verdict.action in ("warn", "block") and verdict.category == "crypto_mining") == flagged, verdict.to_dict()
+    if not flagged:
+        assert verdict.category != "crypto_mining"

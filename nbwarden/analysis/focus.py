@@ -20,7 +20,8 @@ MAX_RELATED = 4096  # ... and the lines it looks up for them; past either, it wa
 # Calls whose result is worth following to its uses: decoders, look-ups by a computed name, calls made ready
 DECODING_CALLS = {"b64decode", "decodebytes", "a2b_base64", "urlsafe_b64decode", "b32decode", "b16decode",
                   "b85decode", "a85decode", "standard_b64decode", "unhexlify", "a2b_hex", "fromhex", "decompress",
-                  "chr", "reversed", "__import__", "import_module", "getattr", "eval", "methodcaller", "partial"}
+                  "chr", "reversed", "__import__", "import_module", "getattr", "eval", "methodcaller", "partial", "vars",
+                  "globals"}
 COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
             ast.With, ast.AsyncWith, ast.Try, ast.TryStar, ast.Match)
 

@@ -33,7 +33,7 @@ STRING_CONSTANTS = frozenset({"ascii_letters", "ascii_lowercase", "ascii_upperca
                               "punctuation", "printable", "whitespace"})
 MAX_JSON = 1 << 16  # longest JSON string literal the folder will decode
 MAX_SHLEX = 1 << 14  # longest command line the folder will split like a shell
-MAX_PACKED = 1 << 12  # longest byte string int.to_bytes may make
+MAX_SUBSTITUTIONS = 4  # maketrans tables kept for reading the cell's literals through them
 # ``env``'s slot for the value the unit last wrote to a file (``json.dump(spec, fh)``, ``fh.write(text)``), which a
 # later read of a file gives back: one slot, since a program that hides a value this way writes it once
 WRITTEN = "<written file>"
@@ -72,6 +72,8 @@ def _adds(node: ast.AST) -> bool:
 STRUCT_FORMAT = re.compile(r"[<>!=@]?(\d{0,4}[bBhHiIlLqQx])+")
 # str and bytes methods a cell may call through their class once it has a name or a table entry for them
 CLASS_METHODS = frozenset({"bytes.fromhex", "bytearray.fromhex", "bytes.decode", "bytearray.decode", "str.encode"})
+BUILTIN_TYPES = frozenset({"str", "bytes", "bytearray", "int"})
+STATIC_METHODS = frozenset({"fromhex", "maketrans", "from_bytes"})  # called on the type itself, not on an object
 
 class _Folder(_Names, _Objects):
     """Evaluates the string-building expressions obfuscators use, and nothing else.
@@ -87,6 +89,7 @@ class _Folder(_Names, _Objects):
         self.env = env
         self.aliases = aliases if aliases is not None else {}  # name -> dotted module or attribute
         self.methods: set[str] = set()  # which decoders were used, for evidence
+        self.substitutions: list[dict[int, Any]] = []  # str.maketrans tables the cell made (read blind on literals)
         self.steps = 0  # nodes folded for the current top-level expression
         self.total = 0  # nodes folded in all
         self.exhausted = False  # a cap was hit: some values are unknown
@@ -218,6 +221,27 @@ class _Folder(_Names, _Objects):
         if spec:  # f"{120:c}", f"{n:x}": the value as the spec writes it
             return format(inner, spec)
         return inner.decode("utf-8", "replace") if isinstance(inner, bytes) else str(inner)
+
+    def _looked_up(self, mapping: _Object, form: str, depth: int) -> dict[str, Any] | None:
+        """The fields of a format string looked up in an object of the cell's class whose ``__getitem__`` or
+        ``__missing__`` hook makes the values (``'{kaHR0c...}'.format_map(Settings())``); a field the hook
+        cannot fold stays a placeholder."""
+        if mapping.cls == TEMPLATE:
+            return None
+        methods = self.classes[mapping.cls].methods
+        hook = "__getitem__" if "__getitem__" in methods else "__missing__" if "__missing__" in methods else None
+        if hook is None:
+            return None
+        try:
+            fields = {name for _, name, _, _ in string.Formatter().parse(form) if name}
+        except ValueError:
+            return None
+        values = {}
+        for name in list(fields)[:MAX_ITEMS]:
+            value = mapping.attrs.get(name) if hook == "__missing__" else None
+            value = value if value is not None else self.apply(mapping, hook, [name], {}, depth)
+            values[name] = value if isinstance(value, (str, int, float)) else "{" + name + "}"
+        return values
 
     def _comprehension(self, gen: ast.comprehension, elts: tuple[ast.AST, ...], depth: int) -> list[list[Any]] | None:
         """The values of ``elts`` for each item a comprehension's one generator keeps (a dict comprehension's key
@@ -458,6 +482,12 @@ class _Folder(_Names, _Objects):
                 except ValueError:
                     return value.split()
             return None
+        if type(func) is ast.Attribute and args and func.attr not in STATIC_METHODS and \
+                self.name(func.value, depth + 1) in BUILTIN_TYPES:
+            # str.upper(s), int.to_bytes(n, 9, 'big'), vars(builtins)['bytes'].decode(raw): a method called through
+            # its type, the object its first argument
+            bound = ast.Call(func=ast.Attribute(value=args[0], attr=func.attr), args=args[1:], keywords=node.keywords)
+            return self._call(bound, depth)
         if name in CLASS_METHODS and type(func) is not ast.Attribute:
             # h = bytes.fromhex; h('78'), or {2: bytes.decode}[2](raw): the method called through its class
             cls, method = name.split(".")
@@ -497,14 +527,6 @@ class _Folder(_Names, _Objects):
             if method == "hex" and not args:
                 base = fold(func.value, depth + 1)
                 return base.hex() if isinstance(base, bytes) else None
-            if method == "to_bytes" and 1 <= len(args) <= 2:  # n.to_bytes(9, 'big'): text packed into a number
-                base, size = fold(func.value, depth + 1), fold(args[0], depth + 1)
-                order = fold(args[1], depth + 1) if len(args) == 2 else "big"
-                if type(base) is int and type(size) is int and 0 <= size <= MAX_PACKED and order in {"big", "little"} \
-                        and 0 <= base < 256 ** size:
-                    self.methods.add("to_bytes")
-                    return base.to_bytes(size, order)
-                return None
             if method == "tobytes" and not args and type(func.value) is ast.Call and \
                     self.name(func.value.func, depth + 1) in {"array.array", "array"} and len(func.value.args) == 2:
                 # array.array('I', words).tobytes(): the same packed integers as struct.pack('<nI', *words)
@@ -538,6 +560,8 @@ class _Folder(_Names, _Objects):
                         kwargs.update((str(key), value) for key, value in extra.items())
                 if method == "format_map":  # '{a}{b}'.format_map({'a': ..., 'b': ...})
                     kwargs = fold(args[0], depth + 1)
+                    if isinstance(kwargs, _Object) and isinstance(base, str):
+                        kwargs = self._looked_up(kwargs, base, depth)  # a mapping of the cell's own class
                     if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
                         return None
                 if isinstance(base, str) and all(v is not None for v in values) and all(v is not None for v in kwargs.values()):
@@ -575,7 +599,10 @@ class _Folder(_Names, _Objects):
             if method == "maketrans" and 1 <= len(args) <= 3:
                 parts = [fold(a, depth + 1) for a in args]
                 if len(parts) >= 2 and all(isinstance(p, str) for p in parts) and len(parts[0]) == len(parts[1]):
-                    return str.maketrans(*parts)
+                    table = str.maketrans(*parts)
+                    if len(self.substitutions) < MAX_SUBSTITUTIONS and table not in self.substitutions:
+                        self.substitutions.append(table)
+                    return table
                 return None
             if method in {"substitute", "safe_substitute"} and type(func.value) in (ast.Call, ast.Name):
                 # Template('./$exe --pool $pool').substitute(vars(self)), or the template kept in a name: an

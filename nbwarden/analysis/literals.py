@@ -17,6 +17,7 @@ from .. import shell
 from .commands import add_shell
 from .decoders import printable, unpacked
 from .facts import CODE, EXEC, MAX_DEPTH, Analysis, clip
+from .folding import _Folder
 from .nesting import _nested
 
 URL_RE = shell.URL_RE
@@ -30,12 +31,15 @@ REVERSAL = re.compile(r"\[\s*:\s*:\s*-\s*1\s*\]|\breversed\s*\(|(?:^|[!|;&]\s*)r
 ESCAPE_SEQ = re.compile(r"\\(?:x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|[0-7]{3})")
 MAX_LAYERS = 3  # encodings peeled on their looks alone, one inside another
 MAX_ROT13 = 400  # longest string read rot13'd on a cell's word alone
+MAX_SUBSTITUTED = 4096  # characters of a literal read through a cell's substitution table
 CONTROL_RUN = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]+")
 # XOR keys: a quoted word of 1-32 characters, or a hex word in a config text (seed = 63306c61); numbers XORed in
 XOR_KEY_WORD = re.compile(r"""(?<=['"])[^'"\s]{1,32}(?=['"])|(?<=[=:]\s)[0-9a-fA-F]{4,64}\b""")
 HEX_WORD = re.compile(r"[0-9a-fA-F]+")
 XOR_NUMBER = re.compile(r"\^\s*(0x[0-9a-fA-F]{1,2}|\d{1,3})\b")
-MAX_XOR_KEYS = 24  # keys tried on each blob that is not text
+XOR_BYTE_LIST = re.compile(r"\b(?:bytes|bytearray)\(\s*\[((?:\s*(?:0[xX][0-9a-fA-F]{1,2}|\d{1,3})\s*,?){1,32})\]\s*\)")
+XOR_BYTES_LITERAL = re.compile(r"""\bb['"]((?:\\x[0-9a-fA-F]{2}|[^'"\\\s]){1,32})['"]""")
+MAX_XOR_KEYS = 32  # keys tried on each blob that is not text
 XOR_WORDY = 0.9  # share of word characters above which an XORed blob is taken as text
 MAX_XORED = 4096  # bytes of a blob tried with each key
 # the values of a configuration text kept in a string (INI, YAML, JSON): read on their looks one by one
@@ -91,19 +95,28 @@ def _unxored(raw: bytes, keys: tuple[bytes, ...], method: str) -> tuple[str | No
 
 
 def xor_keys(source: str) -> tuple[bytes, ...]:
-    """The repeating keys a cell that XORs may hold: short quoted strings and hex words (also as the bytes they
-    spell), and the numbers XORed in (``b ^ 0x5A``); empty for a cell without ``^``."""
+    """The repeating keys a cell that XORs may hold, the likeliest first: byte lists and byte literals, numbers
+    XORed in (``b ^ 0x5A``), hex words (also as the bytes they spell), then short quoted strings; empty for a cell
+    without ``^``."""
     if "^" not in source:
         return ()
     keys: dict[bytes, None] = {}
-    for word in XOR_KEY_WORD.findall(source):
-        keys[word.encode()] = None
-        if len(word) % 2 == 0 and HEX_WORD.fullmatch(word):
-            keys[bytes.fromhex(word)] = None
+    for listed in XOR_BYTE_LIST.findall(source):  # bytes([0x13, 0x37, 0x42])
+        numbers = [int(n, 0) for n in re.findall(r"0[xX][0-9a-fA-F]+|\d+", listed)]
+        if numbers and all(n < 256 for n in numbers):
+            keys[bytes(numbers)] = None
+    for escaped in XOR_BYTES_LITERAL.findall(source):  # b"\x13\x37B"
+        keys[codecs.escape_decode(escaped.encode())[0]] = None
     for number in XOR_NUMBER.findall(source):
         value = int(number, 0)
         if 0 < value < 256:
             keys[bytes([value])] = None
+    words = XOR_KEY_WORD.findall(source)
+    for word in words:
+        if len(word) % 2 == 0 and HEX_WORD.fullmatch(word):
+            keys[bytes.fromhex(word)] = None
+    for word in words:
+        keys[word.encode()] = None
     return tuple(keys)[:MAX_XOR_KEYS]
 
 
@@ -113,6 +126,7 @@ class _LiteralReader:
     string_ctx: dict[int, str]
     _codecs_named: dict[re.Pattern[str], bool]
     _keys: tuple[bytes, ...] | None
+    folder: _Folder
 
     def _string(self, node: ast.AST) -> None:
         ctx = self.string_ctx.get(id(node), CODE)
@@ -138,6 +152,10 @@ class _LiteralReader:
                 self._blind(node, rot13[::-1], "rot13+reversed")
         if backwards and value[:1] == "=":  # base64 written backwards (rev | base64 -d), however long
             self._looks(node, value[::-1])
+        for table in self.folder.substitutions:  # a substitution alphabet the cell made (str.maketrans(a, b))
+            swapped = value[:MAX_SUBSTITUTED].translate(table)
+            if swapped != value[:MAX_SUBSTITUTED]:
+                self._blind(node, swapped, "translate")
         if value.isascii() and len(ESCAPE_SEQ.findall(value)) >= 2 and self._cell_names(ESCAPE_CODEC):
             # escapes written out literally (r"\x61\x72..."), turned into text by a codec the cell names
             self._blind(node, codecs.decode(value, "unicode_escape", "replace"), "unicode_escape")

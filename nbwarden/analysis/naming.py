@@ -146,9 +146,11 @@ class _Names:
             return (self.name(node.args[0], depth + 1) or None) if node.args else ""
         if isinstance(node, ast.Attribute) and node.attr == "__dict__":
             return self.name(node.value, depth + 1) or None
+        raw = self.aliases.get(node.id, "") if isinstance(node, ast.Name) else ""
+        if raw.endswith(".__dict__"):  # a name bound to vars(os) or os.__dict__ (see module_namespace)
+            space = raw[:-len(".__dict__")]
+            return "" if space in {"builtins", "__builtins__"} else space  # _B = vars(builtins); _B['exec']
         name = self.name(node, depth + 1)
-        if isinstance(node, ast.Name) and name.endswith(".__dict__"):
-            return name[:-len(".__dict__")]  # a name bound to vars(os) or os.__dict__ (see module_namespace)
         return "" if name in {"__builtins__", "builtins", "sys.modules"} else None
 
     def module_namespace(self, node: ast.AST) -> str:
