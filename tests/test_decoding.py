@@ -1555,3 +1555,19 @@ def test_literals_are_read_through_the_cells_substitution_table(engine, command,
     assert (verdict.action in ("warn", "block") and verdict.category == "crypto_mining") == flagged, verdict.to_dict()
     if not flagged:
         assert verdict.category != "crypto_mining"
+
+
+HEREDOCS = [
+    ("python fed a here-document", "%%bash\npython3 - <<'PY'\nimport os\nos.system('{c}')\nPY"),
+    ("the script's exported variable read by the here-document's Python",
+     "%%bash\nexport JOB='{c}'\npython3 - <<PY\nimport os\nos.system(os.environ['JOB'])\nPY"),
+    ("a Python script written by cat from a here-document", "%%bash\ncat > /tmp/job.py <<'EOF'\nimport subprocess\n"
+     "subprocess.run('{c}', shell=True)\nEOF\npython3 /tmp/job.py"),
+]
+
+
+@pytest.mark.parametrize("name, template", HEREDOCS, ids=[h[0] for h in HEREDOCS])
+def test_here_documents_are_read_as_the_programs_they_are(engine, name, template):
+    verdict = engine.check_code(template.replace("{c}", MINER))
+    assert verdict.action == "block" and verdict.category == "crypto_mining", verdict.to_dict()
+    assert engine.check_code(template.replace("{c}", "nvidia-smi -L")).action == "allow"

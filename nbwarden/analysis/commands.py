@@ -9,7 +9,7 @@ import re
 from .. import embedded, shell
 from . import shellfold
 from .facts import EXEC, MAX_DEPTH, Analysis, Fact, clip
-from .nesting import _nested
+from .nesting import _nested, _writefile
 
 
 def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str = EXEC, depth: int = 0,
@@ -28,7 +28,7 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
                 continue  # the body of a here-document read as the file it writes (below)
             if not logical:
                 start = line + offset
-                skip_to = _embedded_heredoc(analysis, raws, offset, line, via, context, depth)
+                skip_to = _embedded_heredoc(analysis, raws, offset, line, via, context, depth, variables)
                 if skip_to < 0:
                     skip_to = _embedded_echo(analysis, raws, offset, line, via, context, depth)
                 if skip_to > offset:
@@ -90,23 +90,33 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
 # written to a file (the file's name after `>` or `tee`)
 _HEREDOC = re.compile(r"<<-?\s*(['\"]?)(\w+)\1")
 _HEREDOC_FILE = re.compile(r"(?:>|\btee\s+(?:-a\s+)?)\s*['\"]?([^\s'\";&|<>]+)")
+# `python3 - <<'PY'`, `bash -s <<EOF`, `sudo python <<EOF`: a here-document fed to an interpreter as its program
+_HEREDOC_INTERPRETER = re.compile(r"^\s*(?:sudo\s+(?:-\S+\s+)*)?(python3?(?:\.\d+)?|bash|sh|zsh|dash)\b(?:\s+-[su]?)*\s*<<")
 
 
 def _embedded_heredoc(analysis: Analysis, raws: list[str], offset: int, line: int, via: str, context: str,
-                      depth: int) -> int:
+                      depth: int, variables: dict[str, str] | None = None) -> int:
     """A here-document that writes a compose file, a CI pipeline or a Dockerfile is read as that file: its
     ``image:`` and command keys are what will run (``docker compose up`` starts them).  Returns the offset of
-    the document's last line when it was read so, else -1 (the lines stay shell lines, as before)."""
+    the document's last line when it was read so, else -1 (the lines stay shell lines, as before).  A document fed
+    to an interpreter (``python3 - <<'PY'``) is that interpreter's program, read with the script's variables so
+    far as its environment; one written to a ``.py`` or ``.sh`` file is a script for later."""
     head = raws[offset]
     if "<<" not in head:
         return -1
     tag, target = _HEREDOC.search(head), _HEREDOC_FILE.search(_HEREDOC.sub(" ", head))
-    if tag is None or target is None:
+    fed = _HEREDOC_INTERPRETER.match(head)
+    if tag is None or target is None and fed is None:
         return -1
     end = next((i for i in range(offset + 1, len(raws)) if raws[i].strip() == tag.group(2)), None)
     if end is None:
         return -1
     body = "\n".join(raws[offset + 1:end])
+    if fed is not None and depth < MAX_DEPTH:  # python3 - <<'PY': the document is the program the interpreter runs
+        language = "python" if fed.group(1).startswith("python") else "shell"
+        _writefile(analysis, f"<stdin>.{'py' if language == 'python' else 'sh'}", body, line + offset + 1,
+                   f"{via} {fed.group(1)} <<{tag.group(2)}".strip(), variables)
+        return end
     return end if _read_as_file(analysis, target.group(1), body, line + offset + 1, via, context, depth) else -1
 
 
@@ -136,6 +146,9 @@ def _read_as_file(analysis: Analysis, name: str, body: str, first: int, via: str
     """Record the commands of a text written to ``name`` when the name says it runs commands (compose, CI,
     Dockerfile), numbered from line ``first``."""
     kind = embedded.kind_of_name(name, body)
+    if kind is None and name.endswith((".py", ".sh")) and depth < MAX_DEPTH:
+        _writefile(analysis, name, body, first, f"{via} > {name}".strip())  # cat > run.py <<EOF: a script for later
+        return True
     if kind is None:
         return False
     for number, command in enumerate(embedded.commands(kind, body).split("\n"), start=first):

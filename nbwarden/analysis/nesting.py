@@ -9,15 +9,17 @@ from __future__ import annotations
 from .facts import CONTEXT_RANK, EXEC, INERT, Analysis, Fact, clip
 
 
-def _writefile(analysis: Analysis, path: str, body: str, first_line: int) -> None:
-    """``%%writefile x.sh``: the body will run later, so analyse it now."""
+def _writefile(analysis: Analysis, path: str, body: str, first_line: int, via: str = "",
+               environ: dict[str, str] | None = None) -> None:
+    """``%%writefile x.sh``, ``cat > x.py <<EOF``, ``python3 - <<EOF``: the body runs (now or later), so analyse
+    it now, as the language its name says, with its own line numbers."""
     from .unit import analyze  # the way back up: unit imports this module
 
     kind = "shell" if path.endswith(".sh") else "python" if path.endswith(".py") else "text"
-    sub = analyze(body, kind=kind, depth=1)
+    sub = analyze(body, kind=kind, depth=1, environ=environ)  # environ: what the script exported before it
     for fact in sub.facts:
         fact.line += first_line - 1
-        fact.via = f"%%writefile {path} {fact.via}".strip()
+        fact.via = f"{via or '%%writefile ' + path} {fact.via}".strip()
         analysis.facts.append(fact)
     for line_no, ctx in sub.shell_lines.items():
         analysis.shell_lines[line_no + first_line - 1] = ctx if kind == "shell" else EXEC

@@ -162,10 +162,23 @@ def _mail_recipient(unit: _Unit, call: ast.Call, short: str) -> ast.AST | None:
     if short != "send_message" or not call.args:
         return None
     given = unit.keyword(call, "to_addrs") or (call.args[2] if len(call.args) > 2 else None)
-    if given is not None or not isinstance(call.args[0], ast.Name):
+    if given is not None:
         return given
-    message = call.args[0].id
+    scope: ast.AST | None = None
+    if isinstance(call.args[0], ast.Call):  # send_message(make(i)), send_message(ops['m'](i)): the maker's message
+        maker = unit.functions.get(unit.name(call.args[0]).rsplit(".", 1)[-1], [None])[0]
+        returned = [r.value.id for r in ast.walk(maker) if isinstance(r, ast.Return) and isinstance(r.value, ast.Name)] \
+            if maker is not None else []
+        if len(returned) != 1:
+            return None
+        message, scope = returned[0], maker
+    elif isinstance(call.args[0], ast.Name):
+        message = call.args[0].id
+    else:
+        return None
     for node in unit.subscripts:
+        if scope is not None and unit.function_of(node) is not scope:
+            continue
         assign = unit.parent.get(id(node))
         if isinstance(assign, ast.Tuple):  # msg['From'], msg['To'] = me, to
             assign, value = unit.parent.get(id(assign)), assign.elts.index(node)
@@ -174,16 +187,20 @@ def _mail_recipient(unit: _Unit, call: ast.Call, short: str) -> ast.AST | None:
         if not (isinstance(assign, ast.Assign) and isinstance(node.value, ast.Name) and node.value.id == message
                 and isinstance(node.ctx, ast.Store) and str(unit.value(node.slice)).lower() == "to"):
             continue
-        if value is None:
-            return assign.value
-        if isinstance(assign.value, ast.Tuple) and len(assign.value.elts) > value:
-            return assign.value.elts[value]
+        found = assign.value if value is None else assign.value.elts[value] \
+            if isinstance(assign.value, ast.Tuple) and len(assign.value.elts) > value else None
+        if scope is not None and isinstance(found, ast.Name) and found.id in _params(scope):
+            index = _params(scope).index(found.id)  # make(to): the address the caller hands the maker
+            maker_call = call.args[0]
+            return maker_call.args[index] if index < len(maker_call.args) else None
+        return found
     return None
 
 
 def _mail_storm(unit: _Unit, call: ast.Call, target: ast.AST | None) -> Found | None:
     """A mail send (:func:`_mail_recipient`) repeated with the same recipient: a newsletter loops over its
     recipients, a retry stops, and a report sent every hour or more is paced; a bomber does none of these."""
+    known = unit.value(target) if target is not None else None  # os.environ['BT'] set earlier: the address itself
     if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
         name = f"self.{target.attr}"  # the instance's one target, the same at every call of the method
     elif isinstance(target, ast.Constant) and isinstance(target.value, str) and target.value:
@@ -197,7 +214,8 @@ def _mail_storm(unit: _Unit, call: ast.Call, target: ast.AST | None) -> Found | 
     where = _repeated(unit, call, name, 0)
     if where is None or _paced(unit, where, MAIL_PACE_S):
         return None
-    return Found("flood/messages", call.lineno, f"the same address ({name}) is sent mail again and again "
+    shown = repr(known) if isinstance(known, str) and known else name
+    return Found("flood/messages", call.lineno, f"the same address ({shown}) is sent mail again and again "
                  f"(line {where.lineno})")
 
 
