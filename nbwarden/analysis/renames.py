@@ -9,6 +9,7 @@ kept for the cells after it (:attr:`.earlier.EarlierCells.renamed`)."""
 from __future__ import annotations
 
 import posixpath
+import re
 
 from .. import shell
 from .facts import INERT, Analysis, Fact
@@ -18,8 +19,20 @@ SHELL_COPIERS = frozenset({"cp", "mv", "ln", "install", "rsync"})
 MAX_RENAMES = 64
 
 
+# what a release file's name adds to the tool's: archive suffixes, then platform and version parts
+# (xmrig-6.21.0-linux-static-x64.tar.gz, cloudflared-linux-amd64, bombardier_linux_amd64)
+_ARCHIVE = re.compile(r"\.(tar\.gz|tar\.xz|tar\.bz2|tgz|zip|gz|xz|bz2)$")
+_RELEASE_PARTS = re.compile(r"(?:[-_.](?:linux|amd64|x86_64|x64|x86|arm64|aarch64|armv7|static|musl|gnu|v?\d+(?:\.\d+)*))+$")
+
+
 def _base(path: str) -> str:
     return shell.program_name(path)
+
+
+def _tool(url: str) -> str:
+    """The tool a release URL fetches (``.../cloudflared-linux-amd64`` -> ``cloudflared``)."""
+    name = _ARCHIVE.sub("", _base(url.split("?", 1)[0]))
+    return _RELEASE_PARTS.sub("", name) or name
 
 
 def renames_in(analysis: Analysis) -> dict[str, str]:
@@ -30,7 +43,7 @@ def renames_in(analysis: Analysis) -> dict[str, str]:
             continue
         if fact.kind == "download" and isinstance(fact.value, tuple) and len(fact.value) == 2:
             url, saved = fact.value
-            tool = _base(str(url).split("?", 1)[0])
+            tool = _tool(str(url))
             if isinstance(saved, str) and saved and _base(saved) != tool and tool:
                 found[_base(saved)] = tool
         elif fact.kind == "copy" and isinstance(fact.value, tuple) and len(fact.value) == 2:

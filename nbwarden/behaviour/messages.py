@@ -244,8 +244,9 @@ def _chat_storm(unit: _Unit, call: ast.Call) -> Found | None:
         if isinstance(loop, (ast.For, ast.AsyncFor)) and came_from is loop.iter:
             continue  # async for reply in client.send_message(req): sent once, its answers read in the loop
         if isinstance(loop, (ast.For, ast.AsyncFor)):
-            if _loop_targets(loop) & (destination | content) or _few(unit, loop.iter) or \
-                    _for_some_items(unit, call, loop):
+            targets = _loop_targets(loop)
+            varied = targets & destination or targets & content and not _counted_only(unit, call, targets)
+            if varied or _few(unit, loop.iter) or _for_some_items(unit, call, loop):
                 return None
         elif not isinstance(loop, ast.While) or _stops(loop):
             continue
@@ -255,6 +256,26 @@ def _chat_storm(unit: _Unit, call: ast.Call) -> Found | None:
         return Found("flood/messages", call.lineno, f"the same chat or user ({peer[:60]}) is sent messages again and "
                      f"again (line {loop.lineno})")
     return None
+
+
+def _counted_only(unit: _Unit, call: ast.Call, targets: set[str]) -> bool:
+    """Does the loop's variable reach the message only as a number written into it (``'spam ' + str(i)``,
+    ``f'#{i}'``, ``'#%d' % i``), never as the text itself or a piece of one (``line``, ``text[i:i + 4096]``)?  A
+    counter makes each copy of one message unique; it does not make a different message."""
+    short = unit.name(call).rsplit(".", 1)[-1]
+    message = call.args[1:] if short in {"send_message", "sendMessage"} else call.args
+    for arg in (*message, *(k.value for k in call.keywords)):
+        for node in ast.walk(arg):
+            if not (isinstance(node, ast.Name) and node.id in targets):
+                continue
+            parent = unit.parent.get(id(node))
+            written = isinstance(parent, ast.FormattedValue) or \
+                isinstance(parent, ast.Call) and unit.name(parent) in {"str", "repr"} or \
+                isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Mod) and parent.right is node and \
+                isinstance(parent.left, ast.Constant)
+            if not written:
+                return False
+    return True
 
 
 def _awaited(unit: _Unit, call: ast.Call) -> bool:

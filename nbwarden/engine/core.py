@@ -62,6 +62,11 @@ _RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
 RE2_MAX_MEM = 64 << 20
 
 
+
+def _runs_renamed(low: str, renamed: dict[str, str]) -> bool:
+    """Does the text run a program by a name an earlier cell gave it (``!./b -c 2000 ...`` after ``-O b``)?"""
+    return any(re.search(rf"(?:^|[\s!/;&|(]){re.escape(name)}(?:\s|$)", low, re.M) for name in list(renamed)[:64])
+
 def _re2_options():
     options = re2.Options()
     options.case_sensitive = False
@@ -614,9 +619,11 @@ class Engine(_FactMatching):
         low = source.lower()
         hits, gates, wakes = self._scan(low)
         indices = self._regex_indices(source, gates) if self._regexes else []
-        launch = earlier is not None and earlier.cwd and _RUNS_SCRIPT.search(low)
+        launch = earlier is not None and (earlier.cwd and _RUNS_SCRIPT.search(low) or _runs_renamed(low, earlier.renamed))
         if not hits and not indices and not launch:
-            return [], False, False  # (a script run where an earlier cell moved to, e.g. `%cd roop`, is looked at)
+            # (a script run where an earlier cell moved to, e.g. `%cd roop`, or a program an earlier cell renamed,
+            # is looked at)
+            return [], False, False
         waking = bool(wakes or launch or any(self._wakes(self._regex_refs[i]) for i in indices))
         if not waking and not common:
             return [], False, False  # only common parts of multi-part rules, and nothing waits for them
