@@ -295,9 +295,14 @@ def _hashing(unit: _Unit, call: ast.Call, helpers: int = 3) -> bool:
     root = name.split(".", 1)[0]
     # a method of the cell's own class, on self or an instance (not a module's function: requests.get)
     helper = short if name.count(".") == 1 and (root in {"self", "cls"} or root not in unit.aliases) else name
-    return helpers > 0 and helper in unit.functions and any(
-        isinstance(n, ast.Call) and n is not call and _hashing(unit, n, helpers - 1)
-        for n in ast.walk(unit.functions[helper][0]))
+    if helpers <= 0 or helper not in unit.functions:
+        return False
+    key = ("hashing", helper, helpers)  # each helper is read once per depth, however many calls reach it
+    if key not in unit.memo:
+        unit.memo[key] = False  # a helper that reaches itself does not hash by that path
+        unit.memo[key] = any(isinstance(n, ast.Call) and n is not call and _hashing(unit, n, helpers - 1)
+                             for n in ast.walk(unit.functions[helper][0]))
+    return unit.memo[key]
 
 
 def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:

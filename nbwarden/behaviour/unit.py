@@ -65,6 +65,7 @@ class _Unit:
         self.compares: list[ast.Compare] = []
         self.subscripts: list[ast.Subscript] = []  # x[k], s[::-1], vars(m)[name]
         self.xors: list[ast.BinOp] = []  # a ^ b
+        self.memo: dict[tuple, Any] = {}  # answers of checks that walk the unit's helpers, kept for the unit
         todo = deque([tree])  # ast.walk's order, with each node's children listed once, not twice
         while todo:
             node = todo.popleft()

@@ -25,9 +25,10 @@ DECODE_TRIGGERS = ("b64decode", "decodebytes", "a2b_base64", "fromhex", "unhexli
                    "__dict__[", "__dict__.get(", "__dict__)", "vars(", "globals(", "__builtins__",
                    "sys.modules[", "sys.modules.get(",
                    "base64 -d", "base64 --decode", "base64 -D", "| rev", "xxd -r",  # echo <text> | base64 -d | bash
-                   # shell values worked out by analysis.shellfold, and programs copied under another name
+                   # shell values worked out by analysis.shellfold (a Python copy of a program is read when the
+                   # cell runs it: its runner is a trigger of its own)
                    "!rev ", "\nrev ", "$(printf", "| tr '", "command -v ", "$(which ", "`which ", "\nalias ",
-                   "expand_aliases", "shutil.copy", "shutil.move", "os.rename(")
+                   "expand_aliases")
 # Trigger words that wake the deep analysis only when one of their companions is also in the text: an endless
 # loop floods only if something in the unit talks to the network (the loop's body is read by the flood shape).
 _NETWORK_WORDS = ("requests", "socket", "urllib", "urlopen", "httpx", "aiohttp", "http.client", "httplib", "scapy",
