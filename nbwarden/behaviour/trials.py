@@ -283,26 +283,44 @@ def _proof_of_work(unit: _Unit, compare: ast.Compare, digest: ast.AST) -> bool:
     return False
 
 
-def _hashing(unit: _Unit, call: ast.Call, helpers: int = 3) -> bool:
-    """Does the call hash (``hashlib``, ``hmac``, a name that says so), or call a helper of the cell that does
-    (``def derive(pw): return pbkdf2_hmac('sha1', pw, ssid, 4096)``, or a method called on ``self``; up to three
-    helpers down, as an md5-crypt written out by hand calls its rounds from its ``hash`` method)?"""
+HASH_HELPER_DEPTH = 3  # helpers between a call and the hashing it does (an md5-crypt's hash -> rounds -> md5)
+
+
+def _hashes_itself(unit: _Unit, call: ast.Call) -> bool:
+    """A call that hashes by its own name (``hashlib``, ``hmac``, a name that says so)."""
     name = unit.name(call)
-    short = name.rsplit(".", 1)[-1]
-    if HASH_NAME.search(short) or name.startswith(("hashlib.", "hmac.", "crypt.", "bcrypt.", "passlib.",
-                                                   "Crypto.Hash", "zlib.crc32")):
-        return True
+    return bool(HASH_NAME.search(name.rsplit(".", 1)[-1])) or name.startswith(
+        ("hashlib.", "hmac.", "crypt.", "bcrypt.", "passlib.", "Crypto.Hash", "zlib.crc32"))
+
+
+def _helper(unit: _Unit, call: ast.Call) -> str:
+    """The name of the cell's own function or method a call reaches (``derive(pw)``, ``self.hash(pw)``,
+    ``c.seal(pw)`` of the cell's class; not a module's function such as ``requests.get``)."""
+    name = unit.name(call)
     root = name.split(".", 1)[0]
-    # a method of the cell's own class, on self or an instance (not a module's function: requests.get)
-    helper = short if name.count(".") == 1 and (root in {"self", "cls"} or root not in unit.aliases) else name
-    if helpers <= 0 or helper not in unit.functions:
-        return False
-    key = ("hashing", helper, helpers)  # each helper is read once per depth, however many calls reach it
-    if key not in unit.memo:
-        unit.memo[key] = False  # a helper that reaches itself does not hash by that path
-        unit.memo[key] = any(isinstance(n, ast.Call) and n is not call and _hashing(unit, n, helpers - 1)
-                             for n in ast.walk(unit.functions[helper][0]))
-    return unit.memo[key]
+    return name.rsplit(".", 1)[-1] if name.count(".") == 1 and (root in {"self", "cls"} or root not in unit.aliases) \
+        else name
+
+
+def _hashing_helpers(unit: _Unit) -> frozenset[str]:
+    """The cell's functions that hash, themselves or through up to :data:`HASH_HELPER_DEPTH` helpers: each
+    function is walked once per unit, then the helpers that call hashing ones are added level by level."""
+    if "hashing helpers" not in unit.memo:
+        hashing: set[str] = set()
+        if any(_hashes_itself(unit, n) for n in unit.calls):  # no hashing anywhere: no helper can hash
+            calls = {name: [n for n in ast.walk(nodes[0]) if isinstance(n, ast.Call)]
+                     for name, nodes in unit.functions.items()}
+            hashing = {name for name, found in calls.items() if any(_hashes_itself(unit, n) for n in found)}
+            for _ in range(HASH_HELPER_DEPTH - 1):
+                hashing |= {name for name, found in calls.items() if any(_helper(unit, n) in hashing for n in found)}
+        unit.memo["hashing helpers"] = frozenset(hashing)
+    return unit.memo["hashing helpers"]
+
+
+def _hashing(unit: _Unit, call: ast.Call) -> bool:
+    """Does the call hash, or call a helper of the cell that does (``def derive(pw): return pbkdf2_hmac('sha1',
+    pw, ssid, 4096)``, or a method called on ``self``; see :func:`_hashing_helpers`)?"""
+    return _hashes_itself(unit, call) or bool(unit.functions) and _helper(unit, call) in _hashing_helpers(unit)
 
 
 def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:

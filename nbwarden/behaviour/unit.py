@@ -65,7 +65,8 @@ class _Unit:
         self.compares: list[ast.Compare] = []
         self.subscripts: list[ast.Subscript] = []  # x[k], s[::-1], vars(m)[name]
         self.xors: list[ast.BinOp] = []  # a ^ b
-        self.memo: dict[tuple, Any] = {}  # answers of checks that walk the unit's helpers, kept for the unit
+        self.memo: dict[object, Any] = {}  # answers of checks that walk the unit's helpers, kept for the unit
+        self._call_names: dict[int, str] = {}  # id(call) -> name(call)
         todo = deque([tree])  # ast.walk's order, with each node's children listed once, not twice
         while todo:
             node = todo.popleft()
@@ -154,8 +155,12 @@ class _Unit:
     # -- names and values
 
     def name(self, call: ast.Call) -> str:
-        """Dotted name of the callee through import aliases: ``zf.extractall`` stays ``zf.extractall``."""
-        return self.dotted_name(call.func)
+        """Dotted name of the callee through import aliases: ``zf.extractall`` stays ``zf.extractall`` (worked out
+        once per call: every shape asks)."""
+        found = self._call_names.get(id(call))
+        if found is None:
+            found = self._call_names[id(call)] = self.dotted_name(call.func)
+        return found
 
     def dotted_name(self, node: ast.AST) -> str:
         """Dotted name of an expression through import aliases (a callee, or a value bound to a name)."""
