@@ -11,10 +11,13 @@ methods are all longer than one expression are not objects here: their calls fol
 from __future__ import annotations
 
 import ast
+import string
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from .decoders import MAX_ITEMS
 
 TEMPLATE = "string.Template"  # the one library class the folder builds: its template kept in a name
 
@@ -168,6 +171,27 @@ class _Objects:
         if "__getattr__" in cls.methods:
             return self.apply(obj, "__getattr__", [name], {}, depth)
         return None
+
+    def looked_up(self, mapping: _Object, form: str, depth: int) -> dict[str, Any] | None:
+        """The fields of a format string looked up in an object of the cell's class whose ``__getitem__`` or
+        ``__missing__`` hook makes the values (``'{kaHR0c...}'.format_map(Settings())``); a field the hook
+        cannot fold stays a placeholder."""
+        if mapping.cls == TEMPLATE:
+            return None
+        methods = self.classes[mapping.cls].methods
+        hook = "__getitem__" if "__getitem__" in methods else "__missing__" if "__missing__" in methods else None
+        if hook is None:
+            return None
+        try:
+            fields = {name for _, name, _, _ in string.Formatter().parse(form) if name}
+        except ValueError:
+            return None
+        values = {}
+        for name in list(fields)[:MAX_ITEMS]:
+            value = mapping.attrs.get(name) if hook == "__missing__" else None
+            value = value if value is not None else self.apply(mapping, hook, [name], {}, depth)
+            values[name] = value if isinstance(value, (str, int, float)) else "{" + name + "}"
+        return values
 
     @contextmanager
     def bound(self, values: dict[str, Any]) -> Iterator[None]:

@@ -13,6 +13,7 @@ import binascii
 import bz2
 import codecs
 import lzma
+import re
 import struct
 import zlib
 from typing import Any
@@ -216,3 +217,19 @@ def printable(data: bytes | str) -> str | None:
         return None
     good = sum(1 for ch in text[:2000] if ch.isprintable() or ch in "\n\t\r")
     return text if good >= 0.9 * min(len(text), 2000) else None
+
+
+STRUCT_FORMAT = re.compile(r"[<>!=@]?(\d{0,4}[bBhHiIlLqQx])+")  # integer formats only
+
+
+def packed(fmt: str, values: list[Any]) -> bytes | None:
+    """Text kept as integers, packed back into bytes (``struct.pack('<5I', *words)``; integer formats only, within
+    :data:`MAX_FOLD` bytes); None for anything else."""
+    if not STRUCT_FORMAT.fullmatch(fmt) or not all(type(v) is int for v in values):
+        return None
+    try:
+        if struct.calcsize(fmt) > MAX_FOLD:
+            return None
+        return struct.pack(fmt, *values)
+    except struct.error:
+        return None

@@ -16,14 +16,13 @@ import operator
 import re
 import shlex
 import string
-import struct
 import urllib.parse
 import zlib
 from collections.abc import Callable
 from typing import Any
 
 from .callables import TEMPLATE, _Class, _Function, _Object, _Objects
-from .decoders import MAX_FOLD, MAX_ITEMS, decode, decoder_kind
+from .decoders import MAX_FOLD, MAX_ITEMS, decode, decoder_kind, packed
 from .naming import _Names
 from .rewrites import _def_statements, _inlined_locals, reduced, substituted, yielded
 
@@ -69,7 +68,6 @@ def _adds(node: ast.AST) -> bool:
 
 
 # a struct format of integers and padding only (the folder packs nothing else)
-STRUCT_FORMAT = re.compile(r"[<>!=@]?(\d{0,4}[bBhHiIlLqQx])+")
 # str and bytes methods a cell may call through their class once it has a name or a table entry for them
 CLASS_METHODS = frozenset({"bytes.fromhex", "bytearray.fromhex", "bytes.decode", "bytearray.decode", "str.encode"})
 BUILTIN_TYPES = frozenset({"str", "bytes", "bytearray", "int"})
@@ -222,27 +220,6 @@ class _Folder(_Names, _Objects):
             return format(inner, spec)
         return inner.decode("utf-8", "replace") if isinstance(inner, bytes) else str(inner)
 
-    def _looked_up(self, mapping: _Object, form: str, depth: int) -> dict[str, Any] | None:
-        """The fields of a format string looked up in an object of the cell's class whose ``__getitem__`` or
-        ``__missing__`` hook makes the values (``'{kaHR0c...}'.format_map(Settings())``); a field the hook
-        cannot fold stays a placeholder."""
-        if mapping.cls == TEMPLATE:
-            return None
-        methods = self.classes[mapping.cls].methods
-        hook = "__getitem__" if "__getitem__" in methods else "__missing__" if "__missing__" in methods else None
-        if hook is None:
-            return None
-        try:
-            fields = {name for _, name, _, _ in string.Formatter().parse(form) if name}
-        except ValueError:
-            return None
-        values = {}
-        for name in list(fields)[:MAX_ITEMS]:
-            value = mapping.attrs.get(name) if hook == "__missing__" else None
-            value = value if value is not None else self.apply(mapping, hook, [name], {}, depth)
-            values[name] = value if isinstance(value, (str, int, float)) else "{" + name + "}"
-        return values
-
     def _comprehension(self, gen: ast.comprehension, elts: tuple[ast.AST, ...], depth: int) -> list[list[Any]] | None:
         """The values of ``elts`` for each item a comprehension's one generator keeps (a dict comprehension's key
         and value), or None when any is unknown."""
@@ -335,17 +312,11 @@ class _Folder(_Names, _Objects):
         return self._pack(fmt, values) if isinstance(fmt, str) and values is not None else None
 
     def _pack(self, fmt: str, values: list[Any]) -> bytes | None:
-        """Text kept as integers, packed back into bytes (integer formats only, within :data:`MAX_FOLD` bytes)."""
-        if not STRUCT_FORMAT.fullmatch(fmt) or not all(type(v) is int for v in values):
-            return None
-        try:
-            if struct.calcsize(fmt) > MAX_FOLD:
-                return None
-            packed = struct.pack(fmt, *values)
-        except struct.error:
-            return None
-        self.methods.add("struct")
-        return packed
+        """:func:`.decoders.packed`, noted as a decoding step when it packs."""
+        data = packed(fmt, values)
+        if data is not None:
+            self.methods.add("struct")
+        return data
 
     def _partial(self, args: list[ast.expr], keywords: list[ast.keyword], depth: int) -> _Function | None:
         """``functools.partial(lambda f, s: ..., base64.b32decode)``: the function with its first parameters
@@ -561,7 +532,7 @@ class _Folder(_Names, _Objects):
                 if method == "format_map":  # '{a}{b}'.format_map({'a': ..., 'b': ...})
                     kwargs = fold(args[0], depth + 1)
                     if isinstance(kwargs, _Object) and isinstance(base, str):
-                        kwargs = self._looked_up(kwargs, base, depth)  # a mapping of the cell's own class
+                        kwargs = self.looked_up(kwargs, base, depth)  # a mapping of the cell's own class
                     if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
                         return None
                 if isinstance(base, str) and all(v is not None for v in values) and all(v is not None for v in kwargs.values()):
