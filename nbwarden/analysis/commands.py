@@ -113,8 +113,7 @@ def _embedded_heredoc(analysis: Analysis, raws: list[str], offset: int, line: in
         return -1
     body = "\n".join(raws[offset + 1:end])
     if fed is not None and depth < MAX_DEPTH:  # python3 - <<'PY': the document is the program the interpreter runs
-        language = "python" if fed.group(1).startswith("python") else "shell"
-        _writefile(analysis, f"<stdin>.{'py' if language == 'python' else 'sh'}", body, line + offset + 1,
+        _writefile(analysis, f"<stdin>.{'py' if fed.group(1).startswith('python') else 'sh'}", body, line + offset + 1,
                    f"{via} {fed.group(1)} <<{tag.group(2)}".strip(), variables)
         return end
     return end if _read_as_file(analysis, target.group(1), body, line + offset + 1, via, context, depth) else -1

@@ -44,6 +44,14 @@ class EarlierCells:
         self.cwd = ""  # where the last %cd or !cd of the cells so far left the kernel
         self.renamed: dict[str, str] = {}  # a program's new name -> the program (analysis.renames), as cells left it
 
+    def note_renamed(self, renamed: dict[str, str]) -> None:
+        """Keep a cell's renamed programs for the cells after it, the newest last and at most ``4 * limit``."""
+        for name, program in renamed.items():
+            self.renamed.pop(name, None)
+            self.renamed[name] = program
+        while len(self.renamed) > 4 * self.limit:
+            del self.renamed[next(iter(self.renamed))]
+
     def add(self, source: str, cell: int | None = None, matches: list | None = None) -> None:
         if len(source) <= MAX_DEEP_BYTES:
             self.entries = (self.entries + [EarlierCell(source, cell, matches)])[-self.limit :]

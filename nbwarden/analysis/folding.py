@@ -67,7 +67,6 @@ def _adds(node: ast.AST) -> bool:
         == [a.arg for a in node.args.args]
 
 
-# a struct format of integers and padding only (the folder packs nothing else)
 # str and bytes methods a cell may call through their class once it has a name or a table entry for them
 CLASS_METHODS = frozenset({"bytes.fromhex", "bytearray.fromhex", "bytes.decode", "bytearray.decode", "str.encode"})
 BUILTIN_TYPES = frozenset({"str", "bytes", "bytearray", "int"})
@@ -474,11 +473,7 @@ class _Folder(_Names, _Objects):
                     return _cap(sep.join(items))
                 return None
             if method in {"decode", "encode"}:
-                if type(func.value) is ast.Name and func.value.id in {"bytes", "bytearray", "str"} and args:
-                    args = args[1:]  # bytes.decode(data): the method called through its class
-                    base = fold(node.args[0], depth + 1)
-                else:
-                    base = fold(func.value, depth + 1)
+                base = fold(func.value, depth + 1)  # (bytes.decode(data) is read as data.decode() above)
                 codec = fold(args[0], depth + 1) if args else "utf-8"
                 if isinstance(codec, str) and codec.replace("_", "").replace("-", "").lower() in {"rot13"}:
                     self.methods.add("rot13")

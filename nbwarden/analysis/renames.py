@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from .. import shell
+from ..shell import program_name
 from .facts import INERT, Analysis, Fact
 
 # shell programs that copy, move or link their first operand to their last
@@ -25,13 +25,9 @@ _ARCHIVE = re.compile(r"\.(tar\.gz|tar\.xz|tar\.bz2|tgz|zip|gz|xz|bz2)$")
 _RELEASE_PARTS = re.compile(r"(?:[-_.](?:linux|amd64|x86_64|x64|x86|arm64|aarch64|armv7|static|musl|gnu|v?\d+(?:\.\d+)*))+$")
 
 
-def _base(path: str) -> str:
-    return shell.program_name(path)
-
-
 def _tool(url: str) -> str:
     """The tool a release URL fetches (``.../cloudflared-linux-amd64`` -> ``cloudflared``)."""
-    name = _ARCHIVE.sub("", _base(url.split("?", 1)[0]))
+    name = _ARCHIVE.sub("", program_name(url.split("?", 1)[0]))
     return _RELEASE_PARTS.sub("", name) or name
 
 
@@ -44,16 +40,16 @@ def renames_in(analysis: Analysis) -> dict[str, str]:
         if fact.kind == "download" and isinstance(fact.value, tuple) and len(fact.value) == 2:
             url, saved = fact.value
             tool = _tool(str(url))
-            if isinstance(saved, str) and saved and _base(saved) != tool and tool:
-                found[_base(saved)] = tool
+            if isinstance(saved, str) and saved and program_name(saved) != tool and tool:
+                found[program_name(saved)] = tool
         elif fact.kind == "copy" and isinstance(fact.value, tuple) and len(fact.value) == 2:
-            source, target = (_base(str(v)) for v in fact.value)
+            source, target = (program_name(str(v)) for v in fact.value)
             if source and target and source != target:
                 found[target] = source
-        elif fact.kind == "command" and fact.value and _base(str(fact.value[0])) in SHELL_COPIERS:
+        elif fact.kind == "command" and fact.value and program_name(str(fact.value[0])) in SHELL_COPIERS:
             operands = [str(w) for w in fact.value[1:] if not str(w).startswith("-")]
             if len(operands) == 2 and not operands[1].endswith("/"):
-                source, target = _base(operands[0]), _base(operands[1])
+                source, target = program_name(operands[0]), program_name(operands[1])
                 if source and target and source != target:
                     found[target] = source
     return found
@@ -69,7 +65,7 @@ def add_renamed(analysis: Analysis, earlier: dict[str, str] | None = None) -> di
     for fact in list(analysis.facts):
         if fact.kind != "command" or not fact.value or fact.via.startswith("renamed"):
             continue
-        program = _base(str(fact.value[0]))
+        program = program_name(str(fact.value[0]))
         original = known.get(program)
         if original is not None and original != program:
             argv = (posixpath.basename(original), *fact.value[1:])

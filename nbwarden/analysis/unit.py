@@ -84,7 +84,7 @@ def _renamed(analysis: Analysis, depth: int, earlier: EarlierCells | None) -> An
     if depth == 0:
         own = add_renamed(analysis, earlier.renamed if earlier is not None else None)
         if earlier is not None:
-            earlier.renamed.update(own)
+            earlier.note_renamed(own)
     return analysis
 
 

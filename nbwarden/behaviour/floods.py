@@ -89,18 +89,19 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
     return None
 
 
-def _own_method(unit: _Unit, receiver: ast.AST, method: str) -> bool:
-    """Is ``receiver.method`` a method the unit writes itself: on an instance of one of its classes
+def _own_method(unit: _Unit, receiver: ast.AST, verb: str) -> bool:
+    """Is ``receiver.verb`` a method the unit writes itself: on an instance of one of its classes
     (``client = PoliteClient(...)``; ``client.get(url)``) or on ``self`` in a class that defines it?"""
     if not isinstance(receiver, ast.Name):
         return False
     if receiver.id == "self":
-        owners = [c for c in unit.classes if any(s is unit.function_of(receiver) for s in c.body)]
+        method = unit.function_of(receiver)
+        owners = [c for c in unit.classes if any(s is method for s in c.body)]
     else:
         made = {unit.name(v).rsplit(".", 1)[-1] for v in unit.names_bound_to.get(receiver.id, ())[:4]
                 if isinstance(v, ast.Call)}
         owners = [c for c in unit.classes if c.name in made]
-    return any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == method
+    return any(isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == verb
                for c in owners for s in c.body)
 
 
