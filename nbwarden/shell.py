@@ -148,6 +148,9 @@ MAX_SHLEX = 16 * 1024  # shlex grows each word a character at a time: quadratic 
 # would read them as escapes and run the names together (%USERPROFILE%\env\python.exe -> %USERPROFILE%envpython.exe)
 _WINDOWS_LINE = re.compile(r"%\w+%\\|\b[A-Za-z]:\\|\\[\w.-]+\.(exe|bat|cmd|ps1)\b", re.I)
 _PATH_BACKSLASH = re.compile(r"(?<=[\w%:.])\\(?=[\w%.])")
+# a file descriptor's number in front of a redirection (2>&1, 2>/dev/null, 1>>log): shlex would make the digit a
+# word of its own, an argument of the command. Only the forms that cannot be code (python -c "x = 3>2" stays)
+_FD_REDIRECT = re.compile(r"(?<=\s)[0-9](?=>&[0-9-]|>>?\s*/dev/null\b)")
 
 
 def tokenize(line: str) -> list[str]:
@@ -155,6 +158,8 @@ def tokenize(line: str) -> list[str]:
     text = line.replace("\\\n", " ")
     if "\\" in text and _WINDOWS_LINE.search(text):
         text = _PATH_BACKSLASH.sub("/", text)
+    if ">" in text:
+        text = _FD_REDIRECT.sub("", text)
     if len(text) > MAX_SHLEX:  # a giant line: a plain split keeps programs and arguments apart all the same
         return _plain_split(text)
     lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>")
@@ -309,22 +314,34 @@ _DECODED_PIPE = re.compile(
     r"|(base64\s+(?:-d|--decode|-D))\s*<<<\s*[\"']?([A-Za-z0-9+/=]{8,}))")
 
 
+def decoded_stage(text: str, program: str) -> str | None:
+    """``text`` after one decoding filter of a pipeline: ``base64`` (-d; standard or URL-safe letters, whitespace
+    ignored), ``rev`` (line by line) or ``xxd`` (-r -p); None when the result is not UTF-8 text. Shared by the
+    pipelines hidden in a line (below) and the substitutions :mod:`.analysis.shellfold` works out."""
+    try:
+        if program == "base64":
+            compact = "".join(text.split())
+            raw = base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True,
+                                   altchars=b"-_" if "-" in compact or "_" in compact else None)
+        elif program == "rev":
+            return "\n".join(line[::-1] for line in text.split("\n"))
+        elif program == "xxd":
+            raw = bytes.fromhex("".join(text.split()))
+        else:
+            return None
+        return raw.decode("utf-8")
+    except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError
+        return None
+
+
 def _decoded_pipes(line: str) -> list[str]:
     """The command lines hidden in ``echo ... | base64 -d`` style pipelines of ``line``."""
     out = []
     for match in _DECODED_PIPE.finditer(line):
         echoed = match.group(1) or match.group(2) or match.group(3)
         text, how = (echoed, match.group(4)) if echoed else (match.group(6), match.group(5))
-        try:
-            if how.startswith("base64"):
-                raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True,
-                                       altchars=b"-_" if "-" in text or "_" in text else None)
-            elif how.startswith("rev"):
-                raw = text[::-1].encode()
-            else:
-                raw = bytes.fromhex(text)
-            decoded = raw.decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
+        decoded = decoded_stage(text, how.split()[0])
+        if decoded is None:
             continue
         if decoded.strip() and decoded.isprintable() or "\n" in decoded and decoded.replace("\n", "").isprintable():
             out.append(decoded)

@@ -1538,6 +1538,38 @@ def test_base64_written_backwards_for_the_shell_rev_is_read():
     assert Engine().check_code(cell.replace(blob, ordinary)).action == "allow"
 
 
+@pytest.mark.parametrize("text, program, expected", [
+    ("eG1yaWcg LW8=\n", "base64", "xmrig -o"),           # whitespace inside, padding left off
+    ("eG1y!aWc=", "base64", None),                      # a letter of neither alphabet: not base64
+    ("P3g_", "base64", "?x?"),                          # URL-safe letters
+    ("giRMX\no-", "rev", "XMRig\n-o"),               # line by line, as rev does
+    ("786d 7269 67", "xxd", "xmrig"),
+    ("ff fe", "xxd", None),                             # not UTF-8
+])
+def test_one_decoding_stage_of_a_pipeline(text, program, expected):
+    from nbwarden import shell
+    assert shell.decoded_stage(text, program) == expected
+
+
+def test_a_tr_range_is_written_out_only_up_to_a_bound():
+    from nbwarden.analysis import shellfold
+    assert shellfold.evaluate("echo 'klnvb' | tr 'a-z' 'n-za-m'") == "xyaio"
+    widest = f"echo abc | tr '{chr(0x20)}-{chr(0x10FFFF)}' 'a-b'"  # a million characters if written out
+    assert shellfold.evaluate(widest) is None
+    assert shellfold.evaluate(f"echo abc | tr '{chr(0x20)}-{chr(0x7E)}' 'a-b'") == "bbb"
+
+
+@pytest.mark.parametrize("line, argv", [
+    ("nohup fwdd \"$A\" \"$B\" > /dev/null 2>&1 &", ["nohup", "fwdd", "$A", "$B"]),
+    ("xmrig -c c.json 2>/dev/null", ["xmrig", "-c", "c.json"]),
+    ("head -n 2 > out.txt", ["head", "-n", "2"]),         # a count, not a descriptor
+    ("python -c 'print(3 2>1)'", ["python", "-c", "print(3 2>1)"]),   # quoted code is left as written
+])
+def test_a_descriptors_number_before_a_redirection_is_not_an_argument(line, argv):
+    from nbwarden import shell
+    assert shell.split_pipeline(shell.tokenize(line))[0] == argv
+
+
 def alphabet_shifted(text: str) -> str:
     plain = "abcdefghijklmnopqrstuvwxyz0123456789-.:/ "
     return text.translate(str.maketrans(plain, plain[7:] + plain[:7]))

@@ -7,8 +7,6 @@ or names a program's path (``$(command -v socat)``, ``$(which ab)``), and a scri
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import shlex
 
@@ -51,32 +49,33 @@ def _printed(argv: list[str]) -> str | None:
     return None
 
 
+MAX_TR_SET = 1024  # longest tr set written out: a range such as \x00-\U0010ffff would be a million characters
+
+
 def _expanded(spec: str) -> str:
-    """A ``tr`` set with its ranges written out (``a-z`` -> ``abc...z``)."""
+    """A ``tr`` set with its ranges written out (``a-z`` -> ``abc...z``); empty when it would pass MAX_TR_SET."""
     out, i = [], 0
     while i < len(spec):
         if i + 2 < len(spec) and spec[i + 1] == "-":
-            out.extend(chr(c) for c in range(ord(spec[i]), ord(spec[i + 2]) + 1))
+            low, high = ord(spec[i]), ord(spec[i + 2])
+            if high - low >= MAX_TR_SET:
+                return ""
+            out.extend(chr(c) for c in range(low, high + 1))
             i += 3
         else:
             out.append(spec[i])
             i += 1
+        if len(out) > MAX_TR_SET:
+            return ""
     return "".join(out)
 
 
 def _filtered(text: str, argv: list[str]) -> str | None:
     """``text`` through one decoding stage of a pipeline (base64 -d, rev, xxd -r -p, tr SET1 SET2), else None."""
     program, args = shell.program_name(argv[0]), argv[1:]
-    try:
-        if program == "base64" and {"-d", "--decode", "-D"} & set(args):
-            compact = "".join(text.split())
-            return base64.b64decode(compact + "=" * (-len(compact) % 4)).decode("utf-8")
-        if program == "rev" and not args:
-            return "\n".join(line[::-1] for line in text.split("\n"))
-        if program == "xxd" and "-r" in args and "-p" in args:
-            return bytes.fromhex("".join(text.split())).decode("utf-8")
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        return None
+    if (program == "base64" and {"-d", "--decode", "-D"} & set(args) or program == "rev" and not args
+            or program == "xxd" and "-r" in args and "-p" in args):
+        return shell.decoded_stage(text, program)
     if program == "tr" and len(args) == 2 and not args[0].startswith("-"):
         source, target = _expanded(args[0]), _expanded(args[1])
         if source and target:
