@@ -25,6 +25,10 @@ One module per concern, imported one way (each imports only those above it; ``ne
     :class:`Fact`, :class:`Analysis`, the contexts ``exec``/``code``/``inert``, the shared limits, :func:`clip`.
 ``folding.py``
     value resolution and decoding: the constant folder and dotted call-target names.
+``methods.py``
+    the folder's reading of string, bytes and dict methods (``join``, ``decode``, ``format``, ``translate`` ...).
+``builtincalls.py``
+    the folder's reading of builtins and library functions by name (``chr``, ``map``, ``json.loads`` ...).
 ``decoders.py``
     the standard library's decoders (base64 and kin, hex, compressors, codecs) on folded bytes; what a blob is.
 ``literals.py``

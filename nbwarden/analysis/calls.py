@@ -15,11 +15,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from .. import shell
+from .builtincalls import WRITTEN
 from .commands import add_shell
 from .decoders import printable
 from .facts import CODE, EXEC, MAX_DEPTH, Analysis, clip
 from .focus import _stores_data
-from .folding import WRITTEN, _Function, _target_names, dotted, joined
+from .folding import _Function, _target_names, dotted, joined
 from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic
 from .nesting import _nested, _writefile
 from .rewrites import substituted

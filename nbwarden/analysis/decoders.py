@@ -233,3 +233,10 @@ def packed(fmt: str, values: list[Any]) -> bytes | None:
         return struct.pack(fmt, *values)
     except struct.error:
         return None
+
+
+def capped(value: Any) -> Any:
+    """``value``, or ValueError when it is longer than the folder builds (the folder reads that as unknown)."""
+    if isinstance(value, (str, bytes)) and len(value) > MAX_FOLD or isinstance(value, list) and len(value) > MAX_ITEMS:
+        raise ValueError("folded value too long")
+    return value

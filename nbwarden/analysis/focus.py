@@ -91,7 +91,7 @@ DATA_DUMPS = frozenset({"json.dump", "pickle.dump", "yaml.dump", "yaml.safe_dump
 
 def _stores_data(stmt: ast.Expr) -> bool:
     """``json.dump(spec, fh)``, ``fh.write(text)``, ``Path(p).write_text(text)`` as a statement: a value put in a
-    file, which a later read in the unit gives back (``folding.WRITTEN``)."""
+    file, which a later read in the unit gives back (``builtincalls.WRITTEN``)."""
     call = stmt.value
     if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
         return False

@@ -6,41 +6,29 @@ from __future__ import annotations
 
 import ast
 import binascii
-import codecs
-import html
-import itertools
-import json
 import lzma
-import math
 import operator
 import re
 import shlex
 import string
-import urllib.parse
 import zlib
 from collections.abc import Callable
 from typing import Any
 
+from .builtincalls import _PREDICATES, _Builtins
 from .callables import TEMPLATE, _Class, _Function, _Object, _Objects
-from .decoders import MAX_FOLD, MAX_ITEMS, decode, decoder_kind, packed
+from .decoders import MAX_FOLD, MAX_ITEMS, capped, packed
+from .methods import UNREAD, _Methods
 from .naming import _Names
-from .rewrites import _def_statements, _inlined_locals, reduced, substituted, yielded
+from .rewrites import _def_statements, _inlined_locals, substituted, yielded
 
 MAX_FOLD_STEPS = 1 << 18  # nodes one expression may fold (comprehensions and lambdas multiply work)
 MAX_FOLD_TOTAL = 1 << 20  # nodes one cell may fold in all
 STRING_CONSTANTS = frozenset({"ascii_letters", "ascii_lowercase", "ascii_uppercase", "digits", "hexdigits", "octdigits",
                               "punctuation", "printable", "whitespace"})
-MAX_JSON = 1 << 16  # longest JSON string literal the folder will decode
 MAX_SHLEX = 1 << 14  # longest command line the folder will split like a shell
-MAX_SUBSTITUTIONS = 4  # maketrans tables kept for reading the cell's literals through them
-# ``env``'s slot for the value the unit last wrote to a file (``json.dump(spec, fh)``, ``fh.write(text)``), which a
-# later read of a file gives back: one slot, since a program that hides a value this way writes it once
-WRITTEN = "<written file>"
-DATA_LOADS = frozenset({"json.load", "pickle.load", "yaml.load", "yaml.safe_load", "yaml.full_load", "toml.load",
-                        "tomllib.load", "marshal.load"})
 _INT_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Mod: operator.mod,
             ast.FloorDiv: operator.floordiv, ast.BitXor: operator.xor, ast.BitAnd: operator.and_, ast.BitOr: operator.or_}
-_PREDICATES = frozenset({"islower", "isupper", "isdigit", "isalpha", "isalnum", "isspace", "isascii"})
 _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
             ast.GtE: operator.ge, ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b}
 
@@ -60,19 +48,13 @@ def _instance(node: ast.AST) -> bool:
         isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id[:1].isupper()
 
 
-def _adds(node: ast.AST) -> bool:
-    """``lambda a, b: a + b``."""
-    return isinstance(node, ast.Lambda) and len(node.args.args) == 2 and isinstance(node.body, ast.BinOp) and \
-        isinstance(node.body.op, ast.Add) and [getattr(node.body.left, "id", None), getattr(node.body.right, "id", None)] \
-        == [a.arg for a in node.args.args]
-
-
 # str and bytes methods a cell may call through their class once it has a name or a table entry for them
 CLASS_METHODS = frozenset({"bytes.fromhex", "bytearray.fromhex", "bytes.decode", "bytearray.decode", "str.encode"})
 BUILTIN_TYPES = frozenset({"str", "bytes", "bytearray", "int"})
 STATIC_METHODS = frozenset({"fromhex", "maketrans", "from_bytes"})  # called on the type itself, not on an object
 
-class _Folder(_Names, _Objects):
+
+class _Folder(_Names, _Objects, _Methods, _Builtins):
     """Evaluates the string-building expressions obfuscators use, and nothing else.
 
     Decoders nest freely (``zlib.decompress(base64.b64decode(s[::-1]))``), call
@@ -136,17 +118,17 @@ class _Folder(_Names, _Objects):
             return None if isinstance(value, _Function) else value
         if isinstance(node, ast.JoinedStr):
             text = joined(node, lambda value: self._formatted(value, depth))
-            return None if text is None else _cap(text)
+            return None if text is None else capped(text)
         if isinstance(node, ast.BinOp):
             left, right = fold(node.left, depth + 1), fold(node.right, depth + 1)
             if left is None or right is None:
                 return None
             if isinstance(node.op, ast.Add) and type(left) is type(right) and isinstance(left, (str, bytes, list)):
-                return _cap(left + right)
+                return capped(left + right)
             if isinstance(node.op, ast.Mult) and isinstance(left, (str, bytes)) and isinstance(right, int):
-                return _cap(left * max(0, min(right, 1000)))
+                return capped(left * max(0, min(right, 1000)))
             if isinstance(node.op, ast.Mod) and isinstance(left, str):
-                return _cap(left % (tuple(right) if isinstance(right, list) else right))
+                return capped(left % (tuple(right) if isinstance(right, list) else right))
             if isinstance(left, int) and isinstance(right, int) and type(node.op) in _INT_OPS:
                 if isinstance(node.op, (ast.Mod, ast.FloorDiv)) and right == 0 or \
                         isinstance(node.op, ast.Mult) and abs(right) > MAX_FOLD:
@@ -388,42 +370,6 @@ class _Folder(_Names, _Objects):
                 values.append(self.fold(arg, depth + 1))
         return values
 
-    def _filtered(self, func: ast.AST, iterable: ast.AST, depth: int) -> list[Any] | None:
-        """``filter(lambda c: not c.isupper(), s)``, ``filter(str.isalpha, s)``: the items a known test keeps."""
-        items = self.fold(iterable, depth)
-        if not isinstance(items, (list, str)):
-            return None
-        items = list(items)[:MAX_ITEMS]
-        predicate = self.name(func, depth).rpartition(".")[2]
-        function = self._callee(func, depth)
-        if predicate in _PREDICATES and function is None:
-            return [item for item in items if isinstance(item, str) and getattr(item, predicate)()]
-        if function is None or len(function.params) != 1 or function.rest is not None:
-            return None
-        param, = function.params
-        saved = self.env.get(param)
-        kept = []
-        try:
-            for item in items:
-                self.env[param] = item
-                keep = self._condition(function.body, depth + 1)
-                if keep is None:
-                    return None
-                if keep:
-                    kept.append(item)
-            return kept
-        finally:
-            self._restore(param, saved)
-
-    def _apply(self, func: ast.AST, value: Any, depth: int) -> Any:
-        """``func(value)`` for ``map(func, ...)``: a lambda, a function of the cell or a decoder by name."""
-        function = self._callee(func, depth)
-        if function is not None:
-            return self._invoke(function, [value], {}, depth)
-        if isinstance(value, (str, bytes, int)):
-            return self._call(ast.Call(func=func, args=[ast.Constant(value)], keywords=[]), depth)
-        return None
-
     # -- calls
 
     def _call(self, node: ast.Call, depth: int) -> Any:
@@ -463,310 +409,10 @@ class _Folder(_Names, _Objects):
             cls, method = name.split(".")
             method_call = ast.Call(func=ast.Attribute(value=ast.Name(id=cls), attr=method), args=args, keywords=[])
             return self._call(method_call, depth)
-        if isinstance(func, ast.Attribute) and name not in {"codecs.decode", "codecs.encode"}:
-            method = func.attr
-            if method == "join" and len(args) == 1:
-                sep, items = fold(func.value, depth + 1), fold(args[0], depth + 1)
-                if isinstance(sep, (str, bytes)) and isinstance(items, list) and all(isinstance(x, type(sep)) for x in items):
-                    if sep == "" and items and all(isinstance(x, str) and len(x) == 1 for x in items):
-                        self.methods.add("chr-join")
-                    return _cap(sep.join(items))
-                return None
-            if method in {"decode", "encode"}:
-                base = fold(func.value, depth + 1)  # (bytes.decode(data) is read as data.decode() above)
-                codec = fold(args[0], depth + 1) if args else "utf-8"
-                if isinstance(codec, str) and codec.replace("_", "").replace("-", "").lower() in {"rot13"}:
-                    self.methods.add("rot13")
-                    return codecs.decode(base, "rot13") if isinstance(base, str) else None
-                if method == "decode" and isinstance(base, bytes):
-                    return base.decode(codec if isinstance(codec, str) else "utf-8", "replace")
-                if method == "encode" and isinstance(base, str):
-                    return base.encode("utf-8", "replace")
-                return None
-            if method in {"lower", "upper", "strip", "lstrip", "rstrip", "title", "casefold", "swapcase"} and not args:
-                base = fold(func.value, depth + 1)
-                return getattr(base, method)() if isinstance(base, (str, bytes)) else None
-            if method in {"strip", "lstrip", "rstrip"} and len(args) == 1:  # packed.rstrip(b"\0"): the padding cut
-                base, chars = fold(func.value, depth + 1), fold(args[0], depth + 1)
-                return getattr(base, method)(chars) if isinstance(base, (str, bytes)) and type(chars) is type(base) \
-                    else None
-            if method == "hex" and not args:
-                base = fold(func.value, depth + 1)
-                return base.hex() if isinstance(base, bytes) else None
-            if method == "tobytes" and not args and type(func.value) is ast.Call and \
-                    self.name(func.value.func, depth + 1) in {"array.array", "array"} and len(func.value.args) == 2:
-                # array.array('I', words).tobytes(): the same packed integers as struct.pack('<nI', *words)
-                code, words = (fold(a, depth + 1) for a in func.value.args)
-                if isinstance(code, str) and len(code) == 1 and isinstance(words, list):
-                    return self._pack(f"<{len(words)}{code}", words)
-                return None
-            if method == "replace" and len(args) >= 2:
-                base, old, new = (fold(x, depth + 1) for x in (func.value, args[0], args[1]))
-                if all(isinstance(x, str) for x in (base, old, new)):
-                    return _cap(base.replace(old, new))
-                if isinstance(base, str) and isinstance(old, str) and old and old not in base:
-                    return base  # part.replace('@CODE@', code): nothing to replace, whatever code is
-                return None
-            if method in {"split", "rsplit"} and len(args) <= 2:
-                base = fold(func.value, depth + 1)
-                sep = fold(args[0], depth + 1) if args else None
-                limit = fold(args[1], depth + 1) if len(args) > 1 else -1
-                if isinstance(base, (str, bytes)) and (sep is None) == (not args) and isinstance(limit, int):
-                    return _cap(getattr(base, method)(sep, limit))
-                return None
-            if method == "format" or method == "format_map" and len(args) == 1:
-                base = fold(func.value, depth + 1)
-                values = [fold(a, depth + 1) for a in args] if method == "format" else []
-                kwargs = {k.arg: fold(k.value, depth + 1) for k in node.keywords if k.arg}
-                for k in node.keywords:
-                    if k.arg is None:  # '{t} -P {w}'.format(**parts): a known dict's entries
-                        extra = fold(k.value, depth + 1)
-                        if not isinstance(extra, dict):
-                            return None
-                        kwargs.update((str(key), value) for key, value in extra.items())
-                if method == "format_map":  # '{a}{b}'.format_map({'a': ..., 'b': ...})
-                    kwargs = fold(args[0], depth + 1)
-                    if isinstance(kwargs, _Object) and isinstance(base, str):
-                        kwargs = self.looked_up(kwargs, base, depth)  # a mapping of the cell's own class
-                    if not isinstance(kwargs, dict) or not all(isinstance(k, str) for k in kwargs):
-                        return None
-                if isinstance(base, str) and all(v is not None for v in values) and all(v is not None for v in kwargs.values()):
-                    return _cap(base.format(*values, **kwargs))
-                return None
-            if method in {"fromhex"} and args:
-                value = fold(args[0], depth + 1)
-                if isinstance(value, str):
-                    self.methods.add("hex")
-                    return bytes.fromhex(value)
-                return None
-            if method == "to_bytes" and 1 <= len(args) <= 2:  # 0x6861...to_bytes(7, 'big'): text kept as a number
-                base, size = fold(func.value, depth + 1), fold(args[0], depth + 1)
-                order = fold(args[1], depth + 1) if len(args) > 1 else next(
-                    (fold(k.value, depth + 1) for k in node.keywords if k.arg == "byteorder"), "big")
-                if isinstance(base, int) and not isinstance(base, bool) and isinstance(size, int) and \
-                        0 < size <= 4096 and order in {"big", "little"}:
-                    try:
-                        self.methods.add("to_bytes")
-                        return base.to_bytes(size, order)
-                    except OverflowError:
-                        return None
-                return None
-            if method in {"values", "keys", "items"} and not args:  # ''.join(parts.values()), f'--{k}={v}' for k, v in ...
-                base = fold(func.value, depth + 1)
-                if not isinstance(base, dict):
-                    return None
-                return [list(pair) for pair in base.items()] if method == "items" else list(getattr(base, method)())
-            if method == "translate" and len(args) == 1:  # s.translate(str.maketrans(src, dst)): a substitution cipher
-                base, table = fold(func.value, depth + 1), fold(args[0], depth + 1)
-                if isinstance(base, str) and isinstance(table, dict):
-                    self.methods.add("translate")
-                    return _cap(base.translate(table))
-                return None
-            if method == "maketrans" and 1 <= len(args) <= 3:
-                parts = [fold(a, depth + 1) for a in args]
-                if len(parts) >= 2 and all(isinstance(p, str) for p in parts) and len(parts[0]) == len(parts[1]):
-                    table = str.maketrans(*parts)
-                    if len(self.substitutions) < MAX_SUBSTITUTIONS and table not in self.substitutions:
-                        self.substitutions.append(table)
-                    return table
-                return None
-            if method in {"substitute", "safe_substitute"} and type(func.value) in (ast.Call, ast.Name):
-                # Template('./$exe --pool $pool').substitute(vars(self)), or the template kept in a name: an
-                # unknown value keeps its placeholder
-                template = fold(func.value, depth + 1)
-                if not isinstance(template, _Object) or template.cls != TEMPLATE:
-                    return None
-                text = template.attrs.get("template")
-                mapping = fold(args[0], depth + 1) if args else {}
-                if not isinstance(text, str) or not isinstance(mapping, dict):
-                    return None
-                mapping = {**mapping, **{k.arg: fold(k.value, depth + 1) for k in node.keywords if k.arg}}
-                known = {str(k): v for k, v in mapping.items() if isinstance(v, (str, int)) and not isinstance(v, bool)}
-                return _cap(string.Template(text).safe_substitute(known))
-            if method == "get" and args:
-                base = fold(func.value, depth + 1)
-                if isinstance(base, dict):
-                    key = fold(args[0], depth + 1)
-                    return base[key] if key in base or len(args) < 2 else fold(args[1], depth + 1)
-        short = name.rsplit(".", 1)[-1]
-        if name == "struct.pack" and args:
-            return self._packed(args, depth)
-        if short == "reduce" and len(args) == 3 and (pipeline := reduced(*args)) is not None:
-            return fold(pipeline, depth + 1)  # reduce(lambda acc, f: f(acc), (b64decode, decompress), blob)
-        if short == "reduce" and len(args) in (2, 3) and (
-                self.name(args[0], depth + 1) in {"operator.add", "operator.concat"} or _adds(args[0])):
-            items = fold(args[1], depth + 1)  # reduce(lambda a, b: a + b, parts, ''): the parts joined
-            start = fold(args[2], depth + 1) if len(args) == 3 else ""
-            if isinstance(items, list) and isinstance(start, str) and all(isinstance(x, str) for x in items):
-                return _cap(start + "".join(items))
-            return None
-        module = name.split(".", 1)[0]
-        if args and (kind := decoder_kind(name, short, module)) is not None:
-            value = fold(args[0], depth + 1)
-            if kind == "codec":
-                extra = fold(args[1], depth + 1) if len(args) > 1 else next(
-                    (fold(k.value, depth + 1) for k in node.keywords if k.arg == "encoding"), "utf-8")
-            elif kind == "decompress":
-                extra = fold(args[1], depth + 1) if len(args) > 1 and module == "zlib" else zlib.MAX_WBITS
-            else:
-                extra = None
-            return decode(kind, short if kind != "decompress" else module, value, extra, self.methods)
-        if name == "chr" and len(args) == 1:
-            value = fold(args[0], depth + 1)
-            if isinstance(value, int) and 0 <= value < 0x110000:
-                self.methods.add("chr")
-                return chr(value)
-            return None
-        if name == "map" and len(args) == 2:
-            items = fold(args[1], depth + 1)
-            if not isinstance(items, (list, str, bytes)):
-                return None
-            out = [self._apply(args[0], item, depth + 1) for item in list(items)[:MAX_ITEMS]]
-            return None if any(item is None for item in out) else out
-        if name in {"compile", "builtins.compile"} and args:  # exec(compile(src, ...)) runs src: the code is its text
-            value = fold(args[0], depth + 1)
-            return value if isinstance(value, str) else None
-        if name == "vars" and len(args) == 1 and type(args[0]) is ast.Name and args[0].id == "self":
-            return {key[5:]: value for key, value in self.env.items()  # vars(self): the attributes the cell sets
-                    if key.startswith("self.") and not isinstance(value, _Function)}
-        if name == "filter" and len(args) == 2:
-            return self._filtered(args[0], args[1], depth + 1)
-        if name in {"str", "bytes", "bytearray"} and args and (len(args) > 1 or node.keywords):
-            value = fold(args[0], depth + 1)  # str(data, 'utf-8'), bytes(text, encoding='utf-8')
-            codec = fold(args[1], depth + 1) if len(args) > 1 else next(
-                (fold(k.value, depth + 1) for k in node.keywords if k.arg == "encoding"), "utf-8")
-            if isinstance(codec, str) and name == "str" and isinstance(value, bytes):
-                return value.decode(codec, "replace")
-            if isinstance(codec, str) and name != "str" and isinstance(value, str):
-                return value.encode(codec, "replace")
-            return None
-        if name == "dict" and len(args) == 1 and not node.keywords:  # dict(zip(names, map(decode, blobs)))
-            pairs = fold(args[0], depth + 1)
-            if isinstance(pairs, dict):
-                return pairs
-            if isinstance(pairs, list) and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], (str, int))
-                                               for p in pairs):
-                return {key: value for key, value in pairs}
-            return None
-        if name == "sorted" and len(args) == 1 and all(k.arg == "reverse" for k in node.keywords):
-            # pieces put back in order (''.join(v for _, v in sorted(frags.items()))): a reordering that hides text
-            value = fold(args[0], depth + 1)
-            reverse = [fold(k.value, depth + 1) for k in node.keywords]
-            if isinstance(value, dict):
-                value = list(value)
-            if not isinstance(value, (list, str)) or len(value) > MAX_ITEMS or reverse not in ([], [True], [False]):
-                return None
-            try:
-                return sorted(value, reverse=bool(reverse and reverse[0]))
-            except TypeError:  # items of kinds that do not compare
-                return None
-        if name in {"str", "bytes", "bytearray", "list", "reversed", "tuple"} and len(args) == 1:
-            value = fold(args[0], depth + 1)
-            if name == "reversed" and isinstance(value, (str, list, bytes)):  # bytes: its codes, for bytes(...)
-                self.methods.add("reversed")
-                return list(reversed(value))
-            if name in {"bytes", "bytearray"} and isinstance(value, list) and all(isinstance(x, int) for x in value):
-                return bytes(x & 0xFF for x in value)
-            if name == "list" and isinstance(value, (str, list)):
-                return list(value)
-            if name == "str" and isinstance(value, (str, int)):
-                return str(value)
-            if name == "str" and isinstance(value, _Object):  # str(_K(51, 52)): the object's __str__
-                return self.as_text(value, depth)
-            return value if name == "tuple" else value if name in {"bytes", "bytearray"} and isinstance(value, bytes) else None
-        if name == "int" and 1 <= len(args) <= 2:
-            value = fold(args[0], depth + 1)
-            radix = fold(args[1], depth + 1) if len(args) > 1 else 10
-            if isinstance(value, int) and len(args) == 1:
-                return value
-            return int(value, radix) if isinstance(value, (str, bytes)) and isinstance(radix, int) else None
-        if name == "ord" and len(args) == 1:
-            value = fold(args[0], depth + 1)
-            return ord(value) if isinstance(value, str) and len(value) == 1 else None
-        if short in {"unquote", "unquote_plus", "unquote_to_bytes", "unescape"} and len(args) == 1 and \
-                module in {"urllib", "html", "parse", "unquote", "unquote_plus", "unescape"}:
-            value = fold(args[0], depth + 1)  # %78%6d... or &#120;&#109;...: the web's own escapes
-            if isinstance(value, str):
-                self.methods.add("url-escape" if "unquote" in short else "html-escape")
-                return _cap(html.unescape(value) if short == "unescape" else urllib.parse.unquote_plus(value)
-                            if short == "unquote_plus" else urllib.parse.unquote(value))
-            return None
-        if WRITTEN in self.env and (name in DATA_LOADS and args or type(func) is ast.Attribute and not args and
-                                    func.attr in {"read", "read_text", "read_bytes"}):
-            return self._read_back(name in DATA_LOADS)
-        if name == "json.dumps" and args:  # open(p, 'w').write(json.dumps(plan)): the text a read gives back
-            value = fold(args[0], depth + 1)
-            return json.dumps(value) if isinstance(value, (dict, list, str)) else None
-        if name in {"Template", "string.Template"} and len(args) == 1:
-            text = fold(args[0], depth + 1)  # the template, for a substitute() here or where it is kept
-            return _Object(TEMPLATE, {"template": text}) if isinstance(text, str) else None
-        if name in {"json.loads"} and len(args) == 1:
-            value = fold(args[0], depth + 1)  # json.loads('"\\u0078mrig"'): a string behind JSON escapes
-            if isinstance(value, (dict, list)):
-                return value  # json.loads(fh.read()) of what the unit wrote with json.dump
-            if isinstance(value, str) and value == self.env.get(WRITTEN) and len(value) < MAX_JSON:
-                return self._read_back(True)  # json.loads(p.read_text()) of the JSON text the unit wrote
-            if isinstance(value, str) and value.strip()[:1] in ('"', "{", "[") and len(value) < MAX_JSON:
-                try:  # a string behind escapes, or a plan kept as JSON text (in a name, in os.environ)
-                    decoded = json.loads(value)
-                except (ValueError, RecursionError):
-                    return None
-                return decoded if isinstance(decoded, (str, dict, list)) else None
-            return None
-        if name in {"os.getenv", "getenv"} and len(args) == 1:  # set earlier in the cell (os.environ['K'] = ...)
-            environ, key = self.env.get("os.environ"), fold(args[0], depth + 1)
-            return environ.get(key) if isinstance(environ, dict) and isinstance(key, str) else None
-        if name in {"min", "max"} and len(args) >= 2:  # steps[min(i, 1)]
-            values = [fold(a, depth + 1) for a in args[:8]]
-            return (min if name == "min" else max)(values) if all(isinstance(v, int) for v in values) else None
-        if name in {"os.environ.get", "os.getenv", "environ.get", "getenv"} and len(args) == 2:
-            return fold(args[1], depth + 1)  # the default is what runs wherever the variable is unset
-        if name == "zip" and 2 <= len(args) <= 3:
-            columns = [fold(a, depth + 1) for a in args]
-            if all(isinstance(c, (list, str, bytes)) for c in columns):
-                return [list(row) for row in zip(*columns, strict=False)][:MAX_ITEMS]
-            return None
-        if name in {"itertools.product", "product"} and 1 <= len(args) <= 4 and not node.keywords:
-            # for host, mode in product(TARGETS, MODES): every combination of lists the cell spells out
-            columns = [fold(a, depth + 1) for a in args]
-            columns = [list(c) if isinstance(c, dict) else c for c in columns]
-            if all(isinstance(c, (list, str)) for c in columns) and \
-                    math.prod(len(c) for c in columns) <= MAX_ITEMS:
-                return [list(row) for row in itertools.product(*columns)]
-            return None
-        if name in {"itertools.cycle", "cycle"} and len(args) == 1:  # zip(data, cycle(key)): a repeating XOR key
-            value = fold(args[0], depth + 1)
-            if isinstance(value, (list, str, bytes)) and value:
-                return (list(value) * (MAX_ITEMS // len(value) + 1))[:MAX_ITEMS]
-            return None
-        if name in {"len", "enumerate", "range"} and args:  # the counting a cipher loop does (k[i % len(k)])
-            values = [fold(a, depth + 1) for a in args[:3]]
-            if name == "len" and isinstance(values[0], (str, bytes, list, dict)):
-                return len(values[0])
-            if name == "enumerate" and isinstance(values[0], (str, bytes, list)):
-                start = values[1] if len(values) > 1 and isinstance(values[1], int) else 0
-                return [[start + i, item] for i, item in enumerate(list(values[0])[:MAX_ITEMS])]
-            if name == "range" and all(isinstance(v, int) for v in values):
-                return list(range(*values)[:MAX_ITEMS]) if not (len(values) == 3 and values[2] == 0) else None
-            return None
-        if name in {"os.path.expanduser", "os.path.expandvars", "os.path.normpath", "os.path.abspath"} and len(args) == 1:
-            return fold(args[0], depth + 1)  # the same path where it is written and where it is run
-        if name in {"os.path.join", "posixpath.join", "Path", "pathlib.Path"} and args:
-            parts = [fold(a, depth + 1) for a in args]
-            if all(isinstance(p, str) for p in parts):
-                return "/".join(p.rstrip("/") for p in parts)
-        return None
-
-    def _read_back(self, parsed: bool) -> Any:
-        """What reading a file gives back in a unit that wrote one: the value written (parsed again by a loader
-        when it was written as text: ``fh.write(json.dumps(plan))`` then ``json.load(fh)``)."""
-        value = self.env[WRITTEN]
-        if parsed and isinstance(value, str) and len(value) < MAX_JSON:
-            try:
-                return json.loads(value)
-            except (ValueError, RecursionError):
-                return None
-        return value
+        if isinstance(func, ast.Attribute) and name not in {"codecs.decode", "codecs.encode"} and \
+                (value := self._method(node, func, depth)) is not UNREAD:
+            return value
+        return self._named(node, name, depth)
 
 
 def joined(node: ast.JoinedStr, render: Callable[[ast.FormattedValue], str | None]) -> str | None:
@@ -781,12 +427,6 @@ def joined(node: ast.JoinedStr, render: Callable[[ast.FormattedValue], str | Non
                 return None
             parts.append(text)
     return "".join(parts)
-
-
-def _cap(value: Any) -> Any:
-    if isinstance(value, (str, bytes)) and len(value) > MAX_FOLD or isinstance(value, list) and len(value) > MAX_ITEMS:
-        raise ValueError("folded value too long")
-    return value
 
 
 def _target_names(target: ast.AST) -> list[str] | None:

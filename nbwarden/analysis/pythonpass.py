@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from .builtincalls import WRITTEN
 from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
 from .decoders import printable
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
@@ -14,7 +15,6 @@ from .focus import _FocusedWalk, _grows_list, _stores_data
 from .folding import (
     MAX_FOLD,
     MAX_ITEMS,
-    WRITTEN,
     _Folder,
     _Function,
     _target_names,

@@ -1,0 +1,261 @@
+"""Builtins and standard-library functions called in a folded expression, by their resolved name (``chr``,
+``map``, ``sorted``, ``struct.pack``, ``functools.reduce``, ``json.loads``, ``urllib.parse.unquote``,
+``os.path.join``, ``itertools.cycle`` ...), and what reading back a file the unit wrote gives: a mixin of
+:class:`.folding._Folder`, which supplies ``fold``, ``name``, ``env``, ``_callee``, ``_invoke``, ``_call``,
+``_condition``, ``_restore``, ``_packed``, ``as_text`` and ``methods``."""
+
+from __future__ import annotations
+
+import ast
+import html
+import itertools
+import json
+import math
+import urllib.parse
+import zlib
+from typing import Any
+
+from .callables import TEMPLATE, _Function, _Object
+from .decoders import MAX_ITEMS, capped, decode, decoder_kind
+from .rewrites import reduced
+
+MAX_JSON = 1 << 16  # longest JSON string literal the folder will decode
+# ``env``'s slot for the value the unit last wrote to a file (``json.dump(spec, fh)``, ``fh.write(text)``), which a
+# later read of a file gives back: one slot, since a program that hides a value this way writes it once
+WRITTEN = "<written file>"
+DATA_LOADS = frozenset({"json.load", "pickle.load", "yaml.load", "yaml.safe_load", "yaml.full_load", "toml.load",
+                        "tomllib.load", "marshal.load"})
+_PREDICATES = frozenset({"islower", "isupper", "isdigit", "isalpha", "isalnum", "isspace", "isascii"})
+
+
+def _adds(node: ast.AST) -> bool:
+    """``lambda a, b: a + b``."""
+    return isinstance(node, ast.Lambda) and len(node.args.args) == 2 and isinstance(node.body, ast.BinOp) and \
+        isinstance(node.body.op, ast.Add) and [getattr(node.body.left, "id", None), getattr(node.body.right, "id", None)] \
+        == [a.arg for a in node.args.args]
+
+
+class _Builtins:
+    env: dict[str, Any]
+    methods: set[str]
+
+    def _named(self, node: ast.Call, name: str, depth: int) -> Any:
+        """The value of a call of the function ``name`` names; None when it cannot be known."""
+        fold = self.fold
+        func = node.func
+        args = node.args
+        short = name.rsplit(".", 1)[-1]
+        if name == "struct.pack" and args:
+            return self._packed(args, depth)
+        if short == "reduce" and len(args) == 3 and (pipeline := reduced(*args)) is not None:
+            return fold(pipeline, depth + 1)  # reduce(lambda acc, f: f(acc), (b64decode, decompress), blob)
+        if short == "reduce" and len(args) in (2, 3) and (
+                self.name(args[0], depth + 1) in {"operator.add", "operator.concat"} or _adds(args[0])):
+            items = fold(args[1], depth + 1)  # reduce(lambda a, b: a + b, parts, ''): the parts joined
+            start = fold(args[2], depth + 1) if len(args) == 3 else ""
+            if isinstance(items, list) and isinstance(start, str) and all(isinstance(x, str) for x in items):
+                return capped(start + "".join(items))
+            return None
+        module = name.split(".", 1)[0]
+        if args and (kind := decoder_kind(name, short, module)) is not None:
+            value = fold(args[0], depth + 1)
+            if kind == "codec":
+                extra = fold(args[1], depth + 1) if len(args) > 1 else next(
+                    (fold(k.value, depth + 1) for k in node.keywords if k.arg == "encoding"), "utf-8")
+            elif kind == "decompress":
+                extra = fold(args[1], depth + 1) if len(args) > 1 and module == "zlib" else zlib.MAX_WBITS
+            else:
+                extra = None
+            return decode(kind, short if kind != "decompress" else module, value, extra, self.methods)
+        if name == "chr" and len(args) == 1:
+            value = fold(args[0], depth + 1)
+            if isinstance(value, int) and 0 <= value < 0x110000:
+                self.methods.add("chr")
+                return chr(value)
+            return None
+        if name == "map" and len(args) == 2:
+            items = fold(args[1], depth + 1)
+            if not isinstance(items, (list, str, bytes)):
+                return None
+            out = [self._apply(args[0], item, depth + 1) for item in list(items)[:MAX_ITEMS]]
+            return None if any(item is None for item in out) else out
+        if name in {"compile", "builtins.compile"} and args:  # exec(compile(src, ...)) runs src: the code is its text
+            value = fold(args[0], depth + 1)
+            return value if isinstance(value, str) else None
+        if name == "vars" and len(args) == 1 and type(args[0]) is ast.Name and args[0].id == "self":
+            return {key[5:]: value for key, value in self.env.items()  # vars(self): the attributes the cell sets
+                    if key.startswith("self.") and not isinstance(value, _Function)}
+        if name == "filter" and len(args) == 2:
+            return self._filtered(args[0], args[1], depth + 1)
+        if name in {"str", "bytes", "bytearray"} and args and (len(args) > 1 or node.keywords):
+            value = fold(args[0], depth + 1)  # str(data, 'utf-8'), bytes(text, encoding='utf-8')
+            codec = fold(args[1], depth + 1) if len(args) > 1 else next(
+                (fold(k.value, depth + 1) for k in node.keywords if k.arg == "encoding"), "utf-8")
+            if isinstance(codec, str) and name == "str" and isinstance(value, bytes):
+                return value.decode(codec, "replace")
+            if isinstance(codec, str) and name != "str" and isinstance(value, str):
+                return value.encode(codec, "replace")
+            return None
+        if name == "dict" and len(args) == 1 and not node.keywords:  # dict(zip(names, map(decode, blobs)))
+            pairs = fold(args[0], depth + 1)
+            if isinstance(pairs, dict):
+                return pairs
+            if isinstance(pairs, list) and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], (str, int))
+                                               for p in pairs):
+                return {key: value for key, value in pairs}
+            return None
+        if name == "sorted" and len(args) == 1 and all(k.arg == "reverse" for k in node.keywords):
+            # pieces put back in order (''.join(v for _, v in sorted(frags.items()))): a reordering that hides text
+            value = fold(args[0], depth + 1)
+            reverse = [fold(k.value, depth + 1) for k in node.keywords]
+            if isinstance(value, dict):
+                value = list(value)
+            if not isinstance(value, (list, str)) or len(value) > MAX_ITEMS or reverse not in ([], [True], [False]):
+                return None
+            try:
+                return sorted(value, reverse=bool(reverse and reverse[0]))
+            except TypeError:  # items of kinds that do not compare
+                return None
+        if name in {"str", "bytes", "bytearray", "list", "reversed", "tuple"} and len(args) == 1:
+            value = fold(args[0], depth + 1)
+            if name == "reversed" and isinstance(value, (str, list, bytes)):  # bytes: its codes, for bytes(...)
+                self.methods.add("reversed")
+                return list(reversed(value))
+            if name in {"bytes", "bytearray"} and isinstance(value, list) and all(isinstance(x, int) for x in value):
+                return bytes(x & 0xFF for x in value)
+            if name == "list" and isinstance(value, (str, list)):
+                return list(value)
+            if name == "str" and isinstance(value, (str, int)):
+                return str(value)
+            if name == "str" and isinstance(value, _Object):  # str(_K(51, 52)): the object's __str__
+                return self.as_text(value, depth)
+            return value if name == "tuple" else value if name in {"bytes", "bytearray"} and isinstance(value, bytes) else None
+        if name == "int" and 1 <= len(args) <= 2:
+            value = fold(args[0], depth + 1)
+            radix = fold(args[1], depth + 1) if len(args) > 1 else 10
+            if isinstance(value, int) and len(args) == 1:
+                return value
+            return int(value, radix) if isinstance(value, (str, bytes)) and isinstance(radix, int) else None
+        if name == "ord" and len(args) == 1:
+            value = fold(args[0], depth + 1)
+            return ord(value) if isinstance(value, str) and len(value) == 1 else None
+        if short in {"unquote", "unquote_plus", "unquote_to_bytes", "unescape"} and len(args) == 1 and \
+                module in {"urllib", "html", "parse", "unquote", "unquote_plus", "unescape"}:
+            value = fold(args[0], depth + 1)  # %78%6d... or &#120;&#109;...: the web's own escapes
+            if isinstance(value, str):
+                self.methods.add("url-escape" if "unquote" in short else "html-escape")
+                return capped(html.unescape(value) if short == "unescape" else urllib.parse.unquote_plus(value)
+                            if short == "unquote_plus" else urllib.parse.unquote(value))
+            return None
+        if WRITTEN in self.env and (name in DATA_LOADS and args or type(func) is ast.Attribute and not args and
+                                    func.attr in {"read", "read_text", "read_bytes"}):
+            return self._read_back(name in DATA_LOADS)
+        if name == "json.dumps" and args:  # open(p, 'w').write(json.dumps(plan)): the text a read gives back
+            value = fold(args[0], depth + 1)
+            return json.dumps(value) if isinstance(value, (dict, list, str)) else None
+        if name in {"Template", "string.Template"} and len(args) == 1:
+            text = fold(args[0], depth + 1)  # the template, for a substitute() here or where it is kept
+            return _Object(TEMPLATE, {"template": text}) if isinstance(text, str) else None
+        if name in {"json.loads"} and len(args) == 1:
+            value = fold(args[0], depth + 1)  # json.loads('"\\u0078mrig"'): a string behind JSON escapes
+            if isinstance(value, (dict, list)):
+                return value  # json.loads(fh.read()) of what the unit wrote with json.dump
+            if isinstance(value, str) and value == self.env.get(WRITTEN) and len(value) < MAX_JSON:
+                return self._read_back(True)  # json.loads(p.read_text()) of the JSON text the unit wrote
+            if isinstance(value, str) and value.strip()[:1] in ('"', "{", "[") and len(value) < MAX_JSON:
+                try:  # a string behind escapes, or a plan kept as JSON text (in a name, in os.environ)
+                    decoded = json.loads(value)
+                except (ValueError, RecursionError):
+                    return None
+                return decoded if isinstance(decoded, (str, dict, list)) else None
+            return None
+        if name in {"os.getenv", "getenv"} and len(args) == 1:  # set earlier in the cell (os.environ['K'] = ...)
+            environ, key = self.env.get("os.environ"), fold(args[0], depth + 1)
+            return environ.get(key) if isinstance(environ, dict) and isinstance(key, str) else None
+        if name in {"min", "max"} and len(args) >= 2:  # steps[min(i, 1)]
+            values = [fold(a, depth + 1) for a in args[:8]]
+            return (min if name == "min" else max)(values) if all(isinstance(v, int) for v in values) else None
+        if name in {"os.environ.get", "os.getenv", "environ.get", "getenv"} and len(args) == 2:
+            return fold(args[1], depth + 1)  # the default is what runs wherever the variable is unset
+        if name == "zip" and 2 <= len(args) <= 3:
+            columns = [fold(a, depth + 1) for a in args]
+            if all(isinstance(c, (list, str, bytes)) for c in columns):
+                return [list(row) for row in zip(*columns, strict=False)][:MAX_ITEMS]
+            return None
+        if name in {"itertools.product", "product"} and 1 <= len(args) <= 4 and not node.keywords:
+            # for host, mode in product(TARGETS, MODES): every combination of lists the cell spells out
+            columns = [fold(a, depth + 1) for a in args]
+            columns = [list(c) if isinstance(c, dict) else c for c in columns]
+            if all(isinstance(c, (list, str)) for c in columns) and \
+                    math.prod(len(c) for c in columns) <= MAX_ITEMS:
+                return [list(row) for row in itertools.product(*columns)]
+            return None
+        if name in {"itertools.cycle", "cycle"} and len(args) == 1:  # zip(data, cycle(key)): a repeating XOR key
+            value = fold(args[0], depth + 1)
+            if isinstance(value, (list, str, bytes)) and value:
+                return (list(value) * (MAX_ITEMS // len(value) + 1))[:MAX_ITEMS]
+            return None
+        if name in {"len", "enumerate", "range"} and args:  # the counting a cipher loop does (k[i % len(k)])
+            values = [fold(a, depth + 1) for a in args[:3]]
+            if name == "len" and isinstance(values[0], (str, bytes, list, dict)):
+                return len(values[0])
+            if name == "enumerate" and isinstance(values[0], (str, bytes, list)):
+                start = values[1] if len(values) > 1 and isinstance(values[1], int) else 0
+                return [[start + i, item] for i, item in enumerate(list(values[0])[:MAX_ITEMS])]
+            if name == "range" and all(isinstance(v, int) for v in values):
+                return list(range(*values)[:MAX_ITEMS]) if not (len(values) == 3 and values[2] == 0) else None
+            return None
+        if name in {"os.path.expanduser", "os.path.expandvars", "os.path.normpath", "os.path.abspath"} and len(args) == 1:
+            return fold(args[0], depth + 1)  # the same path where it is written and where it is run
+        if name in {"os.path.join", "posixpath.join", "Path", "pathlib.Path"} and args:
+            parts = [fold(a, depth + 1) for a in args]
+            if all(isinstance(p, str) for p in parts):
+                return "/".join(p.rstrip("/") for p in parts)
+        return None
+
+    def _read_back(self, parsed: bool) -> Any:
+        """What reading a file gives back in a unit that wrote one: the value written (parsed again by a loader
+        when it was written as text: ``fh.write(json.dumps(plan))`` then ``json.load(fh)``)."""
+        value = self.env[WRITTEN]
+        if parsed and isinstance(value, str) and len(value) < MAX_JSON:
+            try:
+                return json.loads(value)
+            except (ValueError, RecursionError):
+                return None
+        return value
+
+    def _filtered(self, func: ast.AST, iterable: ast.AST, depth: int) -> list[Any] | None:
+        """``filter(lambda c: not c.isupper(), s)``, ``filter(str.isalpha, s)``: the items a known test keeps."""
+        items = self.fold(iterable, depth)
+        if not isinstance(items, (list, str)):
+            return None
+        items = list(items)[:MAX_ITEMS]
+        predicate = self.name(func, depth).rpartition(".")[2]
+        function = self._callee(func, depth)
+        if predicate in _PREDICATES and function is None:
+            return [item for item in items if isinstance(item, str) and getattr(item, predicate)()]
+        if function is None or len(function.params) != 1 or function.rest is not None:
+            return None
+        param, = function.params
+        saved = self.env.get(param)
+        kept = []
+        try:
+            for item in items:
+                self.env[param] = item
+                keep = self._condition(function.body, depth + 1)
+                if keep is None:
+                    return None
+                if keep:
+                    kept.append(item)
+            return kept
+        finally:
+            self._restore(param, saved)
+
+    def _apply(self, func: ast.AST, value: Any, depth: int) -> Any:
+        """``func(value)`` for ``map(func, ...)``: a lambda, a function of the cell or a decoder by name."""
+        function = self._callee(func, depth)
+        if function is not None:
+            return self._invoke(function, [value], {}, depth)
+        if isinstance(value, (str, bytes, int)):
+            return self._call(ast.Call(func=func, args=[ast.Constant(value)], keywords=[]), depth)
+        return None
