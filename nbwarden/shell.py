@@ -55,7 +55,9 @@ WRAPPERS: dict[str, dict[str, int]] = {
     "cpulimit": {"-l": 1, "-p": 1, "-e": 1, "-P": 1, "-c": 1},  # cpulimit -l 50 -- ./miner ...
     "daemonize": {"-a": 0, "-c": 1, "-e": 1, "-E": 1, "-l": 1, "-o": 1, "-p": 1, "-u": 1, "-v": 0},
     "call": {},  # Windows batch: call C:\\env\\python.exe run.py
-    "start": {"/b": 0, "/min": 0, "/wait": 0},  # Windows batch: start /b miner.exe
+    # Windows batch: start /b miner.exe, start "" /d %DIR% miner.exe (the quoted first word is a window title)
+    "start": {"/b": 0, "/min": 0, "/max": 0, "/wait": 0, "/i": 0, "/d": 1, "/low": 0, "/normal": 0, "/high": 0,
+              "/belownormal": 0, "/abovenormal": 0, "/realtime": 0, "/separate": 0, "/shared": 0},
 }
 # Daemon launchers that name the program in an option and pass it the words after ``--``
 # (``start-stop-daemon --start --exec /usr/sbin/gotty -- -w bash``, as init scripts run services).
@@ -194,7 +196,7 @@ def split_pipeline(tokens: list[str]) -> list[list[str]]:
                 commands.append(current)
             current = []
             continue
-        if token in REDIRECTS or (token[-1:] in "<>" and set(token) <= set("0123456789<>&")):
+        if token in REDIRECTS or (token and token[-1] in "<>" and set(token) <= set("0123456789<>&")):
             skip_next = True
             continue
         current.append(token)
@@ -241,6 +243,9 @@ def _unwrap(argv: list[str], depth: int) -> tuple[list[str], str]:
                 continue
             if name == "env" and "=" in word:
                 i += 1
+                continue
+            if name == "start" and i + 1 < len(argv) and (not word or " " in word or argv[i + 1].lower() in options):
+                i += 1  # start "" prog, start "Miner" /min prog: the window title, only ever quoted
                 continue
             if positional_to_skip:
                 positional_to_skip -= 1

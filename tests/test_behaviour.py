@@ -1076,6 +1076,20 @@ PAIRS = [
      "    client.messages.create(to=victim, from_=OURS, body='hi')",
      "import time\nfrom alerts import send_sms\noncall_phone = '+15550100'\nwhile True:\n    if disk_full():\n"
      "        send_sms(oncall_phone, 'disk almost full')\n    time.sleep(3600)"),
+    ("password trial: a login tried with each password of a list; a sign-up check with the right and a wrong one",
+     "password_cracking",
+     "import bcrypt\nstored = open('hash.txt', 'rb').read().strip()\nfor attempt in open('leaked.txt', 'rb'):\n"
+     "    if bcrypt.checkpw(attempt.strip(), stored):\n        print('found', attempt)",
+     "import bcrypt, getpass\nsecret = getpass.getpass('new password: ').encode()\nstored = bcrypt.hashpw(secret, bcrypt.gensalt())\n"
+     "for attempt in [secret, b'not-it']:\n    print(bcrypt.checkpw(attempt, stored))"),
+    ("password trial: logins from a list of passwords; one command on each server of a table with its own password",
+     "password_cracking",
+     "import paramiko\ndef run(ip, password):\n    c = paramiko.SSHClient()\n    c.set_missing_host_key_policy(paramiko.AutoAddPolicy())\n"
+     "    c.connect(ip, username='root', password=password)\nfor pw in open('passwords.txt'):\n    run('203.0.113.7', pw.strip())",
+     "import paramiko\ndef run(ip, password):\n    c = paramiko.SSHClient()\n    c.set_missing_host_key_policy(paramiko.AutoAddPolicy())\n"
+     "    c.connect(ip, username='root', password=password)\n    c.exec_command('uptime')\n"
+     "servers = {'10.0.0.5': {'password': 'a1'}, '10.0.0.6': {'password': 'b2'}}\n"
+     "for ip, info in servers.items():\n    run(ip, info.get('password'))"),
 ]
 
 

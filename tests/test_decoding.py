@@ -1570,6 +1570,51 @@ def test_a_descriptors_number_before_a_redirection_is_not_an_argument(line, argv
     assert shell.split_pipeline(shell.tokenize(line))[0] == argv
 
 
+@pytest.mark.parametrize("line, argv", [
+    ('start "" "%ROOT%\\xmrig.exe" >> "%LOG%" 2>&1', ["%ROOT%/xmrig.exe"]),   # an empty window title
+    ('start "Miner" /min xmrig.exe -o pool:3333', ["xmrig.exe", "-o", "pool:3333"]),
+    ('start /b notepad.exe', ["notepad.exe"]),
+])
+def test_a_batch_files_start_runs_the_program_after_its_title_and_options(line, argv):
+    from nbwarden import shell
+    assert [c.argv for c in shell.parse(line).commands] == [argv]
+
+
+# an object's list filled by a loop in one method, over an entry of a JSON spec, and run by another method
+OBJECT_LIST = (
+    "import os, json, subprocess\nos.environ['SPEC'] = json.dumps({'parts': [[1, '{b}'], [0, '{a}'], [2, '{c}']]})\n"
+    "class Job:\n    def __init__(self, key):\n        self.spec = json.loads(os.environ[key])\n        self.args = []\n"
+    "    def prepare(self):\n        for _, piece in sorted(self.spec['parts']):\n            self.args.append(piece)\n"
+    "        return self\n    def go(self):\n        subprocess.run(['{tool}'] + self.args)\nJob('SPEC').prepare().go()")
+
+
+@pytest.mark.parametrize("tool, a, b, c, category", [
+    ("hping3", "-S", "--flood", "203.0.113.7", "dos_attack"),
+    ("hping3", "-S", "-c 3", "203.0.113.7", None),  # three probes of one host
+])
+def test_a_list_an_object_fills_in_a_loop_is_read_where_it_runs(engine, tool, a, b, c, category):
+    cell = OBJECT_LIST.replace("{tool}", tool).replace("{a}", a).replace("{b}", b).replace("{c}", c)
+    verdict = engine.check_code(cell)
+    if category:
+        assert verdict.action == "block" and verdict.category == category, verdict.to_dict()
+    else:
+        assert verdict.action == "allow", verdict.to_dict()
+
+
+# a renamed program started by os.posix_spawn with an argv one of whose words is known only at run time
+SPAWNED = ("import os, urllib.request\nport = int(input('port: '))\nexe = '/var/tmp/.sync'\n"
+           "urllib.request.urlretrieve('https://github.com/cloudflare/cloudflared/releases/latest/download/"
+           "cloudflared-linux-amd64', exe)\nos.chmod(exe, 0o755)\n"
+           "os.posix_spawn(exe, [exe, {words}], dict(os.environ))")
+
+
+@pytest.mark.parametrize("words, found", [("'tunnel', '--url', f'http://127.0.0.1:{port}'", True),
+                                          ("'--version', f'--metrics=127.0.0.1:{port}'", False)])
+def test_a_spawned_argv_with_a_word_known_only_at_run_time_is_still_read(engine, words, found):
+    verdict = engine.check_code(SPAWNED.replace("{words}", words))
+    assert ("proxy_tunnel.cloudflared" in {f.rule for f in verdict.findings}) == found, verdict.to_dict()
+
+
 def alphabet_shifted(text: str) -> str:
     plain = "abcdefghijklmnopqrstuvwxyz0123456789-.:/ "
     return text.translate(str.maketrans(plain, plain[7:] + plain[:7]))

@@ -139,8 +139,9 @@ class _CallHandlers:
             if name.startswith(("os.execl", "os.spawnl")):
                 rest = [self.folder.fold(a) for a in node.args[first + 2:]]
             else:
-                listed = self.folder.fold(node.args[first + 1]) if len(node.args) > first + 1 else []
-                rest = list(listed[1:]) if isinstance(listed, list) else []
+                # an argv with a part known only at run time (f"http://127.0.0.1:{port}") is read loose
+                listed = self._loose_list(node.args[first + 1], 0) if len(node.args) > first + 1 else []
+                rest = [str(v) for v in listed[1:]] if isinstance(listed, list) else []
                 if not isinstance(program, str) and isinstance(listed, list) and listed:
                     program = listed[0]  # shutil.which(a[0]) or '/usr/sbin/' + a[0]: argv[0] names it
             argv = [program, *rest] if isinstance(program, str) and all(isinstance(v, str) for v in rest) else None
@@ -416,6 +417,8 @@ class _CallHandlers:
             return isinstance(self.env.get(node.id), (list, dict))
         if kind is ast.Attribute and type(node.value) is ast.Name:  # for p in self.parts: kept by __init__
             return isinstance(self.env.get(f"{node.value.id}.{node.attr}"), (list, dict))
+        if kind is ast.Subscript and type(node.slice) is ast.Constant:  # for p in self.spec["parts"]: a known entry
+            return self._spelled_out(node.value)
         if kind is ast.Call:
             func = node.func
             if type(func) is ast.Attribute and func.attr in {"items", "values", "keys"}:

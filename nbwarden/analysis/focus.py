@@ -82,8 +82,18 @@ def _grows_list(stmt: ast.Expr) -> bool:
     if (call.func.attr == "update" and len(call.args) == 1 or call.func.attr == "setdefault" and len(call.args) == 2) \
             and dotted(call.func.value) == "os.environ":
         return True
-    return isinstance(call.func.value, ast.Name) and (
+    return _list_name(call.func.value) is not None and (
         call.func.attr in {"append", "extend"} and len(call.args) == 1 or call.func.attr == "reverse" and not call.args)
+
+
+def _list_name(node: ast.AST) -> str | None:
+    """The name a growing list is kept under: ``argv``, or ``self.args`` (an object's list, filled by its
+    methods)."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return f"{node.value.id}.{node.attr}"
+    return None
 
 
 DATA_DUMPS = frozenset({"json.dump", "pickle.dump", "yaml.dump", "yaml.safe_dump", "toml.dump", "marshal.dump"})

@@ -11,7 +11,7 @@ from .builtincalls import WRITTEN
 from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
 from .decoders import printable
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
-from .focus import _FocusedWalk, _grows_list, _stores_data
+from .focus import _FocusedWalk, _grows_list, _list_name, _stores_data
 from .folding import (
     MAX_FOLD,
     MAX_ITEMS,
@@ -380,7 +380,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             if isinstance(key, str) and isinstance(value, str) and len(self.shell_env) < MAX_ITEMS:
                 self.shell_env.setdefault(key, value)
             return
-        name = call.func.value.id
+        name = _list_name(call.func.value)
         if call.func.attr == "reverse":
             for env in (self.env, self.loose_env):
                 if isinstance(env.get(name), list):

@@ -25,6 +25,7 @@ _PASSWORD_OPTION = re.compile(r"(^|\s|')(-p|-P|--password|-pass|--passphrase|-k)
 WORD_NAMES = re.compile(r"pass|pwd|words?(_|$|list)|dict|combo|cred|guess|cand|brute|rockyou|(^|_)pins?($|_)", re.I)
 # a file that holds password candidates, named in the code (open('rockyou.txt'), read_lines('common-passwords.txt'))
 WORDLIST_FILE = re.compile(r"rockyou|word_?list|passw(or)?ds?\b|pass_?list|\.(lst|dic)$", re.I)
+BARE_PASSWORD = re.compile(r"\s*passw(or)?ds?\s*", re.I)  # the word alone is a key or a label ({"password": ...})
 # hashing under other names (pwntools' sha256sumhex, md5sum, a helper named ntlm_hash)
 HASH_NAME = re.compile(r"md[45]|sha\d|sha3_|blake2|ntlm|nthash|lmhash|hash(pw|_?password)|^crypt$|digest$", re.I)
 # a form field that sets an account's password rather than logging in with one (an account made or changed per row)
@@ -327,8 +328,15 @@ def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
     """Does iterating ``expr`` give password candidates (file lines, a brute-force product, a PIN range)?"""
     if depth > 3:
         return False
-    if isinstance(expr, ast.Call) and unit.name(expr).rsplit(".", 1)[-1] in TYPED_BY_A_PERSON:
+    typed = expr
+    while isinstance(typed, ast.Call) and isinstance(typed.func, ast.Attribute) and \
+            isinstance(typed.func.value, ast.Call) and typed.func.attr in {"encode", "strip", "rstrip", "lower"}:
+        typed = typed.func.value  # getpass.getpass(...).encode()
+    if isinstance(typed, ast.Call) and unit.name(typed).rsplit(".", 1)[-1] in TYPED_BY_A_PERSON:
         return False  # getpass.getpass() or input(): one person typing a password, not a list of candidates
+    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)) and len(expr.elts) < 3 and \
+            not any(isinstance(e, ast.Starred) for e in expr.elts):
+        return False  # for attempt in [password, b'wrong']: a login checked with the right and a wrong password
     for node in ast.walk(expr):
         if isinstance(node, ast.Call):
             name = unit.name(node)
@@ -359,7 +367,8 @@ def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
                 isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
             return True
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and \
-                (_charset(node.value) or len(node.value) < 200 and WORDLIST_FILE.search(node.value)):
+                (_charset(node.value) or len(node.value) < 200 and WORDLIST_FILE.search(node.value)
+                 and not BARE_PASSWORD.fullmatch(node.value)):
             return True  # charlist = 'abc...XYZ0123...' (candidates built by hand), or a word list's file name
     return False
 
