@@ -1090,6 +1090,13 @@ PAIRS = [
      "    c.connect(ip, username='root', password=password)\n    c.exec_command('uptime')\n"
      "servers = {'10.0.0.5': {'password': 'a1'}, '10.0.0.6': {'password': 'b2'}}\n"
      "for ip, info in servers.items():\n    run(ip, info.get('password'))"),
+    ("password trial: a wallet's keystore opened with each candidate by a class found at run time",
+     "password_cracking",
+     "import json, importlib\nK = getattr(importlib.import_module(MODULE), NAME)\nkeystore = json.load(open('wallet.json'))\n"
+     "for pw in open('candidates.txt'):\n    try:\n        print(K.decrypt(keystore, pw.strip()).hex())\n        break\n"
+     "    except ValueError:\n        pass",
+     "import json, importlib\nK = getattr(importlib.import_module(MODULE), NAME)\nkeystore = json.load(open('wallet.json'))\n"
+     "for pw in open('candidates.txt'):\n    print(K.encrypt(keystore, pw.strip()))"),
 ]
 
 

@@ -1615,6 +1615,62 @@ def test_a_spawned_argv_with_a_word_known_only_at_run_time_is_still_read(engine,
     assert ("proxy_tunnel.cloudflared" in {f.rule for f in verdict.findings}) == found, verdict.to_dict()
 
 
+# a library reached through a module found by a computed name: its calls are read by the library's own names
+LOOKED_UP_MODULE = ("import base64, importlib\nb = lambda s: base64.b64decode(s).decode()\n"
+                    "ssh = importlib.import_module(b('YXN5bmNzc2g='))\n"
+                    "async def main():\n    {call}\n")
+
+
+@pytest.mark.parametrize("call, flagged", [
+    ("await ssh.create_server(Server, '0.0.0.0', 8022, server_host_keys=[key])", True),
+    ("conn = await ssh.connect('host.example.org', username='me')", False),
+])
+def test_calls_of_a_module_found_by_a_computed_name_are_read_by_its_name(engine, call, flagged):
+    verdict = engine.check_code(LOOKED_UP_MODULE.replace("{call}", call))
+    assert ("remote_desktop_ssh.python-ssh-server" in {f.rule for f in verdict.findings}) == flagged, verdict.to_dict()
+
+
+# values kept in pandas and numpy containers: Series joined by .str.cat, columns joined item by item, char codes
+PANDAS_CELLS = {
+    "a Series of parts joined by .str.cat, the pool from columns joined item by item": (
+        "import subprocess\nimport pandas as pd\ntool = pd.Series([{parts}]).str.cat()\n"
+        "cols = pd.DataFrame({'a': ['pool', 'x'], 'b': ['.example', '.y'], 'port': [':3333', ':1']})\n"
+        "hosts = cols['a'].str.cat([cols['b'], cols['port']])\n"
+        "subprocess.Popen([tool, '-o', hosts.iloc[0], '-u', 'W'])"),
+    "numpy character codes joined by map(chr)": (
+        "import subprocess\nimport numpy as np\ntxt = lambda a: ''.join(map(chr, np.asarray(a)))\n"
+        "subprocess.run([txt({codes}), '-o', 'pool.example:3333', '-u', 'W'])"),
+}
+
+
+@pytest.mark.parametrize("name", PANDAS_CELLS)
+@pytest.mark.parametrize("program, flagged", [("xmrig", True), ("nvidia-smi", False)])
+def test_values_kept_in_pandas_and_numpy_containers_are_read(engine, name, program, flagged):
+    parts = ", ".join(repr(program[i:i + 2]) for i in range(0, len(program), 2))
+    cell = PANDAS_CELLS[name].replace("{parts}", parts).replace("{codes}", str([ord(c) for c in program]))
+    verdict = engine.check_code(cell)
+    assert (verdict.action == "block" and verdict.category == "crypto_mining") == flagged, verdict.to_dict()
+
+
+# a table of a module's functions made by a comprehension of getattr over names spelled out
+GETATTR_TABLE = ("import asyncio\naio = {k: getattr(asyncio, k) for k in ['open_connection', 'start_server', 'gather']}\n"
+                 "async def pipe(r, w):\n    while data := await r.read(65536):\n        w.write(data)\n"
+                 "async def handle(r, w):\n    host, port = (await r.readline()).decode().split()[1].rsplit(':', 1)\n"
+                 "    ur, uw = await aio['open_connection'](host, int(port))\n"
+                 "    w.write(b'HTTP/1.1 200 Connection established\\r\\n\\r\\n')\n"
+                 "    await aio['gather'](pipe(r, uw), pipe(ur, w))\n"
+                 "server = await aio['start_server'](handle, '0.0.0.0', 3128)\n")
+# the same table for a server that only answers its clients (an echo service): not a relay
+ECHO_TABLE = GETATTR_TABLE.replace("    ur, uw = await aio['open_connection'](host, int(port))\n", "").replace(
+    "await aio['gather'](pipe(r, uw), pipe(ur, w))", "await pipe(r, w)")
+
+
+@pytest.mark.parametrize("cell, flagged", [(GETATTR_TABLE, True), (ECHO_TABLE, False)])
+def test_a_comprehension_of_getattr_is_a_table_of_the_modules_functions(engine, cell, flagged):
+    verdict = engine.check_code(cell)
+    assert (verdict.action in ("warn", "block") and verdict.category == "proxy_tunnel") == flagged, verdict.to_dict()
+
+
 def alphabet_shifted(text: str) -> str:
     plain = "abcdefghijklmnopqrstuvwxyz0123456789-.:/ "
     return text.translate(str.maketrans(plain, plain[7:] + plain[:7]))

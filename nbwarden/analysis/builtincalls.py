@@ -25,6 +25,8 @@ MAX_JSON = 1 << 16  # longest JSON string literal the folder will decode
 WRITTEN = "<written file>"
 DATA_LOADS = frozenset({"json.load", "pickle.load", "yaml.load", "yaml.safe_load", "yaml.full_load", "toml.load",
                         "tomllib.load", "marshal.load"})
+# pandas and numpy containers made from a list the cell spells out: the folder keeps them as that list
+ARRAY_MAKERS = frozenset({"pandas.Series", "pandas.array", "numpy.array", "numpy.asarray", "numpy.fromiter"})
 _PREDICATES = frozenset({"islower", "isupper", "isdigit", "isalpha", "isalnum", "isspace", "isascii"})
 
 
@@ -67,6 +69,12 @@ class _Builtins:
             else:
                 extra = None
             return decode(kind, short if kind != "decompress" else module, value, extra, self.methods)
+        if name in ARRAY_MAKERS and len(args) == 1:  # pd.Series(['xm', 'ri', 'g']), np.array(codes): its items
+            value = fold(args[0], depth + 1)
+            return list(value) if isinstance(value, list) else None
+        if name == "pandas.DataFrame" and len(args) == 1:  # a table of columns spelled out: a dict of lists
+            value = fold(args[0], depth + 1)
+            return value if isinstance(value, dict) and all(isinstance(v, list) for v in value.values()) else None
         if name == "chr" and len(args) == 1:
             value = fold(args[0], depth + 1)
             if isinstance(value, int) and 0 <= value < 0x110000:

@@ -36,6 +36,8 @@ _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, as
 OS_CONSTANTS = {"sep": "/", "curdir": ".", "pardir": "..", "extsep": ".", "pathsep": ":", "linesep": "\n",
                 "devnull": "/dev/null"}
 
+ARRAY_VIEWS = frozenset({"iloc", "loc", "values", "array"})  # a Series' or an array's items seen another way
+
 PARTIAL_ARG = "partial_arg_"  # the one further argument a partial of a named function is given
 
 
@@ -101,6 +103,9 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
         if isinstance(node, ast.Attribute) and node.attr in OS_CONSTANTS and \
                 self.name(node.value, depth + 1) in {"os", "os.path", "posixpath"}:  # under any alias
             return OS_CONSTANTS[node.attr]
+        if isinstance(node, ast.Attribute) and node.attr in ARRAY_VIEWS and \
+                isinstance(base := fold(node.value, depth + 1), list):
+            return base  # parts.iloc[1], col.values: a pandas Series or numpy array kept as its list of items
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):  # self.cmd, Config.tool
             module = self.aliases.get(node.value.id, node.value.id)
             if module == "string" and node.attr in STRING_CONSTANTS:

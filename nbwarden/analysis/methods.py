@@ -34,6 +34,11 @@ class _Methods:
                     self.methods.add("chr-join")
                 return capped(sep.join(items))
             return None
+        if method in {"tolist", "to_list"} and not args:  # a pandas Series or numpy array as a list
+            base = fold(func.value, depth + 1)
+            return base if isinstance(base, list) else None
+        if method == "cat" and type(func.value) is ast.Attribute and func.value.attr == "str":
+            return self._str_cat(node, func.value.value, depth)
         if method in {"decode", "encode"}:
             base = fold(func.value, depth + 1)  # (bytes.decode(data) is read as data.decode() by _call)
             codec = fold(args[0], depth + 1) if args else "utf-8"
@@ -151,3 +156,21 @@ class _Methods:
                 key = fold(args[0], depth + 1)
                 return base[key] if key in base or len(args) < 2 else fold(args[1], depth + 1)
         return UNREAD
+
+    def _str_cat(self, node: ast.Call, series: ast.AST, depth: int) -> Any:
+        """pandas' ``s.str.cat()``: the items joined (with ``sep=``); ``s.str.cat([t, u])``: the columns
+        joined item by item."""
+        fold = self.fold
+        base = fold(series, depth + 1)
+        sep = next((fold(k.value, depth + 1) for k in node.keywords if k.arg == "sep"), "")
+        if not isinstance(base, list) or not isinstance(sep, str) or not all(isinstance(x, str) for x in base):
+            return None
+        others = fold(node.args[0], depth + 1) if node.args else next(
+            (fold(k.value, depth + 1) for k in node.keywords if k.arg == "others"), None)
+        if others is None:
+            return None if node.args else capped(sep.join(base))
+        columns = others if isinstance(others, list) and others and all(isinstance(c, list) for c in others) \
+            else [others]
+        if not all(isinstance(c, list) and len(c) == len(base) and all(isinstance(x, str) for x in c) for c in columns):
+            return None
+        return [capped(sep.join(row)) for row in zip(base, *columns, strict=True)]

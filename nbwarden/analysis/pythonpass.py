@@ -103,6 +103,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         self.comprehensions: list[ast.ListComp | ast.GeneratorExp | ast.SetComp] = []
         self.unpacked: dict[int, list[ast.expr] | None] = {}  # map/generator unpackings, item by item
         self.partials: dict[str, ast.Call] = {}  # names bound once to functools.partial(F, ...)
+        self.looked_up: set[str] = set()  # names bound to a module or function found by a computed look-up
         self.tables: dict[int, ast.Dict | None] = {}  # dict(zip(keys, map(...))) as the dict display it makes
         self.strings: list[ast.AST] = []
         self.assigns: list[ast.AST] = []
@@ -442,6 +443,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
                 self.env[target.id] = value
             elif (name := self._reference(expr)) is not None:
                 self.aliases[target.id] = name  # m = __import__(x); s = getattr(os, y)
+                self.looked_up.add(target.id)
             elif space := self.folder.module_namespace(expr):
                 self.aliases[target.id] = f"{space}.__dict__"  # ops = vars(os); ops['po' + 'pen'](cmd)
             elif isinstance(expr, (ast.JoinedStr, ast.BinOp, ast.List, ast.Tuple, ast.IfExp, ast.Call)):
@@ -594,8 +596,9 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         name = self.resolve(node.func)
         short = name.rsplit(".", 1)[-1]
         written = node.func.attr if type(node.func) is ast.Attribute else node.func.id if type(node.func) is ast.Name else ""
-        if "." in name and short != written and short.isidentifier():
-            self._plain_call(node, name)
+        if "." in name and short.isidentifier() and (short != written or self.looked_up and (
+                root := _root_name(node.func)) in self.looked_up and not name.startswith(f"{root}.")):
+            self._plain_call(node, name)  # (ssh.create_server(...) after ssh = importlib.import_module(x))
         if short in PRINT_LIKE or name.startswith(("logging.", "logger.", "log.")):
             for arg in [*node.args, *(k.value for k in node.keywords)]:
                 self._mark(arg, INERT)
@@ -686,3 +689,10 @@ def _lambda_bindings(call: ast.Call) -> list[ast.Assign]:
         out.append(ast.Assign(targets=[ast.Name(id=param.arg, ctx=ast.Store())], value=arg, lineno=call.lineno,
                               col_offset=call.col_offset, end_lineno=call.lineno, end_col_offset=call.col_offset))
     return out
+
+
+def _root_name(node: ast.AST) -> str:
+    """The name an attribute chain starts from (``ssh`` of ``ssh.create_server``), else ""."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else ""

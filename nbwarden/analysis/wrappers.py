@@ -12,6 +12,8 @@ import ast
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from .rewrites import substituted
+
 SHELL, ARGV, PYTHON = "shell", "argv", "python"
 VARARGS = -1  # the wrapper passes all its positional arguments on (``*a``)
 MAX_WRAPPERS = 64
@@ -57,6 +59,17 @@ def table_entries(table: ast.AST, limit: int) -> list[tuple[str | int, ast.AST]]
                 if type(key) is ast.Constant and isinstance(key.value, (str, int))]
     if type(table) in (ast.List, ast.Tuple):
         return list(enumerate(table.elts[:limit]))
+    if type(table) is ast.DictComp and len(table.generators) == 1:
+        # {k: getattr(asyncio, k) for k in ['open_connection', 'start_server']}: one entry per name spelled out
+        gen = table.generators[0]
+        if type(gen.target) is ast.Name and not gen.ifs and type(gen.iter) in (ast.List, ast.Tuple) and \
+                all(type(e) is ast.Constant and isinstance(e.value, (str, int)) for e in gen.iter.elts):
+            entries = []
+            for item in gen.iter.elts[:limit]:
+                key = substituted(table.key, {gen.target.id: item})
+                if type(key) is ast.Constant and isinstance(key.value, (str, int)):
+                    entries.append((key.value, substituted(table.value, {gen.target.id: item})))
+            return entries
     return []
 
 

@@ -57,7 +57,8 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
         return "archive", call.args[0]
     if short in {"decrypt", "authenticate"} and call.args and re.search(r"pdf|fitz|pikepdf|reader|doc", _owner(unit, call), re.I):
         return "archive", call.args[0]
-    if short in WALLET_OPENERS and len(call.args) >= 2 and (short != "decrypt" or WALLET_OWNER.search(_owner(unit, call))):
+    if short in WALLET_OPENERS and len(call.args) >= 2 and (short != "decrypt" or WALLET_OWNER.search(_owner(unit, call))
+                                                            or WALLET_OWNER.search(ast.unparse(call.args[0])[:80])):
         return "archive", call.args[1]  # Account.decrypt(keystore, pw): a wallet's keystore opened with a guess
     if short in {"SevenZipFile", "RarFile", "AESZipFile", "load_key"}:
         pwd = unit.keyword(call, "password", "pwd")

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..analysis.wrappers import table_entries
+
 LOCAL_HOSTS = ("127.", "localhost", "::1", "0:0:0:0:0:0:0:1")
 DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 PUBLIC_HOSTS = ("", "0.0.0.0", "::", "0:0:0:0:0:0:0:0", "*")
@@ -184,14 +186,15 @@ class _Unit:
         return ".".join(reversed(parts))
 
     def _entry(self, node: ast.Subscript) -> ast.AST | None:
-        """The value at a constant key of a dict bound once to a name, if it is a plain dotted name."""
+        """The value at a constant key of a dict bound once to a name (a display, or a comprehension over names
+        spelled out), if it is a plain dotted name or a look-up the folder reads (``getattr(asyncio, k)``)."""
         table = self.bound_once(node.value)
-        if not isinstance(table, ast.Dict):
-            return None
         key = self.value(node.slice)
-        for k, v in zip(table.keys, table.values, strict=False):
-            if isinstance(k, ast.Constant) and k.value == key and key is not None:
-                return v if _dotted(v) else None
+        if key is None or not isinstance(table, (ast.Dict, ast.DictComp)):
+            return None
+        for k, v in table_entries(table, 256):
+            if k == key:
+                return v if _dotted(v) or isinstance(v, ast.Call) and isinstance(v.func, ast.Name) else None
         return None
 
     def bound_once(self, node: ast.AST | None) -> ast.AST | None:
