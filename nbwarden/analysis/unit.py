@@ -61,9 +61,9 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
         env = {**walker.loose_env, **walker.env}  # a known value wins over a loose reading of the same name
         # the shape of the whole unit, not only the lines with hits; a cell that decodes its own strings may hide
         # the very words that wake the shape checks (getattr(os, "du" + "p2")), so it is always read for shapes;
-        # so is one that calls through names it looked up (aio['start_server'] of a getattr table)
-        if behaviour.wanted(source.lower()) or walker.folder.methods or walker.looked_up or any(
-                f.via == "lookup" for f in analysis.facts):
+        # so is one whose calls through names it looked up name a shape's words (aio['start_server'] of a table)
+        if behaviour.wanted(source.lower()) or walker.folder.methods or behaviour.wanted(
+                " ".join(str(f.value) for f in analysis.facts if f.via == "lookup").lower()):
             # a command whose parts are all known ({...} stands for a value the pass could not read), or code run
             read = frozenset(f.line for f in analysis.facts if f.kind == "command" and not any(
                 str(part).startswith("{") for part in f.value) or any(w in f.via for w in ("exec", "eval", "compile")))
