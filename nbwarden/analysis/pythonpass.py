@@ -268,8 +268,8 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
                 self.comprehensions.append(node)
             elif kind is ast.Subscript and type(node.slice) is ast.Slice and node.slice.step is not None:
                 self.slices.append(node)  # s[::-1], s[::2]: a string read backwards or interleaved
-            elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign or kind is ast.FunctionDef and (
-                    foldable_def(node)):
+            elif kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign or (
+                    kind is ast.FunctionDef or kind is ast.AsyncFunctionDef) and foldable_def(node):
                 assigns.append(node)
             elif kind is ast.Expr and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
                 self._mark(node.value, INERT)  # docstrings and bare strings
@@ -336,7 +336,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         a top-level call reads a name bound more than once as it was at that
         point (:meth:`_call_as_of`).
         """
-        if isinstance(node, ast.FunctionDef):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if (function := self.folder.function(node)) is not None:
                 self.env[node.name] = function
                 if is_property(node):

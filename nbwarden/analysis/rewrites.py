@@ -17,7 +17,7 @@ MAX_GROWTH = 12  # appends, extends and += to a local list that it may make besi
 GROWERS = frozenset({"append", "extend"})
 
 
-def _def_statements(node: ast.FunctionDef) -> list[ast.stmt] | None:
+def _def_statements(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.stmt] | None:
     """A def's statements after its docstring; None when it is decorated (what runs is not its body alone), except
     by ``@property``, which only changes how the body is reached (``self.argv``)."""
     if node.decorator_list and not is_property(node):
@@ -84,12 +84,23 @@ def _local_steps(statements: list[ast.stmt]) -> list[tuple[str, ast.expr]] | Non
         grown = _growth(stmt, lists)
         if grown is not None:
             steps.append((grown.left.id, grown))
+        elif _side_step(stmt):
+            continue  # urlretrieve(url, dst) before return dst: a call made for its effect binds no local
         elif not (lists and _only_grows(stmt, lists)):
             return None
         growth += 1
     if len(steps) - growth > MAX_LOCALS or growth > MAX_GROWTH:
         return None
     return steps
+
+
+def _side_step(stmt: ast.stmt) -> bool:
+    """A call made for its effect (``urlretrieve(url, dst)``, ``os.chmod(p, 0o755)``), alone or in a ``with`` block
+    of such calls: it changes no local name the return could read (``exec`` and ``eval`` aside)."""
+    if isinstance(stmt, ast.With):
+        return bool(stmt.body) and all(_side_step(s) for s in stmt.body)
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and not (
+        isinstance(stmt.value.func, ast.Name) and stmt.value.func.id in {"exec", "eval", "setattr", "globals", "locals"})
 
 
 def _returns_after_locals(statements: list[ast.stmt]) -> bool:
@@ -99,7 +110,7 @@ def _returns_after_locals(statements: list[ast.stmt]) -> bool:
         _local_steps(statements[:-1]) is not None
 
 
-def foldable_def(node: ast.FunctionDef) -> bool:
+def foldable_def(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """Can :meth:`_Folder.function` read this def as one expression (a return after a few local assignments,
     or a generator that only yields)?"""
     statements = _def_statements(node)

@@ -29,6 +29,7 @@ helper decodes from its parameters is read at each of its calls.
 from __future__ import annotations
 
 import ast
+from typing import Any
 
 from ..analysis.literals import on_its_looks
 from .unit import Found, _Unit
@@ -116,8 +117,9 @@ class _Hiding:
         """The decoding step of an expression that the folder could not read back, or None.  A step the folder
         decodes (``b64decode('Z29v...')``, ``_n('onfr64')`` through its lambda) is judged by what it says, like
         any code; one it cannot (chunks interleaved by slice assignment, a table built at run time) hides it."""
-        if self.unit.value(node) is not None:
-            return None
+        value = self.unit.value(node)
+        if _fully_known(value) or isinstance(value, list) and value and _fully_known(value[0]):
+            return None  # (an argv is read back when its program is; an object of the cell's class is not a value)
         todo = [node]
         while todo:
             n = todo.pop()
@@ -127,8 +129,8 @@ class _Hiding:
             elif step is None and isinstance(n, ast.Attribute) and isinstance(n.ctx, ast.Load):
                 step = self._helper(n.attr)
             if step is not None:
-                if self.unit.value(n) is None:
-                    return step
+                if not _fully_known(self.unit.value(n)):
+                    return step  # (a table of decoded values with holes in it is not read back either)
                 continue  # read back: what it decodes to is known
             if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and depth:
                 found = next((s for v in self.unit.names_bound_to.get(n.id, ()) if (s := self.unread(v, depth - 1))),
@@ -277,6 +279,18 @@ class _Hiding:
             self._functions[name] = None
             self._functions[name] = next((s for body in bodies if (s := self.step(body))), None)
         return self._functions[name]
+
+
+def _fully_known(value: Any, depth: int = 3) -> bool:
+    """Is a folded value known throughout: text, bytes or a number, or a list or dict of them without unknown
+    items (to a few levels)?  An object the folder made of the cell's class is not a value read back."""
+    if isinstance(value, (str, bytes, int, float)):
+        return True
+    if depth and isinstance(value, (list, tuple)):
+        return all(_fully_known(v, depth - 1) for v in value[:64])
+    if depth and isinstance(value, dict):
+        return all(_fully_known(v, depth - 1) for v in list(value.values())[:64])
+    return False
 
 
 def _blobs(unit: _Unit) -> tuple[bool, bool]:
