@@ -678,3 +678,44 @@ def test_a_web_server_in_front_of_the_app_is_judged_by_the_app(tmp_path):
     front = ("services:\n  web:\n    image: nginx:alpine\n    depends_on:\n      - app\n    ports:\n      - 80:80\n"
              "  app:\n    build: .\n    command: gunicorn -b 0.0.0.0:5000 app:app\n")
     assert verdict(front).action == "allow", verdict(front).to_dict()
+
+
+# values that earlier cells set, read where a later cell runs something (the gate and a scan keep them alike)
+EARLIER_VALUE_CELLS = [
+    "import base64\nSRC = base64.b64decode({src!r}).decode()",
+    "opts = {{'dir': '/content/data', 'split': '4', 'max-connection-per-server': '4'}}",
+    "import subprocess\nargv = ['aria2c'] + [f'--{{k}}={{v}}' for k, v in opts.items()] + [SRC]\n"
+    "proc = subprocess.Popen(argv)",
+]
+
+
+@pytest.mark.parametrize("link, flagged", [
+    ("magnet:?xt=urn:btih:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c&dn=data", True),
+    ("https://data.example.org/corpus.tar.gz", False),
+])
+def test_a_later_cell_reads_the_values_earlier_cells_left(link, flagged):
+    import base64
+    src = base64.b64encode(link.encode()).decode()
+    units = [(cell.format(src=src), "cell", i) for i, cell in enumerate(EARLIER_VALUE_CELLS)]
+    verdict = Engine().check_units(units)
+    assert (verdict.action in ("warn", "block") and verdict.category == "torrent_p2p") == flagged, verdict.to_dict()
+
+
+# a flood whose target one cell sets, whose worker the next defines and whose tasks a third starts
+SPREAD_FLOOD = [
+    "import asyncio, aiohttp, base64\nURL = base64.b64decode({target!r}).decode()\nCONC = 2 ** 11",
+    "async def worker(session, n):\n    for _ in range(n):\n        async with session.get(URL) as r:\n"
+    "            await r.read()",
+    "async def main():\n    async with aiohttp.ClientSession() as s:\n"
+    "        await asyncio.gather(*(worker(s, 500) for _ in range(CONC)))\nawait main()",
+]
+
+
+@pytest.mark.parametrize("target, flagged", [("https://shop.example.com/search?q=x", True),
+                                             ("http://127.0.0.1:8000/health", False)])
+def test_a_flood_spread_over_cells_is_read_with_the_cell_that_sets_its_target(target, flagged):
+    import base64
+    enc = base64.b64encode(target.encode()).decode()
+    units = [(cell.format(target=enc), "cell", i) for i, cell in enumerate(SPREAD_FLOOD)]
+    verdict = Engine().check_units(units)
+    assert (verdict.action in ("warn", "block") and verdict.category == "dos_attack") == flagged, verdict.to_dict()

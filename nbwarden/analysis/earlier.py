@@ -61,21 +61,43 @@ class EarlierCells:
                 self.cwd = moves[-1].strip("'\"").rstrip("/")
 
     def get(self, name: str, default: Any = None) -> Any:
-        """The value of a top-level name as the cells so far left it (each cell is folded once)."""
-        if self._unfolded:
-            folder = _Folder(self._env)
-            for source in self._unfolded:
-                try:
-                    tree = parse_code(split_ipython(source, Analysis(source="", kind="cell"), []))
-                except (SyntaxError, ValueError, RecursionError, MemoryError):
-                    continue
-                for stmt in tree.body:
-                    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-                        value = folder.fold(stmt.value)
-                        if isinstance(value, (str, int)):
-                            self._env.pop(stmt.targets[0].id, None)  # newest last, so the oldest go first
-                            self._env[stmt.targets[0].id] = value
-            self._unfolded = []
-            while len(self._env) > 4 * self.limit:
-                del self._env[next(iter(self._env))]
+        """The value of a top-level name as the cells so far left it: text, a number, or a short list or dict of
+        them.  Only the cells whose lines start by assigning the name are parsed (each once), newest first."""
+        if name not in self._env and self._unfolded and \
+                any(_assigns(source, name) for source in self._unfolded):
+            self._fold_pending()
         return self._env.get(name, default)
+
+    def _fold_pending(self) -> None:
+        """Fold the top-level assignments of the cells added since the last fold, in the order they ran."""
+        folder = _Folder(self._env)
+        for source in self._unfolded:
+            try:
+                tree = parse_code(split_ipython(source, Analysis(source="", kind="cell"), []))
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+            for stmt in tree.body:
+                if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+                    value = folder.fold(stmt.value)
+                    if isinstance(value, (str, int)) or _plain_table(value):
+                        self._env.pop(stmt.targets[0].id, None)  # newest last, so the oldest go first
+                        self._env[stmt.targets[0].id] = value
+        self._unfolded = []
+        while len(self._env) > 4 * self.limit:
+            del self._env[next(iter(self._env))]
+
+
+def _assigns(source: str, name: str) -> bool:
+    """Does a line of ``source`` start by assigning ``name`` (``name = ...``, ``name: T = ...``)?"""
+    return re.search(rf"^{re.escape(name)}[ \t]*(?::[^=\n]+)?=(?!=)", source, re.M) is not None
+
+MAX_TABLE = 256  # items of a list or dict kept from an earlier cell
+
+
+def _plain_table(value: Any) -> bool:
+    """A short list or dict of text and numbers (``opts = {'dir': ..., 'seed-time': '30'}``)."""
+    items = list(value.items()) if isinstance(value, dict) else value if isinstance(value, list) else None
+    if items is None or len(items) > MAX_TABLE:
+        return False
+    flat = [x for item in items for x in (item if isinstance(item, tuple) else (item,))]
+    return all(isinstance(x, (str, int)) and not isinstance(x, bool) for x in flat)

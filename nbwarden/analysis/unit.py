@@ -3,6 +3,7 @@ lines with their ``{var}`` and ``$name`` filled in)."""
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any
 
@@ -16,6 +17,9 @@ from .parsing import _parse
 from .pythonpass import _PythonPass
 from .renames import add_renamed
 from .surface import _fallback_imports, surface
+from .wrappers import RUNNER_WORDS
+
+MAX_EARLIER_NAMES = 64  # names a cell reads from earlier cells
 
 
 def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | None = None,
@@ -53,6 +57,8 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
     if tree is not None:
         analysis.parsed = True
         walker = _PythonPass(analysis, tree, depth, sorted(focus) if focus is not None else None, environ)
+        if earlier is not None and depth == 0 and any(word in python for word in RUNNER_WORDS):
+            walker.env.update(_from_earlier(tree, earlier))  # (a cell that runs something: its values matter)
         try:
             apply_decorators(tree)
             walker.run()
@@ -78,6 +84,28 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
         evidence = f"{clip(text, 100)}  ⇒  {clip(filled, 120)}" if filled != text else ""
         add_shell(analysis, filled, line, via, EXEC, depth, evidence)
     return _renamed(analysis, depth, earlier)
+
+
+def _from_earlier(tree: ast.AST, earlier: EarlierCells) -> dict[str, Any]:
+    """The values earlier cells left in the names this cell reads but never sets (``SRC`` decoded in cell 2,
+    ``opts`` spelled out in cell 3, both put on the argv of cell 4)."""
+    loaded: set[str] = set()
+    stored: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (loaded if isinstance(node.ctx, ast.Load) else stored).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            stored.add(node.name)
+        elif isinstance(node, ast.alias):
+            stored.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.arg):
+            stored.add(node.arg)
+    values = {}
+    for name in sorted(loaded - stored)[:MAX_EARLIER_NAMES]:
+        value = earlier.get(name)
+        if value is not None:
+            values[name] = value.copy() if isinstance(value, (list, dict)) else value  # the cell may change it
+    return values
 
 
 def _renamed(analysis: Analysis, depth: int, earlier: EarlierCells | None) -> Analysis:

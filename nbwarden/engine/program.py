@@ -25,15 +25,16 @@ _IMPORTS = re.compile(r"^[ \t]*(?:import[ \t]+(?:\w+[ \t]*,[ \t]*)*|from[ \t]+)(
 
 
 def linked_cells(cells: list[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
-    """The cells worth reading together: those with a shape's trigger words that define a function or class, or
-    import a module a shape asks about (pyautogui, scapy), and the later ones (with trigger words too) that use
-    it.  Most notebooks have none, and cost nothing more."""
+    """The cells worth reading together: a cell with a shape's trigger words, the earlier cells that define a
+    function or class it uses or import a module a shape asks about (pyautogui, scapy), and the earlier cells
+    that set names they read (:func:`_settings_of`), when two cells have the words.  Most notebooks have none,
+    and cost nothing more."""
     wanted = [i for i, (source, _) in enumerate(cells) if behaviour.wanted(source.lower())]
     if len(wanted) < 2:
         return []
     defined: dict[str, int] = {}
-    for i in wanted:
-        for name in (*_DEFINES.findall(cells[i][0]), *_IMPORTS.findall(cells[i][0])):
+    for i, (source, _) in enumerate(cells[:wanted[-1]]):  # (a helper without the words, used by a cell with them)
+        for name in (*_DEFINES.findall(source), *_IMPORTS.findall(source)):
             defined.setdefault(name, i)
     if not defined:
         return []
@@ -43,7 +44,28 @@ def linked_cells(cells: list[tuple[str, int | None]]) -> list[tuple[str, int | N
         for name in set(uses.findall(cells[i][0])):
             if defined[name] < i:
                 keep.update((defined[name], i))
-    return [cells[i] for i in sorted(keep)]
+    return [cells[i] for i in sorted(keep | _settings_of(cells, keep))]
+
+
+_ASSIGNS = re.compile(r"^([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=(?!=)", re.M)
+MAX_SETTINGS = 8  # earlier cells of settings joined to a program
+
+
+def _settings_of(cells: list[tuple[str, int | None]], keep: set[int]) -> set[int]:
+    """The earlier cells that set top-level names the linked cells read (``URL = ...`` in cell 1, the worker
+    that requests it in cell 2): the latest such cell before the first one that reads each name."""
+    if not keep:
+        return set()
+    first = min(keep)
+    assigned: dict[str, int] = {}
+    for i, (source, _) in enumerate(cells[:first]):
+        for name in _ASSIGNS.findall(source):
+            assigned[name] = i
+    if not assigned:
+        return set()
+    uses = re.compile(r"\b(" + "|".join(map(re.escape, assigned)) + r")\b")
+    settings = {assigned[name] for i in keep for name in set(uses.findall(cells[i][0]))}
+    return set(sorted(settings)[-MAX_SETTINGS:])
 
 
 def shapes_across_cells(cells: Iterable[tuple[str, int | None]]) -> list[tuple[int | None, an.Fact]]:
