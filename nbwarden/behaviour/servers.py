@@ -186,7 +186,55 @@ def _served(unit: _Unit) -> dict[str, int]:
         sent = _upload_kept(unit)
     if sent is not None:
         out.setdefault("files", sent)
+    if "files" in out and (portal := _portal(unit)) is not None:
+        out["portal"] = portal
     return out
+
+
+SERVED_FROM = frozenset({"send_from_directory", "FileResponse", "send_file", "StaticFiles", "static"})
+
+
+def _portal(unit: _Unit) -> int | None:
+    """The line where the server hands out files from the folder it keeps its uploads in (``f.save(join(UP,
+    name))`` and ``send_from_directory(UP, name)``): a share portal, whatever else the notebook does (a model
+    that writes its outputs elsewhere and serves those is a demo, not this)."""
+    kept: set[object] = set()
+    served: dict[object, int] = {}
+    for call in unit.calls:
+        short = unit.name(call).rsplit(".", 1)[-1]
+        if short in {"save", "copyfileobj"} and call.args or short == "open" and len(call.args) >= 2 and \
+                "w" in str(unit.value(call.args[1]) or ""):
+            folder = _folder(unit, call.args[1] if short == "copyfileobj" and len(call.args) > 1 else call.args[0])
+            if folder is not None:
+                kept.add(folder)
+        elif short in SERVED_FROM and (call.args or call.keywords):
+            given = call.args[0] if call.args else unit.keyword(call, "directory", "path")
+            folder = _folder(unit, given, whole=short in {"send_from_directory", "StaticFiles", "static"}) \
+                if given is not None else None
+            if folder is not None:
+                served.setdefault(folder, call.lineno)
+    common = kept & served.keys()
+    return min(served[f] for f in common) if common else None
+
+
+def _folder(unit: _Unit, node: ast.AST, whole: bool = False) -> object | None:
+    """The folder a path expression lies in, as a comparable key (a name or a constant): ``join(UP, n)``,
+    ``UP + '/' + n``, ``f'{UP}/{n}'``; with ``whole``, the expression is the folder itself."""
+    if not whole:
+        if isinstance(node, ast.Call) and unit.name(node).rsplit(".", 1)[-1] == "join" and node.args:
+            node = node.args[0]
+        elif isinstance(node, ast.BinOp):
+            while isinstance(node, ast.BinOp):
+                node = node.left
+        elif isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.FormattedValue):
+            node = node.values[0].value
+        else:
+            return None
+    if isinstance(node, ast.Name):
+        return ("name", node.id)
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return ("text", node.value.rstrip("/"))
+    return None
 
 
 # what http.server gives a request handler: the client's request line, body and headers (self.path, self.rfile)
@@ -428,5 +476,6 @@ def _pipe(unit: _Unit) -> int | None:
 
 def _serves(kind: str) -> str:
     return {"files": "serves files or takes uploads", "media": "streams media",
+            "portal": "keeps its visitors' uploads and hands them out again (a share portal)",
             "relay": "relays other connections (a proxy)",
             "forward": "forwards the connections it takes to one fixed address elsewhere (a port forward)"}[kind]

@@ -345,7 +345,7 @@ def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
             if short in {"open", "readlines", "splitlines", "read_text", "product", "permutations", "combinations",
                          "combinations_with_replacement", "fileinput"} or name.startswith("itertools."):
                 return True
-            if short == "range" and node.args:
+            if short == "range" and node.args and not _counts_random_draws(unit, node):
                 return True
             if name in unit.functions and _generates_words(unit, unit.functions[name][0], depth):
                 return True  # for pw in candidates(): a generator of the cell that yields from a word source
@@ -362,7 +362,7 @@ def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
                 return True
         elif isinstance(node, ast.Attribute) and (node.attr in {"ascii_letters", "ascii_lowercase", "digits",
                                                                  "printable", "ascii_uppercase", "punctuation"}
-                                                  or WORD_NAMES.search(node.attr)):
+                                                  or WORD_NAMES.search(node.attr)) and not _drawn_at_random(unit, node):
             return True
         elif isinstance(node, (ast.List, ast.Tuple, ast.Set)) and len(node.elts) >= 3 and all(
                 isinstance(e, ast.Constant) and isinstance(e.value, str) for e in node.elts):
@@ -372,6 +372,27 @@ def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
                  and not BARE_PASSWORD.fullmatch(node.value)):
             return True  # charlist = 'abc...XYZ0123...' (candidates built by hand), or a word list's file name
     return False
+
+
+RANDOM_DRAWS = frozenset({"choice", "choices", "sample", "shuffle", "token_urlsafe", "token_hex", "randbelow"})
+
+
+def _drawn_at_random(unit: _Unit, node: ast.AST) -> bool:
+    """Is a character set handed to a random draw (``secrets.choice(string.ascii_letters)``)?  That makes a new
+    password, not candidates for an old one."""
+    parent = unit.parent.get(id(node))
+    while isinstance(parent, (ast.BinOp, ast.Attribute)):  # string.ascii_letters + string.digits
+        parent = unit.parent.get(id(parent))
+    return isinstance(parent, ast.Call) and unit.name(parent).rsplit(".", 1)[-1] in RANDOM_DRAWS
+
+
+def _counts_random_draws(unit: _Unit, call: ast.Call) -> bool:
+    """Is a ``range`` only the length of a random string (``''.join(secrets.choice(abc) for _ in range(16))``)?"""
+    generator = unit.parent.get(id(call))
+    made = unit.parent.get(id(generator)) if isinstance(generator, ast.comprehension) else None
+    element = getattr(made, "elt", None)
+    return element is not None and any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in RANDOM_DRAWS
+                                       for n in ast.walk(element))
 
 
 def _reads_file(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
@@ -501,6 +522,14 @@ def _password_trials(unit: _Unit) -> list[Found]:
             loop = mapped
         else:
             loop = _driven_loop(unit, call, set().union(*(_names(a) for a in args))) if args else None
+        if loop is not None and len(args) >= 2 and isinstance(loop, (ast.For, ast.AsyncFor, ast.ListComp,
+                                                                        ast.SetComp, ast.GeneratorExp)):
+            items = _loop_targets(loop)
+            if all(isinstance(a, ast.Subscript) and _names(a.slice) & items and not _names(a.value) & items
+                   for a in args):
+                # verify(users[u], store[u]) for u in users: each key's password checked against its own stored
+                # hash (a combo list's entries handed on, login(u, p) or login(row[0], row[1]), is still a trial)
+                continue
         if loop is not None:
             reported.add(node.lineno)
             found.append(Found(f"password-trial/{kind}", node.lineno, f"{_what(kind)} in {target}(), run for "
