@@ -719,3 +719,22 @@ def test_a_flood_spread_over_cells_is_read_with_the_cell_that_sets_its_target(ta
     units = [(cell.format(target=enc), "cell", i) for i, cell in enumerate(SPREAD_FLOOD)]
     verdict = Engine().check_units(units)
     assert (verdict.action in ("warn", "block") and verdict.category == "dos_attack") == flagged, verdict.to_dict()
+
+
+# a helper whose loop count defaults to a few rounds, defined in one cell and called there or in the next
+TIMED_HELPER = [
+    "import requests, time\nMIRRORS = {{'a': 'https://pypi.org/simple/pip/', 'b': 'https://mirror.example.org/simple/pip/'}}",
+    "def latency(url, n=3):\n    ts = []\n    for _ in range(n):\n"
+    "        t = time.time(); requests.get(url, timeout=10); ts.append(time.time() - t)\n    return min(ts)\n{here}",
+    "print({later})",
+]
+
+
+@pytest.mark.parametrize("here, later, flagged", [
+    ("latency(MIRRORS['b'], n=10 ** 7)", "'done'", True),
+    ("", "latency(MIRRORS['b'])", False),
+])
+def test_a_loop_counted_by_a_parameter_is_as_long_as_its_default_or_what_calls_pass(here, later, flagged):
+    units = [(cell.format(here=here, later=later), "cell", i) for i, cell in enumerate(TIMED_HELPER)]
+    verdict = Engine().check_units(units)
+    assert (verdict.action in ("warn", "block") and verdict.category == "dos_attack") == flagged, verdict.to_dict()

@@ -443,11 +443,36 @@ def _endless(unit: _Unit, loop: ast.AST) -> bool:
         if isinstance(iterable, ast.Call) and unit.name(iterable).rsplit(".", 1)[-1] in {"range", "count", "cycle"}:
             if unit.name(iterable).endswith(("count", "cycle")):
                 return True
-            bound = unit.value(iterable.args[-1] if len(iterable.args) < 3 else iterable.args[1]) \
-                if iterable.args else None
+            given = iterable.args[-1] if len(iterable.args) < 3 else iterable.args[1] if iterable.args else None
+            bound = unit.value(given) if given is not None else None
+            if bound is None and given is not None:
+                bound = _parameter_bound(unit, loop, given)
             if bound is None or isinstance(bound, int) and bound >= 10000:
                 return True  # unknown (argv, input) or huge
     return False
+
+
+def _parameter_bound(unit: _Unit, loop: ast.AST, given: ast.AST) -> int | None:
+    """``def latency(url, n=3): for _ in range(n)``: the largest count the function is given, its default or
+    what its calls pass (None when a call passes one that cannot be known)."""
+    function = unit.function_of(loop)
+    if not isinstance(given, ast.Name) or not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return None
+    params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    defaults = dict(zip(params[len(params) - len(function.args.defaults):], function.args.defaults, strict=True))
+    if given.id not in params or given.id not in defaults:
+        return None
+    counts = [unit.value(defaults[given.id])]
+    index = params.index(given.id)
+    for call in unit.calls:
+        if not isinstance(call.func, ast.Name) or call.func.id != function.name:
+            continue
+        passed = next((k.value for k in call.keywords if k.arg == given.id), None)
+        if passed is None and len(call.args) > index:
+            passed = call.args[index]
+        if passed is not None:
+            counts.append(unit.value(passed))
+    return max(counts) if all(isinstance(c, int) and not isinstance(c, bool) for c in counts) else None
 
 
 def _workers(unit: _Unit, function: ast.AST | None) -> tuple[ast.AST | None, bool]:
