@@ -738,3 +738,41 @@ def test_a_loop_counted_by_a_parameter_is_as_long_as_its_default_or_what_calls_p
     units = [(cell.format(here=here, later=later), "cell", i) for i, cell in enumerate(TIMED_HELPER)]
     verdict = Engine().check_units(units)
     assert (verdict.action in ("warn", "block") and verdict.category == "dos_attack") == flagged, verdict.to_dict()
+
+
+# a decoder defined in one cell, a value decoded with it in the next, run in a third
+DECODER_CELLS = [
+    "def unhex(h):\n    return bytes.fromhex(h).decode()",
+    "TOOL = unhex({tool!r})\nPOOL = unhex({pool!r})",
+    "import subprocess\nsubprocess.Popen([TOOL, '-o', POOL, '-u', 'W'])",
+]
+
+
+@pytest.mark.parametrize("tool, flagged", [("xmrig", True), ("nvidia-smi", False)])
+def test_a_decoder_from_an_earlier_cell_reads_a_later_cells_values(tool, flagged):
+    units = [(cell.format(tool=tool.encode().hex(), pool=b"pool.example.net:3333".hex()), "cell", i)
+             for i, cell in enumerate(DECODER_CELLS)]
+    verdict = Engine().check_units(units)
+    assert (verdict.action in ("warn", "block") and verdict.category == "crypto_mining") == flagged, verdict.to_dict()
+
+
+# an archive tried with one guess in a helper cell (with the guesses' generator), the loop in the next cell
+CRACKER_CELLS = [
+    "import zipfile, itertools, string\nZIP = 'backup.zip'\nSECRET = input('password: ')",
+    "def try_pw(zf, member, pw):\n    try:\n        zf.read(member, pwd=pw.encode())\n        return True\n"
+    "    except RuntimeError:\n        return False\n"
+    "def candidates(longest):\n    for n in range(1, longest + 1):\n"
+    "        for t in itertools.product(string.ascii_lowercase, repeat=n):\n            yield ''.join(t)",
+    "zf = zipfile.ZipFile(ZIP)\nmember = zf.namelist()[0]\n{driver}",
+]
+
+
+@pytest.mark.parametrize("driver, flagged", [
+    ("for i, pw in enumerate(candidates(6)):\n    if try_pw(zf, member, pw):\n        print(pw, i)\n        break", True),
+    ("for name in zf.namelist():\n    print(name, try_pw(zf, name, SECRET))", False),
+])
+def test_a_loop_that_drives_a_helper_from_an_earlier_cell_is_read_with_it(driver, flagged):
+    units = [(cell.replace("{driver}", driver), "cell", i) for i, cell in enumerate(CRACKER_CELLS)]
+    verdict = Engine().check_units(units)
+    assert (verdict.action in ("warn", "block") and verdict.category == "password_cracking") == flagged, \
+        verdict.to_dict()

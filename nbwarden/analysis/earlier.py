@@ -1,5 +1,6 @@
-"""The cells that ran before this one (:class:`EarlierCells`): their top-level string values and the
-directory their ``cd`` left, looked up only when a later cell needs them."""
+"""The cells that ran before this one (:class:`EarlierCells`): their top-level values (text, numbers, short
+tables, one-expression functions such as a decoder) and the directory their ``cd`` left, looked up only when a
+later cell needs them."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from .callables import _Function
 from .facts import MAX_DEEP_BYTES, Analysis
 from .folding import _Folder
 from .ipython import split_ipython
 from .parsing import parse_code
+from .rewrites import foldable_def
 
 
 @dataclass(slots=True)
@@ -61,8 +64,9 @@ class EarlierCells:
                 self.cwd = moves[-1].strip("'\"").rstrip("/")
 
     def get(self, name: str, default: Any = None) -> Any:
-        """The value of a top-level name as the cells so far left it: text, a number, or a short list or dict of
-        them.  Only the cells whose lines start by assigning the name are parsed (each once), newest first."""
+        """The value of a top-level name as the cells so far left it: text, a number, a short list or dict of
+        them, or a one-expression function (a decoder).  The cells are parsed (each once) when one of them
+        assigns or defines the name."""
         if name not in self._env and self._unfolded and \
                 any(_assigns(source, name) for source in self._unfolded):
             self._fold_pending()
@@ -77,19 +81,24 @@ class EarlierCells:
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 continue
             for stmt in tree.body:
+                name, value = None, None
                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-                    value = folder.fold(stmt.value)
-                    if isinstance(value, (str, int)) or _plain_table(value):
-                        self._env.pop(stmt.targets[0].id, None)  # newest last, so the oldest go first
-                        self._env[stmt.targets[0].id] = value
+                    name = stmt.targets[0].id
+                    value = folder.function(stmt.value) if isinstance(stmt.value, ast.Lambda) else folder.fold(stmt.value)
+                elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and foldable_def(stmt):
+                    name, value = stmt.name, folder.function(stmt)  # a decoder defined here, applied in a later cell
+                if name is not None and (isinstance(value, (str, int, _Function)) or _plain_table(value)):
+                    self._env.pop(name, None)  # newest last, so the oldest go first
+                    self._env[name] = value
         self._unfolded = []
         while len(self._env) > 4 * self.limit:
             del self._env[next(iter(self._env))]
 
 
 def _assigns(source: str, name: str) -> bool:
-    """Does a line of ``source`` start by assigning ``name`` (``name = ...``, ``name: T = ...``)?"""
-    return re.search(rf"^{re.escape(name)}[ \t]*(?::[^=\n]+)?=(?!=)", source, re.M) is not None
+    """Does a line of ``source`` start by assigning or defining ``name`` (``name = ...``, ``def name(``)?"""
+    return re.search(rf"^(?:{re.escape(name)}[ \t]*(?::[^=\n]+)?=(?!=)|(?:async[ \t]+)?def[ \t]+{re.escape(name)}\b)",
+                     source, re.M) is not None
 
 MAX_TABLE = 256  # items of a list or dict kept from an earlier cell
 

@@ -25,28 +25,33 @@ _IMPORTS = re.compile(r"^[ \t]*(?:import[ \t]+(?:\w+[ \t]*,[ \t]*)*|from[ \t]+)(
 
 
 def linked_cells(cells: list[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
-    """The cells worth reading together: a cell with a shape's trigger words, the earlier cells that define a
-    function or class it uses or import a module a shape asks about (pyautogui, scapy), and the earlier cells
-    that set names they read (:func:`_settings_of`), when two cells have the words.  Most notebooks have none,
-    and cost nothing more."""
+    """The cells worth reading together: a cell with a shape's trigger words and the earlier cells that define a
+    function or class it uses or import a module a shape asks about (pyautogui, scapy); a loop in a cell without
+    the words that drives such a helper that has them (a cracker's try in one cell, its loop in the next); and
+    the earlier cells that set names they read (:func:`_settings_of`).  Most notebooks have none, and cost
+    nothing more."""
     wanted = [i for i, (source, _) in enumerate(cells) if behaviour.wanted(source.lower())]
-    if len(wanted) < 2:
+    if not wanted:
         return []
     defined: dict[str, int] = {}
-    for i, (source, _) in enumerate(cells[:wanted[-1]]):  # (a helper without the words, used by a cell with them)
+    for i, (source, _) in enumerate(cells[:-1]):
         for name in (*_DEFINES.findall(source), *_IMPORTS.findall(source)):
             defined.setdefault(name, i)
     if not defined:
         return []
     uses = re.compile(r"\b(" + "|".join(map(re.escape, defined)) + r")\b")
+    chosen = set(wanted)
     keep: set[int] = set()
-    for i in wanted:
-        for name in set(uses.findall(cells[i][0])):
-            if defined[name] < i:
+    for i in range(min(defined.values()) + 1, len(cells)):
+        # a cell with the words uses a helper (with them or not); or a loop drives a helper that has them
+        driver = i in chosen or _LOOP.search(cells[i][0]) is not None
+        for name in set(uses.findall(cells[i][0])) if driver else ():
+            if defined[name] < i and (i in chosen or defined[name] in chosen):
                 keep.update((defined[name], i))
     return [cells[i] for i in sorted(keep | _settings_of(cells, keep))]
 
 
+_LOOP = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:for|while)\b", re.M)
 _ASSIGNS = re.compile(r"^([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=(?!=)", re.M)
 MAX_SETTINGS = 8  # earlier cells of settings joined to a program
 
