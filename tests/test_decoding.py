@@ -1694,6 +1694,17 @@ def test_a_helpers_return_after_calls_made_for_their_effect_is_read(engine, tool
         assert verdict.action == "allow", verdict.to_dict()
 
 
+@pytest.mark.parametrize("cell", [
+    "%%script python3 --bg\nimport subprocess\nsubprocess.Popen([{tool!r}, '-o', 'pool.example.net:3333', '-u', 'W'])",
+    "get_ipython().run_cell_magic('script', 'python3 --bg', "
+    "'import subprocess\\nsubprocess.Popen([\"{tool}\", \"-o\", \"pool.example.net:3333\", \"-u\", \"W\"])')",
+])
+@pytest.mark.parametrize("tool, flagged", [("xmrig", True), ("nvidia-smi", False)])
+def test_a_script_magic_runs_its_body_with_the_interpreter_it_names(engine, cell, tool, flagged):
+    verdict = engine.check_code(cell.format(tool=tool))
+    assert (verdict.action == "block" and verdict.category == "crypto_mining") == flagged, verdict.to_dict()
+
+
 def alphabet_shifted(text: str) -> str:
     plain = "abcdefghijklmnopqrstuvwxyz0123456789-.:/ "
     return text.translate(str.maketrans(plain, plain[7:] + plain[:7]))

@@ -21,7 +21,7 @@ from .decoders import printable
 from .facts import CODE, EXEC, MAX_DEPTH, Analysis, clip
 from .focus import _stores_data
 from .folding import _Function, _target_names, dotted, joined
-from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic
+from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic, script_language
 from .nesting import _nested, _writefile
 from .rewrites import substituted
 from .wrappers import ARGV, PYTHON, SHELL, VARARGS, Wrapper
@@ -247,6 +247,8 @@ class _CallHandlers:
                 add_shell(self.analysis, text, line, via, EXEC, self.depth)
         elif method == "run_cell_magic" and len(values) >= 3 and all(isinstance(v, str) for v in values[:3]):
             magic, line, body = values[:3]
+            if magic == "script":  # run_cell_magic('script', 'python3 --bg', code): what the line names runs it
+                magic = {"shell": "bash", "python": "python3"}.get(script_language(line) or "", "script")
             if magic in CELL_MAGIC_SHELL:
                 add_shell(self.analysis, body, node.lineno, f"%%{magic}", EXEC, self.depth)
             elif magic == "writefile":

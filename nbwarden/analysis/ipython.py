@@ -11,6 +11,13 @@ from .nesting import _writefile
 
 CELL_MAGIC_SHELL = {"bash", "sh", "system", "!", "script"}
 CELL_MAGIC_PYTHON = {"python", "python3", "capture", "time", "timeit", "prun", "debug", "pypy"}
+def script_language(args: str) -> str | None:
+    """What ``%%script <args>`` runs its body with: "shell" (bash, sh), "python" (python3, python3.11), or None."""
+    words = args.split()
+    program = shell.program_name(words[0]) if words else ""
+    return "shell" if program in shell.SHELLS else "python" if shell.PYTHONS.match(program) else None
+
+
 CELL_MAGIC_INERT = {"html", "javascript", "js", "markdown", "latex", "svg", "md"}
 LINE_MAGIC_SHELL = {"sx", "system", "sc"}
 MAGIC_LINE = re.compile(r"^[ \t]*(?:[!%]|sudo[ \t])|=[ \t]*(?:!|%sx|%system)", re.M)
@@ -42,7 +49,8 @@ def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int
         name = name.strip()
         body_start = first + 1
         body = "\n".join(lines[body_start:])
-        if name in CELL_MAGIC_SHELL and (name != "script" or args.split()[:1] and shell.program_name(args.split()[0]) in shell.SHELLS):
+        interpreter = script_language(args) if name == "script" else None
+        if name in CELL_MAGIC_SHELL and (name != "script" or interpreter == "shell"):
             for i in range(body_start, len(lines)):
                 analysis.shell_lines[i + 1] = EXEC
             env_text.append((body, body_start + 1, f"%%{name}"))
@@ -56,14 +64,14 @@ def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int
             for i in range(first, len(lines)):
                 analysis.shell_lines[i + 1] = INERT
             return "\n" * (len(lines) - 1)
-        if name not in CELL_MAGIC_PYTHON:
+        if name not in CELL_MAGIC_PYTHON and interpreter != "python":
             # an unknown cell magic: keep its text as code for literal checks
             for i in range(first, len(lines)):
                 analysis.shell_lines[i + 1] = EXEC
             return "\n" * (len(lines) - 1)
         lines[first] = ""
-        if args.strip():
-            lines[first] = args  # %%time x = 1 -> runs `x = 1`
+        if args.strip() and interpreter is None:
+            lines[first] = args  # %%time x = 1 -> runs `x = 1` (%%script python3 --bg runs its body)
     if not MAGIC_LINE.search(source):
         return "\n".join(lines)  # plain Python: nothing to rewrite
     out: list[str] = []
