@@ -1705,6 +1705,23 @@ def test_a_script_magic_runs_its_body_with_the_interpreter_it_names(engine, cell
     assert (verdict.action == "block" and verdict.category == "crypto_mining") == flagged, verdict.to_dict()
 
 
+@pytest.mark.parametrize("command, flagged", [("xmrig -o pool.example.net:3333 -u W", True), ("nvidia-smi -L", False)])
+def test_a_base32_literal_is_read_on_its_looks(engine, command, flagged):
+    blob = base64.b32encode(f"import os\nos.system({command!r})\n".encode()).decode()
+    cell = f"import sys, base64\npayload = {blob!r}\nexec(getattr(base64, sys.argv[1])(payload))"
+    verdict = engine.check_code(cell)
+    assert (verdict.action in ("warn", "block") and verdict.category == "crypto_mining") == flagged, verdict.to_dict()
+
+
+@pytest.mark.parametrize("command, flagged", [("xmrig -o pool.example.net:3333 -u W", True), ("nvidia-smi -L", False)])
+def test_a_setting_read_from_the_environment_or_a_default_is_the_default(engine, command, flagged):
+    cell = ("import os, json, subprocess\n"
+            f"CFG = json.loads(os.environ.get('JOB_CFG') or json.dumps({{'argv': {command.split()!r}}}))\n"
+            "subprocess.Popen(CFG['argv'])")
+    verdict = engine.check_code(cell)
+    assert (verdict.action in ("warn", "block") and verdict.category == "crypto_mining") == flagged, verdict.to_dict()
+
+
 def alphabet_shifted(text: str) -> str:
     plain = "abcdefghijklmnopqrstuvwxyz0123456789-.:/ "
     return text.translate(str.maketrans(plain, plain[7:] + plain[:7]))

@@ -121,6 +121,13 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
             if value is None and self.classes and isinstance(obj := self.env.get(node.value.id), _Object):
                 value = self.attribute(obj, node.attr, depth)  # src.text: an object's attribute, property or hook
             return None if isinstance(value, _Function) else value
+        if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
+            # os.environ.get('CFG') or json.dumps({...}): where the first is unknown or empty, what follows runs
+            for operand in node.values:
+                value = fold(operand, depth + 1)
+                if value:
+                    return value
+            return None
         if isinstance(node, ast.Await):  # await fetch(): what the cell's coroutine returns
             return fold(node.value, depth + 1)
         if isinstance(node, ast.JoinedStr):

@@ -24,6 +24,7 @@ URL_RE = shell.URL_RE
 B64_RE = re.compile(r"^[A-Za-z0-9+/_\-\s]{16,}={0,2}$")
 B85_RE = re.compile(r"^[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]+$")
 HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2}){8,}$")
+B32_RE = re.compile(r"^[A-Z2-7]+=*$")
 ROT13_NAME = re.compile(r"rot[-_]?13", re.I)
 ESCAPE_CODEC = re.compile(r"(?:unicode|string)[-_]escape", re.I)
 # s[::-1], reversed(s), the shell's rev (!rev f | base64 -d): the cell reads text backwards
@@ -78,6 +79,13 @@ def on_its_looks(value: str, keys: tuple[bytes, ...] = ()) -> tuple[str | None, 
             raw, packer = b"", None
         if packer:
             decoded, method = printable(raw), f"base85+{packer}"
+    if decoded is None and len(compact) >= 16 and len(compact) % 8 == 0 and B32_RE.match(compact):
+        try:  # base32: its letters are base64's too, but decoded as base64 they make no text
+            raw, packer = unpacked(base64.b32decode(compact))
+        except (binascii.Error, ValueError):
+            raw, packer = b"", None
+        if printable(raw) is not None:
+            decoded, method = printable(raw), "base32" + (f"+{packer}" if packer else "")
     return decoded, method
 
 
