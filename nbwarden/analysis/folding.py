@@ -36,6 +36,7 @@ _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, as
 OS_CONSTANTS = {"sep": "/", "curdir": ".", "pardir": "..", "extsep": ".", "pathsep": ":", "linesep": "\n",
                 "devnull": "/dev/null"}
 
+ENVIRONMENT_READS = frozenset({"os.environ.get", "os.getenv", "environ.get", "getenv"})
 ARRAY_VIEWS = frozenset({"iloc", "loc", "values", "array"})  # a Series' or an array's items seen another way
 
 PARTIAL_ARG = "partial_arg_"  # the one further argument a partial of a named function is given
@@ -122,11 +123,15 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
                 value = self.attribute(obj, node.attr, depth)  # src.text: an object's attribute, property or hook
             return None if isinstance(value, _Function) else value
         if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.Or):
-            # os.environ.get('CFG') or json.dumps({...}): where the first is unknown or empty, what follows runs
+            # os.environ.get('CFG') or json.dumps({...}): a variable the cell does not set is unset where it runs,
+            # so what follows it does; any other unknown operand leaves the whole unknown
             for operand in node.values:
                 value = fold(operand, depth + 1)
                 if value:
                     return value
+                if value is None and not (isinstance(operand, ast.Call) and self.name(operand.func, depth + 1) in
+                                          ENVIRONMENT_READS):
+                    return None
             return None
         if isinstance(node, ast.Await):  # await fetch(): what the cell's coroutine returns
             return fold(node.value, depth + 1)
