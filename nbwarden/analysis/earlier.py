@@ -100,6 +100,7 @@ def _assigns(source: str, name: str) -> bool:
     return re.search(rf"^(?:{re.escape(name)}[ \t]*(?::[^=\n]+)?=(?!=)|(?:async[ \t]+)?def[ \t]+{re.escape(name)}\b)",
                      source, re.M) is not None
 
+
 MAX_TABLE = 256  # items of a list or dict kept from an earlier cell
 
 

@@ -193,6 +193,9 @@ def _served(unit: _Unit) -> dict[str, int]:
     return out
 
 
+SERVED_FROM = frozenset({"send_from_directory", "FileResponse", "send_file", "StaticFiles", "static"})
+
+
 def _library(unit: _Unit) -> int | None:
     """The line where the server hands out a folder's files that it lists and that the unit never writes (a
     Drive folder of films, music or documents): a library served to visitors, not a model's outputs."""
@@ -224,9 +227,6 @@ def _library(unit: _Unit) -> int | None:
     return min(served[f] for f in shared) if shared else None
 
 
-SERVED_FROM = frozenset({"send_from_directory", "FileResponse", "send_file", "StaticFiles", "static"})
-
-
 def _portal(unit: _Unit) -> int | None:
     """The line where the server hands out files from the folder it keeps its uploads in (``f.save(join(UP,
     name))`` and ``send_from_directory(UP, name)``): a share portal, whatever else the notebook does (a model
@@ -235,8 +235,8 @@ def _portal(unit: _Unit) -> int | None:
     served: dict[object, int] = {}
     for call in unit.calls:
         short = unit.name(call).rsplit(".", 1)[-1]
-        if short in {"save", "copyfileobj"} and call.args or short == "open" and len(call.args) >= 2 and \
-                "w" in str(unit.value(call.args[1]) or ""):
+        if short in {"save", "copyfileobj"} and call.args and _an_upload(unit, call) or short == "open" and \
+                len(call.args) >= 2 and "w" in str(unit.value(call.args[1]) or "") and _in_upload_handler(unit, call):
             folder = _folder(unit, call.args[1] if short == "copyfileobj" and len(call.args) > 1 else call.args[0])
             if folder is not None:
                 kept.add(folder)
@@ -248,6 +248,35 @@ def _portal(unit: _Unit) -> int | None:
                 served.setdefault(folder, call.lineno)
     common = kept & served.keys()
     return min(served[f] for f in common) if common else None
+
+
+def _an_upload(unit: _Unit, call: ast.Call) -> bool:
+    """Is what ``f.save(...)`` or ``copyfileobj(src, ...)`` keeps a visitor's upload (``request.files``, an
+    ``UploadFile``, a loop over ``request.files.getlist(...)``), not a file the unit made (a model's image)?"""
+    source = call.args[0] if unit.name(call).rsplit(".", 1)[-1] == "copyfileobj" else \
+        call.func.value if isinstance(call.func, ast.Attribute) else None
+    if source is None:
+        return False
+    text = ast.unparse(source)
+    if "files" in text or "UploadFile" in text or "upload" in text.lower():
+        return True
+    names = _names(source)
+    scope = unit.function_of(call) or unit.tree
+    return any(isinstance(n, (ast.For, ast.AsyncFor)) and _names(n.target) & names and "files" in ast.unparse(n.iter)
+               or isinstance(n, ast.Assign) and any(_names(t) & names for t in n.targets) and
+               "files" in ast.unparse(n.value) for n in ast.walk(scope)) or \
+        any(isinstance(a, ast.arg) and a.arg in names and a.annotation is not None and
+            "UploadFile" in ast.unparse(a.annotation) for a in ast.walk(scope))
+
+
+UPLOAD_WORDS = re.compile(r"request\.files|\brfile\b|UploadFile|\bupload", re.I)
+
+
+def _in_upload_handler(unit: _Unit, call: ast.Call) -> bool:
+    """Is a file opened for writing inside a function that takes an upload (``request.files``, ``self.rfile``,
+    an ``UploadFile``)?"""
+    function = unit.function_of(call)
+    return function is not None and UPLOAD_WORDS.search(ast.unparse(function)) is not None
 
 
 def _folder(unit: _Unit, node: ast.AST, whole: bool = False) -> object | None:
