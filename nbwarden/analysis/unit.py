@@ -86,22 +86,39 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
     return _renamed(analysis, depth, earlier)
 
 
+RUN_MODULES = ("os.", "subprocess.", "pty.", "asyncio.", "pexpect.", "sh.", "get_ipython(")  # what runs programs
+
+
 def _from_earlier(tree: ast.AST, earlier: EarlierCells) -> dict[str, Any]:
-    """The values earlier cells left in the names this cell reads but never sets (``SRC`` decoded in cell 2,
-    ``opts`` spelled out in cell 3, both put on the argv of cell 4)."""
-    loaded: set[str] = set()
+    """The values earlier cells left in the names this cell hands to something that runs (directly, or through a
+    name it builds from them) but never sets: ``SRC`` decoded in cell 2 and ``opts`` spelled out in cell 3, both
+    put on the argv of cell 4."""
     stored: set[str] = set()
+    built: dict[str, set[str]] = {}  # a name the cell assigns -> the names its value reads
+    run_args: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (loaded if isinstance(node.ctx, ast.Load) else stored).add(node.id)
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            stored.add(node.id)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             stored.add(node.name)
         elif isinstance(node, ast.alias):
             stored.add((node.asname or node.name).split(".")[0])
         elif isinstance(node, ast.arg):
             stored.add(node.arg)
+        elif isinstance(node, ast.Assign):
+            reads = {n.id for n in ast.walk(node.value) if isinstance(n, ast.Name)}
+            for target in node.targets:
+                for n in ast.walk(target):
+                    if isinstance(n, ast.Name):
+                        built.setdefault(n.id, set()).update(reads)
+        elif isinstance(node, ast.Call) and ast.unparse(node.func).startswith(RUN_MODULES):
+            run_args.update(n.id for a in (*node.args, *(k.value for k in node.keywords))
+                            for n in ast.walk(a) if isinstance(n, ast.Name))
+    needed = set(run_args)
+    for _ in range(3):  # argv = ['aria2c'] + flags + [SRC]; flags = [... for k, v in opts.items()]
+        needed |= {r for name in needed for r in built.get(name, ())}
     values = {}
-    for name in sorted(loaded - stored)[:MAX_EARLIER_NAMES]:
+    for name in sorted(needed - stored)[:MAX_EARLIER_NAMES]:
         value = earlier.get(name)
         if value is not None:
             values[name] = value.copy() if isinstance(value, (list, dict)) else value  # the cell may change it

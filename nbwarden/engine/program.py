@@ -33,24 +33,29 @@ def linked_cells(cells: list[tuple[str, int | None]]) -> list[tuple[str, int | N
     wanted = [i for i, (source, _) in enumerate(cells) if behaviour.wanted(source.lower())]
     if not wanted:
         return []
+    chosen = set(wanted)
+    # a helper without the words, or a loop driving one, is taken from a small cell only: a notebook grown cell by
+    # cell; long cells of library-like code are read alone, as before
+    small = {i for i, (source, _) in enumerate(cells) if len(source) <= SMALL_CELL}
     defined: dict[str, int] = {}
     for i, (source, _) in enumerate(cells[:-1]):
-        for name in (*_DEFINES.findall(source), *_IMPORTS.findall(source)):
-            defined.setdefault(name, i)
+        if i in chosen or i in small:
+            for name in (*_DEFINES.findall(source), *_IMPORTS.findall(source)):
+                defined.setdefault(name, i)
     if not defined:
         return []
     uses = re.compile(r"\b(" + "|".join(map(re.escape, defined)) + r")\b")
-    chosen = set(wanted)
     keep: set[int] = set()
     for i in range(min(defined.values()) + 1, len(cells)):
-        # a cell with the words uses a helper (with them or not); or a loop drives a helper that has them
-        driver = i in chosen or _LOOP.search(cells[i][0]) is not None
+        driver = i in chosen or i in small and _LOOP.search(cells[i][0]) is not None
         for name in set(uses.findall(cells[i][0])) if driver else ():
-            if defined[name] < i and (i in chosen or defined[name] in chosen):
-                keep.update((defined[name], i))
+            d = defined[name]
+            if d < i and (i in chosen and d in chosen or {i, d} <= small and (i in chosen or d in chosen)):
+                keep.update((d, i))
     return [cells[i] for i in sorted(keep | _settings_of(cells, keep))]
 
 
+SMALL_CELL = 2048  # characters of a cell that may join a program without trigger words of its own
 _LOOP = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:for|while)\b", re.M)
 _ASSIGNS = re.compile(r"^([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=(?!=)", re.M)
 MAX_SETTINGS = 8  # earlier cells of settings joined to a program
@@ -64,8 +69,9 @@ def _settings_of(cells: list[tuple[str, int | None]], keep: set[int]) -> set[int
     first = min(keep)
     assigned: dict[str, int] = {}
     for i, (source, _) in enumerate(cells[:first]):
-        for name in _ASSIGNS.findall(source):
-            assigned[name] = i
+        if len(source) <= SMALL_CELL:
+            for name in _ASSIGNS.findall(source):
+                assigned[name] = i
     if not assigned:
         return set()
     uses = re.compile(r"\b(" + "|".join(map(re.escape, assigned)) + r")\b")
