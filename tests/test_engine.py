@@ -1,5 +1,6 @@
 """Engine mechanics, on a small private pack so the tests do not move with the public packs."""
 
+import base64
 import json
 import subprocess
 import sys
@@ -8,7 +9,7 @@ import textwrap
 import pytest
 
 from nbwarden import rules
-from nbwarden.engine import Engine, Memory
+from nbwarden.engine import Engine, Memory, Verdict
 
 PACK = """
 pack: testpack
@@ -680,6 +681,19 @@ def test_a_web_server_in_front_of_the_app_is_judged_by_the_app(tmp_path):
     assert verdict(front).action == "allow", verdict(front).to_dict()
 
 
+def notebook_verdict(cells: list[str]) -> Verdict:
+    """The verdict on cells checked as one notebook, in order."""
+    return Engine().check_units([(cell, "cell", i) for i, cell in enumerate(cells)])
+
+
+def flagged_as(verdict: Verdict, category: str) -> bool:
+    return verdict.action in ("warn", "block") and verdict.category == category
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
 # values that earlier cells set, read where a later cell runs something (the gate and a scan keep them alike)
 EARLIER_VALUE_CELLS = [
     "import base64\nSRC = base64.b64decode({src!r}).decode()",
@@ -694,11 +708,8 @@ EARLIER_VALUE_CELLS = [
     ("https://data.example.org/corpus.tar.gz", False),
 ])
 def test_a_later_cell_reads_the_values_earlier_cells_left(link, flagged):
-    import base64
-    src = base64.b64encode(link.encode()).decode()
-    units = [(cell.format(src=src), "cell", i) for i, cell in enumerate(EARLIER_VALUE_CELLS)]
-    verdict = Engine().check_units(units)
-    assert (verdict.action in ("warn", "block") and verdict.category == "torrent_p2p") == flagged, verdict.to_dict()
+    verdict = notebook_verdict([cell.format(src=b64(link)) for cell in EARLIER_VALUE_CELLS])
+    assert flagged_as(verdict, "torrent_p2p") == flagged, verdict.to_dict()
 
 
 # a flood whose target one cell sets, whose worker the next defines and whose tasks a third starts
@@ -714,11 +725,8 @@ SPREAD_FLOOD = [
 @pytest.mark.parametrize("target, flagged", [("https://shop.example.com/search?q=x", True),
                                              ("http://127.0.0.1:8000/health", False)])
 def test_a_flood_spread_over_cells_is_read_with_the_cell_that_sets_its_target(target, flagged):
-    import base64
-    enc = base64.b64encode(target.encode()).decode()
-    units = [(cell.format(target=enc), "cell", i) for i, cell in enumerate(SPREAD_FLOOD)]
-    verdict = Engine().check_units(units)
-    assert (verdict.action in ("warn", "block") and verdict.category == "dos_attack") == flagged, verdict.to_dict()
+    verdict = notebook_verdict([cell.format(target=b64(target)) for cell in SPREAD_FLOOD])
+    assert flagged_as(verdict, "dos_attack") == flagged, verdict.to_dict()
 
 
 # a helper whose loop count defaults to a few rounds, defined in one cell and called there or in the next
@@ -735,9 +743,8 @@ TIMED_HELPER = [
     ("", "latency(MIRRORS['b'])", False),
 ])
 def test_a_loop_counted_by_a_parameter_is_as_long_as_its_default_or_what_calls_pass(here, later, flagged):
-    units = [(cell.format(here=here, later=later), "cell", i) for i, cell in enumerate(TIMED_HELPER)]
-    verdict = Engine().check_units(units)
-    assert (verdict.action in ("warn", "block") and verdict.category == "dos_attack") == flagged, verdict.to_dict()
+    verdict = notebook_verdict([cell.format(here=here, later=later) for cell in TIMED_HELPER])
+    assert flagged_as(verdict, "dos_attack") == flagged, verdict.to_dict()
 
 
 # a decoder defined in one cell, a value decoded with it in the next, run in a third
@@ -750,10 +757,9 @@ DECODER_CELLS = [
 
 @pytest.mark.parametrize("tool, flagged", [("xmrig", True), ("nvidia-smi", False)])
 def test_a_decoder_from_an_earlier_cell_reads_a_later_cells_values(tool, flagged):
-    units = [(cell.format(tool=tool.encode().hex(), pool=b"pool.example.net:3333".hex()), "cell", i)
-             for i, cell in enumerate(DECODER_CELLS)]
-    verdict = Engine().check_units(units)
-    assert (verdict.action in ("warn", "block") and verdict.category == "crypto_mining") == flagged, verdict.to_dict()
+    pool = b"pool.example.net:3333".hex()
+    verdict = notebook_verdict([cell.format(tool=tool.encode().hex(), pool=pool) for cell in DECODER_CELLS])
+    assert flagged_as(verdict, "crypto_mining") == flagged, verdict.to_dict()
 
 
 # an archive tried with one guess in a helper cell (with the guesses' generator), the loop in the next cell
@@ -772,7 +778,5 @@ CRACKER_CELLS = [
     ("for name in zf.namelist():\n    print(name, try_pw(zf, name, SECRET))", False),
 ])
 def test_a_loop_that_drives_a_helper_from_an_earlier_cell_is_read_with_it(driver, flagged):
-    units = [(cell.replace("{driver}", driver), "cell", i) for i, cell in enumerate(CRACKER_CELLS)]
-    verdict = Engine().check_units(units)
-    assert (verdict.action in ("warn", "block") and verdict.category == "password_cracking") == flagged, \
-        verdict.to_dict()
+    verdict = notebook_verdict([cell.replace("{driver}", driver) for cell in CRACKER_CELLS])
+    assert flagged_as(verdict, "password_cracking") == flagged, verdict.to_dict()
