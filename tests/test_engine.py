@@ -9,7 +9,7 @@ import textwrap
 import pytest
 
 from nbwarden import rules
-from nbwarden.engine import Engine, Memory, Verdict
+from nbwarden.engine import Engine, Memory
 
 PACK = """
 pack: testpack
@@ -681,15 +681,6 @@ def test_a_web_server_in_front_of_the_app_is_judged_by_the_app(tmp_path):
     assert verdict(front).action == "allow", verdict(front).to_dict()
 
 
-def notebook_verdict(cells: list[str]) -> Verdict:
-    """The verdict on cells checked as one notebook, in order."""
-    return Engine().check_units([(cell, "cell", i) for i, cell in enumerate(cells)])
-
-
-def flagged_as(verdict: Verdict, category: str) -> bool:
-    return verdict.action in ("warn", "block") and verdict.category == category
-
-
 def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
@@ -703,15 +694,6 @@ EARLIER_VALUE_CELLS = [
 ]
 
 
-@pytest.mark.parametrize("link, flagged", [
-    ("magnet:?xt=urn:btih:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c&dn=data", True),
-    ("https://data.example.org/corpus.tar.gz", False),
-])
-def test_a_later_cell_reads_the_values_earlier_cells_left(link, flagged):
-    verdict = notebook_verdict([cell.format(src=b64(link)) for cell in EARLIER_VALUE_CELLS])
-    assert flagged_as(verdict, "torrent_p2p") == flagged, verdict.to_dict()
-
-
 # a flood whose target one cell sets, whose worker the next defines and whose tasks a third starts
 SPREAD_FLOOD = [
     "import asyncio, aiohttp, base64\nURL = base64.b64decode({target!r}).decode()\nCONC = 2 ** 11",
@@ -720,13 +702,6 @@ SPREAD_FLOOD = [
     "async def main():\n    async with aiohttp.ClientSession() as s:\n"
     "        await asyncio.gather(*(worker(s, 500) for _ in range(CONC)))\nawait main()",
 ]
-
-
-@pytest.mark.parametrize("target, flagged", [("https://shop.example.com/search?q=x", True),
-                                             ("http://127.0.0.1:8000/health", False)])
-def test_a_flood_spread_over_cells_is_read_with_the_cell_that_sets_its_target(target, flagged):
-    verdict = notebook_verdict([cell.format(target=b64(target)) for cell in SPREAD_FLOOD])
-    assert flagged_as(verdict, "dos_attack") == flagged, verdict.to_dict()
 
 
 # a helper whose loop count defaults to a few rounds, defined in one cell and called there or in the next
@@ -738,28 +713,12 @@ TIMED_HELPER = [
 ]
 
 
-@pytest.mark.parametrize("here, later, flagged", [
-    ("latency(MIRRORS['b'], n=10 ** 7)", "'done'", True),
-    ("", "latency(MIRRORS['b'])", False),
-])
-def test_a_loop_counted_by_a_parameter_is_as_long_as_its_default_or_what_calls_pass(here, later, flagged):
-    verdict = notebook_verdict([cell.format(here=here, later=later) for cell in TIMED_HELPER])
-    assert flagged_as(verdict, "dos_attack") == flagged, verdict.to_dict()
-
-
 # a decoder defined in one cell, a value decoded with it in the next, run in a third
 DECODER_CELLS = [
     "def unhex(h):\n    return bytes.fromhex(h).decode()",
     "TOOL = unhex({tool!r})\nPOOL = unhex({pool!r})",
     "import subprocess\nsubprocess.Popen([TOOL, '-o', POOL, '-u', 'W'])",
 ]
-
-
-@pytest.mark.parametrize("tool, flagged", [("xmrig", True), ("nvidia-smi", False)])
-def test_a_decoder_from_an_earlier_cell_reads_a_later_cells_values(tool, flagged):
-    pool = b"pool.example.net:3333".hex()
-    verdict = notebook_verdict([cell.format(tool=tool.encode().hex(), pool=pool) for cell in DECODER_CELLS])
-    assert flagged_as(verdict, "crypto_mining") == flagged, verdict.to_dict()
 
 
 # an archive tried with one guess in a helper cell (with the guesses' generator), the loop in the next cell
@@ -773,10 +732,35 @@ CRACKER_CELLS = [
 ]
 
 
-@pytest.mark.parametrize("driver, flagged", [
-    ("for i, pw in enumerate(candidates(6)):\n    if try_pw(zf, member, pw):\n        print(pw, i)\n        break", True),
-    ("for name in zf.namelist():\n    print(name, try_pw(zf, name, SECRET))", False),
-])
-def test_a_loop_that_drives_a_helper_from_an_earlier_cell_is_read_with_it(driver, flagged):
-    verdict = notebook_verdict([cell.replace("{driver}", driver) for cell in CRACKER_CELLS])
-    assert flagged_as(verdict, "password_cracking") == flagged, verdict.to_dict()
+# (what the notebook does, its cells, the category, the values filled in, flagged): each case with its look-alike
+ACROSS_CELLS = [
+    ("a magnet decoded in one cell, options in another, the client run in a third", EARLIER_VALUE_CELLS,
+     "torrent_p2p", {"src": b64("magnet:?xt=urn:btih:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c&dn=data")}, True),
+    ("the same cells fetching a file over https", EARLIER_VALUE_CELLS,
+     "torrent_p2p", {"src": b64("https://data.example.org/corpus.tar.gz")}, False),
+    ("a flood's target, worker and tasks in three cells", SPREAD_FLOOD,
+     "dos_attack", {"target": b64("https://shop.example.com/search?q=x")}, True),
+    ("the same cells aimed at this machine", SPREAD_FLOOD, "dos_attack", {"target": b64("http://127.0.0.1:8000/health")},
+     False),
+    ("a helper counted by a parameter, called with ten million", TIMED_HELPER,
+     "dos_attack", {"here": "latency(MIRRORS['b'], n=10 ** 7)", "later": "'done'"}, True),
+    ("the helper called with its default of 3 in the next cell", TIMED_HELPER,
+     "dos_attack", {"here": "", "later": "latency(MIRRORS['b'])"}, False),
+    ("a decoder from an earlier cell naming a miner", DECODER_CELLS,
+     "crypto_mining", {"tool": b"xmrig".hex(), "pool": b"pool.example.net:3333".hex()}, True),
+    ("the decoder naming nvidia-smi", DECODER_CELLS,
+     "crypto_mining", {"tool": b"nvidia-smi".hex(), "pool": b"pool.example.net:3333".hex()}, False),
+    ("a loop driving an earlier cell's archive try over generated guesses", CRACKER_CELLS, "password_cracking",
+     {"driver": "for i, pw in enumerate(candidates(6)):\n    if try_pw(zf, member, pw):\n        print(pw, i)\n"
+                "        break"}, True),
+    ("the try with the password a person typed", CRACKER_CELLS, "password_cracking",
+     {"driver": "for name in zf.namelist():\n    print(name, try_pw(zf, name, SECRET))"}, False),
+]
+
+
+@pytest.mark.parametrize("what, cells, category, values, flagged", ACROSS_CELLS, ids=[c[0] for c in ACROSS_CELLS])
+def test_notebooks_are_read_across_cells(what, cells, category, values, flagged):
+    """A notebook checked as a file, cell by cell: values, helpers and loops that
+    earlier cells left are read where a later cell uses them."""
+    verdict = Engine().check_units([(cell.format(**values), "cell", i) for i, cell in enumerate(cells)])
+    assert (verdict.action in ("warn", "block") and verdict.category == category) == flagged, verdict.to_dict()

@@ -11,13 +11,6 @@ from .nesting import _writefile
 
 CELL_MAGIC_SHELL = {"bash", "sh", "system", "!", "script"}
 CELL_MAGIC_PYTHON = {"python", "python3", "capture", "time", "timeit", "prun", "debug", "pypy"}
-def script_language(args: str) -> str | None:
-    """What ``%%script <args>`` runs its body with: "shell" (bash, sh), "python" (python3, python3.11), or None."""
-    words = args.split()
-    program = shell.program_name(words[0]) if words else ""
-    return "shell" if program in shell.SHELLS else "python" if shell.PYTHONS.match(program) else None
-
-
 CELL_MAGIC_INERT = {"html", "javascript", "js", "markdown", "latex", "svg", "md"}
 LINE_MAGIC_SHELL = {"sx", "system", "sc"}
 MAGIC_LINE = re.compile(r"^[ \t]*(?:[!%]|sudo[ \t])|=[ \t]*(?:!|%sx|%system)", re.M)
@@ -25,6 +18,13 @@ MAGIC_LINE = re.compile(r"^[ \t]*(?:[!%]|sudo[ \t])|=[ \t]*(?:!|%sx|%system)", r
 # shell line it was meant to be (a notebook kept as a list of commands for a terminal)
 PASTED_SUDO = re.compile(r"sudo[ \t]+(?!(?:and|or|in|is|not|if|else|for|async|await)\b)[\w./-]")
 ASSIGN_SHELL = re.compile(r"^(\s*)([\w., ]+?)\s*=\s*(!|%sx\b|%system\b)\s*(.*)$")
+
+
+def script_language(args: str) -> str | None:
+    """What ``%%script <args>`` runs its body with: "shell" (bash, sh), "python" (python3, python3.11), or None."""
+    words = args.split()
+    program = shell.program_name(words[0]) if words else ""
+    return "shell" if program in shell.SHELLS else "python" if shell.PYTHONS.match(program) else None
 
 
 def shell_assignment(text: str) -> re.Match | None:

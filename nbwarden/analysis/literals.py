@@ -84,8 +84,9 @@ def on_its_looks(value: str, keys: tuple[bytes, ...] = ()) -> tuple[str | None, 
             raw, packer = unpacked(base64.b32decode(compact))
         except (binascii.Error, ValueError):
             raw, packer = b"", None
-        if printable(raw) is not None:
-            decoded, method = printable(raw), "base32" + (f"+{packer}" if packer else "")
+        text = printable(raw)
+        if text is not None:
+            decoded, method = text, "base32" + (f"+{packer}" if packer else "")
     return decoded, method
 
 

@@ -194,6 +194,7 @@ def _served(unit: _Unit) -> dict[str, int]:
 
 
 SERVED_FROM = frozenset({"send_from_directory", "FileResponse", "send_file", "StaticFiles", "static"})
+FOLDER_SERVERS = frozenset({"send_from_directory", "StaticFiles", "static"})  # their first argument is the folder
 
 
 def _library(unit: _Unit) -> int | None:
@@ -215,8 +216,8 @@ def _library(unit: _Unit) -> int | None:
                 written.add(folder)
             elif folder is not None:  # read inside a handler: a file handed out
                 served.setdefault(folder, call.lineno)
-        elif short in SERVED_FROM and call.args:
-            folder = _folder(unit, call.args[0], whole=short in {"send_from_directory", "StaticFiles", "static"})
+        elif short in SERVED_FROM:
+            folder = _served_folder(unit, call, short)
             if folder is not None:
                 served.setdefault(folder, call.lineno)
         elif short in STORING | {"imwrite", "makedirs"} and call.args:
@@ -240,10 +241,8 @@ def _portal(unit: _Unit) -> int | None:
             folder = _folder(unit, call.args[1] if short == "copyfileobj" and len(call.args) > 1 else call.args[0])
             if folder is not None:
                 kept.add(folder)
-        elif short in SERVED_FROM and (call.args or call.keywords):
-            given = call.args[0] if call.args else unit.keyword(call, "directory", "path")
-            folder = _folder(unit, given, whole=short in {"send_from_directory", "StaticFiles", "static"}) \
-                if given is not None else None
+        elif short in SERVED_FROM:
+            folder = _served_folder(unit, call, short)
             if folder is not None:
                 served.setdefault(folder, call.lineno)
     common = kept & served.keys()
@@ -277,6 +276,13 @@ def _in_upload_handler(unit: _Unit, call: ast.Call) -> bool:
     an ``UploadFile``)?"""
     function = unit.function_of(call)
     return function is not None and UPLOAD_WORDS.search(ast.unparse(function)) is not None
+
+
+def _served_folder(unit: _Unit, call: ast.Call, short: str) -> object | None:
+    """The folder a file-serving call hands files out of (``send_from_directory(UP, n)``, ``StaticFiles(
+    directory=LIB)``, ``FileResponse(join(LIB, n))``), as a :func:`_folder` key."""
+    given = call.args[0] if call.args else unit.keyword(call, "directory", "path")
+    return _folder(unit, given, whole=short in FOLDER_SERVERS) if given is not None else None
 
 
 def _folder(unit: _Unit, node: ast.AST, whole: bool = False) -> object | None:
