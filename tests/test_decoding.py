@@ -693,9 +693,10 @@ def test_wrappers_of_ordinary_commands_and_look_alikes_are_allowed(engine, cell)
     "d = lambda: 1\nimport os\nos.system(d(1, 2, 3) + getattr(os, d)(vars()[None]))",
 ])
 def test_folding_work_is_bounded(engine, cell):
-    start = time.perf_counter()
+    # CPU time, not wall-clock: a loaded machine must not fail this; each case takes well under a second here
+    start = time.process_time()
     verdict = engine.check_code(cell)
-    assert time.perf_counter() - start < 5
+    assert time.process_time() - start < 5
     assert not verdict.error
 
 

@@ -42,6 +42,11 @@ ARRAY_VIEWS = frozenset({"iloc", "loc", "values", "array"})  # a Series' or an a
 PARTIAL_ARG = "partial_arg_"  # the one further argument a partial of a named function is given
 
 
+def _key(value: Any) -> Any:
+    """A hashable stand-in for an argument: the value itself, or its identity when it is a list or a table."""
+    return value if isinstance(value, (str, bytes, int, float)) else id(value)
+
+
 def _instance(node: ast.AST) -> bool:
     """``self``, ``cls``, ``Job()``, ``(j := Job())`` or a class itself (``Job.argv()``, a classmethod): a
     receiver whose method the folder may apply."""
@@ -77,6 +82,7 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
         self.exhausted = False  # a cap was hit: some values are unknown
         self.properties: set[str] = set()  # names of the cell's @property methods (self.argv folds their body)
         self.classes: dict[str, _Class] = {}  # the cell's classes whose objects the folder can use (callables)
+        self.active: set[tuple[int, tuple[Any, ...]]] = set()  # calls being folded now (a body and its arguments)
 
     def fold(self, node: ast.AST, depth: int = 0) -> Any:
         if depth == 0:
@@ -366,8 +372,15 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
             return None
         if any(bound.get(p) is None for p in names):
             return None
-        with self.bound({p: bound[p] for p in names}):
-            result = self.fold(function.body, depth + 1)
+        call = (id(function.body), tuple(_key(bound[p]) for p in names))
+        if call in self.active:  # f = lambda s: f(s) + f(s): the call needs itself, Python would never return
+            return None
+        self.active.add(call)
+        try:
+            with self.bound({p: bound[p] for p in names}):
+                result = self.fold(function.body, depth + 1)
+        finally:
+            self.active.discard(call)
         if isinstance(result, _Function):  # lambda k: (lambda data: ... k ...): the inner one keeps k
             kept = {p: ast.Constant(bound[p]) for p in names
                     if p not in result.params and isinstance(bound[p], (str, bytes, int, float))}
