@@ -762,5 +762,12 @@ ACROSS_CELLS = [
 def test_notebooks_are_read_across_cells(what, cells, category, values, flagged):
     """A notebook checked as a file, cell by cell: values, helpers and loops that
     earlier cells left are read where a later cell uses them."""
-    verdict = Engine().check_units([(cell.format(**values), "cell", i) for i, cell in enumerate(cells)])
+    engine = Engine()
+    cells = [cell.format(**values) for cell in cells]
+    verdict = engine.check_units([(cell, "cell", i) for i, cell in enumerate(cells)])
     assert (verdict.action in ("warn", "block") and verdict.category == category) == flagged, verdict.to_dict()
+    memory = Memory()  # the gate, cell by cell: some cell is stopped
+    verdicts = [engine.check_code(cell, cell=i, memory=memory) for i, cell in enumerate(cells)]
+    assert any(v.action in ("warn", "block") and v.category == category for v in verdicts) == flagged
+    # a harmless loop run next is not stopped again for the cells before it
+    assert engine.check_code("for i in range(3):\n    print(i)", cell=len(cells), memory=memory).action == "allow"

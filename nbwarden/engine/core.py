@@ -22,7 +22,7 @@ from .args import _arg_lists
 from .files import packer, read_budgeted
 from .matching import _FactMatching
 from .memory import Memory
-from .program import shapes_across_cells
+from .program import may_drive, shapes_across_cells
 from .refs import _TRIGGER, UNLESS, _GlobSet, _Match, _Ref
 from .text import (
     _command_position,
@@ -292,11 +292,13 @@ class Engine(_FactMatching):
                     matches += self._word_matches([(source, kind, cell)], errors)
                 return self._verdict(self._findings(matches), notes, errors)
             memory.next_cell()
-            wanted = kind == "cell" and behaviour.wanted(source.lower())  # a shape this cell completes with earlier ones
+            # a shape this cell completes with earlier ones: it has the shape's words, or it is a loop that may
+            # drive an earlier cell's helper
+            wanted = kind == "cell" and (behaviour.wanted(source.lower()) or may_drive(source))
             if wanted or kind == "cell" and woke:
                 window = [(e.source, e.cell) for e in memory.earlier.entries[-memory.window:]]
                 if wanted:
-                    matches += self._across_cells([*window, (source, cell)], matches, errors)
+                    matches += self._across_cells([*window, (source, cell)], matches, errors, current=True)
                 if woke:  # the cells so far as one program; only when this cell's words weigh in
                     matches += self._word_matches([*((s, kind, c) for s, c in window), (source, kind, cell)], errors,
                                                   current=True, cache=memory.word_sets)
@@ -472,13 +474,14 @@ class Engine(_FactMatching):
             findings = []
         return self._verdict(findings, notes, errors)
 
-    def _across_cells(self, cells: list[tuple[str, int | None]], matches: list[_Match], errors: list[str]
-                      ) -> list[_Match]:
-        """Shapes of the cells read as one program (:mod:`.program`), for rules that no cell matched alone."""
+    def _across_cells(self, cells: list[tuple[str, int | None]], matches: list[_Match], errors: list[str],
+                      current: bool = False) -> list[_Match]:
+        """Shapes of the cells read as one program (:mod:`.program`), for rules that no cell matched alone;
+        ``current``: only the links the last cell makes (the gate)."""
         if not self._behaviour_refs or len(cells) < 2:
             return []
         try:
-            facts = shapes_across_cells(cells)
+            facts = shapes_across_cells(cells, current)
         except Exception as exc:  # noqa: BLE001 - the per-cell reading stands
             errors.append(_failure(exc, "the cells read as one program"))
             return []

@@ -24,12 +24,13 @@ _IMPORTS = re.compile(r"^[ \t]*(?:import[ \t]+(?:\w+[ \t]*,[ \t]*)*|from[ \t]+)(
                       "|".join(behaviour.SHAPE_MODULES) + r")\b", re.M)
 
 
-def linked_cells(cells: list[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
+def linked_cells(cells: list[tuple[str, int | None]], current: bool = False) -> list[tuple[str, int | None]]:
     """The cells worth reading together: a cell with a shape's trigger words and the earlier cells that define a
     function or class it uses or import a module a shape asks about (pyautogui, scapy); a loop in a cell without
     the words that drives such a helper that has them (a cracker's try in one cell, its loop in the next); and
     the earlier cells that set names they read (:func:`_settings_of`).  Most notebooks have none, and cost
-    nothing more."""
+    nothing more.  With ``current`` (the gate: the last cell is about to run), only the links that cell makes:
+    a harmless cell run after a flagged pair is not flagged for it again."""
     wanted = [i for i, (source, _) in enumerate(cells) if behaviour.wanted(source.lower())]
     if not wanted:
         return []
@@ -45,13 +46,24 @@ def linked_cells(cells: list[tuple[str, int | None]]) -> list[tuple[str, int | N
     if not defined:
         return []
     uses = re.compile(r"\b(" + "|".join(map(re.escape, defined)) + r")\b")
-    keep: set[int] = set()
+    links: dict[int, set[int]] = {}  # a cell -> the earlier cells whose helpers it uses
     for i in range(min(defined.values()) + 1, len(cells)):
         driver = i in chosen or i in small and _LOOP.search(cells[i][0]) is not None
         for name in set(uses.findall(cells[i][0])) if driver else ():
             d = defined[name]
             if d < i and (i in chosen and d in chosen or {i, d} <= small and (i in chosen or d in chosen)):
-                keep.update((d, i))
+                links.setdefault(i, set()).add(d)
+    if current:  # the last cell and the cells it reaches through the helpers it uses, and theirs
+        keep, todo = set(), [len(cells) - 1]
+        while todo:
+            for d in links.get(todo.pop(), ()):
+                if d not in keep:
+                    keep.add(d)
+                    todo.append(d)
+        if keep:
+            keep.add(len(cells) - 1)
+    else:
+        keep = {c for i, ds in links.items() for c in (i, *ds)}
     return [cells[i] for i in sorted(keep | _settings_of(cells, keep))]
 
 
@@ -59,6 +71,12 @@ SMALL_CELL = 2048  # characters of a cell that may join a program without trigge
 _LOOP = re.compile(r"^[ \t]*(?:async[ \t]+)?(?:for|while)\b", re.M)
 _ASSIGNS = re.compile(r"^([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=(?!=)", re.M)
 MAX_SETTINGS = 8  # earlier cells of settings joined to a program
+
+
+def may_drive(source: str) -> bool:
+    """Could this cell, without a shape's words, be the loop that drives an earlier cell's helper?  The gate
+    reads the cells as one program for such a cell too (a cracker's try in one cell, its loop in the next)."""
+    return len(source) <= SMALL_CELL and _LOOP.search(source) is not None
 
 
 def _settings_of(cells: list[tuple[str, int | None]], keep: set[int]) -> set[int]:
@@ -79,10 +97,11 @@ def _settings_of(cells: list[tuple[str, int | None]], keep: set[int]) -> set[int
     return set(sorted(settings)[-MAX_SETTINGS:])
 
 
-def shapes_across_cells(cells: Iterable[tuple[str, int | None]]) -> list[tuple[int | None, an.Fact]]:
+def shapes_across_cells(cells: Iterable[tuple[str, int | None]], current: bool = False
+                        ) -> list[tuple[int | None, an.Fact]]:
     """Behaviour facts of the cells read as one program, each with the cell it belongs to and its line there.
     ``cells``: (source, cell number) in the order they ran; only :func:`linked_cells` of them are read."""
-    cells = linked_cells(list(cells)[-MAX_CELLS:])
+    cells = linked_cells(list(cells)[-MAX_CELLS:], current)
     if not cells:
         return []
     pieces: list[str] = []
