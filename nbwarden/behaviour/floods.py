@@ -221,6 +221,8 @@ def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
         hosts = re.findall(r"localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+", unit.text(target, follow=2).lower())
         if hosts and all(h.startswith((*LOCAL_HOSTS, "0.0.0.0")) for h in hosts):
             return False  # every address the packet or request names is this machine
+    if value is None and isinstance(target, ast.Attribute) and _attribute_local(unit, target.attr):
+        return False  # cfg.url with a dataclass field url = "http://127.0.0.1:8000/" and no other value given
     function = unit.function_of(at)
     if value is None and any(_callers_pass_local(unit, f, _names(target)) for f in unit.ancestors(at)
                              if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))):
@@ -303,6 +305,37 @@ def _queued(unit: _Unit, name: str) -> bool:
                for a in unit.names_bound_to.get(name, ()))
 
 
+def _attribute_local(unit: _Unit, attr: str) -> bool:
+    """Is every value the cell gives an attribute of this name this machine's address, and is there one: a class
+    field's default (``url: str = ...``), ``self.url = ...``, a keyword ``url=...`` of a call?"""
+    given: list[ast.AST] = [v for c in unit.classes for stmt in c.body
+                            if (v := _field_default(stmt, attr)) is not None]
+    given += [n.value for n in ast.walk(unit.tree) if isinstance(n, ast.Assign) and any(
+        isinstance(t, ast.Attribute) and t.attr == attr for t in n.targets)]
+    given += [k.value for call in unit.calls for k in call.keywords if k.arg == attr]
+    if not given:
+        return False
+    for node in given:
+        value = unit.value(node)
+        text = value.decode("latin-1") if isinstance(value, bytes) else value
+        if not isinstance(text, str) or not _local_text(text):
+            return False
+    return True
+
+
+def _field_default(stmt: ast.stmt, attr: str) -> ast.AST | None:
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == attr:
+        return stmt.value
+    if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == attr for t in stmt.targets):
+        return stmt.value
+    return None
+
+
+def _local_text(text: str) -> bool:
+    """Does an address or URL name this machine?"""
+    return re.sub(r"^[a-z]+://", "", text.lower()).startswith((*LOCAL_HOSTS, "0.0.0.0"))
+
+
 def _callers_pass_local(unit: _Unit, function: ast.AST, names: set[str]) -> bool:
     """Is a parameter among ``names`` given this machine's address by every call of the function, and is there at
     least one such call?"""
@@ -312,8 +345,7 @@ def _callers_pass_local(unit: _Unit, function: ast.AST, names: set[str]) -> bool
     for node in values:
         value = unit.value(node) if node is not None else None
         text = value.decode("latin-1") if isinstance(value, bytes) else value
-        if not isinstance(text, str) or not re.sub(r"^[a-z]+://", "", text.lower()).startswith(
-                (*LOCAL_HOSTS, "0.0.0.0")):
+        if not isinstance(text, str) or not _local_text(text):
             return False
     return True
 
