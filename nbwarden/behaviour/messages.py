@@ -200,6 +200,8 @@ def _mail_recipient(unit: _Unit, call: ast.Call, short: str) -> ast.AST | None:
 def _mail_storm(unit: _Unit, call: ast.Call, target: ast.AST | None) -> Found | None:
     """A mail send (:func:`_mail_recipient`) repeated with the same recipient: a newsletter loops over its
     recipients, a retry stops, and a report sent every hour or more is paced; a bomber does none of these."""
+    if isinstance(target, (ast.List, ast.Tuple)) and len(target.elts) == 1:
+        target = target.elts[0]  # sendmail(me, [victim], msg): a list of one recipient is that recipient
     known = unit.value(target) if target is not None else None  # os.environ['BT'] set earlier: the address itself
     if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self":
         name = f"self.{target.attr}"  # the instance's one target, the same at every call of the method

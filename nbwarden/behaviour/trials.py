@@ -329,11 +329,7 @@ def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
     """Does iterating ``expr`` give password candidates (file lines, a brute-force product, a PIN range)?"""
     if depth > 3:
         return False
-    typed = expr
-    while isinstance(typed, ast.Call) and isinstance(typed.func, ast.Attribute) and \
-            isinstance(typed.func.value, ast.Call) and typed.func.attr in {"encode", "strip", "rstrip", "lower"}:
-        typed = typed.func.value  # getpass.getpass(...).encode()
-    if isinstance(typed, ast.Call) and unit.name(typed).rsplit(".", 1)[-1] in TYPED_BY_A_PERSON:
+    if _typed(unit, expr):
         return False  # getpass.getpass() or input(): one person typing a password, not a list of candidates
     if isinstance(expr, (ast.List, ast.Tuple, ast.Set)) and len(expr.elts) < 3 and \
             not any(isinstance(e, ast.Starred) for e in expr.elts):
@@ -371,6 +367,20 @@ def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
                 (_charset(node.value) or len(node.value) < 200 and WORDLIST_FILE.search(node.value)
                  and not BARE_PASSWORD.fullmatch(node.value)):
             return True  # charlist = 'abc...XYZ0123...' (candidates built by hand), or a word list's file name
+    return False
+
+
+def _typed(unit: _Unit, expr: ast.AST) -> bool:
+    """Is the value what a person types (``input(...)``, ``str(input(...)).lower().strip()``,
+    ``getpass.getpass().encode()``)?"""
+    while isinstance(expr, ast.Call):
+        if isinstance(expr.func, ast.Attribute) and isinstance(expr.func.value, ast.Call) and \
+                expr.func.attr in {"encode", "strip", "rstrip", "lstrip", "lower", "upper", "casefold"}:
+            expr = expr.func.value
+        elif isinstance(expr.func, ast.Name) and expr.func.id in {"str", "bytes"} and len(expr.args) == 1:
+            expr = expr.args[0]
+        else:
+            return unit.name(expr).rsplit(".", 1)[-1] in TYPED_BY_A_PERSON
     return False
 
 
@@ -441,6 +451,8 @@ def _driven_loop(unit: _Unit, node: ast.AST, used: set[str]) -> ast.AST | None:
     for loop in unit.loops_around(node):
         if not any(_word_source(unit, it) for it in _loop_iters(loop)) and not isinstance(loop, ast.While):
             continue
+        if _waits_for_a_person(unit, loop):
+            continue  # a menu or a login prompt asked again each round: paced by whoever types
         seeds = _loop_targets(loop)
         if isinstance(loop, ast.While):  # while True: pw = next(gen) / f.readline() / generate()
             seeds = {n for a in ast.walk(loop) if isinstance(a, ast.Assign) and isinstance(a.value, ast.Call)
@@ -450,6 +462,12 @@ def _driven_loop(unit: _Unit, node: ast.AST, used: set[str]) -> ast.AST | None:
         if _derived(unit, function or unit.tree, seeds) & used:
             return loop
     return None
+
+
+def _waits_for_a_person(unit: _Unit, loop: ast.AST) -> bool:
+    """Does each round of the loop ask a person for something (``input()``, ``getpass()``) in its own body?"""
+    return any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in TYPED_BY_A_PERSON
+               for stmt in loop.body for n in ast.walk(stmt))
 
 
 def _queued_words(unit: _Unit, call: ast.Call) -> bool:

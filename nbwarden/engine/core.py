@@ -8,6 +8,7 @@ import itertools
 import logging
 import re
 import traceback
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -55,6 +56,9 @@ except ImportError:  # pragma: no cover - exercised only where google-re2 is abs
 log = logging.getLogger("nbwarden.engine")
 REGEX_MATCHES_PER_UNIT = 4
 _RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
+# letters Python reads as ASCII in names (full-width ｏｓ, mathematical 𝐨𝐬): the prefilter reads such a text as
+# Python does (NFKC), and the analysis then reads it whole
+_COMPAT_LETTERS = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\U0001d400-\U0001d7ff]")
 
 
 # RE2's default memory budget (8 MB) is too small for the DFA of a bounded gap (``.{0,1000}?``) on a long
@@ -623,6 +627,11 @@ class Engine(_FactMatching):
         hits, gates, wakes = self._scan(low)
         indices = self._regex_indices(source, gates) if self._regexes else []
         launch = earlier is not None and (earlier.cwd and _RUNS_SCRIPT.search(low) or _runs_renamed(low, earlier.renamed))
+        compat = False  # woken only by the text read as Python reads its names: analysed whole
+        if _COMPAT_LETTERS.search(source) and not wakes:
+            nf_hits, _, wakes = self._scan(unicodedata.normalize("NFKC", source).lower())  # ｓｕｂｐｒｏｃｅｓｓ
+            compat = bool(nf_hits or wakes)
+            launch = launch or compat
         if not hits and not indices and not launch:
             # (a script run where an earlier cell moved to, e.g. `%cd roop`, or a program an earlier cell renamed,
             # is looked at)
@@ -641,7 +650,7 @@ class Engine(_FactMatching):
             starts = _line_starts(low)
             located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
             focus = {line for _, line, _, _, _ in located} | {line for _, line, _, _ in regex_hits}
-            unit = an.analyze(source, kind, focus=focus, earlier=earlier)
+            unit = an.analyze(source, kind, focus=None if compat else focus, earlier=earlier)
             matches = self._match(unit, low, cell, located, regex_hits)
             whole = False
             if any(self._anchors(m) for m in matches):
