@@ -36,7 +36,9 @@ from nbwarden.rules import CATEGORIES  # noqa: E402
 from nbwarden.sources import SourceError, units_of_file  # noqa: E402
 
 FLAGGED = {"warn", "block"}
-CLASSES = ("none", *sorted(CATEGORIES))  # the order the model file records; the engine reads it from there
+# the order the model file records (the engine reads it from there): the labelled categories only, since no
+# reference is labelled obscured_code (hiding is a rule of its own, not an activity the set measures)
+CLASSES = ("none", *sorted(c for c in CATEGORIES if c != "obscured_code"))
 
 
 def documents(refs_dir: Path, data_dir: Path) -> list[dict]:
@@ -84,10 +86,15 @@ def cross_validate(docs: list[dict], c: float, min_repos: int, thresholds: list[
     judged: list[tuple[float, str]] = [(0.0, "none")] * len(docs)  # (1 - P(none), the likeliest category)
     for train, held in GroupKFold(5).split(docs, groups=[d["repo"] for d in docs]):
         vec, model = fit([docs[i] for i in train], c, min_repos)
-        proba = model.predict_proba(vec.transform([docs[i]["words"] for i in held]))
+        given = model.predict_proba(vec.transform([docs[i]["words"] for i in held]))
+        # a fold may lack a class (a category from few repositories): its column is 0, not a shifted neighbour's
+        proba = [[0.0] * len(CLASSES) for _ in held]
+        for column, k in enumerate(model.classes_):
+            for row in range(len(held)):
+                proba[row][k] = float(given[row][column])
         for row, i in enumerate(held):
             best = max(range(1, len(CLASSES)), key=lambda k: proba[row][k])
-            judged[i] = (1.0 - float(proba[row][0]), CLASSES[best])
+            judged[i] = (1.0 - proba[row][0], CLASSES[best])
     totals = collections.Counter(d["kind"] for d in docs)
     added: dict[tuple[str, float], collections.Counter] = {}
     print(f"dev, five folds grouped by repository (C={c}); rules alone flag "
