@@ -1528,6 +1528,8 @@ def test_a_shape_split_over_cells_is_read_as_one_program(engine, name, category,
     (["python", "run.py", "-s", "face.jpg", "-t", "clip.mp4", "-o", "out.mp4"], "args/face-onto-video"),
     (["python3", "inference.py", "--src_path", "me.wav", "--trg_path", "speaker_b.wav"], "args/voice-onto-voice"),
     (["python", "convert.py", "--source=lecture.wav", "--reference=them.flac"], "args/voice-onto-voice"),
+    (["python", "svc_convert.py", "-m", "logs/44k/G_12000.pth", "-i", "lecture.wav", "-o", "sung.wav"],
+     "args/voice-onto-voice"),
     (["$R-cli", "-w", "/content/dl", "magnet:?xt=urn:btih:" + "ab" * 20], "args/magnet-to-client"),
     (["python3", "fetch.py", "--out", "/content", "'magnet:?xt=urn:btih:" + "ab" * 20 + "&dn=x'"], "args/magnet-to-client"),
 ])
@@ -1541,6 +1543,7 @@ def test_argument_shapes_of_a_command(argv, shape):
     ["python", "eval_pesq.py", "--ref", "clean.wav", "--deg", "noisy.wav"],  # a metric: no source
     ["python", "vc.py", "--source", "a.wav", "--target", "a.wav"],  # one recording onto itself
     ["python", "separate.py", "-s", "mix.wav", "-o", "stems/"],  # one recording in, stems out
+    ["python", "tts.py", "-m", "logs/G_12000.pth", "--text", "good morning"],  # speech from text, no recording
     ["ffmpeg", "-i", "me.wav", "-t", "10", "them.wav"],  # not a Python script
     ["echo", "magnet:?xt=urn:btih:" + "ab" * 20],  # a link printed
     ["python", "parse_magnet.py", "magnet:?xt=urn:btih:" + "ab" * 20],  # a link parsed

@@ -12,8 +12,10 @@ quoted inside a string or a comment is never read: only what runs.
 ``args/voice-onto-voice``
     a Python script given a recording as its source and another recording as the target or reference voice
     (``infer.py --src_path me.wav --trg_path them.wav``): the command line of voice-conversion research code, which
-    rarely names a known tool.  A metric that compares a reference with a degraded or synthesised file
-    (``--ref a.wav --deg b.wav``) names neither side a source.
+    rarely names a known tool; or a recording handed to a script with a VITS-family singer's or speaker's
+    generator checkpoint (``-m logs/44k/G_30400.pth -v song.wav``, what so-vits-svc trains): the recording comes out
+    in that voice.  A metric that compares a reference with a degraded or synthesised file (``--ref a.wav --deg
+    b.wav``) names neither side a source, and speech synthesised from text with such a checkpoint gives no recording.
 ``args/magnet-to-client``
     a magnet link handed to a program that is not a known printer or parser of links (``echo``, ``grep``,
     ``parse-torrent``, a Python script named for parsing): only a BitTorrent or eD2k client takes one, under any
@@ -40,6 +42,7 @@ VOICE_OPTIONS = frozenset({"-t", "-r", "--target", "--trg", "--tgt", "--trg_path
 IMAGE = re.compile(r"\.(jpe?g|png|webp)$", re.I)
 AUDIO = re.compile(r"\.(wav|mp3|flac|ogg|m4a)$", re.I)
 VIDEO = re.compile(r"\.(mp4|mov|avi|webm|mkv|gif)$", re.I)
+VOICE_CHECKPOINT = re.compile(r"(^|[/\\])G_\d+\.pth$")  # a VITS generator after N steps (so-vits-svc's G_30400.pth)
 
 
 MAGNET = re.compile(r"^['\"]?magnet:\?\S*xt=urn:(btih|btmh|ed2k):", re.I)
@@ -85,6 +88,7 @@ def command_shapes(argv: list[str] | tuple[str, ...]) -> list[str]:
         shapes.append("args/face-onto-video")
     sources = {value for option, value in pairs if option in SOURCE_AUDIO_OPTIONS and AUDIO.search(value)}
     voices = {value for option, value in pairs if option in VOICE_OPTIONS and AUDIO.search(value)}
-    if sources and voices - sources:
+    if sources and voices - sources or any(VOICE_CHECKPOINT.search(a.strip("'\"")) for a in argv[1:]) and \
+            any(AUDIO.search(value) for _, value in pairs):
         shapes.append("args/voice-onto-voice")
     return shapes
