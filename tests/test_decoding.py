@@ -1792,3 +1792,21 @@ def test_text_python_reads_as_ascii_is_read_so(engine, cell):
 ])
 def test_normalised_and_named_text_of_ordinary_work_is_allowed(engine, cell):
     assert_allowed(engine, cell)
+
+
+# ---------------------------------------------------------------------------
+# Text a cell reads back from its own definitions: docstrings (__doc__) and inspect.getsource
+
+OWN_TEXT = {
+    "a class's docstring run by its method": f"import os\nclass Job:\n    \"\"\"{{}}\"\"\"\n    def run(self):\n"
+    "        os.system(self.__doc__)\nJob().run()",
+    "a function's docstring": "import subprocess\ndef plan():\n    \"\"\"{}\"\"\"\nsubprocess.run(plan.__doc__.split())",
+    "a comment read with inspect.getsource": "import os, inspect\ndef plan():\n    # {}\n    pass\n"
+    "os.system(inspect.getsource(plan).splitlines()[1].strip(' #'))",
+}
+
+
+@pytest.mark.parametrize("cell", OWN_TEXT.values(), ids=OWN_TEXT.keys())
+def test_a_cells_own_docstrings_and_source_are_read_back(engine, cell):
+    assert_miner_blocked(engine, cell.format(MINER))
+    assert_allowed(engine, cell.format("nvidia-smi -L"))

@@ -25,6 +25,7 @@ UNICODE_FORMS = frozenset({"NFC", "NFD", "NFKC", "NFKD"})
 # ``env``'s slot for the value the unit last wrote to a file (``json.dump(spec, fh)``, ``fh.write(text)``), which a
 # later read of a file gives back: one slot, since a program that hides a value this way writes it once
 WRITTEN = "<written file>"
+SOURCE_OF = "<source>"  # env key suffix: a definition's text, for inspect.getsource (pythonpass._documents)
 DATA_LOADS = frozenset({"json.load", "pickle.load", "yaml.load", "yaml.safe_load", "yaml.full_load", "toml.load",
                         "tomllib.load", "marshal.load"})
 # pandas and numpy containers made from a list the cell spells out: the folder keeps them as that list
@@ -161,6 +162,8 @@ class _Builtins:
                 return capped(html.unescape(value) if short == "unescape" else urllib.parse.unquote_plus(value)
                             if short == "unquote_plus" else urllib.parse.unquote(value))
             return None
+        if short == "getsource" and len(args) == 1 and isinstance(args[0], ast.Name):
+            return self.env.get(f"{args[0].id}.{SOURCE_OF}")  # inspect.getsource(f): the cell's own text of f
         if short in {"normalize", "lookup"} and module in {"unicodedata", "normalize", "lookup"}:
             values = [fold(a, depth + 1) for a in args]  # full-width or mathematical letters, character names
             if short == "normalize" and len(values) == 2 and values[0] in UNICODE_FORMS and isinstance(values[1], str):

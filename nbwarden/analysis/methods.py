@@ -74,6 +74,9 @@ class _Methods:
             if isinstance(base, str) and isinstance(old, str) and old and old not in base:
                 return base  # part.replace('@CODE@', code): nothing to replace, whatever code is
             return None
+        if method == "splitlines" and not args:
+            base = fold(func.value, depth + 1)
+            return capped(base.splitlines()) if isinstance(base, (str, bytes)) else None
         if method in {"split", "rsplit"} and len(args) <= 2:
             base = fold(func.value, depth + 1)
             sep = fold(args[0], depth + 1) if args else None

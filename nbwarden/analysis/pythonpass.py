@@ -7,7 +7,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from .builtincalls import WRITTEN
+from .builtincalls import SOURCE_OF, WRITTEN
 from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
 from .decoders import printable
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
@@ -120,6 +120,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         # class attributes are read as Class.name and self.name too (class C: tool = ...; C.tool)
         self.class_of = {id(stmt): node.name for node in self.tree.body if type(node) is ast.ClassDef
                          for stmt in node.body if type(stmt) in (ast.Assign, ast.AnnAssign)}
+        self.env.update(_documents(self.tree, self.analysis.source))
         # classes whose objects are called or turned into text (u = Shift(7); u(111)): see callables
         self.folder.classes = {node.name: cls for node in self.tree.body if type(node) is ast.ClassDef
                                and (cls := self.folder.read_class(node)) is not None}
@@ -696,3 +697,26 @@ def _root_name(node: ast.AST) -> str:
     while isinstance(node, ast.Attribute):
         node = node.value
     return node.id if isinstance(node, ast.Name) else ""
+
+
+def _documents(tree: ast.Module, source: str) -> dict[str, str]:
+    """Text a cell can read back from its own definitions: ``f.__doc__`` and ``C.__doc__`` of its top-level
+    functions and classes (and ``self.__doc__`` when one class has a docstring), and, when the cell calls
+    ``getsource``, ``f.<source>``: what ``inspect.getsource(f)`` gives.  Payloads kept in docstrings and comments."""
+    found: dict[str, str] = {}
+    documented = []
+    wants_source = "getsource" in source
+    for node in tree.body:
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        doc = ast.get_docstring(node, clean=False)
+        if doc is not None:
+            found[f"{node.name}.__doc__"] = doc
+            if isinstance(node, ast.ClassDef):
+                documented.append(doc)
+        if wants_source and (text := ast.get_source_segment(source, node, padded=True)) is not None:
+            found[f"{node.name}.{SOURCE_OF}"] = text
+    if len(documented) == 1:
+        found["self.__doc__"] = found["cls.__doc__"] = documented[0]
+    return found
+
