@@ -1798,7 +1798,7 @@ def test_normalised_and_named_text_of_ordinary_work_is_allowed(engine, cell):
 # Text a cell reads back from its own definitions: docstrings (__doc__) and inspect.getsource
 
 OWN_TEXT = {
-    "a class's docstring run by its method": f"import os\nclass Job:\n    \"\"\"{{}}\"\"\"\n    def run(self):\n"
+    "a class's docstring run by its method": "import os\nclass Job:\n    \"\"\"{}\"\"\"\n    def run(self):\n"
     "        os.system(self.__doc__)\nJob().run()",
     "a function's docstring": "import subprocess\ndef plan():\n    \"\"\"{}\"\"\"\nsubprocess.run(plan.__doc__.split())",
     "a comment read with inspect.getsource": "import os, inspect\ndef plan():\n    # {}\n    pass\n"
