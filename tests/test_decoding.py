@@ -10,6 +10,7 @@ it hides.
 import base64
 import binascii
 import codecs
+import keyword
 import lzma
 import marshal
 import random
@@ -1810,3 +1811,28 @@ OWN_TEXT = {
 def test_a_cells_own_docstrings_and_source_are_read_back(engine, cell):
     assert_miner_blocked(engine, cell.format(MINER))
     assert_allowed(engine, cell.format("nvidia-smi -L"))
+
+
+ROTATION = ("import random, requests\npool = requests.get('https://lists.example.org/free-proxies.txt').text.split()\n"
+            "for _ in range(500):\n    p = random.choice(pool)\n"
+            "    requests.get(URL, proxies={'http': 'http://' + p, 'https': 'http://' + p})")
+CAMPUS = "import os, requests\nfor page in pages:\n    requests.get(page, proxies={'https': os.environ['HTTPS_PROXY']})"
+
+
+def wide_names(cell: str) -> str:
+    """The cell with its names (not its strings) in full-width letters, as Python still reads them."""
+    import io
+    import tokenize
+    lines = cell.split("\n")
+    for tok in tokenize.generate_tokens(io.StringIO(cell).readline):
+        if tok.type == tokenize.NAME and tok.string not in keyword.kwlist:
+            (row, start), (_, end) = tok.start, tok.end  # one character for one: the positions hold
+            lines[row - 1] = lines[row - 1][:start] + wide(tok.string) + lines[row - 1][end:]
+    return "\n".join(lines)
+
+
+def test_patterns_are_matched_on_names_python_reads_as_ascii(engine):
+    verdict = engine.check_code(wide_names(ROTATION))
+    assert verdict.action == "warn" and verdict.category == "proxy_tunnel", verdict.to_dict()
+    assert engine.check_code(ROTATION).action == "warn"  # the same cell written plainly
+    assert_allowed(engine, wide_names(CAMPUS))

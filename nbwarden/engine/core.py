@@ -623,15 +623,13 @@ class Engine(_FactMatching):
         text-level checks, with a note and an entry in ``errors``; it never
         aborts the check of the other units.
         """
-        low = source.lower()
+        # the words and patterns are looked for in the text as Python reads its names (ｒｅｑｕｅｓｔｓ is requests);
+        # the analysis parses the text as written (a full-width quote inside a string must stay a character)
+        text = unicodedata.normalize("NFKC", source) if _COMPAT_LETTERS.search(source) else source
+        low = text.lower()
         hits, gates, wakes = self._scan(low)
-        indices = self._regex_indices(source, gates) if self._regexes else []
+        indices = self._regex_indices(text, gates) if self._regexes else []
         launch = earlier is not None and (earlier.cwd and _RUNS_SCRIPT.search(low) or _runs_renamed(low, earlier.renamed))
-        compat = False  # woken only by the text read as Python reads its names: analysed whole
-        if _COMPAT_LETTERS.search(source) and not wakes:
-            nf_hits, _, wakes = self._scan(unicodedata.normalize("NFKC", source).lower())  # ｓｕｂｐｒｏｃｅｓｓ
-            compat = bool(nf_hits or wakes)
-            launch = launch or compat
         if not hits and not indices and not launch:
             # (a script run where an earlier cell moved to, e.g. `%cd roop`, or a program an earlier cell renamed,
             # is looked at)
@@ -639,7 +637,7 @@ class Engine(_FactMatching):
         waking = bool(wakes or launch or any(self._wakes(self._regex_refs[i]) for i in indices))
         if not waking and not common:
             return [], False, False  # only common parts of multi-part rules, and nothing waits for them
-        regex_hits = list(self._regex_located(source, indices))
+        regex_hits = list(self._regex_located(text, indices))
         if not waking:
             # only common parts of multi-part rules: matched on the surface reading, and analysed in depth later
             # only if a rarer part shows up (the notebook's or the kernel's look-back)
@@ -650,7 +648,7 @@ class Engine(_FactMatching):
             starts = _line_starts(low)
             located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
             focus = {line for _, line, _, _, _ in located} | {line for _, line, _, _ in regex_hits}
-            unit = an.analyze(source, kind, focus=None if compat else focus, earlier=earlier)
+            unit = an.analyze(source, kind, focus=focus, earlier=earlier)
             matches = self._match(unit, low, cell, located, regex_hits)
             whole = False
             if any(self._anchors(m) for m in matches):
