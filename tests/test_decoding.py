@@ -439,6 +439,7 @@ ASSEMBLED = {
     "pairs zipped back together": "import os\nodd, even = {!r}, {!r}\n".format(*interleave(MINER))
                                   + "os.system(''.join(a + b for a, b in zip(odd, even)).strip())",
     "format spec c": "import os\nos.system(''.join(f'{n:c}' for n in " + str(codes(MINER)) + "))",
+    "format() with spec c": "import os\nos.system(''.join(format(n, 'c') for n in " + str(codes(MINER)) + "))",
     "shlex split of a built line": "import shlex, subprocess\nline = 'xm' + 'rig -o pool.example.net:3333 -u WALLET'\n"
                                    "subprocess.run(shlex.split(line))",
     "options from a dict's items": "import os\nopts = {'o': 'pool.example.net:3333', 'u': 'WALLET'}\n"
@@ -462,6 +463,7 @@ def test_assembled_commands_are_read(engine, cell):
     "import os\nos.system(''.join(c for c in 'lQs -la' if c != 'Q'))",
     "rows = [a + b for a, b in zip(['x', 'y'], ['1', '2'])]\nprint(rows)",
     "print(''.join(f'{n:c}' for n in [104, 105]))",
+    "print(''.join(format(n, 'c') for n in [104, 105]), format(255, '08b'))",
     "import os\nos.system(f'echo {1:999999999}')",  # a width that would only pad is not built
     "import shlex, subprocess\nsubprocess.run(shlex.split('python train.py --epochs 3'))",
     "print([(n * 7) % 26 for n in range(5)])",

@@ -11,6 +11,7 @@ import html
 import itertools
 import json
 import math
+import re
 import unicodedata
 import urllib.parse
 import zlib
@@ -151,6 +152,11 @@ class _Builtins:
             if isinstance(value, int) and len(args) == 1:
                 return value
             return int(value, radix) if isinstance(value, (str, bytes)) and isinstance(radix, int) else None
+        if name == "format" and len(args) == 2:  # format(120, 'c'), format(n, 'x'): as f'{120:c}' writes it
+            value, spec = fold(args[0], depth + 1), fold(args[1], depth + 1)
+            if isinstance(value, (str, int)) and isinstance(spec, str) and not re.search(r"\d{5,}", spec):
+                return format(value, spec)  # (a width of 10,000 or more would only pad)
+            return None
         if name == "ord" and len(args) == 1:
             value = fold(args[0], depth + 1)
             return ord(value) if isinstance(value, str) and len(value) == 1 else None
