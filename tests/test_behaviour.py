@@ -68,6 +68,14 @@ PAIRS = [
      "choice = input('1 login, 2 quit: ')\nwhile choice != '2':\n    password = str(input('password: ')).strip()\n"
      "    print('welcome' if check(password, users[input('user: ')]) else 'wrong password')\n"
      "    choice = input('1 login, 2 quit: ')"),
+    ("password trial: a login tried with a list's words by threads made in a comprehension", "password_cracking",
+     "import requests, threading\nwords = [l.strip() for l in open('common.txt')]\ndef attempt(chunk):\n"
+     "    for pw in chunk:\n        r = requests.post(URL, data={'username': 'admin', 'password': pw})\n"
+     "        if r.status_code == 302:\n            print(pw)\n"
+     "ts = [threading.Thread(target=attempt, args=(words[i::8],)) for i in range(8)]\n[t.start() for t in ts]",
+     "import requests, threading\nrows = [l.strip().split(',') for l in open('answers.csv')]\ndef send(chunk):\n"
+     "    for name, note in chunk:\n        requests.post(URL, data={'name': name, 'comment': note})\n"
+     "ts = [threading.Thread(target=send, args=(rows[i::8],)) for i in range(8)]\n[t.start() for t in ts]"),
     ("flood: the target a settings object's field, read through a parameter", "dos_attack",
      "import threading, requests\nfrom dataclasses import dataclass\n@dataclass\nclass Settings:\n"
      "    endpoint: str = 'https://store.example.com/cart'\n    workers: int = 800\n"
@@ -1660,3 +1668,18 @@ def test_a_program_run_under_a_new_name_is_read_as_itself(engine, name, category
     memory = Memory()
     assert flagged([engine.check_code(cell, memory=memory) for cell in bad][-1], category)  # the gate, cell by cell
     assert engine.check_notebook(_notebook(good)).action == "allow"
+
+
+def test_the_suite_runs_the_shapes_strictly(monkeypatch):
+    """A shape family that raises is skipped in production (an odd tree loses that family's shapes); under the
+    suite it raises, so a bug such as reading a comprehension's body cannot hide behind the forgiveness."""
+    def tripping(unit):
+        return unit.tree.body[0].body  # an expression statement has no body: AttributeError
+
+    monkeypatch.setattr(behaviour, "_FAMILIES", (tripping,))
+    tree = ast.parse("print(1)")
+    assert behaviour.STRICT
+    with pytest.raises(AttributeError):
+        behaviour.find(tree)
+    monkeypatch.setattr(behaviour, "STRICT", False)
+    assert behaviour.find(tree) == []  # production: that family's shapes are lost, the check goes on

@@ -466,8 +466,9 @@ def _driven_loop(unit: _Unit, node: ast.AST, used: set[str]) -> ast.AST | None:
 
 def _waits_for_a_person(unit: _Unit, loop: ast.AST) -> bool:
     """Does each round of the loop ask a person for something (``input()``, ``getpass()``) in its own body?"""
-    return any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in TYPED_BY_A_PERSON
-               for stmt in loop.body for n in ast.walk(stmt))
+    return isinstance(loop, (ast.For, ast.AsyncFor, ast.While)) and any(
+        isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in TYPED_BY_A_PERSON
+        for stmt in loop.body for n in ast.walk(stmt))  # (a comprehension has no body of statements)
 
 
 def _queued_words(unit: _Unit, call: ast.Call) -> bool:
