@@ -155,9 +155,38 @@ _PATH_BACKSLASH = re.compile(r"(?<=[\w%:.])\\(?=[\w%.])")
 _FD_REDIRECT = re.compile(r"(?<=\s)[0-9](?=>&[0-9-]|>>?\s*/dev/null\b)")
 
 
+_ANSI_C = re.compile(r"\$'((?:[^'\\]|\\.)*)'", re.S)
+_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|0?[0-7]{1,3}|c.|.)", re.S)
+_NAMED_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f",
+                  "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
+
+
+def unescape(text: str) -> str:
+    """The shell's backslash escapes decoded, as ``$'...'``, ``printf`` and ``echo -e`` read them: ``\x78``,
+    ``\170`` and ``\0170``, ``\u0078``, ``\n``, ``\\cA``; an unknown escape stays as written."""
+    def one(match: re.Match) -> str:
+        code = match.group(1)
+        if code[0] in "xuU" and len(code) > 1:
+            value = int(code[1:], 16)
+            return chr(value) if value <= 0x10FFFF else ""
+        if code[0].isdigit():
+            return chr(int(code, 8) & 0xFF)
+        if code[0] == "c" and len(code) == 2:
+            return chr(ord(code[1].upper()) & 0x1F)
+        return _NAMED_ESCAPES.get(code, "\\" + code)
+    return _ESCAPE.sub(one, text)
+
+
+def ansi_c(text: str) -> str:
+    """Each ``$'\x78mrig'`` written as the single-quoted word it stands for (``'xmrig'``)."""
+    if "$'" not in text:
+        return text
+    return _ANSI_C.sub(lambda m: "'" + unescape(m.group(1)).replace("'", "'\"'\"'") + "'", text)
+
+
 def tokenize(line: str) -> list[str]:
     """Split a command line into words and operators; never raises, and stays linear in the line."""
-    text = line.replace("\\\n", " ")
+    text = ansi_c(line.replace("\\\n", " "))
     if "\\" in text and _WINDOWS_LINE.search(text):
         text = _PATH_BACKSLASH.sub("/", text)
     if ">" in text:
@@ -239,7 +268,9 @@ def _unwrap(argv: list[str], depth: int) -> tuple[list[str], str]:
                 i += 1
                 break
             if word.startswith("-") or word.lower() in options:  # (batch options: start /b)
-                i += 1 + options.get(word.lower(), 0)
+                # a Unix option's case matters (xargs -P 400 is not -p); a value may be attached (-P400, -I{})
+                takes = options.get(word, options.get(word.lower(), 0))
+                i += 1 + (takes if word in options or word.lower() in options else 0)
                 continue
             if name == "env" and "=" in word:
                 i += 1

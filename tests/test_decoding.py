@@ -1519,14 +1519,16 @@ SHELL_VALUES = [
      "kt -o pool.example.net:3333 -u W", "xmrig", "python3"),
     ("an alias made of printf escapes", "%%bash\nshopt -s expand_aliases\nalias go=\"$(printf '{x}')\"\n"
      "go -o pool.example.net:3333 -u W", "xmrig", "nvidia-smi"),
+    ("ANSI-C quoting in a variable", "%%bash\nT=$'{x}'\n$T -o pool.example.net:3333 -u W", "xmrig", "nvidia-smi"),
+    ("ANSI-C quoting as the program", "!$'{x}' -o pool.example.net:3333 -u W", "xmrig", "nvidia-smi"),
 ]
 
 
 @pytest.mark.parametrize("name, template, bad, good", SHELL_VALUES, ids=[s[0] for s in SHELL_VALUES])
 def test_shell_values_are_worked_out(engine, name, template, bad, good):
     def cell(program):
-        value = octal(program) if "printf" in template else codecs.encode(program, "rot13") if "tr " in template \
-            else program
+        value = octal(program) if "printf" in template or "$'" in template else \
+            codecs.encode(program, "rot13") if "tr " in template else program
         return template.replace("{x}", value)
     verdict = engine.check_code(cell(bad))
     assert verdict.action == "block" and verdict.category == "crypto_mining", verdict.to_dict()
@@ -1573,6 +1575,23 @@ def test_a_tr_range_is_written_out_only_up_to_a_bound():
 def test_a_descriptors_number_before_a_redirection_is_not_an_argument(line, argv):
     from nbwarden import shell
     assert shell.split_pipeline(shell.tokenize(line))[0] == argv
+
+
+@pytest.mark.parametrize("line, argv", [
+    ("seq 1 9 | xargs -P 400 -I{} curl -s https://x.example/{}", ["curl", "-s", "https://x.example/{}"]),
+    ("seq 1 9 | xargs -P400 -I {} curl -s https://x.example/{}", ["curl", "-s", "https://x.example/{}"]),
+])
+def test_a_wrappers_options_keep_their_case_and_attached_values(line, argv):
+    from nbwarden import shell
+    assert [c.argv for c in shell.parse(line).commands][-1] == argv
+
+
+@pytest.mark.parametrize("text, expected", [
+    (r"\x78\155\0162ig", "xmrig"), (r"\u0078\U0000006d", "xm"), (r"a\tb\cA", "a\tb\x01"), (r"\q", r"\q"),
+])
+def test_the_shells_backslash_escapes(text, expected):
+    from nbwarden import shell
+    assert shell.unescape(text) == expected
 
 
 @pytest.mark.parametrize("line, argv", [
@@ -1838,3 +1857,11 @@ def test_patterns_are_matched_on_names_python_reads_as_ascii(engine):
     assert verdict.action == "warn" and verdict.category == "proxy_tunnel", verdict.to_dict()
     assert engine.check_code(ROTATION).action == "warn"  # the same cell written plainly
     assert_allowed(engine, wide_names(CAMPUS))
+
+
+def test_a_shell_line_is_matched_as_its_variables_fill_it(engine):
+    storm = "%%bash\ncl=$(command -v curl)\nseq 1 100000 | xargs -P 400 -I{} \"$cl\" -s -o /dev/null https://shop.example.com/?q={}"
+    verdict = engine.check_code(storm)
+    assert verdict.action in ("warn", "block") and verdict.category == "dos_attack", verdict.to_dict()
+    assert any("⇒" in f.evidence for f in verdict.findings)  # the evidence shows the line as written and as filled
+    assert_allowed(engine, "%%bash\ncl=$(command -v curl)\ncat urls.txt | xargs -P 8 -n 1 \"$cl\" -s -O")

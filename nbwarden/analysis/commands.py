@@ -50,6 +50,8 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
                 shown = f"{clip(logical, 100)}  ⇒  {clip(filled, 120)}" if filled != logical else ""
                 # a line the script's variables filled in is not verbatim in the source: its text is read again
                 reached = f"{via} $variables".strip() if filled != logical else via
+                if filled != logical:  # the line as it runs, for the patterns written for whole lines
+                    analysis.facts.append(Fact("text", filled, context, start, shown, reached))
                 add_shell(analysis, filled, start, reached, context, depth, shown)
             logical = ""
         return

@@ -15,21 +15,7 @@ from .. import shell
 # an innermost $( ... ) (no parentheses inside) or a backtick command
 SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
 ALIAS = re.compile(r"^\s*alias\s+([\w.-]+)=(.+)$")
-_ESCAPE = re.compile(r"\\(0?[0-7]{1,3}|x[0-9a-fA-F]{1,2}|[ntr\\\"'abfv])")
-_NAMED = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
 MAX_VALUE = 4096  # longest text a substitution may give
-
-
-def _unescaped(text: str) -> str:
-    """printf's and ``echo -e``'s escapes (``\\141``, ``\\x61``, ``\\n``) turned into their characters."""
-    def one(match: re.Match) -> str:
-        code = match.group(1)
-        if code[0] == "x":
-            return chr(int(code[1:], 16))
-        if code[0] in "01234567":
-            return chr(int(code, 8) & 0xFF)
-        return _NAMED[code]
-    return _ESCAPE.sub(one, text)
 
 
 def _printed(argv: list[str]) -> str | None:
@@ -39,11 +25,11 @@ def _printed(argv: list[str]) -> str | None:
         flags = [a for a in args if re.fullmatch(r"-[neE]+", a)]
         words = args[len(flags):]
         text = " ".join(words)
-        return _unescaped(text) if any("e" in f for f in flags) else text
+        return shell.unescape(text) if any("e" in f for f in flags) else text
     if program == "printf" and args:
         form, rest = args[0], args[1:]
         if "%" not in form and not rest:
-            return _unescaped(form)
+            return shell.unescape(form)
         if form in {"%s", "%s\\n"} and rest:
             return "".join(rest)
     return None
@@ -109,7 +95,9 @@ def evaluate(command: str) -> str | None:
 
 
 def filled(line: str) -> str:
-    """``line`` with each substitution that :func:`evaluate` can read replaced by its text."""
+    """``line`` with each ``$'...'`` quoting decoded and each substitution that :func:`evaluate` can read replaced
+    by its text."""
+    line = shell.ansi_c(line)
     if "$(" not in line and "`" not in line:
         return line
 
