@@ -1521,6 +1521,10 @@ SHELL_VALUES = [
      "go -o pool.example.net:3333 -u W", "xmrig", "nvidia-smi"),
     ("ANSI-C quoting in a variable", "%%bash\nT=$'{x}'\n$T -o pool.example.net:3333 -u W", "xmrig", "nvidia-smi"),
     ("ANSI-C quoting as the program", "!$'{x}' -o pool.example.net:3333 -u W", "xmrig", "nvidia-smi"),
+    ("a bash array of the command", "%%bash\njob=({x} -o pool.example.net:3333 -u \"W\")\nnohup \"${job[@]}\" &", "xmrig",
+     "nvidia-smi"),
+    ("two settings on one line", "%%bash\nbin={x}; pool=pool.example.net:3333\n$bin -o $pool -u W", "xmrig",
+     "nvidia-smi"),
 ]
 
 

@@ -39,12 +39,18 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
                 logical += raw.rstrip()[:-1] + " "
                 continue
             logical += raw
-            assignment = SHELL_ASSIGN.match(shellfold.filled(logical))
+            steps = _steps(logical)
+            if len(steps) > 1 and all(SHELL_ASSIGN.match(step) or ARRAY_ASSIGN.match(step) for step in steps):
+                logical = steps[-1]  # root=/srv; port=8080: each set in turn
+                for step in steps[:-1]:
+                    _assign(variables, shellfold.filled(_shell_vars(step, variables)))
+            assignment = SHELL_ASSIGN.match(shellfold.filled(logical)) or ARRAY_ASSIGN.match(logical)
             named = shellfold.alias(logical)
             if named is not None:
                 aliases[named[0]] = shellfold.filled(named[1])
             if assignment:
-                variables[assignment.group(1)] = assignment.group(2).strip("'\"")
+                _assign(variables, shellfold.filled(_shell_vars(logical, variables)) if not
+                        ARRAY_ASSIGN.match(logical) else logical)
             elif logical.strip() and not logical.lstrip().startswith("#"):
                 filled = shellfold.with_aliases(shellfold.filled(_shell_vars(logical, variables)), aliases)
                 shown = f"{clip(logical, 100)}  ⇒  {clip(filled, 120)}" if filled != logical else ""
@@ -179,13 +185,24 @@ def _launched_in(cwd: str, argv: list[str]) -> tuple[str, ...] | None:
 
 
 SHELL_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_]\w*)=('[^']*'|\"[^\"]*\"|[^\s;&|]*)\s*$")
+# a bash array (args=(client --auth "u:p" host R:1080:socks)): its words, as written, stand for "${args[@]}"
+ARRAY_ASSIGN = re.compile(r"^\s*(?:declare\s+-a\s+|local\s+)?([A-Za-z_]\w*)=\((.*)\)\s*$")
+_ARRAY_USE = re.compile(r"\"?\$\{([A-Za-z_]\w*)\[[@*]\]\}\"?")
 
 
-def _assigned_steps(text: str) -> list[str]:
-    """The ``;``/``&&``-separated steps of a one-line command whose first step sets a variable a later step reads
-    (outside quotes); [] otherwise."""
-    if "$" not in text or not re.match(r"\s*(?:export\s+)?[A-Za-z_]\w*=", text):
-        return []
+def _assign(variables: dict[str, str], step: str) -> None:
+    """Record one ``NAME=value`` or ``NAME=(words...)`` step."""
+    array = ARRAY_ASSIGN.match(step)
+    if array:
+        variables[f"{array.group(1)}[@]"] = array.group(2).strip()
+        return
+    plain = SHELL_ASSIGN.match(step)
+    if plain:
+        variables[plain.group(1)] = plain.group(2).strip("'\"")
+
+
+def _steps(text: str) -> list[str]:
+    """The ``;``/``&&``-separated steps of one line (outside quotes)."""
     steps, current, quote, i = [], "", "", 0
     while i < len(text):
         ch = text[i]
@@ -201,11 +218,21 @@ def _assigned_steps(text: str) -> list[str]:
         current += ch
         i += 1
     steps.append(current)
-    steps = [step.strip() for step in steps if step.strip()]
+    return [step.strip() for step in steps if step.strip()]
+
+
+def _assigned_steps(text: str) -> list[str]:
+    """The ``;``/``&&``-separated steps of a one-line command whose first step sets a variable a later step reads
+    (outside quotes); [] otherwise."""
+    if "$" not in text or not re.match(r"\s*(?:export\s+)?[A-Za-z_]\w*=", text):
+        return []
+    steps = _steps(text)
     return steps if len(steps) > 1 and SHELL_ASSIGN.match(steps[0]) else []
 
 
 def _shell_vars(line: str, variables: dict[str, str]) -> str:
     if not variables or "$" not in line:
         return line
+    if "[" in line:
+        line = _ARRAY_USE.sub(lambda m: variables.get(f"{m.group(1)}[@]", m.group(0)), line)
     return re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda m: variables.get(m.group(1), m.group(0)), line)
