@@ -1869,3 +1869,14 @@ def test_a_shell_line_is_matched_as_its_variables_fill_it(engine):
     assert verdict.action in ("warn", "block") and verdict.category == "dos_attack", verdict.to_dict()
     assert any("⇒" in f.evidence for f in verdict.findings)  # the evidence shows the line as written and as filled
     assert_allowed(engine, "%%bash\ncl=$(command -v curl)\ncat urls.txt | xargs -P 8 -n 1 \"$cl\" -s -O")
+
+
+@pytest.mark.parametrize("program, blocked", [("xmrig", True), ("nvidia-smi", False)])
+def test_code_rendered_from_a_template_with_unknown_fields_is_read(engine, program, blocked):
+    cell = ("TPL = '''import subprocess\nsubprocess.Popen([%(tool)r, '-o', %(pool)r, '-u', %(user)r, '--threads', '%(n)d'])'''\n"
+            f"params = {{'tool': '{program}', 'pool': 'pool.example.net:3333', 'user': input('wallet: '), 'n': 4}}\n"
+            "exec(TPL % params)")
+    verdict = engine.check_code(cell)
+    assert (verdict.action == "block" and verdict.category == "crypto_mining") == blocked, verdict.to_dict()
+    if not blocked:
+        assert_allowed(engine, cell)

@@ -5,6 +5,7 @@ handed to ``exec``, downloads, written scripts, derived strings and the context 
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 from .builtincalls import SOURCE_OF, WRITTEN
@@ -488,6 +489,31 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         call = ast.Call(func=made.args[0], args=[*made.args[1:], *node.args], keywords=[*made.keywords, *node.keywords])
         return ast.copy_location(call, node)
 
+    def _template_skeleton(self, expr: ast.AST) -> str | None:
+        """Code rendered from a known template whose fields are not all known (``exec(TPL % params)`` with
+        ``params = {'to': VICTIM, 'user': input()}``): the template with each unknown field written as a
+        placeholder of its type (``%(user)r`` as ``'{user}'``), so the code's shape can be read."""
+        if not (isinstance(expr, ast.BinOp) and isinstance(expr.op, ast.Mod)):
+            return None
+        template = self.folder.fold(expr.left)
+        table = expr.right
+        if isinstance(table, ast.Name):  # the dict display the name was last given before this line
+            given = [a.value for a in self.assigns if isinstance(a, ast.Assign) and a.lineno <= expr.lineno and
+                     any(isinstance(t, ast.Name) and t.id == table.id for t in a.targets)]
+            table = given[-1] if given else None
+        if not isinstance(template, str) or not isinstance(table, ast.Dict) or len(template) > MAX_FOLD:
+            return None
+        values = {self.folder.fold(k): self.folder.fold(v) for k, v in zip(table.keys, table.values, strict=True)
+                  if k is not None}
+
+        def field(match: re.Match) -> str:
+            name, kind = match.group(1), match.group(2)
+            value = values.get(name)
+            if value is None:
+                return repr(f"{{{name}}}") if kind == "r" else "0" if kind in "di" else f"{{{name}}}"
+            return repr(value) if kind == "r" else str(value)
+        return re.sub(r"%\((\w+)\)[-+ #0]*\d*(?:\.\d+)?([srdi])", field, template.replace("%%", "\0")).replace("\0", "%")
+
     def _namespace_given(self, node: ast.Call) -> str:
         """``exec(code, {'CFG': cfg})``: the names the namespace gives the code, as assignments put before it (each
         value the pass can read and write back as a literal), so that the inner code's reads of them fold."""
@@ -630,6 +656,8 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             return
         if kind == PYTHON and node.args:
             code = self.folder.fold(node.args[0])
+            if code is None:
+                code = self._template_skeleton(node.args[0])
             text = printable(code) if isinstance(code, (str, bytes)) else None
             if text and self.depth < MAX_DEPTH:
                 via = "+".join(sorted(self.folder.methods)) or "exec"
