@@ -1824,6 +1824,8 @@ def test_normalised_and_named_text_of_ordinary_work_is_allowed(engine, cell):
 # Text a cell reads back from its own definitions: docstrings (__doc__) and inspect.getsource
 
 OWN_TEXT = {
+    "code written indented and dedented": "import textwrap\nexec(textwrap.dedent(\"\"\"\n    import os\n"
+    "    os.system('{}')\n\"\"\"))",
     "a class's docstring run by its method": "import os\nclass Job:\n    \"\"\"{}\"\"\"\n    def run(self):\n"
     "        os.system(self.__doc__)\nJob().run()",
     "a function's docstring": "import subprocess\ndef plan():\n    \"\"\"{}\"\"\"\nsubprocess.run(plan.__doc__.split())",

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import ast
 import html
+import inspect
 import itertools
 import json
 import math
 import re
+import textwrap
 import unicodedata
 import urllib.parse
 import zlib
@@ -168,6 +170,10 @@ class _Builtins:
                 return capped(html.unescape(value) if short == "unescape" else urllib.parse.unquote_plus(value)
                             if short == "unquote_plus" else urllib.parse.unquote(value))
             return None
+        if short in {"dedent", "cleandoc"} and len(args) == 1 and module in {"textwrap", "inspect", short}:
+            value = fold(args[0], depth + 1)  # code written indented inside a triple-quoted string
+            return (textwrap.dedent(value) if short == "dedent" else inspect.cleandoc(value)) \
+                if isinstance(value, str) else None
         if short == "getsource" and len(args) == 1 and isinstance(args[0], ast.Name):
             return self.env.get(f"{args[0].id}.{SOURCE_OF}")  # inspect.getsource(f): the cell's own text of f
         if short in {"normalize", "lookup"} and module in {"unicodedata", "normalize", "lookup"}:
