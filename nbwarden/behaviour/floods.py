@@ -300,8 +300,10 @@ def _passed(unit: _Unit, function: ast.AST, names: set[str]) -> list[ast.AST | N
 
 
 def _queued(unit: _Unit, name: str) -> bool:
-    """Is the name bound to an item taken from a work queue (``q.get()``, ``todo.pop()``)?"""
+    """Is the name bound to an item taken from a work queue (``q.get()``, ``todo.pop()``)?  A look-up by a
+    written key (``os.environ.get("URL", ...)``, ``cfg.get("target")``) is a setting, not a queue's item."""
     return any(isinstance(a, ast.Call) and unit.name(a).rsplit(".", 1)[-1] in {"get", "get_nowait", "pop", "popleft"}
+               and not (a.args and isinstance(a.args[0], ast.Constant) and isinstance(a.args[0].value, str))
                for a in unit.names_bound_to.get(name, ()))
 
 
