@@ -235,4 +235,27 @@ def _shell_vars(line: str, variables: dict[str, str]) -> str:
         return line
     if "[" in line:
         line = _ARRAY_USE.sub(lambda m: variables.get(f"{m.group(1)}[@]", m.group(0)), line)
+    if "${" in line:
+        line = _EXPANSION.sub(lambda m: _expanded(m, variables), line)
     return re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda m: variables.get(m.group(1), m.group(0)), line)
+
+
+# ${!name} (the variable name holds), ${v:2:3} (a substring), ${v%suffix}, ${v#prefix}: bash's own expansions
+_EXPANSION = re.compile(r"\$\{(!?)([A-Za-z_]\w*)(?::(\d+)(?::(\d+))?|(%%?|##?)([^}]*))?\}")
+
+
+def _expanded(match: re.Match, variables: dict[str, str]) -> str:
+    indirect, name, offset, length, cut, pattern = match.groups()
+    value = variables.get(name)
+    if indirect:
+        value = variables.get(value) if value is not None else None
+    if value is None:
+        return match.group(0)
+    if offset is not None:
+        start = int(offset)
+        return value[start:start + int(length)] if length is not None else value[start:]
+    if cut and pattern and not any(ch in pattern for ch in "*?["):  # (a glob would need matching: left alone)
+        if cut.startswith("%"):
+            return value[:-len(pattern)] if value.endswith(pattern) else value
+        return value[len(pattern):] if value.startswith(pattern) else value
+    return value if not cut else match.group(0)
