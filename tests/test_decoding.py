@@ -1525,6 +1525,8 @@ SHELL_VALUES = [
      "nvidia-smi"),
     ("two settings on one line", "%%bash\nbin={x}; pool=pool.example.net:3333\n$bin -o $pool -u W", "xmrig",
      "nvidia-smi"),
+    ("letters glued by an empty IFS", "%%bash\nparts=({x})\nIFS=\nbin=\"${parts[*]}\"\n$bin -o pool.example.net:3333 -u W",
+     "x m r i g", "n v i d i a - s m i"),
     ("a name held by another variable", "%%bash\nTOOL={x}\npick=TOOL\n${!pick} -o pool.example.net:3333 -u W", "xmrig",
      "nvidia-smi"),
     ("a substring of a decoy", "%%bash\ndecoy=release-notes-{x}-final\nbin=${decoy:14:5}\n$bin -o pool.example.net:3333",

@@ -5,6 +5,7 @@ and the launcher facts of a ``cd``: ``cd roop && python run.py`` also runs ``roo
 from __future__ import annotations
 
 import re
+import shlex
 
 from .. import embedded, shell
 from . import shellfold
@@ -187,7 +188,21 @@ def _launched_in(cwd: str, argv: list[str]) -> tuple[str, ...] | None:
 SHELL_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_]\w*)=('[^']*'|\"[^\"]*\"|[^\s;&|]*)\s*$")
 # a bash array (args=(client --auth "u:p" host R:1080:socks)): its words, as written, stand for "${args[@]}"
 ARRAY_ASSIGN = re.compile(r"^\s*(?:declare\s+-a\s+|local\s+)?([A-Za-z_]\w*)=\((.*)\)\s*$")
-_ARRAY_USE = re.compile(r"\"?\$\{([A-Za-z_]\w*)\[[@*]\]\}\"?")
+_ARRAY_USE = re.compile(r"\"?\$\{([A-Za-z_]\w*)\[([@*])\]\}\"?")
+
+
+def _array(match: re.Match, variables: dict[str, str]) -> str:
+    """``"${a[@]}"``: the array's words as written; ``"${a[*]}"``: its words joined by IFS's first character
+    (``IFS=; j="${parts[*]}"`` glues ``(x m r i g)`` into ``xmrig``)."""
+    words = variables.get(f"{match.group(1)}[@]")
+    if words is None:
+        return match.group(0)
+    if match.group(2) == "*" and "IFS" in variables:
+        try:
+            return variables["IFS"][:1].join(shlex.split(words))
+        except ValueError:
+            return match.group(0)
+    return words
 
 
 def _assign(variables: dict[str, str], step: str) -> None:
@@ -234,7 +249,7 @@ def _shell_vars(line: str, variables: dict[str, str]) -> str:
     if not variables or "$" not in line:
         return line
     if "[" in line:
-        line = _ARRAY_USE.sub(lambda m: variables.get(f"{m.group(1)}[@]", m.group(0)), line)
+        line = _ARRAY_USE.sub(lambda m: _array(m, variables), line)
     if "${" in line:
         line = _EXPANSION.sub(lambda m: _expanded(m, variables), line)
     return re.sub(r"\$\{?([A-Za-z_]\w*)\}?", lambda m: variables.get(m.group(1), m.group(0)), line)
