@@ -503,8 +503,8 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             table = given[-1] if given else None
         if not isinstance(template, str) or not isinstance(table, ast.Dict) or len(template) > MAX_FOLD:
             return None
-        values = {self.folder.fold(k): self.folder.fold(v) for k, v in zip(table.keys, table.values, strict=True)
-                  if k is not None}
+        values = {key: self.folder.fold(v) for k, v in zip(table.keys, table.values, strict=True)
+                  if k is not None and isinstance(key := self.folder.fold(k), str)}
 
         def field(match: re.Match) -> str:
             name, kind = match.group(1), match.group(2)
