@@ -74,6 +74,12 @@ def assert_allowed(engine, cell):
     assert not verdict.error
 
 
+def assert_miner_flagged(engine, cell, flagged, actions=("warn", "block")):
+    """The cell is flagged as mining (warned or blocked, or only the ``actions`` given) exactly when ``flagged``."""
+    verdict = engine.check_code(cell)
+    assert (verdict.action in actions and verdict.category == "crypto_mining") == flagged, (cell, verdict.to_dict())
+
+
 # ---------------------------------------------------------------------------
 # Two and three decoders nested
 
@@ -1682,8 +1688,7 @@ PANDAS_CELLS = {
 def test_values_kept_in_pandas_and_numpy_containers_are_read(engine, name, program, flagged):
     parts = ", ".join(repr(program[i:i + 2]) for i in range(0, len(program), 2))
     cell = PANDAS_CELLS[name].replace("{parts}", parts).replace("{codes}", str([ord(c) for c in program]))
-    verdict = engine.check_code(cell)
-    assert (verdict.action == "block" and verdict.category == "crypto_mining") == flagged, verdict.to_dict()
+    assert_miner_flagged(engine, cell, flagged, ("block",))
 
 
 # a table of a module's functions made by a comprehension of getattr over names spelled out
@@ -1743,8 +1748,7 @@ def test_a_script_magic_runs_its_body_with_the_interpreter_it_names(engine, cell
 def test_a_base32_literal_is_read_on_its_looks(engine, command, flagged):
     blob = base64.b32encode(f"import os\nos.system({command!r})\n".encode()).decode()
     cell = f"import sys, base64\npayload = {blob!r}\nexec(getattr(base64, sys.argv[1])(payload))"
-    verdict = engine.check_code(cell)
-    assert (verdict.action in ("warn", "block") and verdict.category == "crypto_mining") == flagged, verdict.to_dict()
+    assert_miner_flagged(engine, cell, flagged)
 
 
 @pytest.mark.parametrize("command, flagged", [("xmrig -o pool.example.net:3333 -u W", True), ("nvidia-smi -L", False)])
@@ -1752,8 +1756,7 @@ def test_a_setting_read_from_the_environment_or_a_default_is_the_default(engine,
     cell = ("import os, json, subprocess\n"
             f"CFG = json.loads(os.environ.get('JOB_CFG') or json.dumps({{'argv': {command.split()!r}}}))\n"
             "subprocess.Popen(CFG['argv'])")
-    verdict = engine.check_code(cell)
-    assert (verdict.action in ("warn", "block") and verdict.category == "crypto_mining") == flagged, verdict.to_dict()
+    assert_miner_flagged(engine, cell, flagged)
 
 
 def alphabet_shifted(text: str) -> str:
@@ -1884,7 +1887,6 @@ def test_code_rendered_from_a_template_with_unknown_fields_is_read(engine, progr
     cell = ("TPL = '''import subprocess\nsubprocess.Popen([%(tool)r, '-o', %(pool)r, '-u', %(user)r, '--threads', '%(n)d'])'''\n"
             f"params = {{'tool': '{program}', 'pool': 'pool.example.net:3333', 'user': input('wallet: '), 'n': 4}}\n"
             "exec(TPL % params)")
-    verdict = engine.check_code(cell)
-    assert (verdict.action == "block" and verdict.category == "crypto_mining") == blocked, verdict.to_dict()
+    assert_miner_flagged(engine, cell, blocked, ("block",))
     if not blocked:
         assert_allowed(engine, cell)
