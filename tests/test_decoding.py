@@ -1890,3 +1890,11 @@ def test_code_rendered_from_a_template_with_unknown_fields_is_read(engine, progr
     assert_miner_flagged(engine, cell, blocked, ("block",))
     if not blocked:
         assert_allowed(engine, cell)
+
+
+@pytest.mark.parametrize("program, flagged", [("xmrig", True), ("nvidia-smi", False)])
+def test_a_cell_pasted_with_its_indentation_is_read_as_ipython_runs_it(engine, program, flagged):
+    """IPython takes a first line's indentation off every line that has it (a block pasted from a function)."""
+    cell = ("    import subprocess\n    # started in the background\n"
+            f"    args = ['{program}',\n            '-o', 'pool.example.net:3333']\n    subprocess.Popen(args)\n")
+    assert_miner_flagged(engine, cell, flagged)

@@ -32,6 +32,16 @@ def shell_assignment(text: str) -> re.Match | None:
     return ASSIGN_SHELL.match(text) if ("!" in text or "%s" in text) and "=" in text else None
 
 
+def _without_leading_indent(lines: list[str]) -> list[str]:
+    """IPython runs a cell whose first line is indented (pasted from inside a function) with that indentation
+    taken off every line that has it; the lines keep their numbers."""
+    first = next((text for text in lines if text.strip()), "")
+    space = first[: len(first) - len(first.lstrip(" \t"))]
+    if not space:
+        return lines
+    return [text[len(space):] if text.startswith(space) else text for text in lines]
+
+
 def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int, str]]) -> str:
     """Replace IPython-only lines by Python placeholders, recording shell facts.
 
@@ -39,7 +49,7 @@ def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int
     queued in ``env_text`` as (text, line, via) so that ``{var}`` and ``$var``
     can be filled in once the Python constants are known.
     """
-    lines = source.split("\n")
+    lines = _without_leading_indent(source.split("\n"))
     # a cell magic after comment lines is read as one too: IPython would refuse it there, but one deleted
     # comment makes it run, and a scanner shown such a cell judges what it is written to do
     first = next((i for i, text in enumerate(lines) if text.strip() and not text.lstrip().startswith("#")), None)
@@ -72,7 +82,7 @@ def split_ipython(source: str, analysis: Analysis, env_text: list[tuple[str, int
         lines[first] = ""
         if args.strip() and interpreter is None:
             lines[first] = args  # %%time x = 1 -> runs `x = 1` (%%script python3 --bg runs its body)
-    if not MAGIC_LINE.search(source):
+    if not MAGIC_LINE.search("\n".join(lines)):
         return "\n".join(lines)  # plain Python: nothing to rewrite
     out: list[str] = []
     i = 0
