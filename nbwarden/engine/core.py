@@ -630,6 +630,8 @@ class Engine(_FactMatching):
         hits, gates, wakes = self._scan(low)
         indices = self._regex_indices(text, gates) if self._regexes else []
         launch = earlier is not None and (earlier.cwd and _RUNS_SCRIPT.search(low) or _runs_renamed(low, earlier.renamed))
+        if kind == "text" and not wakes and an.HIDES_WORDS.search(low):
+            launch = True  # a program in another language that decodes or glues its strings: its literals are read
         if not hits and not indices and not launch:
             # (a script run where an earlier cell moved to, e.g. `%cd roop`, or a program an earlier cell renamed,
             # is looked at)
