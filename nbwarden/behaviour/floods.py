@@ -553,9 +553,13 @@ def _over_items(unit: _Unit, iterable: ast.AST) -> bool:
 
 
 def _count(unit: _Unit, iterable: ast.AST) -> float:
-    """How many items a ``range(...)`` gives (inf when unknown); 0 for anything else (a collection's items)."""
+    """How many items a ``range(...)`` gives (inf when unknown), or a comprehension over one (``(f"{URL}?id={i}"
+    for i in range(200_000))``); 0 for anything else (a collection's items)."""
     if _over_items(unit, iterable):
         return 0
+    if isinstance(iterable, (ast.GeneratorExp, ast.ListComp)) and len(iterable.generators) == 1 and \
+            not iterable.generators[0].ifs:
+        return _count(unit, iterable.generators[0].iter)
     if isinstance(iterable, ast.Call) and unit.name(iterable) == "range" and iterable.args:
         bound = unit.value(iterable.args[-1] if len(iterable.args) < 3 else iterable.args[1])
         return float(bound) if isinstance(bound, int) else float("inf")
