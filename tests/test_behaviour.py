@@ -83,6 +83,11 @@ PAIRS = [
      "import requests\nfrom concurrent.futures import ThreadPoolExecutor\nBASE = 'https://shop.example.com/list'\n"
      "def page(u):\n    return requests.get(u, timeout=5).json()['items']\nwith ThreadPoolExecutor(8) as ex:\n"
      "    rows = list(ex.map(page, (f'{BASE}?page={i}' for i in range(400))))"),
+    ("flood: a collection's own map over a range it made (dask.bag)", "dos_attack",
+     "import requests, dask.bag as db\ndef send(i):\n    return requests.post('https://shop.example.com/search', "
+     "data={'q': 'x' * 100000}).status_code\nprint(db.range(200000, npartitions=64).map(send).frequencies().compute())",
+     "import requests, dask.bag as db\ndef send(i):\n    return requests.post('https://shop.example.com/search', "
+     "data={'q': 'x' * 100000}).status_code\nprint(db.range(20, npartitions=4).map(send).frequencies().compute())"),
     ("flood: the target an environment variable's default, read by name", "dos_attack",
      "import threading, requests, os\nurl = os.environ.get('TARGET', 'https://shop.example.com/')\ndef hit():\n"
      "    while True:\n        requests.get(url)\nfor _ in range(500):\n    threading.Thread(target=hit).start()",

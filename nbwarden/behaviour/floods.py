@@ -538,6 +538,12 @@ def _workers(unit: _Unit, function: ast.AST | None) -> tuple[ast.AST | None, boo
             continue
         if short in MAPPERS and len(call.args) >= 2:
             return call, _count(unit, call.args[1]) >= 100
+        if short == "map" and len(call.args) == 1 and isinstance(call.func, ast.Attribute):
+            # a collection's own map over a range it made (dask.bag.range(N).map(f), ray.data.range(N).map(f))
+            source = call.func.value
+            if isinstance(source, ast.Call) and unit.name(source).rsplit(".", 1)[-1] == "range" and source.args:
+                size = unit.value(source.args[0])
+                return call, not isinstance(size, int) or size >= 100
         for loop in unit.loops_around(call):
             if _endless(unit, loop):
                 return loop, True
