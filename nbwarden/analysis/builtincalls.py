@@ -12,7 +12,6 @@ import inspect
 import itertools
 import json
 import math
-import re
 import textwrap
 import unicodedata
 import urllib.parse
@@ -20,7 +19,7 @@ import zlib
 from typing import Any
 
 from .callables import TEMPLATE, _Function, _Object
-from .decoders import MAX_ITEMS, capped, decode, decoder_kind
+from .decoders import MAX_ITEMS, capped, decode, decoder_kind, formatted
 from .rewrites import reduced
 
 MAX_JSON = 1 << 16  # longest JSON string literal the folder will decode
@@ -155,10 +154,8 @@ class _Builtins:
                 return value
             return int(value, radix) if isinstance(value, (str, bytes)) and isinstance(radix, int) else None
         if name == "format" and len(args) == 2:  # format(120, 'c'), format(n, 'x'): as f'{120:c}' writes it
-            value, spec = fold(args[0], depth + 1), fold(args[1], depth + 1)
-            if isinstance(value, (str, int)) and isinstance(spec, str) and not re.search(r"\d{5,}", spec):
-                return format(value, spec)  # (a width of 10,000 or more would only pad)
-            return None
+            value = fold(args[0], depth + 1)
+            return formatted(value, fold(args[1], depth + 1)) if isinstance(value, (str, int)) else None
         if name == "ord" and len(args) == 1:
             value = fold(args[0], depth + 1)
             return ord(value) if isinstance(value, str) and len(value) == 1 else None

@@ -235,6 +235,14 @@ def packed(fmt: str, values: list[Any]) -> bytes | None:
         return None
 
 
+def formatted(value: Any, spec: Any) -> str | None:
+    """``format(value, spec)`` as ``f'{value:spec}'`` writes it (``120:c`` is ``x``); None for a spec that is not
+    text or asks for a width of 10,000 or more (it would only pad)."""
+    if not isinstance(spec, str) or re.search(r"\d{5,}", spec):
+        return None
+    return format(value, spec)
+
+
 def capped(value: Any) -> Any:
     """``value``, or ValueError when it is longer than the folder builds (the folder reads that as unknown)."""
     if isinstance(value, (str, bytes)) and len(value) > MAX_FOLD or isinstance(value, list) and len(value) > MAX_ITEMS:

@@ -8,7 +8,6 @@ import ast
 import binascii
 import lzma
 import operator
-import re
 import shlex
 import string
 import zlib
@@ -17,7 +16,7 @@ from typing import Any
 
 from .builtincalls import _PREDICATES, _Builtins
 from .callables import TEMPLATE, _Class, _Function, _Object, _Objects
-from .decoders import MAX_FOLD, MAX_ITEMS, capped, packed
+from .decoders import MAX_FOLD, MAX_ITEMS, capped, formatted, packed
 from .methods import UNREAD, _Methods
 from .naming import _Names
 from .rewrites import _def_statements, _inlined_locals, substituted, yielded
@@ -220,10 +219,8 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
         if inner is None:
             return None
         spec = self.fold(value.format_spec, depth + 1) if value.format_spec is not None else ""
-        if not isinstance(spec, str) or re.search(r"\d{5,}", spec):
-            return None  # (a width of 10,000 or more would only pad)
-        if spec:  # f"{120:c}", f"{n:x}": the value as the spec writes it
-            return format(inner, spec)
+        if spec != "":  # f"{120:c}", f"{n:x}": the value as the spec writes it
+            return formatted(inner, spec)
         return inner.decode("utf-8", "replace") if isinstance(inner, bytes) else str(inner)
 
     def _comprehension(self, gen: ast.comprehension, elts: tuple[ast.AST, ...], depth: int) -> list[list[Any]] | None:

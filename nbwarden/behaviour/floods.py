@@ -215,11 +215,11 @@ def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
                        for part in target.values)
     url = _URL_HOST.search(text.lower())  # a URL inside a command line or an f-string: its host
     host = url.group(1) if url else re.sub(r"^[a-z]+://", "", text.lower())
-    if host.startswith(LOCAL_HOSTS) or host.startswith("0.0.0.0"):
+    if _local_text(host):
         return False
     if value is None and isinstance(target, ast.Name):  # pkt = IP(dst=LAB)/UDP(dport=80), LAB = "127.0.0.1"
         hosts = re.findall(r"localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+", unit.text(target, follow=2).lower())
-        if hosts and all(h.startswith((*LOCAL_HOSTS, "0.0.0.0")) for h in hosts):
+        if hosts and all(_local_text(h) for h in hosts):
             return False  # every address the packet or request names is this machine
     if value is None and isinstance(target, ast.Attribute) and _attribute_local(unit, target.attr):
         return False  # cfg.url with a dataclass field url = "http://127.0.0.1:8000/" and no other value given
