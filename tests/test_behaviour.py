@@ -1308,6 +1308,37 @@ def test_requests_through_one_configured_proxy_are_a_client_and_a_rotation_is_no
     assert flagged(engine.check_code(rotating, "python"), "proxy_tunnel")
 
 
+ROTATOR = """\
+import itertools, random, requests
+
+def make_settings(source):
+    ring = {pick}
+    def settings():
+        addr = {draw}
+        return {{"http": "http://" + addr, "https": "http://" + addr}}
+    return settings
+
+current = make_settings(requests.get(LIST_URL, timeout=10).text.split())
+for page in range(300):
+    r = requests.get(SEARCH % page, proxies=current(), timeout=8)
+    print(page, r.status_code)
+"""
+
+
+@pytest.mark.parametrize("pick, draw, rotates", [
+    ("source", "random.choice(ring)", True),
+    ("itertools.cycle(source)", "next(ring)", True),
+    ("source", "ring[0]", False),  # the look-alike: always the list's first address, one configured proxy
+    ("iter(source)", "next(ring)", False),  # the first of a list, once: no ring to come round again
+])
+def test_a_proxy_drawn_from_a_pool_by_a_factorys_function_rotates(engine, pick, draw, rotates):
+    """Each request's proxies come from a function that a factory made, which draws an address from a pool (at
+    random or round a ring): proxy-trial/draw, whatever the names. Taking one fixed address is a client's setting."""
+    verdict = engine.check_code(ROTATOR.format(pick=pick, draw=draw), "python")
+    assert flagged(verdict, "proxy_tunnel") is rotates, verdict.to_dict()
+    assert any(f.rule == "proxy_tunnel.proxy-trial-loop" for f in verdict.findings) is rotates
+
+
 LIST_KEEPER = """\
 # Collect today's public proxy lists into one deduplicated file for the network-measurement lab
 import asyncio

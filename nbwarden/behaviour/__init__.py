@@ -49,6 +49,10 @@ Shapes found (the value of each fact):
     the proxies mapping of an HTTP client built from each item of a loop, or
     in a function run for each item (a proxy checker, a rotating scraper), in
     ``proxies.py``.
+``proxy-trial/draw``
+    a proxies mapping or ``proxy=`` argument drawn from a collection (``random.choice``, ``next`` of a cycle,
+    ``pool[i % len(pool)]``), handed to a request directly or returned by a function (or a factory's function)
+    that the request calls for its proxies, in ``proxies.py``.
 ``proxy-client/one``
     no proxy trial, and a proxies mapping handed to a request whose values are one fixed address: a client of one
     configured proxy (packs use it to keep the word model quiet), in ``proxies.py``.

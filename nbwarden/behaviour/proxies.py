@@ -3,6 +3,11 @@
 of a function that a loop, a pool or threads run for each item: a proxy checker or a rotating scraper, whatever
 its names say. One configured proxy (a constant, a setting read once) is not a trial.
 
+``proxy-trial/draw``: a proxies mapping (or a ``proxy=`` argument) made from a proxy drawn from a collection
+(``random.choice(pool)``, ``next(cycle(pool))``, ``pool[i % len(pool)]``) and handed to a call, directly or as
+what a function returns to the call that takes it (``proxies=rotate()``, with ``rotate`` made by a factory): a
+rotating pool, each request through another proxy.
+
 ``proxy-client/one``: no trial, and a proxies mapping handed to a request whose every value is one fixed address
 (a constant, however it was put together): a client of one configured proxy, what a course on scraping or a
 corporate network setting looks like. Packs use it to keep the word model quiet about such clients.
@@ -140,9 +145,68 @@ def _proxy_trials(unit: _Unit) -> list[Found]:
     return found
 
 
+DRAWS = frozenset({"choice", "choices", "sample"})  # random's draws from a collection
+_DRAW_DEPTH = 3
+
+
+def _drawn(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
+    """Is the value drawn from a collection, one item per call: ``random.choice(pool)``, ``next(ring)`` of an
+    ``itertools.cycle``, ``pool[i % len(pool)]``, or a name bound to one of them (``pr = random.choice(pool)``)?"""
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Call) and node.args:
+            short = unit.name(node).rsplit(".", 1)[-1]
+            if short in DRAWS or short == "next" and _cycled(unit, node.args[0]):
+                return True
+        elif isinstance(node, ast.Subscript) and isinstance(node.slice, ast.BinOp) and \
+                isinstance(node.slice.op, ast.Mod):
+            return True
+        elif isinstance(node, ast.Name) and depth < _DRAW_DEPTH and any(
+                _drawn(unit, value, depth + 1) for value in unit.names_bound_to.get(node.id, ())[:4]):
+            return True
+    return False
+
+
+def _cycled(unit: _Unit, expr: ast.AST) -> bool:
+    """Is the iterator an endless ring over a collection (``itertools.cycle(pool)``, or a name bound to one)?"""
+    values = [expr, *(unit.names_bound_to.get(expr.id, ())[:4] if isinstance(expr, ast.Name) else ())]
+    return any(isinstance(v, ast.Call) and unit.name(v).rsplit(".", 1)[-1] == "cycle" for v in values)
+
+
+def _makers(unit: _Unit) -> set[str]:
+    """The cell's functions that return a drawn proxies mapping, and the names bound to what a function that
+    returns one of them by name gives back (``rotate = make_rotator()``, whose ``return nxt`` hands on such a
+    function)."""
+    makers = {function.name for node in _proxy_dicts(unit) if isinstance(unit.parent.get(id(node)), ast.Return)
+              and isinstance(function := unit.function_of(node), (ast.FunctionDef, ast.AsyncFunctionDef))
+              and _drawn(unit, node)}
+    factories = {name for name, functions in unit.functions.items() for function in functions
+                 for ret in ast.walk(function) if isinstance(ret, ast.Return)
+                 and isinstance(ret.value, ast.Name) and ret.value.id in makers}
+    makers |= {name for name, values in unit.names_bound_to.items() for value in values[:4]
+               if isinstance(value, ast.Call) and unit.name(value).rsplit(".", 1)[-1] in factories}
+    return makers
+
+
+def _proxy_draws(unit: _Unit) -> list[Found]:
+    """A request's proxy drawn from a collection (see ``proxy-trial/draw`` in the module's docstring)."""
+    for node in _proxy_dicts(unit):
+        if _handed_on(unit, node) and _drawn(unit, node):
+            return [Found("proxy-trial/draw", node.lineno, "a proxy drawn from a collection for each request")]
+    makers = _makers(unit) if unit.functions else set()
+    for call in unit.calls:
+        given = unit.keyword(call, "proxies", "proxy")
+        if given is None:
+            continue
+        if isinstance(given, ast.Call) and unit.name(given).rsplit(".", 1)[-1] in makers or \
+                not isinstance(given, ast.Dict) and _drawn(unit, given):
+            return [Found("proxy-trial/draw", call.lineno, "a proxy drawn from a collection for each request "
+                          f"({ast.unparse(given)[:60]})")]
+    return []
+
+
 def _proxy_clients(unit: _Unit) -> list[Found]:
     """A proxy trial, or else one configured proxy handed to a request."""
-    trials = _proxy_trials(unit)
+    trials = _proxy_trials(unit) or _proxy_draws(unit)
     if trials:
         return trials
     for node in _proxy_dicts(unit):
