@@ -1937,3 +1937,19 @@ def test_literals_of_other_languages_are_read(engine, name, template, bad, good,
 def test_literals_glued_or_joined_in_other_languages(source, texts):
     from nbwarden.analysis.unit import analyze
     assert {f.value for f in analyze(source, "text").facts if f.kind == "text"} == texts
+
+
+@pytest.mark.parametrize("encode", [base64.b85encode, base64.a85encode])
+def test_plain_base85_in_a_cell_that_decodes_it_is_read(engine, encode):
+    """Base85 text is not read on its looks (short random strings spell text by chance), but a cell that names
+    the decoder has its base85-looking literals read: here through an Enum's property the folder does not follow.
+    The look-alike keeps a caption that way and prints it."""
+    def cell(text: str, sink: str) -> str:
+        word = encode(text.encode()).decode()
+        return ("import base64, enum, subprocess\nclass Step(enum.Enum):\n"
+                f"    RUN = {word!r}\n    @property\n    def text(self):\n"
+                f"        return base64.{encode.__name__.replace('en', 'de')}(self.value).decode()\n"
+                f"{sink}(Step.RUN.text)")
+    verdict = engine.check_code(cell(MINER, "subprocess.getoutput"))
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_allowed(engine, cell("Figure 3: loss per epoch on the held-out fold", "print"))

@@ -26,6 +26,7 @@ B85_RE = re.compile(r"^[0-9A-Za-z!#$%&()*+\-;<=>?@^_`{|}~]+$")
 HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2}){8,}$")
 B32_RE = re.compile(r"^[A-Z2-7]+=*$")
 ROT13_NAME = re.compile(r"rot[-_]?13", re.I)
+B85_NAME = re.compile(r"\b[ab]85decode\b")  # base64.b85decode / a85decode named in the cell
 ESCAPE_CODEC = re.compile(r"(?:unicode|string)[-_]escape", re.I)
 # s[::-1], reversed(s), the shell's rev (!rev f | base64 -d): the cell reads text backwards
 REVERSAL = re.compile(r"\[\s*:\s*:\s*-\s*1\s*\]|\breversed\s*\(|(?:^|[!|;&]\s*)rev\b", re.M)
@@ -88,6 +89,21 @@ def on_its_looks(value: str, keys: tuple[bytes, ...] = ()) -> tuple[str | None, 
         if text is not None:
             decoded, method = text, "base32" + (f"+{packer}" if packer else "")
     return decoded, method
+
+
+def _base85(value: str) -> str | None:
+    """The text a base85 or Ascii85 string spells, when it spells text; None otherwise."""
+    compact = "".join(value.split())
+    if not compact.isascii():
+        return None
+    for decode in (base64.b85decode, base64.a85decode):
+        try:
+            text = printable(decode(compact))
+        except ValueError:
+            continue
+        if text is not None and len(text.strip()) >= 4:
+            return text
+    return None
 
 
 def _unxored(raw: bytes, keys: tuple[bytes, ...], method: str) -> tuple[str | None, str]:
@@ -159,6 +175,10 @@ class _LiteralReader:
             self._blind(node, value[::-1], "reversed")
             if rot13:
                 self._blind(node, rot13[::-1], "rot13+reversed")
+        if len(value) <= MAX_ROT13 and self._cell_names(B85_NAME):
+            plain = _base85(value)  # plain base85 in a cell that decodes it (compressed base85 is read on its looks)
+            if plain:
+                self._blind(node, plain, "base85")
         if backwards and value[:1] == "=":  # base64 written backwards (rev | base64 -d), however long
             self._looks(node, value[::-1])
         for table in self.folder.substitutions:  # a substitution alphabet the cell made (str.maketrans(a, b))
