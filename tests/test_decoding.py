@@ -1953,3 +1953,33 @@ def test_plain_base85_in_a_cell_that_decodes_it_is_read(engine, encode):
     verdict = engine.check_code(cell(MINER, "subprocess.getoutput"))
     assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
     assert_allowed(engine, cell("Figure 3: loss per epoch on the held-out fold", "print"))
+
+
+def base36_words(text: str) -> str:
+    """Each word of ``text`` written as the base-36 number its bytes make."""
+    return "\n    ".join(_to_base36(int.from_bytes(word.encode(), "big")) for word in text.split())
+
+
+def _to_base36(number: int) -> str:
+    digits = ""
+    while number:
+        number, digit = divmod(number, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + digits
+    return digits or "0"
+
+
+@pytest.mark.parametrize("reader", ["fn.__doc__", "inspect.getsource(fn)"])
+def test_numbers_in_another_base_kept_in_a_docstring_are_read(engine, reader):
+    """A command kept as base-36 numbers in a function's docstring, which the cell reads back and turns into
+    bytes: a cell that parses numbers in a base other than ten or sixteen has its literals' tokens read so, and a
+    docstring the cell reads back is one of its literals.  The look-alike keeps a harmless command the same way."""
+    def cell(command: str) -> str:
+        return ("import inspect, re, subprocess\n"
+                f"def profile():\n    \"\"\"\n    {base36_words(command)}\n    \"\"\"\n"
+                f"def words(fn):\n    text = {reader}\n"
+                "    return [int(t, 36).to_bytes((int(t, 36).bit_length() + 7) // 8, 'big').decode()\n"
+                "            for t in re.findall(r'\\b[0-9a-z]{3,}\\b', text.split('\"\"\"')[1])]\n"
+                "subprocess.run(words(profile))")
+    verdict = engine.check_code(cell(MINER))
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_allowed(engine, cell("du -sh /content/sample_data"))

@@ -4,7 +4,7 @@ module).  Most cells have a few hits in many lines; walking only these keeps the
 pass cheap without losing a name assembled a few statements before the line that uses it.
 
 A mixin: the pass provides ``focus``, ``bound``, ``decoded``, ``related``, ``everything``, ``analysis``,
-``assigns``, ``loops`` and ``_walk``, ``_import``, ``_pipeline``."""
+``assigns``, ``loops``, ``_read_docs`` and ``_walk``, ``_import``, ``_pipeline``."""
 
 from __future__ import annotations
 
@@ -161,6 +161,8 @@ class _FocusedWalk:
                 continue
             if not hit:
                 if kind is ast.ClassDef or kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                    if self._read_docs:  # docstrings the cell reads back (__doc__, getsource) hold payloads too
+                        self.strings.extend(n.value for n in ast.walk(stmt) if id(n) in self._read_docs)
                     for inner in stmt.body:  # class Vnc(Proc): blob = '...'; def payload(): return '...'
                         if type(inner) in (ast.Assign, ast.AnnAssign, ast.Return):
                             self._keep_payloads(inner.value)

@@ -27,6 +27,10 @@ HEX_RE = re.compile(r"^(?:[0-9a-fA-F]{2}){8,}$")
 B32_RE = re.compile(r"^[A-Z2-7]+=*$")
 ROT13_NAME = re.compile(r"rot[-_]?13", re.I)
 B85_NAME = re.compile(r"\b[ab]85decode\b")  # base64.b85decode / a85decode named in the cell
+# int(token, 36): numbers written in another base, turned back into bytes (to_bytes) or characters (chr)
+INT_BASE = re.compile(r"\bint\s*\((?:[^()\n]|\([^()\n]{0,40}\)){1,80},\s*(?:base\s*=\s*)?(\d{1,2})\s*\)")
+BASE_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
+MIN_BASE_TOKEN = 3  # shorter tokens are lengths and counts beside the payload's numbers ('20:...')
 ESCAPE_CODEC = re.compile(r"(?:unicode|string)[-_]escape", re.I)
 # s[::-1], reversed(s), the shell's rev (!rev f | base64 -d): the cell reads text backwards
 REVERSAL = re.compile(r"\[\s*:\s*:\s*-\s*1\s*\]|\breversed\s*\(|(?:^|[!|;&]\s*)rev\b", re.M)
@@ -106,6 +110,23 @@ def _base85(value: str) -> str | None:
     return None
 
 
+def _numbers_as_text(value: str, base: int) -> list[str]:
+    """The texts that a literal's tokens spell when each is a number in ``base`` turned into its bytes
+    (``int(tok, 36).to_bytes(...)``), in order; empty when they do not all spell text."""
+    digits = BASE_DIGITS[:base]
+    tokens = [t for t in re.findall(r"[0-9a-z]+", value.lower()) if len(t) >= MIN_BASE_TOKEN]
+    if not tokens or any(ch not in digits for t in tokens for ch in t):
+        return []
+    pieces = []
+    for token in tokens:
+        number = int(token, base)
+        piece = printable(number.to_bytes((number.bit_length() + 7) // 8, "big"))
+        if piece is None:
+            return []
+        pieces.append(piece)
+    return pieces if len("".join(pieces).strip()) >= 4 else []
+
+
 def _unxored(raw: bytes, keys: tuple[bytes, ...], method: str) -> tuple[str | None, str]:
     """``raw`` XORed with the key that turns it into the most word-like text (letters, digits and the marks of
     paths, addresses and options, not punctuation soup), and how; (None, method) when none does."""
@@ -179,6 +200,11 @@ class _LiteralReader:
             plain = _base85(value)  # plain base85 in a cell that decodes it (compressed base85 is read on its looks)
             if plain:
                 self._blind(node, plain, "base85")
+        for base in self._int_bases():  # tokens of a number base the cell parses (int(tok, 36)), as bytes
+            for text in (value, *(value.translate(t) for t in self.folder.substitutions)):
+                pieces = _numbers_as_text(text[:MAX_SUBSTITUTED], base)
+                for glue in ("", " ")[:len(pieces)]:  # chunks of one text, or words of a command
+                    self._blind(node, glue.join(pieces), f"base{base}")
         if backwards and value[:1] == "=":  # base64 written backwards (rev | base64 -d), however long
             self._looks(node, value[::-1])
         for table in self.folder.substitutions:  # a substitution alphabet the cell made (str.maketrans(a, b))
@@ -239,6 +265,14 @@ class _LiteralReader:
         if self._keys is None:
             self._keys = xor_keys(self.analysis.source)
         return self._keys
+
+    def _int_bases(self) -> list[int]:
+        """The number bases other than ten and sixteen that the unit parses text in (``int(tok, 36)``; hex is read
+        on its looks)."""
+        if "int bases" not in self._codecs_named:
+            bases = {int(b) for b in INT_BASE.findall(self.analysis.source)} if "int" in self.analysis.source else set()
+            self._codecs_named["int bases"] = sorted(b for b in bases if 2 <= b <= 36 and b not in (10, 16))
+        return self._codecs_named["int bases"]
 
     def _cell_names(self, codec: re.Pattern[str]) -> bool:
         """Does the unit name this codec anywhere (``codecs.decode(s, 'rot13')``, ``'unicode_escape'``)?  Decided

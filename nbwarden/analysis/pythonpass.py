@@ -5,6 +5,7 @@ handed to ``exec``, downloads, written scripts, derived strings and the context 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from typing import Any
 
@@ -251,6 +252,17 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             else:
                 env[name] = item
 
+    @functools.cached_property
+    def _read_docs(self) -> frozenset[int]:
+        """The docstring statements of the cell's definitions, when the cell reads text back from its own
+        definitions (``__doc__``, ``inspect.getsource``): see :func:`_documents`."""
+        source = self.analysis.source
+        if "__doc__" not in source and "getsource" not in source:
+            return frozenset()
+        return frozenset(id(node.body[0]) for node in ast.walk(self.tree)
+                         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body
+                         and ast.get_docstring(node, clean=False) is not None)
+
     def _walk(self, root: ast.AST) -> None:
         calls, strings, assigns = self.calls, self.strings, self.assigns
         for node in ast.walk(root):
@@ -274,7 +286,8 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
                     kind is ast.FunctionDef or kind is ast.AsyncFunctionDef) and foldable_def(node):
                 assigns.append(node)
             elif kind is ast.Expr and isinstance(node.value, (ast.Constant, ast.JoinedStr)):
-                self._mark(node.value, INERT)  # docstrings and bare strings
+                # docstrings and bare strings; a definition's docstring is data where the cell reads it back
+                self._mark(node.value, CODE if id(node) in self._read_docs else INERT)
             elif kind is ast.Expr and (_grows_list(node) or _stores_data(node)):
                 assigns.append(node)
 
