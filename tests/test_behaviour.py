@@ -1731,3 +1731,31 @@ def test_the_suite_runs_the_shapes_strictly(monkeypatch):
         behaviour.find(tree)
     monkeypatch.setattr(behaviour, "STRICT", False)
     assert behaviour.find(tree) == []  # production: that family's shapes are lost, the check goes on
+
+
+PUMP = """\
+import socket, threading
+LISTEN = ("0.0.0.0", 8388)
+UPSTREAM = ({upstream!r}, 443)
+
+def pump(a, b):
+    while (data := a.recv(65536)):
+        b.sendall(data)
+
+server = socket.socket()
+server.bind(LISTEN)
+server.listen(64)
+while True:
+    client, _ = server.accept()
+    out = socket.create_connection(UPSTREAM)
+    threading.Thread(target=pump, args=(client, out), daemon=True).start()
+    threading.Thread(target=pump, args=(out, client), daemon=True).start()
+"""
+
+
+@pytest.mark.parametrize("upstream, forwards", [("203.0.113.7", True), ("127.0.0.1", False)])
+def test_a_forward_to_an_address_kept_under_a_name_is_a_port_forward(engine, upstream, forwards):
+    """Every connection taken on all interfaces piped to one address kept whole under a name (``UPSTREAM =
+    (host, port)``): a port forward to another machine.  Forwarding to this machine's own service is not."""
+    verdict = engine.check_code(PUMP.format(upstream=upstream), "python")
+    assert any(f.rule == "proxy_tunnel.port-forward-server" for f in verdict.findings) is forwards, verdict.to_dict()

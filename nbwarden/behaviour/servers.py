@@ -410,6 +410,8 @@ def _piped_to(unit: _Unit) -> str | None:
             return "relay"
         first = call.args[0] if call.args else unit.keyword(call, "host", "address")
         host = unit.value(first.elts[0] if isinstance(first, ast.Tuple) and first.elts else first)
+        if isinstance(host, (tuple, list)) and host:  # an address kept whole under a name: R = (host, port)
+            host = host[0]
         if isinstance(host, bytes):
             host = host.decode("latin-1")
         if isinstance(host, str) and host and not host.startswith(LOCAL_HOSTS):
