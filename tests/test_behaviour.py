@@ -1759,3 +1759,37 @@ def test_a_forward_to_an_address_kept_under_a_name_is_a_port_forward(engine, ups
     (host, port)``): a port forward to another machine.  Forwarding to this machine's own service is not."""
     verdict = engine.check_code(PUMP.format(upstream=upstream), "python")
     assert any(f.rule == "proxy_tunnel.port-forward-server" for f in verdict.findings) is forwards, verdict.to_dict()
+
+
+OTP_GUESSER = """\
+import requests
+from concurrent.futures import ThreadPoolExecutor
+
+VERIFY = "https://bank.example/api/verify-2fa"
+
+def attempt(n):
+    s = requests.Session()
+    s.post("https://bank.example/api/login", json={{"account": "alice", "pin": "hunter2"}})
+    code = {code}
+    r = s.post(VERIFY, json={{"otp": code}})
+    return code if "invalid" not in r.text.lower() else None
+
+with ThreadPoolExecutor(max_workers=20) as pool:
+    for hit in pool.map(attempt, {items}):
+        if hit:
+            print("found", hit)
+            break
+"""
+
+
+@pytest.mark.parametrize("code, items, guesses", [
+    ('f"{n:06d}"', "range(1_000_000)", True),
+    ("str(n).zfill(4)", "range(10_000)", True),
+    # the look-alike: each account's own code from its authenticator secret, as a test suite logs in
+    ("pyotp.TOTP(n).now()", "secrets_of_test_accounts", False),
+])
+def test_one_time_codes_counted_through_are_guessed(engine, code, items, guesses):
+    """A login form's one-time code (OTP, PIN, 2FA) written as a number at a fixed width and counted through a
+    range, request by request: the code is guessed. A code made from each account's own secret is a login."""
+    verdict = engine.check_code(OTP_GUESSER.format(code=code, items=items), "python")
+    assert flagged(verdict, "password_cracking") is guesses, verdict.to_dict()

@@ -30,6 +30,10 @@ BARE_PASSWORD = re.compile(r"\s*passw(or)?ds?\s*", re.I)  # the word alone is a 
 HASH_NAME = re.compile(r"md[45]|sha\d|sha3_|blake2|ntlm|nthash|lmhash|hash(pw|_?password)|^crypt$|digest$", re.I)
 # a form field that sets an account's password rather than logging in with one (an account made or changed per row)
 NEW_PASSWORD_KEY = re.compile(r"(initial|new|temp|temporary|default|confirm|first)_?pass", re.I)
+# a one-time code's field in a login form (an OTP, a PIN, a 2FA code): tried only when the value is a number
+# written at a fixed width (f"{i:06d}", str(i).zfill(4), "%04d" % i), the shape of a code counted through
+OTP_KEY = re.compile(r"otp|(^|_)pin($|_)|2fa|totp|mfa|passcode|(verif\w*|sms|auth|login|security|one_?time|mfa)_?code|"
+                     r"^code$", re.I)
 # what a call that takes a user and a password does when it is no login (it makes, stores or changes an account)
 ACCOUNT_WORK = re.compile(r"^_*(create|add|set|update|insert|register|new|make|change|reset|hash|encrypt|save|store|"
                           r"generate|validate_new|signup|sign_up)", re.I)
@@ -94,6 +98,8 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
                 name = unit.value(key)  # a field named in the call, or decoded there: {b("cHdk"): pw}
                 if isinstance(name, str) and re.search(r"pass|pwd", name, re.I) and not NEW_PASSWORD_KEY.match(name):
                     return "login", value
+                if isinstance(name, str) and OTP_KEY.search(name) and _fixed_width_number(unit, value):
+                    return "login", value
     if short == "send_keys" and call.args and isinstance(call.func, ast.Attribute) and \
             re.search(r"pass|pwd|pin\b", f"{unit.text(call.func.value, follow=1)} {ast.unparse(call.func.value)[:200]}", re.I):
         return "login", call.args[0]  # a browser typing into a password field: driver.find_element(..., 'pass').send_keys(pw)
@@ -118,6 +124,24 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
         if re.search(r"\bnmcli\b", text) and "password" in text.split():  # nmcli d wifi connect SSID password PW
             return "login", _after_word(call.args[0], "password")
     return None
+
+
+def _fixed_width_number(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
+    """Is the value a number written at a fixed width with leading zeros (``f"{i:06d}"``, ``str(n).zfill(4)``,
+    ``"%04d" % n``, or a name bound to one)?  That is a code counted through, not a code a person typed."""
+    for node in ast.walk(expr):
+        if isinstance(node, ast.FormattedValue) and node.format_spec is not None and \
+                re.fullmatch(r"0\d+d?", ast.unparse(node.format_spec).strip("f'\"")):
+            return True
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "zfill":
+            return True
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod) and \
+                isinstance(node.left, ast.Constant) and re.search(r"%0\d+d", str(node.left.value)):
+            return True
+        if isinstance(node, ast.Name) and depth < 2 and any(
+                _fixed_width_number(unit, v, depth + 1) for v in unit.names_bound_to.get(node.id, ())[:4]):
+            return True
+    return False
 
 
 def login_trial(unit: _Unit, call: ast.Call) -> ast.AST | None:
