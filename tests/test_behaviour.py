@@ -1793,3 +1793,40 @@ def test_one_time_codes_counted_through_are_guessed(engine, code, items, guesses
     range, request by request: the code is guessed. A code made from each account's own secret is a login."""
     verdict = engine.check_code(OTP_GUESSER.format(code=code, items=items), "python")
     assert flagged(verdict, "password_cracking") is guesses, verdict.to_dict()
+
+
+PTY_PANEL = """\
+import os, pty, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv({program!r}, [{program!r}])
+seen = bytearray()
+threading.Thread(target=lambda: seen.extend(os.read(fd, 65536)), daemon=True).start()
+
+class Panel(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(bytes(seen))
+    def do_POST(self):
+        os.write(fd, {keys})
+        self.send_response(204)
+        self.end_headers()
+
+ThreadingHTTPServer(("0.0.0.0", 7681), Panel).serve_forever()
+"""
+
+
+@pytest.mark.parametrize("program, keys, terminal", [
+    ("/bin/bash", "self.rfile.read(int(self.headers['Content-Length']))", True),
+    # the look-alike shows a monitor's screen and sends it only its own key to quit
+    ("/usr/bin/top", "b'q'", False),
+    ("/bin/bash", "b'exit\\n'", False),  # a shell sent only the program's own words: nothing from the client
+])
+def test_a_shell_on_a_terminal_fed_by_a_web_page_is_a_web_terminal(engine, program, keys, terminal):
+    """A shell on a pseudo-terminal whose terminal is written with what each POST sends: a hand-written web
+    terminal (shell/web). A page that shows a program's screen and sends it a fixed key hands out no shell."""
+    verdict = engine.check_code(PTY_PANEL.format(program=program, keys=keys), "python")
+    assert any(f.rule == "remote_desktop_ssh.web-terminal" for f in verdict.findings) is terminal, verdict.to_dict()

@@ -66,6 +66,9 @@ Shapes found (the value of each fact):
 ``shell/socket``
     a shell started with its standard input and output duplicated from a
     socket (a bind or reverse shell), in ``shells.py``.
+``shell/web``
+    a shell on a pseudo-terminal whose terminal is written with what a web handler, a websocket or a socket
+    received: a web terminal written by hand, in ``shells.py``.
 ``mining/pow``
     a nonce loop whose digest, read as a number, is compared with a target,
     and whose find is sent off (a socket, an HTTP request, a ``submit``): a
@@ -147,7 +150,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
     "mining": ("nonce", "from_bytes("),
     # a shell handed a socket (stdin=s.fileno()) is reached through the flood and server words its socket brings
     # (socket.socket(, .connect((, .bind(): fileno() alone is in every file-descriptor lesson
-    "shell": ("dup2(", "pty.spawn("),
+    "shell": ("dup2(", "pty.spawn(", "pty.fork(", "openpty(", "forkpty("),
     # the decoding steps that spell names and code (a step alone is data; the shape needs it to reach exec, a command
     # or a look-up), and look-ups by computed name, whose step may be a helper with none of those words (XOR);
     # decompress( is left out (data is decompressed everywhere, and hidden code that does also carries one of

@@ -9,12 +9,18 @@ runtime to whoever is at the other end, whatever hides the names.  A log file pu
 descriptors: lines read from a connection and run by a shell (``for line in conn.makefile():
 subprocess.run(line, shell=True)``) are the same remote shell; a server that runs a fixed command when asked is
 not.
+
+``shell/web``: a shell on a pseudo-terminal (``pty.fork()``, ``os.openpty()``) whose terminal is written with what a
+web handler or a connection received (``os.write(fd, self.rfile.read(n))``, a websocket's messages): a web terminal
+written by hand, the runtime's shell handed to whoever opens the page.  A program that drives a terminal with its
+own input (a test of a CLI through a pty) writes nothing a client sent.
 """
 
 from __future__ import annotations
 
 import ast
 
+from .servers import _handler_input
 from .unit import Found, _driven_function, _names, _params, _Unit
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh", "fish", "cmd", "cmd.exe", "powershell", "pwsh"})
@@ -170,7 +176,47 @@ def _handed_connection(unit: _Unit, connections: set[str]) -> Found | None:
     return None
 
 
+PTY_MAKERS = frozenset({"pty.fork", "pty.openpty", "os.openpty", "os.forkpty"})
+# what reads a client's message: a socket's or a websocket's receive, a request's body
+CLIENT_READS = frozenset({"recv", "recvfrom", "receive", "receive_text", "receive_bytes", "receive_json", "get_data",
+                          "get_json"})
+
+
+def _from_client(unit: _Unit, expr: ast.AST, messages: set[str], depth: int = 0) -> bool:
+    """Is the value what a client sent: a handler's request (``self.rfile.read(n)``), a receive call, a message of
+    an ``async for`` over a connection, Flask's ``request.data``, or a name bound to one?"""
+    if _handler_input(expr):
+        return True
+    for node in ast.walk(expr):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in CLIENT_READS:
+            return True
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "request" and \
+                node.attr in {"data", "form", "json", "args", "values"}:
+            return True
+        if isinstance(node, ast.Name) and (node.id in messages or depth < 2 and any(
+                _from_client(unit, v, messages, depth + 1) for v in unit.names_bound_to.get(node.id, ())[:4])):
+            return True
+    return False
+
+
+def _web_terminal(unit: _Unit) -> Found | None:
+    """A pseudo-terminal's descriptor written with what a client sent, and a shell started (``shell/web``)."""
+    terminals = {n for node in ast.walk(unit.tree) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
+                 and unit.name(node.value) in PTY_MAKERS for t in node.targets for n in _names(t)}
+    if not terminals or not any(_shell(unit, call) for call in unit.calls):
+        return None
+    messages = {n for node in ast.walk(unit.tree) if isinstance(node, ast.AsyncFor) for n in _names(node.target)}
+    for call in unit.calls:
+        if unit.name(call) == "os.write" and len(call.args) == 2 and _names(call.args[0]) & terminals and \
+                _from_client(unit, call.args[1], messages):
+            return Found("shell/web", call.lineno, "a shell's terminal is written with what a client sent (a web "
+                         "terminal)")
+    return None
+
+
 def _socket_shells(unit: _Unit) -> list[Found]:
+    if (terminal := _web_terminal(unit)) is not None:
+        return [terminal]
     connections = _connections(unit)
     dups = _duplicated(unit, connections)
     if (handed := _handed_connection(unit, connections)) is not None:
