@@ -1830,3 +1830,38 @@ def test_a_shell_on_a_terminal_fed_by_a_web_page_is_a_web_terminal(engine, progr
     terminal (shell/web). A page that shows a program's screen and sends it a fixed key hands out no shell."""
     verdict = engine.check_code(PTY_PANEL.format(program=program, keys=keys), "python")
     assert any(f.rule == "remote_desktop_ssh.web-terminal" for f in verdict.findings) is terminal, verdict.to_dict()
+
+
+HELPER_PORTAL = """\
+import os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+STORE = "/content/inbox"
+{helper}
+
+class Inbox(BaseHTTPRequestHandler):
+    def do_POST(self):
+        name = os.path.basename(self.path)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        {call}
+        self.send_response(201)
+        self.end_headers()
+
+ThreadingHTTPServer(("0.0.0.0", 8765), Inbox).serve_forever()
+"""
+
+
+@pytest.mark.parametrize("helper, call, kept", [
+    ("def store(filename, blob):\n    with open(os.path.join(STORE, filename), 'wb') as out:\n        out.write(blob)",
+     "store(name, body)", True),
+    ("save = lambda n, data: open(os.path.join(STORE, n), 'wb').write(data)", "save(name, body)", True),
+    # the look-alike logs the size of each request to a fixed text file
+    ("def note(line):\n    with open('/content/requests.log', 'a') as log:\n        log.write(line + '\\n')",
+     "note(f'{name}: {len(body)} bytes')", False),
+])
+def test_an_upload_kept_by_a_helper_the_handler_calls(engine, helper, call, kept):
+    """A handler that hands the body it received to a helper of the cell's (a function or a named lambda) that
+    writes it into a file: the upload is kept (server/upload), as if written in the handler. A helper that logs a
+    line of text to a fixed file keeps nothing a client sent."""
+    verdict = engine.check_code(HELPER_PORTAL.format(helper=helper, call=call), "python")
+    assert flagged(verdict, "web_file_hosting") is kept, verdict.to_dict()

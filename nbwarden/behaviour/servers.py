@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .unit import CONNECTS, LOCAL_HOSTS, SOCKET_READS, Found, _derived, _driven_function, _names, _params, _Unit
@@ -373,21 +374,68 @@ def _file_sent(unit: _Unit) -> int | None:
     return None
 
 
+def _file_writes(unit: _Unit, scope: ast.AST) -> list[tuple[ast.Call, ast.Call, set[str], str]]:
+    """Writes into a file opened in a scope: (the ``write`` call, the ``open`` call, the names that hold the file,
+    its mode), for ``with open(p, 'wb') as f: f.write(d)`` and for ``open(p, 'wb').write(d)`` on one line."""
+    found = []
+    opened = None
+    for call in (n for n in ast.walk(scope) if isinstance(n, ast.Call)):
+        if unit.name(call).rsplit(".", 1)[-1] not in {"write", "writelines"} or not call.args or \
+                not isinstance(call.func, ast.Attribute):
+            continue
+        receiver = call.func.value
+        if isinstance(receiver, ast.Call) and unit.name(receiver).rsplit(".", 1)[-1] == "open" and receiver.args:
+            mode = unit.value(receiver.args[1]) if len(receiver.args) > 1 else unit.value(unit.keyword(receiver, "mode"))
+            found.append((call, receiver, set(), mode if isinstance(mode, str) else "r"))
+            continue
+        opened = _opened(unit, scope) if opened is None else opened
+        holders = _names(receiver)
+        found += [(call, opener, names, mode) for opener, names, mode in opened if names & holders]
+    return found
+
+
+def _kept(unit: _Unit, write: ast.Call, opener: ast.Call, mode: str, sent: Callable[[ast.AST], bool]) -> bool:
+    """Does the write keep what a client ``sent`` in a file, as bytes or under a name the client gave?"""
+    return bool(set(mode) & set("wax")) and sent(write.args[0]) and ("b" in mode or sent(opener.args[0]))
+
+
 def _upload_kept(unit: _Unit) -> int | None:
     """A hand-written server that writes what a client sent into a file, as bytes or under a name the client gave
-    (``do_POST`` reading ``self.rfile``, a socket's data): an upload portal.  A webhook that appends a line of
+    (``do_POST`` reading ``self.rfile``, a socket's data), there or in a helper of the cell's that it hands the
+    data (``save(name, data)``, a function or a named lambda): an upload portal.  A webhook that appends a line of
     text to a fixed log file is not one."""
+    chosen_in: dict[int, set[str]] = {}
+
+    def sent_in(scope: ast.AST) -> Callable[[ast.AST], bool]:
+        if id(scope) not in chosen_in:  # not any file's read(): a copy of one's own file is no upload
+            chosen_in[id(scope)] = _chosen_by_client(scope, unit, set())
+        chosen = chosen_in[id(scope)]
+        return lambda expr: bool(_names(expr) & chosen) or _handler_input(expr)
+
+    helpers: dict[str, tuple[ast.AST, list[str]]] = {}
+    for name, functions in unit.functions.items():
+        helpers[name] = (functions[0], [p for p in _params(functions[0]) if p not in ("self", "cls")])
+    for name, values in unit.names_bound_to.items():
+        if isinstance(values[0], ast.Lambda):
+            helpers.setdefault(name, (values[0], _params(values[0])))
+    for scope in {id(f): f for f in (unit.function_of(c) for c in unit.calls) if f is not None}.values():
+        for write, opener, _, mode in _file_writes(unit, scope):
+            if _kept(unit, write, opener, mode, sent_in(scope)):
+                return write.lineno
+    # a helper handed the client's data: its parameters stand for what each caller passes
     for call in unit.calls:
-        if unit.name(call).rsplit(".", 1)[-1] not in {"write", "writelines"} or not call.args or \
-                not isinstance(call.func, ast.Attribute) or (scope := unit.function_of(call)) is None:
+        name = unit.name(call).rsplit(".", 1)[-1]
+        if name not in helpers or (caller := unit.function_of(call)) is None:
             continue
-        chosen = _chosen_by_client(scope, unit, set())  # not any file's read(): a copy of one's own file is no upload
-        if not (_names(call.args[0]) & chosen or _handler_input(call.args[0])):
+        function, params = helpers[name]
+        given = dict(zip(params, call.args, strict=False)) | {k.arg: k.value for k in call.keywords if k.arg}
+        sent = sent_in(caller)
+        passed = {param for param, arg in given.items() if sent(arg)}
+        if not passed:
             continue
-        holders = _names(call.func.value)
-        for opener, names, mode in _opened(unit, scope):
-            named = _names(opener.args[0]) & chosen or _handler_input(opener.args[0])
-            if names & holders and set(mode) & set("wax") and ("b" in mode or named):
+        derived = _derived(unit, function, passed)
+        for write, opener, _, mode in _file_writes(unit, function):
+            if _kept(unit, write, opener, mode, lambda expr: bool(_names(expr) & derived)):
                 return call.lineno
     return None
 
