@@ -435,7 +435,7 @@ def _upload_kept(unit: _Unit) -> int | None:
             continue
         derived = _derived(unit, function, passed)
         for write, opener, _, mode in _file_writes(unit, function):
-            if _kept(unit, write, opener, mode, lambda expr: bool(_names(expr) & derived)):
+            if _kept(unit, write, opener, mode, lambda expr, held=derived: bool(_names(expr) & held)):
                 return call.lineno
     return None
 
