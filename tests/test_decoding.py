@@ -1983,3 +1983,24 @@ def test_numbers_in_another_base_kept_in_a_docstring_are_read(engine, reader):
     verdict = engine.check_code(cell(MINER))
     assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
     assert_allowed(engine, cell("du -sh /content/sample_data"))
+
+
+@pytest.mark.parametrize("body, flagged_", [
+    ("    for n in range(1, 7):\\n        for combo in itertools.product(charset, repeat=n):\\n"
+     "            cand = ''.join(combo).encode()\\n            if hfunc(cand).hexdigest() == target:\\n"
+     "                return cand.decode()", True),
+    # the look-alike: the same assembly for a function that summarises its input
+    ("    for n in range(1, 7):\\n        total = sum(len(c) for c in charset[:n])\\n"
+     "        print(n, total, hfunc(target.encode()).hexdigest())", False),
+])
+def test_code_fragments_put_together_at_run_time_are_read(engine, body, flagged_):
+    """Source fragments merged into an ast.Module and run through exec(ast.unparse(...)): the folder cannot put
+    the module together, so the cell's string literals that are Python blocks are read as the code they are."""
+    cell = ("import ast, hashlib\nfrags = [\n    'import itertools, string',\n"
+            "    'charset = string.ascii_lowercase + string.digits',\n"
+            f"    \"def work(target, hfunc):\\n{body}\",\n]\n"
+            "mod = ast.Module(body=sum((ast.parse(f).body for f in frags), []), type_ignores=[])\nns = {}\n"
+            "exec(ast.unparse(mod), ns)\nprint(ns['work'](input('md5: '), hashlib.md5))")
+    verdict = engine.check_code(cell)
+    assert (verdict.action in ("warn", "block") and verdict.category == "password_cracking") is flagged_, \
+        verdict.to_dict()

@@ -108,6 +108,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         self.looked_up: set[str] = set()  # names bound to a module or function found by a computed look-up
         self.tables: dict[int, ast.Dict | None] = {}  # dict(zip(keys, map(...))) as the dict display it makes
         self.strings: list[ast.AST] = []
+        self.unread_exec = False  # an exec or compile whose code the folder could not put together
         self.assigns: list[ast.AST] = []
         self.slices: list[ast.Subscript] = []
         if self.focus is None:
@@ -160,8 +161,30 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
                 self._derive(node, self.folder.fold(node))
         for node in self.strings:
             self._string(node)
+        if self.unread_exec and self.depth < MAX_DEPTH:
+            self._code_literals()
         if self.folder.exhausted:
             self.analysis.notes.append("string folding stopped at its work limit; some values were not decoded")
+
+    def _code_literals(self) -> None:
+        """In a unit that runs code it puts together at run time (``exec(ast.unparse(module))`` of fragments,
+        ``compile('\\n'.join(parts))``) that the folder could not follow: its string literals that are Python
+        blocks of their own (a ``def``, a loop, several lines that parse) are read as the code they are."""
+        read = 0
+        for node in self.strings:
+            text = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                self.string_ctx.get(id(node)) != INERT else ""  # (not a docstring or a printed message)
+            if not (MIN_CODE_LITERAL <= len(text) <= MAX_CODE_LITERAL and "\n" in text.strip() and
+                    CODE_BLOCK.search(text)):
+                continue
+            try:
+                ast.parse(text)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+            _nested(self.analysis, text, "python", node.lineno, "code fragment", CODE, self.depth + 1, self.shell_env)
+            read += 1
+            if read >= MAX_CODE_LITERALS:
+                break
 
     def _runpy(self, node: ast.Call, name: str) -> None:
         """``runpy.run_path('inference.py')`` after ``sys.argv = [...]`` runs the script as its command line would:
@@ -672,6 +695,8 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             if code is None:
                 code = self._template_skeleton(node.args[0])
             text = printable(code) if isinstance(code, (str, bytes)) else None
+            if not text:
+                self.unread_exec = True  # code put together at run time (ast.unparse of fragments): see _code_literals
             if text and self.depth < MAX_DEPTH:
                 via = "+".join(sorted(self.folder.methods)) or "exec"
                 self._mark(node.args[0], EXEC)
@@ -738,6 +763,11 @@ def _root_name(node: ast.AST) -> str:
     while isinstance(node, ast.Attribute):
         node = node.value
     return node.id if isinstance(node, ast.Name) else ""
+
+
+MIN_CODE_LITERAL, MAX_CODE_LITERAL = 24, 20_000  # a code fragment's size, read as code (see _code_literals)
+MAX_CODE_LITERALS = 16
+CODE_BLOCK = re.compile(r"^\s*(def|class|for|while|async\s+def|with)\b[^\n]*:\s*$", re.M)  # a block opened
 
 
 def _documents(tree: ast.Module, source: str) -> dict[str, str]:
