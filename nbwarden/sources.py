@@ -295,18 +295,40 @@ def foreign_language(language: str | None) -> bool:
 
 
 # a call that hands the shell a string, named just before its "(" (the search runs up to the bracket)
-# (R system/system2/pipe, Julia run/pipeline/read, C++ system/popen, Java exec, Node exec/execSync/spawn)
+# (R system/system2/pipe, Julia run/pipeline/read, C++ system/popen, Java exec and ProcessBuilder, Node
+# exec/execSync/spawn, PHP shell_exec/passthru/proc_open, Go exec.Command, .NET Process.Start)
 _SHELL_CALL = re.compile(r"\b(system2?|shell|pipe|run|pipeline|popen|read|exec|execSync|execFile|execFileSync|spawn|"
-                         r"spawnSync)\s*\Z")
+                         r"spawnSync|shell_exec|passthru|proc_open|Command|CommandContext|ProcessBuilder|Start)\s*\Z")
 _LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'|`([^`\n]*)`')
+# a name given a literal (PHP's and Perl's $x = '...', R's x <- "...", JavaScript's const x = `...`, Go's x := "..."),
+# or given another such name made safe for the shell ($c = escapeshellcmd($line))
+_ASSIGNED = re.compile(r"""(?:^|[\s;{(])(?:const\s+|let\s+|var\s+|my\s+)?[$@]?([A-Za-z_]\w{0,59})\s*(?::?=|<-)\s*"""
+                       r"""(?:escapeshellcmd\s*\(\s*[$@]?([A-Za-z_]\w{0,59})\s*\)|(?=['"`]))""")
+_INTERPOLATED = re.compile(r"\{?\$([A-Za-z_]\w{0,59})\}?")
+_NAME = re.compile(r"[$@]?([A-Za-z_]\w{0,59})(?!\w)(?!\s*\()")  # a name that is not called
+
+
+def _assigned_literals(code: str) -> dict[str, str]:
+    """Names the code gives one literal (or one such name, quoted again), with that literal's text; a name given
+    two values has none."""
+    values: dict[str, str | None] = {}
+    for match in _ASSIGNED.finditer(code):
+        name, alias = match.group(1), match.group(2)
+        literal = None if alias else _LITERAL.match(code, match.end())
+        value = values.get(alias) if alias else next(g for g in literal.groups() if g is not None) if literal else None
+        values[name] = value if name not in values else None
+    return {name: value for name, value in values.items() if value}
 
 
 def foreign_commands(code: str, limit: int = 200) -> str:
     """The commands a cell of another language hands to the shell, one a line: the string literals inside each
-    ``system("…")``, ``system2("prog", c("-a", "b"))`` (R), ``run(`…`)`` (Julia), ``exec``/``spawn`` (Node, Java)
-    call, joined by spaces.  One pass over the text with a stack of open brackets, so no cell can make it slow."""
+    ``system("…")``, ``system2("prog", c("-a", "b"))`` (R), ``run(`…`)`` (Julia), ``exec``/``spawn`` (Node, Java,
+    PHP), ``exec.Command`` (Go) call, joined by spaces; a name inside the call that the code gives one literal
+    (``$cmd = '…'; exec($cmd)``) stands for that literal.  One pass over the text with a stack of open brackets,
+    so no cell can make it slow."""
     lines: list[str] = []
     stack: list[list[str] | None] = []  # per open bracket: the words of a shell call, or None for any other
+    assigned = _assigned_literals(code) if "=" in code or "<-" in code else {}
     i, end = 0, len(code)
     while i < end and len(lines) < limit:
         ch = code[i]
@@ -317,8 +339,17 @@ def foreign_commands(code: str, limit: int = 200) -> str:
                 continue
             frame = next((f for f in reversed(stack) if f is not None), None)
             if frame is not None:
-                frame.append(next(g for g in literal.groups() if g is not None))
+                text = next(g for g in literal.groups() if g is not None)
+                if assigned and "$" in text:  # "$env prog $x": PHP's, Perl's and Julia's names filled in
+                    text = _INTERPOLATED.sub(lambda m: assigned.get(m.group(1)) or m.group(0), text)
+                frame.append(text)
             i = literal.end()
+            continue
+        if assigned and (ch.isalpha() or ch in "_$@") and any(f is not None for f in stack) and \
+                not (code[i - 1:i].isalnum() or code[i - 1:i] in "_$@.") and (name := _NAME.match(code, i)):
+            if name.group(1) in assigned:
+                next(f for f in reversed(stack) if f is not None).append(assigned[name.group(1)])
+            i = name.end()
             continue
         if ch == "(":
             stack.append([] if _SHELL_CALL.search(code, max(0, i - 24), i) else None)
@@ -455,6 +486,9 @@ def units_of_file(path: Path) -> tuple[list[Unit], list[str], str | None]:
         if shell:  # a Dockerfile's RUN lines, a pipeline's steps: also checked as the shell they are
             units.append((shell, "shell", None))
             notes.append(f"{embedded}: its commands checked as shell")
+        if kind == "text" and path.suffix.lower() in OTHER_CODE_SUFFIXES and (handed := foreign_commands(text)):
+            units.append((handed, "shell", None))  # PHP's exec("…"), Go's exec.Command("…"): what they run
+            notes.append("the commands its calls hand the shell checked as shell")
         return units, notes, None
     return [(text, "cell" if kind == "python" else kind, None)], notes, None
 

@@ -135,6 +135,31 @@ def test_foreign_commands_are_read_from_literals_in_one_pass():
     assert foreign_commands(nested).splitlines() == ["ls", "xmrig -o pool:3333"]
 
 
+def test_a_command_kept_under_a_name_is_read_where_it_is_run():
+    """A literal given to a name once (PHP's $cmd = '…', R's cmd <- "…", Go's cmd := "…"), or quoted again with
+    escapeshellcmd, stands for that name inside the call that runs it; a name given two values stands for none."""
+    from nbwarden.sources import foreign_commands
+
+    php = ("<?php\n$env = \"HOME=/srv\";\n$add = '/usr/bin/deluge-console add '.$_POST['m'];\n"
+           "$safe = escapeshellcmd($add);\nexec($safe, $out);\nexec(\"$env qbittorrent-nox $link 2>&1\");\n")
+    assert foreign_commands(php).splitlines() == ["/usr/bin/deluge-console add ", "HOME=/srv qbittorrent-nox $link 2>&1"]
+    assert foreign_commands('cmd <- "ls"\ncmd <- "xmrig -o p:3333"\nsystem(cmd)') == ""  # two values: none
+    go = 'package main\nimport "os/exec"\nfunc main() {\n\targs := "-d"\n\texec.Command("transmission-daemon", args).Run()\n}'
+    assert foreign_commands(go) == "transmission-daemon -d"
+
+
+@pytest.mark.parametrize("command, verdict", [("qbittorrent-nox", "BLOCK torrent_p2p"), ("ls -la", "allow")])
+def test_the_commands_a_php_page_runs_are_checked_as_shell(tmp_path, command, verdict):
+    """A program in another language checked as a file: what its exec() calls hand the shell is read as shell
+    (a web page that starts a torrent client with the visitor's magnet); a page that lists a folder is allowed."""
+    page = tmp_path / "add.php"
+    page.write_text(f"<?php\n$cmd = '{command} ' . escapeshellarg($_POST['magnet']);\nexec($cmd, $out);\n"
+                    "echo implode(\"\\n\", $out);\n")
+    proc = run("scan", str(page), "--fail-on", "never")
+    assert (verdict in proc.stdout) if verdict != "allow" else ("BLOCK" not in proc.stdout and "WARN" not in proc.stdout), \
+        proc.stdout
+
+
 def test_an_r_notebooks_system_calls_are_read_as_shell(tmp_path):
     """R hands the shell a string: system("x11vnc …") is a command, print("x11vnc …") is not."""
     for cell, expected in (('system("x11vnc -forever -nopw -display :1 &")', "BLOCK remote_desktop_ssh"),
