@@ -2004,3 +2004,32 @@ def test_code_fragments_put_together_at_run_time_are_read(engine, body, flagged_
     verdict = engine.check_code(cell)
     assert (verdict.action in ("warn", "block") and verdict.category == "password_cracking") is flagged_, \
         verdict.to_dict()
+
+
+STEPS = """\
+import subprocess
+from pathlib import Path
+from tqdm.auto import tqdm
+
+WORK = Path("/content") / "tools"
+plan = [
+    ("prepare", ["chmod", "+x", str(WORK / "{program}")], None),
+    ("run", [str(WORK / "{program}"), {args}], True),
+]
+for label, cmd, strict in tqdm(plan, desc="pipeline"):
+    subprocess.run(cmd, check=bool(strict))
+"""
+
+
+@pytest.mark.parametrize("program, args, runs_miner", [
+    ("xmrig", "'-o', 'pool.example.net:3333', '-u', 'WALLET'", True),
+    ("resize", "'--width', '640', 'frames/'", False),
+])
+def test_steps_in_rows_with_flags_paths_and_a_progress_bar_are_read(engine, program, args, runs_miner):
+    """A plan of rows (label, argv, flag) run through a progress bar, with paths joined by pathlib's ``/``: each
+    row's argv is read as the command it runs, whatever else the row holds (None, True). The look-alike runs an
+    image tool the same way."""
+    verdict = engine.check_code(STEPS.format(program=program, args=args))
+    assert (MINER_RULE in {f.rule for f in verdict.findings}) is runs_miner, verdict.to_dict()
+    if not runs_miner:
+        assert_allowed(engine, STEPS.format(program=program, args=args))

@@ -61,6 +61,18 @@ BUILTIN_TYPES = frozenset({"str", "bytes", "bytearray", "int"})
 STATIC_METHODS = frozenset({"fromhex", "maketrans", "from_bytes"})  # called on the type itself, not on an object
 
 
+class _Flag:
+    """``None``, ``True`` or ``False`` written as an item of a list or tuple (``('fetch', argv, None)``): the folder
+    does not carry them as values (None means "not known" to it), but a row that holds one is still known: the
+    item stands as this marker, which no command, text or number accepts."""
+
+    def __repr__(self) -> str:
+        return "<flag>"
+
+
+FLAG = _Flag()
+
+
 class _Folder(_Names, _Objects, _Methods, _Builtins):
     """Evaluates the string-building expressions obfuscators use, and nothing else.
 
@@ -149,6 +161,8 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
                 return None
             if isinstance(node.op, ast.Add) and type(left) is type(right) and isinstance(left, (str, bytes, list)):
                 return capped(left + right)
+            if isinstance(node.op, ast.Div) and isinstance(left, str) and isinstance(right, str):
+                return capped(f"{left.rstrip('/')}/{right.lstrip('/')}" if left else right)  # Path(a) / 'b'
             if isinstance(node.op, ast.Mult) and isinstance(left, (str, bytes)) and isinstance(right, int):
                 return capped(left * max(0, min(right, 1000)))
             if isinstance(node.op, ast.Mod) and isinstance(left, str):
@@ -166,6 +180,10 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
             return None
         if isinstance(node, (ast.List, ast.Tuple)):
             items = self._spread(node.elts[:MAX_ITEMS], depth)  # [tool, *flags, host]: the list spread in place
+            if items is not None and len(items) == len(node.elts):  # ('fetch', argv, None): a row with a flag
+                items = [FLAG if item is None and type(elt) is ast.Constant and
+                         (elt.value is None or isinstance(elt.value, bool)) else item
+                         for item, elt in zip(items, node.elts, strict=True)]
             return None if items is None or any(item is None for item in items) else items
         if isinstance(node, ast.Dict):
             # partial: a key whose value is unknown is left out, so the known ones can still be looked up
