@@ -1865,3 +1865,34 @@ def test_an_upload_kept_by_a_helper_the_handler_calls(engine, helper, call, kept
     line of text to a fixed file keeps nothing a client sent."""
     verdict = engine.check_code(HELPER_PORTAL.format(helper=helper, call=call), "python")
     assert flagged(verdict, "web_file_hosting") is kept, verdict.to_dict()
+
+
+MAILER = """\
+import smtplib
+from email.message import EmailMessage
+from tqdm.auto import tqdm
+
+BOOK = {{"to": "76696374696d406578616d706c652e6f7267"}}
+def field(key):
+    return bytes.fromhex(BOOK[key]).decode()
+
+with smtplib.SMTP("smtp.example.org", 587) as smtp:
+    smtp.login(USER, PASSWORD)
+    for item in tqdm({items}, desc="sending"):
+        msg = EmailMessage()
+        msg["From"], msg["To"] = USER, {to}
+        msg["Subject"] = "Notice"
+        msg.set_content("Please read this message.")
+        smtp.send_message(msg)
+"""
+
+
+@pytest.mark.parametrize("items, to, storm", [
+    ("range(1000)", "field('to')", True),
+    ("subscribers", "item", False),  # the look-alike: a newsletter, each subscriber once
+])
+def test_one_decoded_address_mailed_over_a_progress_bar_is_a_storm(engine, items, to, storm):
+    """The same address, decoded by a helper of the cell's, sent mail a thousand times in a loop drawn with a
+    progress bar (tqdm(range(n)) is range(n)): an email bomber. A newsletter sends each subscriber one mail."""
+    verdict = engine.check_code(MAILER.format(items=items, to=to), "python")
+    assert flagged(verdict, "dos_attack") is storm, verdict.to_dict()

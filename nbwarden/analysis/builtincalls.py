@@ -22,10 +22,6 @@ from .callables import TEMPLATE, _Function, _Object
 from .decoders import MAX_ITEMS, capped, decode, decoder_kind, formatted
 from .rewrites import reduced
 
-# progress bars that hand back the items they are given (tqdm, rich's track, alive-progress, click's bar)
-PROGRESS_BARS = frozenset({"tqdm", "tqdm.tqdm", "tqdm.auto.tqdm", "tqdm.notebook.tqdm", "tqdm.std.tqdm",
-                           "rich.progress.track", "track", "alive_it", "alive_progress.alive_it"})
-
 MAX_JSON = 1 << 16  # longest JSON string literal the folder will decode
 UNICODE_FORMS = frozenset({"NFC", "NFD", "NFKC", "NFKD"})
 # ``env``'s slot for the value the unit last wrote to a file (``json.dump(spec, fh)``, ``fh.write(text)``), which a
@@ -108,9 +104,6 @@ class _Builtins:
                     if key.startswith("self.") and not isinstance(value, _Function)}
         if name == "filter" and len(args) == 2:
             return self._filtered(args[0], args[1], depth + 1)
-        if name in PROGRESS_BARS and args:  # for step in tqdm(steps, desc=...): the same items, with a progress bar
-            value = fold(args[0], depth + 1)
-            return value if isinstance(value, (list, str, dict)) else None
         if name in {"str", "bytes", "bytearray"} and args and (len(args) > 1 or node.keywords):
             value = fold(args[0], depth + 1)  # str(data, 'utf-8'), bytes(text, encoding='utf-8')
             codec = fold(args[1], depth + 1) if len(args) > 1 else next(

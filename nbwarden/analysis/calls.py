@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .. import shell
-from .builtincalls import PROGRESS_BARS, WRITTEN
+from .builtincalls import WRITTEN
 from .commands import add_shell
 from .decoders import printable
 from .facts import CODE, EXEC, MAX_DEPTH, Analysis, clip
@@ -429,7 +429,7 @@ class _CallHandlers:
                 return type(func.value) is ast.Name and isinstance(self.env.get(func.value.id), str) or \
                     type(func.value) is ast.Call  # dx(enc).split(" "): the words of a decoded command
             if type(func) is ast.Name and func.id in {"enumerate", "zip", "reversed", "sorted", "product"} or \
-                    dotted(func) == "itertools.product" or dotted(func) in PROGRESS_BARS:  # tqdm(steps): the steps
+                    dotted(func) == "itertools.product":
                 return bool(node.args) and all(self._spelled_out(a) for a in node.args[:4])
         return False
 

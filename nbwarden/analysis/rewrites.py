@@ -3,7 +3,9 @@
 A def of a few local assignments and a return (``a = f(x); return g(a)`` as ``g(f(x))``), also when it grows a
 local list before returning it (an argv built with appends, the conditional ones left out), a generator that only
 yields (``[a] + [f(x) for x in it]``), a function's body with one call's arguments in place of its parameters, and
-a loop that pipes a value through a list of decoders (``for op in ops: data = op(data)`` as ``c(b(a(data)))``).
+a loop that pipes a value through a list of decoders (``for op in ops: data = op(data)`` as ``c(b(a(data)))``),
+and a loop over a progress bar as a loop over what the bar is given (``tqdm(steps)`` as ``steps``, ``trange(n)``
+as ``range(n)``).
 Rewriting keeps one reader (the folder) instead of a second evaluator per statement shape.
 """
 
@@ -315,3 +317,35 @@ def zipped_table(expr: ast.expr) -> ast.Dict | None:
     if items is None or len(items) != len(keys) or any(isinstance(i, ast.Starred) for i in items):
         return None
     return ast.Dict(keys=keys, values=items)
+
+
+# progress bars that hand back the items they are given (tqdm, rich's track, alive-progress), by the name they are
+# called under; and tqdm's trange, a range with a bar
+PROGRESS_BARS = frozenset({"tqdm", "track", "alive_it", "progressbar"})
+RANGE_BARS = frozenset({"trange"})
+
+
+def _bar(node: ast.expr) -> str:
+    func = node.func if isinstance(node, ast.Call) else None
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    return name if isinstance(node, ast.Call) and node.args and not isinstance(node.args[0], ast.Starred) else ""
+
+
+def unwrap_progress_bars(tree: ast.AST) -> None:
+    """Loops over a progress bar read as loops over its items, in place: ``for s in tqdm(steps, desc=...)`` goes
+    over ``steps``, ``for i in trange(n)`` over ``range(n)``.  The bar only draws; what the loop does with each item
+    is the same, and every check that counts a loop's rounds or reads its items sees them this way."""
+    for node in ast.walk(tree):
+        loops = [node] if isinstance(node, (ast.For, ast.AsyncFor)) else \
+            node.generators if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)) else ()
+        for loop in loops:
+            for _ in range(3):  # tqdm(enumerate(...)) and bars in bars
+                name = _bar(loop.iter)
+                if name in PROGRESS_BARS:
+                    loop.iter = loop.iter.args[0]
+                elif name in RANGE_BARS:
+                    loop.iter = ast.copy_location(ast.Call(func=ast.copy_location(ast.Name(id="range", ctx=ast.Load()),
+                                                                                  loop.iter.func),
+                                                           args=loop.iter.args, keywords=[]), loop.iter)
+                else:
+                    break

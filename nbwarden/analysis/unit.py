@@ -18,6 +18,7 @@ from .ipython import split_ipython
 from .parsing import _parse
 from .pythonpass import _PythonPass
 from .renames import add_renamed
+from .rewrites import unwrap_progress_bars
 from .surface import _fallback_imports, surface
 from .wrappers import RUNNER_WORDS
 
@@ -64,6 +65,7 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
             walker.env.update(_from_earlier(tree, earlier))  # (a cell that runs something: its values matter)
         try:
             apply_decorators(tree)
+            unwrap_progress_bars(tree)
             walker.run()
         except RecursionError:
             analysis.notes.append("code nested too deeply; analysis incomplete")

@@ -207,6 +207,8 @@ def _mail_storm(unit: _Unit, call: ast.Call, target: ast.AST | None) -> Found | 
         name = f"self.{target.attr}"  # the instance's one target, the same at every call of the method
     elif isinstance(target, ast.Constant) and isinstance(target.value, str) and target.value:
         name = repr(target.value)  # an address written in the call: no loop or caller can vary it
+    elif isinstance(target, ast.Call) and isinstance(known, str) and "@" in known:
+        name = repr(known)  # an address a helper decodes from the cell's own text (s('to')): one fixed address
     else:
         while isinstance(target, (ast.Attribute, ast.Subscript)):  # member.email, row['to']: the member, the row
             target = target.value
