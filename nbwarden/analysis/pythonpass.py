@@ -156,6 +156,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         if self.loops or self.comprehensions:
             self._calls_per_function()
         self._calls_per_subclass()
+        self._calls_per_site()
         for node in self.slices:  # self.call('ebircsbus.gninim'[::-1]): decoded where it stands
             if id(node) not in self.derived_nodes:
                 self._derive(node, self.folder.fold(node))

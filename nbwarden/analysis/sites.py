@@ -154,3 +154,38 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
     sites, counts = _sites_and_bindings(tree, {name for name, _ in candidates.values()})
     return {param: value for param, (name, value) in candidates.items()
             if sites.get(name) == 1 and counts.get(param, 0) == 1}, unresolved
+
+
+MAX_SITES = 8  # calls of one function read one by one (see several_sites)
+
+
+def several_sites(tree: ast.Module, fold: Callable[[ast.AST], Any],
+                  source: str) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, list[dict[str, Any]]]]:
+    """The cell's top-level functions called two to :data:`MAX_SITES` times, each call with arguments that fold to
+    constants (``_install(TTYD_URL, '/usr/local/bin/nbhelper')`` and ``_install(CF_URL, ...)``): per function, the
+    parameters' values at each call.  One binding cannot hold both, so the body is read once per call."""
+    callables = {name: found for name, found in _callables(tree).items() if not found[1]}
+    if not callables:
+        return []
+    out = []
+    for name, found in _call_sites(tree, callables, source.split("\n")).items():
+        if not 2 <= len(found) <= MAX_SITES:
+            continue
+        function = callables[name][0]
+        params = _params(function, False)
+        bindings = []
+        for call in found:
+            positional = _positional(call, fold)
+            if positional is None or len(positional) > len(params):
+                break
+            given = {p.arg: a for p, a in zip(params, positional, strict=False)}
+            given.update((k.arg, k.value) for k in call.keywords if k.arg)
+            values = {param: fold(expr) if isinstance(expr, ast.AST) else expr for param, expr in given.items()}
+            if not values or any(not isinstance(v, (str, bytes, int, list)) or isinstance(v, bool)
+                                 for v in values.values()):
+                break
+            bindings.append(values)
+        else:
+            if len({tuple(sorted(map(repr, b.items()))) for b in bindings}) > 1:
+                out.append((function, bindings))
+    return out
