@@ -2061,3 +2061,21 @@ def test_a_helper_called_twice_is_read_once_per_call(engine, first, args, runs_m
     assert (verdict.action == "block" and verdict.category == "crypto_mining") is runs_miner, verdict.to_dict()
     if not runs_miner:
         assert_allowed(engine, INSTALLER.format(first=first, args=args))
+
+
+def test_compressed_source_in_a_decoded_table_is_read(engine):
+    """A table decoded at run time (base85 of zlib of marshal) whose item is zlib-compressed source, run through
+    builtins looked up by the table's own names under an opaque condition the folder does not decide: the item,
+    decompressed, is read as the code it is."""
+    def cell(source: str) -> str:
+        table = marshal.dumps(("exec", "compile", zlib.compress(source.encode())))
+        blob = base64.b85encode(zlib.compress(table)).decode()
+        return ("import marshal as m, zlib as z, base64 as b\n__ = globals()['__builtins__']\n"
+                "L = (lambda _: _ if type(_) is dict else vars(_))(__)\n"
+                f"T = m.loads(z.decompress(b.b85decode({blob!r})))\n"
+                "def run(n, blob):\n    if (n * n + n) % 2 == 0:\n"
+                "        return L[T[0]](L[T[1]](z.decompress(blob).decode(), '<t>', 'exec'))\n"
+                "run(len(T), T[2])")
+    verdict = engine.check_code(cell(f"import os\nos.system({MINER!r})\n"))
+    assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
+    assert_allowed(engine, cell("import json\nprint(json.dumps({'epochs': 10}))\n"))

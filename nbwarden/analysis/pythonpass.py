@@ -12,6 +12,7 @@ from typing import Any
 from .builtincalls import SOURCE_OF, WRITTEN
 from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
 from .decoders import printable
+from .decoders import unpacked as decompressed
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
 from .focus import _FocusedWalk, _grows_list, _list_name, _stores_data
 from .folding import (
@@ -109,6 +110,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         self.tables: dict[int, ast.Dict | None] = {}  # dict(zip(keys, map(...))) as the dict display it makes
         self.strings: list[ast.AST] = []
         self.unread_exec = False  # an exec or compile whose code the folder could not put together
+        self.code_read = 0  # texts read as code because they look like it (see _reads_as_code)
         self.assigns: list[ast.AST] = []
         self.slices: list[ast.Subscript] = []
         if self.focus is None:
@@ -171,20 +173,14 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         """In a unit that runs code it puts together at run time (``exec(ast.unparse(module))`` of fragments,
         ``compile('\\n'.join(parts))``) that the folder could not follow: its string literals that are Python
         blocks of their own (a ``def``, a loop, several lines that parse) are read as the code they are."""
-        read = 0
         for node in self.strings:
             text = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
                 self.string_ctx.get(id(node)) != INERT else ""  # (not a docstring or a printed message)
-            if not (MIN_CODE_LITERAL <= len(text) <= MAX_CODE_LITERAL and "\n" in text.strip() and
-                    CODE_BLOCK.search(text)):
-                continue
-            try:
-                ast.parse(text)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
+            if not (text and CODE_BLOCK.search(text) and _reads_as_code(text)):
                 continue
             _nested(self.analysis, text, "python", node.lineno, "code fragment", CODE, self.depth + 1, self.shell_env)
-            read += 1
-            if read >= MAX_CODE_LITERALS:
+            self.code_read += 1
+            if self.code_read >= MAX_CODE_LITERALS:
                 break
 
     def _runpy(self, node: ast.Call, name: str) -> None:
@@ -340,10 +336,19 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
     def _derived(self, value: Any, node: ast.AST, context: str, via: str) -> str | None:
         """Record a folded value that does not appear verbatim in the source."""
         text = printable(value) if isinstance(value, (str, bytes)) else None
+        packed = None
+        if text is None and isinstance(value, bytes):  # an item of a decoded table that is compressed source
+            raw, packed = decompressed(value)
+            text = printable(raw) if packed else None
+            via = f"{via}+{packed}" if packed else via
         if text is None and isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             text = " ".join(value)
         if text:
             self._fact("text", text, node, context, via, evidence=f"{self._evidence(node)}  ⇒  {clip(text, 120)}")
+            if self.depth < MAX_DEPTH and self.code_read < MAX_CODE_LITERALS and _reads_as_code(text):
+                # source decoded at run time (a compressed item of a table, a reversed blob), whoever runs it
+                self.code_read += 1
+                _nested(self.analysis, text, "python", getattr(node, "lineno", 1), via, CODE, self.depth + 1)
         return text
 
     # -- node handlers
@@ -768,7 +773,22 @@ def _root_name(node: ast.AST) -> str:
 
 MIN_CODE_LITERAL, MAX_CODE_LITERAL = 24, 20_000  # a code fragment's size, read as code (see _code_literals)
 MAX_CODE_LITERALS = 16
+IMPORT_STATEMENT = re.compile(r"^\s*(import\s+\w|from\s+[\w.]+\s+import\b)", re.M)
 CODE_BLOCK = re.compile(r"^\s*(def|class|for|while|async\s+def|with)\b[^\n]*:\s*$", re.M)  # a block opened
+
+
+def _reads_as_code(text: str) -> bool:
+    """Is the text a Python program of its own: several lines, of a fragment's size, that parse, with an import,
+    a definition or a block among them (not a sentence, a one-word name or a data table)?"""
+    if not (MIN_CODE_LITERAL <= len(text) <= MAX_CODE_LITERAL and "\n" in text.strip()):
+        return False
+    if not CODE_BLOCK.search(text) and not IMPORT_STATEMENT.search(text):
+        return False
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _documents(tree: ast.Module, source: str) -> dict[str, str]:
