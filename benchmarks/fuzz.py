@@ -73,6 +73,9 @@ def seed_cells(extra: list[Path]) -> list[str]:
     return [c for c in cells if c]
 
 
+MAX_MUTATED = 1 << 22  # characters of one mutated input (4 MiB: past every size limit of the engine)
+
+
 class Mutator:
     """Small random edits of text, a few at a time."""
 
@@ -82,7 +85,8 @@ class Mutator:
 
     def mutate(self, text: str) -> str:
         for _ in range(self.rng.choice([1, 1, 2, 3, 5, 8])):
-            text = self.rng.choice(self.edits)(self, text)
+            # (a line repeated 50 times, then again, grows without bound: inputs stay under MAX_MUTATED)
+            text = self.rng.choice(self.edits)(self, text)[:MAX_MUTATED]
         return text
 
     def _pos(self, text: str) -> int:
