@@ -363,12 +363,7 @@ class _CallHandlers:
                 continue
             with self._scoped(bound):
                 for values in bindings:
-                    for name, value in values.items():
-                        self._put(name, value, None)
-                    for node in body:
-                        self._assign(node)
-                    for call in calls:
-                        self._call(call)
+                    self._read_again(values, body, calls)
 
     def _calls_per_subclass(self) -> None:
         """A base class whose methods run what its subclasses keep (``class Svc: def start(self): spawn(self.argv)``
@@ -393,12 +388,17 @@ class _CallHandlers:
                 continue
             values = {name: self.folder.fold(expr) for name, expr in kept.items()}
             with self._scoped({*values, *(name for a in body for name in _bound_here(a))}):
-                for name, value in values.items():
-                    self._put(name, value, None)
-                for node in body:
-                    self._assign(node)
-                for call in calls:
-                    self._call(call)
+                self._read_again(values, body, calls)
+
+    def _read_again(self, values: dict[str, Any], body: list[ast.AST], calls: list[ast.Call]) -> None:
+        """Bind ``values``, read ``body``'s assignments again with them, and handle ``calls`` again (inside a
+        :meth:`_scoped` block, which puts the names back afterwards)."""
+        for name, value in values.items():
+            self._put(name, value, None)
+        for node in body:
+            self._assign(node)
+        for call in calls:
+            self._call(call)
 
     def _per_item(self, loop: ast.For | ast.comprehension, items: list[Any], names: set[str],
                   step: Callable[[], None]) -> None:
