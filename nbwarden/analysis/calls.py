@@ -352,7 +352,13 @@ class _CallHandlers:
         ``_install(CF_URL, EDGE)``): the calls in its body that use its parameters are handled once per call site,
         with the parameters bound to that site's values and the body's assignments read again."""
         handled = {id(call) for call in self.calls}
-        for function, bindings in several_sites(self.tree, self.folder.fold, self.analysis.source):
+        # the top-level functions whose body holds a call this pass handled (the ones worth reading again)
+        wanted = {stmt.name for stmt in getattr(self.tree, "body", ()) if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef)
+                  and self.analysis.source.count(stmt.name + "(") >= 3
+                  and any(type(n) is ast.Call and id(n) in handled for n in ast.walk(stmt))}
+        if not wanted:
+            return
+        for function, bindings in several_sites(self.tree, self.folder.fold, self.analysis.source, wanted):
             inside = {id(n) for n in ast.walk(function)}
             params = set(bindings[0]) | {name for b in bindings for name in b}
             body = [a for a in self.assigns if id(a) in inside and a is not function]

@@ -196,7 +196,7 @@ class _LiteralReader:
             self._blind(node, value[::-1], "reversed")
             if rot13:
                 self._blind(node, rot13[::-1], "rot13+reversed")
-        if len(value) <= MAX_ROT13 and self._cell_names(B85_NAME):
+        if len(value) <= MAX_ROT13 and self._cell_names(B85_NAME, "85decode"):
             plain = _base85(value)  # plain base85 in a cell that decodes it (compressed base85 is read on its looks)
             if plain:
                 self._blind(node, plain, "base85")
@@ -274,11 +274,12 @@ class _LiteralReader:
             self._codecs_named["int bases"] = sorted(b for b in bases if 2 <= b <= 36 and b not in (10, 16))
         return self._codecs_named["int bases"]
 
-    def _cell_names(self, codec: re.Pattern[str]) -> bool:
+    def _cell_names(self, codec: re.Pattern[str], hint: str = "") -> bool:
         """Does the unit name this codec anywhere (``codecs.decode(s, 'rot13')``, ``'unicode_escape'``)?  Decided
-        once per codec."""
+        once per codec; a ``hint`` the name must contain is looked for first, as plain text."""
         if codec not in self._codecs_named:
-            self._codecs_named[codec] = codec.search(self.analysis.source) is not None
+            source = self.analysis.source
+            self._codecs_named[codec] = (not hint or hint in source) and codec.search(source) is not None
         return self._codecs_named[codec]
 
     def _span(self, node: ast.AST, ctx: str) -> None:

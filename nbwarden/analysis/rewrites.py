@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import re
 
 MAX_LOCALS = 5  # assignments before its return that a def may make and still be read as one expression
 MAX_GROWTH = 12  # appends, extends and += to a local list that it may make besides
@@ -323,6 +324,8 @@ def zipped_table(expr: ast.expr) -> ast.Dict | None:
 # called under; and tqdm's trange, a range with a bar
 PROGRESS_BARS = frozenset({"tqdm", "track", "alive_it", "progressbar"})
 RANGE_BARS = frozenset({"trange"})
+PROGRESS_WORDS = re.compile(r"\b(?:tqdm|track|alive_it|progressbar|trange)\s*\(")  # a unit worth the rewrite
+PROGRESS_HINTS = ("tqdm", "track", "alive_it", "progressbar", "trange")  # looked for as plain text first
 
 
 def _bar(node: ast.expr) -> str:

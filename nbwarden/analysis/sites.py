@@ -159,12 +159,13 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
 MAX_SITES = 8  # calls of one function read one by one (see several_sites)
 
 
-def several_sites(tree: ast.Module, fold: Callable[[ast.AST], Any],
-                  source: str) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, list[dict[str, Any]]]]:
-    """The cell's top-level functions called two to :data:`MAX_SITES` times, each call with arguments that fold to
-    constants (``_install(TTYD_URL, '/usr/local/bin/nbhelper')`` and ``_install(CF_URL, ...)``): per function, the
-    parameters' values at each call.  One binding cannot hold both, so the body is read once per call."""
-    callables = {name: found for name, found in _callables(tree).items() if not found[1]}
+def several_sites(tree: ast.Module, fold: Callable[[ast.AST], Any], source: str,
+                  wanted: set[str]) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, list[dict[str, Any]]]]:
+    """Of the cell's top-level functions named in ``wanted``, those called two to :data:`MAX_SITES` times, each
+    call with arguments that fold to constants (``_install(TTYD_URL, '/usr/local/bin/nbhelper')`` and
+    ``_install(CF_URL, ...)``): per function, the parameters' values at each call.  One binding cannot hold both,
+    so the body is read once per call."""
+    callables = {name: found for name, found in _callables(tree).items() if not found[1] and name in wanted}
     if not callables:
         return []
     out = []

@@ -18,7 +18,7 @@ from .ipython import split_ipython
 from .parsing import _parse
 from .pythonpass import _PythonPass
 from .renames import add_renamed
-from .rewrites import unwrap_progress_bars
+from .rewrites import PROGRESS_HINTS, PROGRESS_WORDS, unwrap_progress_bars
 from .surface import _fallback_imports, surface
 from .wrappers import RUNNER_WORDS
 
@@ -65,7 +65,8 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
             walker.env.update(_from_earlier(tree, earlier))  # (a cell that runs something: its values matter)
         try:
             apply_decorators(tree)
-            unwrap_progress_bars(tree)
+            if any(word in python for word in PROGRESS_HINTS) and PROGRESS_WORDS.search(python):
+                unwrap_progress_bars(tree)
             walker.run()
         except RecursionError:
             analysis.notes.append("code nested too deeply; analysis incomplete")

@@ -24,7 +24,6 @@ split from a string): every socket the program opens then goes through that remo
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 
 from .unit import (
     CONNECTS,
@@ -80,13 +79,13 @@ def _handed_on(unit: _Unit, node: ast.Dict) -> bool:
     return False
 
 
-def _proxy_dicts(unit: _Unit) -> Iterator[ast.Dict]:
+def _proxy_dicts(unit: _Unit) -> list[ast.Dict]:
     """Dict displays whose every key is a proxies key (``{'http': p, 'https': p}``), not a record that happens
-    to hold one."""
-    for node in ast.walk(unit.tree):
-        if isinstance(node, ast.Dict) and node.keys and all(
-                isinstance(k, ast.Constant) and k.value in PROXY_KEYS for k in node.keys):
-            yield node
+    to hold one; found once per unit."""
+    if "proxy dicts" not in unit.memo:
+        unit.memo["proxy dicts"] = [node for node in ast.walk(unit.tree) if isinstance(node, ast.Dict) and node.keys
+                                    and all(isinstance(k, ast.Constant) and k.value in PROXY_KEYS for k in node.keys)]
+    return unit.memo["proxy dicts"]
 
 
 def _proxy_maps(unit: _Unit) -> list[tuple[ast.Dict, set[str]]]:
@@ -179,6 +178,8 @@ def _makers(unit: _Unit) -> set[str]:
     makers = {function.name for node in _proxy_dicts(unit) if isinstance(unit.parent.get(id(node)), ast.Return)
               and isinstance(function := unit.function_of(node), (ast.FunctionDef, ast.AsyncFunctionDef))
               and _drawn(unit, node)}
+    if not makers:
+        return makers
     factories = {name for name, functions in unit.functions.items() for function in functions
                  for ret in ast.walk(function) if isinstance(ret, ast.Return)
                  and isinstance(ret.value, ast.Name) and ret.value.id in makers}
@@ -189,6 +190,8 @@ def _makers(unit: _Unit) -> set[str]:
 
 def _proxy_draws(unit: _Unit) -> list[Found]:
     """A request's proxy drawn from a collection (see ``proxy-trial/draw`` in the module's docstring)."""
+    if not unit.subscripts and not any(unit.name(c).rsplit(".", 1)[-1] in DRAWS | {"next"} for c in unit.calls):
+        return []  # nothing is drawn anywhere (no random draw, no next(), no pool[i % n])
     for node in _proxy_dicts(unit):
         if _handed_on(unit, node) and _drawn(unit, node):
             return [Found("proxy-trial/draw", node.lineno, "a proxy drawn from a collection for each request")]

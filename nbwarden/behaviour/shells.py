@@ -201,11 +201,13 @@ def _from_client(unit: _Unit, expr: ast.AST, messages: set[str], depth: int = 0)
 
 def _web_terminal(unit: _Unit) -> Found | None:
     """A pseudo-terminal's descriptor written with what a client sent, and a shell started (``shell/web``)."""
-    terminals = {n for node in ast.walk(unit.tree) if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)
-                 and unit.name(node.value) in PTY_MAKERS for t in node.targets for n in _names(t)}
+    made = [call for call in unit.calls if unit.name(call) in PTY_MAKERS]
+    terminals = {n for call in made if isinstance(assign := unit.parent.get(id(call)), ast.Assign)
+                 for t in assign.targets for n in _names(t)}
     if not terminals or not any(_shell(unit, call) for call in unit.calls):
         return None
-    messages = {n for node in ast.walk(unit.tree) if isinstance(node, ast.AsyncFor) for n in _names(node.target)}
+    messages = {n for node in ast.walk(unit.tree) if isinstance(node, ast.AsyncFor) for n in _names(node.target)} \
+        if any(unit.name(call) == "os.write" for call in unit.calls) else set()
     for call in unit.calls:
         if unit.name(call) == "os.write" and len(call.args) == 2 and _names(call.args[0]) & terminals and \
                 _from_client(unit, call.args[1], messages):
