@@ -360,7 +360,7 @@ class _CallHandlers:
             return
         for function, bindings in several_sites(self.tree, self.folder.fold, self.analysis.source, wanted):
             inside = {id(n) for n in ast.walk(function)}
-            params = set(bindings[0]) | {name for b in bindings for name in b}
+            params = {name for b in bindings for name in b}
             body = [a for a in self.assigns if id(a) in inside and a is not function]
             bound = {*params, *(name for a in body for name in _bound_here(a))}
             calls = [c for c in self.calls if id(c) in inside and id(c) in handled and

@@ -172,6 +172,7 @@ class _LiteralReader:
     string_ctx: dict[int, str]
     _codecs_named: dict[re.Pattern[str], bool]
     _keys: tuple[bytes, ...] | None
+    _bases: list[int] | None
     folder: _Folder
 
     def _string(self, node: ast.AST) -> None:
@@ -269,10 +270,10 @@ class _LiteralReader:
     def _int_bases(self) -> list[int]:
         """The number bases other than ten and sixteen that the unit parses text in (``int(tok, 36)``; hex is read
         on its looks)."""
-        if "int bases" not in self._codecs_named:
+        if self._bases is None:
             bases = {int(b) for b in INT_BASE.findall(self.analysis.source)} if "int" in self.analysis.source else set()
-            self._codecs_named["int bases"] = sorted(b for b in bases if 2 <= b <= 36 and b not in (10, 16))
-        return self._codecs_named["int bases"]
+            self._bases = sorted(b for b in bases if 2 <= b <= 36 and b not in (10, 16))
+        return self._bases
 
     def _cell_names(self, codec: re.Pattern[str], hint: str = "") -> bool:
         """Does the unit name this codec anywhere (``codecs.decode(s, 'rot13')``, ``'unicode_escape'``)?  Decided

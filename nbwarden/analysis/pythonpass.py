@@ -99,6 +99,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         self._binding_end = (0, 0)
         self._codecs_named = {}  # codec pattern -> does the unit name it (_LiteralReader._cell_names)
         self._keys = None  # the XOR keys the unit holds (_LiteralReader._xor_keys), found when first needed
+        self._bases = None  # the number bases the unit parses text in (_LiteralReader._int_bases)
 
     def run(self) -> None:
         self.calls: list[ast.Call] = []
@@ -176,7 +177,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         for node in self.strings:
             text = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) and \
                 self.string_ctx.get(id(node)) != INERT else ""  # (not a docstring or a printed message)
-            if not (text and CODE_BLOCK.search(text) and _reads_as_code(text)):
+            if not (text and _reads_as_code(text, block=True)):
                 continue
             _nested(self.analysis, text, "python", node.lineno, "code fragment", CODE, self.depth + 1, self.shell_env)
             self.code_read += 1
@@ -777,12 +778,13 @@ IMPORT_STATEMENT = re.compile(r"^\s*(import\s+\w|from\s+[\w.]+\s+import\b)", re.
 CODE_BLOCK = re.compile(r"^\s*(def|class|for|while|async\s+def|with)\b[^\n]*:\s*$", re.M)  # a block opened
 
 
-def _reads_as_code(text: str) -> bool:
+def _reads_as_code(text: str, block: bool = False) -> bool:
     """Is the text a Python program of its own: several lines, of a fragment's size, that parse, with an import,
-    a definition or a block among them (not a sentence, a one-word name or a data table)?"""
+    a definition or a block among them (not a sentence, a one-word name or a data table)?  With ``block``, only a
+    definition or a block counts (a literal of the cell's own, not a decoded one)."""
     if not (MIN_CODE_LITERAL <= len(text) <= MAX_CODE_LITERAL and "\n" in text.strip()):
         return False
-    if not CODE_BLOCK.search(text) and not IMPORT_STATEMENT.search(text):
+    if not CODE_BLOCK.search(text) and (block or not IMPORT_STATEMENT.search(text)):
         return False
     try:
         ast.parse(text)

@@ -324,8 +324,8 @@ def zipped_table(expr: ast.expr) -> ast.Dict | None:
 # called under; and tqdm's trange, a range with a bar
 PROGRESS_BARS = frozenset({"tqdm", "track", "alive_it", "progressbar"})
 RANGE_BARS = frozenset({"trange"})
-PROGRESS_WORDS = re.compile(r"\b(?:tqdm|track|alive_it|progressbar|trange)\s*\(")  # a unit worth the rewrite
-PROGRESS_HINTS = ("tqdm", "track", "alive_it", "progressbar", "trange")  # looked for as plain text first
+PROGRESS_HINTS = tuple(sorted(PROGRESS_BARS | RANGE_BARS))  # looked for as plain text first, then as a call:
+PROGRESS_WORDS = re.compile(r"\b(?:" + "|".join(PROGRESS_HINTS) + r")\s*\(")  # a unit worth the rewrite
 
 
 def _bar(node: ast.expr) -> str:

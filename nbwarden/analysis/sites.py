@@ -74,6 +74,13 @@ def _call_sites(tree: ast.Module, names: dict, lines: list[str]) -> dict[str, li
     return sites
 
 
+def _given(params: list[ast.arg], positional: list[ast.AST | Any], call: ast.Call) -> dict[str, ast.AST | Any]:
+    """What a call hands each parameter it fills: its positional arguments in order, then its keywords."""
+    given = {p.arg: a for p, a in zip(params, positional, strict=False)}
+    given.update((k.arg, k.value) for k in call.keywords if k.arg)
+    return given
+
+
 def _sites_and_bindings(tree: ast.Module, names: set[str]) -> tuple[dict[str, int], dict[str, int]]:
     """In one walk of the whole cell: how many calls each of ``names`` has, and how many times each name is bound
     (parameters, assignments, loop targets, imports).  Only done when a constant argument was found."""
@@ -140,8 +147,7 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
                 candidates[rest.arg] = (name, values)
         defaults = dict(zip([p.arg for p in params][len(params) - len(function.args.defaults):],
                             function.args.defaults, strict=False))
-        given = {p.arg: a for p, a in zip(params, positional, strict=False)}
-        given.update((k.arg, k.value) for k in found[0].keywords if k.arg)
+        given = _given(params, positional, found[0])
         for param in params:
             expr = given.get(param.arg, defaults.get(param.arg))
             value = (fold(expr) if isinstance(expr, ast.AST) else expr) if expr is not None else None
@@ -179,8 +185,7 @@ def several_sites(tree: ast.Module, fold: Callable[[ast.AST], Any], source: str,
             positional = _positional(call, fold)
             if positional is None or len(positional) > len(params):
                 break
-            given = {p.arg: a for p, a in zip(params, positional, strict=False)}
-            given.update((k.arg, k.value) for k in call.keywords if k.arg)
+            given = _given(params, positional, call)
             values = {param: fold(expr) if isinstance(expr, ast.AST) else expr for param, expr in given.items()}
             if not values or any(not isinstance(v, (str, bytes, int, list)) or isinstance(v, bool)
                                  for v in values.values()):
