@@ -207,21 +207,25 @@ class Engine(_FactMatching):
         # Regexes waiting behind the same words form one gate group, searched in one RE2 set pass: many share a
         # common word ("for" opens the loop regexes of five languages), and one pass costs less than ten searches
         # A word the regex needs at the start of a word ("for" of \bfor\s+) gates it only there, not inside "format".
+        # Common parts of multi-part rules (a loop, a `for` over a range) form groups of their own, behind a second
+        # automaton: alone they wake nothing, so a cell with no rarer part (most cells) never looks for them.
         gates: dict[tuple[str, bool], list[int]] = {}
-        groups: dict[tuple[tuple[str, bool], ...], int] = {}
+        common_gates: dict[tuple[str, bool], list[int]] = {}
+        groups: dict[tuple[tuple[tuple[str, bool], ...], bool], int] = {}
         self._gate_groups: list[list[int]] = []
         self._ungated: list[int] = []
-        for index, (text, _) in enumerate(regexes):
+        for index, (text, ref) in enumerate(regexes):
             words = tuple(sorted((regexlit.required_words(text) or {}).items()))
             if not words:
                 self._ungated.append(index)
                 continue
-            if words not in groups:
-                groups[words] = len(self._gate_groups)
+            key = (words, self._wakes(ref))
+            if key not in groups:
+                groups[key] = len(self._gate_groups)
                 self._gate_groups.append([])
                 for word in words:
-                    gates.setdefault(word, []).append(groups[words])
-            self._gate_groups[groups[words]].append(index)
+                    (gates if key[1] else common_gates).setdefault(word, []).append(groups[key])
+            self._gate_groups[groups[key]].append(index)
         self._sig_automaton = ahocorasick.Automaton()
         sig_needles: dict[str, list[tuple[_Ref, int]]] = {}
         for ref in self._signatures:
@@ -243,6 +247,13 @@ class Engine(_FactMatching):
         if needles or gates:
             self._automaton.make_automaton()
         self._has_needles = bool(needles or gates)
+        self._common_automaton = ahocorasick.Automaton()
+        for text in {word for word, _ in common_gates}:
+            self._common_automaton.add_word(text, (text, tuple(common_gates.get((text, False), ())),
+                                                   tuple(common_gates.get((text, True), ()))))
+        if common_gates:
+            self._common_automaton.make_automaton()
+        self._has_common = bool(common_gates)
         self._download_globs = _GlobSet(self._downloads)
         self._git_glob_set = _GlobSet(self._git_globs)
         self._behaviour_globs = _GlobSet(self._behaviour_refs)
@@ -568,24 +579,22 @@ class Engine(_FactMatching):
 
     def _prefilter(self, low: str) -> bool:
         """Does this text wake the deep analysis (what :meth:`_scan_unit` decides for a unit checked on its own)?"""
-        _, gates, wakes = self._scan(low)
+        _, gates, wakes = self._scan(low, common=False)
         return wakes or any(self._wakes(self._regex_refs[i]) for i in self._regex_indices(low, gates))
-
-    def _raw_hits(self, low: str) -> list[tuple[int, str, tuple[_Ref, ...]]]:
-        return self._scan(low)[0]
 
     def _wakes(self, ref: _Ref) -> bool:
         """Does a match of this pattern justify the deep analysis?  Not when it is a common part of a multi-part
         rule whose rarest part is missing: that part is looked for only when the rarest one shows up."""
         return ref.rule not in self._multi or ref.group == self._chosen[ref.rule]
 
-    def _scan(self, low: str) -> tuple[list[tuple[int, str, tuple[_Ref, ...]]], set[int], bool]:
+    def _scan(self, low: str, common: bool = True) -> tuple[list[tuple[int, str, tuple[_Ref, ...]]], set[int], bool]:
         """One Aho-Corasick pass: hits as (start, needle, literal refs), minus bogus triggers; the indices of the
-        regexes whose gate word occurs; and whether any hit wakes the deep analysis."""
+        gate groups whose word occurs (with ``common``, the groups of common parts too); and whether any hit
+        wakes the deep analysis."""
+        gates: set[int] = self._common_gates(low) if common else set()
         if not self._has_needles:
-            return [], set(), False
+            return [], gates, False
         hits = []
-        gates: set[int] = set()
         wakes = False
         ascii_text = low.isascii()  # RE2's \b is ASCII: elsewhere a word-start gate wakes on any occurrence
         for end, (needle, refs, gated, wanted, waking, gated_at_start) in self._automaton.iter(low):
@@ -608,6 +617,17 @@ class Engine(_FactMatching):
             wakes = wakes or waking
         return hits, gates, wakes
 
+    def _common_gates(self, low: str) -> set[int]:
+        """The gate groups of common parts of multi-part rules whose word occurs in ``low``."""
+        gates: set[int] = set()
+        if self._has_common:
+            ascii_text = low.isascii()
+            for end, (word, gated, gated_at_start) in self._common_automaton.iter(low):
+                gates.update(gated)
+                if gated_at_start and _starts_word(low, end - len(word) + 1, ascii_text):
+                    gates.update(gated_at_start)
+        return gates
+
     def _scan_unit(self, source: str, kind: str, cell: int | None, notes: list[str],
                    earlier: an.EarlierCells | None = None, errors: list[str] | None = None,
                    common: bool = True) -> tuple[list[_Match], bool, bool]:
@@ -627,7 +647,7 @@ class Engine(_FactMatching):
         # the analysis parses the text as written (a full-width quote inside a string must stay a character)
         text = unicodedata.normalize("NFKC", source) if _COMPAT_LETTERS.search(source) else source
         low = text.lower()
-        hits, gates, wakes = self._scan(low)
+        hits, gates, wakes = self._scan(low, common)
         indices = self._regex_indices(text, gates) if self._regexes else []
         launch = earlier is not None and (earlier.cwd and _RUNS_SCRIPT.search(low) or _runs_renamed(low, earlier.renamed))
         if kind == "text" and not wakes and an.HIDES_WORDS.search(low):
@@ -639,6 +659,8 @@ class Engine(_FactMatching):
         waking = bool(wakes or launch or any(self._wakes(self._regex_refs[i]) for i in indices))
         if not waking and not common:
             return [], False, False  # only common parts of multi-part rules, and nothing waits for them
+        if not common and self._regexes:  # woken: the common parts' regexes count now
+            indices = sorted(indices + self._regex_indices(text, self._common_gates(low), ungated=False))
         regex_hits = list(self._regex_located(text, indices))
         if not waking:
             # only common parts of multi-part rules: matched on the surface reading, and analysed in depth later
@@ -712,14 +734,16 @@ class Engine(_FactMatching):
             self._match_fact(fact, cell, matches)
         return matches
 
-    def _regex_indices(self, text: str, gates: Iterable[int] = ()) -> list[int]:
+    def _regex_indices(self, text: str, gates: Iterable[int] = (), ungated: bool = True) -> list[int]:
         """Indices of the regexes that match somewhere in ``text``: the ungated ones in one RE2 set pass, then
         each gate group whose word occurs (``gates``, from :meth:`_scan`) in one set pass of its own."""
         if not self._regexes:
             return []
         # RE2 reads UTF-8: encoded once here, not once per search
         data = text.encode("utf-8", "surrogatepass") if re2 is not None else text
-        if self._regex_set is not None:
+        if not ungated:
+            found = []
+        elif self._regex_set is not None:
             found = [self._ungated[i] for i in self._regex_set.Match(data) or []]
         elif re2 is not None:
             found = [i for i in self._ungated if self._regexes[i].search(data)]

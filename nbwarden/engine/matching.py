@@ -116,7 +116,7 @@ class _FactMatching:
         if not text or not fact.via and fact.kind != "text":
             return
         low = text.lower()
-        gates: set[int] = set()
+        gates = self._common_gates(low)
         if self._has_needles:
             ascii_text = low.isascii()
             for end, (needle, refs, gated, _, _, gated_at_start) in self._automaton.iter(low):
