@@ -2079,3 +2079,44 @@ def test_compressed_source_in_a_decoded_table_is_read(engine):
     verdict = engine.check_code(cell(f"import os\nos.system({MINER!r})\n"))
     assert verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}, verdict.to_dict()
     assert_allowed(engine, cell("import json\nprint(json.dumps({'epochs': 10}))\n"))
+
+
+@pytest.mark.parametrize("command, blocked", [(MINER, True), ("nvidia-smi -L", False)])
+def test_base32_under_rot13_in_a_written_plugin_config_is_read(engine, command, blocked):
+    """Values kept in a JSON config the cell dumps, each base32 under rot13, decoded by a plugin module the cell
+    writes and installs: a cell that names rot13 has its literals read rot13'd, and what those hold on their
+    looks (base32) is read too. The look-alike keeps a GPU listing the same way."""
+    value = codecs.encode(base64.b32encode(command.encode()).decode(), "rot13")
+    cell = ("import json, os\nos.makedirs('/content/pkg/src/tool', exist_ok=True)\n"
+            "open('/content/pkg/src/tool/plugin.py', 'w').write('''\nimport base64, codecs, subprocess\n"
+            "def run(cfg):\n    line = base64.b32decode(codecs.decode(cfg['cmd'], 'rot13')).decode()\n"
+            "    subprocess.run(line.split())\n''')\n"
+            f"json.dump({{'cmd': {value!r}}}, open('/content/tool.json', 'w'))\n"
+            "!pip install -q /content/pkg\n"
+            "from importlib.metadata import entry_points\n"
+            "for ep in entry_points(group='tool.plugins'):\n    ep.load()(json.load(open('/content/tool.json')))")
+    verdict = engine.check_code(cell)
+    assert (verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}) is blocked, verdict.to_dict()
+    if blocked:
+        assert any(f.via.startswith("rot13+base32") for f in verdict.findings if f.rule == MINER_RULE)
+    else:  # a command decoded where it runs is still hidden (obscured_code), but it is no miner
+        assert verdict.action != "block" and not any(f.category == "crypto_mining" for f in verdict.findings)
+
+
+@pytest.mark.parametrize("command, blocked", [(MINER, True), ("nvidia-smi -L", False)])
+def test_a_program_written_through_a_path_join_is_read_as_code(engine, command, blocked):
+    """A zipapp's ``__main__.py`` written with ``(app / "__main__.py").write_text(...)``, its body a compressed
+    base85 blob run with exec: the file's name is folded through pathlib's ``/`` and its body read as the Python
+    it is, and so is a body written where the name gives no kind (``app / "main"``). The look-alike runs a GPU
+    listing the same way: hidden, so at most a warning, and no miner."""
+    for name in ("__main__.py", "main"):
+        blob = base64.b85encode(zlib.compress(f"import os\nos.system({command!r})\n".encode())).decode()
+        cell = ("import pathlib\napp = pathlib.Path('/content/app'); app.mkdir(exist_ok=True)\n"
+                f"(app / {name!r}).write_text(\n    'import zlib, base64\\n'\n"
+                f"    \"exec(zlib.decompress(base64.b85decode({blob!r})))\\n\")\n"
+                "!python -m zipapp /content/app -o /content/app.pyz && python /content/app.pyz")
+        verdict = engine.check_code(cell)
+        assert (verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}) is blocked, \
+            (name, verdict.to_dict())
+        if not blocked:
+            assert verdict.action != "block" and not any(f.category == "crypto_mining" for f in verdict.findings)

@@ -22,10 +22,13 @@ from .facts import CODE, EXEC, MAX_DEPTH, Analysis, clip
 from .focus import _stores_data
 from .folding import _Function, _target_names, dotted, joined
 from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic, script_language
-from .nesting import _nested, _writefile
+from .nesting import _nested, _reads_as_code, _writefile
 from .rewrites import substituted
 from .sites import several_sites
 from .wrappers import ARGV, PYTHON, SHELL, VARARGS, Wrapper
+
+# written files whose name says they hold something other than Python (the rest are read as Python if they parse)
+PLAIN_SUFFIX = re.compile(r"\.(txt|md|json|ya?ml|toml|ini|cfg|conf|csv|tsv|html?|js|css|xml|log|rst)$", re.I)
 
 SHELL_CALLS = {"os.system", "os.popen", "subprocess.getoutput", "subprocess.getstatusoutput",
                "commands.getoutput", "commands.getstatusoutput", "asyncio.create_subprocess_shell",
@@ -481,13 +484,18 @@ class _CallHandlers:
             target = self._suffix(opener)  # NamedTemporaryFile(suffix='.sh')
         elif isinstance(opener, ast.Call) and opener.args:
             target = self.folder.fold(opener.args[0]) or self._loose(opener.args[0]) or ""  # /tmp/x_{pid}.sh
+        elif isinstance(opener, ast.BinOp):  # (app / "__main__.py").write_text(...)
+            target = self.folder.fold(opener) or ""
         if low_level and isinstance(node.args[0], ast.Name):
             target = self._temp_suffix(node.args[0].id)
         is_script = str(target).endswith(".sh") or content.startswith("#!/bin/") or content.startswith("#!/usr/bin/env bash")
         if is_script:
             add_shell(self.analysis, content, node.lineno, f"written to {target or 'a file'}", CODE, self.depth)
-        elif str(target).endswith(".py") and self.depth < MAX_DEPTH:
-            _nested(self.analysis, content, "python", node.lineno, f"written to {target}", CODE, self.depth + 1)
+        elif self.depth < MAX_DEPTH and (str(target).endswith(".py") or
+                                         not PLAIN_SUFFIX.search(str(target)) and _reads_as_code(content)):
+            # a .py file, or a program written where the name gives no kind (a module run later by its package)
+            _nested(self.analysis, content, "python", node.lineno, f"written to {target or 'a file'}", CODE,
+                    self.depth + 1)
 
     def _temp_suffix(self, name: str) -> str:
         """The suffix of the temporary file a name holds (``fd, path = tempfile.mkstemp(suffix='.sh')``)."""

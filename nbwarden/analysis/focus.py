@@ -147,6 +147,8 @@ class _FocusedWalk:
             if kind is ast.Expr and (_grows_list(stmt) or _stores_data(stmt)):
                 self.assigns.append(stmt)
                 if not hit:
+                    if stmt.value.args:  # json.dump({"cmd": "<blob>"}, fh): a config put in a file, read back later
+                        self._keep_payloads(stmt.value.args[0])
                     continue
             if kind is ast.Assign or kind is ast.AnnAssign or kind is ast.AugAssign:
                 if hit:
@@ -194,7 +196,8 @@ class _FocusedWalk:
         """Long constants a statement with no hit binds or returns may be encoded payloads used elsewhere (base64
         lists read in a loop, blobs kept on classes or returned by a function): their strings are read for what
         they decode to."""
-        items = value.elts if type(value) in (ast.List, ast.Tuple) else (value,)
+        items = value.elts if type(value) in (ast.List, ast.Tuple) else value.values if type(value) is ast.Dict \
+            else (value,)  # a config's values ({"src": "...", "args": "..."}) too
         for node in items:
             if type(node) is ast.Constant and isinstance(node.value, str) and len(node.value) >= 16:
                 self.strings.append(node)

@@ -190,6 +190,8 @@ class _LiteralReader:
             value.isascii() else None
         if rot13:
             self._blind(node, rot13, "rot13")  # a cell that decodes rot13 somewhere
+            if rot13 != value:  # and what the rot13'd text holds on its looks (base32 under rot13)
+                self._looks(node, rot13, "rot13+")
         backwards = self._cell_names(REVERSAL) and not self._reversed_here(node)
         if backwards and len(value) <= MAX_ROT13:
             # a cell that reads text backwards somewhere (a hook or a helper the folder cannot follow): the string
@@ -222,11 +224,13 @@ class _LiteralReader:
             for word in CONFIG_VALUE.findall(value)[:MAX_CONFIG_VALUES]:
                 self._looks(node, word)
 
-    def _looks(self, node: ast.Constant, value: str) -> None:
+    def _looks(self, node: ast.Constant, value: str, before: str = "") -> None:
         """A compact string read on its looks (hex, base64, compressed base85), and each layer inside it that
-        still reads as one, up to :data:`MAX_LAYERS`; each inner layer also backwards where the cell reverses text."""
+        still reads as one, up to :data:`MAX_LAYERS`; each inner layer also backwards where the cell reverses text.
+        ``before``: how ``value`` was itself decoded from the literal ("rot13+")."""
         if len(value) >= 16 and " " not in value.strip():
             decoded, method = on_its_looks(value, self._xor_keys())
+            method = before + method
             if decoded:
                 self._blind(node, decoded, method)
             for _ in range(MAX_LAYERS - 1):  # hex of base64 of ...: each layer that still reads as one is peeled

@@ -1,12 +1,34 @@
 """Code found inside code: ``exec(...)``, ``python -c``, decoded payloads and ``%%writefile`` bodies are
-analysed as units of their own and merged into the outer analysis.
+analysed as units of their own and merged into the outer analysis; and whether a text reads as code at all.
 
-These two functions are the one way back up: they call :func:`nbwarden.analysis.unit.analyze`, which is
+``_writefile`` and ``_nested`` are the one way back up: they call :func:`nbwarden.analysis.unit.analyze`, which is
 imported when they run (``unit`` imports every other module of the package, this one included)."""
 
 from __future__ import annotations
 
+import ast
+import re
+
 from .facts import CONTEXT_RANK, EXEC, INERT, Analysis, Fact, clip
+
+MIN_CODE_LITERAL, MAX_CODE_LITERAL = 24, 20_000  # a code fragment's size, read as code (see _code_literals)
+IMPORT_STATEMENT = re.compile(r"^\s*(import\s+\w|from\s+[\w.]+\s+import\b)", re.M)
+CODE_BLOCK = re.compile(r"^\s*(def|class|for|while|async\s+def|with)\b[^\n]*:\s*$", re.M)  # a block opened
+
+
+def _reads_as_code(text: str, block: bool = False) -> bool:
+    """Is the text a Python program of its own: several lines, of a fragment's size, that parse, with an import,
+    a definition or a block among them (not a sentence, a one-word name or a data table)?  With ``block``, only a
+    definition or a block counts (a literal of the cell's own, not a decoded one)."""
+    if not (MIN_CODE_LITERAL <= len(text) <= MAX_CODE_LITERAL and "\n" in text.strip()):
+        return False
+    if not CODE_BLOCK.search(text) and (block or not IMPORT_STATEMENT.search(text)):
+        return False
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
 
 
 def _writefile(analysis: Analysis, path: str, body: str, first_line: int, via: str = "",

@@ -24,7 +24,7 @@ from .folding import (
     dotted,
 )
 from .literals import _LiteralReader
-from .nesting import _nested
+from .nesting import _nested, _reads_as_code
 from .rewrites import foldable_def, is_property, listed, piped, unpacked, zipped_table
 from .sites import constant_arguments
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers, table_entries
@@ -772,25 +772,7 @@ def _root_name(node: ast.AST) -> str:
     return node.id if isinstance(node, ast.Name) else ""
 
 
-MIN_CODE_LITERAL, MAX_CODE_LITERAL = 24, 20_000  # a code fragment's size, read as code (see _code_literals)
-MAX_CODE_LITERALS = 16
-IMPORT_STATEMENT = re.compile(r"^\s*(import\s+\w|from\s+[\w.]+\s+import\b)", re.M)
-CODE_BLOCK = re.compile(r"^\s*(def|class|for|while|async\s+def|with)\b[^\n]*:\s*$", re.M)  # a block opened
-
-
-def _reads_as_code(text: str, block: bool = False) -> bool:
-    """Is the text a Python program of its own: several lines, of a fragment's size, that parse, with an import,
-    a definition or a block among them (not a sentence, a one-word name or a data table)?  With ``block``, only a
-    definition or a block counts (a literal of the cell's own, not a decoded one)."""
-    if not (MIN_CODE_LITERAL <= len(text) <= MAX_CODE_LITERAL and "\n" in text.strip()):
-        return False
-    if not CODE_BLOCK.search(text) and (block or not IMPORT_STATEMENT.search(text)):
-        return False
-    try:
-        ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
+MAX_CODE_LITERALS = 16  # texts read as code because they look like it, per unit
 
 
 def _documents(tree: ast.Module, source: str) -> dict[str, str]:

@@ -128,7 +128,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
                        "sha256sumhex(", "sha512sumhex(", "auth=(", "load_key(", "ssh-keygen",
                        # a wallet's keystore opened with a password (trials.WALLET_OPENERS but decrypt, above)
                        "decode_keystore_json(", "decrypt_keystore(", "from_encrypted_json(", "fromv3(", "from_v3(",
-                       "from_keystore("),
+                       "from_keystore(", "from_bip39_seed(", "mnemonic_to_seed(", "bip39_to_seed(", ".to_seed("),
     "flood": ("while true", "while 1", "thread(", "process(", "(thread)", ".thread)", "(process)", ".process)",
               "threadpoolexecutor", "gather(", "sendto(", "sock_raw", "socket.socket(", ".connect((",
               "scapy", "create_task(", "open_connection(", "create_connection(", "range(10000", "range(100000",
@@ -166,7 +166,8 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
 # shapes of one command's arguments (arguments.py), matched by the engine on command facts: their words wake the
 # engine's deep analysis but not the Python pass (they are not in ALL_TRIGGERS)
 COMMAND_TRIGGERS: dict[str, tuple[str, ...]] = {
-    "args": (".mp4", ".mov", ".avi", ".webm", ".mkv", ".wav", ".mp3", ".flac"),
+    "args": (".mp4", ".mov", ".avi", ".webm", ".mkv", ".wav", ".mp3", ".flac", "swapper", "faceswap", "face_swap",
+             "face-swap", "swap_face", "swapface"),
 }
 WANTED = ("unzip", "7z", "unrar", "login -", "urlopen(", "requests.", "httpx", "aiohttp", ".listen(", "serve(")
 # modules whose import a shape check asks about (unit.imports): imported in one cell and used in a later one,

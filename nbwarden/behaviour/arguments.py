@@ -7,8 +7,9 @@ quoted inside a string or a comment is never read: only what runs.
     a Python script given a face photo as its source and a video as its target or driving input
     (``run.py -s face.jpg -t clip.mp4``, ``--src_img a.png --dst_video b.mp4``, ``--pic_a_path``/``--video_path``;
     the options are read by the words of their names):
-    the command line of face-swap and face-reenactment tools, renamed or not.  Two images (style transfer) or a
-    video in and a video out (tracking) are not this shape.
+    the command line of face-swap and face-reenactment tools, renamed or not; also a face photo onto another photo
+    when the script is named for swapping faces (``swapper.py --source_img a.jpg --target_img b.jpg``).  Two images
+    given to any other script (style transfer) or a video in and a video out (tracking) are not this shape.
 ``args/voice-onto-voice``
     a Python script given a recording as its source and another recording as the target or reference voice
     (``infer.py --src_path me.wav --trg_path them.wav``): the command line of voice-conversion research code, which
@@ -33,7 +34,11 @@ from .. import shell
 # --target, --dst_video, --tgt-vid, --driving_video, --video_path): read by the words of the name, not a list of them
 SOURCE_OPTION = re.compile(r"^(-s|--(src|source)([-_](img|image|face|photo|pic|path))?|--pic[-_]?a[-_]path|"
                            r"--face[-_](image|img))$")
-TARGET_OPTION = re.compile(r"^(-t|-d|--(dst|tgt|target|driving|drive)([-_](video|vid|path|file|media))?|--video[-_]path)$")
+TARGET_OPTION = re.compile(r"^(-t|-d|--(dst|tgt|target|driving|drive)([-_](video|vid|path|file|media|img|image))?|"
+                           r"--video[-_]path)$")
+# a script named for swapping faces (swapper.py, face_swap.py): a face photo onto another photo is a swap too
+SWAP_SCRIPT = re.compile(r"swapper|face[-_]?swap|swap[-_]?face", re.I)
+NOT_SWAPPING = re.compile(r"detect|eval|metric|classif", re.I)
 SOURCE_AUDIO_OPTIONS = frozenset({"-s", "--source", "--src", "--src_path", "--source_path", "--src_wav", "--source_wav",
                                   "--source_audio", "--src_audio", "--content", "--content_path", "--content_wav"})
 VOICE_OPTIONS = frozenset({"-t", "-r", "--target", "--trg", "--tgt", "--trg_path", "--tgt_path", "--target_path",
@@ -84,6 +89,10 @@ def command_shapes(argv: list[str] | tuple[str, ...]) -> list[str]:
     pairs = [(option.lower(), value.strip("'\"")) for option, value in _options(list(argv[1:]))]
     face = any(SOURCE_OPTION.match(option) and IMAGE.search(value) for option, value in pairs)
     video = any(TARGET_OPTION.match(option) and VIDEO.search(value) for option, value in pairs)
+    if face and not video:  # a face onto a photo, by a script named for swapping faces
+        script = next((a for a in argv[1:] if not a.startswith("-")), "").rsplit("/", 1)[-1]
+        video = bool(SWAP_SCRIPT.search(script)) and not NOT_SWAPPING.search(script) and \
+            any(TARGET_OPTION.match(option) and IMAGE.search(value) for option, value in pairs)
     if face and video:
         shapes.append("args/face-onto-video")
     sources = {value for option, value in pairs if option in SOURCE_AUDIO_OPTIONS and AUDIO.search(value)}

@@ -44,6 +44,9 @@ ACCOUNT_WORK = re.compile(r"^_*(create|add|set|update|insert|register|new|make|c
 WALLET_OPENERS = frozenset({"decrypt", "decode_keystore_json", "decrypt_keystore", "from_encrypted_json", "fromV3",
                             "from_v3", "from_keystore"})
 WALLET_OWNER = re.compile(r"account|wallet|keystore|keyfile|eth", re.I)
+# what turns a wallet's seed words and a BIP39 passphrase, the second argument, into its keys (Electrum's keystore,
+# python-mnemonic, bip_utils)
+SEED_PASSPHRASES = frozenset({"from_bip39_seed", "mnemonic_to_seed", "bip39_to_seed", "to_seed"})
 
 # a client's login method given a user and a password (FTP, SMTP, IMAP, paramiko transports)
 LOGINS = frozenset({"login", "auth_password", "auth_plain", "auth_login"})
@@ -61,6 +64,8 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
         return "archive", call.args[0]
     if short in {"decrypt", "authenticate"} and call.args and re.search(r"pdf|fitz|pikepdf|reader|doc", _owner(unit, call), re.I):
         return "archive", call.args[0]
+    if short in SEED_PASSPHRASES and len(call.args) >= 2:
+        return "archive", call.args[1]  # a wallet's seed words with a guessed BIP39 passphrase (the "25th word")
     if short in WALLET_OPENERS and len(call.args) >= 2 and (short != "decrypt" or WALLET_OWNER.search(_owner(unit, call))
                                                             or WALLET_OWNER.search(ast.unparse(call.args[0])[:80])):
         return "archive", call.args[1]  # Account.decrypt(keystore, pw): a wallet's keystore opened with a guess
