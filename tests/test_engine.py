@@ -771,3 +771,22 @@ def test_notebooks_are_read_across_cells(what, cells, category, values, flagged)
     assert any(v.action in ("warn", "block") and v.category == category for v in verdicts) == flagged
     # a harmless loop run next is not stopped again for the cells before it
     assert engine.check_code("for i in range(3):\n    print(i)", cell=len(cells), memory=memory).action == "allow"
+
+
+@pytest.mark.parametrize("module, flagged", [
+    ("src.rtvc.synthesizer.inference", True),   # SV2TTS vendored under a project's own package
+    ("synthesizer.inference", True),
+    ("myapp.synthesizers.inference", False),     # another module that merely shares words
+])
+def test_a_tools_dotted_modules_are_known_under_a_projects_package(module, flagged):
+    """A dotted module name of a tool matches from any part of an import (a vendored copy keeps its path), while a
+    rule's module under a generic root (modules.core, scripts.inference) still matches only as the root."""
+    cell = (f"from {module} import Synthesizer\nfrom {module.replace('synthesizer', 'encoder')} import embed_utterance\n"
+            "mels = Synthesizer(ckpt).synthesize_spectrograms([text], [embed_utterance(ref)])")
+    shipped = Engine()
+    found = {f.rule for f in shipped.check_code(cell).findings}
+    assert ("deepfake.sv2tts-cloning" in found) is flagged, found
+    # the roop-derived layout (modules.core started with core.run()) under a folder of a generic name is not it
+    roop_like = "from {} import core\ncore.run()"
+    assert any(f.category == "deepfake" for f in shipped.check_code(roop_like.format("modules")).findings)
+    assert not any(f.category == "deepfake" for f in shipped.check_code(roop_like.format("app.modules")).findings)

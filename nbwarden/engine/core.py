@@ -7,6 +7,7 @@ import fnmatch
 import itertools
 import logging
 import re
+import sys
 import traceback
 import unicodedata
 from collections.abc import Iterable
@@ -58,6 +59,8 @@ REGEX_MATCHES_PER_UNIT = 4
 _RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
 # letters Python reads as ASCII in names (full-width ｏｓ, mathematical 𝐨𝐬): the prefilter and the patterns read
 # such a text as Python does (NFKC); the analysis parses it as written (ast normalises the names itself)
+# roots of dotted import patterns that stay roots: the standard library's and frameworks' own packages
+NOT_VENDORED = frozenset(sys.stdlib_module_names) | {"torch", "aiohttp", "tornado"}
 _COMPAT_LETTERS = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\U0001d400-\U0001d7ff]")
 
 
@@ -254,6 +257,10 @@ class Engine(_FactMatching):
         if common_gates:
             self._common_automaton.make_automaton()
         self._has_common = bool(common_gates)
+        # dotted module names of a tool that a project vendors under its own package (src.rtvc.synthesizer.inference):
+        # matched from any part of an import, unless their root is the standard library's or a generic folder name
+        self._vendored_imports = {name: refs for name, refs in self._imports.items() if "." in name and
+                                  name.split(".")[0] not in GENERIC_MODULE_ROOTS | NOT_VENDORED}
         self._download_globs = _GlobSet(self._downloads)
         self._git_glob_set = _GlobSet(self._git_globs)
         self._behaviour_globs = _GlobSet(self._behaviour_refs)

@@ -41,6 +41,9 @@ class _FactMatching:
             parts = value.lower().split(".")
             for i in range(1, len(parts) + 1):
                 hit(self._imports.get(".".join(parts[:i]), ()))
+            for j in range(1, len(parts) - 1):  # a tool's modules vendored under a package (see _vendored_imports)
+                for i in range(j + 2, len(parts) + 1):
+                    hit(self._vendored_imports.get(".".join(parts[j:i]), ()))
         elif kind in {"pip", "apt"}:
             name = value.lower()
             hit(self._packages[kind].get(name, ()))
