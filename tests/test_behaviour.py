@@ -1611,6 +1611,21 @@ def test_argument_shapes_leave_look_alikes_alone(argv):
 
 
 # (what the shape reads, the rule whose shape it is, the positive, the look-alike that stays allowed)
+UPLOAD_IDIOM = """import os
+from http.server import HTTPServer, BaseHTTPRequestHandler
+class Handler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        size = int(self.headers['Content-Length'])
+        with open(os.path.join('uploads', self.path.strip('/')), 'wb') as out:
+            out.write(self.rfile.read(size))
+        self.send_response(201)
+        self.end_headers()
+def run(server_class=HTTPServer, handler_class=Handler, port=8040):
+    httpd = server_class(('{host}', port), handler_class)
+    httpd.serve_forever()
+run()
+"""
+
 SHAPE_RULE_PAIRS = [
     ("a loop over the cell's endless generator of packets is one target; a generator of hosts from a file gives "
      "one probe per host", "dos_attack.flood-shape",
@@ -1667,6 +1682,9 @@ SHAPE_RULE_PAIRS = [
      "pty.spawn('/bin/bash')\n\"\"\"\nsubprocess.Popen([sys.executable, '-c', code], start_new_session=True)",
      "import subprocess, sys\ncode = \"\"\"\nimport json, os\nrows = os.listdir('/content/runs')\n"
      "print(json.dumps(sorted(rows)))\n\"\"\"\nsubprocess.Popen([sys.executable, '-c', code])"),
+    ("the http.server docs' own idiom, the server class handed in as a parameter's default, bound to every "
+     "interface and taking uploads; the same bound to 127.0.0.1 is allowed", "web_file_hosting.public-file-server",
+     UPLOAD_IDIOM.format(host=""), UPLOAD_IDIOM.format(host="127.0.0.1")),
     *HIDING_PAIRS,
 ]
 

@@ -94,8 +94,10 @@ class _Unit:
                 # like the function, as a name bound once to it is
                 for param, default in [*zip((*args.posonlyargs, *args.args)[::-1], args.defaults[::-1], strict=False),
                                        *zip(args.kwonlyargs, args.kw_defaults, strict=True)]:
-                    if default is not None and (isinstance(default, ast.Attribute) or isinstance(default, ast.Call)
-                                                and isinstance(default.func, ast.Name) and default.func.id == "getattr"):
+                    # (server_class=HTTPServer, the http.server docs' own idiom: a class handed in as a default)
+                    if default is not None and (isinstance(default, (ast.Attribute, ast.Name)) or
+                                                isinstance(default, ast.Call) and isinstance(default.func, ast.Name)
+                                                and default.func.id == "getattr"):
                         self.names_bound_to.setdefault(param.arg, []).append(default)
             elif kind is ast.Import:
                 for alias in node.names:
@@ -133,6 +135,8 @@ class _Unit:
             looked_up = reference(value) if isinstance(value, ast.Call) else None
             if isinstance(value, ast.Attribute) and _dotted(value):
                 self.aliases[name] = self.dotted_name(value)
+            elif isinstance(value, ast.Name) and value.id in self.aliases:  # cls = HTTPServer (imported)
+                self.aliases[name] = self.aliases[value.id]
             elif looked_up and DOTTED.fullmatch(looked_up) and looked_up != "get_ipython":
                 # what the Python pass read the call to reach: h = load('erdhrfgf') through a rot13 import
                 # wrapper is requests, self.fetch = getattr(h, 'g' + 'et') is requests.get
