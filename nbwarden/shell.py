@@ -616,9 +616,16 @@ def normalize_package(spec: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+# pip's global options that take a value (pip --proxy http://p:3128 install x)
+PIP_GLOBAL_VALUES = frozenset({"--log", "--proxy", "--retries", "--timeout", "--exists-action", "--trusted-host",
+                               "--cert", "--client-cert", "--cache-dir", "--python", "--use-feature", "--use-deprecated"})
+
+
 def _packages(facts: ShellFacts, name: str, args: list[str]) -> None:
     if name == "uv" and args[:1] == ["pip"]:
         args = args[1:]
+    while args and args[0].startswith("-"):  # global options before the verb (pip -q install x)
+        args = args[2:] if args[0] in PIP_GLOBAL_VALUES and len(args) > 1 else args[1:]
     if not args or args[0] not in {"install", "add", "create", "inject"}:
         return
     value_opts = {"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url",

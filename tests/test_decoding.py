@@ -2120,3 +2120,43 @@ def test_a_program_written_through_a_path_join_is_read_as_code(engine, command, 
             (name, verdict.to_dict())
         if not blocked:
             assert verdict.action != "block" and not any(f.category == "crypto_mining" for f in verdict.findings)
+
+
+@pytest.mark.parametrize("package, flagged", [("slowloris", True), ("rich", False)])
+def test_a_shell_escape_expression_is_folded_and_pip_options_before_the_verb_are_skipped(engine, package, flagged):
+    """``!pip -q install {u('...')}``: IPython expands any expression in braces, here the cell's own rot13 helper,
+    and pip's global options may stand before its verb. The look-alike installs a formatting library the same way."""
+    cell = ("import codecs\ndef u(s):\n    return codecs.decode(s, 'rot13')\n"
+            f"!pip -q install {{u({codecs.encode(package, 'rot13')!r})}}")
+    verdict = engine.check_code(cell)
+    assert ("dos_attack.tool-package" in {f.rule for f in verdict.findings}) is flagged, verdict.to_dict()
+    if not flagged:
+        assert_allowed(engine, cell)
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+def test_an_entry_of_a_table_picked_at_run_time_is_read(engine, tool, blocked):
+    """``subprocess.call(TABLE[key])`` with the key known only at run time (a restart table that resumes): every
+    entry of the table is a command the cell may run. The look-alike keeps GPU queries the same way."""
+    cell = ("import os, subprocess, time\n"
+            f"TABLE = {{'start': [{tool!r}, '-o', 'pool.example.net:3333'], 'resume': [{tool!r}, '--help']}}\n"
+            "key = 'resume' if os.path.exists('state') else 'start'\n"
+            "while True:\n    rc = subprocess.call(TABLE[key])\n    key = 'resume'\n    time.sleep(20)")
+    verdict = engine.check_code(cell)
+    assert (verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}) is blocked, verdict.to_dict()
+    if not blocked:
+        assert_allowed(engine, cell)
+
+
+@pytest.mark.parametrize("line, flagged", [("chisel server --port %d --socks5", True),
+                                           ("nvidia-smi --loop=%d", False)])
+def test_a_template_filled_at_run_time_and_encoded_for_libc_is_read(engine, line, flagged):
+    """``libc.system(('... %d' % cfg['port']).encode())``: the command's known words are read through the encode,
+    its unknown parts kept as placeholders. The look-alike polls the GPU the same way."""
+    cell = ("import ctypes, json\ncfg = json.load(open('/content/app.json'))\n"
+            "sh = ctypes.CDLL('libc.so.6').system\n"
+            f"while True:\n    sh(({line!r} % cfg['port']).encode())")
+    verdict = engine.check_code(cell)
+    assert ("proxy_tunnel.reverse-proxy-tunnel" in {f.rule for f in verdict.findings}) is flagged, verdict.to_dict()
+    if not flagged:
+        assert_allowed(engine, cell)

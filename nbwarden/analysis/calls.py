@@ -155,7 +155,19 @@ class _CallHandlers:
             argv = self._fold_arg(node, 0, "args", loose=True)
         for arg in node.args:
             self._mark(arg, EXEC)
-        self._run_argv(node, name, argv)
+        entries = self._entries_chosen(node.args[0]) if argv is None and node.args else None
+        for entry in entries or [argv]:  # TABLE[key] with a key known only at run time: each entry may run
+            self._run_argv(node, name, entry)
+
+    def _entries_chosen(self, expr: ast.AST) -> list[Any] | None:
+        """The entries of a table the cell spells out (a dict or a list), when one is picked by a key or an index
+        the pass cannot read (``subprocess.call(TABLE[mode])``)."""
+        if type(expr) is not ast.Subscript or isinstance(expr.slice, ast.Slice) or \
+                self.folder.fold(expr.slice) is not None:
+            return None
+        table = self.folder.fold(expr.value)
+        entries = list(table.values()) if isinstance(table, dict) else table if isinstance(table, list) else None
+        return entries if entries and len(entries) <= MAX_LOOP_ITEMS else None
 
     def _spread(self, args: list[ast.expr]) -> list[Any] | None:
         """Positional arguments as one word list, ``*argv`` spread in place."""
@@ -539,6 +551,10 @@ class _CallHandlers:
             return inner if isinstance(inner, str) else None
         if isinstance(expr, ast.IfExp):
             return self._loose_part(expr.body, depth)
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and \
+                expr.func.attr in {"encode", "decode"} and len(expr.args) <= 1 and not expr.keywords:
+            inner = self._loose(expr.func.value, depth + 1)  # ('... %d' % port).encode(): the line as bytes
+            return inner if isinstance(inner, str) else None
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and \
                 not any(isinstance(a, ast.Starred) for a in expr.args) and \
                 isinstance(function := self.folder._callee(expr.func, depth), _Function) and function.rest is None:

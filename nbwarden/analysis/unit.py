@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from .. import behaviour
@@ -58,6 +59,7 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
     python = split_ipython(source, analysis, pending)
     tree = _parse(python, analysis.notes)
     env: dict[str, Any] = {}
+    fold = None
     if tree is not None:
         analysis.parsed = True
         walker = _PythonPass(analysis, tree, depth, sorted(focus) if focus is not None else None, environ)
@@ -71,6 +73,7 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
         except RecursionError:
             analysis.notes.append("code nested too deeply; analysis incomplete")
         env = {**walker.loose_env, **walker.env}  # a known value wins over a loose reading of the same name
+        fold = walker.folder.fold
         # the shape of the whole unit, not only the lines with hits; a cell that decodes its own strings may hide
         # the very words that wake the shape checks (getattr(os, "du" + "p2")), so it is always read for shapes;
         # so is one whose calls through names it looked up name a shape's words (aio['start_server'] of a table)
@@ -86,7 +89,7 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
     else:
         _fallback_imports(analysis, python)
     for text, line, via in pending:
-        filled = _interpolate(text, env, earlier)
+        filled = _interpolate(text, env, earlier, fold)
         evidence = f"{clip(text, 100)}  ⇒  {clip(filled, 120)}" if filled != text else ""
         add_shell(analysis, filled, line, via, EXEC, depth, evidence)
     return _renamed(analysis, depth, earlier)
@@ -141,17 +144,33 @@ def _renamed(analysis: Analysis, depth: int, earlier: EarlierCells | None) -> An
     return analysis
 
 
-def _interpolate(text: str, env: dict[str, Any], earlier: EarlierCells | None = None) -> str:
-    """IPython expands ``{expr}`` and ``$name`` in shell escapes."""
+def _interpolate(text: str, env: dict[str, Any], earlier: EarlierCells | None = None,
+                 fold: Callable[[ast.AST], Any] | None = None) -> str:
+    """IPython expands ``{expr}`` and ``$name`` in shell escapes: a name from what the cell (or an earlier one)
+    left in it, any other expression as the Python pass folds it (``{u('fybjybevf')}`` with a decoder of the cell)."""
     if (not env and earlier is None) or ("{" not in text and "$" not in text):
         return text
 
     def brace(match: re.Match) -> str:
         name = unicodedata.normalize("NFKC", match.group(1))  # {ｓｒｃ} is src, as Python reads its names
+        if not name.isidentifier():
+            return _folded(name, fold) or match.group(0)
         value = env.get(name)
         if value is None and earlier is not None:
             value = earlier.get(name)
         return str(value) if isinstance(value, (str, int)) else match.group(0)
 
-    text = re.sub(r"\{(\w+)\}", brace, text)
+    text = re.sub(r"\{([^{}\n]{1,200})\}", brace, text)
     return re.sub(r"\$(\w+)", brace, text)
+
+
+def _folded(expression: str, fold: Callable[[ast.AST], Any] | None) -> str | None:
+    """The text a ``{expression}`` of a shell escape gives, when the Python pass can fold it; else None."""
+    if fold is None:
+        return None
+    try:
+        node = ast.parse(expression.strip(), mode="eval").body
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    value = fold(node)
+    return str(value) if isinstance(value, (str, int)) else None

@@ -224,7 +224,7 @@ def _hash_compares(unit: _Unit) -> list[tuple[ast.AST, ast.AST]]:
         if _a_digest(unit, key) and not _digest_of_own(unit, _looked_in(node)):
             found.append((node, key))
     for node in unit.compares:
-        if not any(isinstance(op, (ast.Eq, ast.NotEq, ast.In)) for op in node.ops):
+        if not any(isinstance(op, (ast.Eq, ast.NotEq, ast.In)) for op in node.ops) or _skips_done(unit, node):
             continue
         for side in (node.left, *node.comparators):
             if _a_digest(unit, side):
@@ -233,6 +233,16 @@ def _hash_compares(unit: _Unit) -> list[tuple[ast.AST, ast.AST]]:
                     found.append((node, side))
                 break
     return found
+
+
+def _skips_done(unit: _Unit, compare: ast.Compare) -> bool:
+    """``if digest in done: continue``: a digest found among the program's own results skips work already done
+    (a resumable audit); a cracker's match is what it stops, prints or returns on."""
+    if len(compare.ops) != 1 or not isinstance(compare.ops[0], ast.In):
+        return False  # (if digest != wanted: continue is a cracker skipping what does not match)
+    parent = unit.parent.get(id(compare))
+    return isinstance(parent, ast.If) and parent.test is compare and not parent.orelse and \
+        all(isinstance(stmt, ast.Continue) for stmt in parent.body)
 
 
 def _a_digest(unit: _Unit, expr: ast.AST) -> bool:
