@@ -2160,3 +2160,22 @@ def test_a_template_filled_at_run_time_and_encoded_for_libc_is_read(engine, line
     assert ("proxy_tunnel.reverse-proxy-tunnel" in {f.rule for f in verdict.findings}) is flagged, verdict.to_dict()
     if not flagged:
         assert_allowed(engine, cell)
+
+
+@pytest.mark.parametrize("program, blocked", [("/usr/local/bin/xmrig -o pool.example.net:3333", True),
+                                              ("/usr/bin/python3 train.py --epochs 50", False)])
+def test_a_service_units_command_lines_are_read(engine, program, blocked):
+    """A supervisord program written with %%writefile, and a systemd unit filled from a string.Template with a
+    value known only at run time and written by open().write: the service manager runs their command= and
+    ExecStart= lines later, so they are read as the shell lines they are. The look-alike keeps a training run up."""
+    supervisord = f"%%writefile /etc/supervisor/conf.d/job.conf\n[program:job]\ncommand={program}\nautorestart=true\n"
+    systemd = ("from string import Template\nimport os\n"
+               "unit = Template('[Unit]\\nDescription=$name\\n[Service]\\nExecStart=$cmd -u $user\\nRestart=always\\n')"
+               f".substitute(name='job', cmd={program!r}, user=os.environ.get('WHO') or input('who: '))\n"
+               "open('/etc/systemd/system/job.service', 'w').write(unit)\n!systemctl daemon-reload")
+    for cell in (supervisord, systemd):
+        verdict = engine.check_code(cell)
+        assert (verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}) is blocked, \
+            (cell, verdict.to_dict())
+        if not blocked:
+            assert_allowed(engine, cell)

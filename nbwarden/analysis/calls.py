@@ -22,7 +22,7 @@ from .facts import CODE, EXEC, MAX_DEPTH, Analysis, clip
 from .focus import _stores_data
 from .folding import _Function, _target_names, dotted, joined
 from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic, script_language
-from .nesting import _nested, _reads_as_code, _writefile
+from .nesting import _nested, _reads_as_code, _writefile, service_commands
 from .rewrites import substituted
 from .sites import several_sites
 from .wrappers import ARGV, PYTHON, SHELL, VARARGS, Wrapper
@@ -480,7 +480,10 @@ class _CallHandlers:
 
     def _written(self, node: ast.Call, name: str) -> None:
         low_level = name == "os.write" and len(node.args) == 2  # os.write(fd, data) to a descriptor
-        content = self.folder.fold(node.args[1] if low_level else node.args[0])
+        written = node.args[1] if low_level else node.args[0]
+        content = self.folder.fold(written)
+        if content is None:  # a template filled with values known only at run time: its known words
+            content = self._loose(written)
         if isinstance(content, list):
             content = "".join(c for c in content if isinstance(c, str))
         if isinstance(content, bytes):
@@ -500,6 +503,9 @@ class _CallHandlers:
             target = self.folder.fold(opener) or ""
         if low_level and isinstance(node.args[0], ast.Name):
             target = self._temp_suffix(node.args[0].id)
+        for command in filter(None, service_commands(content).split("\n")):
+            # a service manager's unit (systemd ExecStart=, supervisord command=): it runs these lines later
+            add_shell(self.analysis, command, node.lineno, f"service unit {target or 'written'}", CODE, self.depth)
         is_script = str(target).endswith(".sh") or content.startswith("#!/bin/") or content.startswith("#!/usr/bin/env bash")
         if is_script:
             add_shell(self.analysis, content, node.lineno, f"written to {target or 'a file'}", CODE, self.depth)
@@ -584,6 +590,14 @@ class _CallHandlers:
             values = expr.right.elts if isinstance(expr.right, ast.Tuple) else [expr.right]
             parts = iter([self._loose_part(v, depth) for v in values])
             return re.sub(r"%[-+ #0]*\d*(?:\.\d+)?[sdirfx]", lambda m: next(parts, m.group(0)), template)
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and \
+                expr.func.attr in {"substitute", "safe_substitute"} and isinstance(expr.func.value, ast.Call) and \
+                dotted(expr.func.value.func).rsplit(".", 1)[-1] == "Template" and expr.func.value.args and \
+                isinstance(template := self.folder.fold(expr.func.value.args[0]), str):
+            # string.Template(text).substitute(name=..., ...): $name and ${name} filled, unknown values as {name}
+            named = {k.arg: self._loose_part(k.value, depth) for k in expr.keywords if k.arg}
+            return re.sub(r"\$(?:(\w+)|\{(\w+)\})",
+                          lambda m: named.get(m.group(1) or m.group(2), m.group(0)), template)
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "format" \
                 and isinstance(template := self.folder.fold(expr.func.value), str):
             parts = iter([self._loose_part(a, depth) for a in expr.args])

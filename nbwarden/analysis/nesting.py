@@ -31,13 +31,28 @@ def _reads_as_code(text: str, block: bool = False) -> bool:
     return True
 
 
+# the command lines of a service manager's unit: systemd's ExecStart (and its Pre/Post), supervisord's command
+SERVICE_COMMAND = re.compile(r"^[ \t]*(?:ExecStart(?:Pre|Post)?|command)[ \t]*=[ \t]*[-@+!:]*(\S[^\n]*)$", re.M)
+
+
+def service_commands(text: str) -> str:
+    """The command lines of a unit file in ``text`` as a shell script with the same line numbers (other lines
+    left empty): what systemd or supervisord will run later; "" when there are none."""
+    if "=" not in text or not SERVICE_COMMAND.search(text):
+        return ""
+    return "\n".join(m.group(1) if (m := SERVICE_COMMAND.match(line)) else "" for line in text.split("\n"))
+
+
 def _writefile(analysis: Analysis, path: str, body: str, first_line: int, via: str = "",
                environ: dict[str, str] | None = None) -> None:
     """``%%writefile x.sh``, ``cat > x.py <<EOF``, ``python3 - <<EOF``: the body runs (now or later), so analyse
-    it now, as the language its name says, with its own line numbers."""
+    it now, as the language its name says, with its own line numbers; a service unit's command lines as the shell
+    lines they are."""
     from .unit import analyze  # the way back up: unit imports this module
 
     kind = "shell" if path.endswith(".sh") else "python" if path.endswith(".py") else "text"
+    if kind == "text" and (commands := service_commands(body)):
+        body, kind = commands, "shell"
     sub = analyze(body, kind=kind, depth=1, environ=environ)  # environ: what the script exported before it
     for fact in sub.facts:
         fact.line += first_line - 1

@@ -28,7 +28,9 @@ DECODE_TRIGGERS = ("b64decode", "decodebytes", "a2b_base64", "fromhex", "unhexli
                    # shell values worked out by analysis.shellfold (a Python copy of a program is read when the
                    # cell runs it: its runner is a trigger of its own)
                    "!rev ", "\nrev ", "$(printf", "| tr '", "command -v ", "$(which ", "`which ", "\nalias ",
-                   "expand_aliases")
+                   "expand_aliases",
+                   # service units written for systemd or supervisord, and templates filled in (their commands run later)
+                   "execstart", "[program:", "substitute(")
 # Trigger words that wake the deep analysis only when one of their companions is also in the text: an endless
 # loop floods only if something in the unit talks to the network (the loop's body is read by the flood shape).
 _NETWORK_WORDS = ("requests", "socket", "urllib", "urlopen", "httpx", "aiohttp", "http.client", "httplib", "scapy",
