@@ -2179,3 +2179,22 @@ def test_a_service_units_command_lines_are_read(engine, program, blocked):
             (cell, verdict.to_dict())
         if not blocked:
             assert_allowed(engine, cell)
+
+
+@pytest.mark.parametrize("name, runs", [("system", True), ("getcwd", False)])
+def test_a_decoder_that_unpacks_its_locals_in_one_statement_is_folded(engine, name, runs):
+    """``lo, up = string.ascii_lowercase, string.ascii_uppercase`` before the return: a Caesar shift behind
+    percent-encoding, read as the steps it is, so the name it decodes is known (``os.system``). The look-alike
+    decodes an allowed function's name the same way."""
+    shift = 11
+    lo, up = "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    table = str.maketrans(lo + up, lo[shift:] + lo[:shift] + up[shift:] + up[:shift])
+    encoded = "".join(f"%{ord(c):02X}" for c in name.translate(table))
+    cell = ("import os, string\nfrom urllib.parse import unquote\ndef d(s, n=11):\n"
+            "    lo, up = string.ascii_lowercase, string.ascii_uppercase\n"
+            "    return unquote(s).translate(str.maketrans(lo[n:] + lo[:n] + up[n:] + up[:n], lo + up))\n"
+            f"getattr(os, d({encoded!r}))({MINER!r})")
+    verdict = engine.check_code(cell)
+    assert (verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}) is runs, verdict.to_dict()
+    if not runs:
+        assert verdict.action != "block"

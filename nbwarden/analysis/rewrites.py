@@ -37,6 +37,19 @@ def _plain_assign(stmt: ast.stmt) -> bool:
     return isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
 
 
+def _unpacked(stmt: ast.stmt) -> list[tuple[str, ast.expr]] | None:
+    """``a, b = x, y`` as the steps ``a = x`` and ``b = y``, when no value reads a name the statement binds (the
+    values are all read before any is bound); None for any other statement."""
+    if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Tuple) and
+            isinstance(stmt.value, ast.Tuple) and len(stmt.targets[0].elts) == len(stmt.value.elts) and
+            all(isinstance(t, ast.Name) for t in stmt.targets[0].elts)):
+        return None
+    names = [t.id for t in stmt.targets[0].elts]
+    if any(isinstance(n, ast.Name) and n.id in names for v in stmt.value.elts for n in ast.walk(v)):
+        return None
+    return list(zip(names, stmt.value.elts, strict=True))
+
+
 def _growth(stmt: ast.stmt, lists: set[str]) -> ast.expr | None:
     """``argv.append(x)``, ``argv.extend(xs)`` or ``argv += [...]`` on a local list as the list's new value
     (``argv + [x]``); None for any other statement."""
@@ -83,6 +96,11 @@ def _local_steps(statements: list[ast.stmt]) -> list[tuple[str, ast.expr]] | Non
             name = stmt.targets[0].id
             (lists.add if isinstance(stmt.value, ast.List) else lists.discard)(name)
             steps.append((name, stmt.value))
+            continue
+        if (pairs := _unpacked(stmt)) is not None:  # lo, up = string.ascii_lowercase, string.ascii_uppercase
+            for name, value in pairs:
+                lists.discard(name)
+                steps.append((name, value))
             continue
         grown = _growth(stmt, lists)
         if grown is not None:
