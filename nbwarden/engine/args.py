@@ -25,6 +25,7 @@ class _ArgSpec:
     forbidden: tuple[str, ...]
     any_of: re.Pattern | None
     words: dict[str, re.Pattern]
+    not_local: bool = False  # not matched when every address among the arguments is this machine's or a private name
 
 
 def _arg_lists(spec: dict[str, Any]) -> _ArgSpec:
@@ -37,7 +38,7 @@ def _arg_lists(spec: dict[str, Any]) -> _ArgSpec:
     required, forbidden = listed("args"), listed("not_args")
     words = {n: re.compile(rf"(?<![a-z]){re.escape(n)}(?![a-z])") for n in (*required, *alternatives, *forbidden)
              if _WORD_NEEDLE.fullmatch(n)}
-    return _ArgSpec(required, alternatives, forbidden, any_of, words)
+    return _ArgSpec(required, alternatives, forbidden, any_of, words, bool(spec.get("not_local")))
 
 
 def _args_match(spec: _ArgSpec, args_low: list[str], joined: str) -> bool:
@@ -62,4 +63,18 @@ def _args_match(spec: _ArgSpec, args_low: list[str], joined: str) -> bool:
 
     return (all(present(n) for n in required)
             and (not alternatives or any(present(n) for n in alternatives))
-            and not any(present(n) for n in forbidden))
+            and not any(present(n) for n in forbidden)
+            and not (spec.not_local and _only_local_addresses(args_low)))
+
+
+_URL_HOST = re.compile(r"^['\"]?[a-z][a-z0-9+.-]*://(\[[^\]]*\]|[^/:?#\s'\"]+)")
+_LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|0\.0\.0\.0|\[::1?\])$")
+
+
+def _only_local_addresses(args_low: list[str]) -> bool:
+    """Do the arguments give URLs, all of them to this machine (localhost, 127.x) or to a host with a name of one
+    label (``http://api:8080``: a service of a private Docker or Compose network, unknown on the internet)?"""
+    hosts = [m.group(1) for a in args_low for m in [_URL_HOST.match(a.rpartition("=")[2] if a.startswith("-") else a)]
+             if m]
+    return bool(hosts) and all(_LOOPBACK.match(h) or "." not in h and h[:1].isalpha() and not h.startswith("[")
+                               for h in hosts)
