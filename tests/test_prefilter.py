@@ -75,8 +75,8 @@ def test_a_gated_rule_regex_still_matches_at_a_word_start(engine):
     # dos_attack's shell loop regex is gated by "for" at a word start: "transform" must not wake it, "for" must
     looped = "for i in {1..100000}; do curl -s http://198.51.100.7/ & done"
     assert "dos_attack.shell-request-flood" in rules_of(engine.check_code(looped, kind="shell"))
-    assert engine._scan(looped)[1]
-    gates = engine._scan("y = transform(x, performance=True)  # information".lower())[1]
+    assert set().union(*engine._scan(looped)[1:3])  # the groups of rarer parts and of common parts
+    gates = set().union(*engine._scan("y = transform(x, performance=True)  # information".lower())[1:3])
     assert not any("for" in engine._regex_texts[i] and r"\bfor\s+\w+\s+in" in engine._regex_texts[i]
                    for group in gates for i in engine._gate_groups[group])
 
@@ -119,7 +119,7 @@ def test_no_regex_opens_a_new_gate_of_common_words(engine):
     "df.ab.mean()",                                                          # an attribute
 ])
 def test_program_names_outside_a_command_do_not_wake_the_analysis(engine, cell):
-    hits, _, wakes = engine._scan(cell.lower())
+    hits, _, _, wakes = engine._scan(cell.lower())
     assert not wakes
     assert not {needle for _, needle, _ in hits} & {"lt", "ab"}
     assert engine.check_code(cell).action == "allow"
@@ -156,7 +156,7 @@ def test_runners_whose_names_hide_the_word_subprocess_wake_the_analysis(engine):
         return (f"import asyncio\nARGS = {hidden!r}\nargv = [bytes(c ^ 7 for c in w).decode() for w in ARGS]\n"
                 "async def go():\n    await asyncio.create_subprocess_exec(*argv)")
     bad = cell(["xmrig", "-o", "pool.example.net:3333", "-u", "WALLET"])
-    assert engine._scan(bad.lower())[2]
+    assert engine._scan(bad.lower())[3]
     assert engine.check_code(bad).action == "block"
     assert engine.check_code(cell(["python", "train.py", "--epochs", "3"])).action == "allow"
 

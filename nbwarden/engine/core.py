@@ -210,8 +210,8 @@ class Engine(_FactMatching):
         # Regexes waiting behind the same words form one gate group, searched in one RE2 set pass: many share a
         # common word ("for" opens the loop regexes of five languages), and one pass costs less than ten searches
         # A word the regex needs at the start of a word ("for" of \bfor\s+) gates it only there, not inside "format".
-        # Common parts of multi-part rules (a loop, a `for` over a range) form groups of their own, behind a second
-        # automaton: alone they wake nothing, so a cell with no rarer part (most cells) never looks for them.
+        # Common parts of multi-part rules (a loop, a `for` over a range) form groups of their own, kept apart in the
+        # automaton: alone they wake nothing, so a cell with no rarer part (most cells) never runs their RE2 sets.
         gates: dict[tuple[str, bool], list[int]] = {}
         common_gates: dict[tuple[str, bool], list[int]] = {}
         groups: dict[tuple[tuple[tuple[str, bool], ...], bool], int] = {}
@@ -238,25 +238,20 @@ class Engine(_FactMatching):
             self._sig_automaton.add_word(text, (text, tuple(refs)))
         if sig_needles:
             self._sig_automaton.make_automaton()
-        # each word: (word, literal refs, gated regex indices, whether it is a trigger or a literal at all,
+        # each word: (word, literal refs, gated regex groups, whether it is a trigger or a literal at all,
         # whether it wakes the deep analysis: a trigger, or a literal of a single-part rule or a rarest part,
-        # regex indices gated by the word only where it starts a word)
-        for text in needles.keys() | {word for word, _ in gates}:
+        # groups gated by the word only where it starts a word, and the same two for groups of common parts)
+        for text in needles.keys() | {word for word, _ in gates} | {word for word, _ in common_gates}:
             refs = needles.get(text, ())
             literal_refs = tuple(r for r in refs if r is not _TRIGGER)
             wakes = len(literal_refs) < len(refs) or any(self._wakes(r) for r in literal_refs)
             self._automaton.add_word(text, (text, literal_refs, tuple(gates.get((text, False), ())), bool(refs), wakes,
-                                            tuple(gates.get((text, True), ()))))
-        if needles or gates:
+                                            tuple(gates.get((text, True), ())),
+                                            tuple(common_gates.get((text, False), ())),
+                                            tuple(common_gates.get((text, True), ()))))
+        self._has_needles = bool(needles or gates or common_gates)
+        if self._has_needles:
             self._automaton.make_automaton()
-        self._has_needles = bool(needles or gates)
-        self._common_automaton = ahocorasick.Automaton()
-        for text in {word for word, _ in common_gates}:
-            self._common_automaton.add_word(text, (text, tuple(common_gates.get((text, False), ())),
-                                                   tuple(common_gates.get((text, True), ()))))
-        if common_gates:
-            self._common_automaton.make_automaton()
-        self._has_common = bool(common_gates)
         # dotted module names of a tool that a project vendors under its own package (src.rtvc.synthesizer.inference):
         # matched from any part of an import, unless their root is the standard library's or a generic folder name
         self._vendored_imports = {name: refs for name, refs in self._imports.items() if "." in name and
@@ -364,7 +359,8 @@ class Engine(_FactMatching):
         low = text.lower()
         # the executable's own name, when it differs from argv[0], is checked as a second command
         exe_argv = [exe, *argv[1:]] if exe and shell.program_name(exe) != shell.program_name(argv[0]) else None
-        hits, gates, _ = self._scan(low)
+        hits, gates, common_gates, _ = self._scan(low)
+        gates |= common_gates
         if shell.is_plain(argv, text) and not self._command_refs(argv) \
                 and not (exe_argv and self._command_refs(exe_argv)) \
                 and not any(refs for _, _, refs in hits) and not self._regex_indices(text, gates):
@@ -586,7 +582,7 @@ class Engine(_FactMatching):
 
     def _prefilter(self, low: str) -> bool:
         """Does this text wake the deep analysis (what :meth:`_scan_unit` decides for a unit checked on its own)?"""
-        _, gates, wakes = self._scan(low, common=False)
+        _, gates, _, wakes = self._scan(low)
         return wakes or any(self._wakes(self._regex_refs[i]) for i in self._regex_indices(low, gates))
 
     def _wakes(self, ref: _Ref) -> bool:
@@ -594,22 +590,27 @@ class Engine(_FactMatching):
         rule whose rarest part is missing: that part is looked for only when the rarest one shows up."""
         return ref.rule not in self._multi or ref.group == self._chosen[ref.rule]
 
-    def _scan(self, low: str, common: bool = True) -> tuple[list[tuple[int, str, tuple[_Ref, ...]]], set[int], bool]:
-        """One Aho-Corasick pass: hits as (start, needle, literal refs), minus bogus triggers; the indices of the
-        gate groups whose word occurs (with ``common``, the groups of common parts too); and whether any hit
-        wakes the deep analysis."""
-        gates: set[int] = self._common_gates(low) if common else set()
+    def _scan(self, low: str) -> tuple[list[tuple[int, str, tuple[_Ref, ...]]], set[int], set[int], bool]:
+        """One Aho-Corasick pass: hits as (start, needle, literal refs), minus bogus triggers; the gate groups whose
+        word occurs, those of rarer parts and those of common parts apart; and whether any hit wakes the deep
+        analysis."""
+        gates: set[int] = set()
+        common: set[int] = set()
         if not self._has_needles:
-            return [], gates, False
+            return [], gates, common, False
         hits = []
         wakes = False
         ascii_text = low.isascii()  # RE2's \b is ASCII: elsewhere a word-start gate wakes on any occurrence
-        for end, (needle, refs, gated, wanted, waking, gated_at_start) in self._automaton.iter(low):
+        for end, (needle, refs, gated, wanted, waking, gated_at_start, common_gated, common_at_start) in \
+                self._automaton.iter(low):
             start = end - len(needle) + 1
             if gated:
                 gates.update(gated)
-            if gated_at_start and _starts_word(low, start, ascii_text):
+            if common_gated:
+                common.update(common_gated)
+            if (gated_at_start or common_at_start) and _starts_word(low, start, ascii_text):
                 gates.update(gated_at_start)
+                common.update(common_at_start)
             if not wanted:
                 continue
             if needle in BUILTIN_CALL_TRIGGERS and start > 0 and (low[start - 1].isalnum() or low[start - 1] in "._"):
@@ -622,18 +623,7 @@ class Engine(_FactMatching):
             if waking and not wakes and needle in COMPANIONS:
                 waking = any(word in low for word in COMPANIONS[needle])
             wakes = wakes or waking
-        return hits, gates, wakes
-
-    def _common_gates(self, low: str) -> set[int]:
-        """The gate groups of common parts of multi-part rules whose word occurs in ``low``."""
-        gates: set[int] = set()
-        if self._has_common:
-            ascii_text = low.isascii()
-            for end, (word, gated, gated_at_start) in self._common_automaton.iter(low):
-                gates.update(gated)
-                if gated_at_start and _starts_word(low, end - len(word) + 1, ascii_text):
-                    gates.update(gated_at_start)
-        return gates
+        return hits, gates, common, wakes
 
     def _scan_unit(self, source: str, kind: str, cell: int | None, notes: list[str],
                    earlier: an.EarlierCells | None = None, errors: list[str] | None = None,
@@ -654,8 +644,8 @@ class Engine(_FactMatching):
         # the analysis parses the text as written (a full-width quote inside a string must stay a character)
         text = unicodedata.normalize("NFKC", source) if _COMPAT_LETTERS.search(source) else source
         low = text.lower()
-        hits, gates, wakes = self._scan(low, common)
-        indices = self._regex_indices(text, gates) if self._regexes else []
+        hits, gates, common_gates, wakes = self._scan(low)
+        indices = self._regex_indices(text, gates | common_gates if common else gates) if self._regexes else []
         launch = earlier is not None and (earlier.cwd and _RUNS_SCRIPT.search(low) or _runs_renamed(low, earlier.renamed))
         if kind == "text" and not wakes and an.HIDES_WORDS.search(low):
             launch = True  # a program in another language that decodes or glues its strings: its literals are read
@@ -667,7 +657,7 @@ class Engine(_FactMatching):
         if not waking and not common:
             return [], False, False  # only common parts of multi-part rules, and nothing waits for them
         if not common and self._regexes:  # woken: the common parts' regexes count now
-            indices = sorted(indices + self._regex_indices(text, self._common_gates(low), ungated=False))
+            indices = sorted(indices + self._regex_indices(text, common_gates, ungated=False))
         regex_hits = list(self._regex_located(text, indices))
         if not waking:
             # only common parts of multi-part rules: matched on the surface reading, and analysed in depth later
@@ -713,7 +703,8 @@ class Engine(_FactMatching):
         lines = unit.lines
         if located is None:
             starts = _line_starts(low)
-            hits, gates, _ = self._scan(low)
+            hits, gates, common_gates, _ = self._scan(low)
+            gates |= common_gates
             located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
             regex_hits = list(self._regex_matches(unit.source, gates))
         shown: dict[int, str] = {}  # evidence per line: a long line with many hits is clipped once

@@ -119,14 +119,17 @@ class _FactMatching:
         if not text or not fact.via and fact.kind != "text":
             return
         low = text.lower()
-        gates = self._common_gates(low)
+        gates: set[int] = set()
         if self._has_needles:
             ascii_text = low.isascii()
-            for end, (needle, refs, gated, _, _, gated_at_start) in self._automaton.iter(low):
+            for end, (needle, refs, gated, _, _, gated_at_start, common_gated, common_at_start) in \
+                    self._automaton.iter(low):
                 gates.update(gated)
+                gates.update(common_gated)
                 start = end - len(needle) + 1
-                if gated_at_start and _starts_word(low, start, ascii_text):
+                if (gated_at_start or common_at_start) and _starts_word(low, start, ascii_text):
                     gates.update(gated_at_start)
+                    gates.update(common_at_start)
                 for ref in refs:
                     if ref.kind == "literal" and (not ref.word or _on_word_boundary(low, start, end + 1, needle)):
                         out.append(_Match(ref, fact.context, cell, fact.line, fact.evidence, fact.via))
