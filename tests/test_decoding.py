@@ -10,6 +10,7 @@ it hides.
 import base64
 import binascii
 import codecs
+import json
 import keyword
 import lzma
 import marshal
@@ -2198,3 +2199,28 @@ def test_a_decoder_that_unpacks_its_locals_in_one_statement_is_folded(engine, na
     assert (verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}) is runs, verdict.to_dict()
     if not runs:
         assert verdict.action != "block"
+
+
+@pytest.mark.parametrize("command, blocked", [(MINER, True), ("nvidia-smi -L", False)])
+def test_commands_in_a_recorded_tool_call_are_read(engine, command, blocked):
+    """An agent's recorded reply: a JSON text whose tool call carries its arguments as JSON text of their own
+    (``"arguments": "{\\"command\\": ...}"``), replayed through a run_shell tool; and a tool function handed a
+    dict of its parameters (``execute_function({"name": ..., "arguments": json.dumps({...})})``). The command
+    fields and the dict's values are read as the tool would use them. The look-alike lists GPUs the same way."""
+    arguments = json.dumps({"command": command})
+    recorded = json.dumps({"tool_calls": [{"function": {"name": "run_shell", "arguments": arguments}}]})
+    replayed = ("import json, subprocess\ndef run_shell(command):\n"
+                "    return subprocess.run(command, shell=True, capture_output=True, text=True).stdout\n"
+                f"reply = r'''{recorded}'''\n"
+                "for tc in json.loads(reply)['tool_calls']:\n    run_shell(**json.loads(tc['function']['arguments']))")
+    program, _, rest = command.partition(" ")
+    handed = ("import json, subprocess\n"
+              "def fetch(tool, flags):\n    return subprocess.run([tool, *flags.split()]).returncode\n"
+              f"call = {{'name': 'fetch', 'arguments': json.dumps({{'tool': {program!r}, 'flags': {rest!r}}})}}\n"
+              "fetch(**json.loads(call['arguments']))")
+    for cell in (replayed, handed):
+        verdict = engine.check_code(cell)
+        assert (verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}) is blocked, \
+            (cell, verdict.to_dict())
+        if not blocked:
+            assert_allowed(engine, cell)

@@ -24,7 +24,7 @@ from .folding import _Function, _target_names, dotted, joined
 from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic, script_language
 from .nesting import _nested, _reads_as_code, _writefile, service_commands
 from .rewrites import substituted
-from .sites import several_sites
+from .sites import recorded_calls, several_sites
 from .wrappers import ARGV, PYTHON, SHELL, VARARGS, Wrapper
 
 # written files whose name says they hold something other than Python (the rest are read as Python if they parse)
@@ -385,6 +385,28 @@ class _CallHandlers:
             with self._scoped(bound):
                 for values in bindings:
                     self._read_again(values, body, calls)
+
+    def _calls_per_record(self) -> None:
+        """A function of the cell (a tool an agent calls) whose parameters are the keys of a dict the cell spells
+        out, a recorded tool call's arguments: the calls in its body that use its parameters are handled once per
+        such dict, with the parameters bound to its values (:func:`.sites.recorded_calls`)."""
+        handled = {id(call) for call in self.calls}
+        wanted = {stmt.name for stmt in getattr(self.tree, "body", ()) if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef)
+                  and (stmt.args.args or stmt.args.posonlyargs)
+                  and any(type(n) is ast.Call and id(n) in handled for n in ast.walk(stmt))}
+        if not wanted:
+            return
+        for function, bindings in recorded_calls(self.tree, self.folder.fold, wanted):
+            inside = {id(n) for n in ast.walk(function)}
+            params = {name for b in bindings for name in b}
+            body = [a for a in self.assigns if id(a) in inside and a is not function]
+            bound = {*params, *(name for a in body for name in _bound_here(a))}
+            calls = [c for c in self.calls if id(c) in inside and id(c) in handled and
+                     any(type(n) is ast.Name and n.id in bound for n in ast.walk(c))]
+            if calls:
+                with self._scoped(bound):
+                    for values in bindings:
+                        self._read_again(values, body, calls)
 
     def _calls_per_subclass(self) -> None:
         """A base class whose methods run what its subclasses keep (``class Svc: def start(self): spawn(self.argv)``

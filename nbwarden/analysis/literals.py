@@ -11,6 +11,7 @@ import ast
 import base64
 import binascii
 import codecs
+import json
 import re
 
 from .. import shell
@@ -51,6 +52,51 @@ MAX_XORED = 4096  # bytes of a blob tried with each key
 # the values of a configuration text kept in a string (INI, YAML, JSON): read on their looks one by one
 CONFIG_VALUE = re.compile(r"[A-Za-z0-9+/=_\-]{16,}")
 MAX_CONFIG_VALUES = 32
+
+
+# the fields of a JSON text that hold a command line: a job spec's "command", a recorded tool call's arguments
+COMMAND_KEYS = frozenset({"command", "cmd", "commands", "shell", "script", "run", "exec", "argv", "args_line"})
+JSON_COMMAND = re.compile(r'"(?:command|cmd|commands|shell|script|run|exec|argv|args_line)\\*"\s*:')
+MAX_JSON_TEXT = 200_000  # characters of a JSON text parsed for its commands
+MAX_JSON_COMMANDS = 32
+
+
+def json_commands(text: str) -> list[str]:
+    """The command lines a JSON text holds under a command's field (``{"command": "aria2c ..."}``), also inside
+    string fields that are JSON themselves (a model's tool call, whose ``arguments`` is JSON text); [] when the text
+    is not JSON or holds none."""
+    found: list[str] = []
+
+    def walk(node: object, depth: int) -> None:
+        if depth > 8 or len(found) >= MAX_JSON_COMMANDS:
+            return
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if str(key).lower() in COMMAND_KEYS:
+                    if isinstance(value, str) and value.strip():
+                        found.append(value)
+                    elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                        found.append(shell.shlex.join(value))  # an argv
+                walk(value, depth + 1)
+        elif isinstance(node, list):
+            for item in node[:256]:
+                walk(item, depth + 1)
+        elif isinstance(node, str) and node[:1] in "{[" and JSON_COMMAND.search(node):
+            walk(_json(node), depth + 1)  # "arguments": "{\"command\": ...}"
+
+    if JSON_COMMAND.search(text[:MAX_JSON_TEXT]):
+        walk(_json(text), 0)
+    return found
+
+
+def _json(text: str) -> object:
+    """The value a JSON text holds, or None when it is not JSON (or too long to parse here)."""
+    if len(text) > MAX_JSON_TEXT:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 def on_its_looks(value: str, keys: tuple[bytes, ...] = ()) -> tuple[str | None, str]:
@@ -223,6 +269,9 @@ class _LiteralReader:
         if "\n" in value and ("=" in value or ":" in value):  # a configuration text: each value on its looks
             for word in CONFIG_VALUE.findall(value)[:MAX_CONFIG_VALUES]:
                 self._looks(node, word)
+        if value.lstrip()[:1] in "{[" and '"' in value:  # a JSON job spec or a recorded tool call: its commands
+            for command in json_commands(value.strip()):
+                add_shell(self.analysis, command, node.lineno, "json", CODE, self.depth)
 
     def _looks(self, node: ast.Constant, value: str, before: str = "") -> None:
         """A compact string read on its looks (hex, base64, compressed base85), and each layer inside it that

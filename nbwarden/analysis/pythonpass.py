@@ -160,6 +160,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             self._calls_per_function()
         self._calls_per_subclass()
         self._calls_per_site()
+        self._calls_per_record()
         for node in self.slices:  # self.call('ebircsbus.gninim'[::-1]): decoded where it stands
             if id(node) not in self.derived_nodes:
                 self._derive(node, self.folder.fold(node))

@@ -195,3 +195,39 @@ def several_sites(tree: ast.Module, fold: Callable[[ast.AST], Any], source: str,
             if len({tuple(sorted(map(repr, b.items()))) for b in bindings}) > 1:
                 out.append((function, bindings))
     return out
+
+
+MAX_RECORDS = 8  # dicts of arguments read against one function (see recorded_calls)
+
+
+def recorded_calls(tree: ast.Module, fold: Callable[[ast.AST], Any],
+                   wanted: set[str]) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, list[dict[str, Any]]]]:
+    """Of the cell's top-level functions named in ``wanted``, those whose parameters are the keys of a dict the
+    cell spells out (``{"ref": "...", "out_dir": "..."}``: a model's recorded tool call, handed over later as
+    ``fn(**args)`` by an agent framework): per function, the parameters' values in each such dict.  A dict counts
+    when its keys are constants, all of them parameters, and every parameter without a default is among them."""
+    functions = [node for node in tree.body if isinstance(node, FUNCTIONS) and node.name in wanted]
+    if not functions:
+        return []
+    dicts = [node for node in ast.walk(tree) if isinstance(node, ast.Dict) and node.keys and
+             all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys)]
+    out = []
+    for function in functions:
+        params = [p.arg for p in _params(function, False)]
+        required = set(params[:len(params) - len(function.args.defaults)])
+        inside = {id(n) for n in ast.walk(function)}
+        bindings = []
+        for node in dicts:
+            keys = [k.value for k in node.keys]
+            if id(node) in inside or not set(keys) <= set(params) or not required <= set(keys):
+                continue
+            values = {key: fold(value) for key, value in zip(keys, node.values, strict=True)}
+            values = {key: value for key, value in values.items()
+                      if isinstance(value, (str, bytes, int, list)) and not isinstance(value, bool)}
+            if values:
+                bindings.append(values)
+            if len(bindings) >= MAX_RECORDS:
+                break
+        if bindings:
+            out.append((function, bindings))
+    return out
