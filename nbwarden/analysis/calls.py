@@ -27,6 +27,8 @@ from .rewrites import substituted
 from .sites import recorded_calls, several_sites
 from .wrappers import ARGV, PYTHON, SHELL, VARARGS, Wrapper
 
+# how a dict of a function's arguments is handed over to it: fn(**args), an agent framework's tool call
+RECORDED_CALL_WORDS = ("(**", ", **", "arguments", "tool_use", "execute_function", "function_call")
 # written files whose name says they hold something other than Python (the rest are read as Python if they parse)
 PLAIN_SUFFIX = re.compile(r"\.(txt|md|json|ya?ml|toml|ini|cfg|conf|csv|tsv|html?|js|css|xml|log|rst)$", re.I)
 
@@ -390,13 +392,16 @@ class _CallHandlers:
         """A function of the cell (a tool an agent calls) whose parameters are the keys of a dict the cell spells
         out, a recorded tool call's arguments: the calls in its body that use its parameters are handled once per
         such dict, with the parameters bound to its values (:func:`.sites.recorded_calls`)."""
+        source = self.analysis.source
+        if not any(word in source for word in RECORDED_CALL_WORDS):
+            return  # (a walk of the whole tree for its dicts is not worth it in a cell that hands none over)
         handled = {id(call) for call in self.calls}
         wanted = {stmt.name for stmt in getattr(self.tree, "body", ()) if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef)
-                  and (stmt.args.args or stmt.args.posonlyargs)
+                  and any(f'"{a.arg}"' in source or f"'{a.arg}'" in source for a in stmt.args.args)
                   and any(type(n) is ast.Call and id(n) in handled for n in ast.walk(stmt))}
         if not wanted:
             return
-        for function, bindings in recorded_calls(self.tree, self.folder.fold, wanted):
+        for function, bindings in recorded_calls(self.tree, self.folder.fold, source, wanted):
             inside = {id(n) for n in ast.walk(function)}
             params = {name for b in bindings for name in b}
             body = [a for a in self.assigns if id(a) in inside and a is not function]

@@ -200,13 +200,19 @@ def several_sites(tree: ast.Module, fold: Callable[[ast.AST], Any], source: str,
 MAX_RECORDS = 8  # dicts of arguments read against one function (see recorded_calls)
 
 
-def recorded_calls(tree: ast.Module, fold: Callable[[ast.AST], Any],
+def recorded_calls(tree: ast.Module, fold: Callable[[ast.AST], Any], source: str,
                    wanted: set[str]) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, list[dict[str, Any]]]]:
     """Of the cell's top-level functions named in ``wanted``, those whose parameters are the keys of a dict the
     cell spells out (``{"ref": "...", "out_dir": "..."}``: a model's recorded tool call, handed over later as
     ``fn(**args)`` by an agent framework): per function, the parameters' values in each such dict.  A dict counts
     when its keys are constants, all of them parameters, and every parameter without a default is among them."""
-    functions = [node for node in tree.body if isinstance(node, FUNCTIONS) and node.name in wanted]
+    def quoted(name: str) -> bool:
+        return f'"{name}"' in source or f"'{name}'" in source
+
+    # (a dict's keys are quoted in the source: a function whose parameters are not is passed over before any walk)
+    functions = [node for node in tree.body if isinstance(node, FUNCTIONS) and node.name in wanted and
+                 any(quoted(p.arg) for p in _params(node, False)) and
+                 all(quoted(p.arg) for p in _params(node, False)[:len(_params(node, False)) - len(node.args.defaults)])]
     if not functions:
         return []
     dicts = [node for node in ast.walk(tree) if isinstance(node, ast.Dict) and node.keys and

@@ -57,10 +57,10 @@ except ImportError:  # pragma: no cover - exercised only where google-re2 is abs
 log = logging.getLogger("nbwarden.engine")
 REGEX_MATCHES_PER_UNIT = 4
 _RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
-# letters Python reads as ASCII in names (full-width ｏｓ, mathematical 𝐨𝐬): the prefilter and the patterns read
-# such a text as Python does (NFKC); the analysis parses it as written (ast normalises the names itself)
 # roots of dotted import patterns that stay roots: the standard library's and frameworks' own packages
 NOT_VENDORED = frozenset(sys.stdlib_module_names) | {"torch", "aiohttp", "tornado"}
+# letters Python reads as ASCII in names (full-width ｏｓ, mathematical 𝐨𝐬): the prefilter and the patterns read
+# such a text as Python does (NFKC); the analysis parses it as written (ast normalises the names itself)
 _COMPAT_LETTERS = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\U0001d400-\U0001d7ff]")
 
 
