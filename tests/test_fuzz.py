@@ -203,6 +203,18 @@ def test_pathological_sizes_get_a_verdict_in_bounded_time(engine, name):
     assert elapsed < 30, (name, elapsed)
 
 
+def test_a_shell_script_with_a_quote_open_for_megabytes_gets_a_verdict_in_bounded_time(engine):
+    """A fuzzed shell script (``benchmarks/fuzz.py``): a quote left open for 2 MB, then a clone that wakes the
+    analysis. The ;-separated steps of its lines were built character by character: minutes (now under a second)."""
+    script = ('run("x: ' + "lambda: " * 254_000 + '1", 1.0)\n    y = f("z", p)\n'
+              "git clone https://github.com/someone/SadTalker.git\n" + MINER + "\n")
+    start = time.perf_counter()
+    verdict = engine.check_code(script, "shell")
+    assert_verdict(verdict)
+    assert blocks_miner(verdict), verdict.notes
+    assert time.perf_counter() - start < 30
+
+
 def test_pathological_command_lines_and_files(engine):
     for argv in (["wget"] + ["https://]x"] * 50_000, ["a" * (10 << 20)], [""] * 1000, ["\udcff", "\x00"]):
         start = time.perf_counter()
