@@ -75,6 +75,16 @@ def assert_allowed(engine, cell):
     assert not verdict.error
 
 
+def assert_miner_rule(engine, cells, blocked: bool) -> None:
+    """Each cell is blocked with the miner's rule, or (the look-alikes) allowed outright."""
+    for cell in cells:
+        verdict = engine.check_code(cell)
+        assert (verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}) is blocked, \
+            (cell, verdict.to_dict())
+        if not blocked:
+            assert_allowed(engine, cell)
+
+
 def assert_miner_flagged(engine, cell, flagged, actions=("warn", "block")):
     """The cell is flagged as mining (warned or blocked, or only the ``actions`` given) exactly when ``flagged``."""
     verdict = engine.check_code(cell)
@@ -2174,12 +2184,7 @@ def test_a_service_units_command_lines_are_read(engine, program, blocked):
                "unit = Template('[Unit]\\nDescription=$name\\n[Service]\\nExecStart=$cmd -u $user\\nRestart=always\\n')"
                f".substitute(name='job', cmd={program!r}, user=os.environ.get('WHO') or input('who: '))\n"
                "open('/etc/systemd/system/job.service', 'w').write(unit)\n!systemctl daemon-reload")
-    for cell in (supervisord, systemd):
-        verdict = engine.check_code(cell)
-        assert (verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}) is blocked, \
-            (cell, verdict.to_dict())
-        if not blocked:
-            assert_allowed(engine, cell)
+    assert_miner_rule(engine, (supervisord, systemd), blocked)
 
 
 @pytest.mark.parametrize("name, runs", [("system", True), ("getcwd", False)])
@@ -2218,9 +2223,4 @@ def test_commands_in_a_recorded_tool_call_are_read(engine, command, blocked):
               "def fetch(tool, flags):\n    return subprocess.run([tool, *flags.split()]).returncode\n"
               f"call = {{'name': 'fetch', 'arguments': json.dumps({{'tool': {program!r}, 'flags': {rest!r}}})}}\n"
               "fetch(**json.loads(call['arguments']))")
-    for cell in (replayed, handed):
-        verdict = engine.check_code(cell)
-        assert (verdict.action == "block" and MINER_RULE in {f.rule for f in verdict.findings}) is blocked, \
-            (cell, verdict.to_dict())
-        if not blocked:
-            assert_allowed(engine, cell)
+    assert_miner_rule(engine, (replayed, handed), blocked)

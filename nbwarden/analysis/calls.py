@@ -376,14 +376,18 @@ class _CallHandlers:
         if not wanted:
             return
         for function, bindings in several_sites(self.tree, self.folder.fold, self.analysis.source, wanted):
-            inside = {id(n) for n in ast.walk(function)}
-            params = {name for b in bindings for name in b}
-            body = [a for a in self.assigns if id(a) in inside and a is not function]
-            bound = {*params, *(name for a in body for name in _bound_here(a))}
-            calls = [c for c in self.calls if id(c) in inside and id(c) in handled and
-                     any(type(n) is ast.Name and n.id in bound for n in ast.walk(c))]
-            if not calls:
-                continue
+            self._read_per_binding(function, bindings, handled)
+
+    def _read_per_binding(self, function: ast.AST, bindings: list[dict[str, Any]], handled: set[int]) -> None:
+        """Handle the calls in ``function``'s body that use its parameters once per binding of them, the body's
+        assignments read again each time (per call site, or per recorded dict of arguments)."""
+        inside = {id(n) for n in ast.walk(function)}
+        params = {name for b in bindings for name in b}
+        body = [a for a in self.assigns if id(a) in inside and a is not function]
+        bound = {*params, *(name for a in body for name in _bound_here(a))}
+        calls = [c for c in self.calls if id(c) in inside and id(c) in handled and
+                 any(type(n) is ast.Name and n.id in bound for n in ast.walk(c))]
+        if calls:
             with self._scoped(bound):
                 for values in bindings:
                     self._read_again(values, body, calls)
@@ -402,16 +406,7 @@ class _CallHandlers:
         if not wanted:
             return
         for function, bindings in recorded_calls(self.tree, self.folder.fold, source, wanted):
-            inside = {id(n) for n in ast.walk(function)}
-            params = {name for b in bindings for name in b}
-            body = [a for a in self.assigns if id(a) in inside and a is not function]
-            bound = {*params, *(name for a in body for name in _bound_here(a))}
-            calls = [c for c in self.calls if id(c) in inside and id(c) in handled and
-                     any(type(n) is ast.Name and n.id in bound for n in ast.walk(c))]
-            if calls:
-                with self._scoped(bound):
-                    for values in bindings:
-                        self._read_again(values, body, calls)
+            self._read_per_binding(function, bindings, handled)
 
     def _calls_per_subclass(self) -> None:
         """A base class whose methods run what its subclasses keep (``class Svc: def start(self): spawn(self.argv)``
