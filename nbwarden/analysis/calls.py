@@ -369,14 +369,16 @@ class _CallHandlers:
         ``_install(CF_URL, EDGE)``): the calls in its body that use its parameters are handled once per call site,
         with the parameters bound to that site's values and the body's assignments read again."""
         handled = {id(call) for call in self.calls}
-        # the top-level functions whose body holds a call this pass handled (the ones worth reading again)
-        wanted = {stmt.name for stmt in getattr(self.tree, "body", ()) if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef)
-                  and self.analysis.source.count(stmt.name + "(") >= 3
-                  and any(type(n) is ast.Call and id(n) in handled for n in ast.walk(stmt))}
-        if not wanted:
-            return
-        for function, bindings in several_sites(self.tree, self.folder.fold, self.analysis.source, wanted):
-            self._read_per_binding(function, bindings, handled)
+        wanted = self._worth_reading_again(handled, lambda stmt: self.analysis.source.count(stmt.name + "(") >= 3)
+        if wanted:
+            for function, bindings in several_sites(self.tree, self.folder.fold, self.analysis.source, wanted):
+                self._read_per_binding(function, bindings, handled)
+
+    def _worth_reading_again(self, handled: set[int], first: Callable[[ast.AST], bool]) -> set[str]:
+        """The names of the top-level functions that pass ``first`` (a cheap test of the text, tried before any
+        walk) and whose body holds a call this pass handled: the ones worth reading again with other bindings."""
+        return {stmt.name for stmt in getattr(self.tree, "body", ()) if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef)
+                and first(stmt) and any(type(n) is ast.Call and id(n) in handled for n in ast.walk(stmt))}
 
     def _read_per_binding(self, function: ast.AST, bindings: list[dict[str, Any]], handled: set[int]) -> None:
         """Handle the calls in ``function``'s body that use its parameters once per binding of them, the body's
@@ -400,13 +402,11 @@ class _CallHandlers:
         if not any(word in source for word in RECORDED_CALL_WORDS):
             return  # (a walk of the whole tree for its dicts is not worth it in a cell that hands none over)
         handled = {id(call) for call in self.calls}
-        wanted = {stmt.name for stmt in getattr(self.tree, "body", ()) if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef)
-                  and any(f'"{a.arg}"' in source or f"'{a.arg}'" in source for a in stmt.args.args)
-                  and any(type(n) is ast.Call and id(n) in handled for n in ast.walk(stmt))}
-        if not wanted:
-            return
-        for function, bindings in recorded_calls(self.tree, self.folder.fold, source, wanted):
-            self._read_per_binding(function, bindings, handled)
+        wanted = self._worth_reading_again(handled, lambda stmt: any(  # a parameter's name quoted: a dict's key
+            f'"{a.arg}"' in source or f"'{a.arg}'" in source for a in (*stmt.args.posonlyargs, *stmt.args.args)))
+        if wanted:
+            for function, bindings in recorded_calls(self.tree, self.folder.fold, source, wanted):
+                self._read_per_binding(function, bindings, handled)
 
     def _calls_per_subclass(self) -> None:
         """A base class whose methods run what its subclasses keep (``class Svc: def start(self): spawn(self.argv)``

@@ -56,7 +56,7 @@ MAX_CONFIG_VALUES = 32
 
 # the fields of a JSON text that hold a command line: a job spec's "command", a recorded tool call's arguments
 COMMAND_KEYS = frozenset({"command", "cmd", "commands", "shell", "script", "run", "exec", "argv", "args_line"})
-JSON_COMMAND = re.compile(r'"(?:command|cmd|commands|shell|script|run|exec|argv|args_line)\\*"\s*:')
+JSON_COMMAND = re.compile(r'"(?:' + "|".join(sorted(COMMAND_KEYS)) + r')\\*"\s*:')  # also with escaped quotes
 MAX_JSON_TEXT = 200_000  # characters of a JSON text parsed for its commands
 MAX_JSON_COMMANDS = 32
 

@@ -209,23 +209,26 @@ def recorded_calls(tree: ast.Module, fold: Callable[[ast.AST], Any], source: str
     def quoted(name: str) -> bool:
         return f'"{name}"' in source or f"'{name}'" in source
 
-    # (a dict's keys are quoted in the source: a function whose parameters are not is passed over before any walk)
-    functions = [node for node in tree.body if isinstance(node, FUNCTIONS) and node.name in wanted and
-                 any(quoted(p.arg) for p in _params(node, False)) and
-                 all(quoted(p.arg) for p in _params(node, False)[:len(_params(node, False)) - len(node.args.defaults)])]
+    # each function with its parameters and those without a default; a dict's keys are quoted in the source, so a
+    # function whose required parameters are not is passed over before any walk
+    functions = []
+    for node in tree.body:
+        if isinstance(node, FUNCTIONS) and node.name in wanted:
+            params = [p.arg for p in _params(node, False)]
+            required = set(params[:len(params) - len(node.args.defaults)])
+            if params and all(map(quoted, required)):
+                functions.append((node, set(params), required))
     if not functions:
         return []
     dicts = [node for node in ast.walk(tree) if isinstance(node, ast.Dict) and node.keys and
              all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys)]
     out = []
-    for function in functions:
-        params = [p.arg for p in _params(function, False)]
-        required = set(params[:len(params) - len(function.args.defaults)])
+    for function, params, required in functions:
         inside = {id(n) for n in ast.walk(function)}
         bindings = []
         for node in dicts:
             keys = [k.value for k in node.keys]
-            if id(node) in inside or not set(keys) <= set(params) or not required <= set(keys):
+            if id(node) in inside or not set(keys) <= params or not required <= set(keys):
                 continue
             values = {key: fold(value) for key, value in zip(keys, node.values, strict=True)}
             values = {key: value for key, value in values.items()

@@ -106,7 +106,7 @@ from .mining import _pow_submits
 from .proxies import _proxy_clients, _proxy_lists_unused, _remote_default_proxy
 from .servers import _servers
 from .shells import _socket_shells
-from .trials import _password_trials
+from .trials import SEED_PASSPHRASES, WALLET_OPENERS, _password_trials
 from .unit import Found, _Unit
 
 __all__ = ["ALL_TRIGGERS", "COMMAND_TRIGGERS", "TRIGGERS", "WANTED", "Found", "command_shapes", "find", "triggers_for",
@@ -126,9 +126,8 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
                        "authenticate(", "sshpass", "pxssh", "ftplib", "steghide", "itertools.product", "send_keys(",
                        "rockyou", "md5(", "sha1(", "sha256(", "sha512(", "md5sumhex(", "sha1sumhex(",
                        "sha256sumhex(", "sha512sumhex(", "auth=(", "load_key(", "ssh-keygen",
-                       # a wallet's keystore opened with a password (trials.WALLET_OPENERS but decrypt, above)
-                       "decode_keystore_json(", "decrypt_keystore(", "from_encrypted_json(", "fromv3(", "from_v3(",
-                       "from_keystore(", "from_bip39_seed(", "mnemonic_to_seed(", "bip39_to_seed(", ".to_seed("),
+                       # a wallet's keystore opened with a password (decrypt is above), seed words with a passphrase
+                       *sorted(f"{name.lower()}(" for name in (WALLET_OPENERS - {"decrypt"}) | SEED_PASSPHRASES)),
     "flood": ("while true", "while 1", "thread(", "process(", "(thread)", ".thread)", "(process)", ".process)",
               "threadpoolexecutor", "gather(", "sendto(", "sock_raw", "socket.socket(", ".connect((",
               "scapy", "create_task(", "open_connection(", "create_connection(", "range(10000", "range(100000",

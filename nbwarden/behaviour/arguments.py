@@ -88,12 +88,12 @@ def command_shapes(argv: list[str] | tuple[str, ...]) -> list[str]:
         return shapes
     pairs = [(option.lower(), value.strip("'\"")) for option, value in _options(list(argv[1:]))]
     face = any(SOURCE_OPTION.match(option) and IMAGE.search(value) for option, value in pairs)
-    video = any(TARGET_OPTION.match(option) and VIDEO.search(value) for option, value in pairs)
-    if face and not video:  # a face onto a photo, by a script named for swapping faces
+    onto = any(TARGET_OPTION.match(option) and VIDEO.search(value) for option, value in pairs)
+    if face and not onto:  # a face onto a photo, by a script named for swapping faces
         script = next((a for a in argv[1:] if not a.startswith("-")), "").rsplit("/", 1)[-1]
-        video = bool(SWAP_SCRIPT.search(script)) and not NOT_SWAPPING.search(script) and \
+        onto = bool(SWAP_SCRIPT.search(script)) and not NOT_SWAPPING.search(script) and \
             any(TARGET_OPTION.match(option) and IMAGE.search(value) for option, value in pairs)
-    if face and video:
+    if face and onto:
         shapes.append("args/face-onto-video")
     sources = {value for option, value in pairs if option in SOURCE_AUDIO_OPTIONS and AUDIO.search(value)}
     voices = {value for option, value in pairs if option in VOICE_OPTIONS and AUDIO.search(value)}
