@@ -242,3 +242,23 @@ def test_short_argument_words_match_as_words(spec, argv, expected):
 
     low = [a.lower() for a in argv]
     assert _args_match(_arg_lists(spec), low, " ".join(low)) is expected
+
+
+@pytest.mark.parametrize(("argv", "private_names", "expected"), [
+    (["slowloris", "localhost", "-p", "8080"], True, False),  # this machine: not matched
+    (["slowloris", "localhost.shop.example", "-p", "80"], True, True),  # a name that only starts like it
+    (["ab", "-n", "50", "http://127.0.0.1:8000/"], True, False),
+    (["k6", "run", "-e", "T=http://localhost:8000/", "t.js"], True, False),  # a variable's value, a script
+    (["k6", "run", "-e", "T=http://victim.example/", "t.js"], True, True),
+    (["hey", "http://api:8080/"], True, False),  # a private service's one-label name
+    (["hey", "http://api:8080/"], False, True),  # ... unless the code maps names itself
+    (["socat", "tcp-listen:22,fork", "tcp:localhost:2222"], True, False),
+    (["socat", "tcp-listen:22,fork", "tcp:localhost.relay.example:22"], True, True),
+    (["hping3", "--flood", "127.0.0.1", "203.0.113.9"], True, True),  # one of two targets is elsewhere
+    (["python3", "flood.py", "--threads", "500"], True, True),  # no host at all: the other needles decide
+])
+def test_not_local_reads_whole_hosts(argv, private_names, expected):
+    from nbwarden.engine.args import _arg_lists, _args_match
+
+    low = [a.lower() for a in argv[1:]]
+    assert _args_match(_arg_lists({"not_local": True}), low, " ".join(low), private_names) is expected

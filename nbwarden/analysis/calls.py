@@ -24,11 +24,9 @@ from .folding import _Function, _target_names, dotted, joined
 from .ipython import CELL_MAGIC_PYTHON, CELL_MAGIC_SHELL, _line_magic, script_language
 from .nesting import _nested, _reads_as_code, _writefile, service_commands
 from .rewrites import substituted
-from .sites import recorded_calls, several_sites
+from .sites import RECORDED_CALL_WORDS, recorded_calls, several_sites
 from .wrappers import ARGV, PYTHON, SHELL, VARARGS, Wrapper
 
-# how a dict of a function's arguments is handed over to it: fn(**args), an agent framework's tool call
-RECORDED_CALL_WORDS = ("(**", ", **", "arguments", "tool_use", "execute_function", "function_call")
 # written files whose name says they hold something other than Python (the rest are read as Python if they parse)
 PLAIN_SUFFIX = re.compile(r"\.(txt|md|json|ya?ml|toml|ini|cfg|conf|csv|tsv|html?|js|css|xml|log|rst)$", re.I)
 

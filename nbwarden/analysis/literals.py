@@ -282,6 +282,12 @@ class _LiteralReader:
             method = before + method
             if decoded:
                 self._blind(node, decoded, method)
+                if not before and len(decoded) <= MAX_ROT13 and decoded.isascii():
+                    # rot13 or reversed text under base32 or base64, in a cell that names rot13 or reads backwards
+                    if self._cell_names(ROT13_NAME):
+                        self._blind(node, codecs.decode(decoded, "rot13"), f"{method}+rot13")
+                    if self._cell_names(REVERSAL):
+                        self._blind(node, decoded[::-1], f"{method}+reversed")
             for _ in range(MAX_LAYERS - 1):  # hex of base64 of ...: each layer that still reads as one is peeled
                 if not decoded or len(decoded) < 16 or " " in decoded.strip():
                     break

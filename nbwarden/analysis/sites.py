@@ -14,6 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+# how a dict of a function's arguments is handed over to it: fn(**args), an agent framework's tool call
+RECORDED_CALL_WORDS = ("(**", ", **", "arguments", "tool_use", "execute_function", "function_call")
 MAX_SITE_FUNCTIONS = 64  # functions looked at in one cell
 
 
@@ -121,7 +123,8 @@ def _positional(call: ast.Call, fold: Callable[[ast.AST], Any]) -> list[ast.AST 
 
 def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source: str) -> tuple[dict[str, Any], bool]:
     """``{parameter: value}`` for each parameter of a function called exactly once whose argument there (or
-    default) folds to a constant, when the parameter's name is bound nowhere else in the cell.  The calls are
+    default) folds to a constant, or of a function no call names whose one recorded dict of arguments gives it
+    (:func:`recorded_calls`), when the parameter's name is bound nowhere else in the cell.  The calls are
     looked for where the text shows them (cheap); the whole cell is walked only to confirm a candidate.  Also
     whether a one-call site spreads values that did not fold yet (``start(*(os.environ[k] for k in keys))``) or
     passes a name the cell binds at its top level (``Job(CFG)``): worth asking again once the cell's assignments
@@ -130,9 +133,17 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
     if not callables:
         return {}, False
     candidates: dict[str, tuple[str, Any]] = {}  # parameter -> (callable, value)
+    recorded: dict[str, tuple[str, Any]] = {}  # the same, from a function's one recorded dict of arguments
     unresolved = False
     top = {t.id for stmt in tree.body if type(stmt) is ast.Assign for t in stmt.targets if type(t) is ast.Name}
-    for name, found in _call_sites(tree, callables, source.split("\n")).items():
+    called = _call_sites(tree, callables, source.split("\n"))
+    if any(word in source for word in RECORDED_CALL_WORDS):
+        # a function no call names, handed its arguments as one dict the cell spells out (a model's recorded
+        # tool call: tools[name](**block["input"])): its parameters hold that dict's values
+        for function, bindings in recorded_calls(tree, fold, source, set(callables) - set(called)):
+            if len(bindings) == 1:
+                recorded.update((param, (function.name, value)) for param, value in bindings[0].items())
+    for name, found in called.items():
         if len(found) != 1:
             continue
         if (positional := _positional(found[0], fold)) is None:
@@ -155,11 +166,14 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
                 candidates[param.arg] = (name, value)  # a dict too: Job(CFG) reads self.cfg['cmd']
             elif type(expr) is ast.Name and expr.id in top:
                 unresolved = True  # Job(CFG) with CFG bound by the cell: known once its assignments are read
-    if not candidates:
+    if not candidates and not recorded:
         return {}, unresolved
-    sites, counts = _sites_and_bindings(tree, {name for name, _ in candidates.values()})
-    return {param: value for param, (name, value) in candidates.items()
-            if sites.get(name) == 1 and counts.get(param, 0) == 1}, unresolved
+    sites, counts = _sites_and_bindings(tree, {name for name, _ in (*candidates.values(), *recorded.values())})
+    bound = {param: value for param, (name, value) in recorded.items()
+             if not sites.get(name) and counts.get(param, 0) == 1}
+    bound.update((param, value) for param, (name, value) in candidates.items()
+                 if sites.get(name) == 1 and counts.get(param, 0) == 1)
+    return bound, unresolved
 
 
 MAX_SITES = 8  # calls of one function read one by one (see several_sites)

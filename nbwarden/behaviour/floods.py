@@ -44,6 +44,7 @@ ANSWER_USES = {"text", "content", "json", "iter_content", "iter_lines", "raw", "
 GATHERERS = frozenset({"gather", "wait", "as_completed"})  # what collects the answers of many requests at once
 _URL_HOST = re.compile(r"[a-z][a-z0-9+.-]*://([^/\s'\"]+)")
 HEADER_LINE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*:\s")
+_HOST_WORDS = re.compile(r"localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+")  # the host-like words of a text
 SLEEP_MIN_S = 0.5  # a pause this long or longer between sends is pacing, not a flood
 
 
@@ -218,9 +219,15 @@ def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
     if _local_text(host):
         return False
     if value is None and isinstance(target, ast.Name):  # pkt = IP(dst=LAB)/UDP(dport=80), LAB = "127.0.0.1"
-        hosts = re.findall(r"localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+", unit.text(target, follow=2).lower())
+        hosts = _HOST_WORDS.findall(unit.text(target, follow=2).lower())
         if hosts and all(_local_text(h) for h in hosts):
             return False  # every address the packet or request names is this machine
+    if value is None and not isinstance(target, ast.Name):
+        # IP(dst=dst)/TCP(...) with dst known (a parameter bound by the function's one call or recorded arguments)
+        known = [v for n in ast.walk(target) if isinstance(n, ast.Name) and isinstance(v := unit.value(n), str)]
+        hosts = [h for v in known for h in _HOST_WORDS.findall(v.lower())]
+        if hosts and all(_local_text(h) for h in hosts):
+            return False
     if value is None and isinstance(target, ast.Attribute) and _attribute_local(unit, target.attr):
         return False  # cfg.url with a dataclass field url = "http://127.0.0.1:8000/" and no other value given
     function = unit.function_of(at)

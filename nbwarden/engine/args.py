@@ -25,7 +25,7 @@ class _ArgSpec:
     forbidden: tuple[str, ...]
     any_of: re.Pattern | None
     words: dict[str, re.Pattern]
-    not_local: bool = False  # not matched when every address among the arguments is this machine's or a private name
+    not_local: bool = False  # not matched when every host among the arguments is this machine or a private name
 
 
 def _arg_lists(spec: dict[str, Any]) -> _ArgSpec:
@@ -41,10 +41,10 @@ def _arg_lists(spec: dict[str, Any]) -> _ArgSpec:
     return _ArgSpec(required, alternatives, forbidden, any_of, words, bool(spec.get("not_local")))
 
 
-def _args_match(spec: _ArgSpec, args_low: list[str], joined: str) -> bool:
+def _args_match(spec: _ArgSpec, args_low: list[str], joined: str, private_names: bool = True) -> bool:
     required, alternatives, forbidden = spec.required, spec.alternatives, spec.forbidden
     if not required and not alternatives and not forbidden:
-        return True
+        return not (spec.not_local and _only_local_addresses(args_low, private_names))
     # every way an argument can be present implies its text is in the joined arguments
     for needle in required:
         if needle not in joined:
@@ -64,17 +64,42 @@ def _args_match(spec: _ArgSpec, args_low: list[str], joined: str) -> bool:
     return (all(present(n) for n in required)
             and (not alternatives or any(present(n) for n in alternatives))
             and not any(present(n) for n in forbidden)
-            and not (spec.not_local and _only_local_addresses(args_low)))
+            and not (spec.not_local and _only_local_addresses(args_low, private_names)))
 
 
 _URL_HOST = re.compile(r"^['\"]?[a-z][a-z0-9+.-]*://(\[[^\]]*\]|[^/:?#\s'\"]+)")
-_LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|0\.0\.0\.0|\[::1?\])$")
+# socat's connecting addresses (TCP:host:port, OPENSSL:host:port); its listening ones (TCP-LISTEN:9000) name none
+_SOCKET_HOST = re.compile(r"^(?:tcp[46]?|udp[46]?|openssl|socks4a?|proxy):(\[[^\]]*\]|[^:,\s]+)")
+# a bare target: an IPv4 or IPv6 literal, localhost, or a dotted name ending in a word (victim.example); a
+# one-label word is not taken for a host here (``slowloris target``), nor a name ending in a script's suffix
+_BARE_HOST = re.compile(r"^(\[[0-9a-f:.]*\]|::1|localhost|\d{1,3}(?:\.\d{1,3}){3}|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,24})"
+                        r"(?::\d{1,5})?/?$")
+_FILE_SUFFIXES = frozenset("py pl sh rb js go php lua exe txt log csv json yaml yml conf cfg ini md html pcap zip gz "
+                           "tar jar out".split())
+_LOOPBACK = re.compile(r"^(localhost|127(\.\d{1,3}){3}|0\.0\.0\.0|\[::1?\]|::1)$")
 
 
-def _only_local_addresses(args_low: list[str]) -> bool:
-    """Do the arguments give URLs, all of them to this machine (localhost, 127.x) or to a host with a name of one
-    label (``http://api:8080``: a service of a private Docker or Compose network, unknown on the internet)?"""
-    hosts = [m.group(1) for a in args_low for m in [_URL_HOST.match(a.rpartition("=")[2] if a.startswith("-") else a)]
-             if m]
-    return bool(hosts) and all(_LOOPBACK.match(h) or "." not in h and h[:1].isalpha() and not h.startswith("[")
-                               for h in hosts)
+def _address_hosts(args_low: list[str]) -> list[tuple[str, bool]]:
+    """The hosts the arguments name, each with whether it was written inside a URL (where a one-label name is a
+    host for certain)."""
+    hosts = []
+    for arg in args_low:
+        # an option's or a variable's value (--host=http://..., -e T=http://...), unless the = is a URL's own
+        value = arg.rpartition("=")[2] if "=" in arg and not _URL_HOST.match(arg) else arg
+        if m := _URL_HOST.match(value):
+            hosts.append((m.group(1), True))
+        elif m := _SOCKET_HOST.match(value):
+            hosts.append((m.group(1), False))
+        elif (m := _BARE_HOST.match(value)) and m.group(1).rpartition(".")[2] not in _FILE_SUFFIXES:
+            hosts.append((m.group(1), False))
+    return hosts
+
+
+def _only_local_addresses(args_low: list[str], private_names: bool = True) -> bool:
+    """Do the arguments name hosts, all of them this machine (localhost, 127.x) or, in a URL, a host with a name of
+    one label (``http://api:8080``: a service of a private Docker or Compose network, unknown on the internet)?
+    ``private_names`` is False where the code maps names to addresses itself (``/etc/hosts``, ``--add-host``): a
+    one-label name may then stand for any address."""
+    hosts = _address_hosts(args_low)
+    return bool(hosts) and all(_LOOPBACK.match(h) or private_names and in_url and "." not in h and h[:1].isalpha()
+                               for h, in_url in hosts)

@@ -57,6 +57,8 @@ except ImportError:  # pragma: no cover - exercised only where google-re2 is abs
 log = logging.getLogger("nbwarden.engine")
 REGEX_MATCHES_PER_UNIT = 4
 _RUNS_SCRIPT = re.compile(r"\.(py|sh)\b|(^|[\s;&|!])\./")
+# code that maps host names to addresses itself: a one-label name in its URLs may stand for any address
+_MAPS_NAMES = re.compile(r"/etc/hosts|--add-host|--resolve[\s=]|extra_hosts|hostaliases")
 # roots of dotted import patterns that stay roots: the standard library's and frameworks' own packages
 NOT_VENDORED = frozenset(sys.stdlib_module_names) | {"torch", "aiohttp", "tornado"}
 # letters Python reads as ASCII in names (full-width ｏｓ, mathematical 𝐨𝐬): the prefilter and the patterns read
@@ -727,9 +729,11 @@ class Engine(_FactMatching):
         for ref, line, col, _ in regex_hits or ():
             context = unit.context_at(line, col) if lines else EXEC
             matches.append(_Match(ref, context, cell, line, evidence(line, "")))
-        # facts: structured patterns, and literals/regexes over derived text
+        # facts: structured patterns, and literals/regexes over derived text; a unit that maps host names to
+        # addresses itself (an /etc/hosts line, docker's --add-host, curl's --resolve) has no private names
+        private_names = _MAPS_NAMES.search(low) is None
         for fact in unit.facts:
-            self._match_fact(fact, cell, matches)
+            self._match_fact(fact, cell, matches, private_names)
         return matches
 
     def _regex_indices(self, text: str, gates: Iterable[int] = (), ungated: bool = True) -> list[int]:

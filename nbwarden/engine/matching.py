@@ -23,7 +23,9 @@ _STUDIES = re.compile(r"detect|classif|dataset|analy[sz]|defen[cs]|mitigat|preve
 class _FactMatching:
     """The fact matchers of :class:`.core.Engine`."""
 
-    def _match_fact(self, fact: an.Fact, cell: int | None, out: list[_Match]) -> None:
+    def _match_fact(self, fact: an.Fact, cell: int | None, out: list[_Match], private_names: bool = True) -> None:
+        """``private_names``: whether a one-label host name in a URL is a private service's (see
+        :func:`.args._only_local_addresses`); False for code that maps names to addresses itself."""
         kind, value = fact.kind, fact.value
 
         def hit(refs: Iterable[_Ref], via: str = "") -> None:
@@ -32,7 +34,7 @@ class _FactMatching:
 
         if kind == "command":
             argv = list(value)
-            hit(self._command_refs(argv))
+            hit(self._command_refs(argv, private_names))
             for shape in behaviour.command_shapes(argv):  # args/*: what the arguments say, whatever the program
                 hit(self._behaviour_globs.refs(shape))
             # the program path and arguments are text too (pool URLs, hashes, model files)
@@ -75,7 +77,7 @@ class _FactMatching:
             for ref in self._hosts.get(".".join(labels[i:]), ()):
                 out.append(_Match(ref, fact.context, cell, fact.line, fact.evidence, fact.via))
 
-    def _command_refs(self, argv: list[str]) -> list[_Ref]:
+    def _command_refs(self, argv: list[str], private_names: bool = True) -> list[_Ref]:
         """The command patterns that match this argv (program name, then arguments)."""
         refs, needed = self._program_refs(shell.program_name(argv[0])) if argv else ((), None)
         if not refs:
@@ -84,7 +86,7 @@ class _FactMatching:
         joined = " ".join(args_low)
         if needed is not None and needed.search(joined) is None:
             return []
-        return [ref for ref in refs if _args_match(self._arg_specs[id(ref.spec)], args_low, joined)]
+        return [ref for ref in refs if _args_match(self._arg_specs[id(ref.spec)], args_low, joined, private_names)]
 
     def _program_refs(self, program: str) -> tuple[tuple[_Ref, ...], re.Pattern | None]:
         """Command patterns for a program name, exact and glob, and one regex of the argument text at
