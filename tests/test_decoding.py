@@ -2264,3 +2264,34 @@ def test_rot13_or_reversed_text_under_base32_is_read(engine, layer, url, blocked
             "os.system('tar xf /tmp/a.tgz -C /tmp && /tmp/*/x* --help')\n")
     verdict = engine.check_code(cell)
     assert (verdict.action == "block") is blocked, verdict.findings
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig -o pool.example.net:3333 -u W", True), ("nvidia-smi -L", False)])
+@pytest.mark.parametrize("shape", ["builtin map", "executor map", "column map", "inline csv column"])
+def test_commands_mapped_over_items_are_read(engine, tool, blocked, shape):
+    """A runner handed the items it runs (``map(os.system, cmds)``, an executor's ``map``, a pandas column's
+    ``map``/``apply``), the commands built by column arithmetic on a table spelled out or read from inline CSV:
+    each item is read as the command the runner makes. The look-alike lists GPUs the same way."""
+    program, _, rest = tool.partition(" ")
+    cells = {
+        "builtin map": f"import os\ncmds = [{tool!r}]\nlist(map(os.system, cmds))",
+        "executor map": ("import subprocess\nfrom concurrent.futures import ThreadPoolExecutor\n"
+                         f"cmds = [{tool!r}]\nwith ThreadPoolExecutor(2) as ex:\n"
+                         "    list(ex.map(lambda c: None, cmds))\n    list(ex.map(subprocess.getoutput, cmds))"),
+        "column map": ("import os, pandas as pd\n"
+                       f"df = pd.DataFrame({{'rest': [{rest!r}]}})\n"
+                       f"df['cmd'] = {program + ' '!r} + df.rest\ndf.cmd.map(os.system)"),
+        "inline csv column": ("import io, os, pandas as pd\n"
+                              f"df = pd.read_csv(io.StringIO('name,rest\\nrun,{rest}\\n'))\n"
+                              f"df['cmd'] = {program + ' '!r} + df['rest']\ndf['cmd'].apply(os.system)"),
+    }
+    verdict = engine.check_code(cells[shape])
+    assert (verdict.action == "block") is blocked, (shape, verdict.findings)
+
+
+def test_a_list_reversed_in_place_on_a_walked_line_is_reversed_once(engine):
+    """A focused pass that walks the line of ``words.reverse()`` (its list holds a hit) keeps the statement once:
+    kept twice, the reversal would undo itself and the command would read backwards."""
+    cell = ("import os\nwords = ['WALLET', '-u', 'pool.example.net:3333', '-o', 'xmrig']\n"
+            "words.reverse()  # xmrig order\nos.system(' '.join(words))")
+    assert engine.check_code(cell).action == "block"

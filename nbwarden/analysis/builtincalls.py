@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import ast
+import csv
 import html
 import inspect
+import io
 import itertools
 import json
 import math
@@ -84,6 +86,10 @@ class _Builtins:
         if name == "pandas.DataFrame" and len(args) == 1:  # a table of columns spelled out: a dict of lists
             value = fold(args[0], depth + 1)
             return value if isinstance(value, dict) and all(isinstance(v, list) for v in value.values()) else None
+        if name in {"pandas.read_csv", "pandas.read_json"} and args and type(args[0]) is ast.Call and \
+                self.name(args[0].func, depth + 1) == "io.StringIO" and args[0].args:
+            # a table written inline (read_csv(io.StringIO("url,weight\n..."))): its columns, as a dict of lists
+            return _inline_table(fold(args[0].args[0], depth + 1), name.endswith("json"))
         if name == "chr" and len(args) == 1:
             value = fold(args[0], depth + 1)
             if isinstance(value, int) and 0 <= value < 0x110000:
@@ -294,3 +300,24 @@ class _Builtins:
         if isinstance(value, (str, bytes, int)):
             return self._call(ast.Call(func=func, args=[ast.Constant(value)], keywords=[]), depth)
         return None
+
+
+def _inline_table(text: Any, is_json: bool) -> dict[str, list] | None:
+    """The columns of a CSV text (header line first) or a JSON list of records, each a list of its cells as
+    text (a JSON number stays a number); None for anything else or a table of more than :data:`MAX_ITEMS` rows."""
+    if not isinstance(text, str) or len(text) > MAX_JSON:
+        return None
+    if is_json:
+        try:
+            records = json.loads(text)
+        except ValueError:
+            return None
+        if not (isinstance(records, list) and 0 < len(records) <= MAX_ITEMS and
+                all(isinstance(r, dict) for r in records)):
+            return None
+        keys = list(dict.fromkeys(k for r in records for k in r))
+        return {k: [r.get(k) for r in records] for k in keys}
+    rows = list(csv.reader(io.StringIO(text.strip("\n"))))
+    if len(rows) < 2 or len(rows) > MAX_ITEMS + 1 or len(set(rows[0])) != len(rows[0]):
+        return None
+    return {key.strip(): [row[i] if i < len(row) else "" for row in rows[1:]] for i, key in enumerate(rows[0])}

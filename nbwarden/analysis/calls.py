@@ -45,6 +45,8 @@ EXEC_CALLS = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "exec
 RUNNER_ROOTS = frozenset(name.split(".")[0] for name in (*SHELL_CALLS, *ARGV_CALLS, *EXEC_CALLS))
 # Calls that start a worker on a function and its arguments (Thread(target=os.system, args=(cmd,)))
 WORKER_CALLS = {"Thread", "Process", "Timer", "submit", "apply_async", "run_in_executor", "start_new_thread"}
+# methods that hand each item of their second argument to their first (executor.map(f, xs), pool.imap(f, xs))
+ITEM_MAPPERS = frozenset({"map", "imap", "imap_unordered", "map_async"})
 MAX_LOOP_ITEMS = 64  # a loop over more items than this is data, not a list of steps
 MAX_LOOP_ASSIGNS = 32  # a loop body with more assignments than this is a program, not a step filled in
 

@@ -110,6 +110,25 @@ def _stores_data(stmt: ast.Expr) -> bool:
     return len(call.args) == 2 and dotted(call.func) in DATA_DUMPS
 
 
+def _holds_text(value: ast.expr | None) -> bool:
+    """Does the value hold a string of its own (what a hit inside it is), not only inside a call's arguments?"""
+    todo = [value] if value is not None else []
+    while todo:
+        node = todo.pop()
+        if type(node) is ast.Constant:
+            if isinstance(node.value, str):
+                return True
+        elif type(node) is not ast.Call:
+            todo.extend(ast.iter_child_nodes(node))
+    return False
+
+
+def _filled_containers(stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> set[str]:
+    """The names whose items or columns an assignment sets (``df['cmd'] = ...``, ``cfg['tool'] = ...``)."""
+    targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+    return {t.value.id for t in targets if type(t) is ast.Subscript and type(t.value) is ast.Name}
+
+
 class _FocusedWalk:
     def _hit(self, node: ast.AST) -> bool:
         """Does the statement cover a line where the prefilter saw something?"""
@@ -145,8 +164,8 @@ class _FocusedWalk:
                 if hit and self._decoding(stmt):
                     self._note_bound({stmt.name}, decoded=True)
             if kind is ast.Expr and (_grows_list(stmt) or _stores_data(stmt)):
-                self.assigns.append(stmt)
-                if not hit:
+                if not hit:  # (a walked one is kept by the walk: kept twice, argv.reverse() would undo itself)
+                    self.assigns.append(stmt)
                     if stmt.value.args:  # json.dump({"cmd": "<blob>"}, fh): a config put in a file, read back later
                         self._keep_payloads(stmt.value.args[0])
                     continue
@@ -157,6 +176,9 @@ class _FocusedWalk:
                         self._note_bound(_bound_names(stmt), decoded=True)
                     elif _root_name(stmt.value) in self.bound:  # run = sp.run
                         self._note_bound(_bound_names(stmt))
+                    elif _holds_text(stmt.value):
+                        # cmds = ['<the word> ...']; df['cmd'] = '<the word> ' + df.host: where it goes, the hit goes
+                        self._note_bound(_bound_names(stmt) | _filled_containers(stmt))
                 else:
                     self.assigns.append(stmt)
                     self._keep_payloads(stmt.value)

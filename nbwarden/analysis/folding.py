@@ -131,6 +131,9 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
             if module == "sys" and node.attr == "executable":
                 return "python"  # [sys.executable, 'run.py', ...]: the interpreter, whatever its path
             value = self.env.get(f"{node.value.id}.{node.attr}")
+            if value is None and isinstance(table := self.env.get(node.value.id), dict) and \
+                    isinstance(table.get(node.attr), list):
+                return table[node.attr]  # df.url: a column of a table the cell spelled out or read inline
             if value is None and node.value.id == "cls":  # a classmethod reads the class's attributes
                 value = self.env.get(f"self.{node.attr}")
             if value is None and node.value.id == "self" and node.attr in self.properties and \
@@ -161,6 +164,11 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
                 return None
             if isinstance(node.op, ast.Add) and type(left) is type(right) and isinstance(left, (str, bytes, list)):
                 return capped(left + right)
+            if isinstance(node.op, ast.Add) and isinstance(left, str) != isinstance(right, str) and \
+                    isinstance(column := right if isinstance(left, str) else left, list) and \
+                    all(isinstance(item, str) for item in column):
+                # 'aria2c "' + df.magnet + '"': text joined to each cell of a column (pandas' column arithmetic)
+                return [capped(left + item) if isinstance(left, str) else capped(item + right) for item in column]
             if isinstance(node.op, ast.Div) and isinstance(left, str) and isinstance(right, str):
                 return capped(f"{left.rstrip('/')}/{right.lstrip('/')}" if left else right)  # Path(a) / 'b'
             if isinstance(node.op, ast.Mult) and isinstance(left, (str, bytes)) and isinstance(right, int):

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from .builtincalls import SOURCE_OF, WRITTEN
-from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
+from .calls import ARGV_CALLS, ITEM_MAPPERS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
 from .decoders import printable
 from .decoders import unpacked as decompressed
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
@@ -146,6 +146,7 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
         self.wrappers = find_wrappers(self.tree.body, self._classify, self.analysis.source, runners)
         if self.focus is not None and self.wrappers:
             self._wrapper_calls()
+        self.calls.extend(self._mapped_runs())
         rebound = {name for name, bindings in self.history.items() if len(bindings) > 1}
         top = self._top_level_calls() if rebound else set()
         for node in self.calls:
@@ -601,6 +602,30 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             self.unpacked[id(expr)] = parts
             self.calls.extend(part for part in parts or () if isinstance(part, ast.Call))
         return self.unpacked[id(expr)]
+
+    def _mapped_runs(self) -> list[ast.Call]:
+        """A runner handed items to run one by one (``map(os.system, cmds)``, ``pool.map(subprocess.run, argvs)``,
+        ``df.cmd.map(os.system)``, ``df['cmd'].apply(os.system)``): the call it makes for each item the folder
+        knows (``os.system(cmds[0])``, ...), read like any call of the cell."""
+        made: list[ast.Call] = []
+        for call in self.calls:
+            func, args = call.func, call.args
+            if type(func) is ast.Name and func.id == "map" and len(args) == 2 or \
+                    type(func) is ast.Attribute and func.attr in ITEM_MAPPERS and len(args) == 2:
+                runner, items = args  # map(f, xs), executor.map(f, xs), pool.imap(f, xs)
+            elif type(func) is ast.Attribute and func.attr in {"map", "apply"} and len(args) == 1 and \
+                    not call.keywords:
+                runner, items = args[0], func.value  # a pandas column's map or apply
+            else:
+                continue
+            if type(runner) is ast.Lambda or self._classify(ast.Call(func=runner, args=[items], keywords=[]))[1] is None:
+                continue
+            value = self.folder.fold(items)
+            for index in range(min(len(value), MAX_ITEMS) if isinstance(value, list) else 0):
+                item = ast.Subscript(value=items, slice=ast.Constant(index), ctx=ast.Load())
+                made.append(ast.fix_missing_locations(ast.copy_location(
+                    ast.Call(func=runner, args=[ast.copy_location(item, call)], keywords=[]), call)))
+        return made
 
     def _classify(self, call: ast.Call) -> tuple[str, str | None]:
         """A call's name and how it runs its first argument (:func:`.calls.run_kind`), for the wrapper search;
