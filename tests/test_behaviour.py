@@ -1921,3 +1921,54 @@ def test_one_decoded_address_mailed_over_a_progress_bar_is_a_storm(engine, items
     progress bar (tqdm(range(n)) is range(n)): an email bomber. A newsletter sends each subscriber one mail."""
     verdict = engine.check_code(MAILER.format(items=items, to=to), "python")
     assert flagged(verdict, "dos_attack") is storm, verdict.to_dict()
+
+
+@pytest.mark.parametrize("urls, flood", [
+    ("['http://victim.example/'] * 60000", True),
+    ("targets.url.repeat(targets.weight * 20000).sample(frac=1).tolist()", True),
+    ("itertools.repeat('http://victim.example/', 60000)", True),
+    ("targets.url.tolist()", False),  # each listed page once: a crawl of the table
+    ("['http://victim.example/'] * 3", False),
+])
+def test_workers_mapped_over_copies_of_one_target_are_a_flood(engine, urls, flood):
+    """An executor's map over a collection that copies a few URLs many times (a list multiplied, a pandas column
+    repeated by its weights and shuffled, ``itertools.repeat``), bound to a name first: many workers sending to
+    one target. The look-alikes map over each listed page once, or over a few copies."""
+    cell = ("import io, itertools, requests, pandas as pd\nfrom concurrent.futures import ThreadPoolExecutor\n"
+            "targets = pd.read_csv(io.StringIO('url,weight\\nhttp://victim.example/,5\\n"
+            "http://victim.example/login,2\\n'))\n"
+            f"urls = {urls}\n"
+            "def hit(u):\n    try:\n        return requests.get(u, timeout=3).status_code\n"
+            "    except Exception:\n        return -1\n"
+            "with ThreadPoolExecutor(max_workers=512) as ex:\n    codes = list(ex.map(hit, urls))\n")
+    assert flagged(engine.check_code(cell), "dos_attack") is flood
+
+
+@pytest.mark.parametrize("secret, cracked", [("'8d969eef6ecad3c29a3a629280e686cf0c3f5d5a86aff3ca12020c923adc6c92'", True),
+                                             ("sha256(str(random.randint(0, 9999)).encode()).hexdigest()", False)])
+def test_a_digest_the_program_made_from_a_number_it_drew_is_a_game_not_a_crack(engine, secret, cracked):
+    """A proof-of-work lesson: the class sets its challenge as the digest of a number it drew itself, and the
+    loop guesses it back. The prohibited twin guesses the PIN behind a digest it was given."""
+    cell = ("import random\nfrom hashlib import sha256\n"
+            f"class Chain:\n    def new_challenge(self):\n        self.challenge = {secret}\n"
+            "chain = Chain()\nchain.new_challenge()\n"
+            "for guess in range(10000):\n"
+            "    if sha256(str(guess).encode()).hexdigest() == chain.challenge:\n"
+            "        print('found', guess)\n        break\n")
+    assert flagged(engine.check_code(cell), "password_cracking") is cracked
+
+
+@pytest.mark.parametrize("paths, bomber", [(("v1/otp/send", "login/otp", "api/sendSms"), True),
+                                           (("v1/contacts", "crm/leads", "api/customers"), False)])
+def test_records_of_a_table_of_messaging_endpoints_posted_one_number_are_a_bomber(engine, paths, bomber):
+    """A table of OTP/SMS endpoints (inline JSON read by pandas), each record's URL posted the number typed in,
+    200 times over by an executor: a message storm. The look-alike posts the number to a table of CRM endpoints."""
+    rows = ", ".join(f'{{"url": "https://s{i}.example/{p}", "field": "mobile"}}' for i, p in enumerate(paths))
+    cell = ("import io, itertools, requests, pandas as pd\nfrom concurrent.futures import ThreadPoolExecutor\n"
+            "phone = input('number: ')\n"
+            f"apis = pd.read_json(io.StringIO('[{rows}]'))\n"
+            "def send(job):\n    api, _ = job\n"
+            "    return requests.post(api.url, json={api.field: phone}, timeout=10).status_code\n"
+            "with ThreadPoolExecutor(32) as ex:\n"
+            "    res = list(ex.map(send, itertools.product(apis.itertuples(), range(200))))\n")
+    assert flagged(engine.check_code(cell), "dos_attack") is bomber

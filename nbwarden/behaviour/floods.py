@@ -544,7 +544,7 @@ def _workers(unit: _Unit, function: ast.AST | None) -> tuple[ast.AST | None, boo
         elif short not in SPAWNERS | MAPPERS:
             continue
         if short in MAPPERS and len(call.args) >= 2:
-            return call, _count(unit, call.args[1]) >= 100
+            return call, _count(unit, call.args[1]) >= 100 or _copies(unit, call.args[1])
         if short == "map" and len(call.args) == 1 and isinstance(call.func, ast.Attribute):
             # a collection's own map over a range it made (dask.bag.range(N).map(f), ray.data.range(N).map(f))
             source = call.func.value
@@ -734,13 +734,38 @@ def _spawned_many(unit: _Unit, call: ast.Call) -> tuple[ast.AST, str] | None:
     for loop in unit.loops_around(call):
         if _endless(unit, loop) or any(_count(unit, it) >= 100 for it in _loop_iters(loop)):
             return loop, "from many workers"
-    if unit.name(call).rsplit(".", 1)[-1] in MAPPERS and len(call.args) > 1:
-        items = call.args[1]
-        sizes = [unit.value(items.left), unit.value(items.right)] if isinstance(items, ast.BinOp) else \
-            [unit.value(a) for a in items.args[1:2]] if isinstance(items, ast.Call) else []
-        if any(not isinstance(n, int) or n >= 100 for n in sizes if not isinstance(n, (list, tuple))):
-            return call, "from many workers"  # [url] * 1000, repeat(url, n) with n unknown or large
+    if unit.name(call).rsplit(".", 1)[-1] in MAPPERS and len(call.args) > 1 and _copies(unit, call.args[1]):
+        return call, "from many workers"  # [url] * 1000, repeat(url, n) with n unknown or large
     return None
+
+
+# methods and wrappers that keep a collection's items (shuffled, as a list): what they hold is what was repeated
+ITEMS_KEPT = frozenset({"list", "tuple", "tolist", "to_list", "sample", "copy", "to_numpy"})
+
+
+def _copies(unit: _Unit, items: ast.AST, depth: int = 0) -> bool:
+    """Is the collection a few items copied 100 times or more: ``[url] * 1000``, ``itertools.repeat(url, n)``,
+    a pandas column's ``repeat(w * 20000)`` (shuffled or turned into a list on the way), or, through a name bound
+    to it once, anything :func:`_count` counts 100 or more of?  A count that cannot be known counts as many."""
+    if depth > 3:
+        return False
+    if isinstance(items, ast.Name):
+        bound = unit.bound_once(items)
+        return bound is not None and _copies(unit, bound, depth + 1)
+    while isinstance(items, ast.Call) and unit.name(items).rsplit(".", 1)[-1] in ITEMS_KEPT and (
+            isinstance(items.func, ast.Attribute) or len(items.args) == 1):
+        items = items.func.value if isinstance(items.func, ast.Attribute) else items.args[0]
+    if isinstance(items, ast.BinOp) and isinstance(items.op, ast.Mult):
+        sizes = [unit.value(items.left), unit.value(items.right)]
+        return any(not isinstance(n, int) or n >= 100 for n in sizes if not isinstance(n, (list, tuple, str)))
+    if isinstance(items, ast.Call) and unit.name(items).rsplit(".", 1)[-1] == "repeat":
+        count = items.args[-1] if isinstance(items.func, ast.Attribute) and items.args else \
+            items.args[1] if len(items.args) > 1 else unit.keyword(items, "times")
+        if count is None:
+            return True  # itertools.repeat(url): without end
+        known = [n.value for n in ast.walk(count) if isinstance(n, ast.Constant) and type(n.value) is int]
+        return max(known, default=100) >= 100  # repeat(n), repeat(df.weight * 20000)
+    return depth > 0 and _count(unit, items) >= 100  # urls = [f"{URL}?q={i}" for i in range(5000)]
 
 
 def _callers(unit: _Unit, function: ast.AST) -> list[ast.Call]:

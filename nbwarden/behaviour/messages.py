@@ -23,6 +23,7 @@ PHONE = re.compile(r"(phone|mobile|msisdn|number|nomor|numero|telefon|victim)", 
 # voice-call APIs a call bomber rings with (Twilio's ``client.calls.create``, Telnyx's ``Call.create``)
 MESSAGING = re.compile(r"(sms|otp|verif|whatsapp|bomb|send_?code|msg|messag|calls?\.create|make_?call|create_?call|"
                        r"place_?call)", re.I)
+URL_IN_TEXT = re.compile(r"https?://[^\s'\",]+")
 SERVICES = re.compile(r"(services?|apis?|providers?|senders?|sites?|methods?|bombers?)$", re.I)
 FEW = 5  # a loop of fewer rounds than this is a retry or a test, not a storm
 MAIL_PACE_S = 60  # a mail loop that waits this long per round is a notifier (an hourly report), not a bomber
@@ -346,7 +347,17 @@ def _messaging_url(unit: _Unit, call: ast.Call) -> bool:
     item = url.args[0] if isinstance(url, ast.Call) and len(url.args) == 1 else url  # h(url): an item decoded
     if isinstance(item, ast.Name) and (_over_a_list(unit, call, item.id) or _passed_over_a_list(unit, call, item.id)):
         return True  # for e in endpoints: post(e, json={'phone': n}): each of a list of services texts the number
+    if isinstance(url, (ast.Attribute, ast.Subscript)) and _messaging_endpoints(unit) >= 2:
+        return True  # post(api.url, ...), a field of a record of a table (a JSON or CSV text) of such endpoints
     return url is not None and MESSAGING.search(unit.text(url, follow=2)) is not None
+
+
+def _messaging_endpoints(unit: _Unit) -> int:
+    """How many URLs in the unit's strings name what they send (``https://api.shop.example/v1/otp/send``)."""
+    if "messaging endpoints" not in unit.memo:
+        unit.memo["messaging endpoints"] = sum(1 for _, text in unit.strings if "://" in text
+                                               for url in URL_IN_TEXT.findall(text) if MESSAGING.search(url))
+    return unit.memo["messaging endpoints"]
 
 
 def _over_a_list(unit: _Unit, node: ast.AST, name: str) -> bool:

@@ -277,6 +277,11 @@ def _digest_of_own(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
     the program was not given: a lesson on how fast each hash falls, not a cracker."""
     if depth > 3:
         return False
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+        # game.challenge, set by the cell's class as self.challenge = md5(str(secret)).hexdigest()
+        bound = [*unit.names_bound_to.get(f"{expr.value.id}.{expr.attr}", ()),
+                 *unit.names_bound_to.get(f"self.{expr.attr}", ())][:4]
+        return bool(bound) and all(_digest_of_own(unit, value, depth + 1) for value in bound)
     if isinstance(expr, ast.Name):
         bound = unit.names_bound_to.get(expr.id, ())[:4]
         if bound:
@@ -294,13 +299,26 @@ def _digest_of_own(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
 
 
 def _held(unit: _Unit, expr: ast.AST) -> bool:
-    """A constant, a name bound only to constants, or either encoded (``b'cbda'``, ``pw.encode()``)."""
-    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "encode":
-        expr = expr.func.value
-    if unit.value(expr) is not None:
+    """A constant, a name bound only to constants or to numbers the program draws itself (``secret =
+    random.randint(0, 9999)``: a proof-of-work game's challenge), or either encoded or written out
+    (``b'cbda'``, ``pw.encode()``, ``str(secret)``)."""
+    while isinstance(expr, ast.Call) and len(expr.args) <= 1 and (
+            isinstance(expr.func, ast.Attribute) and expr.func.attr == "encode" or
+            isinstance(expr.func, ast.Name) and expr.func.id == "str" and expr.args):
+        expr = expr.func.value if isinstance(expr.func, ast.Attribute) else expr.args[0]
+    if unit.value(expr) is not None or _drawn(unit, expr):
         return True
     bound = unit.names_bound_to.get(expr.id, ())[:4] if isinstance(expr, ast.Name) else ()
-    return bool(bound) and all(unit.value(value) is not None for value in bound)
+    return bool(bound) and all(unit.value(value) is not None or _drawn(unit, value) for value in bound)
+
+
+def _drawn(unit: _Unit, value: ast.AST) -> bool:
+    """A random number or choice the program draws itself (``randint(0, 9999)``, ``secrets.randbelow(n)``)."""
+    if not isinstance(value, ast.Call):
+        return False
+    name = unit.name(value)
+    return name.rsplit(".", 1)[-1] in RANDOM_DRAWS and name.split(".", 1)[0] in {"random", "numpy", "secrets",
+                                                                                    *RANDOM_DRAWS}
 
 
 def _proof_of_work(unit: _Unit, compare: ast.Compare, digest: ast.AST) -> bool:
@@ -423,7 +441,9 @@ def _typed(unit: _Unit, expr: ast.AST) -> bool:
     return False
 
 
-RANDOM_DRAWS = frozenset({"choice", "choices", "sample", "shuffle", "token_urlsafe", "token_hex", "randbelow"})
+# random draws: of characters (a new password), or of a number (a game's secret)
+RANDOM_DRAWS = frozenset({"choice", "choices", "sample", "shuffle", "token_urlsafe", "token_hex", "randbelow", "randint",
+                          "randrange", "getrandbits"})
 
 
 def _drawn_at_random(unit: _Unit, node: ast.AST) -> bool:
