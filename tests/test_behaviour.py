@@ -1972,3 +1972,39 @@ def test_records_of_a_table_of_messaging_endpoints_posted_one_number_are_a_bombe
             "with ThreadPoolExecutor(32) as ex:\n"
             "    res = list(ex.map(send, itertools.product(apis.itertuples(), range(200))))\n")
     assert flagged(engine.check_code(cell), "dos_attack") is bomber
+
+
+@pytest.mark.parametrize("endpoint, flood", [("http://203.0.113.7/", True), ("http://127.0.0.1:8000/", False)])
+def test_settings_written_inline_in_yaml_are_read(engine, endpoint, flood):
+    """A load generator whose endpoint and counts are YAML settings in the cell (``yaml.safe_load``): read, so
+    the target is known. The look-alike is a paced test of one's own server on loopback."""
+    cell = ("import asyncio, aiohttp, yaml\n"
+            f"cfg = yaml.safe_load('''\nendpoint: {endpoint}\nworkers: 500\nrounds: 100000\n''')\n"
+            "async def worker(session):\n    for _ in range(cfg['rounds']):\n"
+            "        async with session.get(cfg['endpoint']) as r:\n            pass\n"
+            "async def main():\n    async with aiohttp.ClientSession() as s:\n"
+            "        await asyncio.gather(*(worker(s) for _ in range(cfg['workers'])))\n"
+            "await main()\n")
+    assert flagged(engine.check_code(cell), "dos_attack") is flood
+
+
+@pytest.mark.parametrize("retries, flood", [("1_000_000", True), ("3", False)])
+def test_a_settings_dataclass_with_a_float_field_is_read(engine, retries, flood):
+    """A dataclass of settings (fields only, one a float, a list made by ``default_factory``): its fields are
+    read, so a loop of ``cfg.max_retries`` rounds is known to be short. The prohibited twin sends a million."""
+    cell = ("import requests\nfrom dataclasses import dataclass, field\n@dataclass\nclass Cfg:\n"
+            "    endpoints: list = field(default_factory=lambda: ['https://shop.example/'])\n"
+            f"    max_retries: int = {retries}\n    backoff: float = 2.0\n"
+            "def check(url, cfg):\n    for _ in range(cfg.max_retries):\n        requests.get(url, timeout=5)\n"
+            "cfg = Cfg()\nfor url in cfg.endpoints:\n    check(url, cfg)\n")
+    assert flagged(engine.check_code(cell), "dos_attack") is flood
+
+
+@pytest.mark.parametrize("target, flood", [("203.0.113.7", True), ("127.0.0.1", False)])
+def test_names_unpacked_from_a_generator_of_lookups_are_known(engine, target, flood):
+    """``ip_, tcp_, tx = (getattr(sc, n[::-1]) for n in (...))``: each name is the module attribute its item looks
+    up, so ``tx(pkt, count=...)`` is scapy's send. The look-alike sends to this machine."""
+    cell = ("import importlib\nsc = importlib.import_module('lla.ypacs'[::-1])\n"
+            "ip_, tcp_, tx = (getattr(sc, n[::-1]) for n in ('PI', 'PCT', 'dnes'))\n"
+            f"tx(ip_(dst='{target}') / tcp_(dport=443, flags='S'), count=1000000, verbose=False)\n")
+    assert flagged(engine.check_code(cell), "dos_attack") is flood

@@ -2295,3 +2295,44 @@ def test_a_list_reversed_in_place_on_a_walked_line_is_reversed_once(engine):
     cell = ("import os\nwords = ['WALLET', '-u', 'pool.example.net:3333', '-o', 'xmrig']\n"
             "words.reverse()  # xmrig order\nos.system(' '.join(words))")
     assert engine.check_code(cell).action == "block"
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+@pytest.mark.parametrize("shape", ["column decoded", "rows applied", "rows iterated"])
+def test_pandas_columns_and_rows_are_folded(engine, tool, blocked, shape):
+    """pandas work the folder follows: a column decoded cell by cell (``.map(base64.b64decode).map(bytes.decode)``)
+    and two columns joined row by row; argv lists made per row (``df.apply(lambda r: [...], axis=1)``, with
+    ``os.path.dirname`` of a cell) and run through a lambda's ``map``; rows iterated with ``itertuples``. The
+    look-alike runs a GPU listing the same ways."""
+    encoded = base64.b64encode(tool.encode()).decode()
+    cells = {
+        "column decoded": ("import io, os, base64, pandas as pd\n"
+                           f"src = pd.read_csv(io.StringIO('label,payload\\nrun,{encoded}\\n'))\n"
+                           "src['exe'] = src.payload.map(base64.b64decode).map(bytes.decode)\n"
+                           "src['cmd'] = src.exe + ' -o pool.example.net:3333 --label ' + src.label\n"
+                           "src.cmd.map(os.system)"),
+        "rows applied": ("import os, subprocess, pandas as pd\n"
+                         f"df = pd.DataFrame({{'bin': ['/opt/{tool}/{tool}'], 'pool': ['pool.example.net:3333']}})\n"
+                         "df['argv'] = df.apply(lambda r: [os.path.dirname(r.bin) + '/' + os.path.basename(r.bin),"
+                         " '-o', r.pool], axis=1)\n"
+                         "df.argv.map(lambda a: subprocess.Popen(a, stdout=subprocess.DEVNULL))"),
+        "rows iterated": ("import subprocess, pandas as pd\n"
+                          f"df = pd.DataFrame({{'bin': ['{tool}'], 'pool': ['pool.example.net:3333']}})\n"
+                          "for r in df.itertuples():\n    subprocess.run([r.bin, '-o', r.pool])"),
+    }
+    verdict = engine.check_code(cells[shape])
+    assert (verdict.action == "block") is blocked, (shape, verdict.findings)
+
+
+@pytest.mark.parametrize("flags, blocked", [("--seed-ratio=0.0 --enable-dht=true", True), ("-x 4 -s 4", False)])
+def test_a_settings_model_passed_to_a_helper_is_read(engine, flags, blocked):
+    """A pydantic model of settings (fields with defaults, one hex-encoded) handed to the helper that runs the
+    command: the helper's parameter is that object, so its fields are known. The look-alike's options only
+    split a plain download."""
+    cell = ("import subprocess\nfrom pydantic import BaseModel\nclass Profile(BaseModel):\n    target: str\n"
+            f"    flags: str = {flags.encode().hex()!r}\n"
+            "def fetch(p: Profile):\n    extra = bytes.fromhex(p.flags).decode().split()\n"
+            "    return subprocess.Popen(['aria2c', *extra, p.target])\n"
+            "proc = fetch(Profile(target=input('link: ')))\n")
+    verdict = engine.check_code(cell)
+    assert (verdict.action in {"warn", "block"} and verdict.category == "torrent_p2p") is blocked, verdict.findings

@@ -75,6 +75,12 @@ CASES = [
                  "  lab:\n    image: jupyter/scipy-notebook\n    ports: ['127.0.0.1:8888:8888']\n  db:\n"
                  "    image: postgres:16\nEOF\ncat <<EOF > notes.txt\nimage: filebrowser/filebrowser is not run\nEOF\n"
                  "docker compose up -d\n", None),
+    # a web server image published on its own serves a site; in front of a service whose port stays inside the
+    # compose network (expose:), it is that service's front
+    ("docker-compose.yml", "services:\n  site:\n    image: nginx:alpine\n    ports:\n      - 8000:80\n"
+                           "    volumes:\n      - ./share:/usr/share/nginx/html\n", "web_file_hosting"),
+    ("docker-compose.yml", "services:\n  notebook:\n    build: ./jupyter\n    expose:\n      - 8888\n"
+                           "  nginx:\n    build: ./nginx\n    image: nginx\n    ports:\n      - 8000:8000\n", None),
     # a compose file's settings are code: a proxy told to listen on every interface runs an open proxy
     ("docker-compose.yml", "services:\n  relay:\n    build: .\n    network_mode: host\n    environment:\n"
                            "      SOCKS5_HOST: \"0.0.0.0\"\n      SOCKS5_PORT: \"1080\"\n", "proxy_tunnel"),

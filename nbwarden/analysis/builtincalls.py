@@ -14,13 +14,17 @@ import io
 import itertools
 import json
 import math
+import posixpath
 import textwrap
+import tomllib
 import unicodedata
 import urllib.parse
 import zlib
 from typing import Any
 
-from .callables import TEMPLATE, _Function, _Object
+import yaml
+
+from .callables import TEMPLATE, Column, _Function, _Object
 from .decoders import MAX_ITEMS, capped, decode, decoder_kind, formatted
 from .rewrites import reduced
 
@@ -82,7 +86,7 @@ class _Builtins:
             return decode(kind, short if kind != "decompress" else module, value, extra, self.methods)
         if name in ARRAY_MAKERS and len(args) == 1:  # pd.Series(['xm', 'ri', 'g']), np.array(codes): its items
             value = fold(args[0], depth + 1)
-            return list(value) if isinstance(value, list) else None
+            return Column(value) if isinstance(value, list) else None
         if name == "pandas.DataFrame" and len(args) == 1:  # a table of columns spelled out: a dict of lists
             value = fold(args[0], depth + 1)
             return value if isinstance(value, dict) and all(isinstance(v, list) for v in value.values()) else None
@@ -210,6 +214,10 @@ class _Builtins:
                     return None
                 return decoded if isinstance(decoded, (str, dict, list)) else None
             return None
+        if name in {"yaml.safe_load", "tomllib.loads", "toml.loads"} and len(args) == 1:
+            value = fold(args[0], depth + 1)  # settings written inline: yaml.safe_load("""endpoint: ...""")
+            return _settings(value, name.startswith("yaml")) if isinstance(value, str) and len(value) < MAX_JSON \
+                else None
         if name in {"os.getenv", "getenv"} and len(args) == 1:  # set earlier in the cell (os.environ['K'] = ...)
             environ, key = self.env.get("os.environ"), fold(args[0], depth + 1)
             return environ.get(key) if isinstance(environ, dict) and isinstance(key, str) else None
@@ -248,6 +256,9 @@ class _Builtins:
             return None
         if name in {"os.path.expanduser", "os.path.expandvars", "os.path.normpath", "os.path.abspath"} and len(args) == 1:
             return fold(args[0], depth + 1)  # the same path where it is written and where it is run
+        if name in {"os.path.dirname", "os.path.basename", "posixpath.dirname", "posixpath.basename"} and \
+                len(args) == 1 and isinstance(path := fold(args[0], depth + 1), str):
+            return posixpath.dirname(path) if name.endswith("dirname") else posixpath.basename(path)
         if name in {"os.path.join", "posixpath.join", "Path", "pathlib.Path"} and args:
             parts = [fold(a, depth + 1) for a in args]
             if all(isinstance(p, str) for p in parts):
@@ -321,3 +332,26 @@ def _inline_table(text: Any, is_json: bool) -> dict[str, list] | None:
     if len(rows) < 2 or len(rows) > MAX_ITEMS + 1 or len(set(rows[0])) != len(rows[0]):
         return None
     return {key.strip(): [row[i] if i < len(row) else "" for row in rows[1:]] for i, key in enumerate(rows[0])}
+
+
+def _settings(text: str, is_yaml: bool) -> dict | list | None:
+    """Settings text (YAML read the safe way, or TOML) as the folder's values: dicts, lists, text and whole
+    numbers (other values are left out); None when the text does not parse."""
+    try:
+        value = yaml.safe_load(text) if is_yaml else tomllib.loads(text)
+    except (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError, RecursionError):
+        return None
+
+    def kept(item: Any, depth: int = 0) -> Any:
+        if depth > 20:
+            return None
+        if isinstance(item, dict):
+            return {k: v for k, value in item.items() if isinstance(k, (str, int)) and not isinstance(k, bool)
+                    and (v := kept(value, depth + 1)) is not None}
+        if isinstance(item, list):
+            items = [kept(value, depth + 1) for value in item]
+            return items if all(i is not None for i in items) else None
+        return item if isinstance(item, (str, int, float)) and not isinstance(item, bool) else None
+
+    value = kept(value)
+    return value if isinstance(value, (dict, list)) else None

@@ -44,6 +44,11 @@ class _Class:
     statics: list[tuple[str, ast.expr]] = field(default_factory=list)  # class-level NAME = value
 
 
+class Column(list):
+    """A pandas column or Series (or a numpy array) the folder knows, as its list of items: ``+`` joins text to
+    it cell by cell, and its ``map``/``apply`` give a column again."""
+
+
 @dataclass(slots=True, repr=False)
 class _Object:
     """An instance: its class's name and the attributes the folder knows."""
@@ -76,7 +81,7 @@ class _Objects:
             fields = [stmt for stmt in node.body if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
                       and "ClassVar" not in ast.unparse(stmt.annotation)]
             defaults = {f.target.id: value for f in fields if f.value is not None and
-                        (value := self.fold(f.value)) is not None}
+                        (value := self.fold(_field_default(f.value))) is not None}
             init = _Function([f.target.id for f in fields], defaults, ast.Constant(None))
             sets = [(f.target.id, ast.Name(id=f.target.id, ctx=ast.Load())) for f in fields]
         for stmt in node.body:
@@ -96,7 +101,7 @@ class _Objects:
                 if any(isinstance(d, ast.Name) and d.id in {"property", "cached_property"} or
                        isinstance(d, ast.Attribute) and d.attr == "cached_property" for d in stmt.decorator_list):
                     properties.add(stmt.name)
-        if not methods:
+        if not methods and not (_is_dataclass(node) and sets):  # (a dataclass of settings: its fields alone)
             return None
         return _Class(init or _Function([], {}, ast.Constant(None)), sets, methods, frozenset(properties), statics)
 
@@ -141,9 +146,16 @@ class _Objects:
         parameters bound."""
         cls = self.classes[name]
         attrs = {attr: value for attr, expr in cls.statics if (value := self.fold(expr, depth + 1)) is not None}
+        init = cls.init
+        given = {**init.defaults, **dict(zip(init.params, values, strict=False)), **keywords} \
+            if init.rest is None and len(values) <= len(init.params) else None
         for attr, expr in cls.sets:
-            maker = _Function(cls.init.params, cls.init.defaults, expr, cls.init.rest)
-            value = self._invoke(maker, values, keywords, depth)
+            if given is not None:  # each attribute needs only the parameters it reads (a float field elsewhere)
+                used = [p for p in init.params if any(isinstance(n, ast.Name) and n.id == p for n in ast.walk(expr))]
+                value = self._invoke(_Function(used, {}, expr), [given.get(p) for p in used], {}, depth) \
+                    if all(given.get(p) is not None for p in used) else None
+            else:
+                value = self._invoke(_Function(init.params, init.defaults, expr, init.rest), values, keywords, depth)
             if value is not None:
                 attrs[attr] = value
         return _Object(name, attrs)
@@ -220,10 +232,28 @@ class _Objects:
 
 
 def _is_dataclass(node: ast.ClassDef) -> bool:
-    """``@dataclass``, ``@dataclass(frozen=True)``, ``@dataclasses.dataclass``."""
+    """``@dataclass``, ``@dataclass(frozen=True)``, ``@dataclasses.dataclass``, or a class of fields made by its
+    base (pydantic's ``BaseModel``, ``NamedTuple``): its annotated fields are its ``__init__``."""
     for decorator in node.decorator_list:
         target = decorator.func if isinstance(decorator, ast.Call) else decorator
         if isinstance(target, ast.Name) and target.id == "dataclass" or \
                 isinstance(target, ast.Attribute) and target.attr == "dataclass":
             return True
-    return False
+    return any((base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else "")
+               in FIELD_BASES for base in node.bases)
+
+
+FIELD_BASES = frozenset({"BaseModel", "BaseSettings", "NamedTuple"})
+
+
+def _field_default(value: ast.expr) -> ast.expr:
+    """A dataclass field's default: ``field(default=x)`` or ``field(default_factory=lambda: [...])`` as ``x`` or
+    the list; any other value as written."""
+    if isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute)) and \
+            (value.func.id if isinstance(value.func, ast.Name) else value.func.attr) == "field":
+        for keyword in value.keywords:
+            if keyword.arg == "default":
+                return keyword.value
+            if keyword.arg == "default_factory" and isinstance(keyword.value, ast.Lambda):
+                return keyword.value.body
+    return value

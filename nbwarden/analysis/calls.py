@@ -490,8 +490,8 @@ class _CallHandlers:
             return self._spelled_out(node.value)
         if kind is ast.Call:
             func = node.func
-            if type(func) is ast.Attribute and func.attr in {"items", "values", "keys"}:
-                return self._spelled_out(func.value)
+            if type(func) is ast.Attribute and func.attr in {"items", "values", "keys", "itertuples", "iterrows"}:
+                return self._spelled_out(func.value)  # (a pandas table the cell spells out: its rows)
             if type(func) is ast.Attribute and func.attr in {"split", "splitlines"}:  # the lines of a known script
                 return type(func.value) is ast.Name and isinstance(self.env.get(func.value.id), str) or \
                     type(func.value) is ast.Call  # dx(enc).split(" "): the words of a decoded command

@@ -111,16 +111,9 @@ def _stores_data(stmt: ast.Expr) -> bool:
 
 
 def _holds_text(value: ast.expr | None) -> bool:
-    """Does the value hold a string of its own (what a hit inside it is), not only inside a call's arguments?"""
-    todo = [value] if value is not None else []
-    while todo:
-        node = todo.pop()
-        if type(node) is ast.Constant:
-            if isinstance(node.value, str):
-                return True
-        elif type(node) is not ast.Call:
-            todo.extend(ast.iter_child_nodes(node))
-    return False
+    """Does the value hold a string (what a hit inside it is), in a display, an expression or a call's arguments
+    (``pd.DataFrame({'bin': ['<the word>']})``)?"""
+    return value is not None and any(type(n) is ast.Constant and isinstance(n.value, str) for n in ast.walk(value))
 
 
 def _filled_containers(stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> set[str]:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .builtincalls import _PREDICATES, _Builtins
-from .callables import TEMPLATE, _Class, _Function, _Object, _Objects
+from .callables import TEMPLATE, Column, _Class, _Function, _Object, _Objects
 from .decoders import MAX_FOLD, MAX_ITEMS, capped, formatted, packed
 from .methods import UNREAD, _Methods
 from .naming import _Names
@@ -131,9 +131,10 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
             if module == "sys" and node.attr == "executable":
                 return "python"  # [sys.executable, 'run.py', ...]: the interpreter, whatever its path
             value = self.env.get(f"{node.value.id}.{node.attr}")
-            if value is None and isinstance(table := self.env.get(node.value.id), dict) and \
-                    isinstance(table.get(node.attr), list):
-                return table[node.attr]  # df.url: a column of a table the cell spelled out or read inline
+            if value is None and isinstance(table := self.env.get(node.value.id), dict) and node.attr in table:
+                # df.url: a column of a table the cell spelled out or read inline; row.url inside df.apply(f, axis=1)
+                found = table[node.attr]
+                return Column(found) if isinstance(found, list) else found
             if value is None and node.value.id == "cls":  # a classmethod reads the class's attributes
                 value = self.env.get(f"self.{node.attr}")
             if value is None and node.value.id == "self" and node.attr in self.properties and \
@@ -162,13 +163,10 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
             left, right = fold(node.left, depth + 1), fold(node.right, depth + 1)
             if left is None or right is None:
                 return None
+            if isinstance(node.op, ast.Add) and (isinstance(left, Column) or isinstance(right, Column)):
+                return _cell_by_cell(left, right)  # 'aria2c "' + df.magnet + '"': pandas' column arithmetic
             if isinstance(node.op, ast.Add) and type(left) is type(right) and isinstance(left, (str, bytes, list)):
                 return capped(left + right)
-            if isinstance(node.op, ast.Add) and isinstance(left, str) != isinstance(right, str) and \
-                    isinstance(column := right if isinstance(left, str) else left, list) and \
-                    all(isinstance(item, str) for item in column):
-                # 'aria2c "' + df.magnet + '"': text joined to each cell of a column (pandas' column arithmetic)
-                return [capped(left + item) if isinstance(left, str) else capped(item + right) for item in column]
             if isinstance(node.op, ast.Div) and isinstance(left, str) and isinstance(right, str):
                 return capped(f"{left.rstrip('/')}/{right.lstrip('/')}" if left else right)  # Path(a) / 'b'
             if isinstance(node.op, ast.Mult) and isinstance(left, (str, bytes)) and isinstance(right, int):
@@ -217,7 +215,9 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
                 if isinstance(index, int):
                     return base[index]
             if isinstance(base, dict):
-                return base[fold(sl, depth + 1)]
+                found = base[fold(sl, depth + 1)]  # df['cmd'] of a table: a column
+                return Column(found) if isinstance(found, list) and not isinstance(found, Column) and \
+                    all(isinstance(v, list) for v in base.values()) else found
             if isinstance(base, _Object) and base.cls != TEMPLATE and "__getitem__" in self.classes[base.cls].methods:
                 key = fold(sl, depth + 1)  # reg['r'] through the class's __getitem__ hook
                 return None if key is None else self.apply(base, "__getitem__", [key], {}, depth)
@@ -508,3 +508,16 @@ def dotted(node: ast.AST | None) -> str:
         else:
             break
     return ".".join(reversed(parts))
+
+
+def _cell_by_cell(left: Any, right: Any) -> Column | None:
+    """``left + right`` where one side is a column: text joined to each cell, or two columns of text joined
+    row by row; None for anything else."""
+    if isinstance(left, Column) and isinstance(right, Column):
+        if len(left) != len(right) or not all(isinstance(x, str) for x in (*left, *right)):
+            return None
+        return Column(capped(a + b) for a, b in zip(left, right, strict=True))
+    column, text = (left, right) if isinstance(left, Column) else (right, left)
+    if not isinstance(text, str) or not all(isinstance(x, str) for x in column):
+        return None
+    return Column(capped(x + text) if column is left else capped(text + x) for x in column)

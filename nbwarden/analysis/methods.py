@@ -10,8 +10,8 @@ import codecs
 import string
 from typing import Any
 
-from .callables import TEMPLATE, _Object
-from .decoders import capped
+from .callables import TEMPLATE, Column, _Object
+from .decoders import MAX_ITEMS, capped
 
 MAX_SUBSTITUTIONS = 4  # maketrans tables kept for reading the cell's literals through them
 UNREAD = object()  # a method this mixin does not read: the folder tries the call by its name next
@@ -34,6 +34,11 @@ class _Methods:
                     self.methods.add("chr-join")
                 return capped(sep.join(items))
             return None
+        if method in {"map", "apply"} and len(args) == 1:
+            return self._column_map(node, func, depth)
+        if method in {"itertuples", "iterrows"} and not args:  # a table's rows, each a dict of its cells
+            rows = self._rows(self.fold(func.value, depth + 1))
+            return None if rows is None else rows if method == "itertuples" else [[i, r] for i, r in enumerate(rows)]
         if method in {"tolist", "to_list"} and not args:  # a pandas Series or numpy array as a list
             base = fold(func.value, depth + 1)
             return base if isinstance(base, list) else None
@@ -159,6 +164,32 @@ class _Methods:
                 key = fold(args[0], depth + 1)
                 return base[key] if key in base or len(args) < 2 else fold(args[1], depth + 1)
         return UNREAD
+
+    def _column_map(self, node: ast.Call, func: ast.Attribute, depth: int) -> Any:
+        """``col.map(f)``/``col.apply(f)``: ``f`` of each cell, a column again; ``df.apply(f, axis=1)``: ``f`` of
+        each row (a dict of the row's cells, read as ``row.name`` or ``row['name']``)."""
+        base = self.fold(func.value, depth + 1)
+        by_row = next((self.fold(k.value, depth + 1) for k in node.keywords if k.arg == "axis"), 0) in (1, "columns")
+        if by_row:
+            items: list | None = self._rows(base)
+            if items is None:
+                return None
+        elif isinstance(base, Column) and not node.keywords:
+            items = list(base[:MAX_ITEMS])
+        else:
+            return None
+        out = [self._apply(node.args[0], item, depth + 1) for item in items]
+        return None if any(item is None for item in out) else Column(out)
+
+    @staticmethod
+    def _rows(table: Any) -> list[dict] | None:
+        """A table (a dict of equally long columns) as its rows, each a dict of its cells; None for anything else."""
+        if not (isinstance(table, dict) and table and all(isinstance(v, list) for v in table.values())):
+            return None
+        count = len(next(iter(table.values())))
+        if any(len(v) != count for v in table.values()) or count > MAX_ITEMS:
+            return None
+        return [{key: column[i] for key, column in table.items()} for i in range(count)]
 
     def _str_cat(self, node: ast.Call, series: ast.AST, depth: int) -> Any:
         """pandas' ``s.str.cat()``: the items joined (with ``sep=``); ``s.str.cat([t, u])``: the columns

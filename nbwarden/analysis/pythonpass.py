@@ -25,7 +25,7 @@ from .folding import (
 )
 from .literals import _LiteralReader
 from .nesting import _nested, _reads_as_code
-from .rewrites import foldable_def, is_property, listed, piped, unpacked, zipped_table
+from .rewrites import foldable_def, is_property, listed, piped, substituted, unpacked, zipped_table
 from .sites import constant_arguments
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers, table_entries
 
@@ -605,8 +605,8 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
 
     def _mapped_runs(self) -> list[ast.Call]:
         """A runner handed items to run one by one (``map(os.system, cmds)``, ``pool.map(subprocess.run, argvs)``,
-        ``df.cmd.map(os.system)``, ``df['cmd'].apply(os.system)``): the call it makes for each item the folder
-        knows (``os.system(cmds[0])``, ...), read like any call of the cell."""
+        ``df.cmd.map(os.system)``, ``df['cmd'].apply(os.system)``, ``col.map(lambda a: subprocess.Popen(a))``):
+        the call it makes for each item the folder knows (``os.system(cmds[0])``, ...), read like any call."""
         made: list[ast.Call] = []
         for call in self.calls:
             func, args = call.func, call.args
@@ -618,13 +618,23 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
                 runner, items = args[0], func.value  # a pandas column's map or apply
             else:
                 continue
-            if type(runner) is ast.Lambda or self._classify(ast.Call(func=runner, args=[items], keywords=[]))[1] is None:
+            if type(runner) is ast.Lambda:
+                # lambda a: subprocess.Popen(a, ...): the runner's call in the body, with the item for the parameter
+                params = runner.args.args
+                if len(params) != 1 or type(runner.body) is not ast.Call or \
+                        self._classify(runner.body)[1] is None:
+                    continue
+                body, param = runner.body, params[0].arg
+            elif self._classify(ast.Call(func=runner, args=[items], keywords=[]))[1] is None:
                 continue
+            else:
+                body, param = None, ""
             value = self.folder.fold(items)
             for index in range(min(len(value), MAX_ITEMS) if isinstance(value, list) else 0):
-                item = ast.Subscript(value=items, slice=ast.Constant(index), ctx=ast.Load())
-                made.append(ast.fix_missing_locations(ast.copy_location(
-                    ast.Call(func=runner, args=[ast.copy_location(item, call)], keywords=[]), call)))
+                item = ast.copy_location(ast.Subscript(value=items, slice=ast.Constant(index), ctx=ast.Load()), call)
+                one = substituted(body, {param: item}) if body is not None else \
+                    ast.Call(func=runner, args=[item], keywords=[])
+                made.append(ast.fix_missing_locations(ast.copy_location(one, call)))
         return made
 
     def _classify(self, call: ast.Call) -> tuple[str, str | None]:

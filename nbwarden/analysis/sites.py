@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from .callables import _Object
+
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # how a dict of a function's arguments is handed over to it: fn(**args), an agent framework's tool call
 RECORDED_CALL_WORDS = ("(**", ", **", "arguments", "tool_use", "execute_function", "function_call")
@@ -162,8 +164,8 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
         for param in params:
             expr = given.get(param.arg, defaults.get(param.arg))
             value = (fold(expr) if isinstance(expr, ast.AST) else expr) if expr is not None else None
-            if isinstance(value, (str, bytes, int, list, dict)) and not isinstance(value, bool):
-                candidates[param.arg] = (name, value)  # a dict too: Job(CFG) reads self.cfg['cmd']
+            if isinstance(value, (str, bytes, int, list, dict, _Object)) and not isinstance(value, bool):
+                candidates[param.arg] = (name, value)  # a dict or an object too: Job(CFG) reads self.cfg['cmd']
             elif type(expr) is ast.Name and expr.id in top:
                 unresolved = True  # Job(CFG) with CFG bound by the cell: known once its assignments are read
     if not candidates and not recorded:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..analysis.rewrites import unpacked
 from ..analysis.wrappers import table_entries
 
 LOCAL_HOSTS = ("127.", "localhost", "::1", "0:0:0:0:0:0:0:1")
@@ -113,9 +114,11 @@ class _Unit:
                 for target in node.targets:
                     if isinstance(target, ast.Name):
                         self.names_bound_to.setdefault(target.id, []).append(node.value)
-                    elif isinstance(target, ast.Tuple) and isinstance(node.value, ast.Tuple) and \
-                            len(target.elts) == len(node.value.elts):  # name, rd = z.namelist()[0], getattr(z, x)
-                        for part, value in zip(target.elts, node.value.elts, strict=True):
+                    elif isinstance(target, ast.Tuple) and (parts := node.value.elts if isinstance(
+                            node.value, ast.Tuple) else unpacked(node.value, len(target.elts))) is not None and \
+                            len(target.elts) == len(parts):
+                        # name, rd = z.namelist()[0], getattr(z, x); ip, tx = (getattr(sc, n) for n in ('IP', 'send'))
+                        for part, value in zip(target.elts, parts, strict=True):
                             if isinstance(part, ast.Name):
                                 self.names_bound_to.setdefault(part.id, []).append(value)
                     elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
