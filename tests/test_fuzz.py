@@ -306,3 +306,18 @@ def test_comment_start_is_linear_in_the_line():
     contexts = {unit.context_at(1, col) for col in range(0, len(line), 8)}  # 100k look-ups on one line
     assert contexts == {"code"}
     assert time.perf_counter() - start < 30  # the quadratic version took hours on this line
+
+
+def test_yaml_settings_whose_aliases_explode_are_not_expanded(engine):
+    """The folder reads inline YAML settings (``yaml.safe_load('''...''')``): a "billion laughs" text of nested
+    aliases would make a walk of 9**9 nodes; the walk stops at its budget and the cell gets a verdict quickly.
+    A small settings text in the same shape is still read (its command is found)."""
+    laughs = "a: &a ['xmrig', 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x']\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8))
+    start = time.perf_counter()
+    verdict = engine.check_code(f"import yaml, os\ncfg = yaml.safe_load('''{laughs}''')\nos.system(cfg['i'][0])\n")
+    assert_verdict(verdict)
+    assert time.perf_counter() - start < 30
+    small = engine.check_code("import yaml, os\ncfg = yaml.safe_load('''tool: xmrig\npool: pool.example.net:3333\n''')\n"
+                              "os.system(cfg['tool'] + ' -o ' + cfg['pool'])\n")
+    assert small.action == "block"

@@ -342,8 +342,11 @@ def _settings(text: str, is_yaml: bool) -> dict | list | None:
     except (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError, RecursionError):
         return None
 
+    budget = [MAX_ITEMS * 16]  # nodes read: YAML aliases can make a small text a huge tree (a "billion laughs")
+
     def kept(item: Any, depth: int = 0) -> Any:
-        if depth > 20:
+        budget[0] -= 1
+        if depth > 20 or budget[0] < 0:
             return None
         if isinstance(item, dict):
             return {k: v for k, value in item.items() if isinstance(k, (str, int)) and not isinstance(k, bool)
@@ -354,4 +357,4 @@ def _settings(text: str, is_yaml: bool) -> dict | list | None:
         return item if isinstance(item, (str, int, float)) and not isinstance(item, bool) else None
 
     value = kept(value)
-    return value if isinstance(value, (dict, list)) else None
+    return value if isinstance(value, (dict, list)) and budget[0] >= 0 else None
