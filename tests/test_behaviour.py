@@ -2008,3 +2008,18 @@ def test_names_unpacked_from_a_generator_of_lookups_are_known(engine, target, fl
             "ip_, tcp_, tx = (getattr(sc, n[::-1]) for n in ('PI', 'PCT', 'dnes'))\n"
             f"tx(ip_(dst='{target}') / tcp_(dport=443, flags='S'), count=1000000, verbose=False)\n")
     assert flagged(engine.check_code(cell), "dos_attack") is flood
+
+
+@pytest.mark.parametrize("host, flood", [("victim.example", True), ("127.0.0.1", False)])
+@pytest.mark.parametrize("through_helper", [False, True])
+def test_http_client_connections_are_judged_by_the_host_they_were_opened_to(engine, host, flood, through_helper):
+    """``http.client``: ``c.request('POST', path)`` names only the path; the host is the connection's, opened
+    directly or by a helper that returns it. Threads posting forever to a remote host flood it; the look-alike
+    loads this machine."""
+    opened = f"http.client.HTTPConnection('{host}', 80, timeout=5)"
+    helper = f"def new_conn():\n    return {opened}\n" if through_helper else ""
+    cell = (f"import http.client, threading\n{helper}def loop():\n"
+            f"    c = {'new_conn()' if through_helper else opened}\n"
+            "    while True:\n        c.request('POST', '/login', 'user=a&pass=x')\n        c.getresponse().read()\n"
+            "for _ in range(200):\n    threading.Thread(target=loop).start()\n")
+    assert flagged(engine.check_code(cell), "dos_attack") is flood

@@ -2336,3 +2336,17 @@ def test_a_settings_model_passed_to_a_helper_is_read(engine, flags, blocked):
             "proc = fetch(Profile(target=input('link: ')))\n")
     verdict = engine.check_code(cell)
     assert (verdict.action in {"warn", "block"} and verdict.category == "torrent_p2p") is blocked, verdict.findings
+
+
+@pytest.mark.parametrize("loader", ["tomllib", "yaml"])
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+def test_settings_written_to_a_file_and_read_back_are_known(engine, loader, tool, blocked):
+    """Settings text written to a file and loaded back (``tomllib.load(f)``, ``yaml.safe_load(f)``): the value
+    read back is the text parsed by that loader. The look-alike runs a GPU listing from the same settings."""
+    text = f'tool = "{tool}"\npool = "pool.example.net:3333"\n' if loader == "tomllib" else \
+        f"tool: {tool}\npool: pool.example.net:3333\n"
+    mode, load = ("rb", "tomllib.load(f)") if loader == "tomllib" else ("r", "yaml.safe_load(f)")
+    cell = (f"import os, tomllib, yaml\nwith open('/tmp/.s', 'w') as f:\n    f.write('''{text}''')\n"
+            f"with open('/tmp/.s', '{mode}') as f:\n    cfg = {load}\n"
+            "os.system(cfg['tool'] + ' -o ' + cfg['pool'])\n")
+    assert (engine.check_code(cell).action == "block") is blocked

@@ -194,7 +194,7 @@ class _Builtins:
             return None
         if WRITTEN in self.env and (name in DATA_LOADS and args or type(func) is ast.Attribute and not args and
                                     func.attr in {"read", "read_text", "read_bytes"}):
-            return self._read_back(name in DATA_LOADS)
+            return self._read_back(name in DATA_LOADS, name.split(".", 1)[0])
         if name == "json.dumps" and args:  # open(p, 'w').write(json.dumps(plan)): the text a read gives back
             value = fold(args[0], depth + 1)
             return json.dumps(value) if isinstance(value, (dict, list, str)) else None
@@ -265,11 +265,16 @@ class _Builtins:
                 return "/".join(p.rstrip("/") for p in parts)
         return None
 
-    def _read_back(self, parsed: bool) -> Any:
+    def _read_back(self, parsed: bool, loader: str = "json") -> Any:
         """What reading a file gives back in a unit that wrote one: the value written (parsed again by a loader
-        when it was written as text: ``fh.write(json.dumps(plan))`` then ``json.load(fh)``)."""
+        when it was written as text: ``fh.write(json.dumps(plan))`` then ``json.load(fh)``; YAML or TOML settings
+        text written, then read with ``yaml.safe_load(f)`` or ``tomllib.load(f)``)."""
         value = self.env[WRITTEN]
+        if parsed and isinstance(value, bytes):
+            value = value.decode("utf-8", "replace")
         if parsed and isinstance(value, str) and len(value) < MAX_JSON:
+            if loader in {"yaml", "toml", "tomllib"}:
+                return _settings(value, loader == "yaml")
             try:
                 return json.loads(value)
             except (ValueError, RecursionError):

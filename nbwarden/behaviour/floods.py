@@ -63,7 +63,9 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
     if short in HTTP_VERBS and (isinstance(call.func, ast.Attribute) or "." in name) and (
             re.search(r"session|client|scraper|http|sess|^s$|pool|conn", name.rsplit(".", 1)[0], re.I)
             or isinstance(call.func, ast.Attribute) and _http_client(unit, call.func.value)):
-        return "http", (call.args[1] if short == "request" and len(call.args) > 1 else
+        host = _connection_host(unit, call.func.value) if isinstance(call.func, ast.Attribute) else None
+        return "http", (host if host is not None else  # http.client: the host is the connection's
+                        call.args[1] if short == "request" and len(call.args) > 1 else
                         call.args[0] if call.args else unit.keyword(call, "url"))
     if short == "open" and isinstance(call.func, ast.Attribute) and call.args and _http_client(unit, call.func.value):
         return "http", call.args[0]  # opener = urllib.request.build_opener(); opener.open(url)
@@ -140,8 +142,37 @@ def _http_client(unit: _Unit, receiver: ast.AST) -> bool:
     """Is this name an HTTP client (``with httpx.AsyncClient() as c``, ``s = requests.Session()``)?"""
     if not isinstance(receiver, ast.Name):
         return False
-    return any(isinstance(v, ast.Call) and unit.name(v).split(".", 1)[0] in HTTP_MODULES
-               for v in unit.names_bound_to.get(receiver.id, ())[:4])
+    return any(_makes_http_client(unit, v) for v in unit.names_bound_to.get(receiver.id, ())[:4])
+
+
+def _connection_host(unit: _Unit, receiver: ast.AST) -> ast.AST | None:
+    """The host an ``http.client`` connection was opened to (``c = HTTPConnection(host, 80)``, or through a
+    function of the unit that returns one), whose ``c.request('GET', path)`` names only the path."""
+    if not isinstance(receiver, ast.Name):
+        return None
+    for value in unit.names_bound_to.get(receiver.id, ())[:4]:
+        if isinstance(value, ast.Call) and not unit.name(value).startswith("http.client."):
+            value = next((n.value for f in unit.functions.get(unit.name(value), [])[:1] for n in ast.walk(f)
+                          if isinstance(n, ast.Return) and n.value is not None), value)
+        if isinstance(value, ast.Call) and unit.name(value).startswith("http.client.") and \
+                unit.name(value).endswith("Connection"):
+            return value.args[0] if value.args else unit.keyword(value, "host")
+    return None
+
+
+def _makes_http_client(unit: _Unit, value: ast.AST) -> bool:
+    """A call that makes an HTTP client: of an HTTP module, or of a function of the unit that only returns one
+    (``def new_conn(): return http.client.HTTPConnection(host)``)."""
+    if not isinstance(value, ast.Call):
+        return False
+    name = unit.name(value)
+    if name.split(".", 1)[0] in HTTP_MODULES:
+        return True
+    for function in unit.functions.get(name, [])[:1]:
+        made = [n.value for n in ast.walk(function) if isinstance(n, ast.Return) and n.value is not None]
+        return bool(made) and all(isinstance(m, ast.Call) and unit.name(m).split(".", 1)[0] in HTTP_MODULES
+                                  for m in made)
+    return False
 
 
 def _spawned_send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
