@@ -2023,3 +2023,57 @@ def test_http_client_connections_are_judged_by_the_host_they_were_opened_to(engi
             "    while True:\n        c.request('POST', '/login', 'user=a&pass=x')\n        c.getresponse().read()\n"
             "for _ in range(200):\n    threading.Thread(target=loop).start()\n")
     assert flagged(engine.check_code(cell), "dos_attack") is flood
+
+
+@pytest.mark.parametrize("base, flood", [("https://victim.example", True), ("http://127.0.0.1:8001", False)])
+def test_a_clients_base_url_is_its_requests_target(engine, base, flood):
+    """``httpx.AsyncClient(base_url=...)`` then ``c.get('/predict')``: the path alone names no host, the client's
+    base URL does. Thousands of tasks against another host flood it; the look-alike loads a local app."""
+    cell = ("import asyncio, httpx\n"
+            "async def run(n):\n"
+            f"    async with httpx.AsyncClient(base_url='{base}') as c:\n"
+            "        async def one(i):\n            await c.get('/predict', params={'x': i})\n"
+            "        await asyncio.gather(*(one(i) for i in range(n)))\n"
+            "asyncio.run(run(100000))\n")
+    assert flagged(engine.check_code(cell), "dos_attack") is flood
+
+
+@pytest.mark.parametrize("url, flood", [("https://victim.example/api/search", True), ("http://127.0.0.1:8000/", False)])
+def test_widget_values_are_the_values_they_were_given(engine, url, flood):
+    """A Colab app's ipywidgets: ``url.value`` is the Text's ``value=``, ``verb.value`` a Dropdown's first
+    option, read inside the button's callback. The look-alike fires at this machine."""
+    cell = ("import asyncio, aiohttp\nimport ipywidgets as widgets\n"
+            f"url = widgets.Text(value='{url}')\nverb = widgets.Dropdown(options=['GET', 'POST'])\n"
+            "total = widgets.IntSlider(value=100000)\n"
+            "async def storm(target, method, n):\n    async with aiohttp.ClientSession() as s:\n"
+            "        call = getattr(s, method.lower())\n"
+            "        async def one():\n            async with call(target):\n                pass\n"
+            "        await asyncio.gather(*(one() for _ in range(n)))\n"
+            "def on_go(_):\n    asyncio.ensure_future(storm(url.value, verb.value, total.value))\n"
+            "widgets.Button(description='Fire').on_click(on_go)\n")
+    assert flagged(engine.check_code(cell), "dos_attack") is flood
+
+
+@pytest.mark.parametrize("services, bomber", [("SERVICES", True), ("CONTACTS", False)])
+def test_a_service_drawn_at_random_each_round_is_one_of_many(engine, services, bomber):
+    """``url, body = random.choice(SERVICES)`` each round, the number posted as the form a helper builds: one
+    number texted by a collection of services. The look-alike draws from a list named for contacts."""
+    cell = ("import random, requests\n"
+            f"{services} = [('https://a.example/v1/x', lambda n: {{'phone': n}}), "
+            "('https://b.example/v2/y', lambda n: {'mobile': n})]\n"
+            "def blast(number, rounds):\n    for i in range(rounds):\n"
+            f"        url, body = random.choice({services})\n"
+            "        requests.post(url, json=body(number), timeout=10)\n"
+            "blast(input('number: '), 500)\n")
+    assert flagged(engine.check_code(cell), "dos_attack") is bomber
+
+
+@pytest.mark.parametrize("host, hosting", [("0.0.0.0", True), ("127.0.0.1", False)])
+def test_a_folder_server_looked_up_by_name_serves_files(engine, host, hosting):
+    """Flask's ``send_from_directory`` reached as ``getattr(<module from a table>, 'send_from_directory')``: a
+    folder handed out to visitors on every interface. The look-alike serves it on loopback only."""
+    cell = ("import importlib\nmods = {k: importlib.import_module(v) for k, v in {'web': 'flask'}.items()}\n"
+            "App = getattr(mods['web'], 'Flask')\nsend_dir = getattr(mods['web'], 'send_from_directory')\n"
+            "app = App(__name__)\ndef get(name):\n    return send_dir('/content/drive/MyDrive/share', name)\n"
+            f"app.add_url_rule('/f/<path:name>', 'get', get)\napp.run(host='{host}', port=5000)\n")
+    assert flagged(engine.check_code(cell), "web_file_hosting") is hosting

@@ -2350,3 +2350,12 @@ def test_settings_written_to_a_file_and_read_back_are_known(engine, loader, tool
             f"with open('/tmp/.s', '{mode}') as f:\n    cfg = {load}\n"
             "os.system(cfg['tool'] + ' -o ' + cfg['pool'])\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+def test_a_comprehension_that_reverses_some_words_by_their_prefix_is_folded(engine, tool, blocked):
+    """``[c[::-1] if not c.startswith('/') else c for c in cmd]``: words reversed except paths, undone word by
+    word (the folder evaluates ``startswith``/``endswith`` tests). The look-alike starts a GPU listing."""
+    words = [tool[::-1], "c-", "/opt/pool.json"]  # xmrig -c /opt/pool.json, written backwards but the path
+    cell = f"import subprocess\ncmd = {words!r}\nsubprocess.run([c[::-1] if not c.startswith('/') else c for c in cmd])\n"
+    assert (engine.check_code(cell).action == "block") is blocked

@@ -214,6 +214,8 @@ class _Builtins:
                     return None
                 return decoded if isinstance(decoded, (str, dict, list)) else None
             return None
+        if name.startswith("ipywidgets.") and name.rsplit(".", 1)[-1][:1].isupper():
+            return self._widget(node, depth)
         if name in {"yaml.safe_load", "tomllib.loads", "toml.loads"} and len(args) == 1:
             value = fold(args[0], depth + 1)  # settings written inline: yaml.safe_load("""endpoint: ...""")
             return _settings(value, name.startswith("yaml")) if isinstance(value, str) and len(value) < MAX_JSON \
@@ -264,6 +266,17 @@ class _Builtins:
             if all(isinstance(p, str) for p in parts):
                 return "/".join(p.rstrip("/") for p in parts)
         return None
+
+    def _widget(self, node: ast.Call, depth: int) -> dict[str, Any] | None:
+        """An ipywidgets control (``Text(value=...)``, ``Dropdown(options=[...])``) as the dict of what its
+        callbacks read: ``w.value`` is the value it was given, or a choice's first option (a form's default)."""
+        given = {k.arg: self.fold(k.value, depth + 1) for k in node.keywords if k.arg in {"value", "options"}}
+        options = given.get("options")
+        if given.get("value") is None and isinstance(options, list) and options:
+            first = options[0]
+            given["value"] = first[1] if isinstance(first, list) and len(first) == 2 else first
+        widget = {key: value for key, value in given.items() if value is not None}
+        return widget or None
 
     def _read_back(self, parsed: bool, loader: str = "json") -> Any:
         """What reading a file gives back in a unit that wrote one: the value written (parsed again by a loader

@@ -299,6 +299,13 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
                 and not test.args:
             base = self.fold(test.func.value, depth)
             return getattr(base, test.func.attr)() if isinstance(base, str) else None
+        if isinstance(test, ast.Call) and isinstance(test.func, ast.Attribute) and \
+                test.func.attr in {"startswith", "endswith"} and len(test.args) == 1 and not test.keywords:
+            base, affix = self.fold(test.func.value, depth), self.fold(test.args[0], depth)  # c.startswith('/')
+            if isinstance(affix, list) and all(isinstance(a, str) for a in affix):
+                affix = tuple(affix)
+            return getattr(base, test.func.attr)(affix) if isinstance(base, str) and \
+                isinstance(affix, (str, tuple)) else None
         if not isinstance(test, ast.Compare) or len(test.ops) != 1 or type(test.ops[0]) not in _COMPARE:
             return None
         left, right = self.fold(test.left, depth), self.fold(test.comparators[0], depth)

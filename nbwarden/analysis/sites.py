@@ -166,8 +166,10 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
             value = (fold(expr) if isinstance(expr, ast.AST) else expr) if expr is not None else None
             if isinstance(value, (str, bytes, int, list, dict, _Object)) and not isinstance(value, bool):
                 candidates[param.arg] = (name, value)  # a dict or an object too: Job(CFG) reads self.cfg['cmd']
-            elif type(expr) is ast.Name and expr.id in top:
-                unresolved = True  # Job(CFG) with CFG bound by the cell: known once its assignments are read
+            elif type(expr) is ast.Name and expr.id in top or type(expr) is ast.Attribute and \
+                    type(expr.value) is ast.Name and expr.value.id in top:
+                # Job(CFG), storm(url.value) with CFG, url bound by the cell: known once its assignments are read
+                unresolved = True
     if not candidates and not recorded:
         return {}, unresolved
     sites, counts = _sites_and_bindings(tree, {name for name, _ in (*candidates.values(), *recorded.values())})

@@ -63,10 +63,13 @@ def _send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:
     if short in HTTP_VERBS and (isinstance(call.func, ast.Attribute) or "." in name) and (
             re.search(r"session|client|scraper|http|sess|^s$|pool|conn", name.rsplit(".", 1)[0], re.I)
             or isinstance(call.func, ast.Attribute) and _http_client(unit, call.func.value)):
+        target = call.args[1] if short == "request" and len(call.args) > 1 else \
+            call.args[0] if call.args else unit.keyword(call, "url")
         host = _connection_host(unit, call.func.value) if isinstance(call.func, ast.Attribute) else None
-        return "http", (host if host is not None else  # http.client: the host is the connection's
-                        call.args[1] if short == "request" and len(call.args) > 1 else
-                        call.args[0] if call.args else unit.keyword(call, "url"))
+        written = unit.value(target) if target is not None else None
+        if host is not None and not (isinstance(written, str) and "://" in written):
+            return "http", host  # http.client, or a client's base_url: the path alone names no host
+        return "http", target
     if short == "open" and isinstance(call.func, ast.Attribute) and call.args and _http_client(unit, call.func.value):
         return "http", call.args[0]  # opener = urllib.request.build_opener(); opener.open(url)
     if short in PACKET_SENDS and call.args and (name.startswith("scapy") or name == short and unit.imports("scapy")):
@@ -146,17 +149,22 @@ def _http_client(unit: _Unit, receiver: ast.AST) -> bool:
 
 
 def _connection_host(unit: _Unit, receiver: ast.AST) -> ast.AST | None:
-    """The host an ``http.client`` connection was opened to (``c = HTTPConnection(host, 80)``, or through a
-    function of the unit that returns one), whose ``c.request('GET', path)`` names only the path."""
+    """The host a client was made for: an ``http.client`` connection's (``c = HTTPConnection(host, 80)``), or a
+    client's ``base_url`` (``httpx.AsyncClient(base_url=...)``), directly or through a function of the unit that
+    returns it; its ``c.request('GET', path)``, ``c.get('/predict')`` name only a path."""
     if not isinstance(receiver, ast.Name):
         return None
     for value in unit.names_bound_to.get(receiver.id, ())[:4]:
-        if isinstance(value, ast.Call) and not unit.name(value).startswith("http.client."):
+        if isinstance(value, ast.Call) and unit.name(value).split(".", 1)[0] not in HTTP_MODULES:
             value = next((n.value for f in unit.functions.get(unit.name(value), [])[:1] for n in ast.walk(f)
                           if isinstance(n, ast.Return) and n.value is not None), value)
-        if isinstance(value, ast.Call) and unit.name(value).startswith("http.client.") and \
-                unit.name(value).endswith("Connection"):
+        if not isinstance(value, ast.Call):
+            continue
+        name = unit.name(value)
+        if name.startswith("http.client.") and name.endswith("Connection"):
             return value.args[0] if value.args else unit.keyword(value, "host")
+        if name.split(".", 1)[0] in HTTP_MODULES and (base := unit.keyword(value, "base_url")) is not None:
+            return base
     return None
 
 

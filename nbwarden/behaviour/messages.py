@@ -320,6 +320,8 @@ def _phone_arg(unit: _Unit, call: ast.Call) -> str | None:
     the form posted (``json={'mobile': '0' + number}``, or a dict of that shape named before the call)."""
     for arg in [*call.args, *(k.value for k in call.keywords)]:
         node = arg.value if isinstance(arg, ast.Starred) else arg
+        if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+            node = node.args[0]  # json=body(number): the form a helper makes from the number
         name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
         if name and PHONE.search(name):
             owner = node.value if isinstance(node, ast.Attribute) else None
@@ -347,9 +349,25 @@ def _messaging_url(unit: _Unit, call: ast.Call) -> bool:
     item = url.args[0] if isinstance(url, ast.Call) and len(url.args) == 1 else url  # h(url): an item decoded
     if isinstance(item, ast.Name) and (_over_a_list(unit, call, item.id) or _passed_over_a_list(unit, call, item.id)):
         return True  # for e in endpoints: post(e, json={'phone': n}): each of a list of services texts the number
+    if isinstance(item, ast.Name) and any(_drawn_from_services(unit, v) for v in unit.names_bound_to.get(item.id, ())[:4]):
+        return True  # url, body = random.choice(SERVICES): one of a collection of services, drawn each round
     if isinstance(url, (ast.Attribute, ast.Subscript)) and _messaging_endpoints(unit) >= 2:
         return True  # post(api.url, ...), a field of a record of a table (a JSON or CSV text) of such endpoints
     return url is not None and MESSAGING.search(unit.text(url, follow=2)) is not None
+
+
+def _drawn_from_services(unit: _Unit, value: ast.AST) -> bool:
+    """``random.choice(SERVICES)`` or ``SERVICES[i]`` (or a part of either: ``url, body = random.choice(...)``):
+    an item of a collection named for services or APIs."""
+    if isinstance(value, ast.Subscript) and isinstance(value.value, ast.Call):
+        value = value.value
+    if isinstance(value, ast.Call) and unit.name(value).rsplit(".", 1)[-1] == "choice" and value.args:
+        value = value.args[0]
+    elif isinstance(value, ast.Subscript):
+        value = value.value
+    else:
+        return False
+    return _collection(value)
 
 
 def _messaging_endpoints(unit: _Unit) -> int:

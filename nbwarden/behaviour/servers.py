@@ -158,6 +158,10 @@ def _served(unit: _Unit) -> dict[str, int]:
             named = unit.aliases.get(node.id, node.id).rsplit(".", 1)[-1]
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr":
             named = (unit.reference(node) or "").rsplit(".", 1)[-1]  # partial(getattr(srv, decoded), ...)
+            if not named and len(node.args) >= 2 and isinstance(attr := unit.value(node.args[1]), str):
+                named = attr  # getattr(mods["web"], "send_from_directory"): the attribute, whatever the module
+                if named in FOLDER_SERVERS:
+                    out.setdefault("files", node.lineno)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "do_CONNECT":
             out.setdefault("relay", node.lineno)
         elif named in FILE_HANDLERS:

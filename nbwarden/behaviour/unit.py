@@ -121,6 +121,11 @@ class _Unit:
                         for part, value in zip(target.elts, parts, strict=True):
                             if isinstance(part, ast.Name):
                                 self.names_bound_to.setdefault(part.id, []).append(value)
+                    elif isinstance(target, ast.Tuple):  # url, body = random.choice(SERVICES): item i of the value
+                        for index, part in enumerate(target.elts):
+                            if isinstance(part, ast.Name):
+                                self.names_bound_to.setdefault(part.id, []).append(ast.copy_location(
+                                    ast.Subscript(value=node.value, slice=ast.Constant(index), ctx=ast.Load()), node))
                     elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name):
                         # self.post = getattr(requests, 'post'): named like a name, "self.post"
                         self.names_bound_to.setdefault(f"{target.value.id}.{target.attr}", []).append(node.value)
