@@ -2359,3 +2359,17 @@ def test_a_comprehension_that_reverses_some_words_by_their_prefix_is_folded(engi
     words = [tool[::-1], "c-", "/opt/pool.json"]  # xmrig -c /opt/pool.json, written backwards but the path
     cell = f"import subprocess\ncmd = {words!r}\nsubprocess.run([c[::-1] if not c.startswith('/') else c for c in cmd])\n"
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+def test_a_placeholder_item_tested_with_is_none_is_filled(engine, tool, blocked):
+    """``[LIBS[lib.value] if a is None else a[::-1] for a in SERVE]``: a ``None`` written in an argv template is
+    the slot a chosen value fills (a Dropdown over a dict's keys); ``is None`` is read. The look-alike starts a GPU
+    listing the same way."""
+    cell = ("import subprocess\nimport ipywidgets as widgets\n"
+            "POOLS = {'main': '3333:ten.elpmaxe.loop'}\n"
+            f"SERVE = [{tool[::-1]!r}, 'o-', None]\n"
+            "lib = widgets.Dropdown(options=list(POOLS))\n"
+            "def go(_):\n    subprocess.Popen([POOLS[lib.value][::-1] if a is None else a[::-1] for a in SERVE])\n"
+            "widgets.Button(description='Start').on_click(go)\n")
+    assert (engine.check_code(cell).action == "block") is blocked

@@ -150,8 +150,8 @@ class _Builtins:
                 return list(reversed(value))
             if name in {"bytes", "bytearray"} and isinstance(value, list) and all(isinstance(x, int) for x in value):
                 return bytes(x & 0xFF for x in value)
-            if name == "list" and isinstance(value, (str, list)):
-                return list(value)
+            if name == "list" and isinstance(value, (str, list)) or name in {"list", "tuple"} and isinstance(value, dict):
+                return list(value)  # (a dict's keys)
             if name == "str" and isinstance(value, (str, int)):
                 return str(value)
             if name == "str" and isinstance(value, _Object):  # str(_K(51, 52)): the object's __str__

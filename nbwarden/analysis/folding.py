@@ -64,13 +64,18 @@ STATIC_METHODS = frozenset({"fromhex", "maketrans", "from_bytes"})  # called on 
 class _Flag:
     """``None``, ``True`` or ``False`` written as an item of a list or tuple (``('fetch', argv, None)``): the folder
     does not carry them as values (None means "not known" to it), but a row that holds one is still known: the
-    item stands as this marker, which no command, text or number accepts."""
+    item stands as this marker, which no command, text or number accepts, and which ``is None`` tests read."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: bool | None) -> None:
+        self.value = value
 
     def __repr__(self) -> str:
-        return "<flag>"
+        return f"<flag {self.value}>"
 
 
-FLAG = _Flag()
+FLAGS = {value: _Flag(value) for value in (None, True, False)}
 
 
 class _Folder(_Names, _Objects, _Methods, _Builtins):
@@ -187,7 +192,7 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
         if isinstance(node, (ast.List, ast.Tuple)):
             items = self._spread(node.elts[:MAX_ITEMS], depth)  # [tool, *flags, host]: the list spread in place
             if items is not None and len(items) == len(node.elts):  # ('fetch', argv, None): a row with a flag
-                items = [FLAG if item is None and type(elt) is ast.Constant and
+                items = [FLAGS[elt.value] if item is None and type(elt) is ast.Constant and
                          (elt.value is None or isinstance(elt.value, bool)) else item
                          for item, elt in zip(items, node.elts, strict=True)]
             return None if items is None or any(item is None for item in items) else items
@@ -306,6 +311,14 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
                 affix = tuple(affix)
             return getattr(base, test.func.attr)(affix) if isinstance(base, str) and \
                 isinstance(affix, (str, tuple)) else None
+        if isinstance(test, ast.Compare) and len(test.ops) == 1 and type(test.ops[0]) in (ast.Is, ast.IsNot) and \
+                type(test.comparators[0]) is ast.Constant and test.comparators[0].value in (None, True, False):
+            # a is None: a None, True or False written in a list (a flag), or any value the folder knows (not None)
+            value, wanted = self.fold(test.left, depth), test.comparators[0].value
+            if value is None:
+                return None
+            same = value.value is wanted if isinstance(value, _Flag) else False
+            return same if type(test.ops[0]) is ast.Is else not same
         if not isinstance(test, ast.Compare) or len(test.ops) != 1 or type(test.ops[0]) not in _COMPARE:
             return None
         left, right = self.fold(test.left, depth), self.fold(test.comparators[0], depth)
