@@ -2373,3 +2373,14 @@ def test_a_placeholder_item_tested_with_is_none_is_filled(engine, tool, blocked)
             "def go(_):\n    subprocess.Popen([POOLS[lib.value][::-1] if a is None else a[::-1] for a in SERVE])\n"
             "widgets.Button(description='Start').on_click(go)\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("command, blocked", [(MINER, True), ("nvidia-smi -L", False)])
+def test_a_wrapper_defined_inside_a_function_is_a_wrapper(engine, command, blocked):
+    """``async def boot(): async def sh(cmd): await asyncio.create_subprocess_shell(cmd)`` then ``sh('...')``: a
+    helper defined inside the function that uses it runs its argument like a top-level one. The look-alike lists
+    GPUs the same way."""
+    cell = ("import asyncio\nasync def boot():\n    async def sh(cmd):\n"
+            "        p = await asyncio.create_subprocess_shell(cmd)\n        return p\n"
+            f"    await sh({command!r})\nasyncio.run(boot())\n")
+    assert (engine.check_code(cell).action == "block") is blocked

@@ -95,6 +95,9 @@ def find_wrappers(body: list[ast.stmt], classify: Callable[[ast.Call], tuple[str
     for stmt in body:
         if type(stmt) in (ast.FunctionDef, ast.AsyncFunctionDef):
             candidates.append((stmt.name, *_params(stmt.args), stmt.body, _own_text(stmt, lines)))
+            # a helper defined inside it (async def boot(): async def sh(cmd): ... create_subprocess_shell(cmd))
+            candidates += [(inner.name, *_params(inner.args), inner.body, _own_text(inner, lines)) for inner in stmt.body
+                           if type(inner) in (ast.FunctionDef, ast.AsyncFunctionDef)]
         elif type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name \
                 and type(stmt.value) is ast.Lambda:
             candidates.append((stmt.targets[0].id, *_params(stmt.value.args), [stmt.value.body],
