@@ -2077,3 +2077,35 @@ def test_a_folder_server_looked_up_by_name_serves_files(engine, host, hosting):
             "app = App(__name__)\ndef get(name):\n    return send_dir('/content/drive/MyDrive/share', name)\n"
             f"app.add_url_rule('/f/<path:name>', 'get', get)\napp.run(host='{host}', port=5000)\n")
     assert flagged(engine.check_code(cell), "web_file_hosting") is hosting
+
+
+@pytest.mark.parametrize("url, flood", [("https://victim.example/predict", True), ("http://127.0.0.1:5055/predict", False)])
+def test_a_builders_setter_gives_its_attribute_the_value_its_calls_pass(engine, url, flood):
+    """A builder (``LoadTest().url(u).requests(n)...``) keeps the URL as ``self._url`` through a setter method:
+    what the chained calls pass is its value (``None`` in ``__init__`` is only a default). Thousands of requests
+    to another host are a flood; the look-alike benchmarks its own local API."""
+    cell = ("import requests\nfrom concurrent.futures import ThreadPoolExecutor\n"
+            "class LoadTest:\n    def __init__(self):\n        self._url, self._total = None, 100\n"
+            "    def url(self, u):\n        self._url = u\n        return self\n"
+            "    def requests(self, n):\n        self._total = n\n        return self\n"
+            "    def _one(self, _):\n        requests.get(self._url, timeout=5).raise_for_status()\n"
+            "    def __call__(self):\n        with ThreadPoolExecutor(64) as pool:\n"
+            "            list(pool.map(self._one, range(self._total)))\n"
+            f"LoadTest().url('{url}').requests(100000)()\n")
+    assert flagged(engine.check_code(cell), "dos_attack") is flood
+
+
+@pytest.mark.parametrize("verb, relay", [('"CON" + "NE" + "CT"', True), ('"GE" + "T"', False)])
+def test_a_connect_method_put_together_from_pieces_makes_a_relay(engine, verb, relay):
+    """An HTTP proxy whose CONNECT is assembled from pieces and whose dialler is an entry of the socket module's
+    namespace (``vars(socket)['create_connection']``): a relay on every interface. The look-alike's handler
+    answers GET itself after fetching a health check."""
+    cell = ("import socket, socketserver\n"
+            f"VERB = {verb}\ndial = vars(socket)['create' + '_connection']\n"
+            "class Handler(socketserver.StreamRequestHandler):\n    def handle(self):\n"
+            "        request = self.rfile.readline().decode().split()\n"
+            "        if request[0] != VERB:\n            return\n"
+            "        host, port = request[1].rsplit(':', 1)\n        up = dial((host, int(port)))\n"
+            "        self.wfile.write(b'HTTP/1.1 200 OK\\r\\n\\r\\n')\n"
+            "socketserver.ThreadingTCPServer(('0.0.0.0', 3128), Handler).serve_forever()\n")
+    assert flagged(engine.check_code(cell), "proxy_tunnel") is relay

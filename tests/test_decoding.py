@@ -2384,3 +2384,17 @@ def test_a_wrapper_defined_inside_a_function_is_a_wrapper(engine, command, block
             "        p = await asyncio.create_subprocess_shell(cmd)\n        return p\n"
             f"    await sh({command!r})\nasyncio.run(boot())\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("host, blocked", [("ltc.pool.example.org", True), ("api.prices.example.org", False)])
+def test_a_class_of_constants_is_read_as_settings(engine, host, blocked):
+    """A class that only holds constants (hex-encoded ``scheme``/``host``, a port), handed to the object that
+    builds the command: its attributes are known. The look-alike fetches prices over HTTPS the same way."""
+    scheme = "stratum+tcp://" if blocked else "https://"
+    cell = ("import os\ndef unhex(v):\n    return bytes.fromhex(v).decode()\n"
+            f"class Settings:\n    scheme = {scheme.encode().hex()!r}\n    host = {host.encode().hex()!r}\n"
+            "    port = 3333\n"
+            "class Job:\n    def __init__(self, s):\n        self.url = unhex(s.scheme) + unhex(s.host) + ':' + str(s.port)\n"
+            "    def run(self):\n        os.system('nohup ./worker -a scrypt -o ' + self.url + ' &')\n"
+            "Job(Settings()).run()\n")
+    assert (engine.check_code(cell).action == "block") is blocked

@@ -101,8 +101,8 @@ class _Objects:
                 if any(isinstance(d, ast.Name) and d.id in {"property", "cached_property"} or
                        isinstance(d, ast.Attribute) and d.attr == "cached_property" for d in stmt.decorator_list):
                     properties.add(stmt.name)
-        if not methods and not (_is_dataclass(node) and sets):  # (a dataclass of settings: its fields alone)
-            return None
+        if not methods and not (_is_dataclass(node) and sets) and not statics:
+            return None  # (a dataclass of settings, or a class of constants: its fields alone)
         return _Class(init or _Function([], {}, ast.Constant(None)), sets, methods, frozenset(properties), statics)
 
     def signature(self, spec: ast.arguments, depth: int = 0) -> tuple[list[str], dict[str, Any], str | None] | None:

@@ -18,6 +18,7 @@ from .focus import _FocusedWalk, _grows_list, _list_name, _stores_data
 from .folding import (
     MAX_FOLD,
     MAX_ITEMS,
+    _Flag,
     _Folder,
     _Function,
     _target_names,
@@ -478,6 +479,8 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             bindings.append((self._binding_end, self.env.get(name), self.loose_env.get(name)))
 
     def _bind(self, target: ast.AST, expr: ast.AST, value: Any) -> None:
+        if isinstance(value, _Flag):
+            value = None  # a None, True or False unpacked from a row: a value only as an item of the row
         if isinstance(target, ast.Name):  # a table of functions: {'go': os.system}, [os.system, subprocess.call]
             for key, item in table_entries(self._zipped(expr), MAX_ITEMS):
                 if (name := self._reference(item)) is not None:

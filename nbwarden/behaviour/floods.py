@@ -361,14 +361,33 @@ def _attribute_local(unit: _Unit, attr: str) -> bool:
     given += [n.value for n in ast.walk(unit.tree) if isinstance(n, ast.Assign) and any(
         isinstance(t, ast.Attribute) and t.attr == attr for t in n.targets)]
     given += [k.value for call in unit.calls for k in call.keywords if k.arg == attr]
+    given = [g for node in given for g in _method_arguments(unit, node)]
     if not given:
         return False
     for node in given:
+        if isinstance(node, ast.Constant) and node.value is None:
+            continue  # self._url = None in __init__, set by a method before use
         value = unit.value(node)
         text = value.decode("latin-1") if isinstance(value, bytes) else value
         if not isinstance(text, str) or not _local_text(text):
             return False
     return True
+
+
+def _method_arguments(unit: _Unit, node: ast.AST) -> list[ast.AST]:
+    """A parameter of a method (``def url(self, u): self._url = u``) as what its calls pass for it
+    (``LoadTest().url('http://127.0.0.1:5055/')``, a builder's chained setter); anything else as itself."""
+    function = unit.function_of(node)
+    if not (isinstance(node, ast.Name) and isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef))):
+        return [node]
+    params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    if node.id not in params or params[:1] != ["self"]:
+        return [node]
+    index = params.index(node.id) - 1
+    passed = [call.args[index] if index < len(call.args) else
+              next((k.value for k in call.keywords if k.arg == node.id), None)
+              for call in unit.calls if isinstance(call.func, ast.Attribute) and call.func.attr == function.name]
+    return passed if passed and all(p is not None for p in passed) else [node]
 
 
 def _field_default(stmt: ast.stmt, attr: str) -> ast.AST | None:

@@ -178,6 +178,15 @@ def _served(unit: _Unit) -> dict[str, int]:
         if (text == "CONNECT" or any(m in text for m in RELAY_TEXT[1:])) and _near_server_io(unit, node) \
                 and _connects_out(unit):
             out.setdefault("relay", node.lineno)
+    # the same text put together from pieces (VERB = "CON" + "NE" + "CT"), where the name is compared or sent
+    assembled = {name for name, value in unit.constants.items() if isinstance(value, str) and
+                 (value == "CONNECT" or any(m in value for m in RELAY_TEXT[1:]))}
+    if assembled and "relay" not in out and _connects_out(unit):
+        for node in ast.walk(unit.tree):
+            if isinstance(node, ast.Name) and node.id in assembled and isinstance(node.ctx, ast.Load) and \
+                    _near_server_io(unit, node):
+                out.setdefault("relay", node.lineno)
+                break
     pipe = _pipe(unit)
     if pipe is not None:
         kind = _piped_to(unit)

@@ -140,7 +140,8 @@ class _Unit:
             if name in self.aliases or len(values) != 1:
                 continue  # a name bound once: r = __import__('requests'), send = s.sendto, g = getattr(requests, 'get')
             value = values[0]
-            looked_up = reference(value) if isinstance(value, ast.Call) else None
+            # (a call the pass read as a look-up, or an entry of a module's namespace: vars(socket)['create_...'])
+            looked_up = reference(value) if isinstance(value, (ast.Call, ast.Subscript)) else None
             if isinstance(value, ast.Attribute) and _dotted(value):
                 self.aliases[name] = self.dotted_name(value)
             elif isinstance(value, ast.Name) and value.id in self.aliases:  # cls = HTTPServer (imported)
