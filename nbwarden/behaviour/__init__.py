@@ -82,11 +82,11 @@ Shapes found (the value of each fact):
 Everything here is total (bad trees give no shapes, never an exception in the
 caller: :func:`find` catches) and linear in the size of the tree.
 
-One file per family: ``trials.py`` (password trials), ``floods.py`` (floods),
-``messages.py`` (message storms), ``servers.py`` (servers) and ``proxies.py``
-(proxy trials), each reading the one walk over the unit in ``unit.py``
-(which also defines :class:`Found`); ``shells.py`` holds the socket shells and ``mining.py`` the nonce searches.  This file holds the trigger
-words and :func:`find`, which runs them all.
+One file per family: ``trials.py`` (password trials), ``floods.py`` (floods, with ``sends.py``: what a call
+sends, where to, and whether its answer is read), ``messages.py`` (message storms), ``servers.py`` (servers) and
+``proxies.py`` (proxy trials), each reading the one walk over the unit in ``unit.py`` (which also defines
+:class:`Found`); ``shells.py`` holds the socket shells and ``mining.py`` the nonce searches.  This file holds the
+trigger words and :func:`find`, which runs them all.
 """
 
 from __future__ import annotations
