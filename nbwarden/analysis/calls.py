@@ -309,6 +309,40 @@ class _CallHandlers:
                     table.setdefault(node.targets[0].id, node.value)
         return table.get(name)
 
+    def _mapped_runs(self) -> list[ast.Call]:
+        """A runner handed items to run one by one (``map(os.system, cmds)``, ``pool.map(subprocess.run, argvs)``,
+        ``df.cmd.map(os.system)``, ``df['cmd'].apply(os.system)``, ``col.map(lambda a: subprocess.Popen(a))``):
+        the call it makes for each item the folder knows (``os.system(cmds[0])``, ...), read like any call."""
+        made: list[ast.Call] = []
+        for call in self.calls:
+            func, args = call.func, call.args
+            if type(func) is ast.Name and func.id == "map" and len(args) == 2 or \
+                    type(func) is ast.Attribute and func.attr in ITEM_MAPPERS and len(args) == 2:
+                runner, items = args  # map(f, xs), executor.map(f, xs), pool.imap(f, xs)
+            elif type(func) is ast.Attribute and func.attr in {"map", "apply"} and len(args) == 1 and \
+                    not call.keywords:
+                runner, items = args[0], func.value  # a pandas column's map or apply
+            else:
+                continue
+            if type(runner) is ast.Lambda:
+                # lambda a: subprocess.Popen(a, ...): the runner's call in the body, with the item for the parameter
+                params = runner.args.args
+                if len(params) != 1 or type(runner.body) is not ast.Call or \
+                        self._classify(runner.body)[1] is None:
+                    continue
+                body, param = runner.body, params[0].arg
+            elif self._classify(ast.Call(func=runner, args=[items], keywords=[]))[1] is None:
+                continue
+            else:
+                body, param = None, ""
+            value = self.folder.fold(items)
+            for index in range(min(len(value), MAX_LOOP_ITEMS) if isinstance(value, list) else 0):
+                item = ast.copy_location(ast.Subscript(value=items, slice=ast.Constant(index), ctx=ast.Load()), call)
+                one = substituted(body, {param: item}) if body is not None else \
+                    ast.Call(func=runner, args=[item], keywords=[])
+                made.append(ast.fix_missing_locations(ast.copy_location(one, call)))
+        return made
+
     def _calls_per_item(self) -> None:
         """A call in a loop over a list the cell spells out (``for step in steps: os.system(step)``, commands
         filled from a table each round, argv lists built item by item in the body) is handled once per item,

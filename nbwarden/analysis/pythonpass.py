@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from .builtincalls import SOURCE_OF, WRITTEN
-from .calls import ARGV_CALLS, ITEM_MAPPERS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
+from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
 from .decoders import printable
 from .decoders import unpacked as decompressed
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
@@ -26,7 +26,7 @@ from .folding import (
 )
 from .literals import _LiteralReader
 from .nesting import _nested, _reads_as_code
-from .rewrites import foldable_def, is_property, listed, piped, substituted, unpacked, zipped_table
+from .rewrites import foldable_def, is_property, listed, piped, unpacked, zipped_table
 from .sites import constant_arguments
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers, table_entries
 
@@ -605,40 +605,6 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             self.unpacked[id(expr)] = parts
             self.calls.extend(part for part in parts or () if isinstance(part, ast.Call))
         return self.unpacked[id(expr)]
-
-    def _mapped_runs(self) -> list[ast.Call]:
-        """A runner handed items to run one by one (``map(os.system, cmds)``, ``pool.map(subprocess.run, argvs)``,
-        ``df.cmd.map(os.system)``, ``df['cmd'].apply(os.system)``, ``col.map(lambda a: subprocess.Popen(a))``):
-        the call it makes for each item the folder knows (``os.system(cmds[0])``, ...), read like any call."""
-        made: list[ast.Call] = []
-        for call in self.calls:
-            func, args = call.func, call.args
-            if type(func) is ast.Name and func.id == "map" and len(args) == 2 or \
-                    type(func) is ast.Attribute and func.attr in ITEM_MAPPERS and len(args) == 2:
-                runner, items = args  # map(f, xs), executor.map(f, xs), pool.imap(f, xs)
-            elif type(func) is ast.Attribute and func.attr in {"map", "apply"} and len(args) == 1 and \
-                    not call.keywords:
-                runner, items = args[0], func.value  # a pandas column's map or apply
-            else:
-                continue
-            if type(runner) is ast.Lambda:
-                # lambda a: subprocess.Popen(a, ...): the runner's call in the body, with the item for the parameter
-                params = runner.args.args
-                if len(params) != 1 or type(runner.body) is not ast.Call or \
-                        self._classify(runner.body)[1] is None:
-                    continue
-                body, param = runner.body, params[0].arg
-            elif self._classify(ast.Call(func=runner, args=[items], keywords=[]))[1] is None:
-                continue
-            else:
-                body, param = None, ""
-            value = self.folder.fold(items)
-            for index in range(min(len(value), MAX_ITEMS) if isinstance(value, list) else 0):
-                item = ast.copy_location(ast.Subscript(value=items, slice=ast.Constant(index), ctx=ast.Load()), call)
-                one = substituted(body, {param: item}) if body is not None else \
-                    ast.Call(func=runner, args=[item], keywords=[])
-                made.append(ast.fix_missing_locations(ast.copy_location(one, call)))
-        return made
 
     def _classify(self, call: ast.Call) -> tuple[str, str | None]:
         """A call's name and how it runs its first argument (:func:`.calls.run_kind`), for the wrapper search;
