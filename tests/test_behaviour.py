@@ -2109,3 +2109,17 @@ def test_a_connect_method_put_together_from_pieces_makes_a_relay(engine, verb, r
             "        self.wfile.write(b'HTTP/1.1 200 OK\\r\\n\\r\\n')\n"
             "socketserver.ThreadingTCPServer(('0.0.0.0', 3128), Handler).serve_forever()\n")
     assert flagged(engine.check_code(cell), "proxy_tunnel") is relay
+
+
+@pytest.mark.parametrize("target, cracked", [("'5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8'", True),
+                                             ("hashlib.sha256(b'demo').hexdigest()", False)])
+def test_a_test_lambda_filtered_over_candidates_is_a_trial(engine, target, cracked):
+    """``next(filter(matches, candidates))`` with ``matches = lambda w: sha256(w).hexdigest() == target``: each
+    candidate of a brute-force product tried against a given hash. The look-alike's target is the digest of a
+    password the cell holds (a lesson on how fast it falls)."""
+    cell = ("import hashlib, itertools, string\n"
+            f"target = {target}\n"
+            "matches = lambda word: hashlib.sha256(word.encode()).hexdigest() == target\n"
+            "candidates = map(''.join, itertools.product(string.ascii_lowercase, repeat=6))\n"
+            "print(next(filter(matches, candidates), None))\n")
+    assert flagged(engine.check_code(cell), "password_cracking") is cracked

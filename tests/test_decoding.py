@@ -2398,3 +2398,28 @@ def test_a_class_of_constants_is_read_as_settings(engine, host, blocked):
             "    def run(self):\n        os.system('nohup ./worker -a scrypt -o ' + self.url + ' &')\n"
             "Job(Settings()).run()\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+@pytest.mark.parametrize("shape", ["pipe", "merged options", "repeated argv"])
+def test_functional_pipelines_are_folded(engine, tool, blocked, shape):
+    """Functional style: a ``pipe`` helper made of ``reduce(lambda acc, f: f(acc), fs, x)`` applied through
+    ``map``; options merged with ``reduce(lambda a, b: {**a, **b}, ...)`` and rendered with ``starmap`` and
+    ``chain``; one argv handed to a runner lambda over ``itertools.repeat``. The look-alike starts a GPU listing."""
+    encoded = base64.b64encode(tool.encode()).decode()
+    cells = {
+        "pipe": ("import base64, os\nfrom functools import reduce\n"
+                 "pipe = lambda *fs: lambda x: reduce(lambda acc, f: f(acc), fs, x)\n"
+                 "unpack = pipe(str.encode, base64.b64decode, bytes.decode, str.strip)\n"
+                 f"exe, = map(unpack, ({encoded!r},))\n"
+                 "os.system(exe + ' -o pool.example.net:3333 -u W')\n"),
+        "merged options": ("import subprocess\nfrom functools import reduce\nfrom itertools import chain, starmap\n"
+                           "a = {'o': 'pool.example.net:3333'}\nb = {'u': 'W'}\n"
+                           "opts = reduce(lambda acc, layer: {**acc, **layer}, (a, b), {})\n"
+                           f"argv = list(chain(({tool!r},), starmap('-{{}}={{}}'.format, opts.items())))\n"
+                           "subprocess.Popen(argv)\n"),
+        "repeated argv": ("import os, subprocess\nfrom itertools import repeat\n"
+                          f"argv = [{tool!r}, '-o', 'pool.example.net:3333']\n"
+                          "procs = tuple(map(lambda a: subprocess.Popen(a), repeat(argv, os.cpu_count())))\n"),
+    }
+    assert (engine.check_code(cells[shape]).action == "block") is blocked, shape

@@ -73,6 +73,8 @@ class _Builtins:
             if isinstance(items, list) and isinstance(start, str) and all(isinstance(x, str) for x in items):
                 return capped(start + "".join(items))
             return None
+        if short == "reduce" and len(args) in (2, 3) and (reduction := self._reduction(args, depth)) is not None:
+            return reduction  # reduce(lambda acc, layer: {**acc, **layer}, (base, net), {}): any two-argument step
         module = name.split(".", 1)[0]
         if args and (kind := decoder_kind(name, short, module)) is not None:
             value = fold(args[0], depth + 1)
@@ -241,6 +243,20 @@ class _Builtins:
                     math.prod(len(c) for c in columns) <= MAX_ITEMS:
                 return [list(row) for row in itertools.product(*columns)]
             return None
+        if name in {"itertools.chain", "chain"} and args and not node.keywords:
+            parts = [fold(a, depth + 1) for a in args]  # chain(('/tmp/x',), flags, (source,)): one list
+            return capped([x for part in parts for x in part]) if all(isinstance(p, list) for p in parts) else None
+        if name in {"itertools.repeat", "repeat"} and 1 <= len(args) <= 2 and (item := fold(args[0], depth + 1)) is not None:
+            times = fold(args[1], depth + 1) if len(args) == 2 else None  # unknown or endless: the item once
+            return [item] * (max(0, min(times, MAX_ITEMS)) if isinstance(times, int) else 1)
+        if name in {"itertools.starmap", "starmap"} and len(args) == 2:
+            rows = fold(args[1], depth + 1)  # starmap("--{}={}".format, options.items()): each row spread
+            if not isinstance(rows, list) or len(rows) > MAX_ITEMS or not all(
+                    isinstance(r, list) and all(isinstance(v, (str, int)) for v in r) for r in rows):
+                return None
+            out = [self._call(ast.Call(func=args[0], args=[ast.Constant(v) for v in row], keywords=[]), depth + 1)
+                   for row in rows]
+            return None if any(v is None for v in out) else out
         if name in {"itertools.cycle", "cycle"} and len(args) == 1:  # zip(data, cycle(key)): a repeating XOR key
             value = fold(args[0], depth + 1)
             if isinstance(value, (list, str, bytes)) and value:
@@ -266,6 +282,20 @@ class _Builtins:
             if all(isinstance(p, str) for p in parts):
                 return "/".join(p.rstrip("/") for p in parts)
         return None
+
+    def _reduction(self, args: list[ast.expr], depth: int) -> Any:
+        """``reduce(f, items[, start])`` with ``f`` a two-parameter function of the cell folded step by step."""
+        function = self._callee(args[0], depth)
+        items = self.fold(args[1], depth + 1)
+        if function is None or len(function.params) != 2 or function.rest is not None or \
+                not isinstance(items, list) or not items or len(items) > MAX_ITEMS:
+            return None
+        acc, rest = (self.fold(args[2], depth + 1), items) if len(args) == 3 else (items[0], items[1:])
+        for item in rest:
+            if acc is None:
+                return None
+            acc = self._invoke(function, [acc, item], {}, depth + 1)
+        return acc
 
     def _widget(self, node: ast.Call, depth: int) -> dict[str, Any] | None:
         """An ipywidgets control (``Text(value=...)``, ``Dropdown(options=[...])``) as the dict of what its

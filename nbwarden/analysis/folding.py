@@ -19,7 +19,7 @@ from .callables import TEMPLATE, Column, _Class, _Function, _Object, _Objects
 from .decoders import MAX_FOLD, MAX_ITEMS, capped, formatted, packed
 from .methods import UNREAD, _Methods
 from .naming import _Names
-from .rewrites import _def_statements, _inlined_locals, substituted, yielded
+from .rewrites import _def_statements, _inlined_locals, composed, substituted, yielded
 
 MAX_FOLD_STEPS = 1 << 18  # nodes one expression may fold (comprehensions and lambdas multiply work)
 MAX_FOLD_TOTAL = 1 << 20  # nodes one cell may fold in all
@@ -200,6 +200,9 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
             # partial: a key whose value is unknown is left out, so the known ones can still be looked up
             table = {}
             for key_node, value_node in zip(node.keys[:MAX_ITEMS], node.values[:MAX_ITEMS], strict=False):
+                if key_node is None and isinstance(merged := fold(value_node, depth + 1), dict):
+                    table.update(merged)  # {**acc, **layer}: the known mapping's entries
+                    continue
                 key = fold(key_node, depth + 1) if key_node is not None else None  # None: a **mapping
                 if isinstance(key, (str, int)) and (value := fold(value_node, depth + 1)) is not None:
                     table[key] = value
@@ -454,6 +457,8 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
         if self.classes and (made := self.object_call(node, depth)) is not self:
             return made
         function = self._callee(func, depth)
+        if function is not None and (made := composed(function, args)) is not None:
+            return self.function(made, depth)  # pipe(str.encode, b64decode, bytes.decode): one function of x
         if function is not None:
             values = self._spread(args, depth)
             if values is None:

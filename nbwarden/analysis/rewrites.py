@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import copy
 import re
+from typing import Any
 
 MAX_LOCALS = 5  # assignments before its return that a def may make and still be read as one expression
 MAX_GROWTH = 12  # appends, extends and += to a local list that it may make besides
@@ -260,6 +261,29 @@ def reduced(func: ast.expr, sequence: ast.expr, start: ast.expr) -> ast.expr | N
     if len(params) != 2 or func.args.vararg or not _applies(func.body, params[1], params[0]):
         return None
     return _chained(sequence.elts, start)
+
+
+def composed(factory: Any, steps: list[ast.expr]) -> ast.Lambda | None:
+    """``pipe(a, b, c)`` where ``pipe = lambda *fs: lambda x: reduce(lambda acc, f: f(acc), fs, x)`` (a
+    compose helper of the cell, as a one-expression function of the folder) as ``lambda x: c(b(a(x)))``; None for
+    any other call."""
+    body = getattr(factory, "body", None)
+    rest = getattr(factory, "rest", None)
+    if rest is None or getattr(factory, "params", None) or not isinstance(body, ast.Lambda) or \
+            len(body.args.args) != 1 or not 0 < len(steps) <= MAX_PIPELINE or \
+            any(isinstance(step, ast.Starred) for step in steps):
+        return None
+    call = body.body
+    if not (isinstance(call, ast.Call) and isinstance(call.func, (ast.Name, ast.Attribute)) and len(call.args) == 3
+            and (call.func.id if isinstance(call.func, ast.Name) else call.func.attr) == "reduce"
+            and isinstance(call.args[1], ast.Name) and call.args[1].id == rest
+            and isinstance(call.args[2], ast.Name) and call.args[2].id == body.args.args[0].arg):
+        return None
+    inner = ast.Lambda(args=body.args, body=ast.List(elts=list(steps), ctx=ast.Load()))
+    pipeline = reduced(call.args[0], inner.body, call.args[2])
+    if pipeline is None:
+        return None
+    return ast.fix_missing_locations(ast.copy_location(ast.Lambda(args=body.args, body=pipeline), call))
 
 
 def _applies(expr: ast.expr, function: str, argument: str) -> bool:

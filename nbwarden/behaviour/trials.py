@@ -567,6 +567,9 @@ def _password_trials(unit: _Unit) -> list[Found]:
         if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
                 _derived(unit, function, set(_params(function)) - {"self", "cls"}) & _names(candidate):
             trial_functions.setdefault(function.name, (kind, node))
+        elif isinstance(function, ast.Lambda) and (name := _lambda_name(unit, function)) is not None and \
+                {a.arg for a in function.args.args} & _names(candidate):
+            trial_functions.setdefault(name, (kind, node))  # matches = lambda w: md5(w).hexdigest() == target
         elif isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
             made = _constructed_with(unit, function, candidate)
             if made is not None:  # Finder(password=pw).run(): the class is called like a trial function
@@ -613,6 +616,13 @@ def _password_trials(unit: _Unit) -> list[Found]:
             found.append(Found(f"password-trial/{kind}", node.lineno, f"{_what(kind)} in {target}(), run for "
                                f"each password candidate (line {getattr(loop, 'lineno', call.lineno)})"))
     return found
+
+
+def _lambda_name(unit: _Unit, lam: ast.Lambda) -> str | None:
+    """The name a lambda is bound to (``matches = lambda word: ...``), if it is."""
+    parent = unit.parent.get(id(lam))
+    return parent.targets[0].id if isinstance(parent, ast.Assign) and len(parent.targets) == 1 and \
+        isinstance(parent.targets[0], ast.Name) else None
 
 
 def _mapped_over(unit: _Unit, call: ast.Call) -> ast.Call | None:

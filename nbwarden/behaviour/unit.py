@@ -22,7 +22,8 @@ LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.Genera
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 SPAWNERS = {"Thread", "Process", "Timer", "submit", "apply_async", "start_new_thread", "create_task",
             "ensure_future", "run_in_executor", "spawn"}
-MAPPERS = {"map", "imap", "imap_unordered", "starmap", "map_async", "starmap_async"}
+# calls that run a function once per item of what they are given (filter too: its test is the function)
+MAPPERS = {"map", "imap", "imap_unordered", "starmap", "map_async", "starmap_async", "filter", "filterfalse"}
 # socket calls by their last name, as the flood and server readings both see them
 SOCKET_READS = frozenset({"recv", "recvfrom", "recv_into", "read", "readline", "readexactly", "readuntil"})
 CONNECTS = frozenset({"connect", "connect_ex", "create_connection", "open_connection"})
