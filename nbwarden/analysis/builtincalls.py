@@ -369,22 +369,25 @@ def _inline_table(text: Any, is_json: bool) -> dict[str, list] | None:
     if is_json:
         try:
             records = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         if not (isinstance(records, list) and 0 < len(records) <= MAX_ITEMS and
                 all(isinstance(r, dict) for r in records)):
             return None
         keys = list(dict.fromkeys(k for r in records for k in r))
         return {k: [r.get(k) for r in records] for k in keys}
-    rows = list(csv.reader(io.StringIO(text.strip("\n"))))
+    try:
+        rows = list(csv.reader(io.StringIO(text.strip("\n"))))
+    except csv.Error:  # a NUL byte, a field past the module's limit
+        return None
     if len(rows) < 2 or len(rows) > MAX_ITEMS + 1 or len(set(rows[0])) != len(rows[0]):
         return None
     return {key.strip(): [row[i] if i < len(row) else "" for row in rows[1:]] for i, key in enumerate(rows[0])}
 
 
 def _settings(text: str, is_yaml: bool) -> dict | list | None:
-    """Settings text (YAML read the safe way, or TOML) as the folder's values: dicts, lists, text and whole
-    numbers (other values are left out); None when the text does not parse."""
+    """Settings text (YAML read the safe way, or TOML) as the folder's values: dicts, lists, text and numbers
+    (booleans, nulls and dates are left out); None when the text does not parse."""
     try:
         value = yaml.safe_load(text) if is_yaml else tomllib.loads(text)
     except (yaml.YAMLError, tomllib.TOMLDecodeError, ValueError, RecursionError):

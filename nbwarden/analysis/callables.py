@@ -81,7 +81,7 @@ class _Objects:
             fields = [stmt for stmt in node.body if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)
                       and "ClassVar" not in ast.unparse(stmt.annotation)]
             defaults = {f.target.id: value for f in fields if f.value is not None and
-                        (value := self.fold(_field_default(f.value))) is not None}
+                        (value := self.fold(_unwrapped_field(f.value))) is not None}
             init = _Function([f.target.id for f in fields], defaults, ast.Constant(None))
             sets = [(f.target.id, ast.Name(id=f.target.id, ctx=ast.Load())) for f in fields]
         for stmt in node.body:
@@ -231,6 +231,9 @@ class _Objects:
         return None
 
 
+FIELD_BASES = frozenset({"BaseModel", "BaseSettings", "NamedTuple"})  # bases whose annotated fields are __init__
+
+
 def _is_dataclass(node: ast.ClassDef) -> bool:
     """``@dataclass``, ``@dataclass(frozen=True)``, ``@dataclasses.dataclass``, or a class of fields made by its
     base (pydantic's ``BaseModel``, ``NamedTuple``): its annotated fields are its ``__init__``."""
@@ -243,10 +246,7 @@ def _is_dataclass(node: ast.ClassDef) -> bool:
                in FIELD_BASES for base in node.bases)
 
 
-FIELD_BASES = frozenset({"BaseModel", "BaseSettings", "NamedTuple"})
-
-
-def _field_default(value: ast.expr) -> ast.expr:
+def _unwrapped_field(value: ast.expr) -> ast.expr:
     """A dataclass field's default: ``field(default=x)`` or ``field(default_factory=lambda: [...])`` as ``x`` or
     the list; any other value as written."""
     if isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute)) and \
