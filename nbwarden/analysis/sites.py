@@ -9,6 +9,7 @@ stands.  Only names that nothing else binds are bound, so no other code's name c
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -218,6 +219,14 @@ def several_sites(tree: ast.Module, fold: Callable[[ast.AST], Any], source: str,
 MAX_RECORDS = 8  # dicts of arguments read against one function (see recorded_calls)
 
 
+@functools.lru_cache(maxsize=1)
+def _keyed_dicts(tree: ast.Module) -> tuple[ast.Dict, ...]:
+    """The dict displays of a cell whose keys are all strings, found in one walk: the pass asks for the same
+    cell's twice (its one-call parameters, then its functions' recorded calls)."""
+    return tuple(node for node in ast.walk(tree) if isinstance(node, ast.Dict) and node.keys and
+                 all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys))
+
+
 def recorded_calls(tree: ast.Module, fold: Callable[[ast.AST], Any], source: str,
                    wanted: set[str]) -> list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, list[dict[str, Any]]]]:
     """Of the cell's top-level functions named in ``wanted``, those whose parameters are the keys of a dict the
@@ -238,8 +247,7 @@ def recorded_calls(tree: ast.Module, fold: Callable[[ast.AST], Any], source: str
                 functions.append((node, set(params), required))
     if not functions:
         return []
-    dicts = [node for node in ast.walk(tree) if isinstance(node, ast.Dict) and node.keys and
-             all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.keys)]
+    dicts = _keyed_dicts(tree)
     out = []
     for function, params, required in functions:
         inside = {id(n) for n in ast.walk(function)}

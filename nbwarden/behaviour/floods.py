@@ -180,10 +180,7 @@ def _method_arguments(unit: _Unit, node: ast.AST) -> list[ast.AST]:
     params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
     if node.id not in params or params[:1] != ["self"]:
         return [node]
-    index = params.index(node.id) - 1
-    passed = [call.args[index] if index < len(call.args) else
-              next((k.value for k in call.keywords if k.arg == node.id), None)
-              for call in unit.calls if isinstance(call.func, ast.Attribute) and call.func.attr == function.name]
+    passed = _passed(unit, function, {node.id})
     return passed if passed and all(p is not None for p in passed) else [node]
 
 

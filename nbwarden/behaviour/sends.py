@@ -133,9 +133,7 @@ def _connection_host(unit: _Unit, receiver: ast.AST) -> ast.AST | None:
     if not isinstance(receiver, ast.Name):
         return None
     for value in unit.names_bound_to.get(receiver.id, ())[:4]:
-        if isinstance(value, ast.Call) and unit.name(value).split(".", 1)[0] not in HTTP_MODULES:
-            value = next((n.value for f in unit.functions.get(unit.name(value), [])[:1] for n in ast.walk(f)
-                          if isinstance(n, ast.Return) and n.value is not None), value)
+        value = next(iter(_made_by(unit, value)), value)
         if not isinstance(value, ast.Call):
             continue
         name = unit.name(value)
@@ -149,16 +147,20 @@ def _connection_host(unit: _Unit, receiver: ast.AST) -> ast.AST | None:
 def _makes_http_client(unit: _Unit, value: ast.AST) -> bool:
     """A call that makes an HTTP client: of an HTTP module, or of a function of the unit that only returns one
     (``def new_conn(): return http.client.HTTPConnection(host)``)."""
+    made = _made_by(unit, value)
+    return bool(made) and all(isinstance(m, ast.Call) and unit.name(m).split(".", 1)[0] in HTTP_MODULES for m in made)
+
+
+def _made_by(unit: _Unit, value: ast.AST) -> list[ast.AST]:
+    """What a call gives: itself when it calls an HTTP module, else what the unit's function it calls returns (each
+    ``return`` with a value); nothing for anything else."""
     if not isinstance(value, ast.Call):
-        return False
+        return []
     name = unit.name(value)
     if name.split(".", 1)[0] in HTTP_MODULES:
-        return True
-    for function in unit.functions.get(name, [])[:1]:
-        made = [n.value for n in ast.walk(function) if isinstance(n, ast.Return) and n.value is not None]
-        return bool(made) and all(isinstance(m, ast.Call) and unit.name(m).split(".", 1)[0] in HTTP_MODULES
-                                  for m in made)
-    return False
+        return [value]
+    return [n.value for f in unit.functions.get(name, [])[:1] for n in ast.walk(f)
+            if isinstance(n, ast.Return) and n.value is not None]
 
 
 def _spawned_send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | None:

@@ -730,10 +730,13 @@ class Engine(_FactMatching):
             context = unit.context_at(line, col) if lines else EXEC
             matches.append(_Match(ref, context, cell, line, evidence(line, "")))
         # facts: structured patterns, and literals/regexes over derived text; a unit that maps host names to
-        # addresses itself (an /etc/hosts line, docker's --add-host, curl's --resolve) has no private names
-        private_names = _MAPS_NAMES.search(low) is None
+        # addresses itself (an /etc/hosts line, docker's --add-host, curl's --resolve) has no private names (only
+        # commands' arguments ask, so the text is searched once a command is among the facts)
+        private_names = None
         for fact in unit.facts:
-            self._match_fact(fact, cell, matches, private_names)
+            if private_names is None and fact.kind == "command":
+                private_names = _MAPS_NAMES.search(low) is None
+            self._match_fact(fact, cell, matches, private_names is not False)
         return matches
 
     def _regex_indices(self, text: str, gates: Iterable[int] = (), ungated: bool = True) -> list[int]:
