@@ -2423,3 +2423,19 @@ def test_functional_pipelines_are_folded(engine, tool, blocked, shape):
                           "procs = tuple(map(lambda a: subprocess.Popen(a), repeat(argv, os.cpu_count())))\n"),
     }
     assert (engine.check_code(cells[shape]).action == "block") is blocked, shape
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+@pytest.mark.parametrize("shape", ["instance attribute", "class attribute"])
+def test_a_runner_kept_in_an_attribute_is_a_runner(engine, tool, blocked, shape):
+    """``self.go = subprocess.run`` in one object and ``r.go(argv)`` later, or ``launcher = subprocess.Popen`` in
+    a class body called as ``self.launcher(argv)``: the attribute holds the runner. The look-alike lists GPUs."""
+    argv = f"[{tool!r}, '-o', 'pool.example.net:3333', '-u', 'W']"
+    cells = {
+        "instance attribute": ("import subprocess\nclass Runner:\n    def __init__(self):\n"
+                               "        self.go = subprocess.run\nr = Runner()\n" f"r.go({argv})\n"),
+        "class attribute": ("import subprocess\nclass Job:\n    launcher = subprocess.Popen\n"
+                            "    def start(self, argv):\n        return self.launcher(argv)\n"
+                            f"Job().start({argv})\n"),
+    }
+    assert (engine.check_code(cells[shape]).action == "block") is blocked, shape

@@ -41,6 +41,9 @@ class _Names:
             base = self.name(node.value, depth + 1)
             if node.attr == "__dict__":
                 return base
+            held = self.aliases.get(f".{node.attr}") if self.aliases else None
+            if held and not _names_module(node.value, self.aliases):
+                return held  # self.go = subprocess.run in one place, r.go(argv) in another: the one callable held
             return _unbuiltin(f"{base}.{node.attr}" if base else node.attr)
         if isinstance(node, ast.Subscript):
             if isinstance(node.value, ast.Name) and self.aliases:  # run = {'go': os.system}; run['go'](cmd)
@@ -169,6 +172,13 @@ class _Names:
         head, _, rest = key.partition(".")
         full = self.aliases.get(head, head)
         return _unbuiltin(f"{full}.{rest}" if rest else full)
+
+
+def _names_module(node: ast.AST, aliases: dict[str, str]) -> bool:
+    """Does an attribute's base start at a name the cell imported or bound to a module (``os`` in ``os.path``)?"""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id in aliases
 
 
 def _unbuiltin(name: str) -> str:

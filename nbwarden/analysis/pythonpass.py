@@ -413,6 +413,14 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             owner = self.class_of.get(id(node))
             if owner and isinstance(target, ast.Name) and value is not None:
                 self.env[f"{owner}.{target.id}"] = self.env[f"self.{target.id}"] = value
+            elif owner and isinstance(target, ast.Name) and target.id in self.aliases:
+                self._hold(target.id, self.aliases[target.id])  # class Job: launcher = subprocess.Popen
+
+    def _hold(self, attribute: str, name: str) -> None:
+        """An attribute bound to a callable (``self.go = subprocess.run``), for ``r.go(argv)`` anywhere in the
+        cell (see ``_Names.name``); two different callables under one attribute name make it unknown."""
+        held = f".{attribute}"
+        self.aliases[held] = name if self.aliases.get(held, name) == name else ""
 
     def _grow(self, stmt: ast.Expr) -> None:
         """``argv.append(x)`` / ``argv.extend([...])``: the list grows, in ``env`` while every item is known and
@@ -510,6 +518,8 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             elif isinstance(value, list) and len(value) == len(target.elts):
                 for sub, item in zip(target.elts, value, strict=True):
                     self._bind(sub, expr, item)
+        elif isinstance(target, ast.Attribute) and value is None and (name := self._reference(expr)) is not None:
+            self._hold(target.attr, name)
         elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and value is not None:
             if len(self.env) < MAX_ATTRIBUTES:
                 self.env[f"{target.value.id}.{target.attr}"] = value  # self.cmd = ...; Config.tool = ...
