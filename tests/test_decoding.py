@@ -2439,3 +2439,13 @@ def test_a_runner_kept_in_an_attribute_is_a_runner(engine, tool, blocked, shape)
                             f"Job().start({argv})\n"),
     }
     assert (engine.check_code(cells[shape]).action == "block") is blocked, shape
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+def test_a_class_made_by_type_has_its_members_read(engine, tool, blocked):
+    """``type('W', (), {'argv': [...], 'go': lambda self: subprocess.Popen(self.argv)})``: the members of a class
+    made by a call are read like a class body's, the program name hex-encoded. The look-alike lists GPUs."""
+    cell = ("import subprocess\n"
+            f"Worker = type('W', (object,), {{'argv': [bytes.fromhex({tool.encode().hex()!r}).decode(), '-o', "
+            "'pool.example.net:3333'], 'go': lambda self: subprocess.Popen(self.argv)})\nWorker().go()\n")
+    assert (engine.check_code(cell).action == "block") is blocked

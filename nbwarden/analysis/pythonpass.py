@@ -416,6 +416,18 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             elif owner and isinstance(target, ast.Name) and target.id in self.aliases:
                 self._hold(target.id, self.aliases[target.id])  # class Job: launcher = subprocess.Popen
 
+    def _made_class(self, owner: str, members: ast.Dict) -> None:
+        """``Worker = type('W', (), {'argv': [...], 'go': subprocess.run})``: the members of a class made by a call,
+        read like a class body's (``Worker.argv``, ``self.argv``, ``w.go(...)``)."""
+        for key_node, item in zip(members.keys, members.values, strict=True):
+            key = self.folder.fold(key_node) if key_node is not None else None
+            if not isinstance(key, str) or not key.isidentifier() or len(self.env) >= MAX_ATTRIBUTES:
+                continue
+            if (value := self.folder.fold(item)) is not None:
+                self.env[f"{owner}.{key}"] = self.env[f"self.{key}"] = value
+            elif (name := self._reference(item)) is not None:
+                self._hold(key, name)
+
     def _hold(self, attribute: str, name: str) -> None:
         """An attribute bound to a callable (``self.go = subprocess.run``), for ``r.go(argv)`` anywhere in the
         cell (see ``_Names.name``); two different callables under one attribute name make it unknown."""
@@ -493,6 +505,9 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             for key, item in table_entries(self._zipped(expr), MAX_ITEMS):
                 if (name := self._reference(item)) is not None:
                     self.aliases[f"{target.id}[{key!r}]"] = name
+        if isinstance(target, ast.Name) and isinstance(expr, ast.Call) and len(expr.args) == 3 and \
+                isinstance(expr.args[2], ast.Dict) and self.folder.name(expr.func) == "type":
+            self._made_class(target.id, expr.args[2])
         if isinstance(target, ast.Name) and isinstance(expr, ast.Call) and expr.args and \
                 self.folder.name(expr.func) in {"functools.partial", "partial", *METHOD_CALLERS}:
             self.partials[target.id] = expr
