@@ -81,6 +81,8 @@ CASES = [
                            "    volumes:\n      - ./share:/usr/share/nginx/html\n", "web_file_hosting"),
     ("docker-compose.yml", "services:\n  notebook:\n    build: ./jupyter\n    expose:\n      - 8888\n"
                            "  nginx:\n    build: ./nginx\n    image: nginx\n    ports:\n      - 8000:8000\n", None),
+    ("docker-compose.yml", "services:\n  api:\n    build: ./api\n    expose:  # internal only\n      - 12345\n"
+                           "  nginx:\n    image: nginx:latest\n    ports:\n      - 80:80\n", None),
     # a compose file's settings are code: a proxy told to listen on every interface runs an open proxy
     ("docker-compose.yml", "services:\n  relay:\n    build: .\n    network_mode: host\n    environment:\n"
                            "      SOCKS5_HOST: \"0.0.0.0\"\n      SOCKS5_PORT: \"1080\"\n", "proxy_tunnel"),
