@@ -2123,3 +2123,35 @@ def test_a_test_lambda_filtered_over_candidates_is_a_trial(engine, target, crack
             "candidates = map(''.join, itertools.product(string.ascii_lowercase, repeat=6))\n"
             "print(next(filter(matches, candidates), None))\n")
     assert flagged(engine.check_code(cell), "password_cracking") is cracked
+
+
+@pytest.mark.parametrize("recipient, storm", [("'inbox@example.org'", True), ("row", False)])
+def test_an_aiosmtplib_send_repeated_to_one_address_is_a_mail_storm(engine, recipient, storm):
+    """``aiosmtplib.send(msg, **relay)`` from twenty tasks of 250 sends, the message's ``To`` set by the helper
+    that builds it: one inbox flooded. The look-alike sends one message to each subscriber of a list, once."""
+    loop = "for i in range(count)" if storm else "for row in subscribers"
+    cell = ("import asyncio\nfrom email.message import EmailMessage\nimport aiosmtplib as mailer\n"
+            "relay = {'hostname': 'smtp.example.net', 'port': 587}\n"
+            "subscribers = ['a@example.org', 'b@example.org']\n"
+            f"def build(i):\n    m = EmailMessage()\n    m['To'] = {recipient if storm else 'i'}\n"
+            "    m.set_content('hello')\n    return m\n"
+            f"async def sender(count):\n    {loop}:\n        await mailer.send(build({'i' if storm else 'row'}), **relay)\n"
+            "async def main():\n"
+            f"    await {'asyncio.gather(*(sender(250) for _ in range(20)))' if storm else 'sender(1)'}\n"
+            "asyncio.run(main())\n")
+    assert flagged(engine.check_code(cell), "dos_attack") is storm
+
+
+@pytest.mark.parametrize("compare, cracked", [("b.digest() in targets", True), ("b.nonce % 2000 == 0", False)])
+def test_an_attribute_of_an_object_that_hashes_is_no_digest(engine, compare, cracked):
+    """A block made with the digest of the block before it, whose method hashes it: the block's digest looked up
+    among given hashes for each word of a list is a trial; its nonce counter tested for a yield point (a
+    proof-of-work lesson's nodes) is not a digest, though the block was made from one."""
+    cell = ("import hashlib, json\n"
+            "targets = {'5f4dcc3b5aa765d61d8327deb882cf99'}\n"
+            "class Block:\n    def __init__(self, data, prev):\n        self.data, self.prev, self.nonce = data, prev, 0\n"
+            "    def digest(self):\n        return hashlib.md5((self.data + self.prev).encode()).hexdigest()\n"
+            "genesis = Block('genesis', '')\n"
+            "for word in open('words.txt').read().split():\n    b = Block(word, genesis.digest())\n"
+            f"    if {compare}:\n        print(word)\n")
+    assert flagged(engine.check_code(cell), "password_cracking") is cracked

@@ -2449,3 +2449,15 @@ def test_a_class_made_by_type_has_its_members_read(engine, tool, blocked):
             f"Worker = type('W', (object,), {{'argv': [bytes.fromhex({tool.encode().hex()!r}).decode(), '-o', "
             "'pool.example.net:3333'], 'go': lambda self: subprocess.Popen(self.argv)})\nWorker().go()\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("flags, blocked", [("'--flood', '--rand-source'", True), ("'-c', '3'", False)])
+def test_an_exec_argv_with_a_spread_of_unknown_words_is_read(engine, flags, blocked):
+    """``create_subprocess_exec('hping3', '--flood', *extra, victim)`` with ``extra`` a parameter filled from a
+    table: the unknown words stand as one placeholder, the rest of the command is read. The look-alike pings the
+    host three times."""
+    cell = ("import asyncio\nvictim = '198.51.100.77'\nmodes = [['-S', '-p', '80'], ['--udp', '-p', '53']]\n"
+            f"async def probe(extra):\n    p = await asyncio.create_subprocess_exec('hping3', {flags}, *extra, victim)\n"
+            "    await p.wait()\n"
+            "async def main():\n    await asyncio.gather(*(probe(m) for m in modes))\nasyncio.run(main())\n")
+    assert (engine.check_code(cell).action == "block") is blocked

@@ -174,15 +174,15 @@ class _CallHandlers:
     def _spread(self, args: list[ast.expr]) -> list[Any] | None:
         """Positional arguments as one word list, ``*argv`` spread in place."""
         words: list[Any] = []
+        unknown = 0
         for arg in args[:256]:
-            if isinstance(arg, ast.Starred):
+            if isinstance(arg, ast.Starred):  # (tool, '--flood', *extra, host): unknown words stand as one placeholder
                 value = self._loose_list(arg.value, 0)
-                if value is None:
-                    return None
-                words.extend(value)
+                unknown += value is None
+                words.extend(value if value is not None else [_placeholder(arg.value)])
             else:
                 words.append(self._loose_part(arg, 0))
-        return words or None
+        return words if len(words) > unknown else None
 
     def _wrapped(self, node: ast.Call, func: str, wrapper: Wrapper) -> None:
         """A call of the cell's own command wrapper (:mod:`.wrappers`): read as the command it runs."""

@@ -132,7 +132,7 @@ TRIGGERS: dict[str, tuple[str, ...]] = {
               "threadpoolexecutor", "gather(", "sendto(", "sock_raw", "socket.socket(", ".connect((",
               "scapy", "create_task(", "open_connection(", "create_connection(", "range(10000", "range(100000",
               "range(1000000", "range(10_000", "range(100_000", "range(1_000_000", "sms", "otp", "send_sms",
-              "sendsms", "send_otp", "sendotp", "services.get(", ".sendmail(",
+              "sendsms", "send_otp", "sendotp", "services.get(", ".sendmail(", "aiosmtplib",
               # a bot's sends (a raid or DM bomber repeats one of them)
               "ctx.send(", "channel.send(", "user.send(", "member.send(", ".send_message(", ".respond(", "messages.create(",
               "calls.create(", "call.create(",

@@ -154,12 +154,18 @@ def _keyboard(unit: _Unit, call: ast.Call) -> bool:
 
 def _mail_recipient(unit: _Unit, call: ast.Call, short: str) -> ast.AST | None:
     """Whom a mail send goes to: ``smtp.sendmail(sender, to, msg)``; ``smtp.send_message(msg)`` with the
-    recipient set on the message (``msg['To'] = to``) or given as ``to_addrs``; yagmail's ``yag.send(to=...)``.
+    recipient set on the message (``msg['To'] = to``) or given as ``to_addrs``; yagmail's ``yag.send(to=...)``;
+    ``aiosmtplib.send(msg, ...)`` like ``send_message``, or its ``recipients=``.
     None for any other call (a chat bot's ``send_message(chat_id, text)`` sets no ``'To'`` on its argument)."""
     if short == "sendmail":
         return call.args[1] if len(call.args) > 1 else unit.keyword(call, "to_addrs")
     if short == "send" and unit.imports("yagmail"):
         return unit.keyword(call, "to") or (call.args[0] if call.args else None)
+    if short == "send" and unit.name(call) == "aiosmtplib.send":  # send(msg, hostname=...): recipients= or msg['To']
+        given = unit.keyword(call, "recipients")
+        if given is not None:
+            return given
+        short = "send_message"
     if short != "send_message" or not call.args:
         return None
     given = unit.keyword(call, "to_addrs") or (call.args[2] if len(call.args) > 2 else None)

@@ -248,7 +248,10 @@ def _skips_done(unit: _Unit, compare: ast.Compare) -> bool:
 def _a_digest(unit: _Unit, expr: ast.AST) -> bool:
     """Is ``expr`` a digest: made by hashing in itself, or in what a name in it was bound to
     (``h = md5(w).hexdigest(); h == target``)?"""
-    values = [expr, *(v for n in _names(expr) for v in unit.names_bound_to.get(n, ())[:4])]
+    # (a name read only for one of its attributes is not that value: b.nonce % 2000 of a block that can hash itself)
+    attribute_bases = {id(n.value) for n in ast.walk(expr) if isinstance(n, ast.Attribute)}
+    whole = {n.id for n in ast.walk(expr) if isinstance(n, ast.Name) and id(n) not in attribute_bases}
+    values = [expr, *(v for n in whole for v in unit.names_bound_to.get(n, ())[:4])]
     return any(_hashing(unit, n) for value in values for n in ast.walk(value) if isinstance(n, ast.Call))
 
 
