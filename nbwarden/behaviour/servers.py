@@ -365,12 +365,14 @@ def _file_sent(unit: _Unit) -> int | None:
     every client the same fixed file chooses nothing for them."""
     received: set[str] | None = None
     chosen_in: dict[int, set[str]] = {}  # per scope: handlers send many times
+    writers = _stream_writers(unit)
     for call in unit.calls:
         name = unit.name(call)
         short = name.rsplit(".", 1)[-1]
         if short == "copyfileobj" and len(call.args) == 2 and "wfile" in ast.unparse(call.args[1]):
             data = call.args[0]  # shutil.copyfileobj(f, self.wfile)
-        elif (short in {"send", "sendall", "sendfile"} or name.endswith("wfile.write")) and call.args and \
+        elif (short in {"send", "sendall", "sendfile"} or name.endswith("wfile.write") or short == "write" and
+              writers and (unit.function_of(call), name.split(".", 1)[0]) in writers) and call.args and \
                 isinstance(call.func, ast.Attribute):
             data = call.args[0]
         else:
@@ -385,6 +387,20 @@ def _file_sent(unit: _Unit) -> int | None:
         if opened and _names(data) & (_derived(unit, scope, opened) | opened):
             return call.lineno
     return None
+
+
+def _stream_writers(unit: _Unit) -> set[tuple[ast.AST, str]]:
+    """The writer parameter of each handler the unit hands ``asyncio.start_server`` (``async def h(reader,
+    writer)``): what it writes goes to the client."""
+    found: set[tuple[ast.AST, str]] = set()
+    for call in unit.calls:
+        if unit.name(call).rsplit(".", 1)[-1] in {"start_server", "start_unix_server"} and call.args and \
+                isinstance(call.args[0], ast.Name):
+            for handler in unit.functions.get(call.args[0].id, ()):
+                params = [p for p in _params(handler) if p not in {"self", "cls"}]
+                if len(params) >= 2:
+                    found.add((handler, params[1]))
+    return found
 
 
 def _file_writes(unit: _Unit, scope: ast.AST) -> list[tuple[ast.Call, ast.Call, set[str], str]]:

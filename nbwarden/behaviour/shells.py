@@ -11,8 +11,9 @@ subprocess.run(line, shell=True)``) are the same remote shell; a server that run
 not.
 
 ``shell/web``: a shell on a pseudo-terminal (``pty.fork()``, ``os.openpty()``) whose terminal is written with what a
-web handler or a connection received (``os.write(fd, self.rfile.read(n))``, a websocket's messages): a web terminal
-written by hand, the runtime's shell handed to whoever opens the page.  A program that drives a terminal with its
+web handler or a connection received (``os.write(fd, self.rfile.read(n))``, a websocket's messages, what an
+``asyncio.open_connection`` reader returned): a web terminal or a reverse shell written by hand, the runtime's shell
+handed to whoever opens the page or listens at the other end.  A program that drives a terminal with its
 own input (a test of a CLI through a pty) writes nothing a client sent.
 """
 
@@ -26,7 +27,7 @@ from .unit import Found, _driven_function, _names, _params, _Unit
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh", "fish", "cmd", "cmd.exe", "powershell", "pwsh"})
 STARTS = frozenset({"spawn", "execv", "execl", "execvp", "execlp", "execve", "execle", "execvpe", "call", "run",
                     "Popen", "check_call", "check_output", "system"})
-CONNECTIONS = frozenset({"accept", "create_connection", "socket", "connect", "socketpair", "fromfd"})
+CONNECTIONS = frozenset({"accept", "create_connection", "socket", "connect", "socketpair", "fromfd", "open_connection"})
 RECEIVES = frozenset({"recv", "recvfrom", "makefile", "readline", "read"})
 SHELL_RUNNERS = frozenset({"system", "popen", "getoutput", "getstatusoutput"})  # a command line, always a shell
 
@@ -36,8 +37,10 @@ def _connections(unit: _Unit) -> set[str]:
     of the cell's functions that are called with one (``session(c)``)."""
     names: set[str] = set()
     for node in ast.walk(unit.tree):
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
-                unit.name(node.value).rsplit(".", 1)[-1] in CONNECTIONS:
+        value = node.value.value if isinstance(node, ast.Assign) and isinstance(node.value, ast.Await) else \
+            getattr(node, "value", None)  # r, w = await asyncio.open_connection(host, port)
+        if isinstance(node, ast.Assign) and isinstance(value, ast.Call) and \
+                unit.name(value).rsplit(".", 1)[-1] in CONNECTIONS:
             names |= set().union(*(_names(t) for t in node.targets))
     functions = {name: definitions[0] for name, definitions in unit.functions.items()}
     for call in unit.calls:  # session(c), Thread(target=self.serve, args=(conn,))
@@ -54,6 +57,8 @@ def _received(unit: _Unit, connections: set[str]) -> set[str]:
     for node in ast.walk(unit.tree):
         if isinstance(node, ast.Assign):
             value, targets = node.value, node.targets
+        elif isinstance(node, ast.NamedExpr):  # while chunk := await r.read(4096)
+            value, targets = node.value, [node.target]
         elif isinstance(node, (ast.For, ast.AsyncFor)):
             value, targets = node.iter, [node.target]
         else:
@@ -206,13 +211,16 @@ def _web_terminal(unit: _Unit) -> Found | None:
                  for t in assign.targets for n in _names(t)}
     if not terminals or not any(_shell(unit, call) for call in unit.calls):
         return None
+    writes = any(unit.name(call) == "os.write" for call in unit.calls)
     messages = {n for node in ast.walk(unit.tree) if isinstance(node, ast.AsyncFor) for n in _names(node.target)} \
-        if any(unit.name(call) == "os.write" for call in unit.calls) else set()
+        if writes else set()
+    if writes:  # what a connection the unit opened sent (a reverse shell on a pseudo-terminal)
+        messages |= _received(unit, _connections(unit))
     for call in unit.calls:
         if unit.name(call) == "os.write" and len(call.args) == 2 and _names(call.args[0]) & terminals and \
                 _from_client(unit, call.args[1], messages):
-            return Found("shell/web", call.lineno, "a shell's terminal is written with what a client sent (a web "
-                         "terminal)")
+            return Found("shell/web", call.lineno, "a shell's terminal is written with what a client or a connection "
+                         "sent (a web terminal or a reverse shell)")
     return None
 
 
