@@ -2184,3 +2184,20 @@ def test_a_pty_written_with_what_an_asyncio_connection_sent_is_a_remote_shell(en
             "asyncio.run(session())\n")
     verdict = engine.check_code(cell)
     assert (verdict.action in ("warn", "block") and verdict.category == "remote_desktop_ssh") is remote
+
+
+@pytest.mark.parametrize("compared, cracked", [("digest(w) in targets", True), ("len(w) > 64", False)])
+def test_a_batch_from_a_queue_checked_in_an_executor_lambda_is_a_trial(engine, compared, cracked):
+    """Batches of a word list's lines put on an asyncio queue; each batch awaited from the queue and checked in
+    ``run_in_executor(None, lambda ws=words: [... for w in ws if digest(w) in targets])``: the lambda runs in the
+    worker's loop, its default binds the batch. The look-alike only measures the lines' lengths."""
+    cell = ("import asyncio, hashlib\ntargets = {'5f4dcc3b5aa765d61d8327deb882cf99': None}\n"
+            "def digest(word):\n    return hashlib.md5(word).hexdigest()\n"
+            "async def feed(q, path):\n    batch = []\n    with open(path, 'rb') as fh:\n        for raw in fh:\n"
+            "            batch.append(raw.strip())\n            if len(batch) == 1000:\n"
+            "                await q.put(batch)\n                batch = []\n"
+            "async def check(q):\n    loop = asyncio.get_running_loop()\n    while True:\n"
+            "        words = await q.get()\n"
+            f"        hits = await loop.run_in_executor(None, lambda ws=words: [w for w in ws if {compared}])\n"
+            "        print(hits)\n        q.task_done()\n")
+    assert flagged(engine.check_code(cell), "password_cracking") is cracked

@@ -517,13 +517,18 @@ def _driven_loop(unit: _Unit, node: ast.AST, used: set[str]) -> ast.AST | None:
             continue  # a menu or a login prompt asked again each round: paced by whoever types
         seeds = _loop_targets(loop)
         if isinstance(loop, ast.While):  # while True: pw = next(gen) / f.readline() / generate()
-            seeds = {n for a in ast.walk(loop) if isinstance(a, ast.Assign) and isinstance(a.value, ast.Call)
-                     and (_word_source(unit, a.value) or unit.name(a.value).endswith(("next", "readline"))
-                          or _queued_words(unit, a.value))
+            seeds = {n for a in ast.walk(loop) if isinstance(a, ast.Assign) and isinstance(got := _awaited(a.value), ast.Call)
+                     and (_word_source(unit, got) or unit.name(got).endswith(("next", "readline"))
+                          or _queued_words(unit, got))
                      for t in a.targets for n in _names(t)}
         if _derived(unit, function or unit.tree, seeds) & used:
             return loop
     return None
+
+
+def _awaited(expr: ast.AST) -> ast.AST:
+    """The call an ``await`` waits for (``words = await q.get()``), or the expression itself."""
+    return expr.value if isinstance(expr, ast.Await) else expr
 
 
 def _waits_for_a_person(unit: _Unit, loop: ast.AST) -> bool:

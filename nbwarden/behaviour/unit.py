@@ -236,10 +236,12 @@ class _Unit:
         return next((a for a in self.ancestors(node) if isinstance(a, FUNCTIONS)), None)
 
     def loops_around(self, node: ast.AST) -> list[ast.AST]:
-        """Loops that contain ``node``, innermost first, up to its function."""
+        """Loops that contain ``node``, innermost first, up to its function (past a lambda handed to a call where
+        it stands, ``run_in_executor(None, lambda ws=words: ...)``, which runs in that loop)."""
         out = []
         for ancestor in self.ancestors(node):
-            if isinstance(ancestor, FUNCTIONS):
+            if isinstance(ancestor, FUNCTIONS) and not (isinstance(ancestor, ast.Lambda) and isinstance(
+                    self.parent.get(id(ancestor)), (ast.Call, ast.keyword))):
                 break
             if isinstance(ancestor, LOOPS):
                 out.append(ancestor)
@@ -310,23 +312,23 @@ def _derived(unit: _Unit, scope: ast.AST, seeds: set[str]) -> set[str]:
                                                             ast.For, ast.AsyncFor, ast.comprehension))
                or isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "update"
                and isinstance(n.func.value, ast.Name) and n.args]
-    uses = {}
+    flows: list[tuple[set[str], set[str]]] = []  # (names read, names bound from them)
     for node in assigns:
         value = ast.Tuple(elts=node.args) if isinstance(node, ast.Call) else \
             node.iter if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) else node.value
-        uses[id(node)] = _free_names(value) if value is not None else set()
+        targets = [node.func.value] if isinstance(node, ast.Call) else \
+            node.targets if isinstance(node, ast.Assign) else [node.target]
+        flows.append((_free_names(value) if value is not None else set(), set().union(*map(_names, targets))))
+    for node in ast.walk(scope):  # lambda ws=words: ...: a default binds the parameter (a batch handed to a worker)
+        if isinstance(node, ast.Lambda) and node.args.defaults:
+            params = [*node.args.posonlyargs, *node.args.args][-len(node.args.defaults):]
+            flows += [(_names(default), {param.arg}) for param, default in zip(params, node.args.defaults, strict=False)]
     for _ in range(3):
         grew = False
-        for node in assigns:
-            if not (uses[id(node)] & tainted):
-                continue
-            targets = [node.func.value] if isinstance(node, ast.Call) else \
-                node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                new = _names(target) - tainted
-                if new:
-                    tainted |= new
-                    grew = True
+        for used, bound in flows:
+            if used & tainted and (new := bound - tainted):
+                tainted |= new
+                grew = True
         if not grew:
             break
     return tainted
