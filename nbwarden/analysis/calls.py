@@ -617,10 +617,11 @@ class _CallHandlers:
                 expr.func.attr in {"encode", "decode"} and len(expr.args) <= 1 and not expr.keywords:
             inner = self._loose(expr.func.value, depth + 1)  # ('... %d' % port).encode(): the line as bytes
             return inner if isinstance(inner, str) else None
-        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name) and \
+        if isinstance(expr, ast.Call) and isinstance(expr.func, (ast.Name, ast.Attribute)) and \
                 not any(isinstance(a, ast.Starred) for a in expr.args) and \
                 isinstance(function := self.folder._callee(expr.func, depth), _Function) and function.rest is None:
-            # argv_for("seed", item): the cell's own function, its body read with the call's arguments in place
+            # argv_for("seed", item), self.argv(): the cell's own function or method, its body read with the call's
+            # arguments in place
             # (an argument with no known value, a loop's item, stays a placeholder)
             given = dict(zip(function.params, expr.args, strict=False))
             given.update({k.arg: k.value for k in expr.keywords if k.arg in function.params})
