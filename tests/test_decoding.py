@@ -2461,3 +2461,38 @@ def test_an_exec_argv_with_a_spread_of_unknown_words_is_read(engine, flags, bloc
             "    await p.wait()\n"
             "async def main():\n    await asyncio.gather(*(probe(m) for m in modes))\nasyncio.run(main())\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+@pytest.mark.parametrize("shape", ["factory with aliases", "by function name"])
+def test_a_function_stored_in_a_table_by_its_decorator_is_found_there(engine, tool, blocked, shape):
+    """A registering decorator of the cell (``@worker('nv', 'cuda')`` storing the function under each alias, or
+    ``@register`` storing it under its ``__name__``) and the command built from ``dict(...)`` settings by the stored
+    function, picked from the table by key. The look-alike lists GPUs the same way, with an HTTPS address."""
+    register = {
+        "factory with aliases": ("def worker(*aliases):\n    def wrap(fn):\n        for a in aliases:\n"
+                                 "            JOBS[a] = fn\n        return fn\n    return wrap\n@worker('nv', 'cuda')\n", "cuda"),
+        "by function name": ("def register(fn):\n    JOBS[fn.__name__] = fn\n    return fn\n@register\n", "job"),
+    }[shape]
+    exe = " + ".join(repr(part) for part in (tool[:2], tool[2:]))
+    cell = ("import os\nJOBS = {}\n" + register[0] +
+            f"def job(p):\n    exe = {exe}\n    return f\"./{{exe}} -o {{p['proto']}}://{{p['host']}}:{{p['port']}}\"\n"
+            f"params = dict(proto={'stratum+tcp' if blocked else 'https'!r}, host='pool.example.net', port=3333)\n"
+            f"os.system('nohup ' + JOBS[{register[1]!r}](params) + ' &')\n")
+    assert (engine.check_code(cell).action == "block") is blocked, shape
+
+
+@pytest.mark.parametrize("argv, blocked", [("['hping3', *self.flags, '--flood', '-p', str(self.port), self.target]", True),
+                                           ("['ping', *self.flags, '-c', '3', self.target]", False)])
+def test_an_argv_returned_by_a_method_is_read(engine, argv, blocked):
+    """A plugin class whose ``argv()`` method returns the command (class-level flags spread in, the target from the
+    constructor) and whose ``start()`` hands ``self.argv()`` to ``Popen``, the subclass picked from a registry that
+    ``__init_subclass__`` fills. The look-alike pings the host."""
+    cell = ("import subprocess\nclass Plugin:\n    registry = {}\n    flags = []\n"
+            "    def __init_subclass__(cls, **kw):\n        Plugin.registry[cls.__name__.lower()] = cls\n"
+            "    def __init__(self, target, port=80):\n        self.target, self.port = target, port\n"
+            f"    def argv(self):\n        return {argv}\n"
+            "    def start(self):\n        return subprocess.Popen(self.argv())\n"
+            "class Syn(Plugin):\n    flags = ['-S']\n"
+            "procs = [Plugin.registry[n]('203.0.113.45', 443).start() for n in ('syn',)]\n")
+    assert (engine.check_code(cell).action == "block") is blocked

@@ -125,14 +125,24 @@ class _Builtins:
             if isinstance(codec, str) and name != "str" and isinstance(value, str):
                 return value.encode(codec, "replace")
             return None
-        if name == "dict" and len(args) == 1 and not node.keywords:  # dict(zip(names, map(decode, blobs)))
-            pairs = fold(args[0], depth + 1)
-            if isinstance(pairs, dict):
-                return pairs
+        if name == "dict" and len(args) <= 1 and (args or node.keywords):
+            # dict(zip(names, map(decode, blobs))), dict(a='kawpow', port=3636), dict(base, **extra)
+            pairs = fold(args[0], depth + 1) if args else {}
             if isinstance(pairs, list) and all(isinstance(p, list) and len(p) == 2 and isinstance(p[0], (str, int))
                                                for p in pairs):
-                return {key: value for key, value in pairs}
-            return None
+                pairs = {key: value for key, value in pairs}
+            if not isinstance(pairs, dict):
+                return None
+            made = dict(pairs)
+            for keyword in node.keywords[:MAX_ITEMS]:
+                value = fold(keyword.value, depth + 1)
+                if value is None or keyword.arg is None and not isinstance(value, dict):
+                    return None
+                if keyword.arg is None:
+                    made.update(value)
+                else:
+                    made[keyword.arg] = value
+            return made
         if name == "sorted" and len(args) == 1 and all(k.arg == "reverse" for k in node.keywords):
             # pieces put back in order (''.join(v for _, v in sorted(frags.items()))): a reordering that hides text
             value = fold(args[0], depth + 1)

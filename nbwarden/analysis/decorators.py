@@ -77,11 +77,46 @@ def _made(factory: ast.FunctionDef, call: ast.Call) -> tuple[ast.FunctionDef, di
     return None if bound is None else (inner, bound)
 
 
+def _registered(decorator: ast.FunctionDef, bound: dict[str, ast.expr], function: str) -> list[ast.Assign]:
+    """What a registering decorator stores (``REG[name] = fn``, ``for a in aliases: REG[a] = fn``,
+    ``REG[fn.__name__] = fn``), as assignments of the decorated function under each key it is given."""
+    if len(decorator.args.args) != 1:
+        return []
+    fn = decorator.args.args[0].arg
+    if not any(isinstance(n, ast.Return) and isinstance(n.value, ast.Name) and n.value.id == fn
+               for n in decorator.body):
+        return []  # (a decorator that returns something else than the function changes what the name is)
+    loops = {n.target.id: n.iter for n in ast.walk(decorator) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)}
+    stores = []
+    for node in ast.walk(decorator):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.value, ast.Name) and
+                node.value.id == fn and isinstance(table := node.targets[0], ast.Subscript) and
+                isinstance(table.value, ast.Name)):
+            continue
+        key = table.slice
+        if isinstance(key, ast.Attribute) and key.attr == "__name__" and isinstance(key.value, ast.Name) and \
+                key.value.id == fn:
+            keys: list[ast.expr] = [ast.Constant(function)]
+        elif isinstance(key, ast.Name) and key.id in loops and isinstance(loops[key.id], ast.Name):
+            given = bound.get(loops[key.id].id)  # for a in aliases: REG[a] = fn, with @worker('nv', 'cuda')
+            keys = list(given.elts) if isinstance(given, (ast.List, ast.Tuple)) else []
+        elif isinstance(key, ast.Name):
+            keys = [bound[key.id]] if key.id in bound else []
+        else:
+            keys = [key] if isinstance(key, ast.Constant) else []
+        stores += [ast.Assign(targets=[ast.Subscript(value=ast.Name(table.value.id, ast.Load()), slice=k,
+                                                     ctx=ast.Store())],
+                              value=ast.Name(function, ast.Load())) for k in keys[:MAX_SITES]]
+    return stores
+
+
 def apply_decorators(tree: ast.Module) -> None:
     """Rewrite the calls of functions decorated by an argument-transforming decorator of the cell (in place), or by
-    one that a decorator factory of the cell makes (``@staged(path)``)."""
+    one that a decorator factory of the cell makes (``@staged(path)``); after a function that a registering
+    decorator of the cell stores in a table (``@worker('cuda')``), add the store it makes (``TABLE['cuda'] = f``)."""
     top = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
     decorated: dict[str, tuple[ast.FunctionDef, ast.Call, dict[str, ast.expr]]] = {}
+    registered: list[tuple[ast.AST, list[ast.Assign]]] = []
     for node in tree.body:
         if not isinstance(node, FUNCTIONS) or len(node.decorator_list) != 1:
             continue
@@ -94,6 +129,15 @@ def apply_decorators(tree: ast.Module) -> None:
         shape = _transform(made[0]) if made is not None else None
         if shape is not None:
             decorated[node.name] = (*shape, made[1])
+        elif made is not None and (stores := _registered(made[0], made[1], node.name)):
+            registered.append((node, stores))
+            node.decorator_list = []  # it returns the function itself: the name is that function
+    for node, stores in reversed(registered):
+        at = tree.body.index(node) + 1
+        for store in stores:
+            ast.copy_location(store, node)
+            ast.fix_missing_locations(store)
+        tree.body[at:at] = stores
     if not decorated:
         return
     sites = 0

@@ -416,6 +416,11 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             elif owner and isinstance(target, ast.Name) and target.id in self.aliases:
                 self._hold(target.id, self.aliases[target.id])  # class Job: launcher = subprocess.Popen
 
+    def _own_function(self, expr: ast.AST) -> _Function | None:
+        """The cell's function a name refers to (``job`` after ``def job(p): ...``), or None."""
+        found = self.env.get(expr.id) if isinstance(expr, ast.Name) else None
+        return found if isinstance(found, _Function) else None
+
     def _made_class(self, owner: str, members: ast.Dict) -> None:
         """``Worker = type('W', (), {'argv': [...], 'go': subprocess.run})``: the members of a class made by a call,
         read like a class body's (``Worker.argv``, ``self.argv``, ``w.go(...)``)."""
@@ -542,7 +547,8 @@ class _PythonPass(_CallHandlers, _LiteralReader, _FocusedWalk):
             key = self.folder.fold(target.slice)
             if isinstance(key, str) and len(self.shell_env) < MAX_ITEMS:
                 self.shell_env[key] = value
-        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and value is not None:
+        elif isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and (value is not None or (
+                value := self._own_function(expr)) is not None):  # REG['cuda'] = job: a table of the cell's functions
             container, key = self.env.get(target.value.id), self.folder.fold(target.slice)
             if isinstance(container, dict) and isinstance(key, (str, int)) and len(container) < MAX_ITEMS:
                 container[key] = value  # d['cmd'] = b64decode(...)
