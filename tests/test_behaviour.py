@@ -2201,3 +2201,17 @@ def test_a_batch_from_a_queue_checked_in_an_executor_lambda_is_a_trial(engine, c
             f"        hits = await loop.run_in_executor(None, lambda ws=words: [w for w in ws if {compared}])\n"
             "        print(hits)\n        q.task_done()\n")
     assert flagged(engine.check_code(cell), "password_cracking") is cracked
+
+
+@pytest.mark.parametrize("yielded, flood", [("'https://shop.example.com'", True), ("f'http://127.0.0.1:{port}'", False)])
+def test_a_url_yielded_by_a_context_manager_is_known_to_the_flood_shape(engine, yielded, flood):
+    """``with local_server(app) as base`` where the cell's ``@contextmanager`` yields the address, and 400 copies of
+    ``f'{base}/predict'`` mapped over eight workers: a load test of one's own server on loopback is no flood; the
+    same shape aimed at a shop is."""
+    cell = ("import contextlib, threading\nfrom concurrent.futures import ThreadPoolExecutor\nimport requests\n"
+            "@contextlib.contextmanager\ndef local_server(app, port=5055):\n    t = threading.Thread(target=app.run)\n"
+            f"    t.start()\n    yield {yielded}\n"
+            "def timed_get(url):\n    requests.get(url, timeout=5)\n"
+            "with local_server(None) as base:\n    with ThreadPoolExecutor(max_workers=8) as pool:\n"
+            "        list(pool.map(timed_get, [f'{base}/predict'] * 400))\n")
+    assert flagged(engine.check_code(cell), "dos_attack") is flood

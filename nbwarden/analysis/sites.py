@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .callables import _Object
+from .rewrites import substituted
 
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 # how a dict of a function's arguments is handed over to it: fn(**args), an agent framework's tool call
@@ -266,3 +267,35 @@ def recorded_calls(tree: ast.Module, fold: Callable[[ast.AST], Any], source: str
         if bindings:
             out.append((function, bindings))
     return out
+
+
+def context_values(tree: ast.Module, fold: Callable[[ast.AST], Any]) -> dict[str, Any]:
+    """``with local_server(app) as base``, where ``local_server`` is the cell's ``@contextmanager`` generator that
+    yields one value (``yield f'http://127.0.0.1:{port}'``): ``base`` is that value, folded with the call's
+    arguments (and the defaults) in place of the parameters."""
+    managers = {node.name: node for node in tree.body if isinstance(node, FUNCTIONS) and any(
+        (getattr(d, "attr", None) or getattr(d, "id", "")) in {"contextmanager", "asynccontextmanager"}
+        for d in node.decorator_list)}
+    found: dict[str, Any] = {}
+    for node in ast.walk(tree) if managers else ():
+        if not isinstance(node, (ast.With, ast.AsyncWith)):
+            continue
+        for item in node.items:
+            call = item.context_expr
+            if not (isinstance(item.optional_vars, ast.Name) and isinstance(call, ast.Call) and
+                    isinstance(call.func, ast.Name) and call.func.id in managers):
+                continue
+            manager = managers[call.func.id]
+            yields = [n for n in ast.walk(manager) if isinstance(n, ast.Yield) and n.value is not None]
+            params = _params(manager, False)
+            if len(yields) != 1 or len(call.args) > len(params) or any(isinstance(a, ast.Starred) for a in call.args):
+                continue
+            defaults = manager.args.defaults
+            given: dict[str, ast.AST] = dict(zip((p.arg for p in params[len(params) - len(defaults):]), defaults,
+                                                 strict=True))
+            given.update(zip((p.arg for p in params), call.args, strict=False))
+            given.update({k.arg: k.value for k in call.keywords if k.arg})
+            value = fold(substituted(yields[0].value, given))
+            if value is not None:
+                found[item.optional_vars.id] = value
+    return found

@@ -132,8 +132,12 @@ def _passed(unit: _Unit, function: ast.AST, names: set[str]) -> list[ast.AST | N
     for call in unit.calls:
         if _driven_function(unit, call, {function.name: None})[0] is None:
             continue
-        if unit.name(call).rsplit(".", 1)[-1] == function.name:
+        short = unit.name(call).rsplit(".", 1)[-1]
+        if short == function.name:
             passed, keywords = list(call.args), {k.arg: k.value for k in call.keywords}
+        elif short in MAPPERS - {"starmap", "starmap_async"} and len(call.args) == 2:
+            # pool.map(f, items): each call is given an item, written as *items ("each item of")
+            passed, keywords = [ast.Starred(value=call.args[1], ctx=ast.Load())], {}
         else:  # Thread(target=f, args=(...)): the tuple is the call's arguments
             tuple_args = unit.keyword(call, "args")
             passed, keywords = list(tuple_args.elts) if isinstance(tuple_args, (ast.Tuple, ast.List)) else [], {}
@@ -204,6 +208,16 @@ def _callers_pass_local(unit: _Unit, function: ast.AST, names: set[str]) -> bool
     if not values:
         return False
     for node in values:
+        if isinstance(node, ast.Starred):  # each item of a mapped collection: every one this machine
+            items = unit.value(node.value)
+            repeated = node.value
+            if items is None and isinstance(repeated, ast.BinOp) and isinstance(repeated.op, ast.Mult):
+                shown = next((side for side in (repeated.left, repeated.right) if isinstance(side, (ast.List, ast.Tuple))),
+                             None)  # [f'{base}/predict'] * 400: the items written once
+                items = [unit.value(e) for e in shown.elts] if shown is not None else None
+            if not (isinstance(items, list) and items and all(isinstance(i, str) and _local_text(i) for i in items)):
+                return False
+            continue
         value = unit.value(node) if node is not None else None
         text = value.decode("latin-1") if isinstance(value, bytes) else value
         if not isinstance(text, str) or not _local_text(text):
