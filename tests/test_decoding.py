@@ -2496,3 +2496,15 @@ def test_an_argv_returned_by_a_method_is_read(engine, argv, blocked):
             "class Syn(Plugin):\n    flags = ['-S']\n"
             "procs = [Plugin.registry[n]('203.0.113.45', 443).start() for n in ('syn',)]\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("options, blocked", [("--seed-time=0 --enable-dht=true", True), ("-x 8 --continue=true", False)])
+def test_a_line_filled_by_format_map_and_run_by_ipython_is_read_loose(engine, options, blocked):
+    """``get_ipython().system(cmd)`` with ``cmd = '...'.format_map(row)`` for each row of an inline CSV: the
+    row's fields are not known, the rest of the line is (a torrent client's seeding options). The look-alike
+    downloads the rows' files with aria2's segmented HTTP options."""
+    cell = ("import csv, io\nLIST = 'link,dir\\nfile-a,/content/a\\n'\n"
+            "for row in csv.DictReader(io.StringIO(LIST)):\n"
+            f"    cmd = 'aria2c {options} -d \"{{dir}}\" \"{{link}}\"'.format_map(row)\n"
+            "    get_ipython().system(cmd)\n")
+    assert (engine.check_code(cell).action == "block") is blocked

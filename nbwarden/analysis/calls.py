@@ -256,8 +256,10 @@ class _CallHandlers:
         values = [self.folder.fold(a) for a in node.args]
         for arg in node.args:
             self._mark(arg, EXEC)
-        if method in {"system", "getoutput", "system_raw", "system_piped"} and values[:1] and isinstance(values[0], str):
-            add_shell(self.analysis, values[0], node.lineno, f"get_ipython().{method}", EXEC, self.depth)
+        if method in {"system", "getoutput", "system_raw", "system_piped"} and values[:1] and (
+                isinstance(line := values[0] if values[0] is not None else self._loose(node.args[0]), str)):
+            # (a line with parts known only at run time, '... "{magnet}"'.format_map(row), is read loose)
+            add_shell(self.analysis, line, node.lineno, f"get_ipython().{method}", EXEC, self.depth)
         elif method == "run_line_magic" and len(values) >= 2 and all(isinstance(v, str) for v in values[:2]):
             env: list = []
             _line_magic(self.analysis, f"%{values[0]} {values[1]}", node.lineno, env)
@@ -655,10 +657,16 @@ class _CallHandlers:
             named = {k.arg: self._loose_part(k.value, depth) for k in expr.keywords if k.arg}
             return re.sub(r"\$(?:(\w+)|\{(\w+)\})",
                           lambda m: named.get(m.group(1) or m.group(2), m.group(0)), template)
-        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "format" \
-                and isinstance(template := self.folder.fold(expr.func.value), str):
-            parts = iter([self._loose_part(a, depth) for a in expr.args])
-            named = {k.arg: self._loose_part(k.value, depth) for k in expr.keywords if k.arg}
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and \
+                expr.func.attr in {"format", "format_map"} and isinstance(template := self.folder.fold(expr.func.value), str):
+            if expr.func.attr == "format_map":  # '... -d "{dir}" "{magnet}"'.format_map(row): known keys filled
+                mapping = self.folder.fold(expr.args[0]) if len(expr.args) == 1 else None
+                parts = iter(())
+                named = {k: str(v) for k, v in mapping.items() if isinstance(v, (str, int))} \
+                    if isinstance(mapping, dict) else {}
+            else:
+                parts = iter([self._loose_part(a, depth) for a in expr.args])
+                named = {k.arg: self._loose_part(k.value, depth) for k in expr.keywords if k.arg}
             return re.sub(r"\{(\w*)[^{}]*\}", lambda m: named.get(m.group(1)) or next(parts, m.group(0)), template)
         return None
 
