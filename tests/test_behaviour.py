@@ -2215,3 +2215,17 @@ def test_a_url_yielded_by_a_context_manager_is_known_to_the_flood_shape(engine, 
             "with local_server(None) as base:\n    with ThreadPoolExecutor(max_workers=8) as pool:\n"
             "        list(pool.map(timed_get, [f'{base}/predict'] * 400))\n")
     assert flagged(engine.check_code(cell), "dos_attack") is flood
+
+
+@pytest.mark.parametrize("wanted, cracked", [("open('dump.txt').read().split()", True),
+                                             ("[hashlib.sha1(b'hunter2').hexdigest()]", False)])
+def test_an_object_whose_call_compares_a_digest_is_driven_by_the_loop_that_calls_it(engine, wanted, cracked):
+    """``match = Matcher(hashes); match(word)`` for each line of a word list, where ``Matcher.__call__`` hashes the
+    candidate and looks it up among the wanted digests: the object is the trial function. The look-alike's only
+    wanted digest is made from a password the cell holds (a lesson on how fast it falls)."""
+    cell = ("import hashlib\nclass Matcher:\n    def __init__(self, targets):\n        self.targets = set(targets)\n"
+            "    def __call__(self, candidate):\n        d = hashlib.sha1(candidate.encode()).hexdigest()\n"
+            "        if d in self.targets:\n            print(candidate)\n"
+            f"match = Matcher({wanted})\n"
+            "with open('words.txt') as f:\n    for w in f:\n        match(w.strip())\n")
+    assert flagged(engine.check_code(cell), "password_cracking") is cracked

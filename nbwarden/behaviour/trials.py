@@ -278,7 +278,7 @@ def _digest_of_own(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
     """Is the wanted digest made by the program from a password it holds (``target = md5(b'cbda').hexdigest()``,
     or a parameter that every caller fills with such a digest)?  Matching candidates against it recovers nothing
     the program was not given: a lesson on how fast each hash falls, not a cracker."""
-    if depth > 3:
+    if depth > 5:
         return False
     if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
         # game.challenge, set by the cell's class as self.challenge = md5(str(secret)).hexdigest()
@@ -292,11 +292,21 @@ def _digest_of_own(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
         function = unit.function_of(expr)
         if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or expr.id not in _params(function):
             return False
-        index = _params(function).index(expr.id)
+        params = _params(function)
+        called = function.name
+        owner = unit.parent.get(id(function))
+        if called == "__init__" and isinstance(owner, ast.ClassDef):  # Matcher(wanted): the class is what is called
+            called, params = owner.name, [p for p in params if p not in {"self", "cls"}]
+        index = params.index(expr.id)
         given = [next((k.value for k in call.keywords if k.arg == expr.id), None) or
                  (call.args[index] if index < len(call.args) else None)
-                 for call in unit.calls if unit.name(call).rsplit(".", 1)[-1] == function.name]
+                 for call in unit.calls if unit.name(call).rsplit(".", 1)[-1] == called]
         return bool(given) and all(g is not None and _digest_of_own(unit, g, depth + 1) for g in given)
+    if isinstance(expr, ast.Call) and len(expr.args) == 1 and not expr.keywords and \
+            unit.name(expr) in {"set", "frozenset", "list", "tuple"}:
+        return _digest_of_own(unit, expr.args[0], depth + 1)  # set(targets): the digests it was given
+    if isinstance(expr, (ast.List, ast.Tuple, ast.Set)) and expr.elts:
+        return all(_digest_of_own(unit, e, depth + 1) for e in expr.elts)
     made = [n for n in ast.walk(expr) if isinstance(n, ast.Call) and _hashing(unit, n) and n.args]
     return bool(made) and all(_held(unit, call.args[0]) for call in made)
 
@@ -583,6 +593,13 @@ def _password_trials(unit: _Unit) -> list[Found]:
             if made is not None:  # Finder(password=pw).run(): the class is called like a trial function
                 trial_functions.setdefault(made[0], (kind, node))
                 given.setdefault(made[0], made[1:])
+    # an object whose __call__ makes the trial (match = Matcher(algo, hashes); match(word)): calling it drives it
+    for function in [f for f in unit.functions.get("__call__", ()) if "__call__" in trial_functions]:
+        owner = unit.parent.get(id(function))
+        if isinstance(owner, ast.ClassDef):
+            for name, values in unit.names_bound_to.items():
+                if any(isinstance(v, ast.Call) and unit.name(v) == owner.name for v in values[:4]):
+                    trial_functions.setdefault(name, trial_functions["__call__"])
     # one level of wrapping: a function that calls a trial function with its own parameters
     for name, functions in unit.functions.items():
         if name in trial_functions:
