@@ -2508,3 +2508,17 @@ def test_a_line_filled_by_format_map_and_run_by_ipython_is_read_loose(engine, op
             f"    cmd = 'aria2c {options} -d \"{{dir}}\" \"{{link}}\"'.format_map(row)\n"
             "    get_ipython().system(cmd)\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("key, value, cloned", [("'speaker' + '_wav'", "ref", True), ("'speak' + 'er'", "'Ana Florence'", False)])
+def test_keywords_spread_from_a_dict_are_read_as_written_out(engine, key, value, cloned):
+    """``self.m.tts_to_file(**kw)`` where the dict's key is put together (``'speaker' + '_wav'``) and its values
+    are the method's parameters: the call is read as ``tts_to_file(text=..., speaker_wav=...)``, XTTS cloning the
+    voice of a reference recording. The look-alike names one of the model's stock speakers the same way."""
+    cell = ("from TTS.api import TTS\nclass Voice:\n    def __init__(self):\n"
+            "        self.m = TTS('tts_models/multilingual/multi-dataset/xtts_v2')\n"
+            f"    def __call__(self, text, ref, out):\n        kw = {{'text': text, 'file_path': out, {key}: {value}}}\n"
+            "        return self.m.tts_to_file(**kw)\n"
+            "Voice()('Breaking news tonight.', '/content/anchor.wav', 'out.wav')\n")
+    verdict = engine.check_code(cell)
+    assert (verdict.action in ("warn", "block") and verdict.category == "deepfake") is cloned

@@ -431,6 +431,25 @@ class _PythonPass(_Bindings, _CallHandlers, _LiteralReader, _FocusedWalk):
         args = ", ".join(clip(ast.unparse(a), 80) for a in node.args[:4])
         self._derived(f"{name}({args})", node, CODE, "lookup")
 
+    def _spread_keywords(self, node: ast.Call, name: str) -> None:
+        """``m.tts_to_file(**kw)`` with ``kw = {'speaker' + '_wav': ref, ...}``: the keywords a spread dict gives,
+        written out as derived text (``tts_to_file(text=..., speaker_wav='ref.wav')``) when one of their names is
+        not written in the cell, so the rules read them as they would read the call spelled out."""
+        given: dict[str, Any] = {}
+        for keyword in node.keywords:
+            value = self.folder.fold(keyword.value) if keyword.arg is None else None
+            shown = self._first_binding(keyword.value.id) if type(keyword.value) is ast.Name else None
+            if isinstance(shown, ast.Dict):  # kw = {'speaker' + '_wav': ref, ...} with ref a parameter: the names
+                value = {**{self.folder.fold(k): self.folder.fold(v) for k, v in zip(
+                    shown.keys[:MAX_ITEMS], shown.values, strict=False) if k is not None},
+                    **(value if isinstance(value, dict) else {})}
+            if isinstance(value, dict):
+                given.update((k, v) for k, v in list(value.items())[:MAX_ITEMS] if isinstance(k, str) and k.isidentifier())
+        if not any(key not in self.analysis.source for key in given):
+            return
+        words = ", ".join(f"{k}={clip(repr(v), 80) if isinstance(v, (str, int)) else '...'}" for k, v in given.items())
+        self._derived(f"{name.rsplit('.', 1)[-1]}({words})", node, CODE, "keywords")
+
     def _zipped(self, expr: ast.AST) -> ast.AST:
         """:func:`.rewrites.zipped_table` made once per expression (its calls read with the cell's own), else
         the expression itself."""
@@ -528,6 +547,8 @@ class _PythonPass(_Bindings, _CallHandlers, _LiteralReader, _FocusedWalk):
             for arg in [*node.args, *(k.value for k in node.keywords)]:
                 self._mark(arg, INERT)
             return
+        if any(k.arg is None for k in node.keywords):
+            self._spread_keywords(node, name)
         if name.startswith("get_ipython.") or name.startswith("IPython.get_ipython."):
             self._ipython_call(node, short)
             return
