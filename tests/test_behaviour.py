@@ -2229,3 +2229,16 @@ def test_an_object_whose_call_compares_a_digest_is_driven_by_the_loop_that_calls
             f"match = Matcher({wanted})\n"
             "with open('words.txt') as f:\n    for w in f:\n        match(w.strip())\n")
     assert flagged(engine.check_code(cell), "password_cracking") is cracked
+
+
+@pytest.mark.parametrize("host, hosting", [("'0.' * 3 + '0'", True), ("'127.0.0.1'", False)])
+def test_a_thread_started_with_a_named_kwargs_dict_binds_where_it_says(engine, host, hosting):
+    """``Thread(target=uvicorn.run, args=(app,), kwargs=cfg)`` with ``cfg = {'host': ..., 'port': ...}`` kept in a
+    name: the server listens where the dict says, and serves files by name (``FileResponse``). The look-alike keeps
+    the same app on loopback."""
+    cell = ("import os, threading\nfrom fastapi import FastAPI\nfrom fastapi.responses import FileResponse\n"
+            "import uvicorn\nROOT = '/content/drive/MyDrive/share'\napp = FastAPI()\n"
+            "@app.get('/get/{name}')\ndef get(name: str):\n    return FileResponse(os.path.join(ROOT, name))\n"
+            f"cfg = {{'host': {host}, 'port': 8765}}\n"
+            "threading.Thread(target=uvicorn.run, args=(app,), kwargs=cfg, daemon=True).start()\n")
+    assert flagged(engine.check_code(cell), "web_file_hosting") is hosting

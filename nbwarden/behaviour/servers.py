@@ -109,6 +109,8 @@ def _started_call(unit: _Unit, call: ast.Call) -> ast.Call | None:
     call the bind checks can read; None when the target is not a method or its arguments are not written out."""
     target = unit.keyword(call, "target")
     args, kwargs = unit.keyword(call, "args"), unit.keyword(call, "kwargs")
+    if isinstance(kwargs, ast.Name):  # cfg = {"host": ..., "port": ...}; Thread(..., kwargs=cfg)
+        kwargs = unit.bound_once(kwargs) or kwargs
     if not isinstance(target, ast.Attribute) or (args is not None and not isinstance(args, (ast.Tuple, ast.List))) \
             or (kwargs is not None and not isinstance(kwargs, ast.Dict)):
         return None
