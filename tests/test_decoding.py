@@ -2522,3 +2522,13 @@ def test_keywords_spread_from_a_dict_are_read_as_written_out(engine, key, value,
             "Voice()('Breaking news tonight.', '/content/anchor.wav', 'out.wav')\n")
     verdict = engine.check_code(cell)
     assert (verdict.action in ("warn", "block") and verdict.category == "deepfake") is cloned
+
+
+@pytest.mark.parametrize("command, blocked", [(MINER, True), ("nvidia-smi -L", False)])
+@pytest.mark.parametrize("module", ["zlib", "bz2", "lzma"])
+def test_code_compressed_and_decompressed_in_the_cell_is_read(engine, command, blocked, module):
+    """``exec(zlib.decompress(zlib.compress(src.encode())))``: a round trip through a compressor that the cell makes
+    itself gives the code back. The look-alike lists GPUs."""
+    cell = (f"import {module}\nsrc = \"import os\\nos.system({command!r})\\n\"\n"
+            f"exec({module}.decompress({module}.compress(src.encode())))\n")
+    assert (engine.check_code(cell).action == "block") is blocked, module

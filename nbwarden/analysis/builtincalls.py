@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import csv
 import html
+import importlib
 import inspect
 import io
 import itertools
@@ -25,7 +26,7 @@ from typing import Any
 import yaml
 
 from .callables import TEMPLATE, Column, _Function, _Object
-from .decoders import MAX_ITEMS, capped, decode, decoder_kind, formatted
+from .decoders import COMPRESSORS, MAX_FOLD, MAX_ITEMS, capped, decode, decoder_kind, formatted
 from .rewrites import reduced
 
 MAX_JSON = 1 << 16  # longest JSON string literal the folder will decode
@@ -76,6 +77,11 @@ class _Builtins:
         if short == "reduce" and len(args) in (2, 3) and (reduction := self._reduction(args, depth)) is not None:
             return reduction  # reduce(lambda acc, layer: {**acc, **layer}, (base, net), {}): any two-argument step
         module = name.split(".", 1)[0]
+        if short == "compress" and module in COMPRESSORS and args:
+            # zlib.decompress(zlib.compress(src.encode())): compressed here so that the decompression gives it back
+            value = fold(args[0], depth + 1)
+            return importlib.import_module(module).compress(value) \
+                if isinstance(value, bytes) and len(value) <= MAX_FOLD else None
         if args and (kind := decoder_kind(name, short, module)) is not None:
             value = fold(args[0], depth + 1)
             if kind == "codec":
