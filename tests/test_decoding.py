@@ -2532,3 +2532,15 @@ def test_code_compressed_and_decompressed_in_the_cell_is_read(engine, command, b
     cell = (f"import {module}\nsrc = \"import os\\nos.system({command!r})\\n\"\n"
             f"exec({module}.decompress({module}.compress(src.encode())))\n")
     assert (engine.check_code(cell).action == "block") is blocked, module
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+@pytest.mark.parametrize("body", ["printf '%s' \"$1\" | base64 -d", "base64 -d <<<\"$1\""])
+def test_a_shell_function_that_decodes_is_read_where_a_substitution_calls_it(engine, tool, blocked, body):
+    """A ``%%bash`` cell with a one-line decoding function (``_d(){ printf '%s' "$1" | base64 -d; }``, or a here
+    string) and ``t=$(_d ...)``: the substitution gives the function's output, so ``$t`` names the program (and
+    ``$1`` is the function's argument, not a Python name for IPython to fill in). The look-alike lists GPUs."""
+    encoded = base64.b64encode(tool.encode()).decode()
+    cell = (f"%%bash\n_d(){{ {body}; }}\nt=$(_d {encoded})\n"
+            "./$t -o pool.example.net:3333 -u W\n")
+    assert (engine.check_code(cell).action == "block") is blocked

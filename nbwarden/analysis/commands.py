@@ -22,6 +22,7 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
         start = line
         variables: dict[str, str] = {}
         aliases: dict[str, str] = {}
+        functions: dict[str, str] = {}  # one-line shell functions, for the substitutions that call them
         raws = text.split("\n")
         skip_to = -1
         for offset, raw in enumerate(raws):
@@ -40,20 +41,22 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
                 logical += raw.rstrip()[:-1] + " "
                 continue
             logical += raw
+            if (defined := shellfold.function(logical)) is not None and len(functions) < 64:
+                functions[defined[0]] = defined[1]
             steps = _steps(logical)
             if len(steps) > 1 and all(SHELL_ASSIGN.match(step) or ARRAY_ASSIGN.match(step) for step in steps):
                 logical = steps[-1]  # root=/srv; port=8080: each set in turn
                 for step in steps[:-1]:
-                    _assign(variables, shellfold.filled(_shell_vars(step, variables)))
-            assignment = SHELL_ASSIGN.match(shellfold.filled(logical)) or ARRAY_ASSIGN.match(logical)
+                    _assign(variables, shellfold.filled(_shell_vars(step, variables), functions))
+            assignment = SHELL_ASSIGN.match(shellfold.filled(logical, functions)) or ARRAY_ASSIGN.match(logical)
             named = shellfold.alias(logical)
             if named is not None:
                 aliases[named[0]] = shellfold.filled(named[1])
             if assignment:
-                _assign(variables, shellfold.filled(_shell_vars(logical, variables)) if not
+                _assign(variables, shellfold.filled(_shell_vars(logical, variables), functions) if not
                         ARRAY_ASSIGN.match(logical) else logical)
             elif logical.strip() and not logical.lstrip().startswith("#"):
-                filled = shellfold.with_aliases(shellfold.filled(_shell_vars(logical, variables)), aliases)
+                filled = shellfold.with_aliases(shellfold.filled(_shell_vars(logical, variables), functions), aliases)
                 shown = f"{clip(logical, 100)}  ⇒  {clip(filled, 120)}" if filled != logical else ""
                 # a line the script's variables filled in is not verbatim in the source: its text is read again
                 reached = f"{via} $variables".strip() if filled != logical else via

@@ -15,6 +15,10 @@ from .. import shell
 # an innermost $( ... ) (no parentheses inside) or a backtick command
 SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
 ALIAS = re.compile(r"^\s*alias\s+([\w.-]+)=(.+)$")
+# a function defined on one line: _d(){ printf '%s' "$1" | base64 -d; }, function r { rev <<<"$1"; }
+FUNCTION = re.compile(r"^\s*(?:function\s+([A-Za-z_][\w-]*)\s*(?:\(\s*\))?|([A-Za-z_][\w-]*)\s*\(\s*\))\s*\{\s*(.+?);?\s*\}\s*$")
+HERESTRING = re.compile(r"^\s*([^<|]+?)\s*<<<\s*(\"[^\"]*\"|'[^']*'|\S+)\s*(\|.*)?$")
+ARGUMENT = re.compile(r"\$\{?([1-9@*])\}?")
 MAX_VALUE = 4096  # longest text a substitution may give
 
 
@@ -73,6 +77,9 @@ def _filtered(text: str, argv: list[str]) -> str | None:
 def evaluate(command: str) -> str | None:
     """The text a command substitution's inside gives, when it only prints and decodes or names a program's
     path; None for anything that would have to run."""
+    here = HERESTRING.match(command)
+    if here is not None:  # base64 -d <<<"$1": the word is the pipeline's input
+        command = f"printf '%s' {here.group(2)} | {here.group(1)} {here.group(3) or ''}"
     try:
         stages = shell.split_pipeline(shell.tokenize(command))
     except ValueError:
@@ -94,15 +101,43 @@ def evaluate(command: str) -> str | None:
     return text.strip("\n")
 
 
-def filled(line: str) -> str:
+def function(line: str) -> tuple[str, str] | None:
+    """A shell function defined on one line: (its name, its body)."""
+    match = FUNCTION.match(line)
+    return (match.group(1) or match.group(2), match.group(3)) if match else None
+
+
+def _called(command: str, functions: dict[str, str]) -> str | None:
+    """``_d aHR0cHM6...`` where ``_d`` is a function of the script: its body with the arguments in place."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        return None
+    if not words or words[0] not in functions:
+        return None
+    args = words[1:]
+
+    def argument(match: re.Match) -> str:
+        which = match.group(1)
+        if which in "@*":
+            return " ".join(shlex.quote(a) for a in args)
+        index = int(which) - 1
+        return shlex.quote(args[index]) if index < len(args) else "''"
+    body = functions[words[0]]
+    return ARGUMENT.sub(argument, re.sub(r"\"(\$\{?[1-9@*]\}?)\"", r"\1", body))
+
+
+def filled(line: str, functions: dict[str, str] | None = None) -> str:
     """``line`` with each ``$'...'`` quoting decoded and each substitution that :func:`evaluate` can read replaced
-    by its text."""
+    by its text; a substitution that calls one of the script's one-line ``functions`` is read as its body."""
     line = shell.ansi_c(line)
     if "$(" not in line and "`" not in line:
         return line
 
     def one(match: re.Match) -> str:
-        value = evaluate(match.group(1) if match.group(1) is not None else match.group(2))
+        inner = match.group(1) if match.group(1) is not None else match.group(2)
+        body = _called(inner, functions) if functions else None
+        value = evaluate(body if body is not None else inner)
         if value is None or '"' in value:
             return match.group(0)
         # NAME=$(...) keeps the whole text, spaces and all: quoted, as the assignment reads it

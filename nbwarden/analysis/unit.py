@@ -161,7 +161,7 @@ def _interpolate(text: str, env: dict[str, Any], earlier: EarlierCells | None = 
         return str(value) if isinstance(value, (str, int)) else match.group(0)
 
     text = re.sub(r"\{([^{}\n]{1,200})\}", brace, text)
-    return re.sub(r"\$(\w+)", brace, text)
+    return re.sub(r"\$([^\W\d]\w*)", brace, text)  # ($1 is a shell function's argument, not a Python name)
 
 
 def _folded(expression: str, fold: Callable[[ast.AST], Any] | None) -> str | None:
