@@ -2544,3 +2544,15 @@ def test_a_shell_function_that_decodes_is_read_where_a_substitution_calls_it(eng
     cell = (f"%%bash\n_d(){{ {body}; }}\nt=$(_d {encoded})\n"
             "./$t -o pool.example.net:3333 -u W\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("image, blocked", [("metal3d/xmrig", True), ("jupyter/scipy-notebook", False)])
+def test_a_compose_file_written_by_python_is_read_as_compose(engine, image, blocked):
+    """``Path('stack/docker-compose.yml').write_text(compose)`` with the compose text made in the cell, then
+    ``docker compose up``: the services it writes are what runs. The look-alike starts a notebook image."""
+    cell = ("import pathlib, subprocess, textwrap\n"
+            f"compose = textwrap.dedent('''\nservices:\n  worker:\n    image: {image}\n"
+            "    command: [\"-o\", \"pool.example.org:443\", \"-u\", \"W\"]\n''')\n"
+            "pathlib.Path('stack/docker-compose.yml').write_text(compose)\n"
+            "subprocess.run(['docker', 'compose', '-f', 'stack/docker-compose.yml', 'up', '-d'])\n")
+    assert (engine.check_code(cell).action == "block") is blocked

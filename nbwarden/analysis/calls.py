@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .. import shell
+from .. import embedded, shell
 from .builtincalls import WRITTEN
 from .commands import add_shell
 from .decoders import printable
@@ -49,6 +49,7 @@ WORKER_CALLS = {"Thread", "Process", "Timer", "submit", "apply_async", "run_in_e
 ITEM_MAPPERS = frozenset({"map", "imap", "imap_unordered", "map_async"})
 MAX_LOOP_ITEMS = 64  # a loop over more items than this is data, not a list of steps
 MAX_LOOP_ASSIGNS = 32  # a loop body with more assignments than this is a program, not a step filled in
+MAX_WRITTEN_COMMANDS = 400  # commands read from one written compose file, pipeline or Dockerfile
 
 
 def shell_keyword(call: ast.Call) -> bool:
@@ -565,7 +566,12 @@ class _CallHandlers:
             # a service manager's unit (systemd ExecStart=, supervisord command=): it runs these lines later
             add_shell(self.analysis, command, node.lineno, f"service unit {target or 'written'}", CODE, self.depth)
         is_script = str(target).endswith(".sh") or content.startswith("#!/bin/") or content.startswith("#!/usr/bin/env bash")
-        if is_script:
+        if target and (kind := embedded.kind_of_name(str(target), content)) is not None:
+            # Path('stack/docker-compose.yml').write_text(compose): a compose file, CI pipeline or Dockerfile, whose
+            # images and commands are what `docker compose up` (or the pipeline) later runs
+            for command in filter(str.strip, embedded.commands(kind, content).split("\n")[:MAX_WRITTEN_COMMANDS]):
+                add_shell(self.analysis, command, node.lineno, f"written to {target}", CODE, self.depth)
+        elif is_script:
             add_shell(self.analysis, content, node.lineno, f"written to {target or 'a file'}", CODE, self.depth)
         elif self.depth < MAX_DEPTH and (str(target).endswith(".py") or
                                          not PLAIN_SUFFIX.search(str(target)) and _reads_as_code(content)):
