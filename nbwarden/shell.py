@@ -528,6 +528,8 @@ def _session_launch(facts: ShellFacts, name: str, args: list[str], depth: int, v
             cluster = name == "script" and arg.startswith("-") and not arg.startswith("--") and arg.endswith("c")
             if (arg in {"-c", "--command"} or cluster) and i + 1 < len(args):
                 _merge(facts, parse(args[i + 1], depth + 1), f"{via} {name} -c".strip())
+            elif arg.startswith("--command=") and name == "su":  # su --login --command="TERM=xterm rtorrent" user
+                _merge(facts, parse(arg[len("--command="):], depth + 1), f"{via} {name} -c".strip())
         return
     rest: list[str] = []
     i = 0

@@ -2556,3 +2556,11 @@ def test_a_compose_file_written_by_python_is_read_as_compose(engine, image, bloc
             "pathlib.Path('stack/docker-compose.yml').write_text(compose)\n"
             "subprocess.run(['docker', 'compose', '-f', 'stack/docker-compose.yml', 'up', '-d'])\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("program, flagged", [("rtorrent", True), ("htop", False)])
+def test_su_with_a_long_command_option_runs_its_command(engine, program, flagged):
+    """``su --login --command="TERM=xterm rtorrent" seedbox`` (the ``--command=`` spelling, with an environment
+    assignment in front): the command is what runs, as with ``su -c``. The look-alike starts a process viewer."""
+    verdict = engine.check_code(f"#!/bin/sh\nsu --login --command=\"TERM=xterm {program}\" seedbox\n", "shell")
+    assert (verdict.action in ("warn", "block") and verdict.category == "torrent_p2p") is flagged
