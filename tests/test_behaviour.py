@@ -2242,3 +2242,19 @@ def test_a_thread_started_with_a_named_kwargs_dict_binds_where_it_says(engine, h
             f"cfg = {{'host': {host}, 'port': 8765}}\n"
             "threading.Thread(target=uvicorn.run, args=(app,), kwargs=cfg, daemon=True).start()\n")
     assert flagged(engine.check_code(cell), "web_file_hosting") is hosting
+
+
+@pytest.mark.parametrize("shown, hosting", [("db.execute('SELECT name, msg FROM posts').fetchall()", True),
+                                            ("{'label': 'cat'}", False)])
+def test_a_tunnelled_site_that_keeps_and_shows_visitors_posts_is_hosting(engine, shown, hosting):
+    """A FastAPI board whose handlers ``INSERT`` what visitors post into SQLite and ``SELECT`` it back for the
+    home page, run on every interface behind localtunnel: a website kept for its users. The look-alike stores the
+    same posts (a log of its own app's calls) but shows visitors only its answer."""
+    cell = ("import sqlite3, threading\nimport uvicorn\nfrom fastapi import FastAPI\n"
+            "db = sqlite3.connect('board.db', check_same_thread=False)\napp = FastAPI()\n"
+            f"@app.get('/')\ndef home():\n    return {shown}\n"
+            "@app.post('/post')\ndef post(name: str, msg: str):\n"
+            "    db.execute('INSERT INTO posts VALUES (?, ?)', (name, msg))\n    db.commit()\n    return {'ok': True}\n"
+            "threading.Thread(target=uvicorn.run, args=(app,), kwargs={'host': '0.0.0.0', 'port': 7860}).start()\n"
+            "!lt --port 7860 --subdomain board-demo\n")
+    assert flagged(engine.check_code(cell), "web_file_hosting") is hosting

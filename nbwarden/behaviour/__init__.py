@@ -33,10 +33,11 @@ Shapes found (the value of each fact):
     between; ``flood/messages`` is one phone number sent texts
     or verification codes again and again, or by each of a collection of
     services (an SMS or call bomber), in ``messages.py``.
-``server/files|media|relay|forward`` and ``server-local/...``
+``server/files|media|relay|forward|board`` and ``server-local/...``
     a server bound to every interface (``server/``) or to loopback
     (``server-local/``) that serves files or directories (or takes uploads),
-    streams media, or relays traffic (HTTP ``CONNECT``, SOCKS, two sockets
+    streams media, keeps what visitors post in a database and shows it
+    again (``board``: a guestbook, a message board, a shop), or relays traffic (HTTP ``CONNECT``, SOCKS, two sockets
     piped into each other where the outgoing address comes from what was
     received); ``forward`` is two sockets piped to one fixed address on
     another machine.  A loopback server is allowed on its own; packs

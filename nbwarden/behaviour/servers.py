@@ -204,6 +204,8 @@ def _served(unit: _Unit) -> dict[str, int]:
         out.setdefault("files", sent)
     if "files" in out and (portal := _portal(unit)) is not None:
         out["portal"] = portal
+    if (board := _board(unit)) is not None:
+        out.setdefault("board", board)
     if ("files" in out or "media" in out) and (library := _library(unit)) is not None:
         out["library"] = library
     return out
@@ -263,6 +265,31 @@ def _portal(unit: _Unit) -> int | None:
                 served.setdefault(folder, call.lineno)
     common = kept & served.keys()
     return min(served[f] for f in common) if common else None
+
+
+ROUTES = frozenset({"route", "get", "post", "put", "patch", "api_route"})  # @app.route('/'), @app.post('/post')
+
+
+def _board(unit: _Unit) -> int | None:
+    """The line where a web handler stores what a visitor sent in a database (``INSERT`` with the handler's
+    parameters or the request's form) when a handler also reads the stored rows back (``SELECT``): a guestbook, a
+    message board, a shop, a website kept for its users.  A model's demo stores nothing its visitors see again."""
+    stored = None
+    read = False
+    for function in (f for found in unit.functions.values() for f in found):
+        if not any(isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in ROUTES
+                   for d in function.decorator_list) and function.name not in {"do_POST", "do_GET"}:
+            continue
+        given = set(_params(function)) - {"self", "cls"}
+        for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
+            sql = unit.value(call.args[0]) if call.args and unit.name(call).rsplit(".", 1)[-1] in {
+                "execute", "executemany"} else None
+            words = sql.lstrip().lower() if isinstance(sql, str) else ""
+            if words.startswith(("insert", "replace")) and len(call.args) > 1 and (
+                    _names(call.args[1]) & given or "request" in ast.unparse(call.args[1])):
+                stored = stored or call.lineno
+            read = read or words.startswith("select")
+    return stored if read else None
 
 
 def _an_upload(unit: _Unit, call: ast.Call) -> bool:
@@ -629,6 +656,7 @@ def _pipe(unit: _Unit) -> int | None:
 def _serves(kind: str) -> str:
     return {"files": "serves files or takes uploads", "media": "streams media",
             "portal": "keeps its visitors' uploads and hands them out again (a share portal)",
+            "board": "keeps what its visitors post and shows it to others (a website kept for its users)",
             "library": "lists a folder it never writes and hands out its files (a library served to visitors)",
             "relay": "relays other connections (a proxy)",
             "forward": "forwards the connections it takes to one fixed address elsewhere (a port forward)"}[kind]
