@@ -2564,3 +2564,15 @@ def test_su_with_a_long_command_option_runs_its_command(engine, program, flagged
     assignment in front): the command is what runs, as with ``su -c``. The look-alike starts a process viewer."""
     verdict = engine.check_code(f"#!/bin/sh\nsu --login --command=\"TERM=xterm {program}\" seedbox\n", "shell")
     assert (verdict.action in ("warn", "block") and verdict.category == "torrent_p2p") is flagged
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+def test_json_decoded_from_bytes_and_a_template_popped_from_it_are_read(engine, tool, blocked):
+    """``d = json.loads(base64.b64decode(blob))`` (JSON read from bytes) and ``Template(d.pop('t')).substitute(d)``:
+    the command the settings make. The look-alike lists GPUs the same way."""
+    spec = json.dumps({"b": f"./{tool}", "h": "pool.example.net:3333", "t": "$b -o $h -u W"})
+    blob = base64.b64encode(spec.encode()).decode()
+    cell = ("import base64, json, string, subprocess\n"
+            f"d = json.loads(base64.b64decode({blob!r}))\n"
+            "line = string.Template(d.pop('t')).substitute(d)\nsubprocess.Popen(line, shell=True)\n")
+    assert (engine.check_code(cell).action == "block") is blocked

@@ -221,6 +221,8 @@ class _Builtins:
             return _Object(TEMPLATE, {"template": text}) if isinstance(text, str) else None
         if name in {"json.loads"} and len(args) == 1:
             value = fold(args[0], depth + 1)  # json.loads('"\\u0078mrig"'): a string behind JSON escapes
+            if isinstance(value, (bytes, bytearray)):  # json.loads(b64decode(blob)): JSON takes bytes too
+                value = bytes(value).decode("utf-8", "replace")
             if isinstance(value, (dict, list)):
                 return value  # json.loads(fh.read()) of what the unit wrote with json.dump
             if isinstance(value, str) and value == self.env.get(WRITTEN) and len(value) < MAX_JSON:

@@ -158,11 +158,13 @@ class _Methods:
             mapping = {**mapping, **{k.arg: fold(k.value, depth + 1) for k in node.keywords if k.arg}}
             known = {str(k): v for k, v in mapping.items() if isinstance(v, (str, int)) and not isinstance(v, bool)}
             return capped(string.Template(text).safe_substitute(known))
-        if method == "get" and args:
+        if method in {"get", "pop"} and 1 <= len(args) <= 2:  # d.pop('t'): the value taken out (d is not changed)
             base = fold(func.value, depth + 1)
+            key = fold(args[0], depth + 1)
             if isinstance(base, dict):
-                key = fold(args[0], depth + 1)
-                return base[key] if key in base or len(args) < 2 else fold(args[1], depth + 1)
+                if not isinstance(key, (str, int)):
+                    return None
+                return base[key] if key in base else fold(args[1], depth + 1) if len(args) == 2 else None
         return UNREAD
 
     def _column_map(self, node: ast.Call, func: ast.Attribute, depth: int) -> Any:
