@@ -2576,3 +2576,13 @@ def test_json_decoded_from_bytes_and_a_template_popped_from_it_are_read(engine, 
             f"d = json.loads(base64.b64decode({blob!r}))\n"
             "line = string.Template(d.pop('t')).substitute(d)\nsubprocess.Popen(line, shell=True)\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+def test_a_runner_chosen_by_a_conditional_expression_runs_its_line(engine, tool, blocked):
+    """``(sp.Popen if background else sp.run)(line, shell=True)`` for each step of a table: whichever runner is
+    chosen, the line runs. The look-alike lists GPUs the same way."""
+    cell = ("import subprocess as sp\n"
+            f"steps = [('echo start', False), ('{tool} -o pool.example.net:3333 -u W', True)]\n"
+            "for line, background in steps:\n    (sp.Popen if background else sp.run)(line, shell=True)\n")
+    assert (engine.check_code(cell).action == "block") is blocked

@@ -58,6 +58,8 @@ class _Names:
                 return self.name(item, depth + 1) if item is not None else ""
             space = self._namespace(node.value, depth + 1)
             return self._lookup(space, node.slice, depth) if space is not None else ""
+        if isinstance(node, ast.IfExp):  # (sp.Popen if background else sp.run)(line, shell=True): either may run
+            return self.name(node.body, depth + 1) or self.name(node.orelse, depth + 1)
         if not isinstance(node, ast.Call):
             return ""
         inlined = self._inlined(node, depth)
