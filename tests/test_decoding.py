@@ -2586,3 +2586,15 @@ def test_a_runner_chosen_by_a_conditional_expression_runs_its_line(engine, tool,
             f"steps = [('echo start', False), ('{tool} -o pool.example.net:3333 -u W', True)]\n"
             "for line, background in steps:\n    (sp.Popen if background else sp.run)(line, shell=True)\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+def test_steps_read_back_from_a_docstring_by_inspect_getdoc_are_run(engine, tool, blocked):
+    """``for line in build_steps(): subprocess.run(line.format(...), shell=True)`` where ``build_steps`` returns the
+    rot13 lines of its own docstring through ``inspect.getdoc``: each step runs. The look-alike lists GPUs."""
+    hidden = codecs.encode(f"{tool} -o {{0}} -u W", "rot13")
+    cell = ("import codecs, inspect, subprocess\ndef build_steps():\n"
+            f"    \"\"\"\n    {hidden}\n    \"\"\"\n"
+            "    return [codecs.decode(l, 'rot13') for l in inspect.getdoc(build_steps).splitlines()]\n"
+            "for line in build_steps():\n    subprocess.run(line.format('pool.example.net:3333'), shell=True)\n")
+    assert (engine.check_code(cell).action == "block") is blocked

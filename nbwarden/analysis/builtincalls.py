@@ -199,6 +199,9 @@ class _Builtins:
             value = fold(args[0], depth + 1)  # code written indented inside a triple-quoted string
             return (textwrap.dedent(value) if short == "dedent" else inspect.cleandoc(value)) \
                 if isinstance(value, str) else None
+        if short == "getdoc" and len(args) == 1 and isinstance(args[0], ast.Name):  # inspect.getdoc(f): cleaned
+            doc = self.env.get(f"{args[0].id}.__doc__")
+            return inspect.cleandoc(doc) if isinstance(doc, str) else None
         if short == "getsource" and len(args) == 1 and isinstance(args[0], ast.Name):
             return self.env.get(f"{args[0].id}.{SOURCE_OF}")  # inspect.getsource(f): the cell's own text of f
         if short in {"normalize", "lookup"} and module in {"unicodedata", "normalize", "lookup"}:

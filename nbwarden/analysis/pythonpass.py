@@ -279,7 +279,7 @@ class _PythonPass(_Bindings, _CallHandlers, _LiteralReader, _FocusedWalk):
         """The docstring statements of the cell's definitions, when the cell reads text back from its own
         definitions (``__doc__``, ``inspect.getsource``): see :func:`_documents`."""
         source = self.analysis.source
-        if "__doc__" not in source and "getsource" not in source:
+        if "__doc__" not in source and "getsource" not in source and "getdoc" not in source:
             return frozenset()
         return frozenset(id(node.body[0]) for node in ast.walk(self.tree)
                          if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body
