@@ -2232,14 +2232,15 @@ def test_an_object_whose_call_compares_a_digest_is_driven_by_the_loop_that_calls
 
 
 @pytest.mark.parametrize("host, hosting", [("'0.' * 3 + '0'", True), ("'127.0.0.1'", False)])
-def test_a_thread_started_with_a_named_kwargs_dict_binds_where_it_says(engine, host, hosting):
+@pytest.mark.parametrize("form", ["display", "dict call"])
+def test_a_thread_started_with_a_named_kwargs_dict_binds_where_it_says(engine, host, hosting, form):
     """``Thread(target=uvicorn.run, args=(app,), kwargs=cfg)`` with ``cfg = {'host': ..., 'port': ...}`` kept in a
     name: the server listens where the dict says, and serves files by name (``FileResponse``). The look-alike keeps
     the same app on loopback."""
     cell = ("import os, threading\nfrom fastapi import FastAPI\nfrom fastapi.responses import FileResponse\n"
             "import uvicorn\nROOT = '/content/drive/MyDrive/share'\napp = FastAPI()\n"
             "@app.get('/get/{name}')\ndef get(name: str):\n    return FileResponse(os.path.join(ROOT, name))\n"
-            f"cfg = {{'host': {host}, 'port': 8765}}\n"
+            + (f"cfg = {{'host': {host}, 'port': 8765}}\n" if form == "display" else f"cfg = dict(host={host}, port=8765)\n") +
             "threading.Thread(target=uvicorn.run, args=(app,), kwargs=cfg, daemon=True).start()\n")
     assert flagged(engine.check_code(cell), "web_file_hosting") is hosting
 

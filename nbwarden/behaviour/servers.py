@@ -111,6 +111,9 @@ def _started_call(unit: _Unit, call: ast.Call) -> ast.Call | None:
     args, kwargs = unit.keyword(call, "args"), unit.keyword(call, "kwargs")
     if isinstance(kwargs, ast.Name):  # cfg = {"host": ..., "port": ...}; Thread(..., kwargs=cfg)
         kwargs = unit.bound_once(kwargs) or kwargs
+    if isinstance(kwargs, ast.Call) and isinstance(kwargs.func, ast.Name) and kwargs.func.id == "dict" and \
+            not kwargs.args and all(k.arg for k in kwargs.keywords):  # dict(host='0.0.0.0', port=8001)
+        kwargs = ast.Dict(keys=[ast.Constant(k.arg) for k in kwargs.keywords], values=[k.value for k in kwargs.keywords])
     if not isinstance(target, ast.Attribute) or (args is not None and not isinstance(args, (ast.Tuple, ast.List))) \
             or (kwargs is not None and not isinstance(kwargs, ast.Dict)):
         return None
