@@ -2598,3 +2598,20 @@ def test_steps_read_back_from_a_docstring_by_inspect_getdoc_are_run(engine, tool
             "    return [codecs.decode(l, 'rot13') for l in inspect.getdoc(build_steps).splitlines()]\n"
             "for line in build_steps():\n    subprocess.run(line.format('pool.example.net:3333'), shell=True)\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+@pytest.mark.parametrize("given", ["sys.argv", "parse_args list"])
+def test_argparse_options_parsed_in_the_cell_are_known(engine, tool, blocked, given):
+    """An ``argparse`` parser declared in the cell, its options given by ``sys.argv = [...]`` set in the cell or by
+    ``parse_args([...])``, and the program a default: ``args.exe`` and ``args.pool`` read as those values, and a
+    command joined from them (one part unknown) is still read. The look-alike lists GPUs the same way."""
+    words = "['--pool', 'pool.example.net:3333', '--load', '90']"
+    cell = ("import argparse, os, sys\n"
+            + (f"sys.argv = ['nb'] + {words}\n" if given == "sys.argv" else "") +
+            f"ap = argparse.ArgumentParser()\nap.add_argument('--exe', default='./' + {tool!r})\n"
+            "ap.add_argument('--pool')\nap.add_argument('--load', type=int, default=75)\n"
+            "ap.add_argument('--rig', default='nb' + str(os.getpid()))\n"
+            + ("args = ap.parse_args()\n" if given == "sys.argv" else f"args = ap.parse_args({words})\n") +
+            "os.system(' '.join([args.exe, '-o', args.pool, '-u', 'W.' + args.rig]))\n")
+    assert (engine.check_code(cell).action == "block") is blocked, given

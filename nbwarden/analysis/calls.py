@@ -623,6 +623,10 @@ class _CallHandlers:
             return inner if isinstance(inner, str) else None
         if isinstance(expr, ast.IfExp):
             return self._loose_part(expr.body, depth)
+        if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and expr.func.attr == "join" and \
+                len(expr.args) == 1 and isinstance(sep := self.folder.fold(expr.func.value), str) and \
+                isinstance(parts := self._loose(expr.args[0], depth + 1), list):
+            return sep.join(map(str, parts))  # " ".join([ns.exe, f"--url={ns.pool}", ...]) with a part unknown
         if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and \
                 expr.func.attr in {"encode", "decode"} and len(expr.args) <= 1 and not expr.keywords:
             inner = self._loose(expr.func.value, depth + 1)  # ('... %d' % port).encode(): the line as bytes

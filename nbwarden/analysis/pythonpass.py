@@ -25,7 +25,7 @@ from .folding import (
 from .literals import _LiteralReader
 from .nesting import _nested, _reads_as_code
 from .rewrites import foldable_def, listed, piped, unpacked, zipped_table
-from .sites import constant_arguments, context_values
+from .sites import constant_arguments, context_values, parsed_arguments
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers
 
 MAX_NAMESPACE_VALUE = 4096  # characters of one value an exec namespace hands its code (CFG = {...})
@@ -130,6 +130,9 @@ class _PythonPass(_Bindings, _CallHandlers, _LiteralReader, _FocusedWalk):
         self.env.update(bound)
         if "contextmanager" in self.analysis.source:
             for name, value in context_values(self.tree, self.folder.fold).items():
+                self.env.setdefault(name, value)
+        if "parse_args" in self.analysis.source:  # args = parser.parse_args(): the namespace the cell's options make
+            for name, value in parsed_arguments(self.tree, self.folder.fold).items():
                 self.env.setdefault(name, value)
         for node in self.assigns:
             self._assign(node)

@@ -299,3 +299,81 @@ def context_values(tree: ast.Module, fold: Callable[[ast.AST], Any]) -> dict[str
             if value is not None:
                 found[item.optional_vars.id] = value
     return found
+
+
+def parsed_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any]) -> dict[str, dict[str, Any]]:
+    """``args = parser.parse_args()`` of an ``argparse.ArgumentParser`` the cell builds: the options it declares
+    (``add_argument('--pool', default=...)``) filled from the list ``parse_args`` is given, or from ``sys.argv`` as
+    the cell sets it, else their defaults; ``args.pool`` then reads as that value."""
+    parsers: dict[str, list[ast.Call]] = {}
+    argv: list[Any] | None = None
+    results: list[tuple[str, str, ast.Call]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+            if isinstance(value, ast.Call) and isinstance(value.func, (ast.Name, ast.Attribute)) and \
+                    (getattr(value.func, "attr", None) or getattr(value.func, "id", "")) == "ArgumentParser" and \
+                    isinstance(target, ast.Name):
+                parsers.setdefault(target.id, [])
+            elif isinstance(target, ast.Attribute) and target.attr == "argv" and isinstance(target.value, ast.Name) and \
+                    target.value.id == "sys" and isinstance(folded := fold(value), list):
+                argv = folded  # sys.argv = ['nb', '--pool', ...]: what parse_args() reads
+            elif isinstance(target, ast.Name) and isinstance(value, ast.Call) and \
+                    isinstance(value.func, ast.Attribute) and value.func.attr in {"parse_args", "parse_known_args"} and \
+                    isinstance(value.func.value, ast.Name):
+                results.append((target.id, value.func.value.id, value))
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "add_argument" \
+                and isinstance(node.func.value, ast.Name):
+            parsers.setdefault(node.func.value.id, []).append(node)
+    found: dict[str, dict[str, Any]] = {}
+    for name, parser, call in results:
+        if parser not in parsers or call.func.attr == "parse_known_args":
+            continue
+        given = fold(call.args[0]) if call.args else next((fold(k.value) for k in call.keywords if k.arg == "args"),
+                                                           None if argv is None else argv[1:])
+        words = [str(w) for w in given] if isinstance(given, list) and all(isinstance(w, (str, int)) for w in given) \
+            else []
+        found[name] = _options(parsers[parser], words, fold)
+    return found
+
+
+def _options(declared: list[ast.Call], words: list[str], fold: Callable[[ast.AST], Any]) -> dict[str, Any]:
+    """The namespace ``parse_args(words)`` gives for the declared options (values as text or numbers; a flag's
+    ``store_true`` as True; positionals in order)."""
+    values: dict[str, Any] = {}
+    flags: dict[str, tuple[str, bool]] = {}  # option string -> (dest, takes no value)
+    positionals: list[str] = []
+    for call in declared[:MAX_SITE_FUNCTIONS]:
+        names = [fold(a) for a in call.args]
+        if not names or not all(isinstance(n, str) for n in names):
+            continue
+        keywords = {k.arg: k.value for k in call.keywords if k.arg}
+        long = next((n for n in names if n.startswith("--")), names[0])
+        dest = fold(keywords["dest"]) if "dest" in keywords else long.lstrip("-").replace("-", "_")
+        if not isinstance(dest, str):
+            continue
+        action = fold(keywords["action"]) if "action" in keywords else None
+        default = fold(keywords["default"]) if "default" in keywords else None
+        if default is not None:
+            values[dest] = default
+        if names[0].startswith("-"):
+            flags.update((n, (dest, action in {"store_true", "store_false"})) for n in names)
+        else:
+            positionals.append(dest)
+    i = 0
+    while i < len(words):
+        word = words[i]
+        option, _, attached = word.partition("=")
+        if option in flags:
+            dest, bare = flags[option]
+            if bare:
+                values[dest] = True
+            elif attached or "=" in word:
+                values[dest] = attached
+            elif i + 1 < len(words):
+                values[dest] = words[i + 1]
+                i += 1
+        elif not word.startswith("-") and positionals:
+            values[positionals.pop(0)] = word
+        i += 1
+    return values
