@@ -2259,3 +2259,16 @@ def test_a_tunnelled_site_that_keeps_and_shows_visitors_posts_is_hosting(engine,
             "threading.Thread(target=uvicorn.run, args=(app,), kwargs={'host': '0.0.0.0', 'port': 7860}).start()\n"
             "!lt --port 7860 --subdomain board-demo\n")
     assert flagged(engine.check_code(cell), "web_file_hosting") is hosting
+
+
+@pytest.mark.parametrize("outer, cracked", [("for word in open('words.txt'):\n    cand = word.strip()\n", True),
+                                            ("for cand in ['hunter2']:\n", False)])
+def test_candidates_from_a_loop_around_the_loop_over_stored_hashes_are_a_trial(engine, outer, cracked):
+    """Each stored salted hash checked in an inner loop over the users, inside a loop over a word list's lines: the
+    inner loop pairs each user with their own hash, the outer one supplies the guesses. The look-alike checks one
+    password the cell holds against every account (a reused-password audit of its own list)."""
+    inner = "".join("    " + line + "\n" for line in (
+        "for user, h in list(store.items()):", "    salt, _, hv = h.partition('$')",
+        "    if hashlib.md5((salt + cand).encode()).hexdigest() == hv:", "        print(user, cand)"))
+    cell = ("import hashlib\nstore = dict(line.strip().split(',') for line in open('dump.csv'))\n" + outer + inner)
+    assert flagged(engine.check_code(cell), "password_cracking") is cracked

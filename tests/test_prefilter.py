@@ -110,6 +110,23 @@ def test_no_regex_opens_a_new_gate_of_common_words(engine):
     assert not new, new
 
 
+
+def test_a_part_with_no_word_of_its_own_never_wakes_the_analysis(engine):
+    """A multi-part rule wakes the deep analysis on its rarest part only.  A part that is only a regex of
+    alternatives with no required word (``\\b(target|victim|host|ip|url)\\b``) would wake it on the commonest text,
+    so it is never chosen while another part has words to look for (it was, once a word-rich alternative made the
+    import part's word list longer: every cell that said "host" was then analysed in depth)."""
+    from nbwarden.engine.triggers import _rarest_group
+    from nbwarden.regexlit import required_literals
+
+    def wordless(group):
+        return all("regex" in p and not required_literals(p["regex"]) for p in group)
+
+    chosen_wordless = [rule.id for rule in engine.rules if len(rule.groups) > 1
+                       and wordless(rule.groups[_rarest_group(rule)])
+                       and not all(wordless(g) for g in rule.groups)]
+    assert not chosen_wordless, chosen_wordless
+
 # ------------------------------------------------------------------ program names that cannot be commands
 
 @pytest.mark.parametrize("cell", [

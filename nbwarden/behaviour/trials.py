@@ -517,10 +517,14 @@ def _charset(text: str) -> bool:
         any(c.isalnum() for c in text)
 
 
-def _driven_loop(unit: _Unit, node: ast.AST, used: set[str]) -> ast.AST | None:
-    """The word-source loop around ``node`` whose variables reach ``used``, if any."""
+def _driven_loop(unit: _Unit, node: ast.AST, used: set[str], outside: ast.AST | None = None) -> ast.AST | None:
+    """The word-source loop around ``node`` whose variables reach ``used``, if any (only loops around
+    ``outside`` when it is given)."""
     function = unit.function_of(node)
-    for loop in unit.loops_around(node):
+    loops = unit.loops_around(node)
+    if outside is not None:
+        loops = loops[loops.index(outside) + 1:] if outside in loops else []
+    for loop in loops:
         if not any(_word_source(unit, it) for it in _loop_iters(loop)) and not isinstance(loop, ast.While):
             continue
         if _waits_for_a_person(unit, loop):
@@ -576,7 +580,10 @@ def _password_trials(unit: _Unit) -> list[Found]:
     for kind, node, candidate in trials:
         loop = _driven_loop(unit, node, _names(candidate))
         if loop is not None and kind == "hash" and _among_items(unit, node, candidate, loop):
-            continue
+            # each stored hash against its own user's row: the candidates may still come from a loop around it
+            loop = _driven_loop(unit, node, _names(candidate), outside=loop)
+            if loop is None or _among_items(unit, node, candidate, loop):
+                continue
         if loop is not None:
             found.append(Found(f"password-trial/{kind}", node.lineno, f"{_what(kind)} inside a loop over "
                                f"password candidates (line {loop.lineno})"))

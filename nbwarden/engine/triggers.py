@@ -132,7 +132,10 @@ def _rarest_group(rule: Rule) -> int:
                     words += behaviour.triggers_for(value)
                 else:
                     words.append(_literal_core(value))
-        weakest = min((0 if w.strip("-") in COMMON_WORDS else len(w.strip("-")) for w in words), default=0)
+        # a pattern with no word of its own to look for (a regex of alternatives only) is weaker than a common word:
+        # it would wake the deep analysis wherever it matches, on the commonest text
+        weakest = min((-1 if not w.strip("-") else 0 if w.strip("-") in COMMON_WORDS else len(w.strip("-"))
+                       for w in words), default=0)
         return (weakest, -len(words))
 
     scores = [score(group) for group in rule.groups]
