@@ -1,4 +1,6 @@
-"""Parameters whose value the cell shows: a function (or a class's ``__init__``) called once, with constants.
+"""Parameters whose value the cell shows: a function (or a class's ``__init__``) called once, with constants; and
+names a call binds where the cell shows what it gives (``with local_server() as base`` of the cell's context
+manager, ``args = parser.parse_args()`` of the options the cell declares).
 
 Obfuscated cells spread their work over helpers: ``class Boot: def __init__(self, blob): text = decode(blob) ...``
 then ``Boot('M25s...')``.  Inside the helper ``blob`` is just a name; at its one call site it is a constant.

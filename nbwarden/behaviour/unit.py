@@ -306,27 +306,31 @@ def _loop_iters(loop: ast.AST) -> list[ast.AST]:
 def _derived(unit: _Unit, scope: ast.AST, seeds: set[str]) -> set[str]:
     """``seeds`` plus every name assigned (in ``scope``) from an expression that uses one of them."""
     tainted = set(seeds)
-    # assignments, and a hash object fed the value (m = hashlib.md5(); m.update(line): m is made from line)
-    # and the items of a collection made from one (for part in tainted_list: part is made from it too)
-    assigns = [n for n in ast.walk(scope) if isinstance(n, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.NamedExpr,
-                                                            ast.For, ast.AsyncFor, ast.comprehension))
-               or isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "update"
-               and isinstance(n.func.value, ast.Name) and n.args]
-    flows: list[tuple[set[str], set[str]]] = []  # (names read, names bound from them)
-    for node in assigns:
-        value = ast.Tuple(elts=node.args) if isinstance(node, ast.Call) else \
-            node.iter if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)) else node.value
-        targets = [node.func.value] if isinstance(node, ast.Call) else \
-            node.targets if isinstance(node, ast.Assign) else [node.target]
-        flows.append((_free_names(value) if value is not None else set(), set().union(*map(_names, targets))))
-    for node in ast.walk(scope):  # lambda ws=words: ...: a default binds the parameter (a batch handed to a worker)
-        if isinstance(node, ast.Lambda) and node.args.defaults:
+    # assignments, and a hash object fed the value (m = hashlib.md5(); m.update(line): m is made from line), the
+    # items of a collection made from one (for part in tainted_list: part is made from it too), and a lambda's
+    # default (lambda ws=words: ...: the parameter is bound to it, a batch handed to a worker)
+    flows: list[tuple[set[str], list[ast.AST] | set[str]]] = []  # (names read, what they bind)
+    for node in ast.walk(scope):
+        kind = type(node)
+        if kind is ast.Assign:
+            flows.append((_free_names(node.value), node.targets))
+        elif kind in (ast.AugAssign, ast.AnnAssign, ast.NamedExpr):
+            flows.append((_free_names(node.value) if node.value is not None else set(), [node.target]))
+        elif kind in (ast.For, ast.AsyncFor, ast.comprehension):
+            flows.append((_free_names(node.iter), [node.target]))
+        elif kind is ast.Call and isinstance(node.func, ast.Attribute) and node.func.attr == "update" and \
+                isinstance(node.func.value, ast.Name) and node.args:
+            flows.append((_free_names(ast.Tuple(elts=node.args)), [node.func.value]))
+        elif kind is ast.Lambda and node.args.defaults:
             params = [*node.args.posonlyargs, *node.args.args][-len(node.args.defaults):]
             flows += [(_names(default), {param.arg}) for param, default in zip(params, node.args.defaults, strict=False)]
     for _ in range(3):
         grew = False
         for used, bound in flows:
-            if used & tainted and (new := bound - tainted):
+            if not used & tainted:
+                continue
+            names = bound if isinstance(bound, set) else set().union(*map(_names, bound))
+            if new := names - tainted:
                 tainted |= new
                 grew = True
         if not grew:
