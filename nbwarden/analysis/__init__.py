@@ -45,17 +45,22 @@ One module per concern, imported one way (each imports only those above it; ``ne
     IPython syntax (``!``, ``%``, ``%%``) turned into placeholders and queued shell lines.
 ``focus.py``
     the focused walk: which statements a pass over a unit with few prefilter hits reads (a mixin of the pass).
+``bindings.py``
+    what the cell's assignments bind: values, loose command lines, callables held in names, attributes and tables
+    (a mixin of the Python pass).
 ``pythonpass.py``
-    Python AST fact extraction: imports, assignments, decoded strings, string contexts; which call goes where.
+    Python AST fact extraction: imports, decoded strings, string contexts; which call goes where.
 ``calls.py``
     the calls that run commands (shell, argv, workers started on them, the cell's own wrappers), downloads and
     written scripts, as facts.
 ``wrappers.py``
     the cell's own command wrappers (``def sh(c): subprocess.run(c, shell=True)``).
 ``sites.py``
-    parameters of a function or class called once with constants, bound to them (``Boot('M25s...')``).
+    parameters of a function or class called once with constants, bound to them (``Boot('M25s...')``); what a
+    context manager of the cell yields and what ``argparse`` parses from options the cell declares.
 ``decorators.py``
-    the cell's argument-transforming decorators, applied where the decorated function is called.
+    the cell's argument-transforming decorators, applied where the decorated function is called, and its
+    registering decorators, written out as the table stores they make.
 ``surface.py``
     the text-level reading, for units the full analysis cannot read.
 ``earlier.py``
