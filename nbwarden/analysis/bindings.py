@@ -58,10 +58,8 @@ class _Bindings:
         for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
             self._bind(target, node.value, value)
             owner = self.class_of.get(id(node))
-            if owner and isinstance(target, ast.Name) and value is not None:
-                self.env[f"{owner}.{target.id}"] = self.env[f"self.{target.id}"] = value
-            elif owner and isinstance(target, ast.Name) and target.id in self.aliases:
-                self._hold(target.id, self.aliases[target.id])  # class Job: launcher = subprocess.Popen
+            if owner and isinstance(target, ast.Name):  # class Job: tool = '...'; launcher = subprocess.Popen
+                self._member(owner, target.id, value, self.aliases.get(target.id))
 
     def _own_function(self, expr: ast.AST) -> _Function | None:
         """The cell's function a name refers to (``job`` after ``def job(p): ...``), or None."""
@@ -75,10 +73,16 @@ class _Bindings:
             key = self.folder.fold(key_node) if key_node is not None else None
             if not isinstance(key, str) or not key.isidentifier() or len(self.env) >= MAX_ATTRIBUTES:
                 continue
-            if (value := self.folder.fold(item)) is not None:
-                self.env[f"{owner}.{key}"] = self.env[f"self.{key}"] = value
-            elif (name := self._reference(item)) is not None:
-                self._hold(key, name)
+            value = self.folder.fold(item)
+            self._member(owner, key, value, self._reference(item) if value is None else None)
+
+    def _member(self, owner: str, attribute: str, value: Any, reference: str | None) -> None:
+        """A member of the cell's class: a value, read as ``Class.x`` and ``self.x``; else a callable it holds
+        (see :meth:`_hold`)."""
+        if value is not None:
+            self.env[f"{owner}.{attribute}"] = self.env[f"self.{attribute}"] = value
+        elif reference is not None:
+            self._hold(attribute, reference)
 
     def _hold(self, attribute: str, name: str) -> None:
         """An attribute bound to a callable (``self.go = subprocess.run``), for ``r.go(argv)`` anywhere in the

@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from .. import embedded, shell
+from .. import shell
 from .builtincalls import WRITTEN
-from .commands import add_shell
+from .commands import add_shell, add_written_file
 from .decoders import printable
 from .facts import CODE, EXEC, MAX_DEPTH, Analysis, clip
 from .focus import _stores_data
@@ -568,12 +568,11 @@ class _CallHandlers:
             # a service manager's unit (systemd ExecStart=, supervisord command=): it runs these lines later
             add_shell(self.analysis, command, node.lineno, f"service unit {target or 'written'}", CODE, self.depth)
         is_script = str(target).endswith(".sh") or content.startswith("#!/bin/") or content.startswith("#!/usr/bin/env bash")
-        if target and (kind := embedded.kind_of_name(str(target), content)) is not None:
-            # Path('stack/docker-compose.yml').write_text(compose): a compose file, CI pipeline or Dockerfile, whose
-            # images and commands are what `docker compose up` (or the pipeline) later runs
-            for command in filter(str.strip, embedded.commands(kind, content).split("\n")[:MAX_WRITTEN_COMMANDS]):
-                add_shell(self.analysis, command, node.lineno, f"written to {target}", CODE, self.depth)
-        elif is_script:
+        # Path('stack/docker-compose.yml').write_text(compose): its services are what compose runs later
+        if target and add_written_file(self.analysis, str(target), content, node.lineno, f"written to {target}", CODE,
+                                       self.depth, numbered=False, limit=MAX_WRITTEN_COMMANDS):
+            return
+        if is_script:
             add_shell(self.analysis, content, node.lineno, f"written to {target or 'a file'}", CODE, self.depth)
         elif self.depth < MAX_DEPTH and (str(target).endswith(".py") or
                                          not PLAIN_SUFFIX.search(str(target)) and _reads_as_code(content)):

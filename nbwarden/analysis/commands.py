@@ -156,15 +156,24 @@ def _embedded_echo(analysis: Analysis, raws: list[str], offset: int, line: int, 
 def _read_as_file(analysis: Analysis, name: str, body: str, first: int, via: str, context: str, depth: int) -> bool:
     """Record the commands of a text written to ``name`` when the name says it runs commands (compose, CI,
     Dockerfile), numbered from line ``first``."""
-    kind = embedded.kind_of_name(name, body)
-    if kind is None and name.endswith((".py", ".sh")) and depth < MAX_DEPTH:
+    if embedded.kind_of_name(name, body) is None and name.endswith((".py", ".sh")) and depth < MAX_DEPTH:
         _writefile(analysis, name, body, first, f"{via} > {name}".strip())  # cat > run.py <<EOF: a script for later
         return True
+    return add_written_file(analysis, name, body, first, f"{via} {name}".strip(), context, depth)
+
+
+def add_written_file(analysis: Analysis, name: str, body: str, first: int, via: str, context: str, depth: int,
+                     numbered: bool = True, limit: int | None = None) -> bool:
+    """The commands of a text written to a file whose name says it runs them (a compose file, a CI pipeline, a
+    Dockerfile): what ``docker compose up`` or the pipeline later runs, numbered from line ``first`` (or all at
+    ``first``, the line that writes it, when the text is not written out line by line there); False for any
+    other file."""
+    kind = embedded.kind_of_name(name, body)
     if kind is None:
         return False
-    for number, command in enumerate(embedded.commands(kind, body).split("\n"), start=first):
+    for offset, command in enumerate(embedded.commands(kind, body).split("\n")[:limit]):
         if command.strip():
-            add_shell(analysis, command, number, f"{via} {name}".strip(), context, depth)
+            add_shell(analysis, command, first + offset if numbered else first, via, context, depth)
     return True
 
 

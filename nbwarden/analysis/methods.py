@@ -160,8 +160,8 @@ class _Methods:
             return capped(string.Template(text).safe_substitute(known))
         if method in {"get", "pop"} and 1 <= len(args) <= 2:  # d.pop('t'): the value taken out (d is not changed)
             base = fold(func.value, depth + 1)
-            key = fold(args[0], depth + 1)
             if isinstance(base, dict):
+                key = fold(args[0], depth + 1)
                 if not isinstance(key, (str, int)):
                     return None
                 return base[key] if key in base else fold(args[1], depth + 1) if len(args) == 2 else None

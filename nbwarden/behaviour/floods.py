@@ -23,6 +23,7 @@ from .unit import (
     _loop_targets,
     _names,
     _Unit,
+    _written_once,
 )
 
 _URL_HOST = re.compile(r"[a-z][a-z0-9+.-]*://([^/\s'\"]+)")
@@ -210,11 +211,8 @@ def _callers_pass_local(unit: _Unit, function: ast.AST, names: set[str]) -> bool
     for node in values:
         if isinstance(node, ast.Starred):  # each item of a mapped collection: every one this machine
             items = unit.value(node.value)
-            repeated = node.value
-            if items is None and isinstance(repeated, ast.BinOp) and isinstance(repeated.op, ast.Mult):
-                shown = next((side for side in (repeated.left, repeated.right) if isinstance(side, (ast.List, ast.Tuple))),
-                             None)  # [f'{base}/predict'] * 400: the items written once
-                items = [unit.value(e) for e in shown.elts] if shown is not None else None
+            if items is None and (shown := _written_once(node.value)) is not None:
+                items = [unit.value(e) for e in shown.elts]  # [f'{base}/predict'] * 400: the items written once
             if not (isinstance(items, list) and items and all(isinstance(i, str) and _local_text(i) for i in items)):
                 return False
             continue

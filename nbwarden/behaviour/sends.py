@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from ..analysis.calls import ARGV_CALLS, SHELL_CALLS
-from .unit import CONNECTS, HTTP_VERBS, MAPPERS, SPAWNERS, _names, _Unit
+from .unit import CONNECTS, HTTP_VERBS, MAPPERS, SPAWNERS, _names, _Unit, _written_once
 
 # HTTP client libraries: their get/post/request calls (module-level or on a session they made) are requests
 HTTP_MODULES = frozenset({"requests", "httpx", "urllib", "urllib2", "urllib3", "cloudscraper", "aiohttp", "http",
@@ -181,10 +181,8 @@ def _spawned_send(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST | None] | N
         return "http", args.elts[0] if isinstance(args, (ast.Tuple, ast.List)) and args.elts else None
     if short in MAPPERS:  # one target only when the items repeat it: [url] * 1000, itertools.repeat(url, n)
         items = call.args[1] if len(call.args) > 1 else None
-        if isinstance(items, ast.BinOp) and isinstance(items.op, ast.Mult):
-            items = items.left if isinstance(items.left, (ast.List, ast.Tuple)) else items.right
-            return ("http", items.elts[0]) if isinstance(items, (ast.List, ast.Tuple)) and len(items.elts) == 1 \
-                else None
+        if (shown := _written_once(items)) is not None:
+            return ("http", shown.elts[0]) if len(shown.elts) == 1 else None
         if isinstance(items, ast.Call) and unit.name(items).rsplit(".", 1)[-1] == "repeat" and items.args:
             return "http", items.args[0]
         return None  # one request per item: a crawler

@@ -22,7 +22,7 @@ from __future__ import annotations
 import ast
 
 from .servers import _handler_input
-from .unit import Found, _driven_function, _names, _params, _Unit
+from .unit import Found, _awaited, _driven_function, _names, _params, _Unit
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh", "fish", "cmd", "cmd.exe", "powershell", "pwsh"})
 STARTS = frozenset({"spawn", "execv", "execl", "execvp", "execlp", "execve", "execle", "execvpe", "call", "run",
@@ -37,10 +37,8 @@ def _connections(unit: _Unit) -> set[str]:
     of the cell's functions that are called with one (``session(c)``)."""
     names: set[str] = set()
     for node in ast.walk(unit.tree):
-        value = node.value.value if isinstance(node, ast.Assign) and isinstance(node.value, ast.Await) else \
-            getattr(node, "value", None)  # r, w = await asyncio.open_connection(host, port)
-        if isinstance(node, ast.Assign) and isinstance(value, ast.Call) and \
-                unit.name(value).rsplit(".", 1)[-1] in CONNECTIONS:
+        if isinstance(node, ast.Assign) and isinstance(value := _awaited(node.value), ast.Call) and \
+                unit.name(value).rsplit(".", 1)[-1] in CONNECTIONS:  # r, w = await asyncio.open_connection(h, p)
             names |= set().union(*(_names(t) for t in node.targets))
     functions = {name: definitions[0] for name, definitions in unit.functions.items()}
     for call in unit.calls:  # session(c), Thread(target=self.serve, args=(conn,))

@@ -12,6 +12,7 @@ from .unit import (
     MAPPERS,
     TYPED_BY_A_PERSON,
     Found,
+    _awaited,
     _derived,
     _driven_function,
     _loop_iters,
@@ -538,11 +539,6 @@ def _driven_loop(unit: _Unit, node: ast.AST, used: set[str], outside: ast.AST | 
         if _derived(unit, function or unit.tree, seeds) & used:
             return loop
     return None
-
-
-def _awaited(expr: ast.AST) -> ast.AST:
-    """The call an ``await`` waits for (``words = await q.get()``), or the expression itself."""
-    return expr.value if isinstance(expr, ast.Await) else expr
 
 
 def _waits_for_a_person(unit: _Unit, loop: ast.AST) -> bool:

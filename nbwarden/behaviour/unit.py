@@ -338,6 +338,19 @@ def _derived(unit: _Unit, scope: ast.AST, seeds: set[str]) -> set[str]:
     return tainted
 
 
+def _written_once(items: ast.AST | None) -> ast.List | ast.Tuple | None:
+    """The list or tuple a collection repeats (``[url] * 1000``, ``400 * [u]``), or None."""
+    if isinstance(items, ast.BinOp) and isinstance(items.op, ast.Mult):
+        return next((side for side in (items.left, items.right) if isinstance(side, (ast.List, ast.Tuple))), None)
+    return None
+
+
+def _awaited(expr: ast.AST | None) -> ast.AST | None:
+    """The call an ``await`` waits for (``words = await q.get()``, ``r, w = await open_connection(...)``), or the
+    expression itself."""
+    return expr.value if isinstance(expr, ast.Await) else expr
+
+
 def _free_names(value: ast.AST) -> set[str]:
     """The names an expression reads from outside it: a comprehension's or a lambda's own variables are not
     (``targets = {f(h) for h in blobs}`` does not use an outer ``h``)."""
