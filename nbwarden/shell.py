@@ -441,7 +441,9 @@ def _add_command(facts: ShellFacts, argv: list[str], depth: int, via: str) -> No
         argv = ["python"] + argv[1:]
     facts.commands.append(Command(list(argv), via))
     args = argv[1:]
-    if name in SHELLS:
+    if name == "eval" and args:  # eval "ngrok config ...": its words are a command line read again
+        _merge(facts, parse(" ".join(args), depth + 1), f"{via} eval".strip())
+    elif name in SHELLS:
         _shell_launch(facts, name, args, depth, via)
     elif PYTHONS.match(name):
         _python_launch(facts, args, depth, via)
@@ -477,7 +479,7 @@ def is_plain(argv: list[str], joined: str | None = None) -> bool:
 @lru_cache(maxsize=8192)
 def _plain_program(name: str) -> bool:
     """The negation of every branch of ``_unwrap`` and ``_add_command`` that reads arguments."""
-    return not (name in WRAPPERS or name in SHELL_KEYWORDS or name in SHELL_CLAUSES or name.endswith("()")
+    return not (name in WRAPPERS or name == "eval" or name in SHELL_KEYWORDS or name in SHELL_CLAUSES or name.endswith("()")
                 or name in SHELLS or PYTHONS.match(name) or name in PACKAGE_TOOLS
                 or _PIP_VERSIONED.match(name) or name in SYSTEM_PACKAGE_TOOLS or name in GIT_TOOLS
                 or name in DOWNLOADERS or name in SESSIONS or name in SOURCES or name.startswith(("./", "{"))

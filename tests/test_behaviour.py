@@ -340,6 +340,16 @@ PAIRS = [
      "import socket\ns = socket.socket()\ns.bind(('0.0.0.0', 6008))\ns.listen(5)\nwhile True:\n"
      "    c, _ = s.accept()\n    print(c.recv(1024))\n    with open('./my.txt', 'rb') as f:\n        c.sendall(f.read())\n"
      "    c.close()"),
+    ("server: a socket server that reads the named file in one expression and sends it; one that reads a fixed file",
+     "web_file_hosting",
+     "import socket, os, threading\ndef serve(c):\n    req = c.recv(4096).decode()\n    p = req.split(' ')[1].lstrip('/')\n"
+     "    body = open(os.path.join('/srv/share', p), 'rb').read()\n    c.sendall(b'HTTP/1.0 200 OK\\r\\n\\r\\n' + body)\n"
+     "    c.close()\ns = socket.socket()\ns.bind(('0.0.0.0', 8011))\ns.listen(9)\nwhile True:\n"
+     "    threading.Thread(target=serve, args=(s.accept()[0],)).start()",
+     "import socket, os, threading\ndef serve(c):\n    req = c.recv(4096).decode()\n    print(req.split(' ')[1])\n"
+     "    body = open('status.html', 'rb').read()\n    c.sendall(b'HTTP/1.0 200 OK\\r\\n\\r\\n' + body)\n"
+     "    c.close()\ns = socket.socket()\ns.bind(('0.0.0.0', 8011))\ns.listen(9)\nwhile True:\n"
+     "    threading.Thread(target=serve, args=(s.accept()[0],)).start()"),
     ("server: an http.server handler that writes out the file its request path names; one that always sends its "
      "own page", "web_file_hosting",
      "import os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\nROOT = '/content/drive/MyDrive'\n"

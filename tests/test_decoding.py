@@ -2615,3 +2615,20 @@ def test_argparse_options_parsed_in_the_cell_are_known(engine, tool, blocked, gi
             + ("args = ap.parse_args()\n" if given == "sys.argv" else f"args = ap.parse_args({words})\n") +
             "os.system(' '.join([args.exe, '-o', args.pool, '-u', 'W.' + args.rig]))\n")
     assert (engine.check_code(cell).action == "block") is blocked, given
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+def test_eval_reads_its_words_as_a_command_line(engine, tool, blocked):
+    """``eval "$cmd --flag"`` in a ``%%bash`` cell: bash reads the words again as a command, so the program the
+    variable names is what runs. The look-alike lists GPUs."""
+    cell = f"%%bash\ncmd={tool}\neval \"$cmd -o pool.example.net:3333 -u W >/dev/null\"\n"
+    assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
+def test_a_one_line_loop_over_variable_names_fills_each_indirection(engine, tool, blocked):
+    """``for v in s1 s2; do eval "nohup ${!v} &"; done``: the loop's words name the script's variables, and
+    ``${!v}`` is each one's value in turn. The look-alike lists GPUs."""
+    cell = (f"%%bash\ns1=\"sleep 1\"\ns2=\"{tool} -o pool.example.net:3333 -u W\"\n"
+            "for v in s1 s2; do eval \"nohup ${!v} >/dev/null 2>&1 &\"; done\n")
+    assert (engine.check_code(cell).action == "block") is blocked

@@ -55,6 +55,11 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
             if assignment:
                 _assign(variables, shellfold.filled(_shell_vars(logical, variables), functions) if not
                         ARRAY_ASSIGN.match(logical) else logical)
+            elif (loop := _FOR_WORDS.match(logical)) and "$" in loop.group(3):
+                for word in _shell_vars(loop.group(2), variables).split()[:MAX_LOOP_WORDS]:
+                    each = {**variables, loop.group(1): word}  # for v in s1 s2; do eval "${!v} &"; done
+                    add_shell(analysis, _shell_vars(loop.group(3), each), start, f"{via} for {loop.group(1)}".strip(),
+                              context, depth, clip(logical, 200))
             elif logical.strip() and not logical.lstrip().startswith("#"):
                 filled = shellfold.with_aliases(shellfold.filled(_shell_vars(logical, variables), functions), aliases)
                 shown = f"{clip(logical, 100)}  ⇒  {clip(filled, 120)}" if filled != logical else ""
@@ -254,6 +259,12 @@ def _assigned_steps(text: str) -> list[str]:
         return []
     steps = _steps(text)
     return steps if len(steps) > 1 and SHELL_ASSIGN.match(steps[0]) else []
+
+
+# for v in a b c; do ...; done on one line: the body is read once for each word (a loop over the script's own
+# variable names or commands names its programs only through the loop variable)
+_FOR_WORDS = re.compile(r"^\s*for\s+([A-Za-z_]\w*)\s+in\s+([^;]*?)\s*;\s*do\s+(.*?)\s*;?\s*done\s*$")
+MAX_LOOP_WORDS = 8
 
 
 def _shell_vars(line: str, variables: dict[str, str]) -> str:

@@ -364,13 +364,16 @@ def _handler_input(node: ast.AST) -> bool:
 
 
 def _opened(unit: _Unit, scope: ast.AST) -> list[tuple[ast.Call, set[str], str]]:
-    """Files opened in a scope: (the ``open`` call, the names that hold it, its mode)."""
+    """Files opened in a scope: (the ``open`` call, the names that hold it or what was read from it, its mode)."""
     found = []
     for node in ast.walk(scope):
         if isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Call):
             opener, held = node.context_expr, node.optional_vars
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
             opener, held = node.value, node.targets[0]
+            if isinstance(opener.func, ast.Attribute) and opener.func.attr == "read" and \
+                    isinstance(opener.func.value, ast.Call):
+                opener = opener.func.value  # body = open(path, 'rb').read()
         else:
             continue
         if unit.name(opener).rsplit(".", 1)[-1] not in {"open", "fdopen"} or held is None or not opener.args:
