@@ -350,6 +350,13 @@ PAIRS = [
      "    body = open('status.html', 'rb').read()\n    c.sendall(b'HTTP/1.0 200 OK\\r\\n\\r\\n' + body)\n"
      "    c.close()\ns = socket.socket()\ns.bind(('0.0.0.0', 8011))\ns.listen(9)\nwhile True:\n"
      "    threading.Thread(target=serve, args=(s.accept()[0],)).start()"),
+    ("password trial: each word of a list checked against a stored bcrypt hash; a benchmark that hashes and checks "
+     "the same sample at each cost", "password_cracking",
+     "import bcrypt\nstored = open('hash.txt', 'rb').read().strip()\nfor w in open('rockyou.txt', 'rb'):\n"
+     "    if bcrypt.checkpw(w.strip(), stored):\n        print('found', w)\n        break",
+     "import bcrypt, time\nsample = b'correct horse'\nfor cost in range(8, 15):\n    t0 = time.perf_counter()\n"
+     "    h = bcrypt.hashpw(sample, bcrypt.gensalt(rounds=cost))\n    assert bcrypt.checkpw(sample, h)\n"
+     "    print(cost, time.perf_counter() - t0)"),
     ("server: an http.server handler that writes out the file its request path names; one that always sends its "
      "own page", "web_file_hosting",
      "import os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\nROOT = '/content/drive/MyDrive'\n"

@@ -2632,3 +2632,28 @@ def test_a_one_line_loop_over_variable_names_fills_each_indirection(engine, tool
     cell = (f"%%bash\ns1=\"sleep 1\"\ns2=\"{tool} -o pool.example.net:3333 -u W\"\n"
             "for v in s1 s2; do eval \"nohup ${!v} >/dev/null 2>&1 &\"; done\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("tool, blocked", [("xm" "rig", True), ("nvidia-smi", False)])
+def test_a_settings_dict_handed_on_from_one_function_to_the_next_is_read_in_both(engine, tool, blocked):
+    """``run_experiment(EXP)`` calls ``prepare(cfg)`` with its own parameter: both functions, each called once, hold
+    the same dict, so the program the helper builds from ``cfg['backend']`` is known. The look-alike lists GPUs."""
+    cell = ("import os, subprocess\n"
+            f"EXP = {{'backend': '{tool}', 'endpoint': 'pool.example.net:3333', 'account': 'W'}}\n"
+            "def prepare(cfg):\n    return os.path.join('/opt', cfg['backend'])\n"
+            "def run_experiment(cfg):\n    binary = prepare(cfg)\n"
+            "    return subprocess.Popen([binary, '-o', cfg['endpoint'], '-u', cfg['account']])\n"
+            "job = run_experiment(EXP)\n")
+    assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("tool, blocked", [("xm" "rig", True), ("nvidia-smi", False)])
+def test_a_profile_chosen_by_next_and_taken_apart_by_itemgetter_is_read(engine, tool, blocked):
+    """``chosen = next(filter(fits, profiles))`` with a test the folder cannot decide, then ``exe, url =
+    itemgetter('exe', 'url')(chosen)``: the first profile the test may keep is the one read, and ``itemgetter`` takes
+    its fields. The look-alike lists GPUs."""
+    cell = ("import subprocess\nfrom operator import itemgetter\n"
+            f"profiles = [{{'name': 'cpu', 'exe': './{tool}', 'url': 'pool.example.net:3333'}}]\n"
+            "want = input('kind? ')\nchosen = next(filter(lambda p: p['name'] == want, profiles))\n"
+            "exe, url = itemgetter('exe', 'url')(chosen)\nsubprocess.Popen([exe, '-o', url, '-u', 'W'])\n")
+    assert (engine.check_code(cell).action == "block") is blocked

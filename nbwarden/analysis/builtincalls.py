@@ -122,6 +122,22 @@ class _Builtins:
                     if key.startswith("self.") and not isinstance(value, _Function)}
         if name == "filter" and len(args) == 2:
             return self._filtered(args[0], args[1], depth + 1)
+        if name == "next" and args:  # next(filter(fits, profiles)), next(iter(rows)): the first item it may give
+            inner = args[0]
+            which = self.name(inner.func, depth + 1) if isinstance(inner, ast.Call) and inner.args else ""
+            if which == "filter" and len(inner.args) == 2:
+                items = self._filtered(inner.args[0], inner.args[1], depth + 1, unknown_kept=True)
+            else:
+                items = fold(inner.args[0], depth + 1) if which == "iter" else None
+            return items[0] if isinstance(items, (list, str)) and items else None
+        if name in {"operator.itemgetter", "itemgetter"} and args and not any(isinstance(a, ast.Starred) for a in args):
+            # pick = itemgetter('exe', 'url'): the function lambda row: (row['exe'], row['url'])
+            row = ast.Name(id="_row", ctx=ast.Load())
+            taken = [ast.Subscript(value=row, slice=key, ctx=ast.Load()) for key in args]
+            body = taken[0] if len(taken) == 1 else ast.Tuple(elts=taken, ctx=ast.Load())
+            made = ast.Lambda(args=ast.arguments(posonlyargs=[], args=[ast.arg(arg="_row")], kwonlyargs=[],
+                                                 kw_defaults=[], defaults=[]), body=body)
+            return fold(ast.copy_location(made, node), depth + 1)
         if name in {"str", "bytes", "bytearray"} and args and (len(args) > 1 or node.keywords):
             value = fold(args[0], depth + 1)  # str(data, 'utf-8'), bytes(text, encoding='utf-8')
             codec = fold(args[1], depth + 1) if len(args) > 1 else next(
@@ -345,8 +361,9 @@ class _Builtins:
                 return None
         return value
 
-    def _filtered(self, func: ast.AST, iterable: ast.AST, depth: int) -> list[Any] | None:
-        """``filter(lambda c: not c.isupper(), s)``, ``filter(str.isalpha, s)``: the items a known test keeps."""
+    def _filtered(self, func: ast.AST, iterable: ast.AST, depth: int, unknown_kept: bool = False) -> list[Any] | None:
+        """``filter(lambda c: not c.isupper(), s)``, ``filter(str.isalpha, s)``: the items a known test keeps
+        (with ``unknown_kept``, also those a test the folder cannot decide may keep: the candidates of ``next``)."""
         items = self.fold(iterable, depth)
         if not isinstance(items, (list, str)):
             return None
@@ -364,9 +381,9 @@ class _Builtins:
             for item in items:
                 self.env[param] = item
                 keep = self._condition(function.body, depth + 1)
-                if keep is None:
+                if keep is None and not unknown_kept:
                     return None
-                if keep:
+                if keep or keep is None:
                     kept.append(item)
             return kept
         finally:

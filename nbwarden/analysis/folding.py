@@ -395,8 +395,10 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
             return self.function(func, depth)
         if isinstance(func, ast.Name) and isinstance(value := self.env.get(func.id), _Function):
             return value
-        if isinstance(func, ast.Subscript) and isinstance(value := self.fold(func, depth + 1), _Function):
-            return value  # T['d'](s) with T = {'d': lambda s: ...}: a call table of the cell's own functions
+        if isinstance(func, (ast.Subscript, ast.Call)) and isinstance(value := self.fold(func, depth + 1), _Function):
+            # T['d'](s) with T = {'d': lambda s: ...}: a call table of the cell's own functions; a function made by a
+            # call (itemgetter('exe', 'url')(row))
+            return value
         if isinstance(func, ast.Attribute) and _instance(func.value) and \
                 isinstance(value := self.env.get(func.attr), _Function) and value.params[:1] in (["self"], ["cls"]):
             # self._x(h), Job().argv(): a method of the cell's class, its self left to the attributes the folder

@@ -140,6 +140,7 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
         return {}, False
     candidates: dict[str, tuple[str, Any]] = {}  # parameter -> (callable, value)
     recorded: dict[str, tuple[str, Any]] = {}  # the same, from a function's one recorded dict of arguments
+    forwarded: dict[str, list[str]] = {}  # parameter -> the callables whose one call hands it on under its name
     unresolved = False
     top = {t.id for stmt in tree.body if type(stmt) is ast.Assign for t in stmt.targets if type(t) is ast.Name}
     called = _call_sites(tree, callables, source.split("\n"))
@@ -167,6 +168,9 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
         given = _given(params, positional, found[0])
         for param in params:
             expr = given.get(param.arg, defaults.get(param.arg))
+            if type(expr) is ast.Name and expr.id == param.arg:
+                forwarded.setdefault(param.arg, []).append(name)  # g(cfg) inside f(cfg): the same value passed on
+                continue
             value = (fold(expr) if isinstance(expr, ast.AST) else expr) if expr is not None else None
             if isinstance(value, (str, bytes, int, list, dict, _Object)) and not isinstance(value, bool):
                 candidates[param.arg] = (name, value)  # a dict or an object too: Job(CFG) reads self.cfg['cmd']
@@ -176,11 +180,18 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
                 unresolved = True
     if not candidates and not recorded:
         return {}, unresolved
-    sites, counts = _sites_and_bindings(tree, {name for name, _ in (*candidates.values(), *recorded.values())})
+    sites, counts = _sites_and_bindings(tree, {name for name, _ in (*candidates.values(), *recorded.values())} |
+                                        {name for names in forwarded.values() for name in names})
+
+    def once(param: str) -> bool:
+        """Bound only here, or also as the parameter of functions each called once and handed it on by name."""
+        passed_on = [name for name in forwarded.get(param, []) if sites.get(name) == 1]
+        return counts.get(param, 0) == 1 + len(passed_on)
+
     bound = {param: value for param, (name, value) in recorded.items()
              if not sites.get(name) and counts.get(param, 0) == 1}
     bound.update((param, value) for param, (name, value) in candidates.items()
-                 if sites.get(name) == 1 and counts.get(param, 0) == 1)
+                 if sites.get(name) == 1 and once(param))
     return bound, unresolved
 
 

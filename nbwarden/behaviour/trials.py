@@ -53,6 +53,20 @@ SEED_PASSPHRASES = frozenset({"from_bip39_seed", "mnemonic_to_seed", "bip39_to_s
 LOGINS = frozenset({"login", "auth_password", "auth_plain", "auth_login"})
 
 
+# what makes a password hash to store: a check against a hash the cell has just made this way is a round trip
+HASH_MAKERS = frozenset({"hashpw", "hash", "generate_password_hash", "make_password", "encrypt"})
+
+
+def _checks_own_hash(unit: _Unit, call: ast.Call) -> bool:
+    """Is one argument a hash made in the same round of the same loop (``h = bcrypt.hashpw(pw, salt)`` then
+    ``bcrypt.checkpw(pw, h)``): a benchmark or a test of its own hashing, not a guess against a stored hash?"""
+    loops = unit.loops_around(call)[:1]
+    return bool(loops) and any(isinstance(arg, ast.Name) and any(
+        isinstance(value, ast.Call) and unit.name(value).rsplit(".", 1)[-1] in HASH_MAKERS
+        and unit.loops_around(value)[:1] == loops for value in unit.names_bound_to.get(arg.id, ())[:4])
+        for arg in call.args[:2])
+
+
 def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
     """(target kind, candidate expression) when this call tries a password."""
     name = unit.name(call)
@@ -76,7 +90,8 @@ def _trial(unit: _Unit, call: ast.Call) -> tuple[str, ast.AST] | None:
             pwd = call.args[0]  # msoffcrypto's office_file.load_key(pw): an Office document's password
         if pwd is not None:
             return "archive", pwd
-    if short in {"checkpw", "verify", "check_password_hash", "check_password", "verify_password"} and call.args:
+    if short in {"checkpw", "verify", "check_password_hash", "check_password", "verify_password"} and call.args \
+            and not _checks_own_hash(unit, call):
         return "hash", call
     if short == "decode" and unit.name(call).startswith("jwt.") and len(call.args) >= 2:
         return "hash", call.args[1]  # jwt.decode(token, secret): a token's signature checked with a guessed secret
