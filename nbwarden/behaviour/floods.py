@@ -421,6 +421,8 @@ def _floods(unit: _Unit) -> list[Found]:
         if repeated is None and kind == "packet" and (unit.value(unit.keyword(call, "loop")) or
                                                       (unit.value(unit.keyword(call, "count")) or 0) >= 1000):
             repeated = (call, "scapy repeats it itself")
+        if repeated is None and kind == "packet" and call.args:
+            repeated = _packet_batches(unit, call)
         if repeated is not None:
             where, how = repeated
             found.append(Found(f"flood/{kind}", call.lineno, f"{kind} sends to one target, answers unused, {how} "
@@ -430,6 +432,35 @@ def _floods(unit: _Unit) -> list[Found]:
     if slow is not None:
         found.append(slow)
     return found
+
+
+PACKET_BATCH = 1000  # packets built in one list and sent by one call: a burst no probe or scan needs
+REPEATED_BATCH = 100  # or a smaller batch sent again and again
+
+
+def _packet_batches(unit: _Unit, call: ast.Call) -> tuple[ast.AST, str] | None:
+    """``send([IP(dst=t)/TCP(flags='S') for _ in range(5000)])``: a list of packets made by a comprehension over a
+    range and sent at once, large, or repeated by a loop around the send or around a call of its function."""
+    made = call.args[0]
+    if isinstance(made, ast.Name):
+        made = next((v for v in unit.names_bound_to.get(made.id, ())[:4] if isinstance(v, (ast.ListComp,
+                                                                                          ast.GeneratorExp))), made)
+    if not isinstance(made, (ast.ListComp, ast.GeneratorExp)):
+        return None
+    size = _count(unit, made)
+    if size >= PACKET_BATCH:
+        return call, f"{size:.0f} packets built and sent in one batch" if size != float("inf") else \
+            "a batch of packets of unknown size sent at once"
+    if size < REPEATED_BATCH:
+        return None
+    function = unit.function_of(call)
+    callers = [c for c in unit.calls if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and
+               unit.name(c).rsplit(".", 1)[-1] == function.name]
+    for site in [call, *callers[:4]]:
+        loop = next((loop for loop in unit.loops_around(site) if _many(unit, loop)), None)
+        if loop is not None:
+            return loop, f"batches of {size:.0f} packets sent in a loop"
+    return None
 
 
 def _through_each_proxy(unit: _Unit, call: ast.Call) -> bool:

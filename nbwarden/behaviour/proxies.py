@@ -65,8 +65,9 @@ def _handed_on(unit: _Unit, node: ast.Dict) -> bool:
     parent = unit.parent.get(id(node))
     if isinstance(parent, ast.keyword):
         parent = unit.parent.get(id(parent))
-    if isinstance(parent, ast.Call):
-        return unit.name(parent).rsplit(".", 1)[-1] not in KEEPING
+    if isinstance(parent, ast.Call):  # (a session's proxies updated with it are used by its every request)
+        name = unit.name(parent)
+        return name.rsplit(".", 1)[-1] not in KEEPING or _session_proxies(name.split("."))
     if not isinstance(parent, ast.Assign):
         return False
     held = set().union(*(_names(t) for t in parent.targets))

@@ -365,18 +365,22 @@ def _handler_input(node: ast.AST) -> bool:
 
 def _opened(unit: _Unit, scope: ast.AST) -> list[tuple[ast.Call, set[str], str]]:
     """Files opened in a scope: (the ``open`` call, the names that hold it or what was read from it, its mode)."""
-    found = []
+    pairs: list[tuple[ast.AST, ast.AST | None]] = []
     for node in ast.walk(scope):
         if isinstance(node, ast.withitem) and isinstance(node.context_expr, ast.Call):
-            opener, held = node.context_expr, node.optional_vars
-        elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            opener, held = node.value, node.targets[0]
-            if isinstance(opener.func, ast.Attribute) and opener.func.attr == "read" and \
-                    isinstance(opener.func.value, ast.Call):
-                opener = opener.func.value  # body = open(path, 'rb').read()
-        else:
-            continue
-        if unit.name(opener).rsplit(".", 1)[-1] not in {"open", "fdopen"} or held is None or not opener.args:
+            pairs.append((node.context_expr, node.optional_vars))
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Tuple) and \
+                isinstance(node.value, ast.Tuple) and len(node.targets[0].elts) == len(node.value.elts):
+            pairs.extend(zip(node.value.elts, node.targets[0].elts, strict=True))  # body, kind = open(p).read(), ...
+        elif isinstance(node, ast.Assign):
+            pairs.append((node.value, node.targets[0]))
+    found = []
+    for opener, held in pairs:
+        if isinstance(opener, ast.Call) and isinstance(opener.func, ast.Attribute) and opener.func.attr == "read" \
+                and isinstance(opener.func.value, ast.Call):
+            opener = opener.func.value  # body = open(path, 'rb').read()
+        if not isinstance(opener, ast.Call) or held is None or not opener.args or \
+                unit.name(opener).rsplit(".", 1)[-1] not in {"open", "fdopen"}:
             continue
         mode = unit.value(opener.args[1]) if len(opener.args) > 1 else unit.value(unit.keyword(opener, "mode"))
         found.append((opener, _names(held), mode if isinstance(mode, str) else "r"))
