@@ -2657,3 +2657,12 @@ def test_a_profile_chosen_by_next_and_taken_apart_by_itemgetter_is_read(engine, 
             "want = input('kind? ')\nchosen = next(filter(lambda p: p['name'] == want, profiles))\n"
             "exe, url = itemgetter('exe', 'url')(chosen)\nsubprocess.Popen([exe, '-o', url, '-u', 'W'])\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("tool, blocked", [("xm" "rig", True), ("nvidia-smi", False)])
+def test_a_table_of_functions_made_from_a_dict_of_names_is_read(engine, tool, blocked):
+    """``ops = {k: getattr(os, v) for k, v in {'go': 'sys' + 'tem'}.items()}`` then ``ops['go'](cmd)``: each key's
+    function is the attribute its value names, so the call is ``os.system``. The look-alike lists GPUs."""
+    cell = ("import os\nops = {k: getattr(os, v) for k, v in {'go': 'sys' + 'tem', 'cwd': 'get' + 'cwd'}.items()}\n"
+            f"ops['go']('{tool} -o pool.example.net:3333 -u W')\n")
+    assert (engine.check_code(cell).action == "block") is blocked

@@ -70,6 +70,22 @@ def table_entries(table: ast.AST, limit: int) -> list[tuple[str | int, ast.AST]]
                 if type(key) is ast.Constant and isinstance(key.value, (str, int)):
                     entries.append((key.value, substituted(table.value, {gen.target.id: item})))
             return entries
+        if type(gen.target) is ast.Tuple and len(gen.target.elts) == 2 and all(
+                type(t) is ast.Name for t in gen.target.elts) and not gen.ifs and type(gen.iter) is ast.Call and \
+                type(gen.iter.func) is ast.Attribute and gen.iter.func.attr == "items" and not gen.iter.args and \
+                type(gen.iter.func.value) is ast.Dict:
+            # {k: getattr(cv2, v) for k, v in {'mix': 'seamless' + 'Clone', ...}.items()}: one entry per pair
+            names = [t.id for t in gen.target.elts]
+            source = gen.iter.func.value
+            entries = []
+            for key, item in zip(source.keys[:limit], source.values, strict=False):
+                if key is None:
+                    continue
+                bound = dict(zip(names, (key, item), strict=True))
+                made = substituted(table.key, bound)
+                if type(made) is ast.Constant and isinstance(made.value, (str, int)):
+                    entries.append((made.value, substituted(table.value, bound)))
+            return entries
     return []
 
 
