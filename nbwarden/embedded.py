@@ -55,8 +55,10 @@ def kind_of_name(path: str | PurePath, text: str = "") -> str | None:
     if name.endswith((".yml", ".yaml")) and text and (all(k.search(text) for k in _PIPELINE_KEYS)
                                                       or all(k.search(text) for k in _COMPOSE_KEYS)):
         return "pipeline"
-    if "compose" in name and text and all(k.search(text) for k in _COMPOSE_KEYS):
-        return "pipeline"  # a compose file kept as a copy or template: docker-compose.yml.example, compose.orig
+    if "compose" in name and text and _COMPOSE_KEYS[1].search(text):
+        # a compose file kept as a copy or template (docker-compose.yml.example, compose.orig), also in the first
+        # format, whose services are the top-level keys (no services: key above them)
+        return "pipeline"
     if name == "procfile":
         return "procfile"
     if name.endswith(".exp"):

@@ -110,6 +110,11 @@ CASES = [
     # a compose file kept as a copy or a template (its suffix says nothing): its services still start what they name
     ("media/docker-compose.orig", "services:\n  media:\n    image: jellyfin/jellyfin\n    ports:\n      - 8096:8096\n",
      "web_file_hosting"),
+    # the first compose format: its services are the top-level keys, with no services: above them
+    ("seedbox/docker-compose.yml.default", "rtorrent:\n  image: linuxserver/rutorrent\n  ports:\n    - 51413:51413\n",
+     "torrent_p2p"),
+    ("lab/docker-compose.yml.default", "lab:\n  image: jupyter/scipy-notebook:latest\n  ports:\n    - 127.0.0.1:8888:8888\n",
+     None),
     ("lab/docker-compose.yml.example", "services:\n  lab:\n    image: jupyter/scipy-notebook:latest\n"
                                        "    ports: ['127.0.0.1:8888:8888']\n", None),
     # a JavaScript launcher (Pinokio's shell.run, Node's exec) hands its strings to a shell
