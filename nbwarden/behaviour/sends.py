@@ -217,7 +217,8 @@ def _answer_used(unit: _Unit, call: ast.Call) -> bool:
     while isinstance(parent, ast.Await):
         parent = unit.parent.get(id(parent))
     if isinstance(parent, ast.Expr):
-        return False
+        return _response_read(unit, call)
+
     if isinstance(parent, ast.Lambda):
         return _lambda_result_used(unit, parent)
     if isinstance(parent, ast.Attribute):
@@ -243,6 +244,18 @@ def _answer_used(unit: _Unit, call: ast.Call) -> bool:
                 return True
         return False
     return True  # handed to something else: assume it is read
+
+
+def _response_read(unit: _Unit, call: ast.Call) -> bool:
+    """``conn.request('GET', path)`` gives nothing back: http.client hands the answer to ``conn.getresponse()``
+    on the same connection, so the answer is used when that call's is."""
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and func.attr in {"request", "putrequest", "endheaders"}):
+        return False
+    owner = ast.unparse(func.value)
+    scope = unit.function_of(call) or unit.tree
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr == "getresponse" and
+               ast.unparse(n.func.value) == owner and _answer_used(unit, n) for n in ast.walk(scope))
 
 
 def _thrown_away(unit: _Unit, read: ast.Attribute) -> bool:
