@@ -426,6 +426,16 @@ PAIRS = [
      "    def do_POST(self):\n        event = json.loads(self.rfile.read(int(self.headers['Content-Length'])))\n"
      "        with open('events.log', 'a') as log:\n            log.write(event.get('type', '?') + '\\n')\n"
      "        self.send_response(204)\n        self.end_headers()\nHTTPServer(('0.0.0.0', 9000), Hook).serve_forever()"),
+    ("mining: a nonce search whose find is handed to the cell's own JSON-RPC helper with the verb 'submit'; the same "
+     "search whose find is kept in a list", "crypto_mining",
+     "import hashlib, json, socket, struct\nconn = socket.create_connection(('pool.example.org', 3333))\n"
+     "def call(i, verb, *params):\n    conn.sendall((json.dumps({'id': i, 'method': 'm.' + verb, 'params': params}) + "
+     "'\\n').encode())\nfor nonce in range(1 << 24):\n"
+     "    d = hashlib.sha256(hashlib.sha256(header + struct.pack('<I', nonce)).digest()).digest()\n"
+     "    if int.from_bytes(d, 'little') < target:\n        call(4, 'submit', job, f'{nonce:08x}')\n",
+     "import hashlib, struct\nfound = []\nfor nonce in range(1 << 24):\n"
+     "    d = hashlib.sha256(hashlib.sha256(header + struct.pack('<I', nonce)).digest()).digest()\n"
+     "    if int.from_bytes(d, 'little') < target:\n        found.append(nonce)\n"),
     ("mining: a nonce loop over a double-SHA header, read as a number below the target, the share sent to the pool "
      "through a method whose name is built at run time; a lesson's nonce search kept in its own chain",
      "crypto_mining",

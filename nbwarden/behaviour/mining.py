@@ -44,8 +44,9 @@ def _sent_away(unit: _Unit, body: list[ast.stmt]) -> ast.Call | None:
                 continue
             short = unit.name(node).rsplit(".", 1)[-1]
             where = unit.value(node.args[0]) if node.args else None
-            if short not in SENDS and "submit" not in short.lower() and not (
-                    isinstance(where, str) and "submit" in where.lower()):  # rpc.call('mining.submit', ...)
+            named = [v for v in map(unit.value, node.args[:2]) if isinstance(v, str)]
+            if short not in SENDS and "submit" not in short.lower() and not any(
+                    "submit" in v.lower() for v in named):  # rpc.call('mining.submit', ...), call(3, 'submit', ...)
                 continue
             if isinstance(where, str) and where.split("://", 1)[-1].startswith(LOCAL_HOSTS):
                 continue  # a lesson's node on localhost
