@@ -436,6 +436,18 @@ PAIRS = [
      "import hashlib, struct\nfound = []\nfor nonce in range(1 << 24):\n"
      "    d = hashlib.sha256(hashlib.sha256(header + struct.pack('<I', nonce)).digest()).digest()\n"
      "    if int.from_bytes(d, 'little') < target:\n        found.append(nonce)\n"),
+    ("mining: a double-SHA lambda in a nonce search whose find a helper writes to the pool's socket file; the same "
+     "search whose helper writes the find to a local file", "crypto_mining",
+     "import hashlib, json, socket, struct\nio = socket.create_connection(('pool.example.org', 3333)).makefile('rwb')\n"
+     "d = lambda b: hashlib.sha256(hashlib.sha256(b).digest()).digest()\n"
+     "def tx(k, *p):\n    io.write(json.dumps({'method': k, 'params': p}).encode() + b'\\n')\n"
+     "for n in range(1 << 32):\n    if int.from_bytes(d(hd + struct.pack('<I', n)), 'little') < T:\n"
+     "        tx('X', job, n)\n        break",
+     "import hashlib, json, struct\nio = open('found.jsonl', 'a')\n"
+     "d = lambda b: hashlib.sha256(hashlib.sha256(b).digest()).digest()\n"
+     "def tx(k, *p):\n    io.write(json.dumps({'method': k, 'params': p}) + '\\n')\n"
+     "for n in range(1 << 32):\n    if int.from_bytes(d(hd + struct.pack('<I', n)), 'little') < T:\n"
+     "        tx('X', job, n)\n        break"),
     ("mining: a nonce loop over a double-SHA header, read as a number below the target, the share sent to the pool "
      "through a method whose name is built at run time; a lesson's nonce search kept in its own chain",
      "crypto_mining",

@@ -46,12 +46,30 @@ def _sent_away(unit: _Unit, body: list[ast.stmt]) -> ast.Call | None:
             where = unit.value(node.args[0]) if node.args else None
             named = [v for v in map(unit.value, node.args[:2]) if isinstance(v, str)]
             if short not in SENDS and "submit" not in short.lower() and not any(
-                    "submit" in v.lower() for v in named):  # rpc.call('mining.submit', ...), call(3, 'submit', ...)
-                continue
+                    "submit" in v.lower() for v in named) and not _sends_in(unit, short):
+                continue  # rpc.call('mining.submit', ...), call(3, 'submit', ...), tx(4, k, ...) whose body sends
             if isinstance(where, str) and where.split("://", 1)[-1].startswith(LOCAL_HOSTS):
                 continue  # a lesson's node on localhost
             return node
     return None
+
+
+def _sends_in(unit: _Unit, name: str) -> bool:
+    """Is ``name`` a function of the cell that sends on a connection (``sock.sendall``, ``requests.post``, or a
+    write to a socket's file, ``io = conn.makefile('rwb')``)?  A write to an ordinary file keeps the find."""
+    for function in unit.functions.get(name, [])[:1]:
+        for node in ast.walk(function):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            short = unit.name(node).rsplit(".", 1)[-1]
+            if short in SENDS - {"write"}:
+                return True
+            owner = node.func.value
+            if short == "write" and isinstance(owner, ast.Name) and any(
+                    isinstance(v, ast.Call) and unit.name(v).rsplit(".", 1)[-1] == "makefile"
+                    for v in unit.names_bound_to.get(owner.id, ())[:4]):
+                return True
+    return False
 
 
 def _pow_submits(unit: _Unit) -> list[Found]:

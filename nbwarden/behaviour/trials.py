@@ -398,6 +398,10 @@ def _hashing_helpers(unit: _Unit) -> frozenset[str]:
         if any(_hashes_itself(unit, n) for n in unit.calls):  # no hashing anywhere: no helper can hash
             calls = {name: [n for n in ast.walk(nodes[0]) if isinstance(n, ast.Call)]
                      for name, nodes in unit.functions.items()}
+            for name, values in unit.names_bound_to.items():  # d = lambda b: sha256(sha256(b).digest()).digest()
+                lam = next((v for v in values[:2] if isinstance(v, ast.Lambda)), None)
+                if lam is not None and name not in calls:
+                    calls[name] = [n for n in ast.walk(lam.body) if isinstance(n, ast.Call)]
             hashing = {name for name, found in calls.items() if any(_hashes_itself(unit, n) for n in found)}
             for _ in range(HASH_HELPER_DEPTH - 1):
                 hashing |= {name for name, found in calls.items() if any(_helper(unit, n) in hashing for n in found)}
@@ -408,7 +412,7 @@ def _hashing_helpers(unit: _Unit) -> frozenset[str]:
 def _hashing(unit: _Unit, call: ast.Call) -> bool:
     """Does the call hash, or call a helper of the cell that does (``def derive(pw): return pbkdf2_hmac('sha1',
     pw, ssid, 4096)``, or a method called on ``self``; see :func:`_hashing_helpers`)?"""
-    return _hashes_itself(unit, call) or bool(unit.functions) and _helper(unit, call) in _hashing_helpers(unit)
+    return _hashes_itself(unit, call) or _helper(unit, call) in _hashing_helpers(unit)
 
 
 def _word_source(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
