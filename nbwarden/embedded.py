@@ -1,5 +1,5 @@
 """Shell commands inside files that are not scripts: Dockerfiles, CI pipelines, compose files, Procfiles, expect
-scripts, and the command lines a JavaScript launcher hands to a shell (Pinokio's ``shell.run`` messages, Node's
+scripts, systemd and supervisord units, and the command lines a JavaScript launcher hands to a shell (Pinokio's ``shell.run`` messages, Node's
 ``exec("...")``).
 
 A Dockerfile's ``RUN apt-get install -y jellyfin`` or a pipeline's ``script: - ./xmrig -o pool:3333`` runs
@@ -61,6 +61,8 @@ def kind_of_name(path: str | PurePath, text: str = "") -> str | None:
         return "pipeline"
     if name == "procfile":
         return "procfile"
+    if name.endswith((".service", ".socket")) or name.endswith(".conf") and SERVICE_COMMAND.search(text):
+        return "service"  # a systemd unit, or a supervisord program section
     if name.endswith(".exp"):
         return "expect"
     if p.suffix.lower() in JAVASCRIPT_SUFFIXES:
@@ -72,8 +74,17 @@ def commands(kind: str, text: str) -> str:
     """The file's commands as shell, one per original line (``""`` when none were found)."""
     lines = text.split("\n")
     out = {"dockerfile": _dockerfile, "pipeline": _pipeline, "procfile": _procfile,
-           "expect": _expect, "javascript": _javascript}[kind](lines)
+           "expect": _expect, "javascript": _javascript, "service": _service}[kind](lines)
     return "\n".join(out) if any(line.strip() for line in out) else ""
+
+
+# the command lines of a service manager's unit: systemd's ExecStart (and its Pre/Post), supervisord's command
+SERVICE_COMMAND = re.compile(r"^[ \t]*(?:ExecStart(?:Pre|Post)?|command)[ \t]*=[ \t]*[-@+!:]*(\S[^\n]*)$", re.M)
+
+
+def _service(lines: list[str]) -> list[str]:
+    """What systemd or supervisord will run: each command line where it stands, other lines left empty."""
+    return [m.group(1) if (m := SERVICE_COMMAND.match(line)) else "" for line in lines]
 
 
 def _exec_form(value: str) -> str:

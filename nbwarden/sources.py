@@ -29,6 +29,9 @@ OTHER_CODE_SUFFIXES = frozenset({".go", ".js", ".mjs", ".cjs", ".ts", ".c", ".h"
                                  ".rb", ".pl", ".pm", ".php", ".java", ".kt", ".cs", ".lua", ".ps1", ".vbs",
                                  ".swift", ".scala", ".r", ".jl", ".exp", ".tcl", ".nim", ".zig", ".cr",
                                  ".dart", ".ex", ".exs", ".hs", ".groovy"})
+# A server's or a service manager's settings (haproxy.cfg, squid.conf, a systemd unit): what the server will do, read
+# like the same text written by a cell (%%writefile haproxy.cfg), not as data that only records
+CONFIG_SUFFIXES = frozenset({".cfg", ".conf", ".ini", ".service", ".socket"})
 # Suffixes that claim nothing about the content, so the content decides: none at all (``run``,
 # ``start``, ``entrypoint``, a notebook saved without ``.ipynb``) and ``.run`` (runner scripts,
 # self-extracting installers).  Any other suffix (``.txt``, ``.json``, ``.csv``, ``.log``...) says
@@ -221,7 +224,7 @@ def kind_of(suffix: str, data: bytes) -> tuple[str, str | None]:
     if claimed:
         first = data[:HEAD_BYTES].split(b"\n", 1)[0].decode("utf-8", "replace").lstrip("\ufeff")
         return shebang_kind(first) or claimed, None
-    if suffix in OTHER_CODE_SUFFIXES:
+    if suffix in OTHER_CODE_SUFFIXES or suffix in CONFIG_SUFFIXES:
         return "text", None
     if suffix not in SNIFFED_SUFFIXES:
         return "data", None

@@ -126,6 +126,16 @@ CASES = [
                             "      message: [\n        'git clone https://github.com/someone/stable-diffusion-webui app',\n"
                             "        'pip install -r requirements.txt',\n        `python launch.py --port ${port}`\n"
                             "      ]\n    }\n  }]\n}\n", None),
+    # a service manager's unit runs its ExecStart (systemd) or command (supervisord) later
+    ("units/worker.service", "[Unit]\nDescription=worker\n[Service]\nExecStart=/opt/xmrig/xmrig -o pool.example.net:3333 "
+                             "-u W\n", "crypto_mining"),
+    ("units/lab.service", "[Unit]\nDescription=lab\n[Service]\nExecStart=/usr/bin/jupyter lab --ip 127.0.0.1\n", None),
+    ("supervisor/miner.conf", "[program:w]\ncommand=/opt/xmrig/xmrig -o pool.example.net:3333 -u W\n", "crypto_mining"),
+    # a server's settings are what it will do: HAProxy in forward-proxy mode, or in front of one's own app
+    ("proxy/haproxy.cfg", "frontend out\n    bind *:3128\n    mode http\n    option http_proxy\n"
+                          "    default_backend pool\nbackend pool\n    server p1 198.51.100.4:8888\n", "proxy_tunnel"),
+    ("proxy/haproxy.cfg", "frontend web\n    bind *:80\n    mode http\n    option forwardfor\n"
+                          "    default_backend app\nbackend app\n    server a1 127.0.0.1:8000\n", None),
     ("animate/run.js", "module.exports = async (kernel) => {\n  const cmd = [\n    'python', script,\n"
                        "    '--config', 'config/vox-256.yaml',\n    '--driving_video', kernel.input,\n"
                        "    '--source_image', kernel.params.face,\n    '--checkpoint', 'checkpoints/vox.pth.tar',\n"
@@ -163,6 +173,8 @@ def test_commands_keep_their_lines_and_odd_files_give_none():
     assert kind_of_name("app/Dockerfile-cuda") == "dockerfile" and kind_of_name("base.dockerfile") == "dockerfile"
     assert kind_of_name("docs/dockerfiles.md") is None and kind_of_name("mydockerfile_notes.txt") is None
     assert kind_of_name("pinokio/start.js") == "javascript" and kind_of_name("notes.json") is None
+    assert kind_of_name("units/worker.service") == "service" and kind_of_name("nginx/site.conf", "server {}") is None
+    assert commands("service", "[Service]\nUser=me\nExecStart=/bin/run x\n").split("\n") == ["", "", "/bin/run x", ""]
     js = "const a = 'hello world'\nexec(`./xmrig -o ${pool} -u ${wallet}`)\nconst b = ['npx', 'serve', dir].join(' ')\n"
     assert commands("javascript", js).split("\n") == ["", "./xmrig -o {pool} -u {wallet}", "npx serve '{dir}'", ""]
 
@@ -170,6 +182,7 @@ def test_commands_keep_their_lines_and_odd_files_give_none():
 def test_programs_in_other_languages_are_code_and_data_stays_data():
     assert kind_of(".go", b"package main") == ("text", None) and kind_of(".js", b"fetch(x)") == ("text", None)
     assert kind_of(".json", b"{}") == ("data", None) and kind_of(".txt", b"xmrig -o pool:3333") == ("data", None)
+    assert kind_of(".cfg", b"bind *:3128") == ("text", None) and kind_of(".service", b"[Service]") == ("text", None)
 
 
 @pytest.mark.parametrize("text, kind", [
@@ -195,3 +208,12 @@ def test_windows_line_endings_read_like_unix_ones(tmp_path, engine, name, catego
         assert verdict["action"] in ("allow", "audit"), verdict
     else:
         assert verdict["action"] in ("warn", "block") and verdict["category"] == category, verdict
+
+
+def test_a_lone_command_after_blank_lines_keeps_its_line(tmp_path, engine):
+    """A unit whose only command is on its fourth line: the shell text handed on has three blank lines in front,
+    and the finding names line 4, not line 1."""
+    path = tmp_path / "worker.service"
+    path.write_text("[Unit]\nDescription=worker\n[Service]\nExecStart=/opt/xmrig/xmrig -o pool.example.net:3333 -u W\n")
+    findings = check_file(path, engine).verdict["findings"]
+    assert findings and all(f["line"] == 4 for f in findings if f["severity"] != "audit"), findings

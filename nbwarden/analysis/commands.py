@@ -70,6 +70,7 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
                 add_shell(analysis, filled, start, reached, context, depth, shown)
             logical = ""
         return
+    line += text[:len(text) - len(text.lstrip())].count("\n")  # one command after blank lines: its own line
     text = shellfold.filled(text)  # $(command -v ab), $(printf '\141...'): the text each gives
     steps = _assigned_steps(text)
     if steps:  # t=hping3; $t --flood ...: one line, read step by step like a script so the name is filled in

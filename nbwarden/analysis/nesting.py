@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import re
 
+from .. import embedded
 from .facts import CONTEXT_RANK, EXEC, INERT, Analysis, Fact, clip
 
 MIN_CODE_LITERAL, MAX_CODE_LITERAL = 24, 20_000  # a code fragment's size, read as code (see _code_literals)
@@ -31,16 +32,9 @@ def _reads_as_code(text: str, block: bool = False) -> bool:
     return True
 
 
-# the command lines of a service manager's unit: systemd's ExecStart (and its Pre/Post), supervisord's command
-SERVICE_COMMAND = re.compile(r"^[ \t]*(?:ExecStart(?:Pre|Post)?|command)[ \t]*=[ \t]*[-@+!:]*(\S[^\n]*)$", re.M)
-
-
 def service_commands(text: str) -> str:
-    """The command lines of a unit file in ``text`` as a shell script with the same line numbers (other lines
-    left empty): what systemd or supervisord will run later; "" when there are none."""
-    if "=" not in text or not SERVICE_COMMAND.search(text):
-        return ""
-    return "\n".join(m.group(1) if (m := SERVICE_COMMAND.match(line)) else "" for line in text.split("\n"))
+    """The command lines of a unit file in ``text`` (:func:`nbwarden.embedded.commands`), "" when none."""
+    return embedded.commands("service", text) if "=" in text else ""
 
 
 def _writefile(analysis: Analysis, path: str, body: str, first_line: int, via: str = "",
