@@ -133,6 +133,23 @@ def suggested(added: dict, totals: collections.Counter, thresholds: list[float])
     return choice
 
 
+def version(bias: list[float], weights: dict, threshold: float, category_thresholds: dict[str, float]) -> str:
+    """Today's date and a digest of what decides: the thresholds as much as the weights."""
+    digest = hashlib.sha256(json.dumps([bias, weights, threshold, category_thresholds],
+                                       sort_keys=True).encode()).hexdigest()[:8]
+    return f"{datetime.date.today().isoformat()}.{digest}"
+
+
+def rethreshold(model_file: Path, category_thresholds: dict[str, float]) -> None:
+    """Set some categories' thresholds of the written model, weights unchanged (a choice checked on ``dev`` files
+    the model was not trained on), as a new version."""
+    data = json.loads(model_file.read_text(encoding="utf-8"))
+    data["thresholds"] = dict(sorted({**data["thresholds"], **category_thresholds}.items()))
+    data["version"] = version(data["bias"], data["weights"], data["threshold"], data["thresholds"])
+    model_file.write_text(json.dumps(data, separators=(",", ":"), sort_keys=False) + "\n", encoding="utf-8")
+    print(f"wrote {model_file}: version {data['version']}, thresholds {data['thresholds']}")
+
+
 def export(docs: list[dict], c: float, min_repos: int, threshold: float, min_words: int, min_chars: int,
            prune: float, category_thresholds: dict[str, float]) -> dict:
     vec, model = fit(docs, c, min_repos)
@@ -145,12 +162,9 @@ def export(docs: list[dict], c: float, min_repos: int, threshold: float, min_wor
             weights[word] = [round(v, 4) for v in row]
     counts = collections.Counter(d["label"] for d in docs)
     bias = [round(float(b), 4) for b in model.intercept_]
-    # the thresholds decide as much as the weights: another threshold is another version too
-    digest = hashlib.sha256(json.dumps([bias, weights, threshold, category_thresholds],
-                                       sort_keys=True).encode()).hexdigest()[:8]
     return {
         "model": "words",
-        "version": f"{datetime.date.today().isoformat()}.{digest}",  # a retrained model is another version
+        "version": version(bias, weights, threshold, category_thresholds),  # a retrained model is another version
         "about": "Multinomial logistic regression over a program's word set (tf-idf, l2), trained by "
                  "eval/train_words.py on the dev half of eval/refs only.",
         "training": {"half": "dev", "split_seed": SPLIT_SEED, "files": dict(sorted(counts.items())), "C": c,
@@ -194,16 +208,21 @@ def main() -> int:
     ap.add_argument("--min-chars", type=int, default=400, help="shorter code: not even read (keeps cells cheap)")
     ap.add_argument("--prune", type=float, default=0.03, help="drop the weights of words that weigh less")
     ap.add_argument("--report-only", action="store_true")
+    ap.add_argument("--rethreshold", action="store_true",
+                    help="only set the written model's --category-threshold values (no training, no files read)")
     ap.add_argument("--out", type=Path, default=MODEL_FILE)
     args = ap.parse_args()
-    docs = [d for d in documents(args.refs, args.data)
-            if len(d["words"]) >= args.min_words and d["chars"] >= args.min_chars]
     category_thresholds = {}
     for item in args.category_threshold:
         category, _, value = item.partition("=")
         if category not in CLASSES[1:] or not value:
             ap.error(f"--category-threshold {item!r}: expected CATEGORY=T with one of {', '.join(CLASSES[1:])}")
         category_thresholds[category] = float(value)
+    if args.rethreshold:
+        rethreshold(args.out, category_thresholds)
+        return 0
+    docs = [d for d in documents(args.refs, args.data)
+            if len(d["words"]) >= args.min_words and d["chars"] >= args.min_chars]
     cross_validate(docs, args.c, args.min_repos, [0.8, 0.85, 0.9, 0.93, 0.95, 0.97])
     if not args.report_only:
         data = export(docs, args.c, args.min_repos, args.threshold, args.min_words, args.min_chars, args.prune,
