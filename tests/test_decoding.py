@@ -2666,3 +2666,14 @@ def test_a_table_of_functions_made_from_a_dict_of_names_is_read(engine, tool, bl
     cell = ("import os\nops = {k: getattr(os, v) for k, v in {'go': 'sys' + 'tem', 'cwd': 'get' + 'cwd'}.items()}\n"
             f"ops['go']('{tool} -o pool.example.net:3333 -u W')\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("tool, blocked", [("xm" "rig", True), ("nvidia-smi", False)])
+@pytest.mark.parametrize("test", ["os.name == 'nt'", "sys.platform.startswith('win')", "platform.system() == 'Windows'"])
+def test_a_cross_platform_choice_takes_the_linux_side(engine, tool, blocked, test):
+    """``name + ('.exe' if os.name == 'nt' else '')``: the code runs on a Linux notebook server, so the platform
+    tests read as they do there and the program is named. The look-alike lists GPUs."""
+    cell = ("import os, sys, platform, shutil, subprocess\n"
+            f"exe = shutil.which('{tool}' + ('.exe' if {test} else '')) or '/opt/bin/x'\n"
+            "subprocess.Popen([exe, '-o', 'pool.example.net:3333', '-u', 'W'])\n")
+    assert (engine.check_code(cell).action == "block") is blocked

@@ -38,6 +38,8 @@ SOURCE_OF = "<source>"  # env key suffix: a definition's text, for inspect.getso
 DATA_LOADS = frozenset({"json.load", "pickle.load", "yaml.load", "yaml.safe_load", "yaml.full_load", "toml.load",
                         "tomllib.load", "marshal.load"})
 # pandas and numpy containers made from a list the cell spells out: the folder keeps them as that list
+# the runtime the code runs on is a Linux notebook server: a cross-platform branch takes its Linux side there
+RUNTIME = {"sys.platform": "linux", "platform.system": "Linux"}
 ARRAY_MAKERS = frozenset({"pandas.Series", "pandas.array", "numpy.array", "numpy.asarray", "numpy.fromiter"})
 _PREDICATES = frozenset({"islower", "isupper", "isdigit", "isalpha", "isalnum", "isspace", "isascii"})
 
@@ -120,6 +122,8 @@ class _Builtins:
         if name == "vars" and len(args) == 1 and type(args[0]) is ast.Name and args[0].id == "self":
             return {key[5:]: value for key, value in self.env.items()  # vars(self): the attributes the cell sets
                     if key.startswith("self.") and not isinstance(value, _Function)}
+        if name == "platform.system" and not args:
+            return RUNTIME[name]
         if name == "filter" and len(args) == 2:
             return self._filtered(args[0], args[1], depth + 1)
         if name == "next" and args:  # next(filter(fits, profiles)), next(iter(rows)): the first item it may give

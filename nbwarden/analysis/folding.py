@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from .builtincalls import _PREDICATES, _Builtins
+from .builtincalls import _PREDICATES, RUNTIME, _Builtins
 from .callables import TEMPLATE, Column, _Class, _Function, _Object, _Objects
 from .decoders import MAX_FOLD, MAX_ITEMS, capped, formatted, packed
 from .methods import UNREAD, _Methods
@@ -33,7 +33,7 @@ _COMPARE = {ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, as
 
 # os constants as a Linux runtime has them: os.path.join(os.sep, 'bin', 'bash') spells a path without a slash
 OS_CONSTANTS = {"sep": "/", "curdir": ".", "pardir": "..", "extsep": ".", "pathsep": ":", "linesep": "\n",
-                "devnull": "/dev/null"}
+                "devnull": "/dev/null", "name": "posix"}
 
 ENVIRONMENT_READS = frozenset({"os.environ.get", "os.getenv", "environ.get", "getenv"})
 ARRAY_VIEWS = frozenset({"iloc", "loc", "values", "array"})  # a Series' or an array's items seen another way
@@ -126,6 +126,8 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
         if isinstance(node, ast.Attribute) and node.attr in OS_CONSTANTS and \
                 self.name(node.value, depth + 1) in {"os", "os.path", "posixpath"}:  # under any alias
             return OS_CONSTANTS[node.attr]
+        if isinstance(node, ast.Attribute) and node.attr == "platform" and self.name(node.value, depth + 1) == "sys":
+            return RUNTIME["sys.platform"]
         if isinstance(node, ast.Attribute) and node.attr in ARRAY_VIEWS and \
                 isinstance(base := fold(node.value, depth + 1), list):
             return base  # parts.iloc[1], col.values: a pandas Series or numpy array kept as its list of items
