@@ -406,6 +406,12 @@ PAIRS = [
      "    c.request('GET', '/set.tar', headers={'Range': f'bytes={i << 25}-{((i + 1) << 25) - 1}'})\n"
      "    data = c.getresponse().read()\n    with open('set.tar', 'r+b') as f:\n        f.seek(i << 25)\n"
      "        f.write(data)\nwith ThreadPoolExecutor(8) as ex:\n    list(ex.map(piece, range(400)))"),
+    ("flood: a status checked in a loop of unknown length that never stops on success; a health check whose "
+     "status ends its retries", "dos_attack",
+     "import requests\ndef hammer(url, n):\n    for _ in range(n):\n        if requests.get(url).ok:\n"
+     "            print('.')\nhammer('https://shop.example.com/', int(input()))",
+     "import requests, time\ndef check(url, n):\n    for _ in range(n):\n        if requests.get(url, timeout=2).ok:\n"
+     "            return True\n        time.sleep(0.2)\n    return False\nprint(check('https://shop.example.com/healthz', int(input())))"),
     ("server: an http.server handler that writes out the file its request path names; one that always sends its "
      "own page", "web_file_hosting",
      "import os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\nROOT = '/content/drive/MyDrive'\n"

@@ -222,6 +222,10 @@ def _answer_used(unit: _Unit, call: ast.Call) -> bool:
     if isinstance(parent, ast.Lambda):
         return _lambda_result_used(unit, parent)
     if isinstance(parent, ast.Attribute):
+        test = unit.parent.get(id(parent))
+        if isinstance(test, ast.If) and test.test is parent and any(isinstance(n, (ast.Break, ast.Return))
+                                                                     for n in test.body):
+            return True  # if session.get(url).ok: return True: tried until it works, a retry
         return parent.attr in ANSWER_USES and not _thrown_away(unit, parent)
     if isinstance(parent, (ast.ListComp, ast.GeneratorExp, ast.SetComp)) and parent.elt is call:
         return _answers_gathered(unit, parent)
