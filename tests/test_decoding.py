@@ -2677,3 +2677,16 @@ def test_a_cross_platform_choice_takes_the_linux_side(engine, tool, blocked, tes
             f"exe = shutil.which('{tool}' + ('.exe' if {test} else '')) or '/opt/bin/x'\n"
             "subprocess.Popen([exe, '-o', 'pool.example.net:3333', '-u', 'W'])\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("name, blocked", [("xm" "rig", True), ("miniz", False)])
+def test_attributes_set_together_in_init_are_known_where_a_method_uses_them(engine, name, blocked):
+    """``self.name, self.version = name, version`` in ``__init__`` (one tuple assignment), the object made in a
+    function the prefilter never looks at, and a method that downloads ``{self.name}-{self.version}``: the focused
+    walk keeps the constructor's assignment, so the release's name is known. The look-alike fetches a zip library."""
+    cell = ("import subprocess\nTOOL = '" + name + "'\nclass Fetcher:\n    def __init__(self, name, version):\n"
+            "        self.name, self.version = name, version\n    def ensure(self):\n"
+            "        base = f'https://github.com/{self.name}/{self.name}/releases/download/v{self.version}'\n"
+            "        subprocess.run(['wget', '-q', f'{base}/{self.name}-{self.version}-linux-static-x64.tar.gz'])\n"
+            "def main():\n    Fetcher(TOOL, '6.21.0').ensure()\nmain()\n")
+    assert (engine.check_code(cell).action == "block") is blocked

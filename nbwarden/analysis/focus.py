@@ -31,8 +31,10 @@ def _word_char(ch: str) -> bool:
 
 
 def _sets_self(stmt: ast.Assign) -> bool:
-    """``self.x = ...``: state a method leaves for the others, kept even where the prefilter saw nothing."""
-    return all(type(t) is ast.Attribute and type(t.value) is ast.Name and t.value.id == "self" for t in stmt.targets)
+    """``self.x = ...`` (or ``self.x, self.y = x, y``): state a method leaves for the others, kept even where the
+    prefilter saw nothing."""
+    targets = [e for t in stmt.targets for e in (t.elts if type(t) is ast.Tuple else (t,))]
+    return all(type(t) is ast.Attribute and type(t.value) is ast.Name and t.value.id == "self" for t in targets)
 
 
 def _bound_names(stmt: ast.Assign | ast.AnnAssign | ast.AugAssign) -> set[str]:
