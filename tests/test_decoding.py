@@ -2690,3 +2690,13 @@ def test_attributes_set_together_in_init_are_known_where_a_method_uses_them(engi
             "        subprocess.run(['wget', '-q', f'{base}/{self.name}-{self.version}-linux-static-x64.tar.gz'])\n"
             "def main():\n    Fetcher(TOOL, '6.21.0').ensure()\nmain()\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("tool, blocked", [("cpu", True), ("nvidia-smi", False)])
+def test_a_runner_handed_in_as_a_default_parameter_runs_its_command(engine, tool, blocked):
+    """``def __init__(self, system=os.system): self._system = system`` and ``self._system(cmd)``: a runner
+    injected by default is that runner. The look-alike lists GPUs."""
+    cell = ("import os\nclass Launcher:\n    def __init__(self, system=os.system):\n        self._system = system\n"
+            "    def __call__(self, cmd):\n        return self._system(f'nohup {cmd} &')\n"
+            f"Launcher()('./' + '{tool}' + ('miner' if '{tool}' == 'cpu' else '') + ' -a scrypt -u W')\n")
+    assert (engine.check_code(cell).action == "block") is blocked

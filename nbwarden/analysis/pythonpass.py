@@ -11,7 +11,7 @@ from typing import Any
 
 from .bindings import METHOD_CALLERS, _Bindings
 from .builtincalls import SOURCE_OF
-from .calls import ARGV_CALLS, RUNNER_ROOTS, WORKER_CALLS, _CallHandlers, run_kind
+from .calls import ARGV_CALLS, RUNNER_ROOTS, SHELL_CALLS, WORKER_CALLS, _CallHandlers, run_kind
 from .decoders import printable
 from .decoders import unpacked as decompressed
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
@@ -25,9 +25,10 @@ from .folding import (
 from .literals import _LiteralReader
 from .nesting import _nested, _reads_as_code
 from .rewrites import foldable_def, listed, piped, unpacked, zipped_table
-from .sites import constant_arguments, context_values, parsed_arguments
+from .sites import constant_arguments, context_values, default_references, parsed_arguments
 from .wrappers import ARGV, PYTHON, SHELL, find_wrappers
 
+RUNNER_DEFAULT_WORDS = ("system", "popen", "Popen", "subprocess", "getoutput", "spawn")  # a runner as a default
 MAX_NAMESPACE_VALUE = 4096  # characters of one value an exec namespace hands its code (CFG = {...})
 COPY_CALLS = frozenset({"shutil.copy", "shutil.copy2", "shutil.copyfile", "shutil.move", "os.rename", "os.replace",
                         "os.symlink", "os.link"})  # (source, target): what the target is after the call
@@ -128,6 +129,10 @@ class _PythonPass(_Bindings, _CallHandlers, _LiteralReader, _FocusedWalk):
                                and (cls := self.folder.read_class(node)) is not None}
         bound, unresolved = constant_arguments(self.tree, self.folder.fold, self.analysis.source)
         self.env.update(bound)
+        if "=" in self.analysis.source and any(word in self.analysis.source for word in RUNNER_DEFAULT_WORDS):
+            # def __init__(self, system=os.system): the parameter is that runner
+            self.aliases.update(default_references(self.tree, self.folder.reference,
+                                                   lambda name: name in SHELL_CALLS or name in ARGV_CALLS))
         if "contextmanager" in self.analysis.source:
             for name, value in context_values(self.tree, self.folder.fold).items():
                 self.env.setdefault(name, value)

@@ -390,3 +390,27 @@ def _options(declared: list[ast.Call], words: list[str], fold: Callable[[ast.AST
             values[positionals.pop(0)] = word
         i += 1
     return values
+
+
+def default_references(tree: ast.Module, reference: Callable[[ast.AST], str | None],
+                       wanted: Callable[[str], bool]) -> dict[str, str]:
+    """``{parameter: callable}`` for parameters whose default is a callable the cell names (``def __init__(self,
+    system=os.system)``, ``def run(cmd, runner=subprocess.run)``) and that ``wanted`` accepts, when nothing else
+    in the cell binds that name: a runner handed in by default is that runner wherever the parameter is called."""
+    found: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if type(node) not in FUNCTIONS:
+            continue
+        spec = node.args
+        params = [*spec.posonlyargs, *spec.args]
+        pairs = [*zip(params[len(params) - len(spec.defaults):], spec.defaults, strict=True),
+                 *((p, d) for p, d in zip(spec.kwonlyargs, spec.kw_defaults, strict=True) if d is not None)]
+        for param, default in pairs:
+            if type(default) in (ast.Attribute, ast.Name) and (name := reference(default)) and wanted(name):
+                found[param.arg] = name
+        if len(found) >= MAX_SITE_FUNCTIONS:
+            break
+    if not found:
+        return found
+    _, counts = _sites_and_bindings(tree, set())
+    return {param: name for param, name in found.items() if counts.get(param, 0) == 1}
