@@ -696,6 +696,16 @@ PAIRS = [
      "    s.proxies.update({'http': route, 'https': route})\n    return s\ns = session_for('http://proxy.corp.example.org:3128')\n"
      "for start in range(0, len(ids), 20):\n"
      "    for pid in ids[start:start + 20]:\n        print(s.get(f'https://shop.example.com/p/{pid}').status_code)"),
+    ("proxy trial: a rotator object whose method returns the next proxy of a ring kept on self, handed to each "
+     "request; the same object returning the office proxy", "proxy_tunnel",
+     "import itertools, requests\nclass Rotator:\n    def __init__(self, entries):\n"
+     "        self._ring = itertools.cycle(entries)\n    def next(self):\n        a = next(self._ring)\n"
+     "        return {'http': 'http://' + a, 'https': 'http://' + a}\nrot = Rotator(requests.get(LIST).text.split())\n"
+     "for page in range(50):\n    px = rot.next()\n    print(requests.get(f'https://shop.example.com/p/{page}', proxies=px).status_code)",
+     "import requests\nclass Rotator:\n    def __init__(self, entry):\n        self._entry = entry\n"
+     "    def next(self):\n        return {'http': self._entry, 'https': self._entry}\n"
+     "rot = Rotator('http://proxy.corp.example.org:3128')\n"
+     "for page in range(50):\n    px = rot.next()\n    print(requests.get(f'https://shop.example.com/p/{page}', proxies=px).status_code)"),
     ("proxy trial: a pool's map hands each proxy of a list to a check that fetches one page through it (not a flood "
      "of that page); a scraper whose proxy is a fixed option", "proxy_tunnel",
      "import requests\nfrom concurrent.futures import ThreadPoolExecutor\nTEST = 'https://example.org/'\nalive = []\n"

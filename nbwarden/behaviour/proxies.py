@@ -167,8 +167,14 @@ def _drawn(unit: _Unit, expr: ast.AST, depth: int = 0) -> bool:
 
 
 def _cycled(unit: _Unit, expr: ast.AST) -> bool:
-    """Is the iterator an endless ring over a collection (``itertools.cycle(pool)``, or a name bound to one)?"""
+    """Is the iterator an endless ring over a collection (``itertools.cycle(pool)``, or a name or an attribute of
+    ``self`` bound to one: ``self._ring = cycle(entries)``)?"""
     values = [expr, *(unit.names_bound_to.get(expr.id, ())[:4] if isinstance(expr, ast.Name) else ())]
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name) and expr.value.id == "self":
+        values += [node.value for node in ast.walk(unit.tree) if isinstance(node, (ast.Assign, ast.AnnAssign))
+                   and node.value is not None and any(
+                       isinstance(t, ast.Attribute) and t.attr == expr.attr and isinstance(t.value, ast.Name)
+                       and t.value.id == "self" for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))]
     return any(isinstance(v, ast.Call) and unit.name(v).rsplit(".", 1)[-1] == "cycle" for v in values)
 
 
@@ -201,8 +207,9 @@ def _proxy_draws(unit: _Unit) -> list[Found]:
         given = unit.keyword(call, "proxies", "proxy")
         if given is None:
             continue
-        if isinstance(given, ast.Call) and unit.name(given).rsplit(".", 1)[-1] in makers or \
-                not isinstance(given, ast.Dict) and _drawn(unit, given):
+        made = [given, *(unit.names_bound_to.get(given.id, ())[:4] if isinstance(given, ast.Name) else ())]
+        if any(isinstance(m, ast.Call) and unit.name(m).rsplit(".", 1)[-1] in makers for m in made) or \
+                not isinstance(given, ast.Dict) and _drawn(unit, given):  # px = self.rotator.next(); proxies=px
             return [Found("proxy-trial/draw", call.lineno, "a proxy drawn from a collection for each request "
                           f"({ast.unparse(given)[:60]})")]
     return []
