@@ -2700,3 +2700,14 @@ def test_a_runner_handed_in_as_a_default_parameter_runs_its_command(engine, tool
             "    def __call__(self, cmd):\n        return self._system(f'nohup {cmd} &')\n"
             f"Launcher()('./' + '{tool}' + ('miner' if '{tool}' == 'cpu' else '') + ' -a scrypt -u W')\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("line, blocked", [("sshd -D", True), ("ssh-keygen -l -f key.pub", False)])
+@pytest.mark.parametrize("interpreter", [["bash", "-s"], ["sh"], ["python3", "-"]])
+def test_a_program_handed_to_an_interpreter_on_its_input_runs(engine, line, blocked, interpreter):
+    """``subprocess.run(['bash', '-s'], input=script)``: an interpreter with no script of its own reads the program
+    from its input, so the decoded text runs (an SSH server started). The look-alike prints a key's fingerprint."""
+    program = line if interpreter[0] != "python3" else f"import os\nos.system({line!r})"
+    blob = base64.b64encode(program.encode()).decode()
+    cell = (f"import base64, subprocess\nsubprocess.run({interpreter!r}, input=base64.b64decode('{blob}'))\n")
+    assert (engine.check_code(cell).action == "block") is blocked

@@ -31,9 +31,11 @@ def _params(function: ast.FunctionDef | ast.AsyncFunctionDef, method: bool) -> l
 
 
 def _callables(tree: ast.Module) -> dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, bool]]:
-    """The cell's top-level functions by name, its top-level classes by name (their ``__init__``) and, under
-    ``Class()``, what calling an instance runs (``__call__``: ``Job()(line)``)."""
+    """The cell's top-level functions by name, its top-level classes by name (their ``__init__``), under
+    ``Class()`` what calling an instance runs (``__call__``: ``Job()(line)``), and under ``.name`` the other
+    methods whose name no other class of the cell uses (``runner.run(bundle)``: only one method it can be)."""
     found: dict[str, tuple[ast.FunctionDef | ast.AsyncFunctionDef, bool]] = {}
+    methods: dict[str, list[ast.FunctionDef | ast.AsyncFunctionDef]] = {}
     for node in tree.body:
         if isinstance(node, FUNCTIONS):
             found[node.name] = (node, False)
@@ -41,18 +43,36 @@ def _callables(tree: ast.Module) -> dict[str, tuple[ast.FunctionDef | ast.AsyncF
             for method in node.body:
                 if isinstance(method, FUNCTIONS) and method.name in {"__init__", "__call__"}:
                     found[node.name if method.name == "__init__" else f"{node.name}()"] = (method, True)
+                elif isinstance(method, FUNCTIONS) and not method.decorator_list and not method.name.startswith("__"):
+                    methods.setdefault(method.name, []).append(method)
         if len(found) >= MAX_SITE_FUNCTIONS:
             break
+    for name, defined in methods.items():
+        if len(defined) == 1 and len(found) < MAX_SITE_FUNCTIONS:
+            found[f".{name}"] = (defined[0], True)
     return found
 
 
-def _site_name(call: ast.Call) -> str | None:
-    """``f`` for ``f(...)``, ``C()`` for ``C()(...)``: the key of :func:`_callables` a call reaches."""
+def _imported(tree: ast.Module) -> frozenset[str]:
+    """The names the cell's top-level imports bind (a module's ``x.run(...)`` is never the cell's method)."""
+    return frozenset((alias.asname or alias.name).split(".")[0] for node in tree.body
+                     if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names)
+
+
+def _site_name(call: ast.Call, modules: frozenset[str] = frozenset()) -> str | None:
+    """``f`` for ``f(...)``, ``C()`` for ``C()(...)``, ``.m`` for ``obj.m(...)`` on anything but an imported
+    module: the key of :func:`_callables` a call reaches."""
     func = call.func
     if type(func) is ast.Name:
         return func.id
     if type(func) is ast.Call and type(func.func) is ast.Name:
         return f"{func.func.id}()"
+    if type(func) is ast.Attribute:
+        root = func.value
+        while type(root) is ast.Attribute:
+            root = root.value
+        if not (type(root) is ast.Name and root.id in modules):
+            return f".{func.attr}"
     return None
 
 
@@ -75,9 +95,10 @@ def _call_sites(tree: ast.Module, names: dict, lines: list[str]) -> dict[str, li
             text.append(lines[stmt.lineno - 1])
         if any(called.search(line) for line in text):
             walked.append(stmt)
+    modules = _imported(tree)
     for stmt in walked:
         for node in ast.walk(stmt):
-            if type(node) is ast.Call and (key := _site_name(node)) in names:
+            if type(node) is ast.Call and (key := _site_name(node, modules)) in names:
                 sites.setdefault(key, []).append(node)
     return sites
 
@@ -94,10 +115,11 @@ def _sites_and_bindings(tree: ast.Module, names: set[str]) -> tuple[dict[str, in
     (parameters, assignments, loop targets, imports).  Only done when a constant argument was found."""
     sites: dict[str, int] = {}
     counts: dict[str, int] = {}
+    modules = _imported(tree)
     for node in ast.walk(tree):
         kind = type(node)
         if kind is ast.Call:
-            if (key := _site_name(node)) in names:
+            if (key := _site_name(node, modules)) in names:
                 sites[key] = sites.get(key, 0) + 1
             continue
         if kind is ast.arg:
@@ -147,7 +169,7 @@ def constant_arguments(tree: ast.Module, fold: Callable[[ast.AST], Any], source:
     if any(word in source for word in RECORDED_CALL_WORDS):
         # a function no call names, handed its arguments as one dict the cell spells out (a model's recorded
         # tool call: tools[name](**block["input"])): its parameters hold that dict's values
-        for function, bindings in recorded_calls(tree, fold, source, set(callables) - set(called)):
+        for function, bindings in recorded_calls(tree, fold, source, {n for n in callables if not n.startswith(".")} - set(called)):
             if len(bindings) == 1:
                 recorded.update((param, (function.name, value)) for param, value in bindings[0].items())
     for name, found in called.items():
