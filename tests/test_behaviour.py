@@ -469,6 +469,16 @@ PAIRS = [
      "[threading.Thread(target=f).start() for _ in range(64)]",
      "import socket, time\nt = ('203.0.113.55', 27015)\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
      "[s.sendto(b'alive', t) or time.sleep(5) for _ in range(3)]"),
+    ("mining: a digest compared as bytes with a target of leading zero bytes, the find sent to the pool; the same "
+     "search keeping its find", "crypto_mining",
+     "import hashlib, socket, struct\ns = socket.create_connection(('pool.example.org', 3333))\n"
+     "def dsha(b):\n    return hashlib.sha256(hashlib.sha256(b).digest()).digest()\nfor nonce in range(1 << 32):\n"
+     "    h = dsha(head + struct.pack('<I', nonce))\n    if h[::-1] < b'\\x00\\x00\\x00\\x00\\xff':\n"
+     "        s.sendall(struct.pack('>I', nonce))\n        break",
+     "import hashlib, struct\nfound = []\n"
+     "def dsha(b):\n    return hashlib.sha256(hashlib.sha256(b).digest()).digest()\nfor nonce in range(1 << 20):\n"
+     "    h = dsha(head + struct.pack('<I', nonce))\n    if h[::-1] < b'\\x00\\x00\\xff':\n"
+     "        found.append(nonce)\n        break"),
     ("mining: a nonce loop over a double-SHA header, read as a number below the target, the share sent to the pool "
      "through a method whose name is built at run time; a lesson's nonce search kept in its own chain",
      "crypto_mining",

@@ -28,6 +28,18 @@ def _numeric_digest(unit: _Unit, side: ast.AST) -> bool:
     return False
 
 
+def _bytes_digest(unit: _Unit, sides: list[ast.AST]) -> ast.AST | None:
+    """``h[::-1] < b'\\x00\\x00\\x00\\xff'``: a digest compared as bytes with a target of leading zero bytes,
+    which orders like the number it spells (big-endian); the side that is not the target."""
+    if len(sides) != 2:
+        return None
+    values = [unit.value(side) for side in sides]
+    for side, other in ((sides[0], values[1]), (sides[1], values[0])):
+        if isinstance(other, bytes) and other.startswith(b"\x00") and not isinstance(side, ast.Constant):
+            return side
+    return None
+
+
 def _counters(loop: ast.AST) -> set[str]:
     """A loop's nonce: its target (``for nonce in range(...)``) or a name stepped in its body (``nonce += 1``)."""
     names = set(_loop_targets(loop))
@@ -77,7 +89,7 @@ def _pow_submits(unit: _Unit) -> list[Found]:
         if not any(isinstance(op, (ast.Lt, ast.LtE, ast.Gt, ast.GtE)) for op in compare.ops):
             continue
         sides = [compare.left, *compare.comparators]
-        digest = next((s for s in sides if _numeric_digest(unit, s)), None)
+        digest = next((s for s in sides if _numeric_digest(unit, s)), None) or _bytes_digest(unit, sides)
         branch = unit.parent.get(id(compare))
         loop = next(iter(unit.loops_around(compare)), None)
         if isinstance(branch, ast.comprehension) and compare in branch.ifs and isinstance(
