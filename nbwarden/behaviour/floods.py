@@ -630,10 +630,21 @@ def _slow_headers(unit: _Unit) -> Found | None:
         return None
     # the trickle may come from a loop of its own: open and send the headers first, then feed them all slowly
     sends = [c for c in unit.calls if unit.name(c).rsplit(".", 1)[-1] in {"send", "sendall", "write"}]
+    helpers = _sending_helpers(unit)
+    sends += [c for c in unit.calls if unit.name(c).rsplit(".", 1)[-1] in helpers]
     keep_alive = {id(loop): loop for c in sends for loop in _loops_reaching(unit, c)
                   if isinstance(loop, (ast.While, ast.For)) and _endless(unit, loop)}
     for call in sends:
         if not call.args:
+            continue
+        if (helper := helpers.get(unit.name(call).rsplit(".", 1)[-1])) is not None:
+            texts = [_filled_template(unit, helper, call)]
+            if _partial_or_huge(texts):
+                loops = _loops_reaching(unit, call)
+                loop = next((loop for loop in loops if _endless(unit, loop) or isinstance(loop, ast.For)), None)
+                if loop is not None and (_sleeps_in(unit, loops) or _sleeps_in(unit, list(keep_alive.values()))):
+                    return Found("flood/slow", call.lineno, "many sockets kept open with partial headers or a huge "
+                                 f"body sent slowly (line {loop.lineno})")
             continue
         sent = call.args[0]
         if isinstance(sent, ast.Call) and isinstance(sent.func, ast.Attribute) and sent.func.attr == "encode":
@@ -642,10 +653,7 @@ def _slow_headers(unit: _Unit) -> Found | None:
                 isinstance(sent, ast.BinOp) and isinstance(sent.op, ast.Mod):
             sent = sent.func.value if isinstance(sent, ast.Call) else sent.left  # 'X-a: {}\r\n'.format(n): the template
         texts = [_sent_text(unit, node) for node in _sent_sources(unit, sent)]
-        partial = any(HEADER_LINE.match(text.lstrip()) and "\r\n\r\n" not in text and text.count("\n") <= 1
-                      for text in texts)
-        huge = any(re.search(r"content-length:\s*(\d{6,})", text, re.I) for text in texts)
-        if not (partial or huge):
+        if not _partial_or_huge(texts):
             continue
         loops = _loops_reaching(unit, call)
         loop = next((loop for loop in loops if _endless(unit, loop) or isinstance(loop, ast.For)), None)
@@ -653,6 +661,40 @@ def _slow_headers(unit: _Unit) -> Found | None:
             return Found("flood/slow", call.lineno, "many sockets kept open with partial headers or a huge body "
                          f"sent slowly (line {loop.lineno})")
     return None
+
+
+def _partial_or_huge(texts: list[str]) -> bool:
+    """One header line and no blank line after it (a request left open), or a huge Content-Length."""
+    return any(HEADER_LINE.match(text.lstrip()) and "\r\n\r\n" not in text and text.count("\n") <= 1
+               or re.search(r"content-length:\s*(\d{6,})", text, re.I) for text in texts)
+
+
+def _sending_helpers(unit: _Unit) -> dict[str, ast.AST]:
+    """The unit's functions that send on a socket, themselves or through one another of them (``send_header``
+    calling ``send_line`` calling ``self.send``: slowloris's helpers, set on the socket class with setattr)."""
+    sending: dict[str, ast.AST] = {}
+    for _ in range(2):
+        for name, functions in unit.functions.items():
+            if name not in sending and any(isinstance(n, ast.Call) and (short := unit.name(n).rsplit(".", 1)[-1]) in
+                                           {"send", "sendall", *sending} and short != name
+                                           for n in ast.walk(functions[0])):
+                sending[name] = functions[0]
+    return sending
+
+
+def _filled_template(unit: _Unit, helper: ast.AST, call: ast.Call) -> str:
+    """The text a sending helper formats, with its parameters filled by the call's constant arguments
+    (``send_header('X-a', n)`` over ``'{name}: {value}'``: ``X-a: {value}``)."""
+    params = [a.arg for a in helper.args.args]
+    if params[:1] == ["self"] and isinstance(call.func, ast.Attribute):
+        params = params[1:]
+    given = {p: v for p, a in zip(params, call.args, strict=False) if isinstance(v := unit.value(a), (str, int))}
+    templates = [n.value if isinstance(n, ast.Constant) else "".join(  # an f-string: its names kept as {name}
+        p.value if isinstance(p, ast.Constant) else "{%s}" % (p.value.id if isinstance(p.value, ast.Name) else "")
+        for p in n.values) for n in ast.walk(helper) if isinstance(n, ast.JoinedStr) or
+        isinstance(n, ast.Constant) and isinstance(n.value, str) and "{" in n.value and
+        not isinstance(unit.parent.get(id(n)), ast.JoinedStr)]
+    return "".join(re.sub(r"\{(\w+)\}", lambda m: str(given.get(m.group(1), m.group(0))), t) for t in templates[:1])
 
 
 def _sent_text(unit: _Unit, sent: ast.AST) -> str:
