@@ -2711,3 +2711,15 @@ def test_a_program_handed_to_an_interpreter_on_its_input_runs(engine, line, bloc
     blob = base64.b64encode(program.encode()).decode()
     cell = (f"import base64, subprocess\nsubprocess.run({interpreter!r}, input=base64.b64decode('{blob}'))\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("tool, blocked", [("xm" "rig", True), ("nvidia-smi", False)])
+def test_a_process_started_by_anyio_from_a_function_run_in_a_thread_is_read(engine, tool, blocked):
+    """``anyio.open_process(argv)`` starts a program like ``subprocess.Popen``; its argv comes from a settings dict
+    that ``anyio.to_thread.run_sync(fetch, cfg)`` hands a helper. The look-alike lists GPUs."""
+    cell = ("import anyio\ncfg = {'name': '" + tool + "', 'url': 'pool.example.net:3333'}\n"
+            "def fetch(c):\n    return '/tmp/pkg/' + c['name']\n"
+            "async def main():\n    exe = await anyio.to_thread.run_sync(fetch, cfg)\n"
+            "    async with await anyio.open_process([exe, '-o', cfg['url'], '-u', 'W']) as proc:\n"
+            "        print(await proc.stdout.receive())\nanyio.run(main)\n")
+    assert (engine.check_code(cell).action == "block") is blocked

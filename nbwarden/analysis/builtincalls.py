@@ -61,8 +61,9 @@ class _Builtins:
         func = node.func
         args = node.args
         short = name.rsplit(".", 1)[-1]
-        if short in {"run_in_executor", "to_thread"} and len(args) >= (2 if short == "run_in_executor" else 1):
-            # loop.run_in_executor(None, fetch, url), asyncio.to_thread(fetch, url): what fetch(url) returns
+        if short in {"run_in_executor", "to_thread", "run_sync"} and len(args) >= (2 if short == "run_in_executor" else 1):
+            # loop.run_in_executor(None, fetch, url), asyncio.to_thread(fetch, url), anyio.to_thread.run_sync(fetch,
+            # url): what fetch(url) returns
             given = args[1:] if short == "run_in_executor" else args
             return fold(ast.Call(func=given[0], args=given[1:], keywords=[]), depth + 1)
         if name == "struct.pack" and args:

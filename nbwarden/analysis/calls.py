@@ -39,7 +39,9 @@ SHELL_CALLS = {"os.system", "os.popen", "subprocess.getoutput", "subprocess.gets
                "ctypes.CDLL.system", "ctypes.cdll.LoadLibrary.system", "ctypes.PyDLL.system"}
 ARGV_CALLS = {"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
               "subprocess.Popen", "asyncio.create_subprocess_exec", "pty.spawn", "os.posix_spawn",
-              "os.posix_spawnp", "sh.Command", "pexpect.spawn", "pexpect.run"}
+              "os.posix_spawnp", "sh.Command", "pexpect.spawn", "pexpect.run",
+              # the async frameworks' own (a sequence is an argv, a string a shell line)
+              "anyio.open_process", "anyio.run_process", "trio.run_process", "trio.lowlevel.open_process"}
 EXEC_CALLS = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "execfile"}
 # the modules (and builtins) the calls above come from: an alias of one may run a command
 RUNNER_ROOTS = frozenset(name.split(".")[0] for name in (*SHELL_CALLS, *ARGV_CALLS, *EXEC_CALLS))

@@ -100,7 +100,25 @@ def _call_sites(tree: ast.Module, names: dict, lines: list[str]) -> dict[str, li
         for node in ast.walk(stmt):
             if type(node) is ast.Call and (key := _site_name(node, modules)) in names:
                 sites.setdefault(key, []).append(node)
+            elif type(node) is ast.Call and (handed := _handed_call(node)) is not None and \
+                    (key := _site_name(handed, modules)) in names:
+                sites.setdefault(key, []).append(handed)
     return sites
+
+
+# calls that run a function they are handed with the arguments after it (a thread, an executor)
+HANDING = {"run_sync": 0, "to_thread": 0, "run_in_executor": 1, "submit": 0, "start_soon": 0}
+
+
+def _handed_call(call: ast.Call) -> ast.Call | None:
+    """``anyio.to_thread.run_sync(fetch, cfg)``, ``loop.run_in_executor(None, fetch, cfg)``: the call it makes,
+    ``fetch(cfg)``."""
+    func = call.func
+    where = HANDING.get(func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else "")
+    if where is None or len(call.args) <= where or type(call.args[where]) is not ast.Name or \
+            any(type(a) is ast.Starred for a in call.args):
+        return None
+    return ast.copy_location(ast.Call(func=call.args[where], args=list(call.args[where + 1:]), keywords=[]), call)
 
 
 def _given(params: list[ast.arg], positional: list[ast.AST | Any], call: ast.Call) -> dict[str, ast.AST | Any]:
@@ -119,7 +137,8 @@ def _sites_and_bindings(tree: ast.Module, names: set[str]) -> tuple[dict[str, in
     for node in ast.walk(tree):
         kind = type(node)
         if kind is ast.Call:
-            if (key := _site_name(node, modules)) in names:
+            if (key := _site_name(node, modules)) in names or \
+                    (handed := _handed_call(node)) is not None and (key := _site_name(handed, modules)) in names:
                 sites[key] = sites.get(key, 0) + 1
             continue
         if kind is ast.arg:
