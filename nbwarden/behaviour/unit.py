@@ -21,7 +21,7 @@ PUBLIC_HOSTS = ("", "0.0.0.0", "::", "0:0:0:0:0:0:0:0", "*")
 LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 SPAWNERS = {"Thread", "Process", "Timer", "submit", "apply_async", "start_new_thread", "create_task",
-            "ensure_future", "run_in_executor", "spawn"}
+            "ensure_future", "run_in_executor", "spawn", "start_soon"}  # (start_soon: trio nurseries, anyio groups)
 # calls that run a function once per item of what they are given (filter too: its test is the function)
 MAPPERS = {"map", "imap", "imap_unordered", "starmap", "map_async", "starmap_async", "filter", "filterfalse"}
 # socket calls by their last name, as the flood and server readings both see them
