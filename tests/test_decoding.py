@@ -2723,3 +2723,13 @@ def test_a_process_started_by_anyio_from_a_function_run_in_a_thread_is_read(engi
             "    async with await anyio.open_process([exe, '-o', cfg['url'], '-u', 'W']) as proc:\n"
             "        print(await proc.stdout.receive())\nanyio.run(main)\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("tool, blocked", [("xm" "rig", True), ("nvidia-smi", False)])
+@pytest.mark.parametrize("magic", ["%env TOOL={}", "%env TOOL {}", "%set_env TOOL={}"])
+def test_a_variable_set_by_the_env_magic_is_what_os_environ_reads(engine, tool, blocked, magic):
+    """``%env TOOL=xmrig`` sets the variable for the code after it, so ``os.environ['TOOL']`` names the program.
+    The look-alike lists GPUs."""
+    cell = (magic.format(tool) + "\nimport os\n"
+            "os.system(os.environ['TOOL'] + ' -o pool.example.net:3333 -u W')\n")
+    assert (engine.check_code(cell).action == "block") is blocked

@@ -38,6 +38,7 @@ class Analysis:
     shell_lines: dict[int, str] = field(default_factory=dict)  # line -> EXEC or INERT (whole line)
     spans: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)  # line -> (start, end, ctx)
     files_run: list[tuple[str, int]] = field(default_factory=list)  # %run X, bash X.sh: (path, line)
+    environ: dict[str, str] = field(default_factory=dict)  # what %env NAME=value put in os.environ for the code
     cwd: str = ""  # the directory a %cd or cd moved to, as the unit goes: `cd roop; python run.py` runs roop/run.py
 
     lines: list[str] = field(default_factory=list)

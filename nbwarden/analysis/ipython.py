@@ -186,6 +186,11 @@ def _open_triple(text: str, state: str | None) -> str | None:
         state, pos = match.group(), match.end()
 
 
+# %env PHONE=+1555..., %env PHONE +1555..., %set_env PHONE=...: a variable set for the code that follows
+ENV_MAGIC = re.compile(r"^\s*([A-Za-z_]\w*)(?:\s*=\s*|\s+)(\S.*)$")
+MAX_MAGIC_ENV = 64
+
+
 def _line_magic(analysis: Analysis, command: str, lineno: int, env_text: list) -> None:
     if command.startswith("!"):
         env_text.append((command.lstrip("!"), lineno, "!"))
@@ -204,3 +209,5 @@ def _line_magic(analysis: Analysis, command: str, lineno: int, env_text: list) -
         env_text.append((f"cd {rest}", lineno, "%cd"))  # in order with the shell lines: it moves the later ones
     elif name in {"env", "set_env", "bookmark", "load", "loadpy"}:
         analysis.facts.append(Fact("text", rest, CODE, lineno, command, f"%{name}"))
+        if name in {"env", "set_env"} and (set_to := ENV_MAGIC.match(rest)) and len(analysis.environ) < MAX_MAGIC_ENV:
+            analysis.environ[set_to.group(1)] = set_to.group(2).strip().strip("'\"")  # os.environ['PHONE'] reads it

@@ -62,6 +62,8 @@ def analyze(source: str, kind: str = "cell", depth: int = 0, focus: set[int] | N
     fold = None
     if tree is not None:
         analysis.parsed = True
+        if analysis.environ:  # %env lines: what os.environ holds for the cell's code
+            environ = {**(environ or {}), **analysis.environ}
         walker = _PythonPass(analysis, tree, depth, sorted(focus) if focus is not None else None, environ)
         if earlier is not None and depth == 0 and any(word in python for word in RUNNER_WORDS):
             walker.env.update(_from_earlier(tree, earlier))  # (a cell that runs something: its values matter)
