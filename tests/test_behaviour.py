@@ -437,6 +437,17 @@ PAIRS = [
      "    print(await s.receive())\n    await s.aclose()\n"
      "async def main():\n    async with anyio.create_task_group() as tg:\n        for i in range(5):\n"
      "            tg.start_soon(fetch, i)\nanyio.run(main)"),
+    ("board: a tunnelled link shortener that keeps each posted URL in a dict another route reads; a tunnelled model "
+     "API that caches its answers in a dict only its own route reads", "web_file_hosting",
+     "import secrets, threading, uvicorn\nfrom fastapi import FastAPI, Form\nfrom fastapi.responses import RedirectResponse\n"
+     "from pyngrok import ngrok\napi = FastAPI()\nDB = {}\n@api.post('/new')\ndef new(url: str = Form(...)):\n"
+     "    k = secrets.token_urlsafe(4)\n    DB[k] = url\n    return {'short': k}\n@api.get('/{k}')\ndef go(k: str):\n"
+     "    return RedirectResponse(DB[k])\nthreading.Thread(target=uvicorn.run, args=(api,), kwargs={'port': 8000}).start()\n"
+     "print(ngrok.connect(8000))",
+     "import threading, uvicorn\nfrom fastapi import FastAPI\nfrom pyngrok import ngrok\napi = FastAPI()\nCACHE = {}\n"
+     "@api.get('/predict')\ndef predict(text: str):\n    if text not in CACHE:\n        CACHE[text] = model(text)\n"
+     "    return {'label': CACHE[text]}\n@api.get('/health')\ndef health():\n    return {'ok': True}\n"
+     "threading.Thread(target=uvicorn.run, args=(api,), kwargs={'port': 8000}).start()\nprint(ngrok.connect(8000))"),
     ("server: an http.server handler that writes out the file its request path names; one that always sends its "
      "own page", "web_file_hosting",
      "import os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\nROOT = '/content/drive/MyDrive'\n"

@@ -36,8 +36,9 @@ Shapes found (the value of each fact):
 ``server/files|media|relay|forward|board`` and ``server-local/...``
     a server bound to every interface (``server/``) or to loopback
     (``server-local/``) that serves files or directories (or takes uploads),
-    streams media, keeps what visitors post in a database and shows it
-    again (``board``: a guestbook, a message board, a shop), or relays traffic (HTTP ``CONNECT``, SOCKS, two sockets
+    streams media, keeps what visitors post in a database (or a dict or list
+    that another route reads) and shows it again (``board``: a guestbook, a message board, a shop, a link
+    shortener), or relays traffic (HTTP ``CONNECT``, SOCKS, two sockets
     piped into each other where the outgoing address comes from what was
     received); ``forward`` is two sockets piped to one fixed address on
     another machine.  A loopback server is allowed on its own; packs

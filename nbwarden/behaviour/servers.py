@@ -279,11 +279,16 @@ def _board(unit: _Unit) -> int | None:
     message board, a shop, a website kept for its users.  A model's demo stores nothing its visitors see again."""
     stored = None
     read = False
+    kept: dict[str, tuple[int, ast.AST]] = {}  # a module-level dict or list a handler keeps a visitor's value in
+    handlers = []
     for function in (f for found in unit.functions.values() for f in found):
         if not any(isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in ROUTES
                    for d in function.decorator_list) and function.name not in {"do_POST", "do_GET"}:
             continue
+        handlers.append(function)
         given = set(_params(function)) - {"self", "cls"}
+        for name, line in _kept_in_memory(unit, function, given):
+            kept.setdefault(name, (line, function))
         for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
             sql = unit.value(call.args[0]) if call.args and unit.name(call).rsplit(".", 1)[-1] in {
                 "execute", "executemany"} else None
@@ -292,7 +297,33 @@ def _board(unit: _Unit) -> int | None:
                     _names(call.args[1]) & given or "request" in ast.unparse(call.args[1])):
                 stored = stored or call.lineno
             read = read or words.startswith("select")
+    if stored is None or not read:  # DB[k] = url in one handler, DB[k] read back by another: the same, in memory
+        for name, (line, keeper) in kept.items():
+            if any(h is not keeper and any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+                                           for n in ast.walk(h)) for h in handlers):
+                return line
     return stored if read else None
+
+
+def _kept_in_memory(unit: _Unit, function: ast.AST, given: set[str]) -> list[tuple[str, int]]:
+    """The module-level collections a handler keeps what a visitor sent in (``DB[k] = url``, ``posts.append(text)``
+    with ``url`` or ``text`` a parameter of the handler or read from the request)."""
+    top = {t.id for stmt in unit.tree.body if isinstance(stmt, ast.Assign) for t in stmt.targets
+           if isinstance(t, ast.Name) and isinstance(stmt.value, (ast.Dict, ast.List, ast.Call))}
+    out = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and
+                                                t.value.id in top for t in node.targets):
+            name, value = next(t.value.id for t in node.targets if isinstance(t, ast.Subscript)), node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in {
+                "append", "insert", "add"} and isinstance(node.func.value, ast.Name) and node.func.value.id in top \
+                and node.args:
+            name, value = node.func.value.id, node.args[-1]
+        else:
+            continue
+        if _names(value) & given or "request" in ast.unparse(value):
+            out.append((name, node.lineno))
+    return out
 
 
 def _an_upload(unit: _Unit, call: ast.Call) -> bool:
