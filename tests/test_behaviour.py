@@ -448,6 +448,14 @@ PAIRS = [
      "@api.get('/predict')\ndef predict(text: str):\n    if text not in CACHE:\n        CACHE[text] = model(text)\n"
      "    return {'label': CACHE[text]}\n@api.get('/health')\ndef health():\n    return {'ok': True}\n"
      "threading.Thread(target=uvicorn.run, args=(api,), kwargs={'port': 8000}).start()\nprint(ngrok.connect(8000))"),
+    ("password trial: each word's digest looked for among stored target hashes, the match popped into the results "
+     "by its key; a duplicate finder whose digests are compared with the ones it stored itself", "password_cracking",
+     "import hashlib, json\nremaining = {v: k for k, v in json.load(open('targets.json')).items()}\nfound = {}\n"
+     "for line in open('rockyou.txt', 'rb'):\n    h = hashlib.sha256(line.strip()).hexdigest()\n"
+     "    if h in remaining:\n        found[remaining.pop(h)] = line.strip()\nprint(found)",
+     "import hashlib\nseen, dupes = {}, {}\nfor line in open('rows.txt', 'rb'):\n"
+     "    h = hashlib.sha256(line.strip()).hexdigest()\n    if h in seen:\n        dupes[seen.pop(h)] = line.strip()\n"
+     "    seen[h] = line.strip()\nprint(len(dupes))"),
     ("server: an http.server handler that writes out the file its request path names; one that always sends its "
      "own page", "web_file_hosting",
      "import os\nfrom http.server import BaseHTTPRequestHandler, HTTPServer\nROOT = '/content/drive/MyDrive'\n"

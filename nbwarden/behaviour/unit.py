@@ -281,6 +281,18 @@ def _names(node: ast.AST | None) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} if node is not None else set()
 
 
+def _target_names(target: ast.AST) -> set[str]:
+    """The names an assignment target binds or changes: ``found[key] = v`` changes ``found``, not the names the
+    key is read from (``found[remaining.pop(h)] = w`` binds nothing to ``remaining`` or ``h``)."""
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return set().union(*map(_target_names, target.elts)) if target.elts else set()
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    while isinstance(target, (ast.Subscript, ast.Attribute)):
+        target = target.value
+    return {target.id} if isinstance(target, ast.Name) else set()
+
+
 def _params(function: ast.AST) -> list[str]:
     args = function.args
     return [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)] + \
@@ -329,7 +341,7 @@ def _derived(unit: _Unit, scope: ast.AST, seeds: set[str]) -> set[str]:
         for used, bound in flows:
             if not used & tainted:
                 continue
-            names = bound if isinstance(bound, set) else set().union(*map(_names, bound))
+            names = bound if isinstance(bound, set) else set().union(*map(_target_names, bound))
             if new := names - tainted:
                 tainted |= new
                 grew = True
