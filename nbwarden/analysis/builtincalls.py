@@ -37,9 +37,9 @@ WRITTEN = "<written file>"
 SOURCE_OF = "<source>"  # env key suffix: a definition's text, for inspect.getsource (pythonpass._documents)
 DATA_LOADS = frozenset({"json.load", "pickle.load", "yaml.load", "yaml.safe_load", "yaml.full_load", "toml.load",
                         "tomllib.load", "marshal.load"})
-# pandas and numpy containers made from a list the cell spells out: the folder keeps them as that list
 # the runtime the code runs on is a Linux notebook server: a cross-platform branch takes its Linux side there
 RUNTIME = {"sys.platform": "linux", "platform.system": "Linux"}
+# pandas and numpy containers made from a list the cell spells out: the folder keeps them as that list
 ARRAY_MAKERS = frozenset({"pandas.Series", "pandas.array", "numpy.array", "numpy.asarray", "numpy.fromiter"})
 _PREDICATES = frozenset({"islower", "isupper", "isdigit", "isalpha", "isalnum", "isspace", "isascii"})
 

@@ -163,17 +163,17 @@ class _CallHandlers:
         entries = self._entries_chosen(node.args[0]) if argv is None and node.args else None
         for entry in entries or [argv]:  # TABLE[key] with a key known only at run time: each entry may run
             self._run_argv(node, name, entry)
-        if isinstance(argv, list) and argv and self.depth < MAX_DEPTH and (stdin := next((k.value for k in node.keywords if k.arg == "input"), None)):
-            self._program_on_stdin(node, name, argv, stdin)
+        if isinstance(argv, list) and argv and self.depth < MAX_DEPTH and node.keywords:
+            self._program_on_stdin(node, name, argv)
 
-    def _program_on_stdin(self, node: ast.Call, name: str, argv: list[Any], given: ast.AST) -> None:
+    def _program_on_stdin(self, node: ast.Call, name: str, argv: list[Any]) -> None:
         """``subprocess.run(['bash', '-s'], input=script)``: an interpreter with no script of its own reads its
         program from the input it is handed, so that text runs."""
         program = shell.program_name(str(argv[0]))
         kind = "shell" if program in shell.SHELLS else "python" if shell.PYTHONS.match(program) else None
         if kind is None or not all(str(a).startswith("-") for a in argv[1:]):
             return
-        text = self.folder.fold(given)
+        text = self._fold_arg(node, -1, "input")  # (keyword only)
         text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
         if isinstance(text, str) and text.strip():
             _nested(self.analysis, text, kind, node.lineno, f"{name} {program} <input>", EXEC, self.depth + 1,

@@ -61,31 +61,30 @@ def table_entries(table: ast.AST, limit: int) -> list[tuple[str | int, ast.AST]]
         return list(enumerate(table.elts[:limit]))
     if type(table) is ast.DictComp and len(table.generators) == 1:
         # {k: getattr(asyncio, k) for k in ['open_connection', 'start_server']}: one entry per name spelled out
-        gen = table.generators[0]
-        if type(gen.target) is ast.Name and not gen.ifs and type(gen.iter) in (ast.List, ast.Tuple) and \
-                all(type(e) is ast.Constant and isinstance(e.value, (str, int)) for e in gen.iter.elts):
-            entries = []
-            for item in gen.iter.elts[:limit]:
-                key = substituted(table.key, {gen.target.id: item})
-                if type(key) is ast.Constant and isinstance(key.value, (str, int)):
-                    entries.append((key.value, substituted(table.value, {gen.target.id: item})))
-            return entries
-        if type(gen.target) is ast.Tuple and len(gen.target.elts) == 2 and all(
-                type(t) is ast.Name for t in gen.target.elts) and not gen.ifs and type(gen.iter) is ast.Call and \
-                type(gen.iter.func) is ast.Attribute and gen.iter.func.attr == "items" and not gen.iter.args and \
-                type(gen.iter.func.value) is ast.Dict:
-            # {k: getattr(cv2, v) for k, v in {'mix': 'seamless' + 'Clone', ...}.items()}: one entry per pair
-            names = [t.id for t in gen.target.elts]
-            source = gen.iter.func.value
-            entries = []
-            for key, item in zip(source.keys[:limit], source.values, strict=False):
-                if key is None:
-                    continue
-                bound = dict(zip(names, (key, item), strict=True))
-                made = substituted(table.key, bound)
-                if type(made) is ast.Constant and isinstance(made.value, (str, int)):
-                    entries.append((made.value, substituted(table.value, bound)))
-            return entries
+        entries = []
+        for bound in _spelled_bindings(table.generators[0], limit):
+            key = substituted(table.key, bound)
+            if type(key) is ast.Constant and isinstance(key.value, (str, int)):
+                entries.append((key.value, substituted(table.value, bound)))
+        return entries
+    return []
+
+
+def _spelled_bindings(gen: ast.comprehension, limit: int) -> list[dict[str, ast.expr]]:
+    """What a comprehension's target takes, one binding per round, when the cell spells its items out:
+    ``for k in ['open_connection', ...]`` (constants), or ``for k, v in {'mix': 'seamless' + 'Clone'}.items()``."""
+    if gen.ifs:
+        return []
+    target, source = gen.target, gen.iter
+    if type(target) is ast.Name and type(source) in (ast.List, ast.Tuple) and \
+            all(type(e) is ast.Constant and isinstance(e.value, (str, int)) for e in source.elts):
+        return [{target.id: item} for item in source.elts[:limit]]
+    if type(target) is ast.Tuple and len(target.elts) == 2 and all(type(t) is ast.Name for t in target.elts) and \
+            type(source) is ast.Call and type(source.func) is ast.Attribute and source.func.attr == "items" and \
+            not source.args and type(source.func.value) is ast.Dict:
+        names = [t.id for t in target.elts]
+        pairs = zip(source.func.value.keys[:limit], source.func.value.values, strict=False)
+        return [dict(zip(names, pair, strict=True)) for pair in pairs if pair[0] is not None]
     return []
 
 

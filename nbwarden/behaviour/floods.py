@@ -22,6 +22,7 @@ from .unit import (
     _loop_iters,
     _loop_targets,
     _names,
+    _partials_of,
     _Unit,
     _written_once,
 )
@@ -461,8 +462,7 @@ def _packet_batches(unit: _Unit, call: ast.Call) -> tuple[ast.AST, str] | None:
     if size < REPEATED_BATCH:
         return None
     function = unit.function_of(call)
-    callers = [c for c in unit.calls if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) and
-               unit.name(c).rsplit(".", 1)[-1] == function.name]
+    callers = _callers(unit, function) if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
     for site in [call, *callers[:4]]:
         loop = next((loop for loop in unit.loops_around(site) if _many(unit, loop)), None)
         if loop is not None:
@@ -582,9 +582,7 @@ def _callers(unit: _Unit, function: ast.AST) -> list[ast.Call]:
         return _lambda_callers(unit, function)
     inside = {id(n) for n in ast.walk(function)}
     # names bound to a partial of it (make = partial(opener, host, port); make()), and maps that run it per item
-    bound = {name for name, values in unit.names_bound_to.items() for v in values[:4] if isinstance(v, ast.Call)
-             and unit.name(v).rsplit(".", 1)[-1] == "partial" and v.args and isinstance(v.args[0], ast.Name)
-             and v.args[0].id == function.name}
+    bound = set(_partials_of(unit, {function.name}))
     return [c for c in unit.calls if id(c) not in inside and (
         (short := unit.name(c).rsplit(".", 1)[-1]) == function.name or short in bound or
         short in MAPPERS and c.args and isinstance(c.args[0], ast.Name) and c.args[0].id == function.name)]
@@ -639,20 +637,14 @@ def _slow_headers(unit: _Unit) -> Found | None:
             continue
         if (helper := helpers.get(unit.name(call).rsplit(".", 1)[-1])) is not None:
             texts = [_filled_template(unit, helper, call)]
-            if _partial_or_huge(texts):
-                loops = _loops_reaching(unit, call)
-                loop = next((loop for loop in loops if _endless(unit, loop) or isinstance(loop, ast.For)), None)
-                if loop is not None and (_sleeps_in(unit, loops) or _sleeps_in(unit, list(keep_alive.values()))):
-                    return Found("flood/slow", call.lineno, "many sockets kept open with partial headers or a huge "
-                                 f"body sent slowly (line {loop.lineno})")
-            continue
-        sent = call.args[0]
-        if isinstance(sent, ast.Call) and isinstance(sent.func, ast.Attribute) and sent.func.attr == "encode":
-            sent = sent.func.value  # header.encode('utf-8'): the header, not the codec's name
-        if isinstance(sent, ast.Call) and isinstance(sent.func, ast.Attribute) and sent.func.attr == "format" or \
-                isinstance(sent, ast.BinOp) and isinstance(sent.op, ast.Mod):
-            sent = sent.func.value if isinstance(sent, ast.Call) else sent.left  # 'X-a: {}\r\n'.format(n): the template
-        texts = [_sent_text(unit, node) for node in _sent_sources(unit, sent)]
+        else:
+            sent = call.args[0]
+            if isinstance(sent, ast.Call) and isinstance(sent.func, ast.Attribute) and sent.func.attr == "encode":
+                sent = sent.func.value  # header.encode('utf-8'): the header, not the codec's name
+            if isinstance(sent, ast.Call) and isinstance(sent.func, ast.Attribute) and sent.func.attr == "format" or \
+                    isinstance(sent, ast.BinOp) and isinstance(sent.op, ast.Mod):
+                sent = sent.func.value if isinstance(sent, ast.Call) else sent.left  # 'X-a: {}\r\n'.format(n)
+            texts = [_sent_text(unit, node) for node in _sent_sources(unit, sent)]
         if not _partial_or_huge(texts):
             continue
         loops = _loops_reaching(unit, call)

@@ -218,7 +218,6 @@ def _answer_used(unit: _Unit, call: ast.Call) -> bool:
         parent = unit.parent.get(id(parent))
     if isinstance(parent, ast.Expr):
         return _response_read(unit, call)
-
     if isinstance(parent, ast.Lambda):
         return _lambda_result_used(unit, parent)
     if isinstance(parent, ast.Attribute):

@@ -281,13 +281,15 @@ def _board(unit: _Unit) -> int | None:
     read = False
     kept: dict[str, tuple[int, ast.AST]] = {}  # a module-level dict or list a handler keeps a visitor's value in
     handlers = []
+    top = {t.id for stmt in unit.tree.body if isinstance(stmt, ast.Assign) for t in stmt.targets
+           if isinstance(t, ast.Name) and isinstance(stmt.value, (ast.Dict, ast.List, ast.Call))}
     for function in (f for found in unit.functions.values() for f in found):
         if not any(isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr in ROUTES
                    for d in function.decorator_list) and function.name not in {"do_POST", "do_GET"}:
             continue
         handlers.append(function)
         given = set(_params(function)) - {"self", "cls"}
-        for name, line in _kept_in_memory(unit, function, given):
+        for name, line in _kept_in_memory(unit, function, given, top):
             kept.setdefault(name, (line, function))
         for call in (n for n in ast.walk(function) if isinstance(n, ast.Call)):
             sql = unit.value(call.args[0]) if call.args and unit.name(call).rsplit(".", 1)[-1] in {
@@ -305,11 +307,9 @@ def _board(unit: _Unit) -> int | None:
     return stored if read else None
 
 
-def _kept_in_memory(unit: _Unit, function: ast.AST, given: set[str]) -> list[tuple[str, int]]:
-    """The module-level collections a handler keeps what a visitor sent in (``DB[k] = url``, ``posts.append(text)``
-    with ``url`` or ``text`` a parameter of the handler or read from the request)."""
-    top = {t.id for stmt in unit.tree.body if isinstance(stmt, ast.Assign) for t in stmt.targets
-           if isinstance(t, ast.Name) and isinstance(stmt.value, (ast.Dict, ast.List, ast.Call))}
+def _kept_in_memory(unit: _Unit, function: ast.AST, given: set[str], top: set[str]) -> list[tuple[str, int]]:
+    """The module-level collections (``top``) a handler keeps what a visitor sent in (``DB[k] = url``,
+    ``posts.append(text)`` with ``url`` or ``text`` a parameter of the handler or read from the request)."""
     out = []
     for node in ast.walk(function):
         if isinstance(node, ast.Assign) and any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and

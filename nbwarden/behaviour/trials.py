@@ -19,6 +19,7 @@ from .unit import (
     _loop_targets,
     _names,
     _params,
+    _partials_of,
     _Unit,
 )
 
@@ -633,11 +634,8 @@ def _password_trials(unit: _Unit) -> list[Found]:
                         any(_names(a) & params for a in (*call.args, *(k.value for k in call.keywords))):
                     trial_functions[name] = trial_functions[unit.name(call).rsplit(".", 1)[-1]]
     # a partial of a trial function (check = partial(attempt, archive, member)) tries what it is called with
-    for name, values in list(unit.names_bound_to.items()):
-        made = next((v for v in values[:4] if isinstance(v, ast.Call) and unit.name(v).rsplit(".", 1)[-1] == "partial"
-                     and v.args and isinstance(v.args[0], ast.Name) and v.args[0].id in trial_functions), None)
-        if made is not None and name not in trial_functions:
-            trial_functions[name] = trial_functions[made.args[0].id]
+    for name, function in _partials_of(unit, trial_functions).items():
+        trial_functions.setdefault(name, trial_functions[function])
     reported = {f.line for f in found}
     for call in unit.calls:
         target, args = _driven_function(unit, call, trial_functions)

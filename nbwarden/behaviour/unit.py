@@ -281,6 +281,14 @@ def _names(node: ast.AST | None) -> set[str]:
     return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} if node is not None else set()
 
 
+def _partials_of(unit: _Unit, functions: set[str] | dict) -> dict[str, str]:
+    """``{name: function}`` for names bound to a partial of one of ``functions`` (``check = partial(attempt,
+    archive, member)``): calling the name calls the function."""
+    return {name: v.args[0].id for name, values in unit.names_bound_to.items() for v in values[:4]
+            if isinstance(v, ast.Call) and unit.name(v).rsplit(".", 1)[-1] == "partial" and v.args and
+            isinstance(v.args[0], ast.Name) and v.args[0].id in functions}
+
+
 def _target_names(target: ast.AST) -> set[str]:
     """The names an assignment target binds or changes: ``found[key] = v`` changes ``found``, not the names the
     key is read from (``found[remaining.pop(h)] = w`` binds nothing to ``remaining`` or ``h``)."""
