@@ -81,6 +81,22 @@ def test_a_gated_rule_regex_still_matches_at_a_word_start(engine):
                    for group in gates for i in engine._gate_groups[group])
 
 
+
+def test_words_that_only_gate_common_parts_wait_for_their_own_pass(engine):
+    # a word that gates nothing but common parts of multi-part rules is not read by the first pass (most cells never
+    # want those parts), and the second pass finds the groups it gates
+    words = sorted(engine._common_automaton.keys())
+    assert words
+    text = " ".join(f" {word} " for word in words[:50])
+    found = engine._common_gates(text)
+    _, gates, common, _ = engine._scan(text)
+    assert found - common  # groups only the second pass opens
+    assert all(group not in gates for group in found)
+    # the common part still counts once a rarer part is there: the loop of a shell flood is a common part
+    looped = "for i in {1..100000}; do curl -s http://198.51.100.7/ & done"
+    assert "dos_attack.shell-request-flood" in rules_of(engine.check_code(looped, kind="shell"))
+
+
 # words found in most notebooks' code: a regex that only they gate runs on nearly every cell
 COMMON_WORDS = frozenset({
     "for", "while", "import", "from", "def", "class", "return", "print", "self", "input", "key", "word", "pass",

@@ -243,17 +243,26 @@ class Engine(_FactMatching):
         # each word: (word, literal refs, gated regex groups, whether it is a trigger or a literal at all,
         # whether it wakes the deep analysis: a trigger, or a literal of a single-part rule or a rarest part,
         # groups gated by the word only where it starts a word, and the same two for groups of common parts)
+        # Words that only gate common parts ("for", "import", "mode": nearly half of all hits in ordinary cells) sit in
+        # an automaton of their own, read only when a common part is wanted (:meth:`_common_gates`).
+        self._common_automaton = ahocorasick.Automaton()
         for text in needles.keys() | {word for word, _ in gates} | {word for word, _ in common_gates}:
             refs = needles.get(text, ())
             literal_refs = tuple(r for r in refs if r is not _TRIGGER)
             wakes = len(literal_refs) < len(refs) or any(self._wakes(r) for r in literal_refs)
-            self._automaton.add_word(text, (text, literal_refs, tuple(gates.get((text, False), ())), bool(refs), wakes,
-                                            tuple(gates.get((text, True), ())),
-                                            tuple(common_gates.get((text, False), ())),
-                                            tuple(common_gates.get((text, True), ()))))
-        self._has_needles = bool(needles or gates or common_gates)
+            anywhere, at_start = gates.get((text, False), ()), gates.get((text, True), ())
+            common_anywhere, common_at_start = common_gates.get((text, False), ()), common_gates.get((text, True), ())
+            if not refs and not anywhere and not at_start:
+                self._common_automaton.add_word(text, (text, tuple(common_anywhere), tuple(common_at_start)))
+                continue
+            self._automaton.add_word(text, (text, literal_refs, tuple(anywhere), bool(refs), wakes, tuple(at_start),
+                                            tuple(common_anywhere), tuple(common_at_start)))
+        self._has_needles = len(self._automaton) > 0
         if self._has_needles:
             self._automaton.make_automaton()
+        self._has_common_words = len(self._common_automaton) > 0
+        if self._has_common_words:
+            self._common_automaton.make_automaton()
         # dotted module names of a tool that a project vendors under its own package (src.rtvc.synthesizer.inference):
         # matched from any part of an import, unless their root is the standard library's or a generic folder name
         self._vendored_imports = {name: refs for name, refs in self._imports.items() if "." in name and
@@ -627,6 +636,19 @@ class Engine(_FactMatching):
             wakes = wakes or waking
         return hits, gates, common, wakes
 
+    def _common_gates(self, low: str, found: set[int] = frozenset()) -> set[int]:
+        """``found`` (the common gates :meth:`_scan` met on words with other roles too) and the groups of common
+        parts whose words occur: a second pass over the words that only gate them, made when they count."""
+        gates = set(found)
+        if self._has_common_words:
+            ascii_text = low.isascii()
+            for end, (needle, anywhere, at_start) in self._common_automaton.iter(low):
+                if anywhere:
+                    gates.update(anywhere)
+                if at_start and _starts_word(low, end - len(needle) + 1, ascii_text):
+                    gates.update(at_start)
+        return gates
+
     def _scan_unit(self, source: str, kind: str, cell: int | None, notes: list[str],
                    earlier: an.EarlierCells | None = None, errors: list[str] | None = None,
                    common: bool = True) -> tuple[list[_Match], bool, bool]:
@@ -647,7 +669,8 @@ class Engine(_FactMatching):
         text = unicodedata.normalize("NFKC", source) if _COMPAT_LETTERS.search(source) else source
         low = text.lower()
         hits, gates, common_gates, wakes = self._scan(low)
-        indices = self._regex_indices(text, gates | common_gates if common else gates) if self._regexes else []
+        indices = self._regex_indices(text, gates | self._common_gates(low, common_gates) if common else gates) \
+            if self._regexes else []
         launch = earlier is not None and (earlier.cwd and _RUNS_SCRIPT.search(low) or _runs_renamed(low, earlier.renamed))
         if kind == "text" and not wakes and an.HIDES_WORDS.search(low):
             launch = True  # a program in another language that decodes or glues its strings: its literals are read
@@ -659,7 +682,7 @@ class Engine(_FactMatching):
         if not waking and not common:
             return [], False, False  # only common parts of multi-part rules, and nothing waits for them
         if not common and self._regexes:  # woken: the common parts' regexes count now
-            indices = sorted(indices + self._regex_indices(text, common_gates, ungated=False))
+            indices = sorted(indices + self._regex_indices(text, self._common_gates(low, common_gates), ungated=False))
         regex_hits = list(self._regex_located(text, indices))
         if not waking:
             # only common parts of multi-part rules: matched on the surface reading, and analysed in depth later
@@ -706,7 +729,7 @@ class Engine(_FactMatching):
         if located is None:
             starts = _line_starts(low)
             hits, gates, common_gates, _ = self._scan(low)
-            gates |= common_gates
+            gates |= self._common_gates(low, common_gates)
             located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
             regex_hits = list(self._regex_matches(unit.source, gates))
         shown: dict[int, str] = {}  # evidence per line: a long line with many hits is clipped once

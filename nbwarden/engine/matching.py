@@ -136,5 +136,5 @@ class _FactMatching:
                     if ref.kind == "literal" and (not ref.word or _on_word_boundary(low, start, end + 1, needle)):
                         out.append(_Match(ref, fact.context, cell, fact.line, fact.evidence, fact.via))
         if self._regexes:
-            for index in self._regex_indices(text, gates):
+            for index in self._regex_indices(text, self._common_gates(low, gates)):
                 out.append(_Match(self._regex_refs[index], fact.context, cell, fact.line, fact.evidence, fact.via))
