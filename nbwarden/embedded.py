@@ -31,6 +31,7 @@ _KEY = re.compile(r"^(\s*)(?:-\s+)?(" + "|".join(COMMAND_KEYS) + r")\s*:\s*(.*?)
 _DOCKER = re.compile(r"^\s*(RUN|CMD|ENTRYPOINT)\s+(.*)$", re.IGNORECASE)
 _SETTING = re.compile(r"^\s*(ENV|ARG)\s+(\S.*?)\s*$", re.IGNORECASE)
 _FROM = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+\S+)?\s*$", re.IGNORECASE)
+_HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_]\w*)\1")
 _EXPECT = re.compile(r"^\s*(spawn|send|exec)\s+(.*)$")
 
 
@@ -130,6 +131,16 @@ def _dockerfile(lines: list[str]) -> list[str]:
             i += 1
             continue
         out[i] = body
+        heredoc = _HEREDOC.search(body)
+        if heredoc:  # BuildKit's here-document (RUN cat <<'EOF' > app.py): its lines are the shell's, to the end word
+            end = heredoc.group(2)
+            while i + 1 < len(lines):
+                i += 1
+                out[i] = lines[i]
+                if lines[i].strip() == end:
+                    break
+            i += 1
+            continue
         while lines[i].rstrip().endswith("\\") and i + 1 < len(lines):  # continuation lines stay as they are
             i += 1
             out[i] = lines[i]

@@ -459,6 +459,8 @@ def _add_command(facts: ShellFacts, argv: list[str], depth: int, via: str) -> No
         _session_launch(facts, name, args, depth, via)
     elif name in CONTAINER_TOOLS and args[:1] in (["run"], ["create"]):
         _container_run(facts, name, args[1:], depth, via)
+    elif name in CONTAINER_TOOLS and args[:1] == ["exec"]:
+        _container_exec(facts, name, args[1:], depth, via)
     elif name in SOURCES and args:
         facts.files_run.append(args[0])
     elif name.startswith("./") or name.endswith((".sh", ".py")):
@@ -481,7 +483,7 @@ def _plain_program(name: str) -> bool:
     """The negation of every branch of ``_unwrap`` and ``_add_command`` that reads arguments."""
     return not (name in WRAPPERS or name == "eval" or name in SHELL_KEYWORDS or name in SHELL_CLAUSES or name.endswith("()")
                 or name in SHELLS or PYTHONS.match(name) or name in PACKAGE_TOOLS
-                or _PIP_VERSIONED.match(name) or name in SYSTEM_PACKAGE_TOOLS or name in GIT_TOOLS
+                or _PIP_VERSIONED.match(name) or name in SYSTEM_PACKAGE_TOOLS or name in GIT_TOOLS or name in CONTAINER_TOOLS
                 or name in DOWNLOADERS or name in SESSIONS or name in SOURCES or name.startswith(("./", "{"))
                 or name.endswith((".sh", ".py")))
 
@@ -587,6 +589,16 @@ def _container_run(facts: ShellFacts, name: str, args: list[str], depth: int, vi
     _add_command(facts, rest, depth + 1, via)
     if program_name(rest[0]) != program:
         facts.commands.append(Command([program, *rest], via))
+
+
+def _container_exec(facts: ShellFacts, name: str, args: list[str], depth: int, via: str) -> None:
+    """``docker exec [options] CONTAINER command``: the command runs in the container."""
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        option, _, attached = args[i].partition("=")
+        i += 2 if option in _CONTAINER_VALUE_OPTS and not attached else 1
+    if i + 1 < len(args):
+        _add_command(facts, args[i + 1:], depth + 1, f"{via} {name} exec".strip())
 
 
 def _install_targets(args: list[str], verbs: set[str]) -> list[str]:

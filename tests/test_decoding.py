@@ -2733,3 +2733,30 @@ def test_a_variable_set_by_the_env_magic_is_what_os_environ_reads(engine, tool, 
     cell = (magic.format(tool) + "\nimport os\n"
             "os.system(os.environ['TOOL'] + ' -o pool.example.net:3333 -u W')\n")
     assert (engine.check_code(cell).action == "block") is blocked
+
+
+@pytest.mark.parametrize("call,category", [
+    ("client.containers.run('ubuntu:22.04', \"bash -c 'apt-get install -y openssh-server && service ssh start'\", "
+     "detach=True, ports={'22/tcp': 2222})", "remote_desktop_ssh"),
+    ("client.containers.run(image='xmrig/xmrig', command=['-o', 'pool.example.net:3333', '-u', WALLET])",
+     "crypto_mining"),
+    ("box = client.containers.run('debian:12', 'sleep infinity', detach=True)\n"
+     "box.exec_run('x11vnc -display :1 -forever -nopw -rfbport 5900')", "remote_desktop_ssh"),
+    ("client.containers.run('pytorch/pytorch:2.3.0-cuda12.1', ['python', 'train.py', '--epochs', '3'])", None),
+    ("box = client.containers.run('postgres:16', detach=True)\nbox.exec_run('pg_isready -U postgres')", None),
+])
+def test_dockers_sdk_runs_what_the_command_line_would(engine, call, category):
+    """``client.containers.run(image, command)`` and ``container.exec_run(cmd)`` are ``docker run`` and
+    ``docker exec``: the image and the command are read as the command line's are."""
+    verdict = engine.check_code(f"import docker\nclient = docker.from_env()\nWALLET = '44Abc'\n{call}\n")
+    assert (verdict.category if verdict.action != "allow" else None) == category
+
+
+@pytest.mark.parametrize("argv,action", [
+    (["docker", "exec", "-u", "root", "box", "x11vnc", "-display", ":1", "-forever", "-nopw"], "block"),
+    (["podman", "exec", "-it", "box", "sh", "-c", "hashcat -m 0 -a 0 h.txt rockyou.txt"], "block"),
+    (["docker", "exec", "-it", "box", "python", "train.py", "--epochs", "3"], "allow"),
+])
+def test_a_command_run_in_a_container_is_checked(engine, argv, action):
+    """``docker exec CONTAINER command`` runs the command: the agent's view of the process is read through it."""
+    assert engine.check_command(argv).action == action

@@ -19,6 +19,17 @@ def engine():
 
 CASES = [
     # (file name, content, category expected or None for a benign look-alike)
+    # BuildKit here-documents: the app a Dockerfile writes is read, and Docker's SDK starts a container with sshd
+    ("Dockerfile", "FROM python:3.11-slim\nRUN pip install flask docker\nRUN cat << 'EOF' > panel.py\n"
+                   "import docker, random\nfrom flask import Flask\napp = Flask(__name__)\nclient = docker.from_env()\n"
+                   "@app.post('/new')\ndef new():\n    c = client.containers.run('debian:12', \"sh -c 'apt-get install -y "
+                   "openssh-server && service ssh start && sleep infinity'\", detach=True, ports={'22/tcp': 2200})\n"
+                   "    return c.id\napp.run(host='0.0.0.0', port=8000)\nEOF\nCMD [\"python3\", \"panel.py\"]\n",
+     "remote_desktop_ssh"),
+    ("Dockerfile", "FROM python:3.11-slim\nRUN pip install flask docker\nRUN cat << 'EOF' > runner.py\n"
+                   "import docker\nclient = docker.from_env()\nlogs = client.containers.run('pytorch/pytorch:2.3.0-cuda12.1',"
+                   " ['python', 'train.py', '--epochs', '3'], remove=True)\nprint(logs.decode())\nEOF\n"
+                   "CMD [\"python3\", \"runner.py\"]\n", None),
     ("Dockerfile", "FROM debian:12\nRUN apt-get update && \\\n    apt-get install -y xrdp xfce4\nEXPOSE 3389\n"
                    "CMD [\"/usr/sbin/xrdp\", \"--nodaemon\"]\n", "remote_desktop_ssh"),
     ("Dockerfile", "FROM python:3.11\nRUN pip install --no-cache-dir jupyterlab numpy pandas\nEXPOSE 8888\n"

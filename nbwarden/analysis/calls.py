@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shlex
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -43,6 +44,8 @@ ARGV_CALLS = {"subprocess.run", "subprocess.call", "subprocess.check_call", "sub
               # the async frameworks' own (a sequence is an argv, a string a shell line)
               "anyio.open_process", "anyio.run_process", "trio.run_process", "trio.lowlevel.open_process"}
 EXEC_CALLS = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "execfile"}
+# Docker's SDK: a container started with an image and a command, or a command run in one (read as the CLI's line)
+CONTAINER_CALLS = frozenset({"containers.run", "containers.create", "exec_run"})
 # the modules (and builtins) the calls above come from: an alias of one may run a command
 RUNNER_ROOTS = frozenset(name.split(".")[0] for name in (*SHELL_CALLS, *ARGV_CALLS, *EXEC_CALLS))
 # Calls that start a worker on a function and its arguments (Thread(target=os.system, args=(cmd,)))
@@ -133,6 +136,29 @@ class _CallHandlers:
         if self.shell_env and "$" in text:
             text = re.sub(r"\$\{?(\w+)\}?", lambda m: self.shell_env.get(m.group(1), m.group(0)), text)
         add_shell(self.analysis, text, line, via, EXEC, self.depth)
+
+    def _container_call(self, node: ast.Call, name: str, short: str) -> None:
+        """Docker's SDK (``client.containers.run(image, command, ports=...)``, ``container.exec_run(cmd)``): read
+        as the ``docker run`` or ``docker exec`` line it stands for, so the image and the command are read as the
+        command line's are."""
+        command = self._fold_arg(node, 0 if short == "exec_run" else 1, "cmd" if short == "exec_run" else "command",
+                                 loose=True)
+        if short == "exec_run":
+            words = ["docker", "exec", "{container}"]
+        else:
+            image = self._fold_arg(node, 0, "image", loose=True)
+            words = ["docker", "run"]
+            ports = self._fold_arg(node, -1, "ports")
+            for inner, outer in (ports.items() if isinstance(ports, dict) else ()):
+                words += ["-p", f"{outer}:{str(inner).split('/')[0]}"]
+            words.append(image if isinstance(image, str) else _placeholder(node.args[0] if node.args else node))
+        if isinstance(command, list):
+            words += [str(word) for word in command]
+        elif isinstance(command, str):
+            words += ["sh", "-c", command]
+        for arg in node.args[:2]:
+            self._mark(arg, EXEC)
+        self._shell_line(shlex.join(words), node.lineno, f"{short}({name})")
 
     def _note_derived(self, arg: ast.AST, value: str) -> None:
         if not isinstance(arg, ast.Constant):

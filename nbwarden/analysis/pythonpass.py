@@ -11,7 +11,7 @@ from typing import Any
 
 from .bindings import METHOD_CALLERS, _Bindings
 from .builtincalls import SOURCE_OF
-from .calls import ARGV_CALLS, RUNNER_ROOTS, SHELL_CALLS, WORKER_CALLS, _CallHandlers, run_kind
+from .calls import ARGV_CALLS, CONTAINER_CALLS, RUNNER_ROOTS, SHELL_CALLS, WORKER_CALLS, _CallHandlers, run_kind
 from .decoders import printable
 from .decoders import unpacked as decompressed
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
@@ -561,6 +561,9 @@ class _PythonPass(_Bindings, _CallHandlers, _LiteralReader, _FocusedWalk):
             self._ipython_call(node, short)
             return
         if short in WORKER_CALLS and self._handed_command(node, short):
+            return
+        if short == "exec_run" or name.endswith(tuple(f".{c}" for c in CONTAINER_CALLS)):
+            self._container_call(node, name, short)
             return
         kind = run_kind(name, node)
         if kind == SHELL:

@@ -371,7 +371,7 @@ class Engine(_FactMatching):
         # the executable's own name, when it differs from argv[0], is checked as a second command
         exe_argv = [exe, *argv[1:]] if exe and shell.program_name(exe) != shell.program_name(argv[0]) else None
         hits, gates, common_gates, _ = self._scan(low)
-        gates |= common_gates
+        gates |= self._common_gates(low, common_gates)
         if shell.is_plain(argv, text) and not self._command_refs(argv) \
                 and not (exe_argv and self._command_refs(exe_argv)) \
                 and not any(refs for _, _, refs in hits) and not self._regex_indices(text, gates):
