@@ -2760,3 +2760,19 @@ def test_dockers_sdk_runs_what_the_command_line_would(engine, call, category):
 def test_a_command_run_in_a_container_is_checked(engine, argv, action):
     """``docker exec CONTAINER command`` runs the command: the agent's view of the process is read through it."""
     assert engine.check_command(argv).action == action
+
+
+@pytest.mark.parametrize("command,action", [
+    ("git clone https://github.com/someone/ditto-talkinghead && cd ditto-talkinghead && "
+     "python -m streamlit run web_ui.py", "warn"),
+    ("ss-server -s 0.0.0.0 -p 8388 -k pw -m aes-256-gcm", "block"),
+    ("pip install -r requirements.txt && python train.py --epochs 3", "allow"),
+])
+def test_a_method_that_wraps_a_runner_runs_what_its_own_class_hands_it(engine, command, action):
+    """``self.run_cmd(cmd)`` inside the class that defines ``run_cmd`` (a setup manager's helper) runs the command
+    as much as ``Setup().run_cmd(cmd)`` does."""
+    cell = ("import subprocess\nclass Setup:\n    def run_cmd(self, cmd, timeout=300):\n"
+            "        r = subprocess.run(cmd, shell=True, capture_output=True, text=True, timeout=timeout)\n"
+            "        return r.returncode == 0\n    def go(self):\n"
+            f"        return self.run_cmd({command!r})\nSetup().go()\n")
+    assert engine.check_code(cell).action == action

@@ -100,6 +100,7 @@ class _PythonPass(_Bindings, _CallHandlers, _LiteralReader, _FocusedWalk):
 
     def run(self) -> None:
         self.calls: list[ast.Call] = []
+        self.self_calls: dict[int, str] | None = None  # calls on their own instance: see _own_class
         self.loops: list[ast.For] = []
         self.comprehensions: list[ast.ListComp | ast.GeneratorExp | ast.SetComp] = []
         self.unpacked: dict[int, list[ast.expr] | None] = {}  # map/generator unpackings, item by item
@@ -246,6 +247,16 @@ class _PythonPass(_Bindings, _CallHandlers, _LiteralReader, _FocusedWalk):
         if isinstance(receiver, ast.Name):
             receiver = self._first_binding(receiver.id)
         return receiver.func.id if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name) else ""
+
+    def _own_class(self, call: ast.Call) -> str:
+        """The class whose method makes this call on its own instance (``self.run_cmd(c)`` inside ``Setup``)."""
+        if self.self_calls is None:
+            self.self_calls = {
+                id(node): cls.name for cls in self.tree.body if type(cls) is ast.ClassDef
+                for item in cls.body if type(item) in (ast.FunctionDef, ast.AsyncFunctionDef) and item.args.args
+                for node in ast.walk(item) if type(node) is ast.Call and type(node.func) is ast.Attribute
+                and type(node.func.value) is ast.Name and node.func.value.id == item.args.args[0].arg}
+        return self.self_calls.get(id(call), "")
 
     def _top_level_calls(self) -> set[int]:
         """The calls that run where they stand (not in a function or class body, which runs later, when the last
@@ -541,9 +552,9 @@ class _PythonPass(_Bindings, _CallHandlers, _LiteralReader, _FocusedWalk):
             if (wrapper := self.wrappers.get(entry)) is not None:
                 self._wrapped(node, entry, wrapper)
                 return
-        if type(node.func) is ast.Attribute and self.wrappers and \
-                (wrapper := self.wrappers.get(f"{self._class_of(node.func.value)}.{node.func.attr}")) is not None:
-            self._wrapped(node, node.func.attr, wrapper)  # Job().start(cmd), job.start(cmd)
+        if type(node.func) is ast.Attribute and self.wrappers and (wrapper := self.wrappers.get(
+                f"{self._class_of(node.func.value) or self._own_class(node)}.{node.func.attr}")) is not None:
+            self._wrapped(node, node.func.attr, wrapper)  # Job().start(cmd), job.start(cmd), self.start(cmd)
             return
         name = self.resolve(node.func)
         short = name.rsplit(".", 1)[-1]
