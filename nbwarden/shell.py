@@ -86,6 +86,7 @@ GIT_TOOLS = frozenset({"git", "gh"})
 DOWNLOADERS = frozenset({"wget", "curl", "aria2c", "axel", "gdown", "huggingface-cli", "hf", "rclone", "lftp"})
 SESSIONS = frozenset({"screen", "tmux", "su", "script"})
 CONTAINER_TOOLS = frozenset({"docker", "podman", "nerdctl", "udocker"})
+PACKAGE_RUNNERS = frozenset({"npx", "bunx", "pnpx"})  # run a package's program: npx -y autocannon ...
 # `docker run` options that take a value (the others are flags); --entrypoint names the program
 _CONTAINER_VALUE_OPTS = frozenset({
     "-p", "--publish", "-v", "--volume", "-e", "--env", "--env-file", "--name", "-w", "--workdir", "-u", "--user",
@@ -461,6 +462,8 @@ def _add_command(facts: ShellFacts, argv: list[str], depth: int, via: str) -> No
         _container_run(facts, name, args[1:], depth, via)
     elif name in CONTAINER_TOOLS and args[:1] == ["exec"]:
         _container_exec(facts, name, args[1:], depth, via)
+    elif name in PACKAGE_RUNNERS:
+        _package_run(facts, name, args, depth, via)
     elif name in SOURCES and args:
         facts.files_run.append(args[0])
     elif name.startswith("./") or name.endswith((".sh", ".py")):
@@ -484,6 +487,7 @@ def _plain_program(name: str) -> bool:
     return not (name in WRAPPERS or name == "eval" or name in SHELL_KEYWORDS or name in SHELL_CLAUSES or name.endswith("()")
                 or name in SHELLS or PYTHONS.match(name) or name in PACKAGE_TOOLS
                 or _PIP_VERSIONED.match(name) or name in SYSTEM_PACKAGE_TOOLS or name in GIT_TOOLS or name in CONTAINER_TOOLS
+                or name in PACKAGE_RUNNERS
                 or name in DOWNLOADERS or name in SESSIONS or name in SOURCES or name.startswith(("./", "{"))
                 or name.endswith((".sh", ".py")))
 
@@ -589,6 +593,18 @@ def _container_run(facts: ShellFacts, name: str, args: list[str], depth: int, vi
     _add_command(facts, rest, depth + 1, via)
     if program_name(rest[0]) != program:
         facts.commands.append(Command([program, *rest], via))
+
+
+def _package_run(facts: ShellFacts, name: str, args: list[str], depth: int, via: str) -> None:
+    """``npx -y autocannon -c 3000 URL`` (also bunx, pnpx): the package's program runs with the arguments after
+    it, as if called by its own name (the npx command itself stays a command too)."""
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        option, _, attached = args[i].partition("=")
+        i += 2 if option in ("-p", "--package", "-c", "--call") and not attached else 1
+    if i < len(args):
+        package = args[i].rsplit("@", 1)[0] if args[i].rfind("@") > 0 else args[i]  # autocannon@7
+        _add_command(facts, [package.rsplit("/", 1)[-1], *args[i + 1:]], depth + 1, f"{via} {name}".strip())
 
 
 def _container_exec(facts: ShellFacts, name: str, args: list[str], depth: int, via: str) -> None:

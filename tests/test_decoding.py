@@ -2776,3 +2776,14 @@ def test_a_method_that_wraps_a_runner_runs_what_its_own_class_hands_it(engine, c
             "        return r.returncode == 0\n    def go(self):\n"
             f"        return self.run_cmd({command!r})\nSetup().go()\n")
     assert engine.check_code(cell).action == action
+
+
+@pytest.mark.parametrize("line,action", [
+    ("!npx -y autocannon -c 3000 -d 3600 https://shop.example.org/search", "block"),
+    ("!bunx --bun autocannon@7 -c 2000 -d 600 https://shop.example.org/", "block"),
+    ("!npx -y autocannon -c 10 -d 10 http://localhost:3000/", "allow"),
+    ("!npx -y prettier --write src/", "allow"),
+])
+def test_a_package_runner_runs_the_packages_program(engine, line, action):
+    """``npx -y autocannon ...`` runs autocannon with those arguments: read as if it were called by its name."""
+    assert engine.check_code(line).action == action
