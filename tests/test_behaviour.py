@@ -1969,6 +1969,17 @@ def test_a_forward_to_an_address_kept_under_a_name_is_a_port_forward(engine, ups
     assert any(f.rule == "proxy_tunnel.port-forward-server" for f in verdict.findings) is forwards, verdict.to_dict()
 
 
+
+@pytest.mark.parametrize("listen, forwards", [("0.0.0.0", True), ("127.0.0.1", False)])
+def test_a_listen_address_looked_up_in_a_table_is_read(engine, listen, forwards):
+    """``bind(route["listen"])``: the address the server listens on is the pair the table spells out."""
+    cell = PUMP.format(upstream="203.0.113.7").replace(
+        'LISTEN = ("0.0.0.0", 8388)', f'route = {{"listen": ({listen!r}, 8388), "mode": "tcp"}}').replace(
+        "server.bind(LISTEN)", 'server.bind(route["listen"])')
+    assert 'route["listen"]' in cell
+    verdict = engine.check_code(cell, "python")
+    assert any(f.rule == "proxy_tunnel.port-forward-server" for f in verdict.findings) is forwards, verdict.to_dict()
+
 OTP_GUESSER = """\
 import requests
 from concurrent.futures import ThreadPoolExecutor

@@ -68,6 +68,9 @@ def _bound_host(unit: _Unit, call: ast.Call, subclasses: frozenset[str]) -> Any:
         if isinstance(address, ast.Tuple) and address.elts:
             host = unit.value(address.elts[0])
             return "?" if host is None else host
+        folded = unit.value(address)  # bind(route["listen"]), bind(cfg.addr): the pair the cell spelled elsewhere
+        if isinstance(folded, (tuple, list)) and len(folded) == 2 and isinstance(folded[0], str):
+            return folded[0]
         return _NOT_A_SERVER
     given = unit.keyword(call, "host", "address", "bind", "hostname")
     if short == "run" and _app_like(unit, call) or short == "run_simple":
