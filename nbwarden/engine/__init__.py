@@ -46,11 +46,12 @@ This file re-exports the names other modules and the tests use.
 
 from __future__ import annotations
 
-from .core import REGEX_MATCHES_PER_UNIT, Engine, log
+from .core import Engine, log
 from .examples import check_examples, example_verdict
 from .files import packer, read_budgeted
 from .memory import Memory
 from .refs import UNLESS
+from .scanning import REGEX_MATCHES_PER_UNIT
 from .text import scoped
 from .triggers import BUILTIN_CALL_TRIGGERS, COMMON_WORDS, DECODE_TRIGGERS, GENERIC_MODULE_ROOTS, GENERIC_PROGRAM
 from .verdict import ACTIONS, CONTEXT_WEIGHT, SEVERITY_WEIGHT, Finding, Verdict, code_hash
