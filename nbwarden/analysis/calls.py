@@ -45,7 +45,7 @@ ARGV_CALLS = {"subprocess.run", "subprocess.call", "subprocess.check_call", "sub
               "anyio.open_process", "anyio.run_process", "trio.run_process", "trio.lowlevel.open_process"}
 EXEC_CALLS = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "execfile"}
 # Docker's SDK: a container started with an image and a command, or a command run in one (read as the CLI's line)
-CONTAINER_CALLS = frozenset({"containers.run", "containers.create", "exec_run"})
+CONTAINER_CALLS = (".containers.run", ".containers.create", ".exec_run")
 # the modules (and builtins) the calls above come from: an alias of one may run a command
 RUNNER_ROOTS = frozenset(name.split(".")[0] for name in (*SHELL_CALLS, *ARGV_CALLS, *EXEC_CALLS))
 # Calls that start a worker on a function and its arguments (Thread(target=os.system, args=(cmd,)))

@@ -573,7 +573,7 @@ class _PythonPass(_Bindings, _CallHandlers, _LiteralReader, _FocusedWalk):
             return
         if short in WORKER_CALLS and self._handed_command(node, short):
             return
-        if short == "exec_run" or name.endswith(tuple(f".{c}" for c in CONTAINER_CALLS)):
+        if name.endswith(CONTAINER_CALLS) or name == "exec_run":
             self._container_call(node, name, short)
             return
         kind = run_kind(name, node)
