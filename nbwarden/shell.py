@@ -595,13 +595,20 @@ def _container_run(facts: ShellFacts, name: str, args: list[str], depth: int, vi
         facts.commands.append(Command([program, *rest], via))
 
 
-def _package_run(facts: ShellFacts, name: str, args: list[str], depth: int, via: str) -> None:
-    """``npx -y autocannon -c 3000 URL`` (also bunx, pnpx): the package's program runs with the arguments after
-    it, as if called by its own name (the npx command itself stays a command too)."""
+def _first_operand(args: list[str], valued: frozenset[str] | set[str]) -> int:
+    """The index of the first word after a command's leading options; an option in ``valued`` takes the next word
+    unless its value is attached (``-u root``, ``--user=root``)."""
     i = 0
     while i < len(args) and args[i].startswith("-"):
         option, _, attached = args[i].partition("=")
-        i += 2 if option in ("-p", "--package", "-c", "--call") and not attached else 1
+        i += 2 if option in valued and not attached else 1
+    return i
+
+
+def _package_run(facts: ShellFacts, name: str, args: list[str], depth: int, via: str) -> None:
+    """``npx -y autocannon -c 3000 URL`` (also bunx, pnpx): the package's program runs with the arguments after
+    it, as if called by its own name (the npx command itself stays a command too)."""
+    i = _first_operand(args, {"-p", "--package", "-c", "--call"})
     if i < len(args):
         package = args[i].rsplit("@", 1)[0] if args[i].rfind("@") > 0 else args[i]  # autocannon@7
         _add_command(facts, [package.rsplit("/", 1)[-1], *args[i + 1:]], depth + 1, f"{via} {name}".strip())
@@ -609,10 +616,7 @@ def _package_run(facts: ShellFacts, name: str, args: list[str], depth: int, via:
 
 def _container_exec(facts: ShellFacts, name: str, args: list[str], depth: int, via: str) -> None:
     """``docker exec [options] CONTAINER command``: the command runs in the container."""
-    i = 0
-    while i < len(args) and args[i].startswith("-"):
-        option, _, attached = args[i].partition("=")
-        i += 2 if option in _CONTAINER_VALUE_OPTS and not attached else 1
+    i = _first_operand(args, _CONTAINER_VALUE_OPTS)
     if i + 1 < len(args):
         _add_command(facts, args[i + 1:], depth + 1, f"{via} {name} exec".strip())
 
