@@ -1726,6 +1726,42 @@ def test_an_upload_is_file_hosting_only_when_it_is_kept():
     assert not any(f.shape.endswith("/files") for f in behaviour.find(ast.parse(read + tail)))
 
 
+DROP_BOX = """\
+import os
+from flask import Flask, request, render_template_string
+inbox = Flask(__name__)
+KEEP = os.getenv("KEEP", "/srv/inbox")
+
+def file_all(items, where):
+    os.makedirs(where, exist_ok=True)
+    for item in items:
+        item.save(os.path.join(where, item.filename))
+
+@inbox.route("/", methods=["GET", "POST"])
+def page():
+    if request.method == "POST":
+        file_all(request.files.getlist("f"), KEEP)
+        {after}
+    return render_template_string(FORM)
+
+inbox.run(host="0.0.0.0", port=4000)
+"""
+
+
+@pytest.mark.parametrize("after, kept", [
+    ("return render_template_string(FORM + '<p>received</p>')", True),
+    # the look-alike reads what it was sent: a tool that works on the upload, not a place to leave files
+    ("import pandas as pd\n        return pd.read_csv(os.path.join(KEEP, request.files['f'].filename)).describe().to_html()",
+     False),
+])
+def test_a_drop_box_keeps_uploads_under_their_names_and_does_nothing_else(engine, after, kept):
+    """An upload site on every interface that saves each visitor's files under the names they gave and only says
+    so (a drop box, eval/LABELS.md's upload sites) is file hosting; the same form whose upload is read and worked
+    on is a tool."""
+    verdict = engine.check_code(DROP_BOX.format(after=after), "python")
+    assert flagged(verdict, "web_file_hosting") is kept, verdict.to_dict()
+
+
 def _notebook(cells: list[str]) -> dict:
     return {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
             "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None}

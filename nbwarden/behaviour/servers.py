@@ -206,6 +206,8 @@ def _served(unit: _Unit) -> dict[str, int]:
     sent = _file_sent(unit)
     if sent is None:
         sent = _upload_kept(unit)
+    if sent is None:
+        sent = _drop_box(unit)
     if sent is not None:
         out.setdefault("files", sent)
     if "files" in out and (portal := _portal(unit)) is not None:
@@ -250,6 +252,36 @@ def _library(unit: _Unit) -> int | None:
                 written.add(folder)
     shared = (listed & served.keys()) - written
     return min(served[f] for f in shared) if shared else None
+
+
+# the calls of a web app that only takes files in and files them: the framework, paths, settings and its answer
+FILING = frozenset({
+    "Flask", "FastAPI", "Blueprint", "route", "get", "post", "put", "getlist", "save", "join", "exists", "isdir",
+    "isfile", "makedirs", "mkdir", "secure_filename", "render_template", "render_template_string", "redirect",
+    "url_for", "flash", "jsonify", "make_response", "abort", "HTMLResponse", "JSONResponse", "File", "UploadFile",
+    "ArgumentParser", "add_argument", "parse_args", "run", "print", "len", "str", "int", "getenv", "info",
+    "warning", "error", "debug", "basicConfig", "getLogger", "replace", "format", "lower", "strip", "split",
+    "rsplit", "splitext", "basename", "dirname", "abspath", "endswith", "startswith", "append", "Path", "uuid4",
+    "now", "strftime", "isoformat", "enumerate", "range", "isinstance"})
+
+
+def _drop_box(unit: _Unit) -> int | None:
+    """The line where a web app keeps an upload under the name its visitor gave it (``f.save(join(UP,
+    f.filename))``) when the program does nothing else with what it keeps: a drop box for anyone's files.  An app
+    that reads, converts or feeds its uploads to a model calls more than :data:`FILING` and is a tool, not this."""
+    line = None
+    for call in unit.calls:
+        short = unit.name(call).rsplit(".", 1)[-1]
+        if short == "save" and call.args and _an_upload(unit, call):
+            path = call.args[0]
+            if isinstance(path, ast.Name) and (bound := unit.bound_once(path)) is not None:
+                path = bound  # where = os.path.join(UP, f.filename); f.save(where)
+            if any(isinstance(n, ast.Attribute) and n.attr == "filename" for n in ast.walk(path)):
+                line = line or call.lineno
+                continue
+        if short not in FILING and short not in unit.functions:
+            return None
+    return line
 
 
 def _portal(unit: _Unit) -> int | None:
@@ -340,12 +372,25 @@ def _an_upload(unit: _Unit, call: ast.Call) -> bool:
     if "files" in text or "UploadFile" in text or "upload" in text.lower():
         return True
     names = _names(source)
-    scope = unit.function_of(call) or unit.tree
-    return any(isinstance(n, (ast.For, ast.AsyncFor)) and _names(n.target) & names and "files" in ast.unparse(n.iter)
+    function = unit.function_of(call)
+    scope = function or unit.tree
+    handed = _handed_uploads(unit, function) if function is not None else set()
+    return any(isinstance(n, (ast.For, ast.AsyncFor)) and _names(n.target) & names and
+               ("files" in ast.unparse(n.iter) or _names(n.iter) & handed)
                or isinstance(n, ast.Assign) and any(_names(t) & names for t in n.targets) and
-               "files" in ast.unparse(n.value) for n in ast.walk(scope)) or \
+               "files" in ast.unparse(n.value) for n in ast.walk(scope)) or bool(names & handed) or \
         any(isinstance(a, ast.arg) and a.arg in names and a.annotation is not None and
             "UploadFile" in ast.unparse(a.annotation) for a in ast.walk(scope))
+
+
+def _handed_uploads(unit: _Unit, function: ast.AST) -> set[str]:
+    """The parameters of a helper that its callers hand uploads (``file_all(request.files.getlist('f'), UP)``)."""
+    params = [p for p in _params(function) if p not in ("self", "cls")]
+    handed = set()
+    for call in unit.calls:
+        if unit.name(call).rsplit(".", 1)[-1] == getattr(function, "name", None):
+            handed |= {param for param, arg in zip(params, call.args, strict=False) if "files" in ast.unparse(arg)}
+    return handed
 
 
 UPLOAD_WORDS = re.compile(r"request\.files|\brfile\b|UploadFile|\bupload", re.I)
