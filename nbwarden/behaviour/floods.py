@@ -526,11 +526,17 @@ def _lambda_workers(unit: _Unit, lam: ast.Lambda) -> tuple[ast.AST, str] | None:
 
 
 def _reschedules_itself(unit: _Unit, function: ast.AST) -> ast.AST | None:
-    """``def h(): send(); Timer(0.01, h).start()``: a function that starts itself again, with no real pause."""
+    """``def h(): send(); Timer(0.01, h).start()``: a function that starts itself again, with no real pause, also
+    through a small function that starts it (``loop.call_soon(spawn)`` where ``spawn`` makes ``h()`` a task)."""
+    again = {function.name: None}
+    for name, defined in unit.functions.items():
+        if name != function.name and len(defined) == 1 and len(defined[0].body) <= 3 and any(
+                isinstance(n, ast.Call) and unit.name(n) == function.name for n in ast.walk(defined[0])):
+            again[name] = None  # a trampoline: it only starts the function again
     for node in ast.walk(function):
-        if isinstance(node, ast.Call) and unit.name(node).rsplit(".", 1)[-1] in SPAWNERS and \
-                _driven_function(unit, node, {function.name: None})[0] == function.name:
-            delay = unit.value(node.args[0]) if unit.name(node).endswith("Timer") and node.args else 0
+        short = unit.name(node).rsplit(".", 1)[-1] if isinstance(node, ast.Call) else ""
+        if short in SPAWNERS and _driven_function(unit, node, again)[0] is not None:
+            delay = unit.value(node.args[0]) if short in {"Timer", "call_later"} and node.args else 0
             if isinstance(delay, (int, float)) and delay < SLEEP_MIN_S and not _paced(unit, function):
                 return node
     return None

@@ -21,7 +21,10 @@ PUBLIC_HOSTS = ("", "0.0.0.0", "::", "0:0:0:0:0:0:0:0", "*")
 LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
 SPAWNERS = {"Thread", "Process", "Timer", "submit", "apply_async", "start_new_thread", "create_task",
-            "ensure_future", "run_in_executor", "spawn", "start_soon"}  # (start_soon: trio nurseries, anyio groups)
+            "ensure_future", "run_in_executor", "spawn", "start_soon",  # (start_soon: trio nurseries, anyio groups)
+            "call_soon", "call_soon_threadsafe", "call_later", "call_at"}  # an event loop's callbacks
+# spawners whose function is not their first argument: a delay, a time or an executor comes before it
+CALLABLE_AT = {"Timer": 1, "call_later": 1, "call_at": 1, "run_in_executor": 1}
 # calls that run a function once per item of what they are given (filter too: its test is the function)
 MAPPERS = {"map", "imap", "imap_unordered", "starmap", "map_async", "starmap_async", "filter", "filterfalse"}
 # socket calls by their last name, as the flood and server readings both see them
@@ -390,13 +393,14 @@ def _driven_function(unit: _Unit, call: ast.Call, functions: dict[str, Any]) -> 
     if short in functions:
         return short, [*call.args, *(k.value for k in call.keywords)]
     target = unit.keyword(call, "target", "func", "function")
+    at = CALLABLE_AT.get(short, 0)
     if short in SPAWNERS | MAPPERS and target is None and call.args:
-        target = call.args[1] if short == "Timer" and len(call.args) > 1 else call.args[0]
+        target = call.args[at] if len(call.args) > at else call.args[0]
     if target is None:
         return None, []
     target_name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
     if target_name not in functions:
         return None, []
-    passed = [*call.args[2 if short == "Timer" else 1:],
+    passed = [*call.args[at + 1:],
               *(k.value for k in call.keywords if k.arg not in ("target", "func", "function"))]
     return target_name, passed
