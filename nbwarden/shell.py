@@ -59,6 +59,17 @@ WRAPPERS: dict[str, dict[str, int]] = {
     "start": {"/b": 0, "/min": 0, "/max": 0, "/wait": 0, "/i": 0, "/d": 1, "/low": 0, "/normal": 0, "/high": 0,
               "/belownormal": 0, "/abovenormal": 0, "/realtime": 0, "/separate": 0, "/shared": 0},
 }
+# Tools whose subcommand runs the rest of their arguments as a command, in an environment or a container:
+# (subcommands, options that take a value, positional words before the command: the image)
+RUN_SUBCOMMANDS: dict[str, tuple[frozenset[str], dict[str, int], int]] = {
+    **{tool: (frozenset({"run"}), {"-n": 1, "--name": 1, "-p": 1, "--prefix": 1, "--cwd": 1, "-e": 1,
+                                   "--environment": 1, "--with": 1, "--python": 1, "--project": 1,
+                                   "--manifest-path": 1}, 0)
+       for tool in ("conda", "mamba", "micromamba", "pixi", "poetry", "pipenv", "pdm", "hatch", "uv")},
+    **{tool: (frozenset({"exec", "run"}), {"-B": 1, "--bind": 1, "--env": 1, "--pwd": 1, "-H": 1, "--home": 1,
+                                            "-W": 1, "--workdir": 1, "-o": 1, "--overlay": 1}, 1)
+       for tool in ("apptainer", "singularity")},
+}
 # Daemon launchers that name the program in an option and pass it the words after ``--``
 # (``start-stop-daemon --start --exec /usr/sbin/gotty -- -w bash``, as init scripts run services).
 DAEMON_LAUNCHERS: dict[str, tuple[str, ...]] = {
@@ -256,13 +267,17 @@ def _unwrap(argv: list[str], depth: int) -> tuple[list[str], str]:
         name = program_name(argv[0])
         if name in DAEMON_LAUNCHERS:
             return _daemon_command(argv, DAEMON_LAUNCHERS[name]), f"{via} {name}".strip()
-        if name not in WRAPPERS:
+        if name in RUN_SUBCOMMANDS and len(argv) > 1 and argv[1] in RUN_SUBCOMMANDS[name][0]:
+            _, options, positional_to_skip = RUN_SUBCOMMANDS[name]
+            argv = argv[1:]  # conda run -n env prog: the words after the subcommand are read like a wrapper's
+        elif name not in WRAPPERS:
             return argv, via
-        if name in {"command", "builtin"} and len(argv) > 1 and argv[1] in {"-v", "-V"}:
-            return [], via  # `command -v slowloris`: asks whether the program exists, runs nothing
-        options = WRAPPERS[name]
+        else:
+            if name in {"command", "builtin"} and len(argv) > 1 and argv[1] in {"-v", "-V"}:
+                return [], via  # `command -v slowloris`: asks whether the program exists, runs nothing
+            options = WRAPPERS[name]
+            positional_to_skip = WRAPPER_SKIP_POSITIONAL.get(name, 0)
         i = 1
-        positional_to_skip = WRAPPER_SKIP_POSITIONAL.get(name, 0)
         while i < len(argv):
             word = argv[i]
             if word == "--":

@@ -2804,3 +2804,30 @@ def test_a_method_that_wraps_a_runner_runs_what_its_own_class_hands_it(engine, c
 def test_a_package_runner_runs_the_packages_program(engine, line, action):
     """``npx -y autocannon ...`` runs autocannon with those arguments: read as if it were called by its name."""
     assert engine.check_code(line).action == action
+
+
+@pytest.mark.parametrize("line,action", [
+    ("!conda run --no-capture-output -n rig xmrig -o pool.supportxmr.com:443 -u 44AFFq5kSiGBoZ4NMDwYtN18obc8Ae", "block"),
+    ("!apptainer exec --nv -B /data tools.sif hping3 --flood -S -p 80 203.0.113.9", "block"),
+    ("!conda run -n train python train.py --epochs 3", "allow"),
+    ("!apptainer exec --nv tools.sif nvidia-smi", "allow"),
+])
+def test_an_environment_or_container_runner_runs_its_command(engine, line, action):
+    """``conda run -n env prog`` (also mamba, pixi, poetry, uv) and ``apptainer exec IMAGE prog`` run ``prog`` with
+    those arguments: read as if it were called by its name. The look-alikes train a model and query the GPU."""
+    assert engine.check_code(line).action == action
+
+
+@pytest.mark.parametrize("tool, flagged_", [("hping3", True), ("rsync", False)])
+def test_a_wrapper_whose_argv_holds_a_line_it_built_first_is_read(engine, tool, flagged_):
+    """``def bg(name, argv, log): inner = " ".join(argv) + ...; run(["tmux", "new", "-d", "-s", name, inner])``:
+    the argv list names a local the wrapper built from its parameters, read through what it was made of. The
+    look-alike backs a folder up in the same detached session."""
+    words = "['--flood', '-S', '-p', '80', '203.0.113.9']" if tool == "hping3" else "['-a', 'data/', '/backup/']"
+    cell = ("import subprocess\ndef bg(name, argv, log):\n    inner = ' '.join(argv) + f' > {log} 2>&1'\n"
+            "    subprocess.run(['tmux', 'new-session', '-d', '-s', name, inner])\n"
+            f"argv = [{tool!r}, *{words}]\nbg('job', argv, '/tmp/job.log')")
+    verdict = engine.check_code(cell)
+    assert (verdict.action in ("warn", "block") and verdict.category == "dos_attack") is flagged_, verdict.to_dict()
+    if not flagged_:
+        assert_allowed(engine, cell)

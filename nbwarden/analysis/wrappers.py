@@ -207,6 +207,10 @@ def _wrapping(root: ast.AST, params: list[str], vararg: str | None,
             arg = arg.value  # create_subprocess_exec(*argv), os.spawnlp(..., *argv): the list spread
         if type(arg) is ast.Name and arg.id in kept and arg.id not in params and arg.id != vararg:
             arg = kept[arg.id]
+        elif type(arg) in (ast.List, ast.Tuple):  # ["tmux", "new", "-d", inner]: the words kept in names read through
+            local = {name: value for name, value in kept.items() if name not in params and name != vararg and
+                     any(type(e) is ast.Name and e.id == name for e in arg.elts)}
+            arg = substituted(arg, local) if local else arg
         carried = _carried(arg, params, vararg)
         if carried is not None:
             (index, param), *others = carried
