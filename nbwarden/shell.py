@@ -53,6 +53,10 @@ WRAPPERS: dict[str, dict[str, int]] = {
     "catchsegv": {},
     "caffeinate": {},
     "cpulimit": {"-l": 1, "-p": 1, "-e": 1, "-P": 1, "-c": 1},  # cpulimit -l 50 -- ./miner ...
+    # a cluster's job step: srun -J job -N1 --time=1:00:00 prog ...
+    "srun": {opt: 1 for opt in ("-J", "-N", "-n", "-c", "-p", "-t", "-A", "-o", "-e", "-w", "-G", "--job-name",
+                                "--nodes", "--ntasks", "--partition", "--time", "--gres", "--gpus", "--mem",
+                                "--cpus-per-task", "--account", "--output", "--error", "--nodelist", "--qos")},
     "daemonize": {"-a": 0, "-c": 1, "-e": 1, "-E": 1, "-l": 1, "-o": 1, "-p": 1, "-u": 1, "-v": 0},
     "call": {},  # Windows batch: call C:\\env\\python.exe run.py
     # Windows batch: start /b miner.exe, start "" /d %DIR% miner.exe (the quoted first word is a window title)

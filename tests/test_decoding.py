@@ -2811,6 +2811,8 @@ def test_a_package_runner_runs_the_packages_program(engine, line, action):
     ("!apptainer exec --nv -B /data tools.sif hping3 --flood -S -p 80 203.0.113.9", "block"),
     ("!conda run -n train python train.py --epochs 3", "allow"),
     ("!apptainer exec --nv tools.sif nvidia-smi", "allow"),
+    ("!srun -J t -N1 --time=01:00:00 slowhttptest -c 4000 -H -r 400 -l 3600 -u https://shop.example.org/", "block"),
+    ("!srun -J t -N1 --gres gpu:1 python train.py", "allow"),
 ])
 def test_an_environment_or_container_runner_runs_its_command(engine, line, action):
     """``conda run -n env prog`` (also mamba, pixi, poetry, uv) and ``apptainer exec IMAGE prog`` run ``prog`` with
