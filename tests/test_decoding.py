@@ -2833,3 +2833,22 @@ def test_a_wrapper_whose_argv_holds_a_line_it_built_first_is_read(engine, tool, 
     assert (verdict.action in ("warn", "block") and verdict.category == "dos_attack") is flagged_, verdict.to_dict()
     if not flagged_:
         assert_allowed(engine, cell)
+
+
+@pytest.mark.parametrize("tail, flagged_", [
+    ('["-f", "flv", INGEST + open("/content/key.txt").read().strip()]', True),
+    ('["-movflags", "+faststart", "/content/out/" + open("/content/name.txt").read().strip()]', False),
+])
+def test_an_argv_grown_by_a_loop_over_options_then_by_a_value_read_at_run_time(engine, tail, flagged_):
+    """``for k, v in opts.items(): argv += [k, v]`` over a dict the cell spells out adds each option in turn, and a
+    last ``argv += [..., INGEST + key]`` whose key is read at run time keeps the rest with ``{key}`` in its place,
+    so the line that runs is read whole. The look-alike transcodes to a local file the same way."""
+    cell = ("import subprocess\nINGEST = 'rtmp://live.example.com/app/'\n"
+            "opts = {'-stream_loop': '-1', '-f': 'concat', '-safe': '0', '-i': '/content/list.txt', '-c:v': 'libx264'}\n"
+            f"argv = ['ffmpeg', '-re']\nfor k, v in opts.items():\n    argv += [k, v]\nargv += {tail}\n"
+            "subprocess.run(['tmux', 'new-session', '-d', '-s', 'job', ' '.join(argv)])")
+    verdict = engine.check_code(cell)
+    assert (verdict.action in ("warn", "block") and verdict.category == "web_file_hosting") is flagged_, \
+        verdict.to_dict()
+    if not flagged_:
+        assert_allowed(engine, cell)

@@ -51,9 +51,25 @@ class _Bindings:
         self._derive(node.value, value)
         if isinstance(node, ast.AugAssign):
             old = self.env.get(node.target.id) if isinstance(node.target, ast.Name) else None
+            grown = self._grown_per_item(node) if isinstance(old, list) and isinstance(node.op, ast.Add) else None
+            if grown is not None:  # for k, v in opts.items(): argv += [k, v]
+                added = [word for part in grown for word in part]
+                if len(old) + len(added) <= MAX_ITEMS:
+                    self.env[node.target.id] = old + added
+                    self._remember(node.target.id)
+                return
             if isinstance(node.op, ast.Add) and type(old) is type(value) and isinstance(value, (str, bytes, list)):
                 self.env[node.target.id] = old + value if len(old) + len(value) <= MAX_FOLD else old
                 self._remember(node.target.id)
+            elif isinstance(node.op, ast.Add) and isinstance(old, list) and value is None and \
+                    isinstance(node.value, (ast.List, ast.Tuple)) and isinstance(loose := self._loose(node.value), list):
+                # argv += ["-f", "flv", ingest + key] with the key read at run time: the list is known no more, and
+                # its loose reading goes on with {key} in place
+                base = self.loose_env.get(node.target.id, old)
+                if isinstance(base, list) and len(base) + len(loose) <= MAX_ITEMS:
+                    del self.env[node.target.id]
+                    self.loose_env[node.target.id] = [*base, *loose]
+                    self._remember(node.target.id)
             return
         for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
             self._bind(target, node.value, value)
@@ -147,6 +163,20 @@ class _Bindings:
 
         self._per_item(loop, items, names, step)
         return known, loose
+
+    def _grown_per_item(self, node: ast.AugAssign) -> list[list[Any]] | None:
+        """What ``argv += [k, v]`` adds in the body of a loop over items the cell spells out, when the value reads the
+        loop's names: one known list per item (``for k, v in opts.items(): argv += [k] if v is None else [k, v]``)."""
+        if self.loop_of is None:
+            self.loop_of = {id(s): loop for loop in self.loops for s in loop.body}
+        loop = self.loop_of.get(id(node))
+        names = set(_target_names(loop.target) or ()) if loop is not None else set()
+        items = self._loop_items(loop) if names & {n.id for n in ast.walk(node.value) if type(n) is ast.Name} else None
+        if items is None:
+            return None
+        grown: list[Any] = []
+        self._per_item(loop, items, names, lambda: grown.append(self.folder.fold(node.value)))
+        return grown if grown and all(isinstance(part, list) for part in grown) else None
 
     def _remember(self, name: str) -> None:
         """Note the value a name holds after the assignment being read (see ``history``)."""
