@@ -1771,6 +1771,18 @@ def test_a_drop_box_keeps_uploads_under_their_names_and_does_nothing_else(engine
     assert flagged(verdict, "web_file_hosting") is kept, verdict.to_dict()
 
 
+@pytest.mark.parametrize("host, flagged_", [("0.0.0.0", True), ("127.0.0.1", False)])
+def test_a_server_made_from_a_uvicorn_config_binds_where_the_config_says(engine, host, flagged_):
+    """``uvicorn.Server(uvicorn.Config(app, host=...)).run()`` listens where its Config says (loopback unless told):
+    a Drive folder mounted as static files on every interface is a file server; on loopback it is one's own."""
+    cell = ("import threading\nimport uvicorn as uv\nfrom fastapi import FastAPI\nfrom fastapi.staticfiles import StaticFiles\n"
+            "api = FastAPI()\napi.mount('/files', StaticFiles(directory='/content/drive/MyDrive/shared'), name='f')\n"
+            f"cfg = {{'bind': {host!r}, 'port': 7860}}\nsrv = uv.Server(uv.Config(api, host=cfg['bind'], port=cfg['port']))\n"
+            "threading.Thread(target=srv.run, daemon=True).start()")
+    verdict = engine.check_code(cell)
+    assert flagged(verdict, "web_file_hosting") is flagged_, verdict.to_dict()
+
+
 def _notebook(cells: list[str]) -> dict:
     return {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
             "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None}

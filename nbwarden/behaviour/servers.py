@@ -77,6 +77,8 @@ def _bound_host(unit: _Unit, call: ast.Call, subclasses: frozenset[str]) -> Any:
         default = "127.0.0.1"
         if given is None and call.args and isinstance(unit.value(call.args[0]), str):
             given = call.args[0]  # app.run('0.0.0.0', 8000), run_simple('0.0.0.0', 8000, app)
+    elif short == "Config" and module == "uvicorn":  # uvicorn.Server(uvicorn.Config(app, host=...)).run()
+        default = "127.0.0.1"
     elif short == "TCPSite":  # aiohttp's web.TCPSite(runner, host, port): every interface unless a host is given
         default = ""
         if given is None and len(call.args) >= 2:
