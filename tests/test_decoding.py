@@ -2852,3 +2852,35 @@ def test_an_argv_grown_by_a_loop_over_options_then_by_a_value_read_at_run_time(e
         verdict.to_dict()
     if not flagged_:
         assert_allowed(engine, cell)
+
+
+@pytest.mark.parametrize("script, blocked", [
+    ("xmrig -o pool.example.net:3333 -u 44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33 --donate-level 0", True),
+    ("pip install -q rich && python report.py --out summary.html", False),
+])
+def test_a_script_printed_from_array_parts_and_decoded_into_a_shell_is_read(engine, script, blocked):
+    """``seg=( "..." "..." )`` written over several lines, then ``run() { printf '%s' "${seg[@]}" | base64 -d | sh; }``:
+    the parts joined, decoded and piped into a shell are the script that runs. The look-alike installs a package
+    and writes a report the same way."""
+    encoded = b64(script)
+    parts = "\n".join(f'  "{encoded[i:i + 24]}"' for i in range(0, len(encoded), 24))
+    cell = f"%%bash\nseg=(\n{parts}\n)\nrun() {{ printf '%s' \"${{seg[@]}}\" | base64 -d | sh; }}\nrun\n"
+    if blocked:
+        assert_miner_blocked(engine, cell)
+    else:
+        assert_allowed(engine, cell)
+
+
+@pytest.mark.parametrize("script, flagged_", [
+    ("apt-get -qq install -y hping3\nhping3 -S --flood -p 80 198.51.100.40 &\nwait", True),
+    ("apt-get -qq install -y htop\nhtop -d 10 &\nwait", False),
+])
+def test_a_multi_line_script_decoded_by_a_shell_function_is_read(engine, script, flagged_):
+    """``decode() { echo "$1" | rev | base64 -d; }; job=$(decode "$blob"); eval "$job"``: the substitution gives a
+    script of several lines, read like any other. The look-alike starts a process monitor the same way."""
+    blob = b64(script)[::-1]
+    cell = f"%%bash\nblob='{blob}'\ndecode() {{ echo \"$1\" | rev | base64 -d; }}\njob=$(decode \"$blob\")\neval \"$job\"\n"
+    verdict = engine.check_code(cell)
+    assert (verdict.action in ("warn", "block") and verdict.category == "dos_attack") is flagged_, verdict.to_dict()
+    if not flagged_:
+        assert_allowed(engine, cell)

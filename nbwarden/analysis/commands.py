@@ -41,6 +41,9 @@ def add_shell(analysis: Analysis, text: str, line: int, via: str, context: str =
                 logical += raw.rstrip()[:-1] + " "
                 continue
             logical += raw
+            if ARRAY_OPEN.match(logical) and logical.count("(") > logical.count(")") and offset + 1 < len(raws):
+                logical += " "  # seg=( "part1" \n "part2" \n ): an array written over several lines
+                continue
             if (defined := shellfold.function(logical)) is not None and len(functions) < 64:
                 functions[defined[0]] = defined[1]
             steps = _steps(logical)
@@ -206,6 +209,7 @@ def _launched_in(cwd: str, argv: list[str]) -> tuple[str, ...] | None:
 SHELL_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_]\w*)=('[^']*'|\"[^\"]*\"|[^\s;&|]*)\s*$")
 # a bash array (args=(client --auth "u:p" host R:1080:socks)): its words, as written, stand for "${args[@]}"
 ARRAY_ASSIGN = re.compile(r"^\s*(?:declare\s+-a\s+|local\s+)?([A-Za-z_]\w*)=\((.*)\)\s*$")
+ARRAY_OPEN = re.compile(r"^\s*(?:declare\s+-a\s+|local\s+)?[A-Za-z_]\w*=\(")
 _ARRAY_USE = re.compile(r"\"?\$\{([A-Za-z_]\w*)\[([@*])\]\}\"?")
 
 

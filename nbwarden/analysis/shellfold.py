@@ -22,58 +22,6 @@ ARGUMENT = re.compile(r"\$\{?([1-9@*])\}?")
 MAX_VALUE = 4096  # longest text a substitution may give
 
 
-def _printed(argv: list[str]) -> str | None:
-    """What ``echo`` or ``printf`` prints (printf only with a format of escapes, or ``%s`` of its arguments)."""
-    program, args = shell.program_name(argv[0]), argv[1:]
-    if program == "echo":
-        flags = [a for a in args if re.fullmatch(r"-[neE]+", a)]
-        words = args[len(flags):]
-        text = " ".join(words)
-        return shell.unescape(text) if any("e" in f for f in flags) else text
-    if program == "printf" and args:
-        form, rest = args[0], args[1:]
-        if "%" not in form and not rest:
-            return shell.unescape(form)
-        if form in {"%s", "%s\\n"} and rest:
-            return "".join(rest)
-    return None
-
-
-MAX_TR_SET = 1024  # longest tr set written out: a range such as \x00-\U0010ffff would be a million characters
-
-
-def _expanded(spec: str) -> str:
-    """A ``tr`` set with its ranges written out (``a-z`` -> ``abc...z``); empty when it would pass MAX_TR_SET."""
-    out, i = [], 0
-    while i < len(spec):
-        if i + 2 < len(spec) and spec[i + 1] == "-":
-            low, high = ord(spec[i]), ord(spec[i + 2])
-            if high - low >= MAX_TR_SET:
-                return ""
-            out.extend(chr(c) for c in range(low, high + 1))
-            i += 3
-        else:
-            out.append(spec[i])
-            i += 1
-        if len(out) > MAX_TR_SET:
-            return ""
-    return "".join(out)
-
-
-def _filtered(text: str, argv: list[str]) -> str | None:
-    """``text`` through one decoding stage of a pipeline (base64 -d, rev, xxd -r -p, tr SET1 SET2), else None."""
-    program, args = shell.program_name(argv[0]), argv[1:]
-    if (program == "base64" and {"-d", "--decode", "-D"} & set(args) or program == "rev" and not args
-            or program == "xxd" and "-r" in args and "-p" in args):
-        return shell.decoded_stage(text, program)
-    if program == "tr" and len(args) == 2 and not args[0].startswith("-"):
-        source, target = _expanded(args[0]), _expanded(args[1])
-        if source and target:
-            target = target + target[-1] * (len(source) - len(target))  # tr pads the second set with its last
-            return text.translate(str.maketrans(source, target[:len(source)]))
-    return None
-
-
 def evaluate(command: str) -> str | None:
     """The text a command substitution's inside gives, when it only prints and decodes or names a program's
     path; None for anything that would have to run."""
@@ -91,12 +39,8 @@ def evaluate(command: str) -> str | None:
     if program in {"command", "which", "type"} and len(stages) == 1:
         names = [a for a in first[1:] if not a.startswith("-")]
         return names[-1] if len(names) == 1 and re.fullmatch(r"[\w.+-]+", names[0]) else None
-    text = _printed(first)
-    for stage in stages[1:]:
-        if text is None or not stage:
-            return None
-        text = _filtered(text, stage)
-    if text is None or len(text) > MAX_VALUE or not text.strip("\n").isprintable():
+    text = shell.printed_pipeline(stages)
+    if text is None or len(text) > MAX_VALUE:
         return None
     return text.strip("\n")
 
