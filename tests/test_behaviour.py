@@ -1783,6 +1783,42 @@ def test_a_server_made_from_a_uvicorn_config_binds_where_the_config_says(engine,
     assert flagged(verdict, "web_file_hosting") is flagged_, verdict.to_dict()
 
 
+HELPER_SENDER = """\
+import socket, os
+ROOT = "/content/pub"
+
+def reply(conn, code, body):
+    conn.sendall(f"HTTP/1.1 {{code}} OK\\r\\nContent-Length: {{len(body)}}\\r\\n\\r\\n".encode() + body)
+
+def serve(conn):
+    first = conn.recv(4096).decode(errors="ignore").split(" ")
+    path = {path}
+    with open(path, "rb") as f:
+        reply(conn, 200, f.read())
+    conn.close()
+
+s = socket.socket()
+s.bind(("0.0.0.0", 8899))
+s.listen(16)
+while True:
+    c, _ = s.accept()
+    serve(c)
+"""
+
+
+@pytest.mark.parametrize("path, files", [
+    ("os.path.join(ROOT, first[1].lstrip('/'))", True),
+    # the look-alike answers every client with its one status page
+    ("os.path.join(ROOT, 'status.html')", False),
+])
+def test_a_file_the_client_chose_sent_through_a_helper_is_file_serving(path, files):
+    """A hand-written server whose handler reads the file its client named and hands the bytes to a helper that
+    sends what it is given (``reply(c, 200, f.read())``) serves files, as if it sent them itself; one that sends
+    every client the same page chooses nothing for them."""
+    shapes = {f.shape for f in behaviour.find(ast.parse(HELPER_SENDER.format(path=path)))}
+    assert ("server/files" in shapes) is files, shapes
+
+
 def _notebook(cells: list[str]) -> dict:
     return {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
             "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None}

@@ -484,7 +484,19 @@ def _file_sent(unit: _Unit) -> int | None:
     of a file named by ``self.path``): a hand-written server handing out files.  A course exercise that sends
     every client the same fixed file chooses nothing for them."""
     received: set[str] | None = None
-    chosen_in: dict[int, set[str]] = {}  # per scope: handlers send many times
+    files_in: dict[int, set[str]] = {}  # per scope: handlers send many times
+
+    def chosen_files(scope: ast.AST) -> set[str]:
+        """The names holding files opened for reading at a path the client chose, in ``scope``."""
+        nonlocal received
+        if id(scope) not in files_in:
+            received = _received(unit) if received is None else received
+            chosen = _chosen_by_client(scope, unit, received)
+            files_in[id(scope)] = {held for opener, names, mode in _opened(unit, scope) if not set(mode) & set("wax")
+                                   and (_names(opener.args[0]) & chosen or _handler_input(opener.args[0]))
+                                   for held in names}
+        return files_in[id(scope)]
+
     writers = _stream_writers(unit)
     for call in unit.calls:
         name = unit.name(call)
@@ -498,13 +510,31 @@ def _file_sent(unit: _Unit) -> int | None:
         else:
             continue
         scope = unit.function_of(call) or unit.tree
-        received = _received(unit) if received is None else received
-        if id(scope) not in chosen_in:
-            chosen_in[id(scope)] = _chosen_by_client(scope, unit, received)
-        chosen = chosen_in[id(scope)]
-        opened = {held for opener, names, mode in _opened(unit, scope) if not set(mode) & set("wax")
-                  and (_names(opener.args[0]) & chosen or _handler_input(opener.args[0])) for held in names}
+        opened = chosen_files(scope)
         if opened and _names(data) & (_derived(unit, scope, opened) | opened):
+            return call.lineno
+    return _file_sent_by_helper(unit, chosen_files)
+
+
+def _file_sent_by_helper(unit: _Unit, chosen_files: Callable[[ast.AST], set[str]]) -> int | None:
+    """A handler that reads the file its client chose and hands the bytes to a helper of the unit's that sends
+    what it is given (``reply(c, 200, f.read())`` with ``def reply(c, code, body): c.sendall(head + body)``)."""
+    for call in unit.calls:
+        name = unit.name(call).rsplit(".", 1)[-1]
+        if name not in unit.functions or (scope := unit.function_of(call)) is None:
+            continue
+        opened = chosen_files(scope)
+        if not opened:
+            continue
+        function = unit.functions[name][0]
+        params = [p for p in _params(function) if p not in ("self", "cls")]
+        reached = _derived(unit, scope, opened) | opened
+        carried = {param for param, arg in zip(params, call.args, strict=False) if _names(arg) & reached}
+        if not carried:
+            continue
+        sent = _derived(unit, function, carried) | carried
+        if any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in {"send", "sendall"} and n.args and
+               _names(n.args[0]) & sent for n in ast.walk(function)):
             return call.lineno
     return None
 
