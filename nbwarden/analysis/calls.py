@@ -309,7 +309,7 @@ class _CallHandlers:
                         self.shell_env)
             line = [a for before, a in zip(["", *argv], argv, strict=False) if not (before == "-c" and a in code)]
             sub = Analysis(source="", kind="python")
-            add_shell(sub, " ".join(shell.shlex.quote(a) for a in line), node.lineno, name, EXEC, self.depth)
+            add_shell(sub, " ".join(shlex.quote(a) for a in line), node.lineno, name, EXEC, self.depth)
             for fact in sub.facts:
                 if fact.kind != "command":
                     fact.evidence = evidence

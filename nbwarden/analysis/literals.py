@@ -13,6 +13,7 @@ import binascii
 import codecs
 import json
 import re
+import shlex
 
 from .. import shell
 from .commands import add_shell
@@ -76,7 +77,7 @@ def json_commands(text: str) -> list[str]:
                     if isinstance(value, str) and value.strip():
                         found.append(value)
                     elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-                        found.append(shell.shlex.join(value))  # an argv
+                        found.append(shlex.join(value))  # an argv
                 walk(value, depth + 1)
         elif isinstance(node, list):
             for item in node[:256]:

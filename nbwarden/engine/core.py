@@ -6,6 +6,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import re
+import shlex
 import sys
 import traceback
 import unicodedata
@@ -357,12 +358,12 @@ class Engine(_FactMatching, _TextScanning):
         try:
             return self._check_command(argv, exe)
         except Exception as exc:  # noqa: BLE001 - the command line as one shell line, text-level
-            text = shell.shlex.join(argv) + (f"; {shell.shlex.quote(exe)}" if exe else "")
+            text = shlex.join(argv) + (f"; {shlex.quote(exe)}" if exe else "")
             matches = self._text_level(text, "shell", None, notes)
             return self._verdict(self._findings(matches), notes, [_failure(exc, "check_command")])
 
     def _check_command(self, argv: list[str], exe: str | None) -> Verdict:
-        text = shell.shlex.join(argv)
+        text = shlex.join(argv)
         low = text.lower()
         # the executable's own name, when it differs from argv[0], is checked as a second command
         exe_argv = [exe, *argv[1:]] if exe and shell.program_name(exe) != shell.program_name(argv[0]) else None

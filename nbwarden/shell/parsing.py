@@ -11,15 +11,13 @@ whitespace split.
 
 from __future__ import annotations
 
-import base64
 import posixpath
 import re
-import shlex
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-OPERATORS = {";", "&&", "||", "|", "&", "|&", "(", ")", ";;", "\n"}
-REDIRECTS = {">", ">>", "<", "<<", "<<<", "&>", "&>>", ">&", "<&", "2>", "2>>", "1>"}
+from .decoding import _decoded_pipes, _piped_scripts
+from .words import PYTHONS, SHELL_CLAUSES, SHELL_KEYWORDS, SHELLS, program_name, split_pipeline, tokenize
 
 # Launchers that run the rest of their arguments as a command.  The value is
 # the number of option arguments that take a value, by option name.
@@ -79,18 +77,8 @@ RUN_SUBCOMMANDS: dict[str, tuple[frozenset[str], dict[str, int], int]] = {
 DAEMON_LAUNCHERS: dict[str, tuple[str, ...]] = {
     "start-stop-daemon": ("--exec", "-x", "--startas", "-a"),
 }
-# Reserved words that open or continue a compound command: the words after them are the command that runs
-# (``if ! wget …; then ./run; fi``, ``while true; do hping3 …; done``, ``{ xmrig; }``).
-SHELL_KEYWORDS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{"})
-# Words that close a compound command or only declare something: nothing in that simple command runs
-# (``for x in a b``, ``case $x in``, ``function f``, ``f()``, ``done``, ``fi``).
-# (with a Windows batch file's comment lines, REM and ::, which run nothing either)
-SHELL_CLAUSES = frozenset({"fi", "done", "esac", "}", "for", "select", "case", "function", "in", "rem", "REM", "Rem",
-                           "::"})
 # Wrappers whose first positional argument is not the command (timeout 10 cmd).
 WRAPPER_SKIP_POSITIONAL = {"timeout": 1, "chrt": 1, "taskset": 1}
-SHELLS = {"sh", "bash", "dash", "zsh", "ksh", "ash", "busybox"}
-PYTHONS = re.compile(r"^(python|python\d(\.\d+)?|pypy\d?|ipython\d?)$")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _PIP_VERSIONED = re.compile(r"^pip\d")
 # programs whose arguments _add_command reads for more facts
@@ -148,106 +136,6 @@ class ShellFacts:
     urls: list[str] = field(default_factory=list)
     python_code: list[str] = field(default_factory=list)  # python -c '...'
     files_run: list[str] = field(default_factory=list)  # scripts run: bash x.sh, python x.py
-
-
-@lru_cache(maxsize=8192)
-def program_name(word: str) -> str:
-    """``/usr/local/bin/XMRig.exe`` -> ``xmrig`` (memoised: called for every word that may be a program)."""
-    name = posixpath.basename(word.strip().rstrip("/")).lower()
-    if name.endswith(".exe"):
-        name = name[:-4]
-    return name
-
-
-MAX_SHLEX = 16 * 1024  # shlex grows each word a character at a time: quadratic in the longest word
-
-
-# A Windows command line (batch files, PowerShell): its backslashes separate directories, where a POSIX shell
-# would read them as escapes and run the names together (%USERPROFILE%\env\python.exe -> %USERPROFILE%envpython.exe)
-_WINDOWS_LINE = re.compile(r"%\w+%\\|\b[A-Za-z]:\\|\\[\w.-]+\.(exe|bat|cmd|ps1)\b", re.I)
-_PATH_BACKSLASH = re.compile(r"(?<=[\w%:.])\\(?=[\w%.])")
-# a file descriptor's number in front of a redirection (2>&1, 2>/dev/null, 1>>log): shlex would make the digit a
-# word of its own, an argument of the command. Only the forms that cannot be code (python -c "x = 3>2" stays)
-_FD_REDIRECT = re.compile(r"(?<=\s)[0-9](?=>&[0-9-]|>>?\s*/dev/null\b)")
-
-
-_ANSI_C = re.compile(r"\$'((?:[^'\\]|\\.)*)'", re.S)
-_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|0?[0-7]{1,3}|c.|.)", re.S)
-_NAMED_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f",
-                  "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
-
-
-def unescape(text: str) -> str:
-    """The shell's backslash escapes decoded, as ``$'...'``, ``printf`` and ``echo -e`` read them: ``\x78``,
-    ``\170`` and ``\0170``, ``\u0078``, ``\n``, ``\\cA``; an unknown escape stays as written."""
-    def one(match: re.Match) -> str:
-        code = match.group(1)
-        if code[0] in "xuU" and len(code) > 1:
-            value = int(code[1:], 16)
-            return chr(value) if value <= 0x10FFFF else ""
-        if code[0].isdigit():
-            return chr(int(code, 8) & 0xFF)
-        if code[0] == "c" and len(code) == 2:
-            return chr(ord(code[1].upper()) & 0x1F)
-        return _NAMED_ESCAPES.get(code, "\\" + code)
-    return _ESCAPE.sub(one, text)
-
-
-def ansi_c(text: str) -> str:
-    """Each ``$'\x78mrig'`` written as the single-quoted word it stands for (``'xmrig'``)."""
-    if "$'" not in text:
-        return text
-    return _ANSI_C.sub(lambda m: "'" + unescape(m.group(1)).replace("'", "'\"'\"'") + "'", text)
-
-
-def tokenize(line: str) -> list[str]:
-    """Split a command line into words and operators; never raises, and stays linear in the line."""
-    text = ansi_c(line.replace("\\\n", " "))
-    if "\\" in text and _WINDOWS_LINE.search(text):
-        text = _PATH_BACKSLASH.sub("/", text)
-    if ">" in text:
-        text = _FD_REDIRECT.sub("", text)
-    if len(text) > MAX_SHLEX:  # a giant line: a plain split keeps programs and arguments apart all the same
-        return _plain_split(text)
-    lexer = shlex.shlex(text, posix=True, punctuation_chars=";&|()<>")
-    lexer.whitespace_split = True
-    lexer.commenters = "#"
-    tokens: list[str] = []
-    try:
-        for token in lexer:
-            tokens.append(token)
-            if len(tokens) > 20000:
-                break
-    except ValueError:  # unbalanced quotes: fall back to a plain split
-        tokens = _plain_split(text)
-    return tokens
-
-
-def _plain_split(text: str) -> list[str]:
-    return text.replace(";", " ; ").replace("&&", " && ").replace("|", " | ").split()[:20001]
-
-
-def split_pipeline(tokens: list[str]) -> list[list[str]]:
-    """Cut tokens into simple commands and drop redirection targets."""
-    commands: list[list[str]] = []
-    current: list[str] = []
-    skip_next = False
-    for token in tokens:
-        if skip_next:
-            skip_next = False
-            continue
-        if token in OPERATORS or set(token) <= set(";&|()") and token:
-            if current:
-                commands.append(current)
-            current = []
-            continue
-        if token in REDIRECTS or (token and token[-1] in "<>" and set(token) <= set("0123456789<>&")):
-            skip_next = True
-            continue
-        current.append(token)
-    if current:
-        commands.append(current)
-    return commands
 
 
 def _strip_assignments(argv: list[str]) -> list[str]:
@@ -360,141 +248,6 @@ def _substitutions(line: str) -> tuple[str, list[str]]:
         insides += _BACKTICKS.findall(outer)
         outer = _BACKTICKS.sub("$_", outer)
     return outer, insides
-
-
-# `echo <text> | base64 -d | bash` (or `| rev`, `| xxd -r -p`, `base64 -d <<< <text>`): the text is a command line
-# hidden from a reader; decoded here, it is parsed like any other line
-_DECODED_PIPE = re.compile(
-    r"(?:(?:echo|printf)\s+(?:-[neE]+\s+)?(?:'([^'\n]{8,})'|\"([^\"\n]{8,})\"|([A-Za-z0-9+/=_\-]{8,}))\s*\|\s*"
-    r"(base64\s+(?:-d|--decode|-D)|rev\b|xxd\s+-r\s+-p|xxd\s+-p\s+-r)"
-    r"|(base64\s+(?:-d|--decode|-D))\s*<<<\s*[\"']?([A-Za-z0-9+/=]{8,}))")
-
-
-def decoded_stage(text: str, program: str) -> str | None:
-    """``text`` after one decoding filter of a pipeline: ``base64`` (-d; standard or URL-safe letters, whitespace
-    ignored), ``rev`` (line by line) or ``xxd`` (-r -p); None when the result is not UTF-8 text. Shared by the
-    pipelines hidden in a line (below) and the substitutions :mod:`.analysis.shellfold` works out."""
-    try:
-        if program == "base64":
-            compact = "".join(text.split())
-            raw = base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True,
-                                   altchars=b"-_" if "-" in compact or "_" in compact else None)
-        elif program == "rev":
-            return "\n".join(line[::-1] for line in text.split("\n"))
-        elif program == "xxd":
-            raw = bytes.fromhex("".join(text.split()))
-        else:
-            return None
-        return raw.decode("utf-8")
-    except (ValueError, UnicodeDecodeError):  # binascii.Error is a ValueError
-        return None
-
-
-def _printed(argv: list[str]) -> str | None:
-    """What ``echo`` or ``printf`` prints (printf only with a format of escapes, or ``%s`` of its arguments)."""
-    program, args = program_name(argv[0]), argv[1:]
-    if program == "echo":
-        flags = [a for a in args if re.fullmatch(r"-[neE]+", a)]
-        words = args[len(flags):]
-        text = " ".join(words)
-        return unescape(text) if any("e" in f for f in flags) else text
-    if program == "printf" and args:
-        form, rest = args[0], args[1:]
-        if "%" not in form and not rest:
-            return unescape(form)
-        if form in {"%s", "%s\\n"} and rest:
-            return "".join(rest)
-    return None
-
-
-MAX_TR_SET = 1024  # longest tr set written out: a range such as \x00-\U0010ffff would be a million characters
-
-
-def _expanded(spec: str) -> str:
-    """A ``tr`` set with its ranges written out (``a-z`` -> ``abc...z``); empty when it would pass MAX_TR_SET."""
-    out, i = [], 0
-    while i < len(spec):
-        if i + 2 < len(spec) and spec[i + 1] == "-":
-            low, high = ord(spec[i]), ord(spec[i + 2])
-            if high - low >= MAX_TR_SET:
-                return ""
-            out.extend(chr(c) for c in range(low, high + 1))
-            i += 3
-        else:
-            out.append(spec[i])
-            i += 1
-        if len(out) > MAX_TR_SET:
-            return ""
-    return "".join(out)
-
-
-def _filtered(text: str, argv: list[str]) -> str | None:
-    """``text`` through one decoding stage of a pipeline (base64 -d, rev, xxd -r -p, tr SET1 SET2), else None."""
-    program, args = program_name(argv[0]), argv[1:]
-    if (program == "base64" and {"-d", "--decode", "-D"} & set(args) or program == "rev" and not args
-            or program == "xxd" and "-r" in args and "-p" in args):
-        return decoded_stage(text, program)
-    if program == "tr" and len(args) == 2 and not args[0].startswith("-"):
-        source, target = _expanded(args[0]), _expanded(args[1])
-        if source and target:
-            target = target + target[-1] * (len(source) - len(target))  # tr pads the second set with its last
-            return text.translate(str.maketrans(source, target[:len(source)]))
-    return None
-
-
-def printed_pipeline(stages: list[list[str]]) -> str | None:
-    """The text a pipeline gives when it only prints and decodes (``printf '%s' a b | rev | base64 -d``): its
-    first stage prints, each later one is a decoding filter; None for anything that would have to run, or text
-    that is not printable (newlines aside)."""
-    if not stages or not stages[0]:
-        return None
-    text = _printed(stages[0])
-    for stage in stages[1:]:
-        if text is None or not stage:
-            return None
-        text = _filtered(text, stage)
-    return text if text is not None and text.replace("\n", "").isprintable() else None
-
-
-def _piped_scripts(tokens: list[str]) -> list[str]:
-    """The scripts that pipelines print and decode into a shell (``printf '%s' "$a" "$b" | base64 -d | sh``)."""
-    scripts: list[str] = []
-    stages: list[list[str]] = [[]]
-    skip = False
-    for token in [*tokens, ";"]:
-        if skip:
-            skip = False
-        elif token == "|":
-            stages.append([])
-        elif token in OPERATORS or set(token) <= set(";&|()") and token:
-            last = stages[-1]
-            first = stages[0]
-            while first and (first[0] in SHELL_KEYWORDS or first[0] == "function" or first[0].endswith("()")):
-                first = first[1:]  # run() { printf ... | sh; }, if true; then ... | bash: the pipeline after them
-            if len(stages) > 1 and last and program_name(last[0]) in SHELLS and all(a in {"-s", "-"} for a in last[1:]):
-                text = printed_pipeline([first, *stages[1:-1]])
-                if text and text.strip():
-                    scripts.append(text)
-            stages = [[]]
-        elif token in REDIRECTS or (token and token[-1] in "<>" and set(token) <= set("0123456789<>&")):
-            skip = True
-        else:
-            stages[-1].append(token)
-    return scripts
-
-
-def _decoded_pipes(line: str) -> list[str]:
-    """The command lines hidden in ``echo ... | base64 -d`` style pipelines of ``line``."""
-    out = []
-    for match in _DECODED_PIPE.finditer(line):
-        echoed = match.group(1) or match.group(2) or match.group(3)
-        text, how = (echoed, match.group(4)) if echoed else (match.group(6), match.group(5))
-        decoded = decoded_stage(text, how.split()[0])
-        if decoded is None:
-            continue
-        if decoded.strip() and decoded.isprintable() or "\n" in decoded and decoded.replace("\n", "").isprintable():
-            out.append(decoded)
-    return out
 
 
 def parse(line: str, depth: int = 0) -> ShellFacts:
