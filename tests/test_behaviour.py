@@ -1819,6 +1819,38 @@ def test_a_file_the_client_chose_sent_through_a_helper_is_file_serving(path, fil
     assert ("server/files" in shapes) is files, shapes
 
 
+STREAM_SERVER = """\
+import asyncio
+from pathlib import Path
+ROOT = Path("/content/drive/MyDrive/pub")
+
+async def serve(reader, writer):
+    line = (await reader.readline()).decode(errors="ignore").split()
+    match line:
+        case ["GET", target, *_]:
+            body = {read}
+        case _:
+            body = b""
+    writer.write(b"HTTP/1.1 200 OK\\r\\n\\r\\n" + body)
+    await writer.drain()
+    writer.close()
+
+asyncio.get_event_loop().create_task(asyncio.start_server(serve, "0.0.0.0", 8088))
+"""
+
+
+@pytest.mark.parametrize("read, files", [
+    ("(ROOT / target.lstrip('/')).read_bytes()", True),
+    # the look-alike answers every client with one status page, whatever it asked for
+    ("(ROOT / 'status.html').read_bytes()", False),
+])
+def test_an_asyncio_server_reading_the_path_its_client_matched_serves_files(read, files):
+    """``match line: case ["GET", target, *_]`` binds the path the client asked for, and ``Path.read_bytes()`` of a
+    path made from it is a file handed out (like ``open(path).read()``); a constant page chooses nothing."""
+    shapes = {f.shape for f in behaviour.find(ast.parse(STREAM_SERVER.format(read=read)))}
+    assert ("server/files" in shapes) is files, shapes
+
+
 def _notebook(cells: list[str]) -> dict:
     return {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
             "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None}
@@ -2559,3 +2591,16 @@ def test_candidates_from_a_loop_around_the_loop_over_stored_hashes_are_a_trial(e
         "    if hashlib.md5((salt + cand).encode()).hexdigest() == hv:", "        print(user, cand)"))
     cell = ("import hashlib\nstore = dict(line.strip().split(',') for line in open('dump.csv'))\n" + outer + inner)
     assert flagged(engine.check_code(cell), "password_cracking") is cracked
+
+
+@pytest.mark.parametrize("items, to, storm", [
+    ("range(1000)", "'help@example.org'", True),
+    ("subscribers", "item", False),  # the look-alike: a newsletter, each subscriber once
+])
+def test_a_send_bound_through_partial_is_the_method_it_wraps(engine, items, to, storm):
+    """``send = functools.partial(smtp.send_message)`` then ``send(msg)``: the name is the method it wraps, so a
+    thousand mails to one address through it are a storm, and one mail to each subscriber is a newsletter."""
+    cell = MAILER.format(items=items, to=to).replace(
+        "        smtp.send_message(msg)\n", "        send = partial(smtp.send_message)\n        send(msg)\n")
+    verdict = engine.check_code("from functools import partial\n" + cell, "python")
+    assert flagged(verdict, "dos_attack") is storm, verdict.to_dict()

@@ -468,11 +468,16 @@ def _opened(unit: _Unit, scope: ast.AST) -> list[tuple[ast.Call, set[str], str]]
     return found
 
 
+# what a handler reads from its client: a socket's data, or a line of an asyncio stream (await reader.readline())
+CLIENT_READS = frozenset({"recv", "recvfrom", "recv_into", "readline", "readuntil", "readexactly"})
+PATH_READS = frozenset({"read_bytes", "read_text"})  # pathlib: a file read whole at the path it is called on
+
+
 def _chosen_by_client(scope: ast.AST, unit: _Unit, received: set[str]) -> set[str]:
     """Names in a scope made from what the client sent: ``received`` (what the unit read), a handler's request, or
     what a socket received in the scope."""
     seeds = {name for node in ast.walk(scope) if isinstance(node, ast.Assign) and (_handler_input(node.value) or any(
-                 isinstance(c, ast.Call) and unit.name(c).rsplit(".", 1)[-1] in {"recv", "recvfrom", "recv_into"}
+                 isinstance(c, ast.Call) and unit.name(c).rsplit(".", 1)[-1] in CLIENT_READS
                  for c in ast.walk(node.value)))
              for target in node.targets for name in _names(target)}
     return received | (_derived(unit, scope, seeds) if seeds else set())
@@ -492,9 +497,13 @@ def _file_sent(unit: _Unit) -> int | None:
         if id(scope) not in files_in:
             received = _received(unit) if received is None else received
             chosen = _chosen_by_client(scope, unit, received)
-            files_in[id(scope)] = {held for opener, names, mode in _opened(unit, scope) if not set(mode) & set("wax")
-                                   and (_names(opener.args[0]) & chosen or _handler_input(opener.args[0]))
-                                   for held in names}
+            held = {held for opener, names, mode in _opened(unit, scope) if not set(mode) & set("wax")
+                    and (_names(opener.args[0]) & chosen or _handler_input(opener.args[0])) for held in names}
+            # body = path.read_bytes(), with the path made from the request
+            held |= {name for node in ast.walk(scope) if isinstance(node, ast.Assign) for call in ast.walk(node.value)
+                     if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in PATH_READS
+                     and _names(call.func.value) & chosen for target in node.targets for name in _names(target)}
+            files_in[id(scope)] = held
         return files_in[id(scope)]
 
     writers = _stream_writers(unit)

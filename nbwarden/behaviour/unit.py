@@ -159,6 +159,9 @@ class _Unit:
                 first = fold(value.args[0]) if callee in {"__import__", "import_module"} else None
                 if isinstance(first, str) and first.replace(".", "").replace("_", "").isalnum():
                     self.aliases[name] = first
+                elif callee == "partial" and len(value.args) == 1 and not value.keywords and \
+                        isinstance(value.args[0], ast.Attribute) and _dotted(value.args[0]):
+                    self.aliases[name] = self.dotted_name(value.args[0])  # send = partial(conn.send_message)
                 elif callee == "getattr" and len(value.args) >= 2 and _dotted(value.args[0]):
                     attr = fold(value.args[1])
                     if isinstance(attr, str) and attr.isidentifier():
@@ -341,6 +344,12 @@ def _derived(unit: _Unit, scope: ast.AST, seeds: set[str]) -> set[str]:
             flows.append((_free_names(node.value) if node.value is not None else set(), [node.target]))
         elif kind in (ast.For, ast.AsyncFor, ast.comprehension):
             flows.append((_free_names(node.iter), [node.target]))
+        elif kind is ast.Match:  # match line: case ["GET", target, *_]: the captures are made from the subject
+            captured = {n.name for case in node.cases for n in ast.walk(case.pattern)
+                        if isinstance(n, (ast.MatchAs, ast.MatchStar)) and n.name}
+            captured |= {n.rest for case in node.cases for n in ast.walk(case.pattern)
+                         if isinstance(n, ast.MatchMapping) and n.rest}
+            flows.append((_free_names(node.subject), captured))
         elif kind is ast.Call and isinstance(node.func, ast.Attribute) and node.func.attr == "update" and \
                 isinstance(node.func.value, ast.Name) and node.args:
             flows.append((_free_names(ast.Tuple(elts=node.args)), [node.func.value]))
