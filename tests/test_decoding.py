@@ -10,6 +10,7 @@ it hides.
 import base64
 import binascii
 import codecs
+import hashlib
 import json
 import keyword
 import lzma
@@ -2883,4 +2884,34 @@ def test_a_multi_line_script_decoded_by_a_shell_function_is_read(engine, script,
     verdict = engine.check_code(cell)
     assert (verdict.action in ("warn", "block") and verdict.category == "dos_attack") is flagged_, verdict.to_dict()
     if not flagged_:
+        assert_allowed(engine, cell)
+
+
+FIXED_KEY = b"ZmVybmV0LWtleS13cml0dGVuLWluLXRoZS1jZWxsLTA="  # 32 bytes, url-safe base64: a Fernet key
+FERNET_KEYS = {  # how the cell writes its key, and the key that gives
+    "written": (repr(FIXED_KEY), FIXED_KEY),
+    "digest": ("base64.urlsafe_b64encode(hashlib.sha256(b'sync-key').digest())",
+               base64.urlsafe_b64encode(hashlib.sha256(b"sync-key").digest())),
+    "stretched": ("base64.urlsafe_b64encode(hashlib.pbkdf2_hmac('sha256', b'drive-sync', b'salt1234', 1000))",
+                  base64.urlsafe_b64encode(hashlib.pbkdf2_hmac("sha256", b"drive-sync", b"salt1234", 1000))),
+}
+
+
+@pytest.mark.parametrize("command, blocked", [
+    ("xmrig -o pool.example.net:3333 -u 44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33 --donate-level 0", True),
+    ("python train.py --epochs 3 --out /content/model.pt", False),
+])
+@pytest.mark.parametrize("how", list(FERNET_KEYS))
+def test_a_command_encrypted_with_fernet_and_a_key_in_the_cell_is_read(engine, command, blocked, how):
+    """``Fernet(key).decrypt(token)`` with the key in the cell (written out, a digest of a constant, or stretched
+    from a constant password) is as readable as base64: the command it gives is the one that runs. The look-alike
+    hides a training run the same way."""
+    fernet = pytest.importorskip("cryptography.fernet")  # (the analysis decrypts only where it is installed)
+    written, key = FERNET_KEYS[how]
+    token = fernet.Fernet(key).encrypt(command.encode()).decode()
+    cell = (f"import base64, hashlib, subprocess\nfrom cryptography.fernet import Fernet\nkey = {written}\n"
+            f"job = Fernet(key).decrypt({token!r}.encode()).decode()\nsubprocess.run(job, shell=True)")
+    if blocked:
+        assert_miner_blocked(engine, cell)
+    else:
         assert_allowed(engine, cell)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import ast
+import base64
 import csv
 import html
 import importlib
@@ -26,10 +27,13 @@ from typing import Any
 import yaml
 
 from .callables import TEMPLATE, Column, _Function, _Object
-from .decoders import COMPRESSORS, MAX_FOLD, MAX_ITEMS, capped, decode, decoder_kind, formatted
+from .decoders import COMPRESSORS, MAX_FOLD, MAX_ITEMS, capped, decode, decoder_kind, fernet_key, formatted, stretched
 from .rewrites import reduced
 
 MAX_JSON = 1 << 16  # longest JSON string literal the folder will decode
+# base64's encoders: a key or a blob made from a constant (Fernet keys are urlsafe_b64encode of a digest)
+BASE_ENCODERS = {f"base64.{name}": getattr(base64, name) for name in (
+    "b64encode", "urlsafe_b64encode", "standard_b64encode", "b32encode", "b16encode", "b85encode", "a85encode")}
 UNICODE_FORMS = frozenset({"NFC", "NFD", "NFKC", "NFKD"})
 # ``env``'s slot for the value the unit last wrote to a file (``json.dump(spec, fh)``, ``fh.write(text)``), which a
 # later read of a file gives back: one slot, since a program that hides a value this way writes it once
@@ -66,6 +70,14 @@ class _Builtins:
             # url): what fetch(url) returns
             given = args[1:] if short == "run_in_executor" else args
             return fold(ast.Call(func=given[0], args=given[1:], keywords=[]), depth + 1)
+        if name in BASE_ENCODERS and len(args) == 1:
+            data = fold(args[0], depth + 1)
+            data = data.encode() if isinstance(data, str) else data
+            return BASE_ENCODERS[name](data) if isinstance(data, bytes) and len(data) <= MAX_FOLD // 2 else None
+        if name == "hashlib.pbkdf2_hmac" and 4 <= len(args) <= 5:  # a key stretched from a constant password
+            return stretched(*(fold(a, depth + 1) for a in args))
+        if short == "Fernet" and len(args) == 1:  # Fernet(k): a key whose decrypt() the folder can work out
+            return fernet_key(fold(args[0], depth + 1))
         if name == "struct.pack" and args:
             return self._packed(args, depth)
         if short == "reduce" and len(args) == 3 and (pipeline := reduced(*args)) is not None:

@@ -12,10 +12,12 @@ import base64
 import binascii
 import bz2
 import codecs
+import hashlib
 import lzma
 import re
 import struct
 import zlib
+from dataclasses import dataclass
 from typing import Any
 
 MAX_FOLD = 1 << 20  # longest string the folder will build (and a decompressed blob may reach)
@@ -248,3 +250,60 @@ def capped(value: Any) -> Any:
     if isinstance(value, (str, bytes)) and len(value) > MAX_FOLD or isinstance(value, list) and len(value) > MAX_ITEMS:
         raise ValueError("folded value too long")
     return value
+
+
+@dataclass(frozen=True, slots=True)
+class FernetKey:
+    """``Fernet(key)`` with a key the cell spells out: what its ``decrypt`` gives can be worked out."""
+
+    key: bytes
+
+    def __repr__(self) -> str:
+        return ""  # never text of its own
+
+
+def fernet_key(value: Any) -> FernetKey | None:
+    key = value.encode() if isinstance(value, str) else value
+    return FernetKey(key) if isinstance(key, bytes) and len(key) == 44 else None
+
+
+def fernet_decrypt(sealer: FernetKey, token: Any) -> bytes | None:
+    """What ``Fernet(key).decrypt(token)`` gives, by ``cryptography``'s own Fernet when it is installed (a payload
+    the cell encrypted with a key it carries is as readable as base64); the time-to-live is not checked, as a
+    payload decrypted later would pass it.  None for anything else."""
+    token = token.encode() if isinstance(token, str) else token
+    if not isinstance(token, bytes) or len(token) > MAX_FOLD:
+        return None
+    try:
+        from cryptography.fernet import Fernet, InvalidToken
+    except ImportError:
+        return None
+    try:
+        return Fernet(sealer.key).decrypt(token)
+    except (InvalidToken, ValueError, TypeError):
+        return None
+
+
+DIGESTS = frozenset({"md5", "sha1", "sha224", "sha256", "sha384", "sha512", "blake2b", "blake2s", "sha3_256",
+                     "sha3_512"})
+MAX_PBKDF2_ROUNDS = 250_000  # a key stretched further is left unknown: the folder's time is the gate's
+
+
+def hashed(algorithm: str, data: Any) -> bytes | None:
+    """A digest of bytes or text the cell spells out (a key derived from a constant); None for anything else."""
+    data = data.encode() if isinstance(data, str) else data
+    if algorithm not in DIGESTS or not isinstance(data, bytes) or len(data) > MAX_FOLD:
+        return None
+    return hashlib.new(algorithm, data).digest()
+
+
+def stretched(algorithm: Any, password: Any, salt: Any, rounds: Any, length: Any = None) -> bytes | None:
+    """``hashlib.pbkdf2_hmac(...)`` of constants, for at most :data:`MAX_PBKDF2_ROUNDS` rounds; None otherwise."""
+    password = password.encode() if isinstance(password, str) else password
+    salt = salt.encode() if isinstance(salt, str) else salt
+    if algorithm not in DIGESTS or not isinstance(password, bytes) or not isinstance(salt, bytes) or \
+            not isinstance(rounds, int) or not 0 < rounds <= MAX_PBKDF2_ROUNDS or \
+            length is not None and not (isinstance(length, int) and 0 < length <= 1024):
+        return None
+    return hashlib.pbkdf2_hmac(algorithm, password, salt, rounds, length)
+

@@ -16,7 +16,7 @@ from typing import Any
 
 from .builtincalls import _PREDICATES, RUNTIME, _Builtins
 from .callables import TEMPLATE, Column, _Class, _Function, _Object, _Objects
-from .decoders import MAX_FOLD, MAX_ITEMS, capped, formatted, packed
+from .decoders import MAX_FOLD, MAX_ITEMS, FernetKey, capped, fernet_decrypt, formatted, hashed, packed
 from .methods import UNREAD, _Methods
 from .naming import _Names
 from .rewrites import _def_statements, _inlined_locals, composed, substituted, yielded
@@ -493,6 +493,18 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
             cls, method = name.split(".")
             method_call = ast.Call(func=ast.Attribute(value=ast.Name(id=cls), attr=method), args=args, keywords=[])
             return self._call(method_call, depth)
+        if isinstance(func, ast.Attribute) and func.attr in {"digest", "hexdigest"} and not args and \
+                type(func.value) is ast.Call:
+            made = func.value  # hashlib.sha256(b'...').digest(): a key derived from a constant
+            algorithm = self.name(made.func, depth + 1)
+            data = fold(made.args[-1], depth + 1) if made.args else None
+            if algorithm == "hashlib.new" and len(made.args) == 2:
+                algorithm = f"hashlib.{fold(made.args[0], depth + 1)}"
+            digest = hashed(algorithm.removeprefix("hashlib."), data) if algorithm.startswith("hashlib.") else None
+            return digest if digest is None or func.attr == "digest" else digest.hex()
+        if isinstance(func, ast.Attribute) and func.attr == "decrypt" and len(args) == 1 and \
+                isinstance(sealer := fold(func.value, depth + 1), FernetKey):
+            return fernet_decrypt(sealer, fold(args[0], depth + 1))  # Fernet(k).decrypt(blob), f.decrypt(blob)
         if isinstance(func, ast.Attribute) and name not in {"codecs.decode", "codecs.encode"} and \
                 (value := self._method(node, func, depth)) is not UNREAD:
             return value
