@@ -215,6 +215,30 @@ def test_a_shell_script_with_a_quote_open_for_megabytes_gets_a_verdict_in_bounde
     assert time.perf_counter() - start < 30
 
 
+@pytest.mark.parametrize("calls", [10, 40])
+def test_a_long_chain_of_calls_of_calls_is_read_in_linear_work(engine, monkeypatch, calls):
+    """A fuzzed cell (``benchmarks/fuzz.py``, seed 1214): a list item repeated without commas,
+    ``('clf', clf)('clf', clf)...``, is a call of a call of a call.  Reading a callee's name read each level twice
+    over (once to inline it, once for its own name): 2**n folds, 7 s for 50 levels.  The work is counted here, not
+    timed: long chains are not read through, and the miner beside them is still blocked."""
+    from nbwarden.analysis import folding
+
+    folds = {"n": 0}
+    fold = folding._Folder.fold
+
+    def counted(self, node, depth=0):
+        folds["n"] += 1
+        return fold(self, node, depth)
+
+    monkeypatch.setattr(folding._Folder, "fold", counted)
+    cell = "pipeline = Pipeline([\n    ('union', pre),\n    " + "('clf', clf)" * calls + "\n])\n" + MINER + "\n"
+    verdict = engine.check_code(cell)
+    assert_verdict(verdict)
+    assert blocks_miner(verdict), verdict.notes
+    assert folds["n"] < 20_000, folds["n"]
+    assert not any("work limit" in note for note in verdict.notes), verdict.notes
+
+
 def test_pathological_command_lines_and_files(engine):
     for argv in (["wget"] + ["https://]x"] * 50_000, ["a" * (10 << 20)], [""] * 1000, ["\udcff", "\x00"]):
         start = time.perf_counter()

@@ -18,7 +18,7 @@ from .builtincalls import _PREDICATES, RUNTIME, _Builtins
 from .callables import TEMPLATE, Column, _Class, _Function, _Object, _Objects
 from .decoders import MAX_FOLD, MAX_ITEMS, FernetKey, capped, fernet_decrypt, formatted, hashed, packed
 from .methods import UNREAD, _Methods
-from .naming import _Names
+from .naming import MAX_CHAIN, _chained, _Names
 from .rewrites import _def_statements, _inlined_locals, composed, substituted, yielded
 
 MAX_FOLD_STEPS = 1 << 18  # nodes one expression may fold (comprehensions and lambdas multiply work)
@@ -397,7 +397,8 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
             return self.function(func, depth)
         if isinstance(func, ast.Name) and isinstance(value := self.env.get(func.id), _Function):
             return value
-        if isinstance(func, (ast.Subscript, ast.Call)) and isinstance(value := self.fold(func, depth + 1), _Function):
+        if isinstance(func, (ast.Subscript, ast.Call)) and not (isinstance(func, ast.Call) and _chained(func) > MAX_CHAIN) \
+                and isinstance(value := self.fold(func, depth + 1), _Function):
             # T['d'](s) with T = {'d': lambda s: ...}: a call table of the cell's own functions; a function made by a
             # call (itemgetter('exe', 'url')(row))
             return value

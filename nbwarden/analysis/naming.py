@@ -18,6 +18,17 @@ DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 LIBRARY_LOADERS = frozenset({"ctypes.CDLL", "ctypes.cdll.LoadLibrary", "ctypes.PyDLL", "ctypes.CDLL.LoadLibrary"})
 
 
+MAX_CHAIN = 6  # calls of calls (partial(f, a)(b), itemgetter(k)(row)) the names are read through
+
+
+def _chained(node: ast.Call) -> int:
+    """How many calls deep a callee goes (``f(a)(b)(c)`` is 3), counted up to ``MAX_CHAIN + 1``."""
+    count = 0
+    while isinstance(node, ast.Call) and count <= MAX_CHAIN:
+        node, count = node.func, count + 1
+    return count
+
+
 class _Names:
     """The name-reading methods of :class:`.folding._Folder`, which supplies ``fold``, ``_callee``, ``aliases``
     and ``steps``."""
@@ -62,6 +73,8 @@ class _Names:
             return self.name(node.body, depth + 1) or self.name(node.orelse, depth + 1)
         if not isinstance(node, ast.Call):
             return ""
+        if _chained(node) > MAX_CHAIN:
+            return ""  # f(a)(b)(c)...: each level would be read twice over, so a long chain costs 2**n
         inlined = self._inlined(node, depth)
         if inlined is not None:  # g = lambda o, n: getattr(o, n[::-1]); g(os, 'metsys'): the look-up it makes
             return self.name(inlined, depth + 1)
