@@ -2915,3 +2915,34 @@ def test_a_command_encrypted_with_fernet_and_a_key_in_the_cell_is_read(engine, c
         assert_miner_blocked(engine, cell)
     else:
         assert_allowed(engine, cell)
+
+
+@pytest.mark.parametrize("line, flagged_", [
+    ("xmrig -o pool.example.net:3333 -u 44AFFq5kSiGBoZ4NMDwYtN18obc8AemS33 --donate-level 0", True),
+    ("pytest -q tests/", False),
+])
+def test_invoke_contexts_run_their_line_in_a_shell(engine, line, flagged_):
+    """``c = invoke.Context(); c.run(line)`` runs the line in a local shell, like ``os.system``; the look-alike runs
+    a project's tests the same way."""
+    cell = f"from invoke import Context\nc = Context()\nc.run({line!r}, warn=True, asynchronous=True)"
+    if flagged_:
+        assert_miner_blocked(engine, cell)
+    else:
+        assert_allowed(engine, cell)
+
+
+@pytest.mark.parametrize("tail, flagged_", [
+    ('"-f", "flv", "rtmp://live.example.com/app/KEY123"', True),
+    ('"-movflags", "+faststart", "/content/out.mp4"', False),
+])
+@pytest.mark.parametrize("run", ["enc[args] & BG", "enc[args]()", "enc(*args)"])
+def test_a_plumbum_command_runs_its_program_with_the_arguments_it_is_given(engine, tail, flagged_, run):
+    """plumbum's ``local["ffmpeg"]`` is the program: ``enc[args] & BG``, ``enc[args]()`` and ``enc(*args)`` run it
+    with those arguments. The look-alike transcodes to a local file the same way."""
+    cell = ("from plumbum import local, BG\nenc = local['ffmpeg']\n"
+            "args = ['-re', '-stream_loop', '-1', '-i', '/content/list.txt', '-c:v', 'libx264', " + tail + "]\n" + run)
+    verdict = engine.check_code(cell)
+    assert (verdict.action in ("warn", "block") and verdict.category == "web_file_hosting") is flagged_, \
+        verdict.to_dict()
+    if not flagged_:
+        assert_allowed(engine, cell)

@@ -36,6 +36,8 @@ SHELL_CALLS = {"os.system", "os.popen", "subprocess.getoutput", "subprocess.gets
                "get_ipython.system", "get_ipython.getoutput", "get_ipython.system_raw",
                "get_ipython.system_piped", "IPython.get_ipython.system", "IPython.utils.process.system",
                "IPython.utils.process.getoutput",
+               # invoke's local runner: c = Context(); c.run("line"), and invoke.run("line")
+               "invoke.run", "invoke.Context.run", "invoke.context.Context.run",
                # the C library's system() through ctypes
                "ctypes.CDLL.system", "ctypes.cdll.LoadLibrary.system", "ctypes.PyDLL.system"}
 ARGV_CALLS = {"subprocess.run", "subprocess.call", "subprocess.check_call", "subprocess.check_output",
@@ -44,6 +46,9 @@ ARGV_CALLS = {"subprocess.run", "subprocess.call", "subprocess.check_call", "sub
               # the async frameworks' own (a sequence is an argv, a string a shell line)
               "anyio.open_process", "anyio.run_process", "trio.run_process", "trio.lowlevel.open_process"}
 EXEC_CALLS = {"exec", "eval", "compile", "builtins.exec", "builtins.eval", "execfile"}
+# the runners above that are methods of an object the cell makes (c = Context(); c.run(line))
+RUNNER_METHODS = frozenset(name for name in SHELL_CALLS | ARGV_CALLS if name.split(".")[-2:-1] and
+                           name.split(".")[-2][:1].isupper())
 # Docker's SDK: a container started with an image and a command, or a command run in one (read as the CLI's line)
 CONTAINER_CALLS = (".containers.run", ".containers.create", ".exec_run")
 # the modules (and builtins) the calls above come from: an alias of one may run a command
@@ -52,6 +57,8 @@ RUNNER_ROOTS = frozenset(name.split(".")[0] for name in (*SHELL_CALLS, *ARGV_CAL
 WORKER_CALLS = {"Thread", "Process", "Timer", "submit", "apply_async", "run_in_executor", "start_new_thread"}
 # methods that hand each item of their second argument to their first (executor.map(f, xs), pool.imap(f, xs))
 ITEM_MAPPERS = frozenset({"map", "imap", "imap_unordered", "map_async"})
+# plumbum's ways of running a bound command: enc[args] & BG (in the background), & FG, & TF, & RETCODE
+PLUMBUM_MODIFIERS = frozenset({"BG", "FG", "TF", "TEE", "RETCODE", "NOHUP"})
 MAX_LOOP_ITEMS = 64  # a loop over more items than this is data, not a list of steps
 MAX_LOOP_ASSIGNS = 32  # a loop body with more assignments than this is a program, not a step filled in
 MAX_WRITTEN_COMMANDS = 400  # commands read from one written compose file, pipeline or Dockerfile
@@ -287,6 +294,45 @@ class _CallHandlers:
             self._shell_line(text, node.lineno, via)
         elif wrapper.kind == PYTHON and self.depth < MAX_DEPTH:
             _nested(self.analysis, text, "python", node.lineno, via, EXEC, self.depth + 1, self.shell_env)
+
+    def _plumbum_runs(self) -> None:
+        """plumbum's commands: ``enc = local["ffmpeg"]`` (or ``local.cmd.ffmpeg``), then ``enc(*args)``,
+        ``enc[args]()`` or ``enc[args] & BG``: the program run with those arguments."""
+        for node in ast.walk(self.tree):
+            if type(node) is ast.Call:
+                target, extra = node.func, node.args
+            elif type(node) is ast.BinOp and type(node.op) is ast.BitAnd and type(node.right) is ast.Name and \
+                    node.right.id in PLUMBUM_MODIFIERS:
+                target, extra = node.left, []
+            else:
+                continue
+            bound: list[ast.expr] = []
+            if type(target) is ast.Subscript and type(target.value) is ast.Name:  # enc[args]: arguments bound
+                bound = target.slice.elts if type(target.slice) is ast.Tuple else [target.slice]
+                target = target.value
+            program = self._plumbum_program(target)
+            if program is None:
+                continue
+            words: list[str] = [program]
+            for part in [*bound, *extra]:
+                value = self.folder.fold(part.value if type(part) is ast.Starred else part)
+                if isinstance(value, list):  # enc[args] or enc(*args) with args a list the cell spells out
+                    words.extend(str(v) for v in value)
+                else:
+                    words.append(str(value) if isinstance(value, (str, int)) else _placeholder(part))
+            self._mark(node, EXEC)
+            self._run_argv(node, "plumbum", words)
+
+    def _plumbum_program(self, expr: ast.AST) -> str | None:
+        """The program a plumbum command object stands for (``local["ff" + "mpeg"]``, a name bound to one)."""
+        if type(expr) is ast.Name:
+            expr = self._first_binding(expr.id)
+        if type(expr) is ast.Subscript and self.resolve(expr.value) == "plumbum.local":
+            program = self.folder.fold(expr.slice)
+            return program if isinstance(program, str) and program else None
+        if type(expr) is ast.Attribute and self.resolve(expr.value) == "plumbum.local.cmd":
+            return expr.attr
+        return None
 
     def _run_argv(self, node: ast.Call, name: str, argv: Any) -> None:
         """Command facts for an argv list (or a line to split) that a call runs."""

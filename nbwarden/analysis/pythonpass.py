@@ -11,7 +11,16 @@ from typing import Any
 
 from .bindings import METHOD_CALLERS, _Bindings
 from .builtincalls import SOURCE_OF
-from .calls import ARGV_CALLS, CONTAINER_CALLS, RUNNER_ROOTS, SHELL_CALLS, WORKER_CALLS, _CallHandlers, run_kind
+from .calls import (
+    ARGV_CALLS,
+    CONTAINER_CALLS,
+    RUNNER_METHODS,
+    RUNNER_ROOTS,
+    SHELL_CALLS,
+    WORKER_CALLS,
+    _CallHandlers,
+    run_kind,
+)
 from .decoders import printable
 from .decoders import unpacked as decompressed
 from .facts import CODE, CONTEXT_RANK, EXEC, INERT, MAX_DEPTH, Analysis, Fact, clip
@@ -155,6 +164,8 @@ class _PythonPass(_Bindings, _CallHandlers, _LiteralReader, _FocusedWalk):
         if self.focus is not None and self.wrappers:
             self._wrapper_calls()
         self.calls.extend(self._mapped_runs())
+        if "plumbum" in self.analysis.source:
+            self._plumbum_runs()
         rebound = {name for name, bindings in self.history.items() if len(bindings) > 1}
         top = self._top_level_calls() if rebound else set()
         for node in self.calls:
@@ -247,6 +258,13 @@ class _PythonPass(_Bindings, _CallHandlers, _LiteralReader, _FocusedWalk):
         if isinstance(receiver, ast.Name):
             receiver = self._first_binding(receiver.id)
         return receiver.func.id if isinstance(receiver, ast.Call) and isinstance(receiver.func, ast.Name) else ""
+
+    def _made_by(self, receiver: ast.AST) -> str:
+        """The dotted name of what made an object, when the cell shows it: ``invoke.Context`` for ``c`` after
+        ``c = Context()`` (imported from invoke), or for ``Context()`` itself."""
+        if isinstance(receiver, ast.Name):
+            receiver = self._first_binding(receiver.id)
+        return self.resolve(receiver.func) if isinstance(receiver, ast.Call) else ""
 
     def _own_class(self, call: ast.Call) -> str:
         """The class whose method makes this call on its own instance (``self.run_cmd(c)`` inside ``Setup``)."""
@@ -557,6 +575,9 @@ class _PythonPass(_Bindings, _CallHandlers, _LiteralReader, _FocusedWalk):
             self._wrapped(node, node.func.attr, wrapper)  # Job().start(cmd), job.start(cmd), self.start(cmd)
             return
         name = self.resolve(node.func)
+        if type(node.func) is ast.Attribute and (made := self._made_by(node.func.value)) and \
+                f"{made}.{node.func.attr}" in RUNNER_METHODS:
+            name = f"{made}.{node.func.attr}"  # c = invoke.Context(); c.run(line)
         short = name.rsplit(".", 1)[-1]
         written = node.func.attr if type(node.func) is ast.Attribute else node.func.id if type(node.func) is ast.Name else ""
         if "." in name and short.isidentifier() and (short != written or self.looked_up and (
