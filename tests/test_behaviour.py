@@ -1851,6 +1851,40 @@ def test_an_asyncio_server_reading_the_path_its_client_matched_serves_files(read
     assert ("server/files" in shapes) is files, shapes
 
 
+READER_HELPER = """\
+import os, socket
+ROOT = "/content/drive/MyDrive/shared"
+
+def body(path):
+    with open(path, "rb") as f:
+        yield from iter(lambda: f.read(65536), b"")
+
+def serve(conn):
+    req = conn.recv(8192).decode(errors="ignore").split(" ")
+    path = {path}
+    conn.sendall(b"HTTP/1.1 200 OK\\r\\n\\r\\n")
+    for chunk in body(path):
+        conn.sendall(chunk)
+
+s = socket.socket()
+s.bind(("0.0.0.0", 8080))
+s.listen(8)
+while True:
+    serve(s.accept()[0])
+"""
+
+
+@pytest.mark.parametrize("path, files", [
+    ("os.path.join(ROOT, req[1].lstrip('/'))", True),
+    ("os.path.join(ROOT, 'index.html')", False),  # the look-alike's one page, whatever the client asked for
+])
+def test_a_file_read_by_a_helper_generator_and_sent_by_the_handler_is_file_serving(path, files):
+    """A handler that hands the path its client chose to a helper of the unit's that opens it and yields its bytes
+    (``for chunk in body(path): conn.sendall(chunk)``) serves files; one that always reads its own page does not."""
+    shapes = {f.shape for f in behaviour.find(ast.parse(READER_HELPER.format(path=path)))}
+    assert ("server/files" in shapes) is files, shapes
+
+
 def _notebook(cells: list[str]) -> dict:
     return {"nbformat": 4, "nbformat_minor": 5, "metadata": {},
             "cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None}

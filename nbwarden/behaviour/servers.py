@@ -503,6 +503,12 @@ def _file_sent(unit: _Unit) -> int | None:
             held |= {name for node in ast.walk(scope) if isinstance(node, ast.Assign) for call in ast.walk(node.value)
                      if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in PATH_READS
                      and _names(call.func.value) & chosen for target in node.targets for name in _names(target)}
+            # for chunk in body(path): a helper of the unit's that reads the file it is handed and gives its bytes
+            for node in ast.walk(scope):
+                made = node.value if isinstance(node, ast.Assign) else node.iter if isinstance(node, ast.For) else None
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target] if made is not None else []
+                if isinstance(made, ast.Call) and _reads_what_it_is_handed(unit, made, chosen):
+                    held |= {name for target in targets for name in _names(target)}
             files_in[id(scope)] = held
         return files_in[id(scope)]
 
@@ -523,6 +529,20 @@ def _file_sent(unit: _Unit) -> int | None:
         if opened and _names(data) & (_derived(unit, scope, opened) | opened):
             return call.lineno
     return _file_sent_by_helper(unit, chosen_files)
+
+
+def _reads_what_it_is_handed(unit: _Unit, call: ast.Call, chosen: set[str]) -> bool:
+    """Is ``call`` a helper of the unit's, handed a path the client chose, that opens it for reading (``def
+    body(path): with open(path, 'rb') as f: yield from ...``)?"""
+    name = unit.name(call).rsplit(".", 1)[-1]
+    if name not in unit.functions or not any(_names(arg) & chosen for arg in call.args):
+        return False
+    function = unit.functions[name][0]
+    params = [p for p in _params(function) if p not in ("self", "cls")]
+    handed = {param for param, arg in zip(params, call.args, strict=False) if _names(arg) & chosen}
+    reach = _derived(unit, function, handed) | handed
+    return any(not set(mode) & set("wax") and opener.args and _names(opener.args[0]) & reach
+               for opener, _, mode in _opened(unit, function))
 
 
 def _file_sent_by_helper(unit: _Unit, chosen_files: Callable[[ast.AST], set[str]]) -> int | None:
