@@ -85,7 +85,8 @@ Everything here is total (bad trees give no shapes, never an exception in the
 caller: :func:`find` catches) and linear in the size of the tree.
 
 One file per family: ``trials.py`` (password trials), ``floods.py`` (floods, with ``sends.py``: what a call
-sends, where to, and whether its answer is read), ``messages.py`` (message storms), ``servers.py`` (servers) and
+sends, where to, and whether its answer is read), ``messages.py`` (message storms), ``servers.py`` (servers,
+with ``handlers.py``: what a hand-written handler sends or keeps of what its client chose) and
 ``proxies.py`` (proxy trials), each reading the one walk over the unit in ``unit.py`` (which also defines
 :class:`Found`); ``shells.py`` holds the socket shells and ``mining.py`` the nonce searches.  This file holds the
 trigger words and :func:`find`, which runs them all.

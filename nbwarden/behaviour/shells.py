@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 
-from .servers import _handler_input
+from .handlers import _handler_input
 from .unit import Found, _awaited, _driven_function, _names, _params, _Unit
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh", "fish", "cmd", "cmd.exe", "powershell", "pwsh"})
