@@ -2638,3 +2638,41 @@ def test_a_send_bound_through_partial_is_the_method_it_wraps(engine, items, to, 
         "        smtp.send_message(msg)\n", "        send = partial(smtp.send_message)\n        send(msg)\n")
     verdict = engine.check_code("from functools import partial\n" + cell, "python")
     assert flagged(verdict, "dos_attack") is storm, verdict.to_dict()
+
+
+CLASS_LOAD_TEST = """\
+import requests
+from concurrent.futures import ThreadPoolExecutor
+
+class LocalServer:
+    def __init__(self, port=8765):
+        self.port = port
+    def __enter__(self):
+        return f"http://127.0.0.1:{{self.port}}/health"
+    def __exit__(self, *a):
+        pass
+
+class LoadTest:
+    def __init__(self, url, total=100000):
+        self.url, self.total = url, total
+    def _hit(self, _):
+        requests.get(self.url, timeout=5)
+    def __call__(self):
+        with ThreadPoolExecutor(64) as ex:
+            list(ex.map(self._hit, range(self.total)))
+
+with LocalServer() as url:
+    LoadTest({target})()
+"""
+
+
+@pytest.mark.parametrize("target, flood", [
+    ("'http://shop.example.net/'", True),
+    ("url", False),  # the look-alike: the address its own local fixture's __enter__ gives
+])
+def test_a_class_whose_target_comes_from_its_constructor_is_judged_by_what_it_is_given(engine, target, flood):
+    """``self.url`` set by ``__init__`` from ``LoadTest(url)``: the requests go where the constructions send them,
+    and ``with LocalServer() as url`` binds what the class's ``__enter__`` returns (a local test server's address),
+    so a load test of one's own fixture is no flood, and the same class aimed at a shop is."""
+    verdict = engine.check_code(CLASS_LOAD_TEST.format(target=target), "python")
+    assert flagged(verdict, "dos_attack") is flood, verdict.to_dict()

@@ -38,6 +38,35 @@ def _part(value: object) -> str:
     return str(value) if isinstance(value, (str, int)) else "{}"
 
 
+def _constructed_local(unit: _Unit, at: ast.AST, target: ast.Attribute) -> bool:
+    """``self.url`` in a method of a class whose ``__init__`` sets it from a parameter, when every construction of
+    the class in the unit passes this machine's address there (``LoadTest(url)`` with ``url`` a local fixture's)."""
+    if not (isinstance(target.value, ast.Name) and target.value.id == "self"):
+        return False
+    cls = next((a for a in unit.ancestors(at) if isinstance(a, ast.ClassDef)), None)
+    init = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__init__"), None) \
+        if cls is not None else None
+    if init is None:
+        return False
+    params = [a.arg for a in init.args.args[1:]]
+    position = None
+    for node in ast.walk(init):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            left, right = node.targets[0], node.value
+            pairs = zip(left.elts, right.elts, strict=False) if isinstance(left, ast.Tuple) and \
+                isinstance(right, ast.Tuple) else [(left, right)]
+            for part, given in pairs:
+                if isinstance(part, ast.Attribute) and part.attr == target.attr and isinstance(given, ast.Name) \
+                        and given.id in params:
+                    position = params.index(given.id)
+    if position is None:
+        return False
+    passed = [c.args[position] for c in unit.calls if isinstance(c.func, ast.Name) and c.func.id == cls.name
+              and len(c.args) > position]
+    hosts = [h for arg in passed for h in _HOST_WORDS.findall(unit.text(arg, follow=2).lower())]
+    return bool(passed) and bool(hosts) and all(_local_text(h) for h in hosts)
+
+
 def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
     """Is the target one address (not one per item of a collection) and not this machine?"""
     if target is None:
@@ -68,6 +97,8 @@ def _fixed_public(unit: _Unit, target: ast.AST | None, at: ast.AST) -> bool:
             return False
     if value is None and isinstance(target, ast.Attribute) and _attribute_local(unit, target.attr):
         return False  # cfg.url with a dataclass field url = "http://127.0.0.1:8000/" and no other value given
+    if value is None and isinstance(target, ast.Attribute) and _constructed_local(unit, at, target):
+        return False  # self.url set by __init__ from LoadTest(url) with url this machine's address
     function = unit.function_of(at)
     if value is None and any(_callers_pass_local(unit, f, _names(target)) for f in unit.ancestors(at)
                              if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))):

@@ -64,6 +64,7 @@ class _Unit:
         self.calls: list[ast.Call] = []
         self.functions: dict[str, list[ast.AST]] = {}
         self.classes: list[ast.ClassDef] = []
+        self._with_items: list[ast.expr] = []  # what each `with ... as name` enters (see _entered)
         self.aliases: dict[str, str] = {}
         self.constants: dict[str, Any] = {}  # simple top-level NAME = constant
         self.strings: list[tuple[ast.AST, str]] = []
@@ -137,9 +138,11 @@ class _Unit:
                 for item in node.items:
                     if isinstance(item.optional_vars, ast.Name):
                         self.names_bound_to.setdefault(item.optional_vars.id, []).append(item.context_expr)
+                        self._with_items.append(item.context_expr)
             elif kind is ast.Constant and isinstance(node.value, (str, bytes)):
                 text = node.value.decode("latin-1") if isinstance(node.value, bytes) else node.value
                 self.strings.append((node, text))
+        self._entered()
         for name, values in self.names_bound_to.items():
             if name in self.aliases or len(values) != 1:
                 continue  # a name bound once: r = __import__('requests'), send = s.sendto, g = getattr(requests, 'get')
@@ -175,6 +178,26 @@ class _Unit:
                         self.constants[stmt.targets[0].id] = value
 
     # -- names and values
+
+    def _entered(self) -> None:
+        """``with LocalServer() as url``: the name is what the unit's own class returns from ``__enter__`` (a
+        fixture's address), not the object, when that method returns something else than ``self``."""
+        returns = {}
+        for cls in self.classes:
+            enter = next((f for f in cls.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                          and f.name in {"__enter__", "__aenter__"}), None)
+            given = [n.value for n in ast.walk(enter) if isinstance(n, ast.Return) and n.value is not None] \
+                if enter is not None else []
+            if len(given) == 1 and not (isinstance(given[0], ast.Name) and given[0].id == "self"):
+                returns[cls.name] = given[0]
+        if not returns:
+            return
+        entered = {id(item) for item in self._with_items}
+        for values in self.names_bound_to.values():
+            for i, value in enumerate(values):
+                if id(value) in entered and isinstance(value, ast.Call) and isinstance(value.func, ast.Name) and \
+                        value.func.id in returns:
+                    values[i] = returns[value.func.id]
 
     def name(self, call: ast.Call) -> str:
         """Dotted name of the callee through import aliases: ``zf.extractall`` stays ``zf.extractall`` (worked out
