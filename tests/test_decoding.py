@@ -2946,3 +2946,16 @@ def test_a_plumbum_command_runs_its_program_with_the_arguments_it_is_given(engin
         verdict.to_dict()
     if not flagged_:
         assert_allowed(engine, cell)
+
+
+@pytest.mark.parametrize("target, flood", [("http://shop.example.net/", True), ("http://127.0.0.1:8000/", False)])
+def test_an_f_string_conversion_quotes_the_value_it_writes(engine, target, flood):
+    """``f"T = {target!r}"`` writes the value quoted, as Python does: a worker script written this way parses, so
+    the flood it runs is read. The look-alike's worker loads its own local server the same way."""
+    cell = (f"import subprocess, textwrap\ntarget = {target!r}\n"
+            "worker = textwrap.dedent(f\'\'\'\n    import requests, threading\n    T = {target!r}\n"
+            "    def hit():\n        while True:\n            requests.get(T)\n"
+            "    for _ in range(500):\n        threading.Thread(target=hit).start()\n\'\'\')\n"
+            "open('/content/job.py', 'w').write(worker)\nsubprocess.run(['python3', '/content/job.py'])")
+    verdict = engine.check_code(cell)
+    assert (verdict.action in ("warn", "block") and verdict.category == "dos_attack") is flood, verdict.to_dict()

@@ -254,6 +254,8 @@ class _Folder(_Names, _Objects, _Methods, _Builtins):
             inner = self.as_text(inner, depth)
         if inner is None:
             return None
+        if value.conversion in (ord("r"), ord("a")) and isinstance(inner, (str, bytes, int, list, dict)):
+            inner = repr(inner) if value.conversion == ord("r") else ascii(inner)  # f"W = {path!r}": quoted
         spec = self.fold(value.format_spec, depth + 1) if value.format_spec is not None else ""
         if spec != "":  # f"{120:c}", f"{n:x}": the value as the spec writes it
             return formatted(inner, spec)
