@@ -2959,3 +2959,15 @@ def test_an_f_string_conversion_quotes_the_value_it_writes(engine, target, flood
             "open('/content/job.py', 'w').write(worker)\nsubprocess.run(['python3', '/content/job.py'])")
     verdict = engine.check_code(cell)
     assert (verdict.action in ("warn", "block") and verdict.category == "dos_attack") is flood, verdict.to_dict()
+
+
+@pytest.mark.parametrize("parts, flagged_", [(("slow", "http", "test"), True), (("ht", "op"), False)])
+def test_a_tool_name_glued_from_short_literals_wakes_a_reading_of_the_whole_cell(engine, parts, flagged_):
+    """``shutil.which("slow" + "httptest")`` moved to another name and run from a later line: the glued name wakes
+    the analysis, which then reads the whole cell (the name flows to where it runs), not only the lines with a
+    trigger word. The look-alike renames a process viewer the same way."""
+    glued = " + ".join(repr(p) for p in parts)
+    cell = (f"import shutil, subprocess\nsrc = shutil.which({glued})\nshutil.move(src, '/usr/local/bin/daemon')\n"
+            "subprocess.Popen(['daemon', '-c', '4000', '-H', '-u', 'http://shop.example.net/'])")
+    verdict = engine.check_code(cell)
+    assert (verdict.action in ("warn", "block") and verdict.category == "dos_attack") is flagged_, verdict.to_dict()

@@ -4,6 +4,7 @@ notebooks, files) that match facts against them and turn the matches into a verd
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import logging
 import re
 import shlex
@@ -60,6 +61,9 @@ NOT_VENDORED = frozenset(sys.stdlib_module_names) | {"torch", "aiohttp", "tornad
 # letters Python reads as ASCII in names (full-width ｏｓ, mathematical 𝐨𝐬): the prefilter and the patterns read
 # such a text as Python does (NFKC); the analysis parses it as written (ast normalises the names itself)
 _COMPAT_LETTERS = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\U0001d400-\U0001d7ff]")
+# short string literals glued with + ("slow" + "httptest", 'ip' + 'fs'): a tool's name kept out of the text
+_GLUED = re.compile(r"""(?:["'][\w.-]{1,16}["']\s*\+\s*)+["'][\w.-]{1,16}["']""")
+_GLUED_PART = re.compile(r"""["']([\w.-]{1,16})["']""")
 
 
 # RE2's default memory budget (8 MB) is too small for the DFA of a bounded gap (``.{0,1000}?``) on a long
@@ -611,6 +615,9 @@ class Engine(_FactMatching, _TextScanning):
         indices = self._regex_indices(text, gates | self._common_gates(low, common_gates) if common else gates) \
             if self._regexes else []
         launch = earlier is not None and (earlier.cwd and _RUNS_SCRIPT.search(low) or _runs_renamed(low, earlier.renamed))
+        # a tool's name glued from short literals flows to wherever it runs: the whole unit is read (no focus)
+        glued = "+" in low and self._glued_wakes(low)
+        launch = launch or glued
         if kind == "text" and not wakes and an.HIDES_WORDS.search(low):
             launch = True  # a program in another language that decodes or glues its strings: its literals are read
         if not hits and not indices and not launch:
@@ -633,7 +640,7 @@ class Engine(_FactMatching, _TextScanning):
             starts = _line_starts(low)
             located = [(start, *_locate(starts, start), needle, refs) for start, needle, refs in hits]
             focus = {line for _, line, _, _, _ in located} | {line for _, line, _, _ in regex_hits}
-            unit = an.analyze(source, kind, focus=focus, earlier=earlier)
+            unit = an.analyze(source, kind, focus=None if glued else focus, earlier=earlier)
             matches = self._match(unit, low, cell, located, regex_hits)
             whole = False
             if any(self._anchors(m) for m in matches):
@@ -652,6 +659,14 @@ class Engine(_FactMatching, _TextScanning):
         # a focused pass read only the lines with hits: a part of a rule anchored in another cell may sit on
         # the others, so the look-back (_backfill) reads such a cell whole, as one it skipped
         return matches, whole, True
+
+    def _glued_wakes(self, low: str) -> bool:
+        """Do short literals glued with ``+`` spell a word that wakes the deep analysis (``"ip" + "fs"``)?"""
+        for found in itertools.islice(_GLUED.finditer(low), 64):
+            word = "".join(_GLUED_PART.findall(found.group(0)))
+            if self._scan(word)[3]:
+                return True
+        return False
 
     def _text_level(self, source: str, kind: str, cell: int | None, notes: list[str]) -> list[_Match]:
         """Matches of the surface reading; if even that fails, literals and regexes over the raw text."""
