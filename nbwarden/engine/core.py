@@ -62,7 +62,8 @@ NOT_VENDORED = frozenset(sys.stdlib_module_names) | {"torch", "aiohttp", "tornad
 # such a text as Python does (NFKC); the analysis parses it as written (ast normalises the names itself)
 _COMPAT_LETTERS = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\U0001d400-\U0001d7ff]")
 # short string literals glued with + ("slow" + "httptest", 'ip' + 'fs'): a tool's name kept out of the text
-_GLUED = re.compile(r"""(?:["'][\w.-]{1,16}["']\s*\+\s*)+["'][\w.-]{1,16}["']""")
+# (written literal first, then each "+ literal": a pattern that starts at any quote backtracks far less)
+_GLUED = re.compile(r"""["'][\w.-]{1,16}["'](?:\s*\+\s*["'][\w.-]{1,16}["'])+""")
 _GLUED_PART = re.compile(r"""["']([\w.-]{1,16})["']""")
 
 
