@@ -234,10 +234,8 @@ class _CallHandlers:
             method = cls.methods.get(expr.func.attr)
             if method is None or method.rest is not None:
                 continue
-            given = dict(zip(method.params, expr.args, strict=False))
-            given.update({k.arg: k.value for k in expr.keywords if k.arg in method.params})
-            given.setdefault("self", ast.Name(name, ast.Load()))  # self.binary: the class's own attribute
-            argv = self._loose(substituted(method.body, given))
+            # (self.binary: the class's own attribute)
+            argv = self._loose_applied(method, expr, {"self": ast.Name(name, ast.Load())})
             if isinstance(argv, list) and argv and argv not in found:
                 found.append(argv)
         return found or None
@@ -745,9 +743,7 @@ class _CallHandlers:
             # argv_for("seed", item), self.argv(): the cell's own function or method, its body read with the call's
             # arguments in place
             # (an argument with no known value, a loop's item, stays a placeholder)
-            given = dict(zip(function.params, expr.args, strict=False))
-            given.update({k.arg: k.value for k in expr.keywords if k.arg in function.params})
-            return self._loose(substituted(function.body, given), depth + 1)
+            return self._loose_applied(function, expr, {}, depth + 1)
         if isinstance(expr, ast.Call) and not expr.keywords and isinstance(expr.func, ast.Name) and (
                 expr.func.id in {"list", "tuple"} and len(expr.args) == 1 or expr.func.id == "filter" and
                 len(expr.args) == 2 and isinstance(expr.args[0], ast.Constant) and expr.args[0].value is None):
@@ -789,6 +785,13 @@ class _CallHandlers:
                 named = {k.arg: self._loose_part(k.value, depth) for k in expr.keywords if k.arg}
             return re.sub(r"\{(\w*)[^{}]*\}", lambda m: named.get(m.group(1)) or next(parts, m.group(0)), template)
         return None
+
+    def _loose_applied(self, function: _Function, call: ast.Call, bound: dict[str, ast.expr], depth: int = 0) -> Any:
+        """The loose reading of a one-expression function's body with a call's arguments in place of its parameters
+        (and ``bound`` for the names the call does not pass)."""
+        given = {**bound, **dict(zip(function.params, call.args, strict=False))}
+        given.update({k.arg: k.value for k in call.keywords if k.arg in function.params})
+        return self._loose(substituted(function.body, given), depth)
 
     def _loose_list(self, expr: ast.AST, depth: int) -> list[Any] | None:
         """An argv list, known or loose (``["npx", "webtorrent-cli"]`` kept in a name), else None."""
