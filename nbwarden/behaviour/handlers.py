@@ -106,37 +106,37 @@ def _file_sent(unit: _Unit) -> int | None:
     return _file_sent_by_helper(unit, chosen_files)
 
 
+def _reached_in_helper(unit: _Unit, call: ast.Call, names: set[str]) -> tuple[ast.AST, set[str]] | None:
+    """The unit's own function ``call`` runs, and the names in it that the arguments carrying ``names`` reach (the
+    parameters they are passed as, and what the function makes from them); None for any other call, or when no
+    argument carries them."""
+    name = unit.name(call).rsplit(".", 1)[-1]
+    if name not in unit.functions:
+        return None
+    function = unit.functions[name][0]
+    params = [p for p in _params(function) if p not in ("self", "cls")]
+    handed = {param for param, arg in zip(params, call.args, strict=False) if _names(arg) & names}
+    return (function, _derived(unit, function, handed) | handed) if handed else None
+
+
 def _reads_what_it_is_handed(unit: _Unit, call: ast.Call, chosen: set[str]) -> bool:
     """Is ``call`` a helper of the unit's, handed a path the client chose, that opens it for reading (``def
     body(path): with open(path, 'rb') as f: yield from ...``)?"""
-    name = unit.name(call).rsplit(".", 1)[-1]
-    if name not in unit.functions or not any(_names(arg) & chosen for arg in call.args):
-        return False
-    function = unit.functions[name][0]
-    params = [p for p in _params(function) if p not in ("self", "cls")]
-    handed = {param for param, arg in zip(params, call.args, strict=False) if _names(arg) & chosen}
-    reach = _derived(unit, function, handed) | handed
-    return any(not set(mode) & set("wax") and opener.args and _names(opener.args[0]) & reach
-               for opener, _, mode in _opened(unit, function))
+    reached = _reached_in_helper(unit, call, chosen)
+    return reached is not None and any(not set(mode) & set("wax") and opener.args and _names(opener.args[0]) & reached[1]
+                                       for opener, _, mode in _opened(unit, reached[0]))
 
 
 def _file_sent_by_helper(unit: _Unit, chosen_files: Callable[[ast.AST], set[str]]) -> int | None:
     """A handler that reads the file its client chose and hands the bytes to a helper of the unit's that sends
     what it is given (``reply(c, 200, f.read())`` with ``def reply(c, code, body): c.sendall(head + body)``)."""
     for call in unit.calls:
-        name = unit.name(call).rsplit(".", 1)[-1]
-        if name not in unit.functions or (scope := unit.function_of(call)) is None:
+        if unit.name(call).rsplit(".", 1)[-1] not in unit.functions or (scope := unit.function_of(call)) is None:
             continue
         opened = chosen_files(scope)
-        if not opened:
+        if not opened or (reached := _reached_in_helper(unit, call, _derived(unit, scope, opened) | opened)) is None:
             continue
-        function = unit.functions[name][0]
-        params = [p for p in _params(function) if p not in ("self", "cls")]
-        reached = _derived(unit, scope, opened) | opened
-        carried = {param for param, arg in zip(params, call.args, strict=False) if _names(arg) & reached}
-        if not carried:
-            continue
-        sent = _derived(unit, function, carried) | carried
+        function, sent = reached
         if any(isinstance(n, ast.Call) and unit.name(n).rsplit(".", 1)[-1] in {"send", "sendall"} and n.args and
                _names(n.args[0]) & sent for n in ast.walk(function)):
             return call.lineno
